@@ -1,0 +1,85 @@
+//! Wire formats spoken by allied sensors and clients.
+//!
+//! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
+//! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
+//! [`DecodeError`] naming the feed, the byte offset and the reason, and decoding of the
+//! stream goes on with the next record.
+
+use biac_model::{FeedConfig, FeedFormat, Observation, TimeMs};
+
+pub mod ais;
+pub mod cot;
+pub mod framing;
+pub mod sbs;
+
+pub use framing::Framer;
+
+/// A record that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("feed {feed}: record at byte {offset}: {reason}")]
+pub struct DecodeError {
+    pub feed: String,
+    /// Byte offset of the record's first byte in the feed's stream.
+    pub offset: u64,
+    pub reason: String,
+}
+
+/// Turns one feed's framed records into labelled observations.
+///
+/// Stateful where the format needs it (AIS multi-fragment reassembly, ADS-B identity
+/// and velocity remembered per aircraft), one per feed connection.
+pub struct FeedDecoder {
+    cfg: FeedConfig,
+    state: FormatState,
+}
+
+enum FormatState {
+    Ais(ais::AisNormaliser),
+    Sbs(sbs::SbsNormaliser),
+    Cot,
+}
+
+impl FeedDecoder {
+    pub fn new(cfg: FeedConfig) -> Self {
+        let state = match cfg.format {
+            FeedFormat::Ais => FormatState::Ais(ais::AisNormaliser::default()),
+            FeedFormat::Sbs => FormatState::Sbs(sbs::SbsNormaliser::default()),
+            FeedFormat::Cot => FormatState::Cot,
+        };
+        FeedDecoder { cfg, state }
+    }
+
+    pub fn config(&self) -> &FeedConfig {
+        &self.cfg
+    }
+
+    /// The framer for this feed's format.
+    pub fn framer(&self) -> Framer {
+        match self.cfg.format {
+            FeedFormat::Ais | FeedFormat::Sbs => Framer::lines(),
+            FeedFormat::Cot => Framer::cot(),
+        }
+    }
+
+    /// Decode one framed record (a line without its terminator, or one CoT `<event>`).
+    /// `now_ms` is the receive time, used when the record carries no time of its own.
+    /// Returns zero observations for records that are valid but carry no position
+    /// (an AIS fragment awaiting its partner, static data, an SBS identity message).
+    pub fn decode(
+        &mut self,
+        record: &[u8],
+        offset: u64,
+        now_ms: TimeMs,
+    ) -> Result<Vec<Observation>, DecodeError> {
+        let err = |reason: String| DecodeError {
+            feed: self.cfg.name.clone(),
+            offset,
+            reason,
+        };
+        match &mut self.state {
+            FormatState::Ais(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Sbs(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The domain model shared by every stage of biac.
+//!
+//! Invariants: plain data, no I/O; every [`Observation`] and [`Track`] carries a
+//! [`Label`]; times are integer milliseconds since the Unix epoch (UTC) so that replay
+//! is exact; positions are WGS84 degrees.
+
+use std::collections::BTreeSet;
+
+pub use biac_label::{Classification, Label, Nation, NationSet, Subject};
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+pub type TimeMs = i64;
+
+/// A WGS84 position. `alt_m` is height above the ellipsoid when known.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_m: Option<f64>,
+}
+
+impl Position {
+    pub fn new(lat_deg: f64, lon_deg: f64) -> Self {
+        Position {
+            lat_deg,
+            lon_deg,
+            alt_m: None,
+        }
+    }
+    /// Latitude in [-90, 90], longitude in [-180, 180], both finite.
+    pub fn is_valid(&self) -> bool {
+        self.lat_deg.is_finite()
+            && self.lon_deg.is_finite()
+            && self.lat_deg.abs() <= 90.0
+            && self.lon_deg.abs() <= 180.0
+            && self.alt_m.is_none_or(f64::is_finite)
+    }
+}
+
+/// Horizontal velocity in the local east/north frame, metres per second.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Velocity {
+    pub east_mps: f64,
+    pub north_mps: f64,
+}
+
+impl Velocity {
+    /// From speed over ground (m/s) and course over ground (degrees true).
+    pub fn from_sog_cog(speed_mps: f64, course_deg: f64) -> Self {
+        let c = course_deg.to_radians();
+        Velocity {
+            east_mps: speed_mps * c.sin(),
+            north_mps: speed_mps * c.cos(),
+        }
+    }
+    pub fn speed_mps(&self) -> f64 {
+        self.east_mps.hypot(self.north_mps)
+    }
+    /// Course over ground, degrees true in [0, 360).
+    pub fn course_deg(&self) -> f64 {
+        self.east_mps
+            .atan2(self.north_mps)
+            .to_degrees()
+            .rem_euclid(360.0)
+    }
+}
+
+/// What an object reports itself as, or what a sensor attached to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Identity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmsi: Option<u32>,
+    /// 24-bit ICAO aircraft address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icao: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callsign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A track number or uid in another system (a national track feed, CoT uid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_number: Option<String>,
+}
+
+impl Identity {
+    pub fn is_empty(&self) -> bool {
+        *self == Identity::default()
+    }
+    /// Fill fields that are unknown here from `other`; known fields are kept.
+    pub fn merge(&mut self, other: &Identity) {
+        self.mmsi = self.mmsi.or(other.mmsi);
+        self.icao = self.icao.or(other.icao);
+        if self.callsign.is_none() {
+            self.callsign.clone_from(&other.callsign);
+        }
+        if self.name.is_none() {
+            self.name.clone_from(&other.name);
+        }
+        if self.track_number.is_none() {
+            self.track_number.clone_from(&other.track_number);
+        }
+    }
+}
+
+/// The physical domain an object moves in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    #[default]
+    Unknown,
+    Surface,
+    Air,
+    Ground,
+}
+
+/// Standard identity (MIL-STD-2525 / APP-6 affiliation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Affiliation {
+    Pending,
+    #[default]
+    Unknown,
+    AssumedFriend,
+    Friend,
+    Neutral,
+    Suspect,
+    Hostile,
+}
+
+impl Affiliation {
+    /// The CoT type atom (`a-f`, `a-h`, ...).
+    pub fn cot_atom(self) -> char {
+        match self {
+            Affiliation::Pending => 'p',
+            Affiliation::Unknown => 'u',
+            Affiliation::AssumedFriend => 'a',
+            Affiliation::Friend => 'f',
+            Affiliation::Neutral => 'n',
+            Affiliation::Suspect => 's',
+            Affiliation::Hostile => 'h',
+        }
+    }
+    pub fn from_cot_atom(c: char) -> Option<Self> {
+        Some(match c {
+            'p' => Affiliation::Pending,
+            'u' => Affiliation::Unknown,
+            'a' => Affiliation::AssumedFriend,
+            'f' => Affiliation::Friend,
+            'n' => Affiliation::Neutral,
+            's' => Affiliation::Suspect,
+            'h' => Affiliation::Hostile,
+            _ => return None,
+        })
+    }
+}
+
+/// How an observation came about; fusion treats each differently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObservationKind {
+    /// A sensor detection (radar plot, GMTI dot): no identity of its own.
+    #[default]
+    Plot,
+    /// A cooperative self-report (AIS, ADS-B) carrying its own identity.
+    SelfReport,
+    /// A track from another tracker (a national track feed, CoT `a-*` events).
+    Track,
+}
+
+/// One accepted, labelled measurement of one object at one time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Time of validity.
+    pub time_ms: TimeMs,
+    pub position: Position,
+    /// One-sigma horizontal position error, metres.
+    pub pos_sigma_m: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Velocity>,
+    /// One-sigma error per velocity component, m/s (when `velocity` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vel_sigma_mps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Identity::is_empty")]
+    pub identity: Identity,
+    #[serde(default)]
+    pub domain: Domain,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<Affiliation>,
+    #[serde(default)]
+    pub kind: ObservationKind,
+    /// The feed (ingest endpoint) it arrived on.
+    pub feed: String,
+    /// The sensor or receiver that produced it, as the wire says (AIS receiver id, radar name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sensor: String,
+    pub label: Label,
+}
+
+/// Track life-cycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackStatus {
+    Tentative,
+    Confirmed,
+    Coasting,
+}
+
+/// A fused track as one audience sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    /// Stable within one tracker; the server maps it to an opaque per-audience id.
+    pub id: u64,
+    pub time_ms: TimeMs,
+    pub position: Position,
+    pub velocity: Velocity,
+    /// Position covariance in the local east/north frame, m² (e-e, e-n, n-n).
+    pub pos_cov_en: [f64; 3],
+    pub status: TrackStatus,
+    pub domain: Domain,
+    pub affiliation: Affiliation,
+    pub identity: Identity,
+    /// Feeds that contributed (provenance).
+    pub sources: BTreeSet<String>,
+    /// Number of observations that updated the track.
+    pub updates: u64,
+    /// The join of every contributing observation's label.
+    pub label: Label,
+}
+
+impl Track {
+    /// One-sigma horizontal position error (square root of the mean variance), metres.
+    pub fn pos_sigma_m(&self) -> f64 {
+        ((self.pos_cov_en[0] + self.pos_cov_en[2]) / 2.0)
+            .max(0.0)
+            .sqrt()
+    }
+}
+
+/// The wire format a feed speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedFormat {
+    /// NMEA 0183 AIVDM/AIVDO sentences, optionally with NMEA 4 tag blocks.
+    Ais,
+    /// SBS-1 BaseStation CSV (port 30003 format).
+    Sbs,
+    /// Cursor-on-Target XML events.
+    Cot,
+}
+
+/// An ingest feed's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedConfig {
+    pub name: String,
+    pub format: FeedFormat,
+    /// The nation that operates the feed.
+    pub nation: Nation,
+    /// Label for every record unless the record carries its own and the feed is trusted.
+    pub default_label: Label,
+    /// Whether wire markings (CoT `access`, `caveat`, `releasableTo`) are honoured.
+    #[serde(default)]
+    pub trusted_markings: bool,
+    /// For CoT feeds: whether events are sensor plots (radar, GMTI dots, each with a
+    /// fresh uid) or tracks from another tracker (stable uid). Ignored for AIS and SBS,
+    /// which are always self-reports.
+    #[serde(default = "default_cot_kind")]
+    pub cot_kind: ObservationKind,
+    /// Human description (sensor, platform).
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_cot_kind() -> ObservationKind {
+    ObservationKind::Track
+}
+
+/// An alert raised by analytics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub time_ms: TimeMs,
+    pub kind: String,
+    pub zone: String,
+    pub track_id: u64,
+    pub position: Position,
+    pub message: String,
+    pub label: Label,
+}

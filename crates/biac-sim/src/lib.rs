@@ -1,0 +1,2 @@
+//! Scenario simulator.
+//! (Skeleton signatures; the implementation is in progress.)
