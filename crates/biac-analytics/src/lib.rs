@@ -1,0 +1,217 @@
+//! Analytics: zones and rules evaluated on one audience's fused picture.
+//!
+//! Invariants: pure (no I/O, no clock); the state of a [`ZoneWatch`] is derived only from
+//! the pictures it is shown, so one audience's alerts depend only on what that audience
+//! may see.
+
+use std::collections::BTreeSet;
+
+use biac_model::{Affiliation, Alert, Domain, Position, Track};
+use serde::{Deserialize, Serialize};
+
+/// A named polygon (lon, lat vertices, not closed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Zone {
+    pub name: String,
+    /// Exterior ring as `[lon, lat]` pairs.
+    pub polygon: Vec<[f64; 2]>,
+    /// True when the geometry is an approximation of the legal line.
+    pub approximate: bool,
+    /// Where the geometry comes from.
+    pub provenance: String,
+    /// Which tracks the zone watches.
+    pub rule: ZoneRule,
+}
+
+/// Who raises an alert on entering a zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneRule {
+    /// Surface tracks that carry no AIS identity ("dark" vessels) or are suspect/hostile.
+    DarkOrHostileSurface,
+    /// Any track.
+    Any,
+}
+
+impl Zone {
+    /// A circle of `radius_m` around a point, as a 64-gon (a stand-in for a legal line
+    /// drawn from baselines; marked approximate).
+    pub fn circle(name: &str, center: Position, radius_m: f64, provenance: &str) -> Zone {
+        let polygon = (0..64)
+            .map(|i| {
+                let p = destination(center, i as f64 * 360.0 / 64.0, radius_m);
+                [p.lon_deg, p.lat_deg]
+            })
+            .collect();
+        Zone {
+            name: name.to_string(),
+            polygon,
+            approximate: true,
+            provenance: provenance.to_string(),
+            rule: ZoneRule::DarkOrHostileSurface,
+        }
+    }
+
+    /// Even-odd point-in-polygon in lon/lat (zones here are small and far from the
+    /// antimeridian, where this is accurate enough).
+    pub fn contains(&self, p: &Position) -> bool {
+        let (x, y) = (p.lon_deg, p.lat_deg);
+        let n = self.polygon.len();
+        let mut inside = false;
+        for i in 0..n {
+            let [xi, yi] = self.polygon[i];
+            let [xj, yj] = self.polygon[(i + n - 1) % n];
+            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    fn watches(&self, t: &Track) -> bool {
+        match self.rule {
+            ZoneRule::Any => true,
+            ZoneRule::DarkOrHostileSurface => {
+                t.domain == Domain::Surface
+                    && (t.identity.mmsi.is_none()
+                        || matches!(t.affiliation, Affiliation::Hostile | Affiliation::Suspect))
+            }
+        }
+    }
+}
+
+/// Point at `distance_m` along `bearing_deg` from `p` on a sphere of the mean Earth radius.
+pub fn destination(p: Position, bearing_deg: f64, distance_m: f64) -> Position {
+    const R: f64 = 6_371_008.8;
+    let (lat1, lon1) = (p.lat_deg.to_radians(), p.lon_deg.to_radians());
+    let (b, d) = (bearing_deg.to_radians(), distance_m / R);
+    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * b.cos()).asin();
+    let lon2 = lon1 + (b.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
+    Position::new(lat2.to_degrees(), (lon2.to_degrees() + 540.0) % 360.0 - 180.0)
+}
+
+/// Raises an alert when a watched track enters a zone (once per entry).
+#[derive(Default)]
+pub struct ZoneWatch {
+    zones: Vec<Zone>,
+    inside: BTreeSet<(u64, usize)>,
+}
+
+impl ZoneWatch {
+    pub fn new(zones: Vec<Zone>) -> Self {
+        ZoneWatch {
+            zones,
+            inside: BTreeSet::new(),
+        }
+    }
+
+    pub fn zones(&self) -> &[Zone] {
+        &self.zones
+    }
+
+    /// Evaluate a picture; returns the alerts for new entries.
+    pub fn evaluate(&mut self, tracks: &[Track]) -> Vec<Alert> {
+        let mut now_inside = BTreeSet::new();
+        let mut alerts = Vec::new();
+        for t in tracks {
+            for (zi, z) in self.zones.iter().enumerate() {
+                if z.watches(t) && z.contains(&t.position) {
+                    now_inside.insert((t.id, zi));
+                    if !self.inside.contains(&(t.id, zi)) {
+                        alerts.push(Alert {
+                            time_ms: t.time_ms,
+                            kind: "zone-entry".into(),
+                            zone: z.name.clone(),
+                            track_id: t.id,
+                            position: t.position,
+                            message: format!(
+                                "{} {} track entered {}{}",
+                                describe(t),
+                                format!("{:?}", t.domain).to_lowercase(),
+                                z.name,
+                                if z.approximate { " (approximate zone)" } else { "" }
+                            ),
+                            label: t.label.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        self.inside = now_inside;
+        alerts
+    }
+}
+
+fn describe(t: &Track) -> &'static str {
+    match (t.affiliation, t.identity.mmsi) {
+        (Affiliation::Hostile, _) => "hostile",
+        (Affiliation::Suspect, _) => "suspect",
+        (_, None) => "non-AIS",
+        _ => "watched",
+    }
+}
+
+/// The demo's zones: approximate 12 nm territorial seas around two islands of the
+/// Sakishima group. Which islands count is configuration, not code; these are examples.
+pub fn demo_zones() -> Vec<Zone> {
+    const NM: f64 = 1852.0;
+    vec![
+        Zone::circle(
+            "Senkaku (Uotsuri-jima) territorial sea",
+            Position::new(25.743, 123.473),
+            12.0 * NM + 2_000.0,
+            "12 nm circle around the island centre; approximate, not the legal baseline-derived line",
+        ),
+        Zone::circle(
+            "Miyako-jima territorial sea",
+            Position::new(24.78, 125.33),
+            12.0 * NM + 10_000.0,
+            "12 nm beyond a 10 km island radius; approximate, not the legal baseline-derived line",
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biac_model::{Classification, Label, Nation, TrackStatus, Velocity};
+
+    fn track(id: u64, p: Position, mmsi: Option<u32>) -> Track {
+        Track {
+            id,
+            time_ms: 0,
+            position: p,
+            velocity: Velocity { east_mps: 0.0, north_mps: 0.0 },
+            pos_cov_en: [1.0, 0.0, 1.0],
+            status: TrackStatus::Confirmed,
+            domain: Domain::Surface,
+            affiliation: Affiliation::Unknown,
+            identity: biac_model::Identity { mmsi, ..Default::default() },
+            sources: Default::default(),
+            updates: 1,
+            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        }
+    }
+
+    #[test]
+    fn alerts_once_per_entry_for_dark_vessels() {
+        let mut w = ZoneWatch::new(demo_zones());
+        let inside = Position::new(25.75, 123.5);
+        let outside = Position::new(25.0, 123.0);
+        assert!(w.evaluate(&[track(1, outside, None)]).is_empty());
+        let a = w.evaluate(&[track(1, inside, None), track(2, inside, Some(431000000))]);
+        assert_eq!(a.len(), 1, "only the non-AIS track alerts");
+        assert_eq!(a[0].track_id, 1);
+        assert!(w.evaluate(&[track(1, inside, None)]).is_empty(), "no repeat while inside");
+        assert!(w.evaluate(&[track(1, outside, None)]).is_empty());
+        assert_eq!(w.evaluate(&[track(1, inside, None)]).len(), 1, "re-entry alerts again");
+    }
+
+    #[test]
+    fn circle_has_its_radius() {
+        let c = Position::new(25.0, 125.0);
+        let z = Zone::circle("z", c, 20_000.0, "test");
+        assert!(z.contains(&destination(c, 45.0, 19_000.0)));
+        assert!(!z.contains(&destination(c, 45.0, 21_000.0)));
+    }
+}

@@ -1,0 +1,334 @@
+//! Embedded storage on SQLite (bundled, so no server and no system library).
+//!
+//! * The **journal** holds every accepted observation, in arrival order, under a
+//!   monotonically increasing sequence number. [`Store::append`] returns only once the
+//!   batch is committed under the configured [`SyncPolicy`]; callers acknowledge after it.
+//! * The **history** holds periodic track snapshots and alerts per audience, queryable
+//!   by time window and bounding box.
+//!
+//! Invariants: the journal is append-only and the source of truth (history can be
+//! rebuilt from it); a [`Store`] is used from one thread (SQLite connections are not
+//! `Sync`), the runtime owns it in a dedicated storage thread.
+
+use std::path::Path;
+
+use biac_model::{Alert, Observation, TimeMs, Track};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("corrupt record {seq}: {reason}")]
+    Corrupt { seq: i64, reason: String },
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// When a committed batch is on stable storage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncPolicy {
+    /// fsync on every commit: an acknowledged batch survives power loss.
+    #[default]
+    Full,
+    /// WAL without fsync per commit: survives a process crash (`kill -9`), may lose the
+    /// last commits on power loss. Much faster on slow disks.
+    Normal,
+    /// No fsync at all (tests, throw-away demos).
+    Off,
+}
+
+impl std::str::FromStr for SyncPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(SyncPolicy::Full),
+            "normal" => Ok(SyncPolicy::Normal),
+            "off" => Ok(SyncPolicy::Off),
+            _ => Err(format!("unknown fsync policy {s:?} (full, normal, off)")),
+        }
+    }
+}
+
+/// A journal entry as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JournalEntry {
+    pub seq: i64,
+    pub received_ms: TimeMs,
+    pub observation: Observation,
+}
+
+/// An axis-aligned box in degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+/// A stored track snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackSnapshot {
+    pub audience: String,
+    pub time_ms: TimeMs,
+    pub track: Track,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_ms INTEGER NOT NULL,
+    feed TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS track_history (
+    audience TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    track_id INTEGER NOT NULL,
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS track_history_by_time ON track_history (audience, time_ms);
+CREATE INDEX IF NOT EXISTS track_history_by_track ON track_history (audience, track_id, time_ms);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    audience TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (audience, time_ms);
+";
+
+impl Store {
+    /// Open (or create) the store in `dir`.
+    pub fn open(dir: &Path, sync: SyncPolicy) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let conn = Connection::open(dir.join("biac.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            match sync {
+                SyncPolicy::Full => "FULL",
+                SyncPolicy::Normal => "NORMAL",
+                SyncPolicy::Off => "OFF",
+            },
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn })
+    }
+
+    /// Append a batch in one transaction; returns the sequence numbers assigned. When
+    /// this returns Ok the batch is durable under the store's [`SyncPolicy`].
+    pub fn append(
+        &mut self,
+        received_ms: TimeMs,
+        batch: &[Observation],
+    ) -> Result<Vec<i64>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut seqs = Vec::with_capacity(batch.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO journal (received_ms, feed, time_ms, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for o in batch {
+                let body = serde_json::to_string(o).expect("observations always serialise");
+                stmt.execute(params![received_ms, o.feed, o.time_ms, body])?;
+                seqs.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(seqs)
+    }
+
+    /// Highest sequence number in the journal (0 when empty).
+    pub fn last_seq(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get(0))?)
+    }
+
+    pub fn journal_len(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?)
+    }
+
+    /// Visit journal entries with `seq > after`, in sequence order, `limit` at most.
+    pub fn read_journal(&self, after: i64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, received_ms, body FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, received_ms, body) = row?;
+            let observation = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                seq,
+                reason: e.to_string(),
+            })?;
+            out.push(JournalEntry {
+                seq,
+                received_ms,
+                observation,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Delete journal entries received before `before_ms` (retention).
+    pub fn compact_journal(&mut self, before_ms: TimeMs) -> Result<usize, StoreError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM journal WHERE received_ms < ?1", params![before_ms])?)
+    }
+
+    /// Record a snapshot of an audience's tracks.
+    pub fn insert_snapshot(
+        &mut self,
+        audience: &str,
+        time_ms: TimeMs,
+        tracks: &[Track],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO track_history (audience, time_ms, track_id, lat, lon, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for t in tracks {
+                let body = serde_json::to_string(t).expect("tracks always serialise");
+                stmt.execute(params![
+                    audience,
+                    time_ms,
+                    t.id as i64,
+                    t.position.lat_deg,
+                    t.position.lon_deg,
+                    body
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Track snapshots of one audience in `[from, to]`, optionally inside `bbox`.
+    pub fn query_history(
+        &self,
+        audience: &str,
+        from_ms: TimeMs,
+        to_ms: TimeMs,
+        bbox: Option<BBox>,
+        limit: usize,
+    ) -> Result<Vec<TrackSnapshot>, StoreError> {
+        let b = bbox.unwrap_or(BBox {
+            min_lon: -180.0,
+            min_lat: -90.0,
+            max_lon: 180.0,
+            max_lat: 90.0,
+        });
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT time_ms, body FROM track_history WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
+             AND lon BETWEEN ?4 AND ?6 AND lat BETWEEN ?5 AND ?7 ORDER BY time_ms, track_id LIMIT ?8",
+        )?;
+        let rows = stmt.query_map(
+            params![audience, from_ms, to_ms, b.min_lon, b.min_lat, b.max_lon, b.max_lat, limit as i64],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (time_ms, body) = row?;
+            let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                seq: time_ms,
+                reason: e.to_string(),
+            })?;
+            out.push(TrackSnapshot {
+                audience: audience.to_string(),
+                time_ms,
+                track,
+            });
+        }
+        Ok(out)
+    }
+
+    /// History of one track of one audience.
+    pub fn track_history(
+        &self,
+        audience: &str,
+        track_id: u64,
+        limit: usize,
+    ) -> Result<Vec<TrackSnapshot>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT time_ms, body FROM track_history WHERE audience = ?1 AND track_id = ?2 \
+             ORDER BY time_ms DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![audience, track_id as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (time_ms, body) = row?;
+            let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                seq: time_ms,
+                reason: e.to_string(),
+            })?;
+            out.push(TrackSnapshot {
+                audience: audience.to_string(),
+                time_ms,
+                track,
+            });
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<(), StoreError> {
+        let body = serde_json::to_string(alert).expect("alerts always serialise");
+        self.conn.execute(
+            "INSERT INTO alerts (audience, time_ms, body) VALUES (?1, ?2, ?3)",
+            params![audience, alert.time_ms, body],
+        )?;
+        Ok(())
+    }
+
+    /// Alerts of one audience in `[from, to]`, newest last.
+    pub fn query_alerts(
+        &self,
+        audience: &str,
+        from_ms: TimeMs,
+        to_ms: TimeMs,
+        limit: usize,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body FROM alerts WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
+             ORDER BY time_ms, id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![audience, from_ms, to_ms, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row?;
+            out.push(
+                serde_json::from_str(&body)
+                    .map_err(|e| StoreError::Corrupt { seq: id, reason: e.to_string() })?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
