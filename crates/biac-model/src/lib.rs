@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-pub use biac_label::{Classification, Label, Nation, NationSet, Subject};
+pub use biac_label::{allow, Classification, Label, Nation, NationSet, Subject};
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.

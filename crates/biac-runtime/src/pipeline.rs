@@ -1,0 +1,236 @@
+//! Stage wiring: storage thread, fusion thread, pictures.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use biac_analytics::ZoneWatch;
+use biac_fusion::{Tracker, TrackerConfig};
+use biac_model::{Observation, Subject};
+use biac_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::ingest::{now_ms, serve_feed};
+use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
+
+/// Batches in flight between ingest and storage. Bounded: when storage lags, ingest
+/// tasks wait and TCP pushes back on the senders.
+const INGEST_QUEUE: usize = 1024;
+/// Batches in flight between storage and fusion. Bounded for the same reason.
+const FUSION_QUEUE: usize = 64;
+/// Largest journal commit.
+const MAX_COMMIT: usize = 4096;
+/// Alerts kept in memory per audience.
+const ALERTS_KEPT: usize = 500;
+
+pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
+    let journal = Store::open(&cfg.data_dir, cfg.sync)?;
+    let history = Store::open(&cfg.data_dir, cfg.sync)?;
+
+    let (ingest_tx, ingest_rx) = mpsc::channel::<Vec<Observation>>(INGEST_QUEUE);
+    let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<Vec<Observation>>(FUSION_QUEUE);
+
+    // Audiences and their picture channels.
+    let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
+    audiences.sort();
+    audiences.dedup();
+    let mut pictures = BTreeMap::new();
+    let mut states = Vec::new();
+    for a in &audiences {
+        let (tx, rx) = watch::channel(Arc::new(Picture::default()));
+        pictures.insert(*a, rx);
+        states.push(AudienceState {
+            audience: *a,
+            subject: a.subject(),
+            tracker: Tracker::new(TrackerConfig::default()),
+            zones: ZoneWatch::new(cfg.zones.clone()),
+            alerts: VecDeque::new(),
+            tx,
+            generation: 0,
+            last_snapshot_ms: i64::MIN,
+        });
+    }
+
+    // Storage thread: replay the journal, then commit live batches before forwarding.
+    let replay_tx = fusion_tx.clone();
+    std::thread::Builder::new()
+        .name("biac-journal".into())
+        .spawn(move || {
+            let mut after = 0;
+            let mut replayed = 0usize;
+            loop {
+                match journal.read_journal(after, MAX_COMMIT) {
+                    Ok(entries) if entries.is_empty() => break,
+                    Ok(entries) => {
+                        after = entries.last().map(|e| e.seq).unwrap_or(after);
+                        replayed += entries.len();
+                        let batch = entries.into_iter().map(|e| e.observation).collect();
+                        if replay_tx.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "journal replay stopped at a corrupt record");
+                        break;
+                    }
+                }
+            }
+            if replayed > 0 {
+                tracing::info!(replayed, "journal replayed");
+            }
+            drop(replay_tx);
+            storage_loop(journal, ingest_rx, fusion_tx);
+        })
+        .expect("spawn storage thread");
+
+    let snapshot_every = cfg.snapshot_every_ms;
+    let window = cfg.reorder_window_ms;
+    std::thread::Builder::new()
+        .name("biac-fusion".into())
+        .spawn(move || fusion_loop(fusion_rx, states, history, window, snapshot_every))
+        .expect("spawn fusion thread");
+
+    // Sources.
+    let mut feeds = Vec::new();
+    for (fc, addr) in &cfg.feeds {
+        let listener = TcpListener::bind(addr).await.map_err(|source| RuntimeError::Bind {
+            feed: fc.name.clone(),
+            addr: *addr,
+            source,
+        })?;
+        let bound = listener.local_addr().map_err(|source| RuntimeError::Bind {
+            feed: fc.name.clone(),
+            addr: *addr,
+            source,
+        })?;
+        let stats = Arc::new(FeedStats::default());
+        tokio::spawn(serve_feed(
+            listener,
+            fc.clone(),
+            stats.clone(),
+            ingest_tx.clone(),
+            cfg.max_future_ms,
+        ));
+        feeds.push(FeedHandle {
+            config: fc.clone(),
+            addr: bound,
+            stats,
+        });
+    }
+
+    Ok(RuntimeHandle {
+        feeds,
+        audiences,
+        pictures,
+        zones: cfg.zones.clone(),
+        data_dir: cfg.data_dir.clone(),
+    })
+}
+
+fn storage_loop(
+    mut journal: Store,
+    mut rx: mpsc::Receiver<Vec<Observation>>,
+    fusion: std_mpsc::SyncSender<Vec<Observation>>,
+) {
+    while let Some(mut batch) = rx.blocking_recv() {
+        while batch.len() < MAX_COMMIT {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        // Durable before anything downstream sees it; on a storage error the batch is
+        // not fused (and will not be on replay either), so the picture never shows data
+        // the journal lacks.
+        match journal.append(now_ms(), &batch) {
+            Ok(_) => {
+                if fusion.send(batch).is_err() {
+                    return;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, dropped = batch.len(), "journal append failed"),
+        }
+    }
+}
+
+struct AudienceState {
+    audience: Audience,
+    subject: Subject,
+    tracker: Tracker,
+    zones: ZoneWatch,
+    alerts: VecDeque<biac_model::Alert>,
+    tx: watch::Sender<Arc<Picture>>,
+    generation: u64,
+    last_snapshot_ms: i64,
+}
+
+fn fusion_loop(
+    rx: std_mpsc::Receiver<Vec<Observation>>,
+    mut states: Vec<AudienceState>,
+    mut history: Store,
+    window_ms: i64,
+    snapshot_every_ms: i64,
+) {
+    let mut pending: Vec<Observation> = Vec::new();
+    let mut newest = i64::MIN;
+    loop {
+        let flush_all = match rx.recv_timeout(Duration::from_secs(2)) {
+            Ok(batch) => {
+                for o in &batch {
+                    newest = newest.max(o.time_ms);
+                }
+                pending.extend(batch);
+                false
+            }
+            // Quiet feeds: release what is held rather than waiting for newer data.
+            Err(std_mpsc::RecvTimeoutError::Timeout) => true,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if pending.is_empty() {
+            continue;
+        }
+        let watermark = if flush_all { newest } else { newest - window_ms };
+        // Stable sort keeps arrival order among equal times: deterministic on replay.
+        pending.sort_by_key(|o| o.time_ms);
+        let split = pending.partition_point(|o| o.time_ms <= watermark);
+        if split == 0 {
+            continue;
+        }
+        let released: Vec<Observation> = pending.drain(..split).collect();
+        for st in &mut states {
+            let mine: Vec<Observation> = released
+                .iter()
+                .filter(|o| biac_model::allow(&st.subject, &o.label))
+                .cloned()
+                .collect();
+            st.tracker.process_batch(mine);
+            st.tracker.advance_to(watermark);
+            let tracks = st.tracker.tracks();
+            for alert in st.zones.evaluate(&tracks) {
+                tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
+                if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
+                    tracing::error!(error = %e, "storing alert failed");
+                }
+                st.alerts.push_back(alert);
+                if st.alerts.len() > ALERTS_KEPT {
+                    st.alerts.pop_front();
+                }
+            }
+            if watermark - st.last_snapshot_ms >= snapshot_every_ms {
+                st.last_snapshot_ms = watermark;
+                if let Err(e) = history.insert_snapshot(&st.audience.key(), watermark, &tracks) {
+                    tracing::error!(error = %e, "storing snapshot failed");
+                }
+            }
+            st.generation += 1;
+            st.tx.send_replace(Arc::new(Picture {
+                time_ms: watermark,
+                generation: st.generation,
+                tracks,
+                alerts: st.alerts.clone(),
+            }));
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Drives the scenario simulator against feed listeners over real TCP.

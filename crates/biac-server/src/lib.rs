@@ -1,0 +1,31 @@
+//! The HTTP server: `/api/v1` and the embedded web page.
+//!
+//! Invariants: every handler that returns labelled data obtains it through
+//! [`guard`], which calls the one release decision; a caller without a valid bearer
+//! token gets 401 and nothing else; "not visible" and "does not exist" answer alike.
+
+pub mod auth;
+pub mod guard;
+mod routes;
+mod web;
+
+use std::sync::{Arc, Mutex};
+
+use biac_runtime::RuntimeHandle;
+use biac_store::Store;
+
+pub use auth::Authenticator;
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub runtime: RuntimeHandle,
+    pub auth: Arc<Authenticator>,
+    /// A read connection to the history (SQLite allows readers beside the writers).
+    pub store: Arc<Mutex<Store>>,
+}
+
+/// Serve until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, routes::router(state)).await
+}

@@ -1,0 +1,297 @@
+//! `/api/v1` handlers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use biac_model::{Label, Subject, TimeMs, Track};
+use biac_runtime::Audience;
+use biac_store::BBox;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::guard::{release, release_all};
+use crate::{web, AppState};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/tracks", get(tracks))
+        .route("/api/v1/tracks/{id}", get(track))
+        .route("/api/v1/history", get(history))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/feeds", get(feeds))
+        .route("/api/v1/zones", get(zones))
+        .route("/api/v1/{*rest}", get(api_not_found))
+        .fallback(web::static_file)
+        .with_state(state)
+}
+
+fn iso(t: TimeMs) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The same answer for "does not exist" and "may not see".
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
+}
+
+async fn api_not_found(_: Caller) -> Response {
+    not_found()
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+fn label_json(l: &Label) -> Value {
+    json!({
+        "classification": l.classification(),
+        "owner": l.owner(),
+        "rel_to": l.releasable_to(),
+        "noforn": l.noforn(),
+    })
+}
+
+/// Audience track ids are opaque strings, minted per audience.
+fn track_id(id: u64) -> String {
+    format!("T{id:06}")
+}
+
+fn parse_track_id(s: &str) -> Option<u64> {
+    s.strip_prefix('T')?.parse().ok()
+}
+
+fn feature(t: &Track) -> Value {
+    let mut props = json!({
+        "id": track_id(t.id),
+        "label": label_json(&t.label),
+        "marking": t.label.marking(),
+        "sources": t.sources,
+        "domain": t.domain,
+        "affiliation": t.affiliation,
+        "status": t.status,
+        "speed_mps": (t.velocity.speed_mps() * 100.0).round() / 100.0,
+        "course_deg": (t.velocity.course_deg() * 10.0).round() / 10.0,
+        "sigma_m": (t.pos_sigma_m() * 10.0).round() / 10.0,
+        "updates": t.updates,
+        "time": iso(t.time_ms),
+    });
+    let p = props.as_object_mut().expect("object");
+    let id = &t.identity;
+    if let Some(m) = id.mmsi {
+        p.insert("mmsi".into(), json!(m));
+    }
+    if let Some(i) = id.icao {
+        p.insert("icao".into(), json!(format!("{i:06X}")));
+    }
+    for (k, v) in [("callsign", &id.callsign), ("name", &id.name), ("track_number", &id.track_number)] {
+        if let Some(v) = v {
+            p.insert(k.into(), json!(v));
+        }
+    }
+    let mut coords = vec![json!(t.position.lon_deg), json!(t.position.lat_deg)];
+    if let Some(a) = t.position.alt_m {
+        coords.push(json!(a));
+    }
+    json!({
+        "type": "Feature",
+        "id": track_id(t.id),
+        "geometry": {"type": "Point", "coordinates": coords},
+        "properties": props,
+    })
+}
+
+/// The caller's audience, or 404 when the deployment keeps no picture for it.
+fn audience(state: &AppState, s: &Subject) -> Result<Audience, Response> {
+    state.runtime.audience_of(s).ok_or_else(not_found)
+}
+
+/// The marking of a whole view: the join of everything in it.
+fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
+    labels
+        .fold(None::<Label>, |acc, l| Some(acc.map_or_else(|| l.clone(), |a| a.join(l))))
+        .map(|l| l.marking())
+        .unwrap_or_else(|| "UNCLASSIFIED".into())
+}
+
+async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
+    let a = match audience(&state, &s) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let picture = state.runtime.picture(&a).unwrap_or_default();
+    let visible: Vec<&Track> = release_all(&s, picture.tracks.iter()).collect();
+    Json(json!({
+        "type": "FeatureCollection",
+        "audience": {"nation": s.nation, "clearance": s.clearance},
+        "marking": view_marking(visible.iter().map(|t| &t.label)),
+        "time": iso(picture.time_ms),
+        "count": visible.len(),
+        "features": visible.iter().map(|t| feature(t)).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+async fn track(State(state): State<AppState>, Caller(s): Caller, Path(id): Path<String>) -> Response {
+    let (a, id) = match (audience(&state, &s), parse_track_id(&id)) {
+        (Ok(a), Some(id)) => (a, id),
+        _ => return not_found(),
+    };
+    let picture = state.runtime.picture(&a).unwrap_or_default();
+    let Some(t) = picture.tracks.iter().find(|t| t.id == id).and_then(|t| release(&s, t)) else {
+        return not_found();
+    };
+    let store = state.store.clone();
+    let key = a.key();
+    let hist = tokio::task::spawn_blocking(move || {
+        store.lock().ok().and_then(|st| st.track_history(&key, id, 500).ok())
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let history: Vec<Value> = hist
+        .iter()
+        .filter_map(|h| release(&s, &h.track))
+        .map(|h| json!({"time": iso(h.time_ms), "lat": h.position.lat_deg, "lon": h.position.lon_deg}))
+        .collect();
+    let mut f = feature(t);
+    f["properties"]["history"] = json!(history);
+    Json(f).into_response()
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    /// RFC 3339 or ms since the epoch.
+    from: Option<String>,
+    to: Option<String>,
+    /// `min_lon,min_lat,max_lon,max_lat`
+    bbox: Option<String>,
+    limit: Option<usize>,
+}
+
+fn parse_time(s: &str) -> Option<TimeMs> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Some(ms);
+    }
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as TimeMs)
+}
+
+fn bad_request(msg: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
+}
+
+async fn history(State(state): State<AppState>, Caller(s): Caller, Query(q): Query<HistoryQuery>) -> Response {
+    let a = match audience(&state, &s) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let from = match q.from.as_deref().map(parse_time) {
+        None => i64::MIN,
+        Some(Some(t)) => t,
+        Some(None) => return bad_request("from: expected RFC 3339 time or epoch milliseconds"),
+    };
+    let to = match q.to.as_deref().map(parse_time) {
+        None => i64::MAX,
+        Some(Some(t)) => t,
+        Some(None) => return bad_request("to: expected RFC 3339 time or epoch milliseconds"),
+    };
+    let bbox = match q.bbox.as_deref() {
+        None => None,
+        Some(b) => {
+            let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            match v[..] {
+                [min_lon, min_lat, max_lon, max_lat] => Some(BBox { min_lon, min_lat, max_lon, max_lat }),
+                _ => return bad_request("bbox: expected min_lon,min_lat,max_lon,max_lat"),
+            }
+        }
+    };
+    let limit = q.limit.unwrap_or(10_000).min(100_000);
+    let store = state.store.clone();
+    let key = a.key();
+    let rows = tokio::task::spawn_blocking(move || {
+        store.lock().ok().and_then(|st| st.query_history(&key, from, to, bbox, limit).ok())
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let features: Vec<Value> = rows
+        .iter()
+        .filter_map(|r| release(&s, &r.track))
+        .map(feature)
+        .collect();
+    Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features})).into_response()
+}
+
+async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
+    let a = match audience(&state, &s) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let picture = state.runtime.picture(&a).unwrap_or_default();
+    let alerts: Vec<Value> = release_all(&s, picture.alerts.iter())
+        .map(|al| {
+            json!({
+                "time": iso(al.time_ms),
+                "kind": al.kind,
+                "zone": al.zone,
+                "track_id": track_id(al.track_id),
+                "message": al.message,
+                "marking": al.label.marking(),
+                "lat": al.position.lat_deg,
+                "lon": al.position.lon_deg,
+            })
+        })
+        .collect();
+    Json(json!({"alerts": alerts})).into_response()
+}
+
+async fn feeds(State(state): State<AppState>, Caller(s): Caller) -> Response {
+    let feeds: Vec<Value> = state
+        .runtime
+        .feeds
+        .iter()
+        .filter(|f| release(&s, &f.config).is_some())
+        .map(|f| {
+            json!({
+                "name": f.config.name,
+                "format": f.config.format,
+                "nation": f.config.nation,
+                "marking": f.config.default_label.marking(),
+                "description": f.config.description,
+                "accepted": f.stats.accepted(),
+                "rejected": f.stats.rejected(),
+                "last_error": f.stats.last_error(),
+            })
+        })
+        .collect();
+    Json(json!({"feeds": feeds})).into_response()
+}
+
+async fn zones(State(state): State<AppState>, Caller(_): Caller) -> Response {
+    let features: Vec<Value> = state
+        .runtime
+        .zones
+        .iter()
+        .map(|z| {
+            let mut ring: Vec<[f64; 2]> = z.polygon.clone();
+            if let Some(first) = ring.first().copied() {
+                ring.push(first);
+            }
+            json!({
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"name": z.name, "approximate": z.approximate, "provenance": z.provenance},
+            })
+        })
+        .collect();
+    Json(json!({"type": "FeatureCollection", "features": features})).into_response()
+}
