@@ -1,0 +1,105 @@
+//! `biac demo`: server + simulator in one process on the embedded default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use biac_runtime::sim_driver::{self, DriverConfig};
+use biac_server::Authenticator;
+use biac_store::SyncPolicy;
+
+use crate::serve;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// HTTP address of the web page and API (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[arg(long, default_value = "data/demo")]
+    data_dir: PathBuf,
+    /// Keep the previous demo's journal and replay it (default: start afresh).
+    #[arg(long)]
+    resume: bool,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Stop the simulator after this many simulated seconds (the server keeps serving).
+    #[arg(long)]
+    duration_s: Option<u64>,
+    /// Write the simulator's ground truth (CSV) here.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// When the journal is durable: full, normal (survives a crash of the process), off.
+    #[arg(long, default_value = "normal")]
+    fsync: SyncPolicy,
+}
+
+/// Now, in whole seconds, as milliseconds (AIS tag blocks carry whole seconds).
+pub fn now_s_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64 * 1000)
+        .unwrap_or(0)
+}
+
+pub async fn run(a: DemoArgs) -> Result<(), String> {
+    if !a.resume {
+        for f in ["biac.sqlite", "biac.sqlite-wal", "biac.sqlite-shm"] {
+            let _ = std::fs::remove_file(a.data_dir.join(f));
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .map_err(|e| format!("binding {}: {e}", a.listen))?;
+    let feeds = biac_sim::demo_feeds()
+        .into_iter()
+        .map(|f| (f, SocketAddr::from(([127, 0, 0, 1], 0))))
+        .collect();
+    let mut cfg = serve::runtime_config(
+        a.data_dir.clone(),
+        a.fsync,
+        feeds,
+        serve::demo_audiences(),
+        biac_analytics::demo_zones(),
+    );
+    if a.speed > 1.0 {
+        // Faster than real time runs ahead of the wall clock by design.
+        cfg.max_future_ms = i64::MAX / 4;
+    }
+    let rt = biac_runtime::start(cfg).await.map_err(|e| e.to_string())?;
+
+    let endpoints = rt.feeds.iter().map(|f| (f.config.name.clone(), f.addr)).collect();
+    let driver = DriverConfig {
+        sim: biac_sim::SimConfig {
+            seed: a.seed,
+            start_ms: now_s_ms(),
+            ..Default::default()
+        },
+        endpoints,
+        speed: a.speed,
+        step_ms: 1000,
+        duration_ms: a.duration_s.map(|s| s as i64 * 1000),
+        truth: a.truth.clone(),
+        truth_every_ms: 1000,
+    };
+    tokio::spawn(async move {
+        if let Err(e) = sim_driver::run(driver).await {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("biac demo: {} feeds, simulator seed {} at {}x", rt.feeds.len(), a.seed, a.speed);
+    for f in &rt.feeds {
+        println!("  feed {:<18} {:?} on {} ({})", f.config.name, f.config.format, f.addr, f.config.default_label);
+    }
+    println!("  demo logins (bearer tokens; pick one on the page):");
+    let auth = Authenticator::demo();
+    for (token, s) in auth.subjects() {
+        println!("    {token:<9} {} analyst, cleared {}", s.nation, s.clearance);
+    }
+    println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
+    println!("biac: serving http://{addr}/");
+    serve::serve_http(listener, rt, auth).await
+}

@@ -1,0 +1,119 @@
+//! Helpers for tests that run the real `biac` binary.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running `biac` process, killed on drop.
+pub struct Biac {
+    pub child: Child,
+    pub http: SocketAddr,
+    /// Feed name -> listener address, from the startup lines.
+    pub feeds: Vec<(String, SocketAddr)>,
+    pub stdout_rx: mpsc::Receiver<String>,
+}
+
+impl Drop for Biac {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_biac")
+}
+
+/// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
+pub fn start(args: &[&str]) -> Biac {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn biac");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut feeds = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("biac did not print its URL within 60 s");
+        // "  feed NAME  FORMAT on ADDR (LABEL)"
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() == Some(&"feed") {
+            if let Some(i) = words.iter().position(|w| *w == "on") {
+                feeds.push((words[1].to_string(), words[i + 1].parse().expect("feed addr")));
+            }
+        }
+        if let Some(url) = line.strip_prefix("biac: serving http://") {
+            let http = url.trim_end_matches('/').parse().expect("http addr");
+            return Biac {
+                child,
+                http,
+                feeds,
+                stdout_rx: rx,
+            };
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET; returns (status, body).
+pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read response");
+    let resp = String::from_utf8_lossy(&resp).to_string();
+    let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+pub fn get_json(addr: SocketAddr, path: &str, token: &str) -> serde_json::Value {
+    let (status, body) = get(addr, path, Some(token));
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// Great-circle distance in metres.
+pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().asin()
+}

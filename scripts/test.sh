@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a fresh machine (Rust toolchain, Python 3.11, Node 20, apt) and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "system packages (chromium for the browser test)"
+if ! command -v chromium >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+chromium --version
+
+step "node packages for the browser test"
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build"
+cargo build --workspace --locked
+
+step "Rust tests (unit, property, end-to-end against the real binary)"
+cargo test --workspace --locked
+
+step "browser test (headless Debian Chromium against the real binary)"
+BIAC_BIN="$PWD/target/debug/biac" node --test tests/browser/
