@@ -1,39 +1,175 @@
-//! The fusion core. Observations in, tracks out.
-//! (Skeleton signatures; the implementation is in progress.)
+//! ## biac-fusion
 //!
-//! Invariants: no I/O, no clocks, no threads, no randomness; the same input sequence
-//! gives bit-identical output.
+//! Multi-sensor multi-target tracker: labelled WGS84 observations in, fused tracks out.
+//! Pure and deterministic (no I/O, clocks, threads, randomness or hash order): equal input
+//! gives bit-identical tracks, ids and [`FusionStats`]. Each track owns a local ENU tangent
+//! plane (WGS84 → ECEF → ENU, re-based every 20 km) and a 2-D constant-velocity Kalman
+//! filter (per-domain noise, Joseph update). [`Tracker::process_batch`] sorts the batch
+//! into scans of equal (time, feed, sensor); per scan, identity-carrying observations
+//! (MMSI, ICAO, feed+track number) update their track, the rest are gated (ECEF grid, χ²)
+//! and assigned by global nearest neighbour ([`assign::solve`]), and leftovers start
+//! tentative tracks unless near a confirmed one. Tracks confirm M-of-window (self-reports
+//! at once), coast, die per domain, and merge only if identity-compatible. Track label =
+//! [`Label::join`](biac_model::Label::join) of all inputs; `sources` = contributing feeds.
+//!
+//! Out-of-sequence policy: an observation older than the track it associates with is
+//! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
+//! runtime re-orders within a small window before calling the tracker). Timeouts run at
+//! each scan's time and in [`Tracker::advance_to`], never backwards.
 
-use biac_model::{Observation, TimeMs, Track};
+pub mod assign;
+pub mod geo;
+pub mod kf;
+mod tracker;
 
-#[derive(Clone, Debug)]
-pub struct TrackerConfig {}
+pub use tracker::Tracker;
+
+use biac_model::{Domain, TimeMs};
+
+/// Per-domain motion and life-cycle parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainParams {
+    /// Process noise spectral density, m²/s³ per axis (white acceleration).
+    pub q: f64,
+    /// A confirmed track not updated for longer than this is reported as coasting.
+    pub coast_after_ms: TimeMs,
+    /// A confirmed track not updated for longer than this is deleted.
+    pub delete_after_ms: TimeMs,
+    /// One-sigma per-axis velocity uncertainty of a track started from a position only.
+    pub init_vel_sigma_mps: f64,
+}
+
+/// Tracker tuning. `Default` suits the East China Sea picture (ships, aircraft, radar
+/// plots at a few seconds' revisit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackerConfig {
+    pub surface: DomainParams,
+    pub air: DomainParams,
+    pub ground: DomainParams,
+    /// Used until an observation tells the domain.
+    pub unknown: DomainParams,
+    /// χ² gate on the 2-D position innovation (11.83 ≈ 99.73%, "3 sigma").
+    pub gate: f64,
+    /// A plot (no identity) left unassigned within this χ² of a confirmed track does not
+    /// start a new track (25 ≈ 5 sigma: also covers the 0.27% of true plots that fall
+    /// just outside `gate`, which would otherwise seed duplicate tracks).
+    pub init_exclusion_gate: f64,
+    /// A tentative track confirms with `confirm_m` updates within `confirm_window_ms`
+    /// of its creation, or is deleted.
+    pub confirm_m: u32,
+    pub confirm_window_ms: TimeMs,
+    /// A tentative track not updated for longer than this is deleted.
+    pub tentative_timeout_ms: TimeMs,
+    /// A track whose predicted one-sigma position error (largest axis) exceeds this is
+    /// deleted.
+    pub max_pos_sigma_m: f64,
+    /// A track's frame is moved to its position once it is farther than this from the
+    /// origin (keeps the planar model accurate at theatre scale).
+    pub rebase_distance_m: f64,
+    /// Cell size of the coarse gating grid (ECEF cubes); tracks whose gate is larger are
+    /// checked against every observation.
+    pub grid_cell_m: f64,
+    /// An identity-bound observation farther than this χ² from its track restarts the
+    /// track's kinematic state instead of dragging it (a jump in an AIS stream).
+    pub identity_reset_gate: f64,
+    /// Velocity sigma used when an observation has a velocity but no `vel_sigma_mps`.
+    pub default_vel_sigma_mps: f64,
+    /// Observation position sigmas are clamped to at least this (avoids singular S).
+    pub min_pos_sigma_m: f64,
+    /// Two compatible tracks that pass the 4-D mutual gate at this many consecutive
+    /// checks are merged; 0 disables merging.
+    pub merge_after: u32,
+    /// χ² gate on the 4-D state difference for merging (13.28 ≈ 99% for 4 dof).
+    pub merge_gate: f64,
+}
 
 impl Default for TrackerConfig {
     fn default() -> Self {
-        TrackerConfig {}
+        TrackerConfig {
+            // Ships: q = 0.05 m²/s³ lets a track follow ~0.2 m/s² of unmodelled
+            // acceleration over a 10 s revisit (a slow turn) without lag.
+            surface: DomainParams {
+                q: 0.05,
+                coast_after_ms: 60_000,
+                delete_after_ms: 180_000,
+                init_vel_sigma_mps: 15.0,
+            },
+            // Aircraft: q = 2 m²/s³ is between a straight transit (~1) and a standard
+            // rate turn at 250 m/s (several); ADS-B revisit is short, so lag stays small.
+            air: DomainParams {
+                q: 2.0,
+                coast_after_ms: 20_000,
+                delete_after_ms: 60_000,
+                init_vel_sigma_mps: 250.0,
+            },
+            ground: DomainParams {
+                q: 0.5,
+                coast_after_ms: 60_000,
+                delete_after_ms: 180_000,
+                init_vel_sigma_mps: 20.0,
+            },
+            unknown: DomainParams {
+                q: 1.0,
+                coast_after_ms: 30_000,
+                delete_after_ms: 120_000,
+                init_vel_sigma_mps: 100.0,
+            },
+            gate: 11.83,
+            init_exclusion_gate: 25.0,
+            confirm_m: 2,
+            confirm_window_ms: 30_000,
+            tentative_timeout_ms: 20_000,
+            max_pos_sigma_m: 10_000.0,
+            rebase_distance_m: 20_000.0,
+            grid_cell_m: 20_000.0,
+            identity_reset_gate: 400.0,
+            default_vel_sigma_mps: 1.0,
+            min_pos_sigma_m: 1.0,
+            merge_after: 5,
+            merge_gate: 13.28,
+        }
     }
 }
 
-pub struct Tracker {}
-
-impl Tracker {
-    pub fn new(_cfg: TrackerConfig) -> Self {
-        Tracker {}
+impl TrackerConfig {
+    pub fn domain(&self, d: Domain) -> &DomainParams {
+        match d {
+            Domain::Surface => &self.surface,
+            Domain::Air => &self.air,
+            Domain::Ground => &self.ground,
+            Domain::Unknown => &self.unknown,
+        }
     }
+}
 
-    /// Process a batch of observations (any order, any mix of feeds and sensors).
-    pub fn process_batch(&mut self, _batch: Vec<Observation>) {
-        todo!()
-    }
-
-    /// Delete tracks not updated for too long as of `now_ms`.
-    pub fn advance_to(&mut self, _now_ms: TimeMs) {
-        todo!()
-    }
-
-    /// Confirmed tracks (and coasting ones), at their last update time.
-    pub fn tracks(&self) -> Vec<Track> {
-        todo!()
-    }
+/// Counters since the tracker was created (see [`Tracker::stats`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FusionStats {
+    /// Observations given to `process_batch`.
+    pub observations: u64,
+    /// Rejected: invalid position, non-finite or non-positive sigma, bad velocity.
+    pub invalid: u64,
+    /// Scans (groups of equal time, feed, sensor) processed.
+    pub scans: u64,
+    /// Observations that updated an existing track (by identity or by gating).
+    pub associated: u64,
+    /// Of `associated`, those bound by identity (MMSI, ICAO, track number).
+    pub identity_bound: u64,
+    /// Tracks started (tentative or, for self-reports and track feeds, confirmed).
+    pub new_tracks: u64,
+    /// Tracks that became confirmed.
+    pub confirmed: u64,
+    /// Tracks deleted (timeout, covariance limit, unconfirmed); merges not included.
+    pub deleted: u64,
+    /// Tracks absorbed into another by a merge.
+    pub merged: u64,
+    /// Observations older than the track they associate with: dropped, never applied.
+    pub late: u64,
+    /// Observations outside every track's gate (each started a new track).
+    pub gated_out: u64,
+    /// Plots within `init_exclusion_gate` of a confirmed track but not assigned to it:
+    /// dropped rather than started as a duplicate track.
+    pub suppressed: u64,
+    /// Identity-bound observations so far from their track that it was restarted there.
+    pub identity_resets: u64,
 }

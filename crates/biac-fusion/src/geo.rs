@@ -1,0 +1,193 @@
+//! WGS84 geodesy: geodetic <-> ECEF <-> local east-north-up (ENU) tangent planes.
+//!
+//! Every track keeps its own [`EnuFrame`] whose origin lies on the ellipsoid (h = 0).
+//! Horizontal tracking works on the surface: an observation's altitude is ignored when
+//! it is projected into a frame (an aircraft at 10 km is tracked at the point below it).
+
+/// WGS84 semi-major axis, metres.
+pub const WGS84_A: f64 = 6_378_137.0;
+/// WGS84 flattening.
+pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
+/// First eccentricity squared.
+const E2: f64 = WGS84_F * (2.0 - WGS84_F);
+
+/// Geodetic (degrees, metres above the ellipsoid) to Earth-centred Earth-fixed metres.
+pub fn geodetic_to_ecef(lat_deg: f64, lon_deg: f64, h_m: f64) -> [f64; 3] {
+    let (sl, cl) = lat_deg.to_radians().sin_cos();
+    let (so, co) = lon_deg.to_radians().sin_cos();
+    let n = WGS84_A / (1.0 - E2 * sl * sl).sqrt();
+    [
+        (n + h_m) * cl * co,
+        (n + h_m) * cl * so,
+        (n * (1.0 - E2) + h_m) * sl,
+    ]
+}
+
+/// ECEF metres to geodetic `(lat_deg, lon_deg, h_m)`.
+///
+/// Fixed-point iteration on latitude; each step shrinks the error by roughly e² (~1/150),
+/// so six steps are far below a millimetre for anything within 100 km of the surface.
+/// A fixed count (not a tolerance test) keeps the result bit-reproducible.
+pub fn ecef_to_geodetic(p: [f64; 3]) -> (f64, f64, f64) {
+    let [x, y, z] = p;
+    let rho = x.hypot(y);
+    let lon = y.atan2(x);
+    let mut lat = z.atan2(rho * (1.0 - E2));
+    for _ in 0..6 {
+        let s = lat.sin();
+        let n = WGS84_A / (1.0 - E2 * s * s).sqrt();
+        lat = (z + E2 * n * s).atan2(rho);
+    }
+    let (s, c) = lat.sin_cos();
+    // This form of h is well conditioned at every latitude, poles included.
+    let h = rho * c + z * s - WGS84_A * (1.0 - E2 * s * s).sqrt();
+    (lat.to_degrees(), lon.to_degrees(), h)
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// A local east-north-up tangent plane at a point on the WGS84 ellipsoid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EnuFrame {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    origin: [f64; 3],
+    east: [f64; 3],
+    north: [f64; 3],
+    up: [f64; 3],
+}
+
+impl EnuFrame {
+    /// The frame tangent to the ellipsoid at (`lat_deg`, `lon_deg`, h = 0).
+    pub fn new(lat_deg: f64, lon_deg: f64) -> Self {
+        let (sl, cl) = lat_deg.to_radians().sin_cos();
+        let (so, co) = lon_deg.to_radians().sin_cos();
+        EnuFrame {
+            lat_deg,
+            lon_deg,
+            origin: geodetic_to_ecef(lat_deg, lon_deg, 0.0),
+            east: [-so, co, 0.0],
+            north: [-sl * co, -sl * so, cl],
+            up: [cl * co, cl * so, sl],
+        }
+    }
+
+    /// ECEF point to (east, north, up) metres in this frame.
+    pub fn ecef_to_enu(&self, p: [f64; 3]) -> [f64; 3] {
+        let d = [
+            p[0] - self.origin[0],
+            p[1] - self.origin[1],
+            p[2] - self.origin[2],
+        ];
+        [dot(d, self.east), dot(d, self.north), dot(d, self.up)]
+    }
+
+    /// ECEF point to its (east, north) projection on the tangent plane.
+    pub fn ecef_to_en(&self, p: [f64; 3]) -> [f64; 2] {
+        let [e, n, _] = self.ecef_to_enu(p);
+        [e, n]
+    }
+
+    /// (east, north, up) metres in this frame to ECEF.
+    pub fn enu_to_ecef(&self, enu: [f64; 3]) -> [f64; 3] {
+        let [e, n, u] = enu;
+        [
+            self.origin[0] + e * self.east[0] + n * self.north[0] + u * self.up[0],
+            self.origin[1] + e * self.east[1] + n * self.north[1] + u * self.up[1],
+            self.origin[2] + e * self.east[2] + n * self.north[2] + u * self.up[2],
+        ]
+    }
+
+    /// Cheap ECEF approximation of the surface point projecting to (e, n): the plane
+    /// point dropped by the sphere sagitta. Good to a few metres within 50 km; used only
+    /// for coarse gating.
+    pub fn en_to_ecef_approx(&self, e: f64, n: f64) -> [f64; 3] {
+        let u = -(e * e + n * n) / (2.0 * 6_371_000.0);
+        self.enu_to_ecef([e, n, u])
+    }
+
+    /// The surface point (h = 0) whose projection on this plane is (e, n), as
+    /// `(lat_deg, lon_deg)`. Inverse of `ecef_to_en(geodetic_to_ecef(lat, lon, 0))`.
+    pub fn en_to_geodetic(&self, e: f64, n: f64) -> (f64, f64) {
+        // Start at the sagitta estimate of `up`, then walk along this frame's up axis
+        // until the point is on the ellipsoid. Near the origin the up axis and the local
+        // normal are almost parallel, so `u -= h` converges in two or three steps.
+        let mut u = -(e * e + n * n) / (2.0 * 6_371_000.0);
+        let mut lat_lon = (self.lat_deg, self.lon_deg);
+        for _ in 0..4 {
+            let (lat, lon, h) = ecef_to_geodetic(self.enu_to_ecef([e, n, u]));
+            lat_lon = (lat, lon);
+            u -= h;
+        }
+        lat_lon
+    }
+
+    /// Horizontal vector (east, north components in this frame) to an ECEF vector.
+    pub fn vec_to_ecef(&self, ve: f64, vn: f64) -> [f64; 3] {
+        [
+            ve * self.east[0] + vn * self.north[0],
+            ve * self.east[1] + vn * self.north[1],
+            ve * self.east[2] + vn * self.north[2],
+        ]
+    }
+
+    /// ECEF vector to its (east, north) components in this frame.
+    pub fn ecef_vec_to_en(&self, v: [f64; 3]) -> [f64; 2] {
+        [dot(v, self.east), dot(v, self.north)]
+    }
+
+    /// The 2x2 matrix `J` taking horizontal (east, north) vectors of `self` to those of
+    /// `to`: `v_to = J * v_self`. Near-identity for nearby frames; it carries the
+    /// rotation of north between two points (meridian convergence).
+    pub fn horizontal_rotation_to(&self, to: &EnuFrame) -> [[f64; 2]; 2] {
+        [
+            [dot(to.east, self.east), dot(to.east, self.north)],
+            [dot(to.north, self.east), dot(to.north, self.north)],
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecef_round_trip() {
+        for &(lat, lon, h) in &[
+            (26.2, 127.7, 0.0),
+            (31.2, 121.5, 11_000.0),
+            (-45.0, -170.0, -30.0),
+            (89.9999, 10.0, 5.0),
+            (0.0, 180.0, 0.0),
+        ] {
+            let (la, lo, hh) = ecef_to_geodetic(geodetic_to_ecef(lat, lon, h));
+            assert!((la - lat).abs() < 1e-10, "{la} {lat}");
+            assert!((lo - lon).abs() < 1e-10 || (lo.abs() - 180.0).abs() < 1e-10);
+            assert!((hh - h).abs() < 1e-4, "{hh} {h}");
+        }
+    }
+
+    #[test]
+    fn enu_round_trip_far_from_origin() {
+        let f = EnuFrame::new(26.2, 127.7);
+        for &(lat, lon) in &[(26.2, 127.7), (26.4, 127.9), (25.9, 127.1), (27.0, 128.5)] {
+            let [e, n] = f.ecef_to_en(geodetic_to_ecef(lat, lon, 0.0));
+            let (la, lo) = f.en_to_geodetic(e, n);
+            assert!(
+                (la - lat).abs() < 1e-9 && (lo - lon).abs() < 1e-9,
+                "{la} {lo}"
+            );
+        }
+    }
+
+    #[test]
+    fn enu_axes_are_orthonormal_and_north_points_north() {
+        let f = EnuFrame::new(30.0, 125.0);
+        let [e, n] = f.ecef_to_en(geodetic_to_ecef(30.001, 125.0, 0.0));
+        assert!(e.abs() < 1e-6 && n > 110.0 && n < 111.0, "{e} {n}");
+        let j = f.horizontal_rotation_to(&f);
+        assert!((j[0][0] - 1.0).abs() < 1e-15 && j[0][1].abs() < 1e-15);
+    }
+}

@@ -1,0 +1,1108 @@
+//! The tracker: scans, association, track management.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use biac_model::{
+    Affiliation, Domain, Identity, Label, Observation, ObservationKind, Position, TimeMs, Track,
+    TrackStatus, Velocity,
+};
+
+use crate::geo::{geodetic_to_ecef, EnuFrame};
+use crate::kf::{self, Mat2, Mat4, Vec4};
+use crate::{assign, FusionStats, TrackerConfig};
+
+/// An identity a track can hold exclusively.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum IdKey {
+    Mmsi(u32),
+    Icao(u32),
+    /// (feed, track number): track numbers are only unique within the feed that issues them.
+    TrackNumber(String, String),
+}
+
+impl IdKey {
+    /// Same kind of key (and same feed for track numbers) with a different value: the
+    /// two cannot be the same object.
+    fn conflicts(&self, other: &IdKey) -> bool {
+        match (self, other) {
+            (IdKey::Mmsi(a), IdKey::Mmsi(b)) | (IdKey::Icao(a), IdKey::Icao(b)) => a != b,
+            (IdKey::TrackNumber(fa, a), IdKey::TrackNumber(fb, b)) => fa == fb && a != b,
+            _ => false,
+        }
+    }
+}
+
+fn keys_compatible<'a>(a: impl IntoIterator<Item = &'a IdKey>, b: &BTreeSet<IdKey>) -> bool {
+    a.into_iter().all(|k| !b.iter().any(|o| k.conflicts(o)))
+}
+
+fn domains_compatible(a: Domain, b: Domain) -> bool {
+    a == Domain::Unknown || b == Domain::Unknown || a == b
+}
+
+/// A validated observation with its geometry precomputed.
+struct Prep {
+    obs: Observation,
+    ecef: [f64; 3],
+    keys: Vec<IdKey>,
+    /// Position variance per axis, m².
+    r_pos: f64,
+    /// Velocity as an ECEF vector (so it can be expressed in any track's frame) and its
+    /// per-axis variance.
+    vel: Option<([f64; 3], f64)>,
+    /// Self-reports with an identity and track-feed reports confirm a track at once.
+    confirms: bool,
+}
+
+fn prepare(obs: Observation, cfg: &TrackerConfig) -> Option<Prep> {
+    if !(obs.position.is_valid() && obs.pos_sigma_m.is_finite() && obs.pos_sigma_m > 0.0) {
+        return None;
+    }
+    let vel = match obs.velocity {
+        None => None,
+        Some(v) => {
+            let s = obs.vel_sigma_mps.unwrap_or(cfg.default_vel_sigma_mps);
+            if !(v.east_mps.is_finite() && v.north_mps.is_finite() && s.is_finite() && s > 0.0) {
+                return None;
+            }
+            let local = EnuFrame::new(obs.position.lat_deg, obs.position.lon_deg);
+            Some((local.vec_to_ecef(v.east_mps, v.north_mps), s * s))
+        }
+    };
+    let mut keys = Vec::new();
+    if let Some(m) = obs.identity.mmsi {
+        keys.push(IdKey::Mmsi(m));
+    }
+    if let Some(i) = obs.identity.icao {
+        keys.push(IdKey::Icao(i));
+    }
+    if obs.kind == ObservationKind::Track {
+        if let Some(tn) = &obs.identity.track_number {
+            keys.push(IdKey::TrackNumber(obs.feed.clone(), tn.clone()));
+        }
+    }
+    let confirms = match obs.kind {
+        ObservationKind::Track => true,
+        ObservationKind::SelfReport => obs.identity.mmsi.is_some() || obs.identity.icao.is_some(),
+        ObservationKind::Plot => false,
+    };
+    let sigma = obs.pos_sigma_m.max(cfg.min_pos_sigma_m);
+    Some(Prep {
+        // Horizontal tracking on the ellipsoid surface: altitude is kept separately.
+        ecef: geodetic_to_ecef(obs.position.lat_deg, obs.position.lon_deg, 0.0),
+        keys,
+        r_pos: sigma * sigma,
+        vel,
+        confirms,
+        obs,
+    })
+}
+
+fn kind_rank(k: ObservationKind) -> u8 {
+    match k {
+        ObservationKind::Plot => 0,
+        ObservationKind::SelfReport => 1,
+        ObservationKind::Track => 2,
+    }
+}
+
+fn domain_rank(d: Domain) -> u8 {
+    match d {
+        Domain::Unknown => 0,
+        Domain::Surface => 1,
+        Domain::Air => 2,
+        Domain::Ground => 3,
+    }
+}
+
+fn opt_cmp(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    }
+}
+
+/// Batch order: (time, feed, sensor), then every other field so that the order — and
+/// hence the output — does not depend on the order the batch arrived in. Observations
+/// equal in all compared fields are interchangeable.
+fn obs_order(a: &Observation, b: &Observation) -> Ordering {
+    a.time_ms
+        .cmp(&b.time_ms)
+        .then_with(|| a.feed.cmp(&b.feed))
+        .then_with(|| a.sensor.cmp(&b.sensor))
+        .then_with(|| kind_rank(a.kind).cmp(&kind_rank(b.kind)))
+        .then_with(|| a.identity.cmp(&b.identity))
+        .then_with(|| a.position.lat_deg.total_cmp(&b.position.lat_deg))
+        .then_with(|| a.position.lon_deg.total_cmp(&b.position.lon_deg))
+        .then_with(|| opt_cmp(a.position.alt_m, b.position.alt_m))
+        .then_with(|| a.pos_sigma_m.total_cmp(&b.pos_sigma_m))
+        .then_with(|| {
+            opt_cmp(
+                a.velocity.map(|v| v.east_mps),
+                b.velocity.map(|v| v.east_mps),
+            )
+        })
+        .then_with(|| {
+            opt_cmp(
+                a.velocity.map(|v| v.north_mps),
+                b.velocity.map(|v| v.north_mps),
+            )
+        })
+        .then_with(|| opt_cmp(a.vel_sigma_mps, b.vel_sigma_mps))
+        .then_with(|| domain_rank(a.domain).cmp(&domain_rank(b.domain)))
+        .then_with(|| {
+            a.affiliation
+                .map(Affiliation::cot_atom)
+                .cmp(&b.affiliation.map(Affiliation::cot_atom))
+        })
+        .then_with(|| a.label.classification().cmp(&b.label.classification()))
+        .then_with(|| a.label.owner().iter().cmp(b.label.owner().iter()))
+        .then_with(|| {
+            a.label
+                .rel_to_list()
+                .iter()
+                .cmp(b.label.rel_to_list().iter())
+        })
+        .then_with(|| a.label.noforn().cmp(&b.label.noforn()))
+}
+
+/// One track's full internal state.
+#[derive(Clone, Debug)]
+struct TrackState {
+    id: u64,
+    /// The track's own tangent plane; `x` and `p` are expressed in it.
+    frame: EnuFrame,
+    x: Vec4,
+    p: Mat4,
+    time_ms: TimeMs,
+    created_ms: TimeMs,
+    status: TrackStatus,
+    domain: Domain,
+    affiliation: Affiliation,
+    identity: Identity,
+    keys: BTreeSet<IdKey>,
+    sources: BTreeSet<String>,
+    updates: u64,
+    label: Label,
+    alt_m: Option<f64>,
+    /// Update times while tentative (for M-of-window confirmation).
+    hits: Vec<TimeMs>,
+}
+
+/// Express a state (`x`, `p` in `from`) in frame `to`. Position goes through the
+/// geodetic point; velocity and covariance are rotated by the horizontal rotation
+/// between the frames (the Jacobian of the position map is that rotation to first order).
+fn transfer(from: &EnuFrame, x: &Vec4, p: &Mat4, to: &EnuFrame) -> (Vec4, Mat4) {
+    let (lat, lon) = from.en_to_geodetic(x[0], x[1]);
+    let [e, n] = to.ecef_to_en(geodetic_to_ecef(lat, lon, 0.0));
+    let j = from.horizontal_rotation_to(to);
+    let xv = [
+        j[0][0] * x[2] + j[0][1] * x[3],
+        j[1][0] * x[2] + j[1][1] * x[3],
+    ];
+    let mut t = [[0.0; 4]; 4];
+    for r in 0..2 {
+        for c in 0..2 {
+            t[r][c] = j[r][c];
+            t[r + 2][c + 2] = j[r][c];
+        }
+    }
+    let mut pn = kf::matmul(&kf::matmul(&t, p), &kf::transpose(&t));
+    kf::symmetrize(&mut pn);
+    ([e, n, xv[0], xv[1]], pn)
+}
+
+fn initial_state(p: &Prep, frame: &EnuFrame, init_vel_sigma: f64) -> (Vec4, Mat4) {
+    let [e, n] = frame.ecef_to_en(p.ecef);
+    let (v, rv) = match p.vel {
+        Some((v, rv)) => (frame.ecef_vec_to_en(v), rv),
+        None => ([0.0, 0.0], init_vel_sigma * init_vel_sigma),
+    };
+    let mut pm = [[0.0; 4]; 4];
+    pm[0][0] = p.r_pos;
+    pm[1][1] = p.r_pos;
+    pm[2][2] = rv;
+    pm[3][3] = rv;
+    ([e, n, v[0], v[1]], pm)
+}
+
+impl TrackState {
+    fn mean_at(&self, t: TimeMs) -> Vec4 {
+        let dt = (t - self.time_ms) as f64 / 1000.0;
+        [
+            self.x[0] + dt * self.x[2],
+            self.x[1] + dt * self.x[3],
+            self.x[2],
+            self.x[3],
+        ]
+    }
+
+    fn to_track(&self, x: &Vec4, p: &Mat4, time_ms: TimeMs, status: TrackStatus) -> Track {
+        let (lat, lon) = self.frame.en_to_geodetic(x[0], x[1]);
+        // Velocity and covariance are reported in the east/north axes at the track's
+        // position, not at the frame origin (they differ by meridian convergence).
+        let j = self.frame.horizontal_rotation_to(&EnuFrame::new(lat, lon));
+        let v = [
+            j[0][0] * x[2] + j[0][1] * x[3],
+            j[1][0] * x[2] + j[1][1] * x[3],
+        ];
+        let pp: Mat2 = [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
+        let c = kf::matmul(&kf::matmul(&j, &pp), &kf::transpose(&j));
+        Track {
+            id: self.id,
+            time_ms,
+            position: Position {
+                lat_deg: lat,
+                lon_deg: lon,
+                alt_m: self.alt_m,
+            },
+            velocity: Velocity {
+                east_mps: v[0],
+                north_mps: v[1],
+            },
+            pos_cov_en: [c[0][0], 0.5 * (c[0][1] + c[1][0]), c[1][1]],
+            status,
+            domain: self.domain,
+            affiliation: self.affiliation,
+            identity: self.identity.clone(),
+            sources: self.sources.clone(),
+            updates: self.updates,
+            label: self.label.clone(),
+        }
+    }
+}
+
+/// Fold an observation's non-kinematic content into a track: label, provenance,
+/// identity, domain, affiliation, altitude, update count and confirmation.
+fn absorb(
+    tr: &mut TrackState,
+    p: &Prep,
+    t: TimeMs,
+    cfg: &TrackerConfig,
+    index: &mut BTreeMap<IdKey, u64>,
+    stats: &mut FusionStats,
+) {
+    let o = &p.obs;
+    tr.label = tr.label.join(&o.label);
+    if !tr.sources.contains(&o.feed) {
+        tr.sources.insert(o.feed.clone());
+    }
+    let mut ident = o.identity.clone();
+    if o.kind == ObservationKind::Plot {
+        // A plot's "track number" (e.g. a fresh CoT uid per detection) names nothing.
+        ident.track_number = None;
+    }
+    for k in &p.keys {
+        // Never take a key that conflicts with one already held, nor one another track
+        // holds (possible only when an observation carries two keys bound to two tracks).
+        if !tr.keys.iter().any(|o| k.conflicts(o)) && !index.contains_key(k) {
+            tr.keys.insert(k.clone());
+            index.insert(k.clone(), tr.id);
+        }
+    }
+    // Identity::merge keeps known fields; drop conflicting mmsi/icao defensively.
+    if tr.identity.mmsi.is_some() {
+        ident.mmsi = None;
+    }
+    if tr.identity.icao.is_some() {
+        ident.icao = None;
+    }
+    tr.identity.merge(&ident);
+    if tr.domain == Domain::Unknown {
+        tr.domain = o.domain;
+    }
+    // The most recent assessment wins (a track feed may re-classify an object).
+    if let Some(a) = o.affiliation {
+        tr.affiliation = a;
+    }
+    if let Some(alt) = o.position.alt_m {
+        tr.alt_m = Some(alt);
+    }
+    tr.updates += 1;
+    match tr.status {
+        TrackStatus::Tentative => {
+            tr.hits.push(t);
+            let from = t - cfg.confirm_window_ms;
+            tr.hits.retain(|&h| h >= from);
+            if p.confirms || tr.hits.len() as u64 >= u64::from(cfg.confirm_m.max(1)) {
+                tr.status = TrackStatus::Confirmed;
+                tr.hits = Vec::new();
+                stats.confirmed += 1;
+            }
+        }
+        TrackStatus::Coasting => tr.status = TrackStatus::Confirmed,
+        TrackStatus::Confirmed => {}
+    }
+}
+
+/// A track predicted to the scan time, for gating.
+struct Pred<'a> {
+    tr: &'a TrackState,
+    x: Vec4,
+    pos_cov: Mat2,
+    ecef: [f64; 3],
+    radius: f64,
+    confirmed: bool,
+    assignable: bool,
+}
+
+type Cell = (i64, i64, i64);
+
+fn cell_of(p: [f64; 3], size: f64) -> Cell {
+    (
+        (p[0] / size).floor() as i64,
+        (p[1] / size).floor() as i64,
+        (p[2] / size).floor() as i64,
+    )
+}
+
+fn dist3(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// The multi-sensor multi-target tracker. See the crate documentation.
+pub struct Tracker {
+    cfg: TrackerConfig,
+    tracks: BTreeMap<u64, TrackState>,
+    /// Which track holds each identity key.
+    index: BTreeMap<IdKey, u64>,
+    next_id: u64,
+    /// Latest time seen (scan times and `advance_to`); drives timeouts.
+    now_ms: Option<TimeMs>,
+    /// Consecutive mutual-gate passes per candidate pair (lower id first).
+    merge_counts: BTreeMap<(u64, u64), u32>,
+    stats: FusionStats,
+}
+
+impl Tracker {
+    pub fn new(cfg: TrackerConfig) -> Self {
+        Tracker {
+            cfg,
+            tracks: BTreeMap::new(),
+            index: BTreeMap::new(),
+            next_id: 1,
+            now_ms: None,
+            merge_counts: BTreeMap::new(),
+            stats: FusionStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &TrackerConfig {
+        &self.cfg
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> &FusionStats {
+        &self.stats
+    }
+
+    /// Number of live tracks, tentative ones included.
+    pub fn live_track_count(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Process a batch of observations (any order, any mix of feeds and sensors).
+    ///
+    /// The batch is sorted by (time, feed, sensor, content) and cut into scans of equal
+    /// (time, feed, sensor); scans are processed in order. Timeouts are applied at each
+    /// scan's time (never going back), so splitting a time-ordered stream into batches
+    /// differently gives the same result.
+    pub fn process_batch(&mut self, mut batch: Vec<Observation>) {
+        batch.sort_by(obs_order);
+        let mut scan: Vec<Observation> = Vec::new();
+        for obs in batch {
+            if let Some(first) = scan.first() {
+                if first.time_ms != obs.time_ms
+                    || first.feed != obs.feed
+                    || first.sensor != obs.sensor
+                {
+                    self.process_scan(std::mem::take(&mut scan));
+                }
+            }
+            scan.push(obs);
+        }
+        if !scan.is_empty() {
+            self.process_scan(scan);
+        }
+    }
+
+    /// Delete tracks not updated for too long as of `now_ms`, and mark coasting ones.
+    pub fn advance_to(&mut self, now_ms: TimeMs) {
+        let now = self.now_ms.map_or(now_ms, |n| n.max(now_ms));
+        self.housekeep(now);
+    }
+
+    /// Confirmed tracks (and coasting ones), at their last update time, sorted by id.
+    pub fn tracks(&self) -> Vec<Track> {
+        self.tracks
+            .values()
+            .filter(|t| t.status != TrackStatus::Tentative)
+            .map(|t| t.to_track(&t.x, &t.p, t.time_ms, t.status))
+            .collect()
+    }
+
+    /// Like [`Tracker::tracks`], but each track predicted forward to `now_ms` (tracks
+    /// already newer than `now_ms` are returned as they are). Status is `Coasting` when
+    /// the track is older than its domain's coast time at `now_ms`. Does not change
+    /// the tracker.
+    pub fn tracks_at(&self, now_ms: TimeMs) -> Vec<Track> {
+        self.tracks
+            .values()
+            .filter(|t| t.status != TrackStatus::Tentative)
+            .map(|t| {
+                if now_ms <= t.time_ms {
+                    return t.to_track(&t.x, &t.p, t.time_ms, t.status);
+                }
+                let dp = self.cfg.domain(t.domain);
+                let dt = (now_ms - t.time_ms) as f64 / 1000.0;
+                let (x, p) = kf::predict(&t.x, &t.p, dt, dp.q);
+                let status = if now_ms - t.time_ms > dp.coast_after_ms {
+                    TrackStatus::Coasting
+                } else {
+                    t.status
+                };
+                t.to_track(&x, &p, now_ms, status)
+            })
+            .collect()
+    }
+
+    fn housekeep(&mut self, now: TimeMs) {
+        self.now_ms = Some(now);
+        let cfg = &self.cfg;
+        let mut dead = Vec::new();
+        for (&id, tr) in self.tracks.iter_mut() {
+            let age = now - tr.time_ms;
+            if tr.status == TrackStatus::Tentative {
+                if age > cfg.tentative_timeout_ms || now - tr.created_ms > cfg.confirm_window_ms {
+                    dead.push(id);
+                }
+                continue;
+            }
+            let dp = cfg.domain(tr.domain);
+            if age > dp.delete_after_ms {
+                dead.push(id);
+                continue;
+            }
+            let pc = kf::predict_pos_cov(&tr.p, age.max(0) as f64 / 1000.0, dp.q);
+            if kf::max_eig2(&pc).sqrt() > cfg.max_pos_sigma_m {
+                dead.push(id);
+            } else if age > dp.coast_after_ms {
+                tr.status = TrackStatus::Coasting;
+            }
+        }
+        for id in dead {
+            self.remove(id);
+            self.stats.deleted += 1;
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<TrackState> {
+        let tr = self.tracks.remove(&id)?;
+        for k in &tr.keys {
+            if self.index.get(k) == Some(&id) {
+                self.index.remove(k);
+            }
+        }
+        if !self.merge_counts.is_empty() {
+            self.merge_counts.retain(|&(a, b), _| a != id && b != id);
+        }
+        Some(tr)
+    }
+
+    fn process_scan(&mut self, scan: Vec<Observation>) {
+        let t = scan[0].time_ms;
+        self.stats.scans += 1;
+        let now = self.now_ms.map_or(t, |n| n.max(t));
+        self.housekeep(now);
+        let mut pending = Vec::with_capacity(scan.len());
+        for obs in scan {
+            self.stats.observations += 1;
+            match prepare(obs, &self.cfg) {
+                Some(p) => pending.push(p),
+                None => self.stats.invalid += 1,
+            }
+        }
+        let mut updated = Vec::new();
+        // A pass defers observations repeating an identity another unbound observation
+        // of the scan carries; the next pass binds them to the track it went to.
+        while !pending.is_empty() {
+            pending = self.scan_pass(t, pending, &mut updated);
+        }
+        self.check_merges(t, updated);
+    }
+
+    /// One association pass over (part of) a scan; returns deferred observations.
+    fn scan_pass(&mut self, t: TimeMs, preps: Vec<Prep>, updated: &mut Vec<u64>) -> Vec<Prep> {
+        let mut bound = Vec::new();
+        let mut free = Vec::new();
+        let mut deferred = Vec::new();
+        let mut seen: BTreeSet<IdKey> = BTreeSet::new();
+        for p in preps {
+            if let Some(&id) = p.keys.iter().find_map(|k| self.index.get(k)) {
+                bound.push((id, p));
+            } else if p.keys.iter().any(|k| seen.contains(k)) {
+                deferred.push(p);
+            } else {
+                seen.extend(p.keys.iter().cloned());
+                free.push(p);
+            }
+        }
+
+        // (1) Identity binding.
+        let mut taken = BTreeSet::new();
+        for (id, p) in &bound {
+            if self.update_track(*id, p, t, true) {
+                updated.push(*id);
+            }
+            taken.insert(*id);
+        }
+        if free.is_empty() {
+            return deferred;
+        }
+
+        // (2) Gating and global nearest neighbour for everything else.
+        let (assignments, in_confirmed_gate, gated) = self.associate(t, &free, &taken);
+        let mut assigned = vec![false; free.len()];
+        for &(j, id) in &assignments {
+            assigned[j] = true;
+            if self.update_track(id, &free[j], t, false) {
+                updated.push(id);
+            }
+        }
+
+        // (3) Leftovers.
+        for (j, p) in free.iter().enumerate() {
+            if assigned[j] {
+                continue;
+            }
+            if !gated[j] {
+                self.stats.gated_out += 1;
+            }
+            if p.keys.is_empty() && in_confirmed_gate[j] {
+                // Most likely the same object as a confirmed track (that got a better
+                // plot this scan, or whose gate the plot just missed), or clutter next to
+                // it: never start a duplicate track from it.
+                self.stats.suppressed += 1;
+                continue;
+            }
+            let id = self.new_track(p, t);
+            updated.push(id);
+        }
+        deferred
+    }
+
+    /// Returns (obs index, track id) assignments in obs order, plus per observation
+    /// whether it lies in a confirmed track's gate and whether it gated with any track.
+    #[allow(clippy::type_complexity)]
+    fn associate(
+        &self,
+        t: TimeMs,
+        free: &[Prep],
+        taken: &BTreeSet<u64>,
+    ) -> (Vec<(usize, u64)>, Vec<bool>, Vec<bool>) {
+        let cfg = &self.cfg;
+        let r_max = free.iter().map(|p| p.r_pos).fold(0.0, f64::max);
+        let outer = cfg.gate.max(cfg.init_exclusion_gate);
+        let preds: Vec<Pred> = self
+            .tracks
+            .values()
+            .map(|tr| {
+                let dt = (t - tr.time_ms) as f64 / 1000.0;
+                let pos_cov = kf::predict_pos_cov(&tr.p, dt, cfg.domain(tr.domain).q);
+                let x = tr.mean_at(t);
+                // Coarse radius: the gate ellipse's major semi-axis for the largest R in
+                // the scan, with margin for the approximate ECEF of the prediction.
+                let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
+                Pred {
+                    tr,
+                    x,
+                    pos_cov,
+                    ecef: tr.frame.en_to_ecef_approx(x[0], x[1]),
+                    radius,
+                    confirmed: tr.status != TrackStatus::Tentative,
+                    assignable: !taken.contains(&tr.id),
+                }
+            })
+            .collect();
+
+        // Stage 1: spatial grid on predicted positions (ECEF cubes: no poles, no
+        // antimeridian, uniform metric). Tracks with a gate larger than a cell are
+        // checked against every observation.
+        let cell = cfg.grid_cell_m;
+        let mut grid: Vec<(Cell, usize)> = Vec::new();
+        let mut wide: Vec<usize> = Vec::new();
+        for (i, pr) in preds.iter().enumerate() {
+            if pr.radius <= cell {
+                grid.push((cell_of(pr.ecef, cell), i));
+            } else {
+                wide.push(i);
+            }
+        }
+        grid.sort_unstable();
+
+        let nt = preds.len();
+        let mut pairs: Vec<(usize, usize, f64, f64)> = Vec::new(); // (track, obs, cost, ln det S)
+        let mut in_conf = vec![false; free.len()];
+        let mut gated = vec![false; free.len()];
+        let mut cands: Vec<usize> = Vec::new();
+        for (j, p) in free.iter().enumerate() {
+            cands.clear();
+            let (cx, cy, cz) = cell_of(p.ecef, cell);
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for dz in -1..=1 {
+                        let key = (cx + dx, cy + dy, cz + dz);
+                        let lo = grid.partition_point(|(k, _)| *k < key);
+                        let hi = lo + grid[lo..].partition_point(|(k, _)| *k == key);
+                        cands.extend(grid[lo..hi].iter().map(|&(_, i)| i));
+                    }
+                }
+            }
+            cands.extend_from_slice(&wide);
+            cands.sort_unstable();
+            for &i in &cands {
+                let pr = &preds[i];
+                if dist3(pr.ecef, p.ecef) > pr.radius
+                    || !domains_compatible(pr.tr.domain, p.obs.domain)
+                    || !keys_compatible(&p.keys, &pr.tr.keys)
+                {
+                    continue;
+                }
+                // Stage 2: χ² gate in the track's own frame.
+                let z = pr.tr.frame.ecef_to_en(p.ecef);
+                let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
+                let mut s = pr.pos_cov;
+                s[0][0] += p.r_pos;
+                s[1][1] += p.r_pos;
+                let Some((d2, lndet)) = kf::mahalanobis2(nu, &s) else {
+                    continue;
+                };
+                if pr.confirmed && d2 <= cfg.init_exclusion_gate {
+                    in_conf[j] = true;
+                }
+                if d2 > cfg.gate {
+                    continue;
+                }
+                gated[j] = true;
+                if pr.assignable {
+                    // Negative log-likelihood up to a constant: favours the nearer and the
+                    // better-known track.
+                    pairs.push((i, j, d2 + lndet, lndet));
+                }
+            }
+        }
+
+        // Independent clusters (connected components of the gating graph) are solved
+        // separately: exact, and keeps each matrix small.
+        let mut parent: Vec<usize> = (0..nt + free.len()).collect();
+        for &(i, j, _, _) in &pairs {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, nt + j));
+            if a != b {
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+        let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (k, &(i, _, _, _)) in pairs.iter().enumerate() {
+            let root = find(&mut parent, i);
+            clusters.entry(root).or_default().push(k);
+        }
+        let mut out = Vec::new();
+        for members in clusters.values() {
+            let mut rows: Vec<usize> = members.iter().map(|&k| pairs[k].0).collect();
+            let mut cols: Vec<usize> = members.iter().map(|&k| pairs[k].1).collect();
+            rows.sort_unstable();
+            rows.dedup();
+            cols.sort_unstable();
+            cols.dedup();
+            // Columns: the cluster's observations, then one "missed" column per track
+            // whose cost is the gate plus the track's largest ln det S, so that any
+            // gated pair (d² ≤ gate) is never worse than leaving the track unassigned.
+            let nr = rows.len();
+            let nc = cols.len() + nr;
+            let mut cost = vec![f64::INFINITY; nr * nc];
+            let mut miss = vec![f64::NEG_INFINITY; nr];
+            for &k in members {
+                let (i, j, c, lndet) = pairs[k];
+                let r = rows.binary_search(&i).expect("row");
+                let col = cols.binary_search(&j).expect("col");
+                cost[r * nc + col] = c;
+                miss[r] = miss[r].max(lndet);
+            }
+            for r in 0..nr {
+                cost[r * nc + cols.len() + r] = cfg.gate + miss[r];
+            }
+            let sol = assign::solve(&cost, nr, nc).expect("a miss column is always feasible");
+            for (r, c) in sol.into_iter().enumerate() {
+                if let Some(c) = c.filter(|&c| c < cols.len()) {
+                    out.push((cols[c], preds[rows[r]].tr.id));
+                }
+            }
+        }
+        out.sort_unstable();
+        (out, in_conf, gated)
+    }
+
+    /// Kalman update of track `id` with `p`; `false` (and counted late) if `p` is older
+    /// than the track.
+    fn update_track(&mut self, id: u64, p: &Prep, t: TimeMs, by_identity: bool) -> bool {
+        let cfg = &self.cfg;
+        let Some(tr) = self.tracks.get_mut(&id) else {
+            return false;
+        };
+        if t < tr.time_ms {
+            self.stats.late += 1;
+            return false;
+        }
+        absorb(tr, p, t, cfg, &mut self.index, &mut self.stats);
+        self.stats.associated += 1;
+        if by_identity {
+            self.stats.identity_bound += 1;
+        }
+        let dp = cfg.domain(tr.domain);
+        let dt = (t - tr.time_ms) as f64 / 1000.0;
+        let (xp, pp) = kf::predict(&tr.x, &tr.p, dt, dp.q);
+        let z = tr.frame.ecef_to_en(p.ecef);
+        let mut reset = false;
+        if by_identity {
+            let s = [
+                [pp[0][0] + p.r_pos, pp[0][1]],
+                [pp[1][0], pp[1][1] + p.r_pos],
+            ];
+            let nu = [z[0] - xp[0], z[1] - xp[1]];
+            reset = kf::mahalanobis2(nu, &s).is_none_or(|(d2, _)| d2 > cfg.identity_reset_gate);
+        }
+        let res = if reset {
+            None
+        } else {
+            match p.vel {
+                Some((v, rv)) => {
+                    let zv = tr.frame.ecef_vec_to_en(v);
+                    kf::update_pos_vel(&xp, &pp, [z[0], z[1], zv[0], zv[1]], p.r_pos, rv)
+                }
+                None => kf::update_pos(&xp, &pp, z, p.r_pos),
+            }
+        };
+        match res {
+            Some((x, pm)) => {
+                tr.x = x;
+                tr.p = pm;
+            }
+            None => {
+                // Restart the kinematics at the observation (identity jump, or a
+                // numerically failed update).
+                self.stats.identity_resets += u64::from(reset);
+                tr.frame = EnuFrame::new(p.obs.position.lat_deg, p.obs.position.lon_deg);
+                (tr.x, tr.p) = initial_state(p, &tr.frame, dp.init_vel_sigma_mps);
+            }
+        }
+        tr.time_ms = t;
+        if tr.x[0].hypot(tr.x[1]) > cfg.rebase_distance_m {
+            let (lat, lon) = tr.frame.en_to_geodetic(tr.x[0], tr.x[1]);
+            let to = EnuFrame::new(lat, lon);
+            (tr.x, tr.p) = transfer(&tr.frame, &tr.x, &tr.p, &to);
+            tr.frame = to;
+        }
+        true
+    }
+
+    fn new_track(&mut self, p: &Prep, t: TimeMs) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let o = &p.obs;
+        let frame = EnuFrame::new(o.position.lat_deg, o.position.lon_deg);
+        let (x, pm) = initial_state(p, &frame, self.cfg.domain(o.domain).init_vel_sigma_mps);
+        let mut tr = TrackState {
+            id,
+            frame,
+            x,
+            p: pm,
+            time_ms: t,
+            created_ms: t,
+            status: TrackStatus::Tentative,
+            domain: Domain::Unknown,
+            affiliation: Affiliation::Unknown,
+            identity: Identity::default(),
+            keys: BTreeSet::new(),
+            sources: BTreeSet::new(),
+            updates: 0,
+            label: o.label.clone(),
+            alt_m: None,
+            hits: Vec::new(),
+        };
+        absorb(&mut tr, p, t, &self.cfg, &mut self.index, &mut self.stats);
+        self.tracks.insert(id, tr);
+        self.stats.new_tracks += 1;
+        id
+    }
+
+    /// Merge identity-compatible tracks that have stayed within each other's 4-D gate
+    /// (position and velocity) at `merge_after` consecutive checks. A pair is checked
+    /// whenever one of its tracks is updated. Requiring velocity agreement keeps
+    /// crossing targets apart.
+    fn check_merges(&mut self, t: TimeMs, mut updated: Vec<u64>) {
+        if self.cfg.merge_after == 0 || updated.is_empty() {
+            return;
+        }
+        updated.sort_unstable();
+        updated.dedup();
+        let cfg = &self.cfg;
+        // Every track at `t`: id, approximate ECEF position, own reach (its share of the
+        // coarse merge distance).
+        let info: Vec<(u64, [f64; 3], f64)> = self
+            .tracks
+            .values()
+            .map(|tr| {
+                let x = tr.mean_at(t);
+                let dt = (t - tr.time_ms) as f64 / 1000.0;
+                let pc = kf::predict_pos_cov(&tr.p, dt, cfg.domain(tr.domain).q);
+                let reach = (cfg.merge_gate * kf::max_eig2(&pc)).sqrt() + 25.0;
+                (tr.id, tr.frame.en_to_ecef_approx(x[0], x[1]), reach)
+            })
+            .collect();
+        // Few updated tracks (an AIS scan): scan the list. Many (a radar scan): grid, as
+        // in gating. Two tracks each within half a cell of reach are within one cell of
+        // each other whenever they can pass, so the 27 neighbouring cells suffice.
+        let cell = cfg.grid_cell_m;
+        let mut grid: Vec<(Cell, usize)> = Vec::new();
+        let mut wide: Vec<usize> = Vec::new();
+        let use_grid = updated.len() > 8;
+        if use_grid {
+            for (i, (_, e, r)) in info.iter().enumerate() {
+                if *r <= cell / 2.0 {
+                    grid.push((cell_of(*e, cell), i));
+                } else {
+                    wide.push(i);
+                }
+            }
+            grid.sort_unstable();
+        }
+        let mut checked: BTreeSet<(u64, u64)> = BTreeSet::new();
+        let mut passed: BTreeSet<(u64, u64)> = BTreeSet::new();
+        let mut cands: Vec<usize> = Vec::new();
+        for &a in &updated {
+            let Some(ia) = info.binary_search_by_key(&a, |x| x.0).ok() else {
+                continue;
+            };
+            let (_, ea, ra) = info[ia];
+            cands.clear();
+            if use_grid {
+                let (cx, cy, cz) = cell_of(ea, cell);
+                for dx in -1..=1 {
+                    for dy in -1..=1 {
+                        for dz in -1..=1 {
+                            let key = (cx + dx, cy + dy, cz + dz);
+                            let lo = grid.partition_point(|(k, _)| *k < key);
+                            let hi = lo + grid[lo..].partition_point(|(k, _)| *k == key);
+                            cands.extend(grid[lo..hi].iter().map(|&(_, i)| i));
+                        }
+                    }
+                }
+                cands.extend_from_slice(&wide);
+                cands.sort_unstable();
+            } else {
+                cands.extend(0..info.len());
+            }
+            for &ib in &cands {
+                let (b, eb, rb) = info[ib];
+                if b == a || dist3(ea, eb) > ra + rb {
+                    continue;
+                }
+                let pair = (a.min(b), a.max(b));
+                if !checked.insert(pair) {
+                    continue;
+                }
+                let (ta, tb) = (&self.tracks[&a], &self.tracks[&b]);
+                if domains_compatible(ta.domain, tb.domain)
+                    && keys_compatible(&ta.keys, &tb.keys)
+                    && self.mutually_gated(ta, tb, t)
+                {
+                    passed.insert(pair);
+                }
+            }
+        }
+        // A pair with an updated member that did not pass starts counting again.
+        let touched = |id: u64| updated.binary_search(&id).is_ok();
+        self.merge_counts
+            .retain(|pair, _| passed.contains(pair) || !(touched(pair.0) || touched(pair.1)));
+        let mut to_merge = Vec::new();
+        for pair in passed {
+            let n = self.merge_counts.entry(pair).or_insert(0);
+            *n += 1;
+            if *n >= self.cfg.merge_after {
+                to_merge.push(pair);
+            }
+        }
+        for (a, b) in to_merge {
+            if self.tracks.contains_key(&a) && self.tracks.contains_key(&b) {
+                self.merge(a, b);
+            }
+        }
+    }
+
+    /// Both tracks predicted to `t`: is the 4-D state difference within `merge_gate`
+    /// for the summed covariance?
+    fn mutually_gated(&self, ta: &TrackState, tb: &TrackState, t: TimeMs) -> bool {
+        let cfg = &self.cfg;
+        let dta = (t - ta.time_ms) as f64 / 1000.0;
+        let dtb = (t - tb.time_ms) as f64 / 1000.0;
+        let (xa, pa) = kf::predict(&ta.x, &ta.p, dta, cfg.domain(ta.domain).q);
+        let (xb, pb) = kf::predict(&tb.x, &tb.p, dtb, cfg.domain(tb.domain).q);
+        let (xb, pb) = transfer(&tb.frame, &xb, &pb, &ta.frame);
+        let mut s = pa;
+        for r in 0..4 {
+            for c in 0..4 {
+                s[r][c] += pb[r][c];
+            }
+        }
+        let d: Vec4 = std::array::from_fn(|k| xa[k] - xb[k]);
+        kf::invert(&s).is_some_and(|si| {
+            let d2: f64 = (0..4)
+                .map(|r| (0..4).map(|c| d[r] * si[r][c] * d[c]).sum::<f64>())
+                .sum();
+            d2 <= cfg.merge_gate
+        })
+    }
+
+    /// Merge two tracks: a confirmed one is kept over a tentative one, then the older
+    /// (lower id). Kinematics are fused by covariance intersection (safe when the two
+    /// estimates share unknown correlation, as duplicate tracks of one object do).
+    fn merge(&mut self, a: u64, b: u64) {
+        let conf = |id: u64| self.tracks[&id].status != TrackStatus::Tentative;
+        let (keep, gone) = if conf(a) == conf(b) {
+            (a.min(b), a.max(b))
+        } else if conf(a) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let Some(g) = self.remove(gone) else {
+            return;
+        };
+        self.stats.merged += 1;
+        let cfg = &self.cfg;
+        let k = self.tracks.get_mut(&keep).expect("kept track");
+        let tm = k.time_ms.max(g.time_ms);
+        let (xk, pk) = kf::predict(
+            &k.x,
+            &k.p,
+            (tm - k.time_ms) as f64 / 1000.0,
+            cfg.domain(k.domain).q,
+        );
+        let (xg, pg) = kf::predict(
+            &g.x,
+            &g.p,
+            (tm - g.time_ms) as f64 / 1000.0,
+            cfg.domain(g.domain).q,
+        );
+        let (xg, pg) = transfer(&g.frame, &xg, &pg, &k.frame);
+        let (trk, trg) = (pk[0][0] + pk[1][1], pg[0][0] + pg[1][1]);
+        let w = trg / (trk + trg);
+        let fused = kf::invert(&pk).zip(kf::invert(&pg)).and_then(|(ik, ig)| {
+            let mut info = [[0.0; 4]; 4];
+            let mut iv = [0.0; 4];
+            for r in 0..4 {
+                for c in 0..4 {
+                    info[r][c] = w * ik[r][c] + (1.0 - w) * ig[r][c];
+                    iv[r] += w * ik[r][c] * xk[c] + (1.0 - w) * ig[r][c] * xg[c];
+                }
+            }
+            let mut p = kf::invert(&info)?;
+            kf::symmetrize(&mut p);
+            let x: Vec4 = std::array::from_fn(|r| (0..4).map(|c| p[r][c] * iv[c]).sum());
+            Some((x, p))
+        });
+        (k.x, k.p) = fused.unwrap_or((xk, pk));
+        k.time_ms = tm;
+        k.created_ms = k.created_ms.min(g.created_ms);
+        k.label = k.label.join(&g.label);
+        k.sources.extend(g.sources);
+        k.identity.merge(&g.identity);
+        for key in g.keys {
+            if !self.index.contains_key(&key) {
+                self.index.insert(key.clone(), keep);
+                k.keys.insert(key);
+            }
+        }
+        if k.domain == Domain::Unknown {
+            k.domain = g.domain;
+        }
+        if k.affiliation == Affiliation::Unknown {
+            k.affiliation = g.affiliation;
+        }
+        k.alt_m = k.alt_m.or(g.alt_m);
+        k.updates += g.updates;
+        if g.status == TrackStatus::Confirmed || k.status == TrackStatus::Confirmed {
+            k.status = TrackStatus::Confirmed;
+        } else if k.status == TrackStatus::Tentative && g.status == TrackStatus::Coasting {
+            k.status = TrackStatus::Coasting;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biac_model::{Classification, Nation};
+
+    fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
+        Observation {
+            time_ms: t,
+            position: Position::new(lat, lon),
+            pos_sigma_m: 20.0,
+            velocity: None,
+            vel_sigma_mps: None,
+            identity: Identity::default(),
+            domain: Domain::Air,
+            affiliation: None,
+            kind: ObservationKind::Plot,
+            feed: "radar".into(),
+            sensor: "r1".into(),
+            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        }
+    }
+
+    #[test]
+    fn frame_is_rebased_as_the_track_moves() {
+        let mut tr = Tracker::new(TrackerConfig::default());
+        // An aircraft flying due east at ~200 m/s for 10 minutes: ~120 km.
+        let lat: f64 = 28.0;
+        let m_per_deg = 111_320.0 * lat.to_radians().cos();
+        for k in 0..=120 {
+            let t = k * 5_000;
+            let lon = 125.0 + 200.0 * (t as f64 / 1000.0) / m_per_deg;
+            tr.process_batch(vec![plot(t, lat, lon)]);
+        }
+        let st = tr.tracks.values().next().unwrap();
+        assert_eq!(tr.tracks.len(), 1);
+        assert!(st.x[0].hypot(st.x[1]) <= 20_000.0 + 2_000.0);
+        assert!(
+            st.frame.lon_deg > 126.0,
+            "frame never moved: {}",
+            st.frame.lon_deg
+        );
+        let out = tr.tracks();
+        assert!(
+            (out[0].velocity.east_mps - 200.0).abs() < 5.0,
+            "{:?}",
+            out[0].velocity
+        );
+    }
+
+    #[test]
+    fn identity_keys_conflict_only_within_kind_and_feed() {
+        let a = IdKey::TrackNumber("f1".into(), "7".into());
+        assert!(a.conflicts(&IdKey::TrackNumber("f1".into(), "8".into())));
+        assert!(!a.conflicts(&IdKey::TrackNumber("f2".into(), "8".into())));
+        assert!(IdKey::Mmsi(1).conflicts(&IdKey::Mmsi(2)));
+        assert!(!IdKey::Mmsi(1).conflicts(&IdKey::Icao(2)));
+    }
+}
