@@ -1,7 +1,35 @@
-//! Cursor-on-Target XML events (MITRE base schema).
-//! (Skeleton signatures; the implementation is in progress.)
+//! Cursor-on-Target XML events (MITRE base schema, as TAK uses it).
+//!
+//! Markings: TAK carries `access`, `caveat` and `releasableTo` as attributes of
+//! `<event>` (ATAK's protobuf spells the last `releaseableTo`, and that spelling is
+//! accepted too). `access="Undefined"` is TAK's default and means "no marking".
 
-use biac_model::{FeedConfig, Observation, TimeMs};
+use biac_model::{
+    Affiliation, Classification, Domain, FeedConfig, Identity, Label, Nation, NationSet,
+    Observation, ObservationKind, Position, TimeMs, Velocity,
+};
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The schema's "unknown" for `hae`, `ce` and `le`.
+pub const UNKNOWN: f64 = 9_999_999.0;
+/// Longest uid accepted (TAK uids are UUIDs or `ANDROID-<hex>`).
+pub const MAX_UID_LEN: usize = 256;
+const MAX_TYPE_LEN: usize = 64;
+const MAX_ATTR_LEN: usize = 256;
+/// Ratio of the 90% circular error to the per-axis sigma of a circular normal:
+/// sqrt(-2 ln 0.1).
+const CE90_PER_SIGMA: f64 = 2.146;
+/// Sigma used when `ce` is unknown.
+const UNKNOWN_CE_SIGMA_M: f64 = 1000.0;
+/// A stated `ce` of 0 is not believed: fusion needs a positive variance.
+const MIN_SIGMA_M: f64 = 1.0;
+/// `<track>` states no accuracy; 2 m/s one-sigma per axis is a middle ground between
+/// a GNSS-fed blue-force report and a tracker's smoothed estimate.
+const VEL_SIGMA_MPS: f64 = 2.0;
 
 /// A CoT event. `detail` is kept as raw XML (its inner content).
 #[derive(Clone, Debug, PartialEq)]
@@ -34,24 +62,582 @@ pub struct CotEvent {
     pub extra_detail: String,
 }
 
+/// Attribute value, unescaped, printable and bounded.
+fn text_attr(a: &Attribute, what: &str, max: usize) -> Result<String, String> {
+    let v = a
+        .unescape_value()
+        .map_err(|e| format!("attribute {what}: {e}"))?;
+    if v.chars().count() > max {
+        return Err(format!("attribute {what} longer than {max} characters"));
+    }
+    if let Some(c) = v.chars().find(|c| c.is_control()) {
+        return Err(format!("attribute {what} contains control character {c:?}"));
+    }
+    Ok(v.into_owned())
+}
+
+fn num_attr(a: &Attribute, what: &str) -> Result<f64, String> {
+    let v = text_attr(a, what, 64)?;
+    let x: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("{what} {v:?} is not a number"))?;
+    if !x.is_finite() {
+        return Err(format!("{what} {v:?} is not finite"));
+    }
+    Ok(x)
+}
+
+fn time_attr(a: &Attribute, what: &str) -> Result<i64, String> {
+    let v = text_attr(a, what, 64)?;
+    let t = OffsetDateTime::parse(&v, &Rfc3339)
+        .map_err(|e| format!("{what} {v:?} is not an RFC 3339 time: {e}"))?;
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000))
+        .map_err(|_| format!("{what} {v:?} out of range"))
+}
+
+/// Each attribute of `e` with its local name; duplicates are an error.
+fn attrs<'a>(e: &'a BytesStart<'a>) -> Result<Vec<(String, Attribute<'a>)>, String> {
+    e.attributes()
+        .map(|a| {
+            let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+            Ok((key, a))
+        })
+        .collect()
+}
+
+fn check_type(t: &str) -> Result<(), String> {
+    if t.is_empty() || t.len() > MAX_TYPE_LEN {
+        return Err(format!("type must be 1..{MAX_TYPE_LEN} characters"));
+    }
+    if !t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(format!(
+            "type {t:?} has characters outside letters, digits, '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// Where the parser is within the event.
+#[derive(Clone, Copy)]
+enum State {
+    Before,
+    InEvent,
+    /// Inside an element of `<event>` whose content is not used (`point`'s, or one
+    /// the schema does not define), `n` levels deep.
+    Skip(usize),
+    InDetail,
+    /// Inside a child of `<detail>` that started at byte `start`, `depth` levels deep.
+    DetailChild {
+        depth: usize,
+        start: usize,
+        typed: bool,
+    },
+    After,
+}
+
 /// Parse one `<event>` element.
-pub fn parse_event(_xml: &[u8]) -> Result<CotEvent, String> {
-    todo!("CoT parser")
+pub fn parse_event(xml: &[u8]) -> Result<CotEvent, String> {
+    // Declarations are how XXE and entity-expansion attacks arrive; CoT never needs
+    // them. quick-xml does not expand them either, but refuse outright.
+    if xml
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE") || w[..8].eq_ignore_ascii_case(b"<!ENTITY"))
+    {
+        return Err("DOCTYPE/ENTITY declarations are not accepted".into());
+    }
+    let mut reader = Reader::from_reader(xml);
+    let mut ev = Partial::default();
+    let mut state = State::Before;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
+        let after = reader.buffer_position() as usize;
+        let span = (before, after);
+        state = match event {
+            Event::Eof => break,
+            Event::DocType(_) => return Err("DOCTYPE declarations are not accepted".into()),
+            Event::Start(e) => ev.open(state, &e, true, span, xml)?,
+            Event::Empty(e) => ev.open(state, &e, false, span, xml)?,
+            Event::End(_) => ev.close(state, after, xml)?,
+            Event::Text(t) => ev.text(state, t.iter().all(u8::is_ascii_whitespace), span, xml)?,
+            Event::GeneralRef(_) | Event::CData(_) => ev.text(state, false, span, xml)?,
+            // Declaration, comments, processing instructions.
+            _ => state,
+        };
+    }
+    match state {
+        State::After => ev.finish(),
+        State::Before => Err("no <event> element".into()),
+        _ => Err("truncated event: missing closing tags".into()),
+    }
+}
+
+fn slice(xml: &[u8], (from, to): (usize, usize)) -> Result<&str, String> {
+    xml.get(from..to)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .ok_or_else(|| "detail is not UTF-8".to_string())
+}
+
+#[derive(Default)]
+struct Partial {
+    version: Option<String>,
+    uid: Option<String>,
+    cot_type: Option<String>,
+    how: Option<String>,
+    time_ms: Option<i64>,
+    start_ms: Option<i64>,
+    stale_ms: Option<i64>,
+    access: Option<String>,
+    caveat: Option<String>,
+    releasable_to: Option<String>,
+    point: Option<(f64, f64, f64, f64, f64)>,
+    detail_seen: bool,
+    callsign: Option<String>,
+    course_deg: Option<f64>,
+    speed_mps: Option<f64>,
+    extra_detail: String,
+}
+
+impl Partial {
+    fn open(
+        &mut self,
+        state: State,
+        e: &BytesStart,
+        is_start: bool,
+        span: (usize, usize),
+        xml: &[u8],
+    ) -> Result<State, String> {
+        let name = e.name();
+        Ok(match state {
+            State::Before => {
+                if name.as_ref() != b"event" {
+                    return Err(format!(
+                        "root element is <{}>, not <event>",
+                        String::from_utf8_lossy(name.as_ref())
+                    ));
+                }
+                self.event_attrs(e)?;
+                if is_start {
+                    State::InEvent
+                } else {
+                    State::After
+                }
+            }
+            State::InEvent => {
+                if name.as_ref() == b"detail" {
+                    if self.detail_seen {
+                        return Err("more than one <detail>".into());
+                    }
+                    self.detail_seen = true;
+                    return Ok(if is_start {
+                        State::InDetail
+                    } else {
+                        State::InEvent
+                    });
+                }
+                if name.as_ref() == b"point" {
+                    self.point_attrs(e)?;
+                }
+                // Anything else is not in the schema: skipped.
+                if is_start {
+                    State::Skip(1)
+                } else {
+                    State::InEvent
+                }
+            }
+            State::Skip(n) => State::Skip(n + usize::from(is_start)),
+            State::InDetail => {
+                let typed = match name.as_ref() {
+                    b"contact" if self.callsign.is_none() => self.contact(e)?,
+                    b"track" if self.course_deg.is_none() && self.speed_mps.is_none() => {
+                        self.track(e)?
+                    }
+                    _ => false,
+                };
+                if is_start {
+                    State::DetailChild {
+                        depth: 1,
+                        start: span.0,
+                        typed,
+                    }
+                } else {
+                    if !typed {
+                        self.extra_detail.push_str(slice(xml, span)?);
+                    }
+                    State::InDetail
+                }
+            }
+            State::DetailChild {
+                depth,
+                start,
+                typed,
+            } => State::DetailChild {
+                depth: depth + usize::from(is_start),
+                start,
+                typed,
+            },
+            State::After => return Err("content after </event>".into()),
+        })
+    }
+
+    fn close(&mut self, state: State, after: usize, xml: &[u8]) -> Result<State, String> {
+        Ok(match state {
+            State::Skip(1) => State::InEvent,
+            State::Skip(n) => State::Skip(n - 1),
+            State::DetailChild {
+                depth: 1,
+                start,
+                typed,
+            } => {
+                if !typed {
+                    self.extra_detail.push_str(slice(xml, (start, after))?);
+                }
+                State::InDetail
+            }
+            State::DetailChild {
+                depth,
+                start,
+                typed,
+            } => State::DetailChild {
+                depth: depth - 1,
+                start,
+                typed,
+            },
+            State::InDetail => State::InEvent,
+            State::InEvent => State::After,
+            State::Before | State::After => return Err("unmatched closing tag".into()),
+        })
+    }
+
+    fn text(
+        &mut self,
+        state: State,
+        whitespace: bool,
+        span: (usize, usize),
+        xml: &[u8],
+    ) -> Result<State, String> {
+        match state {
+            // Text directly inside <detail> is kept; whitespace between children is not.
+            State::InDetail if !whitespace => self.extra_detail.push_str(slice(xml, span)?),
+            State::Before | State::InEvent | State::After if !whitespace => {
+                return Err("unexpected text outside the event's elements".into())
+            }
+            _ => {}
+        }
+        Ok(state)
+    }
+
+    fn event_attrs(&mut self, e: &BytesStart) -> Result<(), String> {
+        for (k, a) in attrs(e)? {
+            match k.as_str() {
+                "version" => self.version = Some(text_attr(&a, "version", 16)?),
+                "uid" => self.uid = Some(text_attr(&a, "uid", MAX_UID_LEN)?),
+                "type" => self.cot_type = Some(text_attr(&a, "type", MAX_TYPE_LEN)?),
+                "how" => self.how = Some(text_attr(&a, "how", 32)?),
+                "time" => self.time_ms = Some(time_attr(&a, "time")?),
+                "start" => self.start_ms = Some(time_attr(&a, "start")?),
+                "stale" => self.stale_ms = Some(time_attr(&a, "stale")?),
+                "access" => self.access = Some(text_attr(&a, "access", MAX_ATTR_LEN)?),
+                "caveat" => self.caveat = Some(text_attr(&a, "caveat", MAX_ATTR_LEN)?),
+                "releasableTo" | "releaseableTo" => {
+                    if self.releasable_to.is_some() {
+                        return Err("releasableTo given twice".into());
+                    }
+                    self.releasable_to = Some(text_attr(&a, "releasableTo", MAX_ATTR_LEN)?)
+                }
+                // qos, opex and others: valid, unused.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn point_attrs(&mut self, e: &BytesStart) -> Result<(), String> {
+        if self.point.is_some() {
+            return Err("more than one <point>".into());
+        }
+        let (mut lat, mut lon) = (None, None);
+        let (mut hae, mut ce, mut le) = (UNKNOWN, UNKNOWN, UNKNOWN);
+        for (k, a) in attrs(e)? {
+            match k.as_str() {
+                "lat" => lat = Some(num_attr(&a, "lat")?),
+                "lon" => lon = Some(num_attr(&a, "lon")?),
+                "hae" => hae = num_attr(&a, "hae")?,
+                "ce" => ce = num_attr(&a, "ce")?,
+                "le" => le = num_attr(&a, "le")?,
+                _ => {}
+            }
+        }
+        let lat = lat.ok_or("<point> without lat")?;
+        let lon = lon.ok_or("<point> without lon")?;
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(format!("lat {lat} outside [-90, 90]"));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(format!("lon {lon} outside [-180, 180]"));
+        }
+        if ce < 0.0 || le < 0.0 {
+            return Err("negative ce or le".into());
+        }
+        self.point = Some((lat, lon, hae, ce, le));
+        Ok(())
+    }
+
+    /// Takes the callsign; false (kept verbatim) when there is none.
+    fn contact(&mut self, e: &BytesStart) -> Result<bool, String> {
+        for (k, a) in attrs(e)? {
+            if k == "callsign" {
+                let c = text_attr(&a, "callsign", 128)?;
+                self.callsign = Some(c).filter(|c| !c.is_empty());
+            }
+        }
+        Ok(self.callsign.is_some())
+    }
+
+    /// Takes course and speed; false (kept verbatim) when it has neither.
+    fn track(&mut self, e: &BytesStart) -> Result<bool, String> {
+        for (k, a) in attrs(e)? {
+            match k.as_str() {
+                "course" => {
+                    let c = num_attr(&a, "course")?;
+                    if !(0.0..=360.0).contains(&c) {
+                        return Err(format!("track course {c} outside [0, 360]"));
+                    }
+                    self.course_deg = Some(c);
+                }
+                "speed" => {
+                    let s = num_attr(&a, "speed")?;
+                    if s < 0.0 {
+                        return Err(format!("track speed {s} is negative"));
+                    }
+                    self.speed_mps = Some(s);
+                }
+                _ => {}
+            }
+        }
+        Ok(self.course_deg.is_some() || self.speed_mps.is_some())
+    }
+
+    fn finish(self) -> Result<CotEvent, String> {
+        if let Some(v) = &self.version {
+            if v != "2.0" {
+                return Err(format!("unsupported CoT version {v:?}"));
+            }
+        }
+        let uid = self.uid.ok_or("event without uid")?;
+        if uid.trim().is_empty() {
+            return Err("empty uid".into());
+        }
+        let cot_type = self.cot_type.ok_or("event without type")?;
+        check_type(&cot_type)?;
+        let how = self.how.ok_or("event without how")?;
+        let (lat, lon, hae, ce, le) = self.point.ok_or("event without <point>")?;
+        Ok(CotEvent {
+            uid,
+            cot_type,
+            how,
+            time_ms: self.time_ms.ok_or("event without time")?,
+            start_ms: self.start_ms.ok_or("event without start")?,
+            stale_ms: self.stale_ms.ok_or("event without stale")?,
+            lat,
+            lon,
+            hae,
+            ce,
+            le,
+            course_deg: self.course_deg,
+            speed_mps: self.speed_mps,
+            callsign: self.callsign,
+            access: self.access,
+            caveat: self.caveat,
+            releasable_to: self.releasable_to,
+            extra_detail: self.extra_detail,
+        })
+    }
+}
+
+/// `2024-01-01T12:00:00.000Z`.
+fn format_time(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
 }
 
 impl CotEvent {
     /// Serialise as one XML `<event>` (with XML declaration omitted).
+    ///
+    /// `extra_detail` is written as it is: it must be well-formed XML (it is when it
+    /// came from [`parse_event`]).
     pub fn to_xml(&self) -> String {
-        todo!("CoT writer")
+        let mut s = format!(
+            r#"<event version="2.0" uid="{}" type="{}" how="{}" time="{}" start="{}" stale="{}""#,
+            esc(&self.uid),
+            esc(&self.cot_type),
+            esc(&self.how),
+            format_time(self.time_ms),
+            format_time(self.start_ms),
+            format_time(self.stale_ms),
+        );
+        for (k, v) in [
+            ("access", &self.access),
+            ("caveat", &self.caveat),
+            ("releasableTo", &self.releasable_to),
+        ] {
+            if let Some(v) = v {
+                s.push_str(&format!(r#" {k}="{}""#, esc(v)));
+            }
+        }
+        s.push_str(&format!(
+            r#"><point lat="{}" lon="{}" hae="{}" ce="{}" le="{}"/><detail>"#,
+            self.lat, self.lon, self.hae, self.ce, self.le
+        ));
+        if let Some(c) = &self.callsign {
+            s.push_str(&format!(r#"<contact callsign="{}"/>"#, esc(c)));
+        }
+        if self.course_deg.is_some() || self.speed_mps.is_some() {
+            s.push_str("<track");
+            if let Some(c) = self.course_deg {
+                s.push_str(&format!(r#" course="{c}""#));
+            }
+            if let Some(v) = self.speed_mps {
+                s.push_str(&format!(r#" speed="{v}""#));
+            }
+            s.push_str("/>");
+        }
+        s.push_str(&self.extra_detail);
+        s.push_str("</detail></event>");
+        s
+    }
+
+    /// The event carries a marking: `access` other than TAK's placeholder
+    /// "Undefined", or a caveat, or a releasability list.
+    pub fn has_marking(&self) -> bool {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let access = self
+            .access
+            .as_deref()
+            .is_some_and(|a| !a.trim().is_empty() && a.trim() != "Undefined");
+        access || given(&self.caveat) || given(&self.releasable_to)
+    }
+
+    /// The label its markings state, owned by `owner`. Strict: the classification
+    /// word must be exact (`SECRET`), the only caveat understood is `NOFORN`, and
+    /// `releasableTo` (trigraphs separated by commas or spaces) must include the
+    /// owner, as a REL TO list does.
+    pub fn marking_label(&self, owner: Nation) -> Result<Label, String> {
+        let access = self
+            .access
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && *a != "Undefined")
+            .ok_or("marking without a classification in access")?;
+        let level = Classification::parse(access).map_err(|e| format!("marking: {e}"))?;
+        let noforn = match self.caveat.as_deref().map(str::trim) {
+            None | Some("") => false,
+            Some("NOFORN") => true,
+            Some(c) => return Err(format!("marking: unknown caveat {c:?}")),
+        };
+        let mut rel = NationSet::EMPTY;
+        for tri in self
+            .releasable_to
+            .as_deref()
+            .unwrap_or("")
+            .split(|c: char| c == ',' || c.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            rel.insert(Nation::parse(tri).map_err(|e| format!("marking: {e}"))?);
+        }
+        Label::new(level, NationSet::single(owner), rel, noforn)
+            .map_err(|e| format!("marking: {e}"))
     }
 }
 
 /// Decode one CoT event from a feed into observations (`a-*` atoms only; pings and
 /// other non-atom types yield none).
 pub fn decode_observation(
-    _cfg: &FeedConfig,
-    _xml: &[u8],
+    cfg: &FeedConfig,
+    xml: &[u8],
     _now_ms: TimeMs,
 ) -> Result<Vec<Observation>, String> {
-    todo!("CoT normaliser")
+    let ev = parse_event(xml)?;
+    let mut atoms = ev.cot_type.split('-');
+    if atoms.next() != Some("a") {
+        return Ok(vec![]);
+    }
+    let affiliation_atom = atoms
+        .next()
+        .filter(|a| a.len() == 1)
+        .and_then(|a| a.chars().next())
+        .ok_or_else(|| format!("atom type {:?} without an affiliation", ev.cot_type))?;
+    // j (joker), k (faker), o (none), x (other) have no standard identity here.
+    let affiliation = Affiliation::from_cot_atom(affiliation_atom);
+    let domain = match atoms.next() {
+        Some("S") => Domain::Surface,
+        Some("A") => Domain::Air,
+        Some("G") => Domain::Ground,
+        _ => Domain::Unknown,
+    };
+    let label = if cfg.trusted_markings && ev.has_marking() {
+        // A trusted feed's marking is authoritative: a bad one rejects the record
+        // rather than silently falling back to the feed default.
+        ev.marking_label(cfg.nation)?
+    } else {
+        cfg.default_label.clone()
+    };
+    let pos_sigma_m = if ev.ce >= UNKNOWN {
+        UNKNOWN_CE_SIGMA_M
+    } else {
+        (ev.ce / CE90_PER_SIGMA).max(MIN_SIGMA_M)
+    };
+    // hae "unknown" or absurd (beyond 1000 km) means no altitude.
+    let alt_m = (ev.hae.abs() < 1.0e6).then_some(ev.hae);
+    let velocity = ev
+        .speed_mps
+        .zip(ev.course_deg)
+        .map(|(s, c)| Velocity::from_sog_cog(s, c));
+    let kind = cfg.cot_kind;
+    Ok(vec![Observation {
+        time_ms: ev.time_ms,
+        position: Position {
+            lat_deg: ev.lat,
+            lon_deg: ev.lon,
+            alt_m,
+        },
+        pos_sigma_m,
+        vel_sigma_mps: velocity.map(|_| VEL_SIGMA_MPS),
+        velocity,
+        identity: Identity {
+            callsign: ev.callsign.clone(),
+            track_number: (kind == ObservationKind::Track).then(|| ev.uid.clone()),
+            ..Identity::default()
+        },
+        domain,
+        affiliation,
+        kind,
+        feed: cfg.name.clone(),
+        sensor: String::new(),
+        label,
+    }])
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,23 @@ pub struct Framer {
     base: u64,
     /// Set while skipping the rest of an oversized record.
     discarding: bool,
+    /// What earlier calls learned about `buf`, so bytes trickling in one at a time
+    /// cost O(new bytes) each rather than a rescan of the whole buffer (which a
+    /// hostile feed could exploit: quadratic in the 1 MiB CoT limit).
+    scan: Scan,
+}
+
+/// Incremental search state, valid while `buf` only grows; reset when it is consumed.
+#[derive(Default)]
+struct Scan {
+    /// Leading bytes of `buf` already searched.
+    scanned: usize,
+    /// CoT: end of the first `</event>`, the first `<event`, and the first `>` after it.
+    close: Option<usize>,
+    open: Option<usize>,
+    gt: Option<usize>,
+    /// CoT: bytes searched for that `>`.
+    gt_scanned: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -43,6 +60,7 @@ impl Framer {
             buf: Vec::new(),
             base: 0,
             discarding: false,
+            scan: Scan::default(),
         }
     }
 
@@ -54,16 +72,20 @@ impl Framer {
     pub fn next_frame(&mut self) -> Option<Frame> {
         loop {
             let end = match self.kind {
-                Kind::Lines => self
-                    .buf
-                    .iter()
-                    .position(|b| *b == b'\n')
-                    .map(|i| (i, i + 1)),
-                Kind::Cot => find_cot_end(&self.buf),
+                Kind::Lines => {
+                    let from = self.scan.scanned.min(self.buf.len());
+                    self.scan.scanned = self.buf.len();
+                    self.buf[from..]
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .map(|i| (from + i, from + i + 1))
+                }
+                Kind::Cot => find_cot_end(&self.buf, &mut self.scan),
             };
             match end {
                 Some((rec_end, consumed)) => {
                     let offset = self.base;
+                    self.scan = Scan::default();
                     let mut rec: Vec<u8> = self.buf.drain(..consumed).collect();
                     rec.truncate(rec_end);
                     self.base += consumed as u64;
@@ -99,6 +121,7 @@ impl Framer {
                     let len = self.buf.len();
                     self.base += len as u64;
                     self.buf.clear();
+                    self.scan = Scan::default();
                     let first = !self.discarding;
                     self.discarding = true;
                     if first {
@@ -117,20 +140,41 @@ impl Framer {
     }
 }
 
-/// End of the first CoT event: `(record_end, consumed)`.
-fn find_cot_end(buf: &[u8]) -> Option<(usize, usize)> {
+/// First occurrence of `pat` in `buf` at or after `from`.
+fn find_from(buf: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+    buf.get(from..)?
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|i| from + i)
+}
+
+/// End of the first CoT event: `(record_end, consumed)`. Each first occurrence is
+/// searched for only in bytes not searched before (with overlap for a pattern
+/// split across pushes) and remembered in `scan`.
+fn find_cot_end(buf: &[u8], scan: &mut Scan) -> Option<(usize, usize)> {
     const CLOSE: &[u8] = b"</event>";
-    let close = buf
-        .windows(CLOSE.len())
-        .position(|w| w == CLOSE)
-        .map(|i| i + CLOSE.len());
+    const OPEN: &[u8] = b"<event";
+    let from = |pat: &[u8]| scan.scanned.saturating_sub(pat.len() - 1);
+    if scan.close.is_none() {
+        scan.close = find_from(buf, from(CLOSE), CLOSE).map(|i| i + CLOSE.len());
+    }
+    if scan.open.is_none() {
+        scan.open = find_from(buf, from(OPEN), OPEN);
+    }
+    scan.scanned = buf.len();
+    let close = scan.close;
     // A self-closed `<event .../>` before any `</event>`.
-    let start = buf.windows(6).position(|w| w == b"<event")?;
-    let gt = buf[start..]
-        .iter()
-        .position(|b| *b == b'>')
-        .map(|i| start + i)?;
-    if gt > 0 && buf[gt - 1] == b'/' && close.is_none_or(|c| gt < c) {
+    let start = scan.open?;
+    if scan.gt.is_none() {
+        let f = scan.gt_scanned.max(start);
+        scan.gt = buf
+            .get(f..)
+            .and_then(|b| b.iter().position(|b| *b == b'>'))
+            .map(|i| f + i);
+        scan.gt_scanned = buf.len();
+    }
+    let gt = scan.gt?;
+    if gt > 0 && buf.get(gt - 1) == Some(&b'/') && close.is_none_or(|c| gt < c) {
         return Some((gt + 1, gt + 1));
     }
     close.map(|c| (c, c))
@@ -180,6 +224,50 @@ mod tests {
                 bytes: b"ok".to_vec()
             }]
         );
+    }
+
+    #[test]
+    fn trickled_bytes_cost_linear_time() {
+        // One byte per push over the whole 1 MiB limit: a rescan per push would take
+        // minutes; the incremental search takes well under a second.
+        let mut f = Framer::cot();
+        let start = std::time::Instant::now();
+        f.push(b"<event uid='a'>");
+        for _ in 0..(1 << 20) - 100 {
+            f.push(b"x");
+            assert_eq!(f.next_frame(), None);
+        }
+        f.push(b"</event>");
+        assert!(matches!(
+            f.next_frame(),
+            Some(Frame::Record { offset: 0, .. })
+        ));
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn patterns_split_across_pushes() {
+        let mut f = Framer::cot();
+        let stream = b"junk</event><event uid='a'/><event uid='b'><x/></event>";
+        let mut got = Vec::new();
+        for b in stream {
+            f.push(&[*b]);
+            while let Some(Frame::Record { bytes, .. }) = f.next_frame() {
+                got.push(String::from_utf8(bytes).unwrap());
+            }
+        }
+        // Same framing as one push of the whole stream.
+        let mut g = Framer::cot();
+        g.push(stream);
+        let whole: Vec<String> = all(&mut g)
+            .into_iter()
+            .map(|fr| match fr {
+                Frame::Record { bytes, .. } => String::from_utf8(bytes).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got, whole);
+        assert_eq!(got.len(), 3);
     }
 
     #[test]

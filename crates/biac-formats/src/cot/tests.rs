@@ -1,0 +1,286 @@
+use super::*;
+use biac_model::FeedFormat;
+
+const TAK: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<event version="2.0" uid="ANDROID-KE8TQB-001" type="a-f-G-U-C" time="2026-07-12T19:00:41.00Z"
+       start="2026-07-12T19:00:41.00Z" stale="2026-07-12T19:05:41.00Z" how="m-g" access="Undefined">
+  <point lat="39.871776" lon="-98.324262" hae="9999999" ce="9999999" le="9999999" />
+  <detail>
+    <contact callsign="KE8TQB" />
+    <uid Droid="KE8TQB" />
+    <track speed="0.0" course="90.5" />
+    <__group name="Cyan" role="Team Member"><x>a &amp; b</x></__group>
+  </detail>
+</event>"#;
+
+fn cfg(kind: ObservationKind, trusted: bool) -> FeedConfig {
+    FeedConfig {
+        name: "cot-test".into(),
+        format: FeedFormat::Cot,
+        nation: Nation::USA,
+        default_label: Label::unclassified_public(Nation::USA),
+        trusted_markings: trusted,
+        cot_kind: kind,
+        description: String::new(),
+    }
+}
+
+fn event() -> CotEvent {
+    CotEvent {
+        uid: "track-42".into(),
+        cot_type: "a-h-S".into(),
+        how: "m-r".into(),
+        time_ms: 1_704_110_400_123,
+        start_ms: 1_704_110_400_123,
+        stale_ms: 1_704_110_460_000,
+        lat: 24.5,
+        lon: 123.25,
+        hae: UNKNOWN,
+        ce: 21.46,
+        le: UNKNOWN,
+        course_deg: Some(45.0),
+        speed_mps: Some(7.5),
+        callsign: Some("BANDIT 1".into()),
+        access: None,
+        caveat: None,
+        releasable_to: None,
+        extra_detail: r#"<remarks source="x">fast &lt;boat&gt;</remarks>"#.into(),
+    }
+}
+
+#[test]
+fn parses_a_tak_event() {
+    let e = parse_event(TAK.as_bytes()).unwrap();
+    assert_eq!(e.uid, "ANDROID-KE8TQB-001");
+    assert_eq!(e.cot_type, "a-f-G-U-C");
+    assert_eq!(e.how, "m-g");
+    assert_eq!(e.time_ms, 1_783_882_841_000);
+    assert_eq!(e.stale_ms - e.start_ms, 300_000);
+    assert_eq!((e.lat, e.lon), (39.871776, -98.324262));
+    assert_eq!((e.hae, e.ce, e.le), (UNKNOWN, UNKNOWN, UNKNOWN));
+    assert_eq!(e.callsign.as_deref(), Some("KE8TQB"));
+    assert_eq!((e.course_deg, e.speed_mps), (Some(90.5), Some(0.0)));
+    assert_eq!(e.access.as_deref(), Some("Undefined"));
+    assert!(!e.has_marking());
+    assert_eq!(
+        e.extra_detail,
+        r#"<uid Droid="KE8TQB" /><__group name="Cyan" role="Team Member"><x>a &amp; b</x></__group>"#
+    );
+}
+
+#[test]
+fn times_with_and_without_fraction_and_offset() {
+    let with = |t: &str| TAK.replace("2026-07-12T19:00:41.00Z", t);
+    let ms = |t: &str| parse_event(with(t).as_bytes()).map(|e| e.time_ms);
+    assert_eq!(ms("2026-07-12T19:00:41Z").unwrap(), 1_783_882_841_000);
+    assert_eq!(
+        ms("2026-07-12T19:00:41.1234567Z").unwrap(),
+        1_783_882_841_123
+    );
+    assert_eq!(ms("2026-07-13T04:00:41+09:00").unwrap(), 1_783_882_841_000);
+    // RFC 3339 allows a space for the T.
+    assert_eq!(ms("2026-07-12 19:00:41Z").unwrap(), 1_783_882_841_000);
+    for bad in ["2026-07-12T19:00:41", "2026-07-12", "yesterday", ""] {
+        assert!(ms(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn round_trip() {
+    let mut marked = event();
+    marked.access = Some("SECRET".into());
+    marked.caveat = Some("NOFORN".into());
+    marked.releasable_to = Some("USA".into());
+    for e in [event(), marked] {
+        let xml = e.to_xml();
+        assert!(xml.starts_with(r#"<event version="2.0" uid="track-42" type="a-h-S" how="m-r" time="2024-01-01T12:00:00.123Z""#), "{xml}");
+        assert_eq!(parse_event(xml.as_bytes()).unwrap(), e);
+    }
+    // And from a foreign event: parse, write, parse again.
+    let e = parse_event(TAK.as_bytes()).unwrap();
+    assert_eq!(parse_event(e.to_xml().as_bytes()).unwrap(), e);
+    // Attribute values with XML metacharacters survive.
+    let e = CotEvent {
+        uid: r#"a"b<c>&'d"#.into(),
+        callsign: Some("<&>".into()),
+        ..event()
+    };
+    assert_eq!(parse_event(e.to_xml().as_bytes()).unwrap(), e);
+}
+
+#[test]
+fn validation() {
+    let ok = event().to_xml();
+    let cases: Vec<(String, &str)> = vec![
+        (ok.replace(r#"lat="24.5""#, r#"lat="91""#), "lat"),
+        (ok.replace(r#"lon="123.25""#, r#"lon="-180.5""#), "lon"),
+        (ok.replace(r#"lat="24.5""#, r#"lat="NaN""#), "lat"),
+        (ok.replace(r#"lat="24.5""#, r#"lat="north""#), "lat"),
+        (ok.replace(r#" uid="track-42""#, ""), "without uid"),
+        (ok.replace(r#"uid="track-42""#, r#"uid=" ""#), "empty uid"),
+        (ok.replace("track-42", &"u".repeat(300)), "longer than"),
+        (ok.replace(r#" how="m-r""#, ""), "without how"),
+        (
+            ok.replace("2024-01-01T12:00:00.123Z", "2024-13-01T12:00:00Z"),
+            "RFC 3339",
+        ),
+        (ok.replace(r#"type="a-h-S""#, r#"type="a h S""#), "type"),
+        (
+            ok.replace(r#"version="2.0""#, r#"version="1.0""#),
+            "version",
+        ),
+        (
+            ok.replace(
+                r#"<point lat="24.5" lon="123.25" hae="9999999" ce="21.46" le="9999999"/>"#,
+                "",
+            ),
+            "without <point>",
+        ),
+        (
+            ok.replace("<detail>", r#"<point lat="1" lon="1"/><detail>"#),
+            "more than one <point>",
+        ),
+        (ok.replace("</event>", ""), "truncated"),
+        (ok.replace("</detail>", ""), "malformed XML"),
+        (format!("{ok}<event/>"), "after </event>"),
+        (
+            ok.replace("<event", "<evnt").replace("</event>", "</evnt>"),
+            "root element",
+        ),
+        (
+            ok.replace(r#"how="m-r""#, r#"how="m-r" how="x""#),
+            "malformed attribute",
+        ),
+        (ok.replace("BANDIT 1", "a\u{7}b"), "control character"),
+        (
+            format!(
+                r#"<?xml version="1.0"?><!DOCTYPE event [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>{}"#,
+                ok.replace("BANDIT 1", "&xxe;")
+            ),
+            "DOCTYPE",
+        ),
+        (ok.replace("BANDIT 1", "&xxe;"), "attribute callsign"),
+        ("garbage".into(), "unexpected text"),
+        ("".into(), "no <event>"),
+    ];
+    for (xml, want) in cases {
+        let e = parse_event(xml.as_bytes()).unwrap_err();
+        assert!(e.contains(want), "{want}: {e}\n{xml}");
+    }
+}
+
+#[test]
+fn observation_from_atom() {
+    let c = cfg(ObservationKind::Track, false);
+    let o = decode_observation(&c, event().to_xml().as_bytes(), 0)
+        .unwrap()
+        .remove(0);
+    assert_eq!(o.time_ms, 1_704_110_400_123);
+    assert_eq!(o.domain, Domain::Surface);
+    assert_eq!(o.affiliation, Some(Affiliation::Hostile));
+    assert_eq!(o.kind, ObservationKind::Track);
+    assert_eq!(o.identity.track_number.as_deref(), Some("track-42"));
+    assert_eq!(o.identity.callsign.as_deref(), Some("BANDIT 1"));
+    assert!((o.pos_sigma_m - 10.0).abs() < 1e-9);
+    assert_eq!(o.position.alt_m, None);
+    let v = o.velocity.unwrap();
+    assert!((v.speed_mps() - 7.5).abs() < 1e-9 && (v.course_deg() - 45.0).abs() < 1e-9);
+    assert_eq!(o.vel_sigma_mps, Some(VEL_SIGMA_MPS));
+    assert_eq!((o.feed.as_str(), &o.label), ("cot-test", &c.default_label));
+
+    // Plots carry no track number; unknown ce is 1000 m; air; altitude from hae.
+    let e = CotEvent {
+        cot_type: "a-u-A-M-F".into(),
+        ce: UNKNOWN,
+        hae: 9000.0,
+        course_deg: None,
+        ..event()
+    };
+    let o = decode_observation(&cfg(ObservationKind::Plot, false), e.to_xml().as_bytes(), 0)
+        .unwrap()
+        .remove(0);
+    assert_eq!(o.identity.track_number, None);
+    assert_eq!(
+        (o.domain, o.affiliation),
+        (Domain::Air, Some(Affiliation::Unknown))
+    );
+    assert_eq!(o.pos_sigma_m, 1000.0);
+    assert_eq!(o.position.alt_m, Some(9000.0));
+    assert_eq!(o.velocity, None);
+
+    let ground = CotEvent {
+        cot_type: "a-f-G-U-C".into(),
+        ..event()
+    };
+    let o = decode_observation(&c, ground.to_xml().as_bytes(), 0).unwrap();
+    assert_eq!(o[0].domain, Domain::Ground);
+
+    // Not atoms: pings, drawings, chat.
+    for t in ["t-x-c-t", "b-m-p-s-m", "b-t-f", "u-d-f"] {
+        let e = CotEvent {
+            cot_type: t.into(),
+            ..event()
+        };
+        assert_eq!(
+            decode_observation(&c, e.to_xml().as_bytes(), 0).unwrap(),
+            vec![]
+        );
+    }
+    let bad = CotEvent {
+        cot_type: "a".into(),
+        ..event()
+    };
+    assert!(decode_observation(&c, bad.to_xml().as_bytes(), 0).is_err());
+}
+
+fn marked(access: &str, caveat: Option<&str>, rel: Option<&str>) -> String {
+    CotEvent {
+        access: Some(access.into()),
+        caveat: caveat.map(Into::into),
+        releasable_to: rel.map(Into::into),
+        ..event()
+    }
+    .to_xml()
+}
+
+#[test]
+fn markings_from_trusted_feeds_only() {
+    let trusted = cfg(ObservationKind::Track, true);
+    let untrusted = cfg(ObservationKind::Track, false);
+    let label = |c: &FeedConfig, xml: &str| {
+        decode_observation(c, xml.as_bytes(), 0).map(|mut o| o.remove(0).label)
+    };
+    let want = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
+    for rel in ["USA,JPN", "USA JPN", " JPN, USA "] {
+        let xml = marked("SECRET", None, Some(rel));
+        assert_eq!(label(&trusted, &xml).unwrap(), want, "{rel}");
+        assert_eq!(label(&untrusted, &xml).unwrap(), untrusted.default_label);
+    }
+    // ATAK's protobuf spelling.
+    let xml = marked("SECRET", None, Some("USA,JPN")).replace("releasableTo", "releaseableTo");
+    assert_eq!(label(&trusted, &xml).unwrap(), want);
+    let nf = label(&trusted, &marked("CONFIDENTIAL", Some("NOFORN"), None)).unwrap();
+    assert_eq!(nf.marking(), "CONFIDENTIAL//NOFORN");
+    let owner_only = label(&trusted, &marked("TOP SECRET", None, None)).unwrap();
+    assert_eq!(owner_only.marking(), "TOP SECRET");
+    // TAK's placeholder is no marking at all.
+    assert_eq!(
+        label(&trusted, &marked("Undefined", None, None)).unwrap(),
+        trusted.default_label
+    );
+    // Bad markings from a trusted feed reject the record.
+    for (a, c, r) in [
+        ("Secret", None, None),
+        ("SECRET", None, Some("USA,XXX")),
+        ("SECRET", None, Some("JPN")),
+        ("SECRET", Some("ORCON"), None),
+        ("SECRET", Some("NOFORN"), Some("USA,JPN")),
+        ("Undefined", None, Some("USA,JPN")),
+        ("", Some("NOFORN"), None),
+    ] {
+        let xml = marked(a, c, r);
+        let e = label(&trusted, &xml).unwrap_err();
+        assert!(e.contains("marking"), "{a} {c:?} {r:?}: {e}");
+        assert_eq!(label(&untrusted, &xml).unwrap(), untrusted.default_label);
+    }
+}

@@ -1,0 +1,88 @@
+//! Conformance with gpsd: decode gpsd's AIVDM regression sample and compare our
+//! unscaled JSON with `gpsdecode -u -j`'s, field by field, for every message type
+//! biac decodes. Data and notice: tests/data/gpsd/.
+
+use std::collections::BTreeMap;
+
+use biac_formats::ais::{AisDecoder, GpsdJsonWriter};
+use serde_json::{Map, Value};
+
+const SAMPLE: &str = include_str!("data/gpsd/sample.aivdm");
+const CHECK: &str = include_str!("data/gpsd/sample.aivdm.ju.chk");
+const SUPPORTED: [u64; 12] = [1, 2, 3, 4, 5, 9, 11, 18, 19, 21, 24, 27];
+
+fn object(line: &str) -> Map<String, Value> {
+    match serde_json::from_str(line) {
+        Ok(Value::Object(mut m)) => {
+            // gpsd names its input device; we have none.
+            m.remove("device");
+            m
+        }
+        other => panic!("not a JSON object: {line}: {other:?}"),
+    }
+}
+
+fn msg_type(m: &Map<String, Value>) -> u64 {
+    m.get("type").and_then(Value::as_u64).unwrap_or(0)
+}
+
+#[test]
+fn unscaled_json_matches_gpsd() {
+    let mut decoder = AisDecoder::new();
+    let mut writer = GpsdJsonWriter::new();
+    let mut ours = Vec::new();
+    for line in SAMPLE.lines() {
+        // One sample line spells its CR LF out literally.
+        let line = line.trim().replace("\\x0d\\x0a", "");
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // Errors are the unsupported types and gpsd's own invalid-packet tests.
+        if let Ok(Some(d)) = decoder.decode_line(line.as_bytes(), 0) {
+            if let Some(json) = writer.write(&d.message) {
+                ours.push(object(&json));
+            }
+        }
+    }
+    let theirs: Vec<_> = CHECK
+        .lines()
+        .map(object)
+        .filter(|m| SUPPORTED.contains(&msg_type(m)))
+        .collect();
+
+    // Per type: (messages, matching).
+    let mut tally: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (i, want) in theirs.iter().enumerate() {
+        let t = msg_type(want);
+        let entry = tally.entry(t).or_default();
+        entry.0 += 1;
+        let Some(got) = ours.get(i) else {
+            failures.push(format!("#{i} type {t}: missing"));
+            continue;
+        };
+        let mut diffs = Vec::new();
+        for (k, v) in want {
+            if got.get(k) != Some(v) {
+                diffs.push(format!("{k}: gpsd {v}, ours {:?}", got.get(k)));
+            }
+        }
+        for k in got.keys().filter(|k| !want.contains_key(*k)) {
+            diffs.push(format!("{k}: not in gpsd's output"));
+        }
+        if diffs.is_empty() {
+            entry.1 += 1;
+        } else {
+            failures.push(format!("#{i} type {t}: {}", diffs.join("; ")));
+        }
+    }
+    for (t, (n, ok)) in &tally {
+        eprintln!("type {t:2}: {ok}/{n} match gpsd");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(ours.len(), theirs.len(), "message count differs");
+    // The sample covers these of our types (none for 11).
+    for t in [1, 2, 3, 4, 5, 9, 18, 19, 21, 24, 27] {
+        assert!(tally.contains_key(&t), "no sample of type {t}");
+    }
+}
