@@ -209,6 +209,8 @@ fn put_part_b(o: &mut Obj, part: &StaticDataPart) {
 pub fn gpsd_json(msg: &AisMessage) -> String {
     let mut o = header(msg);
     match msg {
+        // gpsd decodes these; we emit the common header only until we do too.
+        AisMessage::Other { .. } => {}
         AisMessage::ClassAPosition(m) => {
             o.put("status", m.status)
                 .put("status_text", NAV_STATUS[usize::from(m.status & 0x0f)])

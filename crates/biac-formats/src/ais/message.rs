@@ -39,6 +39,9 @@ pub enum AisMessage {
     StaticData(StaticDataReport),
     /// Type 27.
     LongRange(LongRangePosition),
+    /// A defined type this decoder does not yet take apart (6, 7, 8, 10, 12–17, 20,
+    /// 22, 23, 25, 26): valid traffic, so it is not an error, but it carries no position.
+    Other { msg_type: u8, repeat: u8, mmsi: u32 },
 }
 
 impl AisMessage {
@@ -53,6 +56,7 @@ impl AisMessage {
             AisMessage::AidToNavigation(_) => 21,
             AisMessage::StaticData(_) => 24,
             AisMessage::LongRange(_) => 27,
+            AisMessage::Other { msg_type, .. } => *msg_type,
         }
     }
 
@@ -67,6 +71,7 @@ impl AisMessage {
             AisMessage::AidToNavigation(m) => m.repeat,
             AisMessage::StaticData(m) => m.repeat,
             AisMessage::LongRange(m) => m.repeat,
+            AisMessage::Other { repeat, .. } => *repeat,
         }
     }
 
@@ -81,6 +86,7 @@ impl AisMessage {
             AisMessage::AidToNavigation(m) => m.mmsi,
             AisMessage::StaticData(m) => m.mmsi,
             AisMessage::LongRange(m) => m.mmsi,
+            AisMessage::Other { mmsi, .. } => *mmsi,
         }
     }
 
@@ -588,6 +594,10 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
             })
         }
         0 | 28..=63 => return Err(format!("undefined message type {t}")),
-        _ => return Err(format!("unsupported message type {t}")),
+        _ => AisMessage::Other {
+            msg_type: t as u8,
+            repeat,
+            mmsi,
+        },
     })
 }

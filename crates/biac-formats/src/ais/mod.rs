@@ -200,6 +200,7 @@ impl AisNormaliser {
             return Err(format!("invalid MMSI {mmsi}"));
         }
         let fix = match &d.message {
+            AisMessage::Other { .. } => return Ok(vec![]),
             AisMessage::StaticVoyage(m) => {
                 self.statics
                     .update(mmsi, Some(&m.data.shipname), Some(&m.data.callsign));

@@ -291,10 +291,6 @@ fn errors_name_the_reason_and_decoding_goes_on() {
             b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ".to_vec(),
             "without checksum",
         ),
-        (
-            b"!AIVDM,1,1,,B,6h2E3MPr<buN05p0J00000000000,0*0A".to_vec(),
-            "unsupported message type 6",
-        ),
         (b"garbage".to_vec(), "does not start"),
         (sealed("AIVDM,1,1,,A,,0").into(), "empty payload"),
         (
