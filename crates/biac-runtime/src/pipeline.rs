@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use biac_analytics::ZoneWatch;
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
-use biac_store::Store;
+use biac_store::{JournalRecord, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -30,7 +30,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     let history = Store::open(&cfg.data_dir, cfg.sync)?;
 
     let (ingest_tx, ingest_rx) = mpsc::channel::<Vec<Observation>>(INGEST_QUEUE);
-    let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<Vec<Observation>>(FUSION_QUEUE);
+    let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
 
     // Audiences and their picture channels.
     let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
@@ -66,9 +66,10 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
                     Ok(entries) => {
                         after = entries.last().map(|e| e.seq).unwrap_or(after);
                         replayed += entries.len();
-                        let batch = entries.into_iter().map(|e| e.observation).collect();
-                        if replay_tx.send(batch).is_err() {
-                            return;
+                        for input in replay_inputs(entries) {
+                            if replay_tx.send(input).is_err() {
+                                return;
+                            }
                         }
                     }
                     Err(e) => {
@@ -84,6 +85,18 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             storage_loop(journal, ingest_rx, fusion_tx);
         })
         .expect("spawn storage thread");
+
+    // An empty batch once a second lets the storage thread notice quiet feeds.
+    let tick_tx = ingest_tx.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            if tick_tx.send(Vec::new()).await.is_err() {
+                return;
+            }
+        }
+    });
 
     let snapshot_every = cfg.snapshot_every_ms;
     let window = cfg.reorder_window_ms;
@@ -129,11 +142,44 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     })
 }
 
+/// What the fusion thread is fed, in journal order.
+enum FusionInput {
+    Observations(Vec<Observation>),
+    /// Release everything held for re-ordering (the feeds went quiet).
+    Flush,
+}
+
+/// Group replayed journal entries into fusion inputs, keeping their order.
+fn replay_inputs(entries: Vec<biac_store::JournalEntry>) -> Vec<FusionInput> {
+    let mut out = Vec::new();
+    let mut batch = Vec::new();
+    for e in entries {
+        match e.record {
+            JournalRecord::Observation(o) => batch.push(o),
+            JournalRecord::Flush => {
+                if !batch.is_empty() {
+                    out.push(FusionInput::Observations(std::mem::take(&mut batch)));
+                }
+                out.push(FusionInput::Flush);
+            }
+        }
+    }
+    if !batch.is_empty() {
+        out.push(FusionInput::Observations(batch));
+    }
+    out
+}
+
+/// Feeds quiet for this long (wall clock) release the re-ordering buffer.
+const QUIET_FLUSH: Duration = Duration::from_secs(2);
+
 fn storage_loop(
     mut journal: Store,
     mut rx: mpsc::Receiver<Vec<Observation>>,
-    fusion: std_mpsc::SyncSender<Vec<Observation>>,
+    fusion: std_mpsc::SyncSender<FusionInput>,
 ) {
+    let mut last_data = Instant::now();
+    let mut unflushed = false;
     while let Some(mut batch) = rx.blocking_recv() {
         while batch.len() < MAX_COMMIT {
             match rx.try_recv() {
@@ -141,12 +187,30 @@ fn storage_loop(
                 Err(_) => break,
             }
         }
+        if batch.is_empty() {
+            // A tick. The flush point is journalled so that replay releases exactly
+            // where the live run did.
+            if unflushed && last_data.elapsed() >= QUIET_FLUSH {
+                match journal.append_flush(now_ms()) {
+                    Ok(_) => {
+                        unflushed = false;
+                        if fusion.send(FusionInput::Flush).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "journal append failed"),
+                }
+            }
+            continue;
+        }
         // Durable before anything downstream sees it; on a storage error the batch is
         // not fused (and will not be on replay either), so the picture never shows data
         // the journal lacks.
         match journal.append(now_ms(), &batch) {
             Ok(_) => {
-                if fusion.send(batch).is_err() {
+                last_data = Instant::now();
+                unflushed = true;
+                if fusion.send(FusionInput::Observations(batch)).is_err() {
                     return;
                 }
             }
@@ -167,7 +231,7 @@ struct AudienceState {
 }
 
 fn fusion_loop(
-    rx: std_mpsc::Receiver<Vec<Observation>>,
+    rx: std_mpsc::Receiver<FusionInput>,
     mut states: Vec<AudienceState>,
     mut history: Store,
     window_ms: i64,
@@ -175,62 +239,79 @@ fn fusion_loop(
 ) {
     let mut pending: Vec<Observation> = Vec::new();
     let mut newest = i64::MIN;
-    loop {
-        let flush_all = match rx.recv_timeout(Duration::from_secs(2)) {
-            Ok(batch) => {
-                for o in &batch {
-                    newest = newest.max(o.time_ms);
+    while let Ok(input) = rx.recv() {
+        // Releases depend only on the journal's order, never on how it was batched, so
+        // replay feeds each tracker exactly the calls the live run made.
+        let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
+        match input {
+            FusionInput::Observations(batch) => {
+                for o in batch {
+                    if o.time_ms > newest {
+                        newest = o.time_ms;
+                        let watermark = newest.saturating_sub(window_ms);
+                        if let Some(r) = release(&mut pending, watermark) {
+                            releases.push((r, watermark));
+                        }
+                    }
+                    pending.push(o);
                 }
-                pending.extend(batch);
-                false
             }
-            // Quiet feeds: release what is held rather than waiting for newer data.
-            Err(std_mpsc::RecvTimeoutError::Timeout) => true,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        if pending.is_empty() {
+            FusionInput::Flush => {
+                if let Some(r) = release(&mut pending, newest) {
+                    releases.push((r, newest));
+                }
+            }
+        }
+        if releases.is_empty() {
             continue;
         }
-        let watermark = if flush_all { newest } else { newest - window_ms };
-        // Stable sort keeps arrival order among equal times: deterministic on replay.
-        pending.sort_by_key(|o| o.time_ms);
-        let split = pending.partition_point(|o| o.time_ms <= watermark);
-        if split == 0 {
-            continue;
-        }
-        let released: Vec<Observation> = pending.drain(..split).collect();
         for st in &mut states {
-            let mine: Vec<Observation> = released
-                .iter()
-                .filter(|o| biac_model::allow(&st.subject, &o.label))
-                .cloned()
-                .collect();
-            st.tracker.process_batch(mine);
-            st.tracker.advance_to(watermark);
-            let tracks = st.tracker.tracks();
-            for alert in st.zones.evaluate(&tracks) {
-                tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
-                if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
-                    tracing::error!(error = %e, "storing alert failed");
-                }
-                st.alerts.push_back(alert);
-                if st.alerts.len() > ALERTS_KEPT {
-                    st.alerts.pop_front();
-                }
+            for (released, watermark) in &releases {
+                let mine: Vec<Observation> = released
+                    .iter()
+                    .filter(|o| biac_model::allow(&st.subject, &o.label))
+                    .cloned()
+                    .collect();
+                st.tracker.process_batch(mine);
+                st.tracker.advance_to(*watermark);
             }
-            if watermark - st.last_snapshot_ms >= snapshot_every_ms {
-                st.last_snapshot_ms = watermark;
-                if let Err(e) = history.insert_snapshot(&st.audience.key(), watermark, &tracks) {
-                    tracing::error!(error = %e, "storing snapshot failed");
-                }
-            }
-            st.generation += 1;
-            st.tx.send_replace(Arc::new(Picture {
-                time_ms: watermark,
-                generation: st.generation,
-                tracks,
-                alerts: st.alerts.clone(),
-            }));
+            let watermark = releases.last().map(|r| r.1).unwrap_or(newest);
+            publish(st, &mut history, watermark, snapshot_every_ms);
         }
     }
+}
+
+/// Take the held observations at or before `watermark`, in time order (stable: arrival
+/// order among equal times).
+fn release(pending: &mut Vec<Observation>, watermark: i64) -> Option<Vec<Observation>> {
+    pending.sort_by_key(|o| o.time_ms);
+    let split = pending.partition_point(|o| o.time_ms <= watermark);
+    (split > 0).then(|| pending.drain(..split).collect())
+}
+
+fn publish(st: &mut AudienceState, history: &mut Store, watermark: i64, snapshot_every_ms: i64) {
+    let tracks = st.tracker.tracks();
+    for alert in st.zones.evaluate(&tracks) {
+        tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
+        if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
+            tracing::error!(error = %e, "storing alert failed");
+        }
+        st.alerts.push_back(alert);
+        if st.alerts.len() > ALERTS_KEPT {
+            st.alerts.pop_front();
+        }
+    }
+    if watermark.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms {
+        st.last_snapshot_ms = watermark;
+        if let Err(e) = history.insert_snapshot(&st.audience.key(), watermark, &tracks) {
+            tracing::error!(error = %e, "storing snapshot failed");
+        }
+    }
+    st.generation += 1;
+    st.tx.send_replace(Arc::new(Picture {
+        time_ms: watermark,
+        generation: st.generation,
+        tracks,
+        alerts: st.alerts.clone(),
+    }));
 }

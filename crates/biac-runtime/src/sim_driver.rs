@@ -36,7 +36,7 @@ pub async fn run(cfg: DriverConfig) -> std::io::Result<()> {
     let mut truth = match &cfg.truth {
         Some(p) => {
             let mut f = std::io::BufWriter::new(std::fs::File::create(p)?);
-            biac_sim::write_truth_header(&mut f)?;
+            biac_sim::write_truth_csv_header(&mut f)?;
             Some(f)
         }
         None => None,

@@ -57,8 +57,20 @@ impl std::str::FromStr for SyncPolicy {
 pub struct JournalEntry {
     pub seq: i64,
     pub received_ms: TimeMs,
-    pub observation: Observation,
+    pub record: JournalRecord,
 }
+
+/// What the journal holds: observations, and the points where the runtime released
+/// its re-ordering buffer because the feeds went quiet. Journalling those points makes
+/// a replay feed fusion exactly what the live run fed it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JournalRecord {
+    Observation(Observation),
+    Flush,
+}
+
+/// Body of a flush marker (its `feed` column is empty; no feed has an empty name).
+const FLUSH_BODY: &str = "\"flush\"";
 
 /// An axis-aligned box in degrees.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,6 +163,15 @@ impl Store {
         Ok(seqs)
     }
 
+    /// Journal a flush marker (see [`JournalRecord::Flush`]).
+    pub fn append_flush(&mut self, received_ms: TimeMs) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO journal (received_ms, feed, time_ms, body) VALUES (?1, '', 0, ?2)",
+            params![received_ms, FLUSH_BODY],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
     /// Highest sequence number in the journal (0 when empty).
     pub fn last_seq(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -167,22 +188,33 @@ impl Store {
     /// Visit journal entries with `seq > after`, in sequence order, `limit` at most.
     pub fn read_journal(&self, after: i64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, received_ms, body FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, received_ms, feed, body FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, received_ms, body) = row?;
-            let observation = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                seq,
-                reason: e.to_string(),
-            })?;
+            let (seq, received_ms, feed, body) = row?;
+            let record = if feed.is_empty() && body == FLUSH_BODY {
+                JournalRecord::Flush
+            } else {
+                JournalRecord::Observation(serde_json::from_str(&body).map_err(|e| {
+                    StoreError::Corrupt {
+                        seq,
+                        reason: e.to_string(),
+                    }
+                })?)
+            };
             out.push(JournalEntry {
                 seq,
                 received_ms,
-                observation,
+                record,
             });
         }
         Ok(out)

@@ -26,13 +26,15 @@ fn journal_survives_reopen_in_order() {
         let seqs = s.append(1, &[obs(10, "a"), obs(11, "b")]).unwrap();
         assert_eq!(seqs, vec![1, 2]);
         s.append(2, &[obs(12, "c")]).unwrap();
+        s.append_flush(3).unwrap();
     }
     let s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
     let all = s.read_journal(0, 100).unwrap();
-    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert_eq!(all[2].observation, obs(12, "c"));
-    assert_eq!(s.read_journal(2, 100).unwrap().len(), 1);
-    assert_eq!(s.last_seq().unwrap(), 3);
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(all[2].record, JournalRecord::Observation(obs(12, "c")));
+    assert_eq!(all[3].record, JournalRecord::Flush);
+    assert_eq!(s.read_journal(2, 100).unwrap().len(), 2);
+    assert_eq!(s.last_seq().unwrap(), 4);
 }
 
 #[test]
