@@ -87,7 +87,10 @@ pub fn destination(p: Position, bearing_deg: f64, distance_m: f64) -> Position {
     let (b, d) = (bearing_deg.to_radians(), distance_m / R);
     let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * b.cos()).asin();
     let lon2 = lon1 + (b.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
-    Position::new(lat2.to_degrees(), (lon2.to_degrees() + 540.0) % 360.0 - 180.0)
+    Position::new(
+        lat2.to_degrees(),
+        (lon2.to_degrees() + 540.0) % 360.0 - 180.0,
+    )
 }
 
 /// Raises an alert when a watched track enters a zone (once per entry).
@@ -129,7 +132,11 @@ impl ZoneWatch {
                                 describe(t),
                                 format!("{:?}", t.domain).to_lowercase(),
                                 z.name,
-                                if z.approximate { " (approximate zone)" } else { "" }
+                                if z.approximate {
+                                    " (approximate zone)"
+                                } else {
+                                    ""
+                                }
                             ),
                             label: t.label.clone(),
                         });
@@ -181,12 +188,18 @@ mod tests {
             id,
             time_ms: 0,
             position: p,
-            velocity: Velocity { east_mps: 0.0, north_mps: 0.0 },
+            velocity: Velocity {
+                east_mps: 0.0,
+                north_mps: 0.0,
+            },
             pos_cov_en: [1.0, 0.0, 1.0],
             status: TrackStatus::Confirmed,
             domain: Domain::Surface,
             affiliation: Affiliation::Unknown,
-            identity: biac_model::Identity { mmsi, ..Default::default() },
+            identity: biac_model::Identity {
+                mmsi,
+                ..Default::default()
+            },
             sources: Default::default(),
             updates: 1,
             label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
@@ -202,9 +215,16 @@ mod tests {
         let a = w.evaluate(&[track(1, inside, None), track(2, inside, Some(431000000))]);
         assert_eq!(a.len(), 1, "only the non-AIS track alerts");
         assert_eq!(a[0].track_id, 1);
-        assert!(w.evaluate(&[track(1, inside, None)]).is_empty(), "no repeat while inside");
+        assert!(
+            w.evaluate(&[track(1, inside, None)]).is_empty(),
+            "no repeat while inside"
+        );
         assert!(w.evaluate(&[track(1, outside, None)]).is_empty());
-        assert_eq!(w.evaluate(&[track(1, inside, None)]).len(), 1, "re-entry alerts again");
+        assert_eq!(
+            w.evaluate(&[track(1, inside, None)]).len(),
+            1,
+            "re-entry alerts again"
+        );
     }
 
     #[test]

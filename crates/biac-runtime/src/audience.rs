@@ -24,7 +24,11 @@ impl Audience {
     }
     /// Stable key, e.g. `JPN-SECRET`, used in storage.
     pub fn key(&self) -> String {
-        format!("{}-{}", self.nation, self.clearance.as_str().replace(' ', "_"))
+        format!(
+            "{}-{}",
+            self.nation,
+            self.clearance.as_str().replace(' ', "_")
+        )
     }
 }
 

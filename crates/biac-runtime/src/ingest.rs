@@ -90,7 +90,9 @@ async fn handle_connection(
             };
             match result {
                 Ok(obs) => {
-                    stats.accepted.fetch_add(obs.len() as u64, Ordering::Relaxed);
+                    stats
+                        .accepted
+                        .fetch_add(obs.len() as u64, Ordering::Relaxed);
                     batch.extend(obs);
                 }
                 Err(e) => {
@@ -99,7 +101,7 @@ async fn handle_connection(
                     if let Ok(mut last) = stats.last_error.lock() {
                         *last = Some(e.to_string());
                     }
-                    if errors <= LOG_FIRST_ERRORS || errors % LOG_EVERY_NTH_ERROR == 0 {
+                    if errors <= LOG_FIRST_ERRORS || errors.is_multiple_of(LOG_EVERY_NTH_ERROR) {
                         tracing::warn!(feed = %name, %peer, offset = e.offset, reason = %e.reason, rejected_on_connection = errors, "rejected record");
                     }
                 }
@@ -131,9 +133,16 @@ fn check_plausible(
         let reason = if !o.position.is_valid() {
             Some(format!("position {:?} out of range", o.position))
         } else if o.time_ms > now.saturating_add(max_future_ms) {
-            Some(format!("time {} ms is {} s in the future", o.time_ms, (o.time_ms - now) / 1000))
+            Some(format!(
+                "time {} ms is {} s in the future",
+                o.time_ms,
+                (o.time_ms - now) / 1000
+            ))
         } else if !(o.pos_sigma_m.is_finite() && o.pos_sigma_m > 0.0) {
-            Some(format!("position error {} is not a positive number", o.pos_sigma_m))
+            Some(format!(
+                "position error {} is not a positive number",
+                o.pos_sigma_m
+            ))
         } else {
             None
         };

@@ -108,11 +108,13 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     // Sources.
     let mut feeds = Vec::new();
     for (fc, addr) in &cfg.feeds {
-        let listener = TcpListener::bind(addr).await.map_err(|source| RuntimeError::Bind {
-            feed: fc.name.clone(),
-            addr: *addr,
-            source,
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| RuntimeError::Bind {
+                feed: fc.name.clone(),
+                addr: *addr,
+                source,
+            })?;
         let bound = listener.local_addr().map_err(|source| RuntimeError::Bind {
             feed: fc.name.clone(),
             addr: *addr,

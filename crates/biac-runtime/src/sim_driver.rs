@@ -52,10 +52,15 @@ pub async fn run(cfg: DriverConfig) -> std::io::Result<()> {
         elapsed += cfg.step_ms;
         let mut by_feed: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
         for e in emissions {
-            by_feed.entry(e.feed).or_default().extend_from_slice(&e.bytes);
+            by_feed
+                .entry(e.feed)
+                .or_default()
+                .extend_from_slice(&e.bytes);
         }
         for (feed, bytes) in by_feed {
-            let Some(addr) = cfg.endpoints.get(feed) else { continue };
+            let Some(addr) = cfg.endpoints.get(feed) else {
+                continue;
+            };
             if !conns.contains_key(feed) {
                 match TcpStream::connect(addr).await {
                     Ok(s) => {

@@ -49,7 +49,10 @@ fn config(dir: &std::path::Path) -> RuntimeConfig {
         sync: SyncPolicy::Off,
         feeds: feeds(),
         audiences: [Nation::JPN, Nation::PHL]
-            .map(|nation| Subject { nation, clearance: Classification::Secret })
+            .map(|nation| Subject {
+                nation,
+                clearance: Classification::Secret,
+            })
             .to_vec(),
         zones: vec![],
         reorder_window_ms: 1_000,
@@ -59,11 +62,18 @@ fn config(dir: &std::path::Path) -> RuntimeConfig {
 }
 
 fn addr(rt: &RuntimeHandle, feed: &str) -> SocketAddr {
-    rt.feeds.iter().find(|f| f.config.name == feed).unwrap().addr
+    rt.feeds
+        .iter()
+        .find(|f| f.config.name == feed)
+        .unwrap()
+        .addr
 }
 
 fn audience(n: Nation) -> Audience {
-    Audience { nation: n, clearance: Classification::Secret }
+    Audience {
+        nation: n,
+        clearance: Classification::Secret,
+    }
 }
 
 /// Ship k at step s: 10 m/s east from its own start point.
@@ -142,8 +152,22 @@ async fn wait_for(rt: &RuntimeHandle, a: Audience, n: usize) -> Vec<biac_model::
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let stats: Vec<_> = rt.feeds.iter().map(|f| (f.config.name.clone(), f.stats.accepted(), f.stats.rejected(), f.stats.last_error())).collect();
-    panic!("{a:?} never reached {n} tracks: {} {stats:?}", rt.picture(&a).unwrap().tracks.len());
+    let stats: Vec<_> = rt
+        .feeds
+        .iter()
+        .map(|f| {
+            (
+                f.config.name.clone(),
+                f.stats.accepted(),
+                f.stats.rejected(),
+                f.stats.last_error(),
+            )
+        })
+        .collect();
+    panic!(
+        "{a:?} never reached {n} tracks: {} {stats:?}",
+        rt.picture(&a).unwrap().tracks.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,9 +177,19 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
     send_scenario(&rt).await;
 
     let jpn = wait_for(&rt, audience(Nation::JPN), 4).await;
-    assert_eq!(jpn.len(), 4, "3 AIS ships (one also on radar) and one radar-only vessel");
-    let fused = jpn.iter().find(|t| t.identity.mmsi == Some(431_000_100)).unwrap();
-    assert_eq!(fused.sources.iter().map(String::as_str).collect::<Vec<_>>(), ["ais", "radar"]);
+    assert_eq!(
+        jpn.len(),
+        4,
+        "3 AIS ships (one also on radar) and one radar-only vessel"
+    );
+    let fused = jpn
+        .iter()
+        .find(|t| t.identity.mmsi == Some(431_000_100))
+        .unwrap();
+    assert_eq!(
+        fused.sources.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["ais", "radar"]
+    );
     assert_eq!(fused.label.marking(), "SECRET//REL TO USA, JPN");
 
     // PHL: the radar is not releasable to it, so it sees the three AIS ships only, and
@@ -163,7 +197,10 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
     let phl = wait_for(&rt, audience(Nation::PHL), 3).await;
     assert_eq!(phl.len(), 3);
     for t in &phl {
-        assert_eq!(t.sources.iter().map(String::as_str).collect::<Vec<_>>(), ["ais"]);
+        assert_eq!(
+            t.sources.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["ais"]
+        );
         assert_eq!(t.label.classification(), Classification::Unclassified);
     }
 

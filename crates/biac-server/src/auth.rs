@@ -19,18 +19,24 @@ impl Authenticator {
     /// The demo logins `demo-jpn`, `demo-usa`, `demo-aus`, `demo-kor`, `demo-phl`: one
     /// SECRET-cleared analyst per nation. Only `biac demo` constructs this.
     pub fn demo() -> Self {
-        let tokens = [Nation::JPN, Nation::USA, Nation::AUS, Nation::KOR, Nation::PHL]
-            .into_iter()
-            .map(|n| {
-                (
-                    format!("demo-{}", n.as_str().to_lowercase()),
-                    Subject {
-                        nation: n,
-                        clearance: Classification::Secret,
-                    },
-                )
-            })
-            .collect();
+        let tokens = [
+            Nation::JPN,
+            Nation::USA,
+            Nation::AUS,
+            Nation::KOR,
+            Nation::PHL,
+        ]
+        .into_iter()
+        .map(|n| {
+            (
+                format!("demo-{}", n.as_str().to_lowercase()),
+                Subject {
+                    nation: n,
+                    clearance: Classification::Secret,
+                },
+            )
+        })
+        .collect();
         Authenticator { tokens }
     }
 

@@ -32,7 +32,10 @@ pub fn router(state: AppState) -> Router {
 fn iso(t: TimeMs) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
         .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -90,7 +93,11 @@ fn feature(t: &Track) -> Value {
     if let Some(i) = id.icao {
         p.insert("icao".into(), json!(format!("{i:06X}")));
     }
-    for (k, v) in [("callsign", &id.callsign), ("name", &id.name), ("track_number", &id.track_number)] {
+    for (k, v) in [
+        ("callsign", &id.callsign),
+        ("name", &id.name),
+        ("track_number", &id.track_number),
+    ] {
         if let Some(v) = v {
             p.insert(k.into(), json!(v));
         }
@@ -107,23 +114,24 @@ fn feature(t: &Track) -> Value {
     })
 }
 
-/// The caller's audience, or 404 when the deployment keeps no picture for it.
-fn audience(state: &AppState, s: &Subject) -> Result<Audience, Response> {
-    state.runtime.audience_of(s).ok_or_else(not_found)
+/// The caller's audience (none when the deployment keeps no picture for it: 404).
+fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
+    state.runtime.audience_of(s)
 }
 
 /// The marking of a whole view: the join of everything in it.
 fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
     labels
-        .fold(None::<Label>, |acc, l| Some(acc.map_or_else(|| l.clone(), |a| a.join(l))))
+        .fold(None::<Label>, |acc, l| {
+            Some(acc.map_or_else(|| l.clone(), |a| a.join(l)))
+        })
         .map(|l| l.marking())
         .unwrap_or_else(|| "UNCLASSIFIED".into())
 }
 
 async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
-    let a = match audience(&state, &s) {
-        Ok(a) => a,
-        Err(r) => return r,
+    let Some(a) = audience(&state, &s) else {
+        return not_found();
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
     let visible: Vec<&Track> = release_all(&s, picture.tracks.iter()).collect();
@@ -138,19 +146,31 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
     .into_response()
 }
 
-async fn track(State(state): State<AppState>, Caller(s): Caller, Path(id): Path<String>) -> Response {
+async fn track(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Path(id): Path<String>,
+) -> Response {
     let (a, id) = match (audience(&state, &s), parse_track_id(&id)) {
-        (Ok(a), Some(id)) => (a, id),
+        (Some(a), Some(id)) => (a, id),
         _ => return not_found(),
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
-    let Some(t) = picture.tracks.iter().find(|t| t.id == id).and_then(|t| release(&s, t)) else {
+    let Some(t) = picture
+        .tracks
+        .iter()
+        .find(|t| t.id == id)
+        .and_then(|t| release(&s, t))
+    else {
         return not_found();
     };
     let store = state.store.clone();
     let key = a.key();
     let hist = tokio::task::spawn_blocking(move || {
-        store.lock().ok().and_then(|st| st.track_history(&key, id, 500).ok())
+        store
+            .lock()
+            .ok()
+            .and_then(|st| st.track_history(&key, id, 500).ok())
     })
     .await
     .ok()
@@ -188,10 +208,13 @@ fn bad_request(msg: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
 }
 
-async fn history(State(state): State<AppState>, Caller(s): Caller, Query(q): Query<HistoryQuery>) -> Response {
-    let a = match audience(&state, &s) {
-        Ok(a) => a,
-        Err(r) => return r,
+async fn history(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Query(q): Query<HistoryQuery>,
+) -> Response {
+    let Some(a) = audience(&state, &s) else {
+        return not_found();
     };
     let from = match q.from.as_deref().map(parse_time) {
         None => i64::MIN,
@@ -208,7 +231,12 @@ async fn history(State(state): State<AppState>, Caller(s): Caller, Query(q): Que
         Some(b) => {
             let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             match v[..] {
-                [min_lon, min_lat, max_lon, max_lat] => Some(BBox { min_lon, min_lat, max_lon, max_lat }),
+                [min_lon, min_lat, max_lon, max_lat] => Some(BBox {
+                    min_lon,
+                    min_lat,
+                    max_lon,
+                    max_lat,
+                }),
                 _ => return bad_request("bbox: expected min_lon,min_lat,max_lon,max_lat"),
             }
         }
@@ -217,7 +245,10 @@ async fn history(State(state): State<AppState>, Caller(s): Caller, Query(q): Que
     let store = state.store.clone();
     let key = a.key();
     let rows = tokio::task::spawn_blocking(move || {
-        store.lock().ok().and_then(|st| st.query_history(&key, from, to, bbox, limit).ok())
+        store
+            .lock()
+            .ok()
+            .and_then(|st| st.query_history(&key, from, to, bbox, limit).ok())
     })
     .await
     .ok()
@@ -228,13 +259,13 @@ async fn history(State(state): State<AppState>, Caller(s): Caller, Query(q): Que
         .filter_map(|r| release(&s, &r.track))
         .map(feature)
         .collect();
-    Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features})).into_response()
+    Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features}))
+        .into_response()
 }
 
 async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
-    let a = match audience(&state, &s) {
-        Ok(a) => a,
-        Err(r) => return r,
+    let Some(a) = audience(&state, &s) else {
+        return not_found();
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
     let alerts: Vec<Value> = release_all(&s, picture.alerts.iter())

@@ -17,33 +17,108 @@ pub(crate) struct Flag {
 }
 
 const PLACES_CN: &[&str] = &[
-    "NINGBO", "XIAMEN", "TIANJIN", "DALIAN", "QINGDAO", "SHANGHAI", "FUZHOU", "YANTAI", "LIANYUNGANG",
-    "RIZHAO", "WENZHOU", "TAIZHOU", "ZHOUSHAN", "NANTONG", "YINGKOU", "QINZHOU",
+    "NINGBO",
+    "XIAMEN",
+    "TIANJIN",
+    "DALIAN",
+    "QINGDAO",
+    "SHANGHAI",
+    "FUZHOU",
+    "YANTAI",
+    "LIANYUNGANG",
+    "RIZHAO",
+    "WENZHOU",
+    "TAIZHOU",
+    "ZHOUSHAN",
+    "NANTONG",
+    "YINGKOU",
+    "QINZHOU",
 ];
 const WORDS_INTL: &[&str] = &[
-    "HARMONY", "FORTUNE", "PIONEER", "HORIZON", "GLORY", "TRIUMPH", "SPIRIT", "PROSPERITY", "VOYAGER",
-    "ENDEAVOUR", "NAVIGATOR", "EXPLORER", "DISCOVERY", "LIBERTY", "UNITY", "CONCORD", "DESTINY",
-    "SERENITY", "MERIDIAN", "ZENITH", "AURORA", "ORION", "PEGASUS", "ATLAS", "TRITON", "NEPTUNE",
+    "HARMONY",
+    "FORTUNE",
+    "PIONEER",
+    "HORIZON",
+    "GLORY",
+    "TRIUMPH",
+    "SPIRIT",
+    "PROSPERITY",
+    "VOYAGER",
+    "ENDEAVOUR",
+    "NAVIGATOR",
+    "EXPLORER",
+    "DISCOVERY",
+    "LIBERTY",
+    "UNITY",
+    "CONCORD",
+    "DESTINY",
+    "SERENITY",
+    "MERIDIAN",
+    "ZENITH",
+    "AURORA",
+    "ORION",
+    "PEGASUS",
+    "ATLAS",
+    "TRITON",
+    "NEPTUNE",
 ];
 const NAMES_F: &[&str] = &[
-    "ANNA", "GULSUN", "LORETO", "ISABELLA", "VALENTINA", "FEBE", "AMELIA", "TESSA", "IRINA",
-    "MICHELA", "SVEVA", "AURORA", "CHIARA", "ELENI", "SOFIA", "MARIA", "KATERINA", "DIMITRA",
+    "ANNA",
+    "GULSUN",
+    "LORETO",
+    "ISABELLA",
+    "VALENTINA",
+    "FEBE",
+    "AMELIA",
+    "TESSA",
+    "IRINA",
+    "MICHELA",
+    "SVEVA",
+    "AURORA",
+    "CHIARA",
+    "ELENI",
+    "SOFIA",
+    "MARIA",
+    "KATERINA",
+    "DIMITRA",
 ];
 const STARS: &[&str] = &[
-    "VEGA", "DENEB", "RIGEL", "ALTAIR", "SIRIUS", "ANTARES", "CANOPUS", "CAPELLA", "SPICA", "ARCTURUS",
-    "POLLUX", "BELLATRIX", "ALDEBARAN", "PROCYON",
+    "VEGA",
+    "DENEB",
+    "RIGEL",
+    "ALTAIR",
+    "SIRIUS",
+    "ANTARES",
+    "CANOPUS",
+    "CAPELLA",
+    "SPICA",
+    "ARCTURUS",
+    "POLLUX",
+    "BELLATRIX",
+    "ALDEBARAN",
+    "PROCYON",
 ];
 const JP_WORDS: &[&str] = &[
-    "KOUEI", "SHINSEI", "HOKUTO", "TOYOFUJI", "SHINWA", "KAIKO", "TAISEI", "ASAKA", "NISSHIN", "FUJI",
-    "HAKUYO", "SHOYO", "KAISEI", "TOKO", "EIKO", "SEIWA",
+    "KOUEI", "SHINSEI", "HOKUTO", "TOYOFUJI", "SHINWA", "KAIKO", "TAISEI", "ASAKA", "NISSHIN",
+    "FUJI", "HAKUYO", "SHOYO", "KAISEI", "TOKO", "EIKO", "SEIWA",
 ];
 const EVER_WORDS: &[&str] = &[
-    "GIVEN", "ACE", "GLORY", "LUCID", "LAUREL", "BASIS", "BLOOM", "BRAVE", "CHARM", "DAINTY", "EXCEL",
-    "FAITH", "GENIUS", "GOODS", "LEADER",
+    "GIVEN", "ACE", "GLORY", "LUCID", "LAUREL", "BASIS", "BLOOM", "BRAVE", "CHARM", "DAINTY",
+    "EXCEL", "FAITH", "GENIUS", "GOODS", "LEADER",
 ];
 const KR_WORDS: &[&str] = &[
-    "ALGECIRAS", "OSLO", "DUBLIN", "GDANSK", "BLESSING", "HOPE", "PROMISE", "NURI", "GARAM", "HANUL",
-    "BADA", "SARANG",
+    "ALGECIRAS",
+    "OSLO",
+    "DUBLIN",
+    "GDANSK",
+    "BLESSING",
+    "HOPE",
+    "PROMISE",
+    "NURI",
+    "GARAM",
+    "HANUL",
+    "BADA",
+    "SARANG",
 ];
 
 pub(crate) const MERCHANT_FLAGS: &[Flag] = &[
@@ -51,7 +126,14 @@ pub(crate) const MERCHANT_FLAGS: &[Flag] = &[
         trigraph: "CHN",
         mids: &[412, 413, 414],
         callsign_prefixes: &["BO", "BP", "BQ", "BR", "BS"],
-        name_prefixes: &["COSCO SHIPPING ", "ZHONG GU ", "XIN ", "HUA HANG ", "MIN HAI ", "SHUN "],
+        name_prefixes: &[
+            "COSCO SHIPPING ",
+            "ZHONG GU ",
+            "XIN ",
+            "HUA HANG ",
+            "MIN HAI ",
+            "SHUN ",
+        ],
         name_words: PLACES_CN,
         weight: 0.25,
     },
@@ -61,8 +143,19 @@ pub(crate) const MERCHANT_FLAGS: &[Flag] = &[
         callsign_prefixes: &["VR", "VRS"],
         name_prefixes: &["OOCL ", "SITC ", "COSCO ", "SEASPAN "],
         name_words: &[
-            "HONG KONG", "TOKYO", "BRISBANE", "KAOHSIUNG", "SEOUL", "BUSAN", "MANILA", "JAKARTA",
-            "HAIPHONG", "LAEM CHABANG", "OSAKA", "NAGOYA", "KEELUNG",
+            "HONG KONG",
+            "TOKYO",
+            "BRISBANE",
+            "KAOHSIUNG",
+            "SEOUL",
+            "BUSAN",
+            "MANILA",
+            "JAKARTA",
+            "HAIPHONG",
+            "LAEM CHABANG",
+            "OSAKA",
+            "NAGOYA",
+            "KEELUNG",
         ],
         weight: 0.12,
     },
@@ -70,7 +163,9 @@ pub(crate) const MERCHANT_FLAGS: &[Flag] = &[
         trigraph: "PAN",
         mids: &[351, 352, 353, 354, 355, 356, 357, 370, 371, 372, 373],
         callsign_prefixes: &["3E", "3F", "H3", "H8", "H9", "HO", "HP"],
-        name_prefixes: &["GOLDEN ", "SILVER ", "BRIGHT ", "LUCKY ", "PACIFIC ", "OCEAN ", "SUN "],
+        name_prefixes: &[
+            "GOLDEN ", "SILVER ", "BRIGHT ", "LUCKY ", "PACIFIC ", "OCEAN ", "SUN ",
+        ],
         name_words: WORDS_INTL,
         weight: 0.15,
     },
@@ -88,8 +183,20 @@ pub(crate) const MERCHANT_FLAGS: &[Flag] = &[
         callsign_prefixes: &["9V", "S6"],
         name_prefixes: &["ONE ", "KOTA ", "MAERSK ", "PACIFIC "],
         name_words: &[
-            "APUS", "HUMBER", "TRUST", "INNOVATION", "ORPHEUS", "PERKASA", "LAWA", "PUSAKA", "RAJIN",
-            "SENTOSA", "SELETAR", "JURONG", "TUAS", "KRANJI",
+            "APUS",
+            "HUMBER",
+            "TRUST",
+            "INNOVATION",
+            "ORPHEUS",
+            "PERKASA",
+            "LAWA",
+            "PUSAKA",
+            "RAJIN",
+            "SENTOSA",
+            "SELETAR",
+            "JURONG",
+            "TUAS",
+            "KRANJI",
         ],
         weight: 0.09,
     },
@@ -149,7 +256,11 @@ pub(crate) fn mmsi(rng: &mut SimRng, mids: &[u32]) -> u32 {
 /// A 7-digit IMO number with a valid check digit.
 pub(crate) fn imo(rng: &mut SimRng) -> u32 {
     let base: u32 = rng.random_range(900_000..985_000); // ships built since ~1990
-    let digits: Vec<u32> = base.to_string().chars().map(|c| c as u32 - '0' as u32).collect();
+    let digits: Vec<u32> = base
+        .to_string()
+        .chars()
+        .map(|c| c as u32 - '0' as u32)
+        .collect();
     let sum: u32 = digits.iter().zip((2..=7).rev()).map(|(d, w)| d * w).sum();
     base * 10 + sum % 10
 }
@@ -200,7 +311,14 @@ pub(crate) fn fishing_name(rng: &mut SimRng, nation: &str) -> String {
         "CHN" => {
             let p = pick(
                 rng,
-                &["ZHE DAI YU", "MIN SHI YU", "ZHE LING YU", "LU RONG YU", "ZHE PU YU", "MIN LIAN YU"],
+                &[
+                    "ZHE DAI YU",
+                    "MIN SHI YU",
+                    "ZHE LING YU",
+                    "LU RONG YU",
+                    "ZHE PU YU",
+                    "MIN LIAN YU",
+                ],
             );
             format!("{p} {:05}", rng.random_range(1..99_999))
         }
@@ -210,7 +328,12 @@ pub(crate) fn fishing_name(rng: &mut SimRng, nation: &str) -> String {
             format!("{a} {b} NO.{}", rng.random_range(1..399))
         }
         "KOR" => {
-            let a = pick(rng, &["DAE YANG", "SAM HO", "HAE WOO", "JEJU", "DONG WON", "NAM HAE"]);
+            let a = pick(
+                rng,
+                &[
+                    "DAE YANG", "SAM HO", "HAE WOO", "JEJU", "DONG WON", "NAM HAE",
+                ],
+            );
             format!("{a} {}", rng.random_range(1..120))
         }
         _ => {

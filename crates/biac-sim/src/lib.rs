@@ -190,7 +190,10 @@ impl Scenario {
                 PlotRadar::p1(stream(s, 5), t),
                 PlotRadar::mq9(stream(s, 6), t),
             ],
-            trackers: vec![TrackFeed::aus_p8(stream(s, 7), t), TrackFeed::kor(stream(s, 8), t)],
+            trackers: vec![
+                TrackFeed::aus_p8(stream(s, 7), t),
+                TrackFeed::kor(stream(s, 8), t),
+            ],
             cfg,
         }
     }

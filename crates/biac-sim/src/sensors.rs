@@ -179,7 +179,11 @@ impl Record {
                 }
             }
             Record::Sbs(m) => {
-                b.extend_from_slice(sbs::format_line(m).trim_end_matches(['\r', '\n']).as_bytes());
+                b.extend_from_slice(
+                    sbs::format_line(m)
+                        .trim_end_matches(['\r', '\n'])
+                        .as_bytes(),
+                );
                 b.extend_from_slice(b"\r\n");
             }
             Record::Cot(e) => {
@@ -213,10 +217,30 @@ struct Site {
 }
 
 const JCG_AIS: &[Site] = &[
-    Site { name: "JCG-MIYAKO", lat: 24.78, lon: 125.33, h_m: 120.0 },
-    Site { name: "JCG-ISHIGAKI", lat: 24.34, lon: 124.19, h_m: 150.0 },
-    Site { name: "JCG-OKINAWA", lat: 26.21, lon: 127.68, h_m: 150.0 },
-    Site { name: "JCG-AMAMI", lat: 28.38, lon: 129.49, h_m: 150.0 },
+    Site {
+        name: "JCG-MIYAKO",
+        lat: 24.78,
+        lon: 125.33,
+        h_m: 120.0,
+    },
+    Site {
+        name: "JCG-ISHIGAKI",
+        lat: 24.34,
+        lon: 124.19,
+        h_m: 150.0,
+    },
+    Site {
+        name: "JCG-OKINAWA",
+        lat: 26.21,
+        lon: 127.68,
+        h_m: 150.0,
+    },
+    Site {
+        name: "JCG-AMAMI",
+        lat: 28.38,
+        lon: 129.49,
+        h_m: 150.0,
+    },
 ];
 
 /// Japan Coast Guard shore receivers: each hears transmissions within 40 nm and its
@@ -253,7 +277,11 @@ impl ShoreAis {
                 }
                 let d = distance_m(s.lat, s.lon, tx.lat, tx.lon);
                 let frac = d / Self::RANGE_M;
-                let p = if frac < 0.7 { 0.97 } else { 0.97 - (frac - 0.7) * 1.5 };
+                let p = if frac < 0.7 {
+                    0.97
+                } else {
+                    0.97 - (frac - 0.7) * 1.5
+                };
                 if !self.rng.random_bool(p.clamp(0.0, 1.0)) {
                     continue;
                 }
@@ -278,7 +306,13 @@ impl ShoreAis {
     }
 }
 
-const SATELLITES: &[&str] = &["SAT-AIS-07", "SAT-AIS-12", "SAT-AIS-03", "SAT-AIS-21", "SAT-AIS-15"];
+const SATELLITES: &[&str] = &[
+    "SAT-AIS-07",
+    "SAT-AIS-12",
+    "SAT-AIS-03",
+    "SAT-AIS-21",
+    "SAT-AIS-15",
+];
 
 /// Satellite AIS: passes of 8-14 min separated by 15-50 min gaps; during a pass each
 /// position report over the area is heard with the probability that gives ~0.3
@@ -360,11 +394,36 @@ impl SatAis {
 // ADS-B
 
 const ADSB_SITES: &[Site] = &[
-    Site { name: "YONAGUNI", lat: 24.47, lon: 123.00, h_m: 60.0 },
-    Site { name: "ISHIGAKI", lat: 24.34, lon: 124.19, h_m: 40.0 },
-    Site { name: "MIYAKO", lat: 24.78, lon: 125.30, h_m: 40.0 },
-    Site { name: "NAHA", lat: 26.20, lon: 127.65, h_m: 60.0 },
-    Site { name: "AMAMI", lat: 28.43, lon: 129.71, h_m: 60.0 },
+    Site {
+        name: "YONAGUNI",
+        lat: 24.47,
+        lon: 123.00,
+        h_m: 60.0,
+    },
+    Site {
+        name: "ISHIGAKI",
+        lat: 24.34,
+        lon: 124.19,
+        h_m: 40.0,
+    },
+    Site {
+        name: "MIYAKO",
+        lat: 24.78,
+        lon: 125.30,
+        h_m: 40.0,
+    },
+    Site {
+        name: "NAHA",
+        lat: 26.20,
+        lon: 127.65,
+        h_m: 60.0,
+    },
+    Site {
+        name: "AMAMI",
+        lat: 28.43,
+        lon: 129.71,
+        h_m: 60.0,
+    },
 ];
 
 /// The island ADS-B receiver network, merged into one SBS stream (as a network
@@ -422,7 +481,11 @@ impl AdsbNet {
 /// Where a sensor is.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Mount {
-    Fixed { lat: f64, lon: f64, h_m: f64 },
+    Fixed {
+        lat: f64,
+        lon: f64,
+        h_m: f64,
+    },
     /// A platform object in the world (its slot index).
     Platform(usize),
 }
@@ -475,7 +538,11 @@ impl PlotRadar {
             feed: FEED_JPN_RADAR_MIYAKO,
             uid_prefix: "JPN-MIYAKO",
             // The radar head on high ground at the island's east end.
-            mount: Mount::Fixed { lat: 24.78, lon: 125.33, h_m: 120.0 },
+            mount: Mount::Fixed {
+                lat: 24.78,
+                lon: 125.33,
+                h_m: 120.0,
+            },
             range_m: 40.0 * NM,
             pd: 0.9,
             sigma_range_m: 30.0,
@@ -597,7 +664,11 @@ impl PlotRadar {
             }
             let az = bearing_deg(rlat, rlon, o.lat, o.lon);
             let Some(off) = in_sector(az) else { continue };
-            let pd = if o.is_air() { self.air_pd.unwrap_or(0.0) } else { self.pd };
+            let pd = if o.is_air() {
+                self.air_pd.unwrap_or(0.0)
+            } else {
+                self.pd
+            };
             if !self.rng.random_bool(pd) {
                 continue;
             }
@@ -732,7 +803,11 @@ impl TrackFeed {
             feed: FEED_KOR_TRACKS,
             uid_prefix: "KOR-JEJU",
             // The ROK Navy picture around Jeju (coastal radars and patrols, merged).
-            mount: Mount::Fixed { lat: 32.6, lon: 126.0, h_m: 0.0 },
+            mount: Mount::Fixed {
+                lat: 32.6,
+                lon: 126.0,
+                h_m: 0.0,
+            },
             range_m: 150_000.0,
             horizon: false,
             pd: 0.9,
@@ -810,7 +885,8 @@ impl TrackFeed {
             let number = st.number;
             let course = (o.course_deg + gauss(&mut self.rng, 2.0)).rem_euclid(360.0);
             let speed = (o.speed_mps + gauss(&mut self.rng, 0.3)).max(0.0);
-            let callsign = (o.kind == ObjectKind::Naval || o.mmsi.is_some()).then(|| o.name.clone());
+            let callsign =
+                (o.kind == ObjectKind::Naval || o.mmsi.is_some()).then(|| o.name.clone());
             let ev = CotEvent {
                 uid: format!("{}.T{:04}", self.uid_prefix, number),
                 cot_type: Self::classify(o).to_string(),

@@ -9,9 +9,9 @@ use super::*;
 use crate::geo::{distance_m, horizon_m, KNOT};
 use crate::sensors::Mount;
 
-fn small() -> SimConfig {
+fn seeded(seed: u64) -> SimConfig {
     SimConfig {
-        seed: 7,
+        seed,
         ..SimConfig::default()
     }
 }
@@ -47,14 +47,39 @@ fn default_demo_has_at_least_300_objects_and_keeps_the_count() {
     let truth = sc.truth();
     let ids: BTreeSet<u32> = truth.iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), n, "ids stay unique");
-    assert!(ids.difference(&first_ids).count() > 10, "some objects were replaced");
+    assert!(
+        ids.difference(&first_ids).count() > 10,
+        "some objects were replaced"
+    );
     for r in &truth {
-        assert!((world::AREA_LAT.0..=world::AREA_LAT.1).contains(&r.lat), "{r:?}");
-        assert!((world::AREA_LON.0..=world::AREA_LON.1).contains(&r.lon), "{r:?}");
+        assert!(
+            (world::AREA_LAT.0..=world::AREA_LAT.1).contains(&r.lat),
+            "{r:?}"
+        );
+        assert!(
+            (world::AREA_LON.0..=world::AREA_LON.1).contains(&r.lon),
+            "{r:?}"
+        );
     }
     let mmsis: Vec<u32> = truth.iter().filter_map(|r| r.mmsi).collect();
     let uniq: BTreeSet<u32> = mmsis.iter().copied().collect();
     assert_eq!(mmsis.len(), uniq.len(), "MMSIs unique");
+}
+
+#[test]
+fn custom_counts_are_honoured() {
+    let cfg = SimConfig {
+        merchants: 5,
+        fishing: 3,
+        naval: 20,
+        airliners: 0,
+        military_aircraft: 0,
+        ..SimConfig::default()
+    };
+    let mut sc = Scenario::new(cfg);
+    assert_eq!(sc.object_count(), 5 + 3 + 20 + 3);
+    sc.step_records(120_000);
+    assert_eq!(sc.object_count(), 31);
 }
 
 #[test]
@@ -79,8 +104,8 @@ fn same_seed_same_everything_and_other_seed_differs() {
 #[test]
 fn step_size_does_not_change_the_world_much() {
     // One 60 s step is integrated in 1 s sub-steps: identical to 60 calls of 1 s.
-    let mut a = Scenario::new(small());
-    let mut b = Scenario::new(small());
+    let mut a = Scenario::new(seeded(7));
+    let mut b = Scenario::new(seeded(7));
     let ra = a.step_records(60_000);
     let rb = run(&mut b, 60);
     assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
@@ -98,7 +123,9 @@ fn every_feed_emits_within_60_s() {
     // Time-ordered, within the minute.
     assert!(recs.windows(2).all(|w| w[0].time_ms <= w[1].time_ms));
     let t0 = SimConfig::default().start_ms;
-    assert!(recs.iter().all(|e| e.time_ms > t0 && e.time_ms <= t0 + 60_000));
+    assert!(recs
+        .iter()
+        .all(|e| e.time_ms > t0 && e.time_ms <= t0 + 60_000));
 }
 
 #[test]
@@ -118,25 +145,50 @@ fn feed_table_releasability() {
             .map(|f| f.name.as_str())
             .collect()
     };
-    assert_eq!(visible(Nation::PHL), ["jpn-ais-shore", "sat-ais", "jpn-adsb"]);
-    assert_eq!(visible(Nation::KOR), ["jpn-ais-shore", "sat-ais", "jpn-adsb", "kor-tracks"]);
+    assert_eq!(
+        visible(Nation::PHL),
+        ["jpn-ais-shore", "sat-ais", "jpn-adsb"]
+    );
+    assert_eq!(
+        visible(Nation::KOR),
+        ["jpn-ais-shore", "sat-ais", "jpn-adsb", "kor-tracks"]
+    );
     assert_eq!(
         visible(Nation::AUS),
-        ["jpn-ais-shore", "sat-ais", "jpn-adsb", "jpn-radar-miyako", "aus-p8-tracks"]
+        [
+            "jpn-ais-shore",
+            "sat-ais",
+            "jpn-adsb",
+            "jpn-radar-miyako",
+            "aus-p8-tracks"
+        ]
     );
     assert_eq!(visible(Nation::JPN).len(), 8);
     assert_eq!(visible(Nation::USA).len(), 8);
-    let m = |n: &str| feeds.iter().find(|f| f.name == n).unwrap().default_label.marking();
+    let m = |n: &str| {
+        feeds
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap()
+            .default_label
+            .marking()
+    };
     assert_eq!(m("jpn-radar-miyako"), "CONFIDENTIAL//REL TO USA, AUS, JPN");
     assert_eq!(m("jpn-p1-radar"), "SECRET//REL TO USA, JPN");
     assert_eq!(m("usa-mq9-gmti"), "SECRET//REL TO USA, JPN");
     assert_eq!(m("aus-p8-tracks"), "SECRET//REL TO USA, AUS, JPN");
     assert_eq!(m("kor-tracks"), "SECRET//REL TO USA, JPN, KOR");
-    assert!(feeds.iter().all(|f| !f.trusted_markings && !f.description.is_empty()));
+    assert!(feeds
+        .iter()
+        .all(|f| !f.trusted_markings && !f.description.is_empty()));
 }
 
 fn object(sc: &Scenario, id: u32) -> &world::Object {
-    sc.world.objects.iter().find(|o| o.id == id).expect("object exists")
+    sc.world
+        .objects
+        .iter()
+        .find(|o| o.id == id)
+        .expect("object exists")
 }
 
 #[test]
@@ -147,7 +199,9 @@ fn radar_plots_are_only_of_covered_objects_and_near_them() {
         let recs = sc.step_records(1_000);
         for e in recs {
             let Record::Cot(ev) = &e.record else { continue };
-            let Some(r) = sc.radars.iter().find(|r| r.feed == e.feed) else { continue };
+            let Some(r) = sc.radars.iter().find(|r| r.feed == e.feed) else {
+                continue;
+            };
             let entry = per_radar.entry(e.feed).or_default();
             let Some(id) = e.truth_id else {
                 entry.1 += 1;
@@ -161,7 +215,12 @@ fn radar_plots_are_only_of_covered_objects_and_near_them() {
             };
             entry.0 += 1;
             let o = object(&sc, id);
-            assert!(r.can_see(&sc.world, o), "{} plotted {} out of coverage", e.feed, o.name);
+            assert!(
+                r.can_see(&sc.world, o),
+                "{} plotted {} out of coverage",
+                e.feed,
+                o.name
+            );
             assert!(ev.uid.contains(".P."));
             assert_eq!(ev.stale_ms, ev.time_ms + 30_000);
             assert_eq!(ev.how, "m-r");
@@ -169,7 +228,11 @@ fn radar_plots_are_only_of_covered_objects_and_near_them() {
             let (tl, tn, _) = o.position_at(e.time_ms, sc.world.now_ms);
             let err = distance_m(tl, tn, ev.lat, ev.lon);
             let sigma = ev.ce / sensors::CE90_PER_SIGMA;
-            assert!(err < 5.0 * 1.42 * sigma + 20.0, "{}: err {err} sigma {sigma}", e.feed);
+            assert!(
+                err < 5.0 * 1.42 * sigma + 20.0,
+                "{}: err {err} sigma {sigma}",
+                e.feed
+            );
             if e.feed == FEED_USA_MQ9_GMTI {
                 assert!(o.speed_mps > 2.0 * KNOT, "GMTI sees movers only");
             }
@@ -192,17 +255,27 @@ fn plot_uids_are_unique_and_track_uids_stable() {
     for e in &recs {
         let Record::Cot(ev) = &e.record else { continue };
         if ev.uid.contains(".P.") {
-            assert!(plot_uids.insert(ev.uid.clone()), "duplicate plot uid {}", ev.uid);
+            assert!(
+                plot_uids.insert(ev.uid.clone()),
+                "duplicate plot uid {}",
+                ev.uid
+            );
         } else {
             let id = e.truth_id.unwrap();
-            let u = track_uid.entry((e.feed, id)).or_insert_with(|| ev.uid.clone());
+            let u = track_uid
+                .entry((e.feed, id))
+                .or_insert_with(|| ev.uid.clone());
             assert_eq!(*u, ev.uid, "track uid changed");
             assert_eq!(*uid_owner.entry(ev.uid.clone()).or_insert(id), id);
             assert!(ev.course_deg.is_some() && ev.speed_mps.is_some());
             let sigma = ev.ce / sensors::CE90_PER_SIGMA;
             assert!((100.0..=300.0).contains(&sigma), "{sigma}");
             assert_eq!(ev.how, "m-f");
-            let prefix = if e.feed == FEED_AUS_P8_TRACKS { "AUS-P8.T" } else { "KOR-JEJU.T" };
+            let prefix = if e.feed == FEED_AUS_P8_TRACKS {
+                "AUS-P8.T"
+            } else {
+                "KOR-JEJU.T"
+            };
             assert!(ev.uid.starts_with(prefix), "{}", ev.uid);
         }
     }
@@ -216,7 +289,9 @@ fn track_feed_reports_naval_affiliation_and_errors_are_bounded() {
     let mut types = BTreeSet::new();
     for _ in 0..300 {
         for e in sc.step_records(1_000) {
-            let (Record::Cot(ev), Some(id)) = (&e.record, e.truth_id) else { continue };
+            let (Record::Cot(ev), Some(id)) = (&e.record, e.truth_id) else {
+                continue;
+            };
             if !ev.uid.contains(".T") {
                 continue;
             }
@@ -230,7 +305,10 @@ fn track_feed_reports_naval_affiliation_and_errors_are_bounded() {
             assert!(err < 6.0 * ev.ce, "track error {err}");
         }
     }
-    assert!(types.contains("a-h-S"), "the P-8 sees the PLAN group east of Taiwan: {types:?}");
+    assert!(
+        types.contains("a-h-S"),
+        "the P-8 sees the PLAN group east of Taiwan: {types:?}"
+    );
     assert!(types.contains("a-n-S"));
 }
 
@@ -267,12 +345,20 @@ fn airliners_fly_plausibly_and_great_circle_motion_matches_speed() {
         // Distance covered over the minute equals the mean speed (turns make it shorter).
         let d = distance_m(a.lat, a.lon, b.lat, b.lon);
         let expect = a.speed_mps.max(b.speed_mps) * 60.0;
-        assert!(d <= expect * 1.02 + 5.0, "{}: moved {d} m, expected <= {expect}", b.name);
+        assert!(
+            d <= expect * 1.02 + 5.0,
+            "{}: moved {d} m, expected <= {expect}",
+            b.name
+        );
         if (a.course_deg - b.course_deg).abs() < 0.5
             && (a.speed_mps - b.speed_mps).abs() < 0.01
             && a.speed_mps > 1.0
         {
-            assert!((d - expect).abs() < expect * 0.02 + 5.0, "{}: moved {d} m, expected {expect}", b.name);
+            assert!(
+                (d - expect).abs() < expect * 0.02 + 5.0,
+                "{}: moved {d} m, expected {expect}",
+                b.name
+            );
         }
     }
     assert!(checked > 50);
@@ -286,7 +372,9 @@ fn ais_reporting_intervals_and_reception_geometry() {
     let mut times: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
     let mut statics = 0;
     for e in &recs {
-        let Record::Ais { receiver, msg, .. } = &e.record else { continue };
+        let Record::Ais { receiver, msg, .. } = &e.record else {
+            continue;
+        };
         match msg {
             AisMsg::Position(r) => {
                 assert!(matches!(r.msg_type, 1 | 3 | 18));
@@ -298,11 +386,17 @@ fn ais_reporting_intervals_and_reception_geometry() {
                         .unwrap();
                     let o = object(&sc, e.truth_id.unwrap());
                     let (la, lo, _) = o.position_at(e.time_ms, sc.world.now_ms);
-                    assert!(sensors::ShoreAis::in_coverage(i, la, lo, o.mast_m + 0.1) || distance_m(la, lo, o.lat, o.lon) > 0.0);
+                    assert!(
+                        sensors::ShoreAis::in_coverage(i, la, lo, o.mast_m + 0.1)
+                            || distance_m(la, lo, o.lat, o.lon) > 0.0
+                    );
                     // AIS position within ~5 sigma of the truth at that time.
                     assert!(distance_m(la, lo, r.lat_deg, r.lon_deg) < 60.0);
                     if r.msg_type != 18 {
-                        times.entry((receiver.clone(), r.mmsi)).or_default().push(e.time_ms);
+                        times
+                            .entry((receiver.clone(), r.mmsi))
+                            .or_default()
+                            .push(e.time_ms);
                     }
                 }
             }
@@ -356,7 +450,16 @@ fn sat_ais_detects_about_0_3_per_ship_minute_during_a_pass() {
     let ais_ships = sc.truth().iter().filter(|r| r.ais).count() as f64;
     let n = recs
         .iter()
-        .filter(|e| e.feed == FEED_SAT_AIS && matches!(e.record, Record::Ais { msg: AisMsg::Position(_), .. }))
+        .filter(|e| {
+            e.feed == FEED_SAT_AIS
+                && matches!(
+                    e.record,
+                    Record::Ais {
+                        msg: AisMsg::Position(_),
+                        ..
+                    }
+                )
+        })
         .count() as f64;
     let rate = n / ais_ships / 5.0;
     // Anchored/slow boats report rarely; allow a broad band around 0.3.

@@ -372,12 +372,22 @@ const LANES: &[Lane] = &[
     },
     // Naha - Miyako (Hirara) - Ishigaki coastal service.
     Lane {
-        wps: &[(26.25, 127.6), (25.6, 126.5), (24.97, 125.15), (24.3, 124.4), (24.31, 124.17)],
+        wps: &[
+            (26.25, 127.6),
+            (25.6, 126.5),
+            (24.97, 125.15),
+            (24.3, 124.4),
+            (24.31, 124.17),
+        ],
         ends: ("JPNAH", "JPISG"),
         weight: 0.06,
         domestic: true,
     },
 ];
+
+/// Ship class: (AIS type, length range m, beam range m, draught range dm, speed range kn,
+/// share of the fleet).
+type ShipClass = (u8, (u16, u16), (u8, u8), (u8, u8), (f64, f64), f64);
 
 struct Airway {
     wps: &'static [LatLon],
@@ -405,25 +415,53 @@ const AIRWAYS: &[Airway] = &[
         weight: 0.12,
     },
     Airway {
-        wps: &[TPE, (25.6, 122.8), (26.8, 125.2), (28.5, 128.0), (30.6, 131.0), (31.6, 133.3)],
+        wps: &[
+            TPE,
+            (25.6, 122.8),
+            (26.8, 125.2),
+            (28.5, 128.0),
+            (30.6, 131.0),
+            (31.6, 133.3),
+        ],
         airports: (true, false),
         airlines: &["CAL", "EVA", "JAL", "ANA", "SJX", "APJ"],
         weight: 0.16,
     },
     Airway {
-        wps: &[(19.6, 121.8), (22.5, 123.0), (25.0, 125.0), (27.5, 128.0), (30.5, 131.5), (31.5, 133.3)],
+        wps: &[
+            (19.6, 121.8),
+            (22.5, 123.0),
+            (25.0, 125.0),
+            (27.5, 128.0),
+            (30.5, 131.5),
+            (31.5, 133.3),
+        ],
         airports: (false, false),
         airlines: &["PAL", "JAL", "ANA", "CEB"],
         weight: 0.12,
     },
     Airway {
-        wps: &[(19.6, 120.8), (22.5, 121.6), (25.5, 122.6), (29.5, 124.5), (32.0, 125.8), (34.4, 126.6)],
+        wps: &[
+            (19.6, 120.8),
+            (22.5, 121.6),
+            (25.5, 122.6),
+            (29.5, 124.5),
+            (32.0, 125.8),
+            (34.4, 126.6),
+        ],
         airports: (false, false),
         airlines: &["PAL", "KAL", "AAR", "CEB", "JJA"],
         weight: 0.12,
     },
     Airway {
-        wps: &[(21.5, 117.1), (22.7, 120.3), (24.0, 122.5), (26.5, 126.5), (29.5, 130.0), (31.5, 133.3)],
+        wps: &[
+            (21.5, 117.1),
+            (22.7, 120.3),
+            (24.0, 122.5),
+            (26.5, 126.5),
+            (29.5, 130.0),
+            (31.5, 133.3),
+        ],
         airports: (false, false),
         airlines: &["CPA", "ANA", "JAL", "UAL", "FDX"],
         weight: 0.14,
@@ -435,13 +473,25 @@ const AIRWAYS: &[Airway] = &[
         weight: 0.08,
     },
     Airway {
-        wps: &[TPE, (27.0, 122.5), (30.5, 124.3), (33.0, 125.8), (34.4, 126.5)],
+        wps: &[
+            TPE,
+            (27.0, 122.5),
+            (30.5, 124.3),
+            (33.0, 125.8),
+            (34.4, 126.5),
+        ],
         airports: (true, false),
         airlines: &["CAL", "EVA", "KAL", "AAR"],
         weight: 0.08,
     },
     Airway {
-        wps: &[PVG, (31.4, 125.0), (32.0, 128.0), (32.8, 130.5), (33.4, 133.3)],
+        wps: &[
+            PVG,
+            (31.4, 125.0),
+            (32.0, 128.0),
+            (32.8, 130.5),
+            (33.4, 133.3),
+        ],
         airports: (true, false),
         airlines: &["CES", "ANA", "JAL", "CCA", "CSN"],
         weight: 0.07,
@@ -529,7 +579,13 @@ const SAG1: &[LatLon] = &[
     (25.65, 126.15),
     (27.0, 124.8),
 ];
-const SAG2: &[LatLon] = &[(23.8, 122.6), (22.6, 122.8), (22.3, 124.0), (23.3, 124.6), (24.0, 123.8)];
+const SAG2: &[LatLon] = &[
+    (23.8, 122.6),
+    (22.6, 122.8),
+    (22.3, 124.0),
+    (23.3, 124.6),
+    (24.0, 123.8),
+];
 const SENKAKU_RING: &[LatLon] = &[
     (26.15, 123.5),
     (26.03, 123.92),
@@ -542,25 +598,152 @@ const SENKAKU_RING: &[LatLon] = &[
 ];
 const MIYAKO_PATROL: &[LatLon] = &[(25.9, 125.8), (25.3, 126.7), (24.95, 126.2), (25.5, 125.45)];
 const SAKISHIMA_PATROL: &[LatLon] = &[(25.2, 123.8), (24.75, 123.2), (24.7, 124.2), (25.0, 125.0)];
-const TAIWAN_STRAIT: &[LatLon] = &[(26.0, 120.8), (24.4, 119.8), (22.9, 119.0), (21.6, 119.5), (22.9, 119.1), (24.4, 119.85)];
+const TAIWAN_STRAIT: &[LatLon] = &[
+    (26.0, 120.8),
+    (24.4, 119.8),
+    (22.9, 119.0),
+    (21.6, 119.5),
+    (22.9, 119.1),
+    (24.4, 119.85),
+];
 const EAST_OKINAWA: &[LatLon] = &[(25.5, 128.5), (27.5, 129.5), (27.0, 130.8), (25.0, 129.5)];
 
 const NAVAL: &[Patrol] = &[
-    Patrol { name: "PLAN NANCHANG 101", nation: "CHN", cot_type: "a-h-S", wps: SAG1, speed_kn: 16.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "PLAN XIAMEN 154", nation: "CHN", cot_type: "a-h-S", wps: SAG1, speed_kn: 16.0, alt_m: 0.0, trail_m: 2_000.0 },
-    Patrol { name: "PLAN RIZHAO 598", nation: "CHN", cot_type: "a-h-S", wps: SAG1, speed_kn: 16.0, alt_m: 0.0, trail_m: 4_000.0 },
-    Patrol { name: "PLAN LHASA 102", nation: "CHN", cot_type: "a-h-S", wps: SAG2, speed_kn: 14.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "PLAN HUAINAN 123", nation: "CHN", cot_type: "a-h-S", wps: SAG2, speed_kn: 14.0, alt_m: 0.0, trail_m: 2_500.0 },
-    Patrol { name: "PLAN LUOYANG 527", nation: "CHN", cot_type: "a-h-S", wps: SAG2, speed_kn: 14.0, alt_m: 0.0, trail_m: 5_000.0 },
-    Patrol { name: "HAIJING 2301", nation: "CHN", cot_type: "a-s-S", wps: SENKAKU_RING, speed_kn: 10.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "HAIJING 2502", nation: "CHN", cot_type: "a-s-S", wps: SENKAKU_RING, speed_kn: 10.0, alt_m: 0.0, trail_m: 30_000.0 },
-    Patrol { name: "HAIJING 1303", nation: "CHN", cot_type: "a-s-S", wps: SENKAKU_RING, speed_kn: 10.0, alt_m: 0.0, trail_m: 60_000.0 },
-    Patrol { name: "JS MAYA DDG-179", nation: "JPN", cot_type: "a-f-S", wps: MIYAKO_PATROL, speed_kn: 12.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "JS SUZUNAMI DD-114", nation: "JPN", cot_type: "a-f-S", wps: MIYAKO_PATROL, speed_kn: 12.0, alt_m: 0.0, trail_m: 80_000.0 },
-    Patrol { name: "JS NOSHIRO FFM-3", nation: "JPN", cot_type: "a-f-S", wps: SAKISHIMA_PATROL, speed_kn: 12.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "JS AKEBONO DD-108", nation: "JPN", cot_type: "a-f-S", wps: SAKISHIMA_PATROL, speed_kn: 12.0, alt_m: 0.0, trail_m: 100_000.0 },
-    Patrol { name: "USS MILIUS DDG-69", nation: "USA", cot_type: "a-f-S", wps: TAIWAN_STRAIT, speed_kn: 15.0, alt_m: 0.0, trail_m: 0.0 },
-    Patrol { name: "USS HIGGINS DDG-76", nation: "USA", cot_type: "a-f-S", wps: EAST_OKINAWA, speed_kn: 15.0, alt_m: 0.0, trail_m: 0.0 },
+    Patrol {
+        name: "PLAN NANCHANG 101",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG1,
+        speed_kn: 16.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "PLAN XIAMEN 154",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG1,
+        speed_kn: 16.0,
+        alt_m: 0.0,
+        trail_m: 2_000.0,
+    },
+    Patrol {
+        name: "PLAN RIZHAO 598",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG1,
+        speed_kn: 16.0,
+        alt_m: 0.0,
+        trail_m: 4_000.0,
+    },
+    Patrol {
+        name: "PLAN LHASA 102",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG2,
+        speed_kn: 14.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "PLAN HUAINAN 123",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG2,
+        speed_kn: 14.0,
+        alt_m: 0.0,
+        trail_m: 2_500.0,
+    },
+    Patrol {
+        name: "PLAN LUOYANG 527",
+        nation: "CHN",
+        cot_type: "a-h-S",
+        wps: SAG2,
+        speed_kn: 14.0,
+        alt_m: 0.0,
+        trail_m: 5_000.0,
+    },
+    Patrol {
+        name: "HAIJING 2301",
+        nation: "CHN",
+        cot_type: "a-s-S",
+        wps: SENKAKU_RING,
+        speed_kn: 10.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "HAIJING 2502",
+        nation: "CHN",
+        cot_type: "a-s-S",
+        wps: SENKAKU_RING,
+        speed_kn: 10.0,
+        alt_m: 0.0,
+        trail_m: 30_000.0,
+    },
+    Patrol {
+        name: "HAIJING 1303",
+        nation: "CHN",
+        cot_type: "a-s-S",
+        wps: SENKAKU_RING,
+        speed_kn: 10.0,
+        alt_m: 0.0,
+        trail_m: 60_000.0,
+    },
+    Patrol {
+        name: "JS MAYA DDG-179",
+        nation: "JPN",
+        cot_type: "a-f-S",
+        wps: MIYAKO_PATROL,
+        speed_kn: 12.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "JS SUZUNAMI DD-114",
+        nation: "JPN",
+        cot_type: "a-f-S",
+        wps: MIYAKO_PATROL,
+        speed_kn: 12.0,
+        alt_m: 0.0,
+        trail_m: 80_000.0,
+    },
+    Patrol {
+        name: "JS NOSHIRO FFM-3",
+        nation: "JPN",
+        cot_type: "a-f-S",
+        wps: SAKISHIMA_PATROL,
+        speed_kn: 12.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "JS AKEBONO DD-108",
+        nation: "JPN",
+        cot_type: "a-f-S",
+        wps: SAKISHIMA_PATROL,
+        speed_kn: 12.0,
+        alt_m: 0.0,
+        trail_m: 100_000.0,
+    },
+    Patrol {
+        name: "USS MILIUS DDG-69",
+        nation: "USA",
+        cot_type: "a-f-S",
+        wps: TAIWAN_STRAIT,
+        speed_kn: 15.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "USS HIGGINS DDG-76",
+        nation: "USA",
+        cot_type: "a-f-S",
+        wps: EAST_OKINAWA,
+        speed_kn: 15.0,
+        alt_m: 0.0,
+        trail_m: 0.0,
+    },
 ];
 
 const MIYAKO_GAP_RUN: &[LatLon] = &[
@@ -581,26 +764,151 @@ pub(crate) const PLATFORM_P8: usize = 2;
 
 const PLATFORMS: &[Patrol] = &[
     // JMSDF P-1 racetrack west of Okinawa, surface search altitude.
-    Patrol { name: "JMSDF P-1 5512", nation: "JPN", cot_type: "a-f-A", wps: &[(27.25, 126.1), (27.25, 126.5), (25.95, 126.5), (25.95, 126.1)], speed_kn: 210.0, alt_m: 1_500.0, trail_m: 0.0 },
+    Patrol {
+        name: "JMSDF P-1 5512",
+        nation: "JPN",
+        cot_type: "a-f-A",
+        wps: &[
+            (27.25, 126.1),
+            (27.25, 126.5),
+            (25.95, 126.5),
+            (25.95, 126.1),
+        ],
+        speed_kn: 210.0,
+        alt_m: 1_500.0,
+        trail_m: 0.0,
+    },
     // USAF MQ-9 from Kanoya, GMTI orbit over the northern East China Sea / Tokara Strait.
-    Patrol { name: "USAF MQ-9A", nation: "USA", cot_type: "a-f-A", wps: &[(30.5, 128.3), (30.5, 129.5), (29.9, 129.5), (29.9, 128.3)], speed_kn: 170.0, alt_m: 7_600.0, trail_m: 0.0 },
+    Patrol {
+        name: "USAF MQ-9A",
+        nation: "USA",
+        cot_type: "a-f-A",
+        wps: &[(30.5, 128.3), (30.5, 129.5), (29.9, 129.5), (29.9, 128.3)],
+        speed_kn: 170.0,
+        alt_m: 7_600.0,
+        trail_m: 0.0,
+    },
     // RAAF P-8A east of Taiwan / south of Yonaguni.
-    Patrol { name: "RAAF P-8A A47-007", nation: "AUS", cot_type: "a-f-A", wps: &[(23.8, 122.6), (23.8, 123.6), (22.9, 123.6), (22.9, 122.6)], speed_kn: 300.0, alt_m: 3_000.0, trail_m: 0.0 },
+    Patrol {
+        name: "RAAF P-8A A47-007",
+        nation: "AUS",
+        cot_type: "a-f-A",
+        wps: &[(23.8, 122.6), (23.8, 123.6), (22.9, 123.6), (22.9, 122.6)],
+        speed_kn: 300.0,
+        alt_m: 3_000.0,
+        trail_m: 0.0,
+    },
 ];
 
 const MILITARY_AIR: &[Patrol] = &[
-    Patrol { name: "PLAAF H-6K 1", nation: "CHN", cot_type: "a-h-A", wps: MIYAKO_GAP_RUN, speed_kn: 400.0, alt_m: 7_500.0, trail_m: 0.0 },
-    Patrol { name: "PLAAF H-6K 2", nation: "CHN", cot_type: "a-h-A", wps: MIYAKO_GAP_RUN, speed_kn: 400.0, alt_m: 7_500.0, trail_m: 6_000.0 },
-    Patrol { name: "PLAAF J-16 1", nation: "CHN", cot_type: "a-h-A", wps: MIYAKO_GAP_RUN, speed_kn: 400.0, alt_m: 8_500.0, trail_m: 3_000.0 },
-    Patrol { name: "PLAAF J-16 2", nation: "CHN", cot_type: "a-h-A", wps: MIYAKO_GAP_RUN, speed_kn: 400.0, alt_m: 8_500.0, trail_m: 9_000.0 },
-    Patrol { name: "PLAN Y-9JB", nation: "CHN", cot_type: "a-h-A", wps: &[(29.5, 124.0), (28.0, 125.0), (27.5, 124.3), (29.0, 123.3)], speed_kn: 290.0, alt_m: 6_000.0, trail_m: 0.0 },
-    Patrol { name: "PLA TB-001", nation: "CHN", cot_type: "a-h-A", wps: &[(26.5, 121.9), (24.9, 122.5), (23.3, 122.6), (24.9, 122.45)], speed_kn: 150.0, alt_m: 5_500.0, trail_m: 0.0 },
-    Patrol { name: "JASDF F-15J 1", nation: "JPN", cot_type: "a-f-A", wps: &[(25.6, 125.6), (25.9, 126.6), (25.3, 126.8), (25.0, 125.9)], speed_kn: 420.0, alt_m: 9_000.0, trail_m: 0.0 },
-    Patrol { name: "JASDF F-15J 2", nation: "JPN", cot_type: "a-f-A", wps: &[(25.6, 125.6), (25.9, 126.6), (25.3, 126.8), (25.0, 125.9)], speed_kn: 420.0, alt_m: 9_300.0, trail_m: 4_000.0 },
-    Patrol { name: "USAF RC-135V", nation: "USA", cot_type: "a-f-A", wps: &[(29.2, 125.2), (28.4, 126.6), (27.9, 126.2), (28.8, 124.8)], speed_kn: 400.0, alt_m: 10_500.0, trail_m: 0.0 },
-    Patrol { name: "USAF KC-135R", nation: "USA", cot_type: "a-f-A", wps: &[(27.8, 129.5), (26.8, 130.8), (26.5, 130.3), (27.5, 129.0)], speed_kn: 420.0, alt_m: 8_000.0, trail_m: 0.0 },
-    Patrol { name: "JASDF E-2C", nation: "JPN", cot_type: "a-f-A", wps: &[(26.2, 126.6), (25.6, 127.2), (25.4, 126.9), (26.0, 126.3)], speed_kn: 270.0, alt_m: 8_000.0, trail_m: 0.0 },
-    Patrol { name: "ROKN P-3CK", nation: "KOR", cot_type: "a-f-A", wps: &[(32.6, 125.8), (32.0, 126.8), (31.8, 126.5), (32.4, 125.5)], speed_kn: 250.0, alt_m: 2_000.0, trail_m: 0.0 },
+    Patrol {
+        name: "PLAAF H-6K 1",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: MIYAKO_GAP_RUN,
+        speed_kn: 400.0,
+        alt_m: 7_500.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "PLAAF H-6K 2",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: MIYAKO_GAP_RUN,
+        speed_kn: 400.0,
+        alt_m: 7_500.0,
+        trail_m: 6_000.0,
+    },
+    Patrol {
+        name: "PLAAF J-16 1",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: MIYAKO_GAP_RUN,
+        speed_kn: 400.0,
+        alt_m: 8_500.0,
+        trail_m: 3_000.0,
+    },
+    Patrol {
+        name: "PLAAF J-16 2",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: MIYAKO_GAP_RUN,
+        speed_kn: 400.0,
+        alt_m: 8_500.0,
+        trail_m: 9_000.0,
+    },
+    Patrol {
+        name: "PLAN Y-9JB",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: &[(29.5, 124.0), (28.0, 125.0), (27.5, 124.3), (29.0, 123.3)],
+        speed_kn: 290.0,
+        alt_m: 6_000.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "PLA TB-001",
+        nation: "CHN",
+        cot_type: "a-h-A",
+        wps: &[(26.5, 121.9), (24.9, 122.5), (23.3, 122.6), (24.9, 122.45)],
+        speed_kn: 150.0,
+        alt_m: 5_500.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "JASDF F-15J 1",
+        nation: "JPN",
+        cot_type: "a-f-A",
+        wps: &[(25.6, 125.6), (25.9, 126.6), (25.3, 126.8), (25.0, 125.9)],
+        speed_kn: 420.0,
+        alt_m: 9_000.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "JASDF F-15J 2",
+        nation: "JPN",
+        cot_type: "a-f-A",
+        wps: &[(25.6, 125.6), (25.9, 126.6), (25.3, 126.8), (25.0, 125.9)],
+        speed_kn: 420.0,
+        alt_m: 9_300.0,
+        trail_m: 4_000.0,
+    },
+    Patrol {
+        name: "USAF RC-135V",
+        nation: "USA",
+        cot_type: "a-f-A",
+        wps: &[(29.2, 125.2), (28.4, 126.6), (27.9, 126.2), (28.8, 124.8)],
+        speed_kn: 400.0,
+        alt_m: 10_500.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "USAF KC-135R",
+        nation: "USA",
+        cot_type: "a-f-A",
+        wps: &[(27.8, 129.5), (26.8, 130.8), (26.5, 130.3), (27.5, 129.0)],
+        speed_kn: 420.0,
+        alt_m: 8_000.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "JASDF E-2C",
+        nation: "JPN",
+        cot_type: "a-f-A",
+        wps: &[(26.2, 126.6), (25.6, 127.2), (25.4, 126.9), (26.0, 126.3)],
+        speed_kn: 270.0,
+        alt_m: 8_000.0,
+        trail_m: 0.0,
+    },
+    Patrol {
+        name: "ROKN P-3CK",
+        nation: "KOR",
+        cot_type: "a-f-A",
+        wps: &[(32.6, 125.8), (32.0, 126.8), (31.8, 126.5), (32.4, 125.5)],
+        speed_kn: 250.0,
+        alt_m: 2_000.0,
+        trail_m: 0.0,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -644,7 +952,11 @@ fn point_along(wps: &[LatLon], closed: bool, along_m: f64) -> (f64, f64, f64, us
             let brg = bearing_deg(a.0, a.1, b.0, b.1);
             let (lat, lon) = destination(a.0, a.1, brg, d.min(*leg));
             let brg_next = bearing_deg(lat, lon, b.0, b.1);
-            let course = if d.min(*leg) >= *leg - 1.0 { brg } else { brg_next };
+            let course = if d.min(*leg) >= *leg - 1.0 {
+                brg
+            } else {
+                brg_next
+            };
             return (lat, lon, course, (i + 1) % wps.len());
         }
         d -= leg;
@@ -867,7 +1179,12 @@ impl World {
         o.turn_rate_dps = 3.0;
         o.accel_mps2 = 0.1;
         let r = g.radius_m * self.rng.random::<f64>().sqrt();
-        let (lat, lon) = destination(g.center.0, g.center.1, uniform(&mut self.rng, 0.0, 360.0), r);
+        let (lat, lon) = destination(
+            g.center.0,
+            g.center.1,
+            uniform(&mut self.rng, 0.0, 360.0),
+            r,
+        );
         o.lat = lat;
         o.lon = lon;
         o.course_deg = uniform(&mut self.rng, 0.0, 360.0);
@@ -921,7 +1238,7 @@ impl World {
         o.callsign = ident::callsign(&mut self.rng, flag);
         o.ais = AisClass::A;
         // Ship class: (type code, length range, beam range, draught range dm, speed kn).
-        let classes: [(u8, (u16, u16), (u8, u8), (u8, u8), (f64, f64), f64); 5] = [
+        let classes: [ShipClass; 5] = [
             (70, (200, 366), (32, 51), (100, 150), (16.0, 20.0), 0.40), // container
             (70, (180, 300), (30, 50), (90, 170), (11.0, 14.0), 0.25),  // bulk
             (80, (180, 330), (32, 60), (100, 200), (12.0, 15.0), 0.15), // tanker
@@ -1006,7 +1323,12 @@ impl World {
         };
         o.adsb = true;
         // Semicircular rule: eastbound odd flight levels, westbound even.
-        let b = bearing_deg(wps[0].0, wps[0].1, wps[wps.len() - 1].0, wps[wps.len() - 1].1);
+        let b = bearing_deg(
+            wps[0].0,
+            wps[0].1,
+            wps[wps.len() - 1].0,
+            wps[wps.len() - 1].1,
+        );
         let fl = if b < 180.0 {
             [310, 330, 350, 370, 390][self.rng.random_range(0..5)]
         } else {
@@ -1225,7 +1547,14 @@ impl World {
                         on_ground: Some(false),
                         ..SbsMsg::default()
                     };
-                    out.push(Tx { obj_id: o.id, time_ms: t, lat, lon, los_h: alt, msg: TxMsg::Adsb(msg) });
+                    out.push(Tx {
+                        obj_id: o.id,
+                        time_ms: t,
+                        lat,
+                        lon,
+                        los_h: alt,
+                        msg: TxMsg::Adsb(msg),
+                    });
                     o.next_pos_ms = o.next_pos_ms.max(t0) + self.rng.random_range(1_000..=2_000);
                 }
                 while o.next_vel_ms <= now {
@@ -1237,10 +1566,19 @@ impl World {
                         time_ms: t,
                         ground_speed_kt: Some((o.speed_mps / KNOT).round()),
                         track_deg: Some(o.course_deg.round().rem_euclid(360.0)),
-                        vertical_rate_fpm: Some(((o.vrate_mps / FOOT * 60.0 / 64.0).round() * 64.0) as i32),
+                        vertical_rate_fpm: Some(
+                            ((o.vrate_mps / FOOT * 60.0 / 64.0).round() * 64.0) as i32,
+                        ),
                         ..SbsMsg::default()
                     };
-                    out.push(Tx { obj_id: o.id, time_ms: t, lat, lon, los_h: alt, msg: TxMsg::Adsb(msg) });
+                    out.push(Tx {
+                        obj_id: o.id,
+                        time_ms: t,
+                        lat,
+                        lon,
+                        los_h: alt,
+                        msg: TxMsg::Adsb(msg),
+                    });
                     o.next_vel_ms = o.next_vel_ms.max(t0) + self.rng.random_range(2_000..=5_000);
                 }
                 while o.next_ident_ms <= now {
@@ -1253,8 +1591,16 @@ impl World {
                         callsign: Some(o.callsign.clone()),
                         ..SbsMsg::default()
                     };
-                    out.push(Tx { obj_id: o.id, time_ms: t, lat, lon, los_h: alt, msg: TxMsg::Adsb(msg) });
-                    o.next_ident_ms = o.next_ident_ms.max(t0) + self.rng.random_range(4_000..=6_000);
+                    out.push(Tx {
+                        obj_id: o.id,
+                        time_ms: t,
+                        lat,
+                        lon,
+                        los_h: alt,
+                        msg: TxMsg::Adsb(msg),
+                    });
+                    o.next_ident_ms =
+                        o.next_ident_ms.max(t0) + self.rng.random_range(4_000..=6_000);
                 }
             }
         }
@@ -1314,7 +1660,12 @@ fn offset_route(wps: &[LatLon], offset_m: f64) -> Vec<LatLon> {
 /// destination airport and a ~5 % climb gradient out of an origin airport.
 fn airliner_profile(o: &Object) -> (f64, f64) {
     let mut alt = o.cruise_alt_m;
-    if let Behaviour::Route { origin_airport, dest_airport, .. } = &o.behaviour {
+    if let Behaviour::Route {
+        origin_airport,
+        dest_airport,
+        ..
+    } = &o.behaviour
+    {
         if let Some(a) = origin_airport {
             alt = alt.min(300.0 + 0.05 * distance_m(o.lat, o.lon, a.0, a.1));
         }
@@ -1335,7 +1686,13 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
     let mut want_alt = o.cruise_alt_m;
     let mut finished = false;
     match &mut o.behaviour {
-        Behaviour::Route { wps, next, loop_from, accept_m, .. } => {
+        Behaviour::Route {
+            wps,
+            next,
+            loop_from,
+            accept_m,
+            ..
+        } => {
             let mut wp = wps[*next];
             if distance_m(o.lat, o.lon, wp.0, wp.1) < *accept_m {
                 if *next + 1 < wps.len() {
@@ -1349,7 +1706,13 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
             }
             want_course = bearing_deg(o.lat, o.lon, wp.0, wp.1);
         }
-        Behaviour::Loiter { center, radius_m, next_change_ms, want_course: wc, want_speed: ws } => {
+        Behaviour::Loiter {
+            center,
+            radius_m,
+            next_change_ms,
+            want_course: wc,
+            want_speed: ws,
+        } => {
             if t1 >= *next_change_ms {
                 *next_change_ms = t1 + rng.random_range(120_000..600_000);
                 *wc = uniform(rng, 0.0, 360.0);
@@ -1409,7 +1772,10 @@ mod tests {
     fn point_along_walks_the_route() {
         let wps = [(25.0, 125.0), (26.0, 125.0), (26.0, 126.0)];
         let (lat, lon, course, next) = point_along(&wps, false, 50_000.0);
-        assert!((lat - 25.4497).abs() < 1e-3 && (lon - 125.0).abs() < 1e-9, "{lat} {lon}");
+        assert!(
+            (lat - 25.4497).abs() < 1e-3 && (lon - 125.0).abs() < 1e-9,
+            "{lat} {lon}"
+        );
         assert!(course.abs() < 1e-6 || (course - 360.0).abs() < 1e-6);
         assert_eq!(next, 1);
     }

@@ -23,16 +23,21 @@ fn decode_all(dec: &mut FeedDecoder, bytes: &[u8], now: i64) -> Vec<biac_model::
     while let Some(f) = framer.next_frame() {
         match f {
             Frame::Record { offset, bytes } => {
-                out.extend(dec.decode(&bytes, offset, now).unwrap_or_else(|e| {
-                    panic!("{e}: {}", String::from_utf8_lossy(&bytes))
-                }));
+                out.extend(
+                    dec.decode(&bytes, offset, now)
+                        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes))),
+                );
             }
             Frame::Oversized { .. } => panic!("oversized record"),
         }
     }
     // CoT framing leaves the trailing newline buffered until the next event.
     let slack = usize::from(dec.config().format == FeedFormat::Cot);
-    assert!(framer.pending() <= slack, "trailing bytes: {}", String::from_utf8_lossy(bytes));
+    assert!(
+        framer.pending() <= slack,
+        "trailing bytes: {}",
+        String::from_utf8_lossy(bytes)
+    );
     out
 }
 
@@ -85,7 +90,10 @@ fn terminators_and_framing_per_format() {
                     assert_eq!(text.matches('\n').count(), 1);
                 }
                 FeedFormat::Cot => {
-                    assert!(text.starts_with("<event") && text.ends_with("</event>\n"), "{text}");
+                    assert!(
+                        text.starts_with("<event") && text.ends_with("</event>\n"),
+                        "{text}"
+                    );
                     assert_eq!(text.matches("<event").count(), 1);
                 }
             }
@@ -105,8 +113,12 @@ fn ais_decodes_to_the_right_mmsi_and_position() {
         let recs = sc.step_records(1_000);
         let truth: BTreeMap<u32, _> = sc.truth().into_iter().map(|r| (r.id, r)).collect();
         for e in recs {
-            let Record::Ais { msg, .. } = &e.record else { continue };
-            let dec = decoders.entry(e.feed).or_insert_with(|| FeedDecoder::new(feed(e.feed)));
+            let Record::Ais { msg, .. } = &e.record else {
+                continue;
+            };
+            let dec = decoders
+                .entry(e.feed)
+                .or_insert_with(|| FeedDecoder::new(feed(e.feed)));
             let obs = decode_all(dec, &e.record.encode(e.time_ms), e.time_ms);
             let t = &truth[&e.truth_id.unwrap()];
             match msg {
@@ -118,7 +130,8 @@ fn ais_decodes_to_the_right_mmsi_and_position() {
                     assert_eq!(o.kind, ObservationKind::SelfReport);
                     assert_eq!(o.label, feed(e.feed).default_label);
                     // The wire keeps 1/10000 minute (0.19 m).
-                    let d = distance_m(o.position.lat_deg, o.position.lon_deg, r.lat_deg, r.lon_deg);
+                    let d =
+                        distance_m(o.position.lat_deg, o.position.lon_deg, r.lat_deg, r.lon_deg);
                     assert!(d < 0.5, "wire error {d} m");
                     // Truth moved at most ~1 s since the report; GNSS noise is ~10 m.
                     let d = distance_m(o.position.lat_deg, o.position.lon_deg, t.lat, t.lon);
@@ -151,7 +164,9 @@ fn sbs_and_cot_decode_back() {
         let recs = sc.step_records(1_000);
         let truth: BTreeMap<u32, _> = sc.truth().into_iter().map(|r| (r.id, r)).collect();
         for e in recs {
-            let dec = decoders.entry(e.feed).or_insert_with(|| FeedDecoder::new(feed(e.feed)));
+            let dec = decoders
+                .entry(e.feed)
+                .or_insert_with(|| FeedDecoder::new(feed(e.feed)));
             let obs = decode_all(dec, &e.record.encode(e.time_ms), e.time_ms);
             match &e.record {
                 Record::Sbs(m) => {
@@ -180,7 +195,11 @@ fn sbs_and_cot_decode_back() {
                         assert!(o.velocity.is_some());
                     }
                     // The decoded sigma is the sensor's modelled sigma (ce is CE90).
-                    assert!(o.pos_sigma_m > 5.0 && o.pos_sigma_m < 2_000.0, "{}", o.pos_sigma_m);
+                    assert!(
+                        o.pos_sigma_m > 5.0 && o.pos_sigma_m < 2_000.0,
+                        "{}",
+                        o.pos_sigma_m
+                    );
                     *counts.entry(e.feed).or_default() += 1;
                 }
                 Record::Ais { .. } => {}

@@ -63,6 +63,9 @@ pub struct JournalEntry {
 /// What the journal holds: observations, and the points where the runtime released
 /// its re-ordering buffer because the feeds went quiet. Journalling those points makes
 /// a replay feed fusion exactly what the live run fed it.
+// Nearly every record is an observation: boxing it to shrink the rare marker would cost
+// an allocation per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum JournalRecord {
     Observation(Observation),
@@ -176,7 +179,9 @@ impl Store {
     pub fn last_seq(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get(0))?)
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
+                r.get(0)
+            })?)
     }
 
     pub fn journal_len(&self) -> Result<i64, StoreError> {
@@ -222,9 +227,10 @@ impl Store {
 
     /// Delete journal entries received before `before_ms` (retention).
     pub fn compact_journal(&mut self, before_ms: TimeMs) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM journal WHERE received_ms < ?1", params![before_ms])?)
+        Ok(self.conn.execute(
+            "DELETE FROM journal WHERE received_ms < ?1",
+            params![before_ms],
+        )?)
     }
 
     /// Record a snapshot of an audience's tracks.
@@ -276,7 +282,16 @@ impl Store {
              AND lon BETWEEN ?4 AND ?6 AND lat BETWEEN ?5 AND ?7 ORDER BY time_ms, track_id LIMIT ?8",
         )?;
         let rows = stmt.query_map(
-            params![audience, from_ms, to_ms, b.min_lon, b.min_lat, b.max_lon, b.max_lat, limit as i64],
+            params![
+                audience,
+                from_ms,
+                to_ms,
+                b.min_lon,
+                b.min_lat,
+                b.max_lon,
+                b.max_lat,
+                limit as i64
+            ],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
         )?;
         let mut out = Vec::new();
@@ -354,8 +369,10 @@ impl Store {
         for row in rows {
             let (id, body) = row?;
             out.push(
-                serde_json::from_str(&body)
-                    .map_err(|e| StoreError::Corrupt { seq: id, reason: e.to_string() })?,
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    seq: id,
+                    reason: e.to_string(),
+                })?,
             );
         }
         Ok(out)

@@ -30,7 +30,10 @@ fn journal_survives_reopen_in_order() {
     }
     let s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
     let all = s.read_journal(0, 100).unwrap();
-    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     assert_eq!(all[2].record, JournalRecord::Observation(obs(12, "c")));
     assert_eq!(all[3].record, JournalRecord::Flush);
     assert_eq!(s.read_journal(2, 100).unwrap().len(), 2);
@@ -46,7 +49,10 @@ fn history_by_time_and_area() {
         id,
         time_ms: 0,
         position: Position::new(lat, lon),
-        velocity: biac_model::Velocity { east_mps: 0.0, north_mps: 0.0 },
+        velocity: biac_model::Velocity {
+            east_mps: 0.0,
+            north_mps: 0.0,
+        },
         pos_cov_en: [1.0, 0.0, 1.0],
         status: biac_model::TrackStatus::Confirmed,
         domain: Default::default(),
@@ -56,14 +62,25 @@ fn history_by_time_and_area() {
         updates: 1,
         label: o.label.clone(),
     };
-    s.insert_snapshot("JPN", 1000, &[track(1, 24.0, 125.0), track(2, 30.0, 130.0)]).unwrap();
-    s.insert_snapshot("JPN", 2000, &[track(1, 24.1, 125.1)]).unwrap();
-    s.insert_snapshot("USA", 2000, &[track(9, 24.1, 125.1)]).unwrap();
-    let b = BBox { min_lon: 124.0, min_lat: 23.0, max_lon: 126.0, max_lat: 25.0 };
+    s.insert_snapshot("JPN", 1000, &[track(1, 24.0, 125.0), track(2, 30.0, 130.0)])
+        .unwrap();
+    s.insert_snapshot("JPN", 2000, &[track(1, 24.1, 125.1)])
+        .unwrap();
+    s.insert_snapshot("USA", 2000, &[track(9, 24.1, 125.1)])
+        .unwrap();
+    let b = BBox {
+        min_lon: 124.0,
+        min_lat: 23.0,
+        max_lon: 126.0,
+        max_lat: 25.0,
+    };
     let h = s.query_history("JPN", 0, 5000, Some(b), 100).unwrap();
     assert_eq!(h.len(), 2);
     assert!(h.iter().all(|x| x.track.id == 1));
-    assert_eq!(s.query_history("JPN", 1500, 5000, None, 100).unwrap().len(), 1);
+    assert_eq!(
+        s.query_history("JPN", 1500, 5000, None, 100).unwrap().len(),
+        1
+    );
     assert_eq!(s.track_history("JPN", 1, 10).unwrap().len(), 2);
     assert_eq!(s.track_history("USA", 1, 10).unwrap().len(), 0);
 }

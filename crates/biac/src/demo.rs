@@ -69,7 +69,11 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     }
     let rt = biac_runtime::start(cfg).await.map_err(|e| e.to_string())?;
 
-    let endpoints = rt.feeds.iter().map(|f| (f.config.name.clone(), f.addr)).collect();
+    let endpoints = rt
+        .feeds
+        .iter()
+        .map(|f| (f.config.name.clone(), f.addr))
+        .collect();
     let driver = DriverConfig {
         sim: biac_sim::SimConfig {
             seed: a.seed,
@@ -90,14 +94,25 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     });
 
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("biac demo: {} feeds, simulator seed {} at {}x", rt.feeds.len(), a.seed, a.speed);
+    println!(
+        "biac demo: {} feeds, simulator seed {} at {}x",
+        rt.feeds.len(),
+        a.seed,
+        a.speed
+    );
     for f in &rt.feeds {
-        println!("  feed {:<18} {:?} on {} ({})", f.config.name, f.config.format, f.addr, f.config.default_label);
+        println!(
+            "  feed {:<18} {:?} on {} ({})",
+            f.config.name, f.config.format, f.addr, f.config.default_label
+        );
     }
     println!("  demo logins (bearer tokens; pick one on the page):");
     let auth = Authenticator::demo();
     for (token, s) in auth.subjects() {
-        println!("    {token:<9} {} analyst, cleared {}", s.nation, s.clearance);
+        println!(
+            "    {token:<9} {} analyst, cleared {}",
+            s.nation, s.clearance
+        );
     }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");

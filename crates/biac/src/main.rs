@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "biac", version, about = "Coalition ISR fusion and releasable-sharing hub")]
+#[command(
+    name = "biac",
+    version,
+    about = "Coalition ISR fusion and releasable-sharing hub"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,5 +102,7 @@ async fn sim(a: SimArgs) -> Result<(), String> {
         truth: a.truth,
         truth_every_ms: 1000,
     };
-    biac_runtime::sim_driver::run(cfg).await.map_err(|e| e.to_string())
+    biac_runtime::sim_driver::run(cfg)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -52,13 +52,19 @@ pub struct FeedEndpoint {
 
 /// The five demo audiences: a SECRET-cleared analyst of each nation.
 pub fn demo_audiences() -> Vec<Subject> {
-    [Nation::JPN, Nation::USA, Nation::AUS, Nation::KOR, Nation::PHL]
-        .into_iter()
-        .map(|nation| Subject {
-            nation,
-            clearance: Classification::Secret,
-        })
-        .collect()
+    [
+        Nation::JPN,
+        Nation::USA,
+        Nation::AUS,
+        Nation::KOR,
+        Nation::PHL,
+    ]
+    .into_iter()
+    .map(|nation| Subject {
+        nation,
+        clearance: Classification::Secret,
+    })
+    .collect()
 }
 
 pub fn runtime_config(
@@ -92,14 +98,17 @@ pub async fn serve_http(
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
     };
-    biac_server::serve(listener, state).await.map_err(|e| e.to_string())
+    biac_server::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 pub async fn run(a: ServeArgs) -> Result<(), String> {
     let cfg = match &a.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            serde_json::from_str::<ServeConfig>(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            serde_json::from_str::<ServeConfig>(&text)
+                .map_err(|e| format!("{}: {e}", p.display()))?
         }
         None => ServeConfig {
             feeds: biac_sim::demo_feeds()
@@ -122,11 +131,20 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("binding {}: {e}", a.listen))?;
     let feeds = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
-    let rt = biac_runtime::start(runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones))
-        .await
-        .map_err(|e| e.to_string())?;
+    let rt = biac_runtime::start(runtime_config(
+        a.data_dir,
+        a.fsync,
+        feeds,
+        cfg.audiences,
+        cfg.zones,
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
     for f in &rt.feeds {
-        println!("feed {:<18} {:?} on {} ({})", f.config.name, f.config.format, f.addr, f.config.default_label);
+        println!(
+            "feed {:<18} {:?} on {} ({})",
+            f.config.name, f.config.format, f.addr, f.config.default_label
+        );
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");

@@ -49,12 +49,17 @@ pub fn start(args: &[&str]) -> Biac {
     let mut feeds = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("biac did not print its URL within 60 s");
+        let line = rx
+            .recv_timeout(left)
+            .expect("biac did not print its URL within 60 s");
         // "  feed NAME  FORMAT on ADDR (LABEL)"
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.first() == Some(&"feed") {
             if let Some(i) = words.iter().position(|w| *w == "on") {
-                feeds.push((words[1].to_string(), words[i + 1].parse().expect("feed addr")));
+                feeds.push((
+                    words[1].to_string(),
+                    words[i + 1].parse().expect("feed addr"),
+                ));
             }
         }
         if let Some(url) = line.strip_prefix("biac: serving http://") {
@@ -76,13 +81,20 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).expect("read response");
     let resp = String::from_utf8_lossy(&resp).to_string();
     let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()

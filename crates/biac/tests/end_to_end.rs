@@ -32,7 +32,11 @@ fn read_truth(path: &std::path::Path) -> BTreeMap<i64, Vec<Truth>> {
             .position(|h| names.contains(h))
             .unwrap_or_else(|| panic!("truth has no column {names:?}: {header:?}"))
     };
-    let (ct, clat, clon) = (col(&["time_ms", "t_ms"]), col(&["lat", "lat_deg"]), col(&["lon", "lon_deg"]));
+    let (ct, clat, clon) = (
+        col(&["time_ms", "t_ms"]),
+        col(&["lat", "lat_deg"]),
+        col(&["lon", "lon_deg"]),
+    );
     let (cm, ci) = (col(&["mmsi"]), col(&["icao"]));
     let mut by_time: BTreeMap<i64, Vec<Truth>> = BTreeMap::new();
     for line in lines {
@@ -93,8 +97,19 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     let data = dir.path().join("data");
     let speed = 4.0;
     let b = start(&[
-        "demo", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap(),
-        "--seed", "7", "--speed", "4", "--fsync", "off", "--truth", truth_path.to_str().unwrap(),
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--seed",
+        "7",
+        "--speed",
+        "4",
+        "--fsync",
+        "off",
+        "--truth",
+        truth_path.to_str().unwrap(),
     ]);
     let started = Instant::now();
 
@@ -113,7 +128,8 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let ready_after = ready_after.expect("demo-jpn did not reach 50 tracks from 3 feeds within 45 s");
+    let ready_after =
+        ready_after.expect("demo-jpn did not reach 50 tracks from 3 feeds within 45 s");
     eprintln!("ready after {ready_after:?}");
 
     // Let the picture settle: 180 simulated seconds.
@@ -141,9 +157,14 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
             .or_else(|| truth.iter().next())
             .expect("truth rows");
         let mmsi = p["mmsi"].as_u64().map(|m| m as u32);
-        let icao = p["icao"].as_str().and_then(|s| u32::from_str_radix(s, 16).ok());
+        let icao = p["icao"]
+            .as_str()
+            .and_then(|s| u32::from_str_radix(s, 16).ok());
         if mmsi.is_some() || icao.is_some() {
-            match snap.iter().find(|o| (mmsi.is_some() && o.mmsi == mmsi) || (icao.is_some() && o.icao == icao)) {
+            match snap
+                .iter()
+                .find(|o| (mmsi.is_some() && o.mmsi == mmsi) || (icao.is_some() && o.icao == icao))
+            {
                 Some(o) => id_err.push(distance_m(lat, lon, o.lat, o.lon)),
                 None => unmatched_ids += 1,
             }
@@ -167,8 +188,14 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     );
     // Stated bounds (docs/ARCHITECTURE.md, end-to-end test):
     assert!(n >= 50, "too few tracks: {n}");
-    assert!(n as f64 <= n_truth as f64 * 1.2, "too many tracks: {n} for {n_truth} objects");
-    assert!(unmatched_ids * 20 <= id_err.len(), "identified tracks with no such object: {unmatched_ids}");
+    assert!(
+        n as f64 <= n_truth as f64 * 1.2,
+        "too many tracks: {n} for {n_truth} objects"
+    );
+    assert!(
+        unmatched_ids * 20 <= id_err.len(),
+        "identified tracks with no such object: {unmatched_ids}"
+    );
     assert!(id_med < 150.0, "median position error {id_med:.0} m");
     assert!(id_p90 < 1_000.0, "p90 position error {id_p90:.0} m");
     assert!(
@@ -178,21 +205,39 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     );
 
     // Views really differ, and each holds only what its nation may see.
-    let public: BTreeSet<String> = ["jpn-ais-shore", "sat-ais", "jpn-adsb"].map(String::from).into();
+    let public: BTreeSet<String> = ["jpn-ais-shore", "sat-ais", "jpn-adsb"]
+        .map(String::from)
+        .into();
     let phl = get_json(b.http, "/api/v1/tracks", "demo-phl");
-    assert!(sources(&phl).is_subset(&public), "PHL saw {:?}", sources(&phl));
+    assert!(
+        sources(&phl).is_subset(&public),
+        "PHL saw {:?}",
+        sources(&phl)
+    );
     assert!(sources(&jpn).len() > sources(&phl).len());
     for f in phl["features"].as_array().unwrap() {
         assert_eq!(f["properties"]["label"]["classification"], "UNCLASSIFIED");
     }
     let aus = get_json(b.http, "/api/v1/tracks", "demo-aus");
     let aus_src = sources(&aus);
-    assert!(!aus_src.contains("jpn-p1-radar") && !aus_src.contains("usa-mq9-gmti") && !aus_src.contains("kor-tracks"));
-    for (token, nation) in [("demo-aus", "AUS"), ("demo-kor", "KOR"), ("demo-phl", "PHL"), ("demo-usa", "USA")] {
+    assert!(
+        !aus_src.contains("jpn-p1-radar")
+            && !aus_src.contains("usa-mq9-gmti")
+            && !aus_src.contains("kor-tracks")
+    );
+    for (token, nation) in [
+        ("demo-aus", "AUS"),
+        ("demo-kor", "KOR"),
+        ("demo-phl", "PHL"),
+        ("demo-usa", "USA"),
+    ] {
         let fc = get_json(b.http, "/api/v1/tracks", token);
         for f in fc["features"].as_array().unwrap() {
             let rel = f["properties"]["label"]["rel_to"].as_array().unwrap();
-            assert!(rel.iter().any(|x| x == nation), "{nation} got a track not releasable to it: {f}");
+            assert!(
+                rel.iter().any(|x| x == nation),
+                "{nation} got a track not releasable to it: {f}"
+            );
         }
     }
     // A feed's existence is as sensitive as its label.
@@ -207,29 +252,43 @@ fn bad_input_is_counted_and_good_records_still_flow() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let b = start(&[
-        "demo", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap(), "--seed", "3",
-        "--fsync", "off", "--duration-s", "1",
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--fsync",
+        "off",
+        "--duration-s",
+        "1",
     ]);
     let feed = |name: &str| b.feeds.iter().find(|(n, _)| n == name).unwrap().1;
 
     // AIS: garbage, a bad checksum, a truncated sentence, an oversized line, then a good one.
-    let (payload, fill) = biac_formats::ais::encode_position_report(&biac_formats::ais::PositionReport {
-        msg_type: 1,
-        mmsi: 431999001,
-        nav_status: 0,
-        sog_knots: Some(12.0),
-        position_accuracy: true,
-        lat_deg: 24.5,
-        lon_deg: 125.0,
-        cog_deg: Some(90.0),
-        heading_deg: Some(90),
-        second: 0,
-    });
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (payload, fill) =
+        biac_formats::ais::encode_position_report(&biac_formats::ais::PositionReport {
+            msg_type: 1,
+            mmsi: 431999001,
+            nav_status: 0,
+            sog_knots: Some(12.0),
+            position_accuracy: true,
+            lat_deg: 24.5,
+            lon_deg: 125.0,
+            cog_deg: Some(90.0),
+            heading_deg: Some(90),
+            second: 0,
+        });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let good = biac_formats::ais::to_sentences(&payload, fill, 'A', 0, Some(("test", now)));
     let mut s = TcpStream::connect(feed("jpn-ais-shore")).unwrap();
     s.write_all(b"\x00\xff\xfe garbage \x01\n").unwrap();
-    s.write_all(b"!AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0*00\r\n").unwrap();
+    s.write_all(b"!AIVDM,1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0*00\r\n")
+        .unwrap();
     s.write_all(b"!AIVDM,1,1,,A,15M67F\r\n").unwrap();
     s.write_all(&vec![b'X'; 1 << 20]).unwrap();
     s.write_all(b"\n").unwrap();
@@ -243,31 +302,59 @@ fn bad_input_is_counted_and_good_records_still_flow() {
 
     // SBS and CoT garbage too.
     let mut sbs = TcpStream::connect(feed("jpn-adsb")).unwrap();
-    sbs.write_all(b"MSG,3,1,1,ZZZZZZ,1,2024/13/45,xx\nnot,sbs\n").unwrap();
+    sbs.write_all(b"MSG,3,1,1,ZZZZZZ,1,2024/13/45,xx\nnot,sbs\n")
+        .unwrap();
     let mut cot = TcpStream::connect(feed("kor-tracks")).unwrap();
-    cot.write_all(b"<event uid='x' type='a-h-S'><point lat='999' lon='0'/></event><event><<<</event>").unwrap();
+    cot.write_all(
+        b"<event uid='x' type='a-h-S'><point lat='999' lon='0'/></event><event><<<</event>",
+    )
+    .unwrap();
 
     // The good AIS record is fused and visible even to PHL (it is public data).
     let deadline = Instant::now() + Duration::from_secs(30);
     let found = loop {
         let fc = get_json(b.http, "/api/v1/tracks", "demo-phl");
-        let hit = fc["features"].as_array().unwrap().iter().any(|f| f["properties"]["mmsi"] == 431999001);
+        let hit = fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["properties"]["mmsi"] == 431999001);
         if hit || Instant::now() > deadline {
             break hit;
         }
         std::thread::sleep(Duration::from_millis(500));
     };
-    assert!(found, "the good AIS record after the bad ones was not fused");
+    assert!(
+        found,
+        "the good AIS record after the bad ones was not fused"
+    );
 
     let feeds = get_json(b.http, "/api/v1/feeds", "demo-jpn");
     let rejected = |name: &str| {
-        feeds["feeds"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap()["rejected"]
+        feeds["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["rejected"]
             .as_u64()
             .unwrap()
     };
-    assert!(rejected("jpn-ais-shore") >= 4, "AIS rejected {}", rejected("jpn-ais-shore"));
-    assert!(rejected("jpn-adsb") >= 2, "SBS rejected {}", rejected("jpn-adsb"));
-    assert!(rejected("kor-tracks") >= 2, "CoT rejected {}", rejected("kor-tracks"));
+    assert!(
+        rejected("jpn-ais-shore") >= 4,
+        "AIS rejected {}",
+        rejected("jpn-ais-shore")
+    );
+    assert!(
+        rejected("jpn-adsb") >= 2,
+        "SBS rejected {}",
+        rejected("jpn-adsb")
+    );
+    assert!(
+        rejected("kor-tracks") >= 2,
+        "CoT rejected {}",
+        rejected("kor-tracks")
+    );
     // And the server is still answering.
     assert_eq!(get(b.http, "/api/v1/health", None).0, 200);
 }

@@ -595,7 +595,7 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
         }
         0 | 28..=63 => return Err(format!("undefined message type {t}")),
         _ => AisMessage::Other {
-            msg_type: t as u8,
+            msg_type: t,
             repeat,
             mmsi,
         },
