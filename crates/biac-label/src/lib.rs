@@ -109,17 +109,18 @@ impl Label {
         Ok(Label {
             classification,
             owner,
-            rel_to,
+            rel_to: normal_rel_to(classification, rel_to),
             noforn,
         })
     }
 
-    /// `UNCLASSIFIED` owned by `owner`, releasable to every nation known to the policy.
+    /// `UNCLASSIFIED` owned by `owner`, with no dissemination control: releasable to
+    /// every nation known to the policy.
     pub fn unclassified_public(owner: Nation) -> Self {
         Label {
             classification: Classification::Unclassified,
             owner: NationSet::single(owner),
-            rel_to: NationSet::ALL,
+            rel_to: NationSet::EMPTY,
             noforn: false,
         }
     }
@@ -133,7 +134,7 @@ impl Label {
         Label {
             classification: level,
             owner: NationSet::single(owner),
-            rel_to: rel,
+            rel_to: normal_rel_to(level, rel),
             noforn: false,
         }
     }
@@ -152,11 +153,18 @@ impl Label {
         self.noforn
     }
 
-    /// Nations this label lets see the record: the owners when NOFORN or no REL TO,
+    /// Nations this label lets see the record: the owners when NOFORN, or when a
+    /// classified label has no REL TO; every nation for UNCLASSIFIED without controls;
     /// otherwise REL TO (which contains the owners).
     pub fn releasable_to(&self) -> NationSet {
-        if self.noforn || self.rel_to.is_empty() {
+        if self.noforn {
             self.owner
+        } else if self.rel_to.is_empty() {
+            if self.classification == Classification::Unclassified {
+                NationSet::ALL
+            } else {
+                self.owner
+            }
         } else {
             self.rel_to
         }
@@ -170,10 +178,15 @@ impl Label {
     pub fn join(&self, other: &Label) -> Label {
         let audience = self.releasable_to().intersection(other.releasable_to());
         let noforn = self.noforn || other.noforn;
+        let classification = self.classification.max(other.classification);
         Label {
-            classification: self.classification.max(other.classification),
+            classification,
             owner: self.owner.union(other.owner).intersection(audience),
-            rel_to: if noforn { NationSet::EMPTY } else { audience },
+            rel_to: if noforn {
+                NationSet::EMPTY
+            } else {
+                normal_rel_to(classification, audience)
+            },
             noforn,
         }
     }
@@ -227,6 +240,16 @@ impl Label {
             }
         }
         Label::new(level, owner, rel_to, noforn)
+    }
+}
+
+/// UNCLASSIFIED releasable to every nation is written without REL TO, so one meaning
+/// has one form (and one marking).
+fn normal_rel_to(level: Classification, rel_to: NationSet) -> NationSet {
+    if level == Classification::Unclassified && rel_to == NationSet::ALL {
+        NationSet::EMPTY
+    } else {
+        rel_to
     }
 }
 

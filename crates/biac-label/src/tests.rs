@@ -18,6 +18,19 @@ fn marking_round_trip() {
 }
 
 #[test]
+fn unclassified_without_controls_is_public() {
+    let p = Label::unclassified_public(JPN);
+    assert_eq!(p.marking(), "UNCLASSIFIED");
+    assert_eq!(p.releasable_to(), NationSet::ALL);
+    assert_eq!(p.join(&Label::unclassified_public(USA)).marking(), "UNCLASSIFIED");
+    let s = Label::rel_to(Classification::Secret, JPN, &[USA]);
+    assert_eq!(p.join(&s).marking(), "SECRET//REL TO USA, JPN");
+    // A bare classified marking is owner-only.
+    let bare = Label::parse_marking("SECRET", own(JPN)).unwrap();
+    assert_eq!(bare.releasable_to(), own(JPN));
+}
+
+#[test]
 fn strict_parsing_rejects() {
     let bad = [
         "secret//REL TO USA, JPN",
