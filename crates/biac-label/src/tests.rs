@@ -22,7 +22,10 @@ fn unclassified_without_controls_is_public() {
     let p = Label::unclassified_public(JPN);
     assert_eq!(p.marking(), "UNCLASSIFIED");
     assert_eq!(p.releasable_to(), NationSet::ALL);
-    assert_eq!(p.join(&Label::unclassified_public(USA)).marking(), "UNCLASSIFIED");
+    assert_eq!(
+        p.join(&Label::unclassified_public(USA)).marking(),
+        "UNCLASSIFIED"
+    );
     let s = Label::rel_to(Classification::Secret, JPN, &[USA]);
     assert_eq!(p.join(&s).marking(), "SECRET//REL TO USA, JPN");
     // A bare classified marking is owner-only.
