@@ -30,13 +30,20 @@ pub fn bin() -> &'static str {
 
 /// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
 pub fn start(args: &[&str]) -> Biac {
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn biac");
-    let stdout = child.stdout.take().expect("stdout");
+    // From here on the guard kills and reaps the process, also when a wait below fails.
+    let mut b = Biac {
+        child,
+        http: SocketAddr::from(([127, 0, 0, 1], 0)),
+        feeds: Vec::new(),
+        stdout_rx: mpsc::channel().1,
+    };
+    let stdout = b.child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -46,7 +53,6 @@ pub fn start(args: &[&str]) -> Biac {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut feeds = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let line = rx
@@ -56,20 +62,16 @@ pub fn start(args: &[&str]) -> Biac {
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.first() == Some(&"feed") {
             if let Some(i) = words.iter().position(|w| *w == "on") {
-                feeds.push((
+                b.feeds.push((
                     words[1].to_string(),
                     words[i + 1].parse().expect("feed addr"),
                 ));
             }
         }
         if let Some(url) = line.strip_prefix("biac: serving http://") {
-            let http = url.trim_end_matches('/').parse().expect("http addr");
-            return Biac {
-                child,
-                http,
-                feeds,
-                stdout_rx: rx,
-            };
+            b.http = url.trim_end_matches('/').parse().expect("http addr");
+            b.stdout_rx = rx;
+            return b;
         }
     }
 }
