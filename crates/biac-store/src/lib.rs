@@ -294,20 +294,7 @@ impl Store {
             ],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
         )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (time_ms, body) = row?;
-            let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                seq: time_ms,
-                reason: e.to_string(),
-            })?;
-            out.push(TrackSnapshot {
-                audience: audience.to_string(),
-                time_ms,
-                track,
-            });
-        }
-        Ok(out)
+        snapshots(audience, rows)
     }
 
     /// History of one track of one audience.
@@ -324,19 +311,7 @@ impl Store {
         let rows = stmt.query_map(params![audience, track_id as i64, limit as i64], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (time_ms, body) = row?;
-            let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                seq: time_ms,
-                reason: e.to_string(),
-            })?;
-            out.push(TrackSnapshot {
-                audience: audience.to_string(),
-                time_ms,
-                track,
-            });
-        }
+        let mut out = snapshots(audience, rows)?;
         out.reverse();
         Ok(out)
     }
@@ -377,6 +352,27 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Decode `(time_ms, body)` rows of `track_history`.
+fn snapshots(
+    audience: &str,
+    rows: impl Iterator<Item = rusqlite::Result<(i64, String)>>,
+) -> Result<Vec<TrackSnapshot>, StoreError> {
+    let mut out = Vec::new();
+    for row in rows {
+        let (time_ms, body) = row?;
+        let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+            seq: time_ms,
+            reason: e.to_string(),
+        })?;
+        out.push(TrackSnapshot {
+            audience: audience.to_string(),
+            time_ms,
+            track,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
