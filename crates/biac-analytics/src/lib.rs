@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use biac_model::{Affiliation, Alert, Domain, Position, Track};
+use biac_model::{Affiliation, Alert, Domain, Label, Nation, Position, Track};
 use serde::{Deserialize, Serialize};
 
 /// A named polygon (lon, lat vertices, not closed).
@@ -21,6 +21,8 @@ pub struct Zone {
     pub provenance: String,
     /// Which tracks the zone watches.
     pub rule: ZoneRule,
+    /// Zones are data like any other: their existence and shape leave through the guard.
+    pub label: Label,
 }
 
 /// Who raises an alert on entering a zone.
@@ -36,7 +38,13 @@ pub enum ZoneRule {
 impl Zone {
     /// A circle of `radius_m` around a point, as a 64-gon (a stand-in for a legal line
     /// drawn from baselines; marked approximate).
-    pub fn circle(name: &str, center: Position, radius_m: f64, provenance: &str) -> Zone {
+    pub fn circle(
+        name: &str,
+        center: Position,
+        radius_m: f64,
+        provenance: &str,
+        label: Label,
+    ) -> Zone {
         let polygon = (0..64)
             .map(|i| {
                 let p = destination(center, i as f64 * 360.0 / 64.0, radius_m);
@@ -49,6 +57,7 @@ impl Zone {
             approximate: true,
             provenance: provenance.to_string(),
             rule: ZoneRule::DarkOrHostileSurface,
+            label,
         }
     }
 
@@ -168,12 +177,14 @@ pub fn demo_zones() -> Vec<Zone> {
             Position::new(25.743, 123.473),
             12.0 * NM + 2_000.0,
             "12 nm circle around the island centre; approximate, not the legal baseline-derived line",
+            Label::unclassified_public(Nation::JPN),
         ),
         Zone::circle(
             "Miyako-jima territorial sea",
             Position::new(24.78, 125.33),
             12.0 * NM + 10_000.0,
             "12 nm beyond a 10 km island radius; approximate, not the legal baseline-derived line",
+            Label::unclassified_public(Nation::JPN),
         ),
     ]
 }
@@ -181,7 +192,7 @@ pub fn demo_zones() -> Vec<Zone> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use biac_model::{Classification, Label, Nation, TrackStatus, Velocity};
+    use biac_model::{Classification, TrackStatus, Velocity};
 
     fn track(id: u64, p: Position, mmsi: Option<u32>) -> Track {
         Track {
@@ -230,7 +241,13 @@ mod tests {
     #[test]
     fn circle_has_its_radius() {
         let c = Position::new(25.0, 125.0);
-        let z = Zone::circle("z", c, 20_000.0, "test");
+        let z = Zone::circle(
+            "z",
+            c,
+            20_000.0,
+            "test",
+            Label::unclassified_public(Nation::JPN),
+        );
         assert!(z.contains(&destination(c, 45.0, 19_000.0)));
         assert!(!z.contains(&destination(c, 45.0, 21_000.0)));
     }

@@ -25,20 +25,32 @@ pub fn geodetic_to_ecef(lat_deg: f64, lon_deg: f64, h_m: f64) -> [f64; 3] {
 
 /// ECEF metres to geodetic `(lat_deg, lon_deg, h_m)`.
 ///
-/// Fixed-point iteration on latitude; each step shrinks the error by roughly e² (~1/150),
-/// so six steps are far below a millimetre for anything within 100 km of the surface.
-/// A fixed count (not a tolerance test) keeps the result bit-reproducible.
+/// Fixed-point iteration on latitude from `atan2(z, ρ(1 − e²))`, which is exact on the
+/// ellipsoid surface; each step shrinks the error by roughly e²·h/N, so points near the
+/// surface (all the tracker converts) converge in one or two steps and points within
+/// 100 km of it in a few. The loop stops when a step moves latitude by less than
+/// 1e-11 rad (at most six steps): the same input always takes the same steps, so
+/// results are reproducible.
 pub fn ecef_to_geodetic(p: [f64; 3]) -> (f64, f64, f64) {
     let [x, y, z] = p;
-    let rho = x.hypot(y);
+    // No overflow or underflow is possible at terrestrial scale: plain sqrt, not hypot.
+    let rho = (x * x + y * y).sqrt();
     let lon = y.atan2(x);
     let mut lat = z.atan2(rho * (1.0 - E2));
+    let mut s = lat.sin();
     for _ in 0..6 {
-        let s = lat.sin();
         let n = WGS84_A / (1.0 - E2 * s * s).sqrt();
-        lat = (z + E2 * n * s).atan2(rho);
+        let next = (z + E2 * n * s).atan2(rho);
+        // A step that moves latitude by δ leaves an error of about e²·δ: at 1e-11 rad
+        // (60 µm) the result is already good to well under a micrometre.
+        let converged = (next - lat).abs() <= 1e-11;
+        lat = next;
+        s = lat.sin();
+        if converged {
+            break;
+        }
     }
-    let (s, c) = lat.sin_cos();
+    let c = lat.cos();
     // This form of h is well conditioned at every latitude, poles included.
     let h = rho * c + z * s - WGS84_A * (1.0 - E2 * s * s).sqrt();
     (lat.to_degrees(), lon.to_degrees(), h)
@@ -54,6 +66,10 @@ pub struct EnuFrame {
     pub lat_deg: f64,
     pub lon_deg: f64,
     origin: [f64; 3],
+    /// 1 / (2N) and 1 / (2M): the ellipsoid's normal-section curvatures at the origin
+    /// (prime vertical, meridian), for the surface's drop below the plane.
+    inv_2n: f64,
+    inv_2m: f64,
     east: [f64; 3],
     north: [f64; 3],
     up: [f64; 3],
@@ -64,10 +80,15 @@ impl EnuFrame {
     pub fn new(lat_deg: f64, lon_deg: f64) -> Self {
         let (sl, cl) = lat_deg.to_radians().sin_cos();
         let (so, co) = lon_deg.to_radians().sin_cos();
+        let w2 = 1.0 - E2 * sl * sl;
+        let n = WGS84_A / w2.sqrt();
         EnuFrame {
             lat_deg,
             lon_deg,
-            origin: geodetic_to_ecef(lat_deg, lon_deg, 0.0),
+            // As geodetic_to_ecef(lat_deg, lon_deg, 0.0), sharing the sines.
+            origin: [n * cl * co, n * cl * so, n * (1.0 - E2) * sl],
+            inv_2n: 1.0 / (2.0 * n),
+            inv_2m: w2 / (2.0 * n * (1.0 - E2)),
             east: [-so, co, 0.0],
             north: [-sl * co, -sl * so, cl],
             up: [cl * co, cl * so, sl],
@@ -111,14 +132,20 @@ impl EnuFrame {
     /// The surface point (h = 0) whose projection on this plane is (e, n), as
     /// `(lat_deg, lon_deg)`. Inverse of `ecef_to_en(geodetic_to_ecef(lat, lon, 0))`.
     pub fn en_to_geodetic(&self, e: f64, n: f64) -> (f64, f64) {
-        // Start at the sagitta estimate of `up`, then walk along this frame's up axis
-        // until the point is on the ellipsoid. Near the origin the up axis and the local
-        // normal are almost parallel, so `u -= h` converges in two or three steps.
-        let mut u = -(e * e + n * n) / (2.0 * 6_371_000.0);
+        // Start at the surface's drop below the plane to second order (the osculating
+        // ellipsoid at the origin: a few millimetres off at 20 km), then walk along this
+        // frame's up axis until the point is on the ellipsoid. The point found is the
+        // foot of the normal through (e, n, u); it is off the up axis by about
+        // |h|·d/R, so stop once that is under ten micrometres.
+        let mut u = -(e * e * self.inv_2n + n * n * self.inv_2m);
+        let reach = (e * e + n * n).sqrt() / 6_371_000.0;
         let mut lat_lon = (self.lat_deg, self.lon_deg);
         for _ in 0..4 {
             let (lat, lon, h) = ecef_to_geodetic(self.enu_to_ecef([e, n, u]));
             lat_lon = (lat, lon);
+            if h.abs() * reach < 1e-5 {
+                break;
+            }
             u -= h;
         }
         lat_lon

@@ -6,11 +6,17 @@
 //! plane (WGS84 → ECEF → ENU, re-based every 20 km) and a 2-D constant-velocity Kalman
 //! filter (per-domain noise, Joseph update). [`Tracker::process_batch`] sorts the batch
 //! into scans of equal (time, feed, sensor); per scan, identity-carrying observations
-//! (MMSI, ICAO, feed+track number) update their track, the rest are gated (ECEF grid, χ²)
-//! and assigned by global nearest neighbour ([`assign::solve`]), and leftovers start
-//! tentative tracks unless near a confirmed one. Tracks confirm M-of-window (self-reports
-//! at once), coast, die per domain, and merge only if identity-compatible. Track label =
+//! (MMSI, ICAO, feed+track number) update their track, the rest are gated (stage 1: a
+//! loose multi-level grid of ECEF cubes, [`grid::BallIndex`]; stage 2: χ²) and assigned
+//! by global nearest neighbour per cluster of the gating graph ([`assign::solve`]; with a
+//! [`DetectionModel`], "missed" is weighed by the Pd/clutter likelihood ratio), and
+//! leftovers start tentative tracks unless near a confirmed one. A one-plot tentative
+//! track without identity is held compactly until its second update (in clutter, most
+//! never get one). Tracks confirm M-of-window (self-reports at once), coast, die per
+//! domain, and confirmed ones merge only if identity-compatible. Track label =
 //! [`Label::join`](biac_model::Label::join) of all inputs; `sources` = contributing feeds.
+//! [`metrics`] has GOSPA and OSPA; [`TrackerConfig::for_scanning_sensor`] sets the
+//! tracker up for one scanning plot sensor (the Stone Soup side-by-side bench).
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
@@ -19,7 +25,9 @@
 
 pub mod assign;
 pub mod geo;
+pub mod grid;
 pub mod kf;
+pub mod metrics;
 mod tracker;
 
 pub use tracker::Tracker;
@@ -66,8 +74,9 @@ pub struct TrackerConfig {
     /// A track's frame is moved to its position once it is farther than this from the
     /// origin (keeps the planar model accurate at theatre scale).
     pub rebase_distance_m: f64,
-    /// Cell size of the coarse gating grid (ECEF cubes); tracks whose gate is larger are
-    /// checked against every observation.
+    /// Largest cube side of the coarse gating index (the finest adapts to the gates in
+    /// use); tracks whose gate radius exceeds half of it are checked against every
+    /// observation.
     pub grid_cell_m: f64,
     /// An identity-bound observation farther than this χ² from its track restarts the
     /// track's kinematic state instead of dragging it (a jump in an AIS stream).
@@ -81,6 +90,19 @@ pub struct TrackerConfig {
     pub merge_after: u32,
     /// χ² gate on the 4-D state difference for merging (13.28 ≈ 99% for 4 dof).
     pub merge_gate: f64,
+    /// Sensor detection model for plots. When given, global nearest neighbour weighs
+    /// "track missed" against "track detected" by their likelihood ratio instead of
+    /// by the gate alone.
+    pub detection: Option<DetectionModel>,
+}
+
+/// Probability of detection and false-alarm density of the plot sensors.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectionModel {
+    /// Probability that an object in cover is detected in a scan, (0, 1).
+    pub pd: f64,
+    /// False alarms per m² per scan (> 0).
+    pub clutter_per_m2: f64,
 }
 
 impl Default for TrackerConfig {
@@ -127,6 +149,7 @@ impl Default for TrackerConfig {
             min_pos_sigma_m: 1.0,
             merge_after: 5,
             merge_gate: 13.28,
+            detection: None,
         }
     }
 }
@@ -138,6 +161,54 @@ impl TrackerConfig {
             Domain::Air => &self.air,
             Domain::Ground => &self.ground,
             Domain::Unknown => &self.unknown,
+        }
+    }
+}
+
+/// Tuning for one plot sensor that scans at a fixed period, in scans rather than
+/// milliseconds (what the Stone Soup benchmark and a radar engineer specify).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanTuning {
+    pub scan_ms: TimeMs,
+    /// Process noise spectral density, m²/s³ per axis.
+    pub q: f64,
+    /// One-sigma per-axis velocity prior of a track started from one plot.
+    pub init_vel_sigma_mps: f64,
+    /// χ² gate (2 dof).
+    pub gate: f64,
+    /// Confirm with `confirm_m` plots within the first `confirm_n` scans.
+    pub confirm_m: u32,
+    pub confirm_n: u32,
+    /// Drop a tentative track after this many consecutive misses.
+    pub tentative_misses: u32,
+    /// Delete a confirmed track after this many consecutive misses.
+    pub delete_misses: u32,
+    pub detection: DetectionModel,
+}
+
+impl TrackerConfig {
+    /// A configuration for one scanning plot sensor. Housekeeping runs at the start of
+    /// a scan, before association, where a track last updated `k` scans ago has missed
+    /// `k - 1` scans: "drop after `m` misses" is "drop when older than `m + ½` scans".
+    pub fn for_scanning_sensor(t: &ScanTuning) -> TrackerConfig {
+        let ms = |scans: f64| (scans * t.scan_ms as f64).round() as TimeMs;
+        let dp = DomainParams {
+            q: t.q,
+            coast_after_ms: ms(1.5),
+            delete_after_ms: ms(f64::from(t.delete_misses) + 0.5),
+            init_vel_sigma_mps: t.init_vel_sigma_mps,
+        };
+        TrackerConfig {
+            surface: dp.clone(),
+            air: dp.clone(),
+            ground: dp.clone(),
+            unknown: dp,
+            gate: t.gate,
+            confirm_m: t.confirm_m,
+            confirm_window_ms: ms(f64::from(t.confirm_n) - 0.5),
+            tentative_timeout_ms: ms(f64::from(t.tentative_misses) + 0.5),
+            detection: Some(t.detection),
+            ..TrackerConfig::default()
         }
     }
 }

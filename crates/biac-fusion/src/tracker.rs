@@ -9,6 +9,7 @@ use biac_model::{
 };
 
 use crate::geo::{geodetic_to_ecef, EnuFrame};
+use crate::grid::BallIndex;
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::{assign, FusionStats, TrackerConfig};
 
@@ -41,9 +42,68 @@ fn domains_compatible(a: Domain, b: Domain) -> bool {
     a == Domain::Unknown || b == Domain::Unknown || a == b
 }
 
+/// [`obs_order`] with its leading fields precomputed as integers. An empty identity is
+/// the least one (all fields `None`), so for plots the order goes straight from kind to
+/// latitude and longitude, compared as integers with `f64::total_cmp`'s mapping.
+struct SortKey {
+    scan: (TimeMs, u32, u32),
+    kind: u8,
+    identified: bool,
+    lat: i64,
+    lon: i64,
+    index: u32,
+}
+
+impl SortKey {
+    fn cmp(&self, other: &SortKey, batch: &[Observation]) -> Ordering {
+        let (a, b) = (&batch[self.index as usize], &batch[other.index as usize]);
+        (self.scan, self.kind, self.identified)
+            .cmp(&(other.scan, other.kind, other.identified))
+            .then_with(|| {
+                if self.identified {
+                    Ordering::Equal
+                } else {
+                    (self.lat, self.lon).cmp(&(other.lat, other.lon))
+                }
+            })
+            .then_with(|| obs_tail_order(a, b))
+    }
+}
+
+/// The integer whose order is `f64::total_cmp`'s.
+fn total_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// For each name, its rank among the distinct names (string order). Batches carry few
+/// distinct feeds and sensors, usually in runs, so the last one is tried first.
+fn name_ranks<'a>(names: impl Iterator<Item = &'a str>) -> Vec<u32> {
+    let mut distinct: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut ids = Vec::new();
+    let mut last: Option<(&str, u32)> = None;
+    for n in names {
+        let id = match last {
+            Some((l, id)) if l == n => id,
+            _ => {
+                let next = distinct.len() as u32;
+                *distinct.entry(n).or_insert(next)
+            }
+        };
+        last = Some((n, id));
+        ids.push(id);
+    }
+    // Ids are in order of first appearance; map them to ranks in string order.
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &id) in distinct.values().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    ids.into_iter().map(|id| rank[id as usize]).collect()
+}
+
 /// A validated observation with its geometry precomputed.
-struct Prep {
-    obs: Observation,
+struct Prep<'a> {
+    obs: &'a Observation,
     ecef: [f64; 3],
     keys: Vec<IdKey>,
     /// Position variance per axis, m².
@@ -53,9 +113,11 @@ struct Prep {
     vel: Option<([f64; 3], f64)>,
     /// Self-reports with an identity and track-feed reports confirm a track at once.
     confirms: bool,
+    /// The feed, as an id into [`Tracker::feeds`].
+    feed: u32,
 }
 
-fn prepare(obs: Observation, cfg: &TrackerConfig) -> Option<Prep> {
+fn prepare<'a>(obs: &'a Observation, feed: u32, cfg: &TrackerConfig) -> Option<Prep<'a>> {
     if !(obs.position.is_valid() && obs.pos_sigma_m.is_finite() && obs.pos_sigma_m > 0.0) {
         return None;
     }
@@ -95,6 +157,7 @@ fn prepare(obs: Observation, cfg: &TrackerConfig) -> Option<Prep> {
         r_pos: sigma * sigma,
         vel,
         confirms,
+        feed,
         obs,
     })
 }
@@ -126,12 +189,19 @@ fn opt_cmp(a: Option<f64>, b: Option<f64>) -> Ordering {
 /// Batch order: (time, feed, sensor), then every other field so that the order — and
 /// hence the output — does not depend on the order the batch arrived in. Observations
 /// equal in all compared fields are interchangeable.
+#[cfg(test)]
 fn obs_order(a: &Observation, b: &Observation) -> Ordering {
     a.time_ms
         .cmp(&b.time_ms)
         .then_with(|| a.feed.cmp(&b.feed))
         .then_with(|| a.sensor.cmp(&b.sensor))
-        .then_with(|| kind_rank(a.kind).cmp(&kind_rank(b.kind)))
+        .then_with(|| obs_tail_order(a, b))
+}
+
+/// [`obs_order`] after (time, feed, sensor).
+fn obs_tail_order(a: &Observation, b: &Observation) -> Ordering {
+    kind_rank(a.kind)
+        .cmp(&kind_rank(b.kind))
         .then_with(|| a.identity.cmp(&b.identity))
         .then_with(|| a.position.lat_deg.total_cmp(&b.position.lat_deg))
         .then_with(|| a.position.lon_deg.total_cmp(&b.position.lon_deg))
@@ -167,6 +237,37 @@ fn obs_order(a: &Observation, b: &Observation) -> Ordering {
         .then_with(|| a.label.noforn().cmp(&b.label.noforn()))
 }
 
+/// A set of feed ids: a bitmask for the first 64 feeds (no allocation per track), a
+/// set for any beyond.
+#[derive(Clone, Debug, Default)]
+struct Sources {
+    low: u64,
+    high: BTreeSet<u32>,
+}
+
+impl Sources {
+    fn insert(&mut self, id: u32) {
+        if id < 64 {
+            self.low |= 1 << id;
+        } else {
+            self.high.insert(id);
+        }
+    }
+
+    fn union(&mut self, other: &Sources) {
+        self.low |= other.low;
+        self.high.extend(other.high.iter().copied());
+    }
+
+    fn names(&self, feeds: &[String]) -> BTreeSet<String> {
+        (0..64u32)
+            .filter(|i| self.low & (1 << i) != 0)
+            .chain(self.high.iter().copied())
+            .map(|i| feeds[i as usize].clone())
+            .collect()
+    }
+}
+
 /// One track's full internal state.
 #[derive(Clone, Debug)]
 struct TrackState {
@@ -182,12 +283,16 @@ struct TrackState {
     affiliation: Affiliation,
     identity: Identity,
     keys: BTreeSet<IdKey>,
-    sources: BTreeSet<String>,
+    /// Contributing feeds, as ids into [`Tracker::feeds`].
+    sources: Sources,
     updates: u64,
     label: Label,
     alt_m: Option<f64>,
     /// Update times while tentative (for M-of-window confirmation).
-    hits: Vec<TimeMs>,
+    /// Updates while tentative (for M-of-window confirmation). A tentative track
+    /// lives at most `confirm_window_ms` from its creation, so every such update is
+    /// within the window and a count suffices.
+    hits: u32,
 }
 
 /// Express a state (`x`, `p` in `from`) in frame `to`. Position goes through the
@@ -227,18 +332,43 @@ fn initial_state(p: &Prep, frame: &EnuFrame, init_vel_sigma: f64) -> (Vec4, Mat4
     ([e, n, v[0], v[1]], pm)
 }
 
+/// The mean of `x` predicted `dt` seconds ahead (constant velocity).
+fn mean_at(x: &Vec4, dt: f64) -> Vec4 {
+    [x[0] + dt * x[2], x[1] + dt * x[3], x[2], x[3]]
+}
+
+/// A tentative track started from one plot that carries no identity, kept compactly:
+/// in clutter such tracks are started and dropped by the thousand every scan. At its
+/// second update it is promoted to the [`TrackState`] that `new_track` would have
+/// made, so the two forms behave identically.
+struct Seed {
+    id: u64,
+    frame: EnuFrame,
+    x: Vec4,
+    p: Mat4,
+    time_ms: TimeMs,
+    domain: Domain,
+    affiliation: Affiliation,
+    label: Label,
+    feed: u32,
+    alt_m: Option<f64>,
+    /// Promoted (now in `tracks`): removed at the next housekeeping.
+    promoted: bool,
+}
+
 impl TrackState {
     fn mean_at(&self, t: TimeMs) -> Vec4 {
-        let dt = (t - self.time_ms) as f64 / 1000.0;
-        [
-            self.x[0] + dt * self.x[2],
-            self.x[1] + dt * self.x[3],
-            self.x[2],
-            self.x[3],
-        ]
+        mean_at(&self.x, (t - self.time_ms) as f64 / 1000.0)
     }
 
-    fn to_track(&self, x: &Vec4, p: &Mat4, time_ms: TimeMs, status: TrackStatus) -> Track {
+    fn to_track(
+        &self,
+        x: &Vec4,
+        p: &Mat4,
+        time_ms: TimeMs,
+        status: TrackStatus,
+        feeds: &[String],
+    ) -> Track {
         let (lat, lon) = self.frame.en_to_geodetic(x[0], x[1]);
         // Velocity and covariance are reported in the east/north axes at the track's
         // position, not at the frame origin (they differ by meridian convergence).
@@ -266,7 +396,7 @@ impl TrackState {
             domain: self.domain,
             affiliation: self.affiliation,
             identity: self.identity.clone(),
-            sources: self.sources.clone(),
+            sources: self.sources.names(feeds),
             updates: self.updates,
             label: self.label.clone(),
         }
@@ -278,21 +408,13 @@ impl TrackState {
 fn absorb(
     tr: &mut TrackState,
     p: &Prep,
-    t: TimeMs,
     cfg: &TrackerConfig,
     index: &mut BTreeMap<IdKey, u64>,
     stats: &mut FusionStats,
 ) {
     let o = &p.obs;
     tr.label = tr.label.join(&o.label);
-    if !tr.sources.contains(&o.feed) {
-        tr.sources.insert(o.feed.clone());
-    }
-    let mut ident = o.identity.clone();
-    if o.kind == ObservationKind::Plot {
-        // A plot's "track number" (e.g. a fresh CoT uid per detection) names nothing.
-        ident.track_number = None;
-    }
+    tr.sources.insert(p.feed);
     for k in &p.keys {
         // Never take a key that conflicts with one already held, nor one another track
         // holds (possible only when an observation carries two keys bound to two tracks).
@@ -301,14 +423,21 @@ fn absorb(
             index.insert(k.clone(), tr.id);
         }
     }
-    // Identity::merge keeps known fields; drop conflicting mmsi/icao defensively.
-    if tr.identity.mmsi.is_some() {
-        ident.mmsi = None;
+    if !o.identity.is_empty() {
+        let mut ident = o.identity.clone();
+        if o.kind == ObservationKind::Plot {
+            // A plot's "track number" (e.g. a fresh CoT uid per detection) names nothing.
+            ident.track_number = None;
+        }
+        // Identity::merge keeps known fields; drop conflicting mmsi/icao defensively.
+        if tr.identity.mmsi.is_some() {
+            ident.mmsi = None;
+        }
+        if tr.identity.icao.is_some() {
+            ident.icao = None;
+        }
+        tr.identity.merge(&ident);
     }
-    if tr.identity.icao.is_some() {
-        ident.icao = None;
-    }
-    tr.identity.merge(&ident);
     if tr.domain == Domain::Unknown {
         tr.domain = o.domain;
     }
@@ -322,12 +451,10 @@ fn absorb(
     tr.updates += 1;
     match tr.status {
         TrackStatus::Tentative => {
-            tr.hits.push(t);
-            let from = t - cfg.confirm_window_ms;
-            tr.hits.retain(|&h| h >= from);
-            if p.confirms || tr.hits.len() as u64 >= u64::from(cfg.confirm_m.max(1)) {
+            tr.hits += 1;
+            if p.confirms || tr.hits >= cfg.confirm_m.max(1) {
                 tr.status = TrackStatus::Confirmed;
-                tr.hits = Vec::new();
+                tr.hits = 0;
                 stats.confirmed += 1;
             }
         }
@@ -338,7 +465,13 @@ fn absorb(
 
 /// A track predicted to the scan time, for gating.
 struct Pred<'a> {
-    tr: &'a TrackState,
+    id: u64,
+    frame: &'a EnuFrame,
+    domain: Domain,
+    /// `None` for a seed (no identity keys).
+    keys: Option<&'a BTreeSet<IdKey>>,
+    /// A seed, to be promoted to a full track if assigned.
+    seed: bool,
     x: Vec4,
     pos_cov: Mat2,
     ecef: [f64; 3],
@@ -347,15 +480,13 @@ struct Pred<'a> {
     assignable: bool,
 }
 
-type Cell = (i64, i64, i64);
-
-fn cell_of(p: [f64; 3], size: f64) -> Cell {
-    (
-        (p[0] / size).floor() as i64,
-        (p[1] / size).floor() as i64,
-        (p[2] / size).floor() as i64,
-    )
+/// Whether a track is shown (confirmed or coasting) rather than tentative.
+fn shown(status: TrackStatus) -> bool {
+    status != TrackStatus::Tentative
 }
+
+/// Smallest cube side of the gating index, metres.
+const MIN_CELL_M: f64 = 50.0;
 
 fn dist3(a: [f64; 3], b: [f64; 3]) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
@@ -372,7 +503,11 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 /// The multi-sensor multi-target tracker. See the crate documentation.
 pub struct Tracker {
     cfg: TrackerConfig,
-    tracks: BTreeMap<u64, TrackState>,
+    /// Boxed: a track is large, and the map shifts its values on every insert and
+    /// removal (tentative tracks come and go by the thousand in clutter).
+    tracks: BTreeMap<u64, Box<TrackState>>,
+    /// One-plot tentative tracks without identity, by id (see [`Seed`]).
+    seeds: Vec<Seed>,
     /// Which track holds each identity key.
     index: BTreeMap<IdKey, u64>,
     next_id: u64,
@@ -380,6 +515,9 @@ pub struct Tracker {
     now_ms: Option<TimeMs>,
     /// Consecutive mutual-gate passes per candidate pair (lower id first).
     merge_counts: BTreeMap<(u64, u64), u32>,
+    /// Feed names seen, interned: tracks keep their sources as ids into this.
+    feeds: Vec<String>,
+    feed_ids: BTreeMap<String, u32>,
     stats: FusionStats,
 }
 
@@ -388,12 +526,25 @@ impl Tracker {
         Tracker {
             cfg,
             tracks: BTreeMap::new(),
+            seeds: Vec::new(),
             index: BTreeMap::new(),
             next_id: 1,
             now_ms: None,
             merge_counts: BTreeMap::new(),
+            feeds: Vec::new(),
+            feed_ids: BTreeMap::new(),
             stats: FusionStats::default(),
         }
+    }
+
+    fn feed_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.feed_ids.get(name) {
+            return id;
+        }
+        let id = self.feeds.len() as u32;
+        self.feeds.push(name.to_string());
+        self.feed_ids.insert(name.to_string(), id);
+        id
     }
 
     pub fn config(&self) -> &TrackerConfig {
@@ -407,7 +558,7 @@ impl Tracker {
 
     /// Number of live tracks, tentative ones included.
     pub fn live_track_count(&self) -> usize {
-        self.tracks.len()
+        self.tracks.len() + self.seeds.iter().filter(|s| !s.promoted).count()
     }
 
     /// Process a batch of observations (any order, any mix of feeds and sensors).
@@ -416,22 +567,34 @@ impl Tracker {
     /// (time, feed, sensor); scans are processed in order. Timeouts are applied at each
     /// scan's time (never going back), so splitting a time-ordered stream into batches
     /// differently gives the same result.
-    pub fn process_batch(&mut self, mut batch: Vec<Observation>) {
-        batch.sort_by(obs_order);
-        let mut scan: Vec<Observation> = Vec::new();
-        for obs in batch {
-            if let Some(first) = scan.first() {
-                if first.time_ms != obs.time_ms
-                    || first.feed != obs.feed
-                    || first.sensor != obs.sensor
-                {
-                    self.process_scan(std::mem::take(&mut scan));
-                }
+    pub fn process_batch(&mut self, batch: Vec<Observation>) {
+        // Sort references, not the observations: feeds and sensors are ranked once so
+        // that most comparisons are of integers, then `obs_tail_order` breaks ties.
+        let feed = name_ranks(batch.iter().map(|o| o.feed.as_str()));
+        let sensor = name_ranks(batch.iter().map(|o| o.sensor.as_str()));
+        let mut order: Vec<SortKey> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, o)| SortKey {
+                scan: (o.time_ms, feed[i], sensor[i]),
+                kind: kind_rank(o.kind),
+                identified: !o.identity.is_empty(),
+                lat: total_key(o.position.lat_deg),
+                lon: total_key(o.position.lon_deg),
+                index: i as u32,
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| a.cmp(b, &batch));
+        let mut scan: Vec<&Observation> = Vec::new();
+        for (k, key) in order.iter().enumerate() {
+            if k > 0 && order[k - 1].scan != key.scan {
+                self.process_scan(&scan);
+                scan.clear();
             }
-            scan.push(obs);
+            scan.push(&batch[key.index as usize]);
         }
         if !scan.is_empty() {
-            self.process_scan(scan);
+            self.process_scan(&scan);
         }
     }
 
@@ -446,7 +609,7 @@ impl Tracker {
         self.tracks
             .values()
             .filter(|t| t.status != TrackStatus::Tentative)
-            .map(|t| t.to_track(&t.x, &t.p, t.time_ms, t.status))
+            .map(|t| t.to_track(&t.x, &t.p, t.time_ms, t.status, &self.feeds))
             .collect()
     }
 
@@ -455,29 +618,43 @@ impl Tracker {
     /// the track is older than its domain's coast time at `now_ms`. Does not change
     /// the tracker.
     pub fn tracks_at(&self, now_ms: TimeMs) -> Vec<Track> {
-        self.tracks
-            .values()
-            .filter(|t| t.status != TrackStatus::Tentative)
-            .map(|t| {
-                if now_ms <= t.time_ms {
-                    return t.to_track(&t.x, &t.p, t.time_ms, t.status);
-                }
-                let dp = self.cfg.domain(t.domain);
-                let dt = (now_ms - t.time_ms) as f64 / 1000.0;
-                let (x, p) = kf::predict(&t.x, &t.p, dt, dp.q);
-                let status = if now_ms - t.time_ms > dp.coast_after_ms {
-                    TrackStatus::Coasting
-                } else {
-                    t.status
-                };
-                t.to_track(&x, &p, now_ms, status)
-            })
-            .collect()
+        let n = self.tracks.values().filter(|t| shown(t.status)).count();
+        let mut out = Vec::with_capacity(n);
+        out.extend(
+            self.tracks
+                .values()
+                .filter(|t| t.status != TrackStatus::Tentative)
+                .map(|t| {
+                    if now_ms <= t.time_ms {
+                        return t.to_track(&t.x, &t.p, t.time_ms, t.status, &self.feeds);
+                    }
+                    let dp = self.cfg.domain(t.domain);
+                    let dt = (now_ms - t.time_ms) as f64 / 1000.0;
+                    let (x, p) = kf::predict(&t.x, &t.p, dt, dp.q);
+                    let status = if now_ms - t.time_ms > dp.coast_after_ms {
+                        TrackStatus::Coasting
+                    } else {
+                        t.status
+                    };
+                    t.to_track(&x, &p, now_ms, status, &self.feeds)
+                }),
+        );
+        out
     }
 
     fn housekeep(&mut self, now: TimeMs) {
         self.now_ms = Some(now);
         let cfg = &self.cfg;
+        // Seeds are tentative tracks: the same timeouts.
+        let before = self.seeds.len();
+        let mut promoted = 0;
+        self.seeds.retain(|sd| {
+            promoted += usize::from(sd.promoted);
+            !sd.promoted
+                && now - sd.time_ms <= cfg.tentative_timeout_ms
+                && now - sd.time_ms <= cfg.confirm_window_ms
+        });
+        self.stats.deleted += (before - promoted - self.seeds.len()) as u64;
         let mut dead = Vec::new();
         for (&id, tr) in self.tracks.iter_mut() {
             let age = now - tr.time_ms;
@@ -515,18 +692,20 @@ impl Tracker {
         if !self.merge_counts.is_empty() {
             self.merge_counts.retain(|&(a, b), _| a != id && b != id);
         }
-        Some(tr)
+        Some(*tr)
     }
 
-    fn process_scan(&mut self, scan: Vec<Observation>) {
+    fn process_scan(&mut self, scan: &[&Observation]) {
         let t = scan[0].time_ms;
         self.stats.scans += 1;
         let now = self.now_ms.map_or(t, |n| n.max(t));
         self.housekeep(now);
         let mut pending = Vec::with_capacity(scan.len());
-        for obs in scan {
+        // One scan is one feed.
+        let feed = self.feed_id(&scan[0].feed);
+        for &obs in scan {
             self.stats.observations += 1;
-            match prepare(obs, &self.cfg) {
+            match prepare(obs, feed, &self.cfg) {
                 Some(p) => pending.push(p),
                 None => self.stats.invalid += 1,
             }
@@ -541,7 +720,13 @@ impl Tracker {
     }
 
     /// One association pass over (part of) a scan; returns deferred observations.
-    fn scan_pass(&mut self, t: TimeMs, preps: Vec<Prep>, updated: &mut Vec<u64>) -> Vec<Prep> {
+    /// Updated tracks that are not tentative are collected in `updated` (for merging).
+    fn scan_pass<'a>(
+        &mut self,
+        t: TimeMs,
+        preps: Vec<Prep<'a>>,
+        updated: &mut Vec<u64>,
+    ) -> Vec<Prep<'a>> {
         let mut bound = Vec::new();
         let mut free = Vec::new();
         let mut deferred = Vec::new();
@@ -560,7 +745,7 @@ impl Tracker {
         // (1) Identity binding.
         let mut taken = BTreeSet::new();
         for (id, p) in &bound {
-            if self.update_track(*id, p, t, true) {
+            if self.update_track(*id, p, t, true).is_some_and(shown) {
                 updated.push(*id);
             }
             taken.insert(*id);
@@ -572,9 +757,12 @@ impl Tracker {
         // (2) Gating and global nearest neighbour for everything else.
         let (assignments, in_confirmed_gate, gated) = self.associate(t, &free, &taken);
         let mut assigned = vec![false; free.len()];
-        for &(j, id) in &assignments {
+        for &(j, id, seed) in &assignments {
             assigned[j] = true;
-            if self.update_track(id, &free[j], t, false) {
+            if seed {
+                self.promote(id);
+            }
+            if self.update_track(id, &free[j], t, false).is_some_and(shown) {
                 updated.push(id);
             }
         }
@@ -594,8 +782,10 @@ impl Tracker {
                 self.stats.suppressed += 1;
                 continue;
             }
-            let id = self.new_track(p, t);
-            updated.push(id);
+            let (id, status) = self.new_track(p, t);
+            if shown(status) {
+                updated.push(id);
+            }
         }
         deferred
     }
@@ -608,77 +798,82 @@ impl Tracker {
         t: TimeMs,
         free: &[Prep],
         taken: &BTreeSet<u64>,
-    ) -> (Vec<(usize, u64)>, Vec<bool>, Vec<bool>) {
+    ) -> (Vec<(usize, u64, bool)>, Vec<bool>, Vec<bool>) {
         let cfg = &self.cfg;
         let r_max = free.iter().map(|p| p.r_pos).fold(0.0, f64::max);
         let outer = cfg.gate.max(cfg.init_exclusion_gate);
-        let preds: Vec<Pred> = self
-            .tracks
-            .values()
-            .map(|tr| {
-                let dt = (t - tr.time_ms) as f64 / 1000.0;
-                let pos_cov = kf::predict_pos_cov(&tr.p, dt, cfg.domain(tr.domain).q);
-                let x = tr.mean_at(t);
-                // Coarse radius: the gate ellipse's major semi-axis for the largest R in
-                // the scan, with margin for the approximate ECEF of the prediction.
-                let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
-                Pred {
-                    tr,
-                    x,
-                    pos_cov,
-                    ecef: tr.frame.en_to_ecef_approx(x[0], x[1]),
-                    radius,
-                    confirmed: tr.status != TrackStatus::Tentative,
-                    assignable: !taken.contains(&tr.id),
-                }
-            })
-            .collect();
-
-        // Stage 1: spatial grid on predicted positions (ECEF cubes: no poles, no
-        // antimeridian, uniform metric). Tracks with a gate larger than a cell are
-        // checked against every observation.
-        let cell = cfg.grid_cell_m;
-        let mut grid: Vec<(Cell, usize)> = Vec::new();
-        let mut wide: Vec<usize> = Vec::new();
-        for (i, pr) in preds.iter().enumerate() {
-            if pr.radius <= cell {
-                grid.push((cell_of(pr.ecef, cell), i));
+        // Tracks and live seeds, in id order (both are kept sorted by id).
+        let mut preds: Vec<Pred> = Vec::with_capacity(self.tracks.len() + self.seeds.len());
+        let mut seeds = self.seeds.iter().filter(|s| !s.promoted).peekable();
+        let mut tracks = self.tracks.values().peekable();
+        let pred = |id: u64, frame, domain, x_at: &Vec4, p: &Mat4, time_ms: TimeMs| {
+            let dt = (t - time_ms) as f64 / 1000.0;
+            let pos_cov = kf::predict_pos_cov(p, dt, cfg.domain(domain).q);
+            let x = mean_at(x_at, dt);
+            // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
+            // scan, with margin for the approximate ECEF of the prediction.
+            let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
+            Pred {
+                id,
+                frame,
+                domain,
+                keys: None,
+                seed: false,
+                x,
+                pos_cov,
+                ecef: frame.en_to_ecef_approx(x[0], x[1]),
+                radius,
+                confirmed: false,
+                assignable: true,
+            }
+        };
+        loop {
+            let take_seed = match (tracks.peek(), seeds.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(tr), Some(sd)) => sd.id < tr.id,
+            };
+            if take_seed {
+                let sd = seeds.next().expect("peeked");
+                let mut pr = pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms);
+                pr.seed = true;
+                preds.push(pr);
             } else {
-                wide.push(i);
+                let tr = tracks.next().expect("peeked");
+                let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms);
+                pr.keys = Some(&tr.keys);
+                pr.confirmed = tr.status != TrackStatus::Tentative;
+                pr.assignable = !taken.contains(&tr.id);
+                preds.push(pr);
             }
         }
-        grid.sort_unstable();
+
+        // Stage 1: spatial index on the predicted positions (ECEF: no poles, no
+        // antimeridian, uniform metric), each with its coarse gate radius.
+        let balls: Vec<([f64; 3], f64)> = preds.iter().map(|pr| (pr.ecef, pr.radius)).collect();
+        let index = BallIndex::build(&balls, MIN_CELL_M, cfg.grid_cell_m);
 
         let nt = preds.len();
         let mut pairs: Vec<(usize, usize, f64, f64)> = Vec::new(); // (track, obs, cost, ln det S)
         let mut in_conf = vec![false; free.len()];
         let mut gated = vec![false; free.len()];
-        let mut cands: Vec<usize> = Vec::new();
+        let mut cands: Vec<u32> = Vec::new();
         for (j, p) in free.iter().enumerate() {
             cands.clear();
-            let (cx, cy, cz) = cell_of(p.ecef, cell);
-            for dx in -1..=1 {
-                for dy in -1..=1 {
-                    for dz in -1..=1 {
-                        let key = (cx + dx, cy + dy, cz + dz);
-                        let lo = grid.partition_point(|(k, _)| *k < key);
-                        let hi = lo + grid[lo..].partition_point(|(k, _)| *k == key);
-                        cands.extend(grid[lo..hi].iter().map(|&(_, i)| i));
-                    }
-                }
-            }
-            cands.extend_from_slice(&wide);
+            index.query_point(p.ecef, &mut cands);
             cands.sort_unstable();
             for &i in &cands {
+                let i = i as usize;
                 let pr = &preds[i];
                 if dist3(pr.ecef, p.ecef) > pr.radius
-                    || !domains_compatible(pr.tr.domain, p.obs.domain)
-                    || !keys_compatible(&p.keys, &pr.tr.keys)
+                    || !domains_compatible(pr.domain, p.obs.domain)
+                    || !pr.keys.is_none_or(|k| keys_compatible(&p.keys, k))
                 {
                     continue;
                 }
                 // Stage 2: χ² gate in the track's own frame.
-                let z = pr.tr.frame.ecef_to_en(p.ecef);
+                let z = pr.frame.ecef_to_en(p.ecef);
                 let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
                 let mut s = pr.pos_cov;
                 s[0][0] += p.r_pos;
@@ -710,27 +905,51 @@ impl Tracker {
                 parent[a.max(b)] = a.min(b);
             }
         }
-        let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (k, &(i, _, _, _)) in pairs.iter().enumerate() {
-            let root = find(&mut parent, i);
-            clusters.entry(root).or_default().push(k);
-        }
+        let mut by_root: Vec<(usize, usize)> = pairs
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, _, _, _))| (find(&mut parent, i), k))
+            .collect();
+        by_root.sort_unstable();
+        // Cost of leaving a track unassigned. With a detection model it is the
+        // likelihood-ratio threshold: assigning plot j is worth it when
+        // Pd·N(ν; 0, S) > (1 − Pd)·λ, i.e. d² + ln det S < 2 ln(Pd / ((1 − Pd) λ)) − 2 ln 2π.
+        // Without one, it is the gate plus the track's largest ln det S, so that any
+        // gated pair (d² ≤ gate) is never worse than leaving the track unassigned.
+        let model_miss = cfg.detection.map(|m| {
+            2.0 * (m.pd / ((1.0 - m.pd) * m.clutter_per_m2)).ln()
+                - 2.0 * (2.0 * std::f64::consts::PI).ln()
+        });
         let mut out = Vec::new();
-        for members in clusters.values() {
-            let mut rows: Vec<usize> = members.iter().map(|&k| pairs[k].0).collect();
-            let mut cols: Vec<usize> = members.iter().map(|&k| pairs[k].1).collect();
+        let mut start = 0;
+        while start < by_root.len() {
+            let mut end = start + 1;
+            while end < by_root.len() && by_root[end].0 == by_root[start].0 {
+                end += 1;
+            }
+            let members = &by_root[start..end];
+            start = end;
+            if let [(_, k)] = members {
+                // One track, one plot (the usual case away from crossings): the 1×2
+                // problem needs no solver.
+                let (i, j, c, lndet) = pairs[*k];
+                if c <= model_miss.unwrap_or(cfg.gate + lndet) {
+                    out.push((j, preds[i].id, preds[i].seed));
+                }
+                continue;
+            }
+            let mut rows: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].0).collect();
+            let mut cols: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].1).collect();
             rows.sort_unstable();
             rows.dedup();
             cols.sort_unstable();
             cols.dedup();
-            // Columns: the cluster's observations, then one "missed" column per track
-            // whose cost is the gate plus the track's largest ln det S, so that any
-            // gated pair (d² ≤ gate) is never worse than leaving the track unassigned.
+            // Columns: the cluster's observations, then one "missed" column per track.
             let nr = rows.len();
             let nc = cols.len() + nr;
             let mut cost = vec![f64::INFINITY; nr * nc];
             let mut miss = vec![f64::NEG_INFINITY; nr];
-            for &k in members {
+            for &(_, k) in members {
                 let (i, j, c, lndet) = pairs[k];
                 let r = rows.binary_search(&i).expect("row");
                 let col = cols.binary_search(&j).expect("col");
@@ -738,12 +957,13 @@ impl Tracker {
                 miss[r] = miss[r].max(lndet);
             }
             for r in 0..nr {
-                cost[r * nc + cols.len() + r] = cfg.gate + miss[r];
+                cost[r * nc + cols.len() + r] = model_miss.unwrap_or(cfg.gate + miss[r]);
             }
             let sol = assign::solve(&cost, nr, nc).expect("a miss column is always feasible");
             for (r, c) in sol.into_iter().enumerate() {
                 if let Some(c) = c.filter(|&c| c < cols.len()) {
-                    out.push((cols[c], preds[rows[r]].tr.id));
+                    let pr = &preds[rows[r]];
+                    out.push((cols[c], pr.id, pr.seed));
                 }
             }
         }
@@ -751,18 +971,22 @@ impl Tracker {
         (out, in_conf, gated)
     }
 
-    /// Kalman update of track `id` with `p`; `false` (and counted late) if `p` is older
-    /// than the track.
-    fn update_track(&mut self, id: u64, p: &Prep, t: TimeMs, by_identity: bool) -> bool {
+    /// Kalman update of track `id` with `p`, returning the track's status after it;
+    /// `None` (and counted late) if `p` is older than the track.
+    fn update_track(
+        &mut self,
+        id: u64,
+        p: &Prep,
+        t: TimeMs,
+        by_identity: bool,
+    ) -> Option<TrackStatus> {
         let cfg = &self.cfg;
-        let Some(tr) = self.tracks.get_mut(&id) else {
-            return false;
-        };
+        let tr = self.tracks.get_mut(&id)?;
         if t < tr.time_ms {
             self.stats.late += 1;
-            return false;
+            return None;
         }
-        absorb(tr, p, t, cfg, &mut self.index, &mut self.stats);
+        absorb(tr, p, cfg, &mut self.index, &mut self.stats);
         self.stats.associated += 1;
         if by_identity {
             self.stats.identity_bound += 1;
@@ -811,15 +1035,34 @@ impl Tracker {
             (tr.x, tr.p) = transfer(&tr.frame, &tr.x, &tr.p, &to);
             tr.frame = to;
         }
-        true
+        Some(tr.status)
     }
 
-    fn new_track(&mut self, p: &Prep, t: TimeMs) -> u64 {
+    /// Start a track at `p`; returns its id and status.
+    fn new_track(&mut self, p: &Prep, t: TimeMs) -> (u64, TrackStatus) {
         let id = self.next_id;
         self.next_id += 1;
         let o = &p.obs;
         let frame = EnuFrame::new(o.position.lat_deg, o.position.lon_deg);
         let (x, pm) = initial_state(p, &frame, self.cfg.domain(o.domain).init_vel_sigma_mps);
+        if p.keys.is_empty() && !p.confirms && o.identity.is_empty() && self.cfg.confirm_m > 1 {
+            // Exactly what `absorb` below would make of a fresh track.
+            self.seeds.push(Seed {
+                id,
+                frame,
+                x,
+                p: pm,
+                time_ms: t,
+                domain: o.domain,
+                affiliation: o.affiliation.unwrap_or(Affiliation::Unknown),
+                label: o.label.join(&o.label),
+                feed: p.feed,
+                alt_m: o.position.alt_m,
+                promoted: false,
+            });
+            self.stats.new_tracks += 1;
+            return (id, TrackStatus::Tentative);
+        }
         let mut tr = TrackState {
             id,
             frame,
@@ -832,22 +1075,59 @@ impl Tracker {
             affiliation: Affiliation::Unknown,
             identity: Identity::default(),
             keys: BTreeSet::new(),
-            sources: BTreeSet::new(),
+            sources: Sources::default(),
             updates: 0,
             label: o.label.clone(),
             alt_m: None,
-            hits: Vec::new(),
+            hits: 0,
         };
-        absorb(&mut tr, p, t, &self.cfg, &mut self.index, &mut self.stats);
-        self.tracks.insert(id, tr);
+        absorb(&mut tr, p, &self.cfg, &mut self.index, &mut self.stats);
+        let status = tr.status;
+        self.tracks.insert(id, Box::new(tr));
         self.stats.new_tracks += 1;
-        id
+        (id, status)
+    }
+
+    /// Turn seed `id` into a full tentative track (one update, as `new_track` makes it).
+    fn promote(&mut self, id: u64) {
+        let Ok(k) = self.seeds.binary_search_by_key(&id, |s| s.id) else {
+            return;
+        };
+        let sd = &mut self.seeds[k];
+        if sd.promoted {
+            return;
+        }
+        sd.promoted = true;
+        let mut sources = Sources::default();
+        sources.insert(sd.feed);
+        let tr = TrackState {
+            id,
+            frame: sd.frame,
+            x: sd.x,
+            p: sd.p,
+            time_ms: sd.time_ms,
+            created_ms: sd.time_ms,
+            status: TrackStatus::Tentative,
+            domain: sd.domain,
+            affiliation: sd.affiliation,
+            identity: Identity::default(),
+            keys: BTreeSet::new(),
+            sources,
+            updates: 1,
+            label: sd.label.clone(),
+            alt_m: sd.alt_m,
+            hits: 1,
+        };
+        self.tracks.insert(id, Box::new(tr));
     }
 
     /// Merge identity-compatible tracks that have stayed within each other's 4-D gate
     /// (position and velocity) at `merge_after` consecutive checks. A pair is checked
     /// whenever one of its tracks is updated. Requiring velocity agreement keeps
-    /// crossing targets apart.
+    /// crossing targets apart. Tentative tracks take no part: within a few scans they
+    /// are confirmed (and from then on checked) or dropped, and leaving them out keeps
+    /// this check proportional to the confirmed picture rather than to the clutter.
+    /// `updated`: the confirmed and coasting tracks updated this scan.
     fn check_merges(&mut self, t: TimeMs, mut updated: Vec<u64>) {
         if self.cfg.merge_after == 0 || updated.is_empty() {
             return;
@@ -855,11 +1135,12 @@ impl Tracker {
         updated.sort_unstable();
         updated.dedup();
         let cfg = &self.cfg;
-        // Every track at `t`: id, approximate ECEF position, own reach (its share of the
-        // coarse merge distance).
+        // Every confirmed or coasting track at `t`: id, approximate ECEF position, own
+        // reach (its share of the coarse merge distance).
         let info: Vec<(u64, [f64; 3], f64)> = self
             .tracks
             .values()
+            .filter(|tr| tr.status != TrackStatus::Tentative)
             .map(|tr| {
                 let x = tr.mean_at(t);
                 let dt = (t - tr.time_ms) as f64 / 1000.0;
@@ -868,46 +1149,29 @@ impl Tracker {
                 (tr.id, tr.frame.en_to_ecef_approx(x[0], x[1]), reach)
             })
             .collect();
-        // Few updated tracks (an AIS scan): scan the list. Many (a radar scan): grid, as
-        // in gating. Two tracks each within half a cell of reach are within one cell of
-        // each other whenever they can pass, so the 27 neighbouring cells suffice.
-        let cell = cfg.grid_cell_m;
-        let mut grid: Vec<(Cell, usize)> = Vec::new();
-        let mut wide: Vec<usize> = Vec::new();
+        // Few updated tracks (an AIS scan): scan the list. Many (a radar scan): the
+        // spatial index, as in gating.
         let use_grid = updated.len() > 8;
-        if use_grid {
-            for (i, (_, e, r)) in info.iter().enumerate() {
-                if *r <= cell / 2.0 {
-                    grid.push((cell_of(*e, cell), i));
-                } else {
-                    wide.push(i);
-                }
-            }
-            grid.sort_unstable();
-        }
+        let index = use_grid.then(|| {
+            let balls: Vec<([f64; 3], f64)> = info.iter().map(|&(_, e, r)| (e, r)).collect();
+            BallIndex::build(&balls, MIN_CELL_M, cfg.grid_cell_m)
+        });
         let mut checked: BTreeSet<(u64, u64)> = BTreeSet::new();
         let mut passed: BTreeSet<(u64, u64)> = BTreeSet::new();
         let mut cands: Vec<usize> = Vec::new();
+        let mut found: Vec<u32> = Vec::new();
         for &a in &updated {
             let Some(ia) = info.binary_search_by_key(&a, |x| x.0).ok() else {
                 continue;
             };
             let (_, ea, ra) = info[ia];
             cands.clear();
-            if use_grid {
-                let (cx, cy, cz) = cell_of(ea, cell);
-                for dx in -1..=1 {
-                    for dy in -1..=1 {
-                        for dz in -1..=1 {
-                            let key = (cx + dx, cy + dy, cz + dz);
-                            let lo = grid.partition_point(|(k, _)| *k < key);
-                            let hi = lo + grid[lo..].partition_point(|(k, _)| *k == key);
-                            cands.extend(grid[lo..hi].iter().map(|&(_, i)| i));
-                        }
-                    }
-                }
-                cands.extend_from_slice(&wide);
+            if let Some(index) = &index {
+                found.clear();
+                index.query_ball(ea, ra, &mut found);
+                cands.extend(found.iter().map(|&i| i as usize));
                 cands.sort_unstable();
+                cands.dedup();
             } else {
                 cands.extend(0..info.len());
             }
@@ -1024,7 +1288,7 @@ impl Tracker {
         k.time_ms = tm;
         k.created_ms = k.created_ms.min(g.created_ms);
         k.label = k.label.join(&g.label);
-        k.sources.extend(g.sources);
+        k.sources.union(&g.sources);
         k.identity.merge(&g.identity);
         for key in g.keys {
             if !self.index.contains_key(&key) {
@@ -1104,5 +1368,49 @@ mod tests {
         assert!(!a.conflicts(&IdKey::TrackNumber("f2".into(), "8".into())));
         assert!(IdKey::Mmsi(1).conflicts(&IdKey::Mmsi(2)));
         assert!(!IdKey::Mmsi(1).conflicts(&IdKey::Icao(2)));
+    }
+
+    #[test]
+    fn keyed_batch_order_is_obs_order() {
+        // A mix of feeds, sensors, kinds, identities, signs and equal coordinates.
+        let mut batch = Vec::new();
+        for k in 0..200u32 {
+            let mut o = plot(
+                i64::from(k % 3) * 1000,
+                f64::from(k % 7) * 0.5 - 1.0,
+                -f64::from(k % 5) * 0.25,
+            );
+            o.feed = ["radar", "ais", "cot"][(k % 3) as usize].into();
+            o.sensor = ["", "r1", "r2", "s"][(k % 4) as usize].into();
+            o.kind = [ObservationKind::Plot, ObservationKind::SelfReport][(k % 2) as usize];
+            if k % 4 == 1 {
+                o.identity.mmsi = Some(k % 9);
+            }
+            if k % 11 == 0 {
+                o.position.lat_deg = -0.0;
+            }
+            o.pos_sigma_m = f64::from(k % 2) + 5.0;
+            batch.push(o);
+        }
+        let feed = name_ranks(batch.iter().map(|o| o.feed.as_str()));
+        let sensor = name_ranks(batch.iter().map(|o| o.sensor.as_str()));
+        let mut keys: Vec<SortKey> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, o)| SortKey {
+                scan: (o.time_ms, feed[i], sensor[i]),
+                kind: kind_rank(o.kind),
+                identified: !o.identity.is_empty(),
+                lat: total_key(o.position.lat_deg),
+                lon: total_key(o.position.lon_deg),
+                index: i as u32,
+            })
+            .collect();
+        keys.sort_unstable_by(|a, b| a.cmp(b, &batch));
+        let mut want: Vec<&Observation> = batch.iter().collect();
+        want.sort_by(|a, b| obs_order(a, b));
+        for (k, w) in keys.iter().zip(&want) {
+            assert_eq!(obs_order(&batch[k.index as usize], w), Ordering::Equal);
+        }
     }
 }

@@ -23,6 +23,12 @@ impl Labelled for Alert {
     }
 }
 
+impl Labelled for biac_analytics::Zone {
+    fn label(&self) -> &Label {
+        &self.label
+    }
+}
+
 /// A feed's existence, name and counters are as sensitive as its default label.
 impl Labelled for FeedConfig {
     fn label(&self) -> &Label {

@@ -307,11 +307,8 @@ async fn feeds(State(state): State<AppState>, Caller(s): Caller) -> Response {
     Json(json!({"feeds": feeds})).into_response()
 }
 
-async fn zones(State(state): State<AppState>, Caller(_): Caller) -> Response {
-    let features: Vec<Value> = state
-        .runtime
-        .zones
-        .iter()
+async fn zones(State(state): State<AppState>, Caller(s): Caller) -> Response {
+    let features: Vec<Value> = release_all(&s, state.runtime.zones.iter())
         .map(|z| {
             let mut ring: Vec<[f64; 2]> = z.polygon.clone();
             if let Some(first) = ring.first().copied() {
@@ -320,7 +317,12 @@ async fn zones(State(state): State<AppState>, Caller(_): Caller) -> Response {
             json!({
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"name": z.name, "approximate": z.approximate, "provenance": z.provenance},
+                "properties": {
+                    "name": z.name,
+                    "approximate": z.approximate,
+                    "provenance": z.provenance,
+                    "marking": z.label.marking(),
+                },
             })
         })
         .collect();

@@ -3,6 +3,7 @@
 mod decode;
 mod demo;
 mod serve;
+mod track_csv;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +31,9 @@ enum Command {
     Sim(SimArgs),
     /// Decode a wire-format file to one JSON observation per line (errors to stderr).
     Decode(decode::DecodeArgs),
+    /// Track a planar detection stream (`step,t_s,x,y`) and write the confirmed tracks
+    /// after each scan (`step,track_id,x,y,vx,vy`): the Stone Soup side-by-side bench.
+    TrackCsv(track_csv::TrackCsvArgs),
 }
 
 #[derive(clap::Args)]
@@ -72,6 +76,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(a) => serve::run(a).await,
             Command::Sim(a) => sim(a).await,
             Command::Decode(a) => decode::run(a),
+            Command::TrackCsv(a) => track_csv::run(a),
         }
     });
     match result {
