@@ -1,5 +1,6 @@
 //! `biac demo`: server + simulator in one process on the embedded default.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -19,20 +20,46 @@ pub struct DemoArgs {
     /// Keep the previous demo's journal and replay it (default: start afresh).
     #[arg(long)]
     resume: bool,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Simulated seconds per wall-clock second.
-    #[arg(long, default_value_t = 1.0)]
-    speed: f64,
-    /// Stop the simulator after this many simulated seconds (the server keeps serving).
-    #[arg(long)]
-    duration_s: Option<u64>,
-    /// Write the simulator's ground truth (CSV) here.
-    #[arg(long)]
-    truth: Option<PathBuf>,
+    #[command(flatten)]
+    sim: SimOptions,
     /// When the journal is durable: full, normal (survives a crash of the process), off.
     #[arg(long, default_value = "normal")]
     fsync: SyncPolicy,
+}
+
+/// How the simulator runs, for `biac demo` and `biac sim`.
+#[derive(clap::Args)]
+pub struct SimOptions {
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated seconds per wall-clock second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Stop the simulator after this many simulated seconds (a server keeps serving).
+    #[arg(long)]
+    pub duration_s: Option<u64>,
+    /// Write the simulator's ground truth (CSV) here.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+}
+
+impl SimOptions {
+    /// The driver configuration for these options, starting now.
+    pub fn driver(&self, endpoints: BTreeMap<String, SocketAddr>) -> DriverConfig {
+        DriverConfig {
+            sim: biac_sim::SimConfig {
+                seed: self.seed,
+                start_ms: now_s_ms(),
+                ..Default::default()
+            },
+            endpoints,
+            speed: self.speed,
+            step_ms: 1000,
+            duration_ms: self.duration_s.map(|s| s as i64 * 1000),
+            truth: self.truth.clone(),
+            truth_every_ms: 1000,
+        }
+    }
 }
 
 /// Now, in whole seconds, as milliseconds (AIS tag blocks carry whole seconds).
@@ -63,7 +90,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         serve::demo_audiences(),
         biac_analytics::demo_zones(),
     );
-    if a.speed > 1.0 {
+    if a.sim.speed > 1.0 {
         // Faster than real time runs ahead of the wall clock by design.
         cfg.max_future_ms = i64::MAX / 4;
     }
@@ -74,19 +101,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         .iter()
         .map(|f| (f.config.name.clone(), f.addr))
         .collect();
-    let driver = DriverConfig {
-        sim: biac_sim::SimConfig {
-            seed: a.seed,
-            start_ms: now_s_ms(),
-            ..Default::default()
-        },
-        endpoints,
-        speed: a.speed,
-        step_ms: 1000,
-        duration_ms: a.duration_s.map(|s| s as i64 * 1000),
-        truth: a.truth.clone(),
-        truth_every_ms: 1000,
-    };
+    let driver = a.sim.driver(endpoints);
     tokio::spawn(async move {
         if let Err(e) = sim_driver::run(driver).await {
             tracing::error!(error = %e, "simulator stopped");
@@ -97,8 +112,8 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     println!(
         "biac demo: {} feeds, simulator seed {} at {}x",
         rt.feeds.len(),
-        a.seed,
-        a.speed
+        a.sim.seed,
+        a.sim.speed
     );
     for f in &rt.feeds {
         println!(

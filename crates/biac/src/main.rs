@@ -6,7 +6,6 @@ mod serve;
 mod track_csv;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -44,17 +43,8 @@ struct SimArgs {
     /// Port of the first feed; the others follow in the order of the demo feed table.
     #[arg(long, default_value_t = serve::DEFAULT_FEED_PORT_BASE)]
     port_base: u16,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Simulated seconds per wall-clock second.
-    #[arg(long, default_value_t = 1.0)]
-    speed: f64,
-    /// Stop after this many simulated seconds.
-    #[arg(long)]
-    duration_s: Option<u64>,
-    /// Write ground truth (CSV) here.
-    #[arg(long)]
-    truth: Option<PathBuf>,
+    #[command(flatten)]
+    sim: demo::SimOptions,
 }
 
 fn main() -> std::process::ExitCode {
@@ -94,19 +84,7 @@ async fn sim(a: SimArgs) -> Result<(), String> {
         .enumerate()
         .map(|(i, f)| (f.name, SocketAddr::new(a.host, a.port_base + i as u16)))
         .collect();
-    let cfg = biac_runtime::sim_driver::DriverConfig {
-        sim: biac_sim::SimConfig {
-            seed: a.seed,
-            start_ms: demo::now_s_ms(),
-            ..Default::default()
-        },
-        endpoints,
-        speed: a.speed,
-        step_ms: 1000,
-        duration_ms: a.duration_s.map(|s| s as i64 * 1000),
-        truth: a.truth,
-        truth_every_ms: 1000,
-    };
+    let cfg = a.sim.driver(endpoints);
     biac_runtime::sim_driver::run(cfg)
         .await
         .map_err(|e| e.to_string())
