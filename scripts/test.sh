@@ -15,6 +15,9 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version
 
+step "peer implementations the wire-format tests compare against (gpsd, dump1090, pyais, takproto)"
+bash scripts/install-peers.sh
+
 step "node packages for the browser test"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 

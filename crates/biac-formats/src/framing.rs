@@ -6,7 +6,10 @@ pub struct Framer {
     kind: Kind,
     max_len: usize,
     buf: Vec<u8>,
-    /// Stream offset of `buf[0]`.
+    /// Bytes at the front of `buf` already framed; dropped in bulk (amortised), so
+    /// a large push framed record by record costs O(bytes), not O(bytes x records).
+    head: usize,
+    /// Stream offset of `buf[head]`.
     base: u64,
     /// Set while skipping the rest of an oversized record.
     discarding: bool,
@@ -58,6 +61,7 @@ impl Framer {
             kind,
             max_len,
             buf: Vec::new(),
+            head: 0,
             base: 0,
             discarding: false,
             scan: Scan::default(),
@@ -65,7 +69,16 @@ impl Framer {
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
+        self.compact();
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Drop the framed bytes once they are at least half the buffer.
+    fn compact(&mut self) {
+        if self.head > 0 && self.head * 2 >= self.buf.len() {
+            self.buf.drain(..self.head);
+            self.head = 0;
+        }
     }
 
     /// The next complete frame, if any.
@@ -73,21 +86,23 @@ impl Framer {
         loop {
             let end = match self.kind {
                 Kind::Lines => {
-                    let from = self.scan.scanned.min(self.buf.len());
-                    self.scan.scanned = self.buf.len();
-                    self.buf[from..]
+                    let buf = &self.buf[self.head..];
+                    let from = self.scan.scanned.min(buf.len());
+                    self.scan.scanned = buf.len();
+                    buf[from..]
                         .iter()
                         .position(|b| *b == b'\n')
                         .map(|i| (from + i, from + i + 1))
                 }
-                Kind::Cot => find_cot_end(&self.buf, &mut self.scan),
+                Kind::Cot => find_cot_end(&self.buf[self.head..], &mut self.scan),
             };
             match end {
                 Some((rec_end, consumed)) => {
                     let offset = self.base;
                     self.scan = Scan::default();
-                    let mut rec: Vec<u8> = self.buf.drain(..consumed).collect();
-                    rec.truncate(rec_end);
+                    let mut rec: Vec<u8> = self.buf[self.head..self.head + rec_end].to_vec();
+                    self.head += consumed;
+                    self.compact();
                     self.base += consumed as u64;
                     if self.discarding {
                         self.discarding = false;
@@ -115,12 +130,13 @@ impl Framer {
                     }
                     return Some(Frame::Record { offset, bytes: rec });
                 }
-                None if self.buf.len() > self.max_len => {
+                None if self.buf.len() - self.head > self.max_len => {
                     // Drop what we have; keep dropping until the record ends.
                     let offset = self.base;
-                    let len = self.buf.len();
+                    let len = self.buf.len() - self.head;
                     self.base += len as u64;
                     self.buf.clear();
+                    self.head = 0;
                     self.scan = Scan::default();
                     let first = !self.discarding;
                     self.discarding = true;
@@ -136,7 +152,7 @@ impl Framer {
 
     /// Bytes buffered but not yet framed (an incomplete last record at end of stream).
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.head
     }
 }
 

@@ -1,5 +1,15 @@
 //! Wire formats spoken by allied sensors and clients.
 //!
+//! - [`ais`]: NMEA 0183 AIVDM/AIVDO, every message type 1–27 (type 6/8 with
+//!   DAC/FID, payload and the application messages gpsd decodes), gpsd's unscaled
+//!   JSON (conformant with gpsd's regression sample), encoders.
+//! - [`sbs`]: SBS-1 BaseStation (port 30003) CSV.
+//! - [`beast`] and [`modes`]: Beast binary framing; Mode S / ADS-B decoding through
+//!   the `rs1090` crate with global and local CPR, to SBS records and observations.
+//! - [`cot`]: Cursor-on-Target XML with the TAK markings.
+//! - [`tak`]: TAK protocol version 1 (protobuf, stream and mesh framing, XML ⇄
+//!   protobuf).
+//!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
 //! [`DecodeError`] naming the feed, the byte offset and the reason, and decoding of the
@@ -8,9 +18,12 @@
 use biac_model::{FeedConfig, FeedFormat, Observation, TimeMs};
 
 pub mod ais;
+pub mod beast;
 pub mod cot;
 pub mod framing;
+pub mod modes;
 pub mod sbs;
+pub mod tak;
 
 pub use framing::Framer;
 

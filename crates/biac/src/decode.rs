@@ -1,4 +1,7 @@
-//! `biac decode FORMAT FILE`: decode a capture offline, one JSON observation per line.
+//! `biac decode FORMAT FILE`: decode a capture offline, one JSON object per line.
+//! For AIS the objects are gpsd's unscaled AIS JSON (what `gpsdecode -u -j` prints, with
+//! type 24 parts A and B merged), so biac is a drop-in for tools that read it; for the
+//! other formats, and for AIS with `--observations`, they are labelled observations.
 
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -9,8 +12,12 @@ use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind};
 
 #[derive(clap::Args)]
 pub struct DecodeArgs {
-    /// ais, sbs or cot
+    /// ais, sbs, cot or beast (Mode S in Beast binary framing)
     format: String,
+    /// AIS only: print labelled observations instead of gpsd's unscaled AIS JSON
+    /// (the other formats always print observations).
+    #[arg(long)]
+    observations: bool,
     /// A file, or - for standard input.
     file: PathBuf,
 }
@@ -18,19 +25,26 @@ pub struct DecodeArgs {
 pub fn run(a: DecodeArgs) -> Result<(), String> {
     let format = match a.format.as_str() {
         "ais" => FeedFormat::Ais,
-        "sbs" => FeedFormat::Sbs,
+        "sbs" | "beast" => FeedFormat::Sbs,
         "cot" => FeedFormat::Cot,
-        f => return Err(format!("unknown format {f:?} (ais, sbs, cot)")),
+        f => return Err(format!("unknown format {f:?} (ais, sbs, cot, beast)")),
     };
     let mut input = Vec::new();
     if a.file.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut input)
     } else {
-        std::fs::File::open(&a.file).and_then(|mut f| f.read_to_end(&mut input))
+        std::fs::File::open(&a.file).and_then(|mut f| {
+            let size = f.metadata().map_or(0, |m| m.len());
+            input.reserve(usize::try_from(size).unwrap_or(0).saturating_add(1));
+            f.read_to_end(&mut input)
+        })
     }
     .map_err(|e| format!("{}: {e}", a.file.display()))?;
+    if format == FeedFormat::Ais && !a.observations {
+        return gpsd_json(&input, &a.file.display().to_string());
+    }
     let name = a.file.display().to_string();
-    let mut decoder = FeedDecoder::new(FeedConfig {
+    let cfg = FeedConfig {
         name: name.clone(),
         format,
         nation: Nation::JPN,
@@ -38,7 +52,11 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         trusted_markings: false,
         cot_kind: ObservationKind::Track,
         description: String::new(),
-    });
+    };
+    if a.format == "beast" {
+        return beast(&input, &cfg);
+    }
+    let mut decoder = FeedDecoder::new(cfg);
     let mut framer = decoder.framer();
     framer.push(&input);
     framer.push(b"\n");
@@ -71,4 +89,115 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("{ok} observations, {bad} records rejected");
     Ok(())
+}
+
+/// AIS sentences to gpsd's unscaled JSON, one object per line. Lines that do not
+/// decode are reported on stderr with their line number and skipped.
+fn gpsd_json(input: &[u8], name: &str) -> Result<(), String> {
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    let (ok, bad) = write_gpsd_json(input, name, &mut out)?;
+    out.flush().map_err(|e| e.to_string())?;
+    eprintln!("{ok} messages, {bad} lines rejected");
+    Ok(())
+}
+
+/// The gpsd JSON lines for `input` into `out`: (messages written, lines rejected).
+fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<(u64, u64), String> {
+    use biac_formats::ais::{AisDecoder, GpsdJsonWriter};
+    let mut decoder = AisDecoder::new();
+    let mut writer = GpsdJsonWriter::new();
+    let mut json = String::with_capacity(1024);
+    let (mut ok, mut bad) = (0u64, 0u64);
+    for (n, line) in input.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        match decoder.decode_line(line, 0) {
+            Ok(Some(d)) => {
+                if writer.write_into(&d.message, &mut json) {
+                    ok += 1;
+                    out.write_all(json.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                bad += 1;
+                eprintln!("{name}: line {}: {e}", n + 1);
+            }
+        }
+    }
+    Ok((ok, bad))
+}
+
+/// Beast binary to observations (Mode S decoded, CPR resolved, normalised as an
+/// SBS feed). Times are the frames' MLAT counter in milliseconds.
+fn beast(input: &[u8], cfg: &FeedConfig) -> Result<(), String> {
+    use biac_formats::beast::{BeastDecoder, FrameKind};
+    use biac_formats::modes::{ModeSDecoder, ModeSNormaliser};
+    let mut framer = BeastDecoder::new();
+    framer.push(input);
+    let mut norm = ModeSNormaliser::new(ModeSDecoder::new());
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    let (mut ok, mut bad) = (0u64, 0u64);
+    loop {
+        let frame = match framer.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                bad += 1;
+                eprintln!("{}: {e}", cfg.name);
+                continue;
+            }
+        };
+        if !matches!(frame.kind, FrameKind::ModeSShort | FrameKind::ModeSLong) {
+            continue;
+        }
+        let now_ms = i64::try_from(frame.timestamp / 12_000).unwrap_or(0);
+        match norm.decode(cfg, &frame.message, now_ms) {
+            Ok(obs) => {
+                for o in obs {
+                    ok += 1;
+                    serde_json::to_writer(&mut out, &o).map_err(|e| e.to_string())?;
+                    out.write_all(b"\n").map_err(|e| e.to_string())?;
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("{}: {e}", cfg.name);
+            }
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    eprintln!("{ok} observations, {bad} frames rejected");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpsd_json_merges_type_24_and_reports_bad_lines() {
+        let input = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\n\
+            !AIVDM,1,1,,A,H42O55i18tMET00000000000000,2*6D\n\
+            garbage\n\
+            !AIVDM,1,1,,A,H42O55lti4hhhilD3nink000?050,0*40\n";
+        let mut out = Vec::new();
+        let (ok, bad) = write_gpsd_json(input, "t", &mut out).unwrap();
+        assert_eq!((ok, bad), (2, 1));
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["mmsi"], 371_798_000);
+        assert_eq!(lines[0]["speed"], 123);
+        assert_eq!(lines[1]["type"], 24);
+        assert!(lines[1]["shipname"].is_string() && lines[1]["callsign"].is_string());
+    }
 }

@@ -9,13 +9,25 @@ pub const MAX_MESSAGE_BITS: usize = 1024;
 const SIXBIT_TEXT: &[u8; 64] =
     b"@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?";
 
+/// Payload character -> 6-bit value, 0xff for characters outside the armour.
+const DEARMOUR: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'0'..=b'W' => c as u8 - b'0',
+            b'`'..=b'w' => c as u8 - b'`' + 40,
+            _ => 0xff,
+        };
+        c += 1;
+    }
+    t
+};
+
 /// De-armour one payload character to its 6-bit value.
 pub fn dearmour_char(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'W' => Some(c - b'0'),
-        b'`'..=b'w' => Some(c - b'`' + 40),
-        _ => None,
-    }
+    let v = DEARMOUR[usize::from(c)];
+    (v != 0xff).then_some(v)
 }
 
 /// Armour one 6-bit value (the low six bits of `v`).
@@ -24,12 +36,27 @@ pub fn armour_char(v: u8) -> char {
     char::from(if v < 40 { v + b'0' } else { v - 40 + b'`' })
 }
 
+/// Words of packed bits: room for the longest accepted payload (171 characters).
+const WORDS: usize = (MAX_MESSAGE_BITS + 5).div_ceil(64);
+
 /// A message's bits, most significant first.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Packed into 64-bit words (bit `i` is bit `63 - i % 64` of word `i / 64`), fill
+/// bits included, zero past the payload, so a field is one or two shifts.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bits {
-    /// One 6-bit value per armoured character.
-    sextets: Vec<u8>,
+    words: [u64; WORDS],
+    /// Message bits (payload bits less fill bits).
     len: usize,
+}
+
+impl Default for Bits {
+    fn default() -> Self {
+        Bits {
+            words: [0; WORDS],
+            len: 0,
+        }
+    }
 }
 
 impl Bits {
@@ -45,22 +72,33 @@ impl Bits {
                 payload.len()
             ));
         }
-        let mut sextets = Vec::with_capacity(payload.len());
+        let mut words = [0u64; WORDS];
+        // Bits accumulate in `acc` (its low `n` bits) and leave it a word at a time.
+        let (mut acc, mut n, mut wi) = (0u128, 0u32, 0usize);
         for (i, &c) in payload.iter().enumerate() {
-            match dearmour_char(c) {
-                Some(v) => sextets.push(v),
-                None => {
-                    return Err(format!(
-                        "bad armour character {:?} at payload position {i}",
-                        char::from(c)
-                    ))
-                }
+            let v = DEARMOUR[usize::from(c)];
+            if v == 0xff {
+                return Err(format!(
+                    "bad armour character {:?} at payload position {i}",
+                    char::from(c)
+                ));
             }
+            acc = (acc << 6) | u128::from(v);
+            n += 6;
+            if n >= 64 {
+                n -= 64;
+                words[wi] = (acc >> n) as u64;
+                wi += 1;
+                acc &= (1u128 << n) - 1;
+            }
+        }
+        if n > 0 {
+            words[wi] = (acc << (64 - n)) as u64;
         }
         let len = total
             .checked_sub(usize::from(fill_bits))
             .ok_or_else(|| format!("{fill_bits} fill bits on an empty payload"))?;
-        Ok(Bits { sextets, len })
+        Ok(Bits { words, len })
     }
 
     /// Number of message bits.
@@ -72,12 +110,21 @@ impl Bits {
         self.len == 0
     }
 
-    fn bit(&self, i: usize) -> bool {
-        i < self.len
-            && self
-                .sextets
-                .get(i / 6)
-                .is_some_and(|s| (s >> (5 - i % 6)) & 1 == 1)
+    /// `w` (1..=64) bits at `start` from the packed buffer, zero past its end.
+    fn extract(&self, start: usize, w: usize) -> u64 {
+        let word = |k: usize| self.words.get(k).copied().unwrap_or(0);
+        let (wi, off) = (start / 64, start % 64);
+        let mut v = word(wi) << off;
+        if off > 0 {
+            v |= word(wi + 1) >> (64 - off);
+        }
+        v >> (64 - w)
+    }
+
+    /// Bit `i` as the de-armoured buffer holds it: the fill bits of the last
+    /// character included, zero past the payload (gpsd reads fields this way).
+    fn raw_bit(&self, i: usize) -> bool {
+        self.extract(i, 1) == 1
     }
 
     /// Unsigned field of `width` (<= 64) bits at `start`. A field running past the
@@ -86,7 +133,10 @@ impl Bits {
     /// wholly past the end is 0. Callers check the length they need first.
     pub fn u(&self, start: usize, width: usize) -> u64 {
         let end = start.saturating_add(width.min(64)).min(self.len);
-        (start..end).fold(0u64, |acc, i| (acc << 1) | u64::from(self.bit(i)))
+        if end <= start {
+            return 0;
+        }
+        self.extract(start, end - start)
     }
 
     /// Two's complement signed field (same truncation rule as [`Bits::u`]).
@@ -106,6 +156,67 @@ impl Bits {
 
     pub fn flag(&self, start: usize) -> bool {
         self.u(start, 1) == 1
+    }
+
+    /// Unsigned field read as gpsd reads it: bits past the message end are the
+    /// fill bits and then zeros, so a field running past the end is left-aligned.
+    pub fn raw_u(&self, start: usize, width: usize) -> u64 {
+        let w = width.min(64);
+        if w == 0 {
+            return 0;
+        }
+        self.extract(start, w)
+    }
+
+    /// Two's complement counterpart of [`Bits::raw_u`].
+    pub fn raw_i(&self, start: usize, width: usize) -> i64 {
+        let w = width.min(64);
+        if w == 0 {
+            return 0;
+        }
+        let raw = self.raw_u(start, w);
+        if w < 64 && (raw >> (w - 1)) & 1 == 1 {
+            (raw | (!0u64 << w)) as i64
+        } else {
+            raw as i64
+        }
+    }
+
+    /// 6-bit text read as gpsd reads it: up to `nchars` characters, stopping at
+    /// the first `@`, trailing spaces trimmed; reads past the end like [`Bits::raw_u`].
+    pub fn raw_text(&self, start: usize, nchars: usize) -> String {
+        let mut s = String::with_capacity(nchars);
+        for k in 0..nchars {
+            let v = self.raw_u(start.saturating_add(k.saturating_mul(6)), 6) as usize;
+            let c = SIXBIT_TEXT[v & 0x3f];
+            if c == b'@' {
+                break;
+            }
+            s.push(char::from(c));
+        }
+        s.truncate(s.trim_end_matches(' ').len());
+        s
+    }
+
+    /// The whole 6-bit characters from `start` to the message end, gpsd style.
+    pub fn text_to_end(&self, start: usize) -> String {
+        if self.len <= start {
+            return String::new();
+        }
+        self.raw_text(start, (self.len - start) / 6)
+    }
+
+    /// `count` bits from `start` packed MSB first into bytes; bits at or past
+    /// `limit` read as zero, bits before it as [`Bits::raw_u`] reads them.
+    pub fn bytes(&self, start: usize, count: usize, limit: usize) -> Vec<u8> {
+        (0..count.div_ceil(8))
+            .map(|k| {
+                (0..8).fold(0u8, |acc, j| {
+                    let i = start + 8 * k + j;
+                    (acc << 1) | u8::from(i < limit && self.raw_bit(i))
+                })
+            })
+            .collect()
     }
 
     /// `nchars` 6-bit text characters at `start`, raw (padding `@` included);

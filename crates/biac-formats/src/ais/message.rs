@@ -4,6 +4,7 @@
 //! Field names follow gpsd's AIVDM documentation so the unscaled JSON writer is a
 //! direct mapping.
 
+use super::application::{decode_application, Application};
 use super::bits::Bits;
 use super::StaticVoyage;
 
@@ -39,8 +40,34 @@ pub enum AisMessage {
     StaticData(StaticDataReport),
     /// Type 27.
     LongRange(LongRangePosition),
-    /// A defined type this decoder does not yet take apart (6, 7, 8, 10, 12–17, 20,
-    /// 22, 23, 25, 26): valid traffic, so it is not an error, but it carries no position.
+    /// Type 6.
+    BinaryAddressed(BinaryAddressed),
+    /// Types 7 (binary acknowledge) and 13 (safety related acknowledge).
+    Acknowledge(Acknowledge),
+    /// Type 8.
+    BinaryBroadcast(BinaryBroadcast),
+    /// Type 10.
+    UtcInquiry(UtcInquiry),
+    /// Type 12.
+    SafetyAddressed(SafetyAddressed),
+    /// Type 14.
+    SafetyBroadcast(SafetyBroadcast),
+    /// Type 15.
+    Interrogation(Interrogation),
+    /// Type 16.
+    AssignedMode(AssignedMode),
+    /// Type 17.
+    GnssBroadcast(GnssBroadcast),
+    /// Type 20.
+    DataLinkManagement(DataLinkManagement),
+    /// Type 22.
+    ChannelManagement(ChannelManagement),
+    /// Type 23.
+    GroupAssignment(GroupAssignment),
+    /// Types 25 (single slot) and 26 (multiple slot) binary messages.
+    BinarySlot(BinarySlot),
+    /// Kept for callers that match on it; the decoder now takes every defined type
+    /// (1–27) apart and no longer produces it.
     Other { msg_type: u8, repeat: u8, mmsi: u32 },
 }
 
@@ -56,6 +83,19 @@ impl AisMessage {
             AisMessage::AidToNavigation(_) => 21,
             AisMessage::StaticData(_) => 24,
             AisMessage::LongRange(_) => 27,
+            AisMessage::BinaryAddressed(_) => 6,
+            AisMessage::Acknowledge(m) => m.msg_type,
+            AisMessage::BinaryBroadcast(_) => 8,
+            AisMessage::UtcInquiry(_) => 10,
+            AisMessage::SafetyAddressed(_) => 12,
+            AisMessage::SafetyBroadcast(_) => 14,
+            AisMessage::Interrogation(_) => 15,
+            AisMessage::AssignedMode(_) => 16,
+            AisMessage::GnssBroadcast(_) => 17,
+            AisMessage::DataLinkManagement(_) => 20,
+            AisMessage::ChannelManagement(_) => 22,
+            AisMessage::GroupAssignment(_) => 23,
+            AisMessage::BinarySlot(m) => m.msg_type,
             AisMessage::Other { msg_type, .. } => *msg_type,
         }
     }
@@ -71,6 +111,19 @@ impl AisMessage {
             AisMessage::AidToNavigation(m) => m.repeat,
             AisMessage::StaticData(m) => m.repeat,
             AisMessage::LongRange(m) => m.repeat,
+            AisMessage::BinaryAddressed(m) => m.repeat,
+            AisMessage::Acknowledge(m) => m.repeat,
+            AisMessage::BinaryBroadcast(m) => m.repeat,
+            AisMessage::UtcInquiry(m) => m.repeat,
+            AisMessage::SafetyAddressed(m) => m.repeat,
+            AisMessage::SafetyBroadcast(m) => m.repeat,
+            AisMessage::Interrogation(m) => m.repeat,
+            AisMessage::AssignedMode(m) => m.repeat,
+            AisMessage::GnssBroadcast(m) => m.repeat,
+            AisMessage::DataLinkManagement(m) => m.repeat,
+            AisMessage::ChannelManagement(m) => m.repeat,
+            AisMessage::GroupAssignment(m) => m.repeat,
+            AisMessage::BinarySlot(m) => m.repeat,
             AisMessage::Other { repeat, .. } => *repeat,
         }
     }
@@ -86,6 +139,19 @@ impl AisMessage {
             AisMessage::AidToNavigation(m) => m.mmsi,
             AisMessage::StaticData(m) => m.mmsi,
             AisMessage::LongRange(m) => m.mmsi,
+            AisMessage::BinaryAddressed(m) => m.mmsi,
+            AisMessage::Acknowledge(m) => m.mmsi,
+            AisMessage::BinaryBroadcast(m) => m.mmsi,
+            AisMessage::UtcInquiry(m) => m.mmsi,
+            AisMessage::SafetyAddressed(m) => m.mmsi,
+            AisMessage::SafetyBroadcast(m) => m.mmsi,
+            AisMessage::Interrogation(m) => m.mmsi,
+            AisMessage::AssignedMode(m) => m.mmsi,
+            AisMessage::GnssBroadcast(m) => m.mmsi,
+            AisMessage::DataLinkManagement(m) => m.mmsi,
+            AisMessage::ChannelManagement(m) => m.mmsi,
+            AisMessage::GroupAssignment(m) => m.mmsi,
+            AisMessage::BinarySlot(m) => m.mmsi,
             AisMessage::Other { mmsi, .. } => *mmsi,
         }
     }
@@ -358,6 +424,209 @@ pub struct LongRangePosition {
     pub gnss: bool,
 }
 
+/// A binary payload as sent: `bit_count` bits packed MSB first into `bytes` (the
+/// last byte padded as gpsd pads it; see [`BinaryData::gpsd`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinaryData {
+    pub bit_count: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl BinaryData {
+    /// gpsd's `"<bits>:<hex>"` rendering.
+    pub fn gpsd(&self) -> String {
+        let mut s = format!("{}:", self.bit_count);
+        for b in &self.bytes {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+}
+
+/// Type 6: addressed binary message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinaryAddressed {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub seqno: u8,
+    pub dest_mmsi: u32,
+    pub retransmit: bool,
+    /// Designated area code and function id: which application the payload is.
+    pub dac: u16,
+    pub fid: u8,
+    /// The application payload (after the 88-bit header).
+    pub data: BinaryData,
+    /// The payload taken apart, for the applications gpsd decodes.
+    pub app: Option<Application>,
+}
+
+/// Type 8: broadcast binary message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinaryBroadcast {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub dac: u16,
+    pub fid: u8,
+    /// The application payload (after the 56-bit header).
+    pub data: BinaryData,
+    pub app: Option<Application>,
+}
+
+/// Types 7 and 13: acknowledgements of up to four messages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acknowledge {
+    pub msg_type: u8,
+    pub repeat: u8,
+    pub mmsi: u32,
+    /// Acknowledged stations, 0 where absent.
+    pub mmsis: [u32; 4],
+    pub seqnos: [u8; 4],
+}
+
+/// Type 10: UTC and date inquiry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UtcInquiry {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub dest_mmsi: u32,
+}
+
+/// Type 12: addressed safety related message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafetyAddressed {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub seqno: u8,
+    pub dest_mmsi: u32,
+    pub retransmit: bool,
+    pub text: String,
+}
+
+/// Type 14: safety related broadcast message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafetyBroadcast {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub text: String,
+}
+
+/// Type 15: interrogation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interrogation {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub mmsi1: u32,
+    pub type1_1: u8,
+    pub offset1_1: u16,
+    pub type1_2: u8,
+    pub offset1_2: u16,
+    pub mmsi2: u32,
+    pub type2_1: u8,
+    pub offset2_1: u16,
+}
+
+/// Type 16: assigned mode command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignedMode {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub mmsi1: u32,
+    pub offset1: u16,
+    pub increment1: u16,
+    pub mmsi2: u32,
+    pub offset2: u16,
+    pub increment2: u16,
+}
+
+/// Type 17: DGNSS broadcast binary message (position in 1/10 minute).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GnssBroadcast {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub lon: i32,
+    pub lat: i32,
+    pub data: BinaryData,
+}
+
+/// One slot reservation of a type 20 message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SlotReservation {
+    pub offset: u16,
+    pub number: u8,
+    pub timeout: u8,
+    pub increment: u16,
+}
+
+/// Type 20: data link management (four reservations; absent ones are zero).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataLinkManagement {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub slots: [SlotReservation; 4],
+}
+
+/// Where a type 22 channel assignment applies.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelTarget {
+    /// A rectangle, corners in 1/10 minute.
+    Area {
+        ne_lon: i32,
+        ne_lat: i32,
+        sw_lon: i32,
+        sw_lat: i32,
+    },
+    /// Two addressed stations.
+    Addressed { dest1: u32, dest2: u32 },
+}
+
+/// Type 22: channel management.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelManagement {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub channel_a: u16,
+    pub channel_b: u16,
+    pub txrx: u8,
+    pub power: bool,
+    pub target: ChannelTarget,
+    pub band_a: bool,
+    pub band_b: bool,
+    pub zonesize: u8,
+}
+
+/// Type 23: group assignment command (area corners in 1/10 minute).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupAssignment {
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub ne_lon: i32,
+    pub ne_lat: i32,
+    pub sw_lon: i32,
+    pub sw_lat: i32,
+    pub stationtype: u8,
+    pub shiptype: u8,
+    pub txrx: u8,
+    pub interval: u8,
+    pub quiet: u8,
+}
+
+/// Types 25 and 26: binary message in one or several slots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinarySlot {
+    pub msg_type: u8,
+    pub repeat: u8,
+    pub mmsi: u32,
+    pub addressed: bool,
+    pub structured: bool,
+    /// 0 unless addressed.
+    pub dest_mmsi: u32,
+    /// 0 unless structured.
+    pub app_id: u16,
+    pub data: BinaryData,
+    /// Type 26's communication state; gpsd reports it as 0, and so do we.
+    pub radio: u32,
+}
+
 /// Decode a message from its de-armoured bits.
 pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
     if b.len() < 38 {
@@ -371,6 +640,16 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
         if b.len() < n {
             Err(format!(
                 "truncated payload: type {t} needs at least {n} bits, got {}",
+                b.len()
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let range = |lo: usize, hi: usize| {
+        if b.len() < lo || b.len() > hi {
+            Err(format!(
+                "type {t} payload of {} bits is outside {lo}..={hi}",
                 b.len()
             ))
         } else {
@@ -593,11 +872,235 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
                 gnss: b.flag(94),
             })
         }
-        0 | 28..=63 => return Err(format!("undefined message type {t}")),
-        _ => AisMessage::Other {
-            msg_type: t,
-            repeat,
-            mmsi,
-        },
+        6 => {
+            range(88, 1008)?;
+            let (dac, fid) = (b.u(72, 10) as u16, b.u(82, 6) as u8);
+            let count = b.len() - 88;
+            AisMessage::BinaryAddressed(BinaryAddressed {
+                repeat,
+                mmsi,
+                seqno: b.u(38, 2) as u8,
+                dest_mmsi: b.u(40, 30) as u32,
+                retransmit: b.flag(70),
+                dac,
+                fid,
+                data: BinaryData {
+                    bit_count: count,
+                    bytes: b.bytes(88, count, 88 + count.div_ceil(8) * 8),
+                },
+                app: decode_application(b, 6, dac, fid),
+            })
+        }
+        7 | 13 => {
+            range(72, 168)?;
+            let mut mmsis = [0u32; 4];
+            let mut seqnos = [0u8; 4];
+            for k in 0..4 {
+                if 40 + 32 * k < b.len() {
+                    mmsis[k] = b.raw_u(40 + 32 * k, 30) as u32;
+                    seqnos[k] = b.raw_u(70 + 32 * k, 2) as u8;
+                }
+            }
+            AisMessage::Acknowledge(Acknowledge {
+                msg_type: t,
+                repeat,
+                mmsi,
+                mmsis,
+                seqnos,
+            })
+        }
+        8 => {
+            range(56, 1008)?;
+            let (dac, fid) = (b.u(40, 10) as u16, b.u(50, 6) as u8);
+            let count = b.len() - 56;
+            AisMessage::BinaryBroadcast(BinaryBroadcast {
+                repeat,
+                mmsi,
+                dac,
+                fid,
+                data: BinaryData {
+                    bit_count: count,
+                    bytes: b.bytes(56, count, 56 + count),
+                },
+                app: decode_application(b, 8, dac, fid),
+            })
+        }
+        10 => {
+            need(72)?;
+            AisMessage::UtcInquiry(UtcInquiry {
+                repeat,
+                mmsi,
+                dest_mmsi: b.u(40, 30) as u32,
+            })
+        }
+        12 => {
+            range(72, 1008)?;
+            AisMessage::SafetyAddressed(SafetyAddressed {
+                repeat,
+                mmsi,
+                seqno: b.u(38, 2) as u8,
+                dest_mmsi: b.u(40, 30) as u32,
+                retransmit: b.flag(70),
+                text: b.text_to_end(72),
+            })
+        }
+        14 => {
+            range(40, 960)?;
+            AisMessage::SafetyBroadcast(SafetyBroadcast {
+                repeat,
+                mmsi,
+                text: b.text_to_end(40),
+            })
+        }
+        15 => {
+            range(88, 168)?;
+            let n = b.len();
+            let part2 = |s: usize, w: usize| if n > 90 { b.raw_u(s, w) } else { 0 };
+            let part3 = |s: usize, w: usize| if n > 110 { b.raw_u(s, w) } else { 0 };
+            AisMessage::Interrogation(Interrogation {
+                repeat,
+                mmsi,
+                mmsi1: b.u(40, 30) as u32,
+                type1_1: b.u(70, 6) as u8,
+                offset1_1: b.u(76, 12) as u16,
+                type1_2: part2(90, 6) as u8,
+                offset1_2: part2(96, 12) as u16,
+                mmsi2: part3(110, 30) as u32,
+                type2_1: part3(140, 6) as u8,
+                offset2_1: part3(146, 12) as u16,
+            })
+        }
+        16 => {
+            range(96, 168)?;
+            let second = |s: usize, w: usize| if b.len() >= 144 { b.u(s, w) } else { 0 };
+            AisMessage::AssignedMode(AssignedMode {
+                repeat,
+                mmsi,
+                mmsi1: b.u(40, 30) as u32,
+                offset1: b.u(70, 12) as u16,
+                increment1: b.u(82, 10) as u16,
+                mmsi2: second(92, 30) as u32,
+                offset2: second(122, 12) as u16,
+                increment2: second(134, 10) as u16,
+            })
+        }
+        17 => {
+            range(80, 816)?;
+            let count = b.len() - 80;
+            AisMessage::GnssBroadcast(GnssBroadcast {
+                repeat,
+                mmsi,
+                lon: b.i(40, 18) as i32,
+                lat: b.i(58, 17) as i32,
+                data: BinaryData {
+                    bit_count: count,
+                    bytes: b.bytes(80, count, 80 + count.div_ceil(8) * 8),
+                },
+            })
+        }
+        20 => {
+            range(72, 186)?;
+            let slot = |s: usize| SlotReservation {
+                offset: b.raw_u(s, 12) as u16,
+                number: b.raw_u(s + 12, 4) as u8,
+                timeout: b.raw_u(s + 16, 3) as u8,
+                increment: b.raw_u(s + 19, 11) as u16,
+            };
+            AisMessage::DataLinkManagement(DataLinkManagement {
+                repeat,
+                mmsi,
+                slots: [slot(40), slot(70), slot(100), slot(130)],
+            })
+        }
+        22 => {
+            need(168)?;
+            let addressed = b.flag(139);
+            AisMessage::ChannelManagement(ChannelManagement {
+                repeat,
+                mmsi,
+                channel_a: b.u(40, 12) as u16,
+                channel_b: b.u(52, 12) as u16,
+                txrx: b.u(64, 4) as u8,
+                power: b.flag(68),
+                target: if addressed {
+                    ChannelTarget::Addressed {
+                        dest1: b.u(69, 30) as u32,
+                        dest2: b.u(104, 30) as u32,
+                    }
+                } else {
+                    ChannelTarget::Area {
+                        ne_lon: b.i(69, 18) as i32,
+                        ne_lat: b.i(87, 17) as i32,
+                        sw_lon: b.i(104, 18) as i32,
+                        sw_lat: b.i(122, 17) as i32,
+                    }
+                },
+                band_a: b.flag(140),
+                band_b: b.flag(141),
+                zonesize: b.u(142, 3) as u8,
+            })
+        }
+        23 => {
+            need(160)?;
+            AisMessage::GroupAssignment(GroupAssignment {
+                repeat,
+                mmsi,
+                ne_lon: b.i(40, 18) as i32,
+                ne_lat: b.i(58, 17) as i32,
+                sw_lon: b.i(75, 18) as i32,
+                sw_lat: b.i(93, 17) as i32,
+                stationtype: b.u(110, 4) as u8,
+                shiptype: b.u(114, 8) as u8,
+                txrx: b.u(144, 2) as u8,
+                interval: b.u(146, 4) as u8,
+                quiet: b.u(150, 4) as u8,
+            })
+        }
+        25 | 26 => {
+            // 25: one slot (40..168 bits); 26: up to five, with 20 bits of radio
+            // status at the end.
+            let radio_bits = if t == 26 { 20 } else { 0 };
+            if t == 25 {
+                range(40, 168)?;
+            } else {
+                range(60, 1004)?;
+            }
+            let addressed = b.flag(38);
+            let structured = b.flag(39);
+            let head = 40 + 16 * usize::from(structured) + 30 * usize::from(addressed);
+            if b.len() < head + radio_bits {
+                return Err(format!(
+                    "truncated payload: type {t} needs {} bits for its mode, got {}",
+                    head + radio_bits,
+                    b.len()
+                ));
+            }
+            let dest_mmsi = if addressed { b.u(40, 30) as u32 } else { 0 };
+            let app_id = if structured {
+                b.u(40 + 30 * usize::from(addressed), 16) as u16
+            } else {
+                0
+            };
+            // gpsd copies whole bytes from bit 40 (or 56 when structured), so the
+            // pad of the last byte holds what follows the payload.
+            let copy_start = 40 + 16 * usize::from(structured);
+            let copy_bits = b.len() - radio_bits - copy_start;
+            let count = b.len() - radio_bits - head;
+            AisMessage::BinarySlot(BinarySlot {
+                msg_type: t,
+                repeat,
+                mmsi,
+                addressed,
+                structured,
+                dest_mmsi,
+                app_id,
+                data: BinaryData {
+                    bit_count: count,
+                    bytes: b.bytes(head, count, copy_start + copy_bits.div_ceil(8) * 8),
+                },
+                radio: 0,
+            })
+        }
+        _ => return Err(format!("undefined message type {t}")),
     })
 }

@@ -1,5 +1,11 @@
 //! AIS: NMEA 0183 `!AIVDM`/`!AIVDO` sentences with NMEA 4 tag blocks.
 //!
+//! Every ITU-R M.1371 message type 1–27 decodes to a typed [`AisMessage`] with its
+//! wire values unscaled; binary messages (6, 8) carry DAC/FID, the payload bits and,
+//! for the application messages gpsd decodes, the payload taken apart
+//! ([`Application`]). [`GpsdJsonWriter`] writes gpsd's unscaled JSON
+//! (`gpsdecode -u -j`), equal to gpsd's on all 97 messages of its regression sample.
+//!
 //! Layers, each public so tools can stop at the one they need:
 //! [`Sentence::parse`] (checksum, fields, tag block) -> [`Reassembler`] (fragments)
 //! -> [`decode_bits`] (typed [`AisMessage`]) -> [`AisNormaliser`] (observations,
@@ -12,20 +18,24 @@ use biac_model::{
     Domain, FeedConfig, Identity, Observation, ObservationKind, Position, TimeMs, Velocity,
 };
 
+mod application;
 mod bits;
 mod gpsd;
 mod message;
 mod nmea;
 mod reassembly;
 
+pub use application::{Application, MetHydro, Tidal, VtsTarget, BERTH_SERVICES};
 pub use bits::{BitWriter, Bits, MAX_MESSAGE_BITS};
 pub use gpsd::{gpsd_json, GpsdJsonWriter};
 pub use message::{
-    course_deg, decode_bits, heading_deg, lat_lon_deg, speed_knots, AidToNavigation, AisMessage,
-    BaseStationReport, ClassAPosition, ClassBExtended, ClassBPosition, LongRangePosition,
-    SarAircraftPosition, StaticDataPart, StaticDataReference, StaticDataReport, StaticVoyageReport,
-    COURSE_NOT_AVAILABLE, HEADING_NOT_AVAILABLE, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE,
-    SPEED_NOT_AVAILABLE,
+    course_deg, decode_bits, heading_deg, lat_lon_deg, speed_knots, Acknowledge, AidToNavigation,
+    AisMessage, AssignedMode, BaseStationReport, BinaryAddressed, BinaryBroadcast, BinaryData,
+    BinarySlot, ChannelManagement, ChannelTarget, ClassAPosition, ClassBExtended, ClassBPosition,
+    DataLinkManagement, GnssBroadcast, GroupAssignment, Interrogation, LongRangePosition,
+    SafetyAddressed, SafetyBroadcast, SarAircraftPosition, SlotReservation, StaticDataPart,
+    StaticDataReference, StaticDataReport, StaticVoyageReport, UtcInquiry, COURSE_NOT_AVAILABLE,
+    HEADING_NOT_AVAILABLE, LAT_NOT_AVAILABLE, LON_NOT_AVAILABLE, SPEED_NOT_AVAILABLE,
 };
 pub use nmea::{checksum, Sentence, TagBlock};
 pub use reassembly::{Assembled, Reassembler, FRAGMENT_TIMEOUT_MS, MAX_PENDING};
@@ -200,7 +210,22 @@ impl AisNormaliser {
             return Err(format!("invalid MMSI {mmsi}"));
         }
         let fix = match &d.message {
-            AisMessage::Other { .. } => return Ok(vec![]),
+            // Binary, safety, acknowledgement and link management messages carry
+            // no report of the sender's own position.
+            AisMessage::Other { .. }
+            | AisMessage::BinaryAddressed(_)
+            | AisMessage::Acknowledge(_)
+            | AisMessage::BinaryBroadcast(_)
+            | AisMessage::UtcInquiry(_)
+            | AisMessage::SafetyAddressed(_)
+            | AisMessage::SafetyBroadcast(_)
+            | AisMessage::Interrogation(_)
+            | AisMessage::AssignedMode(_)
+            | AisMessage::GnssBroadcast(_)
+            | AisMessage::DataLinkManagement(_)
+            | AisMessage::ChannelManagement(_)
+            | AisMessage::GroupAssignment(_)
+            | AisMessage::BinarySlot(_) => return Ok(vec![]),
             AisMessage::StaticVoyage(m) => {
                 self.statics
                     .update(mmsi, Some(&m.data.shipname), Some(&m.data.callsign));

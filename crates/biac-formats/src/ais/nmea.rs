@@ -134,13 +134,18 @@ impl Sentence {
         };
         // Printable ASCII was checked above.
         let body = std::str::from_utf8(body).map_err(|_| "sentence is not ASCII")?;
-        let f: Vec<&str> = body.split(',').collect();
-        let [addr, count, number, seq, chan, payload, fill] = f[..] else {
-            return Err(format!(
-                "expected 7 comma-separated fields, found {}",
-                f.len()
-            ));
-        };
+        let mut f = [""; 7];
+        let mut n = 0;
+        for (i, field) in body.split(',').enumerate() {
+            if let Some(slot) = f.get_mut(i) {
+                *slot = field;
+            }
+            n = i + 1;
+        }
+        if n != 7 {
+            return Err(format!("expected 7 comma-separated fields, found {n}"));
+        }
+        let [addr, count, number, seq, chan, payload, fill] = f;
         let (talker, kind) = match (addr.get(..2), addr.get(2..)) {
             (Some(t), Some(k)) if addr.len() == 5 && t.bytes().all(|b| b.is_ascii_uppercase()) => {
                 (t, k)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install the independent peer implementations the wire-format tests compare against:
+#   Debian: gpsd-clients (gpsdecode), dump1090-mutability
+#   PyPI:   pyais, takproto (into a venv at $BIAC_PEERS_VENV, default .venv-peers/ at the repo root)
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${BIAC_PEERS_VENV:-$root/.venv-peers}"
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo_cmd=(sudo)
+fi
+
+need_apt=()
+command -v gpsdecode >/dev/null 2>&1 || need_apt+=(gpsd-clients)
+if ! command -v dump1090-mutability >/dev/null 2>&1 && ! [ -x /usr/bin/dump1090-mutability ]; then
+    need_apt+=(dump1090-mutability)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "install-peers: apt-get install ${need_apt[*]}"
+    "${sudo_cmd[@]}" apt-get update -qq
+    # dump1090-mutability asks debconf questions; never prompt, and do not start
+    # its daemon on install (the tests start their own instance on 127.0.0.1).
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
+        --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! [ -x "$venv/bin/python" ]; then
+    echo "install-peers: creating venv $venv"
+    python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import pyais, takproto' >/dev/null 2>&1; then
+    echo "install-peers: pip install pyais takproto"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto
+fi
+
+echo "install-peers: gpsdecode: $(command -v gpsdecode)"
+echo "install-peers: dump1090-mutability: $(command -v dump1090-mutability || echo /usr/bin/dump1090-mutability)"
+"$venv/bin/python" -c 'import pyais, takproto, sys; print("install-peers: venv", sys.prefix, "pyais", pyais.__version__)'
