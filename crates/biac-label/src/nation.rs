@@ -22,7 +22,10 @@ macro_rules! nations {
     };
 }
 
-nations! { AUS = 0, CAN = 1, GBR = 2, JPN = 3, KOR = 4, NZL = 5, PHL = 6, USA = 7 }
+// The closed set of nations the code can name. The policy registry lists the nations it
+// knows (a subset of these); a nation outside the active policy is rejected at parse and
+// denied at decision. Discriminants are bit positions in `NationSet` (at most 64).
+nations! { AUS = 0, CAN = 1, GBR = 2, JPN = 3, KOR = 4, NZL = 5, PHL = 6, USA = 7, IND = 8 }
 
 impl fmt::Display for Nation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,24 +35,24 @@ impl fmt::Display for Nation {
 
 /// A set of nations as a bitset, so the per-record check is a few bit operations.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct NationSet(u16);
+pub struct NationSet(pub(crate) u64);
 
 impl NationSet {
     pub const EMPTY: NationSet = NationSet(0);
-    pub const ALL: NationSet = NationSet((1 << Nation::ALL.len()) - 1);
+    pub const ALL: NationSet = NationSet((1u64 << Nation::ALL.len()) - 1);
 
     pub fn single(n: Nation) -> Self {
-        NationSet(1 << n as u16)
+        NationSet(1 << n as u64)
     }
     pub fn of(ns: &[Nation]) -> Self {
         ns.iter()
             .fold(Self::EMPTY, |s, n| s.union(Self::single(*n)))
     }
     pub fn insert(&mut self, n: Nation) {
-        self.0 |= 1 << n as u16;
+        self.0 |= 1 << n as u64;
     }
     pub fn contains(self, n: Nation) -> bool {
-        self.0 & (1 << n as u16) != 0
+        self.0 & (1 << n as u64) != 0
     }
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -68,6 +71,10 @@ impl NationSet {
             .iter()
             .copied()
             .filter(move |n| self.contains(*n))
+    }
+    /// The raw bitmask (bit `n as u64` for nation `n`), for compiled checks.
+    pub fn bits(self) -> u64 {
+        self.0
     }
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
