@@ -13,9 +13,15 @@ fn labels() -> Vec<Label> {
     vec![
         Label::unclassified_public(Nation::JPN),
         Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
-        m("SECRET//SI/TK//COI MDA, MW//ORCON//REL TO USA, AUS, JPN", Nation::USA),
+        m(
+            "SECRET//SI/TK//COI MDA, MW//ORCON//REL TO USA, AUS, JPN",
+            Nation::USA,
+        ),
         m("CONFIDENTIAL//NOFORN", Nation::JPN),
-        m("SECRET//COI MW//DISPLAY ONLY//REL TO USA, JPN, KOR", Nation::KOR),
+        m(
+            "SECRET//COI MW//DISPLAY ONLY//REL TO USA, JPN, KOR",
+            Nation::KOR,
+        ),
         m("TOP SECRET//SI//RELIDO//REL TO FVEY", Nation::AUS),
     ]
 }
@@ -73,7 +79,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("intern_existing", |b| {
         b.iter(|| interner.intern(black_box(&labels[2])))
     });
-    c.bench_function("join", |b| b.iter(|| black_box(&labels[2]).join(black_box(&labels[4]))));
+    c.bench_function("join", |b| {
+        b.iter(|| black_box(&labels[2]).join(black_box(&labels[4])))
+    });
 }
 
 criterion_group!(benches, bench);

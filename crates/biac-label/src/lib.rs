@@ -87,7 +87,9 @@ impl fmt::Display for Classification {
 pub enum LabelError {
     #[error("unknown classification level {0:?}")]
     UnknownLevel(String),
-    #[error("unknown nation {0:?} (expected an ISO 3166 upper-case trigraph or a group of the policy)")]
+    #[error(
+        "unknown nation {0:?} (expected an ISO 3166 upper-case trigraph or a group of the policy)"
+    )]
     UnknownNation(String),
     #[error("marking contains {0:?} ({esc}): only upper-case ASCII letters, digits, space, '/', ',' and '-' are allowed", esc = .0.escape_unicode())]
     BadCharacter(char),
@@ -323,7 +325,9 @@ impl LabelSpec {
 }
 
 fn first_name(set: CategorySet) -> String {
-    set.names().first().map_or_else(String::new, |s| s.to_string())
+    set.names()
+        .first()
+        .map_or_else(String::new, |s| s.to_string())
 }
 
 impl Label {
@@ -378,7 +382,10 @@ impl Label {
             }
             let name = first_name(wrong);
             if name.is_empty() {
-                return Err(LabelError::UnknownCategory(format!("#{}", wrong.0.trailing_zeros())));
+                return Err(LabelError::UnknownCategory(format!(
+                    "#{}",
+                    wrong.0.trailing_zeros()
+                )));
             }
             let actual = p.categories()[p.category_index(&name).unwrap_or(0)].kind;
             Err(LabelError::WrongKind {
@@ -520,8 +527,7 @@ impl Label {
             self.owner
         } else if !self.rel_to.is_empty() {
             self.rel_to
-        } else if self.classification == Classification::Unclassified && !self.owner.is_empty()
-        {
+        } else if self.classification == Classification::Unclassified && !self.owner.is_empty() {
             NationSet::ALL
         } else {
             self.owner
@@ -543,7 +549,10 @@ impl Label {
         let mut controls = self.controls.union(other.controls);
         let mut owner = self.owner.union(other.owner).intersection(audience);
         let permissive = match Clauses::normalize(
-            self.permissive.iter().chain(other.permissive.iter()).collect(),
+            self.permissive
+                .iter()
+                .chain(other.permissive.iter())
+                .collect(),
             p,
         ) {
             Some(c) => c,
@@ -657,7 +666,11 @@ impl Label {
             }
         };
         for block in blocks {
-            if block.is_empty() || block.starts_with(' ') || block.ends_with(' ') || block.contains("  ") {
+            if block.is_empty()
+                || block.starts_with(' ')
+                || block.ends_with(' ')
+                || block.contains("  ")
+            {
                 return Err(LabelError::Malformed(s.to_string()));
             }
             if let Some(list) = block.strip_prefix("REL TO ") {
@@ -763,9 +776,13 @@ fn kind_name(k: CategoryKind) -> &'static str {
 
 fn kind_hint(k: CategoryKind) -> &'static str {
     match k {
-        CategoryKind::Restrictive => "restrictive categories go in the first block after the level, joined by '/'",
+        CategoryKind::Restrictive => {
+            "restrictive categories go in the first block after the level, joined by '/'"
+        }
         CategoryKind::Permissive => "write it in its family clause, e.g. \"COI MDA, MW\"",
-        CategoryKind::Informative => "informative categories go in their own block after the permissive clauses",
+        CategoryKind::Informative => {
+            "informative categories go in their own block after the permissive clauses"
+        }
     }
 }
 

@@ -388,7 +388,11 @@ pub struct Policy {
 /// characters a name in the registry may use, so it can appear in a marking unambiguously.
 fn check_name(what: &str, s: &str, spaces: bool, extra: &[char]) -> Result<(), PolicyError> {
     let ok_char = |c: char| {
-        c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || extra.contains(&c) || (spaces && c == ' ')
+        c.is_ascii_uppercase()
+            || c.is_ascii_digit()
+            || c == '-'
+            || extra.contains(&c)
+            || (spaces && c == ' ')
     };
     if s.is_empty()
         || !s.chars().all(ok_char)
@@ -396,7 +400,9 @@ fn check_name(what: &str, s: &str, spaces: bool, extra: &[char]) -> Result<(), P
         || s.ends_with([' ', '-'])
         || s.contains("  ")
     {
-        return Err(invalid(format!("{what} name {s:?} is not upper-case ASCII")));
+        return Err(invalid(format!(
+            "{what} name {s:?} is not upper-case ASCII"
+        )));
     }
     Ok(())
 }
@@ -421,8 +427,16 @@ impl Policy {
         let raw: RawPolicy =
             serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
         check_name("policy_id", &raw.policy_id.to_ascii_uppercase(), false, &[])?;
-        if raw.version.is_empty() || !raw.version.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
-            return Err(invalid(format!("version {:?} must be ASCII letters, digits and dots", raw.version)));
+        if raw.version.is_empty()
+            || !raw
+                .version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        {
+            return Err(invalid(format!(
+                "version {:?} must be ASCII letters, digits and dots",
+                raw.version
+            )));
         }
         // Every name lives in one namespace, so a marking token means one thing.
         let mut names: BTreeSet<String> = ["REL", "REL TO"].iter().map(|s| s.to_string()).collect();
@@ -430,7 +444,9 @@ impl Policy {
             if names.insert(n.to_string()) {
                 Ok(())
             } else {
-                Err(invalid(format!("duplicate or reserved name {n:?} ({kind})")))
+                Err(invalid(format!(
+                    "duplicate or reserved name {n:?} ({kind})"
+                )))
             }
         };
 
@@ -464,8 +480,12 @@ impl Policy {
         let mut nations = NationSet::EMPTY;
         let mut nation_names = Vec::new();
         for n in &raw.nations {
-            let nat = Nation::parse(&n.code)
-                .map_err(|_| invalid(format!("unknown nation {:?} (not an ISO 3166 trigraph the code knows)", n.code)))?;
+            let nat = Nation::parse(&n.code).map_err(|_| {
+                invalid(format!(
+                    "unknown nation {:?} (not an ISO 3166 trigraph the code knows)",
+                    n.code
+                ))
+            })?;
             unique("nation", &n.code)?;
             nations.insert(nat);
             nation_names.push((nat, n.name.clone()));
@@ -508,25 +528,38 @@ impl Policy {
                 nation_in_policy(&e.authority)?;
             }
             if !authorities.insert(e.authority.clone()) {
-                return Err(invalid(format!("equivalences for {:?} given twice", e.authority)));
+                return Err(invalid(format!(
+                    "equivalences for {:?} given twice",
+                    e.authority
+                )));
             }
             let mut seen_levels = BTreeSet::new();
             let mut table: Vec<(String, Classification)> = Vec::new();
             for el in &e.levels {
-                let level = Classification::parse(&el.level)
-                    .map_err(|_| invalid(format!("{}: unknown level {:?}", e.authority, el.level)))?;
+                let level = Classification::parse(&el.level).map_err(|_| {
+                    invalid(format!("{}: unknown level {:?}", e.authority, el.level))
+                })?;
                 if !seen_levels.insert(level) {
-                    return Err(invalid(format!("{}: level {:?} given twice", e.authority, el.level)));
+                    return Err(invalid(format!(
+                        "{}: level {:?} given twice",
+                        e.authority, el.level
+                    )));
                 }
                 if let Some(prev) = table.last() {
                     if prev.1 >= level {
-                        return Err(invalid(format!("{}: levels must be listed lowest first", e.authority)));
+                        return Err(invalid(format!(
+                            "{}: levels must be listed lowest first",
+                            e.authority
+                        )));
                     }
                 }
                 for n in &el.names {
                     check_name("national level", n, true, &[':'])?;
                     if table.iter().any(|(t, _)| t == n) {
-                        return Err(invalid(format!("{}: national name {n:?} given twice", e.authority)));
+                        return Err(invalid(format!(
+                            "{}: national name {n:?} given twice",
+                            e.authority
+                        )));
                     }
                     table.push((n.clone(), level));
                 }
@@ -567,10 +600,16 @@ impl Policy {
                     Some(fi)
                 }
                 (CategoryKind::Permissive, None) => {
-                    return Err(invalid(format!("permissive category {:?} needs a family", c.name)))
+                    return Err(invalid(format!(
+                        "permissive category {:?} needs a family",
+                        c.name
+                    )))
                 }
                 (_, Some(_)) => {
-                    return Err(invalid(format!("only permissive categories have a family ({:?})", c.name)))
+                    return Err(invalid(format!(
+                        "only permissive categories have a family ({:?})",
+                        c.name
+                    )))
                 }
                 (_, None) => None,
             };
@@ -587,7 +626,10 @@ impl Policy {
             });
         }
         if let Some(fi) = family_masks.iter().position(|m| m.is_empty()) {
-            return Err(invalid(format!("family {:?} has no category", families[fi])));
+            return Err(invalid(format!(
+                "family {:?} has no category",
+                families[fi]
+            )));
         }
 
         if raw.controls.len() > 32 {

@@ -21,17 +21,38 @@ fn subject(nation: Nation, clearance: Classification, held: &[&str], official: b
 fn embedded_policy_loads() {
     let p = Policy::embedded();
     assert_eq!(p.tag(), "biac-coalition@2026.11");
-    assert_eq!(p.group("FVEY"), Some(NationSet::of(&[USA, GBR, CAN, AUS, NZL])));
-    assert_eq!(p.level_from_national("JPN", "GOKUHI"), Some(Classification::Secret));
-    assert_eq!(p.level_from_national("JPN", "KIMITSU"), Some(Classification::TopSecret));
-    assert_eq!(p.level_from_national("JPN", "HI"), Some(Classification::Confidential));
+    assert_eq!(
+        p.group("FVEY"),
+        Some(NationSet::of(&[USA, GBR, CAN, AUS, NZL]))
+    );
+    assert_eq!(
+        p.level_from_national("JPN", "GOKUHI"),
+        Some(Classification::Secret)
+    );
+    assert_eq!(
+        p.level_from_national("JPN", "KIMITSU"),
+        Some(Classification::TopSecret)
+    );
+    assert_eq!(
+        p.level_from_national("JPN", "HI"),
+        Some(Classification::Confidential)
+    );
     assert_eq!(
         p.level_from_national("NATO", "COSMIC TOP SECRET"),
         Some(Classification::TopSecret)
     );
-    assert_eq!(p.level_from_national("NATO", "NATO RESTRICTED"), Some(Classification::Restricted));
-    assert_eq!(p.level_from_national("KOR", "IGEUP BIMIL"), Some(Classification::Secret));
-    assert_eq!(p.level_from_national("PHL", "RESTRICTED"), Some(Classification::Restricted));
+    assert_eq!(
+        p.level_from_national("NATO", "NATO RESTRICTED"),
+        Some(Classification::Restricted)
+    );
+    assert_eq!(
+        p.level_from_national("KOR", "IGEUP BIMIL"),
+        Some(Classification::Secret)
+    );
+    assert_eq!(
+        p.level_from_national("PHL", "RESTRICTED"),
+        Some(Classification::Restricted)
+    );
     assert_eq!(p.level_from_national("USA", "RESTRICTED"), None);
     assert_eq!(p.level_from_national("JPN", "gokuhi"), None);
     // The file is also loadable from its path.
@@ -50,39 +71,103 @@ fn policy_loading_is_strict() {
         f(&mut v);
         Policy::from_json(&v.to_string())
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("unknown top-level key", Box::new(|v| v["extra"] = 1.into())),
-        ("unknown key in a category", Box::new(|v| v["categories"][0]["colour"] = "red".into())),
-        ("levels out of order", Box::new(|v| v["levels"].as_array_mut().unwrap().swap(2, 3))),
-        ("ranks not increasing", Box::new(|v| v["levels"][4]["rank"] = 1.into())),
-        ("unknown level", Box::new(|v| v["levels"][1]["name"] = "OFFICIAL".into())),
-        ("duplicate category", Box::new(|v| v["categories"][1]["name"] = "SI".into())),
-        ("category named like a control", Box::new(|v| v["categories"][0]["name"] = "ORCON".into())),
-        ("duplicate nation", Box::new(|v| v["nations"][1]["code"] = "AUS".into())),
-        ("unknown nation", Box::new(|v| v["nations"][1]["code"] = "XXX".into())),
-        ("group with unknown member", Box::new(|v| v["groups"][0]["members"][0] = "FRA".into())),
-        ("lower-case category", Box::new(|v| v["categories"][0]["name"] = "si".into())),
-        ("non-ASCII control", Box::new(|v| v["controls"][0]["name"] = "ORC\u{041E}N".into())),
-        ("unknown action", Box::new(|v| v["controls"][0]["limits"][0] = "print".into())),
-        ("permissive without family", Box::new(|v| {
-            v["categories"][3].as_object_mut().unwrap().remove("family");
-        })),
-        ("no NOFORN", Box::new(|v| {
-            v["controls"].as_array_mut().unwrap().pop();
-        })),
-        ("equivalence to unknown level", Box::new(|v| v["equivalences"][0]["levels"][0]["level"] = "SECRETISH".into())),
-        ("equivalence levels unordered", Box::new(|v| v["equivalences"][1]["levels"].as_array_mut().unwrap().swap(1, 2))),
-        ("equivalence of unknown authority", Box::new(|v| v["equivalences"][0]["authority"] = "EU".into())),
+        (
+            "unknown key in a category",
+            Box::new(|v| v["categories"][0]["colour"] = "red".into()),
+        ),
+        (
+            "levels out of order",
+            Box::new(|v| v["levels"].as_array_mut().unwrap().swap(2, 3)),
+        ),
+        (
+            "ranks not increasing",
+            Box::new(|v| v["levels"][4]["rank"] = 1.into()),
+        ),
+        (
+            "unknown level",
+            Box::new(|v| v["levels"][1]["name"] = "OFFICIAL".into()),
+        ),
+        (
+            "duplicate category",
+            Box::new(|v| v["categories"][1]["name"] = "SI".into()),
+        ),
+        (
+            "category named like a control",
+            Box::new(|v| v["categories"][0]["name"] = "ORCON".into()),
+        ),
+        (
+            "duplicate nation",
+            Box::new(|v| v["nations"][1]["code"] = "AUS".into()),
+        ),
+        (
+            "unknown nation",
+            Box::new(|v| v["nations"][1]["code"] = "XXX".into()),
+        ),
+        (
+            "group with unknown member",
+            Box::new(|v| v["groups"][0]["members"][0] = "FRA".into()),
+        ),
+        (
+            "lower-case category",
+            Box::new(|v| v["categories"][0]["name"] = "si".into()),
+        ),
+        (
+            "non-ASCII control",
+            Box::new(|v| v["controls"][0]["name"] = "ORC\u{041E}N".into()),
+        ),
+        (
+            "unknown action",
+            Box::new(|v| v["controls"][0]["limits"][0] = "print".into()),
+        ),
+        (
+            "permissive without family",
+            Box::new(|v| {
+                v["categories"][3].as_object_mut().unwrap().remove("family");
+            }),
+        ),
+        (
+            "no NOFORN",
+            Box::new(|v| {
+                v["controls"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "equivalence to unknown level",
+            Box::new(|v| v["equivalences"][0]["levels"][0]["level"] = "SECRETISH".into()),
+        ),
+        (
+            "equivalence levels unordered",
+            Box::new(|v| {
+                v["equivalences"][1]["levels"]
+                    .as_array_mut()
+                    .unwrap()
+                    .swap(1, 2)
+            }),
+        ),
+        (
+            "equivalence of unknown authority",
+            Box::new(|v| v["equivalences"][0]["authority"] = "EU".into()),
+        ),
     ];
     for (what, f) in cases {
         assert!(variant(&*f).is_err(), "accepted a policy with {what}");
     }
     // Duplicate JSON keys are errors too.
-    let dup = policy::EMBEDDED_POLICY.replacen("\"version\": \"2026.11\",", "\"version\": \"2026.11\", \"version\": \"2027.1\",", 1);
+    let dup = policy::EMBEDDED_POLICY.replacen(
+        "\"version\": \"2026.11\",",
+        "\"version\": \"2026.11\", \"version\": \"2027.1\",",
+        1,
+    );
     assert!(Policy::from_json(&dup).is_err());
     // A policy with another tag cannot replace the active one.
     let other = variant(&|v| v["version"] = "2027.1".into()).unwrap();
-    assert!(matches!(policy::install(other), Err(PolicyError::AlreadyActive(_))));
+    assert!(matches!(
+        policy::install(other),
+        Err(PolicyError::AlreadyActive(_))
+    ));
 }
 
 #[test]
@@ -111,7 +196,12 @@ fn marking_round_trip() {
     assert_eq!(g.marking(), "SECRET//REL TO USA, AUS, CAN, GBR, JPN, NZL");
     let o = Label::parse_marking("SECRET//TK/SI//REL TO JPN, USA", own(USA)).unwrap();
     assert_eq!(o.marking(), "SECRET//SI/TK//REL TO USA, JPN");
-    assert_eq!(Label::parse_marking("SECRET//REL TO USA", own(USA)).unwrap().marking(), "SECRET");
+    assert_eq!(
+        Label::parse_marking("SECRET//REL TO USA", own(USA))
+            .unwrap()
+            .marking(),
+        "SECRET"
+    );
 }
 
 #[test]
@@ -150,10 +240,10 @@ fn strict_parsing_rejects() {
         ("SECRET\t//NOFORN", "\\u{9}"),
         ("SECRET//ORCONX", "\"ORCONX\""),
         ("SECRET//SI/XX", "\"XX\""),
-        ("SECRET//MDA", "COI"),                 // permissive outside its clause
-        ("SECRET//COI SI", "\"SI\""),           // restrictive in a permissive clause
+        ("SECRET//MDA", "COI"),       // permissive outside its clause
+        ("SECRET//COI SI", "\"SI\""), // restrictive in a permissive clause
         ("SECRET//SI/EXERCISE", "\"EXERCISE\""), // mixed kinds
-        ("SECRET//NOFORN//ORCON", "ORCON"),    // controls out of policy order
+        ("SECRET//NOFORN//ORCON", "ORCON"), // controls out of policy order
         ("SECRET//REL TO USA, JPN//ORCON", "ORCON"),
         ("SECRET//ORCON//ORCON", "ORCON"),
         ("SECRET//SI/SI", "\"SI\""),
@@ -186,7 +276,10 @@ fn json_form_is_strict() {
     assert_eq!(ok.marking(), "SECRET//REL TO USA, JPN");
     let full = r#"{"policy":"biac-coalition@2026.11","classification":"TOP_SECRET","owner":["USA"],"rel_to":["JPN","USA"],"noforn":false,"restrictive":["SI"],"permissive":[["MDA","MW"]],"controls":["ORCON"],"originators":["USA"],"provenance":["feed:jcg-ais","feed:p1-radar"]}"#;
     let l: Label = serde_json::from_str(full).unwrap();
-    assert_eq!(l.marking(), "TOP SECRET//SI//COI MDA, MW//ORCON//REL TO USA, JPN");
+    assert_eq!(
+        l.marking(),
+        "TOP SECRET//SI//COI MDA, MW//ORCON//REL TO USA, JPN"
+    );
     assert_eq!(serde_json::to_string(&l).unwrap(), full);
     let back: Label = serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
     assert_eq!(back, l);
@@ -246,20 +339,42 @@ fn categories_and_controls_decide() {
     assert!(allow_action(&jpn, View, &display));
     for a in [Export, Forward, Subscribe] {
         assert!(!allow_action(&jpn, a, &display), "{a}");
-        assert!(!allow_action(&subject(USA, Secret, &[], true), a, &display), "{a}");
+        assert!(
+            !allow_action(&subject(USA, Secret, &[], true), a, &display),
+            "{a}"
+        );
     }
     let orcon = m("SECRET//ORCON//REL TO USA, JPN");
     assert!(allow_action(&jpn, View, &orcon));
     assert!(allow_action(&jpn, Subscribe, &orcon));
     assert!(!allow_action(&jpn, Forward, &orcon));
     assert!(!allow_action(&jpn, Export, &orcon));
-    assert!(allow_action(&subject(USA, Secret, &[], false), Forward, &orcon));
+    assert!(allow_action(
+        &subject(USA, Secret, &[], false),
+        Forward,
+        &orcon
+    ));
     let relido = m("SECRET//RELIDO//REL TO USA, JPN");
-    assert!(!allow_action(&subject(JPN, Secret, &[], false), Forward, &relido));
-    assert!(allow_action(&subject(JPN, Secret, &[], true), Forward, &relido));
-    assert!(allow_action(&subject(JPN, Secret, &[], false), Export, &relido));
+    assert!(!allow_action(
+        &subject(JPN, Secret, &[], false),
+        Forward,
+        &relido
+    ));
+    assert!(allow_action(
+        &subject(JPN, Secret, &[], true),
+        Forward,
+        &relido
+    ));
+    assert!(allow_action(
+        &subject(JPN, Secret, &[], false),
+        Export,
+        &relido
+    ));
     // A nation outside the policy is denied even public data.
-    assert!(allow(&Subject::new(IND, Unclassified), &Label::unclassified_public(JPN)));
+    assert!(allow(
+        &Subject::new(IND, Unclassified),
+        &Label::unclassified_public(JPN)
+    ));
 }
 
 #[test]
@@ -271,8 +386,16 @@ fn orcon_originators_survive_the_join() {
     assert_eq!(j.owner(), NationSet::of(&[USA, JPN]));
     // JPN owns part of the product but is not the originator of the ORCON part.
     assert_eq!(j.originators(), own(USA));
-    assert!(!allow_action(&Subject::new(JPN, Secret), Action::Forward, &j));
-    assert!(allow_action(&Subject::new(USA, Secret), Action::Forward, &j));
+    assert!(!allow_action(
+        &Subject::new(JPN, Secret),
+        Action::Forward,
+        &j
+    ));
+    assert!(allow_action(
+        &Subject::new(USA, Secret),
+        Action::Forward,
+        &j
+    ));
 }
 
 #[test]
@@ -294,7 +417,9 @@ fn interner_compiles_the_same_decision() {
     let mut i = LabelInterner::new();
     let a = Label::parse_marking("SECRET//SI//ORCON//REL TO USA, JPN", own(USA)).unwrap();
     let id = i.intern(&a);
-    let a2 = a.clone().with_provenance(Provenance::new(["feed-1"]).unwrap());
+    let a2 = a
+        .clone()
+        .with_provenance(Provenance::new(["feed-1"]).unwrap());
     assert_eq!(i.intern(&a2), id, "provenance does not change the id");
     assert_eq!(i.len(), 1);
     let s = subject(JPN, Classification::Secret, &["SI"], false);
@@ -322,15 +447,28 @@ fn arb_nations() -> impl Strategy<Value = NationSet> {
 fn arb_clause() -> impl Strategy<Value = CategorySet> {
     (1u8..8).prop_map(|m| {
         let names = ["MDA", "MW", "ASW"];
-        let v: Vec<&str> = (0..3).filter(|i| m & (1 << i) != 0).map(|i| names[i]).collect();
+        let v: Vec<&str> = (0..3)
+            .filter(|i| m & (1 << i) != 0)
+            .map(|i| names[i])
+            .collect();
         cats(&v)
     })
 }
 
 pub(crate) fn arb_label() -> impl Strategy<Value = Label> {
     (
-        (0usize..5, 0usize..Nation::ALL.len(), arb_nations(), any::<bool>()),
-        (0u8..8, proptest::collection::vec(arb_clause(), 0..3), any::<bool>(), 0u8..8),
+        (
+            0usize..5,
+            0usize..Nation::ALL.len(),
+            arb_nations(),
+            any::<bool>(),
+        ),
+        (
+            0u8..8,
+            proptest::collection::vec(arb_clause(), 0..3),
+            any::<bool>(),
+            0u8..8,
+        ),
         proptest::collection::vec(0u8..6, 0..3),
     )
         .prop_map(|((lv, o, rel, nf), (restr, clauses, info, ctl), prov)| {
@@ -343,13 +481,21 @@ pub(crate) fn arb_label() -> impl Strategy<Value = Label> {
             let mut spec = LabelSpec::new(Classification::ALL[lv], owner);
             spec.rel_to = rel;
             let rn = ["SI", "SI-G", "TK"];
-            spec.restrictive = cats(&(0..3).filter(|i| restr & (1 << i) != 0).map(|i| rn[i]).collect::<Vec<_>>());
+            spec.restrictive = cats(
+                &(0..3)
+                    .filter(|i| restr & (1 << i) != 0)
+                    .map(|i| rn[i])
+                    .collect::<Vec<_>>(),
+            );
             spec.permissive = clauses;
             if info {
                 spec.informative = cats(&["EXERCISE"]);
             }
             let cn = ["ORCON", "RELIDO", "DISPLAY ONLY"];
-            let mut names: Vec<&str> = (0..3).filter(|i| ctl & (1 << i) != 0).map(|i| cn[i]).collect();
+            let mut names: Vec<&str> = (0..3)
+                .filter(|i| ctl & (1 << i) != 0)
+                .map(|i| cn[i])
+                .collect();
             if nf {
                 names.push("NOFORN");
             }
@@ -363,7 +509,9 @@ pub(crate) fn arb_label() -> impl Strategy<Value = Label> {
 /// categories, with and without the official role.
 fn all_subjects() -> Vec<Subject> {
     let p = policy::active();
-    let relevant = p.kind_mask(CategoryKind::Restrictive).union(p.kind_mask(CategoryKind::Permissive));
+    let relevant = p
+        .kind_mask(CategoryKind::Restrictive)
+        .union(p.kind_mask(CategoryKind::Permissive));
     let bits: Vec<u64> = relevant.indices().map(|i| 1u64 << i).collect();
     let mut out = Vec::new();
     for n in Nation::ALL {

@@ -11,8 +11,8 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use biac_label::{
-    allow_action, policy, Action, CategoryKind, CategorySet, Classification, ControlSet,
-    Holdings, Label, LabelSpec, Nation, NationSet, Provenance, Subject,
+    allow_action, policy, Action, CategoryKind, CategorySet, Classification, ControlSet, Holdings,
+    Label, LabelSpec, Nation, NationSet, Provenance, Subject,
 };
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
@@ -39,7 +39,10 @@ fn nations(s: NationSet) -> RestrictedExpression {
 }
 
 fn strings(v: Vec<&str>) -> RestrictedExpression {
-    RestrictedExpression::new_set(v.into_iter().map(|s| RestrictedExpression::new_string(s.to_string())))
+    RestrictedExpression::new_set(
+        v.into_iter()
+            .map(|s| RestrictedExpression::new_string(s.to_string())),
+    )
 }
 
 fn random_set(rng: &mut ChaCha8Rng, p: f64) -> NationSet {
@@ -63,7 +66,11 @@ fn random_label(rng: &mut ChaCha8Rng) -> Label {
     }
     let bits_of = |kind| p.kind_mask(kind).indices().collect::<Vec<_>>();
     let pick = |rng: &mut ChaCha8Rng, idx: &[usize], pr: f64| {
-        CategorySet::from_bits(idx.iter().filter(|_| rng.random_bool(pr)).fold(0, |a, i| a | 1 << i))
+        CategorySet::from_bits(
+            idx.iter()
+                .filter(|_| rng.random_bool(pr))
+                .fold(0, |a, i| a | 1 << i),
+        )
     };
     spec.restrictive = pick(rng, &bits_of(CategoryKind::Restrictive), 0.2);
     spec.informative = pick(rng, &bits_of(CategoryKind::Informative), 0.2);
@@ -89,7 +96,9 @@ fn random_label(rng: &mut ChaCha8Rng) -> Label {
 
 fn random_subject(rng: &mut ChaCha8Rng) -> Subject {
     let n = policy::active().categories().len();
-    let held = (0..n).filter(|_| rng.random_bool(0.5)).fold(0u64, |a, i| a | 1 << i);
+    let held = (0..n)
+        .filter(|_| rng.random_bool(0.5))
+        .fold(0u64, |a, i| a | 1 << i);
     Subject::new(
         Nation::ALL[rng.random_range(0..Nation::ALL.len())],
         Classification::ALL[rng.random_range(0..5)],
@@ -102,9 +111,18 @@ fn random_subject(rng: &mut ChaCha8Rng) -> Subject {
 
 fn subject_entity(i: usize, s: &Subject) -> Entity {
     let attrs = HashMap::from([
-        ("nation".to_string(), RestrictedExpression::new_entity_uid(uid("Nation", s.nation.as_str()))),
-        ("clearance".to_string(), RestrictedExpression::new_long(s.clearance as i64)),
-        ("holdings".to_string(), strings(s.holdings.categories.names())),
+        (
+            "nation".to_string(),
+            RestrictedExpression::new_entity_uid(uid("Nation", s.nation.as_str())),
+        ),
+        (
+            "clearance".to_string(),
+            RestrictedExpression::new_long(s.clearance as i64),
+        ),
+        (
+            "holdings".to_string(),
+            strings(s.holdings.categories.names()),
+        ),
         (
             "releasing_official".to_string(),
             RestrictedExpression::new_bool(s.holdings.releasing_official),
@@ -115,7 +133,10 @@ fn subject_entity(i: usize, s: &Subject) -> Entity {
 
 fn record_entity(i: usize, l: &Label) -> Entity {
     let mut attrs = HashMap::from([
-        ("level".to_string(), RestrictedExpression::new_long(l.classification() as i64)),
+        (
+            "level".to_string(),
+            RestrictedExpression::new_long(l.classification() as i64),
+        ),
         ("owner".to_string(), nations(l.owner())),
         ("rel_to".to_string(), nations(l.rel_to_list())),
         ("restrictive".to_string(), strings(l.restrictive().names())),
@@ -137,7 +158,10 @@ fn native_decision_matches_cedar() {
     let schema = Schema::from_cedarschema_str(SCHEMA).unwrap().0;
     let policies = PolicySet::from_str(POLICY).unwrap();
     let v = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
-    assert!(v.validation_passed(), "release.cedar does not validate: {v}");
+    assert!(
+        v.validation_passed(),
+        "release.cedar does not validate: {v}"
+    );
 
     let mut rng = ChaCha8Rng::seed_from_u64(0xB1AC);
     let subjects: Vec<Subject> = (0..n).map(|_| random_subject(&mut rng)).collect();
@@ -152,7 +176,12 @@ fn native_decision_matches_cedar() {
         .map(|n| Entity::new_no_attrs(uid("Nation", n.as_str()), HashSet::new()));
     let entities = Entities::from_entities(
         nation_entities
-            .chain(subjects.iter().enumerate().map(|(i, s)| subject_entity(i, s)))
+            .chain(
+                subjects
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| subject_entity(i, s)),
+            )
             .chain(labels.iter().enumerate().map(|(i, l)| record_entity(i, l))),
         Some(&schema),
     )
@@ -187,7 +216,8 @@ fn native_decision_matches_cedar() {
             );
             let cedar = resp.decision() == Decision::Allow;
             assert_eq!(
-                native, cedar,
+                native,
+                cedar,
                 "native {native} vs cedar {cedar}: {s:?} {} {l} {l:?}",
                 Action::ALL[k]
             );
@@ -202,5 +232,8 @@ fn native_decision_matches_cedar() {
     );
     assert!(pairs >= n * n);
     // Both outcomes must be well represented for the check to mean something.
-    assert!(allowed > pairs / 100 && allowed < pairs * 99 / 100, "{allowed} of {pairs}");
+    assert!(
+        allowed > pairs / 100 && allowed < pairs * 99 / 100,
+        "{allowed} of {pairs}"
+    );
 }

@@ -17,10 +17,7 @@ impl Audience {
         }
     }
     pub fn subject(&self) -> Subject {
-        Subject {
-            nation: self.nation,
-            clearance: self.clearance,
-        }
+        Subject::new(self.nation, self.clearance)
     }
     /// Stable key, e.g. `JPN-SECRET`, used in storage.
     pub fn key(&self) -> String {

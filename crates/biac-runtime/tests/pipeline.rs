@@ -49,10 +49,7 @@ fn config(dir: &std::path::Path) -> RuntimeConfig {
         sync: SyncPolicy::Off,
         feeds: feeds(),
         audiences: [Nation::JPN, Nation::PHL]
-            .map(|nation| Subject {
-                nation,
-                clearance: Classification::Secret,
-            })
+            .map(|nation| Subject::new(nation, Classification::Secret))
             .to_vec(),
         zones: vec![],
         reorder_window_ms: 1_000,

@@ -30,10 +30,7 @@ impl Authenticator {
         .map(|n| {
             (
                 format!("demo-{}", n.as_str().to_lowercase()),
-                Subject {
-                    nation: n,
-                    clearance: Classification::Secret,
-                },
+                Subject::new(n, Classification::Secret),
             )
         })
         .collect();

@@ -135,10 +135,7 @@ fn feed_table_releasability() {
     let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, FEED_NAMES);
     let visible = |n: Nation| -> Vec<&str> {
-        let s = Subject {
-            nation: n,
-            clearance: Classification::TopSecret,
-        };
+        let s = Subject::new(n, Classification::TopSecret);
         feeds
             .iter()
             .filter(|f| biac_model::Label::releasable_to(&f.default_label).contains(s.nation))

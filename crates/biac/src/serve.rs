@@ -60,10 +60,7 @@ pub fn demo_audiences() -> Vec<Subject> {
         Nation::PHL,
     ]
     .into_iter()
-    .map(|nation| Subject {
-        nation,
-        clearance: Classification::Secret,
-    })
+    .map(|nation| Subject::new(nation, Classification::Secret))
     .collect()
 }
 
