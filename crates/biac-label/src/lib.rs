@@ -548,13 +548,21 @@ impl Label {
         let classification = self.classification.max(other.classification);
         let mut controls = self.controls.union(other.controls);
         let mut owner = self.owner.union(other.owner).intersection(audience);
-        let permissive = match Clauses::normalize(
-            self.permissive
-                .iter()
-                .chain(other.permissive.iter())
-                .collect(),
-            p,
-        ) {
+        // Fast paths first: fusion joins on every update and most labels have no clauses.
+        let clauses = if other.permissive.is_empty() || self.permissive == other.permissive {
+            Some(self.permissive)
+        } else if self.permissive.is_empty() {
+            Some(other.permissive)
+        } else {
+            Clauses::normalize(
+                self.permissive
+                    .iter()
+                    .chain(other.permissive.iter())
+                    .collect(),
+                p,
+            )
+        };
+        let permissive = match clauses {
             Some(c) => c,
             None => {
                 // Clause merging left a clause no one can meet: say so plainly,
