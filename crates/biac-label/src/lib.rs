@@ -588,7 +588,16 @@ impl Label {
         Label {
             classification,
             owner,
-            rel_to: normal_rel_to(classification, owner, audience, noforn),
+            // A join of owner-only labels stays owner-only: it writes no REL TO of its own.
+            rel_to: if !classification_public(classification)
+                && self.rel_to.is_empty()
+                && other.rel_to.is_empty()
+                && audience == owner
+            {
+                NationSet::EMPTY
+            } else {
+                normal_rel_to(classification, owner, audience, noforn)
+            },
             restrictive: self.restrictive.union(other.restrictive),
             permissive,
             informative: self.informative.union(other.informative),
@@ -795,7 +804,7 @@ fn kind_hint(k: CategoryKind) -> &'static str {
 }
 
 /// One meaning, one form: UNCLASSIFIED releasable to every nation of the policy is written
-/// without REL TO; a classified REL TO naming only the owners is the same as none.
+/// without REL TO.
 fn normal_rel_to(
     level: Classification,
     owner: NationSet,
@@ -810,11 +819,13 @@ fn normal_rel_to(
         } else {
             rel_to
         }
-    } else if rel_to == owner {
-        NationSet::EMPTY
     } else {
         rel_to
     }
+}
+
+fn classification_public(level: Classification) -> bool {
+    level == Classification::Unclassified
 }
 
 impl fmt::Display for Label {

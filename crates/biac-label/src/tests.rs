@@ -191,15 +191,15 @@ fn marking_round_trip() {
         let l = Label::parse_marking(m, own(USA)).unwrap();
         assert_eq!(l.marking(), m, "round trip of {m}");
     }
-    // Groups expand; lists may come in any order; REL TO naming only the owner is none.
+    // Groups expand; lists may come in any order.
     let g = Label::parse_marking("SECRET//REL TO FVEY, JPN", own(USA)).unwrap();
     assert_eq!(g.marking(), "SECRET//REL TO USA, AUS, CAN, GBR, JPN, NZL");
     let o = Label::parse_marking("SECRET//TK/SI//REL TO JPN, USA", own(USA)).unwrap();
     assert_eq!(o.marking(), "SECRET//SI/TK//REL TO USA, JPN");
+    // Joins of owner-only labels stay owner-only.
+    let bare = Label::parse_marking("SECRET", own(USA)).unwrap();
     assert_eq!(
-        Label::parse_marking("SECRET//REL TO USA", own(USA))
-            .unwrap()
-            .marking(),
+        bare.join(&Label::unclassified_public(JPN)).marking(),
         "SECRET"
     );
 }
