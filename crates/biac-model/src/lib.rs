@@ -248,6 +248,10 @@ pub enum FeedFormat {
     Sbs,
     /// Cursor-on-Target XML events.
     Cot,
+    /// Mode S / ADS-B in Beast binary framing (a receiver's port 30005 output).
+    Beast,
+    /// CoT as TAK protocol v1 protobuf in stream framing (`0xbf <varint length>`).
+    Tak,
 }
 
 /// An ingest feed's configuration.
