@@ -145,7 +145,10 @@ fn observation_from_position_with_static_data() {
     assert_eq!(o.identity.callsign.as_deref(), Some("JD1234"));
     assert_eq!(o.identity.imo, Some(9_134_270));
     assert_eq!(o.identity.ship_type, Some(70));
-    assert_eq!((o.identity.length_m, o.identity.beam_m), (Some(295), Some(32)));
+    assert_eq!(
+        (o.identity.length_m, o.identity.beam_m),
+        (Some(295), Some(32))
+    );
     // The encoder sends RAIM off: the fault-free figure is widened.
     assert_eq!(o.pos_sigma_m, SIGMA_HIGH_ACCURACY_M * NO_RAIM_FACTOR);
     assert!((o.position.lat_deg - 35.5).abs() < 1e-9);
