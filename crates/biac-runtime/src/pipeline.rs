@@ -12,7 +12,7 @@ use biac_store::{JournalRecord, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::ingest::{now_ms, serve_feed};
+use crate::ingest::{now_ms, serve_feed, Batch};
 use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
 
 /// Batches in flight between ingest and storage. Bounded: when storage lags, ingest
@@ -29,7 +29,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     let journal = Store::open(&cfg.data_dir, cfg.sync)?;
     let history = Store::open(&cfg.data_dir, cfg.sync)?;
 
-    let (ingest_tx, ingest_rx) = mpsc::channel::<Vec<Observation>>(INGEST_QUEUE);
+    let (ingest_tx, ingest_rx) = mpsc::channel::<Batch>(INGEST_QUEUE);
     let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
 
     // Audiences and their picture channels.
@@ -92,7 +92,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
             every.tick().await;
-            if tick_tx.send(Vec::new()).await.is_err() {
+            if tick_tx.send(Batch::unacked(Vec::new())).await.is_err() {
                 return;
             }
         }
@@ -141,6 +141,10 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         pictures,
         zones: cfg.zones.clone(),
         data_dir: cfg.data_dir.clone(),
+        ingest: crate::IngestPath {
+            tx: ingest_tx,
+            max_future_ms: cfg.max_future_ms,
+        },
     })
 }
 
@@ -177,19 +181,27 @@ const QUIET_FLUSH: Duration = Duration::from_secs(2);
 
 fn storage_loop(
     mut journal: Store,
-    mut rx: mpsc::Receiver<Vec<Observation>>,
+    mut rx: mpsc::Receiver<Batch>,
     fusion: std_mpsc::SyncSender<FusionInput>,
 ) {
     let mut last_data = Instant::now();
     let mut unflushed = false;
-    while let Some(mut batch) = rx.blocking_recv() {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = first.obs;
+        let mut acks: Vec<_> = first.ack.into_iter().collect();
         while batch.len() < MAX_COMMIT {
             match rx.try_recv() {
-                Ok(more) => batch.extend(more),
+                Ok(more) => {
+                    batch.extend(more.obs);
+                    acks.extend(more.ack);
+                }
                 Err(_) => break,
             }
         }
         if batch.is_empty() {
+            for ack in acks {
+                let _ = ack.send(Ok(()));
+            }
             // A tick. The flush point is journalled so that replay releases exactly
             // where the live run did.
             if unflushed && last_data.elapsed() >= QUIET_FLUSH {
@@ -207,16 +219,24 @@ fn storage_loop(
         }
         // Durable before anything downstream sees it; on a storage error the batch is
         // not fused (and will not be on replay either), so the picture never shows data
-        // the journal lacks.
+        // the journal lacks. Acknowledgements (HTTP ingest) fire only after the commit.
         match journal.append(now_ms(), &batch) {
             Ok(_) => {
+                for ack in acks {
+                    let _ = ack.send(Ok(()));
+                }
                 last_data = Instant::now();
                 unflushed = true;
                 if fusion.send(FusionInput::Observations(batch)).is_err() {
                     return;
                 }
             }
-            Err(e) => tracing::error!(error = %e, dropped = batch.len(), "journal append failed"),
+            Err(e) => {
+                tracing::error!(error = %e, dropped = batch.len(), "journal append failed");
+                for ack in acks {
+                    let _ = ack.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }

@@ -5,9 +5,15 @@
 //! token gets 401 and nothing else; "not visible" and "does not exist" answer alike.
 
 pub mod auth;
+pub mod cot_stream;
 pub mod guard;
+pub mod metrics;
+pub mod openapi;
 mod routes;
 mod web;
+pub mod ws;
+
+pub use routes::ROUTES;
 
 use std::sync::{Arc, Mutex};
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use biac_analytics::Zone;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
+use biac_server::cot_stream::{self, CotListener, CotListenerConfig, CotStreamOptions};
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
 use serde::Deserialize;
@@ -40,6 +41,10 @@ pub struct ServeConfig {
     pub tokens: BTreeMap<String, Subject>,
     #[serde(default)]
     pub zones: Vec<Zone>,
+    /// TAK streaming CoT listeners (plain TCP), each serving one audience:
+    /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
+    #[serde(default)]
+    pub cot_listeners: Vec<CotListenerConfig>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +127,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             audiences: demo_audiences(),
             tokens: BTreeMap::new(),
             zones: biac_analytics::demo_zones(),
+            cot_listeners: Vec::new(),
         },
     };
     if cfg.tokens.is_empty() {
@@ -146,7 +152,52 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             f.config.name, f.config.format, f.addr, f.config.default_label
         );
     }
+    for c in &cfg.cot_listeners {
+        let l = cot_stream::start(c, &rt, CotStreamOptions::default()).await?;
+        println!("{}", cot_line(&l));
+    }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");
     serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens)).await
+}
+
+/// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
+pub fn cot_line(l: &CotListener) -> String {
+    format!(
+        "TAK (CoT over TCP): {} {} on {}",
+        l.subject.nation, l.subject.clearance, l.addr
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cot_listeners_in_the_config() {
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [{"nation": "JPN", "clearance": "SECRET"}],
+                "cot_listeners": [
+                  {"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"},
+                  {"listen": "127.0.0.1:8088", "nation": "PHL", "clearance": "UNCLASSIFIED",
+                   "ingest_feed": "tak-clients"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.cot_listeners.len(), 2);
+        assert_eq!(cfg.cot_listeners[1].nation, Nation::PHL);
+        assert_eq!(cfg.cot_listeners[1].clearance, Classification::Unclassified);
+        assert_eq!(
+            cfg.cot_listeners[1].ingest_feed.as_deref(),
+            Some("tak-clients")
+        );
+        // Unknown keys are refused, as everywhere in the configuration.
+        assert!(serde_json::from_str::<ServeConfig>(
+            r#"{"feeds": [], "audiences": [], "cot_listeners": [
+                {"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET", "tls": true}]}"#
+        )
+        .is_err());
+        // Without the key there are none.
+        let cfg: ServeConfig = serde_json::from_str(r#"{"feeds": [], "audiences": []}"#).unwrap();
+        assert!(cfg.cot_listeners.is_empty());
+    }
 }
