@@ -136,6 +136,17 @@ pub(crate) fn feature(t: &Track) -> Value {
             p.insert(k.into(), json!(v));
         }
     }
+    // Vessel static data from AIS.
+    for (k, v) in [
+        ("imo", id.imo),
+        ("ship_type", id.ship_type.map(u32::from)),
+        ("length_m", id.length_m.map(u32::from)),
+        ("beam_m", id.beam_m.map(u32::from)),
+    ] {
+        if let Some(v) = v {
+            p.insert(k.into(), json!(v));
+        }
+    }
     let mut coords = vec![json!(t.position.lon_deg), json!(t.position.lat_deg)];
     if let Some(a) = t.position.alt_m {
         coords.push(json!(a));
