@@ -50,6 +50,8 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             tx,
             generation: 0,
             last_snapshot_ms: i64::MIN,
+            pending: Vec::new(),
+            newest: i64::MIN,
         });
     }
 
@@ -250,6 +252,12 @@ struct AudienceState {
     tx: watch::Sender<Arc<Picture>>,
     generation: u64,
     last_snapshot_ms: i64,
+    /// The re-ordering buffer and its newest time, per audience and over that
+    /// audience's releasable inputs only: a shared buffer would let an input the
+    /// audience may not see move its watermark, and with it the batching, the
+    /// picture's time and generation, and when history is written (a timing channel).
+    pending: Vec<Observation>,
+    newest: i64,
 }
 
 fn fusion_loop(
@@ -259,45 +267,41 @@ fn fusion_loop(
     window_ms: i64,
     snapshot_every_ms: i64,
 ) {
-    let mut pending: Vec<Observation> = Vec::new();
-    let mut newest = i64::MIN;
     while let Ok(input) = rx.recv() {
-        // Releases depend only on the journal's order, never on how it was batched, so
-        // replay feeds each tracker exactly the calls the live run made.
-        let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
-        match input {
-            FusionInput::Observations(batch) => {
-                for o in batch {
-                    if o.time_ms > newest {
-                        newest = o.time_ms;
-                        let watermark = newest.saturating_sub(window_ms);
-                        if let Some(r) = release(&mut pending, watermark) {
-                            releases.push((r, watermark));
-                        }
-                    }
-                    pending.push(o);
-                }
-            }
-            FusionInput::Flush => {
-                if let Some(r) = release(&mut pending, newest) {
-                    releases.push((r, newest));
-                }
-            }
-        }
-        if releases.is_empty() {
-            continue;
-        }
         for st in &mut states {
-            for (released, watermark) in &releases {
-                let mine: Vec<Observation> = released
-                    .iter()
-                    .filter(|o| biac_model::allow(&st.subject, &o.label))
-                    .cloned()
-                    .collect();
-                st.tracker.process_batch(mine);
-                st.tracker.advance_to(*watermark);
+            // Releases depend only on the journal's order of this audience's inputs, never
+            // on how it was batched nor on anything it may not see, so replay feeds each
+            // tracker exactly the calls the live run made.
+            let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
+            match &input {
+                FusionInput::Observations(batch) => {
+                    for o in batch {
+                        if !biac_model::allow(&st.subject, &o.label) {
+                            continue;
+                        }
+                        if o.time_ms > st.newest {
+                            st.newest = o.time_ms;
+                            let watermark = st.newest.saturating_sub(window_ms);
+                            if let Some(r) = release(&mut st.pending, watermark) {
+                                releases.push((r, watermark));
+                            }
+                        }
+                        st.pending.push(o.clone());
+                    }
+                }
+                FusionInput::Flush => {
+                    if let Some(r) = release(&mut st.pending, st.newest) {
+                        releases.push((r, st.newest));
+                    }
+                }
             }
-            let watermark = releases.last().map(|r| r.1).unwrap_or(newest);
+            let Some(&(_, watermark)) = releases.last() else {
+                continue;
+            };
+            for (released, watermark) in releases {
+                st.tracker.process_batch(released);
+                st.tracker.advance_to(watermark);
+            }
             publish(st, &mut history, watermark, snapshot_every_ms);
         }
     }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// A read connection to the history (SQLite allows readers beside the writers).
     pub store: Arc<Mutex<Store>>,
+    /// Where the egress guard records its decisions (`None`: not audited, tests only).
+    pub audit: Option<guard::Auditor>,
 }
 
 /// Serve until the process ends.

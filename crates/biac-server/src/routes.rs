@@ -94,7 +94,7 @@ fn label_json(l: &Label) -> Value {
 }
 
 /// Audience track ids are opaque strings, minted per audience.
-fn track_id(id: u64) -> String {
+pub(crate) fn track_id(id: u64) -> String {
     format!("T{id:06}")
 }
 

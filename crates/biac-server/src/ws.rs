@@ -33,7 +33,7 @@ use biac_runtime::Picture;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::guard::release_all;
+use crate::guard::{release_all, Egress};
 use crate::routes::{audience, feature, iso, not_found};
 use crate::AppState;
 
@@ -88,8 +88,9 @@ pub(crate) async fn upgrade(
     else {
         return not_found();
     };
+    let e = Egress::new(s, "ws:/api/v1/ws", "subscribe", state.audit.clone());
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| client(socket, s, rx)),
+        Ok(ws) => ws.on_upgrade(move |socket| client(socket, e, rx)),
         Err(e) => e.into_response(),
     }
 }
@@ -111,7 +112,7 @@ impl Drop for ClientGuard {
 }
 
 /// The caller's view of a picture: released features by id.
-fn view(s: &Subject, p: &Picture) -> Vec<(String, Value)> {
+fn view(s: &Egress, p: &Picture) -> Vec<(String, Value)> {
     release_all(s, p.tracks.iter())
         .map(|t: &Track| {
             let f = feature(t);
@@ -121,7 +122,7 @@ fn view(s: &Subject, p: &Picture) -> Vec<(String, Value)> {
 }
 
 /// The marking of the caller's whole view after this picture (as `/api/v1/tracks`).
-fn marking(s: &Subject, p: &Picture) -> String {
+fn marking(s: &Egress, p: &Picture) -> String {
     crate::routes::view_marking(release_all(s, p.tracks.iter()).map(|t: &Track| &t.label))
 }
 
@@ -158,7 +159,7 @@ async fn send(socket: &mut WebSocket, v: &Value) -> bool {
 
 async fn client(
     mut socket: WebSocket,
-    s: Subject,
+    s: Egress,
     mut rx: tokio::sync::watch::Receiver<std::sync::Arc<Picture>>,
 ) {
     let _count = ClientGuard::new();

@@ -52,6 +52,7 @@ fn subject(nation: Nation) -> Subject {
 struct Server {
     addr: SocketAddr,
     dir: tempfile::TempDir,
+    audit: biac_audit::AuditSink,
 }
 
 /// A runtime with a public Japanese AIS feed and a U.S. radar releasable to Japan only;
@@ -83,15 +84,19 @@ async fn start() -> Server {
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
+    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
+    let (audit, _worker) =
+        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
     let state = AppState {
         runtime: rt,
         auth: Arc::new(Authenticator::demo()),
         store: Arc::new(Mutex::new(store)),
+        audit: Some(biac_server::guard::Auditor::new(audit.clone())),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));
-    Server { addr, dir }
+    Server { addr, dir, audit }
 }
 
 struct Reply {
@@ -500,6 +505,54 @@ async fn websocket_streams_each_audience_its_own_releasable_picture() {
         m.body
     );
     assert!(!m.body.contains("JPN-SECRET"), "{}", m.body);
+
+    // Every decision is in the audit log, allow and deny, with its exit; the log verifies.
+    let feeds = http(srv.addr, "GET", "/api/v1/feeds", Some("demo-phl"), b"").await;
+    assert_eq!(feeds.status, 200);
+    assert!(!feeds.body.contains("usa-radar"), "{}", feeds.body);
+    srv.audit.seal().unwrap();
+    let dir = biac_audit::audit_dir(srv.dir.path());
+    let key = biac_audit::read_public_key(&dir.join("key.pub")).unwrap();
+    let report = biac_audit::verify(&dir, &key).unwrap();
+    assert_eq!(report.unsealed, 0);
+    let entries: Vec<biac_audit::Entry> = std::fs::read_to_string(dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| biac_audit::Entry::from_line(l.as_bytes()).unwrap())
+        .collect();
+    assert_eq!(entries.len() as u64, report.entries);
+    let has = |nation: &str, egress: &str, kind: &str, marking: &str, d: biac_audit::Decision| {
+        entries.iter().any(|e| {
+            e.subject.nation == nation
+                && e.egress == egress
+                && e.object.kind == kind
+                && e.marking == marking
+                && e.decision == d
+        })
+    };
+    use biac_audit::Decision::{Allow, Deny};
+    let secret = "SECRET//REL TO USA, JPN";
+    assert!(has("JPN", "ws:/api/v1/ws", "track", secret, Allow));
+    assert!(has("JPN", "http:/api/v1/tracks", "track", secret, Allow));
+    assert!(has(
+        "PHL",
+        "http:/api/v1/tracks",
+        "track",
+        "UNCLASSIFIED",
+        Allow
+    ));
+    assert!(has("PHL", "http:/api/v1/feeds", "feed", secret, Deny));
+    assert!(has(
+        "PHL",
+        "http:/api/v1/feeds",
+        "feed",
+        "UNCLASSIFIED",
+        Allow
+    ));
+    // Nothing SECRET was ever released to PHL.
+    assert!(!entries
+        .iter()
+        .any(|e| e.subject.nation == "PHL" && e.marking == secret && e.decision == Allow));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

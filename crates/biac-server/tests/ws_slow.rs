@@ -86,6 +86,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
         store: Arc::new(Mutex::new(
             Store::open(dir.path(), SyncPolicy::Off).unwrap(),
         )),
+        audit: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -112,6 +112,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         }
     });
 
+    let audit = serve::open_audit(&rt.data_dir)?;
     let mut cot = Vec::new();
     for (i, s) in serve::demo_audiences().into_iter().enumerate() {
         let port = match a.cot_port_base {
@@ -125,7 +126,11 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
             ingest_feed: None,
         };
         // The demo goes on without a port that is taken (another demo running).
-        match biac_server::cot_stream::start(&c, &rt, Default::default()).await {
+        let opts = biac_server::cot_stream::CotStreamOptions {
+            audit: Some(audit.clone()),
+            ..Default::default()
+        };
+        match biac_server::cot_stream::start(&c, &rt, opts).await {
             Ok(l) => cot.push(l),
             Err(e) => tracing::warn!(error = %e, "TAK listener not started"),
         }
@@ -157,5 +162,5 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
-    serve::serve_http(listener, rt, auth).await
+    serve::serve_http(listener, rt, auth, audit).await
 }

@@ -9,6 +9,7 @@ use biac_analytics::Zone;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
 use biac_server::cot_stream::{self, CotListener, CotListenerConfig, CotStreamOptions};
+use biac_server::guard::Auditor;
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
 use serde::Deserialize;
@@ -91,17 +92,44 @@ pub fn runtime_config(
     }
 }
 
+/// Open (or create) the audit log in `data_dir/audit/` and start its writer. The writer
+/// thread lives as long as the process: it signs a checkpoint every second.
+pub fn open_audit(data_dir: &std::path::Path) -> Result<Auditor, String> {
+    let dir = biac_audit::audit_dir(data_dir);
+    // A crash mid-append leaves a partial last line. It is never covered by a signed
+    // checkpoint, so cutting it loses nothing sealed; without this a restart would refuse.
+    if dir.join("log.jsonl").exists() {
+        match biac_audit::truncate_torn_tail(&dir) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(bytes = n, "audit log: removed a torn last line"),
+            Err(e) => return Err(format!("audit log {}: {e}", dir.display())),
+        }
+    }
+    let log = biac_audit::AuditLog::open(&dir)
+        .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
+    let (sink, _worker) = biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default())
+        .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
+    println!(
+        "audit log {} (verify: biac audit verify --data-dir {})",
+        dir.display(),
+        data_dir.display()
+    );
+    Ok(Auditor::new(sink))
+}
+
 /// Bind the HTTP listener and serve `rt`.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     rt: RuntimeHandle,
     auth: Authenticator,
+    audit: Auditor,
 ) -> Result<(), String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     let state = AppState {
         runtime: rt,
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
+        audit: Some(audit),
     };
     biac_server::serve(listener, state)
         .await
@@ -152,13 +180,18 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             f.config.name, f.config.format, f.addr, f.config.default_label
         );
     }
+    let audit = open_audit(&rt.data_dir)?;
     for c in &cfg.cot_listeners {
-        let l = cot_stream::start(c, &rt, CotStreamOptions::default()).await?;
+        let opts = CotStreamOptions {
+            audit: Some(audit.clone()),
+            ..CotStreamOptions::default()
+        };
+        let l = cot_stream::start(c, &rt, opts).await?;
         println!("{}", cot_line(&l));
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens)).await
+    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens), audit).await
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.

@@ -159,9 +159,10 @@ impl Writer {
     /// tracks, tracks due a refresh, and withdrawals of tracks no longer in it.
     fn diff(&mut self, picture: &Picture) {
         let now = now_ms();
-        let subject = self.ctx.subject;
+        // A clone of the Arc, so the guard's borrow does not hold `self`.
+        let ctx = self.ctx.clone();
         let mut seen = HashSet::with_capacity(picture.tracks.len());
-        for t in crate::guard::release_all(&subject, picture.tracks.iter()) {
+        for t in crate::guard::release_all(&ctx.egress, picture.tracks.iter()) {
             seen.insert(t.id);
             let due = match self.sent.get(&t.id) {
                 Some(s) => s.track != *t || now - s.at_ms >= self.ctx.opts.refresh_ms,
@@ -196,7 +197,7 @@ impl Writer {
 
     /// Append one event to the batch — only what the guard releases.
     fn push(&mut self, out: &Outgoing) {
-        let Some(out) = emit(&self.ctx.subject, out) else {
+        let Some(out) = emit(&self.ctx.egress, out) else {
             return;
         };
         if self.proto {

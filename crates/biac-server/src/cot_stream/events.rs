@@ -17,6 +17,12 @@ impl Labelled for Outgoing {
     fn label(&self) -> &Label {
         &self.label
     }
+    fn audit_object(&self) -> (&'static str, String) {
+        (
+            "cot-event",
+            format!("{} {}", self.event.cot_type, self.event.uid),
+        )
+    }
 }
 
 /// The CoT uid of a track for one audience: `biac-<AUDIENCE>-<api id>`, the API's

@@ -94,6 +94,8 @@ pub struct CotStreamOptions {
     pub negotiation_window: Duration,
     /// Connections beyond this are closed at once.
     pub max_clients: usize,
+    /// Where the guard records its decisions.
+    pub audit: Option<guard::Auditor>,
 }
 
 impl Default for CotStreamOptions {
@@ -104,6 +106,7 @@ impl Default for CotStreamOptions {
             refresh_ms: 60_000,
             negotiation_window: Duration::from_secs(60),
             max_clients: 256,
+            audit: None,
         }
     }
 }
@@ -155,6 +158,8 @@ pub struct CotListener {
 /// What every client task of one listener shares.
 pub(crate) struct Ctx {
     pub subject: Subject,
+    /// The subject at this listener's exit, for the guard.
+    pub egress: guard::Egress,
     /// Prefix of the per-audience track uids, e.g. `biac-JPN-SECRET`.
     pub uid_prefix: String,
     pub opts: CotStreamOptions,
@@ -227,8 +232,15 @@ fn spawn_with(
 ) -> Result<CotListener, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let stats = Arc::new(CotStreamStats::default());
+    let egress = guard::Egress::new(
+        subject,
+        format!("cot:{addr}"),
+        "subscribe",
+        opts.audit.clone(),
+    );
     let ctx = Arc::new(Ctx {
         subject,
+        egress,
         uid_prefix: format!("biac-{audience_key}"),
         opts,
         stats: stats.clone(),
@@ -270,8 +282,8 @@ async fn accept_loop(
     }
 }
 
-/// The one way an event reaches a socket: through the egress guard for `subject`.
-/// `None` when the guard refuses it.
-pub fn emit<'a>(subject: &Subject, out: &'a Outgoing) -> Option<&'a Outgoing> {
-    guard::release(subject, out)
+/// The one way an event reaches a socket: through the egress guard for the listener's
+/// subject. `None` when the guard refuses it.
+pub fn emit<'a>(egress: &guard::Egress, out: &'a Outgoing) -> Option<&'a Outgoing> {
+    guard::release(egress, out)
 }
