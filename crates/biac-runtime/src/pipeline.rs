@@ -45,7 +45,15 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             audience: *a,
             subject: a.subject(),
             tracker: Tracker::new(TrackerConfig::default()),
-            zones: ZoneWatch::new(cfg.zones.clone()),
+            // Only the zones this audience may see: a zone's name and geometry are
+            // labelled too, and an alert would disclose them.
+            zones: ZoneWatch::new(
+                cfg.zones
+                    .iter()
+                    .filter(|z| biac_model::allow(&a.subject(), &z.label))
+                    .cloned()
+                    .collect(),
+            ),
             alerts: VecDeque::new(),
             tx,
             generation: 0,

@@ -450,9 +450,11 @@ async fn websocket_streams_each_audience_its_own_releasable_picture() {
     }
     let last = t0 + (steps - 1) * 10_000;
 
-    // Follow both until the quiet-feed flush has released everything.
+    // Follow both until the quiet-feed flush has released everything. PHL sees only the
+    // AIS reports, whose times are whole seconds; its picture's time is theirs, never
+    // the radar's.
     follow(&mut jpn, &jpn_s, &mut jv, last).await;
-    follow(&mut phl, &phl_s, &mut pv, last).await;
+    follow(&mut phl, &phl_s, &mut pv, last.div_euclid(1000) * 1000).await;
 
     // Each view is what /api/v1/tracks shows the same token.
     for (token, v) in [("demo-jpn", &jv), ("demo-phl", &pv)] {
