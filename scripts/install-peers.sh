@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the independent peer implementations the wire-format tests compare against:
 #   Debian: gpsd-clients (gpsdecode), dump1090-mutability
-#   PyPI:   pyais, takproto (into a venv at $BIAC_PEERS_VENV, default .venv-peers/ at the repo root)
+#   PyPI:   pyais, takproto, pytak (into a venv at $BIAC_PEERS_VENV, default .venv-peers/ at the repo root)
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 
@@ -31,9 +31,9 @@ if ! [ -x "$venv/bin/python" ]; then
     echo "install-peers: creating venv $venv"
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import pyais, takproto' >/dev/null 2>&1; then
-    echo "install-peers: pip install pyais takproto"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto
+if ! "$venv/bin/python" -W ignore -c 'import pyais, takproto, pytak' >/dev/null 2>&1; then
+    echo "install-peers: pip install pyais takproto pytak"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto pytak
 fi
 
 echo "install-peers: gpsdecode: $(command -v gpsdecode)"

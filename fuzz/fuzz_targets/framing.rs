@@ -1,6 +1,7 @@
 #![no_main]
 //! The framers alone, on arbitrary bytes in arbitrary pieces: records come out in
-//! stream order, within the length limit, and (for lines) exactly as in the input.
+//! stream order, within the length limit, and (for lines and the binary framers)
+//! exactly as in the input; the binary framers account for every byte.
 
 use biac_formats::framing::{Frame, Framer};
 use libfuzzer_sys::fuzz_target;
@@ -11,12 +12,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let step = usize::from(step).max(1);
-    for (lines, max) in [(true, 4096usize), (false, 1 << 20)] {
-        let mut f = if lines {
-            Framer::lines()
-        } else {
-            Framer::cot()
-        };
+    // (framer, limit, records are verbatim slices, every byte is accounted for)
+    let framers: [(fn() -> Framer, usize, bool, bool); 4] = [
+        (Framer::lines, 4096, true, false),
+        (Framer::cot, 1 << 20, false, false),
+        (Framer::beast, 64, true, true),
+        (Framer::tak, (1 << 20) + 11, true, true),
+    ];
+    for (make, max, verbatim, contiguous) in framers {
+        let mut f = make();
         let mut next_min = 0u64;
         for piece in data.chunks(step) {
             f.push(piece);
@@ -24,8 +28,9 @@ fuzz_target!(|data: &[u8]| {
                 match frame {
                     Frame::Record { offset, bytes } => {
                         assert!(offset >= next_min, "records out of order");
+                        assert!(!contiguous || offset == next_min, "bytes lost");
                         assert!(bytes.len() <= max, "record over the limit");
-                        if lines {
+                        if verbatim {
                             let start = offset as usize;
                             assert_eq!(data.get(start..start + bytes.len()), Some(&bytes[..]));
                         }
@@ -33,18 +38,24 @@ fuzz_target!(|data: &[u8]| {
                     }
                     Frame::Oversized { offset, len } => {
                         assert!(offset >= next_min);
+                        assert!(!contiguous || offset == next_min, "bytes lost");
                         next_min = offset + len as u64;
                     }
                 }
             }
         }
         assert!(f.pending() <= max + step);
+        if contiguous {
+            assert_eq!(next_min + f.pending() as u64, data.len() as u64, "bytes lost");
+        }
     }
     // And the same bytes through every decoder.
     for format in [
         biac_model::FeedFormat::Ais,
         biac_model::FeedFormat::Sbs,
         biac_model::FeedFormat::Cot,
+        biac_model::FeedFormat::Beast,
+        biac_model::FeedFormat::Tak,
     ] {
         common::drive(format, true, data);
     }

@@ -147,7 +147,7 @@ const map = new maplibregl.Map({
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
 map.addControl(new maplibregl.ScaleControl({ unit: 'nautical', maxWidth: 120 }), 'bottom-left');
 
-window.biac = { map, lastCount: 0, nation: state.nation, renders: 0, refresh: () => pollTracks() };
+window.biac = { map, lastCount: 0, nation: state.nation, renders: 0, refresh: () => loadTracks() };
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -449,8 +449,89 @@ async function pollZones() {
   }
 }
 
+// ---- live tracks: one GET for the first paint, then the WebSocket; polling if it fails -----------
+//
+// /api/v1/ws sends a snapshot and then per picture generation the features that changed and the
+// ids that went away, diffed against what this page was last sent. Browsers cannot set headers on
+// a WebSocket, so the token goes in the query (?token=). Updates are coalesced into at most one
+// render per RENDER_EVERY_MS. A socket that never delivers (refused, or no WebSocket on the path)
+// leaves the page polling /api/v1/tracks as before; one that drops after delivering reconnects.
+
+const RENDER_EVERY_MS = 500;
+const RECONNECT_MS = 2000;
+const live = { ws: null, view: new Map(), meta: {}, renderTimer: null };
+
+function stopLive() {
+  clearTimeout(live.renderTimer);
+  live.renderTimer = null;
+  const ws = live.ws;
+  live.ws = null;
+  if (ws) ws.close();
+  live.view.clear();
+}
+
+function renderLive() {
+  live.renderTimer = null;
+  renderTracks({ type: 'FeatureCollection', ...live.meta, features: [...live.view.values()] });
+  setLink('LIVE', 'chip-ok');
+}
+
+function connectLive(gen) {
+  if (gen !== state.generation) return;
+  if (typeof WebSocket !== 'function') { pollTracks(); return; }
+  const url = new URL('/api/v1/ws', document.baseURI);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('token', token(state.nation));
+  let ws;
+  try {
+    ws = new WebSocket(url.href);
+  } catch {
+    pollTracks();
+    return;
+  }
+  let received = false;
+  live.ws = ws;
+  ws.onmessage = (ev) => {
+    if (gen !== state.generation || live.ws !== ws) return;
+    let m;
+    try { m = JSON.parse(ev.data); } catch { return; }
+    if (m.type === 'snapshot') {
+      live.view.clear();
+      for (const f of m.features || []) live.view.set(String(f.id), f);
+    } else if (m.type === 'update') {
+      for (const id of m.deletes || []) live.view.delete(String(id));
+      for (const f of m.upserts || []) live.view.set(String(f.id), f);
+    } else return;
+    received = true;
+    live.meta = { marking: m.marking, audience: m.audience };
+    if (!live.renderTimer) live.renderTimer = setTimeout(renderLive, m.type === 'snapshot' ? 0 : RENDER_EVERY_MS);
+  };
+  ws.onclose = () => {
+    if (live.ws !== ws) return;
+    live.ws = null;
+    if (gen !== state.generation) return;
+    if (received) {
+      setLink('RECONNECTING', 'chip-wait');
+      timers.tracks = setTimeout(() => connectLive(gen), RECONNECT_MS);
+    } else {
+      pollTracks();
+    }
+  };
+}
+
+async function loadTracks() {
+  const gen = state.generation;
+  try {
+    renderTracks(await api('/api/v1/tracks', gen));
+    setLink('LIVE', 'chip-ok');
+  } catch (e) {
+    handleError(e);
+  }
+  return gen;
+}
+
 function startPolling() {
-  pollTracks();
+  loadTracks().then(connectLive);
   pollSide();
   pollZones();
 }
@@ -460,6 +541,7 @@ function switchNation(nation) {
   state.abort = new AbortController();
   state.generation += 1;
   for (const t of Object.values(timers)) clearTimeout(t);
+  stopLive();
   state.nation = nation;
   window.biac.nation = nation;
   state.tracks.clear();

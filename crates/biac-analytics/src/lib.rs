@@ -147,7 +147,8 @@ impl ZoneWatch {
                                     ""
                                 }
                             ),
-                            label: t.label.clone(),
+                            // An alert discloses the zone as well as the track.
+                            label: t.label.join(&z.label),
                         });
                     }
                 }
@@ -235,6 +236,23 @@ mod tests {
             w.evaluate(&[track(1, inside, None)]).len(),
             1,
             "re-entry alerts again"
+        );
+    }
+
+    #[test]
+    fn an_alert_is_labelled_with_its_zone_too() {
+        let mut zones = demo_zones();
+        for z in &mut zones {
+            z.label = Label::rel_to(Classification::TopSecret, Nation::JPN, &[Nation::USA]);
+        }
+        let mut w = ZoneWatch::new(zones);
+        let a = w.evaluate(&[track(1, Position::new(25.75, 123.5), None)]);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].label.classification(), Classification::TopSecret);
+        assert_eq!(
+            a[0].label,
+            a[0].label
+                .join(&track(1, Position::new(0.0, 0.0), None).label)
         );
     }
 

@@ -639,5 +639,127 @@ pub fn decode_observation(
     }])
 }
 
+// ---------------------------------------------------------------------------
+// Encoding fused tracks
+
+/// The CoT atom type for a domain and a standard identity, as MIL-STD-2525 atoms
+/// appear in CoT: `a-<affiliation>-<battle dimension>` with `S` sea surface, `A` air,
+/// `G` ground (e.g. hostile surface vessel `a-h-S`, unknown air `a-u-A`). A track
+/// whose domain is unknown gets the two-atom form (`a-u`): "dimension unspecified",
+/// which [`decode_observation`] reads back as [`Domain::Unknown`] (CoT's `X` means
+/// "other", which is not the same thing).
+pub fn cot_type(domain: Domain, affiliation: Affiliation) -> &'static str {
+    // Rows: affiliation (p, u, a, f, n, s, h); columns: S, A, G, unspecified.
+    const TYPES: [[&str; 4]; 7] = [
+        ["a-p-S", "a-p-A", "a-p-G", "a-p"],
+        ["a-u-S", "a-u-A", "a-u-G", "a-u"],
+        ["a-a-S", "a-a-A", "a-a-G", "a-a"],
+        ["a-f-S", "a-f-A", "a-f-G", "a-f"],
+        ["a-n-S", "a-n-A", "a-n-G", "a-n"],
+        ["a-s-S", "a-s-A", "a-s-G", "a-s"],
+        ["a-h-S", "a-h-A", "a-h-G", "a-h"],
+    ];
+    let row = match affiliation {
+        Affiliation::Pending => 0,
+        Affiliation::Unknown => 1,
+        Affiliation::AssumedFriend => 2,
+        Affiliation::Friend => 3,
+        Affiliation::Neutral => 4,
+        Affiliation::Suspect => 5,
+        Affiliation::Hostile => 6,
+    };
+    let col = match domain {
+        Domain::Surface => 0,
+        Domain::Air => 1,
+        Domain::Ground => 2,
+        Domain::Unknown => 3,
+    };
+    TYPES[row][col]
+}
+
+/// The name a TAK client shows for a track: its callsign, else its name, else
+/// `MMSI <n>` or `ICAO <hex>`; `None` when the identity has none of these.
+pub fn track_callsign(id: &Identity) -> Option<String> {
+    fn nonempty(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    nonempty(&id.callsign)
+        .or(nonempty(&id.name))
+        .map(str::to_string)
+        .or_else(|| id.mmsi.map(|m| format!("MMSI {m}")))
+        .or_else(|| id.icao.map(|i| format!("ICAO {i:06X}")))
+}
+
+/// A label as TAK's event markings, exactly as [`CotEvent::marking_label`] reads
+/// them: `access` the classification word, `caveat` `NOFORN` when set, and
+/// `releasableTo` the REL TO list as written (trigraphs joined by commas, USA first),
+/// absent when the label has none. Owners are not written (TAK has no field for
+/// them): a reader attributes the event to its feed's nation.
+pub fn label_markings(label: &Label) -> (String, Option<String>, Option<String>) {
+    let rel = label.rel_to_list();
+    let releasable_to = (!rel.is_empty()).then(|| rel.marking_list().replace(", ", ","));
+    let caveat = label.noforn().then(|| "NOFORN".to_string());
+    (
+        label.classification().as_str().to_string(),
+        caveat,
+        releasable_to,
+    )
+}
+
+/// One fused track as a CoT event for TAK clients.
+///
+/// `how` is `m-f` (machine, fused); `time` is `now_ms` (when the event was made),
+/// `start` the track's time of validity (never after `now_ms`), `stale`
+/// `now_ms + stale_ms`. `ce` is the 90 % circular error from the track's one-sigma
+/// position error (`2.146 σ`, the inverse of the decoder's rule), `hae` the altitude
+/// when known, `le` unknown. `<track>` carries course (degrees true) and speed (m/s),
+/// `<contact>` the callsign from [`track_callsign`] (else `uid`), and the label goes
+/// into `access`/`caveat`/`releasableTo` ([`label_markings`]).
+pub fn track_event(
+    track: &biac_model::Track,
+    uid: &str,
+    now_ms: TimeMs,
+    stale_ms: i64,
+) -> CotEvent {
+    let (access, caveat, releasable_to) = label_markings(&track.label);
+    let sigma = track.pos_sigma_m();
+    let ce = if sigma.is_finite() {
+        (sigma * CE90_PER_SIGMA).min(UNKNOWN)
+    } else {
+        UNKNOWN
+    };
+    let hae = track
+        .position
+        .alt_m
+        .filter(|a| a.is_finite() && a.abs() < 1.0e6)
+        .unwrap_or(UNKNOWN);
+    let speed = track.velocity.speed_mps();
+    let (course_deg, speed_mps) = if speed.is_finite() {
+        (Some(track.velocity.course_deg()), Some(speed))
+    } else {
+        (None, None)
+    };
+    CotEvent {
+        uid: uid.to_string(),
+        cot_type: cot_type(track.domain, track.affiliation).to_string(),
+        how: "m-f".to_string(),
+        time_ms: now_ms,
+        start_ms: track.time_ms.min(now_ms),
+        stale_ms: now_ms.saturating_add(stale_ms.max(0)),
+        lat: track.position.lat_deg,
+        lon: track.position.lon_deg,
+        hae,
+        ce,
+        le: UNKNOWN,
+        course_deg,
+        speed_mps,
+        callsign: Some(track_callsign(&track.identity).unwrap_or_else(|| uid.to_string())),
+        access: Some(access),
+        caveat,
+        releasable_to,
+        extra_detail: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,8 @@
-//! Splitting a byte stream into records: lines for NMEA and SBS, `<event>…</event>` for CoT.
+//! Splitting a byte stream into records: lines for NMEA and SBS, `<event>…</event>` for CoT,
+//! `0x1a`-framed Beast frames, and `0xbf <varint length>` TAK protocol stream frames.
 //! Bounded: a record longer than the limit is reported and skipped, never buffered forever.
+//! Binary framers never drop bytes silently: bytes outside any frame become a record of
+//! their own, which the decoder rejects with its offset.
 
 /// Incremental framer. Push bytes as they arrive; pull complete records.
 pub struct Framer {
@@ -36,6 +39,8 @@ struct Scan {
 enum Kind {
     Lines,
     Cot,
+    Beast,
+    Tak,
 }
 
 /// One framed item.
@@ -55,6 +60,15 @@ impl Framer {
     /// CoT XML: one record per `<event …>…</event>` (or self-closed `<event …/>`); at most 1 MiB.
     pub fn cot() -> Self {
         Self::new(Kind::Cot, 1 << 20)
+    }
+    /// Beast binary: one record per frame, escaped as on the wire (`0x1a`, type, body).
+    pub fn beast() -> Self {
+        Self::new(Kind::Beast, 64)
+    }
+    /// TAK protocol v1 stream framing: one record per `0xbf <varint length> <protobuf>`
+    /// frame, header included; at most 1 MiB.
+    pub fn tak() -> Self {
+        Self::new(Kind::Tak, 1 << 20)
     }
     fn new(kind: Kind, max_len: usize) -> Self {
         Framer {
@@ -95,6 +109,8 @@ impl Framer {
                         .map(|i| (from + i, from + i + 1))
                 }
                 Kind::Cot => find_cot_end(&self.buf[self.head..], &mut self.scan),
+                Kind::Beast => find_beast_end(&self.buf[self.head..]),
+                Kind::Tak => find_tak_end(&self.buf[self.head..], self.max_len),
             };
             match end {
                 Some((rec_end, consumed)) => {
@@ -114,23 +130,29 @@ impl Framer {
                             len: rec.len(),
                         });
                     }
-                    if matches!(self.kind, Kind::Lines) {
-                        while rec.last() == Some(&b'\r') {
-                            rec.pop();
+                    match self.kind {
+                        Kind::Lines => {
+                            while rec.last() == Some(&b'\r') {
+                                rec.pop();
+                            }
+                            if rec.is_empty() {
+                                continue;
+                            }
                         }
-                        if rec.is_empty() {
-                            continue;
+                        Kind::Cot => {
+                            let start = rec
+                                .iter()
+                                .position(|b| !b.is_ascii_whitespace())
+                                .unwrap_or(rec.len());
+                            rec.drain(..start);
                         }
-                    } else {
-                        let start = rec
-                            .iter()
-                            .position(|b| !b.is_ascii_whitespace())
-                            .unwrap_or(rec.len());
-                        rec.drain(..start);
+                        Kind::Beast | Kind::Tak => {}
                     }
                     return Some(Frame::Record { offset, bytes: rec });
                 }
-                None if self.buf.len() - self.head > self.max_len => {
+                // Binary frames carry their length: an incomplete one is never over
+                // the limit by more than its header, and no tail needs skipping.
+                None if self.buf.len() - self.head > self.max_len + self.header_slack() => {
                     // Drop what we have; keep dropping until the record ends.
                     let offset = self.base;
                     let len = self.buf.len() - self.head;
@@ -139,7 +161,7 @@ impl Framer {
                     self.head = 0;
                     self.scan = Scan::default();
                     let first = !self.discarding;
-                    self.discarding = true;
+                    self.discarding = matches!(self.kind, Kind::Lines | Kind::Cot);
                     if first {
                         return Some(Frame::Oversized { offset, len });
                     }
@@ -147,6 +169,13 @@ impl Framer {
                 }
                 None => return None,
             }
+        }
+    }
+
+    fn header_slack(&self) -> usize {
+        match self.kind {
+            Kind::Lines | Kind::Cot | Kind::Beast => 0,
+            Kind::Tak => 11,
         }
     }
 
@@ -194,6 +223,72 @@ fn find_cot_end(buf: &[u8], scan: &mut Scan) -> Option<(usize, usize)> {
         return Some((gt + 1, gt + 1));
     }
     close.map(|c| (c, c))
+}
+
+/// Bytes up to the next frame start: a record the decoder rejects. Until a start
+/// byte arrives they wait (so framing does not depend on how the bytes were split),
+/// bounded by the framer's length limit.
+fn garbage_until(buf: &[u8], start: u8) -> Option<(usize, usize)> {
+    let end = buf.iter().skip(1).position(|&b| b == start)? + 1;
+    Some((end, end))
+}
+
+/// End of the first Beast frame. A frame cut short by an unescaped `0x1a` ends
+/// there (the decoder reports it truncated) and the new frame starts at that byte.
+fn find_beast_end(buf: &[u8]) -> Option<(usize, usize)> {
+    use crate::beast::{FrameKind, ESC};
+    match buf {
+        [] => None,
+        [b, ..] if *b != ESC => garbage_until(buf, ESC),
+        [_] => None,
+        [_, t, ..] => {
+            let Some(kind) = FrameKind::from_type_byte(*t) else {
+                return garbage_until(buf, ESC);
+            };
+            let want = 6 + 1 + kind.message_len();
+            let (mut have, mut i) = (0, 2);
+            while have < want {
+                match (buf.get(i), buf.get(i + 1)) {
+                    (None, _) | (Some(&ESC), None) => return None,
+                    (Some(&ESC), Some(&ESC)) => i += 2,
+                    (Some(&ESC), Some(_)) => return Some((i, i)),
+                    (Some(_), _) => i += 1,
+                }
+                have += 1;
+            }
+            Some((i, i))
+        }
+    }
+}
+
+/// End of the first TAK stream frame. A length over `max_len` or a runaway varint
+/// makes the header a record of its own (rejected), and framing resynchronises at
+/// the next `0xbf`.
+fn find_tak_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
+    const MAGIC: u8 = 0xbf;
+    match buf.first() {
+        None => return None,
+        Some(&b) if b != MAGIC => return garbage_until(buf, MAGIC),
+        Some(_) => {}
+    }
+    let mut len: u64 = 0;
+    let mut i = 1;
+    loop {
+        let &b = buf.get(i)?;
+        if i > 10 {
+            return Some((i, i));
+        }
+        len |= u64::from(b & 0x7f) << (7 * (i - 1));
+        i += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    match usize::try_from(len).ok().filter(|&l| l <= max_len) {
+        Some(l) if buf.len() >= i + l => Some((i + l, i + l)),
+        Some(_) => None,
+        None => Some((i, i)),
+    }
 }
 
 #[cfg(test)]
@@ -292,5 +387,60 @@ mod tests {
         f.push(b"<?xml version='1.0'?>\n<event uid='a'><point/></event><event uid='b'/>");
         let frames = all(&mut f);
         assert_eq!(frames.len(), 2);
+    }
+
+    fn records(f: &mut Framer) -> Vec<(u64, Vec<u8>)> {
+        all(f)
+            .into_iter()
+            .map(|fr| match fr {
+                Frame::Record { offset, bytes } => (offset, bytes),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn beast_frames_garbage_and_escapes() {
+        // A Mode S short frame whose timestamp holds an escaped 0x1a, garbage, then a
+        // frame cut short by a new frame start.
+        let short = [
+            0x1a, b'2', 0, 0, 0, 0x1a, 0x1a, 1, 2, 0x5d, 0x3c, 0x48, 0x6d, 0x8a, 0xf5, 0x7a, 0x11,
+        ];
+        let mut stream = short.to_vec();
+        stream.extend_from_slice(b"xyz");
+        stream.extend_from_slice(&[0x1a, b'3', 1, 2, 3]);
+        stream.extend_from_slice(&short);
+        let mut f = Framer::beast();
+        for b in &stream {
+            f.push(&[*b]);
+        }
+        let got = records(&mut f);
+        let lens: Vec<(u64, usize)> = got.iter().map(|(o, b)| (*o, b.len())).collect();
+        assert_eq!(lens, vec![(0, 17), (17, 3), (20, 5), (25, 17)]);
+        assert_eq!(got[0].1, short.to_vec());
+        // Pushed whole, the same records.
+        let mut g = Framer::beast();
+        g.push(&stream);
+        assert_eq!(records(&mut g), got);
+    }
+
+    #[test]
+    fn tak_frames_resync_after_garbage_and_bad_lengths() {
+        let mut stream = vec![0xbf, 3, 1, 2, 3];
+        stream.extend_from_slice(b"junk");
+        // A declared length of 2^40: its header is rejected, then resync.
+        stream.extend_from_slice(&[0xbf, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]);
+        stream.extend_from_slice(&[0xbf, 1, 9]);
+        let mut f = Framer::tak();
+        f.push(&stream);
+        let got = records(&mut f);
+        let lens: Vec<(u64, usize)> = got.iter().map(|(o, b)| (*o, b.len())).collect();
+        assert_eq!(lens, vec![(0, 5), (5, 4), (9, 7), (16, 3)]);
+        // An incomplete frame waits for its bytes.
+        let mut f = Framer::tak();
+        f.push(&[0xbf, 4, 1]);
+        assert_eq!(f.next_frame(), None);
+        f.push(&[2, 3, 4]);
+        assert_eq!(records(&mut f), vec![(0, vec![0xbf, 4, 1, 2, 3, 4])]);
     }
 }

@@ -50,6 +50,9 @@ enum FormatState {
     Ais(ais::AisNormaliser),
     Sbs(sbs::SbsNormaliser),
     Cot,
+    // Boxed: the Mode S decoder keeps per-aircraft CPR state.
+    Beast(Box<modes::ModeSNormaliser>),
+    Tak,
 }
 
 impl FeedDecoder {
@@ -58,6 +61,10 @@ impl FeedDecoder {
             FeedFormat::Ais => FormatState::Ais(ais::AisNormaliser::default()),
             FeedFormat::Sbs => FormatState::Sbs(sbs::SbsNormaliser::default()),
             FeedFormat::Cot => FormatState::Cot,
+            FeedFormat::Beast => FormatState::Beast(Box::new(modes::ModeSNormaliser::new(
+                modes::ModeSDecoder::new(),
+            ))),
+            FeedFormat::Tak => FormatState::Tak,
         };
         FeedDecoder { cfg, state }
     }
@@ -71,10 +78,13 @@ impl FeedDecoder {
         match self.cfg.format {
             FeedFormat::Ais | FeedFormat::Sbs => Framer::lines(),
             FeedFormat::Cot => Framer::cot(),
+            FeedFormat::Beast => Framer::beast(),
+            FeedFormat::Tak => Framer::tak(),
         }
     }
 
-    /// Decode one framed record (a line without its terminator, or one CoT `<event>`).
+    /// Decode one framed record (a line without its terminator, one CoT `<event>`, one
+    /// escaped Beast frame, or one TAK stream frame with its header).
     /// `now_ms` is the receive time, used when the record carries no time of its own.
     /// Returns zero observations for records that are valid but carry no position
     /// (an AIS fragment awaiting its partner, static data, an SBS identity message).
@@ -93,6 +103,49 @@ impl FeedDecoder {
             FormatState::Ais(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Sbs(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Beast(n) => decode_beast(n, &self.cfg, record, now_ms).map_err(err),
+            FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(err),
         }
     }
+}
+
+/// One escaped Beast frame to observations. Receive time stamps the observation: the
+/// frame's MLAT counter is relative to the receiver's clock, not to UTC.
+fn decode_beast(
+    n: &mut modes::ModeSNormaliser,
+    cfg: &FeedConfig,
+    record: &[u8],
+    now_ms: TimeMs,
+) -> Result<Vec<Observation>, String> {
+    let mut d = beast::BeastDecoder::new();
+    d.push(record);
+    match d.next_frame()? {
+        Some(f)
+            if matches!(
+                f.kind,
+                beast::FrameKind::ModeSShort | beast::FrameKind::ModeSLong
+            ) =>
+        {
+            n.decode(cfg, &f.message, now_ms)
+        }
+        // Mode A/C replies and receiver status carry no position.
+        Some(_) => Ok(vec![]),
+        None => Err(format!("truncated Beast frame ({} bytes)", record.len())),
+    }
+}
+
+/// One TAK stream frame to observations, through the same CoT rules as XML feeds
+/// (the protobuf is rendered to its CoT XML, so markings and atoms are read once, alike).
+fn decode_tak(cfg: &FeedConfig, record: &[u8], now_ms: TimeMs) -> Result<Vec<Observation>, String> {
+    let (msg, used) = tak::decode_stream(record)?
+        .ok_or_else(|| format!("truncated TAK frame ({} bytes)", record.len()))?;
+    if used != record.len() {
+        return Err(format!("{} bytes after the TAK frame", record.len() - used));
+    }
+    if msg.cot_event.is_none() {
+        // A TakControl message (protocol negotiation): nothing to observe.
+        return Ok(vec![]);
+    }
+    let xml = tak::proto_to_xml(&msg)?;
+    cot::decode_observation(cfg, xml.as_bytes(), now_ms)
 }

@@ -123,6 +123,7 @@ fn seeds(format: FeedFormat) -> Vec<String> {
         FeedFormat::Ais => ais_lines(),
         FeedFormat::Sbs => sbs_lines(),
         FeedFormat::Cot => cot_events(),
+        FeedFormat::Beast | FeedFormat::Tak => unreachable!("text seeds only"),
     }
 }
 
@@ -194,13 +195,21 @@ fn apply(mut data: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 }
 
 const FORMATS: [FeedFormat; 3] = [FeedFormat::Ais, FeedFormat::Sbs, FeedFormat::Cot];
+/// The text formats above and the binary feeds (Beast, TAK stream).
+const ALL_FORMATS: [FeedFormat; 5] = [
+    FeedFormat::Ais,
+    FeedFormat::Sbs,
+    FeedFormat::Cot,
+    FeedFormat::Beast,
+    FeedFormat::Tak,
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40_000, ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..600), chunk in 1usize..64) {
-        for format in FORMATS {
+        for format in ALL_FORMATS {
             for trusted in [false, true] {
                 let mut d = FeedDecoder::new(cfg(format, trusted));
                 run(&mut d, &data, chunk);

@@ -82,6 +82,16 @@ pub struct Identity {
     /// A track number or uid in another system (a national track feed, CoT uid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_number: Option<String>,
+    /// Vessel static data from AIS (types 5, 19, 24): IMO number, ship and cargo type
+    /// code (ITU-R M.1371 table 53), and length and beam in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imo: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_type: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_m: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beam_m: Option<u16>,
 }
 
 impl Identity {
@@ -101,6 +111,10 @@ impl Identity {
         if self.track_number.is_none() {
             self.track_number.clone_from(&other.track_number);
         }
+        self.imo = self.imo.or(other.imo);
+        self.ship_type = self.ship_type.or(other.ship_type);
+        self.length_m = self.length_m.or(other.length_m);
+        self.beam_m = self.beam_m.or(other.beam_m);
     }
 }
 
@@ -248,6 +262,10 @@ pub enum FeedFormat {
     Sbs,
     /// Cursor-on-Target XML events.
     Cot,
+    /// Mode S / ADS-B in Beast binary framing (a receiver's port 30005 output).
+    Beast,
+    /// CoT as TAK protocol v1 protobuf in stream framing (`0xbf <varint length>`).
+    Tak,
 }
 
 /// An ingest feed's configuration.

@@ -10,9 +10,46 @@ use biac_formats::FeedDecoder;
 use biac_model::{FeedConfig, Observation, TimeMs};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::FeedStats;
+
+/// What ingest sources hand the storage thread: observations, and optionally an
+/// acknowledgement that fires once they are committed to the journal (under the
+/// configured fsync policy). An empty batch without an ack is the storage tick.
+pub(crate) struct Batch {
+    pub obs: Vec<Observation>,
+    pub ack: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+impl Batch {
+    pub fn unacked(obs: Vec<Observation>) -> Self {
+        Batch { obs, ack: None }
+    }
+}
+
+/// Decode one frame and check it is plausible: the one per-record step shared by the
+/// TCP listeners and HTTP ingest.
+pub(crate) fn decode_frame(
+    decoder: &mut FeedDecoder,
+    frame: Frame,
+    now: TimeMs,
+    max_future_ms: i64,
+) -> Result<Vec<Observation>, biac_formats::DecodeError> {
+    match frame {
+        Frame::Record { offset, bytes } => {
+            let name = decoder.config().name.clone();
+            decoder
+                .decode(&bytes, offset, now)
+                .and_then(|obs| check_plausible(&name, offset, obs, now, max_future_ms))
+        }
+        Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
+            feed: decoder.config().name.clone(),
+            offset,
+            reason: format!("record of {len} bytes exceeds the limit; skipped"),
+        }),
+    }
+}
 
 /// Errors logged in full per connection before switching to periodic summaries, so a
 /// flood of garbage cannot flood the log.
@@ -31,7 +68,7 @@ pub async fn serve_feed(
     listener: TcpListener,
     cfg: FeedConfig,
     stats: Arc<FeedStats>,
-    tx: mpsc::Sender<Vec<Observation>>,
+    tx: mpsc::Sender<Batch>,
     max_future_ms: i64,
 ) {
     loop {
@@ -57,7 +94,7 @@ async fn handle_connection(
     peer: SocketAddr,
     cfg: FeedConfig,
     stats: Arc<FeedStats>,
-    tx: mpsc::Sender<Vec<Observation>>,
+    tx: mpsc::Sender<Batch>,
     max_future_ms: i64,
 ) {
     let name = cfg.name.clone();
@@ -78,16 +115,7 @@ async fn handle_connection(
         let now = now_ms();
         let mut batch = Vec::new();
         while let Some(frame) = framer.next_frame() {
-            let result = match frame {
-                Frame::Record { offset, bytes } => decoder
-                    .decode(&bytes, offset, now)
-                    .and_then(|obs| check_plausible(&name, offset, obs, now, max_future_ms)),
-                Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
-                    feed: name.clone(),
-                    offset,
-                    reason: format!("record of {len} bytes exceeds the limit; skipped"),
-                }),
-            };
+            let result = decode_frame(&mut decoder, frame, now, max_future_ms);
             match result {
                 Ok(obs) => {
                     stats
@@ -109,7 +137,7 @@ async fn handle_connection(
         }
         // Blocking send: ingest is lossless, so a full pipeline slows the sender (TCP
         // back-pressure) instead of dropping.
-        if !batch.is_empty() && tx.send(batch).await.is_err() {
+        if !batch.is_empty() && tx.send(Batch::unacked(batch)).await.is_err() {
             break;
         }
     }
@@ -155,4 +183,106 @@ fn check_plausible(
         }
     }
     Ok(obs)
+}
+
+/// Rejected records listed in full in an [`crate::IngestReport`]; the rest are counted.
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+
+/// Decode a whole body for one feed, send what decoded to the storage thread and wait
+/// until the journal holds it.
+pub(crate) async fn ingest_bytes(
+    feed: &crate::FeedHandle,
+    path: &crate::IngestPath,
+    bytes: Vec<u8>,
+) -> Result<crate::IngestReport, crate::IngestError> {
+    // Decoding a large body is CPU work: keep it off the async workers.
+    let (f, max_future_ms) = (feed.clone(), path.max_future_ms);
+    let (report, batch) =
+        tokio::task::spawn_blocking(move || decode_body(&f, &bytes, max_future_ms))
+            .await
+            .map_err(|_| crate::IngestError::Unavailable)?;
+    if batch.is_empty() {
+        return Ok(report);
+    }
+    let (ack_tx, ack_rx) = oneshot::channel();
+    let n = batch.len() as u64;
+    path.tx
+        .send(Batch {
+            obs: batch,
+            ack: Some(ack_tx),
+        })
+        .await
+        .map_err(|_| crate::IngestError::Unavailable)?;
+    match ack_rx.await {
+        Ok(Ok(())) => {
+            feed.stats.accepted.fetch_add(n, Ordering::Relaxed);
+            Ok(report)
+        }
+        Ok(Err(e)) => Err(crate::IngestError::Journal(e)),
+        Err(_) => Err(crate::IngestError::Unavailable),
+    }
+}
+
+/// Decode and count a whole body: the report and the observations to journal.
+fn decode_body(
+    feed: &crate::FeedHandle,
+    bytes: &[u8],
+    max_future_ms: i64,
+) -> (crate::IngestReport, Vec<Observation>) {
+    let name = feed.config.name.clone();
+    let mut decoder = FeedDecoder::new(feed.config.clone());
+    let mut framer = decoder.framer();
+    framer.push(bytes);
+    // A line-oriented body may omit its last terminator: the body's end ends the line.
+    let line_format = matches!(
+        feed.config.format,
+        biac_model::FeedFormat::Ais | biac_model::FeedFormat::Sbs
+    );
+    if line_format && !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        framer.push(b"\n");
+    }
+    let now = now_ms();
+    let mut report = crate::IngestReport {
+        feed: name.clone(),
+        ..Default::default()
+    };
+    let mut batch = Vec::new();
+    let reject = |report: &mut crate::IngestReport, offset: u64, reason: String| {
+        report.rejected_count += 1;
+        if report.rejected.len() < MAX_LISTED_REJECTIONS {
+            report
+                .rejected
+                .push(crate::RejectedRecord { offset, reason });
+        }
+    };
+    while let Some(frame) = framer.next_frame() {
+        match decode_frame(&mut decoder, frame, now, max_future_ms) {
+            Ok(obs) => {
+                report.accepted += 1;
+                report.observations += obs.len() as u64;
+                batch.extend(obs);
+            }
+            Err(e) => reject(&mut report, e.offset, e.reason),
+        }
+    }
+    let pending = framer.pending();
+    if pending > 0 {
+        let offset = (bytes.len() - pending.min(bytes.len())) as u64;
+        reject(
+            &mut report,
+            offset,
+            format!("body ended inside a record ({pending} bytes); truncated record rejected"),
+        );
+    }
+    feed.stats.connections.fetch_add(1, Ordering::Relaxed);
+    feed.stats
+        .rejected
+        .fetch_add(report.rejected_count, Ordering::Relaxed);
+    if let Some(last) = report.rejected.last() {
+        if let Ok(mut l) = feed.stats.last_error.lock() {
+            *l = Some(format!("{name}: offset {}: {}", last.offset, last.reason));
+        }
+        tracing::warn!(feed = %name, rejected = report.rejected_count, first_offset = report.rejected[0].offset, reason = %report.rejected[0].reason, "HTTP ingest rejected records");
+    }
+    (report, batch)
 }

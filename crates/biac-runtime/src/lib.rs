@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  TCP listener per feed ──(decode, count, log)──► ingest channel (bounded, blocks: lossless)
+//!  RuntimeHandle::ingest (HTTP) ──(same decode)──► same channel, with an ack fired after the commit
 //!      ► storage thread: journal batch commit (durable before anything downstream sees it)
 //!      ► fusion thread (bounded, blocks): re-order window, one Tracker per audience fed
 //!        only with the inputs releasable to it, zone analytics, snapshots
@@ -87,6 +88,50 @@ pub struct RuntimeHandle {
     pub pictures: BTreeMap<Audience, watch::Receiver<Arc<Picture>>>,
     pub zones: Vec<Zone>,
     pub data_dir: PathBuf,
+    /// The way into the storage thread for [`RuntimeHandle::ingest`].
+    ingest: IngestPath,
+}
+
+/// The sending end of the ingest edge, kept by the handle for HTTP ingest.
+#[derive(Clone)]
+pub(crate) struct IngestPath {
+    pub(crate) tx: tokio::sync::mpsc::Sender<ingest::Batch>,
+    pub(crate) max_future_ms: i64,
+}
+
+/// What [`RuntimeHandle::ingest`] did with a body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    pub feed: String,
+    /// Records (lines, CoT events) that decoded and passed the plausibility checks.
+    pub accepted: u64,
+    /// Observations those records yielded, all committed to the journal (a record may
+    /// yield none: an AIS fragment awaiting its partner, static data).
+    pub observations: u64,
+    /// Every rejected record, counted.
+    pub rejected_count: u64,
+    /// The first [`MAX_LISTED_REJECTIONS`] rejected records with their byte offset in
+    /// the body and the reason.
+    pub rejected: Vec<RejectedRecord>,
+}
+
+pub use ingest::MAX_LISTED_REJECTIONS;
+
+/// One record HTTP ingest refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedRecord {
+    pub offset: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("unknown feed {0}")]
+    UnknownFeed(String),
+    #[error("the pipeline is not running")]
+    Unavailable,
+    #[error("journal append failed: {0}")]
+    Journal(String),
 }
 
 impl RuntimeHandle {
@@ -96,6 +141,23 @@ impl RuntimeHandle {
     }
     pub fn picture(&self, a: &Audience) -> Option<Arc<Picture>> {
         self.pictures.get(a).map(|rx| rx.borrow().clone())
+    }
+    /// A configured feed by name.
+    pub fn feed(&self, name: &str) -> Option<&FeedHandle> {
+        self.feeds.iter().find(|f| f.config.name == name)
+    }
+
+    /// Ingest a body in `feed`'s wire format (AIS NMEA lines, SBS lines, CoT events)
+    /// as if it had arrived on the feed's listener: decode, check, count. Resolves once
+    /// every accepted observation is committed to the journal under the configured
+    /// fsync policy (the storage thread acknowledges after its commit), so a success
+    /// means durable. Fusion sees the observations after that, as for TCP input.
+    /// Authorization is the caller's business.
+    pub async fn ingest(&self, feed: &str, bytes: &[u8]) -> Result<IngestReport, IngestError> {
+        let f = self
+            .feed(feed)
+            .ok_or_else(|| IngestError::UnknownFeed(feed.to_string()))?;
+        ingest::ingest_bytes(f, &self.ingest, bytes.to_vec()).await
     }
 }
 

@@ -12,7 +12,7 @@ use biac_store::{JournalRecord, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-use crate::ingest::{now_ms, serve_feed};
+use crate::ingest::{now_ms, serve_feed, Batch};
 use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
 
 /// Batches in flight between ingest and storage. Bounded: when storage lags, ingest
@@ -29,7 +29,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     let journal = Store::open(&cfg.data_dir, cfg.sync)?;
     let history = Store::open(&cfg.data_dir, cfg.sync)?;
 
-    let (ingest_tx, ingest_rx) = mpsc::channel::<Vec<Observation>>(INGEST_QUEUE);
+    let (ingest_tx, ingest_rx) = mpsc::channel::<Batch>(INGEST_QUEUE);
     let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
 
     // Audiences and their picture channels.
@@ -45,11 +45,21 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             audience: *a,
             subject: a.subject(),
             tracker: Tracker::new(TrackerConfig::default()),
-            zones: ZoneWatch::new(cfg.zones.clone()),
+            // Only the zones this audience may see: a zone's name and geometry are
+            // labelled too, and an alert would disclose them.
+            zones: ZoneWatch::new(
+                cfg.zones
+                    .iter()
+                    .filter(|z| biac_model::allow(&a.subject(), &z.label))
+                    .cloned()
+                    .collect(),
+            ),
             alerts: VecDeque::new(),
             tx,
             generation: 0,
             last_snapshot_ms: i64::MIN,
+            pending: Vec::new(),
+            newest: i64::MIN,
         });
     }
 
@@ -92,7 +102,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
             every.tick().await;
-            if tick_tx.send(Vec::new()).await.is_err() {
+            if tick_tx.send(Batch::unacked(Vec::new())).await.is_err() {
                 return;
             }
         }
@@ -141,6 +151,10 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         pictures,
         zones: cfg.zones.clone(),
         data_dir: cfg.data_dir.clone(),
+        ingest: crate::IngestPath {
+            tx: ingest_tx,
+            max_future_ms: cfg.max_future_ms,
+        },
     })
 }
 
@@ -177,19 +191,27 @@ const QUIET_FLUSH: Duration = Duration::from_secs(2);
 
 fn storage_loop(
     mut journal: Store,
-    mut rx: mpsc::Receiver<Vec<Observation>>,
+    mut rx: mpsc::Receiver<Batch>,
     fusion: std_mpsc::SyncSender<FusionInput>,
 ) {
     let mut last_data = Instant::now();
     let mut unflushed = false;
-    while let Some(mut batch) = rx.blocking_recv() {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = first.obs;
+        let mut acks: Vec<_> = first.ack.into_iter().collect();
         while batch.len() < MAX_COMMIT {
             match rx.try_recv() {
-                Ok(more) => batch.extend(more),
+                Ok(more) => {
+                    batch.extend(more.obs);
+                    acks.extend(more.ack);
+                }
                 Err(_) => break,
             }
         }
         if batch.is_empty() {
+            for ack in acks {
+                let _ = ack.send(Ok(()));
+            }
             // A tick. The flush point is journalled so that replay releases exactly
             // where the live run did.
             if unflushed && last_data.elapsed() >= QUIET_FLUSH {
@@ -207,16 +229,24 @@ fn storage_loop(
         }
         // Durable before anything downstream sees it; on a storage error the batch is
         // not fused (and will not be on replay either), so the picture never shows data
-        // the journal lacks.
+        // the journal lacks. Acknowledgements (HTTP ingest) fire only after the commit.
         match journal.append(now_ms(), &batch) {
             Ok(_) => {
+                for ack in acks {
+                    let _ = ack.send(Ok(()));
+                }
                 last_data = Instant::now();
                 unflushed = true;
                 if fusion.send(FusionInput::Observations(batch)).is_err() {
                     return;
                 }
             }
-            Err(e) => tracing::error!(error = %e, dropped = batch.len(), "journal append failed"),
+            Err(e) => {
+                tracing::error!(error = %e, dropped = batch.len(), "journal append failed");
+                for ack in acks {
+                    let _ = ack.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }
@@ -230,6 +260,12 @@ struct AudienceState {
     tx: watch::Sender<Arc<Picture>>,
     generation: u64,
     last_snapshot_ms: i64,
+    /// The re-ordering buffer and its newest time, per audience and over that
+    /// audience's releasable inputs only: a shared buffer would let an input the
+    /// audience may not see move its watermark, and with it the batching, the
+    /// picture's time and generation, and when history is written (a timing channel).
+    pending: Vec<Observation>,
+    newest: i64,
 }
 
 fn fusion_loop(
@@ -239,45 +275,41 @@ fn fusion_loop(
     window_ms: i64,
     snapshot_every_ms: i64,
 ) {
-    let mut pending: Vec<Observation> = Vec::new();
-    let mut newest = i64::MIN;
     while let Ok(input) = rx.recv() {
-        // Releases depend only on the journal's order, never on how it was batched, so
-        // replay feeds each tracker exactly the calls the live run made.
-        let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
-        match input {
-            FusionInput::Observations(batch) => {
-                for o in batch {
-                    if o.time_ms > newest {
-                        newest = o.time_ms;
-                        let watermark = newest.saturating_sub(window_ms);
-                        if let Some(r) = release(&mut pending, watermark) {
-                            releases.push((r, watermark));
-                        }
-                    }
-                    pending.push(o);
-                }
-            }
-            FusionInput::Flush => {
-                if let Some(r) = release(&mut pending, newest) {
-                    releases.push((r, newest));
-                }
-            }
-        }
-        if releases.is_empty() {
-            continue;
-        }
         for st in &mut states {
-            for (released, watermark) in &releases {
-                let mine: Vec<Observation> = released
-                    .iter()
-                    .filter(|o| biac_model::allow(&st.subject, &o.label))
-                    .cloned()
-                    .collect();
-                st.tracker.process_batch(mine);
-                st.tracker.advance_to(*watermark);
+            // Releases depend only on the journal's order of this audience's inputs, never
+            // on how it was batched nor on anything it may not see, so replay feeds each
+            // tracker exactly the calls the live run made.
+            let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
+            match &input {
+                FusionInput::Observations(batch) => {
+                    for o in batch {
+                        if !biac_model::allow(&st.subject, &o.label) {
+                            continue;
+                        }
+                        if o.time_ms > st.newest {
+                            st.newest = o.time_ms;
+                            let watermark = st.newest.saturating_sub(window_ms);
+                            if let Some(r) = release(&mut st.pending, watermark) {
+                                releases.push((r, watermark));
+                            }
+                        }
+                        st.pending.push(o.clone());
+                    }
+                }
+                FusionInput::Flush => {
+                    if let Some(r) = release(&mut st.pending, st.newest) {
+                        releases.push((r, st.newest));
+                    }
+                }
             }
-            let watermark = releases.last().map(|r| r.1).unwrap_or(newest);
+            let Some(&(_, watermark)) = releases.last() else {
+                continue;
+            };
+            for (released, watermark) in releases {
+                st.tracker.process_batch(released);
+                st.tracker.advance_to(watermark);
+            }
             publish(st, &mut history, watermark, snapshot_every_ms);
         }
     }

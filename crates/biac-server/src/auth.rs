@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use biac_model::{Classification, Nation, Subject};
 
+use crate::guard::Egress;
 use crate::AppState;
 
 /// Maps bearer tokens to subjects.
@@ -51,8 +52,9 @@ impl Authenticator {
     }
 }
 
-/// An authenticated caller; extracting it from a request answers 401 when absent.
-pub struct Caller(pub Subject);
+/// An authenticated caller at this request's exit (`http:<path>`); extracting it
+/// answers 401 when absent.
+pub struct Caller(pub Egress);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
@@ -64,7 +66,15 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         match token.and_then(|t| state.auth.lookup(t)) {
-            Some(s) => Ok(Caller(s)),
+            Some(s) => {
+                let action = if parts.method == axum::http::Method::GET {
+                    "read"
+                } else {
+                    "write"
+                };
+                let point = format!("http:{}", parts.uri.path());
+                Ok(Caller(Egress::new(s, point, action, state.audit.clone())))
+            }
             None => Err((
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],

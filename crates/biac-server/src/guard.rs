@@ -1,19 +1,33 @@
 //! The egress guard: the only way labelled data reaches a response.
 //!
-//! Every handler passes what it is about to disclose through [`release`] or
-//! [`release_all`], which call `biac_model::allow` — the same decision the runtime uses
-//! to choose each audience's inputs. Anything without a label cannot be passed here.
+//! Every exit — HTTP handlers, the WebSocket, the CoT stream — passes what it is about to
+//! disclose through [`release`] or [`release_all`] with an [`Egress`] (who is asking, at
+//! which exit, for what action). They call `biac_model::allow`, the same decision the
+//! runtime uses to choose each audience's inputs, and record every decision, allow and
+//! deny, in the audit log when one is configured. Anything without a label cannot be
+//! passed here.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use biac_audit::{AuditSink, Decision, Entry};
 use biac_model::{Alert, FeedConfig, Label, Subject, Track};
 
 /// Something that carries a security label.
 pub trait Labelled {
     fn label(&self) -> &Label;
+    /// What the audit log calls this item: its kind and id.
+    fn audit_object(&self) -> (&'static str, String);
 }
 
 impl Labelled for Track {
     fn label(&self) -> &Label {
         &self.label
+    }
+    fn audit_object(&self) -> (&'static str, String) {
+        ("track", crate::routes::track_id(self.id))
     }
 }
 
@@ -21,11 +35,26 @@ impl Labelled for Alert {
     fn label(&self) -> &Label {
         &self.label
     }
+    fn audit_object(&self) -> (&'static str, String) {
+        (
+            "alert",
+            format!(
+                "{}/{}/{}/{}",
+                self.kind,
+                self.zone,
+                crate::routes::track_id(self.track_id),
+                self.time_ms
+            ),
+        )
+    }
 }
 
 impl Labelled for biac_analytics::Zone {
     fn label(&self) -> &Label {
         &self.label
+    }
+    fn audit_object(&self) -> (&'static str, String) {
+        ("zone", self.name.clone())
     }
 }
 
@@ -34,17 +63,141 @@ impl Labelled for FeedConfig {
     fn label(&self) -> &Label {
         &self.default_label
     }
+    fn audit_object(&self) -> (&'static str, String) {
+        ("feed", self.name.clone())
+    }
 }
 
-/// `Some(item)` when `subject` may see it.
-pub fn release<'a, T: Labelled>(subject: &Subject, item: &'a T) -> Option<&'a T> {
-    biac_model::allow(subject, item.label()).then_some(item)
+/// One exit's view of a caller: the subject, the exit (`http:/api/v1/tracks`,
+/// `ws:/api/v1/ws`, `cot:127.0.0.1:8087`) and the action, plus the audit log.
+#[derive(Clone, Debug)]
+pub struct Egress {
+    pub subject: Subject,
+    pub point: String,
+    pub action: &'static str,
+    audit: Option<Auditor>,
 }
 
-/// The items `subject` may see, in order.
+impl Egress {
+    pub fn new(
+        subject: Subject,
+        point: impl Into<String>,
+        action: &'static str,
+        audit: Option<Auditor>,
+    ) -> Self {
+        Egress {
+            subject,
+            point: point.into(),
+            action,
+            audit,
+        }
+    }
+}
+
+impl Deref for Egress {
+    type Target = Subject;
+    fn deref(&self) -> &Subject {
+        &self.subject
+    }
+}
+
+/// `Some(item)` when the caller may see it. The decision is audited first; if the
+/// audit log cannot take it, the item is withheld.
+pub fn release<'a, T: Labelled + ?Sized>(e: &Egress, item: &'a T) -> Option<&'a T> {
+    let allowed = biac_model::allow(&e.subject, item.label());
+    let recorded = e.audit.as_ref().is_none_or(|a| a.record(e, item, allowed));
+    (allowed && recorded).then_some(item)
+}
+
+/// The items the caller may see, in order.
 pub fn release_all<'a, T: Labelled + 'a>(
-    subject: &'a Subject,
+    e: &'a Egress,
     items: impl IntoIterator<Item = &'a T> + 'a,
 ) -> impl Iterator<Item = &'a T> + 'a {
-    items.into_iter().filter_map(move |i| release(subject, i))
+    items.into_iter().filter_map(move |i| release(e, i))
+}
+
+/// Writes release decisions to the audit log. A decision identical to one recorded at
+/// the same exit less than [`Auditor::COALESCE_MS`] ago (same subject, action, object,
+/// marking and outcome) is not written again: a browser polling the picture every two
+/// seconds would otherwise write the same hundreds of lines each time.
+#[derive(Clone)]
+pub struct Auditor {
+    sink: AuditSink,
+    recent: Arc<Mutex<HashMap<u64, i64>>>,
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Auditor")
+    }
+}
+
+impl Auditor {
+    pub const COALESCE_MS: i64 = 60_000;
+    /// Remembered decisions beyond which old ones are forgotten.
+    const MAX_RECENT: usize = 200_000;
+
+    pub fn new(sink: AuditSink) -> Self {
+        Auditor {
+            sink,
+            recent: Arc::default(),
+        }
+    }
+
+    /// `false` when the record could not be written (the caller then denies).
+    fn record<T: Labelled + ?Sized>(&self, e: &Egress, item: &T, allowed: bool) -> bool {
+        let now = now_ms();
+        let (kind, id) = item.audit_object();
+        let marking = item.label().to_string();
+        let mut h = DefaultHasher::new();
+        (&e.subject, &e.point, e.action, kind, &id, &marking, allowed).hash(&mut h);
+        let key = h.finish();
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            if recent
+                .get(&key)
+                .is_some_and(|&t| now - t < Self::COALESCE_MS)
+            {
+                return true;
+            }
+            if recent.len() >= Self::MAX_RECENT {
+                recent.retain(|_, t| now - *t < Self::COALESCE_MS);
+            }
+            recent.insert(key, now);
+        }
+        let entry = Entry {
+            time_ms: now,
+            subject: biac_audit::Subject {
+                nation: e.subject.nation.to_string(),
+                clearance: e.subject.clearance.to_string(),
+                principal: None,
+            },
+            action: e.action.to_string(),
+            object: biac_audit::Object {
+                kind: kind.to_string(),
+                id,
+            },
+            marking,
+            decision: if allowed {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            egress: e.point.clone(),
+        };
+        match self.sink.record(entry) {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::error!(error = %err, "audit log refused a record: withholding");
+                false
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

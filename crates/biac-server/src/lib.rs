@@ -5,9 +5,15 @@
 //! token gets 401 and nothing else; "not visible" and "does not exist" answer alike.
 
 pub mod auth;
+pub mod cot_stream;
 pub mod guard;
+pub mod metrics;
+pub mod openapi;
 mod routes;
 mod web;
+pub mod ws;
+
+pub use routes::ROUTES;
 
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +29,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// A read connection to the history (SQLite allows readers beside the writers).
     pub store: Arc<Mutex<Store>>,
+    /// Where the egress guard records its decisions (`None`: not audited, tests only).
+    pub audit: Option<guard::Auditor>,
 }
 
 /// Serve until the process ends.

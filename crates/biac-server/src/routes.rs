@@ -1,9 +1,10 @@
 //! `/api/v1` handlers.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use biac_model::{Label, Subject, TimeMs, Track};
 use biac_runtime::Audience;
@@ -15,21 +16,52 @@ use crate::auth::Caller;
 use crate::guard::{release, release_all};
 use crate::{web, AppState};
 
+/// Every API route, `(method, path)`: the router is built from this table and the
+/// OpenAPI document is checked against it (`openapi::tests`).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/tracks"),
+    ("GET", "/api/v1/tracks/{id}"),
+    ("GET", "/api/v1/history"),
+    ("GET", "/api/v1/alerts"),
+    ("GET", "/api/v1/feeds"),
+    ("POST", "/api/v1/feeds/{feed}/ingest"),
+    ("GET", "/api/v1/zones"),
+    ("GET", "/api/v1/ws"),
+    ("GET", "/api/v1/metrics"),
+];
+
+/// The handler of one entry of [`ROUTES`].
+pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method, path) {
+        ("GET", "/api/v1/health") => get(health),
+        ("GET", "/api/v1/openapi.json") => get(crate::openapi::document),
+        ("GET", "/api/v1/tracks") => get(tracks),
+        ("GET", "/api/v1/tracks/{id}") => get(track),
+        ("GET", "/api/v1/history") => get(history),
+        ("GET", "/api/v1/alerts") => get(alerts),
+        ("GET", "/api/v1/feeds") => get(feeds),
+        ("POST", "/api/v1/feeds/{feed}/ingest") => post(ingest),
+        ("GET", "/api/v1/zones") => get(zones),
+        ("GET", "/api/v1/ws") => get(crate::ws::upgrade),
+        ("GET", "/api/v1/metrics") => get(crate::metrics::metrics),
+        _ => return None,
+    })
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/tracks", get(tracks))
-        .route("/api/v1/tracks/{id}", get(track))
-        .route("/api/v1/history", get(history))
-        .route("/api/v1/alerts", get(alerts))
-        .route("/api/v1/feeds", get(feeds))
-        .route("/api/v1/zones", get(zones))
-        .route("/api/v1/{*rest}", get(api_not_found))
+    let mut r = Router::new();
+    for (method, path) in ROUTES {
+        let h = handler(method, path).expect("every entry of ROUTES has a handler");
+        r = r.route(path, h);
+    }
+    r.route("/api/v1/{*rest}", get(api_not_found))
         .fallback(web::static_file)
         .with_state(state)
 }
 
-fn iso(t: TimeMs) -> String {
+pub(crate) fn iso(t: TimeMs) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
         .ok()
         .and_then(|d| {
@@ -40,7 +72,7 @@ fn iso(t: TimeMs) -> String {
 }
 
 /// The same answer for "does not exist" and "may not see".
-fn not_found() -> Response {
+pub(crate) fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
 }
 
@@ -62,7 +94,7 @@ fn label_json(l: &Label) -> Value {
 }
 
 /// Audience track ids are opaque strings, minted per audience.
-fn track_id(id: u64) -> String {
+pub(crate) fn track_id(id: u64) -> String {
     format!("T{id:06}")
 }
 
@@ -70,7 +102,9 @@ fn parse_track_id(s: &str) -> Option<u64> {
     s.strip_prefix('T')?.parse().ok()
 }
 
-fn feature(t: &Track) -> Value {
+/// A track as a GeoJSON feature: the one rendering shared by `/tracks`, `/history` and
+/// the WebSocket. Callers pass only tracks the guard released.
+pub(crate) fn feature(t: &Track) -> Value {
     let mut props = json!({
         "id": track_id(t.id),
         "label": label_json(&t.label),
@@ -102,6 +136,17 @@ fn feature(t: &Track) -> Value {
             p.insert(k.into(), json!(v));
         }
     }
+    // Vessel static data from AIS.
+    for (k, v) in [
+        ("imo", id.imo),
+        ("ship_type", id.ship_type.map(u32::from)),
+        ("length_m", id.length_m.map(u32::from)),
+        ("beam_m", id.beam_m.map(u32::from)),
+    ] {
+        if let Some(v) = v {
+            p.insert(k.into(), json!(v));
+        }
+    }
     let mut coords = vec![json!(t.position.lon_deg), json!(t.position.lat_deg)];
     if let Some(a) = t.position.alt_m {
         coords.push(json!(a));
@@ -115,12 +160,12 @@ fn feature(t: &Track) -> Value {
 }
 
 /// The caller's audience (none when the deployment keeps no picture for it: 404).
-fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
+pub(crate) fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
     state.runtime.audience_of(s)
 }
 
 /// The marking of a whole view: the join of everything in it.
-fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
+pub(crate) fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
     labels
         .fold(None::<Label>, |acc, l| {
             Some(acc.map_or_else(|| l.clone(), |a| a.join(l)))
@@ -140,6 +185,7 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
         "audience": {"nation": s.nation, "clearance": s.clearance},
         "marking": view_marking(visible.iter().map(|t| &t.label)),
         "time": iso(picture.time_ms),
+        "generation": picture.generation,
         "count": visible.len(),
         "features": visible.iter().map(|t| feature(t)).collect::<Vec<_>>(),
     }))
@@ -327,4 +373,35 @@ async fn zones(State(state): State<AppState>, Caller(s): Caller) -> Response {
         })
         .collect();
     Json(json!({"type": "FeatureCollection", "features": features})).into_response()
+}
+
+/// `POST /api/v1/feeds/{feed}/ingest`: a body in the feed's wire format. Only a subject of
+/// the feed's own nation who may see the feed may ingest into it; anyone else gets the
+/// same 404 as for a feed that does not exist. 200 means every accepted record is in the
+/// journal (committed under the fsync policy).
+async fn ingest(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Path(feed): Path<String>,
+    body: Bytes,
+) -> Response {
+    let allowed = state
+        .runtime
+        .feed(&feed)
+        .is_some_and(|f| f.config.nation == s.nation && release(&s, &f.config).is_some());
+    if !allowed {
+        return not_found();
+    }
+    match state.runtime.ingest(&feed, &body).await {
+        Ok(report) => Json(report).into_response(),
+        Err(biac_runtime::IngestError::UnknownFeed(_)) => not_found(),
+        Err(e) => {
+            tracing::error!(feed = %feed, error = %e, "HTTP ingest failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "ingest unavailable; nothing was acknowledged"})),
+            )
+                .into_response()
+        }
+    }
 }

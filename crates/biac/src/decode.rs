@@ -12,7 +12,7 @@ use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind};
 
 #[derive(clap::Args)]
 pub struct DecodeArgs {
-    /// ais, sbs, cot or beast (Mode S in Beast binary framing)
+    /// ais, sbs, cot, beast (Mode S in Beast binary framing) or tak (TAK protocol v1 stream)
     format: String,
     /// AIS only: print labelled observations instead of gpsd's unscaled AIS JSON
     /// (the other formats always print observations).
@@ -25,9 +25,11 @@ pub struct DecodeArgs {
 pub fn run(a: DecodeArgs) -> Result<(), String> {
     let format = match a.format.as_str() {
         "ais" => FeedFormat::Ais,
-        "sbs" | "beast" => FeedFormat::Sbs,
+        "sbs" => FeedFormat::Sbs,
         "cot" => FeedFormat::Cot,
-        f => return Err(format!("unknown format {f:?} (ais, sbs, cot, beast)")),
+        "beast" => FeedFormat::Beast,
+        "tak" => FeedFormat::Tak,
+        f => return Err(format!("unknown format {f:?} (ais, sbs, cot, beast, tak)")),
     };
     let mut input = Vec::new();
     if a.file.as_os_str() == "-" {

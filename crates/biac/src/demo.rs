@@ -25,6 +25,10 @@ pub struct DemoArgs {
     /// When the journal is durable: full, normal (survives a crash of the process), off.
     #[arg(long, default_value = "normal")]
     fsync: SyncPolicy,
+    /// TAK streaming CoT (plain TCP): one listener per demo audience on consecutive
+    /// ports from this one (0: any free ports).
+    #[arg(long, default_value_t = biac_server::cot_stream::DEFAULT_PORT)]
+    cot_port_base: u16,
 }
 
 /// How the simulator runs, for `biac demo` and `biac sim`.
@@ -108,6 +112,30 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         }
     });
 
+    let audit = serve::open_audit(&rt.data_dir)?;
+    let mut cot = Vec::new();
+    for (i, s) in serve::demo_audiences().into_iter().enumerate() {
+        let port = match a.cot_port_base {
+            0 => 0,
+            b => b.saturating_add(i as u16),
+        };
+        let c = biac_server::cot_stream::CotListenerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            nation: s.nation,
+            clearance: s.clearance,
+            ingest_feed: None,
+        };
+        // The demo goes on without a port that is taken (another demo running).
+        let opts = biac_server::cot_stream::CotStreamOptions {
+            audit: Some(audit.clone()),
+            ..Default::default()
+        };
+        match biac_server::cot_stream::start(&c, &rt, opts).await {
+            Ok(l) => cot.push(l),
+            Err(e) => tracing::warn!(error = %e, "TAK listener not started"),
+        }
+    }
+
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!(
         "biac demo: {} feeds, simulator seed {} at {}x",
@@ -129,7 +157,10 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
             s.nation, s.clearance
         );
     }
+    for l in &cot {
+        println!("  {}", serve::cot_line(l));
+    }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
-    serve::serve_http(listener, rt, auth).await
+    serve::serve_http(listener, rt, auth, audit).await
 }

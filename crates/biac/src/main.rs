@@ -1,5 +1,6 @@
 //! The `biac` binary: command-line parsing only; the work is in the library crates.
 
+mod audit_cmd;
 mod decode;
 mod demo;
 mod serve;
@@ -33,6 +34,8 @@ enum Command {
     /// Track a planar detection stream (`step,t_s,x,y`) and write the confirmed tracks
     /// after each scan (`step,track_id,x,y,vx,vy`): the Stone Soup side-by-side bench.
     TrackCsv(track_csv::TrackCsvArgs),
+    /// Check the tamper-evident audit log of release decisions (`audit verify`, `audit proof`).
+    Audit(audit_cmd::AuditArgs),
 }
 
 #[derive(clap::Args)]
@@ -67,6 +70,7 @@ fn main() -> std::process::ExitCode {
             Command::Sim(a) => sim(a).await,
             Command::Decode(a) => decode::run(a),
             Command::TrackCsv(a) => track_csv::run(a),
+            Command::Audit(a) => audit_cmd::run(a),
         }
     });
     match result {

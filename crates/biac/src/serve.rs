@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use biac_analytics::Zone;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
+use biac_server::cot_stream::{self, CotListener, CotListenerConfig, CotStreamOptions};
+use biac_server::guard::Auditor;
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
 use serde::Deserialize;
@@ -40,6 +42,10 @@ pub struct ServeConfig {
     pub tokens: BTreeMap<String, Subject>,
     #[serde(default)]
     pub zones: Vec<Zone>,
+    /// TAK streaming CoT listeners (plain TCP), each serving one audience:
+    /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
+    #[serde(default)]
+    pub cot_listeners: Vec<CotListenerConfig>,
 }
 
 #[derive(Deserialize)]
@@ -83,17 +89,44 @@ pub fn runtime_config(
     }
 }
 
+/// Open (or create) the audit log in `data_dir/audit/` and start its writer. The writer
+/// thread lives as long as the process: it signs a checkpoint every second.
+pub fn open_audit(data_dir: &std::path::Path) -> Result<Auditor, String> {
+    let dir = biac_audit::audit_dir(data_dir);
+    // A crash mid-append leaves a partial last line. It is never covered by a signed
+    // checkpoint, so cutting it loses nothing sealed; without this a restart would refuse.
+    if dir.join("log.jsonl").exists() {
+        match biac_audit::truncate_torn_tail(&dir) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(bytes = n, "audit log: removed a torn last line"),
+            Err(e) => return Err(format!("audit log {}: {e}", dir.display())),
+        }
+    }
+    let log = biac_audit::AuditLog::open(&dir)
+        .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
+    let (sink, _worker) = biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default())
+        .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
+    println!(
+        "audit log {} (verify: biac audit verify --data-dir {})",
+        dir.display(),
+        data_dir.display()
+    );
+    Ok(Auditor::new(sink))
+}
+
 /// Bind the HTTP listener and serve `rt`.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     rt: RuntimeHandle,
     auth: Authenticator,
+    audit: Auditor,
 ) -> Result<(), String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     let state = AppState {
         runtime: rt,
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
+        audit: Some(audit),
     };
     biac_server::serve(listener, state)
         .await
@@ -119,6 +152,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             audiences: demo_audiences(),
             tokens: BTreeMap::new(),
             zones: biac_analytics::demo_zones(),
+            cot_listeners: Vec::new(),
         },
     };
     if cfg.tokens.is_empty() {
@@ -143,7 +177,57 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             f.config.name, f.config.format, f.addr, f.config.default_label
         );
     }
+    let audit = open_audit(&rt.data_dir)?;
+    for c in &cfg.cot_listeners {
+        let opts = CotStreamOptions {
+            audit: Some(audit.clone()),
+            ..CotStreamOptions::default()
+        };
+        let l = cot_stream::start(c, &rt, opts).await?;
+        println!("{}", cot_line(&l));
+    }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens)).await
+    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens), audit).await
+}
+
+/// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
+pub fn cot_line(l: &CotListener) -> String {
+    format!(
+        "TAK (CoT over TCP): {} {} on {}",
+        l.subject.nation, l.subject.clearance, l.addr
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cot_listeners_in_the_config() {
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [{"nation": "JPN", "clearance": "SECRET"}],
+                "cot_listeners": [
+                  {"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"},
+                  {"listen": "127.0.0.1:8088", "nation": "PHL", "clearance": "UNCLASSIFIED",
+                   "ingest_feed": "tak-clients"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.cot_listeners.len(), 2);
+        assert_eq!(cfg.cot_listeners[1].nation, Nation::PHL);
+        assert_eq!(cfg.cot_listeners[1].clearance, Classification::Unclassified);
+        assert_eq!(
+            cfg.cot_listeners[1].ingest_feed.as_deref(),
+            Some("tak-clients")
+        );
+        // Unknown keys are refused, as everywhere in the configuration.
+        assert!(serde_json::from_str::<ServeConfig>(
+            r#"{"feeds": [], "audiences": [], "cot_listeners": [
+                {"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET", "tls": true}]}"#
+        )
+        .is_err());
+        // Without the key there are none.
+        let cfg: ServeConfig = serde_json::from_str(r#"{"feeds": [], "audiences": []}"#).unwrap();
+        assert!(cfg.cot_listeners.is_empty());
+    }
 }

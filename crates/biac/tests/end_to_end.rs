@@ -245,6 +245,33 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     for f in phl_feeds["feeds"].as_array().unwrap() {
         assert!(public.contains(f["name"].as_str().unwrap()));
     }
+
+    // Every disclosure above is in the audit log, which verifies after the process dies.
+    drop(b);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_biac"))
+        .args(["audit", "verify", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    let log = std::fs::read_to_string(data.join("audit/log.jsonl")).unwrap();
+    let phl: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["subject"]["nation"] == "PHL")
+        .collect();
+    assert!(
+        phl.iter().any(|e| e["decision"] == "deny"),
+        "the feeds PHL may not see are audited as denied"
+    );
+    for e in phl.iter().filter(|e| e["decision"] == "allow") {
+        let m = e["marking"].as_str().unwrap();
+        assert!(
+            m == "UNCLASSIFIED" || m.contains("PHL"),
+            "released to PHL: {e}"
+        );
+    }
 }
 
 #[test]

@@ -109,10 +109,42 @@ pub fn decode_payload(payload: &[u8], fill_bits: u8) -> Result<AisMessage, Strin
     decode_bits(&Bits::from_payload(payload, fill_bits)?)
 }
 
+/// What static reports (types 5, 19, 24) said about a ship; `None` = not said yet.
 #[derive(Default)]
 struct ShipStatic {
     name: Option<String>,
     callsign: Option<String>,
+    imo: Option<u32>,
+    ship_type: Option<u8>,
+    /// Length and beam, metres.
+    dims: Option<(u16, u16)>,
+}
+
+impl ShipStatic {
+    fn named(name: &str) -> Self {
+        ShipStatic {
+            name: text(name),
+            ..ShipStatic::default()
+        }
+    }
+}
+
+/// AIS text fields: empty means "not available".
+fn text(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Ship and cargo type 0 means "not available".
+fn ship_type(t: u8) -> Option<u8> {
+    (t != 0).then_some(t)
+}
+
+/// Length and beam from the reference point's offsets; all zero means "not available".
+/// The offsets saturate at their field maxima (511/63 m), so the sums do too.
+fn dims(to_bow: u16, to_stern: u16, to_port: u8, to_starboard: u8) -> Option<(u16, u16)> {
+    let length = to_bow + to_stern;
+    let beam = u16::from(to_port) + u16::from(to_starboard);
+    (length > 0 && beam > 0).then_some((length, beam))
 }
 
 /// Static data per MMSI, bounded: first in, first out beyond the cap.
@@ -123,22 +155,21 @@ struct StaticStore {
 }
 
 impl StaticStore {
-    fn update(&mut self, mmsi: u32, name: Option<&str>, callsign: Option<&str>) {
-        let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
-        let (name, callsign) = (non_empty(name), non_empty(callsign));
-        if name.is_none() && callsign.is_none() {
-            return;
-        }
+    /// Merge what a report says; fields it does not say keep their earlier value.
+    fn update(&mut self, mmsi: u32, said: ShipStatic) {
         let entry = self.map.entry(mmsi).or_insert_with(|| {
             self.order.push_back(mmsi);
             ShipStatic::default()
         });
-        if name.is_some() {
-            entry.name = name;
+        if said.name.is_some() {
+            entry.name = said.name;
         }
-        if callsign.is_some() {
-            entry.callsign = callsign;
+        if said.callsign.is_some() {
+            entry.callsign = said.callsign;
         }
+        entry.imo = said.imo.or(entry.imo);
+        entry.ship_type = said.ship_type.or(entry.ship_type);
+        entry.dims = said.dims.or(entry.dims);
         while self.map.len() > MAX_STATIC_ENTRIES {
             match self.order.pop_front() {
                 Some(old) => {
@@ -167,13 +198,25 @@ struct Fix {
     name: Option<String>,
 }
 
-fn accuracy_sigma(accuracy: bool) -> f64 {
-    if accuracy {
+/// The error model of a fix from its position-accuracy and RAIM flags. The
+/// accuracy figures hold for a fault-free fix; without RAIM (receiver autonomous
+/// integrity monitoring) a fix from a faulty satellite goes unflagged, so the sigma
+/// is widened to cover that heavier tail.
+fn accuracy_sigma(accuracy: bool, raim: bool) -> f64 {
+    let sigma = if accuracy {
         SIGMA_HIGH_ACCURACY_M
     } else {
         SIGMA_LOW_ACCURACY_M
+    };
+    if raim {
+        sigma
+    } else {
+        sigma * NO_RAIM_FACTOR
     }
 }
+
+/// Widening of the sigma when RAIM is not in use.
+const NO_RAIM_FACTOR: f64 = 1.5;
 
 fn second_of(raw: u8) -> Option<u8> {
     (raw < 60).then_some(raw)
@@ -227,19 +270,43 @@ impl AisNormaliser {
             | AisMessage::GroupAssignment(_)
             | AisMessage::BinarySlot(_) => return Ok(vec![]),
             AisMessage::StaticVoyage(m) => {
-                self.statics
-                    .update(mmsi, Some(&m.data.shipname), Some(&m.data.callsign));
+                let v = &m.data;
+                self.statics.update(
+                    mmsi,
+                    ShipStatic {
+                        name: text(&v.shipname),
+                        callsign: text(&v.callsign),
+                        imo: (v.imo != 0).then_some(v.imo),
+                        ship_type: ship_type(v.shiptype),
+                        dims: dims(v.to_bow, v.to_stern, v.to_port, v.to_starboard),
+                    },
+                );
                 return Ok(vec![]);
             }
             AisMessage::StaticData(m) => {
-                match &m.part {
-                    StaticDataPart::A { shipname } => {
-                        self.statics.update(mmsi, Some(shipname), None)
-                    }
-                    StaticDataPart::B { callsign, .. } => {
-                        self.statics.update(mmsi, None, Some(callsign))
-                    }
-                }
+                let said = match &m.part {
+                    StaticDataPart::A { shipname } => ShipStatic::named(shipname),
+                    StaticDataPart::B {
+                        shiptype,
+                        callsign,
+                        reference,
+                        ..
+                    } => ShipStatic {
+                        callsign: text(callsign),
+                        ship_type: ship_type(*shiptype),
+                        dims: match *reference {
+                            StaticDataReference::Dimensions {
+                                to_bow,
+                                to_stern,
+                                to_port,
+                                to_starboard,
+                            } => dims(to_bow, to_stern, to_port, to_starboard),
+                            StaticDataReference::Mothership(_) => None,
+                        },
+                        ..ShipStatic::default()
+                    },
+                };
+                self.statics.update(mmsi, said);
                 return Ok(vec![]);
             }
             AisMessage::ClassAPosition(m) => Fix {
@@ -247,7 +314,7 @@ impl AisNormaliser {
                 alt_m: None,
                 speed_kn: speed_knots(m.speed),
                 course_deg: course_deg(m.course),
-                sigma_m: accuracy_sigma(m.accuracy),
+                sigma_m: accuracy_sigma(m.accuracy, m.raim),
                 second: second_of(m.second),
                 domain: Domain::Surface,
                 name: None,
@@ -257,19 +324,26 @@ impl AisNormaliser {
                 alt_m: None,
                 speed_kn: speed_knots(m.speed),
                 course_deg: course_deg(m.course),
-                sigma_m: accuracy_sigma(m.accuracy),
+                sigma_m: accuracy_sigma(m.accuracy, m.raim),
                 second: second_of(m.second),
                 domain: Domain::Surface,
                 name: None,
             },
             AisMessage::ClassBExtended(m) => {
-                self.statics.update(mmsi, Some(&m.shipname), None);
+                self.statics.update(
+                    mmsi,
+                    ShipStatic {
+                        ship_type: ship_type(m.shiptype),
+                        dims: dims(m.to_bow, m.to_stern, m.to_port, m.to_starboard),
+                        ..ShipStatic::named(&m.shipname)
+                    },
+                );
                 Fix {
                     lat_lon: lat_lon_deg(m.lat, m.lon),
                     alt_m: None,
                     speed_kn: speed_knots(m.speed),
                     course_deg: course_deg(m.course),
-                    sigma_m: accuracy_sigma(m.accuracy),
+                    sigma_m: accuracy_sigma(m.accuracy, m.raim),
                     second: second_of(m.second),
                     domain: Domain::Surface,
                     name: None,
@@ -282,7 +356,7 @@ impl AisNormaliser {
                 // Type 9 speed is whole knots, 1023 = not available.
                 speed_kn: (m.speed < 1023).then(|| f64::from(m.speed)),
                 course_deg: course_deg(m.course),
-                sigma_m: accuracy_sigma(m.accuracy),
+                sigma_m: accuracy_sigma(m.accuracy, m.raim),
                 second: second_of(m.second),
                 domain: Domain::Air,
                 name: None,
@@ -298,7 +372,7 @@ impl AisNormaliser {
                     alt_m: None,
                     speed_kn: None,
                     course_deg: None,
-                    sigma_m: accuracy_sigma(m.accuracy),
+                    sigma_m: accuracy_sigma(m.accuracy, m.raim),
                     second: second_of(m.second),
                     domain: Domain::Surface,
                     name: Some(m.name.clone()).filter(|n| !n.is_empty()),
@@ -310,7 +384,7 @@ impl AisNormaliser {
                 alt_m: None,
                 speed_kn: None,
                 course_deg: None,
-                sigma_m: accuracy_sigma(m.accuracy),
+                sigma_m: accuracy_sigma(m.accuracy, m.raim),
                 second: None,
                 domain: Domain::Ground,
                 name: None,
@@ -351,6 +425,10 @@ impl AisNormaliser {
             mmsi: Some(mmsi),
             callsign: stored.and_then(|s| s.callsign.clone()),
             name: fix.name.or_else(|| stored.and_then(|s| s.name.clone())),
+            imo: stored.and_then(|s| s.imo),
+            ship_type: stored.and_then(|s| s.ship_type),
+            length_m: stored.and_then(|s| s.dims).map(|d| d.0),
+            beam_m: stored.and_then(|s| s.dims).map(|d| d.1),
             ..Identity::default()
         };
         Ok(vec![Observation {

@@ -143,7 +143,14 @@ fn observation_from_position_with_static_data() {
     assert_eq!(o.identity.mmsi, Some(431_000_123));
     assert_eq!(o.identity.name.as_deref(), Some("KAIYO MARU NO 7"));
     assert_eq!(o.identity.callsign.as_deref(), Some("JD1234"));
-    assert_eq!(o.pos_sigma_m, SIGMA_HIGH_ACCURACY_M);
+    assert_eq!(o.identity.imo, Some(9_134_270));
+    assert_eq!(o.identity.ship_type, Some(70));
+    assert_eq!(
+        (o.identity.length_m, o.identity.beam_m),
+        (Some(295), Some(32))
+    );
+    // The encoder sends RAIM off: the fault-free figure is widened.
+    assert_eq!(o.pos_sigma_m, SIGMA_HIGH_ACCURACY_M * NO_RAIM_FACTOR);
     assert!((o.position.lat_deg - 35.5).abs() < 1e-9);
     let v = o.velocity.unwrap();
     assert!((v.speed_mps() - 12.3 * KNOT_MPS).abs() < 1e-9);
@@ -190,6 +197,9 @@ fn type_24_parts_give_name_and_callsign() {
     let st = n.statics.get(271_041_815).unwrap();
     assert_eq!(st.name.as_deref(), Some("PROGUY"));
     assert_eq!(st.callsign.as_deref(), Some("TC6163"));
+    // gpsd's reference: shiptype 60, to_bow 0, to_stern 15, to_port 0, to_starboard 5.
+    assert_eq!(st.ship_type, Some(60));
+    assert_eq!(st.dims, Some((15, 5)));
 }
 
 #[test]
@@ -233,7 +243,7 @@ fn other_position_types() {
         )
         .unwrap();
     assert_eq!(o[0].domain, Domain::Ground);
-    assert_eq!(o[0].pos_sigma_m, SIGMA_HIGH_ACCURACY_M);
+    assert_eq!(o[0].pos_sigma_m, SIGMA_HIGH_ACCURACY_M * NO_RAIM_FACTOR);
 }
 
 #[test]

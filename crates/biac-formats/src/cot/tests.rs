@@ -284,3 +284,163 @@ fn markings_from_trusted_feeds_only() {
         assert_eq!(label(&untrusted, &xml).unwrap(), untrusted.default_label);
     }
 }
+
+// --- encoding fused tracks -------------------------------------------------
+
+fn fused_track(label: Label) -> biac_model::Track {
+    biac_model::Track {
+        id: 42,
+        time_ms: 1_704_110_400_000,
+        position: Position {
+            lat_deg: 24.123_456_789_012,
+            lon_deg: 123.987_654_321_098,
+            alt_m: None,
+        },
+        velocity: Velocity::from_sog_cog(7.5, 45.0),
+        pos_cov_en: [100.0, 3.0, 100.0],
+        status: biac_model::TrackStatus::Confirmed,
+        domain: Domain::Surface,
+        affiliation: Affiliation::Hostile,
+        identity: Identity {
+            mmsi: Some(431_000_001),
+            ..Identity::default()
+        },
+        sources: ["jcg-radar".to_string()].into(),
+        updates: 12,
+        label,
+    }
+}
+
+#[test]
+fn cot_types_follow_the_2525_atoms() {
+    assert_eq!(cot_type(Domain::Surface, Affiliation::Hostile), "a-h-S");
+    assert_eq!(cot_type(Domain::Air, Affiliation::Unknown), "a-u-A");
+    assert_eq!(cot_type(Domain::Ground, Affiliation::Friend), "a-f-G");
+    assert_eq!(cot_type(Domain::Surface, Affiliation::Neutral), "a-n-S");
+    assert_eq!(cot_type(Domain::Air, Affiliation::Suspect), "a-s-A");
+    assert_eq!(cot_type(Domain::Unknown, Affiliation::Unknown), "a-u");
+    // Every combination reads back as the same domain and affiliation.
+    let cfg = cfg(ObservationKind::Track, false);
+    for d in [
+        Domain::Surface,
+        Domain::Air,
+        Domain::Ground,
+        Domain::Unknown,
+    ] {
+        for a in [
+            Affiliation::Pending,
+            Affiliation::Unknown,
+            Affiliation::AssumedFriend,
+            Affiliation::Friend,
+            Affiliation::Neutral,
+            Affiliation::Suspect,
+            Affiliation::Hostile,
+        ] {
+            let mut t = fused_track(Label::unclassified_public(Nation::USA));
+            t.domain = d;
+            t.affiliation = a;
+            let xml = track_event(&t, "u", t.time_ms, 60_000).to_xml();
+            let o = &decode_observation(&cfg, xml.as_bytes(), 0).unwrap()[0];
+            assert_eq!((o.domain, o.affiliation), (d, Some(a)), "{xml}");
+        }
+    }
+}
+
+#[test]
+fn track_event_round_trips_through_a_trusted_feed() {
+    let trusted = FeedConfig {
+        nation: Nation::JPN,
+        ..cfg(ObservationKind::Track, true)
+    };
+    let labels = [
+        Label::rel_to(
+            Classification::Secret,
+            Nation::JPN,
+            &[Nation::USA, Nation::AUS],
+        ),
+        Label::rel_to(Classification::Confidential, Nation::JPN, &[Nation::USA]),
+        Label::new(
+            Classification::Secret,
+            NationSet::single(Nation::JPN),
+            NationSet::EMPTY,
+            true,
+        )
+        .unwrap(),
+        Label::new(
+            Classification::TopSecret,
+            NationSet::single(Nation::JPN),
+            NationSet::EMPTY,
+            false,
+        )
+        .unwrap(),
+        Label::unclassified_public(Nation::JPN),
+    ];
+    for label in labels {
+        let t = fused_track(label.clone());
+        let now = t.time_ms + 1500;
+        let ev = track_event(&t, "biac-JPN-SECRET-T000042", now, 120_000);
+        assert_eq!(ev.how, "m-f");
+        assert_eq!(ev.cot_type, "a-h-S");
+        assert_eq!(
+            (ev.time_ms, ev.start_ms, ev.stale_ms),
+            (now, t.time_ms, now + 120_000)
+        );
+        let xml = ev.to_xml();
+        let back = parse_event(xml.as_bytes()).unwrap();
+        assert_eq!(back, ev, "{xml}");
+        let o = &decode_observation(&trusted, xml.as_bytes(), now).unwrap()[0];
+        assert_eq!(o.label, label, "{xml}");
+        assert!((o.position.lat_deg - t.position.lat_deg).abs() < 1e-7);
+        assert!((o.position.lon_deg - t.position.lon_deg).abs() < 1e-7);
+        // CE90 = 2.146 sigma, and the decoder takes it back to sigma.
+        assert!((ev.ce - 2.146 * t.pos_sigma_m()).abs() < 1e-9);
+        assert!((o.pos_sigma_m - t.pos_sigma_m()).abs() < 1e-9);
+        let v = o.velocity.unwrap();
+        assert!((v.speed_mps() - 7.5).abs() < 1e-9 && (v.course_deg() - 45.0).abs() < 1e-9);
+        assert_eq!(o.identity.callsign.as_deref(), Some("MMSI 431000001"));
+        assert_eq!(
+            o.identity.track_number.as_deref(),
+            Some("biac-JPN-SECRET-T000042")
+        );
+    }
+}
+
+#[test]
+fn track_event_markings_and_callsigns() {
+    let l = Label::rel_to(
+        Classification::Secret,
+        Nation::JPN,
+        &[Nation::USA, Nation::AUS],
+    );
+    assert_eq!(
+        label_markings(&l),
+        ("SECRET".into(), None, Some("USA,AUS,JPN".into()))
+    );
+    let pub_l = Label::unclassified_public(Nation::USA);
+    assert_eq!(label_markings(&pub_l), ("UNCLASSIFIED".into(), None, None));
+    let mut t = fused_track(l);
+    t.position.alt_m = Some(10_000.0);
+    t.identity = Identity {
+        callsign: Some("JAL123".into()),
+        name: Some("ignored".into()),
+        icao: Some(0x86d4a1),
+        ..Identity::default()
+    };
+    let ev = track_event(&t, "u1", t.time_ms, 60_000);
+    assert_eq!(ev.callsign.as_deref(), Some("JAL123"));
+    assert_eq!(ev.hae, 10_000.0);
+    t.identity.callsign = None;
+    t.identity.name = None;
+    assert_eq!(
+        track_event(&t, "u1", t.time_ms, 60_000).callsign.as_deref(),
+        Some("ICAO 86D4A1")
+    );
+    t.identity = Identity::default();
+    assert_eq!(
+        track_event(&t, "u1", t.time_ms, 60_000).callsign.as_deref(),
+        Some("u1")
+    );
+    // A track newer than "now" (a clock ahead) never starts after its own time.
+    let ev = track_event(&t, "u1", t.time_ms - 10, 60_000);
+    assert_eq!(ev.start_ms, ev.time_ms);
+}

@@ -1,0 +1,580 @@
+//! The log on disk: `log.jsonl` (one canonical entry per line), `checkpoints` (signed notes),
+//! `key.ed25519` (the signing key, mode 0600) and `key.pub` (the verifier key), all in one
+//! directory; and [`verify`], which re-derives everything from those bytes.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::entry::Entry;
+use crate::merkle::{self, Frontier, Hash};
+use crate::AuditError;
+
+/// The entries file inside the audit directory.
+pub const LOG_FILE: &str = "log.jsonl";
+/// The checkpoints file inside the audit directory.
+pub const CHECKPOINTS_FILE: &str = "checkpoints";
+/// The signing key file (private; created 0600).
+pub const KEY_FILE: &str = "key.ed25519";
+/// The verifier key file (public).
+pub const PUBLIC_KEY_FILE: &str = "key.pub";
+
+/// The audit directory of a biac data directory: `<data-dir>/audit`.
+pub fn audit_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("audit")
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
+    move |source| AuditError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What [`verify`] found in a log that is intact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries in the log file.
+    pub entries: u64,
+    /// Checkpoints in the checkpoints file, all with good signatures and roots.
+    pub checkpoints: usize,
+    /// Entries covered by the last checkpoint.
+    pub sealed: u64,
+    /// Entries after the last checkpoint: well-formed but not (yet) signed. A crash between an
+    /// append and the next checkpoint leaves some; so does an appended forgery. Not an error.
+    pub unsealed: u64,
+    /// RFC 9162 root of all entries.
+    pub root: Hash,
+    /// The last checkpoint, if any.
+    pub last_checkpoint: Option<Checkpoint>,
+}
+
+/// The result of reading and checking a log directory.
+pub(crate) struct Scan {
+    pub report: VerifyReport,
+    pub checkpoints: Vec<Checkpoint>,
+    pub frontier: Frontier,
+    /// All leaf hashes, when asked for.
+    pub leaves: Vec<Hash>,
+}
+
+/// Reads the checkpoints file (missing = none), checking every signature and that sizes never
+/// decrease.
+pub(crate) fn read_checkpoints(
+    dir: &Path,
+    key: &VerifyingKey,
+) -> Result<Vec<Checkpoint>, AuditError> {
+    let path = dir.join(CHECKPOINTS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| AuditError::Checkpoint {
+        index: 0,
+        line: 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        reason: "invalid UTF-8".into(),
+    })?;
+    let notes = checkpoint::split_notes(text).map_err(|(line, reason)| AuditError::Checkpoint {
+        index: 0,
+        line,
+        reason,
+    })?;
+    let mut out: Vec<Checkpoint> = Vec::with_capacity(notes.len());
+    for (i, n) in notes.iter().enumerate() {
+        let c =
+            Checkpoint::parse(&n.body, &n.sigs, key).map_err(|reason| AuditError::Checkpoint {
+                index: i + 1,
+                line: n.line,
+                reason,
+            })?;
+        if let Some(prev) = out.last() {
+            if c.size < prev.size {
+                return Err(AuditError::Checkpoint {
+                    index: i + 1,
+                    line: n.line,
+                    reason: format!(
+                        "tree size {} is below the previous checkpoint's {}",
+                        c.size, prev.size
+                    ),
+                });
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Reads and checks everything: every entry well-formed and canonical, every checkpoint
+/// signed by `key` and equal to the RFC 9162 root of the prefix it names, no checkpoint
+/// beyond the end of the log.
+pub(crate) fn scan(dir: &Path, key: &VerifyingKey, keep_leaves: bool) -> Result<Scan, AuditError> {
+    let checkpoints = read_checkpoints(dir, key)?;
+    let path = dir.join(LOG_FILE);
+    let file = match File::open(&path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let mut frontier = Frontier::new();
+    let mut leaves = Vec::new();
+    let mut next_cp = 0usize;
+    // Entries up to this count are known good (matched a checkpoint).
+    let mut good_through = 0u64;
+
+    // Checks every checkpoint of exactly `size` entries against the current root.
+    let check = |frontier: &Frontier, next_cp: &mut usize, good: &mut u64| {
+        while let Some(c) = checkpoints.get(*next_cp) {
+            if c.size != frontier.size() {
+                break;
+            }
+            if c.root != frontier.root() {
+                return Err(AuditError::RootMismatch {
+                    checkpoint: *next_cp + 1,
+                    size: c.size,
+                    first_line: *good + 1,
+                    last_line: c.size,
+                });
+            }
+            *good = c.size;
+            *next_cp += 1;
+        }
+        Ok(())
+    };
+    check(&frontier, &mut next_cp, &mut good_through)?;
+
+    if let Some(f) = file {
+        let mut r = BufReader::with_capacity(1 << 16, f);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = r.read_until(b'\n', &mut line).map_err(io_err(&path))?;
+            if n == 0 {
+                break;
+            }
+            let index = frontier.size();
+            let Some(body) = line.strip_suffix(b"\n") else {
+                return Err(AuditError::Entry {
+                    index,
+                    reason: "incomplete last line (torn write?)".into(),
+                });
+            };
+            let entry =
+                Entry::from_line(body).map_err(|reason| AuditError::Entry { index, reason })?;
+            if entry.to_line() != body {
+                return Err(AuditError::Entry {
+                    index,
+                    reason: "not in canonical form".into(),
+                });
+            }
+            let leaf = merkle::leaf_hash(body);
+            frontier.push(leaf);
+            if keep_leaves {
+                leaves.push(leaf);
+            }
+            check(&frontier, &mut next_cp, &mut good_through)?;
+        }
+    }
+    if let Some(c) = checkpoints.get(next_cp) {
+        return Err(AuditError::Truncated {
+            checkpoint: next_cp + 1,
+            size: c.size,
+            entries: frontier.size(),
+        });
+    }
+    let sealed = checkpoints.last().map_or(0, |c| c.size);
+    let report = VerifyReport {
+        entries: frontier.size(),
+        checkpoints: checkpoints.len(),
+        sealed,
+        unsealed: frontier.size() - sealed,
+        root: frontier.root(),
+        last_checkpoint: checkpoints.last().cloned(),
+    };
+    Ok(Scan {
+        report,
+        checkpoints,
+        frontier,
+        leaves,
+    })
+}
+
+/// Proves the log in `dir` unmodified against the verifier key `key`: re-reads every entry,
+/// recomputes the tree, and checks every checkpoint's signature and that its root is the
+/// RFC 9162 root of the prefix it names (so each checkpoint is consistent with every
+/// earlier one). Entries after the last checkpoint are reported as unsealed; a log shorter
+/// than a checkpoint is an error. The error names the entry, line or checkpoint and why.
+///
+/// Use a verifier key obtained out of band (the one printed when the log was created, or
+/// published): whoever can rewrite the directory can also replace `key.pub`.
+pub fn verify(dir: &Path, key: &VerifyingKey) -> Result<VerifyReport, AuditError> {
+    scan(dir, key, false).map(|s| s.report)
+}
+
+/// Reads the verifier key file (`key.pub` text form).
+pub fn read_public_key(path: &Path) -> Result<VerifyingKey, AuditError> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    checkpoint::decode_public_key(&text).map_err(|reason| AuditError::Key {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// An inclusion proof of one entry in a signed checkpoint.
+#[derive(Debug, Clone)]
+pub struct InclusionProof {
+    /// 0-based entry index (line number - 1).
+    pub index: u64,
+    /// The exact stored line.
+    pub entry_line: String,
+    pub leaf_hash: Hash,
+    /// The checkpoint the proof leads to (its size is the tree size).
+    pub checkpoint: Checkpoint,
+    pub proof: Vec<Hash>,
+}
+
+impl InclusionProof {
+    /// A JSON rendering: hashes in hex, the checkpoint as its signed note.
+    pub fn to_json(&self, key: &VerifyingKey) -> serde_json::Value {
+        serde_json::json!({
+            "index": self.index,
+            "tree_size": self.checkpoint.size,
+            "entry": self.entry_line,
+            "leaf_hash": merkle::to_hex(&self.leaf_hash),
+            "root": merkle::to_hex(&self.checkpoint.root),
+            "proof": self.proof.iter().map(merkle::to_hex).collect::<Vec<_>>(),
+            "checkpoint": self.checkpoint.to_note(key),
+        })
+    }
+
+    /// Re-checks the proof (RFC 9162 §2.1.3.2) and the checkpoint's signature.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), String> {
+        self.checkpoint.verify(key)?;
+        if merkle::leaf_hash(self.entry_line.as_bytes()) != self.leaf_hash {
+            return Err("the leaf hash is not the hash of the entry".into());
+        }
+        merkle::verify_inclusion(
+            self.index,
+            self.checkpoint.size,
+            &self.leaf_hash,
+            &self.proof,
+            &self.checkpoint.root,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// Verifies the log in `dir` and proves entry `index` included in its last checkpoint.
+pub fn prove_inclusion(
+    dir: &Path,
+    key: &VerifyingKey,
+    index: u64,
+) -> Result<InclusionProof, AuditError> {
+    let s = scan(dir, key, true)?;
+    let Some(cp) = s.checkpoints.last().cloned() else {
+        return Err(AuditError::NotSealed {
+            index,
+            sealed: 0,
+            entries: s.report.entries,
+        });
+    };
+    if index >= cp.size {
+        return Err(AuditError::NotSealed {
+            index,
+            sealed: cp.size,
+            entries: s.report.entries,
+        });
+    }
+    let n = usize::try_from(cp.size).map_err(|_| AuditError::Proof("log too large".into()))?;
+    let proof = merkle::inclusion_proof(&s.leaves[..n], index)
+        .map_err(|e| AuditError::Proof(e.to_string()))?;
+    let path = dir.join(LOG_FILE);
+    let entry_line = read_line(&path, index)?;
+    Ok(InclusionProof {
+        index,
+        entry_line,
+        leaf_hash: s.leaves[index as usize],
+        checkpoint: cp,
+        proof,
+    })
+}
+
+fn read_line(path: &Path, index: u64) -> Result<String, AuditError> {
+    let r = BufReader::new(File::open(path).map_err(io_err(path))?);
+    let mut lines = r.split(b'\n');
+    let mut i = 0;
+    loop {
+        match lines.next() {
+            Some(l) => {
+                let l = l.map_err(io_err(path))?;
+                if i == index {
+                    return String::from_utf8(l).map_err(|_| AuditError::Entry {
+                        index,
+                        reason: "invalid UTF-8".into(),
+                    });
+                }
+            }
+            None => {
+                return Err(AuditError::Entry {
+                    index,
+                    reason: "no such entry".into(),
+                })
+            }
+        }
+        i += 1;
+    }
+}
+
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), AuditError> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Loads the signing key, creating it (and `key.pub`) if the directory has none.
+fn load_or_create_key(dir: &Path) -> Result<SigningKey, AuditError> {
+    let path = dir.join(KEY_FILE);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(text) => checkpoint::decode_signing_key(&text).map_err(|reason| AuditError::Key {
+            path: path.clone(),
+            reason,
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| AuditError::Key {
+                path: path.clone(),
+                reason: format!("no system randomness: {e}"),
+            })?;
+            let key = SigningKey::from_bytes(&seed);
+            let mut f = create_private(&path).map_err(io_err(&path))?;
+            f.write_all(format!("{}\n", checkpoint::encode_signing_key(&key)).as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(io_err(&path))?;
+            key
+        }
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let pub_path = dir.join(PUBLIC_KEY_FILE);
+    let pub_text = format!("{}\n", checkpoint::encode_public_key(&key.verifying_key()));
+    match std::fs::read_to_string(&pub_path) {
+        Ok(t) if t == pub_text => {}
+        Ok(_) => {
+            return Err(AuditError::Key {
+                path: pub_path,
+                reason: "does not match the signing key".into(),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&pub_path, pub_text).map_err(io_err(&pub_path))?;
+        }
+        Err(e) => return Err(io_err(&pub_path)(e)),
+    }
+    sync_dir(dir)?;
+    Ok(key)
+}
+
+fn open_append(path: &Path) -> Result<File, AuditError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io_err(path))
+}
+
+/// The writer's handle on a log directory. One writer per directory.
+///
+/// Appends are buffered by the OS; [`AuditLog::checkpoint`] fsyncs the entries, then signs
+/// and appends the checkpoint and fsyncs it, so a checkpoint on disk only ever covers
+/// entries on disk.
+pub struct AuditLog {
+    dir: PathBuf,
+    log: File,
+    checkpoints: File,
+    key: SigningKey,
+    frontier: Frontier,
+    /// All leaf hashes (32 bytes per entry) for proofs.
+    leaves: Vec<Hash>,
+    last_checkpoint: Option<Checkpoint>,
+}
+
+impl AuditLog {
+    /// Opens (creating if needed) the log in the audit directory `dir`, creating the signing
+    /// key on first use. The existing log is verified in full against the directory's own
+    /// key first; a log that fails is not appended to (the error says why).
+    pub fn open(dir: &Path) -> Result<AuditLog, AuditError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let key = load_or_create_key(dir)?;
+        let s = scan(dir, &key.verifying_key(), true)?;
+        let log = open_append(&dir.join(LOG_FILE))?;
+        let checkpoints = open_append(&dir.join(CHECKPOINTS_FILE))?;
+        sync_dir(dir)?;
+        Ok(AuditLog {
+            dir: dir.to_path_buf(),
+            log,
+            checkpoints,
+            key,
+            frontier: s.frontier,
+            leaves: s.leaves,
+            last_checkpoint: s.checkpoints.last().cloned(),
+        })
+    }
+
+    /// The audit directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The verifier key of this log (publish it; `verify` needs it).
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// Whether the log has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// RFC 9162 root of all entries so far (O(log n)).
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// The last checkpoint written.
+    pub fn last_checkpoint(&self) -> Option<&Checkpoint> {
+        self.last_checkpoint.as_ref()
+    }
+
+    /// Entries after the last checkpoint.
+    pub fn unsealed(&self) -> u64 {
+        self.len() - self.last_checkpoint.as_ref().map_or(0, |c| c.size)
+    }
+
+    /// Appends entries with one write; returns the index of the first. O(log n) per entry.
+    /// Durable at the next [`AuditLog::checkpoint`] (or [`AuditLog::sync`]).
+    pub fn append(&mut self, entries: &[Entry]) -> Result<u64, AuditError> {
+        let first = self.len();
+        if entries.is_empty() {
+            return Ok(first);
+        }
+        let mut buf = Vec::with_capacity(entries.len() * 256);
+        let mut hashes = Vec::with_capacity(entries.len());
+        for e in entries {
+            let line = e.to_line();
+            hashes.push(merkle::leaf_hash(&line));
+            buf.extend_from_slice(&line);
+            buf.push(b'\n');
+        }
+        let path = self.dir.join(LOG_FILE);
+        self.log.write_all(&buf).map_err(io_err(&path))?;
+        for h in hashes {
+            self.frontier.push(h);
+            self.leaves.push(h);
+        }
+        Ok(first)
+    }
+
+    /// fsyncs the entries file.
+    pub fn sync(&mut self) -> Result<(), AuditError> {
+        let path = self.dir.join(LOG_FILE);
+        self.log.sync_data().map_err(io_err(&path))
+    }
+
+    /// fsyncs the entries, then signs a checkpoint of the whole log at `now_ms`, appends it
+    /// to the checkpoints file and fsyncs that.
+    pub fn checkpoint(&mut self, now_ms: i64) -> Result<Checkpoint, AuditError> {
+        self.sync()?;
+        let c = Checkpoint::sign(self.len(), self.root(), now_ms, &self.key);
+        let note = format!("{}\n", c.to_note(&self.key.verifying_key()));
+        let path = self.dir.join(CHECKPOINTS_FILE);
+        self.checkpoints
+            .write_all(note.as_bytes())
+            .and_then(|()| self.checkpoints.sync_data())
+            .map_err(io_err(&path))?;
+        self.last_checkpoint = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Inclusion proof of entry `index` in the tree of the first `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, AuditError> {
+        let n = self.prefix(size)?;
+        merkle::inclusion_proof(&self.leaves[..n], index)
+            .map_err(|e| AuditError::Proof(e.to_string()))
+    }
+
+    /// Consistency proof from the tree of the first `first` entries to that of the first
+    /// `second`.
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>, AuditError> {
+        let n = self.prefix(second)?;
+        merkle::consistency_proof(&self.leaves[..n], first)
+            .map_err(|e| AuditError::Proof(e.to_string()))
+    }
+
+    /// The RFC 9162 root of the first `size` entries (O(size)).
+    pub fn root_at(&self, size: u64) -> Result<Hash, AuditError> {
+        Ok(merkle::root(&self.leaves[..self.prefix(size)?]))
+    }
+
+    fn prefix(&self, size: u64) -> Result<usize, AuditError> {
+        if size > self.len() {
+            return Err(AuditError::Proof(format!(
+                "tree size {size} is beyond the log's {} entries",
+                self.len()
+            )));
+        }
+        usize::try_from(size).map_err(|_| AuditError::Proof("tree size too large".into()))
+    }
+}
+
+/// Removes a partial last line from the entries file (what a crash in the middle of an
+/// append leaves), so that [`AuditLog::open`] accepts the log again. A partial line is never
+/// covered by a checkpoint (checkpoints are written after their entries are synced), so
+/// nothing signed is lost. Returns the number of bytes removed. Run it deliberately, after
+/// a crash, not automatically: [`verify`] reports the torn line first.
+pub fn truncate_torn_tail(dir: &Path) -> Result<u64, AuditError> {
+    let path = dir.join(LOG_FILE);
+    let mut bytes = Vec::new();
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    f.read_to_end(&mut bytes).map_err(io_err(&path))?;
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let removed = (bytes.len() - keep) as u64;
+    if removed > 0 {
+        f.set_len(keep as u64)
+            .and_then(|()| f.sync_all())
+            .map_err(io_err(&path))?;
+    }
+    Ok(removed)
+}

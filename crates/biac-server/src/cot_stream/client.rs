@@ -1,0 +1,364 @@
+//! One TAK client connection: a writer (this task) and a reader (a child task).
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use biac_formats::cot::{self, CotEvent};
+use biac_formats::framing::Frame;
+use biac_formats::tak::StreamDecoder;
+use biac_formats::{tak, Framer};
+use biac_model::{TimeMs, Track};
+use biac_runtime::Picture;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+use super::events::{self, Outgoing};
+use super::{bump, emit, Ctx};
+
+/// What the reader asks the writer to send.
+#[derive(Debug)]
+enum Control {
+    /// Answer a `t-x-takp-q`; when accepted, switch to TAK protocol v1 after it.
+    Negotiated {
+        accepted: bool,
+    },
+    Pong,
+}
+
+/// Bounded: a client that pings faster than it reads loses pongs, nothing else.
+const CONTROL_QUEUE: usize = 16;
+/// Inbound events (and rejections) logged per connection before only every thousandth.
+const LOG_FIRST: u64 = 10;
+
+fn now_ms() -> TimeMs {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+struct ClientCount(Arc<Ctx>);
+
+impl Drop for ClientCount {
+    fn drop(&mut self) {
+        self.0
+            .stats
+            .clients
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+pub(crate) async fn run(
+    sock: TcpStream,
+    peer: SocketAddr,
+    ctx: Arc<Ctx>,
+    pictures: watch::Receiver<Arc<Picture>>,
+) {
+    // Counted in by the accept loop; counted out when this task ends.
+    let _count = ClientCount(ctx.clone());
+    let _ = sock.set_nodelay(true);
+    let (rd, wr) = sock.into_split();
+    let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
+    let offered_at = Instant::now();
+    let reader = tokio::spawn(read_loop(rd, peer, ctx.clone(), ctl_tx, offered_at));
+    tracing::info!(%peer, subject = ?ctx.subject, "TAK client connected");
+    let why = Writer {
+        wr,
+        peer,
+        ctx: ctx.clone(),
+        proto: false,
+        sent: HashMap::new(),
+        buf: Vec::new(),
+        protouid: format!("{}-takp-{}", ctx.uid_prefix, peer.port()),
+    }
+    .run(pictures, ctl_rx)
+    .await;
+    reader.abort();
+    tracing::info!(%peer, reason = %why, "TAK client disconnected");
+}
+
+struct Sent {
+    track: Track,
+    at_ms: TimeMs,
+}
+
+struct Writer {
+    wr: OwnedWriteHalf,
+    peer: SocketAddr,
+    ctx: Arc<Ctx>,
+    /// Writing TAK protocol v1 frames instead of XML.
+    proto: bool,
+    /// What this client was last sent of each track (by tracker id).
+    sent: HashMap<u64, Sent>,
+    /// The batch being written (reused).
+    buf: Vec<u8>,
+    /// The uid of this connection's protocol offer.
+    protouid: String,
+}
+
+impl Writer {
+    /// Until the client goes or stalls; the reason.
+    async fn run(
+        mut self,
+        mut pictures: watch::Receiver<Arc<Picture>>,
+        mut ctl: mpsc::Receiver<Control>,
+    ) -> String {
+        let owner = self.ctx.subject.nation;
+        self.push(&events::protocol_offer(owner, &self.protouid, now_ms()));
+        let picture = pictures.borrow_and_update().clone();
+        self.diff(&picture);
+        if let Err(e) = self.flush().await {
+            return e;
+        }
+        let refresh =
+            std::time::Duration::from_millis((self.ctx.opts.refresh_ms / 4).max(100) as u64);
+        let mut tick = tokio::time::interval(refresh);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut picture = picture;
+        loop {
+            tokio::select! {
+                changed = pictures.changed() => {
+                    if changed.is_err() {
+                        return "server shutting down".into();
+                    }
+                    // Latest wins: generations that arrived while we wrote are skipped.
+                    picture = pictures.borrow_and_update().clone();
+                    self.diff(&picture);
+                }
+                c = ctl.recv() => match c {
+                    None => return "client closed the connection".into(),
+                    Some(Control::Pong) => {
+                        self.push(&events::pong(owner, now_ms()));
+                    }
+                    Some(Control::Negotiated { accepted }) => {
+                        // The response itself is XML; v1 from the next byte on.
+                        self.push(&events::protocol_response(owner, &self.protouid, accepted, now_ms()));
+                        if let Err(e) = self.flush().await {
+                            return e;
+                        }
+                        if accepted && !self.proto {
+                            self.proto = true;
+                            bump(&self.ctx.stats.negotiated, 1);
+                            tracing::info!(peer = %self.peer, "TAK client switched to protocol v1");
+                        }
+                    }
+                },
+                _ = tick.tick() => self.diff(&picture),
+            }
+            if let Err(e) = self.flush().await {
+                return e;
+            }
+        }
+    }
+
+    /// Queue, for the picture, what this client has not been sent: new and changed
+    /// tracks, tracks due a refresh, and withdrawals of tracks no longer in it.
+    fn diff(&mut self, picture: &Picture) {
+        let now = now_ms();
+        // A clone of the Arc, so the guard's borrow does not hold `self`.
+        let ctx = self.ctx.clone();
+        let mut seen = HashSet::with_capacity(picture.tracks.len());
+        for t in crate::guard::release_all(&ctx.egress, picture.tracks.iter()) {
+            seen.insert(t.id);
+            let due = match self.sent.get(&t.id) {
+                Some(s) => s.track != *t || now - s.at_ms >= self.ctx.opts.refresh_ms,
+                None => true,
+            };
+            if due {
+                let out = events::track(&self.ctx.uid_prefix, t, now, self.ctx.opts.stale_ms);
+                self.push(&out);
+                self.sent.insert(
+                    t.id,
+                    Sent {
+                        track: t.clone(),
+                        at_ms: now,
+                    },
+                );
+            }
+        }
+        let gone: Vec<u64> = self
+            .sent
+            .keys()
+            .copied()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        for id in gone {
+            if let Some(s) = self.sent.remove(&id) {
+                for out in events::withdrawal(&self.ctx.uid_prefix, &s.track, now) {
+                    self.push(&out);
+                }
+            }
+        }
+    }
+
+    /// Append one event to the batch — only what the guard releases.
+    fn push(&mut self, out: &Outgoing) {
+        let Some(out) = emit(&self.ctx.egress, out) else {
+            return;
+        };
+        if self.proto {
+            match events::proto_frame(&out.event) {
+                Ok(b) => self.buf.extend_from_slice(&b),
+                Err(e) => {
+                    tracing::error!(uid = %out.event.uid, error = %e, "CoT event not convertible to TAK protocol");
+                    return;
+                }
+            }
+        } else {
+            self.buf.extend_from_slice(&events::xml_frame(&out.event));
+        }
+        bump(&self.ctx.stats.events_sent, 1);
+    }
+
+    /// Write the batch, or give up after the write timeout.
+    async fn flush(&mut self) -> Result<(), String> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let n = self.buf.len();
+        let res =
+            tokio::time::timeout(self.ctx.opts.write_timeout, self.wr.write_all(&self.buf)).await;
+        self.buf.clear();
+        if self.buf.capacity() > 1 << 20 {
+            self.buf.shrink_to(1 << 20);
+        }
+        match res {
+            Ok(Ok(())) => {
+                bump(&self.ctx.stats.bytes_sent, n as u64);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(format!("write failed: {e}")),
+            Err(_) => {
+                bump(&self.ctx.stats.dropped_stalled, 1);
+                tracing::warn!(peer = %self.peer, timeout = ?self.ctx.opts.write_timeout,
+                    "TAK client stalled: write timed out, dropping it");
+                Err(format!(
+                    "stalled: a write did not complete in {:?}",
+                    self.ctx.opts.write_timeout
+                ))
+            }
+        }
+    }
+}
+
+/// Read what the client sends until it closes: parse, count, log; pings and protocol
+/// requests go to the writer. Dropping `ctl` (returning) ends the writer too.
+async fn read_loop(
+    mut rd: OwnedReadHalf,
+    peer: SocketAddr,
+    ctx: Arc<Ctx>,
+    ctl: mpsc::Sender<Control>,
+    offered_at: Instant,
+) {
+    let mut framer = Framer::cot();
+    let mut decoder: Option<StreamDecoder> = None;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut n_events = 0u64;
+    let mut n_rejected = 0u64;
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "TAK client read failed");
+                return;
+            }
+        };
+        let mut events: Vec<Result<CotEvent, String>> = Vec::new();
+        let mut body: Vec<u8> = Vec::new();
+        match &mut decoder {
+            None => {
+                framer.push(&buf[..n]);
+                while let Some(f) = framer.next_frame() {
+                    events.push(match f {
+                        Frame::Record { bytes, .. } => cot::parse_event(&bytes),
+                        Frame::Oversized { len, .. } => {
+                            Err(format!("event of {len} bytes exceeds the limit"))
+                        }
+                    });
+                }
+            }
+            Some(d) => {
+                d.push(&buf[..n]);
+                loop {
+                    match d.next_message() {
+                        Ok(None) => break,
+                        Ok(Some(m)) if m.cot_event.is_none() => continue, // TakControl only
+                        Ok(Some(m)) => events.push(tak::to_cot_event(&m)),
+                        Err(e) => events.push(Err(e)),
+                    }
+                }
+            }
+        }
+        for ev in events {
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    bump(&ctx.stats.inbound_rejected, 1);
+                    n_rejected += 1;
+                    if n_rejected <= LOG_FIRST || n_rejected.is_multiple_of(1000) {
+                        tracing::warn!(%peer, error = %e, n = n_rejected, "TAK client sent an event that does not parse");
+                    }
+                    continue;
+                }
+            };
+            bump(&ctx.stats.inbound_events, 1);
+            n_events += 1;
+            match ev.cot_type.as_str() {
+                "t-x-c-t" => {
+                    bump(&ctx.stats.inbound_pings, 1);
+                    let _ = ctl.try_send(Control::Pong);
+                }
+                "t-x-takp-q" => {
+                    let version = events::requested_version(&ev.extra_detail);
+                    let accepted = decoder.is_none()
+                        && version == Some(1)
+                        && offered_at.elapsed() <= ctx.opts.negotiation_window;
+                    tracing::info!(%peer, ?version, accepted, "TAK protocol request");
+                    if ctl.send(Control::Negotiated { accepted }).await.is_err() {
+                        return;
+                    }
+                    if accepted {
+                        // The client sends nothing more in XML after its request.
+                        if framer.pending() > 0 {
+                            tracing::debug!(%peer, bytes = framer.pending(), "XML after t-x-takp-q ignored");
+                        }
+                        decoder = Some(StreamDecoder::new());
+                    }
+                }
+                "t-x-takp-v" | "t-x-takp-r" | "t-x-c-t-r" => {}
+                t => {
+                    let ingest = ctx.ingest.is_some() && t.starts_with("a-");
+                    if n_events <= LOG_FIRST || n_events.is_multiple_of(1000) {
+                        tracing::info!(%peer, uid = %ev.uid, cot_type = t, n = n_events, ingest, "TAK client event received");
+                    }
+                    if ingest {
+                        body.extend_from_slice(ev.to_xml().as_bytes());
+                    }
+                }
+            }
+        }
+        if let (Some((rt, feed)), false) = (&ctx.ingest, body.is_empty()) {
+            // Waits for the journal commit: back-pressure on this client's input only.
+            match rt.ingest(feed, &body).await {
+                Ok(r) => {
+                    bump(&ctx.stats.ingested, r.observations);
+                    bump(&ctx.stats.ingest_rejected, r.rejected_count);
+                    for rej in &r.rejected {
+                        n_rejected += 1;
+                        if n_rejected <= LOG_FIRST || n_rejected.is_multiple_of(1000) {
+                            tracing::warn!(%peer, feed = %feed, reason = %rej.reason, n = n_rejected, "TAK client event not ingested");
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%peer, feed = %feed, error = %e, "TAK client events not ingested")
+                }
+            }
+        }
+    }
+}

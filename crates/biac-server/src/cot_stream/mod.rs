@@ -1,0 +1,286 @@
+//! The TAK-compatible CoT streaming server: the outbound picture to TAK clients
+//! (ATAK, WinTAK, iTAK, PyTAK-based tools).
+//!
+//! One plain TCP listener (TAK's plain streaming port is 8087) serves exactly one
+//! audience: the [`Subject`] it is configured with; who connects is not authenticated,
+//! so a listener is as open as its bind address (TLS with client certificates, TAK's
+//! 8089, is not offered yet). Every client of it gets, as TAK Server does:
+//!
+//! - on connect, a TAK protocol offer (`t-x-takp-v`, `<TakProtocolSupport version="1"/>`)
+//!   and then the current picture: the latest state of every track the subject may see,
+//!   as CoT XML events (`<?xml …?>` + newline + `<event>…</event>`, nothing between events);
+//! - on each new picture generation, the tracks that changed since what this client was
+//!   last sent, and for tracks that disappeared a stale-now update of the same uid
+//!   followed by a `t-x-d-d` delete (`<link uid=…/>` + `<__forcedelete/>`, the form ATAK
+//!   removes an item on); unchanged tracks are re-sent before they go stale;
+//! - if it asks (`t-x-takp-q` with `<TakRequest version="1"/>` within 60 s of the
+//!   offer) a `t-x-takp-r` `<TakResponse status="true"/>`, after which both directions
+//!   use TAK protocol v1 stream framing (`0xbf`, varint length, protobuf).
+//!
+//! Inbound events are parsed, counted and logged; pings (`t-x-c-t`) are answered with
+//! a pong (`t-x-c-t-r`); deletes (`t-x-d-d`) are tolerated. A listener configured with
+//! an `ingest_feed` also ingests its clients' `a-*` events as that CoT feed's records
+//! (journalled, then fused like any feed); without one they are not ingested.
+//!
+//! Back-pressure: a client task diffs the latest picture (a watch channel: latest value
+//! wins) against what it last sent, so a slow client skips generations instead of
+//! queueing them; the only queue is a small bounded channel of control replies. A write
+//! that does not complete within the write timeout drops the client. A slow client thus
+//! lags alone, and memory per client is bounded by one picture.
+//!
+//! Invariant: every event written — tracks, deletes and control replies alike — is
+//! produced by [`emit`], which passes it through [`guard::release`] for the listener's
+//! subject. Control replies carry no picture data and are labelled UNCLASSIFIED.
+
+mod client;
+mod events;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use biac_model::{Classification, Nation, Subject};
+use biac_runtime::{Picture, RuntimeHandle};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use events::{track_uid, Outgoing};
+
+use crate::guard;
+
+/// TAK's plain (non-TLS) streaming CoT port.
+pub const DEFAULT_PORT: u16 = 8087;
+
+/// One CoT listener in `biac serve`'s configuration: where it listens and the one
+/// audience (nation and clearance) every client of it is served as.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CotListenerConfig {
+    pub listen: SocketAddr,
+    pub nation: Nation,
+    pub clearance: Classification,
+    /// A configured CoT feed whose configuration (nation, default label, whether wire
+    /// markings are trusted) the `a-*` events this listener's clients send are
+    /// ingested as, through [`RuntimeHandle::ingest`]. None (the default): inbound
+    /// events are parsed, counted and logged only. The port has no authentication
+    /// (TLS with client certificates is not offered yet), so opt in only where that is
+    /// acceptable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingest_feed: Option<String>,
+}
+
+impl CotListenerConfig {
+    pub fn subject(&self) -> Subject {
+        Subject::new(self.nation, self.clearance)
+    }
+}
+
+/// Tuning of a listener.
+#[derive(Clone, Debug)]
+pub struct CotStreamOptions {
+    /// A write (one batch of events) that does not complete in this time drops the client.
+    pub write_timeout: Duration,
+    /// `stale` of a track event is this long after its `time`.
+    pub stale_ms: i64,
+    /// An unchanged track is sent again after this long, so it never goes stale on a
+    /// client while it is still in the picture.
+    pub refresh_ms: i64,
+    /// A `t-x-takp-q` is accepted this long after the offer (TAK Server: 60 s).
+    pub negotiation_window: Duration,
+    /// Connections beyond this are closed at once.
+    pub max_clients: usize,
+    /// Where the guard records its decisions.
+    pub audit: Option<guard::Auditor>,
+}
+
+impl Default for CotStreamOptions {
+    fn default() -> Self {
+        CotStreamOptions {
+            write_timeout: Duration::from_secs(5),
+            stale_ms: 120_000,
+            refresh_ms: 60_000,
+            negotiation_window: Duration::from_secs(60),
+            max_clients: 256,
+            audit: None,
+        }
+    }
+}
+
+/// Counters of one listener.
+#[derive(Debug, Default)]
+pub struct CotStreamStats {
+    /// Connections accepted since start.
+    pub connections: AtomicU64,
+    /// Clients connected now.
+    pub clients: AtomicU64,
+    /// Clients that switched to TAK protocol v1.
+    pub negotiated: AtomicU64,
+    /// Clients dropped because a write did not complete in time.
+    pub dropped_stalled: AtomicU64,
+    /// Connections refused because `max_clients` were connected.
+    pub refused: AtomicU64,
+    pub events_sent: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    /// Inbound events parsed (pings and control included).
+    pub inbound_events: AtomicU64,
+    pub inbound_pings: AtomicU64,
+    /// Inbound records that did not parse.
+    pub inbound_rejected: AtomicU64,
+    /// Observations committed from inbound events (listeners with an `ingest_feed`).
+    pub ingested: AtomicU64,
+    /// Inbound events the ingest feed's decoder or checks refused.
+    pub ingest_rejected: AtomicU64,
+}
+
+impl CotStreamStats {
+    pub fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+}
+
+pub(crate) fn bump(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+/// A running listener.
+#[derive(Clone, Debug)]
+pub struct CotListener {
+    pub subject: Subject,
+    pub addr: SocketAddr,
+    pub stats: Arc<CotStreamStats>,
+}
+
+/// What every client task of one listener shares.
+pub(crate) struct Ctx {
+    pub subject: Subject,
+    /// The subject at this listener's exit, for the guard.
+    pub egress: guard::Egress,
+    /// Prefix of the per-audience track uids, e.g. `biac-JPN-SECRET`.
+    pub uid_prefix: String,
+    pub opts: CotStreamOptions,
+    pub stats: Arc<CotStreamStats>,
+    /// Where inbound `a-*` events go: the runtime and the feed they are ingested as.
+    pub ingest: Option<(RuntimeHandle, String)>,
+}
+
+/// Bind `cfg.listen` and serve the picture of `cfg`'s audience from `runtime`.
+/// An error when the runtime keeps no picture for that audience or the bind fails.
+pub async fn start(
+    cfg: &CotListenerConfig,
+    runtime: &RuntimeHandle,
+    opts: CotStreamOptions,
+) -> Result<CotListener, String> {
+    let subject = cfg.subject();
+    let audience = runtime.audience_of(&subject).ok_or_else(|| {
+        format!(
+            "CoT listener {}: no audience {} {} is configured",
+            cfg.listen, subject.nation, subject.clearance
+        )
+    })?;
+    let pictures = runtime.pictures.get(&audience).cloned().ok_or_else(|| {
+        format!(
+            "CoT listener {}: no picture for {}",
+            cfg.listen,
+            audience.key()
+        )
+    })?;
+    let ingest = match &cfg.ingest_feed {
+        None => None,
+        Some(name) => match runtime.feed(name) {
+            Some(f) if f.config.format == biac_model::FeedFormat::Cot => {
+                Some((runtime.clone(), name.clone()))
+            }
+            Some(_) => {
+                return Err(format!(
+                    "CoT listener {}: feed {name} is not a CoT feed",
+                    cfg.listen
+                ))
+            }
+            None => return Err(format!("CoT listener {}: no feed {name}", cfg.listen)),
+        },
+    };
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("binding CoT listener {}: {e}", cfg.listen))?;
+    spawn_with(listener, subject, &audience.key(), pictures, opts, ingest)
+}
+
+/// Serve `pictures` (one audience's picture channel) to every client of `listener` as
+/// `subject`. `audience_key` (e.g. `JPN-SECRET`) names the track uids.
+pub fn spawn(
+    listener: TcpListener,
+    subject: Subject,
+    audience_key: &str,
+    pictures: watch::Receiver<Arc<Picture>>,
+    opts: CotStreamOptions,
+) -> Result<CotListener, String> {
+    spawn_with(listener, subject, audience_key, pictures, opts, None)
+}
+
+fn spawn_with(
+    listener: TcpListener,
+    subject: Subject,
+    audience_key: &str,
+    pictures: watch::Receiver<Arc<Picture>>,
+    opts: CotStreamOptions,
+    ingest: Option<(RuntimeHandle, String)>,
+) -> Result<CotListener, String> {
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let stats = Arc::new(CotStreamStats::default());
+    let egress = guard::Egress::new(
+        subject,
+        format!("cot:{addr}"),
+        "subscribe",
+        opts.audit.clone(),
+    );
+    let ctx = Arc::new(Ctx {
+        subject,
+        egress,
+        uid_prefix: format!("biac-{audience_key}"),
+        opts,
+        stats: stats.clone(),
+        ingest,
+    });
+    tokio::spawn(accept_loop(listener, ctx, pictures));
+    Ok(CotListener {
+        subject,
+        addr,
+        stats,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    ctx: Arc<Ctx>,
+    pictures: watch::Receiver<Arc<Picture>>,
+) {
+    loop {
+        let (sock, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // EMFILE and the like: back off rather than spin.
+                tracing::warn!(error = %e, "CoT listener: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        bump(&ctx.stats.connections, 1);
+        if CotStreamStats::get(&ctx.stats.clients) >= ctx.opts.max_clients as u64 {
+            bump(&ctx.stats.refused, 1);
+            tracing::warn!(%peer, max = ctx.opts.max_clients, "CoT listener full: connection closed");
+            drop(sock);
+            continue;
+        }
+        bump(&ctx.stats.clients, 1);
+        // Each connection is its own task: accepting never waits on a client.
+        tokio::spawn(client::run(sock, peer, ctx.clone(), pictures.clone()));
+    }
+}
+
+/// The one way an event reaches a socket: through the egress guard for the listener's
+/// subject. `None` when the guard refuses it.
+pub fn emit<'a>(egress: &guard::Egress, out: &'a Outgoing) -> Option<&'a Outgoing> {
+    guard::release(egress, out)
+}
