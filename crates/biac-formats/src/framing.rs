@@ -175,7 +175,7 @@ impl Framer {
     fn header_slack(&self) -> usize {
         match self.kind {
             Kind::Lines | Kind::Cot | Kind::Beast => 0,
-            Kind::Tak => 11,
+            Kind::Tak => crate::tak::MAX_STREAM_HEADER,
         }
     }
 
@@ -265,29 +265,19 @@ fn find_beast_end(buf: &[u8]) -> Option<(usize, usize)> {
 /// makes the header a record of its own (rejected), and framing resynchronises at
 /// the next `0xbf`.
 fn find_tak_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
-    const MAGIC: u8 = 0xbf;
     match buf.first() {
         None => return None,
-        Some(&b) if b != MAGIC => return garbage_until(buf, MAGIC),
+        Some(&b) if b != crate::tak::MAGIC => return garbage_until(buf, crate::tak::MAGIC),
         Some(_) => {}
     }
-    let mut len: u64 = 0;
-    let mut i = 1;
-    loop {
-        let &b = buf.get(i)?;
-        if i > 10 {
-            return Some((i, i));
-        }
-        len |= u64::from(b & 0x7f) << (7 * (i - 1));
-        i += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-    }
-    match usize::try_from(len).ok().filter(|&l| l <= max_len) {
-        Some(l) if buf.len() >= i + l => Some((i + l, i + l)),
-        Some(_) => None,
-        None => Some((i, i)),
+    match crate::tak::stream_header(buf) {
+        Ok(None) => None,
+        Err(_) => Some((crate::tak::MAX_STREAM_HEADER, crate::tak::MAX_STREAM_HEADER)),
+        Ok(Some((h, len))) => match usize::try_from(len).ok().filter(|&l| l <= max_len) {
+            Some(l) if buf.len() >= h + l => Some((h + l, h + l)),
+            Some(_) => None,
+            None => Some((h, h)),
+        },
     }
 }
 

@@ -205,9 +205,13 @@ pub fn decode_mesh(datagram: &[u8]) -> Result<TakMessage, String> {
     }
 }
 
-/// One frame at the start of `buf` in stream framing: `Ok(None)` when more bytes
-/// are needed, else the message and the bytes it took.
-pub fn decode_stream(buf: &[u8]) -> Result<Option<(TakMessage, usize)>, String> {
+/// The longest stream-frame header: `0xbf` and a 10-byte varint length.
+pub const MAX_STREAM_HEADER: usize = 11;
+
+/// The header of the stream frame at the start of `buf`: `Ok(None)` when more bytes are
+/// needed, else (header length, declared body length). Shared by [`decode_stream`] and
+/// the feed framer, so both split a stream alike.
+pub fn stream_header(buf: &[u8]) -> Result<Option<(usize, u64)>, String> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
@@ -220,15 +224,23 @@ pub fn decode_stream(buf: &[u8]) -> Result<Option<(TakMessage, usize)>, String> 
         let Some(&b) = buf.get(i) else {
             return Ok(None);
         };
-        if i > 10 {
+        if i >= MAX_STREAM_HEADER {
             return Err("frame length varint longer than 10 bytes".into());
         }
         len |= u64::from(b & 0x7f) << (7 * (i - 1));
         i += 1;
         if b & 0x80 == 0 {
-            break;
+            return Ok(Some((i, len)));
         }
     }
+}
+
+/// One frame at the start of `buf` in stream framing: `Ok(None)` when more bytes
+/// are needed, else the message and the bytes it took.
+pub fn decode_stream(buf: &[u8]) -> Result<Option<(TakMessage, usize)>, String> {
+    let Some((i, len)) = stream_header(buf)? else {
+        return Ok(None);
+    };
     let len = usize::try_from(len)
         .ok()
         .filter(|&l| l <= MAX_MESSAGE_LEN)
