@@ -111,19 +111,19 @@ impl Drop for ClientGuard {
     }
 }
 
-/// The caller's view of a picture: released features by id.
-fn view(s: &Egress, p: &Picture) -> Vec<(String, Value)> {
-    release_all(s, p.tracks.iter())
-        .map(|t: &Track| {
+/// The caller's view of a picture: released features by id, and the marking of the
+/// whole view (as `/api/v1/tracks`), from one pass through the guard.
+fn view(s: &Egress, p: &Picture) -> (Vec<(String, Value)>, String) {
+    let released: Vec<&Track> = release_all(s, p.tracks.iter()).collect();
+    let marking = crate::routes::view_marking(released.iter().map(|t| &t.label));
+    let features = released
+        .into_iter()
+        .map(|t| {
             let f = feature(t);
             (f["id"].as_str().unwrap_or_default().to_string(), f)
         })
-        .collect()
-}
-
-/// The marking of the caller's whole view after this picture (as `/api/v1/tracks`).
-fn marking(s: &Egress, p: &Picture) -> String {
-    crate::routes::view_marking(release_all(s, p.tracks.iter()).map(|t: &Track| &t.label))
+        .collect();
+    (features, marking)
 }
 
 /// What changed from `sent` to `now`: (upserts, deletes); `sent` becomes `now`.
@@ -165,7 +165,7 @@ async fn client(
     let _count = ClientGuard::new();
     let mut sent = HashMap::new();
     let picture = rx.borrow_and_update().clone();
-    let features = view(&s, &picture);
+    let (features, marking) = view(&s, &picture);
     let audience = json!({"nation": s.nation, "clearance": s.clearance});
     let snapshot = json!({
         "type": "snapshot",
@@ -173,7 +173,7 @@ async fn client(
         "generation": picture.generation,
         "time_ms": picture.time_ms,
         "time": iso(picture.time_ms),
-        "marking": marking(&s, &picture),
+        "marking": marking,
         "features": features.iter().map(|(_, f)| f).collect::<Vec<_>>(),
     });
     sent.extend(features);
@@ -187,14 +187,15 @@ async fn client(
                     break; // the pipeline stopped
                 }
                 let picture = rx.borrow_and_update().clone();
-                let (upserts, deletes) = diff(&mut sent, view(&s, &picture));
+                let (features, marking) = view(&s, &picture);
+                let (upserts, deletes) = diff(&mut sent, features);
                 let update = json!({
                     "type": "update",
                     "audience": audience,
                     "generation": picture.generation,
                     "time_ms": picture.time_ms,
                     "time": iso(picture.time_ms),
-                    "marking": marking(&s, &picture),
+                    "marking": marking,
                     "upserts": upserts,
                     "deletes": deletes,
                 });
