@@ -15,10 +15,12 @@ use biac_server::{AppState, Authenticator};
 use biac_store::{JournalRecord, Store, SyncPolicy};
 use futures_util::StreamExt;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+
+mod common;
+use common::http;
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -94,67 +96,6 @@ async fn start() -> Server {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));
     Server { addr, dir, audit }
-}
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-/// A minimal HTTP/1.1 client (one request per connection).
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-) -> Reply {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.unwrap();
-    s.write_all(body).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (headers, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = headers[9..12].parse().unwrap();
-    let body = if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = body;
-        loop {
-            let (len, after) = rest.split_once("\r\n").unwrap();
-            let len = usize::from_str_radix(len.trim(), 16).unwrap();
-            if len == 0 {
-                break;
-            }
-            out.push_str(&after[..len]);
-            rest = &after[len + 2..];
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    Reply {
-        status,
-        headers: headers.to_string(),
-        body,
-    }
 }
 
 /// AIS position report lines (with tag block time) for ship `k` at time `t`.

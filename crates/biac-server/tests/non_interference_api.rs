@@ -15,8 +15,8 @@ use biac_model::{
 use biac_runtime::{Audience, RuntimeConfig};
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+mod common;
 
 const T0: i64 = 1_800_000_000_000;
 const AIS: &str = "jpn-ais";
@@ -185,36 +185,8 @@ async fn start(batches: &[Vec<Observation>]) -> Server {
 
 /// GET `path` with `token`: status and body (one request per connection).
 async fn get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(head.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (headers, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = headers[9..12].parse().unwrap();
-    let body = if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = body;
-        loop {
-            let (len, after) = rest.split_once("\r\n").unwrap();
-            let len = usize::from_str_radix(len.trim(), 16).unwrap();
-            if len == 0 {
-                break;
-            }
-            out.push_str(&after[..len]);
-            rest = &after[len + 2..];
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    (status, body)
+    let r = common::http(addr, "GET", path, Some(token), b"").await;
+    (r.status, r.body)
 }
 
 /// Track ids in a `/tracks` body.
