@@ -119,7 +119,7 @@ pub fn release_all<'a, T: Labelled + 'a>(
 
 /// Writes release decisions to the audit log. A decision identical to one recorded at
 /// the same exit less than [`Auditor::COALESCE_MS`] ago (same subject, action, object,
-/// marking and outcome) is not written again: a browser polling the picture every two
+/// label and outcome) is not written again: a browser polling the picture every two
 /// seconds would otherwise write the same hundreds of lines each time.
 #[derive(Clone)]
 pub struct Auditor {
@@ -149,9 +149,18 @@ impl Auditor {
     fn record<T: Labelled + ?Sized>(&self, e: &Egress, item: &T, allowed: bool) -> bool {
         let now = now_ms();
         let (kind, id) = item.audit_object();
-        let marking = item.label().to_string();
+        // Keyed on the label itself: its marking is rendered only when it is written.
         let mut h = DefaultHasher::new();
-        (&e.subject, &e.point, e.action, kind, &id, &marking, allowed).hash(&mut h);
+        (
+            &e.subject,
+            &e.point,
+            e.action,
+            kind,
+            &id,
+            item.label(),
+            allowed,
+        )
+            .hash(&mut h);
         let key = h.finish();
         {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
@@ -178,7 +187,7 @@ impl Auditor {
                 kind: kind.to_string(),
                 id,
             },
-            marking,
+            marking: item.label().to_string(),
             decision: if allowed {
                 Decision::Allow
             } else {
