@@ -9,6 +9,7 @@ pub mod cot_stream;
 pub mod guard;
 pub mod metrics;
 pub mod openapi;
+pub mod peer;
 mod routes;
 mod web;
 pub mod ws;
