@@ -1,86 +1,462 @@
-//! Who is asking. First version: bearer tokens mapped to subjects.
+//! Who is asking, and may they make this kind of request.
+//!
+//! Three kinds of credential, all ending in a [`Principal`] (a subject — nation,
+//! clearance, holdings — plus roles):
+//! - **accounts** (web users): a name and an argon2id password hash from configuration;
+//!   `POST /api/v1/session` exchanges the password for a **session token** that expires
+//!   after the configured lifetime (15 min by default) and is revoked by
+//!   `DELETE /api/v1/session`. A session opened over a TLS connection with a client
+//!   certificate is bound to that certificate: the token is refused on any connection
+//!   that does not present the same certificate, so a stolen token cannot be replayed
+//!   from another's connection.
+//! - **API tokens** (machine clients) from configuration.
+//! - whatever credential arrives, a client certificate on the connection must be of the
+//!   principal's own nation: a U.S. certificate holder cannot use a Japanese login.
+//!
+//! Session tokens are 256 random bits; only their SHA-256 is kept, and lookups go by
+//! that digest, so the table is not searched with the secret itself.
+//!
+//! Then [`crate::authz`] (Cedar) decides whether the principal may make the request
+//! (route → action in [`crate::routes::access`]); a refusal answers exactly like an
+//! unknown path (404), so the API's shape per role is not advertised.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use biac_label::Holdings;
 use biac_model::{Classification, Nation, Subject};
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
+use crate::authz::{PrincipalAttrs, RequestPolicy, Resource, Role};
 use crate::guard::Egress;
+use crate::peer::PeerCert;
 use crate::AppState;
 
-/// Maps bearer tokens to subjects.
+/// Session lifetime when the configuration does not say.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(15 * 60);
+/// Sessions beyond this many live ones refuse new logins (expired ones are pruned first).
+const MAX_SESSIONS: usize = 100_000;
+/// Roles of an API token whose configuration names none: what tokens could do before
+/// roles existed (read, subscribe, monitor, ingest into its own nation's feeds).
+pub const DEFAULT_TOKEN_ROLES: &[Role] = &[Role::Analyst, Role::FeedOperator];
+
+/// An authenticated principal: who, of which nation and clearance, in which roles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub name: String,
+    pub subject: Subject,
+    pub roles: Vec<Role>,
+}
+
+/// An API token's entry in the configuration: a subject plus optional roles.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TokenEntry {
+    #[serde(flatten)]
+    pub subject: Subject,
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+}
+
+/// A web user's account in the configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub user: String,
+    /// PHC string of an argon2 hash (`biac hash-password` makes one).
+    pub password_hash: String,
+    pub nation: Nation,
+    pub clearance: Classification,
+    #[serde(default)]
+    pub holdings: Holdings,
+    #[serde(default = "default_account_roles")]
+    pub roles: Vec<Role>,
+}
+
+fn default_account_roles() -> Vec<Role> {
+    vec![Role::Analyst]
+}
+
+/// Hash a password for an [`Account`] (argon2id, default parameters, random salt).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing the password: {e}"))
+}
+
+struct Session {
+    principal: Principal,
+    expires: Instant,
+    /// Fingerprint of the client certificate the session was opened with.
+    bound_to: Option<[u8; 32]>,
+}
+
+/// A session handed out by [`Authenticator::login`].
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub principal: Principal,
+    pub ttl: Duration,
+}
+
+/// Why a login failed (the caller is told only "invalid user or password").
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginError {
+    Invalid,
+    WrongNation,
+    TooManySessions,
+}
+
+/// Credentials from configuration, the live sessions, and the request policy.
 pub struct Authenticator {
-    tokens: BTreeMap<String, Subject>,
+    tokens: BTreeMap<String, Principal>,
+    accounts: BTreeMap<String, Account>,
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    session_ttl: Duration,
+    /// Verified against when the user is unknown, so that takes as long as a wrong password.
+    dummy_hash: String,
+    pub policy: RequestPolicy,
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl Authenticator {
-    /// The demo logins `demo-jpn`, `demo-usa`, `demo-aus`, `demo-kor`, `demo-phl`: one
-    /// SECRET-cleared analyst per nation. Only `biac demo` constructs this.
+    /// Tokens, accounts and the request policy from configuration.
+    pub fn new(
+        tokens: BTreeMap<String, TokenEntry>,
+        accounts: Vec<Account>,
+        session_ttl: Duration,
+        policy: RequestPolicy,
+    ) -> Result<Self, String> {
+        let mut by_user = BTreeMap::new();
+        for a in accounts {
+            PasswordHash::new(&a.password_hash)
+                .map_err(|e| format!("account {}: password_hash: {e}", a.user))?;
+            if tokens.contains_key(&a.user) {
+                // Not a real conflict, but a token equal to a user name is a mistake.
+                return Err(format!("account {}: also configured as a token", a.user));
+            }
+            if by_user.insert(a.user.clone(), a).is_some() {
+                return Err("two accounts with the same user".into());
+            }
+        }
+        let tokens = tokens
+            .into_iter()
+            .map(|(t, e)| {
+                let p = Principal {
+                    name: format!("token:{}", &t[..t.len().min(4)]),
+                    subject: e.subject,
+                    roles: e.roles.unwrap_or_else(|| DEFAULT_TOKEN_ROLES.to_vec()),
+                };
+                (t, p)
+            })
+            .collect();
+        Ok(Authenticator {
+            tokens,
+            accounts: by_user,
+            sessions: Mutex::new(HashMap::new()),
+            session_ttl,
+            dummy_hash: hash_password("biac: no such user").expect("argon2 with defaults"),
+            policy,
+        })
+    }
+
+    /// The demo logins: bearer tokens `demo-jpn`, `demo-usa`, `demo-aus`, `demo-kor`,
+    /// `demo-phl` (one SECRET-cleared analyst per nation, for the web page) and accounts
+    /// `analyst-jpn` … `analyst-phl` with the password `demo`. Only `biac demo` and tests
+    /// construct this.
     pub fn demo() -> Self {
-        let tokens = [
+        let nations = [
             Nation::JPN,
             Nation::USA,
             Nation::AUS,
             Nation::KOR,
             Nation::PHL,
-        ]
-        .into_iter()
-        .map(|n| {
-            (
-                format!("demo-{}", n.as_str().to_lowercase()),
-                Subject::new(n, Classification::Secret),
-            )
-        })
-        .collect();
-        Authenticator { tokens }
+        ];
+        let tokens = nations
+            .iter()
+            .map(|n| {
+                let e = TokenEntry {
+                    subject: Subject::new(*n, Classification::Secret),
+                    roles: None,
+                };
+                (format!("demo-{}", n.as_str().to_lowercase()), e)
+            })
+            .collect();
+        let hash = hash_password("demo").expect("argon2 with defaults");
+        let accounts = nations
+            .iter()
+            .map(|n| Account {
+                user: format!("analyst-{}", n.as_str().to_lowercase()),
+                password_hash: hash.clone(),
+                nation: *n,
+                clearance: Classification::Secret,
+                holdings: Holdings::default(),
+                roles: vec![Role::Analyst],
+            })
+            .collect();
+        Self::new(
+            tokens,
+            accounts,
+            DEFAULT_SESSION_TTL,
+            RequestPolicy::default_policy(),
+        )
+        .expect("demo credentials are valid")
     }
 
-    /// Tokens from configuration.
+    /// API tokens only, with the default roles (tests).
     pub fn from_tokens(tokens: BTreeMap<String, Subject>) -> Self {
-        Authenticator { tokens }
+        let tokens = tokens
+            .into_iter()
+            .map(|(t, subject)| {
+                (
+                    t,
+                    TokenEntry {
+                        subject,
+                        roles: None,
+                    },
+                )
+            })
+            .collect();
+        Self::new(
+            tokens,
+            Vec::new(),
+            DEFAULT_SESSION_TTL,
+            RequestPolicy::default_policy(),
+        )
+        .expect("tokens only")
     }
 
+    /// The configured API tokens and their subjects.
     pub fn subjects(&self) -> impl Iterator<Item = (&str, &Subject)> {
-        self.tokens.iter().map(|(t, s)| (t.as_str(), s))
+        self.tokens.iter().map(|(t, p)| (t.as_str(), &p.subject))
     }
 
-    fn lookup(&self, token: &str) -> Option<Subject> {
-        self.tokens.get(token).copied()
+    pub fn session_ttl(&self) -> Duration {
+        self.session_ttl
+    }
+
+    /// Check `password` and open a session. Slow by design (argon2): call it off the
+    /// async executor. A client certificate on the connection must be of the account's
+    /// nation, and binds the session to itself.
+    pub fn login(
+        &self,
+        user: &str,
+        password: &str,
+        peer: Option<&PeerCert>,
+    ) -> Result<NewSession, LoginError> {
+        let account = self.accounts.get(user);
+        let hash = account.map_or(self.dummy_hash.as_str(), |a| a.password_hash.as_str());
+        let ok = PasswordHash::new(hash).ok().is_some_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        });
+        let account = match account {
+            Some(a) if ok => a,
+            _ => return Err(LoginError::Invalid),
+        };
+        if peer.is_some_and(|p| p.nation != account.nation) {
+            return Err(LoginError::WrongNation);
+        }
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        let token = format!(
+            "bs_{}",
+            raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let principal = Principal {
+            name: account.user.clone(),
+            subject: Subject::new(account.nation, account.clearance)
+                .with_holdings(account.holdings),
+            roles: account.roles.clone(),
+        };
+        let now = Instant::now();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.retain(|_, s| s.expires > now);
+            if sessions.len() >= MAX_SESSIONS {
+                return Err(LoginError::TooManySessions);
+            }
+        }
+        sessions.insert(
+            digest(&token),
+            Session {
+                principal: principal.clone(),
+                expires: now + self.session_ttl,
+                bound_to: peer.map(|p| p.fingerprint),
+            },
+        );
+        Ok(NewSession {
+            token,
+            principal,
+            ttl: self.session_ttl,
+        })
+    }
+
+    /// End the session of `token`; false when there was none.
+    pub fn logout(&self, token: &str) -> bool {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&digest(token))
+            .is_some()
+    }
+
+    /// The principal a bearer credential stands for on a connection presenting `peer`.
+    pub fn authenticate(&self, token: &str, peer: Option<&PeerCert>) -> Option<Principal> {
+        let principal = if token.starts_with("bs_") {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+            let key = digest(token);
+            let s = sessions.get(&key)?;
+            if s.expires <= Instant::now() {
+                sessions.remove(&key);
+                return None;
+            }
+            if s.bound_to.is_some() && s.bound_to != peer.map(|p| p.fingerprint) {
+                tracing::warn!(user = %s.principal.name, "session token presented on another connection's certificate: refused");
+                return None;
+            }
+            s.principal.clone()
+        } else {
+            self.tokens.get(token)?.clone()
+        };
+        if peer.is_some_and(|p| p.nation != principal.subject.nation) {
+            tracing::warn!(principal = %principal.name, "client certificate of another nation than the credential: refused");
+            return None;
+        }
+        Some(principal)
+    }
+
+    /// May `p` make a request of kind `action` on `resource` (the Cedar request policy)?
+    pub fn authorize(
+        &self,
+        p: &Principal,
+        action: crate::authz::RequestAction,
+        resource: &Resource,
+    ) -> bool {
+        self.policy.is_authorized(
+            &PrincipalAttrs {
+                name: &p.name,
+                nation: p.subject.nation,
+                clearance: p.subject.clearance,
+                roles: &p.roles,
+            },
+            action,
+            resource,
+        )
     }
 }
 
-/// An authenticated caller at this request's exit (`http:<path>`); extracting it
-/// answers 401 when absent.
+/// The bearer credential of a request: the `Authorization: Bearer` header, or for the
+/// WebSocket upgrade (browsers cannot set headers there) the `token` query parameter.
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+    if let Some(t) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(t);
+    }
+    if parts.uri.path() == "/api/v1/ws" {
+        return parts
+            .uri
+            .query()?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("token="));
+    }
+    None
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],
+        axum::Json(serde_json::json!({"error": "authentication required"})),
+    )
+        .into_response()
+}
+
+/// An authenticated caller permitted by the request policy to make this request, at
+/// this request's exit (`http:<path>`). Extracting it answers 401 without a valid
+/// credential and 404 (the same answer as an unknown path) when the policy refuses.
 pub struct Caller(pub Egress);
+
+/// The authenticated principal without the request-policy check, for requests that
+/// only need to know who is asking (ending one's own session, unknown API paths).
+pub struct Authenticated(pub Principal, pub String);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let peer = parts.extensions.get::<PeerCert>();
+        let token = bearer(parts).ok_or_else(unauthorized)?;
+        match state.auth.authenticate(token, peer) {
+            Some(p) => Ok(Authenticated(p, token.to_string())),
+            None => Err(unauthorized()),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        match token.and_then(|t| state.auth.lookup(t)) {
-            Some(s) => {
-                let action = if parts.method == axum::http::Method::GET {
-                    "read"
-                } else {
-                    "write"
-                };
-                let point = format!("http:{}", parts.uri.path());
-                Ok(Caller(Egress::new(s, point, action, state.audit.clone())))
+        let Authenticated(principal, _) = Authenticated::from_request_parts(parts, state).await?;
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_string());
+        let access = route
+            .as_deref()
+            .and_then(|r| crate::routes::access(parts.method.as_str(), r));
+        let Some(crate::routes::Access::Authorized(action)) = access else {
+            // Only routes in the table with an action reach here; anything else is a bug
+            // in the route table and denies.
+            return Err(crate::routes::not_found());
+        };
+        let resource = match action {
+            crate::authz::RequestAction::Ingest => {
+                let feed = parts
+                    .uri
+                    .path()
+                    .strip_prefix("/api/v1/feeds/")
+                    .and_then(|r| r.strip_suffix("/ingest"))
+                    .unwrap_or_default();
+                match state.runtime.feed(feed) {
+                    Some(f) => Resource::Feed {
+                        name: f.config.name.clone(),
+                        nation: f.config.nation,
+                    },
+                    None => return Err(crate::routes::not_found()),
+                }
             }
-            None => Err((
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],
-                axum::Json(serde_json::json!({"error": "authentication required"})),
-            )
-                .into_response()),
+            _ => Resource::Service,
+        };
+        if !state.auth.authorize(&principal, action, &resource) {
+            tracing::info!(principal = %principal.name, action = action.as_str(), path = parts.uri.path(), "request refused by the request policy");
+            return Err(crate::routes::not_found());
         }
+        let point = format!("http:{}", parts.uri.path());
+        Ok(Caller(Egress::new(
+            principal.subject,
+            point,
+            action.as_str(),
+            state.audit.clone(),
+        )))
     }
 }

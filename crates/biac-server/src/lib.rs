@@ -5,6 +5,7 @@
 //! token gets 401 and nothing else; "not visible" and "does not exist" answer alike.
 
 pub mod auth;
+pub mod authz;
 pub mod cot_stream;
 pub mod guard;
 pub mod metrics;
@@ -14,7 +15,7 @@ mod routes;
 mod web;
 pub mod ws;
 
-pub use routes::ROUTES;
+pub use routes::{access as routes_access, Access, ROUTES};
 
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +33,12 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     /// Where the egress guard records its decisions (`None`: not audited, tests only).
     pub audit: Option<guard::Auditor>,
+}
+
+/// The API and web page as a router (a TLS listener serves this, inserting each
+/// connection's [`peer::PeerCert`] into the requests' extensions).
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
 }
 
 /// Serve until the process ends.

@@ -15,7 +15,7 @@ pub(crate) async fn document() -> Response {
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::routes::{handler, ROUTES};
+    use crate::routes::{access, handler, Access, ROUTES};
 
     #[test]
     fn every_route_is_documented_and_every_documented_route_exists() {
@@ -39,6 +39,19 @@ mod tests {
         assert_eq!(routed, documented);
         for (m, p) in ROUTES {
             assert!(handler(m, p).is_some(), "{m} {p} has no handler");
+        }
+    }
+
+    /// Every route has an access rule, and the document says a route is open
+    /// (`security: []`) exactly when the rule is public.
+    #[test]
+    fn access_rules_cover_every_route_and_match_the_document() {
+        let doc: serde_json::Value = serde_json::from_str(super::DOCUMENT).unwrap();
+        for (m, p) in ROUTES {
+            let rule = access(m, p).unwrap_or_else(|| panic!("{m} {p} has no access rule"));
+            let op = &doc["paths"][p][m.to_lowercase()];
+            let open = op["security"].as_array().is_some_and(|a| a.is_empty());
+            assert_eq!(open, rule == Access::Public, "{m} {p}: {rule:?}");
         }
     }
 

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 use biac_model::{Label, Subject, TimeMs, Track};
 use biac_runtime::Audience;
@@ -12,8 +12,10 @@ use biac_store::BBox;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
+use crate::auth::{Authenticated, Caller, LoginError};
+use crate::authz::RequestAction;
 use crate::guard::{release, release_all};
+use crate::peer::PeerCert;
 use crate::{web, AppState};
 
 /// Every API route, `(method, path)`: the router is built from this table and the
@@ -30,7 +32,41 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/zones"),
     ("GET", "/api/v1/ws"),
     ("GET", "/api/v1/metrics"),
+    ("POST", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
 ];
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (carries no labelled data).
+    Public,
+    /// Any authenticated principal (acts only on the caller's own credential).
+    Authenticated,
+    /// An authenticated principal the request policy permits this action.
+    Authorized(RequestAction),
+}
+
+/// The access rule of each entry of [`ROUTES`] (a test checks every entry has one; the
+/// [`Caller`] extractor looks the matched route up here, so a handler cannot be reached
+/// under a weaker rule than its entry's).
+pub fn access(method: &str, path: &str) -> Option<Access> {
+    use RequestAction::*;
+    Some(match (method, path) {
+        ("GET", "/api/v1/health") | ("GET", "/api/v1/openapi.json") => Access::Public,
+        ("POST", "/api/v1/session") => Access::Public,
+        ("DELETE", "/api/v1/session") => Access::Authenticated,
+        ("GET", "/api/v1/tracks")
+        | ("GET", "/api/v1/tracks/{id}")
+        | ("GET", "/api/v1/history")
+        | ("GET", "/api/v1/alerts")
+        | ("GET", "/api/v1/zones") => Access::Authorized(Query),
+        ("GET", "/api/v1/feeds") | ("GET", "/api/v1/metrics") => Access::Authorized(Monitor),
+        ("POST", "/api/v1/feeds/{feed}/ingest") => Access::Authorized(Ingest),
+        ("GET", "/api/v1/ws") => Access::Authorized(Subscribe),
+        _ => return None,
+    })
+}
 
 /// The handler of one entry of [`ROUTES`].
 pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
@@ -46,6 +82,8 @@ pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>
         ("GET", "/api/v1/zones") => get(zones),
         ("GET", "/api/v1/ws") => get(crate::ws::upgrade),
         ("GET", "/api/v1/metrics") => get(crate::metrics::metrics),
+        ("POST", "/api/v1/session") => post(login),
+        ("DELETE", "/api/v1/session") => delete(logout),
         _ => return None,
     })
 }
@@ -76,8 +114,72 @@ pub(crate) fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
 }
 
-async fn api_not_found(_: Caller) -> Response {
+async fn api_not_found(_: Authenticated) -> Response {
     not_found()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    user: String,
+    password: String,
+}
+
+/// `POST /api/v1/session`: a password for a short-lived session token. Every failure
+/// answers the same 401, whether the user is unknown, the password wrong or the
+/// connection's certificate of another nation.
+async fn login(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<PeerCert>>,
+    Json(req): Json<LoginRequest>,
+) -> Response {
+    let auth = state.auth.clone();
+    let peer = peer.map(|axum::Extension(p)| p);
+    let user = req.user.clone();
+    // argon2 takes tens of milliseconds of CPU on purpose: not on the async executor.
+    let result =
+        tokio::task::spawn_blocking(move || auth.login(&req.user, &req.password, peer.as_ref()))
+            .await;
+    match result {
+        Ok(Ok(s)) => {
+            tracing::info!(user = %user, "session opened");
+            let expires = crate::guard::now_ms() + s.ttl.as_millis() as i64;
+            Json(json!({
+                "token": s.token,
+                "expires": iso(expires),
+                "expires_in_s": s.ttl.as_secs(),
+                "user": s.principal.name,
+                "nation": s.principal.subject.nation,
+                "clearance": s.principal.subject.clearance,
+                "roles": s.principal.roles,
+            }))
+            .into_response()
+        }
+        Ok(Err(LoginError::TooManySessions)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "too many sessions; try again later"})),
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(user = %user, reason = ?e, "login refused");
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"error": "invalid user or password"})),
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `DELETE /api/v1/session`: end the caller's own session (an API token is not a session:
+/// 404).
+async fn logout(State(state): State<AppState>, Authenticated(_, token): Authenticated) -> Response {
+    if state.auth.logout(&token) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        not_found()
+    }
 }
 
 async fn health() -> Json<Value> {

@@ -1,8 +1,10 @@
 //! `GET /api/v1/ws`: the caller's audience picture, live, over a WebSocket.
 //!
 //! Authentication: `Authorization: Bearer <token>`, or `?token=<token>` for browsers
-//! (which cannot set headers on a WebSocket); a missing or unknown token refuses the
-//! upgrade with 401, a subject without a picture gets 404, both before any upgrade.
+//! (which cannot set headers on a WebSocket; a short-lived session token from
+//! `POST /api/v1/session` is the one to put in a URL); a missing or unknown token refuses
+//! the upgrade with 401, a principal the request policy does not let subscribe or a
+//! subject without a picture gets 404, all before any upgrade.
 //!
 //! Messages (JSON text frames, server to client only; what the client sends is ignored
 //! apart from close):
@@ -25,14 +27,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use biac_model::{Subject, Track};
+use biac_model::Track;
 use biac_runtime::Picture;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::Caller;
 use crate::guard::{release_all, Egress};
 use crate::routes::{audience, feature, iso, not_found};
 use crate::AppState;
@@ -48,42 +49,12 @@ pub fn clients() -> u64 {
     CLIENTS.load(Ordering::Relaxed)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct WsQuery {
-    token: Option<String>,
-}
-
-fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],
-        axum::Json(json!({"error": "authentication required"})),
-    )
-        .into_response()
-}
-
-fn subject(state: &AppState, headers: &HeaderMap, q: &WsQuery) -> Option<Subject> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .or(q.token.as_deref())?;
-    state
-        .auth
-        .subjects()
-        .find(|(t, _)| *t == token)
-        .map(|(_, s)| *s)
-}
-
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
-    Query(q): Query<WsQuery>,
-    headers: HeaderMap,
+    Caller(caller): Caller,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let Some(s) = subject(&state, &headers, &q) else {
-        return unauthorized();
-    };
+    let s = caller.subject;
     let Some(rx) = audience(&state, &s).and_then(|a| state.runtime.pictures.get(&a).cloned())
     else {
         return not_found();

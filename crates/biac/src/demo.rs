@@ -157,6 +157,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
             s.nation, s.clearance
         );
     }
+    println!("  demo accounts (POST /api/v1/session): analyst-jpn, analyst-usa, analyst-aus, analyst-kor, analyst-phl; password \"demo\"");
     for l in &cot {
         println!("  {}", serve::cot_line(l));
     }

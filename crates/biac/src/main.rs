@@ -36,6 +36,9 @@ enum Command {
     TrackCsv(track_csv::TrackCsvArgs),
     /// Check the tamper-evident audit log of release decisions (`audit verify`, `audit proof`).
     Audit(audit_cmd::AuditArgs),
+    /// Hash a password read from standard input (one line) for an account's
+    /// `password_hash` in the serve configuration (argon2id).
+    HashPassword,
 }
 
 #[derive(clap::Args)]
@@ -48,6 +51,19 @@ struct SimArgs {
     port_base: u16,
     #[command(flatten)]
     sim: demo::SimOptions,
+}
+
+fn hash_password() -> Result<(), String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err("empty password".into());
+    }
+    println!("{}", biac_server::auth::hash_password(password)?);
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +87,7 @@ fn main() -> std::process::ExitCode {
             Command::Decode(a) => decode::run(a),
             Command::TrackCsv(a) => track_csv::run(a),
             Command::Audit(a) => audit_cmd::run(a),
+            Command::HashPassword => hash_password(),
         }
     });
     match result {

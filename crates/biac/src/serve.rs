@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use biac_analytics::Zone;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
+use biac_server::auth::{Account, TokenEntry};
+use biac_server::authz::RequestPolicy;
 use biac_server::cot_stream::{self, CotListener, CotListenerConfig, CotStreamOptions};
 use biac_server::guard::Auditor;
 use biac_server::{AppState, Authenticator};
@@ -37,15 +39,28 @@ pub struct ServeArgs {
 pub struct ServeConfig {
     pub feeds: Vec<FeedEndpoint>,
     pub audiences: Vec<Subject>,
-    /// Bearer token -> subject (interim until accounts and mTLS land).
+    /// API bearer token -> subject and roles (machine clients).
     #[serde(default)]
-    pub tokens: BTreeMap<String, Subject>,
+    pub tokens: BTreeMap<String, TokenEntry>,
+    /// Web users: name, argon2 password hash, subject and roles.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    /// Lifetime of a session token from `POST /api/v1/session`, in seconds.
+    #[serde(default = "default_session_ttl_s")]
+    pub session_ttl_s: u64,
+    /// A Cedar request policy file replacing the embedded default.
+    #[serde(default)]
+    pub request_policy: Option<PathBuf>,
     #[serde(default)]
     pub zones: Vec<Zone>,
     /// TAK streaming CoT listeners (plain TCP), each serving one audience:
     /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
     #[serde(default)]
     pub cot_listeners: Vec<CotListenerConfig>,
+}
+
+fn default_session_ttl_s() -> u64 {
+    biac_server::auth::DEFAULT_SESSION_TTL.as_secs()
 }
 
 #[derive(Deserialize)]
@@ -151,13 +166,29 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
                 .collect(),
             audiences: demo_audiences(),
             tokens: BTreeMap::new(),
+            accounts: Vec::new(),
+            session_ttl_s: default_session_ttl_s(),
+            request_policy: None,
             zones: biac_analytics::demo_zones(),
             cot_listeners: Vec::new(),
         },
     };
-    if cfg.tokens.is_empty() {
-        tracing::warn!("no tokens configured: every API request will be refused (401)");
+    if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
+        tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
     }
+    let policy = match &cfg.request_policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            RequestPolicy::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => RequestPolicy::default_policy(),
+    };
+    let auth = Authenticator::new(
+        cfg.tokens,
+        cfg.accounts,
+        std::time::Duration::from_secs(cfg.session_ttl_s),
+        policy,
+    )?;
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", a.listen))?;
@@ -188,7 +219,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens), audit).await
+    serve_http(listener, rt, auth, audit).await
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
