@@ -33,6 +33,9 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     /// Where the egress guard records its decisions (`None`: not audited, tests only).
     pub audit: Option<guard::Auditor>,
+    /// The TAK streaming listeners running beside the API (for their counters in
+    /// `/api/v1/metrics`).
+    pub cot_listeners: Vec<cot_stream::CotListener>,
 }
 
 /// The API and web page as a router (a TLS listener serves this, inserting each

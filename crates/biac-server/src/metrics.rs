@@ -6,7 +6,8 @@
 //! - the feeds the caller may see (each feed through the egress guard),
 //! - the caller's own audience's picture (its released track count and generation;
 //!   other audiences' sizes would tell the caller about data it may not see),
-//! - the process-wide WebSocket client count (a number of connections, unlabelled).
+//! - the process-wide WebSocket client count (a number of connections, unlabelled),
+//! - the counters of the TAK listeners serving the caller's own audience.
 
 use std::fmt::Write;
 
@@ -101,7 +102,94 @@ pub(crate) async fn metrics(State(state): State<AppState>, Caller(s): Caller) ->
         "WebSocket clients connected to this process.",
     );
     let _ = writeln!(out, "biac_ws_clients {}", crate::ws::clients());
+    cot_listener_metrics(&mut out, &state, &s.subject);
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], out).into_response()
+}
+
+/// The counters of the TAK listeners that serve the caller's own audience (another
+/// audience's listener activity is not the caller's business).
+fn cot_listener_metrics(out: &mut String, state: &AppState, subject: &biac_model::Subject) {
+    use crate::cot_stream::CotStreamStats as S;
+    type Get = fn(&S) -> u64;
+    let listeners: Vec<_> = state
+        .cot_listeners
+        .iter()
+        .filter(|l| l.subject == *subject)
+        .collect();
+    let families: [(&str, &str, &str, Get); 11] = [
+        (
+            "biac_cot_clients",
+            "gauge",
+            "TAK clients connected now.",
+            |s| S::get(&s.clients),
+        ),
+        (
+            "biac_cot_connections_total",
+            "counter",
+            "TAK connections accepted.",
+            |s| S::get(&s.connections),
+        ),
+        (
+            "biac_cot_refused_total",
+            "counter",
+            "TAK connections closed at once: the listener was full.",
+            |s| S::get(&s.refused),
+        ),
+        (
+            "biac_cot_negotiated_total",
+            "counter",
+            "TAK clients that switched to TAK protocol v1.",
+            |s| S::get(&s.negotiated),
+        ),
+        (
+            "biac_cot_dropped_stalled_total",
+            "counter",
+            "TAK clients dropped because a write did not complete in time.",
+            |s| S::get(&s.dropped_stalled),
+        ),
+        (
+            "biac_cot_events_sent_total",
+            "counter",
+            "Events written to TAK clients (tracks, deletes, control).",
+            |s| S::get(&s.events_sent),
+        ),
+        (
+            "biac_cot_bytes_sent_total",
+            "counter",
+            "Bytes written to TAK clients.",
+            |s| S::get(&s.bytes_sent),
+        ),
+        (
+            "biac_cot_inbound_events_total",
+            "counter",
+            "Events received from TAK clients (pings and control included).",
+            |s| S::get(&s.inbound_events),
+        ),
+        (
+            "biac_cot_inbound_rejected_total",
+            "counter",
+            "Records from TAK clients that did not parse.",
+            |s| S::get(&s.inbound_rejected),
+        ),
+        (
+            "biac_cot_ingested_total",
+            "counter",
+            "Observations committed from TAK clients' events.",
+            |s| S::get(&s.ingested),
+        ),
+        (
+            "biac_cot_ingest_rejected_total",
+            "counter",
+            "TAK clients' events the ingest feed refused.",
+            |s| S::get(&s.ingest_rejected),
+        ),
+    ];
+    for (name, kind, help, get) in families {
+        family(out, name, kind, help);
+        for l in &listeners {
+            let _ = writeln!(out, "{name}{{listener=\"{}\"}} {}", l.addr, get(&l.stats));
+        }
+    }
 }
 
 #[cfg(test)]

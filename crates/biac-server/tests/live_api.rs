@@ -91,6 +91,7 @@ async fn start() -> Server {
         auth: Arc::new(Authenticator::demo()),
         store: Arc::new(Mutex::new(store)),
         audit: Some(biac_server::guard::Auditor::new(audit.clone())),
+        cot_listeners: Vec::new(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

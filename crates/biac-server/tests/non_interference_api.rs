@@ -176,6 +176,7 @@ async fn start(batches: &[Vec<Observation>]) -> Server {
         auth: Arc::new(Authenticator::demo()),
         store: Arc::new(Mutex::new(store)),
         audit: None,
+        cot_listeners: Vec::new(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

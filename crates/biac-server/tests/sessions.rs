@@ -92,6 +92,7 @@ async fn app(ttl: Duration) -> App {
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
         audit: None,
+        cot_listeners: Vec::new(),
     };
     App {
         router: biac_server::app(state),

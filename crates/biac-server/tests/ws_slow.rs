@@ -84,6 +84,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
             Store::open(dir.path(), SyncPolicy::Off).unwrap(),
         )),
         audit: None,
+        cot_listeners: Vec::new(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

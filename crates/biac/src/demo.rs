@@ -163,5 +163,5 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
-    serve::serve_http(listener, rt, auth, audit).await
+    serve::serve_http(listener, rt, auth, audit, cot).await
 }

@@ -135,6 +135,7 @@ pub async fn serve_http(
     rt: RuntimeHandle,
     auth: Authenticator,
     audit: Auditor,
+    cot_listeners: Vec<CotListener>,
 ) -> Result<(), String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     let state = AppState {
@@ -142,6 +143,7 @@ pub async fn serve_http(
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
         audit: Some(audit),
+        cot_listeners,
     };
     biac_server::serve(listener, state)
         .await
@@ -209,6 +211,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         );
     }
     let audit = open_audit(&rt.data_dir)?;
+    let mut cot = Vec::new();
     for c in &cfg.cot_listeners {
         let opts = CotStreamOptions {
             audit: Some(audit.clone()),
@@ -216,10 +219,11 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         };
         let l = cot_stream::start(c, &rt, opts).await?;
         println!("{}", cot_line(&l));
+        cot.push(l);
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, auth, audit).await
+    serve_http(listener, rt, auth, audit, cot).await
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.

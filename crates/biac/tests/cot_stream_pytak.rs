@@ -266,4 +266,35 @@ fn pytak_clients_get_only_their_releasable_picture() {
         })
         .count();
     assert!(common_ids > 0, "no CoT uid matches an API id");
+
+    // The listeners' counters in /metrics: the caller's own listener only.
+    let (status, text) = get(b.http, "/api/v1/metrics", Some("demo-jpn"));
+    assert_eq!(status, 200);
+    let value = |name: &str, port: u16| -> Option<u64> {
+        let key = format!("{name}{{listener=\"127.0.0.1:{port}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .map(|v| v.parse().unwrap())
+    };
+    assert!(
+        value("biac_cot_connections_total", jpn_port).unwrap() >= 2,
+        "{text}"
+    );
+    assert!(
+        value("biac_cot_negotiated_total", jpn_port).unwrap() >= 1,
+        "{text}"
+    );
+    assert!(
+        value("biac_cot_events_sent_total", jpn_port).unwrap() >= 20,
+        "{text}"
+    );
+    assert!(
+        value("biac_cot_inbound_events_total", jpn_port).unwrap() >= 1,
+        "{text}"
+    );
+    assert_eq!(
+        value("biac_cot_connections_total", phl_port),
+        None,
+        "{text}"
+    );
 }
