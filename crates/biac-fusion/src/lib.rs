@@ -28,6 +28,7 @@ pub mod geo;
 pub mod grid;
 pub mod kf;
 pub mod metrics;
+pub mod motion;
 mod tracker;
 
 pub use tracker::Tracker;
