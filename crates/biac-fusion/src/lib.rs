@@ -95,6 +95,19 @@ pub struct TrackerConfig {
     /// "track missed" against "track detected" by their likelihood ratio instead of
     /// by the gate alone.
     pub detection: Option<DetectionModel>,
+    /// Motion model of every track. [`MotionModel::Cv`] (the default) is the plain
+    /// constant-velocity filter with the per-domain `q`; [`MotionModel::Imm`] runs a
+    /// CV/coordinated-turn IMM per track (its own noise levels; the per-domain `q`
+    /// still drives coasting, deletion and the display extrapolation).
+    pub motion: MotionModel,
+}
+
+/// Which filter tracks run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum MotionModel {
+    #[default]
+    Cv,
+    Imm(motion::ImmParams),
 }
 
 /// Probability of detection and false-alarm density of the plot sensors.
@@ -151,6 +164,7 @@ impl Default for TrackerConfig {
             merge_after: 5,
             merge_gate: 13.28,
             detection: None,
+            motion: MotionModel::Cv,
         }
     }
 }

@@ -276,8 +276,9 @@ impl Default for ImmParams {
         ImmParams {
             q_cv: 1.0,
             q_ct: 1.0,
-            // ~0.01 rad/s of turn-rate change per second (a turn starts within a few scans).
-            q_turn: 1e-4,
+            // ~0.03 rad/s of turn-rate change per √s: a 0.1 rad/s turn is picked up
+            // within a few 1 s scans (1e-4 lagged, 1e-2 was noisier on straight legs).
+            q_turn: 1e-3,
             // Standard-rate turns are 0.05 rad/s for aircraft; ships turn slower.
             init_turn_sigma: 0.05,
             stay: [0.95, 0.95],
