@@ -27,6 +27,7 @@ pub mod assign;
 pub mod geo;
 pub mod grid;
 pub mod kf;
+pub mod measure;
 pub mod metrics;
 pub mod motion;
 mod tracker;
