@@ -30,6 +30,7 @@ pub mod kf;
 pub mod measure;
 pub mod metrics;
 pub mod motion;
+pub mod t2t;
 mod tracker;
 
 pub use tracker::Tracker;
