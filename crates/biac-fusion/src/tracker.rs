@@ -1432,6 +1432,68 @@ mod tests {
     }
 
     #[test]
+    fn imm_tracks_survive_rebasing_through_a_turn() {
+        // 200 m/s east for 4 min, a 0.02 rad/s left turn for 78 s (90°), then north
+        // for 4 min: ~110 km, several rebases, with the IMM on.
+        let cfg = TrackerConfig {
+            motion: MotionModel::Imm(ImmParams::default()),
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(cfg);
+        let frame = EnuFrame::new(28.0, 125.0);
+        let (mut p, mut h, w) = ([0.0f64, 0.0], 0.0f64, 0.02);
+        let mut worst: f64 = 0.0;
+        for k in 0..=560 {
+            if k > 0 {
+                let turning = (240..318).contains(&k);
+                if turning {
+                    p[0] += 200.0 / w * ((h + w).sin() - h.sin());
+                    p[1] += 200.0 / w * (h.cos() - (h + w).cos());
+                    h += w;
+                } else {
+                    p[0] += 200.0 * h.cos();
+                    p[1] += 200.0 * h.sin();
+                }
+            }
+            if k % 2 == 0 {
+                let (lat, lon) = frame.en_to_geodetic(p[0], p[1]);
+                tr.process_batch(vec![plot(k * 1000, lat, lon)]);
+                let imm = tr.tracks.values().next().and_then(|st| st.imm.as_deref());
+                if let Some(imm) = imm {
+                    for m in 0..2 {
+                        assert!(
+                            crate::motion::cholesky(&imm.p[m]).is_some(),
+                            "model {m} covariance not PD at {k}"
+                        );
+                    }
+                }
+                if k > 20 {
+                    let t = &tr.tracks()[0];
+                    let q = geodetic_to_ecef(t.position.lat_deg, t.position.lon_deg, 0.0);
+                    let [e, n] = frame.ecef_to_en(q);
+                    worst = worst.max((e - p[0]).hypot(n - p[1]));
+                }
+            }
+        }
+        assert_eq!(tr.tracks.len(), 1, "one track throughout");
+        let st = tr.tracks.values().next().unwrap();
+        assert!(st.imm.is_some());
+        assert!(
+            st.frame.lat_deg > 28.2,
+            "rebased north: {}",
+            st.frame.lat_deg
+        );
+        let out = tr.tracks();
+        assert!(
+            (out[0].velocity.north_mps - 200.0).abs() < 10.0
+                && out[0].velocity.east_mps.abs() < 10.0,
+            "{:?}",
+            out[0].velocity
+        );
+        assert!(worst < 150.0, "worst position error {worst} m");
+    }
+
+    #[test]
     fn identity_keys_conflict_only_within_kind_and_feed() {
         let a = IdKey::TrackNumber("f1".into(), "7".into());
         assert!(a.conflicts(&IdKey::TrackNumber("f1".into(), "8".into())));
