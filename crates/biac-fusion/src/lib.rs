@@ -26,6 +26,7 @@
 pub mod assign;
 pub mod geo;
 pub mod grid;
+pub mod jpda;
 pub mod kf;
 pub mod measure;
 pub mod metrics;
