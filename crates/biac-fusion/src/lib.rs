@@ -17,6 +17,10 @@
 //! [`Label::join`](biac_model::Label::join) of all inputs; `sources` = contributing feeds.
 //! [`metrics`] has GOSPA and OSPA; [`TrackerConfig::for_scanning_sensor`] sets the
 //! tracker up for one scanning plot sensor (the Stone Soup side-by-side bench).
+//! [`TrackerConfig::motion`] switches every track to a CV/coordinated-turn IMM
+//! ([`motion`]; the default stays constant velocity). [`measure`] (polar, Doppler,
+//! GMTI measurement models), [`t2t`] (covariance intersection with per-source
+//! provenance) and [`jpda`] are library pieces not yet wired into the tracker.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
