@@ -1,6 +1,8 @@
 //! Criterion micro-benchmarks of the tracker's hot paths: Kalman predict + update,
 //! the two gating stages (spatial index, then χ²), the assignment solver, and the
-//! tangent-plane → WGS84 conversion every reported track goes through.
+//! tangent-plane → WGS84 conversion every reported track goes through; the IMM
+//! (CV + coordinated turn) predict/update, the polar EKF update and covariance
+//! intersection.
 //!
 //! `cargo bench -p biac-fusion --bench hot_paths`
 
@@ -8,7 +10,8 @@ use std::hint::black_box;
 
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::grid::BallIndex;
-use biac_fusion::{assign, kf};
+use biac_fusion::motion::{self, Imm, ImmParams};
+use biac_fusion::{assign, kf, measure, t2t};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -41,6 +44,66 @@ fn kalman(c: &mut Criterion) {
             })
         },
     );
+}
+
+fn filters(c: &mut Criterion) {
+    let prm = ImmParams::default();
+    let x = [100.0, -40.0, 12.0, -3.0];
+    let mut imm = Imm::from_cv(&x, &steady_cov(), &prm);
+    // A settled IMM (a few updates in), so the models differ as they do in a track.
+    for k in 1..=5 {
+        let z = [100.0 + 12.0 * k as f64, -40.0 - 3.0 * k as f64];
+        imm = imm.predict(1.0, &prm).update_pos(z, 100.0).unwrap().0;
+    }
+    c.bench_function("IMM CV+CT predict (mixing + 2 model predictions)", |b| {
+        b.iter(|| black_box(&imm).predict(1.0, &prm))
+    });
+    let pred = imm.predict(1.0, &prm);
+    c.bench_function(
+        "IMM CV+CT position update (2 Joseph EKF updates + mode probs)",
+        |b| b.iter(|| black_box(&pred).update_pos(black_box([172.0, -58.0]), 100.0)),
+    );
+    c.bench_function("IMM predict + update + combine", |b| {
+        b.iter(|| {
+            let (u, _) = black_box(&imm)
+                .predict(1.0, &prm)
+                .update_pos(black_box([172.0, -58.0]), 100.0)
+                .unwrap();
+            u.combined4()
+        })
+    });
+    // A radar 80 km away: range/azimuth (and Doppler) EKF update of a CV state.
+    let sensor = [-60_000.0, -50_000.0];
+    let r = measure::diag([20.0, 0.002]);
+    let rd = measure::diag([20.0, 0.002, 0.5]);
+    let (xp, pp) = kf::predict(&x, &steady_cov(), 1.0, 1.0);
+    c.bench_function("polar (range, azimuth) EKF update, CV state", |b| {
+        b.iter(|| {
+            let (nu, h) = measure::polar(sensor, black_box(&xp), [78_200.0, 0.876]).unwrap();
+            motion::update_ekf(&xp, &pp, &nu, &h, &r)
+        })
+    });
+    c.bench_function("polar + range-rate EKF update, CV state", |b| {
+        b.iter(|| {
+            let z = [78_200.0, 0.876, 9.5];
+            let (nu, h) = measure::polar_doppler(sensor, [0.0; 2], black_box(&xp), z).unwrap();
+            motion::update_ekf(&xp, &pp, &nu, &h, &rd)
+        })
+    });
+    let mut other = steady_cov();
+    other[0][0] *= 3.0;
+    other[1][1] *= 0.5;
+    c.bench_function("covariance intersection 4-state (trace-optimal ω)", |b| {
+        b.iter(|| {
+            t2t::covariance_intersection(
+                black_box(&x),
+                &steady_cov(),
+                black_box(&xp),
+                &other,
+                t2t::CiCriterion::Trace,
+            )
+        })
+    });
 }
 
 /// `n` track balls and `2n` plots over a square of side 2000·√n m (the GMTI-lite
@@ -129,5 +192,5 @@ fn geodesy(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, kalman, gating, assignment, geodesy);
+criterion_group!(benches, kalman, filters, gating, assignment, geodesy);
 criterion_main!(benches);

@@ -14,7 +14,8 @@
 
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::metrics::gospa;
-use biac_fusion::{DetectionModel, ScanTuning, Tracker, TrackerConfig};
+use biac_fusion::motion::ImmParams;
+use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
 use biac_model::{
     Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
 };
@@ -94,7 +95,9 @@ fn main() {
             ]
         })
         .collect();
-    let mut tracker = Tracker::new(TrackerConfig::for_scanning_sensor(&ScanTuning {
+    // `--imm 1`: the CV/CT IMM instead of CV (what it costs on straight-line targets).
+    let imm = arg(&args, "--imm", 0.0) != 0.0;
+    let mut cfg = TrackerConfig::for_scanning_sensor(&ScanTuning {
         scan_ms: 1000,
         q,
         init_vel_sigma_mps: 15.0,
@@ -107,7 +110,11 @@ fn main() {
             pd,
             clutter_per_m2: clutter / (side * side),
         },
-    }));
+    });
+    if imm {
+        cfg.motion = MotionModel::Imm(ImmParams::default());
+    }
+    let mut tracker = Tracker::new(cfg);
     let label = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
     let plot = |xy: [f64; 2], t_ms: i64| {
         let (lat, lon) = frame.en_to_geodetic(xy[0] - half, xy[1] - half);
@@ -199,7 +206,7 @@ fn main() {
     let (mo, _) = stats(&cpu_out);
     let scored = steps.saturating_sub(skip).max(1) as f64;
     println!(
-        "{{\"tracker\":\"biac\",\"n\":{n},\"clutter_mean\":{clutter},\"steps\":{steps},\"seed\":{seed},\"side_m\":{side:.1},\"mean_dets_per_scan\":{:.1},\"cpu_ms_per_scan_mean\":{m:.3},\"cpu_ms_per_scan_p95\":{p95:.3},\"cpu_ms_process_batch_mean\":{mt:.3},\"cpu_ms_tracks_at_mean\":{mo:.3},\"gospa_mean\":{:.3},\"gospa_loc_mean\":{:.3},\"gospa_missed_mean\":{:.3},\"gospa_false_mean\":{:.3},\"mean_confirmed_tracks\":{:.1},\"live_tracks_at_end\":{}}}",
+        "{{\"tracker\":\"biac\",\"imm\":{imm},\"n\":{n},\"clutter_mean\":{clutter},\"steps\":{steps},\"seed\":{seed},\"side_m\":{side:.1},\"mean_dets_per_scan\":{:.1},\"cpu_ms_per_scan_mean\":{m:.3},\"cpu_ms_per_scan_p95\":{p95:.3},\"cpu_ms_process_batch_mean\":{mt:.3},\"cpu_ms_tracks_at_mean\":{mo:.3},\"gospa_mean\":{:.3},\"gospa_loc_mean\":{:.3},\"gospa_missed_mean\":{:.3},\"gospa_false_mean\":{:.3},\"mean_confirmed_tracks\":{:.1},\"live_tracks_at_end\":{}}}",
         ndet as f64 / steps as f64,
         g / scored,
         loc / scored,

@@ -17,6 +17,10 @@
 //! [`Label::join`](biac_model::Label::join) of all inputs; `sources` = contributing feeds.
 //! [`metrics`] has GOSPA and OSPA; [`TrackerConfig::for_scanning_sensor`] sets the
 //! tracker up for one scanning plot sensor (the Stone Soup side-by-side bench).
+//! [`TrackerConfig::motion`] switches every track to a CV/coordinated-turn IMM
+//! ([`motion`]; the default stays constant velocity). [`measure`] (polar, Doppler,
+//! GMTI measurement models), [`t2t`] (covariance intersection with per-source
+//! provenance) and [`jpda`] are library pieces not yet wired into the tracker.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
@@ -26,8 +30,12 @@
 pub mod assign;
 pub mod geo;
 pub mod grid;
+pub mod jpda;
 pub mod kf;
+pub mod measure;
 pub mod metrics;
+pub mod motion;
+pub mod t2t;
 mod tracker;
 
 pub use tracker::Tracker;
@@ -94,6 +102,19 @@ pub struct TrackerConfig {
     /// "track missed" against "track detected" by their likelihood ratio instead of
     /// by the gate alone.
     pub detection: Option<DetectionModel>,
+    /// Motion model of every track. [`MotionModel::Cv`] (the default) is the plain
+    /// constant-velocity filter with the per-domain `q`; [`MotionModel::Imm`] runs a
+    /// CV/coordinated-turn IMM per track (its own noise levels; the per-domain `q`
+    /// still drives coasting, deletion and the display extrapolation).
+    pub motion: MotionModel,
+}
+
+/// Which filter tracks run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum MotionModel {
+    #[default]
+    Cv,
+    Imm(motion::ImmParams),
 }
 
 /// Probability of detection and false-alarm density of the plot sensors.
@@ -150,6 +171,7 @@ impl Default for TrackerConfig {
             merge_after: 5,
             merge_gate: 13.28,
             detection: None,
+            motion: MotionModel::Cv,
         }
     }
 }

@@ -11,7 +11,8 @@ use biac_model::{
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::grid::BallIndex;
 use crate::kf::{self, Mat2, Mat4, Vec4};
-use crate::{assign, FusionStats, TrackerConfig};
+use crate::motion::{Imm, ImmParams};
+use crate::{assign, FusionStats, MotionModel, TrackerConfig};
 
 /// An identity a track can hold exclusively.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -288,7 +289,9 @@ struct TrackState {
     updates: u64,
     label: Label,
     alt_m: Option<f64>,
-    /// Update times while tentative (for M-of-window confirmation).
+    /// IMM state when [`MotionModel::Imm`] is in use (`x`, `p` are then its
+    /// moment-matched combination). Created at the first IMM update.
+    imm: Option<Box<Imm>>,
     /// Updates while tentative (for M-of-window confirmation). A tentative track
     /// lives at most `confirm_window_ms` from its creation, so every such update is
     /// within the window and a count suffices.
@@ -498,6 +501,14 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
         i = parent[i];
     }
     i
+}
+
+/// The IMM tuning when tracks run an IMM.
+fn imm_params(cfg: &TrackerConfig) -> Option<ImmParams> {
+    match cfg.motion {
+        MotionModel::Cv => None,
+        MotionModel::Imm(p) => Some(p),
+    }
 }
 
 /// The multi-sensor multi-target tracker. See the crate documentation.
@@ -806,27 +817,37 @@ impl Tracker {
         let mut preds: Vec<Pred> = Vec::with_capacity(self.tracks.len() + self.seeds.len());
         let mut seeds = self.seeds.iter().filter(|s| !s.promoted).peekable();
         let mut tracks = self.tracks.values().peekable();
-        let pred = |id: u64, frame, domain, x_at: &Vec4, p: &Mat4, time_ms: TimeMs| {
-            let dt = (t - time_ms) as f64 / 1000.0;
-            let pos_cov = kf::predict_pos_cov(p, dt, cfg.domain(domain).q);
-            let x = mean_at(x_at, dt);
-            // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
-            // scan, with margin for the approximate ECEF of the prediction.
-            let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
-            Pred {
-                id,
-                frame,
-                domain,
-                keys: None,
-                seed: false,
-                x,
-                pos_cov,
-                ecef: frame.en_to_ecef_approx(x[0], x[1]),
-                radius,
-                confirmed: false,
-                assignable: true,
-            }
-        };
+        let imm_prm = imm_params(cfg);
+        let pred =
+            |id: u64, frame, domain, x_at: &Vec4, p: &Mat4, time_ms: TimeMs, imm: Option<&Imm>| {
+                let dt = (t - time_ms) as f64 / 1000.0;
+                let (x, pos_cov) = match (imm, &imm_prm) {
+                    (Some(imm), Some(prm)) => {
+                        let (x, p) = imm.predict(dt, prm).combined4();
+                        (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]])
+                    }
+                    _ => (
+                        mean_at(x_at, dt),
+                        kf::predict_pos_cov(p, dt, cfg.domain(domain).q),
+                    ),
+                };
+                // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
+                // scan, with margin for the approximate ECEF of the prediction.
+                let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
+                Pred {
+                    id,
+                    frame,
+                    domain,
+                    keys: None,
+                    seed: false,
+                    x,
+                    pos_cov,
+                    ecef: frame.en_to_ecef_approx(x[0], x[1]),
+                    radius,
+                    confirmed: false,
+                    assignable: true,
+                }
+            };
         loop {
             let take_seed = match (tracks.peek(), seeds.peek()) {
                 (None, None) => break,
@@ -836,12 +857,13 @@ impl Tracker {
             };
             if take_seed {
                 let sd = seeds.next().expect("peeked");
-                let mut pr = pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms);
+                let mut pr = pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms, None);
                 pr.seed = true;
                 preds.push(pr);
             } else {
                 let tr = tracks.next().expect("peeked");
-                let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms);
+                let imm = tr.imm.as_deref();
+                let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
                 pr.keys = Some(&tr.keys);
                 pr.confirmed = tr.status != TrackStatus::Tentative;
                 pr.assignable = !taken.contains(&tr.id);
@@ -993,7 +1015,19 @@ impl Tracker {
         }
         let dp = cfg.domain(tr.domain);
         let dt = (t - tr.time_ms) as f64 / 1000.0;
-        let (xp, pp) = kf::predict(&tr.x, &tr.p, dt, dp.q);
+        let imm_prm = imm_params(cfg);
+        let imm_pred = imm_prm.as_ref().map(|prm| {
+            let imm = tr
+                .imm
+                .as_deref()
+                .copied()
+                .unwrap_or_else(|| Imm::from_cv(&tr.x, &tr.p, prm));
+            imm.predict(dt, prm)
+        });
+        let (xp, pp) = match &imm_pred {
+            Some(imm) => imm.combined4(),
+            None => kf::predict(&tr.x, &tr.p, dt, dp.q),
+        };
         let z = tr.frame.ecef_to_en(p.ecef);
         let mut reset = false;
         if by_identity {
@@ -1006,6 +1040,25 @@ impl Tracker {
         }
         let res = if reset {
             None
+        } else if let Some(imm) = &imm_pred {
+            let upd = match p.vel {
+                Some((v, rv)) => {
+                    let zv = tr.frame.ecef_vec_to_en(v);
+                    let zz = [z[0], z[1], zv[0], zv[1]];
+                    let mut h = [[0.0; 5]; 4];
+                    let mut r = [[0.0; 4]; 4];
+                    for i in 0..4 {
+                        h[i][i] = 1.0;
+                        r[i][i] = if i < 2 { p.r_pos } else { rv };
+                    }
+                    imm.update(|x| (std::array::from_fn(|i| zz[i] - x[i]), h), &r)
+                }
+                None => imm.update_pos(z, p.r_pos),
+            };
+            upd.map(|(u, _)| {
+                tr.imm = Some(Box::new(u));
+                u.combined4()
+            })
         } else {
             match p.vel {
                 Some((v, rv)) => {
@@ -1026,13 +1079,25 @@ impl Tracker {
                 self.stats.identity_resets += u64::from(reset);
                 tr.frame = EnuFrame::new(p.obs.position.lat_deg, p.obs.position.lon_deg);
                 (tr.x, tr.p) = initial_state(p, &tr.frame, dp.init_vel_sigma_mps);
+                tr.imm = None;
             }
         }
         tr.time_ms = t;
         if tr.x[0].hypot(tr.x[1]) > cfg.rebase_distance_m {
             let (lat, lon) = tr.frame.en_to_geodetic(tr.x[0], tr.x[1]);
             let to = EnuFrame::new(lat, lon);
+            let old = tr.x;
             (tr.x, tr.p) = transfer(&tr.frame, &tr.x, &tr.p, &to);
+            if let Some(imm) = tr.imm.as_deref_mut() {
+                // Each model moves with the combined estimate (the frames differ by a
+                // rotation and a shift; the models' spread is metres, the rebase is km).
+                let j = tr.frame.horizontal_rotation_to(&to);
+                let shift = [
+                    tr.x[0] - (j[0][0] * old[0] + j[0][1] * old[1]),
+                    tr.x[1] - (j[1][0] * old[0] + j[1][1] * old[1]),
+                ];
+                imm.rotate(&j, shift);
+            }
             tr.frame = to;
         }
         Some(tr.status)
@@ -1080,6 +1145,7 @@ impl Tracker {
             label: o.label.clone(),
             alt_m: None,
             hits: 0,
+            imm: None,
         };
         absorb(&mut tr, p, &self.cfg, &mut self.index, &mut self.stats);
         let status = tr.status;
@@ -1117,6 +1183,7 @@ impl Tracker {
             label: sd.label.clone(),
             alt_m: sd.alt_m,
             hits: 1,
+            imm: None,
         };
         self.tracks.insert(id, Box::new(tr));
     }
@@ -1285,6 +1352,9 @@ impl Tracker {
             Some((x, p))
         });
         (k.x, k.p) = fused.unwrap_or((xk, pk));
+        if let Some(imm) = k.imm.as_deref_mut() {
+            imm.reset_to(&k.x, &k.p);
+        }
         k.time_ms = tm;
         k.created_ms = k.created_ms.min(g.created_ms);
         k.label = k.label.join(&g.label);
@@ -1359,6 +1429,68 @@ mod tests {
             "{:?}",
             out[0].velocity
         );
+    }
+
+    #[test]
+    fn imm_tracks_survive_rebasing_through_a_turn() {
+        // 200 m/s east for 4 min, a 0.02 rad/s left turn for 78 s (90°), then north
+        // for 4 min: ~110 km, several rebases, with the IMM on.
+        let cfg = TrackerConfig {
+            motion: MotionModel::Imm(ImmParams::default()),
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(cfg);
+        let frame = EnuFrame::new(28.0, 125.0);
+        let (mut p, mut h, w) = ([0.0f64, 0.0], 0.0f64, 0.02);
+        let mut worst: f64 = 0.0;
+        for k in 0..=560 {
+            if k > 0 {
+                let turning = (240..318).contains(&k);
+                if turning {
+                    p[0] += 200.0 / w * ((h + w).sin() - h.sin());
+                    p[1] += 200.0 / w * (h.cos() - (h + w).cos());
+                    h += w;
+                } else {
+                    p[0] += 200.0 * h.cos();
+                    p[1] += 200.0 * h.sin();
+                }
+            }
+            if k % 2 == 0 {
+                let (lat, lon) = frame.en_to_geodetic(p[0], p[1]);
+                tr.process_batch(vec![plot(k * 1000, lat, lon)]);
+                let imm = tr.tracks.values().next().and_then(|st| st.imm.as_deref());
+                if let Some(imm) = imm {
+                    for m in 0..2 {
+                        assert!(
+                            crate::motion::cholesky(&imm.p[m]).is_some(),
+                            "model {m} covariance not PD at {k}"
+                        );
+                    }
+                }
+                if k > 20 {
+                    let t = &tr.tracks()[0];
+                    let q = geodetic_to_ecef(t.position.lat_deg, t.position.lon_deg, 0.0);
+                    let [e, n] = frame.ecef_to_en(q);
+                    worst = worst.max((e - p[0]).hypot(n - p[1]));
+                }
+            }
+        }
+        assert_eq!(tr.tracks.len(), 1, "one track throughout");
+        let st = tr.tracks.values().next().unwrap();
+        assert!(st.imm.is_some());
+        assert!(
+            st.frame.lat_deg > 28.2,
+            "rebased north: {}",
+            st.frame.lat_deg
+        );
+        let out = tr.tracks();
+        assert!(
+            (out[0].velocity.north_mps - 200.0).abs() < 10.0
+                && out[0].velocity.east_mps.abs() < 10.0,
+            "{:?}",
+            out[0].velocity
+        );
+        assert!(worst < 150.0, "worst position error {worst} m");
     }
 
     #[test]

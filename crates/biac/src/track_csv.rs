@@ -18,7 +18,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
-use biac_fusion::{DetectionModel, ScanTuning, Tracker, TrackerConfig};
+use biac_fusion::motion::ImmParams;
+use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
 use biac_model::{
     Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position, TimeMs,
 };
@@ -29,9 +30,17 @@ pub struct TrackCsvArgs {
     dets: PathBuf,
     /// Output: `step,track_id,x,y,vx,vy` for every confirmed track after each scan.
     tracks: PathBuf,
-    /// Process noise spectral density of the constant-velocity model, m²/s³ per axis.
+    /// Process noise spectral density of the constant-velocity model, m²/s³ per axis
+    /// (with `--model imm`: of both the CV and the coordinated-turn model).
     #[arg(long, default_value_t = 1.0)]
     q: f64,
+    /// Motion model: `cv` (constant velocity, the scenario's model) or `imm` (an IMM of
+    /// constant velocity and coordinated turn, for manoeuvring targets).
+    #[arg(long, value_enum, default_value_t = Model::Cv)]
+    model: Model,
+    /// With `--model imm`: turn-rate random walk of the coordinated-turn model, rad²/s³.
+    #[arg(long, default_value_t = 1e-3)]
+    q_turn: f64,
     /// Detection position error, one sigma per axis, metres.
     #[arg(long, default_value_t = 10.0)]
     sigma: f64,
@@ -76,9 +85,24 @@ pub struct TrackCsvArgs {
     timing: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Model {
+    Cv,
+    Imm,
+}
+
 /// The tracker configuration for the benchmark's models and management flags.
 pub fn config(a: &TrackCsvArgs) -> TrackerConfig {
-    TrackerConfig::for_scanning_sensor(&ScanTuning {
+    let motion = match a.model {
+        Model::Cv => MotionModel::Cv,
+        Model::Imm => MotionModel::Imm(ImmParams {
+            q_cv: a.q,
+            q_ct: a.q,
+            q_turn: a.q_turn,
+            ..ImmParams::default()
+        }),
+    };
+    let cfg = TrackerConfig::for_scanning_sensor(&ScanTuning {
         scan_ms: (a.scan_s * 1000.0).round() as TimeMs,
         q: a.q,
         init_vel_sigma_mps: a.init_vel_sigma,
@@ -91,7 +115,8 @@ pub fn config(a: &TrackCsvArgs) -> TrackerConfig {
             pd: a.pd,
             clutter_per_m2: a.clutter_per_km2 * 1e-6,
         },
-    })
+    });
+    TrackerConfig { motion, ..cfg }
 }
 
 /// Thread CPU time, seconds.
@@ -191,6 +216,9 @@ pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> V
 }
 
 pub fn run(a: TrackCsvArgs) -> Result<(), String> {
+    if !(a.q_turn > 0.0 && a.q_turn.is_finite()) {
+        return Err("need q-turn > 0".into());
+    }
     if !(a.q > 0.0 && a.sigma > 0.0 && a.pd > 0.0 && a.pd < 1.0 && a.clutter_per_km2 > 0.0) {
         return Err("need q > 0, sigma > 0, 0 < pd < 1 and clutter-per-km2 > 0".into());
     }
