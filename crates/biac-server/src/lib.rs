@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod peer;
 mod routes;
+pub mod tls;
 mod web;
 pub mod ws;
 

@@ -1,6 +1,7 @@
 //! The `biac` binary: command-line parsing only; the work is in the library crates.
 
 mod audit_cmd;
+mod certs;
 mod decode;
 mod demo;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     TrackCsv(track_csv::TrackCsvArgs),
     /// Check the tamper-evident audit log of release decisions (`audit verify`, `audit proof`).
     Audit(audit_cmd::AuditArgs),
+    /// Create a demo PKI for mutual TLS: one CA per nation, a server certificate and
+    /// user certificates (see docs/CONFIG.md for the layout).
+    Certs(certs::CertsArgs),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +75,7 @@ fn main() -> std::process::ExitCode {
             Command::Decode(a) => decode::run(a),
             Command::TrackCsv(a) => track_csv::run(a),
             Command::Audit(a) => audit_cmd::run(a),
+            Command::Certs(a) => certs::run(a),
         }
     });
     match result {

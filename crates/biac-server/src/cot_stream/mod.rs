@@ -34,6 +34,7 @@
 
 mod client;
 mod events;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,8 +48,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use events::{track_uid, Outgoing};
+pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
 use crate::guard;
+use crate::peer::PeerCert;
 
 /// TAK's plain (non-TLS) streaming CoT port.
 pub const DEFAULT_PORT: u16 = 8087;
@@ -91,6 +94,9 @@ pub struct CotStreamOptions {
     pub negotiation_window: Duration,
     /// Connections beyond this are closed at once.
     pub max_clients: usize,
+    /// TLS listeners: a client that has not completed its handshake in this time is
+    /// dropped (its own task waits, never the accept loop).
+    pub handshake_timeout: Duration,
     /// Where the guard records its decisions.
     pub audit: Option<guard::Auditor>,
 }
@@ -103,6 +109,7 @@ impl Default for CotStreamOptions {
             refresh_ms: 60_000,
             negotiation_window: Duration::from_secs(60),
             max_clients: 256,
+            handshake_timeout: Duration::from_secs(10),
             audit: None,
         }
     }
@@ -132,6 +139,12 @@ pub struct CotStreamStats {
     pub ingested: AtomicU64,
     /// Inbound events the ingest feed's decoder or checks refused.
     pub ingest_rejected: AtomicU64,
+    /// TLS listeners: connections refused in the handshake (no, bad or wrongly issued
+    /// client certificate; timeout). [`CotTlsListener::verifier`] counts the causes.
+    pub tls_refused: AtomicU64,
+    /// TLS listeners: verified clients refused because no audience is configured for
+    /// their nation at the listener's clearance.
+    pub tls_no_audience: AtomicU64,
 }
 
 impl CotStreamStats {
@@ -161,8 +174,21 @@ pub(crate) struct Ctx {
     pub uid_prefix: String,
     pub opts: CotStreamOptions,
     pub stats: Arc<CotStreamStats>,
-    /// Where inbound `a-*` events go: the runtime and the feed they are ingested as.
-    pub ingest: Option<(RuntimeHandle, String)>,
+    /// Where inbound `a-*` events go.
+    pub ingest: Option<Ingest>,
+    /// What the client's certificate proved (TLS listeners only).
+    pub peer_cert: Option<PeerCert>,
+}
+
+/// Where a client's inbound `a-*` events are ingested.
+#[derive(Clone)]
+pub(crate) struct Ingest {
+    pub runtime: RuntimeHandle,
+    /// The CoT feed whose configuration they are decoded and labelled with.
+    pub feed: String,
+    /// The nation a client certificate proved: it owns the records (see
+    /// [`RuntimeHandle::ingest_as`]). `None` on plain TCP: the feed's own nation.
+    pub nation: Option<Nation>,
 }
 
 /// Bind `cfg.listen` and serve the picture of `cfg`'s audience from `runtime`.
@@ -186,21 +212,7 @@ pub async fn start(
             audience.key()
         )
     })?;
-    let ingest = match &cfg.ingest_feed {
-        None => None,
-        Some(name) => match runtime.feed(name) {
-            Some(f) if f.config.format == biac_model::FeedFormat::Cot => {
-                Some((runtime.clone(), name.clone()))
-            }
-            Some(_) => {
-                return Err(format!(
-                    "CoT listener {}: feed {name} is not a CoT feed",
-                    cfg.listen
-                ))
-            }
-            None => return Err(format!("CoT listener {}: no feed {name}", cfg.listen)),
-        },
-    };
+    let ingest = ingest_for(cfg.listen, cfg.ingest_feed.as_deref(), runtime)?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| format!("binding CoT listener {}: {e}", cfg.listen))?;
@@ -225,7 +237,7 @@ fn spawn_with(
     audience_key: &str,
     pictures: watch::Receiver<Arc<Picture>>,
     opts: CotStreamOptions,
-    ingest: Option<(RuntimeHandle, String)>,
+    ingest: Option<Ingest>,
 ) -> Result<CotListener, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let stats = Arc::new(CotStreamStats::default());
@@ -242,6 +254,7 @@ fn spawn_with(
         opts,
         stats: stats.clone(),
         ingest,
+        peer_cert: None,
     });
     tokio::spawn(accept_loop(listener, ctx, pictures));
     Ok(CotListener {
@@ -274,8 +287,29 @@ async fn accept_loop(
             continue;
         }
         bump(&ctx.stats.clients, 1);
+        let _ = sock.set_nodelay(true);
         // Each connection is its own task: accepting never waits on a client.
         tokio::spawn(client::run(sock, peer, ctx.clone(), pictures.clone()));
+    }
+}
+
+/// The ingest path of a listener's `ingest_feed`: it must be a configured CoT feed.
+fn ingest_for(
+    listen: SocketAddr,
+    feed: Option<&str>,
+    runtime: &RuntimeHandle,
+) -> Result<Option<Ingest>, String> {
+    let Some(name) = feed else { return Ok(None) };
+    match runtime.feed(name) {
+        Some(f) if f.config.format == biac_model::FeedFormat::Cot => Ok(Some(Ingest {
+            runtime: runtime.clone(),
+            feed: name.to_string(),
+            nation: None,
+        })),
+        Some(_) => Err(format!(
+            "CoT listener {listen}: feed {name} is not a CoT feed"
+        )),
+        None => Err(format!("CoT listener {listen}: no feed {name}")),
     }
 }
 
