@@ -31,8 +31,8 @@ pub struct DemoArgs {
     cot_port_base: u16,
     /// TAK streaming CoT over mutual TLS (0: any free port): each client is served its
     /// certificate nation's picture. The demo PKI is created in DATA_DIR/pki on first
-    /// use (see `biac certs`).
-    #[arg(long, default_value_t = biac_server::cot_stream::DEFAULT_TLS_PORT)]
+    /// use (see `biac certs`). Not TAK's 8089: the plain ports take 8087-8091.
+    #[arg(long, default_value_t = 8092)]
     cot_tls_port: u16,
 }
 

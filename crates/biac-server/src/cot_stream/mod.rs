@@ -3,8 +3,10 @@
 //!
 //! One plain TCP listener (TAK's plain streaming port is 8087) serves exactly one
 //! audience: the [`Subject`] it is configured with; who connects is not authenticated,
-//! so a listener is as open as its bind address (TLS with client certificates, TAK's
-//! 8089, is not offered yet). Every client of it gets, as TAK Server does:
+//! so a listener is as open as its bind address. A TLS listener (TAK's 8089, `tls.rs`)
+//! requires a client certificate and serves each client the audience of its
+//! certificate's nation (see [`crate::tls`] for the one-CA-per-nation rule). Every
+//! client of either gets, as TAK Server does:
 //!
 //! - on connect, a TAK protocol offer (`t-x-takp-v`, `<TakProtocolSupport version="1"/>`)
 //!   and then the current picture: the latest state of every track the subject may see,
@@ -20,7 +22,8 @@
 //! Inbound events are parsed, counted and logged; pings (`t-x-c-t`) are answered with
 //! a pong (`t-x-c-t-r`); deletes (`t-x-d-d`) are tolerated. A listener configured with
 //! an `ingest_feed` also ingests its clients' `a-*` events as that CoT feed's records
-//! (journalled, then fused like any feed); without one they are not ingested.
+//! (journalled, then fused like any feed); without one they are not ingested. Over
+//! TLS the records are owned by the client's certificate nation, not the feed's.
 //!
 //! Back-pressure: a client task diffs the latest picture (a watch channel: latest value
 //! wins) against what it last sent, so a slow client skips generations instead of
@@ -68,8 +71,7 @@ pub struct CotListenerConfig {
     /// markings are trusted) the `a-*` events this listener's clients send are
     /// ingested as, through [`RuntimeHandle::ingest`]. None (the default): inbound
     /// events are parsed, counted and logged only. The port has no authentication
-    /// (TLS with client certificates is not offered yet), so opt in only where that is
-    /// acceptable.
+    /// (use a TLS listener for that), so opt in only where that is acceptable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingest_feed: Option<String>,
 }
