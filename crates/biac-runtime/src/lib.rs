@@ -227,3 +227,50 @@ pub enum RuntimeError {
 pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     pipeline::start(cfg).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biac_model::{Classification, FeedFormat, Label, Nation, NationSet, ObservationKind};
+
+    fn feed(label: Label) -> FeedConfig {
+        FeedConfig {
+            name: "tak-clients".into(),
+            format: FeedFormat::Cot,
+            nation: Nation::JPN,
+            default_label: label,
+            trusted_markings: true,
+            cot_kind: ObservationKind::Track,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_feed_as_another_nation_gives_it_the_records() {
+        let f = feed(Label::rel_to(
+            Classification::Secret,
+            Nation::JPN,
+            &[Nation::USA],
+        ));
+        let as_kor = feed_config_as(&f, Nation::KOR).unwrap();
+        assert_eq!(as_kor.nation, Nation::KOR);
+        let l = &as_kor.default_label;
+        assert_eq!(l.owner(), NationSet::single(Nation::KOR));
+        assert_eq!(l.classification(), Classification::Secret);
+        // The producer is added; the nations it was shared with stay.
+        for n in [Nation::KOR, Nation::USA, Nation::JPN] {
+            assert!(l.rel_to_list().contains(n), "{n}");
+        }
+        // Owner-only (classified, no REL TO) stays owner-only, now the new owner's.
+        let owner_only = Label::new(
+            Classification::Secret,
+            NationSet::single(Nation::JPN),
+            NationSet::EMPTY,
+            false,
+        )
+        .unwrap();
+        let f = feed(owner_only);
+        let l = feed_config_as(&f, Nation::USA).unwrap().default_label;
+        assert_eq!(l.releasable_to(), NationSet::single(Nation::USA));
+    }
+}

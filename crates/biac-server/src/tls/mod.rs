@@ -130,6 +130,9 @@ fn bump(c: &AtomicU64) {
 pub struct NationVerifier {
     by_nation: BTreeMap<Nation, Arc<dyn ClientCertVerifier>>,
     hints: Vec<DistinguishedName>,
+    /// Whether a client without a certificate is refused (TAK port) or let through
+    /// unauthenticated by certificate (HTTPS, where tokens still apply).
+    mandatory: bool,
     pub stats: Arc<VerifierStats>,
 }
 
@@ -165,8 +168,16 @@ impl NationVerifier {
         Ok(NationVerifier {
             by_nation,
             hints,
+            mandatory: true,
             stats: Arc::default(),
         })
+    }
+
+    /// Let clients without a certificate through; one that presents a certificate is
+    /// still held to the rule.
+    pub fn optional(mut self) -> Self {
+        self.mandatory = false;
+        self
     }
 
     /// Any one of the inner verifiers: they differ only in their roots.
@@ -189,7 +200,7 @@ impl ClientCertVerifier for NationVerifier {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        true
+        self.mandatory
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
@@ -317,11 +328,24 @@ impl TlsFiles {
     pub fn server_config(
         &self,
     ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), String> {
+        self.server_config_with(true)
+    }
+
+    /// As [`server_config`](Self::server_config); with `mandatory` false a client may
+    /// connect without a certificate.
+    pub fn server_config_with(
+        &self,
+        mandatory: bool,
+    ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), String> {
         let mut cas = BTreeMap::new();
         for (n, p) in &self.client_cas {
             cas.insert(*n, load_certs(p)?);
         }
-        let verifier = Arc::new(NationVerifier::new(&cas)?);
+        let mut verifier = NationVerifier::new(&cas)?;
+        if !mandatory {
+            verifier = verifier.optional();
+        }
+        let verifier = Arc::new(verifier);
         let chain = load_certs(&self.server_cert)?;
         let key = load_key(&self.server_key)?;
         let cfg = rustls::ServerConfig::builder_with_provider(provider())
@@ -331,5 +355,59 @@ impl TlsFiles {
             .with_single_cert(chain, key)
             .map_err(|e| format!("{}: {e}", self.server_cert.display()))?;
         Ok((Arc::new(cfg), verifier))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{CertificateParams, DnType, KeyPair};
+
+    fn cert_with(dn: &[(DnType, &str)]) -> Vec<u8> {
+        let mut p = CertificateParams::default();
+        for (t, v) in dn {
+            p.distinguished_name.push(t.clone(), *v);
+        }
+        let key = KeyPair::generate().unwrap();
+        p.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn the_nation_is_the_one_country_of_the_subject() {
+        for n in Nation::ALL {
+            assert_eq!(from_alpha2(alpha2(*n)), Some(*n));
+        }
+        let ok = cert_with(&[
+            (DnType::CountryName, "JP"),
+            (DnType::CommonName, "analyst-jpn"),
+        ]);
+        assert_eq!(
+            subject_of(&ok).unwrap(),
+            (Nation::JPN, "analyst-jpn".into())
+        );
+        let pc = peer_cert(&ok).unwrap();
+        assert_eq!(pc.fingerprint, <[u8; 32]>::from(Sha256::digest(&ok)));
+        // Any doubt is an error: no C=, an unknown or lower-case code, two of them.
+        for dn in [
+            vec![(DnType::CommonName, "x")],
+            vec![(DnType::CountryName, "XX")],
+            vec![(DnType::CountryName, "jp")],
+            vec![(DnType::CountryName, "JPN")],
+        ] {
+            assert!(subject_of(&cert_with(&dn)).is_err(), "{dn:?}");
+        }
+        assert!(subject_of(b"not a certificate").is_err());
+    }
+
+    #[test]
+    fn a_ca_is_refused_for_another_nation() {
+        let jpn = pki::Ca::national(Nation::JPN).unwrap();
+        let der = CertificateDer::from_pem_slice(jpn.cert_pem.as_bytes()).unwrap();
+        let ok = BTreeMap::from([(Nation::JPN, vec![der.clone()])]);
+        assert!(NationVerifier::new(&ok).is_ok());
+        let misfiled = BTreeMap::from([(Nation::USA, vec![der])]);
+        let e = NationVerifier::new(&misfiled).unwrap_err();
+        assert!(e.contains("configured for USA names JPN"), "{e}");
+        assert!(NationVerifier::new(&BTreeMap::new()).is_err());
     }
 }
