@@ -85,6 +85,7 @@ async fn https_hands_the_client_certificate_to_handlers() {
         client_cas: [(Nation::JPN, w("JPN.pem", &jpn.cert_pem))].into(),
     };
     let (cfg, verifier) = files.server_config_with(false).unwrap();
+    let verifier = verifier.unwrap();
     let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let listener = HttpsListener::new(tcp, cfg, Duration::from_secs(2));

@@ -53,6 +53,10 @@ pub struct ServeConfig {
     /// are relative to the configuration file.
     #[serde(default)]
     pub cot_tls_listeners: Vec<CotTlsListenerConfig>,
+    /// Serve the API over HTTPS on `--listen` (instead of HTTP): server certificate and
+    /// key, and optionally the per-nation CAs of client certificates.
+    #[serde(default)]
+    pub https: Option<biac_server::tls::TlsFiles>,
 }
 
 #[derive(Deserialize)]
@@ -128,16 +132,20 @@ pub async fn serve_http(
     auth: Authenticator,
     audit: Auditor,
 ) -> Result<(), String> {
+    let state = app_state(rt, auth, audit)?;
+    biac_server::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn app_state(rt: RuntimeHandle, auth: Authenticator, audit: Auditor) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
-    let state = AppState {
+    Ok(AppState {
         runtime: rt,
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
         audit: Some(audit),
-    };
-    biac_server::serve(listener, state)
-        .await
-        .map_err(|e| e.to_string())
+    })
 }
 
 pub async fn run(a: ServeArgs) -> Result<(), String> {
@@ -149,6 +157,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             let base = p.parent().unwrap_or(std::path::Path::new("."));
             for l in &mut cfg.cot_tls_listeners {
                 l.tls = l.tls.relative_to(base);
+            }
+            if let Some(h) = &mut cfg.https {
+                *h = h.relative_to(base);
             }
             cfg
         }
@@ -166,6 +177,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             zones: biac_analytics::demo_zones(),
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
+            https: None,
         },
     };
     if cfg.tokens.is_empty() {
@@ -208,8 +220,19 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         println!("{}", cot_tls_line(&l));
     }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, Authenticator::from_tokens(cfg.tokens), audit).await
+    let auth = Authenticator::from_tokens(cfg.tokens);
+    let Some(https) = &cfg.https else {
+        println!("biac: serving http://{addr}/");
+        return serve_http(listener, rt, auth, audit).await;
+    };
+    // Client certificates optional: the API still authenticates by token.
+    let (tls, _) = https.server_config_with(false)?;
+    let l =
+        biac_server::https::HttpsListener::new(listener, tls, std::time::Duration::from_secs(10));
+    println!("biac: serving https://{addr}/");
+    biac_server::serve_https(l, app_state(rt, auth, audit)?)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
@@ -260,6 +283,13 @@ mod tests {
         let cfg: ServeConfig = serde_json::from_str(r#"{"feeds": [], "audiences": []}"#).unwrap();
         assert!(cfg.cot_listeners.is_empty());
         assert!(cfg.cot_tls_listeners.is_empty());
+        assert!(cfg.https.is_none());
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [],
+                "https": {"server_cert": "s.pem", "server_key": "s.key"}}"#,
+        )
+        .unwrap();
+        assert!(cfg.https.unwrap().client_cas.is_empty());
     }
 
     #[test]

@@ -305,7 +305,9 @@ pub struct TlsFiles {
     pub server_cert: std::path::PathBuf,
     /// PEM: its private key.
     pub server_key: std::path::PathBuf,
-    /// PEM: the CA certificate(s) of each nation whose nationals may connect.
+    /// PEM: the CA certificate(s) of each nation whose nationals may connect. Empty
+    /// (HTTPS only): client certificates are not asked for.
+    #[serde(default)]
     pub client_cas: BTreeMap<Nation, std::path::PathBuf>,
 }
 
@@ -328,15 +330,29 @@ impl TlsFiles {
     pub fn server_config(
         &self,
     ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), String> {
-        self.server_config_with(true)
+        let (cfg, v) = self.server_config_with(true)?;
+        Ok((
+            cfg,
+            v.expect("a verifier when client certificates are mandatory"),
+        ))
     }
 
     /// As [`server_config`](Self::server_config); with `mandatory` false a client may
-    /// connect without a certificate.
+    /// connect without a certificate, and with no `client_cas` none is asked for
+    /// (no verifier then).
     pub fn server_config_with(
         &self,
         mandatory: bool,
-    ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), String> {
+    ) -> Result<(Arc<rustls::ServerConfig>, Option<Arc<NationVerifier>>), String> {
+        if !mandatory && self.client_cas.is_empty() {
+            let cfg = rustls::ServerConfig::builder_with_provider(provider())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth()
+                .with_single_cert(load_certs(&self.server_cert)?, load_key(&self.server_key)?)
+                .map_err(|e| format!("{}: {e}", self.server_cert.display()))?;
+            return Ok((Arc::new(cfg), None));
+        }
         let mut cas = BTreeMap::new();
         for (n, p) in &self.client_cas {
             cas.insert(*n, load_certs(p)?);
@@ -354,7 +370,7 @@ impl TlsFiles {
             .with_client_cert_verifier(verifier.clone())
             .with_single_cert(chain, key)
             .map_err(|e| format!("{}: {e}", self.server_cert.display()))?;
-        Ok((Arc::new(cfg), verifier))
+        Ok((Arc::new(cfg), Some(verifier)))
     }
 }
 
