@@ -11,7 +11,7 @@ use biac_formats::tak::StreamDecoder;
 use biac_formats::{tak, Framer};
 use biac_model::{TimeMs, Track};
 use biac_runtime::Picture;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
 use super::events::{self, Outgoing};
@@ -50,20 +50,23 @@ impl Drop for ClientCount {
     }
 }
 
-/// Any byte stream a client connects over: plain TCP or TLS over TCP.
-pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<S: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for S {}
+/// The two halves of any byte stream a client connects over: plain TCP (its owned
+/// halves, lock-free) or TLS over TCP (`tokio::io::split`).
+pub(crate) trait Rd: AsyncRead + Send + Unpin + 'static {}
+impl<R: AsyncRead + Send + Unpin + 'static> Rd for R {}
+pub(crate) trait Wr: AsyncWrite + Send + Unpin + 'static {}
+impl<W: AsyncWrite + Send + Unpin + 'static> Wr for W {}
 
 /// Serve one connected client until it goes. The caller has counted it in
 /// (`stats.clients`); it is counted out when this ends.
-pub(crate) async fn run<S: Stream>(
-    sock: S,
+pub(crate) async fn run<R: Rd, W: Wr>(
+    rd: R,
+    wr: W,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     pictures: watch::Receiver<Arc<Picture>>,
 ) {
     let _count = ClientCount(ctx.clone());
-    let (rd, wr) = tokio::io::split(sock);
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
     let offered_at = Instant::now();
     let reader = tokio::spawn(read_loop(rd, peer, ctx.clone(), ctl_tx, offered_at));
@@ -92,8 +95,8 @@ struct Sent {
     at_ms: TimeMs,
 }
 
-struct Writer<S> {
-    wr: WriteHalf<S>,
+struct Writer<W> {
+    wr: W,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     /// Writing TAK protocol v1 frames instead of XML.
@@ -106,7 +109,7 @@ struct Writer<S> {
     protouid: String,
 }
 
-impl<S: Stream> Writer<S> {
+impl<W: Wr> Writer<W> {
     /// Until the client goes or stalls; the reason.
     async fn run(
         mut self,
@@ -253,8 +256,8 @@ impl<S: Stream> Writer<S> {
 
 /// Read what the client sends until it closes: parse, count, log; pings and protocol
 /// requests go to the writer. Dropping `ctl` (returning) ends the writer too.
-async fn read_loop<S: Stream>(
-    mut rd: ReadHalf<S>,
+async fn read_loop<R: Rd>(
+    mut rd: R,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     ctl: mpsc::Sender<Control>,

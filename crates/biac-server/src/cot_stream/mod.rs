@@ -290,8 +290,9 @@ async fn accept_loop(
         }
         bump(&ctx.stats.clients, 1);
         let _ = sock.set_nodelay(true);
+        let (rd, wr) = sock.into_split();
         // Each connection is its own task: accepting never waits on a client.
-        tokio::spawn(client::run(sock, peer, ctx.clone(), pictures.clone()));
+        tokio::spawn(client::run(rd, wr, peer, ctx.clone(), pictures.clone()));
     }
 }
 

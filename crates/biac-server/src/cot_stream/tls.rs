@@ -193,5 +193,6 @@ async fn connection(sock: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
         }),
         peer_cert: Some(cert),
     });
-    client::run(tls, peer, ctx, pictures).await;
+    let (rd, wr) = tokio::io::split(tls);
+    client::run(rd, wr, peer, ctx, pictures).await;
 }
