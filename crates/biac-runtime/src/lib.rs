@@ -132,6 +132,9 @@ pub enum IngestError {
     Unavailable,
     #[error("journal append failed: {0}")]
     Journal(String),
+    /// The feed's default label cannot be given to the source's nation.
+    #[error("{0}")]
+    Label(String),
 }
 
 impl RuntimeHandle {
@@ -159,6 +162,52 @@ impl RuntimeHandle {
             .ok_or_else(|| IngestError::UnknownFeed(feed.to_string()))?;
         ingest::ingest_bytes(f, &self.ingest, bytes.to_vec()).await
     }
+
+    /// [`ingest`](Self::ingest) for a source that proved its nation (a TLS client
+    /// certificate): the records are `nation`'s. The feed's decoder, checks and
+    /// counters apply, but `nation` owns what it sends — the owner of trusted wire
+    /// markings and of the feed's default label (see [`feed_config_as`]).
+    pub async fn ingest_as(
+        &self,
+        feed: &str,
+        nation: biac_model::Nation,
+        bytes: &[u8],
+    ) -> Result<IngestReport, IngestError> {
+        let f = self
+            .feed(feed)
+            .ok_or_else(|| IngestError::UnknownFeed(feed.to_string()))?;
+        let mut f = f.clone();
+        f.config = feed_config_as(&f.config, nation).map_err(IngestError::Label)?;
+        ingest::ingest_bytes(&f, &self.ingest, bytes.to_vec()).await
+    }
+}
+
+/// `cfg` as operated by `nation`: the owner of its default label becomes `nation`,
+/// which is added to a REL TO list (a producer may always see its own records; a
+/// label whose REL TO excludes its owner is invalid). Level, categories and
+/// dissemination controls stay as configured; NOFORN stays NOFORN (now `nation`'s).
+pub fn feed_config_as(cfg: &FeedConfig, nation: biac_model::Nation) -> Result<FeedConfig, String> {
+    let old = cfg.default_label.to_spec();
+    let mut spec = old.clone();
+    spec.owner = biac_model::NationSet::single(nation);
+    if !spec.rel_to.is_empty() {
+        spec.rel_to.insert(nation);
+    }
+    // An originator exemption follows the owner it defaulted to.
+    if spec.originators == Some(old.owner) {
+        spec.originators = None;
+    }
+    let label = biac_model::Label::from_spec(spec).map_err(|e| {
+        format!(
+            "feed {}: default label {} cannot be owned by {nation}: {e}",
+            cfg.name, cfg.default_label
+        )
+    })?;
+    Ok(FeedConfig {
+        nation,
+        default_label: label,
+        ..cfg.clone()
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,4 +226,51 @@ pub enum RuntimeError {
 /// restart rebuilds the same picture.
 pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     pipeline::start(cfg).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biac_model::{Classification, FeedFormat, Label, Nation, NationSet, ObservationKind};
+
+    fn feed(label: Label) -> FeedConfig {
+        FeedConfig {
+            name: "tak-clients".into(),
+            format: FeedFormat::Cot,
+            nation: Nation::JPN,
+            default_label: label,
+            trusted_markings: true,
+            cot_kind: ObservationKind::Track,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_feed_as_another_nation_gives_it_the_records() {
+        let f = feed(Label::rel_to(
+            Classification::Secret,
+            Nation::JPN,
+            &[Nation::USA],
+        ));
+        let as_kor = feed_config_as(&f, Nation::KOR).unwrap();
+        assert_eq!(as_kor.nation, Nation::KOR);
+        let l = &as_kor.default_label;
+        assert_eq!(l.owner(), NationSet::single(Nation::KOR));
+        assert_eq!(l.classification(), Classification::Secret);
+        // The producer is added; the nations it was shared with stay.
+        for n in [Nation::KOR, Nation::USA, Nation::JPN] {
+            assert!(l.rel_to_list().contains(n), "{n}");
+        }
+        // Owner-only (classified, no REL TO) stays owner-only, now the new owner's.
+        let owner_only = Label::new(
+            Classification::Secret,
+            NationSet::single(Nation::JPN),
+            NationSet::EMPTY,
+            false,
+        )
+        .unwrap();
+        let f = feed(owner_only);
+        let l = feed_config_as(&f, Nation::USA).unwrap().default_label;
+        assert_eq!(l.releasable_to(), NationSet::single(Nation::USA));
+    }
 }

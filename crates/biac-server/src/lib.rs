@@ -8,10 +8,12 @@ pub mod auth;
 pub mod authz;
 pub mod cot_stream;
 pub mod guard;
+pub mod https;
 pub mod metrics;
 pub mod openapi;
 pub mod peer;
 mod routes;
+pub mod tls;
 mod web;
 pub mod ws;
 
@@ -47,4 +49,10 @@ pub fn app(state: AppState) -> axum::Router {
 /// Serve until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     axum::serve(listener, routes::router(state)).await
+}
+
+/// Serve over HTTPS until the process ends: every request of a client that presented
+/// a certificate carries its [`peer::PeerCert`] (see [`https`]).
+pub async fn serve_https(listener: https::HttpsListener, state: AppState) -> std::io::Result<()> {
+    https::serve_router(listener, routes::router(state)).await
 }

@@ -29,6 +29,11 @@ pub struct DemoArgs {
     /// ports from this one (0: any free ports).
     #[arg(long, default_value_t = biac_server::cot_stream::DEFAULT_PORT)]
     cot_port_base: u16,
+    /// TAK streaming CoT over mutual TLS (0: any free port): each client is served its
+    /// certificate nation's picture. The demo PKI is created in DATA_DIR/pki on first
+    /// use (see `biac certs`). Not TAK's 8089: the plain ports take 8087-8091.
+    #[arg(long, default_value_t = 8092)]
+    cot_tls_port: u16,
 }
 
 /// How the simulator runs, for `biac demo` and `biac sim`.
@@ -136,6 +141,14 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         }
     }
 
+    let tls = match demo_tls(&a, &rt, &audit).await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(error = %e, "TAK TLS listener not started");
+            None
+        }
+    };
+
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!(
         "biac demo: {} feeds, simulator seed {} at {}x",
@@ -161,7 +174,52 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     for l in &cot {
         println!("  {}", serve::cot_line(l));
     }
+    if let Some((l, pki)) = &tls {
+        println!("  {}", serve::cot_tls_line(l));
+        println!(
+            "    user certificates in {} (trust {} for the server)",
+            pki.dir.join("users").display(),
+            pki.hub_ca_cert().display()
+        );
+    }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
     serve::serve_http(listener, rt, auth, audit, cot).await
+}
+
+/// The demo's TLS CoT listener, with a demo PKI for the demo nations in
+/// `DATA_DIR/pki` (created once, reused by later runs).
+async fn demo_tls(
+    a: &DemoArgs,
+    rt: &biac_runtime::RuntimeHandle,
+    audit: &biac_server::guard::Auditor,
+) -> Result<
+    (
+        biac_server::cot_stream::CotTlsListener,
+        biac_server::tls::pki::PkiLayout,
+    ),
+    String,
+> {
+    use biac_server::tls::pki;
+    let nations: Vec<_> = serve::demo_audiences().iter().map(|s| s.nation).collect();
+    let layout = pki::PkiLayout::new(a.data_dir.join("pki"));
+    if !layout.server_cert().exists() {
+        let users: Vec<_> = nations
+            .iter()
+            .map(|n| (pki::default_user(*n), *n))
+            .collect();
+        pki::generate(&layout.dir, &nations, &users)?;
+    }
+    let cfg = biac_server::cot_stream::CotTlsListenerConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], a.cot_tls_port)),
+        clearance: biac_model::Classification::Secret,
+        tls: layout.tls_files(&nations),
+        ingest_feed: None,
+    };
+    let opts = biac_server::cot_stream::CotStreamOptions {
+        audit: Some(audit.clone()),
+        ..Default::default()
+    };
+    let l = biac_server::cot_stream::start_tls(&cfg, rt, opts).await?;
+    Ok((l, layout))
 }

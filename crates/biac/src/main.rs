@@ -1,6 +1,7 @@
 //! The `biac` binary: command-line parsing only; the work is in the library crates.
 
 mod audit_cmd;
+mod certs;
 mod decode;
 mod demo;
 mod serve;
@@ -39,6 +40,9 @@ enum Command {
     /// Hash a password read from standard input (one line) for an account's
     /// `password_hash` in the serve configuration (argon2id).
     HashPassword,
+    /// Create a demo PKI for mutual TLS: one CA per nation, a server certificate and
+    /// user certificates (see docs/CONFIG.md for the layout).
+    Certs(certs::CertsArgs),
 }
 
 #[derive(clap::Args)]
@@ -88,6 +92,7 @@ fn main() -> std::process::ExitCode {
             Command::TrackCsv(a) => track_csv::run(a),
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
+            Command::Certs(a) => certs::run(a),
         }
     });
     match result {

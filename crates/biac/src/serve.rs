@@ -10,7 +10,9 @@ use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
 use biac_server::auth::{Account, TokenEntry};
 use biac_server::authz::RequestPolicy;
-use biac_server::cot_stream::{self, CotListener, CotListenerConfig, CotStreamOptions};
+use biac_server::cot_stream::{
+    self, CotListener, CotListenerConfig, CotStreamOptions, CotTlsListener, CotTlsListenerConfig,
+};
 use biac_server::guard::Auditor;
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
@@ -57,6 +59,15 @@ pub struct ServeConfig {
     /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
     #[serde(default)]
     pub cot_listeners: Vec<CotListenerConfig>,
+    /// TAK streaming CoT listeners over mutual TLS (TAK's 8089): each client is served
+    /// its certificate nation's picture at the listener's clearance. Relative paths
+    /// are relative to the configuration file.
+    #[serde(default)]
+    pub cot_tls_listeners: Vec<CotTlsListenerConfig>,
+    /// Serve the API over HTTPS on `--listen` (instead of HTTP): server certificate and
+    /// key, and optionally the per-nation CAs of client certificates.
+    #[serde(default)]
+    pub https: Option<biac_server::tls::TlsFiles>,
 }
 
 fn default_session_ttl_s() -> u64 {
@@ -137,25 +148,42 @@ pub async fn serve_http(
     audit: Auditor,
     cot_listeners: Vec<CotListener>,
 ) -> Result<(), String> {
+    let state = app_state(rt, auth, audit, cot_listeners)?;
+    biac_server::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn app_state(
+    rt: RuntimeHandle,
+    auth: Authenticator,
+    audit: Auditor,
+    cot_listeners: Vec<CotListener>,
+) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
-    let state = AppState {
+    Ok(AppState {
         runtime: rt,
         auth: Arc::new(auth),
         store: Arc::new(Mutex::new(store)),
         audit: Some(audit),
         cot_listeners,
-    };
-    biac_server::serve(listener, state)
-        .await
-        .map_err(|e| e.to_string())
+    })
 }
 
 pub async fn run(a: ServeArgs) -> Result<(), String> {
     let cfg = match &a.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            serde_json::from_str::<ServeConfig>(&text)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+            let mut cfg = serde_json::from_str::<ServeConfig>(&text)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            let base = p.parent().unwrap_or(std::path::Path::new("."));
+            for l in &mut cfg.cot_tls_listeners {
+                l.tls = l.tls.relative_to(base);
+            }
+            if let Some(h) = &mut cfg.https {
+                *h = h.relative_to(base);
+            }
+            cfg
         }
         None => ServeConfig {
             feeds: biac_sim::demo_feeds()
@@ -173,6 +201,8 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             request_policy: None,
             zones: biac_analytics::demo_zones(),
             cot_listeners: Vec::new(),
+            cot_tls_listeners: Vec::new(),
+            https: None,
         },
     };
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
@@ -221,9 +251,27 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         println!("{}", cot_line(&l));
         cot.push(l);
     }
+    for c in &cfg.cot_tls_listeners {
+        let opts = CotStreamOptions {
+            audit: Some(audit.clone()),
+            ..CotStreamOptions::default()
+        };
+        let l = cot_stream::start_tls(c, &rt, opts).await?;
+        println!("{}", cot_tls_line(&l));
+    }
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("biac: serving http://{addr}/");
-    serve_http(listener, rt, auth, audit, cot).await
+    let Some(https) = &cfg.https else {
+        println!("biac: serving http://{addr}/");
+        return serve_http(listener, rt, auth, audit, cot).await;
+    };
+    // Client certificates optional: the API still authenticates by token.
+    let (tls, _) = https.server_config_with(false)?;
+    let l =
+        biac_server::https::HttpsListener::new(listener, tls, std::time::Duration::from_secs(10));
+    println!("biac: serving https://{addr}/");
+    biac_server::serve_https(l, app_state(rt, auth, audit, cot)?)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
@@ -231,6 +279,15 @@ pub fn cot_line(l: &CotListener) -> String {
     format!(
         "TAK (CoT over TCP): {} {} on {}",
         l.subject.nation, l.subject.clearance, l.addr
+    )
+}
+
+/// The startup line of a TLS CoT listener, e.g.
+/// `TAK (CoT over mutual TLS): certificate nation, SECRET on 127.0.0.1:8089`.
+pub fn cot_tls_line(l: &CotTlsListener) -> String {
+    format!(
+        "TAK (CoT over mutual TLS): certificate nation, {} on {}",
+        l.clearance, l.addr
     )
 }
 
@@ -264,5 +321,51 @@ mod tests {
         // Without the key there are none.
         let cfg: ServeConfig = serde_json::from_str(r#"{"feeds": [], "audiences": []}"#).unwrap();
         assert!(cfg.cot_listeners.is_empty());
+        assert!(cfg.cot_tls_listeners.is_empty());
+        assert!(cfg.https.is_none());
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [],
+                "https": {"server_cert": "s.pem", "server_key": "s.key"}}"#,
+        )
+        .unwrap();
+        assert!(cfg.https.unwrap().client_cas.is_empty());
+    }
+
+    #[test]
+    fn cot_tls_listeners_in_the_config() {
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [],
+                "cot_tls_listeners": [{"listen": "127.0.0.1:8089", "clearance": "SECRET",
+                  "server_cert": "pki/server/cert.pem", "server_key": "pki/server/key.pem",
+                  "client_cas": {"JPN": "pki/ca/JPN.pem", "USA": "/etc/biac/usa-ca.pem"},
+                  "ingest_feed": "tak-clients"}]}"#,
+        )
+        .unwrap();
+        let l = &cfg.cot_tls_listeners[0];
+        assert_eq!(l.clearance, Classification::Secret);
+        let tls = l.tls.relative_to(std::path::Path::new("/srv/biac"));
+        assert_eq!(
+            tls.server_key,
+            PathBuf::from("/srv/biac/pki/server/key.pem")
+        );
+        assert_eq!(
+            tls.client_cas[&Nation::JPN],
+            PathBuf::from("/srv/biac/pki/ca/JPN.pem")
+        );
+        assert_eq!(
+            tls.client_cas[&Nation::USA],
+            PathBuf::from("/etc/biac/usa-ca.pem")
+        );
+        // A nation the labels do not know is refused, as is an unknown key.
+        for bad in [
+            r#""client_cas": {"XYZ": "a.pem"}"#,
+            r#""client_cas": {}, "nation": "JPN""#,
+        ] {
+            let text = format!(
+                r#"{{"feeds": [], "audiences": [], "cot_tls_listeners": [{{"listen": "127.0.0.1:8089",
+                   "clearance": "SECRET", "server_cert": "c", "server_key": "k", {bad}}}]}}"#
+            );
+            assert!(serde_json::from_str::<ServeConfig>(&text).is_err(), "{bad}");
+        }
     }
 }

@@ -247,6 +247,20 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     }
 
     // Every disclosure above is in the audit log, which verifies after the process dies.
+    // The log's writer thread runs behind the responses (decisions are queued, never
+    // dropped): wait until it has written the last request's decisions, then kill.
+    let log_path = data.join("audit/log.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log_path).is_ok_and(|log| {
+        log.lines()
+            .any(|l| l.contains("\"nation\":\"PHL\"") && l.contains("\"deny\""))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the feeds PHL may not see were never audited as denied"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(b);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_biac"))
         .args(["audit", "verify", "--data-dir", data.to_str().unwrap()])

@@ -11,9 +11,7 @@ use biac_formats::tak::StreamDecoder;
 use biac_formats::{tak, Framer};
 use biac_model::{TimeMs, Track};
 use biac_runtime::Picture;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
 use super::events::{self, Outgoing};
@@ -52,20 +50,31 @@ impl Drop for ClientCount {
     }
 }
 
-pub(crate) async fn run(
-    sock: TcpStream,
+/// The two halves of any byte stream a client connects over: plain TCP (its owned
+/// halves, lock-free) or TLS over TCP (`tokio::io::split`).
+pub(crate) trait Rd: AsyncRead + Send + Unpin + 'static {}
+impl<R: AsyncRead + Send + Unpin + 'static> Rd for R {}
+pub(crate) trait Wr: AsyncWrite + Send + Unpin + 'static {}
+impl<W: AsyncWrite + Send + Unpin + 'static> Wr for W {}
+
+/// Serve one connected client until it goes. The caller has counted it in
+/// (`stats.clients`); it is counted out when this ends.
+pub(crate) async fn run<R: Rd, W: Wr>(
+    rd: R,
+    wr: W,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     pictures: watch::Receiver<Arc<Picture>>,
 ) {
-    // Counted in by the accept loop; counted out when this task ends.
     let _count = ClientCount(ctx.clone());
-    let _ = sock.set_nodelay(true);
-    let (rd, wr) = sock.into_split();
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
     let offered_at = Instant::now();
     let reader = tokio::spawn(read_loop(rd, peer, ctx.clone(), ctl_tx, offered_at));
-    tracing::info!(%peer, subject = ?ctx.subject, "TAK client connected");
+    match &ctx.peer_cert {
+        None => tracing::info!(%peer, subject = ?ctx.subject, "TAK client connected"),
+        Some(c) => tracing::info!(%peer, subject = ?ctx.subject, common_name = ?c.common_name,
+            "TAK client connected over mutual TLS"),
+    }
     let why = Writer {
         wr,
         peer,
@@ -86,8 +95,8 @@ struct Sent {
     at_ms: TimeMs,
 }
 
-struct Writer {
-    wr: OwnedWriteHalf,
+struct Writer<W> {
+    wr: W,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     /// Writing TAK protocol v1 frames instead of XML.
@@ -100,7 +109,7 @@ struct Writer {
     protouid: String,
 }
 
-impl Writer {
+impl<W: Wr> Writer<W> {
     /// Until the client goes or stalls; the reason.
     async fn run(
         mut self,
@@ -247,8 +256,8 @@ impl Writer {
 
 /// Read what the client sends until it closes: parse, count, log; pings and protocol
 /// requests go to the writer. Dropping `ctl` (returning) ends the writer too.
-async fn read_loop(
-    mut rd: OwnedReadHalf,
+async fn read_loop<R: Rd>(
+    mut rd: R,
     peer: SocketAddr,
     ctx: Arc<Ctx>,
     ctl: mpsc::Sender<Control>,
@@ -342,9 +351,15 @@ async fn read_loop(
                 }
             }
         }
-        if let (Some((rt, feed)), false) = (&ctx.ingest, body.is_empty()) {
+        if let (Some(ing), false) = (&ctx.ingest, body.is_empty()) {
+            let feed = &ing.feed;
             // Waits for the journal commit: back-pressure on this client's input only.
-            match rt.ingest(feed, &body).await {
+            let res = match ing.nation {
+                // A certificate proved the sender's nation: the records are its own.
+                Some(n) => ing.runtime.ingest_as(feed, n, &body).await,
+                None => ing.runtime.ingest(feed, &body).await,
+            };
+            match res {
                 Ok(r) => {
                     bump(&ctx.stats.ingested, r.observations);
                     bump(&ctx.stats.ingest_rejected, r.rejected_count);

@@ -3,8 +3,10 @@
 //!
 //! One plain TCP listener (TAK's plain streaming port is 8087) serves exactly one
 //! audience: the [`Subject`] it is configured with; who connects is not authenticated,
-//! so a listener is as open as its bind address (TLS with client certificates, TAK's
-//! 8089, is not offered yet). Every client of it gets, as TAK Server does:
+//! so a listener is as open as its bind address. A TLS listener (TAK's 8089, `tls.rs`)
+//! requires a client certificate and serves each client the audience of its
+//! certificate's nation (see [`crate::tls`] for the one-CA-per-nation rule). Every
+//! client of either gets, as TAK Server does:
 //!
 //! - on connect, a TAK protocol offer (`t-x-takp-v`, `<TakProtocolSupport version="1"/>`)
 //!   and then the current picture: the latest state of every track the subject may see,
@@ -20,7 +22,8 @@
 //! Inbound events are parsed, counted and logged; pings (`t-x-c-t`) are answered with
 //! a pong (`t-x-c-t-r`); deletes (`t-x-d-d`) are tolerated. A listener configured with
 //! an `ingest_feed` also ingests its clients' `a-*` events as that CoT feed's records
-//! (journalled, then fused like any feed); without one they are not ingested.
+//! (journalled, then fused like any feed); without one they are not ingested. Over
+//! TLS the records are owned by the client's certificate nation, not the feed's.
 //!
 //! Back-pressure: a client task diffs the latest picture (a watch channel: latest value
 //! wins) against what it last sent, so a slow client skips generations instead of
@@ -34,6 +37,7 @@
 
 mod client;
 mod events;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,8 +51,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use events::{track_uid, Outgoing};
+pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
 use crate::guard;
+use crate::peer::PeerCert;
 
 /// TAK's plain (non-TLS) streaming CoT port.
 pub const DEFAULT_PORT: u16 = 8087;
@@ -65,8 +71,7 @@ pub struct CotListenerConfig {
     /// markings are trusted) the `a-*` events this listener's clients send are
     /// ingested as, through [`RuntimeHandle::ingest`]. None (the default): inbound
     /// events are parsed, counted and logged only. The port has no authentication
-    /// (TLS with client certificates is not offered yet), so opt in only where that is
-    /// acceptable.
+    /// (use a TLS listener for that), so opt in only where that is acceptable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingest_feed: Option<String>,
 }
@@ -91,6 +96,9 @@ pub struct CotStreamOptions {
     pub negotiation_window: Duration,
     /// Connections beyond this are closed at once.
     pub max_clients: usize,
+    /// TLS listeners: a client that has not completed its handshake in this time is
+    /// dropped (its own task waits, never the accept loop).
+    pub handshake_timeout: Duration,
     /// Where the guard records its decisions.
     pub audit: Option<guard::Auditor>,
 }
@@ -103,6 +111,7 @@ impl Default for CotStreamOptions {
             refresh_ms: 60_000,
             negotiation_window: Duration::from_secs(60),
             max_clients: 256,
+            handshake_timeout: Duration::from_secs(10),
             audit: None,
         }
     }
@@ -132,6 +141,12 @@ pub struct CotStreamStats {
     pub ingested: AtomicU64,
     /// Inbound events the ingest feed's decoder or checks refused.
     pub ingest_rejected: AtomicU64,
+    /// TLS listeners: connections refused in the handshake (no, bad or wrongly issued
+    /// client certificate; timeout). [`CotTlsListener::verifier`] counts the causes.
+    pub tls_refused: AtomicU64,
+    /// TLS listeners: verified clients refused because no audience is configured for
+    /// their nation at the listener's clearance.
+    pub tls_no_audience: AtomicU64,
 }
 
 impl CotStreamStats {
@@ -161,8 +176,21 @@ pub(crate) struct Ctx {
     pub uid_prefix: String,
     pub opts: CotStreamOptions,
     pub stats: Arc<CotStreamStats>,
-    /// Where inbound `a-*` events go: the runtime and the feed they are ingested as.
-    pub ingest: Option<(RuntimeHandle, String)>,
+    /// Where inbound `a-*` events go.
+    pub ingest: Option<Ingest>,
+    /// What the client's certificate proved (TLS listeners only).
+    pub peer_cert: Option<PeerCert>,
+}
+
+/// Where a client's inbound `a-*` events are ingested.
+#[derive(Clone)]
+pub(crate) struct Ingest {
+    pub runtime: RuntimeHandle,
+    /// The CoT feed whose configuration they are decoded and labelled with.
+    pub feed: String,
+    /// The nation a client certificate proved: it owns the records (see
+    /// [`RuntimeHandle::ingest_as`]). `None` on plain TCP: the feed's own nation.
+    pub nation: Option<Nation>,
 }
 
 /// Bind `cfg.listen` and serve the picture of `cfg`'s audience from `runtime`.
@@ -186,21 +214,7 @@ pub async fn start(
             audience.key()
         )
     })?;
-    let ingest = match &cfg.ingest_feed {
-        None => None,
-        Some(name) => match runtime.feed(name) {
-            Some(f) if f.config.format == biac_model::FeedFormat::Cot => {
-                Some((runtime.clone(), name.clone()))
-            }
-            Some(_) => {
-                return Err(format!(
-                    "CoT listener {}: feed {name} is not a CoT feed",
-                    cfg.listen
-                ))
-            }
-            None => return Err(format!("CoT listener {}: no feed {name}", cfg.listen)),
-        },
-    };
+    let ingest = ingest_for(cfg.listen, cfg.ingest_feed.as_deref(), runtime)?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| format!("binding CoT listener {}: {e}", cfg.listen))?;
@@ -225,7 +239,7 @@ fn spawn_with(
     audience_key: &str,
     pictures: watch::Receiver<Arc<Picture>>,
     opts: CotStreamOptions,
-    ingest: Option<(RuntimeHandle, String)>,
+    ingest: Option<Ingest>,
 ) -> Result<CotListener, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let stats = Arc::new(CotStreamStats::default());
@@ -242,6 +256,7 @@ fn spawn_with(
         opts,
         stats: stats.clone(),
         ingest,
+        peer_cert: None,
     });
     tokio::spawn(accept_loop(listener, ctx, pictures));
     Ok(CotListener {
@@ -274,8 +289,30 @@ async fn accept_loop(
             continue;
         }
         bump(&ctx.stats.clients, 1);
+        let _ = sock.set_nodelay(true);
+        let (rd, wr) = sock.into_split();
         // Each connection is its own task: accepting never waits on a client.
-        tokio::spawn(client::run(sock, peer, ctx.clone(), pictures.clone()));
+        tokio::spawn(client::run(rd, wr, peer, ctx.clone(), pictures.clone()));
+    }
+}
+
+/// The ingest path of a listener's `ingest_feed`: it must be a configured CoT feed.
+fn ingest_for(
+    listen: SocketAddr,
+    feed: Option<&str>,
+    runtime: &RuntimeHandle,
+) -> Result<Option<Ingest>, String> {
+    let Some(name) = feed else { return Ok(None) };
+    match runtime.feed(name) {
+        Some(f) if f.config.format == biac_model::FeedFormat::Cot => Ok(Some(Ingest {
+            runtime: runtime.clone(),
+            feed: name.to_string(),
+            nation: None,
+        })),
+        Some(_) => Err(format!(
+            "CoT listener {listen}: feed {name} is not a CoT feed"
+        )),
+        None => Err(format!("CoT listener {listen}: no feed {name}")),
     }
 }
 
