@@ -18,6 +18,7 @@
 mod audience;
 mod ingest;
 mod pipeline;
+pub mod retention;
 pub mod sim_driver;
 
 use std::collections::BTreeMap;

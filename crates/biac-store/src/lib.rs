@@ -96,6 +96,14 @@ pub struct Store {
     conn: Connection,
 }
 
+/// Rows removed by [`Store::apply_retention`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub journal: u64,
+    pub history: u64,
+    pub alerts: u64,
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -225,12 +233,55 @@ impl Store {
         Ok(out)
     }
 
-    /// Delete journal entries received before `before_ms` (retention).
+    /// Delete journal entries received before `before_ms` (retention), in one statement.
     pub fn compact_journal(&mut self, before_ms: TimeMs) -> Result<usize, StoreError> {
         Ok(self.conn.execute(
             "DELETE FROM journal WHERE received_ms < ?1",
             params![before_ms],
         )?)
+    }
+
+    /// Retention: delete journal entries received before `journal_before_ms` (receive
+    /// clock) and history snapshots and alerts stamped before `history_before_ms` (data
+    /// time). Deletes go in transactions of at most `batch` rows, so the journal's writer
+    /// (another connection) waits at most one small transaction for the lock, never the
+    /// whole purge. Sequence numbers are never reused (`AUTOINCREMENT`). Freed pages are
+    /// reused by later writes; the file itself does not shrink.
+    pub fn apply_retention(
+        &mut self,
+        journal_before_ms: Option<TimeMs>,
+        history_before_ms: Option<TimeMs>,
+        batch: usize,
+    ) -> Result<RetentionReport, StoreError> {
+        let batch = batch.max(1) as i64;
+        let purge = |sql: &str, before: Option<TimeMs>| -> Result<u64, StoreError> {
+            let Some(before) = before else { return Ok(0) };
+            let mut total = 0u64;
+            loop {
+                let n = self.conn.execute(sql, params![before, batch])?;
+                total += n as u64;
+                if (n as i64) < batch {
+                    return Ok(total);
+                }
+            }
+        };
+        Ok(RetentionReport {
+            journal: purge(
+                "DELETE FROM journal WHERE seq IN \
+                 (SELECT seq FROM journal WHERE received_ms < ?1 ORDER BY seq LIMIT ?2)",
+                journal_before_ms,
+            )?,
+            history: purge(
+                "DELETE FROM track_history WHERE rowid IN \
+                 (SELECT rowid FROM track_history WHERE time_ms < ?1 LIMIT ?2)",
+                history_before_ms,
+            )?,
+            alerts: purge(
+                "DELETE FROM alerts WHERE id IN \
+                 (SELECT id FROM alerts WHERE time_ms < ?1 LIMIT ?2)",
+                history_before_ms,
+            )?,
+        })
     }
 
     /// Record a snapshot of an audience's tracks.

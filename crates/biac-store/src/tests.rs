@@ -84,3 +84,56 @@ fn history_by_time_and_area() {
     assert_eq!(s.track_history("JPN", 1, 10).unwrap().len(), 2);
     assert_eq!(s.track_history("USA", 1, 10).unwrap().len(), 0);
 }
+
+#[test]
+fn retention_purges_in_batches_and_never_reuses_sequence_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
+    // 25 old records (received at 1..=25 ms), 5 recent ones (received at 1000 ms).
+    for r in 1..=25 {
+        s.append(r, &[obs(r, "old")]).unwrap();
+    }
+    s.append(1000, &vec![obs(1000, "new"); 5]).unwrap();
+    let track = |id| Track {
+        id,
+        time_ms: 0,
+        position: Position::new(24.0, 125.0),
+        velocity: biac_model::Velocity {
+            east_mps: 0.0,
+            north_mps: 0.0,
+        },
+        pos_cov_en: [1.0, 0.0, 1.0],
+        status: biac_model::TrackStatus::Confirmed,
+        domain: Default::default(),
+        affiliation: Default::default(),
+        identity: Default::default(),
+        sources: ["a".to_string()].into(),
+        updates: 1,
+        label: obs(0, "a").label,
+    };
+    for t in [100, 200, 5000] {
+        s.insert_snapshot("JPN", t, &[track(1), track(2)]).unwrap();
+    }
+    // Nothing configured: nothing deleted.
+    let none = s.apply_retention(None, None, 7).unwrap();
+    assert_eq!(none, RetentionReport::default());
+    assert_eq!(s.journal_len().unwrap(), 30);
+
+    let r = s.apply_retention(Some(500), Some(1000), 7).unwrap();
+    assert_eq!((r.journal, r.history, r.alerts), (25, 4, 0));
+    let left = s.read_journal(0, 100).unwrap();
+    assert_eq!(left.len(), 5);
+    assert!(left.iter().all(|e| e.received_ms == 1000));
+    assert_eq!(left[0].seq, 26, "the survivors keep their sequence numbers");
+    assert_eq!(
+        s.query_history("JPN", 0, i64::MAX, None, 100)
+            .unwrap()
+            .len(),
+        2
+    );
+    // New records continue after the highest ever assigned, even when it was deleted.
+    s.apply_retention(Some(i64::MAX), None, 7).unwrap();
+    assert_eq!(s.journal_len().unwrap(), 0);
+    let seqs = s.append(2000, &[obs(2000, "after")]).unwrap();
+    assert_eq!(seqs, vec![31]);
+}

@@ -53,6 +53,9 @@ pub struct ServeConfig {
     /// A Cedar request policy file replacing the embedded default.
     #[serde(default)]
     pub request_policy: Option<PathBuf>,
+    /// How long the journal and the history are kept (default: forever).
+    #[serde(default)]
+    pub retention: biac_runtime::retention::RetentionPolicy,
     #[serde(default)]
     pub zones: Vec<Zone>,
     /// TAK streaming CoT listeners (plain TCP), each serving one audience:
@@ -199,6 +202,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             accounts: Vec::new(),
             session_ttl_s: default_session_ttl_s(),
             request_policy: None,
+            retention: Default::default(),
             zones: biac_analytics::demo_zones(),
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
@@ -234,6 +238,23 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     ))
     .await
     .map_err(|e| e.to_string())?;
+    if biac_runtime::retention::spawn(
+        rt.data_dir.clone(),
+        cfg.retention,
+        std::time::Duration::from_secs(60),
+    )
+    .is_some()
+    {
+        println!(
+            "retention: journal {}, history {}",
+            cfg.retention
+                .journal_s
+                .map_or("forever".into(), |s| format!("{s} s")),
+            cfg.retention
+                .history_s
+                .map_or("forever".into(), |s| format!("{s} s"))
+        );
+    }
     for f in &rt.feeds {
         println!(
             "feed {:<18} {:?} on {} ({})",
