@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod peer;
 mod routes;
+pub mod signed;
 pub mod tls;
 mod web;
 pub mod ws;
@@ -38,6 +39,27 @@ pub struct AppState {
     /// The TAK streaming listeners running beside the API (for their counters in
     /// `/api/v1/metrics`).
     pub cot_listeners: Vec<cot_stream::CotListener>,
+    /// Feeds that accept only signed reports, and their signers' keys.
+    pub signers: Arc<signed::FeedSigners>,
+}
+
+impl AppState {
+    /// State with no TAK listeners and no signed feeds; set those fields after.
+    pub fn new(
+        runtime: RuntimeHandle,
+        auth: Authenticator,
+        store: Store,
+        audit: Option<guard::Auditor>,
+    ) -> Self {
+        AppState {
+            runtime,
+            auth: Arc::new(auth),
+            store: Arc::new(Mutex::new(store)),
+            audit,
+            cot_listeners: Vec::new(),
+            signers: Arc::default(),
+        }
+    }
 }
 
 /// The API and web page as a router (a TLS listener serves this, inserting each

@@ -485,6 +485,7 @@ async fn ingest(
     State(state): State<AppState>,
     Caller(s): Caller,
     Path(feed): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let allowed = state
@@ -493,6 +494,22 @@ async fn ingest(
         .is_some_and(|f| f.config.nation == s.nation && release(&s, &f.config).is_some());
     if !allowed {
         return not_found();
+    }
+    if let Some(f) = state.runtime.feed(&feed) {
+        let header = headers
+            .get(crate::signed::HEADER)
+            .and_then(|v| v.to_str().ok());
+        let marking = f.config.default_label.marking();
+        if let Err(e) = state.signers.verify(&feed, &marking, &body, header) {
+            f.stats
+                .rejected
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(mut last) = f.stats.last_error.lock() {
+                *last = Some(format!("HTTP ingest signature: {e}"));
+            }
+            tracing::warn!(feed = %feed, error = %e, "HTTP ingest: signature refused; nothing ingested");
+            return bad_request(&format!("signature: {e}; nothing was ingested"));
+        }
     }
     match state.runtime.ingest(&feed, &body).await {
         Ok(report) => Json(report).into_response(),

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
@@ -86,13 +85,12 @@ async fn start() -> Server {
     let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
     let (audit, _worker) =
         biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
-    let state = AppState {
-        runtime: rt,
-        auth: Arc::new(Authenticator::demo()),
-        store: Arc::new(Mutex::new(store)),
-        audit: Some(biac_server::guard::Auditor::new(audit.clone())),
-        cot_listeners: Vec::new(),
-    };
+    let state = AppState::new(
+        rt,
+        Authenticator::demo(),
+        store,
+        Some(biac_server::guard::Auditor::new(audit.clone())),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));

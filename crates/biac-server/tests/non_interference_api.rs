@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use biac_analytics::{Zone, ZoneRule};
@@ -171,13 +170,7 @@ async fn start(batches: &[Vec<Observation>]) -> Server {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let store = Store::open(dir.path(), SyncPolicy::Off).unwrap();
-    let state = AppState {
-        runtime: rt,
-        auth: Arc::new(Authenticator::demo()),
-        store: Arc::new(Mutex::new(store)),
-        audit: None,
-        cot_listeners: Vec::new(),
-    };
+    let state = AppState::new(rt, Authenticator::demo(), store, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));

@@ -1,4 +1,5 @@
-//! Accounts, session tokens and the Cedar request policy, through the real router.
+//! Accounts, session tokens, the Cedar request policy and signed ingest, through the
+//! real router.
 //!
 //! A TLS listener inserts the connection's verified client certificate ([`PeerCert`])
 //! into each request; here requests carry it directly, so the binding rules are tested
@@ -8,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -87,17 +88,25 @@ async fn app(ttl: Duration) -> App {
     );
     let auth = Authenticator::new(tokens, accounts, ttl, RequestPolicy::default_policy()).unwrap();
     let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
-    let state = AppState {
-        runtime: rt,
-        auth: Arc::new(auth),
-        store: Arc::new(Mutex::new(store)),
-        audit: None,
-        cot_listeners: Vec::new(),
-    };
+    let mut state = AppState::new(rt, auth, store, None);
+    // The U.S. feed takes only reports signed by its sensor's key.
+    let mut signers = biac_server::signed::FeedSigners::default();
+    let pubkey = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sensor_key().verifying_key().to_bytes(),
+    );
+    signers
+        .insert("usa-cot", &[("mq9-1".to_string(), pubkey)].into())
+        .unwrap();
+    state.signers = Arc::new(signers);
     App {
         router: biac_server::app(state),
         _dir: dir,
     }
+}
+
+fn sensor_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[42; 32])
 }
 
 fn cert(nation: Nation, fp: u8) -> PeerCert {
@@ -351,6 +360,10 @@ async fn the_request_policy_refuses_like_an_unknown_path() {
                 .method("POST")
                 .uri(format!("/api/v1/feeds/{feed}/ingest"))
                 .header("authorization", format!("Bearer {token}"))
+                .header(
+                    "biac-signature",
+                    sign(feed, "UNCLASSIFIED", event.as_bytes()),
+                )
                 .body(Body::from(event))
                 .unwrap();
             app.router.clone().oneshot(req).await.unwrap().status()
@@ -393,4 +406,104 @@ async fn public_routes_need_no_credential_and_others_do() {
             assert_eq!(st, StatusCode::UNAUTHORIZED, "{m} {p} with ?token=");
         }
     }
+}
+
+fn sign(feed: &str, marking: &str, body: &[u8]) -> String {
+    use ed25519_dalek::Signer;
+    let sig = sensor_key().sign(&biac_server::signed::message(feed, marking, body));
+    format!(
+        "ed25519 key=mq9-1 sig={}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, sig.to_bytes())
+    )
+}
+
+#[tokio::test]
+async fn a_signed_feed_takes_only_reports_signed_over_body_and_label() {
+    let app = app(Duration::from_secs(600)).await;
+    let (_, v) = login(&app, "op-usa", "correct horse", None).await;
+    let op = v["token"].as_str().unwrap().to_string();
+    let event = r#"<event version="2.0" uid="s1" type="a-u-S" how="m-g" time="2026-11-30T00:00:00Z" start="2026-11-30T00:00:00Z" stale="2026-11-30T00:05:00Z"><point lat="25" lon="125" hae="0" ce="50" le="9999999"/></event>"#;
+    let post = |sig: Option<String>, body: &'static str| {
+        let app = &app;
+        let op = op.clone();
+        async move {
+            let mut req = Request::builder()
+                .method("POST")
+                .uri("/api/v1/feeds/usa-cot/ingest")
+                .header("authorization", format!("Bearer {op}"));
+            if let Some(sig) = sig {
+                req = req.header("biac-signature", sig);
+            }
+            let resp = app
+                .router
+                .clone()
+                .oneshot(req.body(Body::from(body)).unwrap())
+                .await
+                .unwrap();
+            let st = resp.status();
+            let b = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (
+                st,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // Signed over this feed, its label and this body: accepted and journalled.
+    let (st, v) = post(
+        Some(sign("usa-cot", "UNCLASSIFIED", event.as_bytes())),
+        event,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["accepted"], 1, "{v}");
+    // Unsigned, signed for another label (a label swap), for another feed, or over an
+    // edited body: refused whole, with the reason.
+    let edited = r#"<event version="2.0" uid="s1" type="a-h-S" how="m-g" time="2026-11-30T00:00:00Z" start="2026-11-30T00:00:00Z" stale="2026-11-30T00:05:00Z"><point lat="25" lon="125" hae="0" ce="50" le="9999999"/></event>"#;
+    for (sig, body, why) in [
+        (None, event, "requires a Biac-Signature"),
+        (
+            Some(sign("usa-cot", "SECRET//REL TO USA", event.as_bytes())),
+            event,
+            "does not verify",
+        ),
+        (
+            Some(sign("jpn-cot", "UNCLASSIFIED", event.as_bytes())),
+            event,
+            "does not verify",
+        ),
+        (
+            Some(sign("usa-cot", "UNCLASSIFIED", event.as_bytes())),
+            edited,
+            "does not verify",
+        ),
+        (
+            Some("ed25519 key=other sig=AAAA".to_string()),
+            event,
+            "unknown signing key",
+        ),
+    ] {
+        let (st, v) = post(sig, body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{why}: {v}");
+        let err = v["error"].as_str().unwrap();
+        assert!(
+            err.contains(why) && err.contains("nothing was ingested"),
+            "{err}"
+        );
+    }
+    // The feed counts the refusals.
+    let (_, v) = call(&app, "GET", "/api/v1/feeds", Some(&op), None, None).await;
+    let usa = v["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "usa-cot")
+        .unwrap();
+    assert_eq!(usa["accepted"], 1, "{usa}");
+    assert_eq!(usa["rejected"], 5, "{usa}");
+    assert!(
+        usa["last_error"].as_str().unwrap().contains("signature"),
+        "{usa}"
+    );
 }

@@ -3,7 +3,7 @@
 //! process-wide.)
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
@@ -77,15 +77,12 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
         max_future_ms: 60_000,
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
-    let state = AppState {
-        runtime: rt,
-        auth: Arc::new(Authenticator::demo()),
-        store: Arc::new(Mutex::new(
-            Store::open(dir.path(), SyncPolicy::Off).unwrap(),
-        )),
-        audit: None,
-        cot_listeners: Vec::new(),
-    };
+    let state = AppState::new(
+        rt,
+        Authenticator::demo(),
+        Store::open(dir.path(), SyncPolicy::Off).unwrap(),
+        None,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));

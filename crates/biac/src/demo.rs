@@ -184,7 +184,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
-    serve::serve_http(listener, rt, auth, audit, cot).await
+    serve::serve_http(listener, rt, auth, audit, cot, Default::default()).await
 }
 
 /// The demo's TLS CoT listener, with a demo PKI for the demo nations in

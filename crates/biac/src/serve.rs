@@ -14,6 +14,7 @@ use biac_server::cot_stream::{
     self, CotListener, CotListenerConfig, CotStreamOptions, CotTlsListener, CotTlsListenerConfig,
 };
 use biac_server::guard::Auditor;
+use biac_server::signed::FeedSigners;
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
 use serde::Deserialize;
@@ -83,6 +84,10 @@ pub struct FeedEndpoint {
     #[serde(flatten)]
     pub feed: FeedConfig,
     pub listen: SocketAddr,
+    /// Signing key id -> base64 ed25519 public key: HTTP ingest into this feed then
+    /// accepts only bodies signed by one of them (see `biac_server::signed`).
+    #[serde(default)]
+    pub signers: BTreeMap<String, String>,
 }
 
 /// The five demo audiences: a SECRET-cleared analyst of each nation.
@@ -150,8 +155,9 @@ pub async fn serve_http(
     auth: Authenticator,
     audit: Auditor,
     cot_listeners: Vec<CotListener>,
+    signers: FeedSigners,
 ) -> Result<(), String> {
-    let state = app_state(rt, auth, audit, cot_listeners)?;
+    let state = app_state(rt, auth, audit, cot_listeners, signers)?;
     biac_server::serve(listener, state)
         .await
         .map_err(|e| e.to_string())
@@ -162,14 +168,13 @@ fn app_state(
     auth: Authenticator,
     audit: Auditor,
     cot_listeners: Vec<CotListener>,
+    signers: FeedSigners,
 ) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     Ok(AppState {
-        runtime: rt,
-        auth: Arc::new(auth),
-        store: Arc::new(Mutex::new(store)),
-        audit: Some(audit),
         cot_listeners,
+        signers: Arc::new(signers),
+        ..AppState::new(rt, auth, store, Some(audit))
     })
 }
 
@@ -194,6 +199,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
                 .enumerate()
                 .map(|(i, feed)| FeedEndpoint {
                     feed,
+                    signers: BTreeMap::new(),
                     listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_FEED_PORT_BASE + i as u16)),
                 })
                 .collect(),
@@ -228,6 +234,10 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", a.listen))?;
+    let mut signers = FeedSigners::default();
+    for f in cfg.feeds.iter().filter(|f| !f.signers.is_empty()) {
+        signers.insert(&f.feed.name, &f.signers)?;
+    }
     let feeds = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
     let rt = biac_runtime::start(runtime_config(
         a.data_dir,
@@ -283,14 +293,14 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Some(https) = &cfg.https else {
         println!("biac: serving http://{addr}/");
-        return serve_http(listener, rt, auth, audit, cot).await;
+        return serve_http(listener, rt, auth, audit, cot, signers).await;
     };
     // Client certificates optional: the API still authenticates by token.
     let (tls, _) = https.server_config_with(false)?;
     let l =
         biac_server::https::HttpsListener::new(listener, tls, std::time::Duration::from_secs(10));
     println!("biac: serving https://{addr}/");
-    biac_server::serve_https(l, app_state(rt, auth, audit, cot)?)
+    biac_server::serve_https(l, app_state(rt, auth, audit, cot, signers)?)
         .await
         .map_err(|e| e.to_string())
 }
