@@ -39,6 +39,8 @@ pub struct AppState {
     /// The TAK streaming listeners running beside the API (for their counters in
     /// `/api/v1/metrics`).
     pub cot_listeners: Vec<cot_stream::CotListener>,
+    /// The TAK mutual-TLS listeners (their counters in `/api/v1/metrics`).
+    pub cot_tls_listeners: Vec<cot_stream::CotTlsListener>,
     /// Feeds that accept only signed reports, and their signers' keys.
     pub signers: Arc<signed::FeedSigners>,
 }
@@ -57,6 +59,7 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             audit,
             cot_listeners: Vec::new(),
+            cot_tls_listeners: Vec::new(),
             signers: Arc::default(),
         }
     }

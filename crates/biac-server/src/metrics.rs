@@ -189,6 +189,40 @@ fn cot_listener_metrics(out: &mut String, state: &AppState, subject: &biac_model
         for l in &listeners {
             let _ = writeln!(out, "{name}{{listener=\"{}\"}} {}", l.addr, get(&l.stats));
         }
+        // A TLS listener serves every nation's clients: its counters are totals over
+        // them (connection counts, no labelled data), shown to whoever may monitor.
+        for l in &state.cot_tls_listeners {
+            let _ = writeln!(
+                out,
+                "{name}{{listener=\"{}\",tls=\"true\"}} {}",
+                l.addr,
+                get(&l.stats)
+            );
+        }
+    }
+    use crate::tls::VerifierStats as V;
+    type GetV = fn(&V) -> u64;
+    let verdicts: [(&str, GetV); 4] = [
+        ("accepted", |v| V::get(&v.accepted)),
+        ("wrong_nation", |v| V::get(&v.refused_wrong_nation)),
+        ("unknown_ca", |v| V::get(&v.refused_unknown_ca)),
+        ("no_nation", |v| V::get(&v.refused_no_nation)),
+    ];
+    family(
+        out,
+        "biac_cot_tls_client_certificates_total",
+        "counter",
+        "Client certificates at the TAK TLS listeners, by verdict (wrong_nation: signed by another nation's CA than the one it names).",
+    );
+    for l in &state.cot_tls_listeners {
+        for (verdict, get) in verdicts {
+            let _ = writeln!(
+                out,
+                "biac_cot_tls_client_certificates_total{{listener=\"{}\",verdict=\"{verdict}\"}} {}",
+                l.addr,
+                get(&l.verifier)
+            );
+        }
     }
 }
 

@@ -184,7 +184,16 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     }
     println!("  open http://{addr}/  (API: curl -H 'Authorization: Bearer demo-jpn' http://{addr}/api/v1/tracks)");
     println!("biac: serving http://{addr}/");
-    serve::serve_http(listener, rt, auth, audit, cot, Default::default()).await
+    let cot_tls = tls.into_iter().map(|(l, _)| l).collect();
+    serve::serve_http(
+        listener,
+        rt,
+        auth,
+        audit,
+        (cot, cot_tls),
+        Default::default(),
+    )
+    .await
 }
 
 /// The demo's TLS CoT listener, with a demo PKI for the demo nations in

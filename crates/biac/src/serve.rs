@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use biac_analytics::Zone;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
@@ -154,10 +154,10 @@ pub async fn serve_http(
     rt: RuntimeHandle,
     auth: Authenticator,
     audit: Auditor,
-    cot_listeners: Vec<CotListener>,
+    cot: (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
 ) -> Result<(), String> {
-    let state = app_state(rt, auth, audit, cot_listeners, signers)?;
+    let state = app_state(rt, auth, audit, cot, signers)?;
     biac_server::serve(listener, state)
         .await
         .map_err(|e| e.to_string())
@@ -167,12 +167,13 @@ fn app_state(
     rt: RuntimeHandle,
     auth: Authenticator,
     audit: Auditor,
-    cot_listeners: Vec<CotListener>,
+    (cot_listeners, cot_tls_listeners): (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
 ) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     Ok(AppState {
         cot_listeners,
+        cot_tls_listeners,
         signers: Arc::new(signers),
         ..AppState::new(rt, auth, store, Some(audit))
     })
@@ -282,6 +283,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         println!("{}", cot_line(&l));
         cot.push(l);
     }
+    let mut cot_tls = Vec::new();
     for c in &cfg.cot_tls_listeners {
         let opts = CotStreamOptions {
             audit: Some(audit.clone()),
@@ -289,7 +291,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         };
         let l = cot_stream::start_tls(c, &rt, opts).await?;
         println!("{}", cot_tls_line(&l));
+        cot_tls.push(l);
     }
+    let cot = (cot, cot_tls);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Some(https) = &cfg.https else {
         println!("biac: serving http://{addr}/");

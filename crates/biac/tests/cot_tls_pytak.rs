@@ -140,6 +140,7 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
                    "trusted_markings": true, "listen": "127.0.0.1:0"}],
         "audiences": [{"nation": "JPN", "clearance": "SECRET"},
                       {"nation": "USA", "clearance": "SECRET"}],
+        "tokens": {"t-jpn": {"nation": "JPN", "clearance": "SECRET"}},
         "cot_tls_listeners": [{"listen": format!("127.0.0.1:{port}"), "clearance": "SECRET",
             "server_cert": "pki/server/cert.pem", "server_key": "pki/server/key.pem",
             "client_cas": {"JPN": "pki/ca/JPN.pem", "USA": "pki/ca/USA.pem"},
@@ -147,7 +148,7 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
     });
     let cfg_path = d.join("biac.json");
     std::fs::write(&cfg_path, cfg.to_string()).unwrap();
-    let _b = start(&[
+    let b = start(&[
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -249,4 +250,33 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
             .all(|e| e["callsign"] != "ROGUE"),
         "the refused client's report was ingested"
     );
+    // The listener's counters and certificate verdicts in /metrics.
+    let (status, text) = get(b.http, "/api/v1/metrics", Some("t-jpn"));
+    assert_eq!(status, 200);
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    let l = format!("listener=\"127.0.0.1:{port}\"");
+    assert!(
+        value(&format!(
+            "biac_cot_tls_client_certificates_total{{{l},verdict=\"accepted\"}}"
+        )) >= 2
+    );
+    assert!(
+        value(&format!(
+            "biac_cot_tls_client_certificates_total{{{l},verdict=\"unknown_ca\"}}"
+        )) >= 1
+    );
+    assert_eq!(
+        value(&format!(
+            "biac_cot_tls_client_certificates_total{{{l},verdict=\"wrong_nation\"}}"
+        )),
+        0
+    );
+    assert!(value(&format!("biac_cot_connections_total{{{l},tls=\"true\"}}")) >= 3);
+    assert!(value(&format!("biac_cot_events_sent_total{{{l},tls=\"true\"}}")) >= 4);
 }
