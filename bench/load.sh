@@ -62,6 +62,8 @@ run_one() { # $1 = on|off
   ]
 }
 JSON
+    # Stage timings (journal commit, fusion, publication) are debug lines of the pipeline.
+    RUST_LOG="info,biac_runtime::ingest=warn,biac_runtime::pipeline=debug" \
     "$target/release/biac" serve --listen "127.0.0.1:$base" --data-dir "$tmp/data" \
         --config "$tmp/config.json" --fsync normal > "$tmp/serve.out" 2> "$tmp/serve.err" &
     pid=$!
@@ -79,9 +81,29 @@ JSON
     echo "server log: $(grep -c 'stalled\|dropped' "$tmp/serve.err" || true) stalled/dropped lines;" \
         "warnings: $(grep -c ' WARN ' "$tmp/serve.err" || true); errors: $(grep -c ' ERROR ' "$tmp/serve.err" || true)"
     grep -m3 'stalled\|dropped' "$tmp/serve.err" || true
+    stages "$tmp/serve.err" "$out/$name.stages.json"
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     rm -rf "$tmp"
+}
+
+# Percentiles of the pipeline's stage timings (debug lines of biac_runtime::pipeline).
+stages() {
+    python3 - "$1" "$2" <<'PY'
+import json, re, sys
+text = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[1], errors="replace").read())
+def pct(xs):
+    xs = sorted(xs)
+    if not xs:
+        return {"n": 0}
+    q = lambda p: xs[min(len(xs) - 1, max(0, int(-(-p * len(xs) // 1)) - 1))]
+    return {"n": len(xs), "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": xs[-1]}
+out = {}
+for key in ["commit_us", "records", "fuse_us", "publish_us", "wall_minus_watermark_ms", "released"]:
+    out[key] = pct([int(v) for v in re.findall(r"\b" + key + r"=(-?\d+)", text)])
+json.dump(out, open(sys.argv[2], "w"), indent=1)
+print("stages (server):", " ".join(f"{k}={v.get('p50')}/{v.get('p99')}/{v.get('max')}" for k, v in out.items()), "(p50/p99/max)")
+PY
 }
 
 case "$stall" in

@@ -626,6 +626,13 @@ fn proc_sample(pid: &str) -> Option<(u64, u64, u64)> {
 
 /// `GET /api/v1/metrics`: (accepted records, rejected records, generation by audience).
 async fn metrics(http: SocketAddr, token: &str) -> Option<(u64, u64, Vec<(String, u64)>)> {
+    tokio::time::timeout(Duration::from_secs(5), metrics_once(http, token))
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn metrics_once(http: SocketAddr, token: &str) -> Option<(u64, u64, Vec<(String, u64)>)> {
     let mut s = TcpStream::connect(http).await.ok()?;
     let req = format!(
         "GET /api/v1/metrics HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
@@ -744,19 +751,21 @@ async fn run(args: Args) -> Result<(), String> {
             }
         }
         if sec + 1 == args.warmup {
-            m0 = metrics(args.http, &metrics_token).await;
             cpu0 = pid.as_deref().and_then(proc_sample).map(|s| s.2);
             self0 = proc_sample("self").map(|s| s.2);
             t_measure = Some(Instant::now());
             sh.measuring.store(true, Ordering::Relaxed);
             eprintln!("loadgen: measuring");
+            m0 = metrics(args.http, &metrics_token).await;
         }
     }
     sh.measuring.store(false, Ordering::Relaxed);
     let secs = t_measure.map_or(1.0, |t| t.elapsed().as_secs_f64());
-    let m1 = metrics(args.http, &metrics_token).await;
     let cpu1 = pid.as_deref().and_then(proc_sample);
     let self1 = proc_sample("self").map(|s| s.2);
+    let m1 = metrics(args.http, &metrics_token).await;
+    // The accepted count is read at both ends of the window; a slow answer skews it.
+    let metrics_lag_s = t_measure.map(|t| t.elapsed().as_secs_f64() - secs);
     let ticks = 100.0; // USER_HZ
     let cpu_pct = |a: Option<u64>, b: Option<u64>| -> Option<f64> {
         Some(((b? - a?) as f64 / ticks / secs * 1000.0).round() / 10.0)
@@ -842,6 +851,7 @@ async fn run(args: Args) -> Result<(), String> {
                 _ => json!(null),
             },
             "records_rejected": m1.as_ref().map(|m| m.1),
+            "metrics_answer_s": metrics_lag_s.map(|s| (s * 10.0).round() / 10.0),
         },
         "out": {"cot": per_kind("cot"), "ws": per_kind("ws")},
         "latency_ms": {
