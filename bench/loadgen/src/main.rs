@@ -667,7 +667,7 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    if args.senders == 0 || args.tracks == 0 || !(args.rate_hz > 0.0) {
+    if args.senders == 0 || args.tracks == 0 || !args.rate_hz.is_finite() || args.rate_hz <= 0.0 {
         return Err("--senders, --tracks and --rate-hz must be positive".into());
     }
     let sh = Arc::new(Shared {
