@@ -230,8 +230,15 @@ fn storage_loop(
         // Durable before anything downstream sees it; on a storage error the batch is
         // not fused (and will not be on replay either), so the picture never shows data
         // the journal lacks. Acknowledgements (HTTP ingest) fire only after the commit.
+        let commit_started = Instant::now();
         match journal.append(now_ms(), &batch) {
             Ok(_) => {
+                // Stage timing for the load test (bench/load.sh): off by default.
+                tracing::debug!(
+                    records = batch.len(),
+                    commit_us = commit_started.elapsed().as_micros() as u64,
+                    "journal commit"
+                );
                 for ack in acks {
                     let _ = ack.send(Ok(()));
                 }
@@ -306,11 +313,24 @@ fn fusion_loop(
             let Some(&(_, watermark)) = releases.last() else {
                 continue;
             };
+            let fuse_started = Instant::now();
+            let released: usize = releases.iter().map(|(r, _)| r.len()).sum();
             for (released, watermark) in releases {
                 st.tracker.process_batch(released);
                 st.tracker.advance_to(watermark);
             }
+            let fused = fuse_started.elapsed();
             publish(st, &mut history, watermark, snapshot_every_ms);
+            // Stage timing for the load test (bench/load.sh): off by default. The wall
+            // clock is read here only for this log line; it never reaches the picture.
+            tracing::debug!(
+                audience = %st.audience.key(),
+                released,
+                fuse_us = fused.as_micros() as u64,
+                publish_us = (fuse_started.elapsed() - fused).as_micros() as u64,
+                wall_minus_watermark_ms = now_ms() - watermark,
+                "picture published"
+            );
         }
     }
 }
