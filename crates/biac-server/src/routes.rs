@@ -190,8 +190,11 @@ fn label_json(l: &Label) -> Value {
     json!({
         "classification": l.classification(),
         "owner": l.owner(),
-        "rel_to": l.releasable_to(),
+        // REL TO as written (what the marking says) ...
+        "rel_to": l.rel_to_list(),
         "noforn": l.noforn(),
+        // ... and who may actually see it (the owners for NOFORN or no REL TO).
+        "releasable_to": l.releasable_to(),
     })
 }
 

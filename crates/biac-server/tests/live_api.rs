@@ -147,8 +147,15 @@ fn features_by_id(features: &Value) -> BTreeMap<String, Value> {
 /// Every feature's label must be releasable to `s`.
 fn assert_releasable(s: &Subject, features: &Value) {
     for f in features.as_array().unwrap() {
-        let label: Label = serde_json::from_value(f["properties"]["label"].clone())
-            .unwrap_or_else(|e| panic!("{e}: {f}"));
+        // The label's JSON form plus `releasable_to`, which must agree with it.
+        let mut wire = f["properties"]["label"].clone();
+        let releasable = wire
+            .as_object_mut()
+            .unwrap()
+            .remove("releasable_to")
+            .unwrap();
+        let label: Label = serde_json::from_value(wire).unwrap_or_else(|e| panic!("{e}: {f}"));
+        assert_eq!(releasable, serde_json::json!(label.releasable_to()), "{f}");
         assert!(allow(s, &label), "{s:?} was sent {f}");
     }
 }

@@ -233,7 +233,9 @@ fn demo_fuses_the_scenario_within_stated_bounds() {
     ] {
         let fc = get_json(b.http, "/api/v1/tracks", token);
         for f in fc["features"].as_array().unwrap() {
-            let rel = f["properties"]["label"]["rel_to"].as_array().unwrap();
+            let rel = f["properties"]["label"]["releasable_to"]
+                .as_array()
+                .unwrap();
             assert!(
                 rel.iter().any(|x| x == nation),
                 "{nation} got a track not releasable to it: {f}"

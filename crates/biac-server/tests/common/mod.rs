@@ -68,3 +68,32 @@ pub async fn http(
         body,
     }
 }
+
+/// [`http`] with a JSON body (`Content-Type: application/json`).
+pub async fn http_json(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Reply {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (headers, body) = raw.split_once("\r\n\r\n").unwrap();
+    Reply {
+        status: headers[9..12].parse().unwrap(),
+        headers: headers.to_string(),
+        body: body.to_string(),
+    }
+}

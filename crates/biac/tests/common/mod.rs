@@ -131,3 +131,52 @@ pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * a.sqrt().asin()
 }
+
+/// Like [`start`], but also returns every line printed before the URL (the startup
+/// lines: feeds, audit log, CoT listeners).
+pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
+    let child = Command::new(bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn biac");
+    let mut b = Biac {
+        child,
+        http: SocketAddr::from(([127, 0, 0, 1], 0)),
+        feeds: Vec::new(),
+        stdout_rx: mpsc::channel().1,
+    };
+    let stdout = b.child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("biac did not print its URL within 60 s");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() == Some(&"feed") {
+            if let Some(i) = words.iter().position(|w| *w == "on") {
+                b.feeds.push((
+                    words[1].to_string(),
+                    words[i + 1].parse().expect("feed addr"),
+                ));
+            }
+        }
+        if let Some(url) = line.strip_prefix("biac: serving http://") {
+            b.http = url.trim_end_matches('/').parse().expect("http addr");
+            b.stdout_rx = rx;
+            return (b, lines);
+        }
+        lines.push(line);
+    }
+}
