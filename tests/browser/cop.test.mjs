@@ -85,6 +85,7 @@ async function waitForPicture(page, nation, { needTracks }) {
     banner: document.getElementById('marking').textContent.trim(),
     bannerClass: document.getElementById('banner-top').className,
     nation: window.biac.nation,
+    session: window.biac.session || null,
   }));
 }
 
@@ -158,6 +159,8 @@ test('web COP shows the released picture, offline, per nation', { timeout: 240_0
     jpn = await waitForPicture(page, 'JPN', { needTracks: true });
     t.diagnostic(`JPN: ${jpn.count} tracks, ${jpn.drawn} drawn, banner "${jpn.banner}"`);
     assert.ok(jpn.count > 0 && jpn.drawn > 0);
+    // The page logged in with the demo account for a short-lived session token.
+    assert.equal(jpn.session && jpn.session.user, 'analyst-jpn', `page session${diag()}`);
     assert.match(jpn.banner, /^(UNCLASSIFIED|CONFIDENTIAL|SECRET|TOP SECRET)\b/, `banner shows a marking${diag()}`);
     assert.notEqual(jpn.bannerClass.includes('banner-none'), true, 'banner is coloured by classification');
 
@@ -188,6 +191,7 @@ test('web COP shows the released picture, offline, per nation', { timeout: 240_0
     await sleep(2500); // one more poll, so the comparison uses a settled picture
     const phl2 = await waitForPicture(page, 'PHL', { needTracks: false });
     t.diagnostic(`PHL: ${phl2.count} tracks, banner "${phl2.banner}"`);
+    assert.equal(phl2.session && phl2.session.user, 'analyst-phl', 'the page logged in as PHL');
     const phlText = await page.evaluate(() => document.body.innerText);
     await page.screenshot({ path: join(artifacts, 'cop-phl.png') });
 

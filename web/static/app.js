@@ -2,7 +2,8 @@
 //
 // Everything is served by the biac binary from 127.0.0.1; nothing here reaches another host.
 // The page never filters or redacts: what it shows is exactly what the server released to the
-// bearer token of the selected nation (the server fuses per audience).
+// selected nation's demo analyst (a session from `POST /api/v1/session`; the server fuses per
+// audience).
 import * as maplibregl from './vendor/maplibre-gl/maplibre-gl.mjs';
 
 const ms = window.ms; // milsymbol UMD bundle, loaded by index.html
@@ -32,7 +33,34 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
-const token = (nation) => `demo-${nation.toLowerCase()}`;
+// The demo's credentials for a nation: the page logs in as the demo account
+// `analyst-<nation>` (password "demo") for a short-lived session token, and falls back to the
+// demo API token `demo-<nation>` where no such account exists (e.g. an older server).
+const demoToken = (nation) => `demo-${nation.toLowerCase()}`;
+const sessions = new Map(); // nation -> { token, expiresAt }
+
+async function token(nation) {
+  const s = sessions.get(nation);
+  if (s && s.expiresAt - Date.now() > 60_000) return s.token;
+  sessions.delete(nation);
+  try {
+    const res = await fetch('/api/v1/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ user: `analyst-${nation.toLowerCase()}`, password: 'demo' }),
+      cache: 'no-store',
+    });
+    if (res.ok) {
+      const b = await res.json();
+      sessions.set(nation, { token: b.token, expiresAt: Date.now() + b.expires_in_s * 1000 });
+      window.biac.session = { nation, user: b.user, expires: b.expires };
+      return b.token;
+    }
+  } catch {
+    // fall through to the demo token
+  }
+  return demoToken(nation);
+}
 
 // ---- symbols -----------------------------------------------------------------------------------
 
@@ -189,13 +217,21 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-async function api(path, gen) {
+async function api(path, gen, retried = false) {
+  const nation = state.nation;
+  const tok = await token(nation);
+  if (gen !== state.generation) throw new DOMException('stale', 'AbortError');
   const res = await fetch(path, {
-    headers: { Authorization: `Bearer ${token(state.nation)}`, Accept: 'application/json' },
+    headers: { Authorization: `Bearer ${tok}`, Accept: 'application/json' },
     cache: 'no-store',
     signal: state.abort.signal,
   });
   if (gen !== state.generation) throw new DOMException('stale', 'AbortError');
+  // A session ends early when the server restarts: log in again, once.
+  if (res.status === 401 && !retried && sessions.get(nation)?.token === tok) {
+    sessions.delete(nation);
+    return api(path, gen, true);
+  }
   if (res.status === 401 || res.status === 403) {
     const err = new Error(`not authorized (${res.status})`);
     err.auth = true;
@@ -476,12 +512,15 @@ function renderLive() {
   setLink('LIVE', 'chip-ok');
 }
 
-function connectLive(gen) {
+async function connectLive(gen) {
   if (gen !== state.generation) return;
   if (typeof WebSocket !== 'function') { pollTracks(); return; }
   const url = new URL('/api/v1/ws', document.baseURI);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('token', token(state.nation));
+  // A short-lived session token: the query string can end up in proxy logs.
+  const tok = await token(state.nation);
+  if (gen !== state.generation) return;
+  url.searchParams.set('token', tok);
   let ws;
   try {
     ws = new WebSocket(url.href);
