@@ -962,7 +962,9 @@ impl Serialize for Label {
 }
 
 /// What a subject holds besides nationality and clearance.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Holdings {
     /// Categories (restrictive and permissive) the subject is read into.

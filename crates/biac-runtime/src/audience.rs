@@ -1,12 +1,16 @@
 use std::collections::VecDeque;
 
+use biac_label::Holdings;
 use biac_model::{Alert, Classification, Nation, Subject, TimeMs, Track};
 
-/// A class of subjects with the same nationality and clearance: they see one picture.
+/// A class of subjects with the same nationality, clearance and holdings: they see one
+/// picture, fused from exactly the inputs releasable to any of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Audience {
     pub nation: Nation,
     pub clearance: Classification,
+    /// Categories held and the releasing-official role (most audiences hold none).
+    pub holdings: Holdings,
 }
 
 impl Audience {
@@ -14,18 +18,28 @@ impl Audience {
         Audience {
             nation: s.nation,
             clearance: s.clearance,
+            holdings: s.holdings,
         }
     }
     pub fn subject(&self) -> Subject {
-        Subject::new(self.nation, self.clearance)
+        Subject::new(self.nation, self.clearance).with_holdings(self.holdings)
     }
-    /// Stable key, e.g. `JPN-SECRET`, used in storage.
+    /// Stable key, e.g. `JPN-SECRET`, or `JPN-SECRET+SI+TK` with holdings (`+RELIDO` for
+    /// a releasing official), used in storage and in CoT uids.
     pub fn key(&self) -> String {
-        format!(
+        let mut k = format!(
             "{}-{}",
             self.nation,
             self.clearance.as_str().replace(' ', "_")
-        )
+        );
+        for c in self.holdings.categories.names() {
+            k.push('+');
+            k.push_str(&c.replace(' ', "_"));
+        }
+        if self.holdings.releasing_official {
+            k.push_str("+RELIDO");
+        }
+        k
     }
 }
 

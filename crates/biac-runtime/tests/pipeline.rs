@@ -67,10 +67,7 @@ fn addr(rt: &RuntimeHandle, feed: &str) -> SocketAddr {
 }
 
 fn audience(n: Nation) -> Audience {
-    Audience {
-        nation: n,
-        clearance: Classification::Secret,
-    }
+    Audience::of(&Subject::new(n, Classification::Secret))
 }
 
 /// Ship k at step s: 10 m/s east from its own start point.
@@ -205,4 +202,125 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
     let rt2 = biac_runtime::start(config(dir.path())).await.unwrap();
     let again = wait_for(&rt2, audience(Nation::JPN), 4).await;
     assert_eq!(again, jpn, "replay must rebuild the identical picture");
+}
+
+/// Audiences are classes of the same nation, clearance *and holdings*: a record whose label
+/// names a restrictive category reaches the picture of the audience read into it, never
+/// that of the same nation and clearance without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holdings_partition_audiences() {
+    use biac_label::{CategorySet, Holdings};
+    let dir = tempfile::tempdir().unwrap();
+    let si = Label::parse_marking(
+        "SECRET//SI//REL TO USA, JPN",
+        biac_model::NationSet::single(Nation::USA),
+    )
+    .unwrap();
+    let feed = |name: &str, label: Label| {
+        (
+            FeedConfig {
+                name: name.into(),
+                format: FeedFormat::Cot,
+                nation: Nation::USA,
+                default_label: label,
+                trusted_markings: false,
+                cot_kind: ObservationKind::Plot,
+                description: String::new(),
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+    };
+    let plain = Subject::new(Nation::JPN, Classification::Secret);
+    let read_in = plain.with_holdings(Holdings {
+        categories: CategorySet::parse_names(&["SI".to_string()]).unwrap(),
+        releasing_official: false,
+    });
+    let rt = biac_runtime::start(biac_runtime::RuntimeConfig {
+        data_dir: dir.path().to_path_buf(),
+        sync: biac_store::SyncPolicy::Off,
+        feeds: vec![
+            feed("usa-si", si),
+            feed(
+                "usa-open",
+                Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
+            ),
+        ],
+        audiences: vec![plain, read_in],
+        zones: vec![],
+        reorder_window_ms: 500,
+        snapshot_every_ms: 10_000,
+        max_future_ms: 60_000,
+    })
+    .await
+    .unwrap();
+    let a_plain = rt.audience_of(&plain).unwrap();
+    let a_si = rt.audience_of(&read_in).unwrap();
+    assert_ne!(a_plain, a_si);
+    assert_eq!(a_plain.key(), "JPN-SECRET");
+    assert_eq!(a_si.key(), "JPN-SECRET+SI");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let event = |uid: &str, t: i64, lat: f64| {
+        biac_formats::cot::CotEvent {
+            uid: uid.into(),
+            cot_type: "a-u-S".into(),
+            how: "m-r".into(),
+            time_ms: t,
+            start_ms: t,
+            stale_ms: t + 30_000,
+            lat,
+            lon: 125.0,
+            hae: 0.0,
+            ce: 50.0,
+            le: 9_999_999.0,
+            course_deg: None,
+            speed_mps: None,
+            callsign: None,
+            access: None,
+            caveat: None,
+            releasable_to: None,
+            extra_detail: String::new(),
+        }
+        .to_xml()
+        .into_bytes()
+    };
+    // Three scans of one SI-only object and one object both may see, far apart.
+    for k in 0..3 {
+        let t = now - 10_000 + k * 1_000;
+        rt.ingest("usa-si", &event("si-1", t, 24.0)).await.unwrap();
+        rt.ingest("usa-open", &event("open-1", t, 26.0))
+            .await
+            .unwrap();
+    }
+    let sources = |a: &Audience| -> Vec<String> {
+        let mut v: Vec<String> = rt
+            .picture(a)
+            .unwrap()
+            .tracks
+            .iter()
+            .flat_map(|t| t.sources.iter().cloned())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sources(&a_si) != ["usa-open", "usa-si"] || sources(&a_plain) != ["usa-open"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SI audience {:?}, plain audience {:?}",
+            sources(&a_si),
+            sources(&a_plain)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A subject with holdings no audience has gets no picture (404 at the API), never a
+    // neighbour's.
+    let other = plain.with_holdings(Holdings {
+        categories: CategorySet::parse_names(&["TK".to_string()]).unwrap(),
+        releasing_official: false,
+    });
+    assert!(rt.audience_of(&other).is_none());
 }
