@@ -191,6 +191,11 @@ impl T2tFusion {
         self.latest.retain(|_, t| t.time_ms >= oldest_ms);
     }
 
+    /// Every stored track, in source order.
+    pub fn tracks(&self) -> impl Iterator<Item = &NationalTrack> {
+        self.latest.values()
+    }
+
     /// Every stored track, in source order, for re-expressing them (a change of frame).
     pub fn tracks_mut(&mut self) -> impl Iterator<Item = &mut NationalTrack> {
         self.latest.values_mut()

@@ -1842,3 +1842,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod t2t_tests;
