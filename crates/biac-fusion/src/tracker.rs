@@ -1318,8 +1318,9 @@ impl Tracker {
         (out, in_conf, gated)
     }
 
-    /// Kalman update of track `id` with `p`, returning the track's status after it;
-    /// `None` (and counted late) if `p` is older than the track.
+    /// Update of track `id` with `p` (Kalman/IMM for a sensor measurement of a track that
+    /// never had a national report, else [`t2t_update`]), returning the track's status
+    /// after it; `None` (and counted late) if `p` is older than the track.
     fn update_track(
         &mut self,
         id: u64,
