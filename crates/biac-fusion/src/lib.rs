@@ -18,9 +18,13 @@
 //! [`metrics`] has GOSPA and OSPA; [`TrackerConfig::for_scanning_sensor`] sets the
 //! tracker up for one scanning plot sensor (the Stone Soup side-by-side bench).
 //! [`TrackerConfig::motion`] switches every track to a CV/coordinated-turn IMM
-//! ([`motion`]; the default stays constant velocity). [`measure`] (polar, Doppler,
-//! GMTI measurement models), [`t2t`] (covariance intersection with per-source
-//! provenance) and [`jpda`] are library pieces not yet wired into the tracker.
+//! ([`motion`]; the default stays constant velocity). National track reports
+//! ([`ObservationKind::Track`](biac_model::ObservationKind::Track)) are fused
+//! track-to-track ([`t2t`]): a track keeps its local-only estimate and the latest
+//! estimate per national source (feed + track number), and its state is their
+//! covariance intersection, so a re-sent or repeated national track never counts twice.
+//! [`measure`] (polar, Doppler, GMTI measurement models) and [`jpda`] are library
+//! pieces not yet wired into the tracker.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the

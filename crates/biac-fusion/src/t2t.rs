@@ -168,23 +168,89 @@ impl T2tFusion {
         self.latest.keys().map(String::as_str)
     }
 
+    /// The latest track of `source`, if any.
+    pub fn get(&self, source: &str) -> Option<&NationalTrack> {
+        self.latest.get(source)
+    }
+
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
+    }
+
+    /// Forget every source.
+    pub fn clear(&mut self) {
+        self.latest.clear();
+    }
+
+    /// Forget the sources whose latest track is older than `oldest_ms`.
+    pub fn forget_before(&mut self, oldest_ms: TimeMs) {
+        self.latest.retain(|_, t| t.time_ms >= oldest_ms);
+    }
+
+    /// Every stored track, in source order.
+    pub fn tracks(&self) -> impl Iterator<Item = &NationalTrack> {
+        self.latest.values()
+    }
+
+    /// Every stored track, in source order, for re-expressing them (a change of frame).
+    pub fn tracks_mut(&mut self) -> impl Iterator<Item = &mut NationalTrack> {
+        self.latest.values_mut()
+    }
+
+    /// Take over `other`'s sources (two local tracks merged): per source, the newer
+    /// track wins, as with [`T2tFusion::offer`].
+    pub fn absorb(&mut self, other: T2tFusion) {
+        for (_, t) in other.latest {
+            self.offer(t);
+        }
+    }
+
     /// The local-only track `(x, p)` at `time_ms` fused with every source's latest
     /// track, each predicted to `time_ms` with constant velocity and noise `q`
     /// (m²/s³). Sources are folded in name order (deterministic); one whose CI fails
     /// numerically is skipped.
     pub fn fuse(&self, x: &Vec4, p: &Mat4, time_ms: TimeMs, q: f64, crit: CiCriterion) -> Fused {
-        let mut out = Fused {
+        self.fuse_with(Some((x, p)), time_ms, q, crit)
+            .expect("a local track is always there")
+    }
+
+    /// Like [`T2tFusion::fuse`], with the local-only track optional (a track known only
+    /// from national feeds): without it, the fold starts from the first source. `None`
+    /// when there is neither a local track nor a source.
+    pub fn fuse_with(
+        &self,
+        local: Option<(&Vec4, &Mat4)>,
+        time_ms: TimeMs,
+        q: f64,
+        crit: CiCriterion,
+    ) -> Option<Fused> {
+        let mut out: Option<Fused> = local.map(|(x, p)| Fused {
             x: *x,
             p: *p,
             sources: Vec::new(),
-        };
+        });
         for (name, t) in &self.latest {
             let dt = (time_ms - t.time_ms) as f64 / 1000.0;
             let (xr, pr) = kf::predict(&t.x, &t.p, dt, q);
-            if let Some(c) = covariance_intersection(&out.x, &out.p, &xr, &pr, crit) {
-                out.x = c.x;
-                out.p = c.p;
-                out.sources.push((name.clone(), c.omega));
+            match &mut out {
+                None => {
+                    out = Some(Fused {
+                        x: xr,
+                        p: pr,
+                        sources: vec![(name.clone(), 0.0)],
+                    })
+                }
+                Some(out) => {
+                    if let Some(c) = covariance_intersection(&out.x, &out.p, &xr, &pr, crit) {
+                        out.x = c.x;
+                        out.p = c.p;
+                        out.sources.push((name.clone(), c.omega));
+                    }
+                }
             }
         }
         out

@@ -12,7 +12,8 @@ use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::grid::BallIndex;
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::motion::{Imm, ImmParams};
-use crate::{assign, FusionStats, MotionModel, TrackerConfig};
+use crate::t2t::{covariance_intersection, CiCriterion, NationalTrack, Offer, T2tFusion};
+use crate::{assign, DomainParams, FusionStats, MotionModel, TrackerConfig};
 
 /// An identity a track can hold exclusively.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -296,6 +297,74 @@ struct TrackState {
     /// lives at most `confirm_window_ms` from its creation, so every such update is
     /// within the window and a count suffices.
     hits: u32,
+    /// Track-to-track fusion state, from the first national track report on (then `x`
+    /// and `p` are the fused estimate, and `imm` belongs to the local-only estimate).
+    t2t: Option<Box<T2tState>>,
+}
+
+/// What the CI weight of track-to-track fusion minimises: the determinant does not
+/// depend on the units of position against velocity (the trace would).
+const CI_CRITERION: CiCriterion = CiCriterion::Determinant;
+
+/// A track that national track reports have updated: the estimates it is fused from,
+/// all in the track's frame. The fused estimate (the track's `x`, `p`) is always the
+/// covariance intersection of the local-only estimate with the latest estimate of each
+/// national source, predicted to the fusion time: re-sent or updated national tracks
+/// replace their source's estimate and can never shrink the covariance twice.
+#[derive(Clone, Debug)]
+struct T2tState {
+    /// The local-only estimate (this tracker's sensor measurements only: plots,
+    /// self-reports) and its time; `None` while the track is known only from national
+    /// feeds.
+    local: Option<(Vec4, Mat4, TimeMs)>,
+    /// Latest estimate per national source (feed and national track number).
+    national: T2tFusion,
+}
+
+/// The provenance key of a national track report: its feed and its track number (track
+/// numbers are unique only within a feed; NUL cannot occur in a feed name).
+fn source_key(o: &Observation) -> String {
+    format!(
+        "{}\0{}",
+        o.feed,
+        o.identity.track_number.as_deref().unwrap_or("")
+    )
+}
+
+/// A national track report as a state estimate in `frame`. Position (and velocity when
+/// reported) with their stated sigmas; without a reported velocity, the velocity is the
+/// difference with the same source's previous report (`prev`) with its exact covariance for independent report errors plus the
+/// process noise over the interval (positively correlated errors, as a tracker's are,
+/// make it conservative), else the domain's velocity prior. Only this report and the
+/// one before enter, so nothing accumulates across reports.
+fn national_estimate(
+    p: &Prep,
+    frame: &EnuFrame,
+    prev: Option<&NationalTrack>,
+    t: TimeMs,
+    dp: &DomainParams,
+) -> (Vec4, Mat4) {
+    let (x, mut pm) = initial_state(p, frame, dp.init_vel_sigma_mps);
+    let Some(pr) = prev.filter(|pr| p.vel.is_none() && pr.time_ms < t) else {
+        return (x, pm);
+    };
+    let dt = (t - pr.time_ms) as f64 / 1000.0;
+    let mut out = pm;
+    for r in 0..2 {
+        for c in 0..2 {
+            out[r][c + 2] = pm[r][c] / dt;
+            out[c + 2][r] = pm[r][c] / dt;
+            out[r + 2][c + 2] = (pm[r][c] + pr.p[r][c]) / (dt * dt);
+        }
+        out[r + 2][r + 2] += dp.q * dt / 3.0;
+    }
+    let prior = dp.init_vel_sigma_mps * dp.init_vel_sigma_mps;
+    if out[2][2].max(out[3][3]) >= prior {
+        return (x, pm);
+    }
+    pm = out;
+    let v = [(x[0] - pr.x[0]) / dt, (x[1] - pr.x[1]) / dt];
+    ([x[0], x[1], v[0], v[1]], pm)
 }
 
 /// Express a state (`x`, `p` in `from`) in frame `to`. Position goes through the
@@ -464,6 +533,257 @@ fn absorb(
         TrackStatus::Coasting => tr.status = TrackStatus::Confirmed,
         TrackStatus::Confirmed => {}
     }
+}
+
+/// Move a track's frame to its position once it is farther than
+/// `rebase_distance_m` from the origin; every estimate it keeps moves with it.
+fn rebase(tr: &mut TrackState, cfg: &TrackerConfig) {
+    if tr.x[0].hypot(tr.x[1]) <= cfg.rebase_distance_m {
+        return;
+    }
+    let (lat, lon) = tr.frame.en_to_geodetic(tr.x[0], tr.x[1]);
+    let to = EnuFrame::new(lat, lon);
+    let old = tr.x;
+    (tr.x, tr.p) = transfer(&tr.frame, &tr.x, &tr.p, &to);
+    if let Some(imm) = tr.imm.as_deref_mut() {
+        // Each model moves with the combined estimate (the frames differ by a
+        // rotation and a shift; the models' spread is metres, the rebase is km).
+        let j = tr.frame.horizontal_rotation_to(&to);
+        let shift = [
+            tr.x[0] - (j[0][0] * old[0] + j[0][1] * old[1]),
+            tr.x[1] - (j[1][0] * old[0] + j[1][1] * old[1]),
+        ];
+        imm.rotate(&j, shift);
+    }
+    if let Some(st) = tr.t2t.as_deref_mut() {
+        if let Some((x, p, _)) = &mut st.local {
+            (*x, *p) = transfer(&tr.frame, x, p, &to);
+        }
+        for nt in st.national.tracks_mut() {
+            (nt.x, nt.p) = transfer(&tr.frame, &nt.x, &nt.p, &to);
+        }
+    }
+    tr.frame = to;
+}
+
+/// Kalman update (IMM when `imm` is given, already predicted) of the predicted state
+/// `xp`, `pp` with a sensor measurement at `z` (in `frame`). Returns the updated state
+/// and, for the IMM, its updated form; `None` if the update failed numerically.
+fn measurement_update(
+    frame: &EnuFrame,
+    imm: Option<&Imm>,
+    xp: &Vec4,
+    pp: &Mat4,
+    z: [f64; 2],
+    p: &Prep,
+) -> Option<(Vec4, Mat4, Option<Imm>)> {
+    if let Some(imm) = imm {
+        let upd = match p.vel {
+            Some((v, rv)) => {
+                let zv = frame.ecef_vec_to_en(v);
+                let zz = [z[0], z[1], zv[0], zv[1]];
+                let mut h = [[0.0; 5]; 4];
+                let mut r = [[0.0; 4]; 4];
+                for i in 0..4 {
+                    h[i][i] = 1.0;
+                    r[i][i] = if i < 2 { p.r_pos } else { rv };
+                }
+                imm.update(|x| (std::array::from_fn(|i| zz[i] - x[i]), h), &r)
+            }
+            None => imm.update_pos(z, p.r_pos),
+        };
+        upd.map(|(u, _)| {
+            let (x, pm) = u.combined4();
+            (x, pm, Some(u))
+        })
+    } else {
+        match p.vel {
+            Some((v, rv)) => {
+                let zv = frame.ecef_vec_to_en(v);
+                kf::update_pos_vel(xp, pp, [z[0], z[1], zv[0], zv[1]], p.r_pos, rv)
+            }
+            None => kf::update_pos(xp, pp, z, p.r_pos),
+        }
+        .map(|(x, pm)| (x, pm, None))
+    }
+}
+
+/// Update of a track with track-to-track state (or its first national track report).
+/// A national report replaces its source's latest estimate; a sensor measurement
+/// updates the local-only estimate (Kalman or IMM). Then the track's state is the
+/// covariance intersection of the local-only estimate and every source's latest one,
+/// all predicted (constant velocity) to `t`. Returns whether an identity jump restarted
+/// the track (as in the plain update: local estimate and national sources are dropped
+/// and the track starts again at the observation).
+fn t2t_update(
+    tr: &mut TrackState,
+    p: &Prep,
+    t: TimeMs,
+    by_identity: bool,
+    cfg: &TrackerConfig,
+) -> bool {
+    let dp = cfg.domain(tr.domain);
+    let dt = (t - tr.time_ms) as f64 / 1000.0;
+    let (xp, pp) = kf::predict(&tr.x, &tr.p, dt, dp.q);
+    let z = tr.frame.ecef_to_en(p.ecef);
+    let reset = by_identity && {
+        let s = [
+            [pp[0][0] + p.r_pos, pp[0][1]],
+            [pp[1][0], pp[1][1] + p.r_pos],
+        ];
+        let nu = [z[0] - xp[0], z[1] - xp[1]];
+        kf::mahalanobis2(nu, &s).is_none_or(|(d2, _)| d2 > cfg.identity_reset_gate)
+    };
+    // A track without national sources so far: everything up to now was local.
+    let st = tr.t2t.get_or_insert_with(|| {
+        Box::new(T2tState {
+            local: Some((tr.x, tr.p, tr.time_ms)),
+            national: T2tFusion::default(),
+        })
+    });
+    if reset {
+        tr.frame = EnuFrame::new(p.obs.position.lat_deg, p.obs.position.lon_deg);
+        st.local = None;
+        st.national.clear();
+        tr.imm = None;
+    }
+    let z = tr.frame.ecef_to_en(p.ecef);
+    if p.obs.kind == ObservationKind::Track {
+        let key = source_key(p.obs);
+        let (x, pm) = national_estimate(p, &tr.frame, st.national.get(&key), t, dp);
+        let offer = st.national.offer(NationalTrack {
+            source: key,
+            time_ms: t,
+            x,
+            p: pm,
+        });
+        if offer != Offer::Accepted {
+            // The same report again (or an older one): it was counted already. The
+            // track is at least as new as the source's latest, so nothing changes.
+            return reset;
+        }
+    } else {
+        let imm_prm = imm_params(cfg);
+        let updated = st.local.and_then(|(lx, lp, lt)| {
+            let dtl = (t - lt) as f64 / 1000.0;
+            let imm_pred = imm_prm.as_ref().map(|prm| {
+                let imm = tr
+                    .imm
+                    .as_deref()
+                    .copied()
+                    .unwrap_or_else(|| Imm::from_cv(&lx, &lp, prm));
+                imm.predict(dtl, prm)
+            });
+            let (xl, pl) = match &imm_pred {
+                Some(imm) => imm.combined4(),
+                None => kf::predict(&lx, &lp, dtl, dp.q),
+            };
+            measurement_update(&tr.frame, imm_pred.as_ref(), &xl, &pl, z, p)
+        });
+        st.local = Some(match updated {
+            Some((x, pm, u)) => {
+                tr.imm = u.map(Box::new);
+                (x, pm, t)
+            }
+            None => {
+                // First local measurement (or a failed update): the local-only
+                // estimate starts at the observation.
+                tr.imm = None;
+                let (x, pm) = initial_state(p, &tr.frame, dp.init_vel_sigma_mps);
+                (x, pm, t)
+            }
+        });
+    }
+    // Sources silent for longer than the coast time no longer count.
+    st.national.forget_before(t - dp.coast_after_ms);
+    let local = st
+        .local
+        .map(|(lx, lp, lt)| kf::predict(&lx, &lp, (t - lt) as f64 / 1000.0, dp.q));
+    (tr.x, tr.p) = st
+        .national
+        .fuse_with(local.as_ref().map(|(x, p)| (x, p)), t, dp.q, CI_CRITERION)
+        .map_or((xp, pp), |f| (f.x, f.p));
+    tr.time_ms = t;
+    reset
+}
+
+/// Merge kinematics of two tracks without national sources: covariance intersection
+/// with the weight by position trace (`xk`, `pk` and `xg`, `pg` at the same time, in
+/// `k`'s frame).
+fn merge_plain(k: &mut TrackState, (xk, pk): (Vec4, Mat4), (xg, pg): (Vec4, Mat4)) {
+    let (trk, trg) = (pk[0][0] + pk[1][1], pg[0][0] + pg[1][1]);
+    let w = trg / (trk + trg);
+    let fused = kf::invert(&pk).zip(kf::invert(&pg)).and_then(|(ik, ig)| {
+        let mut info = [[0.0; 4]; 4];
+        let mut iv = [0.0; 4];
+        for r in 0..4 {
+            for c in 0..4 {
+                info[r][c] = w * ik[r][c] + (1.0 - w) * ig[r][c];
+                iv[r] += w * ik[r][c] * xk[c] + (1.0 - w) * ig[r][c] * xg[c];
+            }
+        }
+        let mut p = kf::invert(&info)?;
+        kf::symmetrize(&mut p);
+        let x: Vec4 = std::array::from_fn(|r| (0..4).map(|c| p[r][c] * iv[c]).sum());
+        Some((x, p))
+    });
+    (k.x, k.p) = fused.unwrap_or((xk, pk));
+    if let Some(imm) = k.imm.as_deref_mut() {
+        imm.reset_to(&k.x, &k.p);
+    }
+}
+
+/// Merge kinematics when either track has national sources: the local-only estimates
+/// are fused by covariance intersection, the national sources are pooled (per source
+/// the newer one), and the track's state is fused from them again at `tm` (`pk` is
+/// `k`'s state predicted to `tm`, the fallback).
+fn merge_t2t(
+    k: &mut TrackState,
+    g: &mut TrackState,
+    tm: TimeMs,
+    cfg: &TrackerConfig,
+    (xk, pk): (Vec4, Mat4),
+) {
+    let local_at = |tr: &TrackState| {
+        let local = match &tr.t2t {
+            Some(st) => st.local,
+            None => Some((tr.x, tr.p, tr.time_ms)),
+        };
+        local.map(|(x, p, t)| {
+            let dt = (tm - t) as f64 / 1000.0;
+            kf::predict(&x, &p, dt, cfg.domain(tr.domain).q)
+        })
+    };
+    let lk = local_at(k);
+    let lg = local_at(g).map(|(x, p)| transfer(&g.frame, &x, &p, &k.frame));
+    let local = match (lk, lg) {
+        (Some((xa, pa)), Some((xb, pb))) => Some(
+            covariance_intersection(&xa, &pa, &xb, &pb, CI_CRITERION)
+                .map_or((xa, pa), |c| (c.x, c.p)),
+        ),
+        (a, b) => a.or(b),
+    };
+    let mut national = k.t2t.take().map(|st| st.national).unwrap_or_default();
+    if let Some(st) = g.t2t.take() {
+        let mut other = st.national;
+        for nt in other.tracks_mut() {
+            (nt.x, nt.p) = transfer(&g.frame, &nt.x, &nt.p, &k.frame);
+        }
+        national.absorb(other);
+    }
+    let dp = cfg.domain(k.domain);
+    national.forget_before(tm - dp.coast_after_ms);
+    (k.x, k.p) = national
+        .fuse_with(local.as_ref().map(|(x, p)| (x, p)), tm, dp.q, CI_CRITERION)
+        .map_or((xk, pk), |f| (f.x, f.p));
+    match (&local, k.imm.as_deref_mut()) {
+        (Some((x, p)), Some(imm)) => imm.reset_to(x, p),
+        _ => k.imm = None,
+    }
+    k.t2t = Some(Box::new(T2tState {
+        local: local.map(|(x, p)| (x, p, tm)),
+        national,
+    }));
 }
 
 /// A track predicted to the scan time, for gating.
@@ -862,7 +1182,12 @@ impl Tracker {
                 preds.push(pr);
             } else {
                 let tr = tracks.next().expect("peeked");
-                let imm = tr.imm.as_deref();
+                // With national sources, the track's state is the fused one (the IMM
+                // belongs to the local-only estimate).
+                let imm = tr
+                    .imm
+                    .as_deref()
+                    .filter(|_| tr.t2t.as_ref().is_none_or(|st| st.national.is_empty()));
                 let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
                 pr.keys = Some(&tr.keys);
                 pr.confirmed = tr.status != TrackStatus::Tentative;
@@ -993,8 +1318,9 @@ impl Tracker {
         (out, in_conf, gated)
     }
 
-    /// Kalman update of track `id` with `p`, returning the track's status after it;
-    /// `None` (and counted late) if `p` is older than the track.
+    /// Update of track `id` with `p` (Kalman/IMM for a sensor measurement of a track that
+    /// never had a national report, else [`t2t_update`]), returning the track's status
+    /// after it; `None` (and counted late) if `p` is older than the track.
     fn update_track(
         &mut self,
         id: u64,
@@ -1012,6 +1338,12 @@ impl Tracker {
         self.stats.associated += 1;
         if by_identity {
             self.stats.identity_bound += 1;
+        }
+        if p.obs.kind == ObservationKind::Track || tr.t2t.is_some() {
+            let reset = t2t_update(tr, p, t, by_identity, cfg);
+            self.stats.identity_resets += u64::from(reset);
+            rebase(tr, cfg);
+            return Some(tr.status);
         }
         let dp = cfg.domain(tr.domain);
         let dt = (t - tr.time_ms) as f64 / 1000.0;
@@ -1040,33 +1372,13 @@ impl Tracker {
         }
         let res = if reset {
             None
-        } else if let Some(imm) = &imm_pred {
-            let upd = match p.vel {
-                Some((v, rv)) => {
-                    let zv = tr.frame.ecef_vec_to_en(v);
-                    let zz = [z[0], z[1], zv[0], zv[1]];
-                    let mut h = [[0.0; 5]; 4];
-                    let mut r = [[0.0; 4]; 4];
-                    for i in 0..4 {
-                        h[i][i] = 1.0;
-                        r[i][i] = if i < 2 { p.r_pos } else { rv };
-                    }
-                    imm.update(|x| (std::array::from_fn(|i| zz[i] - x[i]), h), &r)
-                }
-                None => imm.update_pos(z, p.r_pos),
-            };
-            upd.map(|(u, _)| {
-                tr.imm = Some(Box::new(u));
-                u.combined4()
-            })
         } else {
-            match p.vel {
-                Some((v, rv)) => {
-                    let zv = tr.frame.ecef_vec_to_en(v);
-                    kf::update_pos_vel(&xp, &pp, [z[0], z[1], zv[0], zv[1]], p.r_pos, rv)
+            measurement_update(&tr.frame, imm_pred.as_ref(), &xp, &pp, z, p).map(|(x, pm, u)| {
+                if let Some(u) = u {
+                    tr.imm = Some(Box::new(u));
                 }
-                None => kf::update_pos(&xp, &pp, z, p.r_pos),
-            }
+                (x, pm)
+            })
         };
         match res {
             Some((x, pm)) => {
@@ -1083,23 +1395,7 @@ impl Tracker {
             }
         }
         tr.time_ms = t;
-        if tr.x[0].hypot(tr.x[1]) > cfg.rebase_distance_m {
-            let (lat, lon) = tr.frame.en_to_geodetic(tr.x[0], tr.x[1]);
-            let to = EnuFrame::new(lat, lon);
-            let old = tr.x;
-            (tr.x, tr.p) = transfer(&tr.frame, &tr.x, &tr.p, &to);
-            if let Some(imm) = tr.imm.as_deref_mut() {
-                // Each model moves with the combined estimate (the frames differ by a
-                // rotation and a shift; the models' spread is metres, the rebase is km).
-                let j = tr.frame.horizontal_rotation_to(&to);
-                let shift = [
-                    tr.x[0] - (j[0][0] * old[0] + j[0][1] * old[1]),
-                    tr.x[1] - (j[1][0] * old[0] + j[1][1] * old[1]),
-                ];
-                imm.rotate(&j, shift);
-            }
-            tr.frame = to;
-        }
+        rebase(tr, cfg);
         Some(tr.status)
     }
 
@@ -1146,7 +1442,22 @@ impl Tracker {
             alt_m: None,
             hits: 0,
             imm: None,
+            t2t: None,
         };
+        if o.kind == ObservationKind::Track {
+            // Known only from a national feed so far: that source is the whole estimate.
+            let mut national = T2tFusion::default();
+            national.offer(NationalTrack {
+                source: source_key(o),
+                time_ms: t,
+                x,
+                p: pm,
+            });
+            tr.t2t = Some(Box::new(T2tState {
+                local: None,
+                national,
+            }));
+        }
         absorb(&mut tr, p, &self.cfg, &mut self.index, &mut self.stats);
         let status = tr.status;
         self.tracks.insert(id, Box::new(tr));
@@ -1184,6 +1495,7 @@ impl Tracker {
             alt_m: sd.alt_m,
             hits: 1,
             imm: None,
+            t2t: None,
         };
         self.tracks.insert(id, Box::new(tr));
     }
@@ -1315,7 +1627,7 @@ impl Tracker {
         } else {
             (b, a)
         };
-        let Some(g) = self.remove(gone) else {
+        let Some(mut g) = self.remove(gone) else {
             return;
         };
         self.stats.merged += 1;
@@ -1335,25 +1647,10 @@ impl Tracker {
             cfg.domain(g.domain).q,
         );
         let (xg, pg) = transfer(&g.frame, &xg, &pg, &k.frame);
-        let (trk, trg) = (pk[0][0] + pk[1][1], pg[0][0] + pg[1][1]);
-        let w = trg / (trk + trg);
-        let fused = kf::invert(&pk).zip(kf::invert(&pg)).and_then(|(ik, ig)| {
-            let mut info = [[0.0; 4]; 4];
-            let mut iv = [0.0; 4];
-            for r in 0..4 {
-                for c in 0..4 {
-                    info[r][c] = w * ik[r][c] + (1.0 - w) * ig[r][c];
-                    iv[r] += w * ik[r][c] * xk[c] + (1.0 - w) * ig[r][c] * xg[c];
-                }
-            }
-            let mut p = kf::invert(&info)?;
-            kf::symmetrize(&mut p);
-            let x: Vec4 = std::array::from_fn(|r| (0..4).map(|c| p[r][c] * iv[c]).sum());
-            Some((x, p))
-        });
-        (k.x, k.p) = fused.unwrap_or((xk, pk));
-        if let Some(imm) = k.imm.as_deref_mut() {
-            imm.reset_to(&k.x, &k.p);
+        if k.t2t.is_some() || g.t2t.is_some() {
+            merge_t2t(k, &mut g, tm, cfg, (xk, pk));
+        } else {
+            merge_plain(k, (xk, pk), (xg, pg));
         }
         k.time_ms = tm;
         k.created_ms = k.created_ms.min(g.created_ms);
@@ -1546,3 +1843,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod t2t_tests;
