@@ -63,6 +63,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         });
     }
 
+    let quiet: Vec<(String, Subject)> = audiences.iter().map(|a| (a.key(), a.subject())).collect();
     // Storage thread: replay the journal, then commit live batches before forwarding.
     let replay_tx = fusion_tx.clone();
     std::thread::Builder::new()
@@ -92,7 +93,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
                 tracing::info!(replayed, "journal replayed");
             }
             drop(replay_tx);
-            storage_loop(journal, ingest_rx, fusion_tx);
+            storage_loop(journal, ingest_rx, fusion_tx, quiet);
         })
         .expect("spawn storage thread");
 
@@ -161,8 +162,10 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
 /// What the fusion thread is fed, in journal order.
 enum FusionInput {
     Observations(Vec<Observation>),
-    /// Release everything held for re-ordering (the feeds went quiet).
+    /// Release everything held for re-ordering (old journals: all feeds went quiet).
     Flush,
+    /// Release what one audience (by key) holds: its releasable inputs went quiet.
+    FlushAudience(String),
 }
 
 /// Group replayed journal entries into fusion inputs, keeping their order.
@@ -178,6 +181,12 @@ fn replay_inputs(entries: Vec<biac_store::JournalEntry>) -> Vec<FusionInput> {
                 }
                 out.push(FusionInput::Flush);
             }
+            JournalRecord::FlushAudience(key) => {
+                if !batch.is_empty() {
+                    out.push(FusionInput::Observations(std::mem::take(&mut batch)));
+                }
+                out.push(FusionInput::FlushAudience(key));
+            }
         }
     }
     if !batch.is_empty() {
@@ -186,16 +195,35 @@ fn replay_inputs(entries: Vec<biac_store::JournalEntry>) -> Vec<FusionInput> {
     out
 }
 
-/// Feeds quiet for this long (wall clock) release the re-ordering buffer.
+/// An audience whose releasable inputs are quiet for this long (wall clock) has its
+/// re-ordering buffer released.
 const QUIET_FLUSH: Duration = Duration::from_secs(2);
+
+/// Per audience: when it last received a releasable input and whether it holds any not
+/// yet flushed. Only inputs the audience may see reset its timer: a shared timer would
+/// let a busy hidden feed delay the audience's flush (a timing channel).
+struct QuietTimer {
+    key: String,
+    subject: Subject,
+    last_data: Instant,
+    unflushed: bool,
+}
 
 fn storage_loop(
     mut journal: Store,
     mut rx: mpsc::Receiver<Batch>,
     fusion: std_mpsc::SyncSender<FusionInput>,
+    audiences: Vec<(String, Subject)>,
 ) {
-    let mut last_data = Instant::now();
-    let mut unflushed = false;
+    let mut timers: Vec<QuietTimer> = audiences
+        .into_iter()
+        .map(|(key, subject)| QuietTimer {
+            key,
+            subject,
+            last_data: Instant::now(),
+            unflushed: false,
+        })
+        .collect();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = first.obs;
         let mut acks: Vec<_> = first.ack.into_iter().collect();
@@ -212,13 +240,19 @@ fn storage_loop(
             for ack in acks {
                 let _ = ack.send(Ok(()));
             }
-            // A tick. The flush point is journalled so that replay releases exactly
+            // A tick. Each flush point is journalled so that replay releases exactly
             // where the live run did.
-            if unflushed && last_data.elapsed() >= QUIET_FLUSH {
-                match journal.append_flush(now_ms()) {
+            for t in timers
+                .iter_mut()
+                .filter(|t| t.unflushed && t.last_data.elapsed() >= QUIET_FLUSH)
+            {
+                match journal.append_flush_audience(now_ms(), &t.key) {
                     Ok(_) => {
-                        unflushed = false;
-                        if fusion.send(FusionInput::Flush).is_err() {
+                        t.unflushed = false;
+                        if fusion
+                            .send(FusionInput::FlushAudience(t.key.clone()))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -242,8 +276,16 @@ fn storage_loop(
                 for ack in acks {
                     let _ = ack.send(Ok(()));
                 }
-                last_data = Instant::now();
-                unflushed = true;
+                let now = Instant::now();
+                for t in &mut timers {
+                    if batch
+                        .iter()
+                        .any(|o| biac_model::allow(&t.subject, &o.label))
+                    {
+                        t.last_data = now;
+                        t.unflushed = true;
+                    }
+                }
                 if fusion.send(FusionInput::Observations(batch)).is_err() {
                     return;
                 }
@@ -307,6 +349,13 @@ fn fusion_loop(
                 FusionInput::Flush => {
                     if let Some(r) = release(&mut st.pending, st.newest) {
                         releases.push((r, st.newest));
+                    }
+                }
+                FusionInput::FlushAudience(key) => {
+                    if *key == st.audience.key() {
+                        if let Some(r) = release(&mut st.pending, st.newest) {
+                            releases.push((r, st.newest));
+                        }
                     }
                 }
             }

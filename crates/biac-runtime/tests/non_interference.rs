@@ -663,3 +663,77 @@ async fn live_ingest_of_hidden_records_does_not_change_a_phl_picture() {
         x.2 == y.2
     );
 }
+
+/// Live: a hidden feed that keeps sending must not delay the quiet-feed flush of an
+/// audience that may not see it. PHL's public reports stop; JPN's hidden radar keeps
+/// reporting every 300 ms for 8 s. PHL's held reports must be released within the same
+/// bound as when nothing hidden arrives (each audience's quiet timer is reset only by its
+/// releasable inputs), and what it then holds must be identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_hidden_feed_does_not_delay_the_flush_of_a_phl_picture() {
+    const T: i64 = 1_748_736_000_000;
+    let (ais, radar) = (biac_sim::FEED_JPN_AIS_SHORE, biac_sim::FEED_JPN_P1_RADAR);
+    let phl = Audience::of(&Subject::new(Nation::PHL, Classification::Secret));
+    let public: Vec<Vec<u8>> = (0..3)
+        .map(|s| ais_wire(431_000_001, T + s * 1_000, 24.0, 125.0 + 0.0005 * s as f64))
+        .collect();
+    let newest_public = T + 2_000;
+
+    async fn run(
+        public: &[Vec<u8>],
+        ais: &str,
+        radar: &str,
+        busy_hidden: bool,
+        phl: Audience,
+        newest_public: i64,
+    ) -> (Duration, (i64, u64, String)) {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = biac_runtime::start(config(dir.path())).await.unwrap();
+        for body in public {
+            rt.ingest(ais, body).await.unwrap();
+        }
+        let started = Instant::now();
+        let mut k = 0;
+        let mut next_hidden = Instant::now();
+        loop {
+            let p = rt.picture(&phl).unwrap();
+            if p.time_ms == newest_public {
+                let state = (
+                    p.time_ms,
+                    p.generation,
+                    serde_json::to_string(&serde_json::json!({"tracks": p.tracks})).unwrap(),
+                );
+                return (started.elapsed(), state);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "PHL's picture was not flushed within 8 s (busy hidden feed: {busy_hidden})"
+            );
+            if busy_hidden && Instant::now() >= next_hidden {
+                let t = T + 3_000 + k * 300;
+                let r = rt
+                    .ingest(radar, &cot_wire(&format!("H{k}"), t, 26.0, 127.0))
+                    .await
+                    .unwrap();
+                assert_eq!(r.observations, 1);
+                k += 1;
+                next_hidden += Duration::from_millis(300);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    let (quiet, a) = run(&public, ais, radar, false, phl, newest_public).await;
+    let (busy, b) = run(&public, ais, radar, true, phl, newest_public).await;
+    // The flush comes after ~2 s of quiet (ticks are 1 s apart) in both runs; with a shared
+    // timer the busy run would never flush while the hidden feed keeps sending.
+    assert!(
+        quiet < Duration::from_secs(5),
+        "quiet run flushed after {quiet:?}"
+    );
+    assert!(
+        busy < Duration::from_secs(5),
+        "busy run flushed after {busy:?}"
+    );
+    assert_eq!(a, b, "PHL's flushed picture depends on the hidden feed");
+}

@@ -197,7 +197,7 @@ async fn http_ingest_is_durable_then_fused_and_hides_feeds_of_other_nations() {
         .iter()
         .filter_map(|e| match &e.record {
             JournalRecord::Observation(o) => o.identity.mmsi,
-            JournalRecord::Flush => None,
+            JournalRecord::Flush | JournalRecord::FlushAudience(_) => None,
         })
         .collect();
     assert_eq!(mmsis, [431_000_100, 431_000_101, 431_000_102]);

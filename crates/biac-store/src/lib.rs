@@ -69,7 +69,12 @@ pub struct JournalEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum JournalRecord {
     Observation(Observation),
+    /// Release every audience's re-ordering buffer (journals written before per-audience
+    /// flushes).
     Flush,
+    /// Release one audience's re-ordering buffer (by its key): that audience's inputs
+    /// went quiet.
+    FlushAudience(String),
 }
 
 /// Body of a flush marker (its `feed` column is empty; no feed has an empty name).
@@ -183,6 +188,20 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Journal a flush marker for one audience (see [`JournalRecord::FlushAudience`]).
+    pub fn append_flush_audience(
+        &mut self,
+        received_ms: TimeMs,
+        audience: &str,
+    ) -> Result<i64, StoreError> {
+        let body = serde_json::json!({ "flush_audience": audience }).to_string();
+        self.conn.execute(
+            "INSERT INTO journal (received_ms, feed, time_ms, body) VALUES (?1, '', 0, ?2)",
+            params![received_ms, body],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
     /// Highest sequence number in the journal (0 when empty).
     pub fn last_seq(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -216,6 +235,15 @@ impl Store {
             let (seq, received_ms, feed, body) = row?;
             let record = if feed.is_empty() && body == FLUSH_BODY {
                 JournalRecord::Flush
+            } else if feed.is_empty() {
+                let key = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["flush_audience"].as_str().map(str::to_string))
+                    .ok_or_else(|| StoreError::Corrupt {
+                        seq,
+                        reason: "a marker that is neither a flush nor an audience flush".into(),
+                    })?;
+                JournalRecord::FlushAudience(key)
             } else {
                 JournalRecord::Observation(serde_json::from_str(&body).map_err(|e| {
                     StoreError::Corrupt {

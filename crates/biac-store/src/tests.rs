@@ -38,6 +38,14 @@ fn journal_survives_reopen_in_order() {
     assert_eq!(all[3].record, JournalRecord::Flush);
     assert_eq!(s.read_journal(2, 100).unwrap().len(), 2);
     assert_eq!(s.last_seq().unwrap(), 4);
+    // A per-audience flush marker survives a reopen too.
+    drop(s);
+    let mut s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
+    s.append_flush_audience(4, "JPN-SECRET+SI").unwrap();
+    assert_eq!(
+        s.read_journal(4, 10).unwrap()[0].record,
+        JournalRecord::FlushAudience("JPN-SECRET+SI".into())
+    );
 }
 
 #[test]
