@@ -18,32 +18,6 @@ use biac_formats::cot;
 use common::*;
 use serde_json::Value;
 
-const INSTALL: &str = "run scripts/install-peers.sh (installs pytak into .venv-peers)";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The peers' Python with PyTAK importable, or a failed test naming the installer.
-fn pytak_python() -> PathBuf {
-    let venv = std::env::var_os("BIAC_PEERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv-peers"));
-    let py = venv.join("bin/python");
-    assert!(
-        py.exists(),
-        "peer venv missing: {} not found; {INSTALL}",
-        py.display()
-    );
-    let ok = Command::new(&py)
-        .args(["-W", "ignore", "-c", "import pytak"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "pytak is not installed in {}; {INSTALL}", py.display());
-    py
-}
-
 /// A base port with the five ports from it free right now.
 fn free_port_base(n: u16) -> u16 {
     for _ in 0..50 {

@@ -12,38 +12,12 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use biac_formats::cot;
 use common::*;
 use serde_json::Value;
-
-const INSTALL: &str = "run scripts/install-peers.sh (installs pytak into .venv-peers)";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The peers' Python with PyTAK importable, or a failed test naming the installer.
-fn pytak_python() -> PathBuf {
-    let venv = std::env::var_os("BIAC_PEERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv-peers"));
-    let py = venv.join("bin/python");
-    assert!(
-        py.exists(),
-        "peer venv missing: {}; {INSTALL}",
-        py.display()
-    );
-    let ok = Command::new(&py)
-        .args(["-W", "ignore", "-c", "import pytak"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "pytak is not installed in {}; {INSTALL}", py.display());
-    py
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -30,50 +30,7 @@ pub fn bin() -> &'static str {
 
 /// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
 pub fn start(args: &[&str]) -> Biac {
-    let child = Command::new(bin())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn biac");
-    // From here on the guard kills and reaps the process, also when a wait below fails.
-    let mut b = Biac {
-        child,
-        http: SocketAddr::from(([127, 0, 0, 1], 0)),
-        feeds: Vec::new(),
-        stdout_rx: mpsc::channel().1,
-    };
-    let stdout = b.child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("biac did not print its URL within 60 s");
-        // "  feed NAME  FORMAT on ADDR (LABEL)"
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.first() == Some(&"feed") {
-            if let Some(i) = words.iter().position(|w| *w == "on") {
-                b.feeds.push((
-                    words[1].to_string(),
-                    words[i + 1].parse().expect("feed addr"),
-                ));
-            }
-        }
-        if let Some(url) = line.strip_prefix("biac: serving http://") {
-            b.http = url.trim_end_matches('/').parse().expect("http addr");
-            b.stdout_rx = rx;
-            return b;
-        }
-    }
+    start_with_lines(args).0
 }
 
 /// A minimal HTTP/1.1 GET; returns (status, body).
@@ -141,6 +98,7 @@ pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn biac");
+    // From here on the guard kills and reaps the process, also when a wait below fails.
     let mut b = Biac {
         child,
         http: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -163,6 +121,7 @@ pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
         let line = rx
             .recv_timeout(left)
             .expect("biac did not print its URL within 60 s");
+        // "  feed NAME  FORMAT on ADDR (LABEL)"
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.first() == Some(&"feed") {
             if let Some(i) = words.iter().position(|w| *w == "on") {
@@ -179,4 +138,34 @@ pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
         }
         lines.push(line);
     }
+}
+
+const PYTAK_INSTALL: &str = "run scripts/install-peers.sh (installs pytak into .venv-peers)";
+
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The peers' Python with PyTAK importable, or a failed test naming the installer.
+pub fn pytak_python() -> std::path::PathBuf {
+    let venv = std::env::var_os("BIAC_PEERS_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv-peers"));
+    let py = venv.join("bin/python");
+    assert!(
+        py.exists(),
+        "peer venv missing: {} not found; {PYTAK_INSTALL}",
+        py.display()
+    );
+    let ok = Command::new(&py)
+        .args(["-W", "ignore", "-c", "import pytak"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "pytak is not installed in {}; {PYTAK_INSTALL}",
+        py.display()
+    );
+    py
 }
