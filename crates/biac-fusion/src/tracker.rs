@@ -844,6 +844,10 @@ pub struct Tracker {
     next_id: u64,
     /// Latest time seen (scan times and `advance_to`); drives timeouts.
     now_ms: Option<TimeMs>,
+    /// When maintenance last ran, and the tracks updated since that want a merge check
+    /// (see [`TrackerConfig::maintenance_every_ms`]).
+    last_maintenance: Option<TimeMs>,
+    merge_pending: Vec<u64>,
     /// Consecutive mutual-gate passes per candidate pair (lower id first).
     merge_counts: BTreeMap<(u64, u64), u32>,
     /// Feed names seen, interned: tracks keep their sources as ids into this.
@@ -861,6 +865,8 @@ impl Tracker {
             index: BTreeMap::new(),
             next_id: 1,
             now_ms: None,
+            last_maintenance: None,
+            merge_pending: Vec::new(),
             merge_counts: BTreeMap::new(),
             feeds: Vec::new(),
             feed_ids: BTreeMap::new(),
@@ -932,7 +938,20 @@ impl Tracker {
     /// Delete tracks not updated for too long as of `now_ms`, and mark coasting ones.
     pub fn advance_to(&mut self, now_ms: TimeMs) {
         let now = self.now_ms.map_or(now_ms, |n| n.max(now_ms));
-        self.housekeep(now);
+        self.maintain(now);
+    }
+
+    /// Housekeeping at `now` if it is due; whether it was.
+    fn maintain(&mut self, now: TimeMs) -> bool {
+        let every = self.cfg.maintenance_every_ms;
+        let due = every <= 0 || self.last_maintenance.is_none_or(|last| now - last >= every);
+        if due {
+            self.last_maintenance = Some(now);
+            self.housekeep(now);
+        } else {
+            self.now_ms = Some(now);
+        }
+        due
     }
 
     /// Confirmed tracks (and coasting ones), at their last update time, sorted by id.
@@ -1030,7 +1049,7 @@ impl Tracker {
         let t = scan[0].time_ms;
         self.stats.scans += 1;
         let now = self.now_ms.map_or(t, |n| n.max(t));
-        self.housekeep(now);
+        let due = self.maintain(now);
         let mut pending = Vec::with_capacity(scan.len());
         // One scan is one feed.
         let feed = self.feed_id(&scan[0].feed);
@@ -1046,6 +1065,13 @@ impl Tracker {
         // of the scan carries; the next pass binds them to the track it went to.
         while !pending.is_empty() {
             pending = self.scan_pass(t, pending, &mut updated);
+        }
+        if self.cfg.maintenance_every_ms > 0 {
+            self.merge_pending.append(&mut updated);
+            if !due {
+                return;
+            }
+            updated = std::mem::take(&mut self.merge_pending);
         }
         self.check_merges(t, updated);
     }

@@ -700,3 +700,47 @@ fn identity_jump_restarts_the_track_and_invalid_input_is_counted() {
     tr.process_batch(vec![bad]);
     assert_eq!(tr.stats().invalid, 2);
 }
+
+/// A live picture processes AIS one report at a time with maintenance throttled
+/// (`maintenance_every_ms`); the tracks it ends with are those of processing the same
+/// stream a second at a time with maintenance at every scan, coasting included.
+#[test]
+fn report_at_a_time_with_throttled_maintenance_matches_scans() {
+    let mut rng = Noise::new(7);
+    let mut obs = Vec::new();
+    for mmsi in 1..=100u32 {
+        let start = (rng.uniform(26.0, 28.0), rng.uniform(124.0, 126.0));
+        let v = Velocity::from_sog_cog(rng.uniform(2.0, 12.0), rng.uniform(0.0, 360.0));
+        // Ship 1 stops reporting after 30 s: it must be coasting at the end in both.
+        let seconds = if mmsi == 1 { 30 } else { 120 };
+        for k in 0..seconds {
+            let t = k * 1000 + (rng.uniform(0.0, 999.0) as i64);
+            let d = v.speed_mps() * t as f64 / 1000.0;
+            let p = direct(start.0, start.1, v.course_deg(), d);
+            obs.push(ais(t, (p.0, p.1), v, mmsi));
+        }
+    }
+    obs.sort_by_key(|o| o.time_ms);
+    let end = obs.last().unwrap().time_ms;
+
+    let mut scans = Tracker::new(TrackerConfig::default());
+    run(&mut scans, obs.clone(), 1000, |_| {});
+    scans.advance_to(end);
+
+    let mut live = Tracker::new(TrackerConfig {
+        maintenance_every_ms: 500,
+        ..TrackerConfig::default()
+    });
+    for o in obs {
+        let t = o.time_ms;
+        live.process_batch(vec![o]);
+        live.advance_to(t);
+    }
+    live.advance_to(end);
+
+    let (a, b) = (scans.tracks(), live.tracks());
+    assert_eq!(a.len(), 100);
+    assert_eq!(a, b);
+    let coasting = b.iter().filter(|t| t.status == TrackStatus::Coasting).count();
+    assert_eq!(coasting, 1, "the silent ship coasts");
+}
