@@ -741,6 +741,9 @@ fn report_at_a_time_with_throttled_maintenance_matches_scans() {
     let (a, b) = (scans.tracks(), live.tracks());
     assert_eq!(a.len(), 100);
     assert_eq!(a, b);
-    let coasting = b.iter().filter(|t| t.status == TrackStatus::Coasting).count();
+    let coasting = b
+        .iter()
+        .filter(|t| t.status == TrackStatus::Coasting)
+        .count();
     assert_eq!(coasting, 1, "the silent ship coasts");
 }

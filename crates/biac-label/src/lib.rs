@@ -348,11 +348,18 @@ impl Label {
 
     /// The general checked constructor.
     pub fn from_spec(spec: LabelSpec) -> Result<Self, LabelError> {
+        Label::checked(spec, false)
+    }
+
+    /// [`Label::from_spec`]; `ownerless` admits the one label no author may write: a
+    /// join whose owners all fell outside its releasability (a product of two nations'
+    /// reports that neither may see), read back from storage.
+    fn checked(spec: LabelSpec, ownerless: bool) -> Result<Self, LabelError> {
         let p = policy::active();
         let classification = spec
             .classification
             .ok_or_else(|| LabelError::Malformed("no classification".into()))?;
-        if spec.owner.is_empty() {
+        if spec.owner.is_empty() && !ownerless {
             return Err(LabelError::NoOwner);
         }
         let outside = spec
@@ -864,6 +871,11 @@ struct LabelWire {
     provenance: Vec<String>,
     #[serde(default)]
     provenance_truncated: bool,
+    /// Set on the wire only for a label a join left without an owner (see
+    /// [`Label::join`]): such a label is read back as written; anywhere else an empty
+    /// owner is refused.
+    #[serde(default)]
+    joined_without_owner: bool,
 }
 
 impl LabelWire {
@@ -897,7 +909,7 @@ impl LabelWire {
             prov.truncated = true;
         }
         spec.provenance = prov;
-        Label::from_spec(spec)
+        Label::checked(spec, self.joined_without_owner)
     }
 }
 
@@ -931,6 +943,8 @@ struct LabelOut<'a> {
     provenance: Vec<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     provenance_truncated: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    joined_without_owner: bool,
 }
 
 fn no_categories(s: &CategorySet) -> bool {
@@ -956,6 +970,7 @@ impl Serialize for Label {
                 .then_some(self.originators),
             provenance: self.provenance.ids().collect(),
             provenance_truncated: self.provenance.truncated,
+            joined_without_owner: self.owner.is_empty(),
         }
         .serialize(s)
     }

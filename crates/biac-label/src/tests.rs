@@ -544,6 +544,19 @@ proptest! {
         prop_assert_eq!(a.join(&a), a.clone());
     }
 
+    /// Whatever a join produces is stored (history snapshots) and must read back as the
+    /// same label, owner-less joins included.
+    #[test]
+    fn joins_survive_serialization(a in arb_label(), b in arb_label(), c in arb_label()) {
+        for l in [a.join(&b), a.join(&b).join(&c)] {
+            let wire = serde_json::to_string(&l).unwrap();
+            let back: Label = serde_json::from_str(&wire).map_err(|e| {
+                TestCaseError::fail(format!("{wire}: {e}"))
+            })?;
+            prop_assert_eq!(back, l);
+        }
+    }
+
     #[test]
     fn join_is_never_below_its_inputs(a in arb_label(), b in arb_label(), c in arb_label()) {
         let j = a.join(&b).join(&c);
@@ -585,4 +598,32 @@ proptest! {
     fn parsing_never_panics(s in "[A-Z /,\\-Аа\u{200b}]{0,60}") {
         let _ = Label::parse_marking(&s, own(USA));
     }
+}
+
+/// Two nations' reports each shared only with JPN: their join is JPN's alone and owned by
+/// neither; it reads back from the wire, and an author still cannot write an owner-less
+/// label.
+#[test]
+fn an_ownerless_join_round_trips_but_cannot_be_authored() {
+    let usa = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
+    let aus = Label::rel_to(Classification::Secret, Nation::AUS, &[Nation::JPN]);
+    let j = usa.join(&aus);
+    assert!(j.owner().is_empty());
+    assert_eq!(j.releasable_to(), NationSet::single(Nation::JPN));
+    let wire = serde_json::to_value(&j).unwrap();
+    assert_eq!(wire["joined_without_owner"], true);
+    let back: Label = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(back, j);
+    let mut authored = wire;
+    authored
+        .as_object_mut()
+        .unwrap()
+        .remove("joined_without_owner");
+    let err = serde_json::from_value::<Label>(authored).unwrap_err();
+    assert!(err.to_string().contains("owner"), "{err}");
+    // An owned label carries no such field.
+    assert!(serde_json::to_value(&usa)
+        .unwrap()
+        .get("joined_without_owner")
+        .is_none());
 }

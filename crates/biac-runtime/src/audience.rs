@@ -48,7 +48,8 @@ impl Audience {
 pub struct Picture {
     /// Data time of the newest observation fused.
     pub time_ms: TimeMs,
-    /// Increments with every publication.
+    /// Counts the releases fused into this picture: strictly increases from one
+    /// publication to the next (it may skip), and a replay reaches the same value.
     pub generation: u64,
     pub tracks: Vec<Track>,
     /// Most recent alerts, oldest first (bounded).

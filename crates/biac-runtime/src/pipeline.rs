@@ -44,7 +44,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         states.push(AudienceState {
             audience: *a,
             subject: a.subject(),
-            tracker: Tracker::new(TrackerConfig::default()),
+            tracker: Tracker::new(tracker_config(cfg.reorder_window_ms)),
             // Only the zones this audience may see: a zone's name and geometry are
             // labelled too, and an alert would disclose them.
             zones: ZoneWatch::new(
@@ -60,6 +60,9 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             last_snapshot_ms: i64::MIN,
             pending: Vec::new(),
             newest: i64::MIN,
+            released_ms: i64::MIN,
+            zones_at: i64::MIN,
+            unpublished: false,
         });
     }
 
@@ -99,7 +102,9 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
 
     // An empty batch once a second lets the storage thread notice quiet feeds.
     let tick_tx = ingest_tx.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
+        let _stop = stop_tx;
         let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
             every.tick().await;
@@ -116,34 +121,58 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         .spawn(move || fusion_loop(fusion_rx, states, history, window, snapshot_every))
         .expect("spawn fusion thread");
 
-    // Sources.
+    // Sources, on a runtime and thread of their own: subscribers (the server's tasks)
+    // share the caller's workers and must never starve the feeds of CPU. The feeds'
+    // runtime stops when the caller's does (the tick task holds `stop`).
     let mut feeds = Vec::new();
+    let mut bound_feeds = Vec::new();
     for (fc, addr) in &cfg.feeds {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| RuntimeError::Bind {
-                feed: fc.name.clone(),
-                addr: *addr,
-                source,
-            })?;
-        let bound = listener.local_addr().map_err(|source| RuntimeError::Bind {
+        let bind_err = |source| RuntimeError::Bind {
             feed: fc.name.clone(),
             addr: *addr,
             source,
-        })?;
+        };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let bound = listener.local_addr().map_err(bind_err)?;
         let stats = Arc::new(FeedStats::default());
-        tokio::spawn(serve_feed(
-            listener,
-            fc.clone(),
-            stats.clone(),
-            ingest_tx.clone(),
-            cfg.max_future_ms,
-        ));
+        bound_feeds.push((listener, fc.clone(), stats.clone()));
         feeds.push(FeedHandle {
             config: fc.clone(),
             addr: bound,
             stats,
         });
+    }
+    if !bound_feeds.is_empty() {
+        let tx = ingest_tx.clone();
+        let max_future_ms = cfg.max_future_ms;
+        let feed_rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| RuntimeError::Bind {
+                feed: "(feed runtime)".into(),
+                addr: ([0, 0, 0, 0], 0).into(),
+                source,
+            })?;
+        std::thread::Builder::new()
+            .name("biac-feeds".into())
+            .spawn(move || {
+                feed_rt.block_on(async move {
+                    for (listener, fc, stats) in bound_feeds {
+                        match TcpListener::from_std(listener) {
+                            Ok(l) => {
+                                tokio::spawn(serve_feed(l, fc, stats, tx.clone(), max_future_ms));
+                            }
+                            Err(e) => {
+                                tracing::error!(feed = %fc.name, error = %e, "feed listener lost")
+                            }
+                        }
+                    }
+                    // Until the caller's runtime (holding the sender) goes.
+                    let _ = stop_rx.await;
+                });
+            })
+            .expect("spawn feed thread");
     }
 
     Ok(RuntimeHandle {
@@ -307,6 +336,8 @@ struct AudienceState {
     zones: ZoneWatch,
     alerts: VecDeque<biac_model::Alert>,
     tx: watch::Sender<Arc<Picture>>,
+    /// Releases fused so far: the generation of the picture that includes them, so that
+    /// it does not depend on how often pictures are published (replay gives the same).
     generation: u64,
     last_snapshot_ms: i64,
     /// The re-ordering buffer and its newest time, per audience and over that
@@ -315,7 +346,27 @@ struct AudienceState {
     /// picture's time and generation, and when history is written (a timing channel).
     pending: Vec<Observation>,
     newest: i64,
+    /// Data time of the latest release (the picture's time).
+    released_ms: i64,
+    /// The data-time second the zones were last evaluated in.
+    zones_at: i64,
+    /// Released observations not yet in a published picture.
+    unpublished: bool,
 }
+
+/// Tracker tuning for a release rule: with no re-ordering window, reports reach the
+/// tracker one at a time, so its per-track maintenance runs at most every 250 ms of
+/// data time instead of per report.
+fn tracker_config(window_ms: i64) -> TrackerConfig {
+    TrackerConfig {
+        maintenance_every_ms: if window_ms == 0 { 250 } else { 0 },
+        ..TrackerConfig::default()
+    }
+}
+
+/// Inputs taken from the queue before the pictures are published: under load one
+/// publication covers many journal commits, so publishing never becomes the backlog.
+const MAX_INPUTS_PER_PUBLISH: usize = 256;
 
 fn fusion_loop(
     rx: std_mpsc::Receiver<FusionInput>,
@@ -324,52 +375,26 @@ fn fusion_loop(
     window_ms: i64,
     snapshot_every_ms: i64,
 ) {
-    while let Ok(input) = rx.recv() {
-        for st in &mut states {
-            // Releases depend only on the journal's order of this audience's inputs, never
-            // on how it was batched nor on anything it may not see, so replay feeds each
-            // tracker exactly the calls the live run made.
-            let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
-            match &input {
-                FusionInput::Observations(batch) => {
-                    for o in batch {
-                        if !biac_model::allow(&st.subject, &o.label) {
-                            continue;
-                        }
-                        if o.time_ms > st.newest {
-                            st.newest = o.time_ms;
-                            let watermark = st.newest.saturating_sub(window_ms);
-                            if let Some(r) = release(&mut st.pending, watermark) {
-                                releases.push((r, watermark));
-                            }
-                        }
-                        st.pending.push(o.clone());
-                    }
-                }
-                FusionInput::Flush => {
-                    if let Some(r) = release(&mut st.pending, st.newest) {
-                        releases.push((r, st.newest));
-                    }
-                }
-                FusionInput::FlushAudience(key) => {
-                    if *key == st.audience.key() {
-                        if let Some(r) = release(&mut st.pending, st.newest) {
-                            releases.push((r, st.newest));
-                        }
-                    }
-                }
+    let mut inputs = Vec::new();
+    while let Ok(first) = rx.recv() {
+        inputs.push(first);
+        while inputs.len() < MAX_INPUTS_PER_PUBLISH {
+            match rx.try_recv() {
+                Ok(i) => inputs.push(i),
+                Err(_) => break,
             }
-            let Some(&(_, watermark)) = releases.last() else {
-                continue;
-            };
+        }
+        for st in &mut states {
             let fuse_started = Instant::now();
-            let released: usize = releases.iter().map(|(r, _)| r.len()).sum();
-            for (released, watermark) in releases {
-                st.tracker.process_batch(released);
-                st.tracker.advance_to(watermark);
+            let mut released = 0;
+            for input in &inputs {
+                released += take(st, input, window_ms, &mut history, snapshot_every_ms);
+            }
+            if !st.unpublished {
+                continue;
             }
             let fused = fuse_started.elapsed();
-            publish(st, &mut history, watermark, snapshot_every_ms);
+            publish(st);
             // Stage timing for the load test (bench/load.sh): off by default. The wall
             // clock is read here only for this log line; it never reaches the picture.
             tracing::debug!(
@@ -377,9 +402,105 @@ fn fusion_loop(
                 released,
                 fuse_us = fused.as_micros() as u64,
                 publish_us = (fuse_started.elapsed() - fused).as_micros() as u64,
-                wall_minus_watermark_ms = now_ms() - watermark,
+                wall_minus_watermark_ms = now_ms() - st.released_ms,
                 "picture published"
             );
+        }
+        inputs.clear();
+    }
+}
+
+/// Feed one input to one audience's tracker; the number of observations released.
+///
+/// Releases depend only on the journal's order of this audience's inputs, never on how
+/// it was batched nor on anything it may not see, so replay feeds each tracker exactly
+/// the calls the live run made. The rule: an observation is held until the audience
+/// has seen one `window_ms` newer (a quiet-feed flush releases everything). With a
+/// window of 0 an observation carrying an identity (MMSI, ICAO address, CoT uid) binds
+/// to its own track and is released on arrival; plots are held until a newer time is
+/// seen, so that each sensor's scan is still associated as a whole.
+fn take(
+    st: &mut AudienceState,
+    input: &FusionInput,
+    window_ms: i64,
+    history: &mut Store,
+    snapshot_every_ms: i64,
+) -> usize {
+    let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
+    match input {
+        FusionInput::Observations(batch) => {
+            for o in batch {
+                if !biac_model::allow(&st.subject, &o.label) {
+                    continue;
+                }
+                if o.time_ms > st.newest {
+                    st.newest = o.time_ms;
+                    let watermark = st.newest.saturating_sub(window_ms);
+                    if let Some(r) = release(&mut st.pending, watermark) {
+                        releases.push((r, watermark));
+                    }
+                }
+                if window_ms == 0 && !o.identity.is_empty() {
+                    releases.push((vec![o.clone()], st.newest));
+                } else {
+                    st.pending.push(o.clone());
+                }
+            }
+        }
+        FusionInput::Flush => {
+            if let Some(r) = release(&mut st.pending, st.newest) {
+                releases.push((r, st.newest));
+            }
+        }
+        FusionInput::FlushAudience(key) => {
+            if *key == st.audience.key() {
+                if let Some(r) = release(&mut st.pending, st.newest) {
+                    releases.push((r, st.newest));
+                }
+            }
+        }
+    }
+    let mut n = 0;
+    for (released, watermark) in releases {
+        n += released.len();
+        st.tracker.process_batch(released);
+        st.tracker.advance_to(watermark);
+        st.released_ms = st.released_ms.max(watermark);
+        st.generation += 1;
+        st.unpublished = true;
+        after_release(st, history, snapshot_every_ms);
+    }
+    n
+}
+
+/// Zones and history, at points fixed by data time (each new second, each snapshot
+/// period) so that alerts and snapshots do not depend on how often pictures are
+/// published.
+fn after_release(st: &mut AudienceState, history: &mut Store, snapshot_every_ms: i64) {
+    let second = st.released_ms.div_euclid(1000);
+    let zones_due = second > st.zones_at && !st.zones.zones().is_empty();
+    let snapshot_due = st.released_ms.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms;
+    if !zones_due && !snapshot_due {
+        return;
+    }
+    let tracks = st.tracker.tracks();
+    if zones_due {
+        st.zones_at = second;
+        for alert in st.zones.evaluate(&tracks) {
+            tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
+            if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
+                tracing::error!(error = %e, "storing alert failed");
+            }
+            st.alerts.push_back(alert);
+            if st.alerts.len() > ALERTS_KEPT {
+                st.alerts.pop_front();
+            }
+        }
+    }
+    if snapshot_due {
+        st.last_snapshot_ms = st.released_ms;
+        if let Err(e) = history.insert_snapshot(&st.audience.key(), st.released_ms, &tracks) {
+            tracing::error!(error = %e, "storing snapshot failed");
         }
     }
 }
@@ -392,29 +513,12 @@ fn release(pending: &mut Vec<Observation>, watermark: i64) -> Option<Vec<Observa
     (split > 0).then(|| pending.drain(..split).collect())
 }
 
-fn publish(st: &mut AudienceState, history: &mut Store, watermark: i64, snapshot_every_ms: i64) {
-    let tracks = st.tracker.tracks();
-    for alert in st.zones.evaluate(&tracks) {
-        tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
-        if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
-            tracing::error!(error = %e, "storing alert failed");
-        }
-        st.alerts.push_back(alert);
-        if st.alerts.len() > ALERTS_KEPT {
-            st.alerts.pop_front();
-        }
-    }
-    if watermark.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms {
-        st.last_snapshot_ms = watermark;
-        if let Err(e) = history.insert_snapshot(&st.audience.key(), watermark, &tracks) {
-            tracing::error!(error = %e, "storing snapshot failed");
-        }
-    }
-    st.generation += 1;
+fn publish(st: &mut AudienceState) {
+    st.unpublished = false;
     st.tx.send_replace(Arc::new(Picture {
-        time_ms: watermark,
+        time_ms: st.released_ms,
         generation: st.generation,
-        tracks,
+        tracks: st.tracker.tracks(),
         alerts: st.alerts.clone(),
     }));
 }

@@ -243,6 +243,10 @@ fn audiences() -> Vec<Subject> {
 }
 
 fn config(dir: &Path) -> RuntimeConfig {
+    config_w(dir, 2_000)
+}
+
+fn config_w(dir: &Path, reorder_window_ms: i64) -> RuntimeConfig {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut zone = Zone::circle(
         "miyako",
@@ -258,7 +262,7 @@ fn config(dir: &Path) -> RuntimeConfig {
         feeds: demo_feeds().into_iter().map(|f| (f, any)).collect(),
         audiences: audiences(),
         zones: vec![zone],
-        reorder_window_ms: 2_000,
+        reorder_window_ms,
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
     }
@@ -304,8 +308,8 @@ fn diff_views(a: &View, b: &View) -> Vec<String> {
 
 /// Start a runtime on `dir`, wait until it has replayed its journal (every audience's
 /// picture at the sentinel's time), return every audience's view.
-async fn replay(dir: &Path, end_ms: i64) -> Vec<(Audience, View)> {
-    let rt = biac_runtime::start(config(dir)).await.unwrap();
+async fn replay(dir: &Path, end_ms: i64, window_ms: i64) -> Vec<(Audience, View)> {
+    let rt = biac_runtime::start(config_w(dir, window_ms)).await.unwrap();
     let t_end = end_ms + SENTINEL_AFTER_MS;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -361,6 +365,16 @@ fn first_diff(a: &str, b: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hidden_inputs_do_not_interfere_with_what_an_audience_receives() {
+    hidden_inputs_do_not_interfere(2_000).await;
+}
+
+/// The same with no re-ordering window: identity-carrying reports fused on arrival.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_inputs_do_not_interfere_without_a_reordering_window() {
+    hidden_inputs_do_not_interfere(0).await;
+}
+
+async fn hidden_inputs_do_not_interfere(window_ms: i64) {
     let started = Instant::now();
     let (batches, end_ms) = scenario_batches();
     let total: usize = batches.iter().map(Vec::len).sum();
@@ -368,13 +382,13 @@ async fn hidden_inputs_do_not_interfere_with_what_an_audience_receives() {
 
     let dir_a = tempfile::tempdir().unwrap();
     write_journal(dir_a.path(), &batches, end_ms);
-    let view_a = replay(dir_a.path(), end_ms).await;
+    let view_a = replay(dir_a.path(), end_ms, window_ms).await;
 
     // Replay is deterministic: a second journal with the same records gives the same
     // views for everyone.
     let dir_a2 = tempfile::tempdir().unwrap();
     write_journal(dir_a2.path(), &batches, end_ms);
-    let view_a2 = replay(dir_a2.path(), end_ms).await;
+    let view_a2 = replay(dir_a2.path(), end_ms, window_ms).await;
     for ((a, x), (_, y)) in view_a.iter().zip(&view_a2) {
         assert!(
             x == y,
@@ -400,7 +414,7 @@ async fn hidden_inputs_do_not_interfere_with_what_an_audience_receives() {
         assert!(changes > 100, "seed {seed}: too few changes ({changes})");
         let dir_b = tempfile::tempdir().unwrap();
         write_journal(dir_b.path(), &b, end_ms);
-        let view_b = replay(dir_b.path(), end_ms).await;
+        let view_b = replay(dir_b.path(), end_ms, window_ms).await;
 
         // Control: an audience that sees the perturbed inputs does see a difference.
         assert_ne!(

@@ -59,6 +59,11 @@ pub struct ServeConfig {
     pub retention: biac_runtime::retention::RetentionPolicy,
     #[serde(default)]
     pub zones: Vec<Zone>,
+    /// How long (data time) observations are held to be fused in time order; 0 fuses
+    /// each report on arrival (identity-carrying reports at once, plots when their
+    /// scan is complete). See `docs/CONFIG.md`.
+    #[serde(default = "default_reorder_window_ms")]
+    pub reorder_window_ms: i64,
     /// TAK streaming CoT listeners (plain TCP), each serving one audience:
     /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
     #[serde(default)]
@@ -73,6 +78,13 @@ pub struct ServeConfig {
     #[serde(default)]
     pub https: Option<biac_server::tls::TlsFiles>,
 }
+
+fn default_reorder_window_ms() -> i64 {
+    DEFAULT_REORDER_WINDOW_MS
+}
+
+/// The re-ordering window of `biac serve` and the demo unless configured.
+pub const DEFAULT_REORDER_WINDOW_MS: i64 = 2_000;
 
 fn default_session_ttl_s() -> u64 {
     biac_server::auth::DEFAULT_SESSION_TTL.as_secs()
@@ -117,7 +129,7 @@ pub fn runtime_config(
         feeds,
         audiences,
         zones,
-        reorder_window_ms: 2_000,
+        reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
     }
@@ -240,13 +252,16 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         signers.insert(&f.feed.name, &f.signers)?;
     }
     let feeds = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
-    let rt = biac_runtime::start(runtime_config(
-        a.data_dir,
-        a.fsync,
-        feeds,
-        cfg.audiences,
-        cfg.zones,
-    ))
+    if !(0..=600_000).contains(&cfg.reorder_window_ms) {
+        return Err(format!(
+            "reorder_window_ms {} is not between 0 and 600000",
+            cfg.reorder_window_ms
+        ));
+    }
+    let rt = biac_runtime::start(RuntimeConfig {
+        reorder_window_ms: cfg.reorder_window_ms,
+        ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
+    })
     .await
     .map_err(|e| e.to_string())?;
     if biac_runtime::retention::spawn(
