@@ -10,14 +10,15 @@
 #
 # Usage: bench/load.sh [--tracks N] [--duration S] [--warmup S] [--cot-clients N]
 #                      [--ws-clients N] [--senders K] [--stall on|off|both]
-#                      [--time-res s|ms] [--out DIR] [--tag NAME]
+#                      [--time-res s|ms] [--window MS] [--out DIR] [--tag NAME]
 # Defaults: 10000 tracks, 60 s measured after 15 s warm-up, 200 CoT + 100 WS clients,
 # 2 sender connections, --stall both (a run without, then a run with the stalled
-# clients, each on a fresh server), whole-second AIS times, OUT bench/results.
+# clients, each on a fresh server), whole-second AIS times, re-ordering window 0 (the
+# server's low-latency release rule; 2000 is `biac serve`'s default), OUT bench/results.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tracks=10000 duration=60 warmup=15 cot=200 ws=100 senders=2 stall=both res=s
+tracks=10000 duration=60 warmup=15 cot=200 ws=100 senders=2 stall=both res=s window=0
 out="$root/bench/results" tag=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,13 +30,14 @@ while [ $# -gt 0 ]; do
         --senders) senders=$2; shift 2 ;;
         --stall) stall=$2; shift 2 ;;
         --time-res) res=$2; shift 2 ;;
+        --window) window=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --tag) tag=$2; shift 2 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ -n "$tag" ] || tag="t${tracks}-c${cot}-w${ws}-${res}"
+[ -n "$tag" ] || tag="t${tracks}-c${cot}-w${ws}-${res}-win${window}"
 
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -54,6 +56,7 @@ run_one() { # $1 = on|off
      "description": "bench/loadgen AIS", "listen": "127.0.0.1:$((base + 1))"}
   ],
   "audiences": [{"nation": "JPN", "clearance": "SECRET"}, {"nation": "USA", "clearance": "SECRET"}],
+  "reorder_window_ms": $window,
   "tokens": {"load-jpn": {"nation": "JPN", "clearance": "SECRET"},
              "load-usa": {"nation": "USA", "clearance": "SECRET"}},
   "cot_listeners": [

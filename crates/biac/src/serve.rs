@@ -223,6 +223,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             request_policy: None,
             retention: Default::default(),
             zones: biac_analytics::demo_zones(),
+            reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
             https: None,
