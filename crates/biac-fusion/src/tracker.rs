@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use biac_model::{
     Affiliation, Domain, Identity, Label, Observation, ObservationKind, Position, TimeMs, Track,
@@ -963,6 +964,40 @@ impl Tracker {
             .collect()
     }
 
+    /// [`Tracker::tracks`], shared: a track unchanged since `prev` (an earlier result of
+    /// this call, sorted by id) is the same `Arc`, so a picture of 10,000 tracks of which
+    /// a few changed costs a few conversions. Unchanged means the same time, update count
+    /// and status: every change of a track's output changes one of them (an update or a
+    /// merge adds updates, housekeeping changes the status), a frame re-base none.
+    pub fn tracks_reusing(&self, prev: &[Arc<Track>]) -> Vec<Arc<Track>> {
+        let mut out = Vec::with_capacity(self.tracks.len());
+        let mut old = prev.iter().peekable();
+        for t in self.tracks.values() {
+            if t.status == TrackStatus::Tentative {
+                continue;
+            }
+            while old.next_if(|o| o.id < t.id).is_some() {}
+            match old.peek() {
+                Some(o)
+                    if o.id == t.id
+                        && o.time_ms == t.time_ms
+                        && o.updates == t.updates
+                        && o.status == t.status =>
+                {
+                    out.push(Arc::clone(o))
+                }
+                _ => out.push(Arc::new(t.to_track(
+                    &t.x,
+                    &t.p,
+                    t.time_ms,
+                    t.status,
+                    &self.feeds,
+                ))),
+            }
+        }
+        out
+    }
+
     /// Like [`Tracker::tracks`], but each track predicted forward to `now_ms` (tracks
     /// already newer than `now_ms` are returned as they are). Status is `Coasting` when
     /// the track is older than its domain's coast time at `now_ms`. Does not change
@@ -1725,6 +1760,44 @@ mod tests {
             sensor: "r1".into(),
             label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
         }
+    }
+
+    /// The shared output equals `tracks()` and re-uses exactly the unchanged tracks.
+    #[test]
+    fn tracks_reusing_shares_the_unchanged_tracks() {
+        let mut tr = Tracker::new(TrackerConfig::default());
+        let ship = |k: u32, t: TimeMs| {
+            let mut o = plot(t, 26.0 + f64::from(k) * 0.1, 125.0 + t as f64 * 1e-8);
+            o.identity.mmsi = Some(431_000_000 + k);
+            o.kind = ObservationKind::SelfReport;
+            o.domain = Domain::Surface;
+            o.feed = "ais".into();
+            o
+        };
+        for t in [0, 1000, 2000] {
+            tr.process_batch((0..5).map(|k| ship(k, t)).collect());
+        }
+        let first = tr.tracks_reusing(&[]);
+        assert_eq!(first.len(), 5);
+        // Two of five ships report again.
+        tr.process_batch(vec![ship(1, 3000), ship(3, 3000)]);
+        let second = tr.tracks_reusing(&first);
+        let plain = tr.tracks();
+        assert_eq!(
+            second.iter().map(|t| (**t).clone()).collect::<Vec<_>>(),
+            plain
+        );
+        let shared: Vec<bool> = first
+            .iter()
+            .zip(&second)
+            .map(|(a, b)| Arc::ptr_eq(a, b))
+            .collect();
+        assert_eq!(shared, [true, false, true, false, true]);
+        // A status change alone (coasting) is a change too.
+        tr.advance_to(3000 + 61_000);
+        let third = tr.tracks_reusing(&second);
+        assert!(third.iter().all(|t| t.status == TrackStatus::Coasting));
+        assert!(third.iter().zip(&second).all(|(a, b)| !Arc::ptr_eq(a, b)));
     }
 
     #[test]
