@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod authz;
 pub mod cot_stream;
+pub mod fanout;
 pub mod guard;
 pub mod https;
 pub mod metrics;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub cot_tls_listeners: Vec<cot_stream::CotTlsListener>,
     /// Feeds that accept only signed reports, and their signers' keys.
     pub signers: Arc<signed::FeedSigners>,
+    /// The WebSocket's shared renderers, one per audience (see [`fanout`]).
+    pub ws_fanouts: Arc<fanout::Fanouts<fanout::WsStage>>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
             signers: Arc::default(),
+            ws_fanouts: Arc::default(),
         }
     }
 }

@@ -36,7 +36,7 @@
 //! subject. Control replies carry no picture data and are labelled UNCLASSIFIED.
 
 mod client;
-mod events;
+pub(crate) mod events;
 mod tls;
 
 use std::net::SocketAddr;
@@ -53,6 +53,7 @@ use tokio::sync::watch;
 pub use events::{track_uid, Outgoing};
 pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
+use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
 use crate::peer::PeerCert;
 
@@ -180,6 +181,10 @@ pub(crate) struct Ctx {
     pub ingest: Option<Ingest>,
     /// What the client's certificate proved (TLS listeners only).
     pub peer_cert: Option<PeerCert>,
+    /// The listener's shared renderers, one per audience (see [`crate::fanout`]).
+    pub fanouts: Arc<Fanouts<CotStage>>,
+    /// The client's audience picture, for starting its renderer.
+    pub pictures: watch::Receiver<Arc<Picture>>,
 }
 
 /// Where a client's inbound `a-*` events are ingested.
@@ -257,8 +262,10 @@ fn spawn_with(
         stats: stats.clone(),
         ingest,
         peer_cert: None,
+        fanouts: Arc::default(),
+        pictures,
     });
-    tokio::spawn(accept_loop(listener, ctx, pictures));
+    tokio::spawn(accept_loop(listener, ctx));
     Ok(CotListener {
         subject,
         addr,
@@ -266,11 +273,7 @@ fn spawn_with(
     })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    ctx: Arc<Ctx>,
-    pictures: watch::Receiver<Arc<Picture>>,
-) {
+async fn accept_loop(listener: TcpListener, ctx: Arc<Ctx>) {
     loop {
         let (sock, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -292,7 +295,7 @@ async fn accept_loop(
         let _ = sock.set_nodelay(true);
         let (rd, wr) = sock.into_split();
         // Each connection is its own task: accepting never waits on a client.
-        tokio::spawn(client::run(rd, wr, peer, ctx.clone(), pictures.clone()));
+        tokio::spawn(client::run(rd, wr, peer, ctx.clone()));
     }
 }
 

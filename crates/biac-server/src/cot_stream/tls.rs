@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::{bump, client, ingest_for, CotStreamOptions, CotStreamStats, Ctx, Ingest};
+use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
 use crate::tls::{peer_cert, NationVerifier, TlsFiles, VerifierStats};
 
@@ -58,6 +59,8 @@ struct Shared {
     opts: CotStreamOptions,
     stats: Arc<CotStreamStats>,
     ingest: Option<Ingest>,
+    /// One shared renderer per audience (certificate nation) served here.
+    fanouts: Arc<Fanouts<CotStage>>,
 }
 
 /// Load the certificates, bind `cfg.listen` and serve every verified client its own
@@ -86,6 +89,7 @@ pub async fn start_tls(
         opts,
         stats: stats.clone(),
         ingest,
+        fanouts: Arc::default(),
     });
     tokio::spawn(accept_loop(listener, shared));
     Ok(CotTlsListener {
@@ -192,7 +196,9 @@ async fn connection(sock: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
             ..i
         }),
         peer_cert: Some(cert),
+        fanouts: sh.fanouts.clone(),
+        pictures,
     });
     let (rd, wr) = tokio::io::split(tls);
-    client::run(rd, wr, peer, ctx, pictures).await;
+    client::run(rd, wr, peer, ctx).await;
 }
