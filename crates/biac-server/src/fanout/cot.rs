@@ -107,7 +107,7 @@ pub struct CotSnapshot {
     /// The released tracks in picture order, with the `seq` each last changed at.
     items: Vec<(u64, Arc<CotItem>)>,
     /// Withdrawals some client may still owe.
-    tombstones: Vec<Arc<CotTombstone>>,
+    pub(super) tombstones: Vec<Arc<CotTombstone>>,
     /// Shared batches: [since prev XML, since prev v1, everything XML, everything v1].
     shared: [OnceLock<Batch>; 4],
 }

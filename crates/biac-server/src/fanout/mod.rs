@@ -32,6 +32,8 @@
 //! passed the guard for that client's subject at that client's exit.
 
 mod cot;
+#[cfg(test)]
+mod tests;
 mod ws;
 
 pub use cot::{CotItem, CotSnapshot, CotStage, CotTombstone};
