@@ -28,6 +28,23 @@ use biac_store::Store;
 
 pub use auth::Authenticator;
 
+/// The renderings the WebSocket used per client before [`fanout`], for the fan-out
+/// bench's copy of that path. Not an API.
+#[doc(hidden)]
+pub mod bench_support {
+    use biac_model::{Label, TimeMs, Track};
+
+    pub fn feature(t: &Track) -> serde_json::Value {
+        crate::routes::feature(t)
+    }
+    pub fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
+        crate::routes::view_marking(labels)
+    }
+    pub fn iso(t: TimeMs) -> String {
+        crate::routes::iso(t)
+    }
+}
+
 /// Shared state of all handlers.
 #[derive(Clone)]
 pub struct AppState {
