@@ -25,15 +25,25 @@
 //! (journalled, then fused like any feed); without one they are not ingested. Over
 //! TLS the records are owned by the client's certificate nation, not the feed's.
 //!
-//! Back-pressure: a client task diffs the latest picture (a watch channel: latest value
-//! wins) against what it last sent, so a slow client skips generations instead of
-//! queueing them; the only queue is a small bounded channel of control replies. A write
-//! that does not complete within the write timeout drops the client. A slow client thus
-//! lags alone, and memory per client is bounded by one picture.
+//! Rendering is shared: the picture is released and rendered once per audience and
+//! listener by a [`crate::fanout::CotStage`] (started with the audience's first client,
+//! stopped after its last), and every client of that audience writes the same rendered
+//! bytes (TAK protocol v1 frames are converted once, for the first client that needs
+//! them). A client keeps only the number of the last snapshot it consumed.
+//!
+//! Back-pressure: the stage publishes its snapshots on a watch channel (latest value
+//! wins) and a client writes what changed since the snapshot it last consumed, so a slow
+//! client skips generations instead of queueing them; the only queue is a small bounded
+//! channel of control replies. A write that does not complete within the write timeout
+//! drops the client. A slow client thus lags alone, and memory per client is bounded by
+//! one write (usually shared with the audience's other clients).
 //!
 //! Invariant: every event written — tracks, deletes and control replies alike — is
 //! produced by [`emit`], which passes it through [`guard::release`] for the listener's
-//! subject. Control replies carry no picture data and are labelled UNCLASSIFIED.
+//! subject at this listener's exit: control replies in the client's task, picture events
+//! in the stage of the client's own subject (plain listener: its configured subject; TLS:
+//! the certificate nation's audience), which the client checks on every snapshot. Control
+//! replies carry no picture data and are labelled UNCLASSIFIED.
 
 mod client;
 pub(crate) mod events;

@@ -4,7 +4,7 @@
 //! listener's clearance; a client whose audience the runtime keeps no picture for is
 //! refused. After the handshake a client is served by the same task as a plain TCP
 //! client ([`super::client::run`]), with its own egress subject, track uid prefix and
-//! picture channel; its `a-*` events (with an `ingest_feed`) are ingested as records
+//! picture channel, and the listener's shared stage of its audience (one per nation served); its `a-*` events (with an `ingest_feed`) are ingested as records
 //! of its certificate's nation.
 
 use std::net::SocketAddr;
