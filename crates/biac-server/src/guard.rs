@@ -8,7 +8,7 @@
 //! passed here.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +20,12 @@ pub trait Labelled {
     fn label(&self) -> &Label;
     /// What the audit log calls this item: its kind and id.
     fn audit_object(&self) -> (&'static str, String);
+    /// Feeds what identifies [`Labelled::audit_object`] to the coalescing key, without
+    /// rendering it when that can be avoided (the guard's hot path: every track of every
+    /// picture generation). Two items with the same audit object must hash alike.
+    fn audit_key(&self, h: &mut DefaultHasher) {
+        self.audit_object().hash(h);
+    }
 }
 
 impl Labelled for Track {
@@ -28,6 +34,9 @@ impl Labelled for Track {
     }
     fn audit_object(&self) -> (&'static str, String) {
         ("track", crate::routes::track_id(self.id))
+    }
+    fn audit_key(&self, h: &mut DefaultHasher) {
+        ("track", self.id).hash(h);
     }
 }
 
@@ -121,10 +130,36 @@ pub fn release_all<'a, T: Labelled + 'a>(
 /// the same exit less than [`Auditor::COALESCE_MS`] ago (same subject, action, object,
 /// label and outcome) is not written again: a browser polling the picture every two
 /// seconds would otherwise write the same hundreds of lines each time.
+///
+/// The coalescing check is the hot path (the fan-out stages pass every track of every
+/// picture generation through it): it hashes the decision without allocating and takes
+/// one of [`Auditor::SHARDS`] locks chosen by that hash, not one process-wide lock; the
+/// entry itself is rendered only when it is written.
 #[derive(Clone)]
 pub struct Auditor {
     sink: AuditSink,
-    recent: Arc<Mutex<HashMap<u64, i64>>>,
+    recent: Arc<[Mutex<Recent>]>,
+}
+
+/// Decisions recently written, by coalescing key (already a hash: not hashed again).
+type Recent = HashMap<u64, i64, BuildHasherDefault<KeyHasher>>;
+
+/// The identity hasher for keys that are hashes already.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = k;
+    }
 }
 
 impl std::fmt::Debug for Auditor {
@@ -135,46 +170,43 @@ impl std::fmt::Debug for Auditor {
 
 impl Auditor {
     pub const COALESCE_MS: i64 = 60_000;
-    /// Remembered decisions beyond which old ones are forgotten.
+    /// Locks the remembered decisions are spread over.
+    pub const SHARDS: usize = 16;
+    /// Remembered decisions beyond which old ones are forgotten (over all shards).
     const MAX_RECENT: usize = 200_000;
 
     pub fn new(sink: AuditSink) -> Self {
         Auditor {
             sink,
-            recent: Arc::default(),
+            recent: (0..Self::SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 
     /// `false` when the record could not be written (the caller then denies).
     fn record<T: Labelled + ?Sized>(&self, e: &Egress, item: &T, allowed: bool) -> bool {
         let now = now_ms();
-        let (kind, id) = item.audit_object();
         // Keyed on the label itself: its marking is rendered only when it is written.
         let mut h = DefaultHasher::new();
-        (
-            &e.subject,
-            &e.point,
-            e.action,
-            kind,
-            &id,
-            item.label(),
-            allowed,
-        )
-            .hash(&mut h);
+        (&e.subject, &e.point, e.action).hash(&mut h);
+        item.audit_key(&mut h);
+        (item.label(), allowed).hash(&mut h);
         let key = h.finish();
         {
-            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            // The high bits pick the shard; the map uses the whole key.
+            let shard = &self.recent[(key >> 32) as usize % self.recent.len()];
+            let mut recent = shard.lock().unwrap_or_else(|p| p.into_inner());
             if recent
                 .get(&key)
                 .is_some_and(|&t| now - t < Self::COALESCE_MS)
             {
                 return true;
             }
-            if recent.len() >= Self::MAX_RECENT {
+            if recent.len() >= Self::MAX_RECENT / Self::SHARDS {
                 recent.retain(|_, t| now - *t < Self::COALESCE_MS);
             }
             recent.insert(key, now);
         }
+        let (kind, id) = item.audit_object();
         let entry = Entry {
             time_ms: now,
             subject: biac_audit::Subject {

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod authz;
 pub mod cot_stream;
+pub mod fanout;
 pub mod guard;
 pub mod https;
 pub mod metrics;
@@ -27,6 +28,23 @@ use biac_store::Store;
 
 pub use auth::Authenticator;
 
+/// The renderings the WebSocket used per client before [`fanout`], for the fan-out
+/// bench's copy of that path. Not an API.
+#[doc(hidden)]
+pub mod bench_support {
+    use biac_model::{Label, TimeMs, Track};
+
+    pub fn feature(t: &Track) -> serde_json::Value {
+        crate::routes::feature(t)
+    }
+    pub fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
+        crate::routes::view_marking(labels)
+    }
+    pub fn iso(t: TimeMs) -> String {
+        crate::routes::iso(t)
+    }
+}
+
 /// Shared state of all handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +61,8 @@ pub struct AppState {
     pub cot_tls_listeners: Vec<cot_stream::CotTlsListener>,
     /// Feeds that accept only signed reports, and their signers' keys.
     pub signers: Arc<signed::FeedSigners>,
+    /// The WebSocket's shared renderers, one per audience (see [`fanout`]).
+    pub ws_fanouts: Arc<fanout::Fanouts<fanout::WsStage>>,
 }
 
 impl AppState {
@@ -61,6 +81,7 @@ impl AppState {
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
             signers: Arc::default(),
+            ws_fanouts: Arc::default(),
         }
     }
 }

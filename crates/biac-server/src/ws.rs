@@ -15,28 +15,36 @@
 //!   the ids that disappeared; `marking` is the marking of the client's whole view.
 //!
 //! Features are rendered exactly as `/api/v1/tracks` renders them and every one passes
-//! the egress guard. Back-pressure: the picture arrives on a `watch` channel, so a slow
-//! client never blocks fusion and never queues: it skips the generations it was too slow
-//! for and its next update is diffed against what it last received (stale updates are
-//! replaced, not queued). Memory per client is one copy of its visible picture. A send
-//! that does not complete within [`SEND_TIMEOUT`] (a stalled reader, a full TCP window)
-//! closes the connection.
+//! the egress guard — once per audience and generation, not once per client: the
+//! audience's shared [`WsStage`] releases the picture for its subject at this exit,
+//! serializes each changed feature once and publishes a snapshot that every client of
+//! the audience builds its messages from (clients that were sent the previous one share
+//! one `update` message). A client only ever subscribes to the stage of its own subject.
+//! Back-pressure: snapshots arrive on a `watch` channel, so a slow client never blocks
+//! fusion and never queues: it skips the generations it was too slow for and its next
+//! update covers everything since what it last received (stale updates are replaced,
+//! not queued). Memory per client is the number of the last snapshot it was sent (and the
+//! message being sent). A send that does not complete within [`SEND_TIMEOUT`] (a stalled
+//! reader, a full TCP window) closes the connection.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use biac_model::Track;
 use biac_runtime::Picture;
-use serde_json::{json, Value};
+use tokio::sync::watch;
 
 use crate::auth::Caller;
-use crate::guard::{release_all, Egress};
-use crate::routes::{audience, feature, iso, not_found};
+use crate::fanout::{Fanouts, WsStage};
+use crate::guard::Egress;
+use crate::routes::{audience, not_found};
 use crate::AppState;
+
+/// The exit the guard and the audit log name.
+pub const EXIT: &str = "ws:/api/v1/ws";
 
 /// A send (one message) that takes longer than this closes the client.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,9 +67,10 @@ pub(crate) async fn upgrade(
     else {
         return not_found();
     };
-    let e = Egress::new(s, "ws:/api/v1/ws", "subscribe", state.audit.clone());
+    let e = Egress::new(s, EXIT, "subscribe", state.audit.clone());
+    let fanouts = state.ws_fanouts.clone();
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| client(socket, e, rx)),
+        Ok(ws) => ws.on_upgrade(move |socket| client(socket, fanouts, e, rx)),
         Err(e) => e.into_response(),
     }
 }
@@ -82,95 +91,50 @@ impl Drop for ClientGuard {
     }
 }
 
-/// The caller's view of a picture: released features by id, and the marking of the
-/// whole view (as `/api/v1/tracks`), from one pass through the guard.
-fn view(s: &Egress, p: &Picture) -> (Vec<(String, Value)>, String) {
-    let released: Vec<&Track> = release_all(s, p.tracks.iter()).collect();
-    let marking = crate::routes::view_marking(released.iter().map(|t| &t.label));
-    let features = released
-        .into_iter()
-        .map(|t| {
-            let f = feature(t);
-            (f["id"].as_str().unwrap_or_default().to_string(), f)
-        })
-        .collect();
-    (features, marking)
-}
-
-/// What changed from `sent` to `now`: (upserts, deletes); `sent` becomes `now`.
-pub(crate) fn diff(
-    sent: &mut HashMap<String, Value>,
-    now: Vec<(String, Value)>,
-) -> (Vec<Value>, Vec<String>) {
-    let mut next = HashMap::with_capacity(now.len());
-    let mut upserts = Vec::new();
-    for (id, f) in now {
-        if sent.get(&id) != Some(&f) {
-            upserts.push(f.clone());
-        }
-        next.insert(id, f);
-    }
-    let mut deletes: Vec<String> = sent
-        .keys()
-        .filter(|id| !next.contains_key(*id))
-        .cloned()
-        .collect();
-    deletes.sort();
-    *sent = next;
-    (upserts, deletes)
-}
-
-async fn send(socket: &mut WebSocket, v: &Value) -> bool {
-    let msg = Message::Text(v.to_string().into());
+async fn send(socket: &mut WebSocket, msg: Utf8Bytes) -> bool {
     matches!(
-        tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)).await,
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(msg))).await,
         Ok(Ok(()))
     )
 }
 
 async fn client(
     mut socket: WebSocket,
+    fanouts: Arc<Fanouts<WsStage>>,
     s: Egress,
-    mut rx: tokio::sync::watch::Receiver<std::sync::Arc<Picture>>,
+    rx: watch::Receiver<Arc<Picture>>,
 ) {
     let _count = ClientGuard::new();
-    let mut sent = HashMap::new();
-    let picture = rx.borrow_and_update().clone();
-    let (features, marking) = view(&s, &picture);
-    let audience = json!({"nation": s.nation, "clearance": s.clearance});
-    let snapshot = json!({
-        "type": "snapshot",
-        "audience": audience,
-        "generation": picture.generation,
-        "time_ms": picture.time_ms,
-        "time": iso(picture.time_ms),
-        "marking": marking,
-        "features": features.iter().map(|(_, f)| f).collect::<Vec<_>>(),
-    });
-    sent.extend(features);
-    if !send(&mut socket, &snapshot).await {
+    let subject = s.subject;
+    // The shared renderer of this client's own subject at this exit.
+    let mut sub = fanouts.subscribe(subject, || (WsStage::new(s), rx));
+    let Some(snap) = sub.first().await else {
+        return;
+    };
+    // The invariant, checked: only what was released for this client's subject.
+    if snap.subject != subject {
+        tracing::error!("WebSocket snapshot of another subject refused");
+        return;
+    }
+    let mut since = snap.seq;
+    sub.consumed(since);
+    if !send(&mut socket, snap.snapshot_message()).await {
         return;
     }
     loop {
         tokio::select! {
-            changed = rx.changed() => {
-                if changed.is_err() {
+            snap = sub.next() => {
+                let Some(snap) = snap else {
                     break; // the pipeline stopped
+                };
+                if snap.subject != subject {
+                    tracing::error!("WebSocket snapshot of another subject refused");
+                    break;
                 }
-                let picture = rx.borrow_and_update().clone();
-                let (features, marking) = view(&s, &picture);
-                let (upserts, deletes) = diff(&mut sent, features);
-                let update = json!({
-                    "type": "update",
-                    "audience": audience,
-                    "generation": picture.generation,
-                    "time_ms": picture.time_ms,
-                    "time": iso(picture.time_ms),
-                    "marking": marking,
-                    "upserts": upserts,
-                    "deletes": deletes,
-                });
-                if !send(&mut socket, &update).await {
+                let update = snap.update_message(since);
+                since = snap.seq;
+                sub.consumed(since);
+                if !send(&mut socket, update).await {
                     tracing::info!("WebSocket client closed or too slow; dropped");
                     break;
                 }
@@ -180,31 +144,5 @@ async fn client(
                 Some(Ok(_)) => {}
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diff_reports_changes_and_deletions_against_what_was_sent() {
-        let mut sent = HashMap::new();
-        let (u, d) = diff(
-            &mut sent,
-            vec![("A".into(), json!(1)), ("B".into(), json!(2))],
-        );
-        assert_eq!((u.len(), d.len()), (2, 0));
-        let (u, d) = diff(
-            &mut sent,
-            vec![("A".into(), json!(1)), ("C".into(), json!(3))],
-        );
-        assert_eq!(u, vec![json!(3)]);
-        assert_eq!(d, vec!["B".to_string()]);
-        let (u, d) = diff(&mut sent, vec![("A".into(), json!(9))]);
-        assert_eq!(u, vec![json!(9)]);
-        assert_eq!(d, vec!["C".to_string()]);
-        let (u, d) = diff(&mut sent, vec![("A".into(), json!(9))]);
-        assert!(u.is_empty() && d.is_empty());
     }
 }

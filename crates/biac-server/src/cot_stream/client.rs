@@ -1,6 +1,9 @@
 //! One TAK client connection: a writer (this task) and a reader (a child task).
+//!
+//! The writer renders nothing of the picture itself: it writes what its audience's
+//! shared CoT stage ([`crate::fanout::CotStage`]) rendered and released, keeping only
+//! the number of the last snapshot it consumed.
 
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,13 +12,13 @@ use biac_formats::cot::{self, CotEvent};
 use biac_formats::framing::Frame;
 use biac_formats::tak::StreamDecoder;
 use biac_formats::{tak, Framer};
-use biac_model::{TimeMs, Track};
-use biac_runtime::Picture;
+use biac_model::TimeMs;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::events::{self, Outgoing};
 use super::{bump, emit, Ctx};
+use crate::fanout::{CotSnapshot, CotStage, Subscription};
 
 /// What the reader asks the writer to send.
 #[derive(Debug)]
@@ -59,13 +62,7 @@ impl<W: AsyncWrite + Send + Unpin + 'static> Wr for W {}
 
 /// Serve one connected client until it goes. The caller has counted it in
 /// (`stats.clients`); it is counted out when this ends.
-pub(crate) async fn run<R: Rd, W: Wr>(
-    rd: R,
-    wr: W,
-    peer: SocketAddr,
-    ctx: Arc<Ctx>,
-    pictures: watch::Receiver<Arc<Picture>>,
-) {
+pub(crate) async fn run<R: Rd, W: Wr>(rd: R, wr: W, peer: SocketAddr, ctx: Arc<Ctx>) {
     let _count = ClientCount(ctx.clone());
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
     let offered_at = Instant::now();
@@ -75,24 +72,34 @@ pub(crate) async fn run<R: Rd, W: Wr>(
         Some(c) => tracing::info!(%peer, subject = ?ctx.subject, common_name = ?c.common_name,
             "TAK client connected over mutual TLS"),
     }
+    // The shared renderer of this client's own subject at this listener.
+    let sub = ctx.fanouts.subscribe(ctx.subject, || {
+        (
+            CotStage::new(ctx.egress.clone(), ctx.uid_prefix.clone(), &ctx.opts),
+            ctx.pictures.clone(),
+        )
+    });
     let why = Writer {
         wr,
         peer,
         ctx: ctx.clone(),
         proto: false,
-        sent: HashMap::new(),
+        since: None,
         buf: Vec::new(),
+        shared: None,
         protouid: format!("{}-takp-{}", ctx.uid_prefix, peer.port()),
     }
-    .run(pictures, ctl_rx)
+    .run(sub, ctl_rx)
     .await;
     reader.abort();
     tracing::info!(%peer, reason = %why, "TAK client disconnected");
 }
 
-struct Sent {
-    track: Track,
-    at_ms: TimeMs,
+/// Which shared batch of a snapshot is due.
+struct SharedBatch {
+    snap: Arc<CotSnapshot>,
+    since: Option<u64>,
+    proto: bool,
 }
 
 struct Writer<W> {
@@ -101,10 +108,15 @@ struct Writer<W> {
     ctx: Arc<Ctx>,
     /// Writing TAK protocol v1 frames instead of XML.
     proto: bool,
-    /// What this client was last sent of each track (by tracker id).
-    sent: HashMap<u64, Sent>,
-    /// The batch being written (reused).
+    /// The last snapshot this client consumed: it has been sent (or is being sent)
+    /// everything released up to it, and nothing since.
+    since: Option<u64>,
+    /// The client's own part of the next write: control replies, and the picture when
+    /// no shared batch fits it (reused).
     buf: Vec<u8>,
+    /// The picture's part of the next write when it is a batch shared with the other
+    /// clients of the audience (written after `buf`).
+    shared: Option<SharedBatch>,
     /// The uid of this connection's protocol offer.
     protouid: String,
 }
@@ -113,31 +125,25 @@ impl<W: Wr> Writer<W> {
     /// Until the client goes or stalls; the reason.
     async fn run(
         mut self,
-        mut pictures: watch::Receiver<Arc<Picture>>,
+        mut sub: Subscription<CotStage>,
         mut ctl: mpsc::Receiver<Control>,
     ) -> String {
         let owner = self.ctx.subject.nation;
         self.push(&events::protocol_offer(owner, &self.protouid, now_ms()));
-        let picture = pictures.borrow_and_update().clone();
-        self.diff(&picture);
+        let Some(snap) = sub.first().await else {
+            return "server shutting down".into();
+        };
+        self.take(&sub, snap);
         if let Err(e) = self.flush().await {
             return e;
         }
-        let refresh =
-            std::time::Duration::from_millis((self.ctx.opts.refresh_ms / 4).max(100) as u64);
-        let mut tick = tokio::time::interval(refresh);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut picture = picture;
         loop {
             tokio::select! {
-                changed = pictures.changed() => {
-                    if changed.is_err() {
-                        return "server shutting down".into();
-                    }
-                    // Latest wins: generations that arrived while we wrote are skipped.
-                    picture = pictures.borrow_and_update().clone();
-                    self.diff(&picture);
-                }
+                snap = sub.next() => match snap {
+                    // Latest wins: snapshots published while we wrote are skipped.
+                    Some(snap) => self.take(&sub, snap),
+                    None => return "server shutting down".into(),
+                },
                 c = ctl.recv() => match c {
                     None => return "client closed the connection".into(),
                     Some(Control::Pong) => {
@@ -156,7 +162,6 @@ impl<W: Wr> Writer<W> {
                         }
                     }
                 },
-                _ = tick.tick() => self.diff(&picture),
             }
             if let Err(e) = self.flush().await {
                 return e;
@@ -164,47 +169,34 @@ impl<W: Wr> Writer<W> {
         }
     }
 
-    /// Queue, for the picture, what this client has not been sent: new and changed
-    /// tracks, tracks due a refresh, and withdrawals of tracks no longer in it.
-    fn diff(&mut self, picture: &Picture) {
-        let now = now_ms();
-        // A clone of the Arc, so the guard's borrow does not hold `self`.
-        let ctx = self.ctx.clone();
-        let mut seen = HashSet::with_capacity(picture.tracks.len());
-        for t in crate::guard::release_all(&ctx.egress, picture.tracks.iter()) {
-            seen.insert(t.id);
-            let due = match self.sent.get(&t.id) {
-                Some(s) => s.track != *t || now - s.at_ms >= self.ctx.opts.refresh_ms,
-                None => true,
-            };
-            if due {
-                let out = events::track(&self.ctx.uid_prefix, t, now, self.ctx.opts.stale_ms);
-                self.push(&out);
-                self.sent.insert(
-                    t.id,
-                    Sent {
-                        track: t.clone(),
-                        at_ms: now,
-                    },
-                );
+    /// Queue what this client has not been sent of `snap`: new and changed tracks,
+    /// tracks due a refresh, and withdrawals of tracks no longer in it — rendered and
+    /// released once for the audience, shared by its clients.
+    fn take(&mut self, sub: &Subscription<CotStage>, snap: Arc<CotSnapshot>) {
+        // The invariant, checked: only the render released for this client's subject.
+        if snap.subject != self.ctx.subject {
+            tracing::error!(peer = %self.peer, "CoT snapshot of another subject refused");
+            return;
+        }
+        let since = self.since;
+        self.since = Some(snap.seq);
+        sub.consumed(snap.seq);
+        if self.shared.is_none() {
+            if let Some(b) = snap.shared(since, self.proto) {
+                bump(&self.ctx.stats.events_sent, b.events);
+                self.shared = Some(SharedBatch {
+                    snap,
+                    since,
+                    proto: self.proto,
+                });
+                return;
             }
         }
-        let gone: Vec<u64> = self
-            .sent
-            .keys()
-            .copied()
-            .filter(|id| !seen.contains(id))
-            .collect();
-        for id in gone {
-            if let Some(s) = self.sent.remove(&id) {
-                for out in events::withdrawal(&self.ctx.uid_prefix, &s.track, now) {
-                    self.push(&out);
-                }
-            }
-        }
+        let n = snap.write_since(since, self.proto, &mut self.buf);
+        bump(&self.ctx.stats.events_sent, n);
     }
 
-    /// Append one event to the batch — only what the guard releases.
+    /// Append one control event to the batch — only what the guard releases.
     fn push(&mut self, out: &Outgoing) {
         let Some(out) = emit(&self.ctx.egress, out) else {
             return;
@@ -223,14 +215,23 @@ impl<W: Wr> Writer<W> {
         bump(&self.ctx.stats.events_sent, 1);
     }
 
-    /// Write the batch, or give up after the write timeout.
+    /// Write the batch (own part, then shared part), or give up after the write timeout.
     async fn flush(&mut self) -> Result<(), String> {
-        if self.buf.is_empty() {
+        let shared = self.shared.take();
+        let shared = shared
+            .as_ref()
+            .and_then(|s| s.snap.shared(s.since, s.proto))
+            .map_or(&[][..], |b| &b.bytes[..]);
+        if self.buf.is_empty() && shared.is_empty() {
             return Ok(());
         }
-        let n = self.buf.len();
-        let res =
-            tokio::time::timeout(self.ctx.opts.write_timeout, self.wr.write_all(&self.buf)).await;
+        let n = self.buf.len() + shared.len();
+        let (wr, buf) = (&mut self.wr, &self.buf);
+        let res = tokio::time::timeout(self.ctx.opts.write_timeout, async move {
+            wr.write_all(buf).await?;
+            wr.write_all(shared).await
+        })
+        .await;
         self.buf.clear();
         if self.buf.capacity() > 1 << 20 {
             self.buf.shrink_to(1 << 20);

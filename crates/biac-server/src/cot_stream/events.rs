@@ -23,6 +23,10 @@ impl Labelled for Outgoing {
             format!("{} {}", self.event.cot_type, self.event.uid),
         )
     }
+    fn audit_key(&self, h: &mut std::hash::DefaultHasher) {
+        use std::hash::Hash;
+        ("cot-event", &self.event.cot_type, &self.event.uid).hash(h);
+    }
 }
 
 /// The CoT uid of a track for one audience: `biac-<AUDIENCE>-<api id>`, the API's
@@ -149,16 +153,27 @@ pub(crate) fn pong(owner: Nation, now_ms: TimeMs) -> Outgoing {
     )
 }
 
+/// What precedes each event in the legacy streaming form.
+pub(crate) const XML_DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
 /// Legacy streaming form: XML declaration, newline, the event; nothing after it.
 pub(crate) fn xml_frame(ev: &CotEvent) -> Vec<u8> {
-    let mut out = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n".to_vec();
-    out.extend_from_slice(ev.to_xml().as_bytes());
+    let xml = ev.to_xml();
+    let mut out = Vec::with_capacity(XML_DECL.len() + xml.len());
+    out.extend_from_slice(XML_DECL);
+    out.extend_from_slice(xml.as_bytes());
     out
 }
 
 /// TAK protocol v1 stream frame of the event (TAK's XML → protobuf rules).
 pub(crate) fn proto_frame(ev: &CotEvent) -> Result<Vec<u8>, String> {
-    let msg = tak::xml_to_proto(ev.to_xml().as_bytes())?;
+    proto_frame_of_xml(ev.to_xml().as_bytes())
+}
+
+/// TAK protocol v1 stream frame of an event's XML (without the declaration), as
+/// [`proto_frame`] of the event it renders.
+pub(crate) fn proto_frame_of_xml(xml: &[u8]) -> Result<Vec<u8>, String> {
+    let msg = tak::xml_to_proto(xml)?;
     Ok(tak::encode_stream(&msg))
 }
 

@@ -25,18 +25,28 @@
 //! (journalled, then fused like any feed); without one they are not ingested. Over
 //! TLS the records are owned by the client's certificate nation, not the feed's.
 //!
-//! Back-pressure: a client task diffs the latest picture (a watch channel: latest value
-//! wins) against what it last sent, so a slow client skips generations instead of
-//! queueing them; the only queue is a small bounded channel of control replies. A write
-//! that does not complete within the write timeout drops the client. A slow client thus
-//! lags alone, and memory per client is bounded by one picture.
+//! Rendering is shared: the picture is released and rendered once per audience and
+//! listener by a [`crate::fanout::CotStage`] (started with the audience's first client,
+//! stopped after its last), and every client of that audience writes the same rendered
+//! bytes (TAK protocol v1 frames are converted once, for the first client that needs
+//! them). A client keeps only the number of the last snapshot it consumed.
+//!
+//! Back-pressure: the stage publishes its snapshots on a watch channel (latest value
+//! wins) and a client writes what changed since the snapshot it last consumed, so a slow
+//! client skips generations instead of queueing them; the only queue is a small bounded
+//! channel of control replies. A write that does not complete within the write timeout
+//! drops the client. A slow client thus lags alone, and memory per client is bounded by
+//! one write (usually shared with the audience's other clients).
 //!
 //! Invariant: every event written — tracks, deletes and control replies alike — is
 //! produced by [`emit`], which passes it through [`guard::release`] for the listener's
-//! subject. Control replies carry no picture data and are labelled UNCLASSIFIED.
+//! subject at this listener's exit: control replies in the client's task, picture events
+//! in the stage of the client's own subject (plain listener: its configured subject; TLS:
+//! the certificate nation's audience), which the client checks on every snapshot. Control
+//! replies carry no picture data and are labelled UNCLASSIFIED.
 
 mod client;
-mod events;
+pub(crate) mod events;
 mod tls;
 
 use std::net::SocketAddr;
@@ -53,6 +63,7 @@ use tokio::sync::watch;
 pub use events::{track_uid, Outgoing};
 pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
+use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
 use crate::peer::PeerCert;
 
@@ -180,6 +191,10 @@ pub(crate) struct Ctx {
     pub ingest: Option<Ingest>,
     /// What the client's certificate proved (TLS listeners only).
     pub peer_cert: Option<PeerCert>,
+    /// The listener's shared renderers, one per audience (see [`crate::fanout`]).
+    pub fanouts: Arc<Fanouts<CotStage>>,
+    /// The client's audience picture, for starting its renderer.
+    pub pictures: watch::Receiver<Arc<Picture>>,
 }
 
 /// Where a client's inbound `a-*` events are ingested.
@@ -257,8 +272,10 @@ fn spawn_with(
         stats: stats.clone(),
         ingest,
         peer_cert: None,
+        fanouts: Arc::default(),
+        pictures,
     });
-    tokio::spawn(accept_loop(listener, ctx, pictures));
+    tokio::spawn(accept_loop(listener, ctx));
     Ok(CotListener {
         subject,
         addr,
@@ -266,11 +283,7 @@ fn spawn_with(
     })
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    ctx: Arc<Ctx>,
-    pictures: watch::Receiver<Arc<Picture>>,
-) {
+async fn accept_loop(listener: TcpListener, ctx: Arc<Ctx>) {
     loop {
         let (sock, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -292,7 +305,7 @@ async fn accept_loop(
         let _ = sock.set_nodelay(true);
         let (rd, wr) = sock.into_split();
         // Each connection is its own task: accepting never waits on a client.
-        tokio::spawn(client::run(rd, wr, peer, ctx.clone(), pictures.clone()));
+        tokio::spawn(client::run(rd, wr, peer, ctx.clone()));
     }
 }
 

@@ -4,7 +4,7 @@
 //! listener's clearance; a client whose audience the runtime keeps no picture for is
 //! refused. After the handshake a client is served by the same task as a plain TCP
 //! client ([`super::client::run`]), with its own egress subject, track uid prefix and
-//! picture channel; its `a-*` events (with an `ingest_feed`) are ingested as records
+//! picture channel, and the listener's shared stage of its audience (one per nation served); its `a-*` events (with an `ingest_feed`) are ingested as records
 //! of its certificate's nation.
 
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 use super::{bump, client, ingest_for, CotStreamOptions, CotStreamStats, Ctx, Ingest};
+use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
 use crate::tls::{peer_cert, NationVerifier, TlsFiles, VerifierStats};
 
@@ -58,6 +59,8 @@ struct Shared {
     opts: CotStreamOptions,
     stats: Arc<CotStreamStats>,
     ingest: Option<Ingest>,
+    /// One shared renderer per audience (certificate nation) served here.
+    fanouts: Arc<Fanouts<CotStage>>,
 }
 
 /// Load the certificates, bind `cfg.listen` and serve every verified client its own
@@ -86,6 +89,7 @@ pub async fn start_tls(
         opts,
         stats: stats.clone(),
         ingest,
+        fanouts: Arc::default(),
     });
     tokio::spawn(accept_loop(listener, shared));
     Ok(CotTlsListener {
@@ -192,7 +196,9 @@ async fn connection(sock: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
             ..i
         }),
         peer_cert: Some(cert),
+        fanouts: sh.fanouts.clone(),
+        pictures,
     });
     let (rd, wr) = tokio::io::split(tls);
-    client::run(rd, wr, peer, ctx, pictures).await;
+    client::run(rd, wr, peer, ctx).await;
 }

@@ -1,0 +1,318 @@
+//! The CoT stage: one audience's picture as TAK events, rendered once per listener.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use biac_model::{Subject, TimeMs, Track};
+use biac_runtime::Picture;
+
+use super::Stage;
+use crate::cot_stream::events::{self, Outgoing};
+use crate::cot_stream::{emit, CotStreamOptions};
+use crate::guard::{self, Egress};
+
+/// One or more rendered events (a track's state; a withdrawal's two events), every one
+/// released by the guard for the stage's subject.
+#[derive(Debug)]
+pub struct CotItem {
+    /// Legacy XML frames, one after the other.
+    xml: Box<[u8]>,
+    /// Where each event's XML (without its declaration) lies in `xml`.
+    events: Vec<(usize, usize)>,
+    /// The TAK protocol v1 frames and their count, rendered for the first client that
+    /// negotiated v1 (an event that does not convert is left out, as it always was).
+    proto: OnceLock<(Box<[u8]>, u64)>,
+}
+
+impl CotItem {
+    /// The events of `outs` the guard releases; `None` when it releases none.
+    fn render(egress: &Egress, outs: &[Outgoing]) -> Option<CotItem> {
+        let mut xml = Vec::new();
+        let mut spans = Vec::with_capacity(outs.len());
+        for out in outs {
+            let Some(out) = emit(egress, out) else {
+                continue;
+            };
+            xml.extend_from_slice(events::XML_DECL);
+            let start = xml.len();
+            xml.extend_from_slice(out.event.to_xml().as_bytes());
+            spans.push((start, xml.len()));
+        }
+        (!spans.is_empty()).then(|| CotItem {
+            xml: xml.into_boxed_slice(),
+            events: spans,
+            proto: OnceLock::new(),
+        })
+    }
+
+    fn proto(&self) -> &(Box<[u8]>, u64) {
+        self.proto.get_or_init(|| {
+            let mut out = Vec::new();
+            let mut n = 0;
+            for &(a, b) in &self.events {
+                match events::proto_frame_of_xml(&self.xml[a..b]) {
+                    Ok(f) => {
+                        out.extend_from_slice(&f);
+                        n += 1;
+                    }
+                    Err(e) => tracing::error!(error = %e,
+                        "CoT event not convertible to TAK protocol"),
+                }
+            }
+            (out.into_boxed_slice(), n)
+        })
+    }
+
+    /// Append this item in the client's framing; the number of events appended.
+    pub fn write(&self, proto: bool, buf: &mut Vec<u8>) -> u64 {
+        if proto {
+            let (b, n) = self.proto();
+            buf.extend_from_slice(b);
+            *n
+        } else {
+            buf.extend_from_slice(&self.xml);
+            self.events.len() as u64
+        }
+    }
+}
+
+/// A track that left the released picture (or that the guard stopped releasing).
+#[derive(Debug)]
+pub struct CotTombstone {
+    pub id: u64,
+    /// The snapshot it first appeared in (this time).
+    pub added_at: u64,
+    /// The first snapshot without it.
+    pub removed_at: u64,
+    /// Its withdrawal: its last state, stale now, then `t-x-d-d`.
+    pub item: CotItem,
+}
+
+/// Bytes shared by every client that writes the same thing for a snapshot.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub bytes: Vec<u8>,
+    pub events: u64,
+}
+
+/// One publication of a CoT stage.
+#[derive(Debug)]
+pub struct CotSnapshot {
+    /// Who every item was released for.
+    pub subject: Subject,
+    pub seq: u64,
+    /// The `seq` of the snapshot before it (`None`: the stage's first).
+    pub prev: Option<u64>,
+    /// The released tracks in picture order, with the `seq` each last changed at.
+    items: Vec<(u64, Arc<CotItem>)>,
+    /// Withdrawals some client may still owe.
+    pub(super) tombstones: Vec<Arc<CotTombstone>>,
+    /// Shared batches: [since prev XML, since prev v1, everything XML, everything v1].
+    shared: [OnceLock<Batch>; 4],
+}
+
+impl CotSnapshot {
+    /// Released tracks in this snapshot.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Append what a client that consumed snapshot `since` (`None`: nothing yet) has not
+    /// been sent: the tracks changed since, then the withdrawals of the tracks it was
+    /// sent that are gone. The number of events appended.
+    pub fn write_since(&self, since: Option<u64>, proto: bool, buf: &mut Vec<u8>) -> u64 {
+        let mut n = 0;
+        for (changed_at, item) in &self.items {
+            if since.is_none_or(|s| *changed_at > s) {
+                n += item.write(proto, buf);
+            }
+        }
+        if let Some(s) = since {
+            for t in &self.tombstones {
+                if t.added_at <= s && s < t.removed_at {
+                    n += t.item.write(proto, buf);
+                }
+            }
+        }
+        n
+    }
+
+    /// The batch shared by every client at `since`, when there is one: clients that
+    /// consumed the previous snapshot and clients that consumed none. Rendered by the
+    /// first client that asks.
+    pub fn shared(&self, since: Option<u64>, proto: bool) -> Option<&Batch> {
+        let i = match since {
+            None => 2,
+            Some(s) if Some(s) == self.prev => 0,
+            Some(_) => return None,
+        } + usize::from(proto);
+        Some(self.shared[i].get_or_init(|| {
+            let mut bytes = Vec::new();
+            let events = self.write_since(since, proto, &mut bytes);
+            Batch { bytes, events }
+        }))
+    }
+}
+
+/// What the stage remembers of a released track.
+struct Cur {
+    /// Its last released value: the one copy per audience and listener.
+    track: Track,
+    /// When it was last rendered (for refreshes).
+    at_ms: TimeMs,
+    added_at: u64,
+    changed_at: u64,
+    item: Arc<CotItem>,
+    /// The last step that saw it.
+    pass: u64,
+}
+
+/// The CoT stage of one audience at one listener.
+pub struct CotStage {
+    egress: Egress,
+    uid_prefix: String,
+    stale_ms: i64,
+    refresh_ms: i64,
+    /// The last published `seq` (0: none yet).
+    seq: u64,
+    pass: u64,
+    tracks: HashMap<u64, Cur>,
+    tombstones: HashMap<u64, Arc<CotTombstone>>,
+}
+
+impl CotStage {
+    /// The stage for `egress` (subject and listener), its tracks named with `uid_prefix`
+    /// (`biac-<AUDIENCE>`), with the listener's stale and refresh times.
+    pub fn new(egress: Egress, uid_prefix: String, opts: &CotStreamOptions) -> Self {
+        CotStage {
+            egress,
+            uid_prefix,
+            stale_ms: opts.stale_ms,
+            refresh_ms: opts.refresh_ms,
+            seq: 0,
+            pass: 0,
+            tracks: HashMap::new(),
+            tombstones: HashMap::new(),
+        }
+    }
+
+    pub fn subject(&self) -> Subject {
+        self.egress.subject
+    }
+}
+
+impl Stage for CotStage {
+    type Snapshot = CotSnapshot;
+
+    fn step(
+        &mut self,
+        picture: &Picture,
+        _new_generation: bool,
+        now: TimeMs,
+        keep_after: u64,
+    ) -> Option<Arc<CotSnapshot>> {
+        let next = self.seq + 1;
+        self.pass += 1;
+        let pass = self.pass;
+        let mut changed = self.seq == 0;
+        let CotStage {
+            egress,
+            uid_prefix,
+            stale_ms,
+            refresh_ms,
+            tracks,
+            tombstones,
+            ..
+        } = self;
+        let mut items = Vec::with_capacity(picture.tracks.len());
+        for t in guard::release_all(egress, picture.tracks.iter()) {
+            let render = || {
+                let out = events::track(uid_prefix, t, now, *stale_ms);
+                CotItem::render(egress, std::slice::from_ref(&out)).map(Arc::new)
+            };
+            match tracks.get_mut(&t.id) {
+                Some(c) => {
+                    c.pass = pass;
+                    if c.track != *t || now - c.at_ms >= *refresh_ms {
+                        // As a client's `sent` was: updated even if the event is withheld.
+                        if let Some(item) = render() {
+                            c.item = item;
+                            c.changed_at = next;
+                            changed = true;
+                        }
+                        c.track.clone_from(t);
+                        c.at_ms = now;
+                    }
+                    items.push((c.changed_at, c.item.clone()));
+                }
+                None => {
+                    let Some(item) = render() else { continue };
+                    tombstones.remove(&t.id);
+                    items.push((next, item.clone()));
+                    tracks.insert(
+                        t.id,
+                        Cur {
+                            track: t.clone(),
+                            at_ms: now,
+                            added_at: next,
+                            changed_at: next,
+                            item,
+                            pass,
+                        },
+                    );
+                    changed = true;
+                }
+            }
+        }
+        let mut gone: Vec<u64> = tracks
+            .iter()
+            .filter(|(_, c)| c.pass != pass)
+            .map(|(id, _)| *id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            let Some(c) = tracks.remove(&id) else {
+                continue;
+            };
+            changed = true;
+            let outs = events::withdrawal(uid_prefix, &c.track, now);
+            let Some(item) = CotItem::render(egress, &outs) else {
+                continue;
+            };
+            tombstones.insert(
+                id,
+                Arc::new(CotTombstone {
+                    id,
+                    added_at: c.added_at,
+                    removed_at: next,
+                    item,
+                }),
+            );
+        }
+        tombstones.retain(|_, t| t.removed_at > keep_after);
+        if !changed {
+            return None;
+        }
+        let mut tombs: Vec<Arc<CotTombstone>> = tombstones.values().cloned().collect();
+        tombs.sort_unstable_by_key(|t| (t.removed_at, t.id));
+        let prev = (self.seq > 0).then_some(self.seq);
+        self.seq = next;
+        Some(Arc::new(CotSnapshot {
+            subject: self.egress.subject,
+            seq: next,
+            prev,
+            items,
+            tombstones: tombs,
+            shared: Default::default(),
+        }))
+    }
+
+    fn tick(&self) -> Option<Duration> {
+        Some(Duration::from_millis((self.refresh_ms / 4).max(100) as u64))
+    }
+}

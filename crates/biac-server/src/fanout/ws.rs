@@ -1,0 +1,287 @@
+//! The WebSocket stage: one audience's picture as GeoJSON features, rendered once.
+//!
+//! Messages are assembled from the features' JSON text as `serde_json` writes the
+//! documented messages (`crate::ws`): the same keys in the same order, compact.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use biac_model::{Subject, TimeMs, Track};
+use biac_runtime::Picture;
+use serde_json::json;
+
+use super::Stage;
+use crate::guard::{self, Egress};
+use crate::routes::{feature, iso, track_id, view_marking};
+
+/// A released track's feature, serialized once.
+#[derive(Debug)]
+pub struct WsItem {
+    pub feature: Box<str>,
+}
+
+/// A track that left the released picture.
+#[derive(Debug)]
+struct WsTombstone {
+    id: String,
+    added_at: u64,
+    removed_at: u64,
+}
+
+/// One publication of a WebSocket stage: one per picture generation.
+#[derive(Debug)]
+pub struct WsSnapshot {
+    /// Who every feature was released for.
+    pub subject: Subject,
+    pub seq: u64,
+    /// The `seq` of the snapshot before it (`None`: the stage's first).
+    pub prev: Option<u64>,
+    pub generation: u64,
+    pub time_ms: TimeMs,
+    time: String,
+    /// The marking of the whole view.
+    pub marking: String,
+    /// `{"nation":…,"clearance":…}`.
+    audience: Arc<str>,
+    /// Released features in picture order, with the `seq` each last changed at.
+    items: Vec<(u64, Arc<WsItem>)>,
+    tombstones: Arc<[WsTombstone]>,
+    /// The `snapshot` message, and the `update` since `prev`: shared by all who send it.
+    shared: [OnceLock<Utf8Bytes>; 2],
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    out.push_str(&serde_json::Value::from(s).to_string());
+}
+
+impl WsSnapshot {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn head(&self, kind: &str, size: usize) -> String {
+        let mut out = String::with_capacity(256 + size);
+        let _ = write!(
+            out,
+            r#"{{"type":"{kind}","audience":{},"generation":{},"time_ms":{},"time":"#,
+            self.audience, self.generation, self.time_ms
+        );
+        push_json_str(&mut out, &self.time);
+        out.push_str(r#","marking":"#);
+        push_json_str(&mut out, &self.marking);
+        out
+    }
+
+    fn features<'a>(out: &mut String, fs: impl Iterator<Item = &'a WsItem>) {
+        out.push('[');
+        for (i, f) in fs.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&f.feature);
+        }
+        out.push(']');
+    }
+
+    /// The first message a client gets: every released feature.
+    pub fn snapshot_message(&self) -> Utf8Bytes {
+        self.shared[0]
+            .get_or_init(|| {
+                let size = self.items.iter().map(|(_, i)| i.feature.len() + 1).sum();
+                let mut out = self.head("snapshot", size);
+                out.push_str(r#","features":"#);
+                Self::features(&mut out, self.items.iter().map(|(_, i)| &**i));
+                out.push('}');
+                out.into()
+            })
+            .clone()
+    }
+
+    /// The `update` for a client that was last sent snapshot `since`: the features
+    /// changed since, the ids gone since (sorted).
+    pub fn update_message(&self, since: u64) -> Utf8Bytes {
+        if Some(since) == self.prev {
+            self.shared[1]
+                .get_or_init(|| self.render_update(since).into())
+                .clone()
+        } else {
+            self.render_update(since).into()
+        }
+    }
+
+    fn render_update(&self, since: u64) -> String {
+        let upserts: Vec<&WsItem> = self
+            .items
+            .iter()
+            .filter(|(c, _)| *c > since)
+            .map(|(_, i)| &**i)
+            .collect();
+        let mut deletes: Vec<&str> = self
+            .tombstones
+            .iter()
+            .filter(|t| t.added_at <= since && since < t.removed_at)
+            .map(|t| t.id.as_str())
+            .collect();
+        deletes.sort_unstable();
+        let size = upserts.iter().map(|i| i.feature.len() + 1).sum();
+        let mut out = self.head("update", size);
+        out.push_str(r#","upserts":"#);
+        Self::features(&mut out, upserts.into_iter());
+        out.push_str(r#","deletes":"#);
+        out.push_str(&serde_json::Value::from(deletes).to_string());
+        out.push('}');
+        out
+    }
+}
+
+struct Cur {
+    track: Track,
+    added_at: u64,
+    changed_at: u64,
+    item: Arc<WsItem>,
+    pass: u64,
+}
+
+/// The WebSocket stage of one audience.
+pub struct WsStage {
+    egress: Egress,
+    audience: Arc<str>,
+    seq: u64,
+    pass: u64,
+    tracks: HashMap<u64, Cur>,
+    tombstones: HashMap<u64, WsTombstone>,
+}
+
+impl WsStage {
+    pub fn new(egress: Egress) -> Self {
+        let audience =
+            json!({"nation": egress.subject.nation, "clearance": egress.subject.clearance})
+                .to_string()
+                .into();
+        WsStage {
+            egress,
+            audience,
+            seq: 0,
+            pass: 0,
+            tracks: HashMap::new(),
+            tombstones: HashMap::new(),
+        }
+    }
+}
+
+fn render(t: &Track) -> Box<str> {
+    feature(t).to_string().into_boxed_str()
+}
+
+impl Stage for WsStage {
+    type Snapshot = WsSnapshot;
+
+    fn step(
+        &mut self,
+        picture: &Picture,
+        new_generation: bool,
+        _now: TimeMs,
+        keep_after: u64,
+    ) -> Option<Arc<WsSnapshot>> {
+        // One update per generation, as clients always had; nothing to refresh.
+        if !new_generation && self.seq > 0 {
+            return None;
+        }
+        let next = self.seq + 1;
+        self.pass += 1;
+        let pass = self.pass;
+        let WsStage {
+            egress,
+            tracks,
+            tombstones,
+            ..
+        } = self;
+        let released: Vec<&Track> = guard::release_all(egress, picture.tracks.iter()).collect();
+        let marking = view_marking(released.iter().map(|t| &t.label));
+        let mut items = Vec::with_capacity(released.len());
+        for t in released {
+            match tracks.get_mut(&t.id) {
+                Some(c) => {
+                    c.pass = pass;
+                    if c.track != *t {
+                        let f = render(t);
+                        if f != c.item.feature {
+                            c.item = Arc::new(WsItem { feature: f });
+                            c.changed_at = next;
+                        }
+                        c.track.clone_from(t);
+                    }
+                    items.push((c.changed_at, c.item.clone()));
+                }
+                None => {
+                    let item = Arc::new(WsItem { feature: render(t) });
+                    tombstones.remove(&t.id);
+                    items.push((next, item.clone()));
+                    tracks.insert(
+                        t.id,
+                        Cur {
+                            track: t.clone(),
+                            added_at: next,
+                            changed_at: next,
+                            item,
+                            pass,
+                        },
+                    );
+                }
+            }
+        }
+        let gone: Vec<u64> = tracks
+            .iter()
+            .filter(|(_, c)| c.pass != pass)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            if let Some(c) = tracks.remove(&id) {
+                tombstones.insert(
+                    id,
+                    WsTombstone {
+                        id: track_id(id),
+                        added_at: c.added_at,
+                        removed_at: next,
+                    },
+                );
+            }
+        }
+        tombstones.retain(|_, t| t.removed_at > keep_after);
+        let prev = (self.seq > 0).then_some(self.seq);
+        self.seq = next;
+        let tombs: Arc<[WsTombstone]> = self
+            .tombstones
+            .values()
+            .map(|t| WsTombstone {
+                id: t.id.clone(),
+                added_at: t.added_at,
+                removed_at: t.removed_at,
+            })
+            .collect();
+        Some(Arc::new(WsSnapshot {
+            subject: self.egress.subject,
+            seq: next,
+            prev,
+            generation: picture.generation,
+            time_ms: picture.time_ms,
+            time: iso(picture.time_ms),
+            marking,
+            audience: self.audience.clone(),
+            items,
+            tombstones: tombs,
+            shared: Default::default(),
+        }))
+    }
+
+    fn tick(&self) -> Option<Duration> {
+        None
+    }
+}
