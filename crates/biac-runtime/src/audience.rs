@@ -1,4 +1,5 @@
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use biac_label::Holdings;
 use biac_model::{Alert, Classification, Nation, Subject, TimeMs, Track};
@@ -51,7 +52,9 @@ pub struct Picture {
     /// Counts the releases fused into this picture: strictly increases from one
     /// publication to the next (it may skip), and a replay reaches the same value.
     pub generation: u64,
-    pub tracks: Vec<Track>,
+    /// Sorted by id. A track unchanged since the previous picture is the same `Arc`
+    /// (compare with `Arc::ptr_eq` before comparing values).
+    pub tracks: Vec<Arc<Track>>,
     /// Most recent alerts, oldest first (bounded).
     pub alerts: VecDeque<Alert>,
 }

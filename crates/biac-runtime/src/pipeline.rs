@@ -548,10 +548,11 @@ fn release(pending: &mut Vec<Observation>, watermark: i64) -> Option<Vec<Observa
 
 fn publish(st: &mut AudienceState) {
     st.unpublished = false;
+    let tracks = st.tracker.tracks_reusing(&st.tx.borrow().tracks);
     st.tx.send_replace(Arc::new(Picture {
         time_ms: st.released_ms,
         generation: st.generation,
-        tracks: st.tracker.tracks(),
+        tracks,
         alerts: st.alerts.clone(),
     }));
 }

@@ -142,7 +142,7 @@ async fn wait_for(rt: &RuntimeHandle, a: Audience, n: usize) -> Vec<biac_model::
     for _ in 0..200 {
         let p = rt.picture(&a).unwrap();
         if p.tracks.len() >= n && p.time_ms >= T0 + 29 * 10_000 {
-            return p.tracks.clone();
+            return p.tracks.iter().map(|t| (**t).clone()).collect();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -51,7 +51,7 @@ fn picture(generation: u64) -> Arc<Picture> {
     let tracks = (1..=TRACKS)
         .map(|id| {
             let (r, c) = ((id / 100) as f64, (id % 100) as f64);
-            Track {
+            Arc::new(Track {
                 id,
                 time_ms: t0,
                 position: Position::new(
@@ -71,7 +71,7 @@ fn picture(generation: u64) -> Arc<Picture> {
                 sources: BTreeSet::from(["ais".to_string()]),
                 updates: generation,
                 label: Label::unclassified_public(Nation::JPN),
-            }
+            })
         })
         .collect();
     Arc::new(Picture {
@@ -131,7 +131,7 @@ impl OldCotClient {
     fn diff(&mut self, egress: &Egress, opts: &CotStreamOptions, picture: &Picture) {
         let now = now_ms();
         let mut seen = HashSet::with_capacity(picture.tracks.len());
-        for t in guard::release_all(egress, picture.tracks.iter()) {
+        for t in guard::release_all(egress, picture.tracks.iter().map(|t| &**t)) {
             seen.insert(t.id);
             let due = match self.sent.get(&t.id) {
                 Some(s) => s.track != *t || now - s.at_ms >= opts.refresh_ms,
@@ -167,7 +167,7 @@ impl OldCotClient {
 // ---- The old per-client WebSocket (`ws.rs` `view` + `diff` + message). ----
 
 fn old_view(s: &Egress, p: &Picture) -> (Vec<(String, Value)>, String) {
-    let released: Vec<&Track> = guard::release_all(s, p.tracks.iter()).collect();
+    let released: Vec<&Track> = guard::release_all(s, p.tracks.iter().map(|t| &**t)).collect();
     let marking = view_marking(released.iter().map(|t| &t.label));
     let features = released
         .into_iter()

@@ -81,7 +81,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, Caller(s): Caller) ->
             "gauge",
             "Tracks in the caller's audience picture.",
         );
-        let n = release_all(&s, picture.tracks.iter()).count();
+        let n = release_all(&s, picture.tracks.iter().map(|t| &**t)).count();
         let _ = writeln!(out, "biac_picture_tracks{{audience=\"{key}\"}} {n}");
         family(
             &mut out,

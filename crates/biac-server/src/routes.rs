@@ -284,7 +284,7 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
         return not_found();
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
-    let visible: Vec<&Track> = release_all(&s, picture.tracks.iter()).collect();
+    let visible: Vec<&Track> = release_all(&s, picture.tracks.iter().map(|t| &**t)).collect();
     Json(json!({
         "type": "FeatureCollection",
         "audience": {"nation": s.nation, "clearance": s.clearance},
@@ -311,7 +311,7 @@ async fn track(
         .tracks
         .iter()
         .find(|t| t.id == id)
-        .and_then(|t| release(&s, t))
+        .and_then(|t| release(&s, &**t))
     else {
         return not_found();
     };

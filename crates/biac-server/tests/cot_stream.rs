@@ -44,7 +44,7 @@ fn picture(generation: u64, tracks: Vec<Track>) -> Arc<Picture> {
     Arc::new(Picture {
         time_ms: tracks.iter().map(|t| t.time_ms).max().unwrap_or(0),
         generation,
-        tracks,
+        tracks: tracks.into_iter().map(Arc::new).collect(),
         alerts: Default::default(),
     })
 }

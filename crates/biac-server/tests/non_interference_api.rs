@@ -154,15 +154,20 @@ async fn start(batches: &[Vec<Observation>]) -> Server {
     let newest = batches.iter().flatten().map(|o| o.time_ms).max().unwrap();
     let rt = biac_runtime::start(config(dir.path())).await.unwrap();
     // JPN sees every record, so its picture reaches the newest time on the final flush;
-    // every audience is published once per fusion input.
+    // so does every audience with the newest record it may see (the flush releases it).
     let jpn = Audience::of(&secret(Nation::JPN));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let g = rt.picture(&jpn).unwrap();
-        let all = rt
-            .audiences
-            .iter()
-            .all(|a| rt.picture(a).unwrap().generation == g.generation);
+        let all = rt.audiences.iter().all(|a| {
+            let mine = batches
+                .iter()
+                .flatten()
+                .filter(|o| biac_model::allow(&a.subject(), &o.label))
+                .map(|o| o.time_ms)
+                .max();
+            mine.is_none_or(|t| rt.picture(a).unwrap().time_ms == t)
+        });
         if g.time_ms == newest && all {
             break;
         }

@@ -161,10 +161,13 @@ impl CotSnapshot {
 
 /// What the stage remembers of a released track.
 struct Cur {
-    /// Its last released value: the one copy per audience and listener.
-    track: Track,
+    /// Its last released value: the one copy per audience and listener, shared with
+    /// the picture it came from.
+    track: Arc<Track>,
     /// When it was last rendered (for refreshes).
     at_ms: TimeMs,
+    /// When the guard last decided on it.
+    checked_ms: TimeMs,
     added_at: u64,
     changed_at: u64,
     item: Arc<CotItem>,
@@ -230,7 +233,24 @@ impl Stage for CotStage {
             ..
         } = self;
         let mut items = Vec::with_capacity(picture.tracks.len());
-        for t in guard::release_all(egress, picture.tracks.iter()) {
+        for t in &picture.tracks {
+            // The very value released before (same `Arc`: unchanged since), its guard
+            // decision recent and no refresh due: the same item again, without asking the
+            // guard again (which would decide the same and, within its coalescing window,
+            // audit nothing). This keeps a generation's cost with what changed.
+            if let Some(c) = tracks.get_mut(&t.id) {
+                if Arc::ptr_eq(&c.track, t)
+                    && now - c.checked_ms < super::RECHECK_MS
+                    && now - c.at_ms < *refresh_ms
+                {
+                    c.pass = pass;
+                    items.push((c.changed_at, c.item.clone()));
+                    continue;
+                }
+            }
+            if guard::release(egress, &**t).is_none() {
+                continue;
+            }
             let render = || {
                 let out = events::track(uid_prefix, t, now, *stale_ms);
                 CotItem::render(egress, std::slice::from_ref(&out)).map(Arc::new)
@@ -238,16 +258,17 @@ impl Stage for CotStage {
             match tracks.get_mut(&t.id) {
                 Some(c) => {
                     c.pass = pass;
-                    if c.track != *t || now - c.at_ms >= *refresh_ms {
+                    c.checked_ms = now;
+                    if *c.track != **t || now - c.at_ms >= *refresh_ms {
                         // As a client's `sent` was: updated even if the event is withheld.
                         if let Some(item) = render() {
                             c.item = item;
                             c.changed_at = next;
                             changed = true;
                         }
-                        c.track.clone_from(t);
                         c.at_ms = now;
                     }
+                    c.track = t.clone();
                     items.push((c.changed_at, c.item.clone()));
                 }
                 None => {
@@ -259,6 +280,7 @@ impl Stage for CotStage {
                         Cur {
                             track: t.clone(),
                             at_ms: now,
+                            checked_ms: now,
                             added_at: next,
                             changed_at: next,
                             item,

@@ -48,6 +48,11 @@ use biac_model::{Subject, TimeMs};
 use biac_runtime::Picture;
 use tokio::sync::watch;
 
+/// A stage re-uses its guard decision on a track that is the same `Arc` as the one it
+/// released (unchanged since) for this long, then asks the guard again: half the audit
+/// coalescing window, so the audit trail is what asking every time writes.
+pub(crate) const RECHECK_MS: TimeMs = crate::guard::Auditor::COALESCE_MS / 2;
+
 /// One audience's renderer at one exit.
 pub trait Stage: Send + 'static {
     type Snapshot: Send + Sync + 'static;

@@ -59,7 +59,7 @@ fn picture(generation: u64, tracks: Vec<Track>) -> Picture {
     Picture {
         time_ms: tracks.iter().map(|t| t.time_ms).max().unwrap_or(0),
         generation,
-        tracks,
+        tracks: tracks.into_iter().map(Arc::new).collect(),
         alerts: Default::default(),
     }
 }
@@ -91,10 +91,10 @@ fn xml(snap: &CotSnapshot, since: Option<u64>) -> Vec<u8> {
 }
 
 /// What a client of the old per-client writer wrote for these tracks at `now`.
-fn expect_tracks(ts: &[Track], now: i64) -> Vec<u8> {
+fn expect_tracks<T: std::borrow::Borrow<Track>>(ts: &[T], now: i64) -> Vec<u8> {
     let mut b = Vec::new();
     for t in ts {
-        let out = events::track(PREFIX, t, now, opts().stale_ms);
+        let out = events::track(PREFIX, t.borrow(), now, opts().stale_ms);
         b.extend_from_slice(&events::xml_frame(&out.event));
     }
     b
@@ -431,4 +431,47 @@ async fn two_listener_clients_read_identical_streams() {
     let st = &listener.stats;
     // Per client: the offer, 50 tracks, 50 updates, 2 withdrawal events.
     assert_eq!(cot_stream::CotStreamStats::get(&st.events_sent), 2 * 103);
+}
+
+/// A track that is the same `Arc` as before is not rendered again, and one whose label
+/// changed (a new value) goes through the guard again: relabelled out of PHL's reach, it
+/// is withdrawn from PHL at once although its id is unchanged.
+#[test]
+fn an_unchanged_track_is_reused_and_a_relabelled_one_is_decided_again() {
+    let mut st = cot_stage(phl());
+    let a = Arc::new(public(1, 0));
+    let b = Arc::new(public(2, 0));
+    let p1 = Picture {
+        time_ms: T0,
+        generation: 1,
+        tracks: vec![a.clone(), b.clone()],
+        alerts: Default::default(),
+    };
+    let s1 = st.step(&p1, true, T0, 0).unwrap();
+    // Same Arcs, a generation later: nothing to send to a client that is current.
+    let p2 = Picture {
+        generation: 2,
+        ..p1.clone()
+    };
+    if let Some(s2) = st.step(&p2, true, T0 + 100, 0) {
+        assert!(
+            xml(&s2, Some(s1.seq)).is_empty(),
+            "unchanged tracks re-sent"
+        );
+    }
+    // Track 2 is relabelled SECRET//REL USA (a new value with the same id and time).
+    let mut relabelled = (*b).clone();
+    relabelled.label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
+    let p3 = Picture {
+        generation: 3,
+        tracks: vec![a.clone(), Arc::new(relabelled)],
+        ..p1.clone()
+    };
+    let s3 = st.step(&p3, true, T0 + 200, 0).unwrap();
+    let out = String::from_utf8(xml(&s3, Some(s1.seq))).unwrap();
+    assert!(out.contains("t-x-d-d"), "track 2 not withdrawn: {out}");
+    assert!(
+        !out.contains("REL TO"),
+        "the relabelled track leaked: {out}"
+    );
 }

@@ -142,7 +142,10 @@ impl WsSnapshot {
 }
 
 struct Cur {
-    track: Track,
+    /// Shared with the picture it came from.
+    track: Arc<Track>,
+    /// When the guard last decided on it (see [`super::RECHECK_MS`]).
+    checked_ms: TimeMs,
     added_at: u64,
     changed_at: u64,
     item: Arc<WsItem>,
@@ -187,7 +190,7 @@ impl Stage for WsStage {
         &mut self,
         picture: &Picture,
         new_generation: bool,
-        _now: TimeMs,
+        now: TimeMs,
         keep_after: u64,
     ) -> Option<Arc<WsSnapshot>> {
         // One update per generation, as clients always had; nothing to refresh.
@@ -203,21 +206,35 @@ impl Stage for WsStage {
             tombstones,
             ..
         } = self;
-        let released: Vec<&Track> = guard::release_all(egress, picture.tracks.iter()).collect();
-        let marking = view_marking(released.iter().map(|t| &t.label));
-        let mut items = Vec::with_capacity(released.len());
-        for t in released {
+        let mut released: Vec<&Arc<Track>> = Vec::with_capacity(picture.tracks.len());
+        let mut items = Vec::with_capacity(picture.tracks.len());
+        for t in &picture.tracks {
+            // Unchanged since released (same `Arc`) and decided recently: as in the CoT
+            // stage, the same item without asking the guard again.
+            if let Some(c) = tracks.get_mut(&t.id) {
+                if Arc::ptr_eq(&c.track, t) && now - c.checked_ms < super::RECHECK_MS {
+                    c.pass = pass;
+                    items.push((c.changed_at, c.item.clone()));
+                    released.push(t);
+                    continue;
+                }
+            }
+            if guard::release(egress, &**t).is_none() {
+                continue;
+            }
+            released.push(t);
             match tracks.get_mut(&t.id) {
                 Some(c) => {
                     c.pass = pass;
-                    if c.track != *t {
+                    c.checked_ms = now;
+                    if *c.track != **t {
                         let f = render(t);
                         if f != c.item.feature {
                             c.item = Arc::new(WsItem { feature: f });
                             c.changed_at = next;
                         }
-                        c.track.clone_from(t);
                     }
+                    c.track = t.clone();
                     items.push((c.changed_at, c.item.clone()));
                 }
                 None => {
@@ -228,6 +245,7 @@ impl Stage for WsStage {
                         t.id,
                         Cur {
                             track: t.clone(),
+                            checked_ms: now,
                             added_at: next,
                             changed_at: next,
                             item,
@@ -237,6 +255,7 @@ impl Stage for WsStage {
                 }
             }
         }
+        let marking = view_marking(released.iter().map(|t| &t.label));
         let gone: Vec<u64> = tracks
             .iter()
             .filter(|(_, c)| c.pass != pass)
