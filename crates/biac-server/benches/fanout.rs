@@ -9,7 +9,10 @@
 //!   consumed the previous snapshot, takes the one shared batch / message.
 //! - `new_skipped`: the same, but every client is one snapshot behind, so each builds its
 //!   own batch / message from the shared items (the slow path).
-//! - `new_stage_only`: the stage's render alone (no client).
+//! - `new_stage_only`: the stage's release and render alone (no client).
+//!
+//! `cargo bench -p biac-server --bench fanout` (the old paths take about 10 s (CoT) and
+//! 70 s (WebSocket) per generation: `-- new_` runs the new ones only).
 //!
 //! Socket writes are not included in any variant (they are the same bytes either way).
 
@@ -27,7 +30,7 @@ use biac_server::bench_support::{feature, iso, view_marking};
 use biac_server::cot_stream::{self, track_uid, CotStreamOptions, Outgoing};
 use biac_server::fanout::{CotStage, Stage, WsStage};
 use biac_server::guard::{self, Auditor, Egress};
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, SamplingMode};
 use serde_json::{json, Value};
 
 const TRACKS: u64 = 10_000;
@@ -228,7 +231,9 @@ fn bench_cot(c: &mut Criterion) {
     );
     let pictures = [picture(1), picture(2)];
     let mut g = c.benchmark_group("cot_generation_10k_tracks_150_clients");
+    // Flat: the old paths take seconds per generation; ten of them are enough.
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(30));
 
@@ -313,7 +318,9 @@ fn bench_ws(c: &mut Criterion) {
     );
     let pictures = [picture(1), picture(2)];
     let mut g = c.benchmark_group("ws_generation_10k_tracks_150_clients");
+    // Flat: the old paths take seconds per generation; ten of them are enough.
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(30));
 
@@ -356,6 +363,15 @@ fn bench_ws(c: &mut Criterion) {
             })
         });
     }
+
+    let mut stage = WsStage::new(egress.clone());
+    let mut i = 0usize;
+    g.bench_function("new_stage_only", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(stage.step(&pictures[i % 2], true, now_ms(), u64::MAX))
+        })
+    });
     g.finish();
 }
 
