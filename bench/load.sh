@@ -85,6 +85,7 @@ JSON
         "warnings: $(grep -c ' WARN ' "$tmp/serve.err" || true); errors: $(grep -c ' ERROR ' "$tmp/serve.err" || true)"
     grep -m3 'stalled\|dropped' "$tmp/serve.err" || true
     stages "$tmp/serve.err" "$out/$name.stages.json"
+    gzip -c "$tmp/serve.err" > "$out/$name.serve.log.gz"
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     rm -rf "$tmp"

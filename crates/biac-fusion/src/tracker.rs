@@ -120,6 +120,24 @@ struct Prep<'a> {
     feed: u32,
 }
 
+/// The identity keys an observation binds by: MMSI, ICAO address, and a national track
+/// number within its feed.
+fn id_keys(obs: &Observation) -> Vec<IdKey> {
+    let mut keys = Vec::new();
+    if let Some(m) = obs.identity.mmsi {
+        keys.push(IdKey::Mmsi(m));
+    }
+    if let Some(i) = obs.identity.icao {
+        keys.push(IdKey::Icao(i));
+    }
+    if obs.kind == ObservationKind::Track {
+        if let Some(tn) = &obs.identity.track_number {
+            keys.push(IdKey::TrackNumber(obs.feed.clone(), tn.clone()));
+        }
+    }
+    keys
+}
+
 fn prepare<'a>(obs: &'a Observation, feed: u32, cfg: &TrackerConfig) -> Option<Prep<'a>> {
     if !(obs.position.is_valid() && obs.pos_sigma_m.is_finite() && obs.pos_sigma_m > 0.0) {
         return None;
@@ -135,18 +153,7 @@ fn prepare<'a>(obs: &'a Observation, feed: u32, cfg: &TrackerConfig) -> Option<P
             Some((local.vec_to_ecef(v.east_mps, v.north_mps), s * s))
         }
     };
-    let mut keys = Vec::new();
-    if let Some(m) = obs.identity.mmsi {
-        keys.push(IdKey::Mmsi(m));
-    }
-    if let Some(i) = obs.identity.icao {
-        keys.push(IdKey::Icao(i));
-    }
-    if obs.kind == ObservationKind::Track {
-        if let Some(tn) = &obs.identity.track_number {
-            keys.push(IdKey::TrackNumber(obs.feed.clone(), tn.clone()));
-        }
-    }
+    let keys = id_keys(obs);
     let confirms = match obs.kind {
         ObservationKind::Track => true,
         ObservationKind::SelfReport => obs.identity.mmsi.is_some() || obs.identity.icao.is_some(),
@@ -892,6 +899,12 @@ impl Tracker {
     /// Counters since creation.
     pub fn stats(&self) -> &FusionStats {
         &self.stats
+    }
+
+    /// Whether `o` would bind to a track it already has by identity (MMSI, ICAO address,
+    /// national track number): then it is associated alone, without gating.
+    pub fn binds(&self, o: &Observation) -> bool {
+        id_keys(o).iter().any(|k| self.index.contains_key(k))
     }
 
     /// Number of live tracks, tentative ones included.

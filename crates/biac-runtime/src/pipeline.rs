@@ -449,9 +449,12 @@ fn fusion_loop(
 /// it was batched nor on anything it may not see, so replay feeds each tracker exactly
 /// the calls the live run made. The rule: an observation is held until the audience
 /// has seen one `window_ms` newer (a quiet-feed flush releases everything). With a
-/// window of 0 an observation carrying an identity (MMSI, ICAO address, CoT uid) binds
-/// to its own track and is released on arrival; plots are held until a newer time is
-/// seen, so that each sensor's scan is still associated as a whole.
+/// window of 0 an observation that binds by identity to a track the audience's tracker
+/// already has (MMSI, ICAO address, national track number: `Tracker::binds`, itself a
+/// function of those same inputs) is released on arrival, alone; everything else —
+/// plots, first sightings — is held until a newer time is seen, so that each sensor's
+/// scan, and a second's first sightings, are associated together (one gating pass
+/// instead of one per report).
 fn take(
     st: &mut AudienceState,
     input: &FusionInput,
@@ -473,7 +476,7 @@ fn take(
                         releases.push((r, watermark));
                     }
                 }
-                if window_ms == 0 && !o.identity.is_empty() {
+                if window_ms == 0 && st.tracker.binds(o) {
                     releases.push((vec![o.clone()], st.newest));
                 } else {
                     st.pending.push(o.clone());
