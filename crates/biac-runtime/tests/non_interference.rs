@@ -715,7 +715,8 @@ async fn a_busy_hidden_feed_does_not_delay_the_flush_of_a_phl_picture() {
                 let state = (
                     p.time_ms,
                     p.generation,
-                    serde_json::to_string(&serde_json::json!({"tracks": plain(&p.tracks)})).unwrap(),
+                    serde_json::to_string(&serde_json::json!({"tracks": plain(&p.tracks)}))
+                        .unwrap(),
                 );
                 return (started.elapsed(), state);
             }
