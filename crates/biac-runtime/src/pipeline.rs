@@ -462,7 +462,9 @@ fn take(
     history: &mut Store,
     snapshot_every_ms: i64,
 ) -> usize {
-    let mut releases: Vec<(Vec<Observation>, i64)> = Vec::new();
+    // Each release is fused before the next observation is looked at: whether a report
+    // binds (`Tracker::binds`) must not depend on where the journal batches were cut.
+    let mut n = 0;
     match input {
         FusionInput::Observations(batch) => {
             for o in batch {
@@ -473,11 +475,19 @@ fn take(
                     st.newest = o.time_ms;
                     let watermark = st.newest.saturating_sub(window_ms);
                     if let Some(r) = release(&mut st.pending, watermark) {
-                        releases.push((r, watermark));
+                        n += fuse(st, r, watermark, false, history, snapshot_every_ms);
                     }
                 }
                 if window_ms == 0 && st.tracker.binds(o) {
-                    releases.push((vec![o.clone()], st.newest));
+                    let watermark = st.newest;
+                    n += fuse(
+                        st,
+                        vec![o.clone()],
+                        watermark,
+                        false,
+                        history,
+                        snapshot_every_ms,
+                    );
                 } else {
                     st.pending.push(o.clone());
                 }
@@ -485,36 +495,49 @@ fn take(
         }
         FusionInput::Flush => {
             if let Some(r) = release(&mut st.pending, st.newest) {
-                releases.push((r, st.newest));
+                let watermark = st.newest;
+                n += fuse(st, r, watermark, true, history, snapshot_every_ms);
             }
         }
         FusionInput::FlushAudience(key) => {
             if *key == st.audience.key() {
                 if let Some(r) = release(&mut st.pending, st.newest) {
-                    releases.push((r, st.newest));
+                    let watermark = st.newest;
+                    n += fuse(st, r, watermark, true, history, snapshot_every_ms);
                 }
             }
         }
     }
-    let mut n = 0;
-    for (released, watermark) in releases {
-        n += released.len();
-        st.tracker.process_batch(released);
-        st.tracker.advance_to(watermark);
-        st.released_ms = st.released_ms.max(watermark);
-        st.generation += 1;
-        st.unpublished = true;
-        after_release(st, history, snapshot_every_ms);
-    }
     n
 }
 
-/// Zones and history, at points fixed by data time (each new second, each snapshot
-/// period) so that alerts and snapshots do not depend on how often pictures are
-/// published.
-fn after_release(st: &mut AudienceState, history: &mut Store, snapshot_every_ms: i64) {
+/// Fuse one release; the number of observations. `flush`: the audience's inputs went
+/// quiet, so its zones are checked now rather than at the next second.
+fn fuse(
+    st: &mut AudienceState,
+    released: Vec<Observation>,
+    watermark: i64,
+    flush: bool,
+    history: &mut Store,
+    snapshot_every_ms: i64,
+) -> usize {
+    let n = released.len();
+    st.tracker.process_batch(released);
+    st.tracker.advance_to(watermark);
+    st.released_ms = st.released_ms.max(watermark);
+    st.generation += 1;
+    st.unpublished = true;
+    after_release(st, history, snapshot_every_ms, flush);
+    n
+}
+
+/// Zones and history, at points fixed by the audience's inputs (each new data second,
+/// each quiet-feed flush, each snapshot period) so that alerts and snapshots do not
+/// depend on how often pictures are published. Zones are thus checked at most once a
+/// data second (plus flushes), not per report: each check visits every track.
+fn after_release(st: &mut AudienceState, history: &mut Store, snapshot_every_ms: i64, flush: bool) {
     let second = st.released_ms.div_euclid(1000);
-    let zones_due = second > st.zones_at && !st.zones.zones().is_empty();
+    let zones_due = (flush || second > st.zones_at) && !st.zones.zones().is_empty();
     let snapshot_due = st.released_ms.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms;
     if !zones_due && !snapshot_due {
         return;

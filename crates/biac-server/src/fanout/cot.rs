@@ -260,15 +260,18 @@ impl Stage for CotStage {
                     c.pass = pass;
                     c.checked_ms = now;
                     if *c.track != **t || now - c.at_ms >= *refresh_ms {
-                        // As a client's `sent` was: updated even if the event is withheld.
+                        // A withheld render (the audit log refused) keeps the old value, so
+                        // the next step tries again instead of re-using the old item.
                         if let Some(item) = render() {
                             c.item = item;
                             c.changed_at = next;
                             changed = true;
+                            c.track = t.clone();
                         }
                         c.at_ms = now;
+                    } else {
+                        c.track = t.clone();
                     }
-                    c.track = t.clone();
                     items.push((c.changed_at, c.item.clone()));
                 }
                 None => {
