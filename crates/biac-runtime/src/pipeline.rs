@@ -63,6 +63,9 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             released_ms: i64::MIN,
             zones_at: i64::MIN,
             unpublished: false,
+            published_at: Instant::now() - PUBLISH_EVERY,
+            released_since: 0,
+            fused_for: Duration::ZERO,
         });
     }
 
@@ -352,6 +355,11 @@ struct AudienceState {
     zones_at: i64,
     /// Released observations not yet in a published picture.
     unpublished: bool,
+    /// When the picture was last published, and the observations released and the time
+    /// spent fusing since (for the stage timing log).
+    published_at: Instant,
+    released_since: usize,
+    fused_for: Duration,
 }
 
 /// Tracker tuning for a release rule: with no re-ordering window, reports reach the
@@ -368,7 +376,7 @@ fn tracker_config(window_ms: i64) -> TrackerConfig {
 /// publication covers many journal commits, so publishing never becomes the backlog.
 const MAX_INPUTS_PER_PUBLISH: usize = 256;
 /// An audience's picture is published at most this often (wall clock). Each
-/// publication copies every track and every subscriber then looks at it, so an
+/// publication lists every track and every fan-out stage then walks it, so an
 /// unbounded rate (one per journal commit, hundreds a second under load) spends the
 /// CPU the subscribers need; 20 ms adds at most that to a report's latency.
 const PUBLISH_EVERY: Duration = Duration::from_millis(20);
@@ -381,15 +389,12 @@ fn fusion_loop(
     snapshot_every_ms: i64,
 ) {
     let mut inputs = Vec::new();
-    let mut published = vec![Instant::now() - PUBLISH_EVERY; states.len()];
-    let mut work: Vec<(usize, Duration)> = vec![(0, Duration::ZERO); states.len()];
     loop {
         // Sleep until an input arrives or an audience's held-back picture is due.
         let due = states
             .iter()
-            .zip(&published)
-            .filter(|(st, _)| st.unpublished)
-            .map(|(_, at)| *at + PUBLISH_EVERY)
+            .filter(|st| st.unpublished)
+            .map(|st| st.published_at + PUBLISH_EVERY)
             .min();
         let first = match due {
             None => match rx.recv() {
@@ -411,29 +416,30 @@ fn fusion_loop(
                 }
             }
         }
-        for (i, st) in states.iter_mut().enumerate() {
+        for st in &mut states {
             let started = Instant::now();
             for input in &inputs {
-                work[i].0 += take(st, input, window_ms, &mut history, snapshot_every_ms);
+                st.released_since += take(st, input, window_ms, &mut history, snapshot_every_ms);
             }
-            work[i].1 += started.elapsed();
-            if !st.unpublished || published[i].elapsed() < PUBLISH_EVERY {
+            st.fused_for += started.elapsed();
+            if !st.unpublished || st.published_at.elapsed() < PUBLISH_EVERY {
                 continue;
             }
             let publish_started = Instant::now();
             publish(st);
-            published[i] = publish_started;
+            st.published_at = publish_started;
             // Stage timing for the load test (bench/load.sh): off by default. The wall
             // clock is read here only for this log line; it never reaches the picture.
             tracing::debug!(
                 audience = %st.audience.key(),
-                released = work[i].0,
-                fuse_us = work[i].1.as_micros() as u64,
+                released = st.released_since,
+                fuse_us = st.fused_for.as_micros() as u64,
                 publish_us = publish_started.elapsed().as_micros() as u64,
                 wall_minus_watermark_ms = now_ms() - st.released_ms,
                 "picture published"
             );
-            work[i] = (0, Duration::ZERO);
+            st.released_since = 0;
+            st.fused_for = Duration::ZERO;
         }
         inputs.clear();
     }
@@ -493,18 +499,12 @@ fn take(
                 }
             }
         }
-        FusionInput::Flush => {
+        // Another audience's flush.
+        FusionInput::FlushAudience(key) if *key != st.audience.key() => {}
+        FusionInput::Flush | FusionInput::FlushAudience(_) => {
             if let Some(r) = release(&mut st.pending, st.newest) {
                 let watermark = st.newest;
                 n += fuse(st, r, watermark, true, history, snapshot_every_ms);
-            }
-        }
-        FusionInput::FlushAudience(key) => {
-            if *key == st.audience.key() {
-                if let Some(r) = release(&mut st.pending, st.newest) {
-                    let watermark = st.newest;
-                    n += fuse(st, r, watermark, true, history, snapshot_every_ms);
-                }
             }
         }
     }

@@ -220,6 +220,19 @@ fn old_ws_update(s: &Egress, sent: &mut HashMap<String, Value>, p: &Picture) -> 
     .to_string()
 }
 
+/// A group sampled flat: the old paths take seconds per generation; ten are enough.
+fn group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(30));
+    g
+}
+
 fn bench_cot(c: &mut Criterion) {
     let audit = audit();
     let opts = CotStreamOptions::default();
@@ -230,12 +243,7 @@ fn bench_cot(c: &mut Criterion) {
         Some(audit.auditor.clone()),
     );
     let pictures = [picture(1), picture(2)];
-    let mut g = c.benchmark_group("cot_generation_10k_tracks_150_clients");
-    // Flat: the old paths take seconds per generation; ten of them are enough.
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(30));
+    let mut g = group(c, "cot_generation_10k_tracks_150_clients");
 
     let mut clients: Vec<OldCotClient> = (0..CLIENTS)
         .map(|_| OldCotClient {
@@ -317,12 +325,7 @@ fn bench_ws(c: &mut Criterion) {
         Some(audit.auditor.clone()),
     );
     let pictures = [picture(1), picture(2)];
-    let mut g = c.benchmark_group("ws_generation_10k_tracks_150_clients");
-    // Flat: the old paths take seconds per generation; ten of them are enough.
-    g.sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(30));
+    let mut g = group(c, "ws_generation_10k_tracks_150_clients");
 
     let mut sent: Vec<HashMap<String, Value>> = vec![HashMap::new(); CLIENTS];
     for s in &mut sent {
