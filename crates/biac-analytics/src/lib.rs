@@ -122,7 +122,7 @@ impl ZoneWatch {
     }
 
     /// Evaluate a picture; returns the alerts for new entries.
-    pub fn evaluate(&mut self, tracks: &[Track]) -> Vec<Alert> {
+    pub fn evaluate<'a>(&mut self, tracks: impl IntoIterator<Item = &'a Track>) -> Vec<Alert> {
         let mut now_inside = BTreeSet::new();
         let mut alerts = Vec::new();
         for t in tracks {

@@ -5,7 +5,8 @@
 //!  RuntimeHandle::ingest (HTTP) ──(same decode)──► same channel, with an ack fired after the commit
 //!      ► storage thread: journal batch commit (durable before anything downstream sees it)
 //!      ► fusion thread (bounded, blocks): re-order window, one Tracker per audience fed
-//!        only with the inputs releasable to it, zone analytics, snapshots
+//!        only with the inputs releasable to it, zone analytics
+//!          ► history thread (bounded, blocks): snapshots and alerts into the store
 //!      ► pictures: a watch channel per audience (latest value wins: a slow reader skips
 //!        stale pictures and never slows the pipeline)
 //! ```
@@ -16,6 +17,7 @@
 //! clocks, threads and sockets are all here.
 
 mod audience;
+mod history;
 mod ingest;
 mod pipeline;
 pub mod retention;
@@ -89,6 +91,8 @@ pub struct RuntimeHandle {
     pub pictures: BTreeMap<Audience, watch::Receiver<Arc<Picture>>>,
     pub zones: Vec<Zone>,
     pub data_dir: PathBuf,
+    /// The history writer's progress, per audience.
+    history: history::HistorySync,
     /// The way into the storage thread for [`RuntimeHandle::ingest`].
     ingest: IngestPath,
 }
@@ -145,6 +149,14 @@ impl RuntimeHandle {
     }
     pub fn picture(&self, a: &Audience) -> Option<Arc<Picture>> {
         self.pictures.get(a).map(|rx| rx.borrow().clone())
+    }
+    /// Resolves once the history holds every snapshot and alert of `a` behind the
+    /// pictures published so far (they are written on a thread of their own): call it
+    /// before reading `a`'s history to see what its picture already shows.
+    pub async fn history_settled(&self, a: &Audience) {
+        if let Some(i) = self.audiences.iter().position(|x| x == a) {
+            self.history.settled(i).await;
+        }
     }
     /// A configured feed by name.
     pub fn feed(&self, name: &str) -> Option<&FeedHandle> {

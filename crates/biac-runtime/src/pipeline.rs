@@ -9,6 +9,8 @@ use biac_analytics::ZoneWatch;
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
 use biac_store::{JournalRecord, Store};
+
+use crate::history::{self, HistoryWriter};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -38,10 +40,12 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     audiences.dedup();
     let mut pictures = BTreeMap::new();
     let mut states = Vec::new();
-    for a in &audiences {
+    let (history, history_sync) = crate::history::start(history, audiences.len());
+    for (index, a) in audiences.iter().enumerate() {
         let (tx, rx) = watch::channel(Arc::new(Picture::default()));
         pictures.insert(*a, rx);
         states.push(AudienceState {
+            index,
             audience: *a,
             subject: a.subject(),
             tracker: Tracker::new(tracker_config(cfg.reorder_window_ms)),
@@ -184,6 +188,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         pictures,
         zones: cfg.zones.clone(),
         data_dir: cfg.data_dir.clone(),
+        history: history_sync,
         ingest: crate::IngestPath {
             tx: ingest_tx,
             max_future_ms: cfg.max_future_ms,
@@ -333,6 +338,8 @@ fn storage_loop(
 }
 
 struct AudienceState {
+    /// Position in the runtime's (sorted) audiences: the history writer's counters.
+    index: usize,
     audience: Audience,
     subject: Subject,
     tracker: Tracker,
@@ -384,7 +391,7 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(20);
 fn fusion_loop(
     rx: std_mpsc::Receiver<FusionInput>,
     mut states: Vec<AudienceState>,
-    mut history: Store,
+    history: HistoryWriter,
     window_ms: i64,
     snapshot_every_ms: i64,
 ) {
@@ -419,7 +426,7 @@ fn fusion_loop(
         for st in &mut states {
             let started = Instant::now();
             for input in &inputs {
-                st.released_since += take(st, input, window_ms, &mut history, snapshot_every_ms);
+                st.released_since += take(st, input, window_ms, &history, snapshot_every_ms);
             }
             st.fused_for += started.elapsed();
             if !st.unpublished || st.published_at.elapsed() < PUBLISH_EVERY {
@@ -465,7 +472,7 @@ fn take(
     st: &mut AudienceState,
     input: &FusionInput,
     window_ms: i64,
-    history: &mut Store,
+    history: &HistoryWriter,
     snapshot_every_ms: i64,
 ) -> usize {
     // Each release is fused before the next observation is looked at: whether a report
@@ -518,7 +525,7 @@ fn fuse(
     released: Vec<Observation>,
     watermark: i64,
     flush: bool,
-    history: &mut Store,
+    history: &HistoryWriter,
     snapshot_every_ms: i64,
 ) -> usize {
     let n = released.len();
@@ -535,21 +542,26 @@ fn fuse(
 /// each quiet-feed flush, each snapshot period) so that alerts and snapshots do not
 /// depend on how often pictures are published. Zones are thus checked at most once a
 /// data second (plus flushes), not per report: each check visits every track.
-fn after_release(st: &mut AudienceState, history: &mut Store, snapshot_every_ms: i64, flush: bool) {
+fn after_release(
+    st: &mut AudienceState,
+    history: &HistoryWriter,
+    snapshot_every_ms: i64,
+    flush: bool,
+) {
     let second = st.released_ms.div_euclid(1000);
     let zones_due = (flush || second > st.zones_at) && !st.zones.zones().is_empty();
     let snapshot_due = st.released_ms.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms;
     if !zones_due && !snapshot_due {
         return;
     }
-    let tracks = st.tracker.tracks();
+    // Shares the tracks unchanged since the last publication.
+    let tracks = st.tracker.tracks_reusing(&st.tx.borrow().tracks);
+    let key = st.audience.key();
     if zones_due {
         st.zones_at = second;
-        for alert in st.zones.evaluate(&tracks) {
-            tracing::info!(audience = %st.audience.key(), zone = %alert.zone, "{}", alert.message);
-            if let Err(e) = history.insert_alert(&st.audience.key(), &alert) {
-                tracing::error!(error = %e, "storing alert failed");
-            }
+        for alert in st.zones.evaluate(tracks.iter().map(|t| &**t)) {
+            tracing::info!(audience = %key, zone = %alert.zone, "{}", alert.message);
+            history.send(st.index, &key, history::Job::Alert(alert.clone()));
             st.alerts.push_back(alert);
             if st.alerts.len() > ALERTS_KEPT {
                 st.alerts.pop_front();
@@ -558,9 +570,8 @@ fn after_release(st: &mut AudienceState, history: &mut Store, snapshot_every_ms:
     }
     if snapshot_due {
         st.last_snapshot_ms = st.released_ms;
-        if let Err(e) = history.insert_snapshot(&st.audience.key(), st.released_ms, &tracks) {
-            tracing::error!(error = %e, "storing snapshot failed");
-        }
+        let time_ms = st.released_ms;
+        history.send(st.index, &key, history::Job::Snapshot { time_ms, tracks });
     }
 }
 

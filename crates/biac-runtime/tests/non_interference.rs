@@ -330,6 +330,9 @@ async fn replay(dir: &Path, end_ms: i64, window_ms: i64) -> Vec<(Audience, View)
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    for a in &rt.audiences {
+        rt.history_settled(a).await;
+    }
     rt.audiences
         .iter()
         .map(|a| (*a, view(&rt, dir, *a)))
@@ -497,6 +500,9 @@ async fn replay_small(records: &[Observation]) -> Vec<(Audience, View)> {
         }
         assert!(Instant::now() < deadline, "replay did not finish");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for a in &rt.audiences {
+        rt.history_settled(a).await;
     }
     rt.audiences
         .iter()

@@ -202,10 +202,34 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
         assert_eq!(t.label.classification(), Classification::Unclassified);
     }
 
-    // A second runtime on the same data dir replays the journal to the same picture.
+    // The history (written on its own thread) holds the snapshots behind the picture.
+    let history = |a: Audience| {
+        let store = biac_store::Store::open(dir.path(), SyncPolicy::Off).unwrap();
+        store
+            .query_history(&a.key(), i64::MIN, i64::MAX, None, 1_000_000)
+            .unwrap()
+    };
+    rt.history_settled(&audience(Nation::JPN)).await;
+    let before = history(audience(Nation::JPN));
+    assert!(
+        before.iter().any(|s| s.time_ms >= T0 + 20 * 10_000),
+        "snapshots every 10 s of data time: {}",
+        before.len()
+    );
+
+    // A second runtime on the same data dir replays the journal to the same picture,
+    // and writes no snapshot twice.
     let rt2 = biac_runtime::start(config(dir.path())).await.unwrap();
     let again = wait_for(&rt2, audience(Nation::JPN), 4).await;
     assert_eq!(again, jpn, "replay must rebuild the identical picture");
+    rt2.history_settled(&audience(Nation::JPN)).await;
+    let after = history(audience(Nation::JPN));
+    assert!(
+        after == before,
+        "a replay must not store the history again: {} snapshot rows before, {} after",
+        before.len(),
+        after.len()
+    );
 }
 
 /// Without a re-ordering window the live run's journal commits are cut where the feeds'

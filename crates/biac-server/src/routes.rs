@@ -315,6 +315,8 @@ async fn track(
     else {
         return not_found();
     };
+    // What the picture shows is in the history too (it is written on its own thread).
+    state.runtime.history_settled(&a).await;
     let store = state.store.clone();
     let key = a.key();
     let hist = tokio::task::spawn_blocking(move || {
@@ -393,6 +395,7 @@ async fn history(
         }
     };
     let limit = q.limit.unwrap_or(10_000).min(100_000);
+    state.runtime.history_settled(&a).await;
     let store = state.store.clone();
     let key = a.key();
     let rows = tokio::task::spawn_blocking(move || {

@@ -312,33 +312,46 @@ impl Store {
         })
     }
 
-    /// Record a snapshot of an audience's tracks.
-    pub fn insert_snapshot(
+    /// Record a snapshot of an audience's tracks at `time_ms`; `Ok(false)` when that
+    /// audience already has a snapshot at that time (a replay after a restart writes the
+    /// same snapshots again: deterministic fusion, same times, same tracks).
+    ///
+    /// The rows are serialised before the write transaction opens, so the journal's
+    /// commits (same database, one writer at a time) wait only for the inserts.
+    pub fn insert_snapshot<'a>(
         &mut self,
         audience: &str,
         time_ms: TimeMs,
-        tracks: &[Track],
-    ) -> Result<(), StoreError> {
+        tracks: impl IntoIterator<Item = &'a Track>,
+    ) -> Result<bool, StoreError> {
+        let exists = self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM track_history WHERE audience = ?1 AND time_ms = ?2 LIMIT 1",
+            )?
+            .exists(params![audience, time_ms])?;
+        if exists {
+            return Ok(false);
+        }
+        let rows: Vec<(i64, f64, f64, String)> = tracks
+            .into_iter()
+            .map(|t| {
+                let body = serde_json::to_string(t).expect("tracks always serialise");
+                (t.id as i64, t.position.lat_deg, t.position.lon_deg, body)
+            })
+            .collect();
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO track_history (audience, time_ms, track_id, lat, lon, body) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for t in tracks {
-                let body = serde_json::to_string(t).expect("tracks always serialise");
-                stmt.execute(params![
-                    audience,
-                    time_ms,
-                    t.id as i64,
-                    t.position.lat_deg,
-                    t.position.lon_deg,
-                    body
-                ])?;
+            for (id, lat, lon, body) in rows {
+                stmt.execute(params![audience, time_ms, id, lat, lon, body])?;
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// Track snapshots of one audience in `[from, to]`, optionally inside `bbox`.
@@ -395,13 +408,24 @@ impl Store {
         Ok(out)
     }
 
-    pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<(), StoreError> {
+    /// Record an alert; `Ok(false)` when the same alert is already stored for that
+    /// audience (written again by a replay after a restart).
+    pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<bool, StoreError> {
         let body = serde_json::to_string(alert).expect("alerts always serialise");
+        let exists = self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3 LIMIT 1",
+            )?
+            .exists(params![audience, alert.time_ms, body])?;
+        if exists {
+            return Ok(false);
+        }
         self.conn.execute(
             "INSERT INTO alerts (audience, time_ms, body) VALUES (?1, ?2, ?3)",
             params![audience, alert.time_ms, body],
         )?;
-        Ok(())
+        Ok(true)
     }
 
     /// Alerts of one audience in `[from, to]`, newest last.

@@ -76,6 +76,10 @@ fn history_by_time_and_area() {
         .unwrap();
     s.insert_snapshot("USA", 2000, &[track(9, 24.1, 125.1)])
         .unwrap();
+    // The same snapshot again (a replay after a restart): not stored twice.
+    assert!(!s
+        .insert_snapshot("JPN", 2000, &[track(1, 24.1, 125.1)])
+        .unwrap());
     let b = BBox {
         min_lon: 124.0,
         min_lat: 23.0,
