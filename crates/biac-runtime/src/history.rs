@@ -29,7 +29,7 @@ pub(crate) enum Job {
         time_ms: TimeMs,
         tracks: Vec<Arc<Track>>,
     },
-    Alert(Alert),
+    Alert(Box<Alert>),
 }
 
 /// Per audience (by index in the runtime's sorted audiences): jobs queued and written.

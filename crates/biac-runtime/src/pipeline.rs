@@ -561,7 +561,7 @@ fn after_release(
         st.zones_at = second;
         for alert in st.zones.evaluate(tracks.iter().map(|t| &**t)) {
             tracing::info!(audience = %key, zone = %alert.zone, "{}", alert.message);
-            history.send(st.index, &key, history::Job::Alert(alert.clone()));
+            history.send(st.index, &key, history::Job::Alert(Box::new(alert.clone())));
             st.alerts.push_back(alert);
             if st.alerts.len() > ALERTS_KEPT {
                 st.alerts.pop_front();
