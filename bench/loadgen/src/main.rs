@@ -403,9 +403,9 @@ fn parse_time(s: &[u8]) -> Option<i64> {
 }
 
 fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
-    // Attributes are ASCII; the events are UTF-8. `str::find` is a fast substring search.
-    let h = std::str::from_utf8(h).ok()?;
-    h.find(std::str::from_utf8(needle).ok()?)
+    // A byte search: the buffer is not validated as UTF-8 on every call (that made
+    // splitting a read into events quadratic in the read's size).
+    memchr::memmem::find(h, needle)
 }
 
 /// Pick `(mmsi, start)` from one CoT track event.
