@@ -10,6 +10,8 @@
 //! - `new_skipped`: the same, but every client is one snapshot behind, so each builds its
 //!   own batch / message from the shared items (the slow path).
 //! - `new_stage_only`: the stage's release and render alone (no client).
+//! - `{cot,ws}_stage_10k_tracks_2pct_changed`: the stage alone when 200 of the 10,000
+//!   tracks changed since the last generation (the load test's case).
 //!
 //! `cargo bench -p biac-server --bench fanout` (the old paths take about 10 s (CoT) and
 //! 70 s (WebSocket) per generation: `-- new_` runs the new ones only).
@@ -83,6 +85,32 @@ fn picture(generation: u64) -> Arc<Picture> {
         tracks,
         alerts: Default::default(),
     })
+}
+
+/// Changed tracks per generation in [`rolling`]: 10,000 tracks at 1 Hz published every
+/// 20 ms (what `biac serve` does under the load test).
+const CHANGED_PER_GENERATION: u64 = 200;
+
+/// A second of generations as the pipeline publishes them: each shares every track with
+/// the one before (the same `Arc`) except the next `CHANGED_PER_GENERATION`.
+fn rolling() -> Vec<Arc<Picture>> {
+    let base = picture(1);
+    let next = picture(2);
+    let n = (TRACKS / CHANGED_PER_GENERATION) as usize;
+    let mut out = vec![base];
+    for k in 0..n {
+        let prev = out.last().unwrap();
+        let mut tracks = prev.tracks.clone();
+        let range = k * CHANGED_PER_GENERATION as usize..(k + 1) * CHANGED_PER_GENERATION as usize;
+        tracks[range.clone()].clone_from_slice(&next.tracks[range]);
+        out.push(Arc::new(Picture {
+            time_ms: prev.time_ms + 20,
+            generation: prev.generation + 1,
+            tracks,
+            alerts: Default::default(),
+        }));
+    }
+    out
 }
 
 struct Audit {
@@ -314,6 +342,32 @@ fn bench_cot(c: &mut Criterion) {
         })
     });
     g.finish();
+    stage_rolling(c, "cot", CotStage::new(egress, PREFIX.into(), &opts));
+}
+
+/// The stage alone on generations where 2 % of the tracks changed (the common case
+/// under load: every generation is walked, few tracks are rendered). Cycles through a
+/// second of generations; the first is the whole picture again (all 10,000 changed
+/// since the last), so the mean includes one full render per 50 steps.
+fn stage_rolling<S: Stage>(c: &mut Criterion, exit: &str, mut stage: S) {
+    let pictures = rolling();
+    let mut g = c.benchmark_group(format!("{exit}_stage_10k_tracks_2pct_changed"));
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10));
+    stage.step(&pictures[0], true, now_ms(), u64::MAX);
+    let mut i = 0usize;
+    g.bench_function("step", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(
+                stage
+                    .step(&pictures[i % pictures.len()], true, now_ms(), u64::MAX)
+                    .is_some(),
+            )
+        })
+    });
+    g.finish();
 }
 
 fn bench_ws(c: &mut Criterion) {
@@ -376,6 +430,7 @@ fn bench_ws(c: &mut Criterion) {
         })
     });
     g.finish();
+    stage_rolling(c, "ws", WsStage::new(egress));
 }
 
 criterion_group!(benches, bench_cot, bench_ws);

@@ -271,11 +271,21 @@ pub(crate) fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
 
 /// The marking of a whole view: the join of everything in it.
 pub(crate) fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
-    labels
-        .fold(None::<Label>, |acc, l| {
-            Some(acc.map_or_else(|| l.clone(), |a| a.join(l)))
-        })
-        .map(|l| l.marking())
+    // A picture's tracks carry few distinct labels: each is joined once (the join is
+    // idempotent, so skipping a repeat changes nothing). Remembering a handful is enough.
+    const REMEMBERED: usize = 16;
+    let mut seen: Vec<&Label> = Vec::with_capacity(REMEMBERED);
+    let mut acc: Option<Label> = None;
+    for l in labels {
+        if seen.contains(&l) {
+            continue;
+        }
+        if seen.len() < REMEMBERED {
+            seen.push(l);
+        }
+        acc = Some(acc.map_or_else(|| l.clone(), |a| a.join(l)));
+    }
+    acc.map(|l| l.marking())
         .unwrap_or_else(|| "UNCLASSIFIED".into())
 }
 

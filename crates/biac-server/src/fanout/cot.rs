@@ -7,6 +7,7 @@ use std::time::Duration;
 use biac_model::{Subject, TimeMs, Track};
 use biac_runtime::Picture;
 
+use super::table::{Exit, Table};
 use super::Stage;
 use crate::cot_stream::events::{self, Outgoing};
 use crate::cot_stream::{emit, CotStreamOptions};
@@ -159,22 +160,6 @@ impl CotSnapshot {
     }
 }
 
-/// What the stage remembers of a released track.
-struct Cur {
-    /// Its last released value: the one copy per audience and listener, shared with
-    /// the picture it came from.
-    track: Arc<Track>,
-    /// When it was last rendered (for refreshes).
-    at_ms: TimeMs,
-    /// When the guard last decided on it.
-    checked_ms: TimeMs,
-    added_at: u64,
-    changed_at: u64,
-    item: Arc<CotItem>,
-    /// The last step that saw it.
-    pass: u64,
-}
-
 /// The CoT stage of one audience at one listener.
 pub struct CotStage {
     egress: Egress,
@@ -183,8 +168,7 @@ pub struct CotStage {
     refresh_ms: i64,
     /// The last published `seq` (0: none yet).
     seq: u64,
-    pass: u64,
-    tracks: HashMap<u64, Cur>,
+    table: Table<CotItem>,
     tombstones: HashMap<u64, Arc<CotTombstone>>,
 }
 
@@ -198,8 +182,7 @@ impl CotStage {
             stale_ms: opts.stale_ms,
             refresh_ms: opts.refresh_ms,
             seq: 0,
-            pass: 0,
-            tracks: HashMap::new(),
+            table: Table::default(),
             tombstones: HashMap::new(),
         }
     }
@@ -220,99 +203,42 @@ impl Stage for CotStage {
         keep_after: u64,
     ) -> Option<Arc<CotSnapshot>> {
         let next = self.seq + 1;
-        self.pass += 1;
-        let pass = self.pass;
-        let mut changed = self.seq == 0;
         let CotStage {
             egress,
             uid_prefix,
             stale_ms,
             refresh_ms,
-            tracks,
+            table,
             tombstones,
             ..
         } = self;
-        let mut items = Vec::with_capacity(picture.tracks.len());
-        for t in &picture.tracks {
-            // The very value released before (same `Arc`: unchanged since), its guard
-            // decision recent and no refresh due: the same item again, without asking the
-            // guard again (which would decide the same and, within its coalescing window,
-            // audit nothing). This keeps a generation's cost with what changed.
-            if let Some(c) = tracks.get_mut(&t.id) {
-                if Arc::ptr_eq(&c.track, t)
-                    && now - c.checked_ms < super::RECHECK_MS
-                    && now - c.at_ms < *refresh_ms
-                {
-                    c.pass = pass;
-                    items.push((c.changed_at, c.item.clone()));
-                    continue;
-                }
-            }
-            if guard::release(egress, &**t).is_none() {
-                continue;
-            }
-            let render = || {
-                let out = events::track(uid_prefix, t, now, *stale_ms);
-                CotItem::render(egress, std::slice::from_ref(&out)).map(Arc::new)
-            };
-            match tracks.get_mut(&t.id) {
-                Some(c) => {
-                    c.pass = pass;
-                    c.checked_ms = now;
-                    if *c.track != **t || now - c.at_ms >= *refresh_ms {
-                        // A withheld render (the audit log refused) keeps the old value, so
-                        // the next step tries again instead of re-using the old item.
-                        if let Some(item) = render() {
-                            c.item = item;
-                            c.changed_at = next;
-                            changed = true;
-                            c.track = t.clone();
-                        }
-                        c.at_ms = now;
-                    } else {
-                        c.track = t.clone();
-                    }
-                    items.push((c.changed_at, c.item.clone()));
-                }
-                None => {
-                    let Some(item) = render() else { continue };
-                    tombstones.remove(&t.id);
-                    items.push((next, item.clone()));
-                    tracks.insert(
-                        t.id,
-                        Cur {
-                            track: t.clone(),
-                            at_ms: now,
-                            checked_ms: now,
-                            added_at: next,
-                            changed_at: next,
-                            item,
-                            pass,
-                        },
-                    );
-                    changed = true;
-                }
-            }
+        let walk = table.walk(
+            &picture.tracks,
+            now,
+            next,
+            &mut Exit {
+                refresh_ms: Some(*refresh_ms),
+                release: |t: &Track| guard::release(egress, t).is_some(),
+                render: |t: &Track| {
+                    let out = events::track(uid_prefix, t, now, *stale_ms);
+                    CotItem::render(egress, std::slice::from_ref(&out))
+                },
+                // Every rendering carries its own times.
+                same: |_: &CotItem, _: &CotItem| false,
+            },
+        );
+        for id in &walk.added {
+            tombstones.remove(id);
         }
-        let mut gone: Vec<u64> = tracks
-            .iter()
-            .filter(|(_, c)| c.pass != pass)
-            .map(|(id, _)| *id)
-            .collect();
-        gone.sort_unstable();
-        for id in gone {
-            let Some(c) = tracks.remove(&id) else {
-                continue;
-            };
-            changed = true;
+        for c in walk.gone {
             let outs = events::withdrawal(uid_prefix, &c.track, now);
             let Some(item) = CotItem::render(egress, &outs) else {
                 continue;
             };
             tombstones.insert(
-                id,
+                c.track.id,
                 Arc::new(CotTombstone {
-                    id,
+                    id: c.track.id,
                     added_at: c.added_at,
                     removed_at: next,
                     item,
@@ -320,7 +246,7 @@ impl Stage for CotStage {
             );
         }
         tombstones.retain(|_, t| t.removed_at > keep_after);
-        if !changed {
+        if !walk.changed && self.seq > 0 {
             return None;
         }
         let mut tombs: Vec<Arc<CotTombstone>> = tombstones.values().cloned().collect();
@@ -331,7 +257,7 @@ impl Stage for CotStage {
             subject: self.egress.subject,
             seq: next,
             prev,
-            items,
+            items: walk.items,
             tombstones: tombs,
             shared: Default::default(),
         }))

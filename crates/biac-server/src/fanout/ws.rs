@@ -13,6 +13,7 @@ use biac_model::{Subject, TimeMs, Track};
 use biac_runtime::Picture;
 use serde_json::json;
 
+use super::table::{Exit, Table};
 use super::Stage;
 use crate::guard::{self, Egress};
 use crate::routes::{feature, iso, track_id, view_marking};
@@ -141,24 +142,12 @@ impl WsSnapshot {
     }
 }
 
-struct Cur {
-    /// Shared with the picture it came from.
-    track: Arc<Track>,
-    /// When the guard last decided on it (see [`super::RECHECK_MS`]).
-    checked_ms: TimeMs,
-    added_at: u64,
-    changed_at: u64,
-    item: Arc<WsItem>,
-    pass: u64,
-}
-
 /// The WebSocket stage of one audience.
 pub struct WsStage {
     egress: Egress,
     audience: Arc<str>,
     seq: u64,
-    pass: u64,
-    tracks: HashMap<u64, Cur>,
+    table: Table<WsItem>,
     tombstones: HashMap<u64, WsTombstone>,
 }
 
@@ -172,15 +161,10 @@ impl WsStage {
             egress,
             audience,
             seq: 0,
-            pass: 0,
-            tracks: HashMap::new(),
+            table: Table::default(),
             tombstones: HashMap::new(),
         }
     }
-}
-
-fn render(t: &Track) -> Box<str> {
-    feature(t).to_string().into_boxed_str()
 }
 
 impl Stage for WsStage {
@@ -198,80 +182,40 @@ impl Stage for WsStage {
             return None;
         }
         let next = self.seq + 1;
-        self.pass += 1;
-        let pass = self.pass;
         let WsStage {
             egress,
-            tracks,
+            table,
             tombstones,
             ..
         } = self;
-        let mut released: Vec<&Arc<Track>> = Vec::with_capacity(picture.tracks.len());
-        let mut items = Vec::with_capacity(picture.tracks.len());
-        for t in &picture.tracks {
-            // Unchanged since released (same `Arc`) and decided recently: as in the CoT
-            // stage, the same item without asking the guard again.
-            if let Some(c) = tracks.get_mut(&t.id) {
-                if Arc::ptr_eq(&c.track, t) && now - c.checked_ms < super::RECHECK_MS {
-                    c.pass = pass;
-                    items.push((c.changed_at, c.item.clone()));
-                    released.push(t);
-                    continue;
-                }
-            }
-            if guard::release(egress, &**t).is_none() {
-                continue;
-            }
-            released.push(t);
-            match tracks.get_mut(&t.id) {
-                Some(c) => {
-                    c.pass = pass;
-                    c.checked_ms = now;
-                    if *c.track != **t {
-                        let f = render(t);
-                        if f != c.item.feature {
-                            c.item = Arc::new(WsItem { feature: f });
-                            c.changed_at = next;
-                        }
-                    }
-                    c.track = t.clone();
-                    items.push((c.changed_at, c.item.clone()));
-                }
-                None => {
-                    let item = Arc::new(WsItem { feature: render(t) });
-                    tombstones.remove(&t.id);
-                    items.push((next, item.clone()));
-                    tracks.insert(
-                        t.id,
-                        Cur {
-                            track: t.clone(),
-                            checked_ms: now,
-                            added_at: next,
-                            changed_at: next,
-                            item,
-                            pass,
-                        },
-                    );
-                }
-            }
+        let walk = table.walk(
+            &picture.tracks,
+            now,
+            next,
+            &mut Exit {
+                refresh_ms: None,
+                release: |t: &Track| guard::release(egress, t).is_some(),
+                render: |t: &Track| {
+                    Some(WsItem {
+                        feature: feature(t).to_string().into_boxed_str(),
+                    })
+                },
+                same: |a: &WsItem, b: &WsItem| a.feature == b.feature,
+            },
+        );
+        let marking = view_marking(table.released().map(|t| &t.label));
+        for id in &walk.added {
+            tombstones.remove(id);
         }
-        let marking = view_marking(released.iter().map(|t| &t.label));
-        let gone: Vec<u64> = tracks
-            .iter()
-            .filter(|(_, c)| c.pass != pass)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in gone {
-            if let Some(c) = tracks.remove(&id) {
-                tombstones.insert(
-                    id,
-                    WsTombstone {
-                        id: track_id(id),
-                        added_at: c.added_at,
-                        removed_at: next,
-                    },
-                );
-            }
+        for c in walk.gone {
+            tombstones.insert(
+                c.track.id,
+                WsTombstone {
+                    id: track_id(c.track.id),
+                    added_at: c.added_at,
+                    removed_at: next,
+                },
+            );
         }
         tombstones.retain(|_, t| t.removed_at > keep_after);
         let prev = (self.seq > 0).then_some(self.seq);
@@ -294,7 +238,7 @@ impl Stage for WsStage {
             time: iso(picture.time_ms),
             marking,
             audience: self.audience.clone(),
-            items,
+            items: walk.items,
             tombstones: tombs,
             shared: Default::default(),
         }))
