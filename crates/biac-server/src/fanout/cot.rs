@@ -7,7 +7,7 @@ use std::time::Duration;
 use biac_model::{Subject, TimeMs, Track};
 use biac_runtime::Picture;
 
-use super::table::{Exit, Table};
+use super::table::{Exit, Items, Table};
 use super::Stage;
 use crate::cot_stream::events::{self, Outgoing};
 use crate::cot_stream::{emit, CotStreamOptions};
@@ -105,8 +105,8 @@ pub struct CotSnapshot {
     pub seq: u64,
     /// The `seq` of the snapshot before it (`None`: the stage's first).
     pub prev: Option<u64>,
-    /// The released tracks in picture order, with the `seq` each last changed at.
-    items: Vec<(u64, Arc<CotItem>)>,
+    /// The released tracks in id order, with the `seq` each last changed at.
+    items: Items<CotItem>,
     /// Withdrawals some client may still owe.
     pub(super) tombstones: Vec<Arc<CotTombstone>>,
     /// Shared batches: [since prev XML, since prev v1, everything XML, everything v1].
@@ -120,7 +120,7 @@ impl CotSnapshot {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.len() == 0
     }
 
     /// Append what a client that consumed snapshot `since` (`None`: nothing yet) has not
@@ -128,7 +128,7 @@ impl CotSnapshot {
     /// sent that are gone. The number of events appended.
     pub fn write_since(&self, since: Option<u64>, proto: bool, buf: &mut Vec<u8>) -> u64 {
         let mut n = 0;
-        for (changed_at, item) in &self.items {
+        for (changed_at, item) in self.items.iter() {
             if since.is_none_or(|s| *changed_at > s) {
                 n += item.write(proto, buf);
             }
@@ -257,7 +257,7 @@ impl Stage for CotStage {
             subject: self.egress.subject,
             seq: next,
             prev,
-            items: walk.items,
+            items: table.items(),
             tombstones: tombs,
             shared: Default::default(),
         }))

@@ -13,7 +13,7 @@ use biac_model::{Subject, TimeMs, Track};
 use biac_runtime::Picture;
 use serde_json::json;
 
-use super::table::{Exit, Table};
+use super::table::{Exit, Items, Table};
 use super::Stage;
 use crate::guard::{self, Egress};
 use crate::routes::{feature, iso, track_id, view_marking};
@@ -47,8 +47,8 @@ pub struct WsSnapshot {
     pub marking: String,
     /// `{"nation":…,"clearance":…}`.
     audience: Arc<str>,
-    /// Released features in picture order, with the `seq` each last changed at.
-    items: Vec<(u64, Arc<WsItem>)>,
+    /// Released features in id order, with the `seq` each last changed at.
+    items: Items<WsItem>,
     tombstones: Arc<[WsTombstone]>,
     /// The `snapshot` message, and the `update` since `prev`: shared by all who send it.
     shared: [OnceLock<Utf8Bytes>; 2],
@@ -64,7 +64,7 @@ impl WsSnapshot {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.len() == 0
     }
 
     fn head(&self, kind: &str, size: usize) -> String {
@@ -149,6 +149,8 @@ pub struct WsStage {
     seq: u64,
     table: Table<WsItem>,
     tombstones: HashMap<u64, WsTombstone>,
+    /// The marking of the released view, kept while its labels stay the same.
+    marking: Option<String>,
 }
 
 impl WsStage {
@@ -163,6 +165,7 @@ impl WsStage {
             seq: 0,
             table: Table::default(),
             tombstones: HashMap::new(),
+            marking: None,
         }
     }
 }
@@ -186,6 +189,7 @@ impl Stage for WsStage {
             egress,
             table,
             tombstones,
+            marking,
             ..
         } = self;
         let walk = table.walk(
@@ -203,7 +207,11 @@ impl Stage for WsStage {
                 same: |a: &WsItem, b: &WsItem| a.feature == b.feature,
             },
         );
-        let marking = view_marking(table.released().map(|t| &t.label));
+        // The join of every released label: again only when the labels may differ.
+        if walk.labels_changed || marking.is_none() {
+            *marking = Some(view_marking(table.released().map(|t| &t.label)));
+        }
+        let marking = marking.clone().unwrap_or_default();
         for id in &walk.added {
             tombstones.remove(id);
         }
@@ -238,7 +246,7 @@ impl Stage for WsStage {
             time: iso(picture.time_ms),
             marking,
             audience: self.audience.clone(),
-            items: walk.items,
+            items: table.items(),
             tombstones: tombs,
             shared: Default::default(),
         }))
