@@ -264,6 +264,101 @@ pub(crate) fn feature(t: &Track) -> Value {
     })
 }
 
+/// The parts of a feature that depend on the label alone, rendered once per label.
+#[derive(Debug)]
+pub(crate) struct LabelText {
+    /// `label_json` as text.
+    json: String,
+    /// The marking as a JSON string.
+    marking: String,
+}
+
+impl LabelText {
+    pub(crate) fn of(l: &Label) -> LabelText {
+        LabelText {
+            json: label_json(l).to_string(),
+            marking: Value::from(l.marking()).to_string(),
+        }
+    }
+}
+
+/// [`feature`] written straight to text, byte for byte what `feature(t).to_string()`
+/// writes (keys in the same order — `serde_json`'s `preserve_order` keeps insertion
+/// order —, numbers and strings by `serde_json`), with the
+/// label's parts given: the WebSocket renders every track change this way, and building
+/// the `Value` tree and the label's parts was most of its cost.
+pub(crate) fn feature_text(t: &Track, label: &LabelText) -> String {
+    use std::io::Write as _;
+    let mut o: Vec<u8> = Vec::with_capacity(512 + label.json.len());
+    // Leaves through serde_json, so that escaping and float formatting are its own.
+    fn leaf(o: &mut Vec<u8>, v: &impl serde::Serialize) {
+        serde_json::to_writer(&mut *o, v).expect("leaf values serialise");
+    }
+    let id = &t.identity;
+    let _ = write!(
+        o,
+        r#"{{"type":"Feature","id":"{}","geometry":{{"type":"Point","coordinates":["#,
+        track_id(t.id)
+    );
+    leaf(&mut o, &t.position.lon_deg);
+    o.push(b',');
+    leaf(&mut o, &t.position.lat_deg);
+    if let Some(a) = t.position.alt_m {
+        o.push(b',');
+        leaf(&mut o, &a);
+    }
+    let _ = write!(
+        o,
+        r#"]}},"properties":{{"id":"{}","label":{},"marking":{},"sources":"#,
+        track_id(t.id),
+        label.json,
+        label.marking
+    );
+    leaf(&mut o, &t.sources);
+    o.extend_from_slice(br#","domain":"#);
+    leaf(&mut o, &t.domain);
+    o.extend_from_slice(br#","affiliation":"#);
+    leaf(&mut o, &t.affiliation);
+    o.extend_from_slice(br#","status":"#);
+    leaf(&mut o, &t.status);
+    o.extend_from_slice(br#","speed_mps":"#);
+    leaf(&mut o, &((t.velocity.speed_mps() * 100.0).round() / 100.0));
+    o.extend_from_slice(br#","course_deg":"#);
+    leaf(&mut o, &((t.velocity.course_deg() * 10.0).round() / 10.0));
+    o.extend_from_slice(br#","sigma_m":"#);
+    leaf(&mut o, &((t.pos_sigma_m() * 10.0).round() / 10.0));
+    let _ = write!(o, r#","updates":{},"time":"#, t.updates);
+    leaf(&mut o, &iso(t.time_ms));
+    if let Some(v) = id.mmsi {
+        let _ = write!(o, r#","mmsi":{v}"#);
+    }
+    if let Some(i) = id.icao {
+        let _ = write!(o, r#","icao":"{i:06X}""#);
+    }
+    for (k, v) in [
+        ("callsign", &id.callsign),
+        ("name", &id.name),
+        ("track_number", &id.track_number),
+    ] {
+        if let Some(v) = v {
+            let _ = write!(o, r#","{k}":"#);
+            leaf(&mut o, v);
+        }
+    }
+    for (k, v) in [
+        ("imo", id.imo),
+        ("ship_type", id.ship_type.map(u32::from)),
+        ("length_m", id.length_m.map(u32::from)),
+        ("beam_m", id.beam_m.map(u32::from)),
+    ] {
+        if let Some(v) = v {
+            let _ = write!(o, r#","{k}":{v}"#);
+        }
+    }
+    o.extend_from_slice(b"}}");
+    String::from_utf8(o).expect("serde_json writes UTF-8")
+}
+
 /// The caller's audience (none when the deployment keeps no picture for it: 404).
 pub(crate) fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
     state.runtime.audience_of(s)
@@ -537,6 +632,81 @@ async fn ingest(
                 Json(json!({"error": "ingest unavailable; nothing was acknowledged"})),
             )
                 .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod feature_tests {
+    use super::*;
+    use biac_model::{Classification, Identity, Nation, Position, TrackStatus, Velocity};
+    use proptest::prelude::*;
+
+    fn labels() -> Vec<Label> {
+        vec![
+            Label::unclassified_public(Nation::JPN),
+            Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
+            Label::rel_to(
+                Classification::Secret,
+                Nation::JPN,
+                &[Nation::USA, Nation::AUS],
+            ),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        prop::option::of("[ -~]{0,12}|\"\\\\é€\u{1F6A2}\n")
+    }
+
+    fn float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            -1e6..1e6f64,
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(1e-300),
+        ]
+    }
+
+    prop_compose! {
+        fn track()(
+            id in 0u64..10_000_000,
+            time_ms in 0i64..4_000_000_000_000,
+            lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
+            ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
+            status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
+            icao in prop::option::of(0u32..0x100_0000),
+            callsign in text(), name in text(), track_number in text(),
+            imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
+            length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
+            sources in prop::collection::btree_set("[a-z\"-]{1,8}", 0..3),
+            updates in any::<u64>(), label in 0..3usize,
+        ) -> Track {
+            let v = var.unwrap_or(f64::NAN);
+            Track {
+                id, time_ms,
+                position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
+                velocity: Velocity { east_mps: ve, north_mps: vn },
+                pos_cov_en: [v, 0.0, v],
+                status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
+                    [status as usize],
+                domain: Default::default(),
+                affiliation: Default::default(),
+                identity: Identity {
+                    mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
+                },
+                sources, updates,
+                label: labels()[label].clone(),
+            }
+        }
+    }
+
+    proptest! {
+        /// The WebSocket's text rendering is the API's `Value` rendering, byte for byte.
+        #[test]
+        fn feature_text_is_the_feature_value_as_text(t in track()) {
+            prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label)), feature(&t).to_string());
         }
     }
 }

@@ -9,14 +9,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use biac_model::{Subject, TimeMs, Track};
+use biac_model::{Label, Subject, TimeMs, Track};
 use biac_runtime::Picture;
 use serde_json::json;
 
 use super::table::{Exit, Items, Table};
 use super::Stage;
 use crate::guard::{self, Egress};
-use crate::routes::{feature, iso, track_id, view_marking};
+use crate::routes::{feature_text, iso, track_id, view_marking, LabelText};
 
 /// A released track's feature, serialized once.
 #[derive(Debug)]
@@ -151,6 +151,36 @@ pub struct WsStage {
     tombstones: HashMap<u64, WsTombstone>,
     /// The marking of the released view, kept while its labels stay the same.
     marking: Option<String>,
+    labels: LabelTexts,
+}
+
+/// The label parts of features for the last few distinct labels (a picture has few).
+#[derive(Default)]
+struct LabelTexts {
+    kept: Vec<(Label, LabelText)>,
+    /// The entry to replace next when full.
+    next: usize,
+}
+
+impl LabelTexts {
+    const KEPT: usize = 16;
+
+    fn of(&mut self, l: &Label) -> &LabelText {
+        let i = match self.kept.iter().position(|(k, _)| k == l) {
+            Some(i) => i,
+            None if self.kept.len() < Self::KEPT => {
+                self.kept.push((l.clone(), LabelText::of(l)));
+                self.kept.len() - 1
+            }
+            None => {
+                let i = self.next;
+                self.next = (i + 1) % Self::KEPT;
+                self.kept[i] = (l.clone(), LabelText::of(l));
+                i
+            }
+        };
+        &self.kept[i].1
+    }
 }
 
 impl WsStage {
@@ -166,6 +196,7 @@ impl WsStage {
             table: Table::default(),
             tombstones: HashMap::new(),
             marking: None,
+            labels: LabelTexts::default(),
         }
     }
 }
@@ -190,6 +221,7 @@ impl Stage for WsStage {
             table,
             tombstones,
             marking,
+            labels,
             ..
         } = self;
         let walk = table.walk(
@@ -201,7 +233,7 @@ impl Stage for WsStage {
                 release: |t: &Track| guard::release(egress, t).is_some(),
                 render: |t: &Track| {
                     Some(WsItem {
-                        feature: feature(t).to_string().into_boxed_str(),
+                        feature: feature_text(t, labels.of(&t.label)).into_boxed_str(),
                     })
                 },
                 same: |a: &WsItem, b: &WsItem| a.feature == b.feature,
