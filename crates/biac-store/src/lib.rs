@@ -156,6 +156,28 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// Whether a commit on this connection checkpoints the write-ahead log itself when
+    /// it has grown past 1,000 pages (SQLite's default, on). The runtime turns it off on
+    /// its journal and history connections and checkpoints from a thread of its own
+    /// ([`Store::checkpoint`]): copying megabytes of log into the database inside a
+    /// journal commit stalled ingest for 15–60 ms twice a second at 10,000 records/s.
+    pub fn set_auto_checkpoint(&self, on: bool) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", if on { 1000 } else { 0 })?;
+        Ok(())
+    }
+
+    /// Copy what the write-ahead log holds into the database without waiting for (or
+    /// blocking) readers and writers (`PRAGMA wal_checkpoint(PASSIVE)`): the frames in
+    /// the log and how many of them are now checkpointed.
+    pub fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })?)
+    }
+
     /// Append a batch in one transaction; returns the sequence numbers assigned. When
     /// this returns Ok the batch is durable under the store's [`SyncPolicy`].
     pub fn append(

@@ -149,3 +149,24 @@ fn retention_purges_in_batches_and_never_reuses_sequence_numbers() {
     let seqs = s.append(2000, &[obs(2000, "after")]).unwrap();
     assert_eq!(seqs, vec![31]);
 }
+
+#[test]
+fn the_log_is_checkpointed_on_demand_when_commits_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
+    s.set_auto_checkpoint(false).unwrap();
+    // Well past the 1,000 pages a commit would checkpoint at.
+    for r in 0..300 {
+        s.append(r, &vec![obs(r, "busy"); 50]).unwrap();
+    }
+    let wal = dir.path().join("biac.sqlite-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 4_096 * 1_000);
+    let (log, done) = s.checkpoint().unwrap();
+    assert!(log > 1_000, "frames in the log: {log}");
+    assert_eq!(
+        done, log,
+        "a passive checkpoint with no reader copies everything"
+    );
+    // Everything is still there.
+    assert_eq!(s.journal_len().unwrap(), 300 * 50);
+}
