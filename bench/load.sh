@@ -103,7 +103,7 @@ def pct(xs):
     q = lambda p: xs[min(len(xs) - 1, max(0, int(-(-p * len(xs) // 1)) - 1))]
     return {"n": len(xs), "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": xs[-1]}
 out = {}
-for key in ["commit_us", "records", "fuse_us", "publish_us", "wall_minus_watermark_ms", "released"]:
+for key in ["commit_us", "records", "fuse_us", "publish_us", "wall_minus_watermark_ms", "released", "checkpoint_us"]:
     out[key] = pct([int(v) for v in re.findall(r"\b" + key + r"=(-?\d+)", text)])
 json.dump(out, open(sys.argv[2], "w"), indent=1)
 print("stages (server):", " ".join(f"{k}={v.get('p50')}/{v.get('p99')}/{v.get('max')}" for k, v in out.items()), "(p50/p99/max)")
