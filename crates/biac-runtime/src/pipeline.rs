@@ -209,6 +209,10 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
 /// How often the write-ahead log is checkpointed. At 10,000 records a second the log
 /// grows by about 5 MB a second; each checkpoint copies what the last one left.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// Past this many frames (4 KiB pages) in the log, a passive checkpoint is followed by a
+/// restart one, so that the log starts over (see [`Store::checkpoint`]): the log stays
+/// near this size, and the writer waits only for the copy of a few milliseconds' commits.
+const RESTART_FRAMES: i64 = 4_096;
 
 /// Checkpoint the log until the journal's thread goes (`gone` disconnects), then once
 /// more.
@@ -219,10 +223,16 @@ fn checkpoint_loop(store: Store, gone: std_mpsc::Receiver<()>) {
             Err(std_mpsc::RecvTimeoutError::Disconnected)
         );
         let started = Instant::now();
-        match store.checkpoint() {
+        let mut result = store.checkpoint(false);
+        let restart = matches!(result, Ok((log, _)) if log > RESTART_FRAMES);
+        if restart {
+            result = store.checkpoint(true);
+        }
+        match result {
             Ok((log, done)) => tracing::debug!(
                 log,
                 done,
+                restart,
                 checkpoint_us = started.elapsed().as_micros() as u64,
                 "wal checkpoint"
             ),

@@ -167,15 +167,22 @@ impl Store {
         Ok(())
     }
 
-    /// Copy what the write-ahead log holds into the database without waiting for (or
-    /// blocking) readers and writers (`PRAGMA wal_checkpoint(PASSIVE)`): the frames in
-    /// the log and how many of them are now checkpointed.
-    pub fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+    /// Copy what the write-ahead log holds into the database: the frames in the log and
+    /// how many of them are now checkpointed. `restart: false` (`PASSIVE`) waits for no
+    /// reader or writer and blocks none; but under commits that never pause, the log is
+    /// never wholly copied at the moment a writer starts, so it never starts over and
+    /// grows without end. `restart: true` (`RESTART`) waits for the writer, blocks new
+    /// ones while it copies what is left, and makes the next writer start the log from
+    /// its beginning: run right after a passive one, it has little left to copy.
+    pub fn checkpoint(&self, restart: bool) -> Result<(i64, i64), StoreError> {
+        let sql = if restart {
+            "PRAGMA wal_checkpoint(RESTART)"
+        } else {
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        };
         Ok(self
             .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(1)?, r.get(2)?))
-            })?)
+            .query_row(sql, [], |r| Ok((r.get(1)?, r.get(2)?)))?)
     }
 
     /// Append a batch in one transaction; returns the sequence numbers assigned. When
