@@ -9,6 +9,11 @@
 //! publishes the picture that follows it, and the writer counts each job done; so
 //! [`HistorySync::settled`] (used before every history read) returns once everything
 //! behind the pictures already published is stored.
+//!
+//! One writer serves every audience, in order, so how long a history read waits can
+//! depend on another audience's snapshot ahead of it: a wall-clock signal like the
+//! shared fusion thread's latency (docs/ARCHITECTURE.md, "Timing"), not a difference in
+//! anything the audience is sent.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
@@ -65,53 +70,67 @@ impl HistorySync {
 
 /// The fusion thread's end.
 pub(crate) struct HistoryWriter {
-    tx: std_mpsc::SyncSender<(usize, String, Job)>,
+    tx: std_mpsc::SyncSender<(usize, Job)>,
     sync: HistorySync,
 }
 
 impl HistoryWriter {
-    /// Queue `job` for audience `index` (key `key`); counted before it is sent, so a
-    /// picture published after this call is covered by [`HistorySync::settled`].
-    pub(crate) fn send(&self, index: usize, key: &str, job: Job) {
-        self.sync.counters[index]
-            .queued
-            .fetch_add(1, Ordering::AcqRel);
-        if self.tx.send((index, key.to_string(), job)).is_err() {
+    /// Queue `job` for audience `index`; counted before it is sent, so a picture
+    /// published after this call is covered by [`HistorySync::settled`].
+    pub(crate) fn send(&self, index: usize, job: Job) {
+        let c = &self.sync.counters[index];
+        c.queued.fetch_add(1, Ordering::AcqRel);
+        if self.tx.send((index, job)).is_err() {
+            c.queued.fetch_sub(1, Ordering::AcqRel);
             tracing::error!("history writer stopped; history not stored");
         }
     }
 }
 
-/// Start the writer thread over `store` for `audiences` audiences.
-pub(crate) fn start(mut store: Store, audiences: usize) -> (HistoryWriter, HistorySync) {
-    let counters: Arc<[Counters]> = (0..audiences)
+/// Marks every count written when the writer thread ends, however it ends (a panic
+/// included): readers then never wait for a write that will not come.
+struct Done(HistorySync);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        for c in self.0.counters.iter() {
+            c.written.send_replace(u64::MAX);
+        }
+    }
+}
+
+/// Start the writer thread over `store` for the audiences `keys` (by index).
+pub(crate) fn start(mut store: Store, keys: Vec<String>) -> (HistoryWriter, HistorySync) {
+    let counters: Arc<[Counters]> = keys
+        .iter()
         .map(|_| Counters {
             queued: AtomicU64::new(0),
             written: watch::channel(0).0,
         })
         .collect();
     let sync = HistorySync { counters };
-    let (tx, rx) = std_mpsc::sync_channel::<(usize, String, Job)>(QUEUE);
-    let done = sync.clone();
+    let (tx, rx) = std_mpsc::sync_channel::<(usize, Job)>(QUEUE);
+    let done = Done(sync.clone());
     std::thread::Builder::new()
         .name("biac-history".into())
         .spawn(move || {
-            for (index, key, job) in rx {
-                match job {
+            for (index, job) in rx {
+                let key = &keys[index];
+                let stored = match job {
                     Job::Snapshot { time_ms, tracks } => {
-                        if let Err(e) =
-                            store.insert_snapshot(&key, time_ms, tracks.iter().map(|t| &**t))
-                        {
-                            tracing::error!(error = %e, "storing snapshot failed");
-                        }
+                        store.insert_snapshot(key, time_ms, tracks.iter().map(|t| &**t))
                     }
-                    Job::Alert(alert) => {
-                        if let Err(e) = store.insert_alert(&key, &alert) {
-                            tracing::error!(error = %e, "storing alert failed");
-                        }
+                    Job::Alert(alert) => store.insert_alert(key, &alert),
+                };
+                match stored {
+                    Ok(true) => {}
+                    // A replay after a restart: the history holds it already.
+                    Ok(false) => tracing::debug!(audience = %key, "history already stored"),
+                    Err(e) => {
+                        tracing::error!(error = %e, audience = %key, "storing history failed")
                     }
                 }
-                done.counters[index].written.send_modify(|w| *w += 1);
+                done.0.counters[index].written.send_modify(|w| *w += 1);
             }
         })
         .expect("spawn history thread");

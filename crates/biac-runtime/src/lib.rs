@@ -7,6 +7,8 @@
 //!      ► fusion thread (bounded, blocks): re-order window, one Tracker per audience fed
 //!        only with the inputs releasable to it, zone analytics
 //!          ► history thread (bounded, blocks): snapshots and alerts into the store
+//!  checkpoint thread: copies the journal's write-ahead log into the database beside
+//!  the commits
 //!      ► pictures: a watch channel per audience (latest value wins: a slow reader skips
 //!        stale pictures and never slows the pipeline)
 //! ```

@@ -9,11 +9,10 @@ use biac_analytics::ZoneWatch;
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
 use biac_store::{JournalRecord, Store};
-
-use crate::history::{self, HistoryWriter};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use crate::history::{self, HistoryWriter};
 use crate::ingest::{now_ms, serve_feed, Batch};
 use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
 
@@ -34,6 +33,9 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     journal.set_auto_checkpoint(false)?;
     history.set_auto_checkpoint(false)?;
     let checkpoints = Store::open(&cfg.data_dir, cfg.sync)?;
+    // A restart checkpoint holds the writer lock while it waits for readers: it gives up
+    // quickly (and tries again next time) rather than hold the journal's commits.
+    checkpoints.set_busy_timeout(Duration::from_millis(10))?;
     let (journal_alive, journal_gone) = std_mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("biac-checkpoint".into())
@@ -49,7 +51,8 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     audiences.dedup();
     let mut pictures = BTreeMap::new();
     let mut states = Vec::new();
-    let (history, history_sync) = crate::history::start(history, audiences.len());
+    let keys: Vec<String> = audiences.iter().map(Audience::key).collect();
+    let (history_writer, history_sync) = history::start(history, keys);
     for (index, a) in audiences.iter().enumerate() {
         let (tx, rx) = watch::channel(Arc::new(Picture::default()));
         pictures.insert(*a, rx);
@@ -135,7 +138,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
     let window = cfg.reorder_window_ms;
     std::thread::Builder::new()
         .name("biac-fusion".into())
-        .spawn(move || fusion_loop(fusion_rx, states, history, window, snapshot_every))
+        .spawn(move || fusion_loop(fusion_rx, states, history_writer, window, snapshot_every))
         .expect("spawn fusion thread");
 
     // Sources, on a runtime and thread of their own: subscribers (the server's tasks)
@@ -224,7 +227,9 @@ fn checkpoint_loop(store: Store, gone: std_mpsc::Receiver<()>) {
         );
         let started = Instant::now();
         let mut result = store.checkpoint(false);
-        let restart = matches!(result, Ok((log, _)) if log > RESTART_FRAMES);
+        // Only once everything is copied: an incomplete passive checkpoint means a
+        // reader holds the log, and a restart would hold the writers while it waits.
+        let restart = matches!(result, Ok((log, done)) if log > RESTART_FRAMES && done == log);
         if restart {
             result = store.checkpoint(true);
         }
@@ -609,7 +614,7 @@ fn after_release(
         st.zones_at = second;
         for alert in st.zones.evaluate(tracks.iter().map(|t| &**t)) {
             tracing::info!(audience = %key, zone = %alert.zone, "{}", alert.message);
-            history.send(st.index, &key, history::Job::Alert(Box::new(alert.clone())));
+            history.send(st.index, history::Job::Alert(Box::new(alert.clone())));
             st.alerts.push_back(alert);
             if st.alerts.len() > ALERTS_KEPT {
                 st.alerts.pop_front();
@@ -619,7 +624,7 @@ fn after_release(
     if snapshot_due {
         st.last_snapshot_ms = st.released_ms;
         let time_ms = st.released_ms;
-        history.send(st.index, &key, history::Job::Snapshot { time_ms, tracks });
+        history.send(st.index, history::Job::Snapshot { time_ms, tracks });
     }
 }
 

@@ -152,6 +152,8 @@ impl Store {
             },
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A log that started over is cut back to this size (else its file keeps its peak).
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store { conn })
     }
@@ -167,13 +169,22 @@ impl Store {
         Ok(())
     }
 
+    /// How long this connection waits for a lock another one holds before it gives up
+    /// with "busy" (5 s from [`Store::open`]).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(())
+    }
+
     /// Copy what the write-ahead log holds into the database: the frames in the log and
     /// how many of them are now checkpointed. `restart: false` (`PASSIVE`) waits for no
     /// reader or writer and blocks none; but under commits that never pause, the log is
     /// never wholly copied at the moment a writer starts, so it never starts over and
-    /// grows without end. `restart: true` (`RESTART`) waits for the writer, blocks new
-    /// ones while it copies what is left, and makes the next writer start the log from
-    /// its beginning: run right after a passive one, it has little left to copy.
+    /// grows without end. `restart: true` (`RESTART`) takes the writer lock, and holding
+    /// it (new writers wait) copies what is left and waits for readers to leave the log,
+    /// so that the next writer starts the log from its beginning: run right after a
+    /// complete passive one, on a connection with a short busy timeout, it holds the
+    /// writers up for the copy of a few milliseconds' commits at most.
     pub fn checkpoint(&self, restart: bool) -> Result<(i64, i64), StoreError> {
         let sql = if restart {
             "PRAGMA wal_checkpoint(RESTART)"
@@ -342,8 +353,10 @@ impl Store {
     }
 
     /// Record a snapshot of an audience's tracks at `time_ms`; `Ok(false)` when that
-    /// audience already has a snapshot at that time (a replay after a restart writes the
-    /// same snapshots again: deterministic fusion, same times, same tracks).
+    /// audience's history already reaches `time_ms` (a replay after a restart writes
+    /// its snapshots again, and after a journal purge at other times: what the history
+    /// holds is kept, and only snapshots newer than all of it are added; the writer
+    /// writes in time order, so a crash loses only the newest, which the replay adds).
     ///
     /// The rows are serialised before the write transaction opens, so the journal's
     /// commits (same database, one writer at a time) wait only for the inserts.
@@ -353,15 +366,6 @@ impl Store {
         time_ms: TimeMs,
         tracks: impl IntoIterator<Item = &'a Track>,
     ) -> Result<bool, StoreError> {
-        let exists = self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM track_history WHERE audience = ?1 AND time_ms = ?2 LIMIT 1",
-            )?
-            .exists(params![audience, time_ms])?;
-        if exists {
-            return Ok(false);
-        }
         let rows: Vec<(i64, f64, f64, String)> = tracks
             .into_iter()
             .map(|t| {
@@ -370,6 +374,12 @@ impl Store {
             })
             .collect();
         let tx = self.conn.transaction()?;
+        let newest: Option<i64> = tx
+            .prepare_cached("SELECT MAX(time_ms) FROM track_history WHERE audience = ?1")?
+            .query_row(params![audience], |r| r.get(0))?;
+        if newest.is_some_and(|n| n >= time_ms) {
+            return Ok(false);
+        }
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO track_history (audience, time_ms, track_id, lat, lon, body) \
@@ -437,23 +447,32 @@ impl Store {
         Ok(out)
     }
 
-    /// Record an alert; `Ok(false)` when the same alert is already stored for that
-    /// audience (written again by a replay after a restart).
+    /// Record an alert; `Ok(false)` when the audience's alerts already reach past its
+    /// time, or hold it at its time (a replay after a restart raises them again: as for
+    /// snapshots, only what is newer than the stored alerts is added).
     pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<bool, StoreError> {
         let body = serde_json::to_string(alert).expect("alerts always serialise");
-        let exists = self
-            .conn
-            .prepare_cached(
-                "SELECT 1 FROM alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3 LIMIT 1",
-            )?
-            .exists(params![audience, alert.time_ms, body])?;
-        if exists {
+        let tx = self.conn.transaction()?;
+        let newest: Option<i64> = tx
+            .prepare_cached("SELECT MAX(time_ms) FROM alerts WHERE audience = ?1")?
+            .query_row(params![audience], |r| r.get(0))?;
+        let stored = match newest {
+            Some(n) if n > alert.time_ms => true,
+            Some(n) if n == alert.time_ms => tx
+                .prepare_cached(
+                    "SELECT 1 FROM alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3",
+                )?
+                .exists(params![audience, alert.time_ms, body])?,
+            _ => false,
+        };
+        if stored {
             return Ok(false);
         }
-        self.conn.execute(
+        tx.execute(
             "INSERT INTO alerts (audience, time_ms, body) VALUES (?1, ?2, ?3)",
             params![audience, alert.time_ms, body],
         )?;
+        tx.commit()?;
         Ok(true)
     }
 

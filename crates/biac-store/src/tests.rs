@@ -76,9 +76,17 @@ fn history_by_time_and_area() {
         .unwrap();
     s.insert_snapshot("USA", 2000, &[track(9, 24.1, 125.1)])
         .unwrap();
-    // The same snapshot again (a replay after a restart): not stored twice.
+    // The same snapshot again (a replay after a restart): not stored twice; nor one
+    // older than the history (a replay after a journal purge snapshots at other times).
     assert!(!s
         .insert_snapshot("JPN", 2000, &[track(1, 24.1, 125.1)])
+        .unwrap());
+    assert!(!s
+        .insert_snapshot("JPN", 1500, &[track(1, 24.1, 125.1)])
+        .unwrap());
+    // The other audience's history is its own.
+    assert!(s
+        .insert_snapshot("USA", 2500, &[track(9, 24.1, 125.1)])
         .unwrap());
     let b = BBox {
         min_lon: 124.0,
@@ -174,4 +182,38 @@ fn the_log_is_checkpointed_on_demand_when_commits_do_not() {
     assert!(log < 100, "the log started over: {log} frames");
     // Everything is still there.
     assert_eq!(s.journal_len().unwrap(), 300 * 50 + 1);
+}
+
+#[test]
+fn a_replayed_alert_is_not_stored_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
+    let alert = |t: i64, track_id: u64| Alert {
+        time_ms: t,
+        kind: "zone-entry".into(),
+        zone: "miyako".into(),
+        track_id,
+        position: Position::new(24.8, 125.3),
+        message: format!("track {track_id} entered miyako"),
+        label: Label::unclassified_public(Nation::JPN),
+    };
+    assert!(s.insert_alert("JPN", &alert(100, 1)).unwrap());
+    assert!(
+        !s.insert_alert("JPN", &alert(100, 1)).unwrap(),
+        "the same again"
+    );
+    assert!(
+        s.insert_alert("JPN", &alert(100, 2)).unwrap(),
+        "another at the same time"
+    );
+    assert!(s.insert_alert("JPN", &alert(200, 1)).unwrap());
+    assert!(
+        !s.insert_alert("JPN", &alert(150, 3)).unwrap(),
+        "older than the stored ones"
+    );
+    assert!(
+        s.insert_alert("USA", &alert(150, 3)).unwrap(),
+        "another audience's"
+    );
+    assert_eq!(s.query_alerts("JPN", 0, 1_000, 100).unwrap().len(), 3);
 }

@@ -183,8 +183,8 @@ impl<I> Table<I> {
                             }
                             out.labels_changed |= c.track.label != t.label;
                             c.track = t.clone();
+                            c.at_ms = now;
                         }
-                        c.at_ms = now;
                     } else {
                         c.track = t.clone();
                     }
@@ -290,6 +290,63 @@ mod tests {
                 same: |a: &u64, b: &u64| a == b,
             },
         )
+    }
+
+    /// Refreshes come due with time, a withheld rendering is retried at the next step,
+    /// and the re-check of an unchanged track waits for its window.
+    #[test]
+    fn refreshes_and_withheld_renders_are_retried() {
+        let mut table: Table<u64> = Table::default();
+        let (a, b) = (track(1, 0), track(2, 0));
+        let mut withhold = false;
+        let guard_calls = std::cell::Cell::new(0);
+        let step = |table: &mut Table<u64>, p: &[Arc<Track>], now, next, withhold: bool| {
+            let mut calls = 0;
+            let w = table.walk(
+                p,
+                now,
+                next,
+                &mut Exit {
+                    refresh_ms: Some(1_000),
+                    release: |_: &Track| {
+                        calls += 1;
+                        true
+                    },
+                    render: |t: &Track| (!withhold).then_some(t.updates * 1_000 + now as u64),
+                    same: |_: &u64, _: &u64| false,
+                },
+            );
+            guard_calls.set(guard_calls.get() + calls);
+            w
+        };
+        let items = |t: &Table<u64>| t.items().iter().map(|(s, i)| (*s, **i)).collect::<Vec<_>>();
+        step(&mut table, &[a.clone(), b.clone()], 0, 1, withhold);
+        assert_eq!(items(&table), [(1, 0), (1, 0)]);
+        // Same Arcs, no refresh due: nothing asked, nothing changed.
+        let w = step(&mut table, &[a.clone(), b.clone()], 500, 2, withhold);
+        assert!(!w.changed);
+        assert_eq!(
+            guard_calls.get(),
+            2,
+            "unchanged tracks are not decided again"
+        );
+        // Track 2 changes but its rendering is withheld: the old item stays ...
+        withhold = true;
+        let b1 = track(2, 1);
+        let w = step(&mut table, &[a.clone(), b1.clone()], 600, 3, withhold);
+        assert!(!w.changed);
+        assert_eq!(items(&table), [(1, 0), (1, 0)]);
+        // ... and the next step renders it.
+        withhold = false;
+        let w = step(&mut table, &[a.clone(), b1.clone()], 700, 4, withhold);
+        assert!(w.changed);
+        assert_eq!(items(&table), [(1, 0), (4, 1_700)]);
+        // A refresh comes due for track 1 (rendered at 0); withheld, it is retried.
+        let w = step(&mut table, &[a.clone(), b1.clone()], 1_000, 5, true);
+        assert!(!w.changed);
+        let w = step(&mut table, &[a.clone(), b1.clone()], 1_100, 6, false);
+        assert!(w.changed);
+        assert_eq!(items(&table), [(6, 1_100), (4, 1_700)]);
     }
 
     /// Random pictures (tracks come, go, change, are refused): after each walk the
