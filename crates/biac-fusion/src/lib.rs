@@ -117,6 +117,10 @@ pub struct TrackerConfig {
     /// processed one report at a time (a live low-latency picture) sets it to a fraction
     /// of a second instead of paying that per report. Data time only: deterministic.
     pub maintenance_every_ms: TimeMs,
+    /// Span of range-rates over which false alarms are spread uniformly, m/s: the
+    /// clutter density in range-rate (1 / span) that a measurement with range-rate is
+    /// weighed against in association (with a [`DetectionModel`]).
+    pub clutter_range_rate_span_mps: f64,
 }
 
 /// Which filter tracks run.
@@ -183,6 +187,7 @@ impl Default for TrackerConfig {
             detection: None,
             motion: MotionModel::Cv,
             maintenance_every_ms: 0,
+            clutter_range_rate_span_mps: 200.0,
         }
     }
 }

@@ -210,6 +210,7 @@ pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> V
                 feed: "gmti".into(),
                 sensor: "s1".into(),
                 label: label.clone(),
+                polar: None,
             }
         })
         .collect()
