@@ -263,8 +263,8 @@ impl PolarPrep {
         }
     }
 
-    /// The initial state of a track started from this measurement, in place: the
-    /// position covariance of a range/azimuth plot is the beam ellipse (`σ_r` along the
+    /// The initial state of a track started from this measurement, in place: a
+    /// range/azimuth plot gives the position and, as its covariance, the beam ellipse (`σ_r` along the
     /// line of sight, `r σ_az` across it), not a circle; a range-rate then updates the
     /// velocity prior (the radial component becomes known at once).
     pub(super) fn initialize(&self, tf: &EnuFrame, x: &mut Vec4, p: &mut Mat4) {
@@ -272,7 +272,9 @@ impl PolarPrep {
             return;
         };
         if self.kind != Kind::Gmti {
-            let (_, c) = measure::polar_to_plane(
+            // The plot as this measurement places it (the feed's converted position may
+            // use a cruder slant-to-ground conversion), with the beam ellipse.
+            let (z, c) = measure::polar_to_plane(
                 loc.sensor,
                 loc.z[0],
                 loc.z[1],
@@ -280,6 +282,7 @@ impl PolarPrep {
                 loc.var[1].sqrt(),
             );
             for r in 0..2 {
+                x[r] = z[r];
                 for col in 0..2 {
                     p[r][col] = c[r][col];
                 }
