@@ -23,8 +23,14 @@
 //! track-to-track ([`t2t`]): a track keeps its local-only estimate and the latest
 //! estimate per national source (feed + track number), and its state is their
 //! covariance intersection, so a re-sent or repeated national track never counts twice.
-//! [`measure`] (polar, Doppler, GMTI measurement models) and [`jpda`] are library
-//! pieces not yet wired into the tracker.
+//! A plot carrying a sensor-space measurement
+//! ([`PolarMeasurement`](biac_model::PolarMeasurement): slant range, azimuth, optionally
+//! range-rate, or a GMTI ground fix with range-rate) is gated (χ² in measurement space,
+//! 3-dof gates at the 2-dof gate's probability, association costs on one per-area
+//! scale) and applied (CV and IMM alike) with the [`measure`] models, the sensor placed
+//! in each track's own plane; a track started from it gets the beam ellipse as its
+//! position covariance and the range-rate in its velocity. [`jpda`] is a library piece
+//! not yet wired into the tracker.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the

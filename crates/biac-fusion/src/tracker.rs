@@ -1981,6 +1981,50 @@ mod tests {
         assert!(worst < 150.0, "worst position error {worst} m");
     }
 
+    /// A track started from a range/azimuth plot has the beam ellipse as its position
+    /// covariance: σ_r along the line of sight, r·σ_az across it (not a circle).
+    #[test]
+    fn polar_plot_starts_a_track_with_the_beam_ellipse() {
+        let sensor = EnuFrame::new(26.0, 125.0);
+        let (r, az) = (100_000.0, 0.8f64);
+        let (lat, lon) = sensor.en_to_geodetic(r * az.sin(), r * az.cos());
+        // Slant range to that surface point (785 m below the sensor's plane: +3 m).
+        let (a, b) = (
+            geodetic_to_ecef(lat, lon, 0.0),
+            geodetic_to_ecef(26.0, 125.0, 0.0),
+        );
+        let slant = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+        assert!((slant - r - 3.1).abs() < 0.2, "{slant}");
+        let mut o = plot(0, lat, lon);
+        o.polar = Some(Box::new(biac_model::PolarMeasurement {
+            sensor_position: Position::new(26.0, 125.0),
+            sensor_velocity: None,
+            range_m: slant,
+            range_sigma_m: 10.0,
+            azimuth_rad: az,
+            azimuth_sigma_rad: 0.003,
+            range_rate_mps: None,
+            range_rate_sigma_mps: None,
+            ground_fix: false,
+        }));
+        let mut tr = Tracker::new(TrackerConfig::default());
+        tr.process_batch(vec![o]);
+        let sd = &tr.seeds[0];
+        // The line of sight in the seed's own frame.
+        let s = sd.frame.ecef_to_en(geodetic_to_ecef(26.0, 125.0, 0.0));
+        let l = (sd.x[0] - s[0]).hypot(sd.x[1] - s[1]);
+        let u = [(sd.x[0] - s[0]) / l, (sd.x[1] - s[1]) / l];
+        let w = [-u[1], u[0]];
+        let var = |v: [f64; 2]| {
+            v[0] * v[0] * sd.p[0][0] + 2.0 * v[0] * v[1] * sd.p[0][1] + v[1] * v[1] * sd.p[1][1]
+        };
+        let cross = (r * 0.003f64).powi(2);
+        assert!((var(u) - 100.0).abs() < 2.0, "along {}", var(u));
+        assert!((var(w) - cross).abs() < 0.01 * cross, "across {}", var(w));
+        // Placed where the measurement says (the converted plot agrees here).
+        assert!(sd.x[0].hypot(sd.x[1]) < 0.5, "{:?}", sd.x);
+    }
+
     #[test]
     fn identity_keys_conflict_only_within_kind_and_feed() {
         let a = IdKey::TrackNumber("f1".into(), "7".into());

@@ -387,7 +387,13 @@ fn polar_tracking_is_deterministic() {
 /// first confirmed track after each of `scans` scans of one ground vehicle seen by a
 /// GMTI platform flying at 8 km, 150 m/s, 80–100 km away; with or without the
 /// range-rate, as range/azimuth plots or as ground fixes.
-fn gmti_run(seed: u64, doppler: bool, ground_fix: bool, scans: usize) -> Vec<Option<[f64; 2]>> {
+fn gmti_run(
+    seed: u64,
+    doppler: bool,
+    ground_fix: bool,
+    imm: bool,
+    scans: usize,
+) -> Vec<Option<[f64; 2]>> {
     let platform = Sensor {
         lat: 26.0,
         lon: 124.0,
@@ -411,7 +417,7 @@ fn gmti_run(seed: u64, doppler: bool, ground_fix: bool, scans: usize) -> Vec<Opt
         speed: rng.uniform(10.0, 20.0),
     };
     let scan_s = 10.0;
-    let mut cfg = radar_config(scan_s, 0.01, false);
+    let mut cfg = radar_config(scan_s, 0.01, imm);
     cfg.ground = biac_fusion::DomainParams {
         q: 0.05,
         init_vel_sigma_mps: 15.0,
@@ -452,13 +458,13 @@ fn gmti_run(seed: u64, doppler: bool, ground_fix: bool, scans: usize) -> Vec<Opt
 #[test]
 fn gmti_range_rate_speeds_up_velocity_convergence() {
     let (runs, scans) = (200u64, 10usize);
-    for ground_fix in [false, true] {
+    for (ground_fix, imm) in [(false, false), (true, false), (false, true), (true, true)] {
         // [without, with range-rate][total, radial][scan]: sums of squares.
         let mut ss = [[[0.0f64; 10]; 2]; 2];
         let mut count = [[0usize; 10]; 2];
         for (i, doppler) in [false, true].into_iter().enumerate() {
             for seed in 0..runs {
-                let errs = gmti_run(100 + seed, doppler, ground_fix, scans);
+                let errs = gmti_run(100 + seed, doppler, ground_fix, imm, scans);
                 for (k, e) in errs.into_iter().enumerate() {
                     if let Some(e) = e {
                         for c in 0..2 {
@@ -481,7 +487,7 @@ fn gmti_range_rate_speeds_up_velocity_convergence() {
                 .join(" ")
         };
         eprintln!(
-            "ground_fix={ground_fix}: velocity RMSE per scan, m/s\n  without range-rate: total {}  radial {}\n  with range-rate:    total {}  radial {}",
+            "ground_fix={ground_fix} imm={imm}: velocity RMSE per scan, m/s\n  without range-rate: total {}  radial {}\n  with range-rate:    total {}  radial {}",
             f(&rms(0, 0)),
             f(&rms(0, 1)),
             f(&rms(1, 0)),
