@@ -417,7 +417,7 @@ mod tests {
                 east_mps: 120.5,
                 north_mps: -3.25,
             }),
-            range_m: 101_234.5678,
+            range_m: 101_234.567_8,
             range_sigma_m: 15.0,
             azimuth_rad: 0.1234567890123,
             azimuth_sigma_rad: 0.004,
