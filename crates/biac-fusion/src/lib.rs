@@ -262,7 +262,8 @@ impl TrackerConfig {
 pub struct FusionStats {
     /// Observations given to `process_batch`.
     pub observations: u64,
-    /// Rejected: invalid position, non-finite or non-positive sigma, bad velocity.
+    /// Rejected: invalid position, non-finite or non-positive sigma, bad velocity, or an
+    /// invalid sensor-space measurement ([`biac_model::PolarMeasurement::is_valid`]).
     pub invalid: u64,
     /// Scans (groups of equal time, feed, sensor) processed.
     pub scans: u64,
