@@ -833,9 +833,6 @@ struct Pred<'a> {
     seed: bool,
     x: Vec4,
     pos_cov: Mat2,
-    /// The full predicted covariance, only when the scan has measurements of velocity
-    /// (range-rate) to gate.
-    p4: Option<Mat4>,
     ecef: [f64; 3],
     radius: f64,
     confirmed: bool,
@@ -1287,21 +1284,27 @@ impl Tracker {
                 // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
                 // scan, with margin for the approximate ECEF of the prediction.
                 let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
-                Pred {
-                    id,
-                    frame,
-                    domain,
-                    keys: None,
-                    seed: false,
-                    x,
-                    pos_cov,
+                (
+                    Pred {
+                        id,
+                        frame,
+                        domain,
+                        keys: None,
+                        seed: false,
+                        x,
+                        pos_cov,
+                        ecef: frame.en_to_ecef_approx(x[0], x[1]),
+                        radius,
+                        confirmed: false,
+                        assignable: true,
+                    },
                     p4,
-                    ecef: frame.en_to_ecef_approx(x[0], x[1]),
-                    radius,
-                    confirmed: false,
-                    assignable: true,
-                }
+                )
             };
+        // The full predicted covariances, one per prediction, only when the scan has
+        // measurements of velocity (range-rate) to gate (kept apart: `Pred` stays small
+        // for the plot path).
+        let mut p4s: Vec<Mat4> = Vec::with_capacity(if full { preds.capacity() } else { 0 });
         loop {
             let take_seed = match (tracks.peek(), seeds.peek()) {
                 (None, None) => break,
@@ -1311,9 +1314,11 @@ impl Tracker {
             };
             if take_seed {
                 let sd = seeds.next().expect("peeked");
-                let mut pr = pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms, None);
+                let (mut pr, p4) =
+                    pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms, None);
                 pr.seed = true;
                 preds.push(pr);
+                p4s.extend(p4);
             } else {
                 let tr = tracks.next().expect("peeked");
                 // With national sources, the track's state is the fused one (the IMM
@@ -1322,11 +1327,12 @@ impl Tracker {
                     .imm
                     .as_deref()
                     .filter(|_| tr.t2t.as_ref().is_none_or(|st| st.national.is_empty()));
-                let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
+                let (mut pr, p4) = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
                 pr.keys = Some(&tr.keys);
                 pr.confirmed = tr.status != TrackStatus::Tentative;
                 pr.assignable = !taken.contains(&tr.id);
                 preds.push(pr);
+                p4s.extend(p4);
             }
         }
 
@@ -1359,15 +1365,7 @@ impl Tracker {
                 // measurement space for a sensor-space plot.
                 let z = pr.frame.ecef_to_en(p.ecef);
                 let gate = match &p.polar {
-                    Some(m) => m.gate(
-                        pr.frame,
-                        &pr.x,
-                        &pr.pos_cov,
-                        pr.p4.as_ref(),
-                        z,
-                        p.r_pos,
-                        gates,
-                    ),
+                    Some(m) => m.gate(pr.frame, &pr.x, &pr.pos_cov, p4s.get(i), z, p.r_pos, gates),
                     None => {
                         let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
                         let mut s = pr.pos_cov;
