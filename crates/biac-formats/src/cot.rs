@@ -636,6 +636,7 @@ pub fn decode_observation(
         feed: cfg.name.clone(),
         sensor: String::new(),
         label,
+        polar: None,
     }])
 }
 

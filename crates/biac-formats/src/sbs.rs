@@ -123,6 +123,7 @@ impl SbsNormaliser {
             feed: cfg.name.clone(),
             sensor: String::new(),
             label: cfg.default_label.clone(),
+            polar: None,
         }])
     }
 

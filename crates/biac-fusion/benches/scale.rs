@@ -131,6 +131,7 @@ fn main() {
             feed: "gmti".into(),
             sensor: "s1".into(),
             label: label.clone(),
+            polar: None,
         }
     };
     // Exact discretisation of the CV model: per axis Q = q [[dt³/3, dt²/2], [dt²/2, dt]].

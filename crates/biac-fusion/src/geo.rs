@@ -129,6 +129,13 @@ impl EnuFrame {
         self.enu_to_ecef([e, n, u])
     }
 
+    /// Height in this frame (the `up` coordinate) of the ellipsoid surface point that
+    /// projects to (e, n), to second order (millimetres at 20 km; the osculating
+    /// ellipsoid at the origin).
+    pub fn surface_up(&self, e: f64, n: f64) -> f64 {
+        -(e * e * self.inv_2n + n * n * self.inv_2m)
+    }
+
     /// The surface point (h = 0) whose projection on this plane is (e, n), as
     /// `(lat_deg, lon_deg)`. Inverse of `ecef_to_en(geodetic_to_ecef(lat, lon, 0))`.
     pub fn en_to_geodetic(&self, e: f64, n: f64) -> (f64, f64) {
@@ -137,7 +144,7 @@ impl EnuFrame {
         // frame's up axis until the point is on the ellipsoid. The point found is the
         // foot of the normal through (e, n, u); it is off the up axis by about
         // |h|·d/R, so stop once that is under ten micrometres.
-        let mut u = -(e * e * self.inv_2n + n * n * self.inv_2m);
+        let mut u = self.surface_up(e, n);
         let reach = (e * e + n * n).sqrt() / 6_371_000.0;
         let mut lat_lon = (self.lat_deg, self.lon_deg);
         for _ in 0..4 {

@@ -23,8 +23,14 @@
 //! track-to-track ([`t2t`]): a track keeps its local-only estimate and the latest
 //! estimate per national source (feed + track number), and its state is their
 //! covariance intersection, so a re-sent or repeated national track never counts twice.
-//! [`measure`] (polar, Doppler, GMTI measurement models) and [`jpda`] are library
-//! pieces not yet wired into the tracker.
+//! A plot carrying a sensor-space measurement
+//! ([`PolarMeasurement`](biac_model::PolarMeasurement): slant range, azimuth, optionally
+//! range-rate, or a GMTI ground fix with range-rate) is gated (χ² in measurement space,
+//! 3-dof gates at the 2-dof gate's probability, association costs on one per-area
+//! scale) and applied (CV and IMM alike) with the [`measure`] models, the sensor placed
+//! in each track's own plane; a track started from it gets the beam ellipse as its
+//! position covariance and the range-rate in its velocity. [`jpda`] is a library piece
+//! not yet wired into the tracker.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
@@ -117,6 +123,10 @@ pub struct TrackerConfig {
     /// processed one report at a time (a live low-latency picture) sets it to a fraction
     /// of a second instead of paying that per report. Data time only: deterministic.
     pub maintenance_every_ms: TimeMs,
+    /// Span of range-rates over which false alarms are spread uniformly, m/s: the
+    /// clutter density in range-rate (1 / span) that a measurement with range-rate is
+    /// weighed against in association (with a [`DetectionModel`]).
+    pub clutter_range_rate_span_mps: f64,
 }
 
 /// Which filter tracks run.
@@ -183,6 +193,7 @@ impl Default for TrackerConfig {
             detection: None,
             motion: MotionModel::Cv,
             maintenance_every_ms: 0,
+            clutter_range_rate_span_mps: 200.0,
         }
     }
 }
@@ -251,7 +262,8 @@ impl TrackerConfig {
 pub struct FusionStats {
     /// Observations given to `process_batch`.
     pub observations: u64,
-    /// Rejected: invalid position, non-finite or non-positive sigma, bad velocity.
+    /// Rejected: invalid position, non-finite or non-positive sigma, bad velocity, or an
+    /// invalid sensor-space measurement ([`biac_model::PolarMeasurement::is_valid`]).
     pub invalid: u64,
     /// Scans (groups of equal time, feed, sensor) processed.
     pub scans: u64,

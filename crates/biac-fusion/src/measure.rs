@@ -60,8 +60,9 @@ pub fn polar<const N: usize>(
 }
 
 /// Radial velocity (range-rate, positive opening) of state `x` relative to a sensor
-/// at `sensor` moving at `sensor_vel`, and its Jacobian row.
-fn range_rate_row<const N: usize>(
+/// at `sensor` moving at `sensor_vel`, and its Jacobian row. `None` when the target is
+/// on the sensor.
+pub fn range_rate_row<const N: usize>(
     sensor: [f64; 2],
     sensor_vel: [f64; 2],
     x: &[f64; N],

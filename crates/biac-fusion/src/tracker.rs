@@ -16,6 +16,9 @@ use crate::motion::{Imm, ImmParams};
 use crate::t2t::{covariance_intersection, CiCriterion, NationalTrack, Offer, T2tFusion};
 use crate::{assign, DomainParams, FusionStats, MotionModel, TrackerConfig};
 
+mod polar;
+use polar::{Gates, PolarPrep};
+
 /// An identity a track can hold exclusively.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum IdKey {
@@ -109,7 +112,8 @@ struct Prep<'a> {
     obs: &'a Observation,
     ecef: [f64; 3],
     keys: Vec<IdKey>,
-    /// Position variance per axis, m².
+    /// Position variance per axis, m² (for a sensor-space measurement: the largest
+    /// axis of the converted plot's ellipse, a bound used by coarse gating).
     r_pos: f64,
     /// Velocity as an ECEF vector (so it can be expressed in any track's frame) and its
     /// per-axis variance.
@@ -118,6 +122,8 @@ struct Prep<'a> {
     confirms: bool,
     /// The feed, as an id into [`Tracker::feeds`].
     feed: u32,
+    /// The measurement in the sensor's own space, when the observation carries one.
+    polar: Option<Box<PolarPrep>>,
 }
 
 /// The identity keys an observation binds by: MMSI, ICAO address, and a national track
@@ -160,15 +166,24 @@ fn prepare<'a>(obs: &'a Observation, feed: u32, cfg: &TrackerConfig) -> Option<P
         ObservationKind::Plot => false,
     };
     let sigma = obs.pos_sigma_m.max(cfg.min_pos_sigma_m);
+    // An invalid sensor-space measurement rejects the observation, as a bad velocity does.
+    let polar = match &obs.polar {
+        None => None,
+        Some(m) => Some(Box::new(PolarPrep::new(m, obs)?)),
+    };
+    let r_pos = sigma * sigma;
     Some(Prep {
         // Horizontal tracking on the ellipsoid surface: altitude is kept separately.
         ecef: geodetic_to_ecef(obs.position.lat_deg, obs.position.lon_deg, 0.0),
         keys,
-        r_pos: sigma * sigma,
+        r_pos: polar
+            .as_ref()
+            .map_or(r_pos, |pp| pp.max_pos_var(r_pos).max(r_pos)),
         vel,
         confirms,
         feed,
         obs,
+        polar,
     })
 }
 
@@ -245,6 +260,7 @@ fn obs_tail_order(a: &Observation, b: &Observation) -> Ordering {
                 .cmp(b.label.rel_to_list().iter())
         })
         .then_with(|| a.label.noforn().cmp(&b.label.noforn()))
+        .then_with(|| polar::polar_cmp(a.polar.as_deref(), b.polar.as_deref()))
 }
 
 /// A set of feed ids: a bitmask for the first 64 feeds (no allocation per track), a
@@ -405,11 +421,16 @@ fn initial_state(p: &Prep, frame: &EnuFrame, init_vel_sigma: f64) -> (Vec4, Mat4
         None => ([0.0, 0.0], init_vel_sigma * init_vel_sigma),
     };
     let mut pm = [[0.0; 4]; 4];
+    // A sensor-space plot replaces this circle by its beam ellipse (below).
     pm[0][0] = p.r_pos;
     pm[1][1] = p.r_pos;
     pm[2][2] = rv;
     pm[3][3] = rv;
-    ([e, n, v[0], v[1]], pm)
+    let mut x = [e, n, v[0], v[1]];
+    if let Some(pp) = &p.polar {
+        pp.initialize(frame, &mut x, &mut pm);
+    }
+    (x, pm)
 }
 
 /// The mean of `x` predicted `dt` seconds ahead (constant velocity).
@@ -585,6 +606,13 @@ fn measurement_update(
     z: [f64; 2],
     p: &Prep,
 ) -> Option<(Vec4, Mat4, Option<Imm>)> {
+    // A sensor-space measurement is applied in the sensor's space; only if its geometry
+    // degenerates (or the update fails) does the converted plot stand in for it.
+    if let Some(m) = &p.polar {
+        if let Some(u) = m.update(frame, imm, xp, pp, z, p.r_pos) {
+            return Some(u);
+        }
+    }
     if let Some(imm) = imm {
         let upd = match p.vel {
             Some((v, rv)) => {
@@ -862,11 +890,18 @@ pub struct Tracker {
     feeds: Vec<String>,
     feed_ids: BTreeMap<String, u32>,
     stats: FusionStats,
+    /// Gates by degrees of freedom (sensor-space measurements), from `cfg`.
+    gates: Gates,
 }
 
 impl Tracker {
     pub fn new(cfg: TrackerConfig) -> Self {
         Tracker {
+            gates: Gates::new(
+                cfg.gate,
+                cfg.init_exclusion_gate,
+                cfg.clutter_range_rate_span_mps,
+            ),
             cfg,
             tracks: BTreeMap::new(),
             seeds: Vec::new(),
@@ -1206,7 +1241,19 @@ impl Tracker {
     ) -> (Vec<(usize, u64, bool)>, Vec<bool>, Vec<bool>) {
         let cfg = &self.cfg;
         let r_max = free.iter().map(|p| p.r_pos).fold(0.0, f64::max);
-        let outer = cfg.gate.max(cfg.init_exclusion_gate);
+        let full = free
+            .iter()
+            .any(|p| p.polar.as_ref().is_some_and(|m| m.has_range_rate()));
+        let gates = &self.gates;
+        // A 3-dof gate bounds the position part's d² too.
+        let outer = if full {
+            cfg.gate
+                .max(cfg.init_exclusion_gate)
+                .max(gates.gate3)
+                .max(gates.excl3)
+        } else {
+            cfg.gate.max(cfg.init_exclusion_gate)
+        };
         // Tracks and live seeds, in id order (both are kept sorted by id).
         let mut preds: Vec<Pred> = Vec::with_capacity(self.tracks.len() + self.seeds.len());
         let mut seeds = self.seeds.iter().filter(|s| !s.promoted).peekable();
@@ -1215,33 +1262,49 @@ impl Tracker {
         let pred =
             |id: u64, frame, domain, x_at: &Vec4, p: &Mat4, time_ms: TimeMs, imm: Option<&Imm>| {
                 let dt = (t - time_ms) as f64 / 1000.0;
-                let (x, pos_cov) = match (imm, &imm_prm) {
+                let (x, pos_cov, p4) = match (imm, &imm_prm) {
                     (Some(imm), Some(prm)) => {
                         let (x, p) = imm.predict(dt, prm).combined4();
-                        (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]])
+                        (
+                            x,
+                            [[p[0][0], p[0][1]], [p[1][0], p[1][1]]],
+                            full.then_some(p),
+                        )
+                    }
+                    _ if full => {
+                        let (x, p) = kf::predict(x_at, p, dt, cfg.domain(domain).q);
+                        (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]], Some(p))
                     }
                     _ => (
                         mean_at(x_at, dt),
                         kf::predict_pos_cov(p, dt, cfg.domain(domain).q),
+                        None,
                     ),
                 };
                 // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
                 // scan, with margin for the approximate ECEF of the prediction.
                 let radius = (outer * (kf::max_eig2(&pos_cov) + r_max)).sqrt() * 1.01 + 50.0;
-                Pred {
-                    id,
-                    frame,
-                    domain,
-                    keys: None,
-                    seed: false,
-                    x,
-                    pos_cov,
-                    ecef: frame.en_to_ecef_approx(x[0], x[1]),
-                    radius,
-                    confirmed: false,
-                    assignable: true,
-                }
+                (
+                    Pred {
+                        id,
+                        frame,
+                        domain,
+                        keys: None,
+                        seed: false,
+                        x,
+                        pos_cov,
+                        ecef: frame.en_to_ecef_approx(x[0], x[1]),
+                        radius,
+                        confirmed: false,
+                        assignable: true,
+                    },
+                    p4,
+                )
             };
+        // The full predicted covariances, one per prediction, only when the scan has
+        // measurements of velocity (range-rate) to gate (kept apart: `Pred` stays small
+        // for the plot path).
+        let mut p4s: Vec<Mat4> = Vec::with_capacity(if full { preds.capacity() } else { 0 });
         loop {
             let take_seed = match (tracks.peek(), seeds.peek()) {
                 (None, None) => break,
@@ -1251,9 +1314,11 @@ impl Tracker {
             };
             if take_seed {
                 let sd = seeds.next().expect("peeked");
-                let mut pr = pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms, None);
+                let (mut pr, p4) =
+                    pred(sd.id, &sd.frame, sd.domain, &sd.x, &sd.p, sd.time_ms, None);
                 pr.seed = true;
                 preds.push(pr);
+                p4s.extend(p4);
             } else {
                 let tr = tracks.next().expect("peeked");
                 // With national sources, the track's state is the fused one (the IMM
@@ -1262,11 +1327,12 @@ impl Tracker {
                     .imm
                     .as_deref()
                     .filter(|_| tr.t2t.as_ref().is_none_or(|st| st.national.is_empty()));
-                let mut pr = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
+                let (mut pr, p4) = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
                 pr.keys = Some(&tr.keys);
                 pr.confirmed = tr.status != TrackStatus::Tentative;
                 pr.assignable = !taken.contains(&tr.id);
                 preds.push(pr);
+                p4s.extend(p4);
             }
         }
 
@@ -1276,7 +1342,9 @@ impl Tracker {
         let index = BallIndex::build(&balls, MIN_CELL_M, cfg.grid_cell_m);
 
         let nt = preds.len();
-        let mut pairs: Vec<(usize, usize, f64, f64)> = Vec::new(); // (track, obs, cost, ln det S)
+        // (track, obs, cost d² + ln det S, the cost of leaving the track unassigned
+        // that never beats this gated pair: gate + ln det S).
+        let mut pairs: Vec<(usize, usize, f64, f64)> = Vec::new();
         let mut in_conf = vec![false; free.len()];
         let mut gated = vec![false; free.len()];
         let mut cands: Vec<u32> = Vec::new();
@@ -1293,26 +1361,34 @@ impl Tracker {
                 {
                     continue;
                 }
-                // Stage 2: χ² gate in the track's own frame.
+                // Stage 2: χ² gate in the track's own frame, or in the sensor's
+                // measurement space for a sensor-space plot.
                 let z = pr.frame.ecef_to_en(p.ecef);
-                let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
-                let mut s = pr.pos_cov;
-                s[0][0] += p.r_pos;
-                s[1][1] += p.r_pos;
-                let Some((d2, lndet)) = kf::mahalanobis2(nu, &s) else {
+                let gate = match &p.polar {
+                    Some(m) => m.gate(pr.frame, &pr.x, &pr.pos_cov, p4s.get(i), z, p.r_pos, gates),
+                    None => {
+                        let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
+                        let mut s = pr.pos_cov;
+                        s[0][0] += p.r_pos;
+                        s[1][1] += p.r_pos;
+                        kf::mahalanobis2(nu, &s)
+                            .map(|(d2, lndet)| (d2, lndet, cfg.gate, cfg.init_exclusion_gate))
+                    }
+                };
+                let Some((d2, lndet, gate, excl)) = gate else {
                     continue;
                 };
-                if pr.confirmed && d2 <= cfg.init_exclusion_gate {
+                if pr.confirmed && d2 <= excl {
                     in_conf[j] = true;
                 }
-                if d2 > cfg.gate {
+                if d2 > gate {
                     continue;
                 }
                 gated[j] = true;
                 if pr.assignable {
                     // Negative log-likelihood up to a constant: favours the nearer and the
                     // better-known track.
-                    pairs.push((i, j, d2 + lndet, lndet));
+                    pairs.push((i, j, d2 + lndet, gate + lndet));
                 }
             }
         }
@@ -1335,8 +1411,8 @@ impl Tracker {
         // Cost of leaving a track unassigned. With a detection model it is the
         // likelihood-ratio threshold: assigning plot j is worth it when
         // Pd·N(ν; 0, S) > (1 − Pd)·λ, i.e. d² + ln det S < 2 ln(Pd / ((1 − Pd) λ)) − 2 ln 2π.
-        // Without one, it is the gate plus the track's largest ln det S, so that any
-        // gated pair (d² ≤ gate) is never worse than leaving the track unassigned.
+        // Without one, it is the largest gate + ln det S of the track's pairs, so that
+        // any gated pair (d² ≤ gate) is never worse than leaving the track unassigned.
         let model_miss = cfg.detection.map(|m| {
             2.0 * (m.pd / ((1.0 - m.pd) * m.clutter_per_m2)).ln()
                 - 2.0 * (2.0 * std::f64::consts::PI).ln()
@@ -1353,8 +1429,8 @@ impl Tracker {
             if let [(_, k)] = members {
                 // One track, one plot (the usual case away from crossings): the 1×2
                 // problem needs no solver.
-                let (i, j, c, lndet) = pairs[*k];
-                if c <= model_miss.unwrap_or(cfg.gate + lndet) {
+                let (i, j, c, bound) = pairs[*k];
+                if c <= model_miss.unwrap_or(bound) {
                     out.push((j, preds[i].id, preds[i].seed));
                 }
                 continue;
@@ -1371,14 +1447,14 @@ impl Tracker {
             let mut cost = vec![f64::INFINITY; nr * nc];
             let mut miss = vec![f64::NEG_INFINITY; nr];
             for &(_, k) in members {
-                let (i, j, c, lndet) = pairs[k];
+                let (i, j, c, bound) = pairs[k];
                 let r = rows.binary_search(&i).expect("row");
                 let col = cols.binary_search(&j).expect("col");
                 cost[r * nc + col] = c;
-                miss[r] = miss[r].max(lndet);
+                miss[r] = miss[r].max(bound);
             }
             for r in 0..nr {
-                cost[r * nc + cols.len() + r] = model_miss.unwrap_or(cfg.gate + miss[r]);
+                cost[r * nc + cols.len() + r] = model_miss.unwrap_or(miss[r]);
             }
             let sol = assign::solve(&cost, nr, nc).expect("a miss column is always feasible");
             for (r, c) in sol.into_iter().enumerate() {
@@ -1772,6 +1848,7 @@ mod tests {
             feed: "radar".into(),
             sensor: "r1".into(),
             label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+            polar: None,
         }
     }
 
@@ -1900,6 +1977,50 @@ mod tests {
             out[0].velocity
         );
         assert!(worst < 150.0, "worst position error {worst} m");
+    }
+
+    /// A track started from a range/azimuth plot has the beam ellipse as its position
+    /// covariance: σ_r along the line of sight, r·σ_az across it (not a circle).
+    #[test]
+    fn polar_plot_starts_a_track_with_the_beam_ellipse() {
+        let sensor = EnuFrame::new(26.0, 125.0);
+        let (r, az) = (100_000.0, 0.8f64);
+        let (lat, lon) = sensor.en_to_geodetic(r * az.sin(), r * az.cos());
+        // Slant range to that surface point (785 m below the sensor's plane: +3 m).
+        let (a, b) = (
+            geodetic_to_ecef(lat, lon, 0.0),
+            geodetic_to_ecef(26.0, 125.0, 0.0),
+        );
+        let slant = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+        assert!((slant - r - 3.1).abs() < 0.2, "{slant}");
+        let mut o = plot(0, lat, lon);
+        o.polar = Some(Box::new(biac_model::PolarMeasurement {
+            sensor_position: Position::new(26.0, 125.0),
+            sensor_velocity: None,
+            range_m: slant,
+            range_sigma_m: 10.0,
+            azimuth_rad: az,
+            azimuth_sigma_rad: 0.003,
+            range_rate_mps: None,
+            range_rate_sigma_mps: None,
+            ground_fix: false,
+        }));
+        let mut tr = Tracker::new(TrackerConfig::default());
+        tr.process_batch(vec![o]);
+        let sd = &tr.seeds[0];
+        // The line of sight in the seed's own frame.
+        let s = sd.frame.ecef_to_en(geodetic_to_ecef(26.0, 125.0, 0.0));
+        let l = (sd.x[0] - s[0]).hypot(sd.x[1] - s[1]);
+        let u = [(sd.x[0] - s[0]) / l, (sd.x[1] - s[1]) / l];
+        let w = [-u[1], u[0]];
+        let var = |v: [f64; 2]| {
+            v[0] * v[0] * sd.p[0][0] + 2.0 * v[0] * v[1] * sd.p[0][1] + v[1] * v[1] * sd.p[1][1]
+        };
+        let cross = (r * 0.003f64).powi(2);
+        assert!((var(u) - 100.0).abs() < 2.0, "along {}", var(u));
+        assert!((var(w) - cross).abs() < 0.01 * cross, "across {}", var(w));
+        // Placed where the measurement says (the converted plot agrees here).
+        assert!(sd.x[0].hypot(sd.x[1]) < 0.5, "{:?}", sd.x);
     }
 
     #[test]

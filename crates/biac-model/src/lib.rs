@@ -210,6 +210,71 @@ pub struct Observation {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sensor: String,
     pub label: Label,
+    /// The measurement in the sensor's own space (radar range/azimuth, optionally
+    /// range-rate; GMTI), when the feed gives it. `position` and `pos_sigma_m` still hold
+    /// the converted plot for every consumer that does not use it; the tracker gates and
+    /// updates in the sensor's space instead. Absent (and not serialized) otherwise, so
+    /// observations without it encode exactly as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polar: Option<Box<PolarMeasurement>>,
+}
+
+/// A detection in the sensor's own measurement space.
+///
+/// Range is the slant (straight-line, 3-D) distance from the sensor's antenna to the
+/// target; the target is taken at `Observation::position.alt_m`, or on the ellipsoid
+/// when that is absent, and the sensor at `sensor_position.alt_m` (0 when absent).
+/// Azimuth is the direction of the target in the sensor's local east-north plane,
+/// radians clockwise from true north. Range-rate is the rate of change of the slant
+/// range (positive opening), relative to a sensor moving at `sensor_velocity`
+/// (stationary when absent). Sigmas are one-sigma errors, all strictly positive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolarMeasurement {
+    pub sensor_position: Position,
+    /// The platform's horizontal velocity (east/north at its position), for range-rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensor_velocity: Option<Velocity>,
+    pub range_m: f64,
+    pub range_sigma_m: f64,
+    pub azimuth_rad: f64,
+    pub azimuth_sigma_rad: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_rate_mps: Option<f64>,
+    /// Required when `range_rate_mps` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_rate_sigma_mps: Option<f64>,
+    /// GMTI style: the report's ground position (`Observation::position` with
+    /// `pos_sigma_m`, e.g. a terrain-corrected STANAG 4607 target location) is the
+    /// measurement, together with the range-rate; range and azimuth then only say where
+    /// the sensor looked from. Needs `range_rate_mps`. False: range and azimuth (and
+    /// range-rate when given) are the measurement.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ground_fix: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl PolarMeasurement {
+    /// Finite values, positive sigmas, a valid sensor position, a range-rate sigma
+    /// exactly when there is a range-rate, and a range-rate when `ground_fix` is set.
+    pub fn is_valid(&self) -> bool {
+        let pos = |v: f64| v.is_finite() && v > 0.0;
+        self.sensor_position.is_valid()
+            && self
+                .sensor_velocity
+                .is_none_or(|v| v.east_mps.is_finite() && v.north_mps.is_finite())
+            && pos(self.range_m)
+            && pos(self.range_sigma_m)
+            && self.azimuth_rad.is_finite()
+            && pos(self.azimuth_sigma_rad)
+            && match (self.range_rate_mps, self.range_rate_sigma_mps) {
+                (Some(rr), Some(s)) => rr.is_finite() && pos(s),
+                (None, None) => !self.ground_fix,
+                _ => false,
+            }
+    }
 }
 
 /// Track life-cycle state.
@@ -304,4 +369,122 @@ pub struct Alert {
     pub position: Position,
     pub message: String,
     pub label: Label,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plot() -> Observation {
+        Observation {
+            time_ms: 1_700_000_000_123,
+            position: Position::new(26.5, 127.25),
+            pos_sigma_m: 35.5,
+            velocity: None,
+            vel_sigma_mps: None,
+            identity: Identity::default(),
+            domain: Domain::Surface,
+            affiliation: None,
+            kind: ObservationKind::Plot,
+            feed: "radar".into(),
+            sensor: "r1".into(),
+            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+            polar: None,
+        }
+    }
+
+    /// An observation without a sensor-space measurement encodes exactly as before
+    /// the field existed (no `polar` key), and the old encoding still decodes.
+    #[test]
+    fn observation_without_polar_encodes_as_before() {
+        let o = plot();
+        let json = serde_json::to_string(&o).unwrap();
+        assert!(!json.contains("polar"), "{json}");
+        let back: Observation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, o);
+    }
+
+    #[test]
+    fn polar_measurement_round_trips() {
+        let mut o = plot();
+        o.polar = Some(Box::new(PolarMeasurement {
+            sensor_position: Position {
+                lat_deg: 25.75,
+                lon_deg: 126.1,
+                alt_m: Some(8_000.0),
+            },
+            sensor_velocity: Some(Velocity {
+                east_mps: 120.5,
+                north_mps: -3.25,
+            }),
+            range_m: 101_234.567_8,
+            range_sigma_m: 15.0,
+            azimuth_rad: 0.1234567890123,
+            azimuth_sigma_rad: 0.004,
+            range_rate_mps: Some(-7.125),
+            range_rate_sigma_mps: Some(0.5),
+            ground_fix: true,
+        }));
+        assert!(o.polar.as_ref().unwrap().is_valid());
+        let json = serde_json::to_string(&o).unwrap();
+        let back: Observation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, o);
+        // Optional parts are left out when absent and default when missing.
+        let mut p = **o.polar.as_ref().unwrap();
+        p.sensor_velocity = None;
+        p.range_rate_mps = None;
+        p.range_rate_sigma_mps = None;
+        p.ground_fix = false;
+        let json = serde_json::to_string(&p).unwrap();
+        for key in ["sensor_velocity", "range_rate", "ground_fix"] {
+            assert!(!json.contains(key), "{key} in {json}");
+        }
+        assert_eq!(serde_json::from_str::<PolarMeasurement>(&json).unwrap(), p);
+        assert!(p.is_valid());
+    }
+
+    #[test]
+    fn polar_validity() {
+        let ok = PolarMeasurement {
+            sensor_position: Position::new(26.0, 127.0),
+            sensor_velocity: None,
+            range_m: 50_000.0,
+            range_sigma_m: 10.0,
+            azimuth_rad: 1.0,
+            azimuth_sigma_rad: 0.003,
+            range_rate_mps: None,
+            range_rate_sigma_mps: None,
+            ground_fix: false,
+        };
+        assert!(ok.is_valid());
+        let bad = [
+            PolarMeasurement {
+                range_m: -1.0,
+                ..ok
+            },
+            PolarMeasurement {
+                azimuth_sigma_rad: 0.0,
+                ..ok
+            },
+            PolarMeasurement {
+                azimuth_rad: f64::NAN,
+                ..ok
+            },
+            PolarMeasurement {
+                range_rate_mps: Some(3.0),
+                ..ok
+            },
+            PolarMeasurement {
+                ground_fix: true,
+                ..ok
+            },
+            PolarMeasurement {
+                sensor_position: Position::new(91.0, 0.0),
+                ..ok
+            },
+        ];
+        for b in bad {
+            assert!(!b.is_valid(), "{b:?}");
+        }
+    }
 }

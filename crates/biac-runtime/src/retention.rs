@@ -98,6 +98,7 @@ mod tests {
             feed: "f".into(),
             sensor: String::new(),
             label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+            polar: None,
         }
     }
 

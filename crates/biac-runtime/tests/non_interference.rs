@@ -132,6 +132,7 @@ fn sentinel(time_ms: i64) -> Observation {
         feed: ais.name.clone(),
         sensor: "sentinel".into(),
         label: ais.default_label.clone(),
+        polar: None,
     }
 }
 

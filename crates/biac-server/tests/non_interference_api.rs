@@ -97,6 +97,7 @@ fn obs(feed: &str, t: i64, lat: f64, lon: f64, mmsi: Option<u32>) -> Observation
         feed: feed.into(),
         sensor: "test".into(),
         label: fc.default_label,
+        polar: None,
     }
 }
 

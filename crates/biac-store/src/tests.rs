@@ -15,6 +15,7 @@ fn obs(t: i64, feed: &str) -> Observation {
         feed: feed.into(),
         sensor: String::new(),
         label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        polar: None,
     }
 }
 

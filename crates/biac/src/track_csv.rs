@@ -9,6 +9,20 @@
 //! the production code path, not a planar shortcut. The mapping is an exact bijection
 //! (to well under a millimetre), so the scores are those of the planar problem.
 //!
+//! With `--input polar` the stream is a sensor's own detections, `step,t_s,range,bearing`
+//! (optionally `range_rate`): range in metres and bearing in radians clockwise from
+//! north (the plane's y axis), seen from a sensor at (`--sensor-x`, `--sensor-y`) on the
+//! plane. Each becomes a plot carrying a [`PolarMeasurement`]: the detection is placed
+//! on the plane, mapped onto WGS84 as above (the converted plot, with the RMS of the
+//! beam ellipse's axes as its circular sigma), and its range and azimuth are re-derived
+//! in the interface's terms — slant range between the two surface points and azimuth in
+//! the sensor's own tangent plane (within metres of the planar range at the bench's
+//! distances; the azimuth differs from the planar bearing by the convergence of north
+//! between the plane's origin and the sensor, milliradians). The mapping is exact
+//! geometry, so the noise is the planar one up to that rotation.
+//! `--as-plots` feeds the same detections as converted plots only (no sensor-space
+//! measurement), for comparison.
+//!
 //! Timing is the CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`) spent in
 //! `Tracker::process_batch` plus `Tracker::tracks_at` for each scan: the plane↔WGS84
 //! mapping and CSV I/O are outside it.
@@ -21,12 +35,14 @@ use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::motion::ImmParams;
 use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
 use biac_model::{
-    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position, TimeMs,
+    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind,
+    PolarMeasurement, Position, TimeMs,
 };
 
 #[derive(clap::Args)]
 pub struct TrackCsvArgs {
-    /// Detection stream: header `step,t_s,x,y` (metres east and north of the reference).
+    /// Detection stream: header `step,t_s,x,y` (metres east and north of the reference),
+    /// or with `--input polar`, `step,t_s,range,bearing[,range_rate]`.
     dets: PathBuf,
     /// Output: `step,track_id,x,y,vx,vy` for every confirmed track after each scan.
     tracks: PathBuf,
@@ -83,6 +99,34 @@ pub struct TrackCsvArgs {
     /// Write the timing as one JSON line here (also printed to stderr).
     #[arg(long)]
     timing: Option<PathBuf>,
+    /// What the detection stream holds: planar positions (`xy`) or a sensor's range and
+    /// bearing (`polar`).
+    #[arg(long, value_enum, default_value_t = Input::Xy)]
+    input: Input,
+    /// With `--input polar`: the sensor's position on the plane, metres.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    sensor_x: f64,
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    sensor_y: f64,
+    /// With `--input polar`: one-sigma range error, metres.
+    #[arg(long, default_value_t = 10.0)]
+    sigma_range: f64,
+    /// With `--input polar`: one-sigma bearing error, degrees.
+    #[arg(long, default_value_t = 0.1)]
+    sigma_bearing_deg: f64,
+    /// With `--input polar` and a `range_rate` column: one-sigma range-rate error, m/s.
+    #[arg(long, default_value_t = 0.5)]
+    sigma_range_rate: f64,
+    /// With `--input polar`: feed the detections as converted plots with a circular
+    /// sigma only (no sensor-space measurement), for comparison.
+    #[arg(long)]
+    as_plots: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Input {
+    Xy,
+    Polar,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -158,6 +202,21 @@ pub fn mean_p95(v: &mut [f64]) -> (f64, f64) {
 /// One scan of the input: step, time, planar detections.
 type Scan = (i64, f64, Vec<(f64, f64)>);
 
+/// A scan's detections, planar or polar.
+enum Input2 {
+    Xy(Vec<(f64, f64)>),
+    Polar(Vec<PolarDet>),
+}
+
+impl Input2 {
+    fn len(&self) -> usize {
+        match self {
+            Input2::Xy(v) => v.len(),
+            Input2::Polar(v) => v.len(),
+        }
+    }
+}
+
 fn read_dets(path: &PathBuf) -> Result<Vec<Scan>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut scans: BTreeMap<i64, (f64, Vec<(f64, f64)>)> = BTreeMap::new();
@@ -191,6 +250,155 @@ fn read_dets(path: &PathBuf) -> Result<Vec<Scan>, String> {
     Ok(scans.into_iter().map(|(k, (t, d))| (k, t, d)).collect())
 }
 
+/// One polar detection: range (m), bearing (rad, clockwise from north), range-rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolarDet {
+    pub range: f64,
+    pub bearing: f64,
+    pub range_rate: Option<f64>,
+}
+
+/// One scan of a polar stream.
+type PolarScan = (i64, f64, Vec<PolarDet>);
+
+/// Parse a polar detection stream (`step,t_s,range,bearing[,range_rate]`, columns in
+/// any order, more columns ignored). Errors name the line; never panics.
+pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
+    let mut scans: BTreeMap<i64, (f64, Vec<PolarDet>)> = BTreeMap::new();
+    let mut cols: Option<([usize; 4], Option<usize>)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let Some((c, rr_col)) = cols else {
+            let find = |col: &str| {
+                fields
+                    .iter()
+                    .position(|f| *f == col)
+                    .ok_or_else(|| format!("{name}:{}: header has no {col:?} column", n + 1))
+            };
+            cols = Some((
+                [
+                    find("step")?,
+                    find("t_s")?,
+                    find("range")?,
+                    find("bearing")?,
+                ],
+                fields.iter().position(|f| *f == "range_rate"),
+            ));
+            continue;
+        };
+        let get = |i: usize, what: &str| -> Result<f64, String> {
+            let raw = fields
+                .get(i)
+                .ok_or_else(|| format!("{name}:{}: missing {what}", n + 1))?;
+            match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v),
+                _ => Err(format!("{name}:{}: bad {what} {raw:?}", n + 1)),
+            }
+        };
+        let step: i64 = fields
+            .get(c[0])
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| format!("{name}:{}: bad step", n + 1))?;
+        let t = get(c[1], "t_s")?;
+        let range = get(c[2], "range")?;
+        if range <= 0.0 {
+            return Err(format!("{name}:{}: range must be positive", n + 1));
+        }
+        let bearing = get(c[3], "bearing")?;
+        let range_rate = match rr_col {
+            Some(i) => Some(get(i, "range_rate")?),
+            None => None,
+        };
+        let e = scans.entry(step).or_insert((t, Vec::new()));
+        if e.0 != t {
+            return Err(format!(
+                "{name}:{}: step {step} has two times ({} and {t})",
+                n + 1,
+                e.0
+            ));
+        }
+        e.1.push(PolarDet {
+            range,
+            bearing,
+            range_rate,
+        });
+    }
+    if cols.is_none() {
+        return Err(format!("{name}: no header"));
+    }
+    Ok(scans.into_iter().map(|(k, (t, d))| (k, t, d)).collect())
+}
+
+/// Sensor errors of a polar stream.
+#[derive(Clone, Copy, Debug)]
+pub struct PolarSigmas {
+    pub range: f64,
+    pub bearing: f64,
+    pub range_rate: f64,
+}
+
+/// Detections of one scan from a sensor at `sensor` on the plane, as observations:
+/// the converted plot (with the beam ellipse's RMS axis as its circular sigma) and,
+/// unless `as_plots`, the measurement in the sensor's space.
+pub fn polar_plots(
+    frame: &EnuFrame,
+    sensor: [f64; 2],
+    t_ms: TimeMs,
+    sig: PolarSigmas,
+    dets: &[PolarDet],
+    as_plots: bool,
+) -> Vec<Observation> {
+    let (slat, slon) = frame.en_to_geodetic(sensor[0], sensor[1]);
+    let s_ecef = geodetic_to_ecef(slat, slon, 0.0);
+    let s_frame = EnuFrame::new(slat, slon);
+    let label = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
+    dets.iter()
+        .map(|d| {
+            let (sb, cb) = d.bearing.sin_cos();
+            let (x, y) = (sensor[0] + d.range * sb, sensor[1] + d.range * cb);
+            let (lat, lon) = frame.en_to_geodetic(x, y);
+            let p = geodetic_to_ecef(lat, lon, 0.0);
+            let slant = ((p[0] - s_ecef[0]).powi(2)
+                + (p[1] - s_ecef[1]).powi(2)
+                + (p[2] - s_ecef[2]).powi(2))
+            .sqrt();
+            let [e, n] = s_frame.ecef_to_en(p);
+            let circle = ((sig.range.powi(2) + (d.range * sig.bearing).powi(2)) / 2.0).sqrt();
+            Observation {
+                time_ms: t_ms,
+                position: Position::new(lat, lon),
+                pos_sigma_m: circle,
+                velocity: None,
+                vel_sigma_mps: None,
+                identity: Identity::default(),
+                domain: Domain::Unknown,
+                affiliation: None,
+                kind: ObservationKind::Plot,
+                feed: "radar".into(),
+                sensor: "s1".into(),
+                label: label.clone(),
+                polar: (!as_plots).then(|| {
+                    Box::new(PolarMeasurement {
+                        sensor_position: Position::new(slat, slon),
+                        sensor_velocity: None,
+                        range_m: slant,
+                        range_sigma_m: sig.range,
+                        azimuth_rad: e.atan2(n),
+                        azimuth_sigma_rad: sig.bearing,
+                        range_rate_mps: d.range_rate,
+                        range_rate_sigma_mps: d.range_rate.map(|_| sig.range_rate),
+                        ground_fix: false,
+                    })
+                }),
+            }
+        })
+        .collect()
+}
+
 /// Detections of one scan as plots of one feed and sensor, mapped onto WGS84.
 pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> Vec<Observation> {
     let label = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
@@ -210,6 +418,7 @@ pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> V
                 feed: "gmti".into(),
                 sensor: "s1".into(),
                 label: label.clone(),
+                polar: None,
             }
         })
         .collect()
@@ -222,7 +431,32 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     if !(a.q > 0.0 && a.sigma > 0.0 && a.pd > 0.0 && a.pd < 1.0 && a.clutter_per_km2 > 0.0) {
         return Err("need q > 0, sigma > 0, 0 < pd < 1 and clutter-per-km2 > 0".into());
     }
-    let scans = read_dets(&a.dets)?;
+    let pos = |v: f64| v.is_finite() && v > 0.0;
+    if !(pos(a.sigma_range) && pos(a.sigma_bearing_deg) && pos(a.sigma_range_rate)) {
+        return Err("need sigma-range, sigma-bearing-deg and sigma-range-rate > 0".into());
+    }
+    if !(a.sensor_x.is_finite() && a.sensor_y.is_finite()) {
+        return Err("need a finite sensor position".into());
+    }
+    let scans: Vec<(i64, f64, Input2)> = match a.input {
+        Input::Xy => read_dets(&a.dets)?
+            .into_iter()
+            .map(|(k, t, d)| (k, t, Input2::Xy(d)))
+            .collect(),
+        Input::Polar => {
+            let text = std::fs::read_to_string(&a.dets)
+                .map_err(|e| format!("{}: {e}", a.dets.display()))?;
+            parse_polar(&a.dets.display().to_string(), &text)?
+                .into_iter()
+                .map(|(k, t, d)| (k, t, Input2::Polar(d)))
+                .collect()
+        }
+    };
+    let sig = PolarSigmas {
+        range: a.sigma_range,
+        bearing: a.sigma_bearing_deg.to_radians(),
+        range_rate: a.sigma_range_rate,
+    };
     let frame = EnuFrame::new(a.ref_lat, a.ref_lon);
     let mut tracker = Tracker::new(config(&a));
     let out =
@@ -231,9 +465,14 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     let io = |e: std::io::Error| format!("{}: {e}", a.tracks.display());
     writeln!(out, "step,track_id,x,y,vx,vy").map_err(io)?;
     let mut cpu_ms = Vec::with_capacity(scans.len());
-    for (step, t_s, xy) in &scans {
+    for (step, t_s, dets) in &scans {
         let t_ms = (t_s * 1000.0).round() as TimeMs;
-        let obs = plots(&frame, t_ms, a.sigma, xy);
+        let obs = match dets {
+            Input2::Xy(xy) => plots(&frame, t_ms, a.sigma, xy),
+            Input2::Polar(d) => {
+                polar_plots(&frame, [a.sensor_x, a.sensor_y], t_ms, sig, d, a.as_plots)
+            }
+        };
         let c0 = thread_cpu_s();
         tracker.process_batch(obs);
         let tracks = tracker.tracks_at(t_ms);
@@ -252,9 +491,14 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     let mut warm = cpu_ms[a.skip.min(cpu_ms.len().saturating_sub(1))..].to_vec();
     let (mean, p95) = mean_p95(&mut warm);
     let dets: usize = scans.iter().map(|s| s.2.len()).sum();
+    let mode = match (a.input, a.as_plots) {
+        (Input::Xy, _) => "xy",
+        (Input::Polar, false) => "polar",
+        (Input::Polar, true) => "polar-as-plots",
+    };
     let st = tracker.stats();
     let line = format!(
-        "{{\"tracker\":\"biac\",\"scans\":{},\"mean_dets_per_scan\":{:.2},\"cpu_ms_per_scan_mean\":{mean:.6},\"cpu_ms_per_scan_p95\":{p95:.6},\"cpu_ms_total\":{:.3},\"new_tracks\":{},\"confirmed\":{},\"deleted\":{},\"merged\":{}}}",
+        "{{\"tracker\":\"biac\",\"input\":\"{mode}\",\"scans\":{},\"mean_dets_per_scan\":{:.2},\"cpu_ms_per_scan_mean\":{mean:.6},\"cpu_ms_per_scan_p95\":{p95:.6},\"cpu_ms_total\":{:.3},\"new_tracks\":{},\"confirmed\":{},\"deleted\":{},\"merged\":{}}}",
         scans.len(),
         dets as f64 / scans.len().max(1) as f64,
         cpu_ms.iter().sum::<f64>(),
@@ -282,6 +526,147 @@ mod tests {
             (m - 4.0).abs() < 1e-12 && (p - 8.8).abs() < 1e-12,
             "{m} {p}"
         );
+    }
+
+    #[test]
+    fn polar_stream_parses_and_rejects_bad_lines_by_number() {
+        let ok = "step,t_s,bearing,range\n0,0.0,0.5,1000\n0,0.0,-0.25,2000.5\n\n1,1.0,1.0,300\n";
+        let scans = parse_polar("d.csv", ok).unwrap();
+        assert_eq!(scans.len(), 2);
+        assert_eq!(scans[0].2.len(), 2);
+        assert_eq!(
+            scans[0].2[1],
+            PolarDet {
+                range: 2000.5,
+                bearing: -0.25,
+                range_rate: None
+            }
+        );
+        let rr = parse_polar(
+            "d.csv",
+            "step,t_s,range,bearing,range_rate\n3,3,10,0,-2.5\n",
+        )
+        .unwrap();
+        assert_eq!(rr[0].2[0].range_rate, Some(-2.5));
+        for (text, want) in [
+            (
+                "step,t_s,range\n",
+                "d.csv:1: header has no \"bearing\" column",
+            ),
+            (
+                "step,t_s,range,bearing\n0,0,abc,1\n",
+                "d.csv:2: bad range \"abc\"",
+            ),
+            (
+                "step,t_s,range,bearing\n0,0,10,1\n0,0,-5,1\n",
+                "d.csv:3: range must be positive",
+            ),
+            (
+                "step,t_s,range,bearing\n0,0,10\n",
+                "d.csv:2: missing bearing",
+            ),
+            ("step,t_s,range,bearing\nx,0,10,1\n", "d.csv:2: bad step"),
+            (
+                "step,t_s,range,bearing\n0,0,10,NaN\n",
+                "d.csv:2: bad bearing \"NaN\"",
+            ),
+            (
+                "step,t_s,range,bearing\n0,0,10,inf\n",
+                "d.csv:2: bad bearing \"inf\"",
+            ),
+            (
+                "step,t_s,range,bearing\n0,0,10,1\n0,1,10,1\n",
+                "d.csv:3: step 0 has two times",
+            ),
+            ("", "d.csv: no header"),
+        ] {
+            let err = parse_polar("d.csv", text).unwrap_err();
+            assert!(err.starts_with(want), "{text:?}: {err}");
+        }
+        // Arbitrary bytes: an error or a parse, never a panic.
+        let alphabet = b"step,t_s,range,bearing0123456789.-e\n";
+        for seed in 0..2000u32 {
+            let mut st = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+            let text: String = (0..(seed % 60))
+                .map(|_| {
+                    st ^= st << 13;
+                    st ^= st >> 17;
+                    st ^= st << 5;
+                    alphabet[st as usize % alphabet.len()] as char
+                })
+                .collect();
+            let _ = parse_polar("d.csv", &format!("step,t_s,range,bearing\n{text}"));
+        }
+    }
+
+    #[test]
+    fn polar_detections_keep_their_geometry() {
+        let frame = EnuFrame::new(26.0, 127.0);
+        let sensor = [-30_000.0, -40_000.0];
+        let sig = PolarSigmas {
+            range: 10.0,
+            bearing: 0.1f64.to_radians(),
+            range_rate: 0.5,
+        };
+        let dets = [
+            PolarDet {
+                range: 50_000.0,
+                bearing: 0.3,
+                range_rate: Some(4.0),
+            },
+            PolarDet {
+                range: 80_000.0,
+                bearing: 1.2,
+                range_rate: None,
+            },
+        ];
+        let obs = polar_plots(&frame, sensor, 5000, sig, &dets, false);
+        for (o, d) in obs.iter().zip(&dets) {
+            // The converted plot is the planar point.
+            let [x, y] = frame.ecef_to_en(geodetic_to_ecef(
+                o.position.lat_deg,
+                o.position.lon_deg,
+                0.0,
+            ));
+            let want = [
+                sensor[0] + d.range * d.bearing.sin(),
+                sensor[1] + d.range * d.bearing.cos(),
+            ];
+            assert!(
+                (x - want[0]).abs() < 1e-3 && (y - want[1]).abs() < 1e-3,
+                "{x} {y}"
+            );
+            // Slant range within metres of the planar one (curvature); the azimuth is
+            // the planar bearing turned by the convergence of north between the
+            // plane's origin and the sensor (milliradians here).
+            let m = o.polar.as_ref().unwrap();
+            assert!(m.is_valid());
+            assert!(
+                (m.range_m - d.range).abs() < 10.0,
+                "{} {}",
+                m.range_m,
+                d.range
+            );
+            let (slat, slon) = frame.en_to_geodetic(sensor[0], sensor[1]);
+            let j = frame.horizontal_rotation_to(&EnuFrame::new(slat, slon));
+            let (sb, cb) = d.bearing.sin_cos();
+            let want = (j[0][0] * sb + j[0][1] * cb).atan2(j[1][0] * sb + j[1][1] * cb);
+            assert!(
+                (m.azimuth_rad - want).abs() < 2e-5,
+                "{} {want}",
+                m.azimuth_rad
+            );
+            assert!(
+                (m.azimuth_rad - d.bearing).abs() > 1e-3,
+                "convergence is visible"
+            );
+            assert_eq!(m.range_rate_mps, d.range_rate);
+            let circle = ((100.0 + (d.range * sig.bearing).powi(2)) / 2.0).sqrt();
+            assert!((o.pos_sigma_m - circle).abs() < 1e-9);
+        }
+        assert!(polar_plots(&frame, sensor, 0, sig, &dets, true)
+            .iter()
+            .all(|o| o.polar.is_none()));
     }
 
     #[test]

@@ -444,6 +444,7 @@ impl AisNormaliser {
             feed: cfg.name.clone(),
             sensor: tag.source.unwrap_or_default(),
             label: cfg.default_label.clone(),
+            polar: None,
         }])
     }
 }

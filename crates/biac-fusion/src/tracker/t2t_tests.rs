@@ -32,6 +32,7 @@ fn obs(t: TimeMs, en: [f64; 2], sigma: f64, feed: &str) -> Observation {
         feed: feed.into(),
         sensor: String::new(),
         label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        polar: None,
     }
 }
 

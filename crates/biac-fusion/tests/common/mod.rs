@@ -179,6 +179,7 @@ pub fn plot(t: TimeMs, p: (f64, f64), sigma: f64, feed: &str, sensor: &str) -> O
         feed: feed.into(),
         sensor: sensor.into(),
         label: secret_jpn_usa(),
+        polar: None,
     }
 }
 
@@ -199,6 +200,7 @@ pub fn ais(t: TimeMs, p: (f64, f64), v: Velocity, mmsi: u32) -> Observation {
         feed: "ais".into(),
         sensor: "rx1".into(),
         label: public_jpn(),
+        polar: None,
     }
 }
 
@@ -223,6 +225,7 @@ pub fn adsb(t: TimeMs, p: (f64, f64), v: Velocity, icao: u32) -> Observation {
         feed: "adsb".into(),
         sensor: "ground-1".into(),
         label: public_jpn(),
+        polar: None,
     }
 }
 

@@ -200,6 +200,7 @@ pub fn run(s: &Scenario, cfg: TrackerConfig, skip: usize, clock: fn() -> f64) ->
                     feed: "gmti".into(),
                     sensor: "s1".into(),
                     label: label.clone(),
+                    polar: None,
                 }
             })
             .collect();
