@@ -152,8 +152,6 @@ impl Store {
             },
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // A log that started over is cut back to this size (else its file keeps its peak).
-        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store { conn })
     }
