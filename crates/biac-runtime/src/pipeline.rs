@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use biac_analytics::ZoneWatch;
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
-use biac_store::{JournalRecord, Store};
+use biac_store::{Database, JournalRecord, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -220,7 +220,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// p99 followed it).
 const RESTART_FRAMES: i64 = 65_536;
 
-/// Checkpoint the log until the journal's thread goes (`gone` disconnects), then once
+/// Checkpoint the logs until the journal's thread goes (`gone` disconnects), then once
 /// more.
 fn checkpoint_loop(store: Store, gone: std_mpsc::Receiver<()>) {
     loop {
@@ -228,23 +228,26 @@ fn checkpoint_loop(store: Store, gone: std_mpsc::Receiver<()>) {
             gone.recv_timeout(CHECKPOINT_EVERY),
             Err(std_mpsc::RecvTimeoutError::Disconnected)
         );
-        let started = Instant::now();
-        let mut result = store.checkpoint(false);
-        // Only once everything is copied: an incomplete passive checkpoint means a
-        // reader holds the log, and a restart would hold the writers while it waits.
-        let restart = matches!(result, Ok((log, done)) if log > RESTART_FRAMES && done == log);
-        if restart {
-            result = store.checkpoint(true);
-        }
-        match result {
-            Ok((log, done)) => tracing::debug!(
-                log,
-                done,
-                restart,
-                checkpoint_us = started.elapsed().as_micros() as u64,
-                "wal checkpoint"
-            ),
-            Err(e) => tracing::warn!(error = %e, "wal checkpoint failed"),
+        for db in Database::ALL {
+            let started = Instant::now();
+            let mut result = store.checkpoint(db, false);
+            // Only once everything is copied: an incomplete passive checkpoint means a
+            // reader holds the log, and a restart would hold the writers while it waits.
+            let restart = matches!(result, Ok((log, done)) if log > RESTART_FRAMES && done == log);
+            if restart {
+                result = store.checkpoint(db, true);
+            }
+            match result {
+                Ok((log, done)) => tracing::debug!(
+                    ?db,
+                    log,
+                    done,
+                    restart,
+                    checkpoint_us = started.elapsed().as_micros() as u64,
+                    "wal checkpoint"
+                ),
+                Err(e) => tracing::warn!(?db, error = %e, "wal checkpoint failed"),
+            }
         }
         if last {
             return;

@@ -109,7 +109,8 @@ pub struct RetentionReport {
     pub alerts: u64,
 }
 
-const SCHEMA: &str = "
+/// The journal, in `biac.sqlite`.
+const JOURNAL_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     received_ms INTEGER NOT NULL,
@@ -117,7 +118,14 @@ CREATE TABLE IF NOT EXISTS journal (
     time_ms INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS track_history (
+";
+
+/// The history, in `history.sqlite`, attached as `history`: a database file of its own
+/// has a write lock of its own, so writing a 10,000-track snapshot (~50 ms) never holds
+/// up a journal commit. (Stores made before kept history tables in `biac.sqlite`; they
+/// are left there unused, and the replay at start writes the history anew.)
+const HISTORY_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS history.track_history (
     audience TEXT NOT NULL,
     time_ms INTEGER NOT NULL,
     track_id INTEGER NOT NULL,
@@ -125,34 +133,64 @@ CREATE TABLE IF NOT EXISTS track_history (
     lon REAL NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS track_history_by_time ON track_history (audience, time_ms);
-CREATE INDEX IF NOT EXISTS track_history_by_track ON track_history (audience, track_id, time_ms);
-CREATE TABLE IF NOT EXISTS alerts (
+CREATE INDEX IF NOT EXISTS history.track_history_by_time ON track_history (audience, time_ms);
+CREATE INDEX IF NOT EXISTS history.track_history_by_track
+    ON track_history (audience, track_id, time_ms);
+CREATE TABLE IF NOT EXISTS history.alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     audience TEXT NOT NULL,
     time_ms INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (audience, time_ms);
+CREATE INDEX IF NOT EXISTS history.alerts_by_time ON alerts (audience, time_ms);
 ";
 
+/// The two database files of a store, each with its own write-ahead log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// `biac.sqlite`.
+    Journal,
+    /// `history.sqlite`.
+    History,
+}
+
+impl Database {
+    pub const ALL: [Database; 2] = [Database::Journal, Database::History];
+
+    fn schema(self) -> &'static str {
+        match self {
+            Database::Journal => "main",
+            Database::History => "history",
+        }
+    }
+}
+
 impl Store {
-    /// Open (or create) the store in `dir`.
+    /// Open (or create) the store in `dir`: `biac.sqlite` (the journal) with
+    /// `history.sqlite` attached.
     pub fn open(dir: &Path, sync: SyncPolicy) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let conn = Connection::open(dir.join("biac.sqlite"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(
-            None,
-            "synchronous",
-            match sync {
-                SyncPolicy::Full => "FULL",
-                SyncPolicy::Normal => "NORMAL",
-                SyncPolicy::Off => "OFF",
-            },
-        )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute(
+            "ATTACH DATABASE ?1 AS history",
+            params![dir.join("history.sqlite").to_string_lossy()],
+        )?;
+        for db in Database::ALL {
+            let db = db.schema();
+            conn.pragma_update(Some(db), "journal_mode", "WAL")?;
+            conn.pragma_update(
+                Some(db),
+                "synchronous",
+                match sync {
+                    SyncPolicy::Full => "FULL",
+                    SyncPolicy::Normal => "NORMAL",
+                    SyncPolicy::Off => "OFF",
+                },
+            )?;
+        }
+        conn.execute_batch(JOURNAL_SCHEMA)?;
+        conn.execute_batch(HISTORY_SCHEMA)?;
         Ok(Store { conn })
     }
 
@@ -183,15 +221,15 @@ impl Store {
     /// so that the next writer starts the log from its beginning: run right after a
     /// complete passive one, on a connection with a short busy timeout, it holds the
     /// writers up for the copy of a few milliseconds' commits at most.
-    pub fn checkpoint(&self, restart: bool) -> Result<(i64, i64), StoreError> {
-        let sql = if restart {
-            "PRAGMA wal_checkpoint(RESTART)"
-        } else {
-            "PRAGMA wal_checkpoint(PASSIVE)"
-        };
+    pub fn checkpoint(&self, db: Database, restart: bool) -> Result<(i64, i64), StoreError> {
+        let sql = format!(
+            "PRAGMA {}.wal_checkpoint({})",
+            db.schema(),
+            if restart { "RESTART" } else { "PASSIVE" }
+        );
         Ok(self
             .conn
-            .query_row(sql, [], |r| Ok((r.get(1)?, r.get(2)?)))?)
+            .query_row(&sql, [], |r| Ok((r.get(1)?, r.get(2)?)))?)
     }
 
     /// Append a batch in one transaction; returns the sequence numbers assigned. When
@@ -338,13 +376,13 @@ impl Store {
                 journal_before_ms,
             )?,
             history: purge(
-                "DELETE FROM track_history WHERE rowid IN \
-                 (SELECT rowid FROM track_history WHERE time_ms < ?1 LIMIT ?2)",
+                "DELETE FROM history.track_history WHERE rowid IN \
+                 (SELECT rowid FROM history.track_history WHERE time_ms < ?1 LIMIT ?2)",
                 history_before_ms,
             )?,
             alerts: purge(
-                "DELETE FROM alerts WHERE id IN \
-                 (SELECT id FROM alerts WHERE time_ms < ?1 LIMIT ?2)",
+                "DELETE FROM history.alerts WHERE id IN \
+                 (SELECT id FROM history.alerts WHERE time_ms < ?1 LIMIT ?2)",
                 history_before_ms,
             )?,
         })
@@ -373,14 +411,14 @@ impl Store {
             .collect();
         let tx = self.conn.transaction()?;
         let newest: Option<i64> = tx
-            .prepare_cached("SELECT MAX(time_ms) FROM track_history WHERE audience = ?1")?
+            .prepare_cached("SELECT MAX(time_ms) FROM history.track_history WHERE audience = ?1")?
             .query_row(params![audience], |r| r.get(0))?;
         if newest.is_some_and(|n| n >= time_ms) {
             return Ok(false);
         }
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO track_history (audience, time_ms, track_id, lat, lon, body) \
+                "INSERT INTO history.track_history (audience, time_ms, track_id, lat, lon, body) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for (id, lat, lon, body) in rows {
@@ -407,7 +445,7 @@ impl Store {
             max_lat: 90.0,
         });
         let mut stmt = self.conn.prepare_cached(
-            "SELECT time_ms, body FROM track_history WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
+            "SELECT time_ms, body FROM history.track_history WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
              AND lon BETWEEN ?4 AND ?6 AND lat BETWEEN ?5 AND ?7 ORDER BY time_ms, track_id LIMIT ?8",
         )?;
         let rows = stmt.query_map(
@@ -434,7 +472,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<TrackSnapshot>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT time_ms, body FROM track_history WHERE audience = ?1 AND track_id = ?2 \
+            "SELECT time_ms, body FROM history.track_history WHERE audience = ?1 AND track_id = ?2 \
              ORDER BY time_ms DESC LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![audience, track_id as i64, limit as i64], |r| {
@@ -452,13 +490,13 @@ impl Store {
         let body = serde_json::to_string(alert).expect("alerts always serialise");
         let tx = self.conn.transaction()?;
         let newest: Option<i64> = tx
-            .prepare_cached("SELECT MAX(time_ms) FROM alerts WHERE audience = ?1")?
+            .prepare_cached("SELECT MAX(time_ms) FROM history.alerts WHERE audience = ?1")?
             .query_row(params![audience], |r| r.get(0))?;
         let stored = match newest {
             Some(n) if n > alert.time_ms => true,
             Some(n) if n == alert.time_ms => tx
                 .prepare_cached(
-                    "SELECT 1 FROM alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3",
+                    "SELECT 1 FROM history.alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3",
                 )?
                 .exists(params![audience, alert.time_ms, body])?,
             _ => false,
@@ -467,7 +505,7 @@ impl Store {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO alerts (audience, time_ms, body) VALUES (?1, ?2, ?3)",
+            "INSERT INTO history.alerts (audience, time_ms, body) VALUES (?1, ?2, ?3)",
             params![audience, alert.time_ms, body],
         )?;
         tx.commit()?;
@@ -483,7 +521,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Alert>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, body FROM alerts WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
+            "SELECT id, body FROM history.alerts WHERE audience = ?1 AND time_ms BETWEEN ?2 AND ?3 \
              ORDER BY time_ms, id LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![audience, from_ms, to_ms, limit as i64], |r| {

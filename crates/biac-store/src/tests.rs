@@ -170,16 +170,16 @@ fn the_log_is_checkpointed_on_demand_when_commits_do_not() {
     }
     let wal = dir.path().join("biac.sqlite-wal");
     assert!(std::fs::metadata(&wal).unwrap().len() > 4_096 * 1_000);
-    let (log, done) = s.checkpoint(false).unwrap();
+    let (log, done) = s.checkpoint(Database::Journal, false).unwrap();
     assert!(log > 1_000, "frames in the log: {log}");
     assert_eq!(
         done, log,
         "a passive checkpoint with no reader copies everything"
     );
     // A restart checkpoint makes the next commit start the log over.
-    s.checkpoint(true).unwrap();
+    s.checkpoint(Database::Journal, true).unwrap();
     s.append(20_000, &[obs(20_000, "after")]).unwrap();
-    let (log, _) = s.checkpoint(false).unwrap();
+    let (log, _) = s.checkpoint(Database::Journal, false).unwrap();
     assert!(log < 100, "the log started over: {log} frames");
     // Everything is still there.
     assert_eq!(s.journal_len().unwrap(), 300 * 50 + 1);
