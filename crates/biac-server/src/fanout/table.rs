@@ -162,6 +162,14 @@ impl<I> Table<I> {
                 out.gone.push(c);
             }
             let prev = old.next_if(|c| c.id == id);
+            // Unchanged after all (the head was a track that left): as above.
+            let prev = match prev {
+                Some(c) if Arc::ptr_eq(&c.track, t) && fresh(&c) => {
+                    curs.push(c);
+                    continue;
+                }
+                prev => prev,
+            };
             if !(exit.release)(t) {
                 if let Some(c) = prev {
                     dirty.push(id >> CHUNK_BITS);
