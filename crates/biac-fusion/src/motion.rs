@@ -74,6 +74,24 @@ pub struct Updated<const N: usize> {
     pub log_lik: f64,
 }
 
+/// `(νᵀ S⁻¹ ν, ln det S)` for an innovation `nu` with covariance `s`; `None` unless `s`
+/// is positive definite.
+pub fn nis<const M: usize>(s: &[[f64; M]; M], nu: &[f64; M]) -> Option<(f64, f64)> {
+    let l = cholesky(s)?;
+    // y = L⁻¹ ν: d² = |y|², ln det S = 2 Σ ln L_ii.
+    let mut y = [0.0; M];
+    for i in 0..M {
+        let mut v = nu[i];
+        for k in 0..i {
+            v -= l[i][k] * y[k];
+        }
+        y[i] = v / l[i][i];
+    }
+    let d2 = y.iter().map(|v| v * v).sum();
+    let ln_det = 2.0 * (0..M).map(|i| l[i][i].ln()).sum::<f64>();
+    Some((d2, ln_det))
+}
+
 /// (E)KF update given the innovation `nu = z − h(x)` and the Jacobian `h` of the
 /// measurement function at `x`: Joseph form `(I−KH)P(I−KH)ᵀ + KRKᵀ`, which stays
 /// symmetric positive semi-definite with an imperfect gain (the EKF's linearisation).
@@ -93,18 +111,7 @@ pub fn update_ekf<const N: usize, const M: usize>(
         }
     }
     kf::symmetrize(&mut s);
-    let l = cholesky(&s)?;
-    // y = L⁻¹ ν: d² = |y|², ln det S = 2 Σ ln L_ii.
-    let mut y = [0.0; M];
-    for i in 0..M {
-        let mut v = nu[i];
-        for k in 0..i {
-            v -= l[i][k] * y[k];
-        }
-        y[i] = v / l[i][i];
-    }
-    let d2: f64 = y.iter().map(|v| v * v).sum();
-    let ln_det: f64 = 2.0 * (0..M).map(|i| l[i][i].ln()).sum::<f64>();
+    let (d2, ln_det) = nis(&s, nu)?;
     let si = kf::invert(&s)?;
     let k = kf::matmul(&pht, &si);
     let mut xn = *x;

@@ -29,7 +29,7 @@ use biac_model::{Observation, PolarMeasurement};
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::measure;
-use crate::motion::{cholesky, update_ekf, Imm, Mat5, Vec5};
+use crate::motion::{self, update_ekf, Imm, Mat5, Vec5};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -351,18 +351,7 @@ fn nis<const N: usize, const M: usize>(
         s[i][i] += var[i];
     }
     kf::symmetrize(&mut s);
-    let l = cholesky(&s)?;
-    let mut y = [0.0; M];
-    for i in 0..M {
-        let mut v = nu[i];
-        for k in 0..i {
-            v -= l[i][k] * y[k];
-        }
-        y[i] = v / l[i][i];
-    }
-    let d2 = y.iter().map(|v| v * v).sum();
-    let lndet = 2.0 * (0..M).map(|i| l[i][i].ln()).sum::<f64>();
-    Some((d2, lndet))
+    motion::nis(&s, nu)
 }
 
 /// The χ² quantile with 3 degrees of freedom at the probability of the 2-dof gate `g`
