@@ -80,6 +80,13 @@ pub struct TrackerConfig {
     /// start a new track (25 ≈ 5 sigma: also covers the 0.27% of true plots that fall
     /// just outside `gate`, which would otherwise seed duplicate tracks).
     pub init_exclusion_gate: f64,
+    /// ...unless that track is manoeuvring or lagging: the fading-memory average of its
+    /// plots' normalised innovations (2-dof χ² units, weight ½ on the latest; about 2
+    /// for a track that follows its object) exceeds this. Then a plot near it may be
+    /// its object after a turn, and starts a track at once instead of waiting for the
+    /// lagging one to die. 4 is about the 94th percentile of that average for a
+    /// consistent filter.
+    pub manoeuvre_nis: f64,
     /// A tentative track confirms with `confirm_m` updates within `confirm_window_ms`
     /// of its creation, or is deleted.
     pub confirm_m: u32,
@@ -179,6 +186,7 @@ impl Default for TrackerConfig {
             },
             gate: 11.83,
             init_exclusion_gate: 25.0,
+            manoeuvre_nis: 4.0,
             confirm_m: 2,
             confirm_window_ms: 30_000,
             tentative_timeout_ms: 20_000,
@@ -223,9 +231,14 @@ pub struct ScanTuning {
     /// Confirm with `confirm_m` plots within the first `confirm_n` scans.
     pub confirm_m: u32,
     pub confirm_n: u32,
-    /// Drop a tentative track after this many consecutive misses.
+    /// A tentative track is dropped at its `tentative_misses`-th consecutive miss (it is
+    /// offered the plots of every scan up to that one), as Stone Soup's
+    /// `UpdateTimeStepsDeleter(tentative_misses)` drops its holding tracks.
     pub tentative_misses: u32,
-    /// Delete a confirmed track after this many consecutive misses.
+    /// A confirmed track is shown through `delete_misses − 1` consecutive misses and
+    /// deleted before the next scan: the scans Stone Soup's
+    /// `UpdateTimeStepsDeleter(delete_misses)` shows it for (which would still let a plot
+    /// of that next scan revive it).
     pub delete_misses: u32,
     pub detection: DetectionModel,
 }
@@ -233,13 +246,14 @@ pub struct ScanTuning {
 impl TrackerConfig {
     /// A configuration for one scanning plot sensor. Housekeeping runs at the start of
     /// a scan, before association, where a track last updated `k` scans ago has missed
-    /// `k - 1` scans: "drop after `m` misses" is "drop when older than `m + ½` scans".
+    /// `k - 1` scans: a tentative track is dropped when older than `tentative_misses + ½`
+    /// scans, a confirmed one when older than `delete_misses − ½`.
     pub fn for_scanning_sensor(t: &ScanTuning) -> TrackerConfig {
         let ms = |scans: f64| (scans * t.scan_ms as f64).round() as TimeMs;
         let dp = DomainParams {
             q: t.q,
             coast_after_ms: ms(1.5),
-            delete_after_ms: ms(f64::from(t.delete_misses) + 0.5),
+            delete_after_ms: ms(f64::from(t.delete_misses) - 0.5),
             init_vel_sigma_mps: t.init_vel_sigma_mps,
         };
         TrackerConfig {

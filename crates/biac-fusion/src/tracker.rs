@@ -321,6 +321,10 @@ struct TrackState {
     /// lives at most `confirm_window_ms` from its creation, so every such update is
     /// within the window and a count suffices.
     hits: u32,
+    /// Fading-memory average of the normalised innovation squared of the plots that
+    /// updated the track (2-dof units), the classic manoeuvre detector: about 2 for a
+    /// track that follows its object, well above while it lags a turn.
+    nis_avg: f64,
     /// Track-to-track fusion state, from the first national track report on (then `x`
     /// and `p` are the fused estimate, and `imm` belongs to the local-only estimate).
     t2t: Option<Box<T2tState>>,
@@ -835,14 +839,37 @@ struct Pred<'a> {
     pos_cov: Mat2,
     ecef: [f64; 3],
     radius: f64,
-    confirmed: bool,
+    /// A confirmed track that follows its object: plots left in its exclusion gate
+    /// start no track.
+    excludes: bool,
     assignable: bool,
+}
+
+/// A gated (track, plot) pair of [`Tracker::associate`].
+#[derive(Clone, Copy)]
+struct Pair {
+    /// Index into the predictions.
+    track: usize,
+    /// Index into the scan's free observations.
+    obs: usize,
+    /// d² + ln det S: negative log-likelihood up to a constant.
+    cost: f64,
+    /// The cost of leaving the track unassigned that never beats this pair: gate + ln det S.
+    bound: f64,
+    /// d² in 2-dof units (scaled by the 2-dof gate over this measurement's gate).
+    nis: f64,
 }
 
 /// Whether a track is shown (confirmed or coasting) rather than tentative.
 fn shown(status: TrackStatus) -> bool {
     status != TrackStatus::Tentative
 }
+
+/// Weight of the previous average in [`TrackState::nis_avg`]: short memory, so that a
+/// turn is seen within two or three plots.
+const NIS_MEMORY: f64 = 0.5;
+/// The mean of a χ² variable with 2 degrees of freedom: a new track's `nis_avg`.
+const NIS_EXPECTED: f64 = 2.0;
 
 /// Smallest cube side of the gating index, metres.
 const MIN_CELL_M: f64 = 50.0;
@@ -1197,10 +1224,13 @@ impl Tracker {
         // (2) Gating and global nearest neighbour for everything else.
         let (assignments, in_confirmed_gate, gated) = self.associate(t, &free, &taken);
         let mut assigned = vec![false; free.len()];
-        for &(j, id, seed) in &assignments {
+        for &(j, id, seed, nis) in &assignments {
             assigned[j] = true;
             if seed {
                 self.promote(id);
+            }
+            if let Some(tr) = self.tracks.get_mut(&id) {
+                tr.nis_avg = NIS_MEMORY * tr.nis_avg + (1.0 - NIS_MEMORY) * nis;
             }
             if self.update_track(id, &free[j], t, false).is_some_and(shown) {
                 updated.push(id);
@@ -1230,15 +1260,16 @@ impl Tracker {
         deferred
     }
 
-    /// Returns (obs index, track id) assignments in obs order, plus per observation
-    /// whether it lies in a confirmed track's gate and whether it gated with any track.
+    /// Returns (obs index, track id, seed, d² in 2-dof units) assignments in obs order,
+    /// plus per observation whether it lies in the exclusion gate of a confirmed track
+    /// that follows its object, and whether it gated with any track.
     #[allow(clippy::type_complexity)]
     fn associate(
         &self,
         t: TimeMs,
         free: &[Prep],
         taken: &BTreeSet<u64>,
-    ) -> (Vec<(usize, u64, bool)>, Vec<bool>, Vec<bool>) {
+    ) -> (Vec<(usize, u64, bool, f64)>, Vec<bool>, Vec<bool>) {
         let cfg = &self.cfg;
         let r_max = free.iter().map(|p| p.r_pos).fold(0.0, f64::max);
         let full = free
@@ -1295,7 +1326,7 @@ impl Tracker {
                         pos_cov,
                         ecef: frame.en_to_ecef_approx(x[0], x[1]),
                         radius,
-                        confirmed: false,
+                        excludes: false,
                         assignable: true,
                     },
                     p4,
@@ -1329,7 +1360,8 @@ impl Tracker {
                     .filter(|_| tr.t2t.as_ref().is_none_or(|st| st.national.is_empty()));
                 let (mut pr, p4) = pred(tr.id, &tr.frame, tr.domain, &tr.x, &tr.p, tr.time_ms, imm);
                 pr.keys = Some(&tr.keys);
-                pr.confirmed = tr.status != TrackStatus::Tentative;
+                pr.excludes =
+                    tr.status != TrackStatus::Tentative && tr.nis_avg <= cfg.manoeuvre_nis;
                 pr.assignable = !taken.contains(&tr.id);
                 preds.push(pr);
                 p4s.extend(p4);
@@ -1344,7 +1376,7 @@ impl Tracker {
         let nt = preds.len();
         // (track, obs, cost d² + ln det S, the cost of leaving the track unassigned
         // that never beats this gated pair: gate + ln det S).
-        let mut pairs: Vec<(usize, usize, f64, f64)> = Vec::new();
+        let mut pairs: Vec<Pair> = Vec::new();
         let mut in_conf = vec![false; free.len()];
         let mut gated = vec![false; free.len()];
         let mut cands: Vec<u32> = Vec::new();
@@ -1378,7 +1410,7 @@ impl Tracker {
                 let Some((d2, lndet, gate, excl)) = gate else {
                     continue;
                 };
-                if pr.confirmed && d2 <= excl {
+                if pr.excludes && d2 <= excl {
                     in_conf[j] = true;
                 }
                 if d2 > gate {
@@ -1388,7 +1420,13 @@ impl Tracker {
                 if pr.assignable {
                     // Negative log-likelihood up to a constant: favours the nearer and the
                     // better-known track.
-                    pairs.push((i, j, d2 + lndet, gate + lndet));
+                    pairs.push(Pair {
+                        track: i,
+                        obs: j,
+                        cost: d2 + lndet,
+                        bound: gate + lndet,
+                        nis: d2 * cfg.gate / gate,
+                    });
                 }
             }
         }
@@ -1396,8 +1434,8 @@ impl Tracker {
         // Independent clusters (connected components of the gating graph) are solved
         // separately: exact, and keeps each matrix small.
         let mut parent: Vec<usize> = (0..nt + free.len()).collect();
-        for &(i, j, _, _) in &pairs {
-            let (a, b) = (find(&mut parent, i), find(&mut parent, nt + j));
+        for pr in &pairs {
+            let (a, b) = (find(&mut parent, pr.track), find(&mut parent, nt + pr.obs));
             if a != b {
                 parent[a.max(b)] = a.min(b);
             }
@@ -1405,7 +1443,7 @@ impl Tracker {
         let mut by_root: Vec<(usize, usize)> = pairs
             .iter()
             .enumerate()
-            .map(|(k, &(i, _, _, _))| (find(&mut parent, i), k))
+            .map(|(k, pr)| (find(&mut parent, pr.track), k))
             .collect();
         by_root.sort_unstable();
         // Cost of leaving a track unassigned. With a detection model it is the
@@ -1429,14 +1467,15 @@ impl Tracker {
             if let [(_, k)] = members {
                 // One track, one plot (the usual case away from crossings): the 1×2
                 // problem needs no solver.
-                let (i, j, c, bound) = pairs[*k];
-                if c <= model_miss.unwrap_or(bound) {
-                    out.push((j, preds[i].id, preds[i].seed));
+                let p = pairs[*k];
+                if p.cost <= model_miss.unwrap_or(p.bound) {
+                    let pr = &preds[p.track];
+                    out.push((p.obs, pr.id, pr.seed, p.nis));
                 }
                 continue;
             }
-            let mut rows: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].0).collect();
-            let mut cols: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].1).collect();
+            let mut rows: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].track).collect();
+            let mut cols: Vec<usize> = members.iter().map(|&(_, k)| pairs[k].obs).collect();
             rows.sort_unstable();
             rows.dedup();
             cols.sort_unstable();
@@ -1445,13 +1484,15 @@ impl Tracker {
             let nr = rows.len();
             let nc = cols.len() + nr;
             let mut cost = vec![f64::INFINITY; nr * nc];
+            let mut nis = vec![0.0; nr * nc];
             let mut miss = vec![f64::NEG_INFINITY; nr];
             for &(_, k) in members {
-                let (i, j, c, bound) = pairs[k];
-                let r = rows.binary_search(&i).expect("row");
-                let col = cols.binary_search(&j).expect("col");
-                cost[r * nc + col] = c;
-                miss[r] = miss[r].max(bound);
+                let p = pairs[k];
+                let r = rows.binary_search(&p.track).expect("row");
+                let col = cols.binary_search(&p.obs).expect("col");
+                cost[r * nc + col] = p.cost;
+                nis[r * nc + col] = p.nis;
+                miss[r] = miss[r].max(p.bound);
             }
             for r in 0..nr {
                 cost[r * nc + cols.len() + r] = model_miss.unwrap_or(miss[r]);
@@ -1460,11 +1501,12 @@ impl Tracker {
             for (r, c) in sol.into_iter().enumerate() {
                 if let Some(c) = c.filter(|&c| c < cols.len()) {
                     let pr = &preds[rows[r]];
-                    out.push((cols[c], pr.id, pr.seed));
+                    out.push((cols[c], pr.id, pr.seed, nis[r * nc + c]));
                 }
             }
         }
-        out.sort_unstable();
+        // Each observation is assigned at most once: (obs, id) orders them totally.
+        out.sort_unstable_by_key(|a| (a.0, a.1));
         (out, in_conf, gated)
     }
 
@@ -1591,6 +1633,7 @@ impl Tracker {
             label: o.label.clone(),
             alt_m: None,
             hits: 0,
+            nis_avg: NIS_EXPECTED,
             imm: None,
             t2t: None,
         };
@@ -1644,6 +1687,7 @@ impl Tracker {
             label: sd.label.clone(),
             alt_m: sd.alt_m,
             hits: 1,
+            nis_avg: NIS_EXPECTED,
             imm: None,
             t2t: None,
         };

@@ -78,10 +78,12 @@ pub struct TrackCsvArgs {
     /// ...within this many scans of its first one (else it is dropped).
     #[arg(long, default_value_t = 4)]
     confirm_n: u32,
-    /// A tentative track is dropped after this many consecutive misses.
+    /// A tentative track is dropped at this many consecutive misses (as Stone Soup's
+    /// holding tracks with `UpdateTimeStepsDeleter(2)`).
     #[arg(long, default_value_t = 2)]
     tentative_misses: u32,
-    /// A confirmed track is deleted after this many consecutive misses.
+    /// A confirmed track is shown through one fewer consecutive misses than this, then
+    /// deleted (the scans Stone Soup's `UpdateTimeStepsDeleter(5)` shows it for).
     #[arg(long, default_value_t = 5)]
     delete_misses: u32,
     /// Scan period used to turn the scan counts above into times, seconds.
