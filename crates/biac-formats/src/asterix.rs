@@ -552,6 +552,14 @@ pub struct Doppler {
     pub rds: Option<Vec<[u8; 6]>>,
 }
 
+impl Doppler {
+    /// CAL: whether the speed is doubtful (D), and the speed, m/s.
+    pub fn calculated(&self) -> Option<(bool, i16)> {
+        self.cal
+            .map(|b| (b[0] & 0x80 != 0, ((u16::from_be_bytes(b) << 6) as i16) >> 6))
+    }
+}
+
 /// One CAT048 record, typed. Items this crate does not interpret are kept as their
 /// octets, so a record re-encodes to the bytes it was decoded from (for a minimal
 /// FSPEC, as every writer sends).
@@ -878,11 +886,16 @@ pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, String> {
     let mut pos = 3;
     while pos < len {
         let (rec, n) = decode_record(&block[pos..len]).map_err(|e| {
-            format!(
-                "CAT048 record {} (block octet {pos}): {}; the rest of the block is lost",
-                out.len() + 1,
-                e.reason
-            )
+            if pos == 3 {
+                // The framer's frames start at the record (their offset is its own).
+                format!("CAT048 record: {}; the rest of its block is lost", e.reason)
+            } else {
+                format!(
+                    "CAT048 record {} (block octet {pos}): {}; the rest of the block is lost",
+                    out.len() + 1,
+                    e.reason
+                )
+            }
         })?;
         out.push(rec);
         pos += n;
