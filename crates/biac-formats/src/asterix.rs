@@ -190,15 +190,16 @@ pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
 /// Length of an item of `shape` at the start of `buf`, or where and why it does not
 /// fit.
 fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
-    let need = |n: usize, what: &str| {
+    // The message is made only on failure: this runs for every item of every record.
+    let need = |n: usize, what: &dyn Fn() -> String| {
         if n <= buf.len() {
             Ok(n)
         } else {
-            Err((buf.len(), format!("{what} needs {n} octets")))
+            Err((buf.len(), format!("{} needs {n} octets", what())))
         }
     };
     match shape {
-        Fixed(n) => need(n, "the item"),
+        Fixed(n) => need(n, &|| "the item".into()),
         Extended => {
             let mut n = 0;
             loop {
@@ -212,18 +213,26 @@ fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
             }
         }
         Repetitive(size) => {
-            let rep = usize::from(*buf.first().ok_or((0, "REP octet missing".to_string()))?);
-            need(1 + rep * size, &format!("REP {rep} × {size}"))
+            let Some(&rep) = buf.first() else {
+                return Err((0, "REP octet missing".into()));
+            };
+            let rep = usize::from(rep);
+            need(1 + rep * size, &|| format!("REP {rep} × {size}"))
         }
         Explicit => {
-            let len = usize::from(*buf.first().ok_or((0, "length octet missing".to_string()))?);
+            let Some(&len) = buf.first() else {
+                return Err((0, "length octet missing".into()));
+            };
+            let len = usize::from(len);
             if len == 0 {
                 return Err((0, "length 0 (the length counts its own octet)".into()));
             }
-            need(len, "its length")
+            need(len, &|| "its length".into())
         }
         Compound(subs) => {
-            let primary = *buf.first().ok_or((0, "primary subfield missing".to_string()))?;
+            let Some(&primary) = buf.first() else {
+                return Err((0, "primary subfield missing".into()));
+            };
             if primary & 1 != 0 {
                 return Err((
                     0,
@@ -859,6 +868,9 @@ pub fn block_header(block: &[u8]) -> Result<(u8, usize), String> {
         ));
     };
     let len = usize::from(u16::from_be_bytes([hi, lo]));
+    if cat == 0 {
+        return Err("not a data block: category 0 is not assigned".into());
+    }
     if len < 3 {
         return Err(format!(
             "not a data block: length field {len} is less than its 3-octet header"

@@ -86,13 +86,15 @@ impl Framer {
     /// (rejected by the decoder with the reason); the next block is framed as usual.
     /// Blocks of other categories are one frame each, as on the wire.
     ///
-    /// Recovery from a header whose LEN is below 3 or above the limit (a byte slip,
-    /// garbage): the octets from there up to the next `0x30` octet (a CAT048 block
-    /// start) are one frame, which the decoder rejects with its offset; framing goes
-    /// on at that octet. Waiting for such an octet is bounded by the limit too. A
-    /// wrong LEN within the limit cannot be told from a real one: it costs at most
-    /// that block and what it swallows, then framing is back on the stream's blocks
-    /// if the swallowed bytes end on a block boundary, or resynchronises as above.
+    /// Recovery from a header out of bounds — LEN below 3 or above the limit, or
+    /// category 0, which is not assigned (a byte slip, garbage): the octets from there
+    /// up to the next `0x30` octet (a CAT048 block start) are one frame, which the
+    /// decoder rejects with its offset; framing goes on at that octet. Waiting for such
+    /// an octet is bounded by the limit too. A wrong LEN within the limit cannot be
+    /// told from a real one: the block swallows what follows it (at most the limit),
+    /// and framing goes on from there, off the block boundaries, until a header is out
+    /// of bounds and the stream resynchronises as above (tested: a few hundred octets
+    /// for one wrong length in a stream of small blocks).
     pub fn asterix() -> Self {
         Self::new(Kind::Asterix, crate::asterix::MAX_BLOCK_LEN)
     }
@@ -322,13 +324,16 @@ fn find_tak_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
 }
 
 /// End of the first ASTERIX data block, or of the garbage before the next CAT048
-/// block start when the header's length is out of bounds.
+/// block start when the header is out of bounds (category 0, length below 3 or above
+/// the limit).
 fn find_asterix_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
     let [_, hi, lo, ..] = *buf else {
         return None;
     };
     let len = usize::from(u16::from_be_bytes([hi, lo]));
-    if (3..=max_len).contains(&len) {
+    // Category 0 is not assigned: such a header is out of sync (a zero octet is the
+    // likeliest misread, the high octet of a real block's length).
+    if buf[0] != 0 && (3..=max_len).contains(&len) {
         (buf.len() >= len).then_some((len, len))
     } else {
         garbage_until(buf, crate::asterix::CAT048)

@@ -147,8 +147,8 @@ fn a_malformed_record_loses_the_rest_of_its_block_only() {
     assert_eq!(whole.frames[4].1[3..], [bad, plot(21, 0x2000)].concat()[..]);
 }
 
-/// A length field below 3 or above the limit: the octets from it to the next CAT048
-/// block start are one rejected frame, and the next block decodes.
+/// A length field below 3 or above the limit, or category 0: the octets from it to the
+/// next CAT048 block start are one rejected frame, and the next block decodes.
 #[test]
 fn bad_length_fields_are_rejected_and_framing_recovers() {
     let good = block(&[plot(30, 0x1234)]);
@@ -158,6 +158,7 @@ fn bad_length_fields_are_rejected_and_framing_recovers() {
         (vec![0x30, 0xff, 0xff, 1, 2, 3, 4], "length field 65535, 7 octets framed"),
         (b"hello".to_vec(), "length field 25964, 5 octets framed"),
         (vec![0x22, 0x21, 0x00, 9], "length field 8448, 4 octets framed"),
+        (vec![0x00, 0x00, 0x10, 9], "category 0 is not assigned"),
     ];
     for (garbage, why) in cases {
         let stream = [good.clone(), garbage.clone(), good.clone(), good.clone()].concat();

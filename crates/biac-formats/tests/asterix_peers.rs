@@ -226,8 +226,8 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
                 let t = t.as_array().unwrap();
                 assert_eq!(r.len(), t.len(), "{ctx}: 120 RDS count");
                 for (e, t) in r.iter().zip(t) {
-                    for k in 0..3 {
-                        let x = u16::from_be_bytes([e[2 * k], e[2 * k + 1]]);
+                    for (k, x) in e.chunks_exact(2).enumerate() {
+                        let x = u16::from_be_bytes([x[0], x[1]]);
                         eq(x.into(), &t[k], format!("120 RDS {k}"));
                     }
                 }
@@ -386,17 +386,21 @@ fn libasterix_records_decode_alike() {
 /// A random record of our own: every field present with probability 1/2, values
 /// over their whole range.
 fn random_record(rng: &mut Rng) -> Cat048 {
-    let on = |rng: &mut Rng| rng.below(2) == 0;
-    let bytes = |rng: &mut Rng, n: usize| (0..n).map(|_| rng.next() as u8).collect::<Vec<u8>>();
-    // An extended item's octets: FX set on all but the last.
-    let ext = |rng: &mut Rng, max: u64| {
+    fn on(rng: &mut Rng) -> bool {
+        rng.below(2) == 0
+    }
+    fn bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
+        (0..n).map(|_| rng.next() as u8).collect()
+    }
+    /// An extended item's octets: FX set on all but the last.
+    fn ext(rng: &mut Rng, max: u64) -> Vec<u8> {
         let n = 1 + rng.below(max) as usize;
         let mut v = bytes(rng, n);
         for (i, b) in v.iter_mut().enumerate() {
             *b = if i + 1 == n { *b & 0xfe } else { *b | 1 };
         }
         v
-    };
+    }
     let mut r = Cat048::default();
     macro_rules! maybe {
         ($field:ident, $v:expr) => {

@@ -666,7 +666,7 @@ mod tests {
         let ais: FeedConfig = serde_json::from_str(&feed_json(r#", "format": "ais""#)).unwrap();
         assert_eq!(ais.format, FeedFormat::Ais);
         let json = serde_json::to_string(&ais).unwrap();
-        assert!(json.contains(r#""format":"ais""#) && !json.contains("radar"), "{json}");
+        assert!(json.contains(r#""format":"ais""#) && !json.contains(r#""radar""#), "{json}");
         assert_eq!(serde_json::to_string(&FeedFormat::Tak).unwrap(), r#""tak""#);
     }
 

@@ -155,6 +155,6 @@ mod tests {
         assert!(polar_to_geodetic(&radar, 5_000.0, 0.3, 10_000.0).is_none());
         assert!(polar_to_geodetic(&site(9_000.0), 5_000.0, 0.3, 0.0).is_none());
         assert!(polar_to_geodetic(&radar, 0.0, 0.3, 0.0).is_none());
-        assert!(polar_to_geodetic(&radar, 50.0, 0.3, 0.0).is_some());
+        assert!(polar_to_geodetic(&radar, 150.0, 0.3, 0.0).is_some());
     }
 }

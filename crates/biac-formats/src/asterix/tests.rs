@@ -166,6 +166,7 @@ fn block_headers_are_checked() {
     assert!(block_header(&[48, 0, 2]).unwrap_err().contains("less than its 3-octet header"));
     let e = block_header(&[48, 0, 9, 0x90]).unwrap_err();
     assert!(e.contains("length field 9, 4 octets framed"), "{e}");
+    assert!(block_header(&[0, 0, 3]).unwrap_err().contains("category 0"));
     assert_eq!(block_header(&[34, 0, 3]), Ok((34, 3)));
     assert_eq!(decode_block(&[34, 0, 4, 0xff]), Ok(None));
     assert_eq!(decode_block(&[48, 0, 3]), Ok(Some(vec![])));
