@@ -168,9 +168,7 @@ pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
     let mut items = [None; CAT048_ITEMS];
     let mut pos = fspec_len;
     for (i, (name, shape)) in UAP.iter().enumerate() {
-        let present = fspec
-            .get(i / 7)
-            .is_some_and(|b| b & (0x80 >> (i % 7)) != 0);
+        let present = fspec.get(i / 7).is_some_and(|b| b & (0x80 >> (i % 7)) != 0);
         if !present {
             continue;
         }
@@ -663,7 +661,10 @@ impl Cat048 {
     pub fn from_items(r: &RecordItems<'_>) -> Cat048 {
         let it = |frn: usize| r.items[frn - 1];
         Cat048 {
-            source: it(1).map(|b| DataSource { sac: b[0], sic: b[1] }),
+            source: it(1).map(|b| DataSource {
+                sac: b[0],
+                sic: b[1],
+            }),
             time_of_day: it(2).map(|b| u32::from_be_bytes([0, b[0], b[1], b[2]])),
             descriptor: it(3).map(|b| Descriptor(b.to_vec())),
             polar: it(4).map(|b| MeasuredPolar {

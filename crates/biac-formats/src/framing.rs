@@ -349,7 +349,11 @@ fn split_cat048(offset: u64, block: &[u8]) -> VecDeque<Frame> {
         let mut b = Vec::with_capacity(3 + to - from);
         b.push(crate::asterix::CAT048);
         // At most the block's own length, which fits (the framer checked it).
-        b.extend_from_slice(&u16::try_from(3 + to - from).unwrap_or(u16::MAX).to_be_bytes());
+        b.extend_from_slice(
+            &u16::try_from(3 + to - from)
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
         b.extend_from_slice(&block[from..to]);
         Frame::Record {
             offset: offset + from as u64,

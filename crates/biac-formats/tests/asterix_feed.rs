@@ -142,7 +142,14 @@ fn a_malformed_record_loses_the_rest_of_its_block_only() {
     let b0 = (a.len() + cat034.len()) as u64;
     assert_eq!(
         offsets,
-        vec![a0, a0 + p, a.len() as u64, b0 + 3, bad_at, (b0 as usize + b.len() + 3) as u64]
+        vec![
+            a0,
+            a0 + p,
+            a.len() as u64,
+            b0 + 3,
+            bad_at,
+            (b0 as usize + b.len() + 3) as u64
+        ]
     );
     assert_eq!(whole.frames[4].1[3..], [bad, plot(21, 0x2000)].concat()[..]);
 }
@@ -153,11 +160,20 @@ fn a_malformed_record_loses_the_rest_of_its_block_only() {
 fn bad_length_fields_are_rejected_and_framing_recovers() {
     let good = block(&[plot(30, 0x1234)]);
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (vec![0x30, 0x00, 0x01, 0xaa, 0xbb], "length field 1 is less than its 3-octet header"),
+        (
+            vec![0x30, 0x00, 0x01, 0xaa, 0xbb],
+            "length field 1 is less than its 3-octet header",
+        ),
         (vec![0x30, 0x00, 0x00], "length field 0 is less than"),
-        (vec![0x30, 0xff, 0xff, 1, 2, 3, 4], "length field 65535, 7 octets framed"),
+        (
+            vec![0x30, 0xff, 0xff, 1, 2, 3, 4],
+            "length field 65535, 7 octets framed",
+        ),
         (b"hello".to_vec(), "length field 25964, 5 octets framed"),
-        (vec![0x22, 0x21, 0x00, 9], "length field 8448, 4 octets framed"),
+        (
+            vec![0x22, 0x21, 0x00, 9],
+            "length field 8448, 4 octets framed",
+        ),
         (vec![0x00, 0x00, 0x10, 9], "category 0 is not assigned"),
     ];
     for (garbage, why) in cases {
@@ -195,7 +211,9 @@ fn endless_garbage_is_bounded() {
 #[test]
 fn a_wrong_length_within_the_limit_costs_a_few_blocks() {
     // 300 one-plot blocks, told apart by azimuth.
-    let good: Vec<Vec<u8>> = (0..300u16).map(|k| block(&[plot(30, k * 200 + 7)])).collect();
+    let good: Vec<Vec<u8>> = (0..300u16)
+        .map(|k| block(&[plot(30, k * 200 + 7)]))
+        .collect();
     let mut stream: Vec<u8> = good.concat();
     // Claim 5 octets more than there are in the first block.
     let len = good[0].len() as u16 + 5;
@@ -207,8 +225,11 @@ fn a_wrong_length_within_the_limit_costs_a_few_blocks() {
     let got: Vec<u16> = whole
         .obs
         .iter()
-        .map(|o| ((o.polar.as_ref().unwrap().azimuth_rad.to_degrees() * 65_536.0 / 360.0).round()
-            as u16 - 7) / 200)
+        .map(|o| {
+            ((o.polar.as_ref().unwrap().azimuth_rad.to_degrees() * 65_536.0 / 360.0).round() as u16
+                - 7)
+                / 200
+        })
         .collect();
     assert_eq!(got[0], 0, "the first block's record is whole");
     // Back on the blocks: every block from the 60th (~840 octets in) decodes.
@@ -318,7 +339,10 @@ fn readme_vector_through_the_feed() {
     let obs = dec.decode(&stream, 0, NOW).unwrap();
     let [o] = &obs[..] else { panic!("{obs:?}") };
     let m = o.polar.as_ref().unwrap();
-    assert_eq!((m.range_m, m.azimuth_rad), (10.0 * 1852.0, 45f64.to_radians()));
+    assert_eq!(
+        (m.range_m, m.azimuth_rad),
+        (10.0 * 1852.0, 45f64.to_radians())
+    );
     // No I048/140: the receive time. No I048/020: of unknown type.
     assert_eq!(o.time_ms, NOW);
     assert_eq!(o.sensor, "1/2");

@@ -19,8 +19,8 @@ mod peers_common;
 use std::process::Command;
 
 use biac_formats::asterix::{
-    decode_block, encode_block, encode_record, item_name, walk_record, AircraftId, Cat048,
-    Cartesian, DataSource, Descriptor, Doppler, FlightLevel, MeasuredPolar, Mode3A,
+    decode_block, encode_block, encode_record, item_name, walk_record, AircraftId, Cartesian,
+    Cat048, DataSource, Descriptor, Doppler, FlightLevel, MeasuredPolar, Mode3A,
     PlotCharacteristics, PolarVelocity, TrackStatus, CAT048_ITEMS, NM_M,
 };
 use biac_formats::framing::Frame;
@@ -62,7 +62,10 @@ fn libasterix(args: &[&str], input: &[u8]) -> Vec<Value> {
 
 fn close(a: f64, b: &Value, what: &str) {
     let b = b.as_f64().unwrap_or_else(|| panic!("{what}: {b}"));
-    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: ours {a}, libasterix {b}");
+    assert!(
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+        "{what}: ours {a}, libasterix {b}"
+    );
 }
 
 fn uint(v: &Value, what: &str) -> u64 {
@@ -208,8 +211,17 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
     }
     if let Some(t) = v("030") {
         let w = ours.warnings.as_ref().expect("030");
-        let theirs: Vec<u64> = t.as_array().unwrap().iter().map(|c| uint(c, "030")).collect();
-        assert_eq!(w.iter().map(|c| u64::from(*c)).collect::<Vec<_>>(), theirs, "{ctx}: 030");
+        let theirs: Vec<u64> = t
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| uint(c, "030"))
+            .collect();
+        assert_eq!(
+            w.iter().map(|c| u64::from(*c)).collect::<Vec<_>>(),
+            theirs,
+            "{ctx}: 030"
+        );
     }
     if let Some(t) = v("120") {
         let d = ours.doppler.as_ref().expect("120");
@@ -245,8 +257,16 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
     fl(ours.time_of_day_s(), "140", None);
     fl(ours.polar.map(|p| p.range_nm()), "040", Some("RHO"));
     fl(ours.polar.map(|p| p.azimuth_deg()), "040", Some("THETA"));
-    fl(ours.cartesian.map(|c| f64::from(c.x) / 128.0), "042", Some("X"));
-    fl(ours.cartesian.map(|c| f64::from(c.y) / 128.0), "042", Some("Y"));
+    fl(
+        ours.cartesian.map(|c| f64::from(c.x) / 128.0),
+        "042",
+        Some("X"),
+    );
+    fl(
+        ours.cartesian.map(|c| f64::from(c.y) / 128.0),
+        "042",
+        Some("Y"),
+    );
     fl(ours.velocity.map(|p| p.speed_nm_s()), "200", Some("GSP"));
     fl(ours.velocity.map(|p| p.heading_deg()), "200", Some("HDG"));
     fl(ours.height_3d_ft(), "110", None);
@@ -374,7 +394,11 @@ fn libasterix_records_decode_alike() {
         let m = o.polar.as_deref().unwrap();
         assert!(m.is_valid() && o.position.is_valid(), "{o:?}");
         close(m.range_m / NM_M, &t["RHO"], "observation range");
-        close(m.azimuth_rad.to_degrees(), &t["THETA"], "observation azimuth");
+        close(
+            m.azimuth_rad.to_degrees(),
+            &t["THETA"],
+            "observation azimuth",
+        );
     }
     println!(
         "libasterix → biac: {n_records} records, {other} CAT034 blocks, {n_values} values, \
@@ -409,10 +433,22 @@ fn random_record(rng: &mut Rng) -> Cat048 {
             }
         };
     }
-    maybe!(source, DataSource { sac: rng.next() as u8, sic: rng.next() as u8 });
+    maybe!(
+        source,
+        DataSource {
+            sac: rng.next() as u8,
+            sic: rng.next() as u8
+        }
+    );
     maybe!(time_of_day, rng.below(86_400 * 128) as u32);
     maybe!(descriptor, Descriptor(ext(rng, 6)));
-    maybe!(polar, MeasuredPolar { rho: rng.next() as u16, theta: rng.next() as u16 });
+    maybe!(
+        polar,
+        MeasuredPolar {
+            rho: rng.next() as u16,
+            theta: rng.next() as u16
+        }
+    );
     maybe!(mode3a, Mode3A(rng.next() as u16));
     maybe!(flight_level, FlightLevel(rng.next() as u16));
     maybe!(plot, {
@@ -434,23 +470,41 @@ fn random_record(rng: &mut Rng) -> Cat048 {
             AircraftId(std::array::from_fn(|_| rng.next() as u8))
         } else {
             let cs: String = (0..rng.below(9))
-                .map(|_| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "[rng.below(37) as usize]))
+                .map(|_| {
+                    char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 "[rng.below(37) as usize])
+                })
                 .collect();
             AircraftId::from_text(&cs).unwrap()
         }
     );
     maybe!(
         bds,
-        (0..rng.below(4)).map(|_| rng.next().to_be_bytes()).collect()
+        (0..rng.below(4))
+            .map(|_| rng.next().to_be_bytes())
+            .collect()
     );
     maybe!(track_number, rng.next() as u16);
-    maybe!(cartesian, Cartesian { x: rng.next() as i16, y: rng.next() as i16 });
-    maybe!(velocity, PolarVelocity { gsp: rng.next() as u16, hdg: rng.next() as u16 });
+    maybe!(
+        cartesian,
+        Cartesian {
+            x: rng.next() as i16,
+            y: rng.next() as i16
+        }
+    );
+    maybe!(
+        velocity,
+        PolarVelocity {
+            gsp: rng.next() as u16,
+            hdg: rng.next() as u16
+        }
+    );
     maybe!(track_status, TrackStatus(ext(rng, 2)));
     maybe!(track_quality, std::array::from_fn(|_| rng.next() as u8));
     maybe!(
         warnings,
-        (0..1 + rng.below(4)).map(|_| rng.below(128) as u8).collect()
+        (0..1 + rng.below(4))
+            .map(|_| rng.below(128) as u8)
+            .collect()
     );
     maybe!(mode3a_confidence, std::array::from_fn(|_| rng.next() as u8));
     maybe!(mode_c, std::array::from_fn(|_| rng.next() as u8));
@@ -491,7 +545,9 @@ fn our_records_read_alike_in_libasterix() {
     let mut rng = Rng::new(0xa57e_0048);
     let mut blocks = Vec::new();
     for _ in 0..120 {
-        let recs: Vec<Cat048> = (0..1 + rng.below(4)).map(|_| random_record(&mut rng)).collect();
+        let recs: Vec<Cat048> = (0..1 + rng.below(4))
+            .map(|_| random_record(&mut rng))
+            .collect();
         let enc: Vec<Vec<u8>> = recs.iter().map(|r| encode_record(r).unwrap()).collect();
         blocks.push((encode_block(48, &enc).unwrap(), recs, enc));
     }

@@ -655,7 +655,10 @@ mod tests {
         let FeedFormat::Asterix { radar } = cfg.format else {
             panic!("{:?}", cfg.format)
         };
-        assert_eq!((radar.lat_deg, radar.alt_m, radar.sic), (24.78, 95.0, Some(10)));
+        assert_eq!(
+            (radar.lat_deg, radar.alt_m, radar.sic),
+            (24.78, 95.0, Some(10))
+        );
         assert_eq!(cfg.format.name(), "asterix");
         assert_eq!(cfg.cot_kind, ObservationKind::Track);
         let json = serde_json::to_value(&cfg).unwrap();
@@ -666,7 +669,10 @@ mod tests {
         let ais: FeedConfig = serde_json::from_str(&feed_json(r#", "format": "ais""#)).unwrap();
         assert_eq!(ais.format, FeedFormat::Ais);
         let json = serde_json::to_string(&ais).unwrap();
-        assert!(json.contains(r#""format":"ais""#) && !json.contains(r#""radar""#), "{json}");
+        assert!(
+            json.contains(r#""format":"ais""#) && !json.contains(r#""radar""#),
+            "{json}"
+        );
         assert_eq!(serde_json::to_string(&FeedFormat::Tak).unwrap(), r#""tak""#);
     }
 
@@ -680,7 +686,10 @@ mod tests {
                 .to_string()
         };
         let e = err(r#", "format": "asterix""#);
-        assert!(e.contains("miyako-radar") && e.contains("needs `radar`"), "{e}");
+        assert!(
+            e.contains("miyako-radar") && e.contains("needs `radar`"),
+            "{e}"
+        );
         let e = err(&format!(r#", "format": "cot", {RADAR}"#));
         assert!(e.contains("only for format \"asterix\""), "{e}");
         for (bad, what) in [

@@ -144,7 +144,11 @@ mod tests {
             let n = -slat * clon * d[0] - slat * slon * d[1] + clat * d[2];
             let got = e.atan2(n).rem_euclid(std::f64::consts::TAU);
             assert!((got - az).abs() < 1e-9, "{got} vs {az}");
-            assert!((e.hypot(n) - horiz).abs() < 1e-3, "{} vs {horiz}", e.hypot(n));
+            assert!(
+                (e.hypot(n) - horiz).abs() < 1e-3,
+                "{} vs {horiz}",
+                e.hypot(n)
+            );
         }
     }
 

@@ -38,7 +38,8 @@ fn all_shapes() -> Vec<u8> {
 
 /// Two CAT048 blocks and two CAT034 blocks, from libasterix's README (its example of
 /// encoding north markers, sector crossings and a plot).
-const README_STREAM: &str = "220007c0010201220008d00102020030000c9801020a0020000fff220008d001020220";
+const README_STREAM: &str =
+    "220007c0010201220008d00102020030000c9801020a0020000fff220008d001020220";
 
 #[test]
 fn readme_example_decodes() {
@@ -87,8 +88,14 @@ fn every_item_shape_is_walked_and_typed() {
     assert_eq!(r.time_of_day_s(), Some(43_200.0));
     let d = r.descriptor.clone().unwrap();
     assert_eq!(d.0, vec![0xA5, 0x0B, 0x40]);
-    assert_eq!((d.typ(), d.sim(), d.rdp(), d.spi(), d.rab()), (5, false, false, true, false));
-    assert_eq!((d.tst(), d.mi(), d.foe_fri()), (Some(false), Some(true), Some(1)));
+    assert_eq!(
+        (d.typ(), d.sim(), d.rdp(), d.spi(), d.rab()),
+        (5, false, false, true, false)
+    );
+    assert_eq!(
+        (d.tst(), d.mi(), d.foe_fri()),
+        (Some(false), Some(true), Some(1))
+    );
     let p = r.polar.unwrap();
     assert_eq!((p.range_nm(), p.azimuth_deg()), (100.0, 90.0));
     let plot = r.plot.unwrap();
@@ -98,7 +105,10 @@ fn every_item_shape_is_walked_and_typed() {
     assert_eq!(bds[1], [0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x50]);
     assert_eq!(r.trn(), Some(0x123));
     let ts = r.track_status.clone().unwrap();
-    assert_eq!((ts.tentative(), ts.rad(), ts.mah(), ts.cdm()), (false, 2, true, 1));
+    assert_eq!(
+        (ts.tentative(), ts.rad(), ts.mah(), ts.cdm()),
+        (false, 2, true, 1)
+    );
     assert_eq!((ts.gho(), ts.tcc()), (Some(false), Some(true)));
     assert_eq!(r.track_quality, Some([0xAA, 0xBB, 0xCC, 0xDD]));
     assert_eq!(r.warnings, Some(vec![3, 12]));
@@ -107,7 +117,10 @@ fn every_item_shape_is_walked_and_typed() {
     assert_eq!(dop.cal, Some([0x03, 0xFB]));
     assert_eq!(
         dop.rds,
-        Some(vec![[0, 0x10, 0, 0x20, 0, 0x30], [0, 0x11, 0, 0x21, 0, 0x31]])
+        Some(vec![
+            [0, 0x10, 0, 0x20, 0, 0x30],
+            [0, 0x11, 0, 0x21, 0, 0x31]
+        ])
     );
     assert_eq!(r.capability, Some([0x12, 0x34]));
     assert_eq!(r.sp, Some(vec![1, 2, 3]));
@@ -127,9 +140,17 @@ fn malformed_records_name_the_octet_and_the_reason() {
         (hex("01 01 01 01 80"), 3, "FSPEC longer than 4 octets"),
         (hex("00"), 0, "FSPEC names no item"),
         // I048/040 needs 4 octets, 2 left.
-        (hex("90 19 0A 64 00"), 5, "I048/040 at record octet 3: the item needs 4"),
+        (
+            hex("90 19 0A 64 00"),
+            5,
+            "I048/040 at record octet 3: the item needs 4",
+        ),
         // I048/020's extension never ends.
-        (hex("A0 19 0A 01 01"), 5, "I048/020 at record octet 3: extension 3 (FX)"),
+        (
+            hex("A0 19 0A 01 01"),
+            5,
+            "I048/020 at record octet 3: extension 3 (FX)",
+        ),
         // I048/250: REP 2, one element.
         (
             hex("01 20 02 01 02 03 04 05 06 07 08"),
@@ -138,12 +159,28 @@ fn malformed_records_name_the_octet_and_the_reason() {
         ),
         // SP length 0, and RE longer than the record.
         (hex("01 01 01 04 00"), 4, "SP at record octet 4: length 0"),
-        (hex("01 01 01 02 05 AA"), 6, "RE at record octet 4: its length needs 5"),
+        (
+            hex("01 01 01 02 05 AA"),
+            6,
+            "RE at record octet 4: its length needs 5",
+        ),
         // I048/120 sets spare subfield 3; then FX in its primary subfield.
-        (hex("01 01 04 20 00"), 3, "I048/120 at record octet 3: primary subfield sets spare subfield 3"),
-        (hex("01 01 04 81 00 00"), 3, "primary subfield extended (FX)"),
+        (
+            hex("01 01 04 20 00"),
+            3,
+            "I048/120 at record octet 3: primary subfield sets spare subfield 3",
+        ),
+        (
+            hex("01 01 04 81 00 00"),
+            3,
+            "primary subfield extended (FX)",
+        ),
         // I048/130: PRL announced, missing.
-        (hex("02 10"), 2, "I048/130 at record octet 1: subfield 4: the item needs 1"),
+        (
+            hex("02 10"),
+            2,
+            "I048/130 at record octet 1: subfield 4: the item needs 1",
+        ),
     ];
     for (bytes, at, why) in cases {
         let e = walk_record(&bytes).unwrap_err();
@@ -163,7 +200,9 @@ fn malformed_records_name_the_octet_and_the_reason() {
 #[test]
 fn block_headers_are_checked() {
     assert!(block_header(&[48, 0]).unwrap_err().contains("shorter than"));
-    assert!(block_header(&[48, 0, 2]).unwrap_err().contains("less than its 3-octet header"));
+    assert!(block_header(&[48, 0, 2])
+        .unwrap_err()
+        .contains("less than its 3-octet header"));
     let e = block_header(&[48, 0, 9, 0x90]).unwrap_err();
     assert!(e.contains("length field 9, 4 octets framed"), "{e}");
     assert!(block_header(&[0, 0, 3]).unwrap_err().contains("category 0"));
@@ -199,11 +238,20 @@ fn signed_fields() {
 fn time_of_day_is_placed_on_the_nearest_day() {
     let day = 1_767_225_600_000; // 2026-01-01T00:00:00Z
     let tod = |s: f64| (s * 128.0) as u32;
-    assert_eq!(resolve_time_of_day(tod(3_600.5), day + 3_601_000), day + 3_600_500);
+    assert_eq!(
+        resolve_time_of_day(tod(3_600.5), day + 3_601_000),
+        day + 3_600_500
+    );
     // Just before midnight, received just after: yesterday.
-    assert_eq!(resolve_time_of_day(tod(86_390.0), day + 10_000), day - 10_000);
+    assert_eq!(
+        resolve_time_of_day(tod(86_390.0), day + 10_000),
+        day - 10_000
+    );
     // Just after midnight by the radar's clock, received just before: tomorrow.
-    assert_eq!(resolve_time_of_day(tod(5.0), day + 86_395_000), day + 86_405_000);
+    assert_eq!(
+        resolve_time_of_day(tod(5.0), day + 86_395_000),
+        day + 86_405_000
+    );
     // 1/128 s to the nearest millisecond.
     assert_eq!(resolve_time_of_day(1, day), day + 8);
 }
@@ -263,7 +311,10 @@ fn a_plot_becomes_a_polar_measurement() {
     assert_eq!(o.kind, ObservationKind::Plot);
     assert_eq!(o.domain, Domain::Air);
     assert_eq!(o.time_ms, 1_767_225_600_000 + 43_200_500);
-    assert_eq!((o.feed.as_str(), o.sensor.as_str()), ("miyako-radar", "25/10"));
+    assert_eq!(
+        (o.feed.as_str(), o.sensor.as_str()),
+        ("miyako-radar", "25/10")
+    );
     assert_eq!(o.identity.icao, Some(0x86_1234));
     assert_eq!(o.identity.callsign.as_deref(), Some("JAL915"));
     assert_eq!(o.identity.track_number.as_deref(), Some("77"));
@@ -272,7 +323,10 @@ fn a_plot_becomes_a_polar_measurement() {
     assert!(m.is_valid());
     assert_eq!(m.range_m, 100.0 * NM_M);
     assert!((m.azimuth_rad - (12_000.0 * 360.0 / 65_536.0f64).to_radians()).abs() < 1e-15);
-    assert_eq!((m.range_sigma_m, m.azimuth_sigma_rad), (60.0, 0.1f64.to_radians()));
+    assert_eq!(
+        (m.range_sigma_m, m.azimuth_sigma_rad),
+        (60.0, 0.1f64.to_radians())
+    );
     assert_eq!(m.sensor_position, SITE.position());
     // FL350 as the height; the plot lies east-north-east, under 100 NM away on the
     // ground (the slant range climbs 10.7 km).
@@ -304,10 +358,7 @@ fn without_a_height_the_plot_is_on_the_ellipsoid() {
     }
     // FL350 at 1 NM slant range is out of reach: the ellipsoid.
     let r = Cat048 {
-        polar: Some(MeasuredPolar {
-            rho: 256,
-            theta: 0,
-        }),
+        polar: Some(MeasuredPolar { rho: 256, theta: 0 }),
         ..mode_s_plot()
     };
     assert_eq!(run(SITE, &r).unwrap()[0].position.alt_m, None);
@@ -372,7 +423,10 @@ fn reports_that_cannot_be_placed_are_errors() {
         ..mode_s_plot()
     };
     let e = run(SITE, &other).unwrap_err();
-    assert!(e.contains("SAC/SIC 25/11, the feed's radar is 25/10"), "{e}");
+    assert!(
+        e.contains("SAC/SIC 25/11, the feed's radar is 25/10"),
+        "{e}"
+    );
     // Without a configured SAC/SIC any source is taken.
     let open = RadarSite {
         sac: None,
