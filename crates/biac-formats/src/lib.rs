@@ -15,7 +15,8 @@
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
 //! [`DecodeError`] naming the feed, the byte offset and the reason, and decoding of the
-//! stream goes on with the next record.
+//! stream goes on with the next record (ASTERIX: records carry no length, so a CAT048
+//! record that does not parse loses the rest of its data block; the next block decodes).
 
 use biac_model::{FeedConfig, FeedFormat, Observation, TimeMs};
 
