@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the independent peer implementations the wire-format tests compare against:
 #   Debian: gpsd-clients (gpsdecode), dump1090-mutability
-#   PyPI:   pyais, takproto, pytak (into a venv at $BIAC_PEERS_VENV, default .venv-peers/ at the repo root)
+#   PyPI:   pyais, takproto, pytak, libasterix (into a venv at $BIAC_PEERS_VENV, default .venv-peers/
+#           at the repo root; libasterix is imported as `asterix`)
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 
@@ -31,11 +32,12 @@ if ! [ -x "$venv/bin/python" ]; then
     echo "install-peers: creating venv $venv"
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -W ignore -c 'import pyais, takproto, pytak' >/dev/null 2>&1; then
-    echo "install-peers: pip install pyais takproto pytak"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto pytak
+if ! "$venv/bin/python" -W ignore -c 'import pyais, takproto, pytak, asterix.generated' >/dev/null 2>&1; then
+    echo "install-peers: pip install pyais takproto pytak libasterix"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto pytak libasterix
 fi
 
 echo "install-peers: gpsdecode: $(command -v gpsdecode)"
 echo "install-peers: dump1090-mutability: $(command -v dump1090-mutability || echo /usr/bin/dump1090-mutability)"
 "$venv/bin/python" -c 'import pyais, takproto, sys; print("install-peers: venv", sys.prefix, "pyais", pyais.__version__)'
+"$venv/bin/python" -c 'import importlib.metadata as m; print("install-peers: libasterix", m.version("libasterix"))'

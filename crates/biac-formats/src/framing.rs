@@ -1,12 +1,17 @@
 //! Splitting a byte stream into records: lines for NMEA and SBS, `<event>…</event>` for CoT,
-//! `0x1a`-framed Beast frames, and `0xbf <varint length>` TAK protocol stream frames.
+//! `0x1a`-framed Beast frames, `0xbf <varint length>` TAK protocol stream frames, and ASTERIX
+//! data blocks (CAT048 blocks split into their records).
 //! Bounded: a record longer than the limit is reported and skipped, never buffered forever.
 //! Binary framers never drop bytes silently: bytes outside any frame become a record of
 //! their own, which the decoder rejects with its offset.
 
+use std::collections::VecDeque;
+
 /// Incremental framer. Push bytes as they arrive; pull complete records.
 pub struct Framer {
     kind: Kind,
+    /// Frames already cut from the buffer (the records of one ASTERIX block).
+    queue: VecDeque<Frame>,
     max_len: usize,
     buf: Vec<u8>,
     /// Bytes at the front of `buf` already framed; dropped in bulk (amortised), so
@@ -41,6 +46,7 @@ enum Kind {
     Cot,
     Beast,
     Tak,
+    Asterix,
 }
 
 /// One framed item.
@@ -70,9 +76,32 @@ impl Framer {
     pub fn tak() -> Self {
         Self::new(Kind::Tak, 1 << 20)
     }
+    /// ASTERIX over a byte stream: data blocks (CAT, LEN, records), each found by
+    /// its length field, LEN at most [`crate::asterix::MAX_BLOCK_LEN`].
+    ///
+    /// A CAT048 block is split into its records, each handed over on its own as a
+    /// one-record block (`48`, LEN, the record) whose offset is the record's first
+    /// octet in the stream, so each is decoded or rejected alone. A record whose
+    /// structure does not parse ends its block: the rest of the block is one frame
+    /// (rejected by the decoder with the reason); the next block is framed as usual.
+    /// Blocks of other categories are one frame each, as on the wire.
+    ///
+    /// Recovery from a header out of bounds — LEN below 3 or above the limit, or
+    /// category 0, which is not assigned (a byte slip, garbage): the octets from there
+    /// up to the next `0x30` octet (a CAT048 block start) are one frame, which the
+    /// decoder rejects with its offset; framing goes on at that octet. Waiting for such
+    /// an octet is bounded by the limit too. A wrong LEN within the limit cannot be
+    /// told from a real one: the block swallows what follows it (at most the limit),
+    /// and framing goes on from there, off the block boundaries, until a header is out
+    /// of bounds and the stream resynchronises as above (tested: a few hundred octets
+    /// for one wrong length in a stream of small blocks).
+    pub fn asterix() -> Self {
+        Self::new(Kind::Asterix, crate::asterix::MAX_BLOCK_LEN)
+    }
     fn new(kind: Kind, max_len: usize) -> Self {
         Framer {
             kind,
+            queue: VecDeque::new(),
             max_len,
             buf: Vec::new(),
             head: 0,
@@ -97,6 +126,9 @@ impl Framer {
 
     /// The next complete frame, if any.
     pub fn next_frame(&mut self) -> Option<Frame> {
+        if let Some(f) = self.queue.pop_front() {
+            return Some(f);
+        }
         loop {
             let end = match self.kind {
                 Kind::Lines => {
@@ -111,6 +143,7 @@ impl Framer {
                 Kind::Cot => find_cot_end(&self.buf[self.head..], &mut self.scan),
                 Kind::Beast => find_beast_end(&self.buf[self.head..]),
                 Kind::Tak => find_tak_end(&self.buf[self.head..], self.max_len),
+                Kind::Asterix => find_asterix_end(&self.buf[self.head..], self.max_len),
             };
             match end {
                 Some((rec_end, consumed)) => {
@@ -147,6 +180,15 @@ impl Framer {
                             rec.drain(..start);
                         }
                         Kind::Beast | Kind::Tak => {}
+                        Kind::Asterix => {
+                            // A whole CAT048 block (not garbage that starts with 0x30).
+                            let cat048 = crate::asterix::block_header(&rec)
+                                .is_ok_and(|(cat, _)| cat == crate::asterix::CAT048);
+                            if cat048 {
+                                self.queue = split_cat048(offset, &rec);
+                                return self.queue.pop_front();
+                            }
+                        }
                     }
                     return Some(Frame::Record { offset, bytes: rec });
                 }
@@ -174,7 +216,7 @@ impl Framer {
 
     fn header_slack(&self) -> usize {
         match self.kind {
-            Kind::Lines | Kind::Cot | Kind::Beast => 0,
+            Kind::Lines | Kind::Cot | Kind::Beast | Kind::Asterix => 0,
             Kind::Tak => crate::tak::MAX_STREAM_HEADER,
         }
     }
@@ -279,6 +321,65 @@ fn find_tak_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
             None => Some((h, h)),
         },
     }
+}
+
+/// End of the first ASTERIX data block, or of the garbage before the next CAT048
+/// block start when the header is out of bounds (category 0, length below 3 or above
+/// the limit).
+fn find_asterix_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
+    let [_, hi, lo, ..] = *buf else {
+        return None;
+    };
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    // Category 0 is not assigned: such a header is out of sync (a zero octet is the
+    // likeliest misread, the high octet of a real block's length).
+    if buf[0] != 0 && (3..=max_len).contains(&len) {
+        (buf.len() >= len).then_some((len, len))
+    } else {
+        garbage_until(buf, crate::asterix::CAT048)
+    }
+}
+
+/// A whole CAT048 block (starting at stream `offset`) as one frame per record, each a
+/// one-record block; from a record that does not parse, the rest of the block as one.
+fn split_cat048(offset: u64, block: &[u8]) -> VecDeque<Frame> {
+    let mut out = VecDeque::new();
+    let mut pos = 3;
+    let one = |from: usize, to: usize| {
+        let mut b = Vec::with_capacity(3 + to - from);
+        b.push(crate::asterix::CAT048);
+        // At most the block's own length, which fits (the framer checked it).
+        b.extend_from_slice(
+            &u16::try_from(3 + to - from)
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
+        b.extend_from_slice(&block[from..to]);
+        Frame::Record {
+            offset: offset + from as u64,
+            bytes: b,
+        }
+    };
+    while pos < block.len() {
+        match crate::asterix::walk_record(&block[pos..]) {
+            Ok(r) => {
+                out.push_back(one(pos, pos + r.len));
+                pos += r.len;
+            }
+            Err(_) => {
+                out.push_back(one(pos, block.len()));
+                break;
+            }
+        }
+    }
+    if out.is_empty() {
+        // An empty block (LEN 3): valid, nothing in it.
+        out.push_back(Frame::Record {
+            offset,
+            bytes: block.to_vec(),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -9,15 +9,19 @@
 //! - [`cot`]: Cursor-on-Target XML with the TAK markings.
 //! - [`tak`]: TAK protocol version 1 (protobuf, stream and mesh framing, XML ⇄
 //!   protobuf).
+//! - [`asterix`]: EUROCONTROL ASTERIX data blocks; CAT048 monoradar target reports to
+//!   observations in the radar's range and azimuth.
 //!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
 //! [`DecodeError`] naming the feed, the byte offset and the reason, and decoding of the
-//! stream goes on with the next record.
+//! stream goes on with the next record (ASTERIX: records carry no length, so a CAT048
+//! record that does not parse loses the rest of its data block; the next block decodes).
 
 use biac_model::{FeedConfig, FeedFormat, Observation, TimeMs};
 
 pub mod ais;
+pub mod asterix;
 pub mod beast;
 pub mod cot;
 pub mod framing;
@@ -53,6 +57,7 @@ enum FormatState {
     // Boxed: the Mode S decoder keeps per-aircraft CPR state.
     Beast(Box<modes::ModeSNormaliser>),
     Tak,
+    Asterix(asterix::AsterixNormaliser),
 }
 
 impl FeedDecoder {
@@ -65,6 +70,9 @@ impl FeedDecoder {
                 modes::ModeSDecoder::new(),
             ))),
             FeedFormat::Tak => FormatState::Tak,
+            FeedFormat::Asterix { radar } => {
+                FormatState::Asterix(asterix::AsterixNormaliser::new(radar))
+            }
         };
         FeedDecoder { cfg, state }
     }
@@ -80,11 +88,22 @@ impl FeedDecoder {
             FeedFormat::Cot => Framer::cot(),
             FeedFormat::Beast => Framer::beast(),
             FeedFormat::Tak => Framer::tak(),
+            FeedFormat::Asterix { .. } => Framer::asterix(),
+        }
+    }
+
+    /// For an ASTERIX feed: what it carried besides target reports (other categories,
+    /// reports that are not measurements).
+    pub fn asterix_stats(&self) -> Option<asterix::AsterixStats> {
+        match &self.state {
+            FormatState::Asterix(n) => Some(n.stats()),
+            _ => None,
         }
     }
 
     /// Decode one framed record (a line without its terminator, one CoT `<event>`, one
-    /// escaped Beast frame, or one TAK stream frame with its header).
+    /// escaped Beast frame, one TAK stream frame with its header, or one ASTERIX data
+    /// block — for CAT048, one record as a one-record block).
     /// `now_ms` is the receive time, used when the record carries no time of its own.
     /// Returns zero observations for records that are valid but carry no position
     /// (an AIS fragment awaiting its partner, static data, an SBS identity message).
@@ -105,6 +124,7 @@ impl FeedDecoder {
             FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
             FormatState::Beast(n) => decode_beast(n, &self.cfg, record, now_ms).map_err(err),
             FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Asterix(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
         }
     }
 }

@@ -123,7 +123,9 @@ fn seeds(format: FeedFormat) -> Vec<String> {
         FeedFormat::Ais => ais_lines(),
         FeedFormat::Sbs => sbs_lines(),
         FeedFormat::Cot => cot_events(),
-        FeedFormat::Beast | FeedFormat::Tak => unreachable!("text seeds only"),
+        FeedFormat::Beast | FeedFormat::Tak | FeedFormat::Asterix { .. } => {
+            unreachable!("text seeds only")
+        }
     }
 }
 

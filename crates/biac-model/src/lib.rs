@@ -318,8 +318,13 @@ impl Track {
 }
 
 /// The wire format a feed speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// Serialized as its name (`"ais"`, …, `"asterix"`). A format whose records are
+/// relative to a sensor carries that sensor: an ASTERIX CAT048 plot is a range and
+/// azimuth from one radar, meaningless without the radar's site, so the site is part
+/// of the format (and a feed cannot be `asterix` without one). In a feed's
+/// configuration it is the sibling key `radar` (see [`FeedConfig`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FeedFormat {
     /// NMEA 0183 AIVDM/AIVDO sentences, optionally with NMEA 4 tag blocks.
     Ais,
@@ -331,10 +336,108 @@ pub enum FeedFormat {
     Beast,
     /// CoT as TAK protocol v1 protobuf in stream framing (`0xbf <varint length>`).
     Tak,
+    /// EUROCONTROL ASTERIX data blocks (CAT048 monoradar target reports; other
+    /// categories are skipped) from the radar at `radar`.
+    Asterix { radar: RadarSite },
+}
+
+impl FeedFormat {
+    /// The configuration name: `ais`, `sbs`, `cot`, `beast`, `tak`, `asterix`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeedFormat::Ais => "ais",
+            FeedFormat::Sbs => "sbs",
+            FeedFormat::Cot => "cot",
+            FeedFormat::Beast => "beast",
+            FeedFormat::Tak => "tak",
+            FeedFormat::Asterix { .. } => "asterix",
+        }
+    }
+}
+
+impl Serialize for FeedFormat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// A surveillance radar's site and measurement errors: the reference of its polar
+/// plots (the `radar` key of an `asterix` feed).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RadarSite {
+    /// Antenna latitude, WGS84 degrees.
+    pub lat_deg: f64,
+    /// Antenna longitude, WGS84 degrees.
+    pub lon_deg: f64,
+    /// Antenna height above the WGS84 ellipsoid, metres.
+    pub alt_m: f64,
+    /// One-sigma slant-range error, metres.
+    pub sigma_range_m: f64,
+    /// One-sigma azimuth error, degrees.
+    pub sigma_azimuth_deg: f64,
+    /// The radar's ASTERIX data source identifier (I048/010 SAC and SIC), both or
+    /// neither. When given, reports from any other source are rejected: their
+    /// ranges and azimuths are from another site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sac: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sic: Option<u8>,
+}
+
+impl RadarSite {
+    /// Checks the values, naming the first bad one: a valid position, an altitude
+    /// within -1,000..10,000 m, a range sigma in (0, 10,000] m, an azimuth sigma in
+    /// (0, 10] degrees (larger ones are unit mistakes: kilometres, radians × 1000),
+    /// and SAC with SIC.
+    pub fn validate(&self) -> Result<(), String> {
+        if !Position::new(self.lat_deg, self.lon_deg).is_valid() {
+            return Err(format!(
+                "lat_deg/lon_deg ({}, {}) is not a WGS84 position",
+                self.lat_deg, self.lon_deg
+            ));
+        }
+        if !(self.alt_m.is_finite() && (-1_000.0..=10_000.0).contains(&self.alt_m)) {
+            return Err(format!(
+                "alt_m {} is not between -1000 and 10000 (metres above the ellipsoid)",
+                self.alt_m
+            ));
+        }
+        if !(self.sigma_range_m > 0.0 && self.sigma_range_m <= 10_000.0) {
+            return Err(format!(
+                "sigma_range_m {} is not in (0, 10000] metres",
+                self.sigma_range_m
+            ));
+        }
+        if !(self.sigma_azimuth_deg > 0.0 && self.sigma_azimuth_deg <= 10.0) {
+            return Err(format!(
+                "sigma_azimuth_deg {} is not in (0, 10] degrees",
+                self.sigma_azimuth_deg
+            ));
+        }
+        if self.sac.is_some() != self.sic.is_some() {
+            return Err("sac and sic go together: give both or neither".into());
+        }
+        Ok(())
+    }
+
+    /// The antenna as a position (with its altitude).
+    pub fn position(&self) -> Position {
+        Position {
+            lat_deg: self.lat_deg,
+            lon_deg: self.lon_deg,
+            alt_m: Some(self.alt_m),
+        }
+    }
 }
 
 /// An ingest feed's configuration.
+///
+/// In JSON the format is a name and an `asterix` feed's radar site the sibling key
+/// `radar`, required for `asterix` and refused for every other format (checked, with
+/// the site's values, when the configuration is read).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FeedConfigRepr", into = "FeedConfigRepr")]
 pub struct FeedConfig {
     pub name: String,
     pub format: FeedFormat,
@@ -343,16 +446,105 @@ pub struct FeedConfig {
     /// Label for every record unless the record carries its own and the feed is trusted.
     pub default_label: Label,
     /// Whether wire markings (CoT `access`, `caveat`, `releasableTo`) are honoured.
-    #[serde(default)]
     pub trusted_markings: bool,
     /// For CoT feeds: whether events are sensor plots (radar, GMTI dots, each with a
     /// fresh uid) or tracks from another tracker (stable uid). Ignored for AIS and SBS,
     /// which are always self-reports.
-    #[serde(default = "default_cot_kind")]
     pub cot_kind: ObservationKind,
     /// Human description (sensor, platform).
-    #[serde(default)]
     pub description: String,
+}
+
+/// [`FeedConfig`] as written in JSON: the format by name, the radar site beside it.
+#[derive(Serialize, Deserialize)]
+struct FeedConfigRepr {
+    name: String,
+    format: FormatName,
+    nation: Nation,
+    default_label: Label,
+    #[serde(default)]
+    trusted_markings: bool,
+    #[serde(default = "default_cot_kind")]
+    cot_kind: ObservationKind,
+    #[serde(default)]
+    description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    radar: Option<RadarSite>,
+}
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FormatName {
+    Ais,
+    Sbs,
+    Cot,
+    Beast,
+    Tak,
+    Asterix,
+}
+
+impl TryFrom<FeedConfigRepr> for FeedConfig {
+    type Error = String;
+    fn try_from(r: FeedConfigRepr) -> Result<Self, String> {
+        let format = match (r.format, r.radar) {
+            (FormatName::Asterix, Some(radar)) => {
+                radar
+                    .validate()
+                    .map_err(|e| format!("feed {:?}: radar: {e}", r.name))?;
+                FeedFormat::Asterix { radar }
+            }
+            (FormatName::Asterix, None) => {
+                return Err(format!(
+                    "feed {:?}: format \"asterix\" needs `radar`, the radar's site \
+                     {{lat_deg, lon_deg, alt_m, sigma_range_m, sigma_azimuth_deg}}",
+                    r.name
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(format!(
+                    "feed {:?}: `radar` is only for format \"asterix\"",
+                    r.name
+                ))
+            }
+            (FormatName::Ais, None) => FeedFormat::Ais,
+            (FormatName::Sbs, None) => FeedFormat::Sbs,
+            (FormatName::Cot, None) => FeedFormat::Cot,
+            (FormatName::Beast, None) => FeedFormat::Beast,
+            (FormatName::Tak, None) => FeedFormat::Tak,
+        };
+        Ok(FeedConfig {
+            name: r.name,
+            format,
+            nation: r.nation,
+            default_label: r.default_label,
+            trusted_markings: r.trusted_markings,
+            cot_kind: r.cot_kind,
+            description: r.description,
+        })
+    }
+}
+
+impl From<FeedConfig> for FeedConfigRepr {
+    fn from(c: FeedConfig) -> Self {
+        let (format, radar) = match c.format {
+            FeedFormat::Ais => (FormatName::Ais, None),
+            FeedFormat::Sbs => (FormatName::Sbs, None),
+            FeedFormat::Cot => (FormatName::Cot, None),
+            FeedFormat::Beast => (FormatName::Beast, None),
+            FeedFormat::Tak => (FormatName::Tak, None),
+            FeedFormat::Asterix { radar } => (FormatName::Asterix, Some(radar)),
+        };
+        FeedConfigRepr {
+            name: c.name,
+            format,
+            nation: c.nation,
+            default_label: c.default_label,
+            trusted_markings: c.trusted_markings,
+            cot_kind: c.cot_kind,
+            description: c.description,
+            radar,
+        }
+    }
 }
 
 fn default_cot_kind() -> ObservationKind {
@@ -441,6 +633,81 @@ mod tests {
         }
         assert_eq!(serde_json::from_str::<PolarMeasurement>(&json).unwrap(), p);
         assert!(p.is_valid());
+    }
+
+    fn feed_json(extra: &str) -> String {
+        format!(
+            r#"{{"name": "miyako-radar", "nation": "JPN",
+                "default_label": {{"classification": "SECRET", "owner": ["JPN"], "rel_to": ["JPN", "USA"]}}{extra}}}"#
+        )
+    }
+
+    const RADAR: &str = r#""radar": {"lat_deg": 24.78, "lon_deg": 125.3, "alt_m": 95.0,
+        "sigma_range_m": 60.0, "sigma_azimuth_deg": 0.12, "sac": 25, "sic": 10}"#;
+
+    /// An `asterix` feed carries its radar site; the JSON keeps the format a name with
+    /// the site beside it, and reads back to the same configuration.
+    #[test]
+    fn asterix_feed_config_round_trips() {
+        let cfg: FeedConfig =
+            serde_json::from_str(&feed_json(&format!(r#", "format": "asterix", {RADAR}"#)))
+                .unwrap();
+        let FeedFormat::Asterix { radar } = cfg.format else {
+            panic!("{:?}", cfg.format)
+        };
+        assert_eq!(
+            (radar.lat_deg, radar.alt_m, radar.sic),
+            (24.78, 95.0, Some(10))
+        );
+        assert_eq!(cfg.format.name(), "asterix");
+        assert_eq!(cfg.cot_kind, ObservationKind::Track);
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(json["format"], "asterix");
+        assert_eq!(json["radar"]["sigma_azimuth_deg"], 0.12);
+        assert_eq!(serde_json::from_value::<FeedConfig>(json).unwrap(), cfg);
+        // Other formats: a name and no radar key, as before.
+        let ais: FeedConfig = serde_json::from_str(&feed_json(r#", "format": "ais""#)).unwrap();
+        assert_eq!(ais.format, FeedFormat::Ais);
+        let json = serde_json::to_string(&ais).unwrap();
+        assert!(
+            json.contains(r#""format":"ais""#) && !json.contains(r#""radar""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::to_string(&FeedFormat::Tak).unwrap(), r#""tak""#);
+    }
+
+    /// A missing, misplaced or invalid radar site is refused when the configuration is
+    /// read, with a message that names the feed and the problem.
+    #[test]
+    fn radar_site_is_checked_at_load() {
+        let err = |extra: &str| {
+            serde_json::from_str::<FeedConfig>(&feed_json(extra))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(r#", "format": "asterix""#);
+        assert!(
+            e.contains("miyako-radar") && e.contains("needs `radar`"),
+            "{e}"
+        );
+        let e = err(&format!(r#", "format": "cot", {RADAR}"#));
+        assert!(e.contains("only for format \"asterix\""), "{e}");
+        for (bad, what) in [
+            ("\"lat_deg\": 24.78", "\"lat_deg\": 124.78"),
+            ("\"sigma_range_m\": 60.0", "\"sigma_range_m\": 0"),
+            ("\"sigma_azimuth_deg\": 0.12", "\"sigma_azimuth_deg\": 120"),
+            ("\"alt_m\": 95.0", "\"alt_m\": 95000"),
+            (", \"sic\": 10", ""),
+        ] {
+            let site = RADAR.replace(bad, what);
+            let e = err(&format!(r#", "format": "asterix", {site}"#));
+            assert!(e.contains("feed \"miyako-radar\": radar: "), "{what}: {e}");
+        }
+        let site = RADAR.replace("\"sac\"", "\"sensor\": 1, \"sac\"");
+        let e = err(&format!(r#", "format": "asterix", {site}"#));
+        assert!(e.contains("unknown field `sensor`"), "{e}");
+        let e = err(r#", "format": "asterisk""#);
+        assert!(e.contains("unknown variant `asterisk`"), "{e}");
     }
 
     #[test]

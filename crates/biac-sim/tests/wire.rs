@@ -96,7 +96,7 @@ fn terminators_and_framing_per_format() {
                     );
                     assert_eq!(text.matches("<event").count(), 1);
                 }
-                FeedFormat::Beast | FeedFormat::Tak => {
+                FeedFormat::Beast | FeedFormat::Tak | FeedFormat::Asterix { .. } => {
                     panic!("the simulator emits no {:?}", f.format)
                 }
             }
