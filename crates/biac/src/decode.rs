@@ -8,16 +8,30 @@ use std::path::PathBuf;
 
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
-use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind};
+use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSite, TimeMs};
 
 #[derive(clap::Args)]
 pub struct DecodeArgs {
-    /// ais, sbs, cot, beast (Mode S in Beast binary framing) or tak (TAK protocol v1 stream)
+    /// ais, sbs, cot, beast (Mode S in Beast binary framing), tak (TAK protocol v1
+    /// stream) or asterix (CAT048 data blocks; needs --radar and --day)
     format: String,
     /// AIS only: print labelled observations instead of gpsd's unscaled AIS JSON
     /// (the other formats always print observations).
     #[arg(long)]
     observations: bool,
+    /// ASTERIX only: the radar site as LAT,LON,ALT_M (WGS84 degrees, metres above the
+    /// ellipsoid): CAT048 measures range and azimuth from it.
+    #[arg(long, value_name = "LAT,LON,ALT_M")]
+    radar: Option<String>,
+    /// ASTERIX only: one-sigma slant-range and azimuth errors of the radar.
+    #[arg(long, default_value_t = 50.0)]
+    sigma_range_m: f64,
+    #[arg(long, default_value_t = 0.15)]
+    sigma_azimuth_deg: f64,
+    /// ASTERIX only: the UTC day of the capture, YYYY-MM-DD (CAT048 carries only the
+    /// time of day; it is placed on this day, or across midnight on the next or last).
+    #[arg(long)]
+    day: Option<String>,
     /// A file, or - for standard input.
     file: PathBuf,
 }
@@ -29,7 +43,20 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         "cot" => FeedFormat::Cot,
         "beast" => FeedFormat::Beast,
         "tak" => FeedFormat::Tak,
-        f => return Err(format!("unknown format {f:?} (ais, sbs, cot, beast, tak)")),
+        "asterix" => FeedFormat::Asterix {
+            radar: radar_site(&a)?,
+        },
+        f => {
+            return Err(format!(
+                "unknown format {f:?} (ais, sbs, cot, beast, tak, asterix)"
+            ))
+        }
+    };
+    // Receive time given to the decoders: only ASTERIX reads it (noon of --day, so the
+    // time of day resolves onto that day).
+    let received_ms = match &format {
+        FeedFormat::Asterix { .. } => noon_of(a.day.as_deref())?,
+        _ => 0,
     };
     let mut input = Vec::new();
     if a.file.as_os_str() == "-" {
@@ -61,13 +88,16 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
     let mut decoder = FeedDecoder::new(cfg);
     let mut framer = decoder.framer();
     framer.push(&input);
-    framer.push(b"\n");
+    if !matches!(format, FeedFormat::Asterix { .. }) {
+        // A text capture may omit its last line's terminator.
+        framer.push(b"\n");
+    }
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
     let (mut ok, mut bad) = (0u64, 0u64);
     while let Some(frame) = framer.next_frame() {
         let result = match frame {
-            Frame::Record { offset, bytes } => decoder.decode(&bytes, offset, 0),
+            Frame::Record { offset, bytes } => decoder.decode(&bytes, offset, received_ms),
             Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
                 feed: name.clone(),
                 offset,
@@ -88,9 +118,57 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
             }
         }
     }
+    if framer.pending() > 0 {
+        // The capture ends inside a record: say so rather than drop it silently.
+        bad += 1;
+        eprintln!(
+            "{name}: record at byte {}: input ends inside it ({} bytes)",
+            input.len() - framer.pending(),
+            framer.pending()
+        );
+    }
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("{ok} observations, {bad} records rejected");
     Ok(())
+}
+
+/// The radar site of `--radar` and the sigma flags, checked.
+fn radar_site(a: &DecodeArgs) -> Result<RadarSite, String> {
+    let spec = a
+        .radar
+        .as_deref()
+        .ok_or("asterix needs --radar LAT,LON,ALT_M (CAT048 positions are relative to it)")?;
+    let v: Vec<f64> = spec
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--radar {spec:?}: {e}"))?;
+    let [lat_deg, lon_deg, alt_m] = v[..] else {
+        return Err(format!("--radar {spec:?}: want LAT,LON,ALT_M"));
+    };
+    let site = RadarSite {
+        lat_deg,
+        lon_deg,
+        alt_m,
+        sigma_range_m: a.sigma_range_m,
+        sigma_azimuth_deg: a.sigma_azimuth_deg,
+        sac: None,
+        sic: None,
+    };
+    site.validate().map_err(|e| format!("--radar: {e}"))?;
+    Ok(site)
+}
+
+/// Noon UTC of `day` (YYYY-MM-DD) in Unix milliseconds.
+fn noon_of(day: Option<&str>) -> Result<TimeMs, String> {
+    let day = day.ok_or("asterix needs --day YYYY-MM-DD (CAT048 carries only the time of day)")?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day, &fmt).map_err(|e| format!("--day {day:?}: {e}"))?;
+    let noon = date
+        .with_hms(12, 0, 0)
+        .expect("noon is a valid time")
+        .assume_utc();
+    Ok((noon.unix_timestamp_nanos() / 1_000_000) as TimeMs)
 }
 
 /// AIS sentences to gpsd's unscaled JSON, one object per line. Lines that do not

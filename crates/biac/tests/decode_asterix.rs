@@ -1,0 +1,107 @@
+//! `biac decode asterix`: a CAT048 capture to labelled observations carrying the
+//! radar's range and azimuth, with the time of day placed on `--day`; a capture without
+//! the radar site or the day is refused with the reason.
+
+use std::process::Command;
+
+use biac_formats::asterix::{encode_block, encode_record, Cat048, DataSource, MeasuredPolar};
+
+fn biac() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_biac"))
+}
+
+/// Two plots 10 s apart (midnight wrap-around is the decoder's own tests' business),
+/// then a block cut short by the end of the capture.
+fn capture() -> Vec<u8> {
+    let plot = |tod_s: u32, rho_nm: f64, theta_deg: f64, icao: Option<u32>| Cat048 {
+        source: Some(DataSource { sac: 25, sic: 10 }),
+        time_of_day: Some(tod_s * 128),
+        descriptor: Some(biac_formats::asterix::Descriptor(vec![0x40])),
+        polar: Some(MeasuredPolar {
+            rho: (rho_nm * 256.0).round() as u16,
+            theta: (theta_deg / 360.0 * 65536.0).round() as u16,
+        }),
+        aircraft_address: icao,
+        ..Cat048::default()
+    };
+    let records = [
+        encode_record(&plot(36_000, 40.0, 90.0, Some(0x86_abcd))).unwrap(),
+        encode_record(&plot(36_010, 41.5, 91.0, None)).unwrap(),
+    ];
+    let mut bytes = encode_block(48, &records).unwrap();
+    // A block that claims more bytes than the capture holds.
+    bytes.extend_from_slice(&[48, 0, 40, 0x80]);
+    bytes
+}
+
+#[test]
+fn cat048_capture_decodes_to_polar_observations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("radar.ast");
+    std::fs::write(&path, capture()).unwrap();
+    let out = biac()
+        .args(["decode", "asterix"])
+        .arg(&path)
+        .args(["--radar", "24.78,125.3,95", "--day", "2026-01-01"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let obs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(obs.len(), 2, "{stderr}");
+    // 2026-01-01T10:00:00Z and ten seconds later.
+    assert_eq!(obs[0]["time_ms"], 1_767_261_600_000i64);
+    assert_eq!(obs[1]["time_ms"], 1_767_261_610_000i64);
+    let polar = &obs[0]["polar"];
+    let range = polar["range_m"].as_f64().unwrap();
+    assert!((range - 40.0 * 1852.0).abs() < 1.0, "{range}");
+    let az = polar["azimuth_rad"].as_f64().unwrap();
+    assert!((az - 90f64.to_radians()).abs() < 1e-4, "{az}");
+    assert_eq!(polar["range_sigma_m"], 50.0);
+    assert_eq!(polar["sensor_position"]["lat_deg"], 24.78);
+    // About 74 km east of the site.
+    let lon = obs[0]["position"]["lon_deg"].as_f64().unwrap();
+    assert!(lon > 125.9 && lon < 126.1, "{lon}");
+    assert!(obs[1]["polar"].is_object());
+    assert!(
+        stderr.contains("2 observations, 1 records rejected"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("input ends inside it (4 bytes)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn asterix_without_site_or_day_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("radar.ast");
+    std::fs::write(&path, capture()).unwrap();
+    for (args, want) in [
+        (vec!["--day", "2026-01-01"], "--radar"),
+        (vec!["--radar", "24.78,125.3,95"], "--day"),
+        (
+            vec!["--radar", "24.78,125.3", "--day", "2026-01-01"],
+            "LAT,LON,ALT_M",
+        ),
+        (
+            vec!["--radar", "24.78,125.3,95", "--day", "2026-13-01"],
+            "--day",
+        ),
+    ] {
+        let out = biac()
+            .args(["decode", "asterix"])
+            .arg(&path)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
