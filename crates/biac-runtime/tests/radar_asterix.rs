@@ -14,7 +14,9 @@ use biac_model::{
     Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSite, Subject,
 };
 use biac_runtime::{Audience, RuntimeConfig};
+use biac_sim::rnd::{gauss, SimRng};
 use biac_store::SyncPolicy;
+use rand::SeedableRng;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -39,20 +41,6 @@ fn vessel(frame: &EnuFrame, k: usize, dt: f64) -> (f64, f64) {
     ][k];
     let vel = [[-8.0, 3.0], [5.0, 5.0], [0.0, 9.0]][k];
     frame.en_to_geodetic(start[0] + vel[0] * dt, start[1] + vel[1] * dt)
-}
-
-/// Normal deviates from a fixed seed (xorshift64*, Box-Muller).
-struct Noise(u64);
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +78,7 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
 
     let frame = EnuFrame::new(SITE.lat_deg, SITE.lon_deg);
     let site = geodetic_to_ecef(SITE.lat_deg, SITE.lon_deg, SITE.alt_m);
-    let mut noise = Noise(0x5eed_48);
+    let mut rng = SimRng::seed_from_u64(48);
     let mut tcp = TcpStream::connect(rt.feeds[0].addr).await.unwrap();
     for s in 0..SCANS {
         let t = t0 + s * SCAN_MS;
@@ -103,8 +91,8 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
                     .sqrt();
             let [e, n] = frame.ecef_to_en(p);
             let az = e.atan2(n).to_degrees().rem_euclid(360.0);
-            let range = range + SITE.sigma_range_m * noise.normal();
-            let az = (az + SITE.sigma_azimuth_deg * noise.normal()).rem_euclid(360.0);
+            let range = range + gauss(&mut rng, SITE.sigma_range_m);
+            let az = (az + gauss(&mut rng, SITE.sigma_azimuth_deg)).rem_euclid(360.0);
             let rec = Cat048 {
                 source: Some(DataSource { sac: 25, sic: 10 }),
                 time_of_day: Some((t.rem_euclid(86_400_000) * 128 / 1000) as u32),

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub mod geo;
 mod ident;
-mod rnd;
+pub mod rnd;
 mod sensors;
 mod world;
 
