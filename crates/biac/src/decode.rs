@@ -28,8 +28,9 @@ pub struct DecodeArgs {
     sigma_range_m: f64,
     #[arg(long, default_value_t = 0.15)]
     sigma_azimuth_deg: f64,
-    /// ASTERIX only: the UTC day of the capture, YYYY-MM-DD (CAT048 carries only the
-    /// time of day; it is placed on this day, or across midnight on the next or last).
+    /// ASTERIX only: the UTC day the capture starts, YYYY-MM-DD (CAT048 carries only the
+    /// time of day: the first record is placed on this day, each next one nearest its
+    /// predecessor, so a capture running across midnight goes on into the next day).
     #[arg(long)]
     day: Option<String>,
     /// A file, or - for standard input.
@@ -52,9 +53,10 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
             ))
         }
     };
-    // Receive time given to the decoders: only ASTERIX reads it (noon of --day, so the
-    // time of day resolves onto that day).
-    let received_ms = match &format {
+    // Receive time given to the decoders: only ASTERIX reads it. Noon of --day for the
+    // first record, then the previous record's time, so a capture running across
+    // midnight moves on to the next day.
+    let mut received_ms = match &format {
         FeedFormat::Asterix { .. } => noon_of(a.day.as_deref())?,
         _ => 0,
     };
@@ -88,8 +90,9 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
     let mut decoder = FeedDecoder::new(cfg);
     let mut framer = decoder.framer();
     framer.push(&input);
-    if !matches!(format, FeedFormat::Asterix { .. }) {
-        // A text capture may omit its last line's terminator.
+    let asterix = matches!(format, FeedFormat::Asterix { .. });
+    if matches!(format, FeedFormat::Ais | FeedFormat::Sbs) {
+        // A line capture may omit its last line's terminator.
         framer.push(b"\n");
     }
     let out = std::io::stdout();
@@ -106,6 +109,9 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         };
         match result {
             Ok(obs) => {
+                if let (true, Some(o)) = (asterix, obs.last()) {
+                    received_ms = o.time_ms;
+                }
                 for o in obs {
                     ok += 1;
                     serde_json::to_writer(&mut out, &o).map_err(|e| e.to_string())?;
@@ -118,13 +124,16 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
             }
         }
     }
-    if framer.pending() > 0 {
-        // The capture ends inside a record: say so rather than drop it silently.
+    // The capture ends inside a record: say so rather than drop it silently (what a text
+    // framer leaves after the last record may be only whitespace).
+    let pending = framer.pending().min(input.len());
+    let tail = &input[input.len() - pending..];
+    let text_tail = !asterix && tail.iter().all(u8::is_ascii_whitespace);
+    if pending > 0 && !text_tail {
         bad += 1;
         eprintln!(
-            "{name}: record at byte {}: input ends inside it ({} bytes)",
-            input.len() - framer.pending(),
-            framer.pending()
+            "{name}: record at byte {}: input ends inside it ({pending} bytes)",
+            input.len() - pending,
         );
     }
     out.flush().map_err(|e| e.to_string())?;

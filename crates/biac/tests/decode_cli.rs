@@ -1,4 +1,4 @@
-//! `biac decode asterix`: a CAT048 capture to labelled observations carrying the
+//! `biac decode`: a CAT048 capture to labelled observations carrying the
 //! radar's range and azimuth, with the time of day placed on `--day`; a capture without
 //! the radar site or the day is refused with the reason.
 
@@ -103,5 +103,77 @@ fn asterix_without_site_or_day_is_refused_with_the_reason() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
         assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_capture_across_midnight_goes_on_into_the_next_day() {
+    let rec = |tod_s: u32| {
+        encode_record(&Cat048 {
+            source: Some(DataSource { sac: 25, sic: 10 }),
+            time_of_day: Some(tod_s * 128),
+            descriptor: Some(biac_formats::asterix::Descriptor(vec![0x20])),
+            polar: Some(MeasuredPolar {
+                rho: 20 * 256,
+                theta: 0,
+            }),
+            ..Cat048::default()
+        })
+        .unwrap()
+    };
+    // 23:59:50, then 00:00:05 and 12:00:00 of the next day (each within 12 h of the last).
+    let mut bytes = Vec::new();
+    for tod in [86_390, 5, 43_200] {
+        bytes.extend(encode_block(48, &[rec(tod)]).unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("night.ast");
+    std::fs::write(&path, bytes).unwrap();
+    let out = biac()
+        .args(["decode", "asterix"])
+        .arg(&path)
+        .args(["--radar", "24.78,125.3,95", "--day", "2026-01-01"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let times: Vec<i64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["time_ms"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    let day = 1_767_225_600_000i64; // 2026-01-01T00:00:00Z
+    assert_eq!(
+        times,
+        [
+            day + 86_390_000,
+            day + 86_405_000,
+            day + 86_400_000 + 43_200_000
+        ]
+    );
+}
+
+/// A text capture that ends with whitespace after its last record is complete: no
+/// rejection (this once counted one on every good CoT capture).
+#[test]
+fn cot_capture_with_a_trailing_newline_has_no_rejection() {
+    let xml = "<event version=\"2.0\" uid=\"R.1\" type=\"a-u-S\" how=\"m-r\" \
+        time=\"2026-01-01T10:00:00Z\" start=\"2026-01-01T10:00:00Z\" \
+        stale=\"2026-01-01T10:01:00Z\"><point lat=\"24.5\" lon=\"125.5\" hae=\"0\" \
+        ce=\"50\" le=\"9999999\"/></event>\n\n";
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        ("one.cot", xml.to_string()),
+        ("empty.cot", "\n".to_string()),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = biac().args(["decode", "cot"]).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {stderr}");
+        assert!(stderr.contains("0 records rejected"), "{name}: {stderr}");
     }
 }
