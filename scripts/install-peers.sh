@@ -32,9 +32,11 @@ if ! [ -x "$venv/bin/python" ]; then
     echo "install-peers: creating venv $venv"
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -W ignore -c 'import pyais, takproto, pytak, asterix.generated' >/dev/null 2>&1; then
-    echo "install-peers: pip install pyais takproto pytak libasterix"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto pytak libasterix
+# libasterix is pinned: it is pre-1.0 and the oracle test uses its generated names
+# (asterix.generated.Cat_048_1_32), which an older install may lack.
+if ! "$venv/bin/python" -W ignore -c 'import pyais, takproto, pytak, asterix.generated as g; g.Cat_048_1_32' >/dev/null 2>&1; then
+    echo "install-peers: pip install pyais takproto pytak libasterix==0.36.3"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pyais takproto pytak libasterix==0.36.3
 fi
 
 echo "install-peers: gpsdecode: $(command -v gpsdecode)"

@@ -1036,6 +1036,12 @@ fn observe(
         if d.typ() == 0 || d.sim() || d.tst() == Some(true) || d.rab() {
             return Ok(None);
         }
+        if d.err() == Some(true) {
+            // Extended range (≥ 256 NM): RHO is saturated and the true range is in the
+            // Reserved Expansion field, whose layout is not standardised. A plot at the
+            // saturated range would be confidently wrong: skipped.
+            return Ok(None);
+        }
     }
     if r.track_status.as_ref().and_then(TrackStatus::gho) == Some(true) {
         return Ok(None);
@@ -1096,8 +1102,10 @@ fn observe(
         Some(t) => resolve_time_of_day(t, now_ms),
     };
     let typ = r.descriptor.as_ref().map_or(0, Descriptor::typ);
-    let domain = if (2..=7).contains(&typ) || alt_m.is_some() {
-        // An SSR or Mode S reply, or a height: an aircraft.
+    // Above this height a target is airborne (a 3D radar also measures ships, at ~0 m).
+    const AIRBORNE_M: f64 = 300.0;
+    let domain = if (2..=7).contains(&typ) || alt_m.is_some_and(|h| h > AIRBORNE_M) {
+        // An SSR or Mode S reply (only aircraft answer), or a height well above the sea.
         Domain::Air
     } else {
         Domain::Unknown

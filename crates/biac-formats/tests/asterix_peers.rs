@@ -326,6 +326,7 @@ fn is_measurement(t: &Value) -> bool {
         && bit("020", "SIM") != Some(1)
         && bit("020", "RAB") != Some(1)
         && bit("020", "TST") != Some(1)
+        && bit("020", "ERR") != Some(1)
         && bit("170", "GHO") != Some(1)
 }
 

@@ -369,6 +369,17 @@ fn without_a_height_the_plot_is_on_the_ellipsoid() {
     };
     let alt = run(SITE, &r).unwrap()[0].position.alt_m.unwrap();
     assert!((alt - 3_048.0).abs() < 1e-9);
+    // A 3D radar's primary plot of a ship (height ~0 ft) is not an aircraft: it must
+    // stay able to join the vessel's surface track.
+    let r = Cat048 {
+        height_3d: Some(0),
+        descriptor: Some(Descriptor(vec![1 << 5])), // PSR only
+        aircraft_address: None,
+        flight_level: None,
+        ..mode_s_plot()
+    };
+    let o = run(SITE, &r).unwrap().remove(0);
+    assert_eq!((o.position.alt_m, o.domain), (Some(0.0), Domain::Unknown));
 }
 
 #[test]
@@ -398,6 +409,10 @@ fn reports_that_are_not_measurements_are_skipped_and_counted() {
             track_status: Some(TrackStatus(vec![1, 0x40])), // GHO
             ..mode_s_plot()
         },
+        Cat048 {
+            descriptor: Some(Descriptor(vec![(5 << 5) | 1, 0x40])), // ERR: range ≥ 256 NM
+            ..mode_s_plot()
+        },
     ];
     let mut n = AsterixNormaliser::new(SITE);
     let recs: Vec<Vec<u8>> = skip.iter().map(|r| encode_record(r).unwrap()).collect();
@@ -409,9 +424,9 @@ fn reports_that_are_not_measurements_are_skipped_and_counted() {
     assert_eq!(
         n.stats(),
         AsterixStats {
-            records: 6,
+            records: 7,
             other_blocks: 1,
-            skipped_reports: 6
+            skipped_reports: 7
         }
     );
 }
