@@ -321,9 +321,10 @@ struct TrackState {
     /// lives at most `confirm_window_ms` from its creation, so every such update is
     /// within the window and a count suffices.
     hits: u32,
-    /// Fading-memory average of the normalised innovation squared of the plots that
-    /// updated the track (2-dof units), the classic manoeuvre detector: about 2 for a
-    /// track that follows its object, well above while it lags a turn.
+    /// Fading-memory average of the normalised innovation squared of the sensor plots
+    /// that updated the track (2-dof units; by gating, or by identity for a Mode S plot),
+    /// the classic manoeuvre detector: about 2 for a track that follows its object, well
+    /// above while it lags a turn.
     nis_avg: f64,
     /// Track-to-track fusion state, from the first national track report on (then `x`
     /// and `p` are the fused estimate, and `imm` belongs to the local-only estimate).
@@ -462,6 +463,11 @@ struct Seed {
 }
 
 impl TrackState {
+    /// Adds a plot's normalised innovation squared (2-dof units) to `nis_avg`.
+    fn note_nis(&mut self, nis: f64) {
+        self.nis_avg = NIS_MEMORY * self.nis_avg + (1.0 - NIS_MEMORY) * nis;
+    }
+
     fn mean_at(&self, t: TimeMs) -> Vec4 {
         mean_at(&self.x, (t - self.time_ms) as f64 / 1000.0)
     }
@@ -856,7 +862,7 @@ struct Pair {
     cost: f64,
     /// The cost of leaving the track unassigned that never beats this pair: gate + ln det S.
     bound: f64,
-    /// d² in 2-dof units (scaled by the 2-dof gate over this measurement's gate).
+    /// d² in 2-dof units (a 3-dof d² as the 2-dof value of equal tail probability).
     nis: f64,
 }
 
@@ -1229,8 +1235,12 @@ impl Tracker {
             if seed {
                 self.promote(id);
             }
-            if let Some(tr) = self.tracks.get_mut(&id) {
-                tr.nis_avg = NIS_MEMORY * tr.nis_avg + (1.0 - NIS_MEMORY) * nis;
+            // Sensor plots only: a national track's innovation is not χ²-distributed
+            // (its errors are correlated in time), and a self-report is its own track.
+            if free[j].obs.kind == ObservationKind::Plot {
+                if let Some(tr) = self.tracks.get_mut(&id) {
+                    tr.note_nis(nis);
+                }
             }
             if self.update_track(id, &free[j], t, false).is_some_and(shown) {
                 updated.push(id);
@@ -1425,7 +1435,11 @@ impl Tracker {
                         obs: j,
                         cost: d2 + lndet,
                         bound: gate + lndet,
-                        nis: d2 * cfg.gate / gate,
+                        nis: if gate == gates.gate3 {
+                            polar::nis_3dof_as_2dof(d2)
+                        } else {
+                            d2
+                        },
                     });
                 }
             }
@@ -1560,7 +1574,14 @@ impl Tracker {
                 [pp[1][0], pp[1][1] + p.r_pos],
             ];
             let nu = [z[0] - xp[0], z[1] - xp[1]];
-            reset = kf::mahalanobis2(nu, &s).is_none_or(|(d2, _)| d2 > cfg.identity_reset_gate);
+            let d2 = kf::mahalanobis2(nu, &s).map(|(d2, _)| d2);
+            reset = d2.is_none_or(|d2| d2 > cfg.identity_reset_gate);
+            // A sensor plot bound by identity (Mode S) is still a measurement of how
+            // well the track follows: position d², the circle's approximation for a
+            // range/azimuth plot.
+            if let (Some(d2), false, ObservationKind::Plot) = (d2, reset, p.obs.kind) {
+                tr.note_nis(d2);
+            }
         }
         let res = if reset {
             None

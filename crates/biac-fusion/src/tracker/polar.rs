@@ -354,6 +354,18 @@ fn nis<const N: usize, const M: usize>(
     motion::nis(&s, nu)
 }
 
+/// 1 − P(χ²₃ ≤ x) = erfc(√(x/2)) + √(2x/π) e^(−x/2), decreasing in x.
+fn tail3(x: f64) -> f64 {
+    erfc((x / 2.0).sqrt()) + (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp()
+}
+
+/// A 3-dof normalised innovation squared as the 2-dof value of the same tail
+/// probability (−2 ln tail, the 2-dof quantile), so that averages of both kinds of
+/// measurement mean the same thing.
+pub(super) fn nis_3dof_as_2dof(d2: f64) -> f64 {
+    -2.0 * tail3(d2.max(0.0)).ln()
+}
+
 /// The χ² quantile with 3 degrees of freedom at the probability of the 2-dof gate `g`
 /// (P = 1 − e^(−g/2)): a measurement with range-rate is gated at the same probability
 /// of keeping the true one as a position plot.
@@ -364,9 +376,6 @@ pub(super) fn chi2_3dof_at_2dof_gate(g: f64) -> f64 {
     // 1 − P(χ²₃ ≤ x) = erfc(√(x/2)) + √(2x/π) e^(−x/2), decreasing in x; bisect on
     // the tail (exact to the tail's own accuracy even for very wide gates).
     let tail2 = (-g / 2.0).exp();
-    let tail3 = |x: f64| {
-        erfc((x / 2.0).sqrt()) + (2.0 * x / std::f64::consts::PI).sqrt() * (-x / 2.0).exp()
-    };
     let (mut lo, mut hi) = (g, g + 20.0);
     while tail3(hi) > tail2 {
         hi += 20.0;
@@ -437,6 +446,25 @@ pub(super) fn polar_cmp(a: Option<&PolarMeasurement>, b: Option<&PolarMeasuremen
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn three_dof_nis_maps_to_two_dof_of_equal_probability() {
+        // The inverse of the gate mapping: a 3-dof quantile comes back as the 2-dof one.
+        for g2 in [1.0, 2.0, 5.991, 11.83, 25.0] {
+            let back = nis_3dof_as_2dof(chi2_3dof_at_2dof_gate(g2));
+            assert!((back - g2).abs() < 1e-6 * g2.max(1.0), "{g2}: {back}");
+        }
+        // So a consistent 3-dof measurement averages 2 like a 2-dof one (E[−2 ln U] = 2
+        // for U uniform): check by quadrature over the χ²₃ density.
+        let (mut mean, dx) = (0.0, 1e-3);
+        let mut x = dx / 2.0;
+        while x < 80.0 {
+            let pdf = (x / (2.0 * std::f64::consts::PI)).sqrt() * (-x / 2.0).exp();
+            mean += nis_3dof_as_2dof(x) * pdf * dx;
+            x += dx;
+        }
+        assert!((mean - 2.0).abs() < 1e-2, "{mean}");
+    }
 
     #[test]
     fn three_dof_gate_matches_the_tables() {
