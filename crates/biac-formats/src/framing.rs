@@ -94,7 +94,10 @@ impl Framer {
     /// told from a real one: the block swallows what follows it (at most the limit),
     /// and framing goes on from there, off the block boundaries, until a header is out
     /// of bounds and the stream resynchronises as above (tested: a few hundred octets
-    /// for one wrong length in a stream of small blocks).
+    /// for one wrong length in a stream of small blocks whose records hold few `0x30`
+    /// octets; a `0x30` inside a record followed by a plausible length is taken for a
+    /// header, so real streams may lose up to the limit per such false start — checking
+    /// that a candidate block's records walk exactly to its LEN would avoid it, not done).
     pub fn asterix() -> Self {
         Self::new(Kind::Asterix, crate::asterix::MAX_BLOCK_LEN)
     }

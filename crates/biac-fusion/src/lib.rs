@@ -238,7 +238,8 @@ pub struct ScanTuning {
     /// A confirmed track is shown through `delete_misses − 1` consecutive misses and
     /// deleted before the next scan: the scans Stone Soup's
     /// `UpdateTimeStepsDeleter(delete_misses)` shows it for (which would still let a plot
-    /// of that next scan revive it).
+    /// of that next scan revive it). At least 2: 1 deletes every track before its next
+    /// scan.
     pub delete_misses: u32,
     pub detection: DetectionModel,
 }

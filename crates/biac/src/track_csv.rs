@@ -433,6 +433,13 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     if !(a.q > 0.0 && a.sigma > 0.0 && a.pd > 0.0 && a.pd < 1.0 && a.clutter_per_km2 > 0.0) {
         return Err("need q > 0, sigma > 0, 0 < pd < 1 and clutter-per-km2 > 0".into());
     }
+    if a.delete_misses < 2 || a.tentative_misses < 1 || a.confirm_m < 1 || a.confirm_n < a.confirm_m
+    {
+        // delete-misses 1 would delete every confirmed track before its next scan.
+        return Err(
+            "need delete-misses ≥ 2, tentative-misses ≥ 1 and 1 ≤ confirm-m ≤ confirm-n".into(),
+        );
+    }
     let pos = |v: f64| v.is_finite() && v > 0.0;
     if !(pos(a.sigma_range) && pos(a.sigma_bearing_deg) && pos(a.sigma_range_rate)) {
         return Err("need sigma-range, sigma-bearing-deg and sigma-range-rate > 0".into());
