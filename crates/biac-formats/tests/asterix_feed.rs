@@ -11,31 +11,16 @@ use biac_formats::asterix::{
 };
 use biac_formats::framing::Frame;
 use biac_formats::{DecodeError, FeedDecoder};
-use biac_model::{FeedConfig, FeedFormat, Label, Nation, Observation, ObservationKind, RadarSite};
+use biac_model::{FeedConfig, FeedFormat, Observation, RadarSite};
+use peers_common::{asterix_feed, MIYAKO};
 use proptest::prelude::*;
+
+mod peers_common;
 
 const NOW: i64 = 1_767_225_600_000 + 1_000_500;
 
 fn feed() -> FeedConfig {
-    FeedConfig {
-        name: "miyako-radar".into(),
-        format: FeedFormat::Asterix {
-            radar: RadarSite {
-                lat_deg: 24.78,
-                lon_deg: 125.3,
-                alt_m: 95.0,
-                sigma_range_m: 60.0,
-                sigma_azimuth_deg: 0.1,
-                sac: Some(25),
-                sic: Some(10),
-            },
-        },
-        nation: Nation::JPN,
-        default_label: Label::unclassified_public(Nation::JPN),
-        trusted_markings: false,
-        cot_kind: ObservationKind::Plot,
-        description: String::new(),
-    }
+    asterix_feed("miyako-radar", MIYAKO)
 }
 
 /// An SSR plot at `rho` NM (its encoding holds no 0x30 octet for the values used).

@@ -25,21 +25,11 @@ use biac_formats::asterix::{
 };
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
-use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSite};
-use peers_common::{repo_root, run_with_stdin, venv_python, Rng};
+use biac_model::{FeedConfig, RadarSite};
+use peers_common::{asterix_feed, hex, repo_root, run_with_stdin, unhex, venv_python, Rng, MIYAKO};
 use serde_json::Value;
 
 const INSTALL: &str = "run scripts/install-peers.sh (installs libasterix into .venv-peers)";
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
 
 /// The peer script with `args`, `input` on stdin: one JSON value per line.
 fn libasterix(args: &[&str], input: &[u8]) -> Vec<Value> {
@@ -296,26 +286,16 @@ fn records(block: &[u8]) -> Vec<(Vec<u8>, Cat048)> {
 }
 
 fn feed() -> FeedConfig {
-    FeedConfig {
-        name: "asterix-peer".into(),
-        format: FeedFormat::Asterix {
-            radar: RadarSite {
-                lat_deg: 24.78,
-                lon_deg: 125.3,
-                // At sea level: every slant range reaches the ellipsoid.
-                alt_m: 0.0,
-                sigma_range_m: 60.0,
-                sigma_azimuth_deg: 0.1,
-                sac: None,
-                sic: None,
-            },
+    asterix_feed(
+        "asterix-peer",
+        RadarSite {
+            // At sea level: every slant range reaches the ellipsoid.
+            alt_m: 0.0,
+            sac: None,
+            sic: None,
+            ..MIYAKO
         },
-        nation: Nation::JPN,
-        default_label: Label::unclassified_public(Nation::JPN),
-        trusted_markings: false,
-        cot_kind: ObservationKind::Plot,
-        description: String::new(),
-    }
+    )
 }
 
 /// Whether libasterix's reading of a record is a measurement the decoder must fuse.

@@ -14,37 +14,16 @@ use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::{Tracker, TrackerConfig};
-use biac_model::{
-    Domain, FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSite, TimeMs,
-};
+use biac_model::{Domain, FeedConfig, ObservationKind, RadarSite, TimeMs};
+use peers_common::{asterix_feed, Rng, MIYAKO};
 
-const SITE: RadarSite = RadarSite {
-    lat_deg: 24.78,
-    lon_deg: 125.3,
-    alt_m: 95.0,
-    sigma_range_m: 60.0,
-    sigma_azimuth_deg: 0.1,
-    sac: Some(25),
-    sic: Some(10),
-};
+mod peers_common;
+
+const SITE: RadarSite = MIYAKO;
 const T0: TimeMs = 1_767_225_600_000 + 36_000_000; // 2026-01-01T10:00:00Z
 const SCAN_MS: i64 = 4_000;
 const ICAO: u32 = 0x86_abcd;
 const FL300_M: f64 = 30_000.0 * 0.3048;
-
-/// xorshift64* with Box-Muller normals.
-struct Rng(u64);
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
 
 /// Straight-line motion in the site's east-north plane, at a fixed height.
 struct Object {
@@ -65,15 +44,7 @@ impl Object {
 }
 
 fn feed() -> FeedConfig {
-    FeedConfig {
-        name: "miyako-radar".into(),
-        format: FeedFormat::Asterix { radar: SITE },
-        nation: Nation::JPN,
-        default_label: Label::unclassified_public(Nation::JPN),
-        trusted_markings: false,
-        cot_kind: ObservationKind::Plot,
-        description: String::new(),
-    }
+    asterix_feed("miyako-radar", SITE)
 }
 
 /// Horizontal distance between two geodetic points, metres.
@@ -97,7 +68,7 @@ fn radar_plots_make_tracks_where_the_objects_are() {
         vel_en: [3.0, 8.0],
         height_m: 0.0,
     };
-    let mut rng = Rng(0x0048_5eed);
+    let mut rng = Rng::new(0x0048_5eed);
     let mut stream = Vec::new();
     let mut scans = Vec::new();
     for k in 0..75 {

@@ -21,19 +21,9 @@ use std::process::Command;
 use biac_formats::tak::{
     decode_mesh, decode_stream, encode_mesh, encode_stream, proto_to_xml, xml_to_proto,
 };
-use peers_common::{repo_root, run_with_stdin, venv_python, Rng};
+use peers_common::{hex, repo_root, run_with_stdin, unhex, venv_python, Rng};
 use prost::Message;
 use serde_json::{json, Value};
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
 
 fn takproto(requests: &[Value]) -> Vec<Value> {
     let script = repo_root().join("tests/peers/takproto_golden.py");

@@ -1,5 +1,6 @@
 //! Shared by the differential tests against independent implementations: where the
-//! peers are, and a seeded generator of AIS corpora covering every message type.
+//! peers are, and a seeded generator of AIS corpora covering every message type; and by
+//! the ASTERIX tests: their radar, its feed, hex and normal deviates.
 //!
 //! The peers are installed by `scripts/install-peers.sh` (Debian `gpsd-clients`,
 //! `dump1090-mutability`; PyPI `pyais`, `takproto` in a venv). A missing peer fails
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use biac_formats::ais::{to_sentences, BitWriter};
+use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSite};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -87,6 +89,48 @@ impl Rng {
     }
     pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len() as u64) as usize]
+    }
+    /// Uniform in (0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box-Muller, one of the pair).
+    pub fn normal(&mut self) -> f64 {
+        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The ASTERIX tests' radar: on Miyako-jima, SAC/SIC 25/10.
+pub const MIYAKO: RadarSite = RadarSite {
+    lat_deg: 24.78,
+    lon_deg: 125.3,
+    alt_m: 95.0,
+    sigma_range_m: 60.0,
+    sigma_azimuth_deg: 0.1,
+    sac: Some(25),
+    sic: Some(10),
+};
+
+/// An unclassified Japanese ASTERIX plot feed from `radar`.
+pub fn asterix_feed(name: &str, radar: RadarSite) -> FeedConfig {
+    FeedConfig {
+        name: name.into(),
+        format: FeedFormat::Asterix { radar },
+        nation: Nation::JPN,
+        default_label: Label::unclassified_public(Nation::JPN),
+        trusted_markings: false,
+        cot_kind: ObservationKind::Plot,
+        description: String::new(),
     }
 }
 
