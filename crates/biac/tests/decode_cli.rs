@@ -34,17 +34,22 @@ fn capture() -> Vec<u8> {
     bytes
 }
 
-#[test]
-fn cat048_capture_decodes_to_polar_observations() {
+/// `biac decode asterix` of `capture` from the test radar, on 2026-01-01.
+fn decode_asterix(capture: &[u8]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("radar.ast");
-    std::fs::write(&path, capture()).unwrap();
-    let out = biac()
+    std::fs::write(&path, capture).unwrap();
+    biac()
         .args(["decode", "asterix"])
         .arg(&path)
         .args(["--radar", "24.78,125.3,95", "--day", "2026-01-01"])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn cat048_capture_decodes_to_polar_observations() {
+    let out = decode_asterix(&capture());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let obs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
@@ -126,15 +131,7 @@ fn a_capture_across_midnight_goes_on_into_the_next_day() {
     for tod in [86_390, 5, 43_200] {
         bytes.extend(encode_block(48, &[rec(tod)]).unwrap());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("night.ast");
-    std::fs::write(&path, bytes).unwrap();
-    let out = biac()
-        .args(["decode", "asterix"])
-        .arg(&path)
-        .args(["--radar", "24.78,125.3,95", "--day", "2026-01-01"])
-        .output()
-        .unwrap();
+    let out = decode_asterix(&bytes);
     assert!(out.status.success());
     let times: Vec<i64> = String::from_utf8(out.stdout)
         .unwrap()
