@@ -219,6 +219,73 @@ pub struct Observation {
     pub polar: Option<Box<PolarMeasurement>>,
 }
 
+impl Observation {
+    /// A plot of `position` with a circular one-sigma error, on `feed`, under `label`:
+    /// no velocity, identity, affiliation, sensor or sensor-space measurement, kind
+    /// [`ObservationKind::default`], domain [`Domain::default`]. The `with_*` methods set the
+    /// rest, so a fixture names only what it is about.
+    pub fn plot(
+        time_ms: TimeMs,
+        position: Position,
+        pos_sigma_m: f64,
+        feed: impl Into<String>,
+        label: Label,
+    ) -> Self {
+        Observation {
+            time_ms,
+            position,
+            pos_sigma_m,
+            velocity: None,
+            vel_sigma_mps: None,
+            identity: Identity::default(),
+            domain: Domain::default(),
+            affiliation: None,
+            kind: ObservationKind::default(),
+            feed: feed.into(),
+            sensor: String::new(),
+            label,
+            polar: None,
+        }
+    }
+
+    /// With a velocity and its one-sigma error per component.
+    pub fn with_velocity(mut self, velocity: Velocity, sigma_mps: f64) -> Self {
+        self.velocity = Some(velocity);
+        self.vel_sigma_mps = Some(sigma_mps);
+        self
+    }
+
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    pub fn with_domain(mut self, domain: Domain) -> Self {
+        self.domain = domain;
+        self
+    }
+
+    pub fn with_affiliation(mut self, affiliation: Affiliation) -> Self {
+        self.affiliation = Some(affiliation);
+        self
+    }
+
+    pub fn with_kind(mut self, kind: ObservationKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    pub fn with_sensor(mut self, sensor: impl Into<String>) -> Self {
+        self.sensor = sensor.into();
+        self
+    }
+
+    pub fn with_polar(mut self, polar: PolarMeasurement) -> Self {
+        self.polar = Some(Box::new(polar));
+        self
+    }
+}
+
 /// A detection in the sensor's own measurement space.
 ///
 /// Range is the slant (straight-line, 3-D) distance from the sensor's antenna to the

@@ -5,7 +5,6 @@ mod certs;
 mod decode;
 mod demo;
 mod serve;
-mod track_csv;
 
 use std::net::SocketAddr;
 
@@ -34,7 +33,7 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Track a planar detection stream (`step,t_s,x,y`) and write the confirmed tracks
     /// after each scan (`step,track_id,x,y,vx,vy`): the Stone Soup side-by-side bench.
-    TrackCsv(track_csv::TrackCsvArgs),
+    TrackCsv(biac_harness::track_csv::TrackCsvArgs),
     /// Check the tamper-evident audit log of release decisions (`audit verify`, `audit proof`).
     Audit(audit_cmd::AuditArgs),
     /// Hash a password read from standard input (one line) for an account's
@@ -89,7 +88,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(a) => serve::run(a).await,
             Command::Sim(a) => sim(a).await,
             Command::Decode(a) => decode::run(a),
-            Command::TrackCsv(a) => track_csv::run(a),
+            Command::TrackCsv(a) => biac_harness::track_csv::run(a),
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::thread_cpu_s;
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::motion::ImmParams;
 use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
@@ -163,28 +164,6 @@ pub fn config(a: &TrackCsvArgs) -> TrackerConfig {
         },
     });
     TrackerConfig { motion, ..cfg }
-}
-
-/// Thread CPU time, seconds.
-pub fn thread_cpu_s() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clk: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `clock_gettime` only writes a `struct timespec` (two 64-bit fields on
-    // 64-bit Linux) through the valid pointer it is given.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// Mean and 95th percentile (linear interpolation between ranks, numpy's default) of
