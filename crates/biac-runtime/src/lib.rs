@@ -23,7 +23,6 @@ mod history;
 mod ingest;
 mod pipeline;
 pub mod retention;
-pub mod sim_driver;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -16,6 +16,8 @@ use biac_model::Domain;
 use rand::SeedableRng;
 use serde::Serialize;
 
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod geo;
 mod ident;
 pub mod rnd;

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use biac_runtime::sim_driver::{self, DriverConfig};
 use biac_server::Authenticator;
+use biac_sim::driver::{self, DriverConfig};
 use biac_store::SyncPolicy;
 
 use crate::serve;
@@ -110,9 +110,9 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         .iter()
         .map(|f| (f.config.name.clone(), f.addr))
         .collect();
-    let driver = a.sim.driver(endpoints);
+    let sim = a.sim.driver(endpoints);
     tokio::spawn(async move {
-        if let Err(e) = sim_driver::run(driver).await {
+        if let Err(e) = driver::run(sim).await {
             tracing::error!(error = %e, "simulator stopped");
         }
     });

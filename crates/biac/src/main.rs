@@ -110,7 +110,5 @@ async fn sim(a: SimArgs) -> Result<(), String> {
         .map(|(i, f)| (f.name, SocketAddr::new(a.host, a.port_base + i as u16)))
         .collect();
     let cfg = a.sim.driver(endpoints);
-    biac_runtime::sim_driver::run(cfg)
-        .await
-        .map_err(|e| e.to_string())
+    biac_sim::driver::run(cfg).await.map_err(|e| e.to_string())
 }

@@ -1,5 +1,6 @@
 //! Drives the scenario simulator against feed listeners over real TCP, paced in real
-//! time (or faster), writing ground truth alongside.
+//! time (or faster), writing ground truth alongside. The simulator's only I/O, behind
+//! the `driver` feature: the scenario itself stays pure.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -7,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use biac_sim::{Scenario, SimConfig};
+use crate::{Scenario, SimConfig};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -36,7 +37,7 @@ pub async fn run(cfg: DriverConfig) -> std::io::Result<()> {
     let mut truth = match &cfg.truth {
         Some(p) => {
             let mut f = std::io::BufWriter::new(std::fs::File::create(p)?);
-            biac_sim::write_truth_csv_header(&mut f)?;
+            crate::write_truth_csv_header(&mut f)?;
             Some(f)
         }
         None => None,
