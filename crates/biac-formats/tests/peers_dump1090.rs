@@ -37,6 +37,48 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// Start dump1090 on five ports that were free a moment ago; another process can take
+/// one in between (a probe must be released before dump1090 binds), and then dump1090
+/// exits, so try again with new ports until it is up listening on all five.
+fn start_dump1090(bin: std::path::PathBuf) -> (Peer, [u16; 5]) {
+    for _ in 0..5 {
+        let ports = [(); 5].map(|_| free_port());
+        let [bi, sbs, bo, ri, ro] = ports;
+        let child = Command::new(&bin)
+            .args(["--net-only", "--net-bind-address", "127.0.0.1", "--quiet"])
+            .args(["--net-heartbeat", "0", "--no-fix"])
+            .args(["--net-bi-port", &bi.to_string()])
+            .args(["--net-sbs-port", &sbs.to_string()])
+            .args(["--net-bo-port", &bo.to_string()])
+            .args(["--net-ri-port", &ri.to_string()])
+            .args(["--net-ro-port", &ro.to_string()])
+            .args(["--lat", &RX.0.to_string(), "--lon", &RX.1.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dump1090-mutability");
+        let mut peer = Peer(child);
+        // Up when all five answer and it is still running (a connection that a port
+        // taken by another process answered would not keep dump1090 alive).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if peer.0.try_wait().expect("dump1090 status").is_some() {
+                break; // a port was taken: new ports
+            }
+            if ports
+                .iter()
+                .all(|&p| TcpStream::connect(("127.0.0.1", p)).is_ok())
+                && peer.0.try_wait().expect("dump1090 status").is_none()
+            {
+                return (peer, ports);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = peer.0.kill();
+    }
+    panic!("dump1090-mutability did not start on free ports in five tries");
+}
+
 struct Peer(Child);
 
 impl Drop for Peer {
@@ -145,27 +187,7 @@ fn beast(msg: &[u8], t_ms: i64) -> BeastFrame {
 #[test]
 fn dump1090_agrees_with_our_mode_s_decoding() {
     let bin = peer_binary("dump1090-mutability");
-    let (bi, sbs, bo, ri, ro) = (
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-        free_port(),
-    );
-    let child = Command::new(bin)
-        .args(["--net-only", "--net-bind-address", "127.0.0.1", "--quiet"])
-        .args(["--net-heartbeat", "0", "--no-fix"])
-        .args(["--net-bi-port", &bi.to_string()])
-        .args(["--net-sbs-port", &sbs.to_string()])
-        .args(["--net-bo-port", &bo.to_string()])
-        .args(["--net-ri-port", &ri.to_string()])
-        .args(["--net-ro-port", &ro.to_string()])
-        .args(["--lat", &RX.0.to_string(), "--lon", &RX.1.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start dump1090-mutability");
-    let _peer = Peer(child);
+    let (_peer, [bi, sbs, bo, ..]) = start_dump1090(bin);
     let (sbs_buf, sbs_thread) = collector(connect(sbs));
     let (bo_buf, bo_thread) = collector(connect(bo));
     let mut input = connect(bi);

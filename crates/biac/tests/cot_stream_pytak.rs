@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,25 +16,6 @@ use std::time::{Duration, Instant};
 use biac_formats::cot;
 use common::*;
 use serde_json::Value;
-
-/// A base port with the five ports from it free right now.
-fn free_port_base(n: u16) -> u16 {
-    for _ in 0..50 {
-        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = probe.local_addr().unwrap().port();
-        drop(probe);
-        if base > u16::MAX - n {
-            continue;
-        }
-        let held: Vec<_> = (0..n)
-            .map_while(|i| TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], base + i))).ok())
-            .collect();
-        if held.len() == n as usize {
-            return base;
-        }
-    }
-    panic!("no {n} consecutive free ports");
-}
 
 /// Run the PyTAK client against `port` for `secs`; its JSON report.
 /// With `v1`, the script negotiates TAK protocol v1 and decodes frames with takproto.
@@ -94,8 +74,7 @@ fn tracks_in(report: &Value) -> Vec<&Value> {
 fn pytak_clients_get_only_their_releasable_picture() {
     let py = pytak_python();
     let data = tempfile::tempdir().unwrap();
-    let base = free_port_base(5);
-    let b = start(&[
+    let (b, lines) = start_with_lines(&[
         "demo",
         "--listen",
         "127.0.0.1:0",
@@ -108,10 +87,12 @@ fn pytak_clients_get_only_their_releasable_picture() {
         "--fsync",
         "off",
         "--cot-port-base",
-        &base.to_string(),
+        "0",
     ]);
-    // Demo audiences in order: JPN, USA, AUS, KOR, PHL.
-    let (jpn_port, phl_port) = (base, base + 4);
+    // One line per demo audience, in order: JPN, USA, AUS, KOR, PHL.
+    let ports = listeners(&lines, "TAK (CoT over TCP)");
+    assert_eq!(ports.len(), 5, "{lines:?}");
+    let (jpn_port, phl_port) = (ports[0].port(), ports[4].port());
     // Wait until the Japanese picture holds tracks the Philippines may not see.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

@@ -11,21 +11,12 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
 use biac_formats::cot;
 use common::*;
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn certs(out: &Path, nations: &str) {
     let o = Command::new(bin())
@@ -107,7 +98,6 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
     certs(&d.join("pki"), "JPN,USA");
     // Another PKI's JPN analyst: a CA this server was never told about.
     certs(&d.join("other"), "JPN");
-    let port = free_port();
     let cfg = serde_json::json!({
         "feeds": [{"name": "tak-clients", "format": "cot", "nation": "JPN",
                    "default_label": {"classification": "SECRET", "owner": ["JPN"]},
@@ -115,14 +105,14 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
         "audiences": [{"nation": "JPN", "clearance": "SECRET"},
                       {"nation": "USA", "clearance": "SECRET"}],
         "tokens": {"t-jpn": {"nation": "JPN", "clearance": "SECRET"}},
-        "cot_tls_listeners": [{"listen": format!("127.0.0.1:{port}"), "clearance": "SECRET",
+        "cot_tls_listeners": [{"listen": "127.0.0.1:0", "clearance": "SECRET",
             "server_cert": "pki/server/cert.pem", "server_key": "pki/server/key.pem",
             "client_cas": {"JPN": "pki/ca/JPN.pem", "USA": "pki/ca/USA.pem"},
             "ingest_feed": "tak-clients"}]
     });
     let cfg_path = d.join("biac.json");
     std::fs::write(&cfg_path, cfg.to_string()).unwrap();
-    let b = start(&[
+    let (b, lines) = start_with_lines(&[
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -133,6 +123,7 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
         "--fsync",
         "off",
     ]);
+    let port = listeners(&lines, "TAK (CoT over mutual TLS)")[0].port();
 
     let pki = d.join("pki");
     let hub = pki.join("ca/hub.pem");

@@ -140,6 +140,17 @@ pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
     }
 }
 
+/// The addresses of the startup lines that begin with `prefix` (after indentation) and end
+/// `on ADDR`, in order: listeners configured on port 0 say here which port they took, so a
+/// test never guesses a free port (binding a probe and releasing it races other tests).
+pub fn listeners(lines: &[String], prefix: &str) -> Vec<SocketAddr> {
+    lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with(prefix))
+        .filter_map(|l| l.rsplit_once(" on ")?.1.trim().parse().ok())
+        .collect()
+}
+
 const PYTAK_INSTALL: &str = "run scripts/install-peers.sh (installs pytak into .venv-peers)";
 
 pub fn repo_root() -> std::path::PathBuf {
