@@ -36,8 +36,8 @@ pub enum ZoneRule {
 }
 
 impl Zone {
-    /// A circle of `radius_m` around a point, as a 64-gon (a stand-in for a legal line
-    /// drawn from baselines; marked approximate).
+    /// A circle of `radius_m` (geodesic, on WGS84) around a point, as a 64-gon (a
+    /// stand-in for a legal line drawn from baselines; marked approximate).
     pub fn circle(
         name: &str,
         center: Position,
@@ -47,8 +47,13 @@ impl Zone {
     ) -> Zone {
         let polygon = (0..64)
             .map(|i| {
-                let p = destination(center, i as f64 * 360.0 / 64.0, radius_m);
-                [p.lon_deg, p.lat_deg]
+                let (lat, lon) = biac_geo::destination(
+                    center.lat_deg,
+                    center.lon_deg,
+                    i as f64 * 360.0 / 64.0,
+                    radius_m,
+                );
+                [lon, lat]
             })
             .collect();
         Zone {
@@ -87,19 +92,6 @@ impl Zone {
             }
         }
     }
-}
-
-/// Point at `distance_m` along `bearing_deg` from `p` on a sphere of the mean Earth radius.
-pub fn destination(p: Position, bearing_deg: f64, distance_m: f64) -> Position {
-    const R: f64 = 6_371_008.8;
-    let (lat1, lon1) = (p.lat_deg.to_radians(), p.lon_deg.to_radians());
-    let (b, d) = (bearing_deg.to_radians(), distance_m / R);
-    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * b.cos()).asin();
-    let lon2 = lon1 + (b.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
-    Position::new(
-        lat2.to_degrees(),
-        (lon2.to_degrees() + 540.0) % 360.0 - 180.0,
-    )
 }
 
 /// Raises an alert when a watched track enters a zone (once per entry).
@@ -171,7 +163,7 @@ fn describe(t: &Track) -> &'static str {
 /// The demo's zones: approximate 12 nm territorial seas around two islands of the
 /// Sakishima group. Which islands count is configuration, not code; these are examples.
 pub fn demo_zones() -> Vec<Zone> {
-    const NM: f64 = 1852.0;
+    use biac_geo::NM;
     vec![
         Zone::circle(
             "Senkaku (Uotsuri-jima) territorial sea",
@@ -266,7 +258,16 @@ mod tests {
             "test",
             Label::unclassified_public(Nation::JPN),
         );
-        assert!(z.contains(&destination(c, 45.0, 19_000.0)));
-        assert!(!z.contains(&destination(c, 45.0, 21_000.0)));
+        let at = |d: f64| {
+            let (lat, lon) = biac_geo::destination(c.lat_deg, c.lon_deg, 45.0, d);
+            Position::new(lat, lon)
+        };
+        assert!(z.contains(&at(19_000.0)));
+        assert!(!z.contains(&at(21_000.0)));
+        // Every vertex is the radius away on the ellipsoid.
+        for [lon, lat] in &z.polygon {
+            let d = biac_geo::distance_m(c.lat_deg, c.lon_deg, *lat, *lon);
+            assert!((d - 20_000.0).abs() < 1e-6, "{d}");
+        }
     }
 }

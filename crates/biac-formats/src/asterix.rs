@@ -30,7 +30,6 @@ use biac_model::{
     RadarSite, TimeMs,
 };
 
-mod geo;
 #[cfg(test)]
 mod tests;
 
@@ -1064,14 +1063,15 @@ fn observe(
             .filter(|f| !f.not_validated() && !f.garbled())
             .map(|f| f.flight_level() * 100.0 * FT_M)
     });
+    let site = (radar.lat_deg, radar.lon_deg, radar.alt_m);
     let (lat, lon, alt_m, horizontal_m) = match height_m
-        .and_then(|h| geo::polar_to_geodetic(radar, range_m, azimuth_rad, h).map(|p| (p, h)))
+        .and_then(|h| biac_geo::beam_point(site, range_m, azimuth_rad, h).map(|p| (p, h)))
     {
         Some(((lat, lon, horiz), h)) => (lat, lon, Some(h), horiz),
         // No height, or one the slant range cannot reach from the antenna (a garbled
         // altitude): on the ellipsoid.
         None => {
-            let (lat, lon, horiz) = geo::polar_to_geodetic(radar, range_m, azimuth_rad, 0.0)
+            let (lat, lon, horiz) = biac_geo::beam_point(site, range_m, azimuth_rad, 0.0)
                 .ok_or_else(|| {
                     format!(
                         "slant range {range_m:.0} m does not reach the ellipsoid from the \

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use biac_formats::ais::{AisDecoder, GpsdJsonWriter};
+use biac_formats::ais::{AisDecoder, GpsdJsonWriter, Sentence};
 use serde_json::{Map, Value};
 
 const SAMPLE: &str = include_str!("data/gpsd/sample.aivdm");
@@ -33,11 +33,17 @@ fn unscaled_json_matches_gpsd() {
     let mut decoder = AisDecoder::new();
     let mut writer = GpsdJsonWriter::new();
     let mut ours = Vec::new();
-    for line in SAMPLE.lines() {
-        // One sample line spells its CR LF out literally.
-        let line = line.trim().replace("\\x0d\\x0a", "");
+    let mut trailers = Vec::new();
+    // The lines as they are: one message's two lines spell their CR LF out literally
+    // after the checksum, which gpsd ignores, and so must we.
+    for (n, line) in SAMPLE.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
             continue;
+        }
+        if let Ok(s) = Sentence::parse(line.as_bytes()) {
+            if let Some(t) = s.trailer {
+                trailers.push((n + 1, t));
+            }
         }
         // Errors are gpsd's own invalid-packet tests, which gpsd rejects too.
         if let Ok(Some(d)) = decoder.decode_line(line.as_bytes(), 0) {
@@ -48,6 +54,8 @@ fn unscaled_json_matches_gpsd() {
     }
     let theirs: Vec<_> = CHECK.lines().map(object).collect();
     assert_eq!(theirs.len(), REFERENCE_MESSAGES);
+    let spelled = "\\x0d\\x0a".to_string();
+    assert_eq!(trailers, [(1080, spelled.clone()), (1081, spelled)]);
 
     // Per type: (messages, matching).
     let mut tally: BTreeMap<u64, (usize, usize)> = BTreeMap::new();

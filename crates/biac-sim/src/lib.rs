@@ -5,8 +5,8 @@
 //! [`Scenario::step`]), no threads, no I/O except writing truth to a caller's writer; all
 //! randomness comes from ChaCha streams seeded by [`SimConfig::seed`] (one stream for the
 //! world, one per sensor), so the same seed and start time give byte-identical emissions
-//! and truth. Motion is integrated on the sphere (destination-point formula, bounded turn
-//! rates); coverage obeys range and radio/radar horizon. Main types: [`SimConfig`],
+//! and truth. Motion is integrated on the WGS84 ellipsoid (geodesics from `biac-geo`,
+//! bounded turn rates); coverage obeys range and radio/radar horizon. Main types: [`SimConfig`],
 //! [`Scenario`] (step → [`Emission`]s, truth → [`TruthRecord`]s), [`demo_feeds`] (the
 //! feed table with names, formats and labels), [`Record`] (an emission before encoding).
 
@@ -18,7 +18,6 @@ use serde::Serialize;
 
 #[cfg(feature = "driver")]
 pub mod driver;
-pub mod geo;
 mod ident;
 pub mod rnd;
 mod sensors;

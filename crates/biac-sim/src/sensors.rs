@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use biac_formats::ais::{PositionReport, StaticVoyage};
 use biac_formats::cot::CotEvent;
 use biac_formats::sbs::SbsMsg;
+use biac_geo::{bearing_deg, destination, distance_m, distance_within, horizon_m, KNOT, NM};
 use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind};
 use rand::Rng;
 
-use crate::geo::{bearing_deg, destination, distance_m, horizon_m, KNOT, NM};
 use crate::rnd::{gauss, poisson, uniform, SimRng};
 use crate::world::{Object, ObjectKind, Tx, TxMsg, World, AREA_LAT, AREA_LON};
 use crate::world::{PLATFORM_MQ9, PLATFORM_P1, PLATFORM_P8};
@@ -260,8 +260,8 @@ impl ShoreAis {
     /// Whether the geometry allows reception at site `i` (used by tests too).
     pub fn in_coverage(i: usize, lat: f64, lon: f64, h: f64) -> bool {
         let s = &JCG_AIS[i];
-        let d = distance_m(s.lat, s.lon, lat, lon);
-        d <= Self::RANGE_M && d <= horizon_m(s.h_m, h)
+        let reach = Self::RANGE_M.min(horizon_m(s.h_m, h));
+        distance_within(s.lat, s.lon, lat, lon, reach).is_some()
     }
 
     pub fn receive(&mut self, txs: &[Tx], out: &mut Vec<RecordEmission>) {
@@ -442,8 +442,8 @@ impl AdsbNet {
     #[cfg(test)]
     pub fn in_coverage(lat: f64, lon: f64, alt_m: f64) -> bool {
         ADSB_SITES.iter().any(|s| {
-            let d = distance_m(s.lat, s.lon, lat, lon);
-            d <= Self::RANGE_M && d <= horizon_m(s.h_m, alt_m)
+            let reach = Self::RANGE_M.min(horizon_m(s.h_m, alt_m));
+            distance_within(s.lat, s.lon, lat, lon, reach).is_some()
         })
     }
 
@@ -453,8 +453,8 @@ impl AdsbNet {
             let sites = ADSB_SITES
                 .iter()
                 .filter(|s| {
-                    let d = distance_m(s.lat, s.lon, tx.lat, tx.lon);
-                    d <= Self::RANGE_M && d <= horizon_m(s.h_m, tx.los_h)
+                    let reach = Self::RANGE_M.min(horizon_m(s.h_m, tx.los_h));
+                    distance_within(s.lat, s.lon, tx.lat, tx.lon, reach).is_some()
                 })
                 .count();
             if sites == 0 {
@@ -616,8 +616,8 @@ impl PlotRadar {
         if o.speed_mps <= self.min_speed_mps {
             return false;
         }
-        let d = distance_m(lat, lon, o.lat, o.lon);
-        d <= self.range_m && d <= horizon_m(h, o.los_height_m())
+        let reach = self.range_m.min(horizon_m(h, o.los_height_m()));
+        distance_within(lat, lon, o.lat, o.lon, reach).is_some()
     }
 
     /// One-sigma horizontal error at range `r`: RMS of the range and cross-range sigmas
@@ -826,8 +826,12 @@ impl TrackFeed {
             return false;
         }
         let (lat, lon, h) = self.mount.position(w);
-        let d = distance_m(lat, lon, o.lat, o.lon);
-        d <= self.range_m && (!self.horizon || d <= horizon_m(h, o.mast_m))
+        let reach = if self.horizon {
+            self.range_m.min(horizon_m(h, o.mast_m))
+        } else {
+            self.range_m
+        };
+        distance_within(lat, lon, o.lat, o.lon, reach).is_some()
     }
 
     /// The classification a tracker gives: warships as their truth affiliation, AIS

@@ -1,18 +1,20 @@
 //! The objects of the scenario, their routes and their motion.
 //!
-//! Motion is integrated on the sphere: each sub-step an object turns towards its desired
-//! course at a bounded rate, changes speed and altitude at bounded rates, then moves along
-//! its course with the great-circle destination formula.
+//! Motion is integrated on the WGS84 ellipsoid: each sub-step an object turns towards its
+//! desired course at a bounded rate, changes speed and altitude at bounded rates, then
+//! moves along the geodesic of its course (`biac_geo::direct`).
 
 use std::collections::BTreeSet;
 
 use biac_formats::ais::{PositionReport, StaticVoyage};
 use biac_formats::sbs::SbsMsg;
+use biac_geo::{
+    angle_diff, bearing_deg, destination, direct, distance_m, distance_within, FOOT, KNOT,
+};
 use biac_model::Domain;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::geo::{angle_diff, bearing_deg, destination, distance_m, FOOT, KNOT};
 use crate::ident::{self, MERCHANT_FLAGS};
 use crate::rnd::{gauss, uniform, weighted, SimRng};
 use crate::SimConfig;
@@ -1694,7 +1696,7 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
             ..
         } => {
             let mut wp = wps[*next];
-            if distance_m(o.lat, o.lon, wp.0, wp.1) < *accept_m {
+            if distance_within(o.lat, o.lon, wp.0, wp.1, *accept_m).is_some() {
                 if *next + 1 < wps.len() {
                     *next += 1;
                 } else if let Some(l) = loop_from {
@@ -1722,8 +1724,7 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
                     uniform(rng, 1.0, 6.0) * KNOT
                 };
             }
-            let d = distance_m(o.lat, o.lon, center.0, center.1);
-            if d > *radius_m {
+            if distance_within(o.lat, o.lon, center.0, center.1, *radius_m).is_none() {
                 *wc = bearing_deg(o.lat, o.lon, center.0, center.1);
                 if *ws < 2.0 * KNOT {
                     *ws = 3.0 * KNOT;
@@ -1751,11 +1752,13 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
         o.alt_m += dz;
         o.vrate_mps = if dt > 0.0 { dz / dt } else { 0.0 };
     }
-    let (lat, lon) = destination(o.lat, o.lon, o.course_deg, o.speed_mps * dt);
-    // Keep the course the great-circle bearing at the new point (final bearing).
+    let (lat, lon, final_az) = direct(o.lat, o.lon, o.course_deg, o.speed_mps * dt);
+    // Keep the course the geodesic's azimuth at the new point.
     if o.speed_mps * dt > 0.1 {
-        let back = bearing_deg(lat, lon, o.lat, o.lon);
-        o.course_deg = (back + 180.0).rem_euclid(360.0);
+        o.course_deg = final_az.rem_euclid(360.0);
+        if o.course_deg >= 360.0 {
+            o.course_deg = 0.0;
+        }
     }
     o.lat = lat;
     o.lon = lon;
@@ -1772,10 +1775,13 @@ mod tests {
     fn point_along_walks_the_route() {
         let wps = [(25.0, 125.0), (26.0, 125.0), (26.0, 126.0)];
         let (lat, lon, course, next) = point_along(&wps, false, 50_000.0);
+        // 50 km up the meridian: 0.4514° of WGS84 latitude there (a sphere of the mean
+        // radius would say 0.4497°).
         assert!(
-            (lat - 25.4497).abs() < 1e-3 && (lon - 125.0).abs() < 1e-9,
+            (lat - 25.4514).abs() < 1e-4 && (lon - 125.0).abs() < 1e-9,
             "{lat} {lon}"
         );
+        assert!((distance_m(25.0, 125.0, lat, lon) - 50_000.0).abs() < 1e-6);
         assert!(course.abs() < 1e-6 || (course - 360.0).abs() < 1e-6);
         assert_eq!(next, 1);
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
+use biac_geo::distance_m;
 use biac_model::{FeedConfig, FeedFormat, ObservationKind};
-use biac_sim::geo::distance_m;
 use biac_sim::{
     demo_feeds, AisMsg, Record, Scenario, SimConfig, FEED_JPN_ADSB, FEED_NAMES, FEED_SAT_AIS,
 };

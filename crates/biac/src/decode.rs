@@ -181,29 +181,53 @@ fn noon_of(day: Option<&str>) -> Result<TimeMs, String> {
 }
 
 /// AIS sentences to gpsd's unscaled JSON, one object per line. Lines that do not
-/// decode are reported on stderr with their line number and skipped.
+/// decode are reported on stderr with their line number and skipped; characters after
+/// a sentence's checksum are ignored, as gpsd does, and reported.
 fn gpsd_json(input: &[u8], name: &str) -> Result<(), String> {
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
-    let (ok, bad) = write_gpsd_json(input, name, &mut out)?;
+    let c = write_gpsd_json(input, name, &mut out)?;
     out.flush().map_err(|e| e.to_string())?;
-    eprintln!("{ok} messages, {bad} lines rejected");
+    eprintln!(
+        "{} messages, {} lines rejected, {} lines with characters after the checksum (ignored)",
+        c.messages, c.rejected, c.trailers
+    );
     Ok(())
 }
 
-/// The gpsd JSON lines for `input` into `out`: (messages written, lines rejected).
-fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<(u64, u64), String> {
-    use biac_formats::ais::{AisDecoder, GpsdJsonWriter};
+/// What [`write_gpsd_json`] did.
+#[derive(Debug, PartialEq)]
+struct GpsdCounts {
+    messages: u64,
+    rejected: u64,
+    /// Lines accepted with characters after the checksum.
+    trailers: u64,
+}
+
+/// The gpsd JSON lines for `input` into `out`.
+fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<GpsdCounts, String> {
+    use biac_formats::ais::{AisDecoder, GpsdJsonWriter, Sentence};
     let mut decoder = AisDecoder::new();
     let mut writer = GpsdJsonWriter::new();
     let mut json = String::with_capacity(1024);
-    let (mut ok, mut bad) = (0u64, 0u64);
+    let (mut ok, mut bad, mut trailers) = (0u64, 0u64, 0u64);
     for (n, line) in input.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
-        match decoder.decode_line(line, 0) {
+        let parsed = Sentence::parse(line).map(|s| {
+            if let Some(t) = &s.trailer {
+                trailers += 1;
+                eprintln!(
+                    "{name}: line {}: ignored {} characters after the checksum: {t:?}",
+                    n + 1,
+                    t.len()
+                );
+            }
+            s
+        });
+        match parsed.and_then(|s| decoder.decode(s, 0)) {
             Ok(Some(d)) => {
                 if writer.write_into(&d.message, &mut json) {
                     ok += 1;
@@ -219,7 +243,11 @@ fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<(u6
             }
         }
     }
-    Ok((ok, bad))
+    Ok(GpsdCounts {
+        messages: ok,
+        rejected: bad,
+        trailers,
+    })
 }
 
 /// Beast binary to observations (Mode S decoded, CPR resolved, normalised as an
@@ -275,10 +303,15 @@ mod tests {
         let input = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\r\n\
             !AIVDM,1,1,,A,H42O55i18tMET00000000000000,2*6D\n\
             garbage\n\
-            !AIVDM,1,1,,A,H42O55lti4hhhilD3nink000?050,0*40\n";
+            !AIVDM,1,1,,A,H42O55lti4hhhilD3nink000?050,0*40\\x0d\\x0a\n";
         let mut out = Vec::new();
-        let (ok, bad) = write_gpsd_json(input, "t", &mut out).unwrap();
-        assert_eq!((ok, bad), (2, 1));
+        let counts = write_gpsd_json(input, "t", &mut out).unwrap();
+        let want = GpsdCounts {
+            messages: 2,
+            rejected: 1,
+            trailers: 1,
+        };
+        assert_eq!(counts, want);
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

@@ -1,6 +1,7 @@
 //! `biac decode`: a CAT048 capture to labelled observations carrying the
 //! radar's range and azimuth, with the time of day placed on `--day`; a capture without
-//! the radar site or the day is refused with the reason.
+//! the radar site or the day is refused with the reason; gpsd's AIS sample decodes, all
+//! 97 messages, to gpsdecode's JSON.
 
 use std::process::Command;
 
@@ -172,5 +173,50 @@ fn cot_capture_with_a_trailing_newline_has_no_rejection() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name}: {stderr}");
         assert!(stderr.contains("0 records rejected"), "{name}: {stderr}");
+    }
+}
+
+/// `biac decode ais` on gpsd's regression sample, as the file is: all 97 messages, each
+/// equal to `gpsdecode -u -j`'s, including the one whose two lines carry characters
+/// after the checksum (gpsd ignores them; we say so on stderr).
+#[test]
+fn ais_sample_decodes_all_97_messages_like_gpsdecode() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../biac-formats/tests/data/gpsd"
+    );
+    let out = biac()
+        .args(["decode", "ais"])
+        .arg(format!("{data}/sample.aivdm"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let parse = |l: &str| -> serde_json::Map<String, serde_json::Value> {
+        let mut m: serde_json::Map<_, _> = serde_json::from_str(l).expect("a JSON object");
+        // gpsd names its input device; we have none.
+        m.remove("device");
+        m
+    };
+    let ours: Vec<_> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(parse)
+        .collect();
+    let reference = std::fs::read_to_string(format!("{data}/sample.aivdm.ju.chk")).unwrap();
+    let theirs: Vec<_> = reference.lines().map(parse).collect();
+    assert_eq!(theirs.len(), 97);
+    assert_eq!(ours.len(), theirs.len(), "{stderr}");
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "message {i}");
+    }
+    assert!(stderr.contains("97 messages"), "{stderr}");
+    assert!(
+        stderr.contains("2 lines with characters after the checksum"),
+        "{stderr}"
+    );
+    for n in [1080, 1081] {
+        let note = format!("line {n}: ignored 8 characters after the checksum");
+        assert!(stderr.contains(&note), "{stderr}");
     }
 }

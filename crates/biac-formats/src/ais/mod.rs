@@ -79,7 +79,12 @@ impl AisDecoder {
 
     /// Decode one line. `Ok(None)` for a fragment awaiting the rest of its message.
     pub fn decode_line(&mut self, line: &[u8], now_ms: TimeMs) -> Result<Option<Decoded>, String> {
-        let s = Sentence::parse(line)?;
+        self.decode(Sentence::parse(line)?, now_ms)
+    }
+
+    /// Decode a sentence already parsed (for a caller that looks at it first, e.g. to
+    /// report its [`Sentence::trailer`]). `Ok(None)` as for [`Self::decode_line`].
+    pub fn decode(&mut self, s: Sentence, now_ms: TimeMs) -> Result<Option<Decoded>, String> {
         let Some(a) = self.reassembler.push(s, now_ms)? else {
             return Ok(None);
         };

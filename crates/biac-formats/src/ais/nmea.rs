@@ -91,6 +91,9 @@ pub struct Sentence {
     pub channel: Option<char>,
     pub payload: String,
     pub fill_bits: u8,
+    /// Characters after the checksum other than a USCG trailer (which is read into
+    /// `tag`): accepted and ignored, as gpsd does, and kept so a caller can report them.
+    pub trailer: Option<String>,
 }
 
 impl Sentence {
@@ -124,13 +127,14 @@ impl Sentence {
         let after = &rest[star + 1..];
         let (cs, trailer) = after.split_at(after.len().min(2));
         verify_checksum(body, cs)?;
-        let tag = match (tag, trailer) {
-            (tag, []) => tag,
-            (tag, [b',', meta @ ..]) => {
-                let uscg = uscg_metadata(meta)?;
-                tag.or(Some(uscg))
-            }
-            _ => return Err("unexpected characters after the checksum".into()),
+        // Like gpsd, the checksum is the two hex digits after the '*' and whatever
+        // follows is not part of the sentence: receivers append fields of their own, and
+        // gpsd's regression sample spells a CR LF out literally (`\x0d\x0a`).
+        let (tag, trailer) = match trailer {
+            [] => (tag, None),
+            [b',', meta @ ..] => (tag.or(Some(uscg_metadata(meta)?)), None),
+            // Printable ASCII was checked above.
+            other => (tag, Some(String::from_utf8_lossy(other).into_owned())),
         };
         // Printable ASCII was checked above.
         let body = std::str::from_utf8(body).map_err(|_| "sentence is not ASCII")?;
@@ -201,6 +205,7 @@ impl Sentence {
             channel,
             payload: payload.to_string(),
             fill_bits,
+            trailer,
         })
     }
 }
@@ -288,6 +293,25 @@ mod tests {
         let inner = format!("c:1700000000123*{:02X}", checksum(body));
         let t = TagBlock::parse(inner.as_bytes()).unwrap();
         assert_eq!(t.time_ms, Some(1_700_000_000_123));
+    }
+
+    /// gpsd ignores what follows the checksum's two hex digits; so do we, and say what
+    /// it was.
+    #[test]
+    fn characters_after_the_checksum_are_kept_aside() {
+        let good = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A";
+        for trailer in ["\\x0d\\x0a", "junk", "*7F", " x"] {
+            let line = format!("{good}{trailer}");
+            let s = Sentence::parse(line.as_bytes()).unwrap();
+            assert_eq!(s.trailer.as_deref(), Some(trailer));
+            assert_eq!(s.payload, "15RTgt0PAso;90TKcjM8h6g208CQ");
+        }
+        assert_eq!(Sentence::parse(good.as_bytes()).unwrap().trailer, None);
+        // Trailing whitespace is the line's end, not a trailer.
+        let s = Sentence::parse(format!("{good} \r").as_bytes()).unwrap();
+        assert_eq!(s.trailer, None);
+        // The checksum still has to be right.
+        assert!(Sentence::parse(b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4Bjunk").is_err());
     }
 
     #[test]

@@ -364,7 +364,10 @@ fn uscg_trailer_gives_station_and_time() {
     assert_eq!(o.sensor, "08TPHI1");
     assert_eq!(o.time_ms, 1_242_958_962_000);
     assert_eq!(o.domain, Domain::Ground);
-    // Anything but a comma after the checksum is rejected.
-    let bad = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4Ajunk";
-    assert!(Sentence::parse(bad).is_err());
+    // Anything else after the checksum is accepted and kept aside, as gpsd does.
+    let junk = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4Ajunk";
+    assert_eq!(
+        Sentence::parse(junk).unwrap().trailer.as_deref(),
+        Some("junk")
+    );
 }
