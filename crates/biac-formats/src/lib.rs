@@ -11,6 +11,7 @@
 //!   protobuf).
 //! - [`asterix`]: EUROCONTROL ASTERIX data blocks; CAT048 monoradar target reports to
 //!   observations in the radar's range and azimuth.
+//! - [`stanag4607`]: STANAG 4607 GMTI (Editions 3 and 4), packets and segments, both ways.
 //!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
@@ -27,6 +28,7 @@ pub mod cot;
 pub mod framing;
 pub mod modes;
 pub mod sbs;
+pub mod stanag4607;
 pub mod tak;
 
 pub use framing::Framer;

@@ -13,7 +13,8 @@ use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSi
 #[derive(clap::Args)]
 pub struct DecodeArgs {
     /// ais, sbs, cot, beast (Mode S in Beast binary framing), tak (TAK protocol v1
-    /// stream) or asterix (CAT048 data blocks; needs --radar and --day)
+    /// stream), asterix (CAT048 data blocks; needs --radar and --day) or gmti (STANAG
+    /// 4607 packets: one JSON line per segment)
     format: String,
     /// AIS only: print labelled observations instead of gpsd's unscaled AIS JSON
     /// (the other formats always print observations).
@@ -47,9 +48,10 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         "asterix" => FeedFormat::Asterix {
             radar: radar_site(&a)?,
         },
+        "gmti" => return gmti(&a.file),
         f => {
             return Err(format!(
-                "unknown format {f:?} (ais, sbs, cot, beast, tak, asterix)"
+                "unknown format {f:?} (ais, sbs, cot, beast, tak, asterix, gmti)"
             ))
         }
     };
@@ -178,6 +180,51 @@ fn noon_of(day: Option<&str>) -> Result<TimeMs, String> {
         .expect("noon is a valid time")
         .assume_utc();
     Ok((noon.unix_timestamp_nanos() / 1_000_000) as TimeMs)
+}
+
+/// STANAG 4607 packets to one JSON line per segment, in wire order (the contract of
+/// `biac_formats::stanag4607::json`). A packet or segment that does not decode is
+/// reported on stderr with its absolute byte offset; decoding goes on with the next
+/// segment that can be found, else the next packet. Fails only if no segment decoded.
+fn gmti(file: &std::path::Path) -> Result<(), String> {
+    use biac_formats::stanag4607::{decode_packet, json::segment_json, Packets};
+    let name = file.display().to_string();
+    let input = if file.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().read_to_end(&mut v).map(|_| v)
+    } else {
+        std::fs::read(file)
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
+    let out = std::io::stdout();
+    let mut out = BufWriter::new(out.lock());
+    let (mut ok, mut bad) = (0u64, 0u64);
+    for packet in Packets::new(&input, 0) {
+        let segments = match packet.and_then(|(offset, bytes)| decode_packet(bytes, offset)) {
+            Ok(p) => p.segments,
+            Err(e) => vec![Err(e)],
+        };
+        for s in segments {
+            match s {
+                Ok(s) => {
+                    ok += 1;
+                    serde_json::to_writer(&mut out, &segment_json(&s.segment, s.size.into()))
+                        .map_err(|e| e.to_string())?;
+                    out.write_all(b"\n").map_err(|e| e.to_string())?;
+                }
+                Err(e) => {
+                    bad += 1;
+                    eprintln!("{name}: {e}");
+                }
+            }
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    eprintln!("{ok} segments, {bad} errors");
+    if ok == 0 {
+        return Err(format!("{name}: no segment decoded"));
+    }
+    Ok(())
 }
 
 /// AIS sentences to gpsd's unscaled JSON, one object per line. Lines that do not
