@@ -131,8 +131,11 @@ pub struct TrackerConfig {
     pub detection: Option<DetectionModel>,
     /// Motion model of every track. [`MotionModel::Cv`] (the default) is the plain
     /// constant-velocity filter with the per-domain `q`; [`MotionModel::Imm`] runs a
-    /// CV/coordinated-turn IMM per track (its own noise levels; the per-domain `q`
-    /// still drives coasting, deletion and the display extrapolation).
+    /// CV/coordinated-turn IMM per track with its own noise levels, from the track's
+    /// first update on: gating, the display extrapolation ([`Tracker::tracks_at`]),
+    /// deletion by covariance growth and merge checks all use its prediction (the
+    /// per-domain `q` still drives a track before its first update, national track
+    /// fusion and the state fused from national sources).
     pub motion: MotionModel,
     /// Track maintenance — timeouts, coasting, deletion by covariance growth, merge
     /// checks — runs at a scan only when its time is at least this far past the last

@@ -168,23 +168,32 @@ impl MotionFilter {
     }
 
     /// The planar view predicted `dt` seconds ahead (display, merging); `own` as
-    /// for [`MotionFilter::gate_view`].
+    /// for [`MotionFilter::gate_view`]: a model's own prediction where it has one.
     pub fn predict_planar(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat4) {
-        let _ = own;
-        kf::predict(&k.x, &k.p, dt, q)
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => imm.predict(dt, prm).combined4(),
+            _ => kf::predict(&k.x, &k.p, dt, q),
+        }
     }
 
     /// The planar mean `dt` seconds ahead.
     pub fn mean_at(&self, k: &Kinematics, own: bool, dt: f64) -> Vec4 {
-        let _ = own;
-        cv_mean_at(&k.x, dt)
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => imm.predict(dt, prm).combined4().0,
+            _ => cv_mean_at(&k.x, dt),
+        }
     }
 
     /// The position covariance `dt` seconds ahead (deletion by covariance growth,
     /// coarse merge distances).
     pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> Mat2 {
-        let _ = own;
-        kf::predict_pos_cov(&k.p, dt, q)
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => {
+                let (_, p) = imm.predict(dt, prm).combined4();
+                [[p[0][0], p[0][1]], [p[1][0], p[1][1]]]
+            }
+            _ => kf::predict_pos_cov(&k.p, dt, q),
+        }
     }
 
     /// Update of a prediction with the sensor measurement `p` (at `z` in `frame`, the

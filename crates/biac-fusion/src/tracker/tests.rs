@@ -202,3 +202,46 @@ fn identity_keys_conflict_only_within_kind_and_feed() {
     assert!(IdKey::Mmsi(1).conflicts(&IdKey::Mmsi(2)));
     assert!(!IdKey::Mmsi(1).conflicts(&IdKey::Icao(2)));
 }
+
+/// `tracks_at` extrapolates with the track's own filter: an IMM track in a steady
+/// turn is shown along the arc, closer to the object than a straight line would put it.
+#[test]
+fn tracks_at_extrapolates_with_the_imm() {
+    let cfg = TrackerConfig {
+        motion: MotionModel::Imm(ImmParams::default()),
+        ..TrackerConfig::default()
+    };
+    let mut tr = Tracker::new(cfg);
+    let frame = EnuFrame::new(28.0, 125.0);
+    // 150 m/s in a 0.03 rad/s left turn, a plot every 2 s for 80 s.
+    let (v, w) = (150.0f64, 0.03f64);
+    let at = |t: f64| [v / w * (w * t).sin(), v / w * (1.0 - (w * t).cos())];
+    for k in 0..=40 {
+        let p = at(2.0 * k as f64);
+        let (lat, lon) = frame.en_to_geodetic(p[0], p[1]);
+        tr.process_batch(vec![plot(k * 2000, lat, lon)]);
+    }
+    let now = tr.tracks()[0].clone();
+    let later = &tr.tracks_at(80_000 + 10_000)[0];
+    let en = |t: &Track| {
+        frame.ecef_to_en(geodetic_to_ecef(
+            t.position.lat_deg,
+            t.position.lon_deg,
+            0.0,
+        ))
+    };
+    let truth = at(90.0);
+    let shown = en(later);
+    let p = en(&now);
+    let straight = [
+        p[0] + 10.0 * now.velocity.east_mps,
+        p[1] + 10.0 * now.velocity.north_mps,
+    ];
+    let err = |a: [f64; 2]| (a[0] - truth[0]).hypot(a[1] - truth[1]);
+    assert!(
+        err(shown) < 0.5 * err(straight),
+        "IMM extrapolation {} m off, a straight line {} m",
+        err(shown),
+        err(straight)
+    );
+}
