@@ -14,7 +14,7 @@
 
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::kf::{self, Mat2, Mat4, Vec4};
-use crate::motion::{Imm, ImmParams};
+use crate::motion::{update_ekf, Imm, ImmParams, Mat5, Vec5};
 use crate::MotionModel;
 
 use super::prep::Prep;
@@ -53,6 +53,50 @@ pub(super) struct Predicted {
     pub x: Vec4,
     pub p: Mat4,
     imm: Option<Imm>,
+}
+
+impl Predicted {
+    /// (E)KF update with a measurement model in the common `[e, n, ve, vn, ω]` form:
+    /// `meas(x)` gives the innovation and Jacobian at a predicted state. The IMM
+    /// updates each model; a CV prediction is lifted to the 5-state with a
+    /// zero-variance turn rate, which the measurement models never read (the update is
+    /// then the 4-state one exactly). `None` if the update failed.
+    pub fn update_ekf<const M: usize>(
+        &self,
+        meas: impl Fn(&Vec5) -> Option<([f64; M], [[f64; 5]; M])>,
+        r: &[[f64; M]; M],
+    ) -> Option<Kinematics> {
+        match &self.imm {
+            Some(imm) => {
+                // A model whose prediction sits on the sensor (never within the 10 m
+                // that a sensor-space measurement excludes) takes no information.
+                let total = |x: &Vec5| meas(x).unwrap_or(([0.0; M], [[0.0; 5]; M]));
+                imm.update(total, r).map(|(u, _)| {
+                    let (x, p) = u.combined4();
+                    Kinematics {
+                        x,
+                        p,
+                        model: Model::Imm(Box::new(u)),
+                    }
+                })
+            }
+            None => {
+                let mut x5 = [0.0; 5];
+                x5[..4].copy_from_slice(&self.x);
+                let mut p5: Mat5 = [[0.0; 5]; 5];
+                for i in 0..4 {
+                    p5[i][..4].copy_from_slice(&self.p[i]);
+                }
+                let (nu, h) = meas(&x5)?;
+                let u = update_ekf(&x5, &p5, &nu, &h, r)?;
+                let mut p = [[0.0; 4]; 4];
+                for i in 0..4 {
+                    p[i].copy_from_slice(&u.p[i][..4]);
+                }
+                Some(Kinematics::planar([u.x[0], u.x[1], u.x[2], u.x[3]], p))
+            }
+        }
+    }
 }
 
 /// A track's prediction for gating: mean, position covariance, and the full covariance
@@ -208,14 +252,9 @@ impl MotionFilter {
         p: &Prep,
     ) -> Option<Kinematics> {
         let (xp, pp, imm) = (&pred.x, &pred.p, pred.imm.as_ref());
-        let with = |(x, p, u): (Vec4, Mat4, Option<Imm>)| Kinematics {
-            x,
-            p,
-            model: u.map_or(Model::Planar, |u| Model::Imm(Box::new(u))),
-        };
         if let Some(m) = &p.polar {
-            if let Some(u) = m.update(frame, imm, xp, pp, z, p.r_pos) {
-                return Some(with(u));
+            if let Some(k) = m.update(frame, pred, z, p.r_pos) {
+                return Some(k);
             }
         }
         if let Some(imm) = imm {
@@ -235,7 +274,11 @@ impl MotionFilter {
             };
             upd.map(|(u, _)| {
                 let (x, pm) = u.combined4();
-                with((x, pm, Some(u)))
+                Kinematics {
+                    x,
+                    p: pm,
+                    model: Model::Imm(Box::new(u)),
+                }
             })
         } else {
             match p.vel {
