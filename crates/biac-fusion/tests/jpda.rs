@@ -150,36 +150,3 @@ fn jpda_tracks_crossing_targets_at_least_about_as_well_as_gnn() {
     );
     assert!(jpda <= 1.05 * gnn, "JPDA {jpda} against GNN {gnn}");
 }
-
-#[test]
-fn tracker_config_round_trips_through_json_and_fills_defaults() {
-    let cfg = TrackerConfig {
-        association: Association::Jpda { max_events: 500 },
-        motion: biac_fusion::MotionModel::Imm(biac_fusion::motion::ImmParams::default()),
-        ..config(Association::Gnn)
-    };
-    let text = serde_json::to_string(&cfg).unwrap();
-    let back: TrackerConfig = serde_json::from_str(&text).unwrap();
-    assert_eq!(back, cfg);
-    // A partial configuration: everything left out is the default.
-    let part: TrackerConfig =
-        serde_json::from_str(r#"{"gate": 9.21, "association": {"jpda": {"max_events": 50}}}"#)
-            .unwrap();
-    assert_eq!(
-        part,
-        TrackerConfig {
-            gate: 9.21,
-            association: Association::Jpda { max_events: 50 },
-            ..TrackerConfig::default()
-        }
-    );
-    let imm: TrackerConfig = serde_json::from_str(r#"{"motion": {"imm": {"q_ct": 5.0}}}"#).unwrap();
-    assert_eq!(
-        imm.motion,
-        biac_fusion::MotionModel::Imm(biac_fusion::motion::ImmParams {
-            q_ct: 5.0,
-            ..Default::default()
-        })
-    );
-    assert!(serde_json::from_str::<TrackerConfig>(r#"{"gtae": 1.0}"#).is_err());
-}

@@ -132,6 +132,15 @@ impl Kinematics {
         }
     }
 
+    /// The model's own state moved to the planar estimate `to`, or dropped when
+    /// there is none (the planar view is left as it is).
+    pub fn reset_model(&mut self, to: Option<&(Vec4, Mat4)>) {
+        match (to, &mut self.model) {
+            (Some((x, p)), Model::Imm(imm)) => imm.reset_to(x, p),
+            _ => self.model = Model::Planar,
+        }
+    }
+
     /// The estimate re-expressed in frame `to` (from `from`).
     pub fn rebase(&mut self, from: &EnuFrame, to: &EnuFrame) {
         let old = self.x;

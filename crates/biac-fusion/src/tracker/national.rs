@@ -218,10 +218,8 @@ pub(super) fn merge_t2t(
     (k.kin.x, k.kin.p) = national
         .fuse_with(local.as_ref().map(|(x, p)| (x, p)), tm, dp.q, CI_CRITERION)
         .map_or((xk, pk), |f| (f.x, f.p));
-    match (&local, &mut k.kin.model) {
-        (Some((x, p)), Model::Imm(imm)) => imm.reset_to(x, p),
-        _ => k.kin.model = Model::Planar,
-    }
+    // The model state belongs to the local-only estimate.
+    k.kin.reset_model(local.as_ref());
     k.t2t = Some(Box::new(T2tState {
         local: local.map(|(x, p)| (x, p, tm)),
         national,
