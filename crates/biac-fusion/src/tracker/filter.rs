@@ -229,16 +229,19 @@ impl MotionFilter {
         }
     }
 
-    /// The planar mean `dt` seconds ahead.
-    pub fn mean_at(&self, k: &Kinematics, own: bool, dt: f64) -> Vec4 {
+    /// The planar mean and position covariance `dt` seconds ahead (coarse merge
+    /// distances): one prediction for both.
+    pub fn position_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat2) {
         match (self, k.imm().filter(|_| own)) {
-            (MotionFilter::Imm(prm), Some(imm)) => imm.predict(dt, prm).combined4().0,
-            _ => cv_mean_at(&k.x, dt),
+            (MotionFilter::Imm(prm), Some(imm)) => {
+                let (x, p) = imm.predict(dt, prm).combined4();
+                (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]])
+            }
+            _ => (cv_mean_at(&k.x, dt), kf::predict_pos_cov(&k.p, dt, q)),
         }
     }
 
-    /// The position covariance `dt` seconds ahead (deletion by covariance growth,
-    /// coarse merge distances).
+    /// The position covariance `dt` seconds ahead (deletion by covariance growth).
     pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> Mat2 {
         match (self, k.imm().filter(|_| own)) {
             (MotionFilter::Imm(prm), Some(imm)) => {

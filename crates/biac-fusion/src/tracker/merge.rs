@@ -70,8 +70,7 @@ impl Tracker {
             .map(|tr| {
                 let dt = tr.age_s(t);
                 let own = tr.own_model();
-                let x = filter.mean_at(&tr.kin, own, dt);
-                let pc = filter.pos_cov_at(&tr.kin, own, dt, cfg.domain(tr.domain).q);
+                let (x, pc) = filter.position_at(&tr.kin, own, dt, cfg.domain(tr.domain).q);
                 let reach = (cfg.merge_gate * kf::max_eig2(&pc)).sqrt() + 25.0;
                 (tr.id, tr.frame.en_to_ecef_approx(x[0], x[1]), reach)
             })
