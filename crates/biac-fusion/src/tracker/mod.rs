@@ -291,8 +291,6 @@ impl Tracker {
 
     /// One association pass over (part of) a scan; returns deferred observations.
     /// Updated tracks that are not tentative are collected in `updated` (for merging).
-    /// One association pass over (part of) a scan; returns deferred observations.
-    /// Updated tracks that are not tentative are collected in `updated` (for merging).
     fn scan_pass<'a>(
         &mut self,
         t: TimeMs,
