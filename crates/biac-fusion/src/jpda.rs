@@ -6,7 +6,7 @@
 //! cluster (crossing targets, clutter inside the gates) a wrong commitment drags a
 //! track off. JPDA hedges, at exponential cost in cluster size, so [`associate`]
 //! refuses clusters with more joint events than a bound (the caller keeps GNN there).
-//! Not wired into [`crate::Tracker`] yet.
+//! The tracker uses it with [`crate::Association::Jpda`].
 
 // Index loops read better than iterator chains for small fixed-size matrices.
 #![allow(clippy::needless_range_loop)]

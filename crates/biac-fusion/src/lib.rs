@@ -29,8 +29,15 @@
 //! 3-dof gates at the 2-dof gate's probability, association costs on one per-area
 //! scale) and applied (CV and IMM alike) with the [`measure`] models, the sensor placed
 //! in each track's own plane; a track started from it gets the beam ellipse as its
-//! position covariance and the range-rate in its velocity. [`jpda`] is a library piece
-//! not yet wired into the tracker.
+//! position covariance and the range-rate in its velocity. [`TrackerConfig::association`]
+//! switches association from global nearest neighbour to [`jpda`] (the same detections,
+//! each detected track updated with its cluster's plots weighted by their marginal
+//! probabilities).
+//!
+//! The tracker is composed of parts, as Stone Soup's `MultiTargetTracker` is: a motion
+//! filter (CV or IMM), a hypothesiser (prediction and gating into clusters), an
+//! associator (GNN or JPDA), an initiator (seeds, M-of-window confirmation) and a
+//! deleter; see the `tracker` module.
 //!
 //! Out-of-sequence policy: an observation older than the track it associates with is
 //! never applied backwards; it is dropped and counted in [`FusionStats::late`] (the
@@ -51,9 +58,10 @@ mod tracker;
 pub use tracker::Tracker;
 
 use biac_model::{Domain, TimeMs};
+use serde::{Deserialize, Serialize};
 
 /// Per-domain motion and life-cycle parameters.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DomainParams {
     /// Process noise spectral density, m²/s³ per axis (white acceleration).
     pub q: f64,
@@ -66,8 +74,10 @@ pub struct DomainParams {
 }
 
 /// Tracker tuning. `Default` suits the East China Sea picture (ships, aircraft, radar
-/// plots at a few seconds' revisit).
-#[derive(Clone, Debug, PartialEq)]
+/// plots at a few seconds' revisit). (De)serialisable; a field left out takes its
+/// default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrackerConfig {
     pub surface: DomainParams,
     pub air: DomainParams,
@@ -121,8 +131,11 @@ pub struct TrackerConfig {
     pub detection: Option<DetectionModel>,
     /// Motion model of every track. [`MotionModel::Cv`] (the default) is the plain
     /// constant-velocity filter with the per-domain `q`; [`MotionModel::Imm`] runs a
-    /// CV/coordinated-turn IMM per track (its own noise levels; the per-domain `q`
-    /// still drives coasting, deletion and the display extrapolation).
+    /// CV/coordinated-turn IMM per track with its own noise levels, from the track's
+    /// first update on: gating, the display extrapolation ([`Tracker::tracks_at`]),
+    /// deletion by covariance growth and merge checks all use its prediction (the
+    /// per-domain `q` still drives a track before its first update, national track
+    /// fusion and the state fused from national sources).
     pub motion: MotionModel,
     /// Track maintenance — timeouts, coasting, deletion by covariance growth, merge
     /// checks — runs at a scan only when its time is at least this far past the last
@@ -134,18 +147,37 @@ pub struct TrackerConfig {
     /// clutter density in range-rate (1 / span) that a measurement with range-rate is
     /// weighed against in association (with a [`DetectionModel`]).
     pub clutter_range_rate_span_mps: f64,
+    /// How plots are associated with tracks: [`Association::Gnn`] (the default) or
+    /// [`Association::Jpda`].
+    pub association: Association,
 }
 
 /// Which filter tracks run.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MotionModel {
     #[default]
     Cv,
     Imm(motion::ImmParams),
 }
 
+/// How plots are associated with tracks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Association {
+    /// Global nearest neighbour: the least-cost joint assignment per cluster, each
+    /// detected track updated with its plot.
+    #[default]
+    Gnn,
+    /// Joint probabilistic data association: the same detections as GNN, but each
+    /// detected track is updated with all its cluster's plots weighted by their
+    /// marginal association probabilities. Applies to clusters of plain position plots
+    /// (one variance) and constant-velocity tracks without national sources, with a
+    /// [`DetectionModel`], up to `max_events` joint events; other clusters keep GNN.
+    Jpda { max_events: usize },
+}
 /// Probability of detection and false-alarm density of the plot sensors.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DetectionModel {
     /// Probability that an object in cover is detected in a scan, (0, 1).
     pub pd: f64,
@@ -202,6 +234,7 @@ impl Default for TrackerConfig {
             motion: MotionModel::Cv,
             maintenance_every_ms: 0,
             clutter_range_rate_span_mps: 200.0,
+            association: Association::Gnn,
         }
     }
 }

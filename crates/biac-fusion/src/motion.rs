@@ -1,14 +1,13 @@
 //! Motion models beyond constant velocity, a generic EKF update, and a Gaussian IMM.
 //!
-//! * Constant acceleration (CA): state `[e, n, ve, vn, ae, an]`, white-jerk noise.
 //! * Coordinated turn (CT, nearly-constant turn rate): state `[e, n, ve, vn, ω]`,
 //!   propagated exactly along the arc and linearised (EKF) for the covariance. The
 //!   `sin(ωT)/ω`-type terms use series below `|ωT| < 1e-3` so ω → 0 is smooth
 //!   (and equals CV at ω = 0, Jacobian included).
 //! * IMM mixing CV and CT in the common 5-state (CV carries ω unchanged, so mixing
-//!   needs no state augmentation tricks). CA is offered alone: in the IMM it would
-//!   need a 7-state union, and on coordinated turns CT models the manoeuvre exactly
-//!   whereas CA only approximates it with a fixed acceleration.
+//!   needs no state augmentation tricks). Constant acceleration is left out: in the
+//!   IMM it would need a 7-state union, and on coordinated turns CT models the
+//!   manoeuvre exactly whereas CA only approximates it with a fixed acceleration.
 //!
 //! Every update uses the Joseph form and re-symmetrises; per-model likelihoods are
 //! combined in the log domain (no underflow when a model is far off).
@@ -20,8 +19,6 @@ use crate::kf::{self, Mat4, Vec4};
 
 pub type Vec5 = [f64; 5];
 pub type Mat5 = [[f64; 5]; 5];
-pub type Vec6 = [f64; 6];
-pub type Mat6 = [[f64; 6]; 6];
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -158,37 +155,6 @@ fn add_cwna<const N: usize>(q: &mut [[f64; N]; N], dt: f64, qd: f64) {
     }
 }
 
-/// Constant acceleration: `(x', P')` for white jerk of spectral density `q` (m²/s⁵).
-pub fn predict_ca(x: &Vec6, p: &Mat6, dt: f64, q: f64) -> (Vec6, Mat6) {
-    let mut f = [[0.0; 6]; 6];
-    for i in 0..6 {
-        f[i][i] = 1.0;
-    }
-    for i in 0..2 {
-        f[i][i + 2] = dt;
-        f[i][i + 4] = 0.5 * dt * dt;
-        f[i + 2][i + 4] = dt;
-    }
-    let a = dt.abs();
-    let (t5, t4, t3, t2) = (
-        a.powi(5) / 20.0,
-        a.powi(4) / 8.0,
-        a.powi(3) / 6.0,
-        a * a / 2.0,
-    );
-    let mut qm = [[0.0; 6]; 6];
-    let blk = [[t5, t4, t3], [t4, a.powi(3) / 3.0, t2], [t3, t2, a]];
-    for ax in 0..2 {
-        for r in 0..3 {
-            for c in 0..3 {
-                qm[ax + 2 * r][ax + 2 * c] = q * blk[r][c];
-            }
-        }
-    }
-    let xn = std::array::from_fn(|i| (0..6).map(|j| f[i][j] * x[j]).sum());
-    (xn, propagate_cov(&f, p, &qm))
-}
-
 /// `(sin ωT / ω, (1 − cos ωT) / ω, d/dω of both)`, smooth through ω = 0.
 fn turn_terms(w: f64, t: f64) -> (f64, f64, f64, f64) {
     let wt = w * t;
@@ -260,8 +226,10 @@ pub fn predict_cv5(x: &Vec5, p: &Mat5, dt: f64, q: f64, q_w: f64) -> (Vec5, Mat5
     (xn, propagate_cov(&f, p, &q5(dt, q, q_w)))
 }
 
-/// IMM tuning: CV (model 0) and CT (model 1).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// IMM tuning: CV (model 0) and CT (model 1). (De)serialisable; a field left out
+/// takes its default.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ImmParams {
     /// White acceleration of the CV model, m²/s³ per axis (small: straight legs).
     pub q_cv: f64,
@@ -612,15 +580,6 @@ mod tests {
             inside as f64 >= 0.85 * steps as f64 && (4.6..5.4).contains(&mean),
             "{inside}/{steps} in [{lo:.2}, {hi:.2}], mean {mean:.2}: {anees:?}"
         );
-    }
-
-    #[test]
-    fn ca_predicts_a_constant_acceleration_exactly() {
-        let p: Mat6 =
-            std::array::from_fn(|i| std::array::from_fn(|j| if i == j { 1.0 } else { 0.0 }));
-        let (x, pn) = predict_ca(&[0.0, 0.0, 10.0, 0.0, 2.0, -1.0], &p, 3.0, 0.1);
-        assert_eq!(x, [30.0 + 9.0, -4.5, 16.0, -3.0, 2.0, -1.0]);
-        assert!(is_spd(&pn));
     }
 
     #[test]

@@ -29,7 +29,9 @@ use biac_model::{Observation, PolarMeasurement};
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::measure;
-use crate::motion::{self, update_ekf, Imm, Mat5, Vec5};
+use crate::motion::{self, update_ekf};
+
+use super::filter::{Kinematics, Predicted};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -223,40 +225,29 @@ impl PolarPrep {
         }
     }
 
-    /// EKF update (per model for the IMM `imm`, already predicted; else the CV state
-    /// `xp`, `pp`) in the sensor's space. `zpos`: the converted plot in the track's
-    /// frame (GMTI's position measurement). `None` if the geometry degenerates or the
-    /// update fails numerically (the caller falls back to the converted plot).
+    /// Update of a prediction in the sensor's space, by the motion filter with this
+    /// measurement's model. `zpos`: the converted plot in the track's frame (GMTI's
+    /// position measurement). `None` if the geometry degenerates or the update fails
+    /// numerically (the caller falls back to the converted plot).
     pub(super) fn update(
         &self,
         tf: &EnuFrame,
-        imm: Option<&Imm>,
-        xp: &Vec4,
-        pp: &Mat4,
+        pred: &Predicted,
         zpos: [f64; 2],
         r_pos: f64,
-    ) -> Option<(Vec4, Mat4, Option<Imm>)> {
-        let loc = self.localize(tf, [xp[0], xp[1]])?;
+    ) -> Option<Kinematics> {
+        let loc = self.localize(tf, [pred.x[0], pred.x[1]])?;
         let (s, sv, z) = (loc.sensor, loc.sensor_vel, loc.z);
         match self.kind {
-            Kind::Polar => ekf(
-                imm,
-                xp,
-                pp,
+            Kind::Polar => pred.update_ekf(
                 |x| measure::polar(s, x, [z[0], z[1]]),
                 &measure::diag([loc.var[0].sqrt(), loc.var[1].sqrt()]),
             ),
-            Kind::Doppler => ekf(
-                imm,
-                xp,
-                pp,
+            Kind::Doppler => pred.update_ekf(
                 |x| measure::polar_doppler(s, sv, x, z),
                 &measure::diag(loc.var.map(f64::sqrt)),
             ),
-            Kind::Gmti => ekf(
-                imm,
-                xp,
-                pp,
+            Kind::Gmti => pred.update_ekf(
                 |x| measure::gmti(s, sv, x, [zpos[0], zpos[1], z[2]]),
                 &measure::diag([r_pos.sqrt(), r_pos.sqrt(), loc.var[2].sqrt()]),
             ),
@@ -296,44 +287,6 @@ impl PolarPrep {
         };
         if let Some(u) = update_ekf(x, p, &[loc.z[2] - rr], &[h], &[[loc.var[2]]]) {
             (*x, *p) = (u.x, u.p);
-        }
-    }
-}
-
-/// The same Kalman step for the IMM (each model) or a CV state (lifted to the 5-state
-/// with a zero-variance turn rate, which the measurement models never read: the
-/// update is then the 4-state one exactly).
-fn ekf<const M: usize>(
-    imm: Option<&Imm>,
-    xp: &Vec4,
-    pp: &Mat4,
-    meas: impl Fn(&Vec5) -> Option<([f64; M], [[f64; 5]; M])>,
-    r: &[[f64; M]; M],
-) -> Option<(Vec4, Mat4, Option<Imm>)> {
-    match imm {
-        Some(imm) => {
-            // A model whose prediction sits on the sensor (never within the 10 m that
-            // `localize` excludes) takes no information from the plot.
-            let total = |x: &Vec5| meas(x).unwrap_or(([0.0; M], [[0.0; 5]; M]));
-            imm.update(total, r).map(|(u, _)| {
-                let (x, p) = u.combined4();
-                (x, p, Some(u))
-            })
-        }
-        None => {
-            let mut x5 = [0.0; 5];
-            x5[..4].copy_from_slice(xp);
-            let mut p5: Mat5 = [[0.0; 5]; 5];
-            for i in 0..4 {
-                p5[i][..4].copy_from_slice(&pp[i]);
-            }
-            let (nu, h) = meas(&x5)?;
-            let u = update_ekf(&x5, &p5, &nu, &h, r)?;
-            let mut p = [[0.0; 4]; 4];
-            for i in 0..4 {
-                p[i].copy_from_slice(&u.p[i][..4]);
-            }
-            Some(([u.x[0], u.x[1], u.x[2], u.x[3]], p, None))
         }
     }
 }

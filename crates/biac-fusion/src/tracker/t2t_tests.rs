@@ -5,8 +5,13 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::*;
+use crate::geo::geodetic_to_ecef;
+use crate::kf::{Mat4, Vec4};
 use crate::motion::cholesky;
-use biac_model::{Classification, Nation};
+use biac_model::{
+    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
+    TimeMs, Velocity,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -129,7 +134,7 @@ fn a_national_track_sent_fifty_times_counts_once() {
     tr.process_batch(vec![report.clone()]);
     let (st, (lx, lp), nat) = parts(&tr);
     assert_eq!(nat.len(), 1);
-    let (x1, p1) = (st.x, st.p);
+    let (x1, p1) = (st.kin.x, st.kin.p);
     // One report helps, and by no more than an independent report could.
     let once = info_fuse(&lp, &nat[0].1, 1.0);
     assert!(trace(&p1) < trace(&lp));
@@ -154,7 +159,7 @@ fn a_national_track_sent_fifty_times_counts_once() {
         tr.process_batch(vec![report.clone()]);
     }
     let st = tr.tracks.values().next().unwrap();
-    assert_eq!((st.x, st.p), (x1, p1));
+    assert_eq!((st.kin.x, st.kin.p), (x1, p1));
     assert_eq!(tr.tracks()[0].updates, updates + 49);
 
     // Repeated as a stream (one update a second, no new local data): each replaces the
@@ -173,7 +178,7 @@ fn a_national_track_sent_fifty_times_counts_once() {
         let (st, (_, lp), nat) = parts(&tr);
         assert_eq!(nat.len(), 1, "one source, however many reports");
         assert!(
-            dominates(&st.p, &info_fuse(&lp, &nat[0].1, 1.0)),
+            dominates(&st.kin.p, &info_fuse(&lp, &nat[0].1, 1.0)),
             "report {k}"
         );
     }

@@ -1,0 +1,355 @@
+//! The motion filter: how a track's estimate is predicted, updated with a measurement
+//! and carried from one tangent frame to another.
+//!
+//! [`MotionFilter`] is the model (chosen once, from [`MotionModel`]); [`Kinematics`]
+//! is one track's estimate under it. Every estimate exposes a planar view — `[e, n,
+//! ve, vn]` and its covariance in the track's tangent plane — which is what gating of
+//! horizontal plots, track-to-track fusion, merging and output read; a model with
+//! more state keeps it in its own [`Model`] variant and keeps the planar view in step
+//! (the IMM its moment-matched combination). A new model (say a 3-D ballistic one in
+//! ECEF) is a new pair of variants here, not a branch in the tracker.
+
+// Index loops read better than iterator chains for small fixed-size matrices.
+#![allow(clippy::needless_range_loop)]
+
+use crate::geo::{geodetic_to_ecef, EnuFrame};
+use crate::kf::{self, Mat2, Mat4, Vec4};
+use crate::motion::{update_ekf, Imm, ImmParams, Mat5, Vec5};
+use crate::MotionModel;
+
+use super::prep::Prep;
+
+/// The model every track runs, with its parameters. The per-domain process noise `q`
+/// of [`crate::DomainParams`] is passed in per call (a track's domain can change).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum MotionFilter {
+    /// Constant velocity: white acceleration of spectral density `q`.
+    Cv,
+    /// CV/coordinated-turn IMM with its own noise levels. A track runs it from its
+    /// first update on; until then (and after a restart) it is a CV estimate.
+    Imm(ImmParams),
+}
+
+/// Model-specific state beside the planar view.
+#[derive(Clone, Debug)]
+pub(super) enum Model {
+    /// The planar view is the whole state.
+    Planar,
+    /// Per-model IMM state; the planar view is its combination (re-expressed with the
+    /// frame on a rebase, replaced on a merge).
+    Imm(Box<Imm>),
+}
+
+/// One track's estimate: the planar view and the model's own state.
+#[derive(Clone, Debug)]
+pub(super) struct Kinematics {
+    pub x: Vec4,
+    pub p: Mat4,
+    pub model: Model,
+}
+
+/// A track's estimate predicted to a measurement's time, ready for [`MotionFilter::update`].
+pub(super) struct Predicted {
+    pub x: Vec4,
+    pub p: Mat4,
+    imm: Option<Imm>,
+}
+
+impl Predicted {
+    /// (E)KF update with a measurement model in the common `[e, n, ve, vn, ω]` form:
+    /// `meas(x)` gives the innovation and Jacobian at a predicted state. The IMM
+    /// updates each model; a CV prediction is lifted to the 5-state with a
+    /// zero-variance turn rate, which the measurement models never read (the update is
+    /// then the 4-state one exactly). `None` if the update failed.
+    pub fn update_ekf<const M: usize>(
+        &self,
+        meas: impl Fn(&Vec5) -> Option<([f64; M], [[f64; 5]; M])>,
+        r: &[[f64; M]; M],
+    ) -> Option<Kinematics> {
+        match &self.imm {
+            Some(imm) => {
+                // A model whose prediction sits on the sensor (never within the 10 m
+                // that a sensor-space measurement excludes) takes no information.
+                let total = |x: &Vec5| meas(x).unwrap_or(([0.0; M], [[0.0; 5]; M]));
+                imm.update(total, r).map(|(u, _)| {
+                    let (x, p) = u.combined4();
+                    Kinematics {
+                        x,
+                        p,
+                        model: Model::Imm(Box::new(u)),
+                    }
+                })
+            }
+            None => {
+                let mut x5 = [0.0; 5];
+                x5[..4].copy_from_slice(&self.x);
+                let mut p5: Mat5 = [[0.0; 5]; 5];
+                for i in 0..4 {
+                    p5[i][..4].copy_from_slice(&self.p[i]);
+                }
+                let (nu, h) = meas(&x5)?;
+                let u = update_ekf(&x5, &p5, &nu, &h, r)?;
+                let mut p = [[0.0; 4]; 4];
+                for i in 0..4 {
+                    p[i].copy_from_slice(&u.p[i][..4]);
+                }
+                Some(Kinematics::planar([u.x[0], u.x[1], u.x[2], u.x[3]], p))
+            }
+        }
+    }
+}
+
+/// A track's prediction for gating: mean, position covariance, and the full covariance
+/// when the scan has measurements of velocity (range-rate) to gate.
+pub(super) struct GateView {
+    pub x: Vec4,
+    pub pos_cov: Mat2,
+    pub full: Option<Mat4>,
+}
+
+impl Kinematics {
+    pub fn planar(x: Vec4, p: Mat4) -> Kinematics {
+        Kinematics {
+            x,
+            p,
+            model: Model::Planar,
+        }
+    }
+
+    pub fn imm(&self) -> Option<&Imm> {
+        match &self.model {
+            Model::Imm(imm) => Some(imm),
+            Model::Planar => None,
+        }
+    }
+
+    /// Replace the planar view by another estimate of the same object (a merge): the
+    /// model's own state follows it where it can.
+    pub fn reset_to(&mut self, x: Vec4, p: Mat4) {
+        (self.x, self.p) = (x, p);
+        if let Model::Imm(imm) = &mut self.model {
+            imm.reset_to(&x, &p);
+        }
+    }
+
+    /// The model's own state moved to the planar estimate `to`, or dropped when
+    /// there is none (the planar view is left as it is).
+    pub fn reset_model(&mut self, to: Option<&(Vec4, Mat4)>) {
+        match (to, &mut self.model) {
+            (Some((x, p)), Model::Imm(imm)) => imm.reset_to(x, p),
+            _ => self.model = Model::Planar,
+        }
+    }
+
+    /// The estimate re-expressed in frame `to` (from `from`).
+    pub fn rebase(&mut self, from: &EnuFrame, to: &EnuFrame) {
+        let old = self.x;
+        (self.x, self.p) = transfer(from, &self.x, &self.p, to);
+        if let Model::Imm(imm) = &mut self.model {
+            // Each model moves with the combined estimate (the frames differ by a
+            // rotation and a shift; the models' spread is metres, the rebase is km).
+            let j = from.horizontal_rotation_to(to);
+            let shift = [
+                self.x[0] - (j[0][0] * old[0] + j[0][1] * old[1]),
+                self.x[1] - (j[1][0] * old[0] + j[1][1] * old[1]),
+            ];
+            imm.rotate(&j, shift);
+        }
+    }
+}
+
+impl MotionFilter {
+    pub fn new(m: &MotionModel) -> MotionFilter {
+        match m {
+            MotionModel::Cv => MotionFilter::Cv,
+            MotionModel::Imm(p) => MotionFilter::Imm(*p),
+        }
+    }
+
+    /// `k` predicted `dt` seconds ahead for an update. An IMM track without its model
+    /// state yet starts it here from the planar estimate.
+    pub fn predict(&self, k: &Kinematics, dt: f64, q: f64) -> Predicted {
+        match self {
+            MotionFilter::Cv => {
+                let (x, p) = kf::predict(&k.x, &k.p, dt, q);
+                Predicted { x, p, imm: None }
+            }
+            MotionFilter::Imm(prm) => {
+                let imm = k
+                    .imm()
+                    .copied()
+                    .unwrap_or_else(|| Imm::from_cv(&k.x, &k.p, prm))
+                    .predict(dt, prm);
+                let (x, p) = imm.combined4();
+                Predicted {
+                    x,
+                    p,
+                    imm: Some(imm),
+                }
+            }
+        }
+    }
+
+    /// The prediction gating reads: a track's own model when it has one (`own`: its
+    /// model state is the estimate the planar view shows), else constant velocity;
+    /// the full covariance only when `full` (else only the cheap position block).
+    pub fn gate_view(&self, k: &Kinematics, own: bool, dt: f64, q: f64, full: bool) -> GateView {
+        let pos = |p: &Mat4| [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => {
+                let (x, p) = imm.predict(dt, prm).combined4();
+                GateView {
+                    x,
+                    pos_cov: pos(&p),
+                    full: full.then_some(p),
+                }
+            }
+            _ if full => {
+                let (x, p) = kf::predict(&k.x, &k.p, dt, q);
+                GateView {
+                    x,
+                    pos_cov: pos(&p),
+                    full: Some(p),
+                }
+            }
+            _ => GateView {
+                x: cv_mean_at(&k.x, dt),
+                pos_cov: kf::predict_pos_cov(&k.p, dt, q),
+                full: None,
+            },
+        }
+    }
+
+    /// The planar view predicted `dt` seconds ahead (display, merging); `own` as
+    /// for [`MotionFilter::gate_view`]: a model's own prediction where it has one.
+    pub fn predict_planar(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat4) {
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => imm.predict(dt, prm).combined4(),
+            _ => kf::predict(&k.x, &k.p, dt, q),
+        }
+    }
+
+    /// The planar mean and position covariance `dt` seconds ahead (coarse merge
+    /// distances): one prediction for both.
+    pub fn position_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat2) {
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => {
+                let (x, p) = imm.predict(dt, prm).combined4();
+                (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]])
+            }
+            _ => (cv_mean_at(&k.x, dt), kf::predict_pos_cov(&k.p, dt, q)),
+        }
+    }
+
+    /// The position covariance `dt` seconds ahead (deletion by covariance growth).
+    pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> Mat2 {
+        match (self, k.imm().filter(|_| own)) {
+            (MotionFilter::Imm(prm), Some(imm)) => {
+                let (_, p) = imm.predict(dt, prm).combined4();
+                [[p[0][0], p[0][1]], [p[1][0], p[1][1]]]
+            }
+            _ => kf::predict_pos_cov(&k.p, dt, q),
+        }
+    }
+
+    /// Update of a prediction with the sensor measurement `p` (at `z` in `frame`, the
+    /// converted position): in the sensor's space for a sensor-space measurement
+    /// (the converted plot stands in only if its geometry degenerates), else position
+    /// or position and velocity. `None` if the update failed numerically.
+    pub fn update(
+        &self,
+        frame: &EnuFrame,
+        pred: &Predicted,
+        z: [f64; 2],
+        p: &Prep,
+    ) -> Option<Kinematics> {
+        let (xp, pp, imm) = (&pred.x, &pred.p, pred.imm.as_ref());
+        if let Some(m) = &p.polar {
+            if let Some(k) = m.update(frame, pred, z, p.r_pos) {
+                return Some(k);
+            }
+        }
+        if let Some(imm) = imm {
+            let upd = match p.vel {
+                Some((v, rv)) => {
+                    let zv = frame.ecef_vec_to_en(v);
+                    let zz = [z[0], z[1], zv[0], zv[1]];
+                    let mut h = [[0.0; 5]; 4];
+                    let mut r = [[0.0; 4]; 4];
+                    for i in 0..4 {
+                        h[i][i] = 1.0;
+                        r[i][i] = if i < 2 { p.r_pos } else { rv };
+                    }
+                    imm.update(|x| (std::array::from_fn(|i| zz[i] - x[i]), h), &r)
+                }
+                None => imm.update_pos(z, p.r_pos),
+            };
+            upd.map(|(u, _)| {
+                let (x, pm) = u.combined4();
+                Kinematics {
+                    x,
+                    p: pm,
+                    model: Model::Imm(Box::new(u)),
+                }
+            })
+        } else {
+            match p.vel {
+                Some((v, rv)) => {
+                    let zv = frame.ecef_vec_to_en(v);
+                    kf::update_pos_vel(xp, pp, [z[0], z[1], zv[0], zv[1]], p.r_pos, rv)
+                }
+                None => kf::update_pos(xp, pp, z, p.r_pos),
+            }
+            .map(|(x, pm)| Kinematics::planar(x, pm))
+        }
+    }
+}
+
+/// The constant-velocity mean `dt` seconds ahead.
+fn cv_mean_at(x: &Vec4, dt: f64) -> Vec4 {
+    [x[0] + dt * x[2], x[1] + dt * x[3], x[2], x[3]]
+}
+
+/// Express a state (`x`, `p` in `from`) in frame `to`. Position goes through the
+/// geodetic point; velocity and covariance are rotated by the horizontal rotation
+/// between the frames (the Jacobian of the position map is that rotation to first order).
+pub(super) fn transfer(from: &EnuFrame, x: &Vec4, p: &Mat4, to: &EnuFrame) -> (Vec4, Mat4) {
+    let (lat, lon) = from.en_to_geodetic(x[0], x[1]);
+    let [e, n] = to.ecef_to_en(geodetic_to_ecef(lat, lon, 0.0));
+    let j = from.horizontal_rotation_to(to);
+    let xv = [
+        j[0][0] * x[2] + j[0][1] * x[3],
+        j[1][0] * x[2] + j[1][1] * x[3],
+    ];
+    let mut t = [[0.0; 4]; 4];
+    for r in 0..2 {
+        for c in 0..2 {
+            t[r][c] = j[r][c];
+            t[r + 2][c + 2] = j[r][c];
+        }
+    }
+    let mut pn = kf::matmul(&kf::matmul(&t, p), &kf::transpose(&t));
+    kf::symmetrize(&mut pn);
+    ([e, n, xv[0], xv[1]], pn)
+}
+
+/// The estimate a measurement alone gives in `frame`: its position (for a
+/// sensor-space plot, where it places the target, with the beam ellipse as covariance)
+/// and its velocity if it has one, else zero with the prior sigma `init_vel_sigma`.
+pub(super) fn initial_state(p: &Prep, frame: &EnuFrame, init_vel_sigma: f64) -> (Vec4, Mat4) {
+    let [e, n] = frame.ecef_to_en(p.ecef);
+    let (v, rv) = match p.vel {
+        Some((v, rv)) => (frame.ecef_vec_to_en(v), rv),
+        None => ([0.0, 0.0], init_vel_sigma * init_vel_sigma),
+    };
+    let mut pm = [[0.0; 4]; 4];
+    pm[0][0] = p.r_pos;
+    pm[1][1] = p.r_pos;
+    pm[2][2] = rv;
+    pm[3][3] = rv;
+    let mut x = [e, n, v[0], v[1]];
+    if let Some(pp) = &p.polar {
+        pp.initialize(frame, &mut x, &mut pm);
+    }
+    (x, pm)
+}
