@@ -22,25 +22,9 @@ use biac_model::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// CPU time of this thread, seconds: the tracker's own cost, whatever else runs.
 fn thread_cpu_s() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clk: i32, tp: *mut Timespec) -> i32;
-    }
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one struct timespec through the valid pointer.
-    let rc = unsafe {
-        clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, &mut ts)
-    };
-    assert_eq!(rc, 0);
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    cpu_time::ThreadTime::now().as_duration().as_secs_f64()
 }
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
