@@ -8,8 +8,8 @@ py="${BIAC_PEERS_VENV:-$root/.venv-peers}/bin/python"
 cd "$root"
 cargo bench -p biac-formats --bench stanag4607 -- --noplot 2>&1 | tee /tmp/stanag4607-criterion.txt
 file="$root/target/stanag4607-bench.4607"
-# Criterion's throughput line: "thrpt:  [low mid high]" with a unit such as Melem/s.
-ours=$(awk '/thrpt:/ {v=$5; u=$6} END {
+# Criterion's throughput line: "thrpt:  [LOW UNIT MID UNIT HIGH UNIT]", e.g. Melem/s.
+ours=$(awk '/thrpt:/ && !seen {v=$4; u=$5; seen=1} END {
     m = (u ~ /^G/) ? 1e9 : (u ~ /^M/) ? 1e6 : (u ~ /^K/) ? 1e3 : 1; printf "%.0f", v * m }' \
     /tmp/stanag4607-criterion.txt)
 best=0

@@ -106,7 +106,7 @@ pub fn distance_within(lat1: f64, lon1: f64, lat2: f64, lon2: f64, max_m: f64) -
     );
     let chord = ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt();
     // A micrometre of slack for the chord's rounding; NaN is rejected too.
-    if !(chord <= max_m + 1e-6) {
+    if chord.is_nan() || chord > max_m + 1e-6 {
         return None;
     }
     let d = distance_m(lat1, lon1, lat2, lon2);

@@ -263,7 +263,7 @@ fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<Gps
         if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
-        let parsed = Sentence::parse(line).map(|s| {
+        let parsed = Sentence::parse(line).inspect(|s| {
             if let Some(t) = &s.trailer {
                 trailers += 1;
                 eprintln!(
@@ -272,7 +272,6 @@ fn write_gpsd_json(input: &[u8], name: &str, out: &mut impl Write) -> Result<Gps
                     t.len()
                 );
             }
-            s
         });
         match parsed.and_then(|s| decoder.decode(s, 0)) {
             Ok(Some(d)) => {
