@@ -299,7 +299,12 @@ fn bench_cot(c: &mut Criterion) {
     drop(clients);
 
     for (name, behind) in [("new_shared", 0), ("new_skipped", 1)] {
-        let mut stage = CotStage::new(egress.clone(), PREFIX.into(), &opts);
+        let mut stage = CotStage::new(
+            egress.clone(),
+            PREFIX.into(),
+            opts.stale_ms,
+            opts.refresh_ms,
+        );
         let first = stage.step(&pictures[0], true, now_ms(), 0).unwrap();
         let mut since = vec![Some(first.seq); CLIENTS];
         let mut own = Vec::new();
@@ -333,7 +338,12 @@ fn bench_cot(c: &mut Criterion) {
         });
     }
 
-    let mut stage = CotStage::new(egress.clone(), PREFIX.into(), &opts);
+    let mut stage = CotStage::new(
+        egress.clone(),
+        PREFIX.into(),
+        opts.stale_ms,
+        opts.refresh_ms,
+    );
     let mut i = 0usize;
     g.bench_function("new_stage_only", |b| {
         b.iter(|| {
@@ -342,7 +352,11 @@ fn bench_cot(c: &mut Criterion) {
         })
     });
     g.finish();
-    stage_rolling(c, "cot", CotStage::new(egress, PREFIX.into(), &opts));
+    stage_rolling(
+        c,
+        "cot",
+        CotStage::new(egress, PREFIX.into(), opts.stale_ms, opts.refresh_ms),
+    );
 }
 
 /// The stage alone on generations where 2 % of the tracks changed (the common case

@@ -17,7 +17,7 @@
 //! that digest, so the table is not searched with the secret itself.
 //!
 //! Then [`crate::authz`] (Cedar) decides whether the principal may make the request
-//! (route → action in [`crate::routes::access`]); a refusal answers exactly like an
+//! (route → action in [`crate::authz::access`]); a refusal answers exactly like an
 //! unknown path (404), so the API's shape per role is not advertised.
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,10 +27,6 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, MatchedPath};
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use biac_label::Holdings;
 use biac_model::{Classification, Nation, Subject};
 use rand::RngCore;
@@ -38,9 +34,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::authz::{PrincipalAttrs, RequestPolicy, Resource, Role};
-use crate::guard::Egress;
 use crate::peer::PeerCert;
-use crate::AppState;
 
 /// Session lifetime when the configuration does not say.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(15 * 60);
@@ -357,106 +351,5 @@ impl Authenticator {
             action,
             resource,
         )
-    }
-}
-
-/// The bearer credential of a request: the `Authorization: Bearer` header, or for the
-/// WebSocket upgrade (browsers cannot set headers there) the `token` query parameter.
-pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
-    if let Some(t) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t);
-    }
-    if parts.uri.path() == "/api/v1/ws" {
-        return parts
-            .uri
-            .query()?
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("token="));
-    }
-    None
-}
-
-fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],
-        axum::Json(serde_json::json!({"error": "authentication required"})),
-    )
-        .into_response()
-}
-
-/// An authenticated caller permitted by the request policy to make this request, at
-/// this request's exit (`http:<path>`). Extracting it answers 401 without a valid
-/// credential and 404 (the same answer as an unknown path) when the policy refuses.
-pub struct Caller(pub Egress);
-
-/// The authenticated principal without the request-policy check, for requests that
-/// only need to know who is asking (ending one's own session, unknown API paths).
-pub struct Authenticated(pub Principal, pub String);
-
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let peer = parts.extensions.get::<PeerCert>();
-        let token = bearer(parts).ok_or_else(unauthorized)?;
-        match state.auth.authenticate(token, peer) {
-            Some(p) => Ok(Authenticated(p, token.to_string())),
-            None => Err(unauthorized()),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Authenticated(principal, _) = Authenticated::from_request_parts(parts, state).await?;
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_string());
-        let access = route
-            .as_deref()
-            .and_then(|r| crate::routes::access(parts.method.as_str(), r));
-        let Some(crate::routes::Access::Authorized(action)) = access else {
-            // Only routes in the table with an action reach here; anything else is a bug
-            // in the route table and denies.
-            return Err(crate::routes::not_found());
-        };
-        let resource = match action {
-            crate::authz::RequestAction::Ingest => {
-                let feed = parts
-                    .uri
-                    .path()
-                    .strip_prefix("/api/v1/feeds/")
-                    .and_then(|r| r.strip_suffix("/ingest"))
-                    .unwrap_or_default();
-                match state.runtime.feed(feed) {
-                    Some(f) => Resource::Feed {
-                        name: f.config.name.clone(),
-                        nation: f.config.nation,
-                    },
-                    None => return Err(crate::routes::not_found()),
-                }
-            }
-            _ => Resource::Service,
-        };
-        if !state.auth.authorize(&principal, action, &resource) {
-            tracing::info!(principal = %principal.name, action = action.as_str(), path = parts.uri.path(), "request refused by the request policy");
-            return Err(crate::routes::not_found());
-        }
-        let point = format!("http:{}", parts.uri.path());
-        Ok(Caller(Egress::new(
-            principal.subject,
-            point,
-            action.as_str(),
-            state.audit.clone(),
-        )))
     }
 }

@@ -13,7 +13,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use biac_audit::{AuditSink, Decision, Entry};
-use biac_model::{Alert, FeedConfig, Label, Subject, Track};
+use biac_model::{Alert, FeedConfig, Label, Subject, Track, TrackId};
 
 /// Something that carries a security label.
 pub trait Labelled {
@@ -33,7 +33,7 @@ impl Labelled for Track {
         &self.label
     }
     fn audit_object(&self) -> (&'static str, String) {
-        ("track", crate::routes::track_id(self.id))
+        ("track", TrackId(self.id).to_string())
     }
     fn audit_key(&self, h: &mut DefaultHasher) {
         ("track", self.id).hash(h);
@@ -51,7 +51,7 @@ impl Labelled for Alert {
                 "{}/{}/{}/{}",
                 self.kind,
                 self.zone,
-                crate::routes::track_id(self.track_id),
+                TrackId(self.track_id),
                 self.time_ms
             ),
         )
@@ -241,4 +241,57 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The guard on its own: no router, no listener, no runtime.
+    use super::*;
+    use biac_model::{Classification, Nation, Position, TrackStatus, Velocity};
+
+    fn track(label: Label) -> Track {
+        Track {
+            id: 7,
+            time_ms: 0,
+            position: Position::new(24.5, 124.0),
+            velocity: Velocity {
+                east_mps: 0.0,
+                north_mps: 0.0,
+            },
+            pos_cov_en: [1.0, 0.0, 1.0],
+            status: TrackStatus::Confirmed,
+            domain: Default::default(),
+            affiliation: Default::default(),
+            identity: Default::default(),
+            sources: Default::default(),
+            updates: 1,
+            label,
+        }
+    }
+
+    #[test]
+    fn release_decides_by_subject_and_label() {
+        let t = track(Label::rel_to(
+            Classification::Secret,
+            Nation::JPN,
+            &[Nation::USA],
+        ));
+        let jpn = Egress::new(
+            Subject::new(Nation::JPN, Classification::Secret),
+            "test",
+            "query",
+            None,
+        );
+        let phl = Egress::new(
+            Subject::new(Nation::PHL, Classification::Secret),
+            "test",
+            "query",
+            None,
+        );
+        assert!(release(&jpn, &t).is_some());
+        assert!(release(&phl, &t).is_none());
+        let both = [t.clone(), track(Label::unclassified_public(Nation::JPN))];
+        assert_eq!(release_all(&phl, both.iter()).count(), 1);
+        assert_eq!(t.audit_object(), ("track", "T000007".to_string()));
+    }
 }

@@ -15,10 +15,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::guard::{release, release_all};
-use crate::routes::audience;
-use crate::AppState;
+use crate::state::{audience, AppState};
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 

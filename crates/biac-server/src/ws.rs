@@ -37,11 +37,11 @@ use axum::response::{IntoResponse, Response};
 use biac_runtime::Picture;
 use tokio::sync::watch;
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::fanout::{Fanouts, WsStage};
 use crate::guard::Egress;
-use crate::routes::{audience, not_found};
-use crate::AppState;
+use crate::render::not_found;
+use crate::state::{audience, AppState};
 
 /// The exit the guard and the audit log name.
 pub const EXIT: &str = "ws:/api/v1/ws";

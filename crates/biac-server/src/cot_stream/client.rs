@@ -16,8 +16,8 @@ use biac_model::TimeMs;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::events::{self, Outgoing};
-use super::{bump, emit, Ctx};
+use super::{bump, Ctx};
+use crate::fanout::cot_events::{self as events, emit, Outgoing};
 use crate::fanout::{CotSnapshot, CotStage, Subscription};
 
 /// What the reader asks the writer to send.
@@ -75,7 +75,12 @@ pub(crate) async fn run<R: Rd, W: Wr>(rd: R, wr: W, peer: SocketAddr, ctx: Arc<C
     // The shared renderer of this client's own subject at this listener.
     let sub = ctx.fanouts.subscribe(ctx.subject, || {
         (
-            CotStage::new(ctx.egress.clone(), ctx.uid_prefix.clone(), &ctx.opts),
+            CotStage::new(
+                ctx.egress.clone(),
+                ctx.uid_prefix.clone(),
+                ctx.opts.stale_ms,
+                ctx.opts.refresh_ms,
+            ),
             ctx.pictures.clone(),
         )
     });

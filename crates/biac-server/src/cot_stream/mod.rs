@@ -39,14 +39,13 @@
 //! one write (usually shared with the audience's other clients).
 //!
 //! Invariant: every event written — tracks, deletes and control replies alike — is
-//! produced by [`emit`], which passes it through [`guard::release`] for the listener's
+//! produced by [`emit`] ([`crate::fanout::cot_events`]), which passes it through [`guard::release`] for the listener's
 //! subject at this listener's exit: control replies in the client's task, picture events
 //! in the stage of the client's own subject (plain listener: its configured subject; TLS:
 //! the certificate nation's audience), which the client checks on every snapshot. Control
 //! replies carry no picture data and are labelled UNCLASSIFIED.
 
 mod client;
-pub(crate) mod events;
 mod tls;
 
 use std::net::SocketAddr;
@@ -60,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use events::{track_uid, Outgoing};
+pub use crate::fanout::cot_events::{emit, track_uid, Outgoing};
 pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
 use crate::fanout::{CotStage, Fanouts};
@@ -327,10 +326,4 @@ fn ingest_for(
         )),
         None => Err(format!("CoT listener {listen}: no feed {name}")),
     }
-}
-
-/// The one way an event reaches a socket: through the egress guard for the listener's
-/// subject. `None` when the guard refuses it.
-pub fn emit<'a>(egress: &guard::Egress, out: &'a Outgoing) -> Option<&'a Outgoing> {
-    guard::release(egress, out)
 }

@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
+use super::cot_events as events;
 use super::*;
-use crate::cot_stream::{self, events, CotStreamOptions};
+use crate::cot_stream::{self, CotStreamOptions};
 use crate::guard::Egress;
 
 const T0: i64 = 1_800_000_000_000;
@@ -83,7 +84,10 @@ fn opts() -> CotStreamOptions {
 }
 
 fn cot_stage(s: Subject) -> CotStage {
-    CotStage::new(egress(s), PREFIX.into(), &opts())
+    {
+        let o = opts();
+        CotStage::new(egress(s), PREFIX.into(), o.stale_ms, o.refresh_ms)
+    }
 }
 
 fn xml(snap: &CotSnapshot, since: Option<u64>) -> Vec<u8> {
@@ -272,7 +276,7 @@ fn old_ws_message(kind: &str, s: &WsSnapshot, body: Value) -> Value {
         "audience": {"nation": phl().nation, "clearance": phl().clearance},
         "generation": s.generation,
         "time_ms": s.time_ms,
-        "time": crate::routes::iso(s.time_ms),
+        "time": crate::render::iso(s.time_ms),
         "marking": s.marking,
     });
     for (k, x) in body.as_object().unwrap() {
@@ -282,7 +286,7 @@ fn old_ws_message(kind: &str, s: &WsSnapshot, body: Value) -> Value {
 }
 
 fn features(ts: &[Track]) -> Value {
-    ts.iter().map(crate::routes::feature).collect()
+    ts.iter().map(crate::render::feature).collect()
 }
 
 #[test]
@@ -306,7 +310,7 @@ fn websocket_messages_are_the_documented_ones() {
         )
     );
     let labels = [public(1, 0).label];
-    assert_eq!(s1.marking, crate::routes::view_marking(labels.iter()));
+    assert_eq!(s1.marking, crate::render::view_marking(labels.iter()));
     // An unchanged track is not an upsert; a new generation is always an update.
     let s2 = st
         .step(&picture(8, vec![public(1, 1), public(2, 0)]), true, T0, 0)

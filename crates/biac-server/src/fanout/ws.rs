@@ -9,14 +9,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use biac_model::{Label, Subject, TimeMs, Track};
+use biac_model::{Label, Subject, TimeMs, Track, TrackId};
 use biac_runtime::Picture;
 use serde_json::json;
 
 use super::table::{Exit, Items, Table};
 use super::Stage;
 use crate::guard::{self, Egress};
-use crate::routes::{feature_text, iso, track_id, view_marking, LabelText};
+use crate::render::{feature_text, iso, view_marking, LabelText};
 
 /// A released track's feature, serialized once.
 #[derive(Debug)]
@@ -251,7 +251,7 @@ impl Stage for WsStage {
             tombstones.insert(
                 c.track.id,
                 WsTombstone {
-                    id: track_id(c.track.id),
+                    id: TrackId(c.track.id).to_string(),
                     added_at: c.added_at,
                     removed_at: next,
                 },
