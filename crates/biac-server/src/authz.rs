@@ -59,6 +59,17 @@ pub enum RequestAction {
 }
 
 impl RequestAction {
+    /// What a request of this kind does with the labelled items it discloses, for the
+    /// egress guard: a standing stream subscribes, everything else views.
+    pub fn label_action(self) -> biac_label::Action {
+        match self {
+            RequestAction::Subscribe => biac_label::Action::Subscribe,
+            RequestAction::Query | RequestAction::Monitor | RequestAction::Ingest => {
+                biac_label::Action::View
+            }
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RequestAction::Query => "query",

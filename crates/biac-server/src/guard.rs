@@ -2,10 +2,12 @@
 //!
 //! Every exit — HTTP handlers, the WebSocket, the CoT stream — passes what it is about to
 //! disclose through [`release`] or [`release_all`] with an [`Egress`] (who is asking, at
-//! which exit, for what action). They call `biac_model::allow`, the same decision the
-//! runtime uses to choose each audience's inputs, and record every decision, allow and
-//! deny, in the audit log when one is configured. Anything without a label cannot be
-//! passed here.
+//! which exit, for what action). They call `biac_label::allow_action` with the exit's
+//! action — `view` for a query answer, `subscribe` for a standing stream (CoT, the
+//! WebSocket) — so a dissemination control that limits the action (DISPLAY ONLY
+//! forbids subscribe) is honoured, and record every decision, allow and deny, with
+//! that action in the audit log when one is configured. Anything without a label
+//! cannot be passed here.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
@@ -13,6 +15,7 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use biac_audit::{AuditSink, Decision, Entry};
+pub use biac_label::Action;
 use biac_model::{Alert, FeedConfig, Label, Subject, Track, TrackId};
 
 /// Something that carries a security label.
@@ -78,12 +81,13 @@ impl Labelled for FeedConfig {
 }
 
 /// One exit's view of a caller: the subject, the exit (`http:/api/v1/tracks`,
-/// `ws:/api/v1/ws`, `cot:127.0.0.1:8087`) and the action, plus the audit log.
+/// `ws:/api/v1/ws`, `cot:127.0.0.1:8087`) and the label action the exit performs
+/// (what the decision and the audit log name), plus the audit log.
 #[derive(Clone, Debug)]
 pub struct Egress {
     pub subject: Subject,
     pub point: String,
-    pub action: &'static str,
+    pub action: Action,
     audit: Option<Auditor>,
 }
 
@@ -91,7 +95,7 @@ impl Egress {
     pub fn new(
         subject: Subject,
         point: impl Into<String>,
-        action: &'static str,
+        action: Action,
         audit: Option<Auditor>,
     ) -> Self {
         Egress {
@@ -113,7 +117,7 @@ impl Deref for Egress {
 /// `Some(item)` when the caller may see it. The decision is audited first; if the
 /// audit log cannot take it, the item is withheld.
 pub fn release<'a, T: Labelled + ?Sized>(e: &Egress, item: &'a T) -> Option<&'a T> {
-    let allowed = biac_model::allow(&e.subject, item.label());
+    let allowed = biac_label::allow_action(&e.subject, e.action, item.label());
     let recorded = e.audit.as_ref().is_none_or(|a| a.record(e, item, allowed));
     (allowed && recorded).then_some(item)
 }
@@ -214,7 +218,7 @@ impl Auditor {
                 clearance: e.subject.clearance.to_string(),
                 principal: None,
             },
-            action: e.action.to_string(),
+            action: e.action.as_str().to_string(),
             object: biac_audit::Object {
                 kind: kind.to_string(),
                 id,
@@ -279,13 +283,13 @@ mod tests {
         let jpn = Egress::new(
             Subject::new(Nation::JPN, Classification::Secret),
             "test",
-            "query",
+            Action::View,
             None,
         );
         let phl = Egress::new(
             Subject::new(Nation::PHL, Classification::Secret),
             "test",
-            "query",
+            Action::View,
             None,
         );
         assert!(release(&jpn, &t).is_some());
@@ -293,5 +297,28 @@ mod tests {
         let both = [t.clone(), track(Label::unclassified_public(Nation::JPN))];
         assert_eq!(release_all(&phl, both.iter()).count(), 1);
         assert_eq!(t.audit_object(), ("track", "T000007".to_string()));
+    }
+
+    /// Issue 20 finding 1: DISPLAY ONLY may be viewed, never subscribed to. Before the
+    /// fix the guard decided every action as a view.
+    #[test]
+    fn display_only_is_viewed_but_not_streamed() {
+        let l = Label::parse_marking(
+            "SECRET//DISPLAY ONLY//REL TO USA, JPN",
+            biac_model::NationSet::single(Nation::JPN),
+        )
+        .unwrap();
+        let t = track(l);
+        let jpn = Subject::new(Nation::JPN, Classification::Secret);
+        let usa = Subject::new(Nation::USA, Classification::Secret);
+        for s in [jpn, usa] {
+            let view = Egress::new(s, "http:/api/v1/tracks", Action::View, None);
+            let sub = Egress::new(s, "cot:127.0.0.1:8087", Action::Subscribe, None);
+            assert!(release(&view, &t).is_some(), "{s:?} view");
+            assert!(release(&sub, &t).is_none(), "{s:?} subscribe");
+            for a in [Action::Export, Action::Forward] {
+                assert!(release(&Egress::new(s, "x", a, None), &t).is_none());
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ pub mod https;
 pub mod metrics;
 pub mod openapi;
 pub mod peer;
-mod render;
+pub mod render;
 mod routes;
 pub mod signed;
 pub mod state;
@@ -40,7 +40,7 @@ pub mod bench_support {
     use biac_model::{Label, TimeMs, Track};
 
     pub fn feature(t: &Track) -> serde_json::Value {
-        crate::render::feature(t)
+        crate::render::feature(t, &crate::render::Sources::all())
     }
     pub fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
         crate::render::view_marking(labels)

@@ -5,8 +5,34 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use biac_model::{Label, TimeMs, Track, TrackId};
 use serde_json::{json, Value};
+
+/// The feed names a caller may read in a track's `sources` (its provenance): the
+/// feeds the guard releases to it. A fused track may hold a report a hidden feed made
+/// releasable to the caller; the feed's name is still as sensitive as the feed.
+#[derive(Clone, Debug)]
+pub struct Sources(Option<Arc<BTreeSet<String>>>);
+
+impl Sources {
+    /// Only these feeds.
+    pub fn only(feeds: BTreeSet<String>) -> Self {
+        Sources(Some(Arc::new(feeds)))
+    }
+    /// Every name (tests and benches that check rendering, not release).
+    pub fn all() -> Self {
+        Sources(None)
+    }
+    fn of<'a>(&self, t: &'a Track) -> Vec<&'a String> {
+        t.sources
+            .iter()
+            .filter(|s| self.0.as_ref().is_none_or(|f| f.contains(*s)))
+            .collect()
+    }
+}
 
 pub(crate) fn iso(t: TimeMs) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
@@ -37,12 +63,12 @@ pub(crate) fn label_json(l: &Label) -> Value {
 
 /// A track as a GeoJSON feature: the one rendering shared by `/tracks`, `/history` and
 /// the WebSocket. Callers pass only tracks the guard released.
-pub(crate) fn feature(t: &Track) -> Value {
+pub(crate) fn feature(t: &Track, sources: &Sources) -> Value {
     let mut props = json!({
         "id": TrackId(t.id).to_string(),
         "label": label_json(&t.label),
         "marking": t.label.marking(),
-        "sources": t.sources,
+        "sources": sources.of(t),
         "domain": t.domain,
         "affiliation": t.affiliation,
         "status": t.status,
@@ -115,7 +141,7 @@ impl LabelText {
 /// order —, numbers and strings by `serde_json`), with the
 /// label's parts given: the WebSocket renders every track change this way, and building
 /// the `Value` tree and the label's parts was most of its cost.
-pub(crate) fn feature_text(t: &Track, label: &LabelText) -> String {
+pub(crate) fn feature_text(t: &Track, label: &LabelText, sources: &Sources) -> String {
     use std::io::Write as _;
     let mut o: Vec<u8> = Vec::with_capacity(512 + label.json.len());
     // Leaves through serde_json, so that escaping and float formatting are its own.
@@ -142,7 +168,7 @@ pub(crate) fn feature_text(t: &Track, label: &LabelText) -> String {
         label.json,
         label.marking
     );
-    leaf(&mut o, &t.sources);
+    leaf(&mut o, &sources.of(t));
     o.extend_from_slice(br#","domain":"#);
     leaf(&mut o, &t.domain);
     o.extend_from_slice(br#","affiliation":"#);
@@ -277,7 +303,10 @@ mod feature_tests {
         /// The WebSocket's text rendering is the API's `Value` rendering, byte for byte.
         #[test]
         fn feature_text_is_the_feature_value_as_text(t in track()) {
-            prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label)), feature(&t).to_string());
+            let all = Sources::all();
+            prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label), &all), feature(&t, &all).to_string());
+            let some = Sources::only(t.sources.iter().skip(1).cloned().collect());
+            prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label), &some), feature(&t, &some).to_string());
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::caller::{Authenticated, Caller};
 use crate::guard::{release, release_all};
 use crate::peer::PeerCert;
 use crate::render::{feature, iso, not_found, view_marking};
-use crate::state::{audience, AppState};
+use crate::state::{audience, visible_sources, AppState};
 use crate::web;
 
 /// The handler of one entry of [`ROUTES`].
@@ -48,12 +48,39 @@ pub fn router(state: AppState) -> Router {
     }
     r.route("/api/v1/{*rest}", get(api_not_found))
         .fallback(web::static_file)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The page's Content Security Policy: everything from this origin only (MapLibre's
+/// worker is a module file here; icons are drawn on canvases and handed over as
+/// `data:`/`blob:` images; MapLibre sets element styles), no plugins, no framing, no
+/// `<base>` rewriting, no form posting elsewhere.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Headers on every answer, page and API alike: the policy above, no framing (for
+/// browsers without `frame-ancestors`), no MIME sniffing, no referrer.
+async fn security_headers(mut r: Response) -> Response {
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    use axum::http::HeaderValue;
+    let h = r.headers_mut();
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r
 }
 
 async fn api_not_found(_: Authenticated) -> Response {
     not_found()
 }
+
+/// How long a login waits for a password-check slot before answering 503.
+const LOGIN_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,15 +95,34 @@ struct LoginRequest {
 async fn login(
     State(state): State<AppState>,
     peer: Option<axum::Extension<PeerCert>>,
+    // The peer's address when the listener records it (`ConnectInfo`).
+    from: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Response {
     let auth = state.auth.clone();
     let peer = peer.map(|axum::Extension(p)| p);
+    let from = from.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
     let user = req.user.clone();
-    // argon2 takes tens of milliseconds of CPU on purpose: not on the async executor.
-    let result =
-        tokio::task::spawn_blocking(move || auth.login(&req.user, &req.password, peer.as_ref()))
-            .await;
+    // argon2 takes tens of milliseconds of CPU and ~19 MiB on purpose: not on the async
+    // executor, and only as many at once as there are cores; the rest wait their turn.
+    let permit = tokio::time::timeout(
+        LOGIN_QUEUE_WAIT,
+        auth.argon2_permits.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(permit)) = permit else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            Json(json!({"error": "login busy; try again later"})),
+        )
+            .into_response();
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        auth.login_from(&req.user, &req.password, peer.as_ref(), from)
+    })
+    .await;
     match result {
         Ok(Ok(s)) => {
             tracing::info!(user = %user, "session opened");
@@ -91,6 +137,18 @@ async fn login(
                 "roles": s.principal.roles,
             }))
             .into_response()
+        }
+        Ok(Err(LoginError::Throttled)) => {
+            tracing::warn!(user = %user, peer = ?from, "login throttled after repeated failures");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    crate::auth::FAILURE_WINDOW.as_secs().to_string(),
+                )],
+                Json(json!({"error": "too many failed logins; try again later"})),
+            )
+                .into_response()
         }
         Ok(Err(LoginError::TooManySessions)) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -129,6 +187,7 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
     let visible: Vec<&Track> = release_all(&s, picture.tracks.iter().map(|t| &**t)).collect();
+    let sources = visible_sources(&state, &s);
     Json(json!({
         "type": "FeatureCollection",
         "audience": {"nation": s.nation, "clearance": s.clearance},
@@ -136,7 +195,7 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
         "time": iso(picture.time_ms),
         "generation": picture.generation,
         "count": visible.len(),
-        "features": visible.iter().map(|t| feature(t)).collect::<Vec<_>>(),
+        "features": visible.iter().map(|t| feature(t, &sources)).collect::<Vec<_>>(),
     }))
     .into_response()
 }
@@ -178,7 +237,7 @@ async fn track(
         .filter_map(|h| release(&s, &h.track))
         .map(|h| json!({"time": iso(h.time_ms), "lat": h.position.lat_deg, "lon": h.position.lon_deg}))
         .collect();
-    let mut f = feature(t);
+    let mut f = feature(t, &visible_sources(&state, &s));
     f["properties"]["history"] = json!(history);
     Json(f).into_response()
 }
@@ -252,10 +311,11 @@ async fn history(
     .ok()
     .flatten()
     .unwrap_or_default();
+    let sources = visible_sources(&state, &s);
     let features: Vec<Value> = rows
         .iter()
         .filter_map(|r| release(&s, &r.track))
-        .map(feature)
+        .map(|t| feature(t, &sources))
         .collect();
     Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features}))
         .into_response()

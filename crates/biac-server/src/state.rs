@@ -54,3 +54,16 @@ impl AppState {
 pub(crate) fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
     state.runtime.audience_of(s)
 }
+
+/// The feeds `e`'s subject may see, by name: what a track's `sources` may show it.
+pub(crate) fn visible_sources(state: &AppState, e: &guard::Egress) -> crate::render::Sources {
+    crate::render::Sources::only(
+        state
+            .runtime
+            .feeds
+            .iter()
+            .filter(|f| guard::release(e, &f.config).is_some())
+            .map(|f| f.config.name.clone())
+            .collect(),
+    )
+}

@@ -48,9 +48,10 @@
 mod client;
 mod tls;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use biac_model::{Classification, Nation, Subject};
@@ -157,11 +158,28 @@ pub struct CotStreamStats {
     /// TLS listeners: verified clients refused because no audience is configured for
     /// their nation at the listener's clearance.
     pub tls_no_audience: AtomicU64,
+    /// TLS listeners: each audience's share of the counters above (clients,
+    /// connections, events and bytes sent, inbound...). A TLS listener serves every
+    /// nation, so its totals tell one nation how much another is sent: the metrics
+    /// show a caller only its own audience's share.
+    by_audience: Mutex<HashMap<Subject, Arc<CotStreamStats>>>,
 }
 
 impl CotStreamStats {
     pub fn get(c: &AtomicU64) -> u64 {
         c.load(Ordering::Relaxed)
+    }
+
+    /// The counters of `subject`'s clients at this listener (TLS listeners; created
+    /// with its first client).
+    pub fn audience(&self, subject: &Subject) -> Option<Arc<CotStreamStats>> {
+        let m = self.by_audience.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(subject).cloned()
+    }
+
+    pub(crate) fn audience_or_new(&self, subject: Subject) -> Arc<CotStreamStats> {
+        let mut m = self.by_audience.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(subject).or_default().clone()
     }
 }
 
@@ -194,6 +212,17 @@ pub(crate) struct Ctx {
     pub fanouts: Arc<Fanouts<CotStage>>,
     /// The client's audience picture, for starting its renderer.
     pub pictures: watch::Receiver<Arc<Picture>>,
+}
+
+impl Ctx {
+    /// Count `n` on the listener's counter `c` and, at a TLS listener (which serves
+    /// many audiences), on the client's audience's share of it.
+    pub(crate) fn count(&self, c: fn(&CotStreamStats) -> &AtomicU64, n: u64) {
+        bump(c(&self.stats), n);
+        if self.peer_cert.is_some() {
+            bump(c(&self.stats.audience_or_new(self.subject)), n);
+        }
+    }
 }
 
 /// Where a client's inbound `a-*` events are ingested.
@@ -260,7 +289,7 @@ fn spawn_with(
     let egress = guard::Egress::new(
         subject,
         format!("cot:{addr}"),
-        "subscribe",
+        crate::guard::Action::Subscribe,
         opts.audit.clone(),
     );
     let ctx = Arc::new(Ctx {
