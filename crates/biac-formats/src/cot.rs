@@ -3,6 +3,9 @@
 //! Markings: TAK carries `access`, `caveat` and `releasableTo` as attributes of
 //! `<event>` (ATAK's protobuf spells the last `releaseableTo`, and that spelling is
 //! accepted too). `access="Undefined"` is TAK's default and means "no marking".
+//! biac writes the whole label into them (`caveat`: categories and dissemination
+//! controls) and reads a trusted feed's marking only as a restriction of the feed's
+//! own label.
 
 use biac_model::{
     Affiliation, Classification, Domain, FeedConfig, Identity, Label, Nation, NationSet,
@@ -143,13 +146,9 @@ enum State {
 /// Parse one `<event>` element.
 pub fn parse_event(xml: &[u8]) -> Result<CotEvent, String> {
     // Declarations are how XXE and entity-expansion attacks arrive; CoT never needs
-    // them. quick-xml does not expand them either, but refuse outright.
-    if xml
-        .windows(9)
-        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE") || w[..8].eq_ignore_ascii_case(b"<!ENTITY"))
-    {
-        return Err("DOCTYPE/ENTITY declarations are not accepted".into());
-    }
+    // them. quick-xml expands none, and the parser refuses any it meets: a DOCTYPE
+    // (where entity declarations live) below, a bare `<!ENTITY` as malformed markup.
+    // The words inside a comment or CDATA section are text, not declarations.
     let mut reader = Reader::from_reader(xml);
     let mut ev = Partial::default();
     let mut state = State::Before;
@@ -539,10 +538,13 @@ impl CotEvent {
         access || given(&self.caveat) || given(&self.releasable_to)
     }
 
-    /// The label its markings state, owned by `owner`. Strict: the classification
-    /// word must be exact (`SECRET`), the only caveat understood is `NOFORN`, and
-    /// `releasableTo` (trigraphs separated by commas or spaces) must include the
-    /// owner, as a REL TO list does.
+    /// The label its markings state, owned by `owner`: the marking
+    /// `ACCESS//CAVEAT//REL TO RELEASABLETO` parsed strictly ([`Label::parse_marking`]).
+    /// The classification word must be exact (`SECRET`); `caveat` holds every block of
+    /// the marking between the level and REL TO — categories and dissemination
+    /// controls, NOFORN included (`SI//ORCON//DISPLAY ONLY`); `releasableTo`
+    /// (trigraphs separated by commas or spaces) must include the owner, as a REL TO
+    /// list does.
     pub fn marking_label(&self, owner: Nation) -> Result<Label, String> {
         let access = self
             .access
@@ -551,11 +553,11 @@ impl CotEvent {
             .filter(|a| !a.is_empty() && *a != "Undefined")
             .ok_or("marking without a classification in access")?;
         let level = Classification::parse(access).map_err(|e| format!("marking: {e}"))?;
-        let noforn = match self.caveat.as_deref().map(str::trim) {
-            None | Some("") => false,
-            Some("NOFORN") => true,
-            Some(c) => return Err(format!("marking: unknown caveat {c:?}")),
-        };
+        let mut marking = level.as_str().to_string();
+        if let Some(c) = self.caveat.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            marking.push_str("//");
+            marking.push_str(c);
+        }
         let mut rel = NationSet::EMPTY;
         for tri in self
             .releasable_to
@@ -566,8 +568,12 @@ impl CotEvent {
         {
             rel.insert(Nation::parse(tri).map_err(|e| format!("marking: {e}"))?);
         }
-        Label::new(level, NationSet::single(owner), rel, noforn)
-            .map_err(|e| format!("marking: {e}"))
+        if !rel.is_empty() {
+            marking.push_str("//REL TO ");
+            marking.push_str(&rel.marking_list());
+        }
+        Label::parse_marking(&marking, NationSet::single(owner))
+            .map_err(|e| format!("marking {marking:?}: {e}"))
     }
 }
 
@@ -597,9 +603,11 @@ pub fn decode_observation(
         _ => Domain::Unknown,
     };
     let label = if cfg.trusted_markings && ev.has_marking() {
-        // A trusted feed's marking is authoritative: a bad one rejects the record
-        // rather than silently falling back to the feed default.
-        ev.marking_label(cfg.nation)?
+        // A trusted feed's marking may only add restrictions to the feed's own label
+        // (the join): a wire saying UNCLASSIFIED cannot make a SECRET feed's report
+        // public, nor drop its categories or controls. A bad marking rejects the
+        // record rather than silently falling back to the feed's label.
+        cfg.default_label.join(&ev.marking_label(cfg.nation)?)
     } else {
         cfg.default_label.clone()
     };
@@ -692,19 +700,25 @@ pub fn track_callsign(id: &Identity) -> Option<String> {
 }
 
 /// A label as TAK's event markings, exactly as [`CotEvent::marking_label`] reads
-/// them: `access` the classification word, `caveat` `NOFORN` when set, and
-/// `releasableTo` the REL TO list as written (trigraphs joined by commas, USA first),
-/// absent when the label has none. Owners are not written (TAK has no field for
-/// them): a reader attributes the event to its feed's nation.
+/// them: `access` the classification word; `caveat` every block of the marking
+/// between the level and REL TO (categories and dissemination controls, NOFORN and
+/// DISPLAY ONLY included), absent when there is none; `releasableTo` the REL TO list
+/// (trigraphs joined by commas, USA first), absent when the label has none. Owners
+/// are not written (TAK has no field for them): a reader attributes the event to its
+/// feed's nation.
 pub fn label_markings(label: &Label) -> (String, Option<String>, Option<String>) {
     let rel = label.rel_to_list();
     let releasable_to = (!rel.is_empty()).then(|| rel.marking_list().replace(", ", ","));
-    let caveat = label.noforn().then(|| "NOFORN".to_string());
-    (
-        label.classification().as_str().to_string(),
-        caveat,
-        releasable_to,
-    )
+    let marking = label.marking();
+    let level = label.classification().as_str();
+    let blocks: Vec<&str> = marking
+        .strip_prefix(level)
+        .unwrap_or_default()
+        .split("//")
+        .filter(|b| !b.is_empty() && !b.starts_with("REL TO "))
+        .collect();
+    let caveat = (!blocks.is_empty()).then(|| blocks.join("//"));
+    (level.to_string(), caveat, releasable_to)
 }
 
 /// One fused track as a CoT event for TAK clients.

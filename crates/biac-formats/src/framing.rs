@@ -225,8 +225,13 @@ impl Framer {
     }
 
     /// Bytes buffered but not yet framed (an incomplete last record at end of stream).
+    /// Whitespace after the last CoT event (a body ending in a newline) is no record.
     pub fn pending(&self) -> usize {
-        self.buf.len() - self.head
+        let rest = &self.buf[self.head..];
+        if matches!(self.kind, Kind::Cot) && rest.iter().all(u8::is_ascii_whitespace) {
+            return 0;
+        }
+        rest.len()
     }
 }
 
@@ -448,6 +453,19 @@ mod tests {
             Some(Frame::Record { offset: 0, .. })
         ));
         assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn whitespace_after_the_last_cot_event_is_no_record() {
+        let mut f = Framer::cot();
+        f.push(b"<event uid='a'/>\r\n \t\n");
+        assert!(matches!(f.next_frame(), Some(Frame::Record { .. })));
+        assert_eq!(f.next_frame(), None);
+        assert_eq!(f.pending(), 0);
+        // A real fragment after it still counts.
+        f.push(b"<event uid='b'>");
+        assert_eq!(f.next_frame(), None);
+        assert!(f.pending() > 0);
     }
 
     #[test]

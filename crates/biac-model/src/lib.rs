@@ -353,6 +353,25 @@ pub enum TrackStatus {
     Coasting,
 }
 
+/// A track's public id, as the API, the audit log and the CoT uids write it: `T`
+/// then the tracker's id, at least six digits (`T000042`). Opaque to clients: the
+/// ids are minted per audience, so one audience's id says nothing about another's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrackId(pub u64);
+
+impl TrackId {
+    /// The id a client wrote, if it is one (`None` for anything else).
+    pub fn parse(s: &str) -> Option<TrackId> {
+        s.strip_prefix('T')?.parse().ok().map(TrackId)
+    }
+}
+
+impl std::fmt::Display for TrackId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "T{:06}", self.0)
+    }
+}
+
 /// A fused track as one audience sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Track {
@@ -632,6 +651,17 @@ pub struct Alert {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn track_id_renders_and_parses() {
+        use super::TrackId;
+        assert_eq!(TrackId(42).to_string(), "T000042");
+        assert_eq!(TrackId(12_345_678).to_string(), "T12345678");
+        assert_eq!(TrackId::parse("T000042"), Some(TrackId(42)));
+        for bad in ["", "T", "000042", "t000042", "T-1", "T1x", "TT1"] {
+            assert_eq!(TrackId::parse(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn plot() -> Observation {

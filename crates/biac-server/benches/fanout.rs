@@ -267,7 +267,7 @@ fn bench_cot(c: &mut Criterion) {
     let egress = Egress::new(
         subject(),
         "cot:127.0.0.1:8087",
-        "subscribe",
+        biac_server::guard::Action::Subscribe,
         Some(audit.auditor.clone()),
     );
     let pictures = [picture(1), picture(2)];
@@ -299,7 +299,12 @@ fn bench_cot(c: &mut Criterion) {
     drop(clients);
 
     for (name, behind) in [("new_shared", 0), ("new_skipped", 1)] {
-        let mut stage = CotStage::new(egress.clone(), PREFIX.into(), &opts);
+        let mut stage = CotStage::new(
+            egress.clone(),
+            PREFIX.into(),
+            opts.stale_ms,
+            opts.refresh_ms,
+        );
         let first = stage.step(&pictures[0], true, now_ms(), 0).unwrap();
         let mut since = vec![Some(first.seq); CLIENTS];
         let mut own = Vec::new();
@@ -333,7 +338,12 @@ fn bench_cot(c: &mut Criterion) {
         });
     }
 
-    let mut stage = CotStage::new(egress.clone(), PREFIX.into(), &opts);
+    let mut stage = CotStage::new(
+        egress.clone(),
+        PREFIX.into(),
+        opts.stale_ms,
+        opts.refresh_ms,
+    );
     let mut i = 0usize;
     g.bench_function("new_stage_only", |b| {
         b.iter(|| {
@@ -342,7 +352,11 @@ fn bench_cot(c: &mut Criterion) {
         })
     });
     g.finish();
-    stage_rolling(c, "cot", CotStage::new(egress, PREFIX.into(), &opts));
+    stage_rolling(
+        c,
+        "cot",
+        CotStage::new(egress, PREFIX.into(), opts.stale_ms, opts.refresh_ms),
+    );
 }
 
 /// The stage alone on generations where 2 % of the tracks changed (the common case
@@ -375,7 +389,7 @@ fn bench_ws(c: &mut Criterion) {
     let egress = Egress::new(
         subject(),
         "ws:/api/v1/ws",
-        "subscribe",
+        biac_server::guard::Action::Subscribe,
         Some(audit.auditor.clone()),
     );
     let pictures = [picture(1), picture(2)];
@@ -397,7 +411,7 @@ fn bench_ws(c: &mut Criterion) {
     drop(sent);
 
     for (name, behind) in [("new_shared", 0), ("new_skipped", 1)] {
-        let mut stage = WsStage::new(egress.clone());
+        let mut stage = WsStage::new(egress.clone(), biac_server::render::Sources::all());
         let first = stage.step(&pictures[0], true, now_ms(), 0).unwrap();
         let mut since = vec![first.seq; CLIENTS];
         let mut i = 0usize;
@@ -421,7 +435,7 @@ fn bench_ws(c: &mut Criterion) {
         });
     }
 
-    let mut stage = WsStage::new(egress.clone());
+    let mut stage = WsStage::new(egress.clone(), biac_server::render::Sources::all());
     let mut i = 0usize;
     g.bench_function("new_stage_only", |b| {
         b.iter(|| {
@@ -430,7 +444,7 @@ fn bench_ws(c: &mut Criterion) {
         })
     });
     g.finish();
-    stage_rolling(c, "ws", WsStage::new(egress));
+    stage_rolling(c, "ws", WsStage::new(egress, biac_server::render::Sources::all()));
 }
 
 criterion_group!(benches, bench_cot, bench_ws);

@@ -17,7 +17,7 @@
 //! that digest, so the table is not searched with the secret itself.
 //!
 //! Then [`crate::authz`] (Cedar) decides whether the principal may make the request
-//! (route → action in [`crate::routes::access`]); a refusal answers exactly like an
+//! (route → action in [`crate::authz::access`]); a refusal answers exactly like an
 //! unknown path (404), so the API's shape per role is not advertised.
 
 use std::collections::{BTreeMap, HashMap};
@@ -27,10 +27,6 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, MatchedPath};
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use biac_label::Holdings;
 use biac_model::{Classification, Nation, Subject};
 use rand::RngCore;
@@ -38,14 +34,21 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::authz::{PrincipalAttrs, RequestPolicy, Resource, Role};
-use crate::guard::Egress;
 use crate::peer::PeerCert;
-use crate::AppState;
 
 /// Session lifetime when the configuration does not say.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(15 * 60);
 /// Sessions beyond this many live ones refuse new logins (expired ones are pruned first).
 const MAX_SESSIONS: usize = 100_000;
+/// Live sessions one account may hold; a new login ends its oldest beyond this, so one
+/// account (its password guessed or shared) cannot fill the session table.
+pub const MAX_SESSIONS_PER_ACCOUNT: usize = 8;
+/// Failed logins a key (an account name, known or not; a peer) may make within
+/// [`FAILURE_WINDOW`] before its further attempts are refused without hashing.
+pub const MAX_FAILURES: u32 = 5;
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Keys the failure counter remembers at most (expired ones are pruned first).
+const MAX_FAILURE_KEYS: usize = 65_536;
 /// Roles of an API token whose configuration names none: what tokens could do before
 /// roles existed (read, subscribe, monitor, ingest into its own nation's feeds).
 pub const DEFAULT_TOKEN_ROLES: &[Role] = &[Role::Analyst, Role::FeedOperator];
@@ -99,6 +102,29 @@ struct Session {
     expires: Instant,
     /// Fingerprint of the client certificate the session was opened with.
     bound_to: Option<[u8; 32]>,
+    /// Dropped with the session: whatever holds a [`SessionEnd`] of it (a WebSocket)
+    /// learns that it ended.
+    alive: tokio::sync::watch::Sender<()>,
+}
+
+/// When a session ends: at `expires`, or earlier when `ended` reports its sender gone
+/// (logout, eviction).
+#[derive(Clone, Debug)]
+pub struct SessionEnd {
+    pub expires: Instant,
+    ended: tokio::sync::watch::Receiver<()>,
+}
+
+impl SessionEnd {
+    /// Resolves when the session has ended.
+    pub async fn wait(&mut self) {
+        let deadline = tokio::time::Instant::from_std(self.expires);
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {}
+            // Only an error can come: nothing is ever sent, the sender is dropped.
+            _ = async { while self.ended.changed().await.is_ok() {} } => {}
+        }
+    }
 }
 
 /// A session handed out by [`Authenticator::login`].
@@ -115,6 +141,34 @@ pub enum LoginError {
     Invalid,
     WrongNation,
     TooManySessions,
+    /// Too many failed logins for this account name or from this peer lately: refused
+    /// without checking the password.
+    Throttled,
+}
+
+/// Recent failed logins per key, for throttling guessing.
+#[derive(Default)]
+struct Failures(HashMap<String, (u32, Instant)>);
+
+impl Failures {
+    fn throttled(&self, key: &str, now: Instant) -> bool {
+        self.0
+            .get(key)
+            .is_some_and(|&(n, since)| n >= MAX_FAILURES && now < since + FAILURE_WINDOW)
+    }
+    fn fail(&mut self, key: &str, now: Instant) {
+        if self.0.len() >= MAX_FAILURE_KEYS {
+            self.0.retain(|_, (_, since)| now < *since + FAILURE_WINDOW);
+            if self.0.len() >= MAX_FAILURE_KEYS {
+                return; // full of fresh keys: the argon2 bound still holds
+            }
+        }
+        let e = self.0.entry(key.to_string()).or_insert((0, now));
+        if now >= e.1 + FAILURE_WINDOW {
+            *e = (0, now);
+        }
+        e.0 += 1;
+    }
 }
 
 /// Credentials from configuration, the live sessions, and the request policy.
@@ -123,6 +177,10 @@ pub struct Authenticator {
     accounts: BTreeMap<String, Account>,
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     session_ttl: Duration,
+    failures: Mutex<Failures>,
+    /// Password checks running at once (argon2 takes ~19 MiB and tens of ms each):
+    /// logins beyond wait for a permit instead of each taking a blocking thread.
+    pub argon2_permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// Verified against when the user is unknown, so that takes as long as a wrong password.
     dummy_hash: String,
     pub policy: RequestPolicy,
@@ -155,8 +213,10 @@ impl Authenticator {
         let tokens = tokens
             .into_iter()
             .map(|(t, e)| {
+                // The log name is the token's first characters (not bytes: a token may
+                // be any UTF-8).
                 let p = Principal {
-                    name: format!("token:{}", &t[..t.len().min(4)]),
+                    name: format!("token:{}", t.chars().take(4).collect::<String>()),
                     subject: e.subject,
                     roles: e.roles.unwrap_or_else(|| DEFAULT_TOKEN_ROLES.to_vec()),
                 };
@@ -168,6 +228,10 @@ impl Authenticator {
             accounts: by_user,
             sessions: Mutex::new(HashMap::new()),
             session_ttl,
+            failures: Mutex::default(),
+            argon2_permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             dummy_hash: hash_password("biac: no such user").expect("argon2 with defaults"),
             policy,
         })
@@ -257,6 +321,46 @@ impl Authenticator {
         password: &str,
         peer: Option<&PeerCert>,
     ) -> Result<NewSession, LoginError> {
+        self.login_from(user, password, peer, None)
+    }
+
+    /// [`Authenticator::login`] from a network peer (its address), whose failed
+    /// attempts are throttled like an account's.
+    pub fn login_from(
+        &self,
+        user: &str,
+        password: &str,
+        peer: Option<&PeerCert>,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<NewSession, LoginError> {
+        // Unknown names are throttled alike, so throttling tells nothing of who exists.
+        let keys: Vec<String> = std::iter::once(format!("user:{user}"))
+            .chain(from.map(|ip| format!("peer:{ip}")))
+            .collect();
+        {
+            let now = Instant::now();
+            let f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            if keys.iter().any(|k| f.throttled(k, now)) {
+                return Err(LoginError::Throttled);
+            }
+        }
+        let r = self.check_password(user, password, peer);
+        if r.is_err() {
+            let now = Instant::now();
+            let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            for k in &keys {
+                f.fail(k, now);
+            }
+        }
+        r
+    }
+
+    fn check_password(
+        &self,
+        user: &str,
+        password: &str,
+        peer: Option<&PeerCert>,
+    ) -> Result<NewSession, LoginError> {
         let account = self.accounts.get(user);
         let hash = account.map_or(self.dummy_hash.as_str(), |a| a.password_hash.as_str());
         let ok = PasswordHash::new(hash).ok().is_some_and(|h| {
@@ -291,12 +395,25 @@ impl Authenticator {
                 return Err(LoginError::TooManySessions);
             }
         }
+        // The account's oldest sessions beyond its cap end (their sockets close).
+        let mut own: Vec<([u8; 32], Instant)> = sessions
+            .iter()
+            .filter(|(_, s)| s.principal.name == principal.name)
+            .map(|(k, s)| (*k, s.expires))
+            .collect();
+        if own.len() >= MAX_SESSIONS_PER_ACCOUNT {
+            own.sort_unstable_by_key(|&(_, e)| e);
+            for (k, _) in &own[..=own.len() - MAX_SESSIONS_PER_ACCOUNT] {
+                sessions.remove(k);
+            }
+        }
         sessions.insert(
             digest(&token),
             Session {
                 principal: principal.clone(),
                 expires: now + self.session_ttl,
                 bound_to: peer.map(|p| p.fingerprint),
+                alive: tokio::sync::watch::channel(()).0,
             },
         );
         Ok(NewSession {
@@ -313,6 +430,22 @@ impl Authenticator {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&digest(token))
             .is_some()
+    }
+
+    /// When the session of `token` ends (`None` for an API token, which does not, or no
+    /// live session).
+    pub fn session_end(&self, token: &str) -> Option<SessionEnd> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let s = sessions.get(&digest(token))?;
+        Some(SessionEnd {
+            expires: s.expires,
+            ended: s.alive.subscribe(),
+        })
+    }
+
+    /// Live sessions (all accounts).
+    pub fn sessions(&self) -> usize {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// The principal a bearer credential stands for on a connection presenting `peer`.
@@ -357,106 +490,5 @@ impl Authenticator {
             action,
             resource,
         )
-    }
-}
-
-/// The bearer credential of a request: the `Authorization: Bearer` header, or for the
-/// WebSocket upgrade (browsers cannot set headers there) the `token` query parameter.
-pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
-    if let Some(t) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t);
-    }
-    if parts.uri.path() == "/api/v1/ws" {
-        return parts
-            .uri
-            .query()?
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("token="));
-    }
-    None
-}
-
-fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer realm=\"biac\"")],
-        axum::Json(serde_json::json!({"error": "authentication required"})),
-    )
-        .into_response()
-}
-
-/// An authenticated caller permitted by the request policy to make this request, at
-/// this request's exit (`http:<path>`). Extracting it answers 401 without a valid
-/// credential and 404 (the same answer as an unknown path) when the policy refuses.
-pub struct Caller(pub Egress);
-
-/// The authenticated principal without the request-policy check, for requests that
-/// only need to know who is asking (ending one's own session, unknown API paths).
-pub struct Authenticated(pub Principal, pub String);
-
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let peer = parts.extensions.get::<PeerCert>();
-        let token = bearer(parts).ok_or_else(unauthorized)?;
-        match state.auth.authenticate(token, peer) {
-            Some(p) => Ok(Authenticated(p, token.to_string())),
-            None => Err(unauthorized()),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Authenticated(principal, _) = Authenticated::from_request_parts(parts, state).await?;
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(|m| m.as_str().to_string());
-        let access = route
-            .as_deref()
-            .and_then(|r| crate::routes::access(parts.method.as_str(), r));
-        let Some(crate::routes::Access::Authorized(action)) = access else {
-            // Only routes in the table with an action reach here; anything else is a bug
-            // in the route table and denies.
-            return Err(crate::routes::not_found());
-        };
-        let resource = match action {
-            crate::authz::RequestAction::Ingest => {
-                let feed = parts
-                    .uri
-                    .path()
-                    .strip_prefix("/api/v1/feeds/")
-                    .and_then(|r| r.strip_suffix("/ingest"))
-                    .unwrap_or_default();
-                match state.runtime.feed(feed) {
-                    Some(f) => Resource::Feed {
-                        name: f.config.name.clone(),
-                        nation: f.config.nation,
-                    },
-                    None => return Err(crate::routes::not_found()),
-                }
-            }
-            _ => Resource::Service,
-        };
-        if !state.auth.authorize(&principal, action, &resource) {
-            tracing::info!(principal = %principal.name, action = action.as_str(), path = parts.uri.path(), "request refused by the request policy");
-            return Err(crate::routes::not_found());
-        }
-        let point = format!("http:{}", parts.uri.path());
-        Ok(Caller(Egress::new(
-            principal.subject,
-            point,
-            action.as_str(),
-            state.audit.clone(),
-        )))
     }
 }

@@ -59,6 +59,17 @@ pub enum RequestAction {
 }
 
 impl RequestAction {
+    /// What a request of this kind does with the labelled items it discloses, for the
+    /// egress guard: a standing stream subscribes, everything else views.
+    pub fn label_action(self) -> biac_label::Action {
+        match self {
+            RequestAction::Subscribe => biac_label::Action::Subscribe,
+            RequestAction::Query | RequestAction::Monitor | RequestAction::Ingest => {
+                biac_label::Action::View
+            }
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RequestAction::Query => "query",
@@ -192,6 +203,58 @@ impl RequestPolicy {
             .is_authorized(&request, &self.policies, &entities);
         response.decision() == Decision::Allow && response.diagnostics().errors().next().is_none()
     }
+}
+
+// The route table: which kind of request each API route is.
+
+/// Every API route, `(method, path)`: the router is built from this table and the
+/// OpenAPI document is checked against it (`openapi::tests`).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/tracks"),
+    ("GET", "/api/v1/tracks/{id}"),
+    ("GET", "/api/v1/history"),
+    ("GET", "/api/v1/alerts"),
+    ("GET", "/api/v1/feeds"),
+    ("POST", "/api/v1/feeds/{feed}/ingest"),
+    ("GET", "/api/v1/zones"),
+    ("GET", "/api/v1/ws"),
+    ("GET", "/api/v1/metrics"),
+    ("POST", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+];
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (carries no labelled data).
+    Public,
+    /// Any authenticated principal (acts only on the caller's own credential).
+    Authenticated,
+    /// An authenticated principal the request policy permits this action.
+    Authorized(RequestAction),
+}
+
+/// The access rule of each entry of [`ROUTES`] (a test checks every entry has one; the
+/// [`Caller`](crate::caller::Caller) extractor looks the matched route up here, so a handler cannot be reached
+/// under a weaker rule than its entry's).
+pub fn access(method: &str, path: &str) -> Option<Access> {
+    use RequestAction::*;
+    Some(match (method, path) {
+        ("GET", "/api/v1/health") | ("GET", "/api/v1/openapi.json") => Access::Public,
+        ("POST", "/api/v1/session") => Access::Public,
+        ("DELETE", "/api/v1/session") => Access::Authenticated,
+        ("GET", "/api/v1/tracks")
+        | ("GET", "/api/v1/tracks/{id}")
+        | ("GET", "/api/v1/history")
+        | ("GET", "/api/v1/alerts")
+        | ("GET", "/api/v1/zones") => Access::Authorized(Query),
+        ("GET", "/api/v1/feeds") | ("GET", "/api/v1/metrics") => Access::Authorized(Monitor),
+        ("POST", "/api/v1/feeds/{feed}/ingest") => Access::Authorized(Ingest),
+        ("GET", "/api/v1/ws") => Access::Authorized(Subscribe),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

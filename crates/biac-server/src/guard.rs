@@ -2,10 +2,12 @@
 //!
 //! Every exit — HTTP handlers, the WebSocket, the CoT stream — passes what it is about to
 //! disclose through [`release`] or [`release_all`] with an [`Egress`] (who is asking, at
-//! which exit, for what action). They call `biac_model::allow`, the same decision the
-//! runtime uses to choose each audience's inputs, and record every decision, allow and
-//! deny, in the audit log when one is configured. Anything without a label cannot be
-//! passed here.
+//! which exit, for what action). They call `biac_label::allow_action` with the exit's
+//! action — `view` for a query answer, `subscribe` for a standing stream (CoT, the
+//! WebSocket) — so a dissemination control that limits the action (DISPLAY ONLY
+//! forbids subscribe) is honoured, and record every decision, allow and deny, with
+//! that action in the audit log when one is configured. Anything without a label
+//! cannot be passed here.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
@@ -13,7 +15,8 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use biac_audit::{AuditSink, Decision, Entry};
-use biac_model::{Alert, FeedConfig, Label, Subject, Track};
+pub use biac_label::Action;
+use biac_model::{Alert, FeedConfig, Label, Subject, Track, TrackId};
 
 /// Something that carries a security label.
 pub trait Labelled {
@@ -33,7 +36,7 @@ impl Labelled for Track {
         &self.label
     }
     fn audit_object(&self) -> (&'static str, String) {
-        ("track", crate::routes::track_id(self.id))
+        ("track", TrackId(self.id).to_string())
     }
     fn audit_key(&self, h: &mut DefaultHasher) {
         ("track", self.id).hash(h);
@@ -51,7 +54,7 @@ impl Labelled for Alert {
                 "{}/{}/{}/{}",
                 self.kind,
                 self.zone,
-                crate::routes::track_id(self.track_id),
+                TrackId(self.track_id),
                 self.time_ms
             ),
         )
@@ -78,12 +81,13 @@ impl Labelled for FeedConfig {
 }
 
 /// One exit's view of a caller: the subject, the exit (`http:/api/v1/tracks`,
-/// `ws:/api/v1/ws`, `cot:127.0.0.1:8087`) and the action, plus the audit log.
+/// `ws:/api/v1/ws`, `cot:127.0.0.1:8087`) and the label action the exit performs
+/// (what the decision and the audit log name), plus the audit log.
 #[derive(Clone, Debug)]
 pub struct Egress {
     pub subject: Subject,
     pub point: String,
-    pub action: &'static str,
+    pub action: Action,
     audit: Option<Auditor>,
 }
 
@@ -91,7 +95,7 @@ impl Egress {
     pub fn new(
         subject: Subject,
         point: impl Into<String>,
-        action: &'static str,
+        action: Action,
         audit: Option<Auditor>,
     ) -> Self {
         Egress {
@@ -113,7 +117,7 @@ impl Deref for Egress {
 /// `Some(item)` when the caller may see it. The decision is audited first; if the
 /// audit log cannot take it, the item is withheld.
 pub fn release<'a, T: Labelled + ?Sized>(e: &Egress, item: &'a T) -> Option<&'a T> {
-    let allowed = biac_model::allow(&e.subject, item.label());
+    let allowed = biac_label::allow_action(&e.subject, e.action, item.label());
     let recorded = e.audit.as_ref().is_none_or(|a| a.record(e, item, allowed));
     (allowed && recorded).then_some(item)
 }
@@ -214,7 +218,7 @@ impl Auditor {
                 clearance: e.subject.clearance.to_string(),
                 principal: None,
             },
-            action: e.action.to_string(),
+            action: e.action.as_str().to_string(),
             object: biac_audit::Object {
                 kind: kind.to_string(),
                 id,
@@ -241,4 +245,80 @@ pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The guard on its own: no router, no listener, no runtime.
+    use super::*;
+    use biac_model::{Classification, Nation, Position, TrackStatus, Velocity};
+
+    fn track(label: Label) -> Track {
+        Track {
+            id: 7,
+            time_ms: 0,
+            position: Position::new(24.5, 124.0),
+            velocity: Velocity {
+                east_mps: 0.0,
+                north_mps: 0.0,
+            },
+            pos_cov_en: [1.0, 0.0, 1.0],
+            status: TrackStatus::Confirmed,
+            domain: Default::default(),
+            affiliation: Default::default(),
+            identity: Default::default(),
+            sources: Default::default(),
+            updates: 1,
+            label,
+        }
+    }
+
+    #[test]
+    fn release_decides_by_subject_and_label() {
+        let t = track(Label::rel_to(
+            Classification::Secret,
+            Nation::JPN,
+            &[Nation::USA],
+        ));
+        let jpn = Egress::new(
+            Subject::new(Nation::JPN, Classification::Secret),
+            "test",
+            Action::View,
+            None,
+        );
+        let phl = Egress::new(
+            Subject::new(Nation::PHL, Classification::Secret),
+            "test",
+            Action::View,
+            None,
+        );
+        assert!(release(&jpn, &t).is_some());
+        assert!(release(&phl, &t).is_none());
+        let both = [t.clone(), track(Label::unclassified_public(Nation::JPN))];
+        assert_eq!(release_all(&phl, both.iter()).count(), 1);
+        assert_eq!(t.audit_object(), ("track", "T000007".to_string()));
+    }
+
+    /// Issue 20 finding 1: DISPLAY ONLY may be viewed, never subscribed to. Before the
+    /// fix the guard decided every action as a view.
+    #[test]
+    fn display_only_is_viewed_but_not_streamed() {
+        let l = Label::parse_marking(
+            "SECRET//DISPLAY ONLY//REL TO USA, JPN",
+            biac_model::NationSet::single(Nation::JPN),
+        )
+        .unwrap();
+        let t = track(l);
+        let jpn = Subject::new(Nation::JPN, Classification::Secret);
+        let usa = Subject::new(Nation::USA, Classification::Secret);
+        for s in [jpn, usa] {
+            let view = Egress::new(s, "http:/api/v1/tracks", Action::View, None);
+            let sub = Egress::new(s, "cot:127.0.0.1:8087", Action::Subscribe, None);
+            assert!(release(&view, &t).is_some(), "{s:?} view");
+            assert!(release(&sub, &t).is_none(), "{s:?} subscribe");
+            for a in [Action::Export, Action::Forward] {
+                assert!(release(&Egress::new(s, "x", a, None), &t).is_none());
+            }
+        }
+    }
 }

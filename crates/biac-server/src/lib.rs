@@ -3,9 +3,16 @@
 //! Invariants: every handler that returns labelled data obtains it through
 //! [`guard`], which calls the one release decision; a caller without a valid bearer
 //! token gets 401 and nothing else; "not visible" and "does not exist" answer alike.
+//!
+//! Modules depend on each other in layers, never in a cycle (`tests/module_graph.rs`):
+//! the guard, the renderer, the route table and request policy (`authz`) and the
+//! connection identity (`peer`) depend on no other module here; authentication,
+//! the fan-out and the CoT listeners build on those; the shared handler state, the
+//! request extractor (`caller`) and the handlers (`routes`, `ws`, `metrics`) on top.
 
 pub mod auth;
 pub mod authz;
+pub mod caller;
 pub mod cot_stream;
 pub mod fanout;
 pub mod guard;
@@ -13,20 +20,18 @@ pub mod https;
 pub mod metrics;
 pub mod openapi;
 pub mod peer;
+pub mod render;
 mod routes;
 pub mod signed;
+pub mod state;
 pub mod tls;
 mod web;
 pub mod ws;
 
-pub use routes::{access as routes_access, Access, ROUTES};
-
-use std::sync::{Arc, Mutex};
-
-use biac_runtime::RuntimeHandle;
-use biac_store::Store;
+pub use authz::{access as routes_access, Access, ROUTES};
 
 pub use auth::Authenticator;
+pub use state::AppState;
 
 /// The renderings the WebSocket used per client before [`fanout`], for the fan-out
 /// bench's copy of that path. Not an API.
@@ -35,54 +40,13 @@ pub mod bench_support {
     use biac_model::{Label, TimeMs, Track};
 
     pub fn feature(t: &Track) -> serde_json::Value {
-        crate::routes::feature(t)
+        crate::render::feature(t, &crate::render::Sources::all())
     }
     pub fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
-        crate::routes::view_marking(labels)
+        crate::render::view_marking(labels)
     }
     pub fn iso(t: TimeMs) -> String {
-        crate::routes::iso(t)
-    }
-}
-
-/// Shared state of all handlers.
-#[derive(Clone)]
-pub struct AppState {
-    pub runtime: RuntimeHandle,
-    pub auth: Arc<Authenticator>,
-    /// A read connection to the history (SQLite allows readers beside the writers).
-    pub store: Arc<Mutex<Store>>,
-    /// Where the egress guard records its decisions (`None`: not audited, tests only).
-    pub audit: Option<guard::Auditor>,
-    /// The TAK streaming listeners running beside the API (for their counters in
-    /// `/api/v1/metrics`).
-    pub cot_listeners: Vec<cot_stream::CotListener>,
-    /// The TAK mutual-TLS listeners (their counters in `/api/v1/metrics`).
-    pub cot_tls_listeners: Vec<cot_stream::CotTlsListener>,
-    /// Feeds that accept only signed reports, and their signers' keys.
-    pub signers: Arc<signed::FeedSigners>,
-    /// The WebSocket's shared renderers, one per audience (see [`fanout`]).
-    pub ws_fanouts: Arc<fanout::Fanouts<fanout::WsStage>>,
-}
-
-impl AppState {
-    /// State with no TAK listeners and no signed feeds; set those fields after.
-    pub fn new(
-        runtime: RuntimeHandle,
-        auth: Authenticator,
-        store: Store,
-        audit: Option<guard::Auditor>,
-    ) -> Self {
-        AppState {
-            runtime,
-            auth: Arc::new(auth),
-            store: Arc::new(Mutex::new(store)),
-            audit,
-            cot_listeners: Vec::new(),
-            cot_tls_listeners: Vec::new(),
-            signers: Arc::default(),
-            ws_fanouts: Arc::default(),
-        }
+        crate::render::iso(t)
     }
 }
 

@@ -6,8 +6,10 @@
 //! - the feeds the caller may see (each feed through the egress guard),
 //! - the caller's own audience's picture (its released track count and generation;
 //!   other audiences' sizes would tell the caller about data it may not see),
-//! - the process-wide WebSocket client count (a number of connections, unlabelled),
-//! - the counters of the TAK listeners serving the caller's own audience.
+//! - the caller's own audience's WebSocket client count,
+//! - the counters of the TAK listeners serving the caller's own audience, and of the
+//!   TLS listeners only the caller's audience's share (a listener serves every nation:
+//!   its totals would tell the caller how much another nation is sent, issue 20).
 
 use std::fmt::Write;
 
@@ -15,10 +17,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::guard::{release, release_all};
-use crate::routes::audience;
-use crate::AppState;
+use crate::state::{audience, AppState};
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -99,9 +100,9 @@ pub(crate) async fn metrics(State(state): State<AppState>, Caller(s): Caller) ->
         &mut out,
         "biac_ws_clients",
         "gauge",
-        "WebSocket clients connected to this process.",
+        "WebSocket clients of the caller's audience connected to this process.",
     );
-    let _ = writeln!(out, "biac_ws_clients {}", crate::ws::clients());
+    let _ = writeln!(out, "biac_ws_clients {}", crate::ws::clients(&s.subject));
     cot_listener_metrics(&mut out, &state, &s.subject);
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], out).into_response()
 }
@@ -189,21 +190,23 @@ fn cot_listener_metrics(out: &mut String, state: &AppState, subject: &biac_model
         for l in &listeners {
             let _ = writeln!(out, "{name}{{listener=\"{}\"}} {}", l.addr, get(&l.stats));
         }
-        // A TLS listener serves every nation's clients: its counters are totals over
-        // them (connection counts, no labelled data), shown to whoever may monitor.
+        // A TLS listener serves every nation's clients: the caller sees its own
+        // audience's share only (zero before its first client).
         for l in &state.cot_tls_listeners {
+            let own = l.stats.audience(subject).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "{name}{{listener=\"{}\",tls=\"true\"}} {}",
                 l.addr,
-                get(&l.stats)
+                get(&own)
             );
         }
     }
     use crate::tls::VerifierStats as V;
     type GetV = fn(&V) -> u64;
-    let verdicts: [(&str, GetV); 4] = [
-        ("accepted", |v| V::get(&v.accepted)),
+    // Refusals only: they count peers no audience was served to; accepted handshakes
+    // are every nation's connections.
+    let verdicts: [(&str, GetV); 3] = [
         ("wrong_nation", |v| V::get(&v.refused_wrong_nation)),
         ("unknown_ca", |v| V::get(&v.refused_unknown_ca)),
         ("no_nation", |v| V::get(&v.refused_no_nation)),
@@ -212,7 +215,7 @@ fn cot_listener_metrics(out: &mut String, state: &AppState, subject: &biac_model
         out,
         "biac_cot_tls_client_certificates_total",
         "counter",
-        "Client certificates at the TAK TLS listeners, by verdict (wrong_nation: signed by another nation's CA than the one it names).",
+        "Client certificates refused at the TAK TLS listeners, by cause (wrong_nation: signed by another nation's CA than the one it names).",
     );
     for l in &state.cot_tls_listeners {
         for (verdict, get) in verdicts {

@@ -6,67 +6,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
-use biac_model::{Label, Subject, TimeMs, Track};
-use biac_runtime::Audience;
+use biac_model::{TimeMs, Track, TrackId};
 use biac_store::BBox;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{Authenticated, Caller, LoginError};
-use crate::authz::RequestAction;
+use crate::auth::LoginError;
+use crate::authz::ROUTES;
+use crate::caller::{Authenticated, Caller};
 use crate::guard::{release, release_all};
 use crate::peer::PeerCert;
-use crate::{web, AppState};
-
-/// Every API route, `(method, path)`: the router is built from this table and the
-/// OpenAPI document is checked against it (`openapi::tests`).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/api/v1/health"),
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/tracks"),
-    ("GET", "/api/v1/tracks/{id}"),
-    ("GET", "/api/v1/history"),
-    ("GET", "/api/v1/alerts"),
-    ("GET", "/api/v1/feeds"),
-    ("POST", "/api/v1/feeds/{feed}/ingest"),
-    ("GET", "/api/v1/zones"),
-    ("GET", "/api/v1/ws"),
-    ("GET", "/api/v1/metrics"),
-    ("POST", "/api/v1/session"),
-    ("DELETE", "/api/v1/session"),
-];
-
-/// Who may call a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (carries no labelled data).
-    Public,
-    /// Any authenticated principal (acts only on the caller's own credential).
-    Authenticated,
-    /// An authenticated principal the request policy permits this action.
-    Authorized(RequestAction),
-}
-
-/// The access rule of each entry of [`ROUTES`] (a test checks every entry has one; the
-/// [`Caller`] extractor looks the matched route up here, so a handler cannot be reached
-/// under a weaker rule than its entry's).
-pub fn access(method: &str, path: &str) -> Option<Access> {
-    use RequestAction::*;
-    Some(match (method, path) {
-        ("GET", "/api/v1/health") | ("GET", "/api/v1/openapi.json") => Access::Public,
-        ("POST", "/api/v1/session") => Access::Public,
-        ("DELETE", "/api/v1/session") => Access::Authenticated,
-        ("GET", "/api/v1/tracks")
-        | ("GET", "/api/v1/tracks/{id}")
-        | ("GET", "/api/v1/history")
-        | ("GET", "/api/v1/alerts")
-        | ("GET", "/api/v1/zones") => Access::Authorized(Query),
-        ("GET", "/api/v1/feeds") | ("GET", "/api/v1/metrics") => Access::Authorized(Monitor),
-        ("POST", "/api/v1/feeds/{feed}/ingest") => Access::Authorized(Ingest),
-        ("GET", "/api/v1/ws") => Access::Authorized(Subscribe),
-        _ => return None,
-    })
-}
+use crate::render::{feature, iso, not_found, view_marking};
+use crate::state::{audience, visible_sources, AppState};
+use crate::web;
 
 /// The handler of one entry of [`ROUTES`].
 pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
@@ -96,27 +48,39 @@ pub fn router(state: AppState) -> Router {
     }
     r.route("/api/v1/{*rest}", get(api_not_found))
         .fallback(web::static_file)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
-pub(crate) fn iso(t: TimeMs) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+/// The page's Content Security Policy: everything from this origin only (MapLibre's
+/// worker is a module file here; icons are drawn on canvases and handed over as
+/// `data:`/`blob:` images; MapLibre sets element styles), no plugins, no framing, no
+/// `<base>` rewriting, no form posting elsewhere.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// The same answer for "does not exist" and "may not see".
-pub(crate) fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
+/// Headers on every answer, page and API alike: the policy above, no framing (for
+/// browsers without `frame-ancestors`), no MIME sniffing, no referrer.
+async fn security_headers(mut r: Response) -> Response {
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    use axum::http::HeaderValue;
+    let h = r.headers_mut();
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    r
 }
 
 async fn api_not_found(_: Authenticated) -> Response {
     not_found()
 }
+
+/// How long a login waits for a password-check slot before answering 503.
+const LOGIN_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,15 +95,34 @@ struct LoginRequest {
 async fn login(
     State(state): State<AppState>,
     peer: Option<axum::Extension<PeerCert>>,
+    // The peer's address when the listener records it (`ConnectInfo`).
+    from: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Response {
     let auth = state.auth.clone();
     let peer = peer.map(|axum::Extension(p)| p);
+    let from = from.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
     let user = req.user.clone();
-    // argon2 takes tens of milliseconds of CPU on purpose: not on the async executor.
-    let result =
-        tokio::task::spawn_blocking(move || auth.login(&req.user, &req.password, peer.as_ref()))
-            .await;
+    // argon2 takes tens of milliseconds of CPU and ~19 MiB on purpose: not on the async
+    // executor, and only as many at once as there are cores; the rest wait their turn.
+    let permit = tokio::time::timeout(
+        LOGIN_QUEUE_WAIT,
+        auth.argon2_permits.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(permit)) = permit else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            Json(json!({"error": "login busy; try again later"})),
+        )
+            .into_response();
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        auth.login_from(&req.user, &req.password, peer.as_ref(), from)
+    })
+    .await;
     match result {
         Ok(Ok(s)) => {
             tracing::info!(user = %user, "session opened");
@@ -154,6 +137,18 @@ async fn login(
                 "roles": s.principal.roles,
             }))
             .into_response()
+        }
+        Ok(Err(LoginError::Throttled)) => {
+            tracing::warn!(user = %user, peer = ?from, "login throttled after repeated failures");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    crate::auth::FAILURE_WINDOW.as_secs().to_string(),
+                )],
+                Json(json!({"error": "too many failed logins; try again later"})),
+            )
+                .into_response()
         }
         Ok(Err(LoginError::TooManySessions)) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -186,210 +181,13 @@ async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-fn label_json(l: &Label) -> Value {
-    json!({
-        "classification": l.classification(),
-        "owner": l.owner(),
-        // REL TO as written (what the marking says) ...
-        "rel_to": l.rel_to_list(),
-        "noforn": l.noforn(),
-        // ... and who may actually see it (the owners for NOFORN or no REL TO).
-        "releasable_to": l.releasable_to(),
-    })
-}
-
-/// Audience track ids are opaque strings, minted per audience.
-pub(crate) fn track_id(id: u64) -> String {
-    format!("T{id:06}")
-}
-
-fn parse_track_id(s: &str) -> Option<u64> {
-    s.strip_prefix('T')?.parse().ok()
-}
-
-/// A track as a GeoJSON feature: the one rendering shared by `/tracks`, `/history` and
-/// the WebSocket. Callers pass only tracks the guard released.
-pub(crate) fn feature(t: &Track) -> Value {
-    let mut props = json!({
-        "id": track_id(t.id),
-        "label": label_json(&t.label),
-        "marking": t.label.marking(),
-        "sources": t.sources,
-        "domain": t.domain,
-        "affiliation": t.affiliation,
-        "status": t.status,
-        "speed_mps": (t.velocity.speed_mps() * 100.0).round() / 100.0,
-        "course_deg": (t.velocity.course_deg() * 10.0).round() / 10.0,
-        "sigma_m": (t.pos_sigma_m() * 10.0).round() / 10.0,
-        "updates": t.updates,
-        "time": iso(t.time_ms),
-    });
-    let p = props.as_object_mut().expect("object");
-    let id = &t.identity;
-    if let Some(m) = id.mmsi {
-        p.insert("mmsi".into(), json!(m));
-    }
-    if let Some(i) = id.icao {
-        p.insert("icao".into(), json!(format!("{i:06X}")));
-    }
-    for (k, v) in [
-        ("callsign", &id.callsign),
-        ("name", &id.name),
-        ("track_number", &id.track_number),
-    ] {
-        if let Some(v) = v {
-            p.insert(k.into(), json!(v));
-        }
-    }
-    // Vessel static data from AIS.
-    for (k, v) in [
-        ("imo", id.imo),
-        ("ship_type", id.ship_type.map(u32::from)),
-        ("length_m", id.length_m.map(u32::from)),
-        ("beam_m", id.beam_m.map(u32::from)),
-    ] {
-        if let Some(v) = v {
-            p.insert(k.into(), json!(v));
-        }
-    }
-    let mut coords = vec![json!(t.position.lon_deg), json!(t.position.lat_deg)];
-    if let Some(a) = t.position.alt_m {
-        coords.push(json!(a));
-    }
-    json!({
-        "type": "Feature",
-        "id": track_id(t.id),
-        "geometry": {"type": "Point", "coordinates": coords},
-        "properties": props,
-    })
-}
-
-/// The parts of a feature that depend on the label alone, rendered once per label.
-#[derive(Debug)]
-pub(crate) struct LabelText {
-    /// `label_json` as text.
-    json: String,
-    /// The marking as a JSON string.
-    marking: String,
-}
-
-impl LabelText {
-    pub(crate) fn of(l: &Label) -> LabelText {
-        LabelText {
-            json: label_json(l).to_string(),
-            marking: Value::from(l.marking()).to_string(),
-        }
-    }
-}
-
-/// [`feature`] written straight to text, byte for byte what `feature(t).to_string()`
-/// writes (keys in the same order — `serde_json`'s `preserve_order` keeps insertion
-/// order —, numbers and strings by `serde_json`), with the
-/// label's parts given: the WebSocket renders every track change this way, and building
-/// the `Value` tree and the label's parts was most of its cost.
-pub(crate) fn feature_text(t: &Track, label: &LabelText) -> String {
-    use std::io::Write as _;
-    let mut o: Vec<u8> = Vec::with_capacity(512 + label.json.len());
-    // Leaves through serde_json, so that escaping and float formatting are its own.
-    fn leaf(o: &mut Vec<u8>, v: &impl serde::Serialize) {
-        serde_json::to_writer(&mut *o, v).expect("leaf values serialise");
-    }
-    let id = &t.identity;
-    let _ = write!(
-        o,
-        r#"{{"type":"Feature","id":"{}","geometry":{{"type":"Point","coordinates":["#,
-        track_id(t.id)
-    );
-    leaf(&mut o, &t.position.lon_deg);
-    o.push(b',');
-    leaf(&mut o, &t.position.lat_deg);
-    if let Some(a) = t.position.alt_m {
-        o.push(b',');
-        leaf(&mut o, &a);
-    }
-    let _ = write!(
-        o,
-        r#"]}},"properties":{{"id":"{}","label":{},"marking":{},"sources":"#,
-        track_id(t.id),
-        label.json,
-        label.marking
-    );
-    leaf(&mut o, &t.sources);
-    o.extend_from_slice(br#","domain":"#);
-    leaf(&mut o, &t.domain);
-    o.extend_from_slice(br#","affiliation":"#);
-    leaf(&mut o, &t.affiliation);
-    o.extend_from_slice(br#","status":"#);
-    leaf(&mut o, &t.status);
-    o.extend_from_slice(br#","speed_mps":"#);
-    leaf(&mut o, &((t.velocity.speed_mps() * 100.0).round() / 100.0));
-    o.extend_from_slice(br#","course_deg":"#);
-    leaf(&mut o, &((t.velocity.course_deg() * 10.0).round() / 10.0));
-    o.extend_from_slice(br#","sigma_m":"#);
-    leaf(&mut o, &((t.pos_sigma_m() * 10.0).round() / 10.0));
-    let _ = write!(o, r#","updates":{},"time":"#, t.updates);
-    leaf(&mut o, &iso(t.time_ms));
-    if let Some(v) = id.mmsi {
-        let _ = write!(o, r#","mmsi":{v}"#);
-    }
-    if let Some(i) = id.icao {
-        let _ = write!(o, r#","icao":"{i:06X}""#);
-    }
-    for (k, v) in [
-        ("callsign", &id.callsign),
-        ("name", &id.name),
-        ("track_number", &id.track_number),
-    ] {
-        if let Some(v) = v {
-            let _ = write!(o, r#","{k}":"#);
-            leaf(&mut o, v);
-        }
-    }
-    for (k, v) in [
-        ("imo", id.imo),
-        ("ship_type", id.ship_type.map(u32::from)),
-        ("length_m", id.length_m.map(u32::from)),
-        ("beam_m", id.beam_m.map(u32::from)),
-    ] {
-        if let Some(v) = v {
-            let _ = write!(o, r#","{k}":{v}"#);
-        }
-    }
-    o.extend_from_slice(b"}}");
-    String::from_utf8(o).expect("serde_json writes UTF-8")
-}
-
-/// The caller's audience (none when the deployment keeps no picture for it: 404).
-pub(crate) fn audience(state: &AppState, s: &Subject) -> Option<Audience> {
-    state.runtime.audience_of(s)
-}
-
-/// The marking of a whole view: the join of everything in it.
-pub(crate) fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> String {
-    // A picture's tracks carry few distinct labels: each is joined once (the join is
-    // idempotent, so skipping a repeat changes nothing). Remembering a handful is enough.
-    const REMEMBERED: usize = 16;
-    let mut seen: Vec<&Label> = Vec::with_capacity(REMEMBERED);
-    let mut acc: Option<Label> = None;
-    for l in labels {
-        if seen.contains(&l) {
-            continue;
-        }
-        if seen.len() < REMEMBERED {
-            seen.push(l);
-        }
-        acc = Some(acc.map_or_else(|| l.clone(), |a| a.join(l)));
-    }
-    acc.map(|l| l.marking())
-        .unwrap_or_else(|| "UNCLASSIFIED".into())
-}
-
 async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
     let Some(a) = audience(&state, &s) else {
         return not_found();
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
     let visible: Vec<&Track> = release_all(&s, picture.tracks.iter().map(|t| &**t)).collect();
+    let sources = visible_sources(&state, &s);
     Json(json!({
         "type": "FeatureCollection",
         "audience": {"nation": s.nation, "clearance": s.clearance},
@@ -397,7 +195,7 @@ async fn tracks(State(state): State<AppState>, Caller(s): Caller) -> Response {
         "time": iso(picture.time_ms),
         "generation": picture.generation,
         "count": visible.len(),
-        "features": visible.iter().map(|t| feature(t)).collect::<Vec<_>>(),
+        "features": visible.iter().map(|t| feature(t, &sources)).collect::<Vec<_>>(),
     }))
     .into_response()
 }
@@ -407,8 +205,8 @@ async fn track(
     Caller(s): Caller,
     Path(id): Path<String>,
 ) -> Response {
-    let (a, id) = match (audience(&state, &s), parse_track_id(&id)) {
-        (Some(a), Some(id)) => (a, id),
+    let (a, id) = match (audience(&state, &s), TrackId::parse(&id)) {
+        (Some(a), Some(TrackId(id))) => (a, id),
         _ => return not_found(),
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
@@ -439,7 +237,7 @@ async fn track(
         .filter_map(|h| release(&s, &h.track))
         .map(|h| json!({"time": iso(h.time_ms), "lat": h.position.lat_deg, "lon": h.position.lon_deg}))
         .collect();
-    let mut f = feature(t);
+    let mut f = feature(t, &visible_sources(&state, &s));
     f["properties"]["history"] = json!(history);
     Json(f).into_response()
 }
@@ -513,10 +311,11 @@ async fn history(
     .ok()
     .flatten()
     .unwrap_or_default();
+    let sources = visible_sources(&state, &s);
     let features: Vec<Value> = rows
         .iter()
         .filter_map(|r| release(&s, &r.track))
-        .map(feature)
+        .map(|t| feature(t, &sources))
         .collect();
     Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features}))
         .into_response()
@@ -533,7 +332,7 @@ async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
                 "time": iso(al.time_ms),
                 "kind": al.kind,
                 "zone": al.zone,
-                "track_id": track_id(al.track_id),
+                "track_id": TrackId(al.track_id).to_string(),
                 "message": al.message,
                 "marking": al.label.marking(),
                 "lat": al.position.lat_deg,
@@ -637,76 +436,11 @@ async fn ingest(
 }
 
 #[cfg(test)]
-mod feature_tests {
-    use super::*;
-    use biac_model::{Classification, Identity, Nation, Position, TrackStatus, Velocity};
-    use proptest::prelude::*;
-
-    fn labels() -> Vec<Label> {
-        vec![
-            Label::unclassified_public(Nation::JPN),
-            Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
-            Label::rel_to(
-                Classification::Secret,
-                Nation::JPN,
-                &[Nation::USA, Nation::AUS],
-            ),
-        ]
-    }
-
-    fn text() -> impl Strategy<Value = Option<String>> {
-        prop::option::of("[ -~]{0,12}|\"\\\\é€\u{1F6A2}\n")
-    }
-
-    fn float() -> impl Strategy<Value = f64> {
-        prop_oneof![
-            -1e6..1e6f64,
-            Just(0.0),
-            Just(-0.0),
-            Just(f64::NAN),
-            Just(f64::INFINITY),
-            Just(1e-300),
-        ]
-    }
-
-    prop_compose! {
-        fn track()(
-            id in 0u64..10_000_000,
-            time_ms in 0i64..4_000_000_000_000,
-            lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
-            ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
-            status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
-            icao in prop::option::of(0u32..0x100_0000),
-            callsign in text(), name in text(), track_number in text(),
-            imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
-            length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
-            sources in prop::collection::btree_set("[a-z\"-]{1,8}", 0..3),
-            updates in any::<u64>(), label in 0..3usize,
-        ) -> Track {
-            let v = var.unwrap_or(f64::NAN);
-            Track {
-                id, time_ms,
-                position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
-                velocity: Velocity { east_mps: ve, north_mps: vn },
-                pos_cov_en: [v, 0.0, v],
-                status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
-                    [status as usize],
-                domain: Default::default(),
-                affiliation: Default::default(),
-                identity: Identity {
-                    mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
-                },
-                sources, updates,
-                label: labels()[label].clone(),
-            }
-        }
-    }
-
-    proptest! {
-        /// The WebSocket's text rendering is the API's `Value` rendering, byte for byte.
-        #[test]
-        fn feature_text_is_the_feature_value_as_text(t in track()) {
-            prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label)), feature(&t).to_string());
+mod tests {
+    #[test]
+    fn every_route_has_a_handler() {
+        for (m, p) in super::ROUTES {
+            assert!(super::handler(m, p).is_some(), "{m} {p} has no handler");
         }
     }
 }

@@ -27,21 +27,23 @@
 //! message being sent). A send that does not complete within [`SEND_TIMEOUT`] (a stalled
 //! reader, a full TCP window) closes the connection.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use biac_model::Subject;
 use biac_runtime::Picture;
 use tokio::sync::watch;
 
-use crate::auth::Caller;
+use crate::auth::SessionEnd;
+use crate::caller::Caller;
 use crate::fanout::{Fanouts, WsStage};
 use crate::guard::Egress;
-use crate::routes::{audience, not_found};
-use crate::AppState;
+use crate::render::{not_found, Sources};
+use crate::state::{audience, AppState};
 
 /// The exit the guard and the audit log name.
 pub const EXIT: &str = "ws:/api/v1/ws";
@@ -49,17 +51,20 @@ pub const EXIT: &str = "ws:/api/v1/ws";
 /// A send (one message) that takes longer than this closes the client.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// WebSocket clients connected to this process (all servers in it).
-static CLIENTS: AtomicU64 = AtomicU64::new(0);
+/// WebSocket clients connected to this process (all servers in it), by subject.
+static CLIENTS: LazyLock<Mutex<HashMap<Subject, u64>>> = LazyLock::new(Mutex::default);
 
-/// Connected WebSocket clients (for `/api/v1/metrics`).
-pub fn clients() -> u64 {
-    CLIENTS.load(Ordering::Relaxed)
+/// Connected WebSocket clients of `subject`'s audience (for `/api/v1/metrics`: another
+/// audience's clients are not the caller's business).
+pub fn clients(subject: &Subject) -> u64 {
+    let c = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    c.get(subject).copied().unwrap_or(0)
 }
 
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    crate::caller::Authenticated(_, token): crate::caller::Authenticated,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let s = caller.subject;
@@ -67,27 +72,40 @@ pub(crate) async fn upgrade(
     else {
         return not_found();
     };
-    let e = Egress::new(s, EXIT, "subscribe", state.audit.clone());
+    let e = Egress::new(s, EXIT, crate::guard::Action::Subscribe, state.audit.clone());
+    let sources = crate::state::visible_sources(&state, &e);
+    // A session's socket lives no longer than the session (API tokens do not end).
+    let end = state.auth.session_end(&token);
     let fanouts = state.ws_fanouts.clone();
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| client(socket, fanouts, e, rx)),
+        Ok(ws) => ws.on_upgrade(move |socket| client(socket, fanouts, e, sources, rx, end)),
         Err(e) => e.into_response(),
     }
 }
 
 /// Counts a client while it lives.
-struct ClientGuard;
+struct ClientGuard(Subject);
 
 impl ClientGuard {
-    fn new() -> Self {
-        CLIENTS.fetch_add(1, Ordering::Relaxed);
-        ClientGuard
+    fn new(s: Subject) -> Self {
+        *CLIENTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(s)
+            .or_default() += 1;
+        ClientGuard(s)
     }
 }
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
-        CLIENTS.fetch_sub(1, Ordering::Relaxed);
+        let mut c = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = c.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                c.remove(&self.0);
+            }
+        }
     }
 }
 
@@ -98,16 +116,26 @@ async fn send(socket: &mut WebSocket, msg: Utf8Bytes) -> bool {
     )
 }
 
+/// Resolves when the client's session ends; never for a credential without one.
+async fn session_ended(end: &mut Option<SessionEnd>) {
+    match end {
+        Some(e) => e.wait().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn client(
     mut socket: WebSocket,
     fanouts: Arc<Fanouts<WsStage>>,
     s: Egress,
+    sources: Sources,
     rx: watch::Receiver<Arc<Picture>>,
+    mut end: Option<SessionEnd>,
 ) {
-    let _count = ClientGuard::new();
+    let _count = ClientGuard::new(s.subject);
     let subject = s.subject;
     // The shared renderer of this client's own subject at this exit.
-    let mut sub = fanouts.subscribe(subject, || (WsStage::new(s), rx));
+    let mut sub = fanouts.subscribe(subject, || (WsStage::new(s, sources), rx));
     let Some(snap) = sub.first().await else {
         return;
     };
@@ -138,6 +166,18 @@ async fn client(
                     tracing::info!("WebSocket client closed or too slow; dropped");
                     break;
                 }
+            }
+            _ = session_ended(&mut end) => {
+                tracing::info!("WebSocket closed: its session ended");
+                let _ = tokio::time::timeout(
+                    SEND_TIMEOUT,
+                    socket.send(Message::Close(Some(CloseFrame {
+                        code: close_code::POLICY,
+                        reason: "session ended".into(),
+                    }))),
+                )
+                .await;
+                break;
             }
             msg = socket.recv() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,

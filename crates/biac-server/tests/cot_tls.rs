@@ -194,7 +194,13 @@ async fn each_nation_sees_its_own_releasable_picture_and_foreign_cas_are_refused
         name: "tak-clients".into(),
         format: FeedFormat::Cot,
         nation: Nation::PHL,
-        default_label: Label::rel_to(Classification::Secret, Nation::PHL, &[]),
+        // The widest the clients' markings may make a report: they only restrict it
+        // (a wire marking is joined with the feed's label).
+        default_label: Label::rel_to(
+            Classification::Secret,
+            Nation::PHL,
+            &[Nation::USA, Nation::JPN],
+        ),
         trusted_markings: true,
         cot_kind: ObservationKind::Track,
         description: "TAK clients over mutual TLS".into(),

@@ -100,7 +100,9 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
     certs(&d.join("other"), "JPN");
     let cfg = serde_json::json!({
         "feeds": [{"name": "tak-clients", "format": "cot", "nation": "JPN",
-                   "default_label": {"classification": "SECRET", "owner": ["JPN"]},
+                   // The widest a client's marking may make a report (markings restrict).
+                   "default_label": {"classification": "SECRET", "owner": ["JPN"],
+                                     "rel_to": ["USA", "JPN"]},
                    "trusted_markings": true, "listen": "127.0.0.1:0"}],
         "audiences": [{"nation": "JPN", "clearance": "SECRET"},
                       {"nation": "USA", "clearance": "SECRET"}],
@@ -228,11 +230,6 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
     let l = format!("listener=\"127.0.0.1:{port}\"");
     assert!(
         value(&format!(
-            "biac_cot_tls_client_certificates_total{{{l},verdict=\"accepted\"}}"
-        )) >= 2
-    );
-    assert!(
-        value(&format!(
             "biac_cot_tls_client_certificates_total{{{l},verdict=\"unknown_ca\"}}"
         )) >= 1
     );
@@ -242,6 +239,7 @@ fn pytak_clients_of_two_nations_over_mutual_tls() {
         )),
         0
     );
-    assert!(value(&format!("biac_cot_connections_total{{{l},tls=\"true\"}}")) >= 3);
-    assert!(value(&format!("biac_cot_events_sent_total{{{l},tls=\"true\"}}")) >= 4);
+    // JPN's own share only: one JPN client (issue 20: not every nation's totals).
+    assert!(value(&format!("biac_cot_connections_total{{{l},tls=\"true\"}}")) >= 1);
+    assert!(value(&format!("biac_cot_events_sent_total{{{l},tls=\"true\"}}")) >= 2);
 }

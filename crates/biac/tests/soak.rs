@@ -610,7 +610,9 @@ fn config() -> String {
                 "name": format!("feed-{n}"),
                 "format": "cot",
                 "nation": n,
-                "default_label": {"classification": "SECRET", "owner": [n], "noforn": true},
+                // Every event is marked; the feed's label is what a marking may only
+                // restrict (public, so the random markings stand as sent).
+                "default_label": {"classification": "UNCLASSIFIED", "owner": [n]},
                 "trusted_markings": true,
                 "cot_kind": "track",
                 "listen": "127.0.0.1:0",

@@ -170,6 +170,30 @@ fn validation() {
 }
 
 #[test]
+fn declarations_are_refused_but_their_words_in_comments_are_text() {
+    let ok = event().to_xml();
+    // A comment or CDATA section may say anything, `<!ENTITY` included.
+    for extra in [
+        "<!-- no <!ENTITY here, nor <!DOCTYPE -->",
+        "<remarks><![CDATA[<!ENTITY x \"y\">]]></remarks>",
+    ] {
+        let xml = ok.replace("<detail>", &format!("<detail>{extra}"));
+        let ev = parse_event(xml.as_bytes()).unwrap_or_else(|e| panic!("{extra}: {e}"));
+        assert_eq!(ev.uid, "track-42");
+    }
+    // Declarations themselves, anywhere and in any case, are refused.
+    for bad in [
+        format!(r#"<!DOCTYPE event [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>{ok}"#),
+        format!(r#"<!doctype event>{ok}"#),
+        format!(r#"<!ENTITY xxe SYSTEM "file:///etc/passwd">{ok}"#),
+        ok.replace("<detail>", r#"<detail><!ENTITY xxe "x">"#),
+        ok.replace("<detail>", r#"<detail><!DOCTYPE x>"#),
+    ] {
+        assert!(parse_event(bad.as_bytes()).is_err(), "accepted: {bad}");
+    }
+}
+
+#[test]
 fn observation_from_atom() {
     let c = cfg(ObservationKind::Track, false);
     let o = decode_observation(&c, event().to_xml().as_bytes(), 0)
@@ -273,7 +297,9 @@ fn markings_from_trusted_feeds_only() {
         ("Secret", None, None),
         ("SECRET", None, Some("USA,XXX")),
         ("SECRET", None, Some("JPN")),
-        ("SECRET", Some("ORCON"), None),
+        ("SECRET", Some("FOUO"), None),
+        ("SECRET", Some("orcon"), None),
+        ("SECRET", Some("ORCON//SI"), None),
         ("SECRET", Some("NOFORN"), Some("USA,JPN")),
         ("Undefined", None, Some("USA,JPN")),
         ("", Some("NOFORN"), None),
@@ -282,6 +308,33 @@ fn markings_from_trusted_feeds_only() {
         let e = label(&trusted, &xml).unwrap_err();
         assert!(e.contains("marking"), "{a} {c:?} {r:?}: {e}");
         assert_eq!(label(&untrusted, &xml).unwrap(), untrusted.default_label);
+    }
+}
+
+/// Issue 20 finding 5: a trusted feed's wire marking may only add restrictions to the
+/// feed's own label. Before the fix a SECRET//SI//ORCON feed's event marked `SECRET`
+/// lost SI and ORCON, and one marked `UNCLASSIFIED` became public.
+#[test]
+fn a_wire_marking_only_restricts_the_feed_label() {
+    let m = |s: &str| Label::parse_marking(s, NationSet::single(Nation::JPN)).unwrap();
+    let feed = FeedConfig {
+        name: "jpn-sigint".into(),
+        nation: Nation::JPN,
+        default_label: m("SECRET//SI//ORCON//REL TO USA, JPN"),
+        ..cfg(ObservationKind::Track, true)
+    };
+    let label = |xml: &str| decode_observation(&feed, xml.as_bytes(), 0).map(|mut o| o.remove(0).label);
+    for (access, caveat, rel, want) in [
+        ("SECRET", None, Some("JPN USA"), "SECRET//SI//ORCON//REL TO USA, JPN"),
+        ("UNCLASSIFIED", None, None, "SECRET//SI//ORCON//REL TO USA, JPN"),
+        ("CONFIDENTIAL", None, Some("USA,JPN,PHL"), "SECRET//SI//ORCON//REL TO USA, JPN"),
+        ("TOP SECRET", None, Some("USA,JPN"), "TOP SECRET//SI//ORCON//REL TO USA, JPN"),
+        ("SECRET", Some("DISPLAY ONLY"), Some("JPN"), "SECRET//SI//ORCON//DISPLAY ONLY//REL TO JPN"),
+        ("SECRET", Some("NOFORN"), None, "SECRET//SI//ORCON//NOFORN"),
+    ] {
+        let got = label(&marked(access, caveat, rel)).unwrap();
+        assert_eq!(got.marking(), want, "{access} {caveat:?} {rel:?}");
+        assert!(!biac_model::allow(&biac_model::Subject::new(Nation::PHL, Classification::TopSecret), &got));
     }
 }
 
@@ -348,11 +401,18 @@ fn cot_types_follow_the_2525_atoms() {
 
 #[test]
 fn track_event_round_trips_through_a_trusted_feed() {
+    // The feed's own label is the floor every wire marking is joined with: public here.
     let trusted = FeedConfig {
         nation: Nation::JPN,
+        default_label: Label::unclassified_public(Nation::JPN),
         ..cfg(ObservationKind::Track, true)
     };
+    let m = |s: &str| Label::parse_marking(s, NationSet::single(Nation::JPN)).unwrap();
     let labels = [
+        // Every dissemination control and category travels in `caveat`.
+        m("SECRET//SI/TK//COI MDA, MW//EXERCISE//ORCON//RELIDO//DISPLAY ONLY//REL TO USA, JPN"),
+        m("SECRET//DISPLAY ONLY//REL TO USA, JPN"),
+        m("CONFIDENTIAL//ORCON//NOFORN"),
         Label::rel_to(
             Classification::Secret,
             Nation::JPN,
@@ -418,6 +478,19 @@ fn track_event_markings_and_callsigns() {
     );
     let pub_l = Label::unclassified_public(Nation::USA);
     assert_eq!(label_markings(&pub_l), ("UNCLASSIFIED".into(), None, None));
+    let d = Label::parse_marking(
+        "SECRET//SI//ORCON//DISPLAY ONLY//REL TO USA, JPN",
+        NationSet::single(Nation::JPN),
+    )
+    .unwrap();
+    assert_eq!(
+        label_markings(&d),
+        (
+            "SECRET".into(),
+            Some("SI//ORCON//DISPLAY ONLY".into()),
+            Some("USA,JPN".into())
+        )
+    );
     let mut t = fused_track(l);
     t.position.alt_m = Some(10_000.0);
     t.identity = Identity {

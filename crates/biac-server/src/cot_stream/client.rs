@@ -16,8 +16,8 @@ use biac_model::TimeMs;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::events::{self, Outgoing};
-use super::{bump, emit, Ctx};
+use super::{bump, Ctx};
+use crate::fanout::cot_events::{self as events, emit, Outgoing};
 use crate::fanout::{CotSnapshot, CotStage, Subscription};
 
 /// What the reader asks the writer to send.
@@ -46,10 +46,17 @@ struct ClientCount(Arc<Ctx>);
 
 impl Drop for ClientCount {
     fn drop(&mut self) {
+        // The listener's total was counted in by the accept loop; the audience's share
+        // at the start of `run`.
         self.0
             .stats
             .clients
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        if self.0.peer_cert.is_some() {
+            if let Some(a) = self.0.stats.audience(&self.0.subject) {
+                a.clients.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -64,6 +71,13 @@ impl<W: AsyncWrite + Send + Unpin + 'static> Wr for W {}
 /// (`stats.clients`); it is counted out when this ends.
 pub(crate) async fn run<R: Rd, W: Wr>(rd: R, wr: W, peer: SocketAddr, ctx: Arc<Ctx>) {
     let _count = ClientCount(ctx.clone());
+    if ctx.peer_cert.is_some() {
+        // The audience's share of the gauge and of the connections (the listener's
+        // totals were counted before the handshake named the audience).
+        let a = ctx.stats.audience_or_new(ctx.subject);
+        bump(&a.clients, 1);
+        bump(&a.connections, 1);
+    }
     let (ctl_tx, ctl_rx) = mpsc::channel(CONTROL_QUEUE);
     let offered_at = Instant::now();
     let reader = tokio::spawn(read_loop(rd, peer, ctx.clone(), ctl_tx, offered_at));
@@ -75,7 +89,12 @@ pub(crate) async fn run<R: Rd, W: Wr>(rd: R, wr: W, peer: SocketAddr, ctx: Arc<C
     // The shared renderer of this client's own subject at this listener.
     let sub = ctx.fanouts.subscribe(ctx.subject, || {
         (
-            CotStage::new(ctx.egress.clone(), ctx.uid_prefix.clone(), &ctx.opts),
+            CotStage::new(
+                ctx.egress.clone(),
+                ctx.uid_prefix.clone(),
+                ctx.opts.stale_ms,
+                ctx.opts.refresh_ms,
+            ),
             ctx.pictures.clone(),
         )
     });
@@ -157,7 +176,7 @@ impl<W: Wr> Writer<W> {
                         }
                         if accepted && !self.proto {
                             self.proto = true;
-                            bump(&self.ctx.stats.negotiated, 1);
+                            self.ctx.count(|s| &s.negotiated, 1);
                             tracing::info!(peer = %self.peer, "TAK client switched to protocol v1");
                         }
                     }
@@ -183,7 +202,7 @@ impl<W: Wr> Writer<W> {
         sub.consumed(snap.seq);
         if self.shared.is_none() {
             if let Some(b) = snap.shared(since, self.proto) {
-                bump(&self.ctx.stats.events_sent, b.events);
+                self.ctx.count(|s| &s.events_sent, b.events);
                 self.shared = Some(SharedBatch {
                     snap,
                     since,
@@ -193,7 +212,7 @@ impl<W: Wr> Writer<W> {
             }
         }
         let n = snap.write_since(since, self.proto, &mut self.buf);
-        bump(&self.ctx.stats.events_sent, n);
+        self.ctx.count(|s| &s.events_sent, n);
     }
 
     /// Append one control event to the batch — only what the guard releases.
@@ -212,7 +231,7 @@ impl<W: Wr> Writer<W> {
         } else {
             self.buf.extend_from_slice(&events::xml_frame(&out.event));
         }
-        bump(&self.ctx.stats.events_sent, 1);
+        self.ctx.count(|s| &s.events_sent, 1);
     }
 
     /// Write the batch (own part, then shared part), or give up after the write timeout.
@@ -238,12 +257,12 @@ impl<W: Wr> Writer<W> {
         }
         match res {
             Ok(Ok(())) => {
-                bump(&self.ctx.stats.bytes_sent, n as u64);
+                self.ctx.count(|s| &s.bytes_sent, n as u64);
                 Ok(())
             }
             Ok(Err(e)) => Err(format!("write failed: {e}")),
             Err(_) => {
-                bump(&self.ctx.stats.dropped_stalled, 1);
+                self.ctx.count(|s| &s.dropped_stalled, 1);
                 tracing::warn!(peer = %self.peer, timeout = ?self.ctx.opts.write_timeout,
                     "TAK client stalled: write timed out, dropping it");
                 Err(format!(
@@ -308,7 +327,7 @@ async fn read_loop<R: Rd>(
             let ev = match ev {
                 Ok(ev) => ev,
                 Err(e) => {
-                    bump(&ctx.stats.inbound_rejected, 1);
+                    ctx.count(|s| &s.inbound_rejected, 1);
                     n_rejected += 1;
                     if n_rejected <= LOG_FIRST || n_rejected.is_multiple_of(1000) {
                         tracing::warn!(%peer, error = %e, n = n_rejected, "TAK client sent an event that does not parse");
@@ -316,11 +335,11 @@ async fn read_loop<R: Rd>(
                     continue;
                 }
             };
-            bump(&ctx.stats.inbound_events, 1);
+            ctx.count(|s| &s.inbound_events, 1);
             n_events += 1;
             match ev.cot_type.as_str() {
                 "t-x-c-t" => {
-                    bump(&ctx.stats.inbound_pings, 1);
+                    ctx.count(|s| &s.inbound_pings, 1);
                     let _ = ctl.try_send(Control::Pong);
                 }
                 "t-x-takp-q" => {
@@ -362,8 +381,8 @@ async fn read_loop<R: Rd>(
             };
             match res {
                 Ok(r) => {
-                    bump(&ctx.stats.ingested, r.observations);
-                    bump(&ctx.stats.ingest_rejected, r.rejected_count);
+                    ctx.count(|s| &s.ingested, r.observations);
+                    ctx.count(|s| &s.ingest_rejected, r.rejected_count);
                     for rej in &r.rejected {
                         n_rejected += 1;
                         if n_rejected <= LOG_FIRST || n_rejected.is_multiple_of(1000) {

@@ -39,19 +39,19 @@
 //! one write (usually shared with the audience's other clients).
 //!
 //! Invariant: every event written — tracks, deletes and control replies alike — is
-//! produced by [`emit`], which passes it through [`guard::release`] for the listener's
+//! produced by [`emit`] ([`crate::fanout::cot_events`]), which passes it through [`guard::release`] for the listener's
 //! subject at this listener's exit: control replies in the client's task, picture events
 //! in the stage of the client's own subject (plain listener: its configured subject; TLS:
 //! the certificate nation's audience), which the client checks on every snapshot. Control
 //! replies carry no picture data and are labelled UNCLASSIFIED.
 
 mod client;
-pub(crate) mod events;
 mod tls;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use biac_model::{Classification, Nation, Subject};
@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use events::{track_uid, Outgoing};
+pub use crate::fanout::cot_events::{emit, track_uid, Outgoing};
 pub use tls::{start_tls, CotTlsListener, CotTlsListenerConfig, DEFAULT_TLS_PORT};
 
 use crate::fanout::{CotStage, Fanouts};
@@ -158,11 +158,28 @@ pub struct CotStreamStats {
     /// TLS listeners: verified clients refused because no audience is configured for
     /// their nation at the listener's clearance.
     pub tls_no_audience: AtomicU64,
+    /// TLS listeners: each audience's share of the counters above (clients,
+    /// connections, events and bytes sent, inbound...). A TLS listener serves every
+    /// nation, so its totals tell one nation how much another is sent: the metrics
+    /// show a caller only its own audience's share.
+    by_audience: Mutex<HashMap<Subject, Arc<CotStreamStats>>>,
 }
 
 impl CotStreamStats {
     pub fn get(c: &AtomicU64) -> u64 {
         c.load(Ordering::Relaxed)
+    }
+
+    /// The counters of `subject`'s clients at this listener (TLS listeners; created
+    /// with its first client).
+    pub fn audience(&self, subject: &Subject) -> Option<Arc<CotStreamStats>> {
+        let m = self.by_audience.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(subject).cloned()
+    }
+
+    pub(crate) fn audience_or_new(&self, subject: Subject) -> Arc<CotStreamStats> {
+        let mut m = self.by_audience.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(subject).or_default().clone()
     }
 }
 
@@ -195,6 +212,17 @@ pub(crate) struct Ctx {
     pub fanouts: Arc<Fanouts<CotStage>>,
     /// The client's audience picture, for starting its renderer.
     pub pictures: watch::Receiver<Arc<Picture>>,
+}
+
+impl Ctx {
+    /// Count `n` on the listener's counter `c` and, at a TLS listener (which serves
+    /// many audiences), on the client's audience's share of it.
+    pub(crate) fn count(&self, c: fn(&CotStreamStats) -> &AtomicU64, n: u64) {
+        bump(c(&self.stats), n);
+        if self.peer_cert.is_some() {
+            bump(c(&self.stats.audience_or_new(self.subject)), n);
+        }
+    }
 }
 
 /// Where a client's inbound `a-*` events are ingested.
@@ -261,7 +289,7 @@ fn spawn_with(
     let egress = guard::Egress::new(
         subject,
         format!("cot:{addr}"),
-        "subscribe",
+        crate::guard::Action::Subscribe,
         opts.audit.clone(),
     );
     let ctx = Arc::new(Ctx {
@@ -327,10 +355,4 @@ fn ingest_for(
         )),
         None => Err(format!("CoT listener {listen}: no feed {name}")),
     }
-}
-
-/// The one way an event reaches a socket: through the egress guard for the listener's
-/// subject. `None` when the guard refuses it.
-pub fn emit<'a>(egress: &guard::Egress, out: &'a Outgoing) -> Option<&'a Outgoing> {
-    guard::release(egress, out)
 }

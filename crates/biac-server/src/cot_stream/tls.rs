@@ -185,7 +185,7 @@ async fn connection(sock: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
         egress: guard::Egress::new(
             subject,
             format!("cot+tls:{}", sh.addr),
-            "subscribe",
+            crate::guard::Action::Subscribe,
             sh.opts.audit.clone(),
         ),
         uid_prefix: format!("biac-{}", audience.key()),

@@ -7,10 +7,9 @@ use std::time::Duration;
 use biac_model::{Subject, TimeMs, Track};
 use biac_runtime::Picture;
 
+use super::cot_events::{self as events, emit, Outgoing};
 use super::table::{Exit, Items, Table};
 use super::Stage;
-use crate::cot_stream::events::{self, Outgoing};
-use crate::cot_stream::{emit, CotStreamOptions};
 use crate::guard::{self, Egress};
 
 /// One or more rendered events (a track's state; a withdrawal's two events), every one
@@ -175,12 +174,12 @@ pub struct CotStage {
 impl CotStage {
     /// The stage for `egress` (subject and listener), its tracks named with `uid_prefix`
     /// (`biac-<AUDIENCE>`), with the listener's stale and refresh times.
-    pub fn new(egress: Egress, uid_prefix: String, opts: &CotStreamOptions) -> Self {
+    pub fn new(egress: Egress, uid_prefix: String, stale_ms: i64, refresh_ms: i64) -> Self {
         CotStage {
             egress,
             uid_prefix,
-            stale_ms: opts.stale_ms,
-            refresh_ms: opts.refresh_ms,
+            stale_ms,
+            refresh_ms,
             seq: 0,
             table: Table::default(),
             tombstones: HashMap::new(),

@@ -32,6 +32,7 @@
 //! passed the guard for that client's subject at that client's exit.
 
 mod cot;
+pub(crate) mod cot_events;
 mod table;
 #[cfg(test)]
 mod tests;

@@ -13,8 +13,9 @@ use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
+use super::cot_events as events;
 use super::*;
-use crate::cot_stream::{self, events, CotStreamOptions};
+use crate::cot_stream::{self, CotStreamOptions};
 use crate::guard::Egress;
 
 const T0: i64 = 1_800_000_000_000;
@@ -75,7 +76,7 @@ fn jpn() -> Subject {
 }
 
 fn egress(s: Subject) -> Egress {
-    Egress::new(s, "cot:127.0.0.1:8087", "subscribe", None)
+    Egress::new(s, "cot:127.0.0.1:8087", crate::guard::Action::Subscribe, None)
 }
 
 fn opts() -> CotStreamOptions {
@@ -83,7 +84,10 @@ fn opts() -> CotStreamOptions {
 }
 
 fn cot_stage(s: Subject) -> CotStage {
-    CotStage::new(egress(s), PREFIX.into(), &opts())
+    {
+        let o = opts();
+        CotStage::new(egress(s), PREFIX.into(), o.stale_ms, o.refresh_ms)
+    }
 }
 
 fn xml(snap: &CotSnapshot, since: Option<u64>) -> Vec<u8> {
@@ -240,7 +244,7 @@ fn a_client_of_another_audience_never_gets_a_track_it_may_not_see() {
         .unwrap()
         .contains("HIDDEN-7Q"));
     // The WebSocket stage likewise.
-    let mut ws_phl = WsStage::new(Egress::new(phl(), crate::ws::EXIT, "subscribe", None));
+    let mut ws_phl = WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all());
     let w = ws_phl.step(&p, true, T0, 0).unwrap();
     assert_eq!(w.len(), 1);
     assert!(!w.snapshot_message().contains("HIDDEN-7Q"));
@@ -272,7 +276,7 @@ fn old_ws_message(kind: &str, s: &WsSnapshot, body: Value) -> Value {
         "audience": {"nation": phl().nation, "clearance": phl().clearance},
         "generation": s.generation,
         "time_ms": s.time_ms,
-        "time": crate::routes::iso(s.time_ms),
+        "time": crate::render::iso(s.time_ms),
         "marking": s.marking,
     });
     for (k, x) in body.as_object().unwrap() {
@@ -282,12 +286,12 @@ fn old_ws_message(kind: &str, s: &WsSnapshot, body: Value) -> Value {
 }
 
 fn features(ts: &[Track]) -> Value {
-    ts.iter().map(crate::routes::feature).collect()
+    ts.iter().map(|t| crate::render::feature(t, &crate::render::Sources::all())).collect()
 }
 
 #[test]
 fn websocket_messages_are_the_documented_ones() {
-    let mut st = WsStage::new(Egress::new(phl(), crate::ws::EXIT, "subscribe", None));
+    let mut st = WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all());
     let s1 = st
         .step(
             &picture(7, vec![public(1, 0), public(2, 0), public(3, 0)]),
@@ -306,7 +310,7 @@ fn websocket_messages_are_the_documented_ones() {
         )
     );
     let labels = [public(1, 0).label];
-    assert_eq!(s1.marking, crate::routes::view_marking(labels.iter()));
+    assert_eq!(s1.marking, crate::render::view_marking(labels.iter()));
     // An unchanged track is not an upsert; a new generation is always an update.
     let s2 = st
         .step(&picture(8, vec![public(1, 1), public(2, 0)]), true, T0, 0)
@@ -354,7 +358,7 @@ async fn a_stage_starts_with_its_first_subscriber_and_stops_after_its_last() {
     let fanouts: Arc<Fanouts<WsStage>> = Arc::default();
     let start = || {
         (
-            WsStage::new(Egress::new(phl(), crate::ws::EXIT, "subscribe", None)),
+            WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all()),
             rx.clone(),
         )
     };

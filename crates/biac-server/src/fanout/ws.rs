@@ -9,14 +9,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use biac_model::{Label, Subject, TimeMs, Track};
+use biac_model::{Label, Subject, TimeMs, Track, TrackId};
 use biac_runtime::Picture;
 use serde_json::json;
 
 use super::table::{Exit, Items, Table};
 use super::Stage;
 use crate::guard::{self, Egress};
-use crate::routes::{feature_text, iso, track_id, view_marking, LabelText};
+use crate::render::{feature_text, iso, view_marking, LabelText, Sources};
 
 /// A released track's feature, serialized once.
 #[derive(Debug)]
@@ -145,6 +145,8 @@ impl WsSnapshot {
 /// The WebSocket stage of one audience.
 pub struct WsStage {
     egress: Egress,
+    /// The feeds the subject may see named in `sources`.
+    sources: Sources,
     audience: Arc<str>,
     seq: u64,
     table: Table<WsItem>,
@@ -184,13 +186,15 @@ impl LabelTexts {
 }
 
 impl WsStage {
-    pub fn new(egress: Egress) -> Self {
+    /// The stage of `egress`'s subject, naming in `sources` only the feeds it may see.
+    pub fn new(egress: Egress, sources: Sources) -> Self {
         let audience =
             json!({"nation": egress.subject.nation, "clearance": egress.subject.clearance})
                 .to_string()
                 .into();
         WsStage {
             egress,
+            sources,
             audience,
             seq: 0,
             table: Table::default(),
@@ -218,6 +222,7 @@ impl Stage for WsStage {
         let next = self.seq + 1;
         let WsStage {
             egress,
+            sources,
             table,
             tombstones,
             marking,
@@ -233,7 +238,7 @@ impl Stage for WsStage {
                 release: |t: &Track| guard::release(egress, t).is_some(),
                 render: |t: &Track| {
                     Some(WsItem {
-                        feature: feature_text(t, labels.of(&t.label)).into_boxed_str(),
+                        feature: feature_text(t, labels.of(&t.label), sources).into_boxed_str(),
                     })
                 },
                 same: |a: &WsItem, b: &WsItem| a.feature == b.feature,
@@ -251,7 +256,7 @@ impl Stage for WsStage {
             tombstones.insert(
                 c.track.id,
                 WsTombstone {
-                    id: track_id(c.track.id),
+                    id: TrackId(c.track.id).to_string(),
                     added_at: c.added_at,
                     removed_at: next,
                 },

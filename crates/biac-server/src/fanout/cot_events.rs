@@ -1,10 +1,11 @@
-//! The events a CoT listener writes, each with the label the guard decides on.
+//! The events a CoT listener writes, each with the label the guard decides on, and
+//! [`emit`], the one way any of them reaches a socket.
 
 use biac_formats::cot::{self, CotEvent, UNKNOWN};
 use biac_formats::tak;
 use biac_model::{Label, Nation, TimeMs, Track};
 
-use crate::guard::Labelled;
+use crate::guard::{self, Labelled};
 
 /// An event about to be written, and the label it discloses.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,12 @@ impl Labelled for Outgoing {
         use std::hash::Hash;
         ("cot-event", &self.event.cot_type, &self.event.uid).hash(h);
     }
+}
+
+/// The one way an event reaches a socket: through the egress guard for the listener's
+/// subject. `None` when the guard refuses it.
+pub fn emit<'a>(egress: &guard::Egress, out: &'a Outgoing) -> Option<&'a Outgoing> {
+    guard::release(egress, out)
 }
 
 /// The CoT uid of a track for one audience: `biac-<AUDIENCE>-<api id>`, the API's

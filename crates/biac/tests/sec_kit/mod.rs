@@ -1,0 +1,369 @@
+//! Helpers of the `security_*` regression tests (issue 20): a `biac serve` from a JSON
+//! configuration, raw HTTP with any method, a WebSocket reader, CoT readers over plain
+//! TCP and over mutual TLS (`openssl s_client`, an independent TLS client).
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use biac_formats::cot::CotEvent;
+use serde_json::Value;
+
+use crate::common::{bin, start_with_lines, Biac};
+
+pub struct Server {
+    pub b: Biac,
+    pub lines: Vec<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn http(&self) -> SocketAddr {
+        self.b.http
+    }
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+    /// The plain CoT listener of `nation` (its startup line).
+    pub fn cot(&self, nation: &str) -> SocketAddr {
+        self.lines
+            .iter()
+            .find_map(|l| {
+                let w: Vec<&str> = l.strip_prefix("TAK (CoT over TCP): ")?.split_whitespace().collect();
+                (w[0] == nation).then(|| w[3].parse().unwrap())
+            })
+            .unwrap_or_else(|| panic!("no CoT listener for {nation}: {:?}", self.lines))
+    }
+    /// The TLS CoT listener.
+    pub fn cot_tls(&self) -> SocketAddr {
+        self.lines
+            .iter()
+            .find_map(|l| {
+                l.strip_prefix("TAK (CoT over mutual TLS): ")?
+                    .rsplit(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no TLS CoT listener: {:?}", self.lines))
+    }
+    /// The audit log's entries as JSON.
+    pub fn audit(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.data().join("audit/log.jsonl")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+/// `biac serve` with `cfg` (written into a new temporary directory, with `pki` made
+/// there first for these nations when given).
+pub fn serve(cfg: &Value, pki_nations: Option<&str>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(n) = pki_nations {
+        certs(&dir.path().join("pki"), n);
+    }
+    let path = dir.path().join("biac.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let (b, lines) = start_with_lines(&[
+        "serve",
+        "--config",
+        path.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+        "--fsync",
+        "off",
+    ]);
+    Server { b, lines, dir }
+}
+
+/// `biac certs` for `nations` into `out` (CAs in `ca/`, users `users/analyst-<n>`).
+pub fn certs(out: &Path, nations: &str) {
+    let o = Command::new(bin())
+        .args(["certs", "--out", out.to_str().unwrap(), "--nations", nations])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "biac certs: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// An argon2 hash of `password` by `biac hash-password`.
+pub fn hash_password(password: &str) -> String {
+    let mut c = Command::new(bin())
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(c.stdin.take().unwrap(), "{password}").unwrap();
+    let o = c.wait_with_output().unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// One HTTP/1.1 exchange: (status, head, body).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read response");
+    let resp = String::from_utf8_lossy(&resp).to_string();
+    let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, head.to_string(), body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+pub fn json(addr: SocketAddr, path: &str, token: &str) -> Value {
+    let (status, _, body) = request(addr, "GET", path, Some(token), None);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// A CoT event with a marking, as a feed sends it.
+pub fn event(
+    uid: &str,
+    callsign: &str,
+    (lat, lon): (f64, f64),
+    marking: (Option<&str>, Option<&str>, Option<&str>),
+) -> String {
+    let t = now_ms();
+    CotEvent {
+        uid: uid.into(),
+        cot_type: "a-h-S".into(),
+        how: "m-g".into(),
+        time_ms: t,
+        start_ms: t,
+        stale_ms: t + 120_000,
+        lat,
+        lon,
+        hae: 0.0,
+        ce: 20.0,
+        le: 9_999_999.0,
+        course_deg: None,
+        speed_mps: None,
+        callsign: Some(callsign.into()),
+        access: marking.0.map(Into::into),
+        caveat: marking.1.map(Into::into),
+        releasable_to: marking.2.map(Into::into),
+        extra_detail: String::new(),
+    }
+    .to_xml()
+}
+
+/// Ingest `body` into `feed` over HTTP as `token`; the report.
+pub fn ingest(addr: SocketAddr, feed: &str, token: &str, body: &str) -> Value {
+    let (status, _, b) = request(
+        addr,
+        "POST",
+        &format!("/api/v1/feeds/{feed}/ingest"),
+        Some(token),
+        Some(body),
+    );
+    assert_eq!(status, 200, "ingest into {feed}: {b}");
+    serde_json::from_str(&b).unwrap()
+}
+
+/// Wait until `f` holds, or fail after `secs` with `what`.
+pub fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Everything a plain CoT client reads in `secs`.
+pub fn cot_read(addr: SocketAddr, secs: u64) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut out = Vec::new();
+    let mut b = [0u8; 65536];
+    while Instant::now() < end {
+        match s.read(&mut b) {
+            Ok(0) => break,
+            Ok(k) => out.extend_from_slice(&b[..k]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Everything a mutual-TLS CoT client of `user` (e.g. `analyst-jpn`) reads in `secs`,
+/// through `openssl s_client` verifying the server by the PKI's hub CA.
+pub fn cot_tls_read(pki: &Path, user: &str, addr: SocketAddr, secs: u64) -> String {
+    let mut c = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &addr.to_string()])
+        .arg("-cert")
+        .arg(pki.join(format!("users/{user}.pem")))
+        .arg("-key")
+        .arg(pki.join(format!("users/{user}.key")))
+        .arg("-CAfile")
+        .arg(pki.join("ca/hub.pem"))
+        .args(["-verify_return_error"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_client (apt-get install openssl)");
+    let stdin = c.stdin.take();
+    std::thread::sleep(Duration::from_secs(secs));
+    drop(stdin);
+    let _ = c.kill();
+    let o = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A minimal WebSocket client (RFC 6455) over std: the upgrade, then unmasked server
+/// frames reassembled into text messages; a close frame ends it.
+pub struct Ws {
+    s: TcpStream,
+    buf: Vec<u8>,
+    partial: Vec<u8>,
+}
+
+pub enum WsEvent {
+    Text(String),
+    Closed(String),
+    Idle,
+}
+
+impl Ws {
+    pub fn connect(addr: SocketAddr, path: &str) -> Ws {
+        let mut s = TcpStream::connect(addr).expect("connect ws");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        let mut b = [0u8; 4096];
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let k = s.read(&mut b).expect("ws handshake");
+            assert!(k > 0, "ws: closed during handshake");
+            buf.extend_from_slice(&b[..k]);
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        assert!(head.starts_with("HTTP/1.1 101"), "ws upgrade refused: {head}");
+        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        Ws {
+            s,
+            buf: buf[end..].to_vec(),
+            partial: Vec::new(),
+        }
+    }
+
+    pub fn next(&mut self) -> WsEvent {
+        loop {
+            if let Some((fin, op, payload, used)) = parse_frame(&self.buf) {
+                self.buf.drain(..used);
+                match op {
+                    0 | 1 => {
+                        self.partial.extend_from_slice(&payload);
+                        if fin {
+                            let m = String::from_utf8_lossy(&std::mem::take(&mut self.partial))
+                                .into_owned();
+                            return WsEvent::Text(m);
+                        }
+                    }
+                    8 => {
+                        let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default())
+                            .into_owned();
+                        return WsEvent::Closed(format!("close frame: {reason}"));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let mut b = [0u8; 1 << 16];
+            match self.s.read(&mut b) {
+                Ok(0) => return WsEvent::Closed("connection closed".into()),
+                Ok(k) => self.buf.extend_from_slice(&b[..k]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return WsEvent::Idle
+                }
+                Err(e) => return WsEvent::Closed(e.to_string()),
+            }
+        }
+    }
+
+    /// Every text message for `secs` (stops early when the server closes).
+    pub fn read_for(&mut self, secs: u64) -> (Vec<String>, Option<String>) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut out = Vec::new();
+        while Instant::now() < end {
+            match self.next() {
+                WsEvent::Text(t) => out.push(t),
+                WsEvent::Closed(why) => return (out, Some(why)),
+                WsEvent::Idle => {}
+            }
+        }
+        (out, None)
+    }
+}
+
+/// (fin, opcode, payload, bytes used) of the first complete frame in `b`.
+fn parse_frame(b: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
+    if b.len() < 2 {
+        return None;
+    }
+    let (fin, op) = (b[0] & 0x80 != 0, b[0] & 0x0f);
+    let (len, at) = match b[1] & 0x7f {
+        126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
+        127 if b.len() >= 10 => (u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize, 10),
+        126 | 127 => return None,
+        l => (l as usize, 2),
+    };
+    let payload = b.get(at..at + len)?.to_vec();
+    Some((fin, op, payload, at + len))
+}
