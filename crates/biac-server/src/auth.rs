@@ -452,11 +452,14 @@ impl FromRequestParts<AppState> for Caller {
             return Err(crate::routes::not_found());
         }
         let point = format!("http:{}", parts.uri.path());
-        Ok(Caller(Egress::new(
-            principal.subject,
-            point,
-            action.as_str(),
-            state.audit.clone(),
-        )))
+        Ok(Caller(
+            Egress::new(
+                principal.subject,
+                point,
+                action.as_str(),
+                state.audit.clone(),
+            )
+            .with_principal(principal.name),
+        ))
     }
 }
