@@ -37,6 +37,7 @@ mod entry;
 mod log;
 pub mod merkle;
 mod sink;
+pub mod witness;
 
 use std::path::PathBuf;
 
@@ -44,14 +45,16 @@ pub use checkpoint::Checkpoint;
 pub use ed25519_dalek::VerifyingKey;
 pub use entry::{Decision, Entry, Object, Subject};
 pub use log::{
-    audit_dir, prove_inclusion, read_public_key, truncate_torn_tail, verify, AuditLog,
-    InclusionProof, VerifyReport, CHECKPOINTS_FILE, KEY_FILE, LOG_FILE, PUBLIC_KEY_FILE,
+    audit_dir, prove_inclusion, public_key_path, read_public_key, truncate_torn_tail, verify,
+    verify_with_witness, AuditLog, InclusionProof, VerifyReport, CHECKPOINTS_FILE, KEY_FILE,
+    LOG_FILE, PUBLIC_KEY_FILE,
 };
 pub use merkle::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
     verify_inclusion, Frontier, Hash, ProofError, EMPTY_ROOT,
 };
 pub use sink::{AuditSink, AuditWorker, SinkConfig};
+pub use witness::Witness;
 
 /// Everything that can go wrong reading, writing or verifying a log. Entry indices are
 /// 0-based; the entry with index `i` is on line `i + 1` of `log.jsonl`.
@@ -100,6 +103,12 @@ pub enum AuditError {
         sealed: u64,
         entries: u64,
     },
+    #[error(
+        "checkpoints missing: {entries} entries, {detail} (checkpoints deleted or rolled back)"
+    )]
+    MissingCheckpoints { entries: u64, detail: String },
+    #[error("witness refused: {0}")]
+    Witness(String),
     #[error("proof: {0}")]
     Proof(String),
     #[error("audit writer: {0}")]

@@ -11,6 +11,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use crate::checkpoint::{self, Checkpoint};
 use crate::entry::Entry;
 use crate::merkle::{self, Frontier, Hash};
+use crate::witness::Witness;
 use crate::AuditError;
 
 /// The entries file inside the audit directory.
@@ -217,6 +218,47 @@ pub fn verify(dir: &Path, key: &VerifyingKey) -> Result<VerifyReport, AuditError
     scan(dir, key, false).map(|s| s.report)
 }
 
+/// [`verify`], then checks the log against a witness directory: the witness's latest
+/// checkpoint must be one the log still holds (no checkpoint removed) and the root of the
+/// log's first entries of that size must be the one the witness saw (no witnessed entry
+/// changed, even under fresh signatures).
+pub fn verify_with_witness(
+    dir: &Path,
+    key: &VerifyingKey,
+    witness: &Path,
+) -> Result<VerifyReport, AuditError> {
+    let pinned = crate::Witness::pinned_key(witness)?;
+    if pinned != *key {
+        return Err(AuditError::Witness(format!(
+            "{} pins another key than the one given",
+            witness.display()
+        )));
+    }
+    let s = scan(dir, key, true)?;
+    let Some(seen) = read_checkpoints(witness, key)?.pop() else {
+        return Ok(s.report);
+    };
+    if seen.size > s.report.sealed {
+        return Err(AuditError::MissingCheckpoints {
+            entries: s.report.entries,
+            detail: format!(
+                "the witness holds a checkpoint of {} entries, the log's last is of {}",
+                seen.size, s.report.sealed
+            ),
+        });
+    }
+    let n = usize::try_from(seen.size).map_err(|_| AuditError::Proof("log too large".into()))?;
+    if merkle::root(&s.leaves[..n]) != seen.root {
+        return Err(AuditError::Witness(format!(
+            "the first {} entries are not the ones the witness saw (root {}): witnessed \
+             entries were changed and re-signed",
+            seen.size,
+            merkle::to_hex(&seen.root)
+        )));
+    }
+    Ok(s.report)
+}
+
 /// Reads the verifier key file (`key.pub` text form).
 pub fn read_public_key(path: &Path) -> Result<VerifyingKey, AuditError> {
     let text = std::fs::read_to_string(path).map_err(io_err(path))?;
@@ -358,44 +400,56 @@ fn sync_dir(dir: &Path) -> Result<(), AuditError> {
 
 /// Loads the signing key, creating it (and `key.pub`) if the directory has none.
 fn load_or_create_key(dir: &Path) -> Result<SigningKey, AuditError> {
-    let path = dir.join(KEY_FILE);
-    let key = match std::fs::read_to_string(&path) {
+    let key = load_or_create_key_at(&dir.join(KEY_FILE), &dir.join(PUBLIC_KEY_FILE))?;
+    sync_dir(dir)?;
+    Ok(key)
+}
+
+/// Loads the signing key at `path`, creating it (0600) and its verifier key at `pub_path`
+/// if there is none.
+fn load_or_create_key_at(path: &Path, pub_path: &Path) -> Result<SigningKey, AuditError> {
+    let key = match std::fs::read_to_string(path) {
         Ok(text) => checkpoint::decode_signing_key(&text).map_err(|reason| AuditError::Key {
-            path: path.clone(),
+            path: path.to_path_buf(),
             reason,
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| AuditError::Key {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 reason: format!("no system randomness: {e}"),
             })?;
             let key = SigningKey::from_bytes(&seed);
-            let mut f = create_private(&path).map_err(io_err(&path))?;
+            let mut f = create_private(path).map_err(io_err(path))?;
             f.write_all(format!("{}\n", checkpoint::encode_signing_key(&key)).as_bytes())
                 .and_then(|()| f.sync_all())
-                .map_err(io_err(&path))?;
+                .map_err(io_err(path))?;
             key
         }
-        Err(e) => return Err(io_err(&path)(e)),
+        Err(e) => return Err(io_err(path)(e)),
     };
-    let pub_path = dir.join(PUBLIC_KEY_FILE);
     let pub_text = format!("{}\n", checkpoint::encode_public_key(&key.verifying_key()));
-    match std::fs::read_to_string(&pub_path) {
+    match std::fs::read_to_string(pub_path) {
         Ok(t) if t == pub_text => {}
         Ok(_) => {
             return Err(AuditError::Key {
-                path: pub_path,
+                path: pub_path.to_path_buf(),
                 reason: "does not match the signing key".into(),
             })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::write(&pub_path, pub_text).map_err(io_err(&pub_path))?;
+            std::fs::write(pub_path, pub_text).map_err(io_err(pub_path))?;
         }
-        Err(e) => return Err(io_err(&pub_path)(e)),
+        Err(e) => return Err(io_err(pub_path)(e)),
     }
-    sync_dir(dir)?;
     Ok(key)
+}
+
+/// The verifier key file written beside a signing key kept elsewhere: `<key>.pub`.
+pub fn public_key_path(signing_key: &Path) -> PathBuf {
+    let mut p = signing_key.as_os_str().to_owned();
+    p.push(".pub");
+    PathBuf::from(p)
 }
 
 fn open_append(path: &Path) -> Result<File, AuditError> {
@@ -420,6 +474,8 @@ pub struct AuditLog {
     /// All leaf hashes (32 bytes per entry) for proofs.
     leaves: Vec<Hash>,
     last_checkpoint: Option<Checkpoint>,
+    /// Where every checkpoint is published once written (see [`AuditLog::open_in_custody`]).
+    witness: Option<Witness>,
 }
 
 impl AuditLog {
@@ -441,7 +497,126 @@ impl AuditLog {
             frontier: s.frontier,
             leaves: s.leaves,
             last_checkpoint: s.checkpoints.last().cloned(),
+            witness: None,
         })
+    }
+
+    /// Opens (creating if needed) the log in the audit directory `dir` as the server does:
+    /// signed with the key at `signing_key`, which must lie outside `dir`'s data directory
+    /// (created 0600 on first use, with its verifier key at [`public_key_path`]), and
+    /// publishing every checkpoint to the witness directory `witness`; `now_ms` stamps the
+    /// size-0 checkpoint of a new log.
+    ///
+    /// Refuses a log that fails verification, a signing key left in `dir`, a log with
+    /// entries but no checkpoint (a new log is sealed at size 0 at once, so only a deleted
+    /// checkpoints file gives one), and a log the witness does not hold as a consistent
+    /// extension of what it saw, or whose checkpoints stop short of the witness's (deleted
+    /// checkpoints). Entries after the last checkpoint — what a crash between an append
+    /// and the next checkpoint leaves — are sealed by the next checkpoint; their number
+    /// is in [`AuditLog::unsealed`] for the caller to report.
+    pub fn open_in_custody(
+        dir: &Path,
+        signing_key: &Path,
+        witness: &Path,
+        now_ms: i64,
+    ) -> Result<AuditLog, AuditError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        std::fs::create_dir_all(witness).map_err(io_err(witness))?;
+        let inside = |p: &Path| {
+            let data = dir.parent().unwrap_or(dir);
+            match (
+                std::fs::canonicalize(data),
+                p.parent().map(std::fs::canonicalize),
+            ) {
+                (Ok(d), Some(Ok(k))) => k.starts_with(&d),
+                _ => false,
+            }
+        };
+        if dir.join(KEY_FILE).exists() {
+            return Err(AuditError::Key {
+                path: dir.join(KEY_FILE),
+                reason: "a signing key beside the log lets whoever can edit the log re-sign \
+                         it: move it outside the data directory and configure its path"
+                    .into(),
+            });
+        }
+        if let Some(parent) = signing_key.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+            }
+        }
+        if inside(signing_key) || inside(witness) {
+            return Err(AuditError::Key {
+                path: signing_key.to_path_buf(),
+                reason: format!(
+                    "the signing key and the witness ({}) must be outside the data directory",
+                    witness.display()
+                ),
+            });
+        }
+        let key = load_or_create_key_at(signing_key, &public_key_path(signing_key))?;
+        let vk = key.verifying_key();
+        let s = scan(dir, &vk, true)?;
+        if s.checkpoints.is_empty() && s.report.entries > 0 {
+            return Err(AuditError::MissingCheckpoints {
+                entries: s.report.entries,
+                detail: "no checkpoint at all".into(),
+            });
+        }
+        let mut w = Witness::open(witness, &vk)?;
+        if let (Some(seen), Some(last)) = (w.latest(), s.checkpoints.last()) {
+            if seen.size > last.size {
+                return Err(AuditError::MissingCheckpoints {
+                    entries: s.report.entries,
+                    detail: format!(
+                        "the witness holds a checkpoint of {} entries, the log's last is of {}",
+                        seen.size, last.size
+                    ),
+                });
+            }
+        }
+        if s.checkpoints.is_empty() && w.latest().is_some_and(|c| c.size > 0) {
+            return Err(AuditError::MissingCheckpoints {
+                entries: s.report.entries,
+                detail: "the witness has seen entries; the log has none".into(),
+            });
+        }
+        let log = open_append(&dir.join(LOG_FILE))?;
+        let checkpoints = open_append(&dir.join(CHECKPOINTS_FILE))?;
+        sync_dir(dir)?;
+        let mut l = AuditLog {
+            dir: dir.to_path_buf(),
+            log,
+            checkpoints,
+            key,
+            frontier: s.frontier,
+            leaves: s.leaves,
+            last_checkpoint: s.checkpoints.last().cloned(),
+            witness: None,
+        };
+        if l.last_checkpoint.is_none() {
+            l.checkpoint(now_ms)?;
+        }
+        l.publish(&mut w)?;
+        l.witness = Some(w);
+        Ok(l)
+    }
+
+    /// Hands the last checkpoint to `w` with the consistency proof from what `w` holds.
+    pub fn publish(&self, w: &mut Witness) -> Result<(), AuditError> {
+        let Some(c) = &self.last_checkpoint else {
+            return Ok(());
+        };
+        let from = w.latest().map_or(0, |l| l.size);
+        if from > c.size {
+            return Err(AuditError::Witness(format!(
+                "the witness holds a checkpoint of {from} entries, the log's last is of {}",
+                c.size
+            )));
+        }
+        let proof = self.consistency_proof(from, c.size)?;
+        w.submit(c, &proof)?;
+        Ok(())
     }
 
     /// The audit directory.
@@ -521,6 +696,11 @@ impl AuditLog {
             .and_then(|()| self.checkpoints.sync_data())
             .map_err(io_err(&path))?;
         self.last_checkpoint = Some(c.clone());
+        if let Some(mut w) = self.witness.take() {
+            let published = self.publish(&mut w);
+            self.witness = Some(w);
+            published?;
+        }
         Ok(c)
     }
 

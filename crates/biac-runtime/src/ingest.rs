@@ -29,25 +29,98 @@ impl Batch {
 }
 
 /// Decode one frame and check it is plausible: the one per-record step shared by the
-/// TCP listeners and HTTP ingest.
+/// TCP listeners and HTTP ingest. `clock` is the source's clock check (one per TCP
+/// connection, one per HTTP body).
 pub(crate) fn decode_frame(
     decoder: &mut FeedDecoder,
     frame: Frame,
     now: TimeMs,
-    max_future_ms: i64,
+    clock: &mut SourceClock,
 ) -> Result<Vec<Observation>, biac_formats::DecodeError> {
     match frame {
         Frame::Record { offset, bytes } => {
             let name = decoder.config().name.clone();
             decoder
                 .decode(&bytes, offset, now)
-                .and_then(|obs| check_plausible(&name, offset, obs, now, max_future_ms))
+                .and_then(|obs| check_plausible(&name, offset, obs, now, clock))
         }
         Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
             feed: decoder.config().name.clone(),
             offset,
             reason: format!("record of {len} bytes exceeds the limit; skipped"),
         }),
+    }
+}
+
+/// How long a source whose clock ran ahead stays quarantined after its last such record.
+pub const CLOCK_QUARANTINE_MS: i64 = 10_000;
+
+/// One source's clock check. A record stamped more than `max_ahead_ms` past the receive
+/// clock is refused — so no record moves any audience's clock (the newest data time it
+/// has seen) more than that beyond the wall clock — and the source is quarantined: all
+/// its records are refused until it has sent none too far ahead for
+/// [`CLOCK_QUARANTINE_MS`], since a clock found wrong once makes its other times
+/// suspect. The decision is taken here, at ingest, against the receive clock: refused
+/// records never reach the journal, so a replay (which does not read the wall clock)
+/// fuses exactly what the live run fused.
+///
+/// The scope is the source, not the feed: several sources share a feed (TAK clients,
+/// HTTP ingest), and one of them with a wrong clock must not silence the others.
+#[derive(Debug)]
+pub(crate) struct SourceClock {
+    max_ahead_ms: i64,
+    stats: Arc<FeedStats>,
+    quarantined_until: Option<TimeMs>,
+}
+
+impl SourceClock {
+    pub fn new(max_ahead_ms: i64, stats: Arc<FeedStats>) -> Self {
+        SourceClock {
+            max_ahead_ms,
+            stats,
+            quarantined_until: None,
+        }
+    }
+
+    /// `Err(reason)` when `time_ms` may not be fused.
+    fn check(&mut self, feed: &str, time_ms: TimeMs, now: TimeMs) -> Result<(), String> {
+        let ahead = time_ms.saturating_sub(now);
+        if ahead > self.max_ahead_ms {
+            let until = now.saturating_add(CLOCK_QUARANTINE_MS);
+            if self.quarantined_until.is_none_or(|u| u <= now) {
+                self.stats.clock_quarantines.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(feed = %feed, ahead_ms = ahead, max_ahead_ms = self.max_ahead_ms,
+                    quarantine_ms = CLOCK_QUARANTINE_MS,
+                    "feed source clock ahead of ours: source quarantined, its records refused");
+            }
+            self.quarantined_until = Some(until);
+            self.stats
+                .quarantined_until_ms
+                .fetch_max(until, Ordering::Relaxed);
+            self.stats.clock_rejected.fetch_add(1, Ordering::Relaxed);
+            return Err(format!(
+                "time {time_ms} ms is {:.1} s in the future (limit {:.1} s): source quarantined \
+                 for {} s",
+                ahead as f64 / 1000.0,
+                self.max_ahead_ms as f64 / 1000.0,
+                CLOCK_QUARANTINE_MS / 1000
+            ));
+        }
+        match self.quarantined_until {
+            Some(until) if until > now => {
+                self.stats.clock_rejected.fetch_add(1, Ordering::Relaxed);
+                Err(format!(
+                    "source quarantined for {:.1} s more: its clock ran ahead of ours",
+                    (until - now) as f64 / 1000.0
+                ))
+            }
+            Some(_) => {
+                self.quarantined_until = None;
+                tracing::info!(feed = %feed, "feed source clock back in bounds: quarantine over");
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -102,6 +175,7 @@ async fn handle_connection(
     let mut framer = decoder.framer();
     let mut buf = vec![0u8; 64 * 1024];
     let mut errors = 0u64;
+    let mut clock = SourceClock::new(max_future_ms, stats.clone());
     loop {
         let n = match sock.read(&mut buf).await {
             Ok(0) => break,
@@ -115,7 +189,7 @@ async fn handle_connection(
         let now = now_ms();
         let mut batch = Vec::new();
         while let Some(frame) = framer.next_frame() {
-            let result = decode_frame(&mut decoder, frame, now, max_future_ms);
+            let result = decode_frame(&mut decoder, frame, now, &mut clock);
             match result {
                 Ok(obs) => {
                     stats
@@ -149,30 +223,25 @@ async fn handle_connection(
     tracing::info!(feed = %name, %peer, rejected = errors, "feed connection closed");
 }
 
-/// Reject records whose position is impossible or whose time is too far in the future.
+/// Reject records whose position is impossible or whose time is too far in the future
+/// (see [`SourceClock`]).
 fn check_plausible(
     feed: &str,
     offset: u64,
     obs: Vec<Observation>,
     now: TimeMs,
-    max_future_ms: i64,
+    clock: &mut SourceClock,
 ) -> Result<Vec<Observation>, biac_formats::DecodeError> {
     for o in &obs {
         let reason = if !o.position.is_valid() {
             Some(format!("position {:?} out of range", o.position))
-        } else if o.time_ms > now.saturating_add(max_future_ms) {
-            Some(format!(
-                "time {} ms is {} s in the future",
-                o.time_ms,
-                (o.time_ms - now) / 1000
-            ))
         } else if !(o.pos_sigma_m.is_finite() && o.pos_sigma_m > 0.0) {
             Some(format!(
                 "position error {} is not a positive number",
                 o.pos_sigma_m
             ))
         } else {
-            None
+            clock.check(feed, o.time_ms, now).err()
         };
         if let Some(reason) = reason {
             return Err(biac_formats::DecodeError {
@@ -242,6 +311,7 @@ fn decode_body(
         framer.push(b"\n");
     }
     let now = now_ms();
+    let mut clock = SourceClock::new(max_future_ms, feed.stats.clone());
     let mut report = crate::IngestReport {
         feed: name.clone(),
         ..Default::default()
@@ -256,7 +326,7 @@ fn decode_body(
         }
     };
     while let Some(frame) = framer.next_frame() {
-        match decode_frame(&mut decoder, frame, now, max_future_ms) {
+        match decode_frame(&mut decoder, frame, now, &mut clock) {
             Ok(obs) => {
                 report.accepted += 1;
                 report.observations += obs.len() as u64;

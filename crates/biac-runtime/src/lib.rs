@@ -27,7 +27,7 @@ pub mod retention;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub use audience::{Audience, Picture};
@@ -50,8 +50,10 @@ pub struct RuntimeConfig {
     pub reorder_window_ms: i64,
     /// How often (data time) each audience's picture is written to the history.
     pub snapshot_every_ms: i64,
-    /// Records stamped further than this into the future (receive clock) are rejected:
-    /// one bad clock must not push the fusion watermark ahead and starve everyone else.
+    /// Records stamped further than this into the future (receive clock) are rejected
+    /// and their source quarantined (see [`CLOCK_QUARANTINE_MS`]): one bad clock must
+    /// not push any audience's clock ahead of the wall clock, which makes its confirmed
+    /// tracks coast and freezes its picture. Decided at ingest, so replay is unaffected.
     pub max_future_ms: i64,
 }
 
@@ -62,6 +64,13 @@ pub struct FeedStats {
     pub rejected: AtomicU64,
     pub connections: AtomicU64,
     pub last_error: Mutex<Option<String>>,
+    /// Records refused for the clock: stamped too far ahead, or from a quarantined
+    /// source (also counted in `rejected`).
+    pub clock_rejected: AtomicU64,
+    /// Times a source of this feed entered clock quarantine.
+    pub clock_quarantines: AtomicU64,
+    /// Until when (wall clock, ms) the latest quarantined source of this feed stays so.
+    pub quarantined_until_ms: AtomicI64,
 }
 
 impl FeedStats {
@@ -73,6 +82,13 @@ impl FeedStats {
     }
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().map(|e| e.clone()).unwrap_or(None)
+    }
+    pub fn clock_rejected(&self) -> u64 {
+        self.clock_rejected.load(Ordering::Relaxed)
+    }
+    /// Whether a source of this feed is in clock quarantine now.
+    pub fn clock_quarantined(&self) -> bool {
+        self.quarantined_until_ms.load(Ordering::Relaxed) > ingest::now_ms()
     }
 }
 
@@ -121,7 +137,7 @@ pub struct IngestReport {
     pub rejected: Vec<RejectedRecord>,
 }
 
-pub use ingest::MAX_LISTED_REJECTIONS;
+pub use ingest::{CLOCK_QUARANTINE_MS, MAX_LISTED_REJECTIONS};
 
 /// One record HTTP ingest refused.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -445,7 +445,10 @@ impl Authenticator {
 
     /// Live sessions (all accounts).
     pub fn sessions(&self) -> usize {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// The principal a bearer credential stands for on a connection presenting `peer`.

@@ -116,12 +116,15 @@ impl FromRequestParts<AppState> for Caller {
             return Err(not_found());
         }
         let point = format!("http:{}", parts.uri.path());
-        Ok(Caller(Egress::new(
-            principal.subject,
-            point,
-            action.label_action(),
-            state.audit.clone(),
-        )))
+        Ok(Caller(
+            Egress::new(
+                principal.subject,
+                point,
+                action.label_action(),
+                state.audit.clone(),
+            )
+            .with_principal(principal.name),
+        ))
     }
 }
 

@@ -88,6 +88,9 @@ pub struct Egress {
     pub subject: Subject,
     pub point: String,
     pub action: Action,
+    /// Who asked (account, `token:…`), for the audit entry; `None` for a shared stream,
+    /// recorded as `shared:<point>`.
+    pub principal: Option<String>,
     audit: Option<Auditor>,
 }
 
@@ -102,8 +105,15 @@ impl Egress {
             subject,
             point: point.into(),
             action,
+            principal: None,
             audit,
         }
+    }
+
+    /// The same exit for a named principal.
+    pub fn with_principal(mut self, principal: impl Into<String>) -> Self {
+        self.principal = Some(principal.into());
+        self
     }
 }
 
@@ -191,7 +201,7 @@ impl Auditor {
         let now = now_ms();
         // Keyed on the label itself: its marking is rendered only when it is written.
         let mut h = DefaultHasher::new();
-        (&e.subject, &e.point, e.action).hash(&mut h);
+        (&e.subject, &e.point, e.action, &e.principal).hash(&mut h);
         item.audit_key(&mut h);
         (item.label(), allowed).hash(&mut h);
         let key = h.finish();
@@ -216,7 +226,11 @@ impl Auditor {
             subject: biac_audit::Subject {
                 nation: e.subject.nation.to_string(),
                 clearance: e.subject.clearance.to_string(),
-                principal: None,
+                principal: Some(
+                    e.principal
+                        .clone()
+                        .unwrap_or_else(|| format!("shared:{}", e.point)),
+                ),
             },
             action: e.action.as_str().to_string(),
             object: biac_audit::Object {

@@ -5,23 +5,25 @@
 //! request on that connection carries the [`PeerCert`] it proves in its extensions
 //! (`Option<Extension<PeerCert>>` in a handler). Without one, requests carry none and
 //! are authenticated as over HTTP. Handshakes run in their own tasks under a timeout,
-//! so a client that never finishes one holds up no other.
+//! so a client that never finishes one holds up no other. Connections obey
+//! [`HttpLimits`] from their TCP accept on (handshakes count against the peer's share).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
 use axum::Router;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::conn_limits::{serve_connection, ConnCounter, Guarded, HttpLimits};
 use crate::peer::PeerCert;
 
 /// Who is at the other end of an HTTPS connection.
@@ -35,15 +37,28 @@ pub struct TlsPeer {
 /// An axum [`Listener`] yielding TLS streams whose handshake has completed.
 pub struct HttpsListener {
     local: SocketAddr,
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, TlsPeer)>,
+    rx: mpsc::Receiver<(Guarded<TlsStream<TcpStream>>, TlsPeer)>,
+    limits: HttpLimits,
 }
 
 /// Handshakes in flight plus completed ones not yet taken by the server.
 const BACKLOG: usize = 64;
 
 impl HttpsListener {
-    /// Accept on `tcp`, handshaking each connection in its own task.
+    /// Accept on `tcp`, handshaking each connection in its own task, under the default
+    /// [`HttpLimits`].
     pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>, timeout: Duration) -> Self {
+        Self::with_limits(tcp, config, timeout, HttpLimits::default())
+    }
+
+    /// [`HttpsListener::new`] under `limits`.
+    pub fn with_limits(
+        tcp: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        timeout: Duration,
+        limits: HttpLimits,
+    ) -> Self {
+        let counter = Arc::new(ConnCounter::new("HTTPS connection"));
         let local = tcp
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -62,6 +77,10 @@ impl HttpsListener {
                 if tx.is_closed() {
                     return;
                 }
+                let per_peer = limits.max_connections_per_peer;
+                let Some(guard) = counter.admit(addr.ip(), per_peer, limits.max_connections) else {
+                    continue;
+                };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     let _ = sock.set_nodelay(true);
@@ -86,16 +105,18 @@ impl HttpsListener {
                             }
                         },
                     };
-                    let _ = tx.send((tls, TlsPeer { addr, cert })).await;
+                    let _ = tx
+                        .send((Guarded::new(tls, guard), TlsPeer { addr, cert }))
+                        .await;
                 });
             }
         });
-        HttpsListener { local, rx }
+        HttpsListener { local, rx, limits }
     }
 }
 
 impl Listener for HttpsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Guarded<TlsStream<TcpStream>>;
     type Addr = TlsPeer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -114,12 +135,6 @@ impl Listener for HttpsListener {
     }
 }
 
-impl Connected<IncomingStream<'_, HttpsListener>> for TlsPeer {
-    fn connect_info(stream: IncomingStream<'_, HttpsListener>) -> Self {
-        stream.remote_addr().clone()
-    }
-}
-
 /// Put the connection's [`PeerCert`], if any, into the request's extensions.
 async fn insert_peer_cert(
     ConnectInfo(peer): ConnectInfo<TlsPeer>,
@@ -132,12 +147,13 @@ async fn insert_peer_cert(
     next.run(req).await
 }
 
-/// Serve `router` on `listener` until the process ends.
-pub async fn serve_router(listener: HttpsListener, router: Router) -> std::io::Result<()> {
+/// Serve `router` on `listener` until the process ends, under the listener's limits.
+pub async fn serve_router(mut listener: HttpsListener, router: Router) -> std::io::Result<()> {
     let app = router.layer(axum::middleware::from_fn(insert_peer_cert));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<TlsPeer>(),
-    )
-    .await
+    let limits = listener.limits;
+    loop {
+        let (io, peer) = listener.accept().await;
+        let addr = peer.addr;
+        tokio::spawn(serve_connection(io, addr, Some(peer), app.clone(), limits));
+    }
 }

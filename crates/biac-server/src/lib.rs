@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod authz;
 pub mod caller;
+pub mod conn_limits;
 pub mod cot_stream;
 pub mod fanout;
 pub mod guard;
@@ -56,9 +57,19 @@ pub fn app(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serve until the process ends.
+/// Serve until the process ends, under the default [`conn_limits::HttpLimits`]. Every
+/// request carries the peer's `ConnectInfo<SocketAddr>`.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, routes::router(state)).await
+    serve_with(listener, state, conn_limits::HttpLimits::default()).await
+}
+
+/// [`serve`] under `limits`: header-read timeout, per-peer and total connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: conn_limits::HttpLimits,
+) -> std::io::Result<()> {
+    conn_limits::serve_plain(listener, routes::router(state), limits).await
 }
 
 /// Serve over HTTPS until the process ends: every request of a client that presented

@@ -44,7 +44,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, Caller(s): Caller) ->
         .filter(|f| release(&s, &f.config).is_some())
         .collect();
     type Get = fn(&biac_runtime::FeedStats) -> u64;
-    let counters: [(&str, &str, Get); 3] = [
+    let counters: [(&str, &str, Get); 4] = [
         (
             "biac_feed_accepted_total",
             "Observations accepted from the feed (TCP and HTTP ingest).",
@@ -54,6 +54,11 @@ pub(crate) async fn metrics(State(state): State<AppState>, Caller(s): Caller) ->
             "biac_feed_rejected_total",
             "Records rejected on the feed (undecodable, implausible, oversized, truncated).",
             |st| st.rejected(),
+        ),
+        (
+            "biac_feed_clock_rejected_total",
+            "Records refused for the clock: too far ahead, or from a source in clock quarantine.",
+            |st| st.clock_rejected(),
         ),
         (
             "biac_feed_connections_total",

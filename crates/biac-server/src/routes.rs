@@ -359,6 +359,8 @@ async fn feeds(State(state): State<AppState>, Caller(s): Caller) -> Response {
                 "accepted": f.stats.accepted(),
                 "rejected": f.stats.rejected(),
                 "last_error": f.stats.last_error(),
+                "clock_rejected": f.stats.clock_rejected(),
+                "clock_quarantined": f.stats.clock_quarantined(),
             })
         })
         .collect();

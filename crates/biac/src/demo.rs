@@ -117,7 +117,10 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         }
     });
 
-    let audit = serve::open_audit(&rt.data_dir)?;
+    // The demo keeps the audit key and witness beside its data directory (the defaults
+    // of `biac serve`); it says so.
+    let audit = serve::open_audit(&rt.data_dir, &serve::AuditCustody::default())?;
+    println!("  (demo: the audit signing key and witness were created beside the data directory; a deployment keeps them where its administrators cannot rewrite them)");
     let mut cot = Vec::new();
     for (i, s) in serve::demo_audiences().into_iter().enumerate() {
         let port = match a.cot_port_base {
@@ -191,6 +194,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         auth,
         audit,
         (cot, cot_tls),
+        Default::default(),
         Default::default(),
     )
     .await

@@ -10,6 +10,7 @@ use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
 use biac_server::auth::{Account, TokenEntry};
 use biac_server::authz::RequestPolicy;
+use biac_server::conn_limits::HttpLimits;
 use biac_server::cot_stream::{
     self, CotListener, CotListenerConfig, CotStreamOptions, CotTlsListener, CotTlsListenerConfig,
 };
@@ -64,6 +65,11 @@ pub struct ServeConfig {
     /// scan is complete). See `docs/CONFIG.md`.
     #[serde(default = "default_reorder_window_ms")]
     pub reorder_window_ms: i64,
+    /// Records stamped more than this many milliseconds past the server's clock are
+    /// refused and their source (TCP connection, HTTP body) quarantined for 10 s, so a
+    /// wrong clock cannot move any audience's picture ahead of the wall clock.
+    #[serde(default = "default_max_clock_ahead_ms")]
+    pub max_clock_ahead_ms: i64,
     /// TAK streaming CoT listeners (plain TCP), each serving one audience:
     /// `{"listen": "127.0.0.1:8087", "nation": "JPN", "clearance": "SECRET"}`.
     #[serde(default)]
@@ -77,6 +83,44 @@ pub struct ServeConfig {
     /// key, and optionally the per-nation CAs of client certificates.
     #[serde(default)]
     pub https: Option<biac_server::tls::TlsFiles>,
+    /// Limits of the HTTP(S) listener's connections: header-read timeout (also the
+    /// longest idle keep-alive), connections per peer address and in all.
+    #[serde(default)]
+    pub http: HttpLimits,
+    /// Where the audit log's signing key and witness are kept (outside the data
+    /// directory; default beside it).
+    #[serde(default)]
+    pub audit: AuditCustody,
+}
+
+/// The audit log's signing key and witness: never in the data directory.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditCustody {
+    pub signing_key: Option<PathBuf>,
+    pub witness: Option<PathBuf>,
+}
+
+impl AuditCustody {
+    /// The configured paths, the unset ones beside the data directory:
+    /// `DIR.audit-key/audit.key` and `DIR.audit-witness`.
+    fn resolve(&self, data_dir: &std::path::Path) -> Result<(PathBuf, PathBuf), String> {
+        let data = std::fs::canonicalize(data_dir)
+            .map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
+        let name = data
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into());
+        let beside = |suffix: &str| data.with_file_name(format!("{name}.{suffix}"));
+        Ok((
+            self.signing_key
+                .clone()
+                .unwrap_or_else(|| beside("audit-key").join("audit.key")),
+            self.witness
+                .clone()
+                .unwrap_or_else(|| beside("audit-witness")),
+        ))
+    }
 }
 
 fn default_reorder_window_ms() -> i64 {
@@ -85,6 +129,14 @@ fn default_reorder_window_ms() -> i64 {
 
 /// The re-ordering window of `biac serve` and the demo unless configured.
 pub const DEFAULT_REORDER_WINDOW_MS: i64 = 2_000;
+
+fn default_max_clock_ahead_ms() -> i64 {
+    DEFAULT_MAX_CLOCK_AHEAD_MS
+}
+
+/// How far past the wall clock a record may be stamped, unless configured. The demo's
+/// simulator stamps its reports up to one step (1 s) ahead of the wall clock.
+pub const DEFAULT_MAX_CLOCK_AHEAD_MS: i64 = 2_000;
 
 fn default_session_ttl_s() -> u64 {
     biac_server::auth::DEFAULT_SESSION_TTL.as_secs()
@@ -131,13 +183,14 @@ pub fn runtime_config(
         zones,
         reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
         snapshot_every_ms: 10_000,
-        max_future_ms: 60_000,
+        max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
     }
 }
 
-/// Open (or create) the audit log in `data_dir/audit/` and start its writer. The writer
-/// thread lives as long as the process: it signs a checkpoint every second.
-pub fn open_audit(data_dir: &std::path::Path) -> Result<Auditor, String> {
+/// Open (or create) the audit log in `data_dir/audit/`, signed with the key and published
+/// to the witness of `custody`, and start its writer. The writer thread lives as long as the
+/// process: it signs a checkpoint every second.
+pub fn open_audit(data_dir: &std::path::Path, custody: &AuditCustody) -> Result<Auditor, String> {
     let dir = biac_audit::audit_dir(data_dir);
     // A crash mid-append leaves a partial last line. It is never covered by a signed
     // checkpoint, so cutting it loses nothing sealed; without this a restart would refuse.
@@ -148,16 +201,39 @@ pub fn open_audit(data_dir: &std::path::Path) -> Result<Auditor, String> {
             Err(e) => return Err(format!("audit log {}: {e}", dir.display())),
         }
     }
-    let log = biac_audit::AuditLog::open(&dir)
+    let (key, witness) = custody.resolve(data_dir)?;
+    let log = biac_audit::AuditLog::open_in_custody(&dir, &key, &witness, biac_runtime_now())
         .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
+    if log.unsealed() > 0 {
+        tracing::warn!(
+            entries = log.unsealed(),
+            "audit log: entries after the last checkpoint (a crash before it was signed) are sealed now"
+        );
+    }
     let (sink, _worker) = biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default())
         .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
     println!(
-        "audit log {} (verify: biac audit verify --data-dir {})",
+        "audit log {} (verify: biac audit verify --data-dir {} --witness {})",
         dir.display(),
-        data_dir.display()
+        data_dir.display(),
+        witness.display()
+    );
+    println!(
+        "audit signing key: {} (outside the data directory; verifier key {})",
+        key.display(),
+        biac_audit::public_key_path(&key).display()
+    );
+    println!(
+        "audit witness: {} (accepts only consistent extensions; keep it out of the administrators' reach)",
+        witness.display()
     );
     Ok(Auditor::new(sink))
+}
+
+fn biac_runtime_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Bind the HTTP listener and serve `rt`.
@@ -168,9 +244,10 @@ pub async fn serve_http(
     audit: Auditor,
     cot: (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
+    limits: HttpLimits,
 ) -> Result<(), String> {
     let state = app_state(rt, auth, audit, cot, signers)?;
-    biac_server::serve(listener, state)
+    biac_server::serve_with(listener, state, limits)
         .await
         .map_err(|e| e.to_string())
 }
@@ -204,6 +281,12 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             if let Some(h) = &mut cfg.https {
                 *h = h.relative_to(base);
             }
+            for p in [&mut cfg.audit.signing_key, &mut cfg.audit.witness]
+                .into_iter()
+                .flatten()
+            {
+                *p = base.join(&*p);
+            }
             cfg
         }
         None => ServeConfig {
@@ -224,11 +307,15 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             retention: Default::default(),
             zones: biac_analytics::demo_zones(),
             reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
+            max_clock_ahead_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
             https: None,
+            http: HttpLimits::default(),
+            audit: AuditCustody::default(),
         },
     };
+    cfg.http.check()?;
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
         tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
     }
@@ -259,8 +346,15 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cfg.reorder_window_ms
         ));
     }
+    if !(0..=3_600_000).contains(&cfg.max_clock_ahead_ms) {
+        return Err(format!(
+            "max_clock_ahead_ms {} is not between 0 and 3600000",
+            cfg.max_clock_ahead_ms
+        ));
+    }
     let rt = biac_runtime::start(RuntimeConfig {
         reorder_window_ms: cfg.reorder_window_ms,
+        max_future_ms: cfg.max_clock_ahead_ms,
         ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
     })
     .await
@@ -288,7 +382,8 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             f.config.name, f.config.format, f.addr, f.config.default_label
         );
     }
-    let audit = open_audit(&rt.data_dir)?;
+    warn_unauthenticated(&rt, &cfg.cot_listeners);
+    let audit = open_audit(&rt.data_dir, &cfg.audit)?;
     let mut cot = Vec::new();
     for c in &cfg.cot_listeners {
         let opts = CotStreamOptions {
@@ -313,16 +408,35 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Some(https) = &cfg.https else {
         println!("biac: serving http://{addr}/");
-        return serve_http(listener, rt, auth, audit, cot, signers).await;
+        return serve_http(listener, rt, auth, audit, cot, signers, cfg.http).await;
     };
     // Client certificates optional: the API still authenticates by token.
     let (tls, _) = https.server_config_with(false)?;
-    let l =
-        biac_server::https::HttpsListener::new(listener, tls, std::time::Duration::from_secs(10));
+    let l = biac_server::https::HttpsListener::with_limits(
+        listener,
+        tls,
+        std::time::Duration::from_secs(10),
+        cfg.http,
+    );
     println!("biac: serving https://{addr}/");
     biac_server::serve_https(l, app_state(rt, auth, audit, cot, signers)?)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// One log line per listener that takes anyone who can reach it: the feeds' TCP ports
+/// (records from anyone on the network path) and plain CoT listeners (the audience's
+/// picture to anyone, and their records with an `ingest_feed`).
+pub fn warn_unauthenticated(rt: &RuntimeHandle, cot: &[CotListenerConfig]) {
+    for f in &rt.feeds {
+        tracing::warn!(kind = "feed", feed = %f.config.name, addr = %f.addr,
+            "unauthenticated listener: any peer that reaches it can send records as this feed");
+    }
+    for c in cot {
+        tracing::warn!(kind = "cot", addr = %c.listen, audience = %format!("{} {}", c.nation, c.clearance),
+            ingest = c.ingest_feed.is_some(),
+            "unauthenticated listener: any peer that reaches it is served this audience's picture");
+    }
 }
 
 /// The startup line of a CoT listener, e.g. `TAK (CoT over TCP): JPN SECRET on 127.0.0.1:8087`.
@@ -380,6 +494,38 @@ mod tests {
         )
         .unwrap();
         assert!(cfg.https.unwrap().client_cas.is_empty());
+    }
+
+    #[test]
+    fn clock_http_and_audit_settings_in_the_config() {
+        let cfg: ServeConfig = serde_json::from_str(r#"{"feeds": [], "audiences": []}"#).unwrap();
+        assert_eq!(cfg.max_clock_ahead_ms, DEFAULT_MAX_CLOCK_AHEAD_MS);
+        assert_eq!(cfg.http, HttpLimits::default());
+        assert!(cfg.audit.signing_key.is_none() && cfg.audit.witness.is_none());
+        let cfg: ServeConfig = serde_json::from_str(
+            r#"{"feeds": [], "audiences": [], "max_clock_ahead_ms": 500,
+                "http": {"header_read_timeout_ms": 1500, "max_connections_per_peer": 8},
+                "audit": {"signing_key": "/etc/biac/audit.key", "witness": "/srv/witness"}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.max_clock_ahead_ms, 500);
+        assert_eq!(cfg.http.header_read_timeout_ms, 1500);
+        assert_eq!(cfg.http.max_connections_per_peer, 8);
+        assert_eq!(
+            cfg.http.max_connections,
+            HttpLimits::default().max_connections
+        );
+        assert_eq!(cfg.audit.witness, Some(PathBuf::from("/srv/witness")));
+        for bad in [r#""http": {"idle": 1}"#, r#""audit": {"key": "k"}"#] {
+            let text = format!(r#"{{"feeds": [], "audiences": [], {bad}}}"#);
+            assert!(serde_json::from_str::<ServeConfig>(&text).is_err(), "{bad}");
+        }
+        assert!(HttpLimits {
+            max_connections: 1,
+            ..HttpLimits::default()
+        }
+        .check()
+        .is_err());
     }
 
     #[test]

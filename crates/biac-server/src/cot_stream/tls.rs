@@ -6,6 +6,15 @@
 //! client ([`super::client::run`]), with its own egress subject, track uid prefix and
 //! picture channel, and the listener's shared stage of its audience (one per nation served); its `a-*` events (with an `ingest_feed`) are ingested as records
 //! of its certificate's nation.
+//!
+//! Handshakes are bounded apart from the clients (issue 20, finding 8: 256 silent TCP
+//! connections filled the 256-client limit for the 10 s handshake timeout and locked
+//! everyone out): at most [`HANDSHAKES_PER_PEER`] in flight from one IP address (more are
+//! closed at once) and a quarter of `max_clients` in all, so three quarters of the places
+//! are always kept for clients that complete their handshake. When all handshake places
+//! are taken, a new connection evicts the oldest handshake still in flight: an honest
+//! client completes in milliseconds, so silent connections from many addresses delay it
+//! only if they arrive faster than it handshakes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,15 +24,26 @@ use biac_model::{Classification, Subject};
 use biac_runtime::RuntimeHandle;
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
 use super::{bump, client, ingest_for, CotStreamOptions, CotStreamStats, Ctx, Ingest};
+use crate::conn_limits::ConnCounter;
 use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
 use crate::tls::{peer_cert, NationVerifier, TlsFiles, VerifierStats};
 
 /// TAK's TLS streaming CoT port.
 pub const DEFAULT_TLS_PORT: u16 = 8089;
+
+/// Handshakes in flight from one IP address; more are closed at once.
+pub const HANDSHAKES_PER_PEER: usize = 8;
+
+/// Handshakes in flight in all, out of `max_clients`: the rest is the reserve of
+/// completed ones.
+fn max_handshakes(max_clients: usize) -> usize {
+    (max_clients / 4).max(1)
+}
 
 /// One TLS CoT listener in `biac serve`'s configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +81,24 @@ struct Shared {
     ingest: Option<Ingest>,
     /// One shared renderer per audience (certificate nation) served here.
     fanouts: Arc<Fanouts<CotStage>>,
+    /// Handshakes in flight per peer.
+    handshakes: Arc<ConnCounter>,
+    /// Handshakes in flight, oldest first, each with the sender that evicts it.
+    in_flight: std::sync::Mutex<std::collections::VecDeque<(u64, oneshot::Sender<()>)>>,
+    next_handshake: std::sync::atomic::AtomicU64,
+}
+
+/// Takes a handshake off the in-flight list when it ends, however it ends.
+struct InFlight {
+    sh: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut q = self.sh.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        q.retain(|(i, _)| *i != self.id);
+    }
 }
 
 /// Load the certificates, bind `cfg.listen` and serve every verified client its own
@@ -90,6 +128,9 @@ pub async fn start_tls(
         stats: stats.clone(),
         ingest,
         fanouts: Arc::default(),
+        handshakes: Arc::new(ConnCounter::new("TAK TLS handshake")),
+        in_flight: Default::default(),
+        next_handshake: Default::default(),
     });
     tokio::spawn(accept_loop(listener, shared));
     Ok(CotTlsListener {
@@ -121,6 +162,28 @@ async fn accept_loop(listener: TcpListener, sh: Arc<Shared>) {
             }
         };
         bump(&sh.stats.connections, 1);
+        // A handshake holds a place of its own until it completes or times out.
+        let Some(handshake) = sh
+            .handshakes
+            .admit(peer.ip(), HANDSHAKES_PER_PEER, usize::MAX)
+        else {
+            bump(&sh.stats.refused, 1);
+            continue;
+        };
+        let (evict, evicted) = oneshot::channel();
+        let id = sh
+            .next_handshake
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        {
+            let mut q = sh.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if q.len() >= max_handshakes(sh.opts.max_clients) {
+                if let Some((_, oldest)) = q.pop_front() {
+                    let _ = oldest.send(());
+                }
+            }
+            q.push_back((id, evict));
+        }
+        let in_flight = InFlight { sh: sh.clone(), id };
         // Handshaking connections count too: they hold memory and a task.
         if CotStreamStats::get(&sh.stats.clients) >= sh.opts.max_clients as u64 {
             bump(&sh.stats.refused, 1);
@@ -130,21 +193,46 @@ async fn accept_loop(listener: TcpListener, sh: Arc<Shared>) {
         bump(&sh.stats.clients, 1);
         let _ = sock.set_nodelay(true);
         // The handshake happens in the connection's task: accepting never waits on it.
-        tokio::spawn(connection(sock, peer, sh.clone()));
+        tokio::spawn(connection(
+            sock,
+            peer,
+            sh.clone(),
+            (handshake, in_flight, evicted),
+        ));
     }
 }
 
 /// Handshake, find the client's audience, then serve it like any client.
-async fn connection(sock: TcpStream, peer: SocketAddr, sh: Arc<Shared>) {
+async fn connection(
+    sock: TcpStream,
+    peer: SocketAddr,
+    sh: Arc<Shared>,
+    (handshake, in_flight, evicted): (
+        crate::conn_limits::ConnGuard,
+        InFlight,
+        oneshot::Receiver<()>,
+    ),
+) {
     let refuse = |counter: &std::sync::atomic::AtomicU64| {
         bump(counter, 1);
         sh.stats
             .clients
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     };
-    let tls = match tokio::time::timeout(sh.opts.handshake_timeout, sh.acceptor.accept(sock)).await
-    {
-        Ok(Ok(s)) => s,
+    let handshaking = tokio::time::timeout(sh.opts.handshake_timeout, sh.acceptor.accept(sock));
+    let done = tokio::select! {
+        r = handshaking => r,
+        _ = evicted => {
+            refuse(&sh.stats.tls_refused);
+            tracing::warn!(%peer, "TAK TLS handshake refused: connection limit (the oldest of too many handshakes in flight)");
+            return;
+        }
+    };
+    let tls = match done {
+        Ok(Ok(s)) => {
+            drop((handshake, in_flight));
+            s
+        }
         Ok(Err(e)) => {
             refuse(&sh.stats.tls_refused);
             tracing::warn!(%peer, error = %e, "TAK TLS client refused in the handshake");
