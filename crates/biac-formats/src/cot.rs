@@ -554,7 +554,12 @@ impl CotEvent {
             .ok_or("marking without a classification in access")?;
         let level = Classification::parse(access).map_err(|e| format!("marking: {e}"))?;
         let mut marking = level.as_str().to_string();
-        if let Some(c) = self.caveat.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        if let Some(c) = self
+            .caveat
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             marking.push_str("//");
             marking.push_str(c);
         }

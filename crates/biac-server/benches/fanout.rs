@@ -444,7 +444,11 @@ fn bench_ws(c: &mut Criterion) {
         })
     });
     g.finish();
-    stage_rolling(c, "ws", WsStage::new(egress, biac_server::render::Sources::all()));
+    stage_rolling(
+        c,
+        "ws",
+        WsStage::new(egress, biac_server::render::Sources::all()),
+    );
 }
 
 criterion_group!(benches, bench_cot, bench_ws);

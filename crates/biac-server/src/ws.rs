@@ -72,7 +72,12 @@ pub(crate) async fn upgrade(
     else {
         return not_found();
     };
-    let e = Egress::new(s, EXIT, crate::guard::Action::Subscribe, state.audit.clone());
+    let e = Egress::new(
+        s,
+        EXIT,
+        crate::guard::Action::Subscribe,
+        state.audit.clone(),
+    );
     let sources = crate::state::visible_sources(&state, &e);
     // A session's socket lives no longer than the session (API tokens do not end).
     let end = state.auth.session_end(&token);

@@ -100,7 +100,10 @@ fn display_only_is_viewed_never_streamed_and_controls_reach_the_wire() {
 
     // The query API shows both to JPN: DISPLAY ONLY may be viewed.
     let f = feature_of(&s, JPN, "DISPLAY-9X");
-    assert_eq!(f["properties"]["marking"], "SECRET//DISPLAY ONLY//REL TO USA, JPN");
+    assert_eq!(
+        f["properties"]["marking"],
+        "SECRET//DISPLAY ONLY//REL TO USA, JPN"
+    );
     feature_of(&s, JPN, "ORCON-4Z");
 
     // Streams: the ORCON track arrives with its control in the marking; the DISPLAY ONLY
@@ -108,20 +111,32 @@ fn display_only_is_viewed_never_streamed_and_controls_reach_the_wire() {
     let plain = cot_read(s.cot("JPN"), 4);
     let tls = cot_tls_read(&s.dir.path().join("pki"), "analyst-jpn", s.cot_tls(), 5);
     for (exit, got) in [("CoT", &plain), ("CoT over TLS", &tls)] {
-        assert!(got.contains("ORCON-4Z"), "{exit}: ORCON track not streamed: {got}");
+        assert!(
+            got.contains("ORCON-4Z"),
+            "{exit}: ORCON track not streamed: {got}"
+        );
         let orcon = got
             .split("<event ")
             .find(|e| e.contains("ORCON-4Z"))
             .unwrap();
-        assert!(orcon.contains(r#"caveat="ORCON""#), "{exit}: control dropped: {orcon}");
-        assert!(!got.contains("DISPLAY-9X"), "{exit} streamed DISPLAY ONLY: {got}");
+        assert!(
+            orcon.contains(r#"caveat="ORCON""#),
+            "{exit}: control dropped: {orcon}"
+        );
+        assert!(
+            !got.contains("DISPLAY-9X"),
+            "{exit} streamed DISPLAY ONLY: {got}"
+        );
     }
     let mut ws = Ws::connect(s.http(), &format!("/api/v1/ws?token={JPN}"));
     let (msgs, closed) = ws.read_for(3);
     assert!(closed.is_none(), "{closed:?}");
     let all = msgs.concat();
     assert!(all.contains("ORCON-4Z"), "WebSocket: {all}");
-    assert!(!all.contains("DISPLAY-9X"), "WebSocket streamed DISPLAY ONLY: {all}");
+    assert!(
+        !all.contains("DISPLAY-9X"),
+        "WebSocket streamed DISPLAY ONLY: {all}"
+    );
 
     // The audit log names the action decided: subscribe, denied, at every stream exit.
     wait_for(10, "the audit entries of the refused streams", || {
@@ -133,18 +148,32 @@ fn display_only_is_viewed_never_streamed_and_controls_reach_the_wire() {
                     && e["action"] == "subscribe"
                     && e["decision"] == "deny"
             })
-            .map(|e| e["egress"].as_str().unwrap_or("").split(':').next().unwrap().to_string())
+            .map(|e| {
+                e["egress"]
+                    .as_str()
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
-        ["cot", "cot+tls", "ws"].iter().all(|x| denied.iter().any(|d| d == x))
+        ["cot", "cot+tls", "ws"]
+            .iter()
+            .all(|x| denied.iter().any(|d| d == x))
     });
     let audit = s.audit();
     assert!(
-        !audit.iter().any(|e| e["marking"].as_str().unwrap_or("").contains("DISPLAY ONLY")
-            && e["action"] == "subscribe"
-            && e["decision"] == "allow"),
+        !audit.iter().any(
+            |e| e["marking"].as_str().unwrap_or("").contains("DISPLAY ONLY")
+                && e["action"] == "subscribe"
+                && e["decision"] == "allow"
+        ),
         "a DISPLAY ONLY subscribe was allowed"
     );
-    assert!(audit.iter().any(|e| e["action"] == "view" && e["decision"] == "allow"));
+    assert!(audit
+        .iter()
+        .any(|e| e["action"] == "view" && e["decision"] == "allow"));
 }
 
 #[test]
@@ -153,14 +182,27 @@ fn a_wire_marking_only_restricts_a_trusted_feed_label() {
     // The feed is SECRET//SI//ORCON//REL TO USA, JPN; its wire says UNCLASSIFIED (before
     // the fix: public, and PHL saw it with `sources: jpn-sigint`) or drops SI and ORCON.
     let body = [
-        event("SIG-1", "SIGINT-5Q", (23.0, 123.0), (Some("UNCLASSIFIED"), None, None)),
-        event("SIG-2", "SIGINT-6R", (23.5, 123.5), (Some("SECRET"), None, Some("JPN,USA"))),
+        event(
+            "SIG-1",
+            "SIGINT-5Q",
+            (23.0, 123.0),
+            (Some("UNCLASSIFIED"), None, None),
+        ),
+        event(
+            "SIG-2",
+            "SIGINT-6R",
+            (23.5, 123.5),
+            (Some("SECRET"), None, Some("JPN,USA")),
+        ),
     ]
     .concat();
-    assert_eq!(ingest(s.http(), "jpn-sigint", JPN, &body)["accepted"], 2);
+    assert_eq!(ingest(s.http(), "jpn-sigint", JPN_SI, &body)["accepted"], 2);
     for c in ["SIGINT-5Q", "SIGINT-6R"] {
         let f = feature_of(&s, JPN_SI, c);
-        assert_eq!(f["properties"]["marking"], "SECRET//SI//ORCON//REL TO USA, JPN", "{c}");
+        assert_eq!(
+            f["properties"]["marking"], "SECRET//SI//ORCON//REL TO USA, JPN",
+            "{c}"
+        );
         assert_eq!(f["properties"]["sources"], json!(["jpn-sigint"]));
     }
     // Every picture is published together; give the others time anyway.
@@ -197,7 +239,11 @@ fn metrics_show_only_the_callers_audience() {
     assert_eq!(st, 200);
     let (st, _, phl) = request(s.http(), "GET", "/api/v1/metrics", Some(PHL), None);
     assert_eq!(st, 200);
-    for name in ["biac_cot_events_sent_total", "biac_cot_bytes_sent_total", "biac_cot_connections_total"] {
+    for name in [
+        "biac_cot_events_sent_total",
+        "biac_cot_bytes_sent_total",
+        "biac_cot_connections_total",
+    ] {
         let series = format!("{name}{{{l}}}");
         assert!(metric(&jpn, &series) > 0, "JPN {series}: {jpn}");
         // Before the fix PHL read JPN's volume here.
@@ -214,15 +260,27 @@ fn cot_bodies_ending_in_a_newline_or_with_entity_words_in_comments_are_accepted(
     let ev = event("NL-1", "NEWLINE-1", (25.0, 125.0), (None, None, None));
     // Before the fix: accepted 1, and the newline a rejected "truncated record".
     let r = ingest(s.http(), "jpn-orcon", JPN, &format!("{ev}\n"));
-    assert_eq!((r["accepted"].as_u64(), r["rejected_count"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected_count"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
     // Before the fix: rejected as a declaration.
     let ev = event("CM-1", "COMMENT-1", (25.1, 125.1), (None, None, None))
         .replace("<detail>", "<detail><!-- no <!ENTITY here -->");
     let r = ingest(s.http(), "jpn-orcon", JPN, &ev);
-    assert_eq!((r["accepted"].as_u64(), r["rejected_count"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected_count"].as_u64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
     // Declarations themselves are still refused.
     let ev = event("DT-1", "DOCTYPE-1", (25.2, 125.2), (None, None, None));
     let xxe = format!(r#"<!DOCTYPE event [<!ENTITY x SYSTEM "file:///etc/passwd">]>{ev}"#);
     let r = ingest(s.http(), "jpn-orcon", JPN, &xxe);
-    assert_eq!((r["accepted"].as_u64(), r["rejected_count"].as_u64()), (Some(0), Some(1)), "{r}");
+    assert_eq!(
+        (r["accepted"].as_u64(), r["rejected_count"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
 }

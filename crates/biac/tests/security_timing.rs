@@ -86,7 +86,10 @@ fn a_hidden_feed_answers_as_fast_as_no_feed() {
     );
     let mut a = Conn::new(s.http());
     let mut b = Conn::new(s.http());
-    let (hidden, none) = ("/api/v1/feeds/jpn-hidden/ingest", "/api/v1/feeds/jpn-hiddem/ingest");
+    let (hidden, none) = (
+        "/api/v1/feeds/jpn-hidden/ingest",
+        "/api/v1/feeds/jpn-hiddem/ingest",
+    );
     // Warm up both paths (and the audit/log machinery).
     for _ in 0..100 {
         assert_eq!(a.post(hidden, "t-phl").0, 404);

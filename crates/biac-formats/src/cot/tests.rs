@@ -323,18 +323,47 @@ fn a_wire_marking_only_restricts_the_feed_label() {
         default_label: m("SECRET//SI//ORCON//REL TO USA, JPN"),
         ..cfg(ObservationKind::Track, true)
     };
-    let label = |xml: &str| decode_observation(&feed, xml.as_bytes(), 0).map(|mut o| o.remove(0).label);
+    let label =
+        |xml: &str| decode_observation(&feed, xml.as_bytes(), 0).map(|mut o| o.remove(0).label);
     for (access, caveat, rel, want) in [
-        ("SECRET", None, Some("JPN USA"), "SECRET//SI//ORCON//REL TO USA, JPN"),
-        ("UNCLASSIFIED", None, None, "SECRET//SI//ORCON//REL TO USA, JPN"),
-        ("CONFIDENTIAL", None, Some("USA,JPN,PHL"), "SECRET//SI//ORCON//REL TO USA, JPN"),
-        ("TOP SECRET", None, Some("USA,JPN"), "TOP SECRET//SI//ORCON//REL TO USA, JPN"),
-        ("SECRET", Some("DISPLAY ONLY"), Some("JPN"), "SECRET//SI//ORCON//DISPLAY ONLY//REL TO JPN"),
+        (
+            "SECRET",
+            None,
+            Some("JPN USA"),
+            "SECRET//SI//ORCON//REL TO USA, JPN",
+        ),
+        (
+            "UNCLASSIFIED",
+            None,
+            None,
+            "SECRET//SI//ORCON//REL TO USA, JPN",
+        ),
+        (
+            "CONFIDENTIAL",
+            None,
+            Some("USA,JPN,PHL"),
+            "SECRET//SI//ORCON//REL TO USA, JPN",
+        ),
+        (
+            "TOP SECRET",
+            None,
+            Some("USA,JPN"),
+            "TOP SECRET//SI//ORCON//REL TO USA, JPN",
+        ),
+        (
+            "SECRET",
+            Some("DISPLAY ONLY"),
+            Some("JPN"),
+            "SECRET//SI//ORCON//DISPLAY ONLY//REL TO JPN",
+        ),
         ("SECRET", Some("NOFORN"), None, "SECRET//SI//ORCON//NOFORN"),
     ] {
         let got = label(&marked(access, caveat, rel)).unwrap();
         assert_eq!(got.marking(), want, "{access} {caveat:?} {rel:?}");
-        assert!(!biac_model::allow(&biac_model::Subject::new(Nation::PHL, Classification::TopSecret), &got));
+        assert!(!biac_model::allow(
+            &biac_model::Subject::new(Nation::PHL, Classification::TopSecret),
+            &got
+        ));
     }
 }
 

@@ -76,7 +76,12 @@ fn jpn() -> Subject {
 }
 
 fn egress(s: Subject) -> Egress {
-    Egress::new(s, "cot:127.0.0.1:8087", crate::guard::Action::Subscribe, None)
+    Egress::new(
+        s,
+        "cot:127.0.0.1:8087",
+        crate::guard::Action::Subscribe,
+        None,
+    )
 }
 
 fn opts() -> CotStreamOptions {
@@ -244,7 +249,15 @@ fn a_client_of_another_audience_never_gets_a_track_it_may_not_see() {
         .unwrap()
         .contains("HIDDEN-7Q"));
     // The WebSocket stage likewise.
-    let mut ws_phl = WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all());
+    let mut ws_phl = WsStage::new(
+        Egress::new(
+            phl(),
+            crate::ws::EXIT,
+            crate::guard::Action::Subscribe,
+            None,
+        ),
+        crate::render::Sources::all(),
+    );
     let w = ws_phl.step(&p, true, T0, 0).unwrap();
     assert_eq!(w.len(), 1);
     assert!(!w.snapshot_message().contains("HIDDEN-7Q"));
@@ -286,12 +299,22 @@ fn old_ws_message(kind: &str, s: &WsSnapshot, body: Value) -> Value {
 }
 
 fn features(ts: &[Track]) -> Value {
-    ts.iter().map(|t| crate::render::feature(t, &crate::render::Sources::all())).collect()
+    ts.iter()
+        .map(|t| crate::render::feature(t, &crate::render::Sources::all()))
+        .collect()
 }
 
 #[test]
 fn websocket_messages_are_the_documented_ones() {
-    let mut st = WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all());
+    let mut st = WsStage::new(
+        Egress::new(
+            phl(),
+            crate::ws::EXIT,
+            crate::guard::Action::Subscribe,
+            None,
+        ),
+        crate::render::Sources::all(),
+    );
     let s1 = st
         .step(
             &picture(7, vec![public(1, 0), public(2, 0), public(3, 0)]),
@@ -358,7 +381,15 @@ async fn a_stage_starts_with_its_first_subscriber_and_stops_after_its_last() {
     let fanouts: Arc<Fanouts<WsStage>> = Arc::default();
     let start = || {
         (
-            WsStage::new(Egress::new(phl(), crate::ws::EXIT, crate::guard::Action::Subscribe, None), crate::render::Sources::all()),
+            WsStage::new(
+                Egress::new(
+                    phl(),
+                    crate::ws::EXIT,
+                    crate::guard::Action::Subscribe,
+                    None,
+                ),
+                crate::render::Sources::all(),
+            ),
             rx.clone(),
         )
     };

@@ -33,7 +33,10 @@ impl Server {
         self.lines
             .iter()
             .find_map(|l| {
-                let w: Vec<&str> = l.strip_prefix("TAK (CoT over TCP): ")?.split_whitespace().collect();
+                let w: Vec<&str> = l
+                    .strip_prefix("TAK (CoT over TCP): ")?
+                    .split_whitespace()
+                    .collect();
                 (w[0] == nation).then(|| w[3].parse().unwrap())
             })
             .unwrap_or_else(|| panic!("no CoT listener for {nation}: {:?}", self.lines))
@@ -54,7 +57,9 @@ impl Server {
     /// The audit log's entries as JSON.
     pub fn audit(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.data().join("audit/log.jsonl")).unwrap_or_default();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 }
 
@@ -84,10 +89,20 @@ pub fn serve(cfg: &Value, pki_nations: Option<&str>) -> Server {
 /// `biac certs` for `nations` into `out` (CAs in `ca/`, users `users/analyst-<n>`).
 pub fn certs(out: &Path, nations: &str) {
     let o = Command::new(bin())
-        .args(["certs", "--out", out.to_str().unwrap(), "--nations", nations])
+        .args([
+            "certs",
+            "--out",
+            out.to_str().unwrap(),
+            "--nations",
+            nations,
+        ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "biac certs: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "biac certs: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// An argon2 hash of `password` by `biac hash-password`.
@@ -105,7 +120,10 @@ pub fn hash_password(password: &str) -> String {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// One HTTP/1.1 exchange: (status, head, body).
@@ -118,7 +136,9 @@ pub fn request(
 ) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let body = body.unwrap_or("");
     write!(
         s,
@@ -132,7 +152,10 @@ pub fn request(
     let resp = String::from_utf8_lossy(&resp).to_string();
     let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -215,7 +238,8 @@ pub fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
 /// Everything a plain CoT client reads in `secs`.
 pub fn cot_read(addr: SocketAddr, secs: u64) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let end = Instant::now() + Duration::from_secs(secs);
     let mut out = Vec::new();
     let mut b = [0u8; 65536];
@@ -289,8 +313,12 @@ impl Ws {
             buf.extend_from_slice(&b[..k]);
         };
         let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        assert!(head.starts_with("HTTP/1.1 101"), "ws upgrade refused: {head}");
-        s.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        assert!(
+            head.starts_with("HTTP/1.1 101"),
+            "ws upgrade refused: {head}"
+        );
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
         Ws {
             s,
             buf: buf[end..].to_vec(),
@@ -360,7 +388,10 @@ fn parse_frame(b: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
     let (fin, op) = (b[0] & 0x80 != 0, b[0] & 0x0f);
     let (len, at) = match b[1] & 0x7f {
         126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
-        127 if b.len() >= 10 => (u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize, 10),
+        127 if b.len() >= 10 => (
+            u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize,
+            10,
+        ),
         126 | 127 => return None,
         l => (l as usize, 2),
     };
