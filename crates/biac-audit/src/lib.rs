@@ -9,9 +9,11 @@
 //! tree size, root, timestamp — with ed25519 in the C2SP checkpoint / signed-note text form
 //! ([`checkpoint`]).
 //!
-//! On disk, in `<data-dir>/audit/`: `log.jsonl` (entries), `checkpoints` (signed notes, a
-//! blank line between them), `key.ed25519` (signing key, created 0600) and `key.pub` (the
-//! verifier key to publish).
+//! On disk, in `<data-dir>/audit/`: `log.jsonl` (entries) and `checkpoints` (signed notes, a
+//! blank line between them). The server opens it with [`AuditLog::open_in_custody`]: the
+//! signing key (created 0600) and its verifier key live outside the data directory, and
+//! every checkpoint is published to a [`Witness`] that accepts only consistent extensions.
+//! [`AuditLog::open`] keeps `key.ed25519` and `key.pub` beside the log (tests, tools).
 //!
 //! Invariants:
 //! - **append-only**: the writer ([`AuditLog`]) only appends whole lines; it never rewrites.
@@ -26,9 +28,9 @@
 //! - parsing never panics: any bytes give an entry, a checkpoint or an error.
 //!
 //! What it cannot show alone: that no checkpoint was dropped from the end together with the
-//! entries it covered, or a log rewritten by someone holding the signing key. For that,
-//! publish checkpoints (or hand them to a witness) and check that later ones are consistent
-//! with them ([`merkle::verify_consistency`], [`AuditLog::consistency_proof`]).
+//! entries it covered, or a log rewritten by someone holding the signing key. The
+//! [`Witness`] shows both ([`verify_with_witness`]), as far as it is out of that someone's
+//! reach.
 //!
 //! The server records through an [`AuditSink`] (see there for the intended wiring).
 

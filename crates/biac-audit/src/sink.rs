@@ -40,7 +40,8 @@ enum Msg {
 /// writer thread that owns the [`AuditLog`].
 ///
 /// Intended wiring (in `biac serve`): open the log with
-/// `AuditLog::open(&biac_audit::audit_dir(&data_dir))`, `AuditSink::spawn` it, put the sink
+/// `AuditLog::open_in_custody(&biac_audit::audit_dir(&data_dir), key, witness, now)`,
+/// `AuditSink::spawn` it, put the sink
 /// in the server state, and in the egress guard build one [`Entry`] per release decision
 /// (allow and deny) and call [`AuditSink::record`] *before* the response is sent. If `record`
 /// fails the writer has stopped (disk full, I/O error): the guard must then deny (fail

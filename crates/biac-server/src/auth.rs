@@ -47,6 +47,8 @@ pub const MAX_SESSIONS_PER_ACCOUNT: usize = 8;
 /// [`FAILURE_WINDOW`] before its further attempts are refused without hashing.
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Logins waiting for a password check beyond the ones running; more answer 503.
+const LOGIN_QUEUE: usize = 256;
 /// Keys the failure counter remembers at most (expired ones are pruned first).
 const MAX_FAILURE_KEYS: usize = 65_536;
 /// Roles of an API token whose configuration names none: what tokens could do before
@@ -146,6 +148,47 @@ pub enum LoginError {
     Throttled,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed pool of threads running password checks, fed by a bounded queue.
+pub struct PasswordChecker {
+    tx: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl PasswordChecker {
+    fn new(threads: usize, queue: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(queue);
+        let rx = std::sync::Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let _ = std::thread::Builder::new()
+                .name(format!("biac-argon2-{i}"))
+                .spawn(move || loop {
+                    let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+        }
+        PasswordChecker { tx }
+    }
+
+    /// Run `f` on a checker thread; `None` when the queue is full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (otx, orx) = tokio::sync::oneshot::channel();
+        self.tx
+            .try_send(Box::new(move || {
+                let _ = otx.send(f());
+            }))
+            .ok()?;
+        orx.await.ok()
+    }
+}
+
 /// Recent failed logins per key, for throttling guessing.
 #[derive(Default)]
 struct Failures(HashMap<String, (u32, Instant)>);
@@ -178,9 +221,10 @@ pub struct Authenticator {
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     session_ttl: Duration,
     failures: Mutex<Failures>,
-    /// Password checks running at once (argon2 takes ~19 MiB and tens of ms each):
-    /// logins beyond wait for a permit instead of each taking a blocking thread.
-    pub argon2_permits: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The threads that check passwords (argon2 takes ~19 MiB and tens of ms each):
+    /// a fixed few, so memory stays bounded — on tokio's blocking pool every login could
+    /// take a thread, and each thread's allocator kept its 19 MiB (issue 20 finding 9).
+    pub checker: PasswordChecker,
     /// Verified against when the user is unknown, so that takes as long as a wrong password.
     dummy_hash: String,
     pub policy: RequestPolicy,
@@ -229,9 +273,10 @@ impl Authenticator {
             sessions: Mutex::new(HashMap::new()),
             session_ttl,
             failures: Mutex::default(),
-            argon2_permits: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
+            checker: PasswordChecker::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
+                LOGIN_QUEUE,
+            ),
             dummy_hash: hash_password("biac: no such user").expect("argon2 with defaults"),
             policy,
         })

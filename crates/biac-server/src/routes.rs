@@ -104,13 +104,16 @@ async fn login(
     let from = from.map(|axum::Extension(axum::extract::ConnectInfo(a))| a.ip());
     let user = req.user.clone();
     // argon2 takes tens of milliseconds of CPU and ~19 MiB on purpose: not on the async
-    // executor, and only as many at once as there are cores; the rest wait their turn.
-    let permit = tokio::time::timeout(
+    // executor, and on a fixed few threads; the rest queue, and a full queue is 503.
+    let checker = auth.clone();
+    let result = tokio::time::timeout(
         LOGIN_QUEUE_WAIT,
-        auth.argon2_permits.clone().acquire_owned(),
+        checker
+            .checker
+            .run(move || auth.login_from(&req.user, &req.password, peer.as_ref(), from)),
     )
     .await;
-    let Ok(Ok(permit)) = permit else {
+    let Ok(Some(result)) = result else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(axum::http::header::RETRY_AFTER, "5")],
@@ -118,13 +121,8 @@ async fn login(
         )
             .into_response();
     };
-    let result = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        auth.login_from(&req.user, &req.password, peer.as_ref(), from)
-    })
-    .await;
     match result {
-        Ok(Ok(s)) => {
+        Ok(s) => {
             tracing::info!(user = %user, "session opened");
             let expires = crate::guard::now_ms() + s.ttl.as_millis() as i64;
             Json(json!({
@@ -138,7 +136,7 @@ async fn login(
             }))
             .into_response()
         }
-        Ok(Err(LoginError::Throttled)) => {
+        Err(LoginError::Throttled) => {
             tracing::warn!(user = %user, peer = ?from, "login throttled after repeated failures");
             (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -150,12 +148,12 @@ async fn login(
             )
                 .into_response()
         }
-        Ok(Err(LoginError::TooManySessions)) => (
+        Err(LoginError::TooManySessions) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"error": "too many sessions; try again later"})),
         )
             .into_response(),
-        Ok(Err(e)) => {
+        Err(e) => {
             tracing::warn!(user = %user, reason = ?e, "login refused");
             (
                 StatusCode::UNAUTHORIZED,
@@ -163,7 +161,6 @@ async fn login(
             )
                 .into_response()
         }
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

@@ -443,7 +443,8 @@ async fn websocket_streams_each_audience_its_own_releasable_picture() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(clients >= 3, "{}", m.body);
+    // The caller's audience's clients only (PHL's two; not JPN's: issue 20).
+    assert!(clients >= 2, "{}", m.body);
     assert!(
         m.body
             .contains("biac_picture_tracks{audience=\"PHL-SECRET\"} 3\n"),

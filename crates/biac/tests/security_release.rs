@@ -196,7 +196,7 @@ fn a_wire_marking_only_restricts_a_trusted_feed_label() {
         ),
     ]
     .concat();
-    assert_eq!(ingest(s.http(), "jpn-sigint", JPN, &body)["accepted"], 2);
+    assert_eq!(ingest(s.http(), "jpn-sigint", JPN_SI, &body)["accepted"], 2);
     for c in ["SIGINT-5Q", "SIGINT-6R"] {
         let f = feature_of(&s, JPN_SI, c);
         assert_eq!(
