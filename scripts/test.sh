@@ -8,10 +8,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "system packages (chromium for the browser test)"
-if ! command -v chromium >/dev/null 2>&1; then
+step "system packages (chromium for the browser test, openssl as an independent TLS client)"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium openssl >/dev/null
 fi
 chromium --version
 

@@ -10,29 +10,17 @@
 //! Loopback has the whole of 127/8: the attacker and the honest client use different
 //! source addresses, as two hosts would.
 
+mod common;
 mod sec2_kit;
+mod sec_kit;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use sec_kit::connect_from;
 use serde_json::json;
-
-/// A TCP connection to `to` from the loopback address `from` (std cannot bind a
-/// client socket; tokio's `TcpSocket` can).
-fn connect_from(from: [u8; 4], to: SocketAddr) -> std::io::Result<TcpStream> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
-    rt.block_on(async {
-        let sock = tokio::net::TcpSocket::new_v4()?;
-        sock.bind(SocketAddr::from((from, 0)))?;
-        let s = sock.connect(to).await?.into_std()?;
-        s.set_nonblocking(false)?;
-        Ok(s)
-    })
-}
 
 /// Whether the server has closed `s` (EOF or reset) within `within`.
 fn closed_within(s: &mut TcpStream, within: Duration) -> bool {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use sec_kit::{hash_password, request, serve, Server, Ws};
+use sec_kit::{hash_password, request, request_from, serve, Server, Ws};
 
 const PASSWORD: &str = "correct horse";
 
@@ -45,12 +45,14 @@ fn config(ttl_s: u64, extra_tokens: Value) -> Value {
 }
 
 fn login(s: &Server, user: &str, password: &str) -> (u16, Value) {
-    login_at(s.http(), user, password)
+    login_at([127, 0, 0, 1], s.http(), user, password)
 }
 
-fn login_at(addr: std::net::SocketAddr, user: &str, password: &str) -> (u16, Value) {
+/// A login from the loopback address `from`: failed logins are throttled per account
+/// and per peer address, so a test of one plays many peers to see the other alone.
+fn login_at(from: [u8; 4], addr: std::net::SocketAddr, user: &str, password: &str) -> (u16, Value) {
     let body = json!({"user": user, "password": password}).to_string();
-    let (st, _, b) = request(addr, "POST", "/api/v1/session", None, Some(&body));
+    let (st, _, b) = request_from(from, addr, "POST", "/api/v1/session", None, Some(&body));
     (st, serde_json::from_str(&b).unwrap_or(Value::Null))
 }
 
@@ -101,19 +103,28 @@ fn a_websocket_closes_when_its_session_ends() {
 #[test]
 fn failed_logins_are_throttled_and_sessions_per_account_capped() {
     let s = serve(&config(900, json!({})), None);
-    // Five wrong guesses, then even the right password is refused for a while ...
+    let guess = |from: u8, user: &str, pw: &str| login_at([127, 0, 0, from], s.http(), user, pw).0;
+    // Per account, whatever the peer: five wrong guesses from five addresses, then even
+    // the right password is refused for a while ...
     for i in 0..5 {
-        assert_eq!(login(&s, "analyst-jpn", &format!("guess {i}")).0, 401);
+        assert_eq!(guess(10 + i, "analyst-jpn", &format!("guess {i}")), 401);
     }
-    let (st, b) = login(&s, "analyst-jpn", PASSWORD);
+    let (st, b) = login_at([127, 0, 0, 20], s.http(), "analyst-jpn", PASSWORD);
     assert_eq!(st, 429, "{b}");
     // ... the same for a name that is no account (throttling tells nothing) ...
     for i in 0..5 {
-        assert_eq!(login(&s, "nobody", &format!("guess {i}")).0, 401);
+        assert_eq!(guess(30 + i, "nobody", &format!("guess {i}")), 401);
     }
-    assert_eq!(login(&s, "nobody", "guess").0, 429);
+    assert_eq!(guess(40, "nobody", "guess"), 429);
     // ... and other accounts are not affected.
     assert!(works(&s, &token(&s, "analyst-phl")));
+    // Per peer, whatever the account: five wrong guesses at five names from one address,
+    // then that address is refused even the right password; another address is not.
+    for i in 0..5 {
+        assert_eq!(guess(50, &format!("name-{i}"), "guess"), 401);
+    }
+    assert_eq!(guess(50, "analyst-phl", PASSWORD), 429);
+    assert_eq!(guess(51, "analyst-phl", PASSWORD), 200);
 
     // One account's sessions are capped: its oldest end as new ones open.
     let tokens: Vec<String> = (0..10).map(|_| token(&s, "analyst-usa")).collect();
@@ -141,8 +152,13 @@ fn concurrent_wrong_password_logins_take_bounded_memory() {
     let pid = s.b.child.id();
     // Warm up sequentially: the allocator settles at a plateau (~0.4 GB in a debug
     // build after some 24 checks) that later logins, one at a time, do not raise.
-    for i in 0..32 {
-        assert_eq!(login(&s, &format!("warm-up-{i}"), "x").0, 401);
+    // Each from its own address: this measures argon2's memory, not the per-peer brake.
+    for i in 0..32u8 {
+        let from = [127, 0, 1, i];
+        assert_eq!(
+            login_at(from, s.http(), &format!("warm-up-{i}"), "x").0,
+            401
+        );
     }
     let before = peak_kb(pid);
     let n = 32;
@@ -150,7 +166,8 @@ fn concurrent_wrong_password_logins_take_bounded_memory() {
         let hs: Vec<_> = (0..n)
             .map(|i| {
                 let addr = s.http();
-                sc.spawn(move || login_at(addr, &format!("user-{i}"), "wrong").0)
+                let from = [127, 0, 2, i as u8];
+                sc.spawn(move || login_at(from, addr, &format!("user-{i}"), "wrong").0)
             })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()

@@ -126,6 +126,21 @@ pub fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// A TCP connection to `to` from the loopback address `from`, to play another peer
+/// (std cannot bind a client socket; tokio's `TcpSocket` can).
+pub fn connect_from(from: [u8; 4], to: SocketAddr) -> std::io::Result<TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4()?;
+        sock.bind(SocketAddr::from((from, 0)))?;
+        let s = sock.connect(to).await?.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    })
+}
+
 /// One HTTP/1.1 exchange: (status, head, body).
 pub fn request(
     addr: SocketAddr,
@@ -134,7 +149,19 @@ pub fn request(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    request_from([127, 0, 0, 1], addr, method, path, token, body)
+}
+
+/// [`request`] from the loopback address `from`.
+pub fn request_from(
+    from: [u8; 4],
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = connect_from(from, addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
