@@ -239,7 +239,108 @@ impl Default for TrackerConfig {
     }
 }
 
+/// A tracker configuration that cannot work: the field, by its configuration name, and
+/// what it must be.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("tracker.{field} must be {need}")]
+pub struct ConfigError {
+    pub field: String,
+    pub need: &'static str,
+}
+
 impl TrackerConfig {
+    /// Whether every value is usable: positive noise, gates and sigmas, life-cycle times
+    /// in order, probabilities inside (0, 1). A configuration file is checked with this
+    /// before any tracker runs, so a typo is an error at start-up, not a silent picture.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field: &str, need| {
+            Err(ConfigError {
+                field: field.to_string(),
+                need,
+            })
+        };
+        let pos = |x: f64| x.is_finite() && x > 0.0;
+        let prob = |x: f64| x.is_finite() && x > 0.0 && x < 1.0;
+        for (name, d) in [
+            ("surface", &self.surface),
+            ("air", &self.air),
+            ("ground", &self.ground),
+            ("unknown", &self.unknown),
+        ] {
+            if !pos(d.q) {
+                return err(&format!("{name}.q"), "a positive number");
+            }
+            if !pos(d.init_vel_sigma_mps) {
+                return err(&format!("{name}.init_vel_sigma_mps"), "a positive number");
+            }
+            if !(d.coast_after_ms > 0 && d.delete_after_ms >= d.coast_after_ms) {
+                return err(
+                    &format!("{name}.delete_after_ms"),
+                    "at least coast_after_ms, which must be positive",
+                );
+            }
+        }
+        let positive = [
+            ("gate", self.gate),
+            ("init_exclusion_gate", self.init_exclusion_gate),
+            ("manoeuvre_nis", self.manoeuvre_nis),
+            ("max_pos_sigma_m", self.max_pos_sigma_m),
+            ("rebase_distance_m", self.rebase_distance_m),
+            ("grid_cell_m", self.grid_cell_m),
+            ("identity_reset_gate", self.identity_reset_gate),
+            ("default_vel_sigma_mps", self.default_vel_sigma_mps),
+            ("min_pos_sigma_m", self.min_pos_sigma_m),
+            ("merge_gate", self.merge_gate),
+            (
+                "clutter_range_rate_span_mps",
+                self.clutter_range_rate_span_mps,
+            ),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| !pos(*v)) {
+            return err(name, "a positive number");
+        }
+        if self.init_exclusion_gate < self.gate {
+            return err("init_exclusion_gate", "at least gate");
+        }
+        if self.confirm_m < 1 || self.confirm_window_ms <= 0 || self.tentative_timeout_ms <= 0 {
+            return err(
+                "confirm_m",
+                "at least 1, with positive confirm_window_ms and tentative_timeout_ms",
+            );
+        }
+        if self.maintenance_every_ms < 0 {
+            return err("maintenance_every_ms", "0 or more");
+        }
+        if let Some(d) = &self.detection {
+            if !prob(d.pd) {
+                return err("detection.pd", "between 0 and 1, exclusive");
+            }
+            if !pos(d.clutter_per_m2) {
+                return err("detection.clutter_per_m2", "a positive number");
+            }
+        }
+        if let MotionModel::Imm(p) = &self.motion {
+            let ok = [p.q_cv, p.q_ct, p.q_turn, p.init_turn_sigma]
+                .into_iter()
+                .all(pos)
+                && p.stay.into_iter().all(prob)
+                && p.mu0.into_iter().all(|m| m.is_finite() && m >= 0.0)
+                && (p.mu0[0] + p.mu0[1] - 1.0).abs() < 1e-9;
+            if !ok {
+                return err(
+                    "motion.imm",
+                    "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1",
+                );
+            }
+        }
+        if let Association::Jpda { max_events } = self.association {
+            if max_events == 0 {
+                return err("association.jpda.max_events", "at least 1");
+            }
+        }
+        Ok(())
+    }
+
     pub fn domain(&self, d: Domain) -> &DomainParams {
         match d {
             Domain::Surface => &self.surface,

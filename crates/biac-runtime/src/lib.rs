@@ -55,6 +55,9 @@ pub struct RuntimeConfig {
     /// not push any audience's clock ahead of the wall clock, which makes its confirmed
     /// tracks coast and freezes its picture. Decided at ingest, so replay is unaffected.
     pub max_future_ms: i64,
+    /// Every audience's tracker: motion model, associator, gates, and the per-domain
+    /// motion and life-cycle parameters.
+    pub tracker: biac_fusion::TrackerConfig,
 }
 
 /// Per-feed counters, shared with the server.

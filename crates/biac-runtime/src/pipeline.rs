@@ -60,7 +60,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             index,
             audience: *a,
             subject: a.subject(),
-            tracker: Tracker::new(tracker_config(cfg.reorder_window_ms)),
+            tracker: Tracker::new(tracker_config(&cfg.tracker, cfg.reorder_window_ms)),
             // Only the zones this audience may see: a zone's name and geometry are
             // labelled too, and an alert would disclose them.
             zones: ZoneWatch::new(
@@ -428,13 +428,17 @@ struct AudienceState {
     fused_for: Duration,
 }
 
-/// Tracker tuning for a release rule: with no re-ordering window, reports reach the
-/// tracker one at a time, so its per-track maintenance runs at most every 250 ms of
-/// data time instead of per report.
-fn tracker_config(window_ms: i64) -> TrackerConfig {
+/// The configured tracker for a release rule: with no re-ordering window, reports reach
+/// the tracker one at a time, so unless configured otherwise its per-track maintenance
+/// runs at most every 250 ms of data time instead of per report.
+fn tracker_config(configured: &TrackerConfig, window_ms: i64) -> TrackerConfig {
+    let every = match configured.maintenance_every_ms {
+        0 if window_ms == 0 => 250,
+        ms => ms,
+    };
     TrackerConfig {
-        maintenance_every_ms: if window_ms == 0 { 250 } else { 0 },
-        ..TrackerConfig::default()
+        maintenance_every_ms: every,
+        ..configured.clone()
     }
 }
 

@@ -266,6 +266,7 @@ fn config_w(dir: &Path, reorder_window_ms: i64) -> RuntimeConfig {
         reorder_window_ms,
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
+        tracker: Default::default(),
     }
 }
 

@@ -59,6 +59,7 @@ fn config_w(dir: &std::path::Path, reorder_window_ms: i64) -> RuntimeConfig {
         reorder_window_ms,
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
+        tracker: Default::default(),
     }
 }
 
@@ -315,6 +316,7 @@ async fn holdings_partition_audiences() {
         reorder_window_ms: 500,
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
+        tracker: Default::default(),
     })
     .await
     .unwrap();

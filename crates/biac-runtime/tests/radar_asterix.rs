@@ -72,6 +72,7 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
         reorder_window_ms: 1_000,
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
+        tracker: Default::default(),
     })
     .await
     .unwrap();

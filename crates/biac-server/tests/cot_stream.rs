@@ -382,6 +382,7 @@ async fn client_reports_are_ingested_when_configured() {
         reorder_window_ms: 500,
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
+        tracker: Default::default(),
     })
     .await
     .unwrap();

@@ -162,6 +162,7 @@ async fn start() -> Server {
         reorder_window_ms: 1_000,
         snapshot_every_ms: 2_000,
         max_future_ms: 60_000,
+        tracker: Default::default(),
     })
     .await
     .unwrap();

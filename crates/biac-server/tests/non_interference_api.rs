@@ -76,6 +76,7 @@ fn config(dir: &Path) -> RuntimeConfig {
         reorder_window_ms: 2_000,
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
+        tracker: Default::default(),
     }
 }
 

@@ -68,6 +68,7 @@ async fn app(ttl: Duration) -> App {
         reorder_window_ms: 1_000,
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
+        tracker: Default::default(),
     })
     .await
     .unwrap();

@@ -236,3 +236,36 @@ async fn demo_tls(
     let l = biac_server::cot_stream::start_tls(&cfg, rt, opts).await?;
     Ok((l, layout))
 }
+
+/// What `biac serve` runs without `--config`: a listener for each of the simulator's feeds
+/// on consecutive ports from `serve::DEFAULT_FEED_PORT_BASE` (so `biac sim` can drive it),
+/// the five demo audiences and the demo zones; no credentials.
+pub fn serve_defaults() -> serve::ServeConfig {
+    use serve::*;
+    ServeConfig {
+        feeds: biac_sim::demo_feeds()
+            .into_iter()
+            .enumerate()
+            .map(|(i, feed)| FeedEndpoint {
+                feed,
+                signers: Default::default(),
+                listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_FEED_PORT_BASE + i as u16)),
+            })
+            .collect(),
+        audiences: demo_audiences(),
+        tokens: Default::default(),
+        accounts: Vec::new(),
+        session_ttl_s: default_session_ttl_s(),
+        request_policy: None,
+        retention: Default::default(),
+        zones: biac_analytics::demo_zones(),
+        reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
+        tracker: Default::default(),
+        max_clock_ahead_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
+        cot_listeners: Vec::new(),
+        cot_tls_listeners: Vec::new(),
+        https: None,
+        http: Default::default(),
+        audit: AuditCustody::default(),
+    }
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use biac_analytics::Zone;
+use biac_fusion::TrackerConfig;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
 use biac_server::auth::{Account, TokenEntry};
@@ -65,6 +66,12 @@ pub struct ServeConfig {
     /// scan is complete). See `docs/CONFIG.md`.
     #[serde(default = "default_reorder_window_ms")]
     pub reorder_window_ms: i64,
+    /// Every audience's tracker: motion model (`cv`, or `imm` with its parameters),
+    /// association (`gnn`, or `jpda`), gates, and per domain (`surface`, `air`, `ground`,
+    /// `unknown`) the process noise and life-cycle times; what is left out takes the
+    /// default (see `docs/CONFIG.md`).
+    #[serde(default)]
+    pub tracker: TrackerConfig,
     /// Records stamped more than this many milliseconds past the server's clock are
     /// refused and their source (TCP connection, HTTP body) quarantined for 10 s, so a
     /// wrong clock cannot move any audience's picture ahead of the wall clock.
@@ -138,7 +145,7 @@ fn default_max_clock_ahead_ms() -> i64 {
 /// simulator stamps its reports up to one step (1 s) ahead of the wall clock.
 pub const DEFAULT_MAX_CLOCK_AHEAD_MS: i64 = 2_000;
 
-fn default_session_ttl_s() -> u64 {
+pub(crate) fn default_session_ttl_s() -> u64 {
     biac_server::auth::DEFAULT_SESSION_TTL.as_secs()
 }
 
@@ -184,6 +191,7 @@ pub fn runtime_config(
         reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
         snapshot_every_ms: 10_000,
         max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
+        tracker: TrackerConfig::default(),
     }
 }
 
@@ -289,31 +297,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             }
             cfg
         }
-        None => ServeConfig {
-            feeds: biac_sim::demo_feeds()
-                .into_iter()
-                .enumerate()
-                .map(|(i, feed)| FeedEndpoint {
-                    feed,
-                    signers: BTreeMap::new(),
-                    listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_FEED_PORT_BASE + i as u16)),
-                })
-                .collect(),
-            audiences: demo_audiences(),
-            tokens: BTreeMap::new(),
-            accounts: Vec::new(),
-            session_ttl_s: default_session_ttl_s(),
-            request_policy: None,
-            retention: Default::default(),
-            zones: biac_analytics::demo_zones(),
-            reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
-            max_clock_ahead_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
-            cot_listeners: Vec::new(),
-            cot_tls_listeners: Vec::new(),
-            https: None,
-            http: HttpLimits::default(),
-            audit: AuditCustody::default(),
-        },
+        None => crate::demo::serve_defaults(),
     };
     cfg.http.check()?;
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
@@ -346,6 +330,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cfg.reorder_window_ms
         ));
     }
+    cfg.tracker.validate().map_err(|e| e.to_string())?;
     if !(0..=3_600_000).contains(&cfg.max_clock_ahead_ms) {
         return Err(format!(
             "max_clock_ahead_ms {} is not between 0 and 3600000",
@@ -355,6 +340,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let rt = biac_runtime::start(RuntimeConfig {
         reorder_window_ms: cfg.reorder_window_ms,
         max_future_ms: cfg.max_clock_ahead_ms,
+        tracker: cfg.tracker,
         ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
     })
     .await
