@@ -169,24 +169,13 @@ fn obs_tail_order(a: &Observation, b: &Observation) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use biac_model::{Classification, Identity, Label, Nation, Position};
+    use biac_model::{Classification, Label, Nation, Position};
 
     fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
-        Observation {
-            time_ms: t,
-            position: Position::new(lat, lon),
-            pos_sigma_m: 20.0,
-            velocity: None,
-            vel_sigma_mps: None,
-            identity: Identity::default(),
-            domain: Domain::Air,
-            affiliation: None,
-            kind: ObservationKind::Plot,
-            feed: "radar".into(),
-            sensor: "r1".into(),
-            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-            polar: None,
-        }
+        let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
+        Observation::plot(t, Position::new(lat, lon), 20.0, "radar", label)
+            .with_domain(Domain::Air)
+            .with_sensor("r1")
     }
 
     /// The production order (integer keys, then the tail) is the full comparison
