@@ -18,24 +18,6 @@ use biac_formats::cot;
 use common::*;
 use serde_json::Value;
 
-fn certs(out: &Path, nations: &str) {
-    let o = Command::new(bin())
-        .args([
-            "certs",
-            "--out",
-            out.to_str().unwrap(),
-            "--nations",
-            nations,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "biac certs: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// Run PyTAK over mutual TLS as `user` of `pki` for `secs`, reporting `callsign`
 /// releasable to `rel`, trusting the server's certificate by `hub_ca`; its JSON
 /// report, or `Err(stderr)` when PyTAK failed.

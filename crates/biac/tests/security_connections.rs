@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sec_kit::connect_from;
+use common::connect_from;
 use serde_json::json;
 
 /// Whether the server has closed `s` (EOF or reset) within `within`.

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use sec_kit::{hash_password, request, request_from, serve, Server, Ws};
+use common::request_from;
+use sec_kit::{hash_password, request, serve, Server, Ws};
 
 const PASSWORD: &str = "correct horse";
 

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -35,14 +36,56 @@ pub fn start(args: &[&str]) -> Biac {
 
 /// A minimal HTTP/1.1 GET; returns (status, body).
 pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (status, _, body) = request(addr, "GET", path, token, None);
+    (status, body)
+}
+
+/// A TCP connection to `to` from the loopback address `from`, to play another peer
+/// (std cannot bind a client socket; tokio's `TcpSocket` can).
+pub fn connect_from(from: [u8; 4], to: SocketAddr) -> std::io::Result<TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4()?;
+        sock.bind(SocketAddr::from((from, 0)))?;
+        let s = sock.connect(to).await?.into_std()?;
+        s.set_nonblocking(false)?;
+        Ok(s)
+    })
+}
+
+/// One HTTP/1.1 exchange: (status, head, body).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, String) {
+    request_from([127, 0, 0, 1], addr, method, path, token, body)
+}
+
+/// [`request`] from the loopback address `from`.
+pub fn request_from(
+    from: [u8; 4],
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = connect_from(from, addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    let body = body.unwrap_or("");
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut resp = Vec::new();
@@ -58,10 +101,10 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
     } else {
         body.to_string()
     };
-    (status, body)
+    (status, head.to_string(), body)
 }
 
-fn dechunk(mut s: &str) -> String {
+pub fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((len, rest)) = s.split_once("\r\n") {
         let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
@@ -179,4 +222,23 @@ pub fn pytak_python() -> std::path::PathBuf {
         py.display()
     );
     py
+}
+
+/// `biac certs` for `nations` into `out` (CAs in `ca/`, users `users/analyst-<n>`).
+pub fn certs(out: &Path, nations: &str) {
+    let o = Command::new(bin())
+        .args([
+            "certs",
+            "--out",
+            out.to_str().unwrap(),
+            "--nations",
+            nations,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "biac certs: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

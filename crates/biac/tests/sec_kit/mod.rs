@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use biac_formats::cot::CotEvent;
 use serde_json::Value;
 
+pub use crate::common::certs;
+pub use crate::common::request;
 use crate::common::{bin, start_with_lines, Biac};
 
 pub struct Server {
@@ -86,25 +88,6 @@ pub fn serve(cfg: &Value, pki_nations: Option<&str>) -> Server {
     Server { b, lines, dir }
 }
 
-/// `biac certs` for `nations` into `out` (CAs in `ca/`, users `users/analyst-<n>`).
-pub fn certs(out: &Path, nations: &str) {
-    let o = Command::new(bin())
-        .args([
-            "certs",
-            "--out",
-            out.to_str().unwrap(),
-            "--nations",
-            nations,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "biac certs: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// An argon2 hash of `password` by `biac hash-password`.
 pub fn hash_password(password: &str) -> String {
     let mut c = Command::new(bin())
@@ -124,83 +107,6 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-/// A TCP connection to `to` from the loopback address `from`, to play another peer
-/// (std cannot bind a client socket; tokio's `TcpSocket` can).
-pub fn connect_from(from: [u8; 4], to: SocketAddr) -> std::io::Result<TcpStream> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()?;
-    rt.block_on(async {
-        let sock = tokio::net::TcpSocket::new_v4()?;
-        sock.bind(SocketAddr::from((from, 0)))?;
-        let s = sock.connect(to).await?.into_std()?;
-        s.set_nonblocking(false)?;
-        Ok(s)
-    })
-}
-
-/// One HTTP/1.1 exchange: (status, head, body).
-pub fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, String, String) {
-    request_from([127, 0, 0, 1], addr, method, path, token, body)
-}
-
-/// [`request`] from the loopback address `from`.
-pub fn request_from(
-    from: [u8; 4],
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, String, String) {
-    let mut s = connect_from(from, addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let body = body.unwrap_or("");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).expect("read response");
-    let resp = String::from_utf8_lossy(&resp).to_string();
-    let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (status, head.to_string(), body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
 }
 
 pub fn json(addr: SocketAddr, path: &str, token: &str) -> Value {
