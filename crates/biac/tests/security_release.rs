@@ -15,7 +15,8 @@ mod sec_kit;
 
 use serde_json::{json, Value};
 
-use sec_kit::{cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server, Ws};
+use common::Ws;
+use sec_kit::{cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server};
 
 const JPN: &str = "t-jpn";
 const JPN_SI: &str = "t-jpn-si";

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::request_from;
-use sec_kit::{hash_password, request, serve, Server, Ws};
+use common::{request_from, Ws};
+use sec_kit::{hash_password, request, serve, Server};
 
 const PASSWORD: &str = "correct horse";
 

@@ -32,7 +32,7 @@ use biac_formats::cot::{self, CotEvent};
 use biac_formats::framing::Frame;
 use biac_formats::Framer;
 use biac_model::{allow, Classification, Label, Nation, Subject};
-use common::start_with_lines;
+use common::{start_with_lines, Ws, WsEvent};
 use serde_json::Value;
 
 const NATIONS: [&str; 5] = ["JPN", "USA", "AUS", "KOR", "PHL"];
@@ -427,117 +427,6 @@ fn http_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<Atom
     seen
 }
 
-/// A minimal WebSocket client (RFC 6455) over std: the upgrade, then unmasked server
-/// frames reassembled into text messages.
-struct Ws {
-    s: TcpStream,
-    buf: Vec<u8>,
-    partial: Vec<u8>,
-}
-
-impl Ws {
-    fn connect(addr: SocketAddr, path: &str) -> Ws {
-        let mut s = TcpStream::connect(addr).expect("connect ws");
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
-        .unwrap();
-        let mut buf = Vec::new();
-        let mut b = [0u8; 4096];
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let k = s.read(&mut b).expect("ws handshake");
-            assert!(k > 0, "ws: closed during handshake");
-            buf.extend_from_slice(&b[..k]);
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        assert!(
-            head.starts_with("HTTP/1.1 101"),
-            "ws upgrade refused: {head}"
-        );
-        s.set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
-        Ws {
-            s,
-            buf: buf[end..].to_vec(),
-            partial: Vec::new(),
-        }
-    }
-
-    /// The next complete text message, `Ok(None)` on a read timeout, `Err` when closed.
-    fn next(&mut self) -> Result<Option<String>, String> {
-        loop {
-            if let Some((fin, op, payload, used)) = parse_frame(&self.buf) {
-                self.buf.drain(..used);
-                match op {
-                    0 | 1 => {
-                        self.partial.extend_from_slice(&payload);
-                        if fin {
-                            let m = String::from_utf8(std::mem::take(&mut self.partial))
-                                .map_err(|e| e.to_string())?;
-                            return Ok(Some(m));
-                        }
-                    }
-                    8 => return Err("closed by the server".into()),
-                    _ => {} // ping, pong, binary: not used by the server
-                }
-                continue;
-            }
-            let mut b = [0u8; 1 << 16];
-            match self.s.read(&mut b) {
-                Ok(0) => return Err("connection closed".into()),
-                Ok(k) => self.buf.extend_from_slice(&b[..k]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-    }
-}
-
-/// (fin, opcode, payload, bytes used) of the first complete frame in `b`.
-fn parse_frame(b: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
-    if b.len() < 2 {
-        return None;
-    }
-    let (fin, op) = (b[0] & 0x80 != 0, b[0] & 0x0f);
-    let masked = b[1] & 0x80 != 0;
-    let (len, mut at) = match b[1] & 0x7f {
-        126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
-        127 if b.len() >= 10 => (
-            u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize,
-            10,
-        ),
-        126 | 127 => return None,
-        l => (l as usize, 2),
-    };
-    let mask = if masked {
-        let m: [u8; 4] = b.get(at..at + 4)?.try_into().unwrap();
-        at += 4;
-        Some(m)
-    } else {
-        None
-    };
-    let mut payload = b.get(at..at + len)?.to_vec();
-    if let Some(m) = mask {
-        for (i, x) in payload.iter_mut().enumerate() {
-            *x ^= m[i % 4];
-        }
-    }
-    Some((fin, op, payload, at + len))
-}
-
 /// The WebSocket client of nation `n`: the snapshot, then every update.
 fn ws_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<AtomicBool>) -> Seen {
     let mut seen = Seen::default();
@@ -545,7 +434,7 @@ fn ws_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<Atomic
     let mut last = false;
     loop {
         match ws.next() {
-            Ok(Some(text)) => {
+            WsEvent::Text(text) => {
                 seen.messages += 1;
                 let v: Value = serde_json::from_str(&text).expect("ws JSON");
                 if v["audience"]["nation"] != NATIONS[n] {
@@ -587,8 +476,8 @@ fn ws_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<Atomic
                 }
                 continue;
             }
-            Ok(None) => {}
-            Err(e) => {
+            WsEvent::Idle => {}
+            WsEvent::Closed(e) => {
                 seen.violations
                     .push(format!("{}: ws ended during the soak: {e}", NATIONS[n]));
                 break;

@@ -242,3 +242,124 @@ pub fn certs(out: &Path, nations: &str) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A minimal WebSocket client (RFC 6455) over std: the upgrade, then unmasked server
+/// frames reassembled into text messages; a close frame ends it.
+pub struct Ws {
+    s: TcpStream,
+    buf: Vec<u8>,
+    partial: Vec<u8>,
+}
+
+pub enum WsEvent {
+    Text(String),
+    Closed(String),
+    Idle,
+}
+
+impl Ws {
+    pub fn connect(addr: SocketAddr, path: &str) -> Ws {
+        let mut s = TcpStream::connect(addr).expect("connect ws");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        let mut b = [0u8; 4096];
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let k = s.read(&mut b).expect("ws handshake");
+            assert!(k > 0, "ws: closed during handshake");
+            buf.extend_from_slice(&b[..k]);
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        assert!(
+            head.starts_with("HTTP/1.1 101"),
+            "ws upgrade refused: {head}"
+        );
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        Ws {
+            s,
+            buf: buf[end..].to_vec(),
+            partial: Vec::new(),
+        }
+    }
+
+    pub fn next(&mut self) -> WsEvent {
+        loop {
+            if let Some((fin, op, payload, used)) = parse_frame(&self.buf) {
+                self.buf.drain(..used);
+                match op {
+                    0 | 1 => {
+                        self.partial.extend_from_slice(&payload);
+                        if fin {
+                            let m = String::from_utf8_lossy(&std::mem::take(&mut self.partial))
+                                .into_owned();
+                            return WsEvent::Text(m);
+                        }
+                    }
+                    8 => {
+                        let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or_default())
+                            .into_owned();
+                        return WsEvent::Closed(format!("close frame: {reason}"));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let mut b = [0u8; 1 << 16];
+            match self.s.read(&mut b) {
+                Ok(0) => return WsEvent::Closed("connection closed".into()),
+                Ok(k) => self.buf.extend_from_slice(&b[..k]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return WsEvent::Idle
+                }
+                Err(e) => return WsEvent::Closed(e.to_string()),
+            }
+        }
+    }
+
+    /// Every text message for `secs` (stops early when the server closes).
+    pub fn read_for(&mut self, secs: u64) -> (Vec<String>, Option<String>) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut out = Vec::new();
+        while Instant::now() < end {
+            match self.next() {
+                WsEvent::Text(t) => out.push(t),
+                WsEvent::Closed(why) => return (out, Some(why)),
+                WsEvent::Idle => {}
+            }
+        }
+        (out, None)
+    }
+}
+
+/// (fin, opcode, payload, bytes used) of the first complete frame in `b`.
+fn parse_frame(b: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
+    if b.len() < 2 {
+        return None;
+    }
+    let (fin, op) = (b[0] & 0x80 != 0, b[0] & 0x0f);
+    let (len, at) = match b[1] & 0x7f {
+        126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
+        127 if b.len() >= 10 => (
+            u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize,
+            10,
+        ),
+        126 | 127 => return None,
+        l => (l as usize, 2),
+    };
+    let payload = b.get(at..at + len)?.to_vec();
+    Some((fin, op, payload, at + len))
+}
