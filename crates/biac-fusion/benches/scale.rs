@@ -16,9 +16,7 @@ use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::metrics::gospa;
 use biac_fusion::motion::ImmParams;
 use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
-use biac_model::{
-    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
-};
+use biac_model::{Classification, Domain, Label, Nation, Observation, Position};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -102,21 +100,9 @@ fn main() {
     let label = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
     let plot = |xy: [f64; 2], t_ms: i64| {
         let (lat, lon) = frame.en_to_geodetic(xy[0] - half, xy[1] - half);
-        Observation {
-            time_ms: t_ms,
-            position: Position::new(lat, lon),
-            pos_sigma_m: sigma,
-            velocity: None,
-            vel_sigma_mps: None,
-            identity: Identity::default(),
-            domain: Domain::Unknown,
-            affiliation: None,
-            kind: ObservationKind::Plot,
-            feed: "gmti".into(),
-            sensor: "s1".into(),
-            label: label.clone(),
-            polar: None,
-        }
+        Observation::new(t_ms, Position::new(lat, lon), sigma, "gmti", label.clone())
+            .with_domain(Domain::Unknown)
+            .with_sensor("s1")
     };
     // Exact discretisation of the CV model: per axis Q = q [[dt³/3, dt²/2], [dt²/2, dt]].
     let (q11, q12, q22) = (q * dt * dt * dt / 3.0, q * dt * dt / 2.0, q * dt);

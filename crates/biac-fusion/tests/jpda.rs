@@ -5,9 +5,7 @@
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::metrics::gospa;
 use biac_fusion::{Association, DetectionModel, ScanTuning, Tracker, TrackerConfig};
-use biac_model::{
-    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
-};
+use biac_model::{Classification, Domain, Label, Nation, Observation, Position};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -63,21 +61,9 @@ fn run(association: Association, seed: u64) -> (f64, f64) {
     let label = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
     let plot = |xy: [f64; 2], t: i64| {
         let (lat, lon) = frame.en_to_geodetic(xy[0], xy[1]);
-        Observation {
-            time_ms: t,
-            position: Position::new(lat, lon),
-            pos_sigma_m: SIGMA,
-            velocity: None,
-            vel_sigma_mps: None,
-            identity: Identity::default(),
-            domain: Domain::Unknown,
-            affiliation: None,
-            kind: ObservationKind::Plot,
-            feed: "radar".into(),
-            sensor: "r1".into(),
-            label: label.clone(),
-            polar: None,
-        }
+        Observation::new(t, Position::new(lat, lon), SIGMA, "radar", label.clone())
+            .with_domain(Domain::Unknown)
+            .with_sensor("r1")
     };
     let (mut total, mut scored, mut checksum) = (0.0, 0, 0.0);
     for step in 0..100 {

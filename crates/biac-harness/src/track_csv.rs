@@ -386,21 +386,9 @@ pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> V
     xy.iter()
         .map(|&(x, y)| {
             let (lat, lon) = frame.en_to_geodetic(x, y);
-            Observation {
-                time_ms: t_ms,
-                position: Position::new(lat, lon),
-                pos_sigma_m: sigma,
-                velocity: None,
-                vel_sigma_mps: None,
-                identity: Identity::default(),
-                domain: Domain::Unknown,
-                affiliation: None,
-                kind: ObservationKind::Plot,
-                feed: "gmti".into(),
-                sensor: "s1".into(),
-                label: label.clone(),
-                polar: None,
-            }
+            Observation::new(t_ms, Position::new(lat, lon), sigma, "gmti", label.clone())
+                .with_domain(Domain::Unknown)
+                .with_sensor("s1")
         })
         .collect()
 }

@@ -220,11 +220,11 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// A plot of `position` with a circular one-sigma error, on `feed`, under `label`:
-    /// no velocity, identity, affiliation, sensor or sensor-space measurement, kind
-    /// [`ObservationKind::default`], domain [`Domain::default`]. The `with_*` methods set the
-    /// rest, so a fixture names only what it is about.
-    pub fn plot(
+    /// An observation of `position` with a circular one-sigma error, on `feed`, under
+    /// `label`: a plot ([`ObservationKind::default`]) of [`Domain::default`], with no
+    /// velocity, identity, affiliation, sensor or sensor-space measurement. The `with_*`
+    /// methods set the rest, so a fixture names only what it is about.
+    pub fn new(
         time_ms: TimeMs,
         position: Position,
         pos_sigma_m: f64,

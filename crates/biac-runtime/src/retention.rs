@@ -85,21 +85,13 @@ mod tests {
     use biac_model::{Classification, Label, Nation, Observation, Position};
 
     fn obs(t: i64) -> Observation {
-        Observation {
-            time_ms: t,
-            position: Position::new(24.8, 125.3),
-            pos_sigma_m: 10.0,
-            velocity: None,
-            vel_sigma_mps: None,
-            identity: Default::default(),
-            domain: Default::default(),
-            affiliation: None,
-            kind: Default::default(),
-            feed: "f".into(),
-            sensor: String::new(),
-            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-            polar: None,
-        }
+        Observation::new(
+            t,
+            Position::new(24.8, 125.3),
+            10.0,
+            "f",
+            Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        )
     }
 
     #[test]

@@ -116,24 +116,20 @@ fn scenario_batches() -> (Vec<Vec<Observation>>, i64) {
 /// when every audience's picture reaches its time.
 fn sentinel(time_ms: i64) -> Observation {
     let ais = &demo_feeds()[0];
-    Observation {
+    Observation::new(
         time_ms,
-        position: Position::new(20.0, 118.0),
-        pos_sigma_m: 10.0,
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: biac_model::Identity {
-            mmsi: Some(999_000_001),
-            ..Default::default()
-        },
-        domain: biac_model::Domain::Surface,
-        affiliation: None,
-        kind: ObservationKind::SelfReport,
-        feed: ais.name.clone(),
-        sensor: "sentinel".into(),
-        label: ais.default_label.clone(),
-        polar: None,
-    }
+        Position::new(20.0, 118.0),
+        10.0,
+        ais.name.clone(),
+        ais.default_label.clone(),
+    )
+    .with_identity(biac_model::Identity {
+        mmsi: Some(999_000_001),
+        ..Default::default()
+    })
+    .with_domain(biac_model::Domain::Surface)
+    .with_kind(ObservationKind::SelfReport)
+    .with_sensor("sentinel")
 }
 
 fn write_journal(dir: &Path, batches: &[Vec<Observation>], end_ms: i64) {

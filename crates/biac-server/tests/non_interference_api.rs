@@ -82,24 +82,20 @@ fn config(dir: &Path) -> RuntimeConfig {
 
 fn obs(feed: &str, t: i64, lat: f64, lon: f64, mmsi: Option<u32>) -> Observation {
     let (fc, _) = feeds().into_iter().find(|(f, _)| f.name == feed).unwrap();
-    Observation {
-        time_ms: t,
-        position: Position::new(lat, lon),
-        pos_sigma_m: if feed == AIS { 10.0 } else { 50.0 },
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: Identity {
-            mmsi,
-            ..Default::default()
-        },
-        domain: Domain::Surface,
-        affiliation: None,
-        kind: fc.cot_kind,
-        feed: feed.into(),
-        sensor: "test".into(),
-        label: fc.default_label,
-        polar: None,
-    }
+    Observation::new(
+        t,
+        Position::new(lat, lon),
+        if feed == AIS { 10.0 } else { 50.0 },
+        feed,
+        fc.default_label,
+    )
+    .with_identity(Identity {
+        mmsi,
+        ..Default::default()
+    })
+    .with_domain(Domain::Surface)
+    .with_kind(fc.cot_kind)
+    .with_sensor("test")
 }
 
 /// Ship k at time t: 10 m/s east.

@@ -2,21 +2,13 @@ use super::*;
 use biac_model::{Classification, Label, Nation, Position};
 
 fn obs(t: i64, feed: &str) -> Observation {
-    Observation {
-        time_ms: t,
-        position: Position::new(24.8, 125.3),
-        pos_sigma_m: 10.0,
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: Default::default(),
-        domain: Default::default(),
-        affiliation: None,
-        kind: Default::default(),
-        feed: feed.into(),
-        sensor: String::new(),
-        label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-        polar: None,
-    }
+    Observation::new(
+        t,
+        Position::new(24.8, 125.3),
+        10.0,
+        feed,
+        Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+    )
 }
 
 #[test]

@@ -9,8 +9,7 @@ use crate::geo::geodetic_to_ecef;
 use crate::kf::{Mat4, Vec4};
 use crate::motion::cholesky;
 use biac_model::{
-    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
-    TimeMs, Velocity,
+    Classification, Domain, Label, Nation, Observation, ObservationKind, Position, TimeMs, Velocity,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,21 +23,14 @@ fn frame() -> EnuFrame {
 
 fn obs(t: TimeMs, en: [f64; 2], sigma: f64, feed: &str) -> Observation {
     let (lat, lon) = frame().en_to_geodetic(en[0], en[1]);
-    Observation {
-        time_ms: t,
-        position: Position::new(lat, lon),
-        pos_sigma_m: sigma,
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: Identity::default(),
-        domain: Domain::Surface,
-        affiliation: None,
-        kind: ObservationKind::Plot,
-        feed: feed.into(),
-        sensor: String::new(),
-        label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-        polar: None,
-    }
+    Observation::new(
+        t,
+        Position::new(lat, lon),
+        sigma,
+        feed,
+        Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+    )
+    .with_domain(Domain::Surface)
 }
 
 /// A national track report: track number `tn` on `feed`, with velocity.

@@ -8,7 +8,7 @@ use biac_model::{Classification, Domain, Label, Nation, Position};
 
 fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
     let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
-    Observation::plot(t, Position::new(lat, lon), 20.0, "radar", label)
+    Observation::new(t, Position::new(lat, lon), 20.0, "radar", label)
         .with_domain(Domain::Air)
         .with_sensor("r1")
 }

@@ -166,67 +166,43 @@ pub fn public_jpn() -> Label {
 }
 
 pub fn plot(t: TimeMs, p: (f64, f64), sigma: f64, feed: &str, sensor: &str) -> Observation {
-    Observation {
-        time_ms: t,
-        position: Position::new(p.0, p.1),
-        pos_sigma_m: sigma,
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: Identity::default(),
-        domain: Domain::Surface,
-        affiliation: None,
-        kind: ObservationKind::Plot,
-        feed: feed.into(),
-        sensor: sensor.into(),
-        label: secret_jpn_usa(),
-        polar: None,
-    }
+    Observation::new(t, Position::new(p.0, p.1), sigma, feed, secret_jpn_usa())
+        .with_domain(Domain::Surface)
+        .with_sensor(sensor)
 }
 
 pub fn ais(t: TimeMs, p: (f64, f64), v: Velocity, mmsi: u32) -> Observation {
-    Observation {
-        time_ms: t,
-        position: Position::new(p.0, p.1),
-        pos_sigma_m: 10.0,
-        velocity: Some(v),
-        vel_sigma_mps: Some(0.5),
-        identity: Identity {
+    Observation::new(t, Position::new(p.0, p.1), 10.0, "ais", public_jpn())
+        .with_velocity(v, 0.5)
+        .with_identity(Identity {
             mmsi: Some(mmsi),
             ..Identity::default()
-        },
-        domain: Domain::Surface,
-        affiliation: None,
-        kind: ObservationKind::SelfReport,
-        feed: "ais".into(),
-        sensor: "rx1".into(),
-        label: public_jpn(),
-        polar: None,
-    }
+        })
+        .with_domain(Domain::Surface)
+        .with_kind(ObservationKind::SelfReport)
+        .with_sensor("rx1")
 }
 
 pub fn adsb(t: TimeMs, p: (f64, f64), v: Velocity, icao: u32) -> Observation {
-    Observation {
-        time_ms: t,
-        position: Position {
+    Observation::new(
+        t,
+        Position {
             lat_deg: p.0,
             lon_deg: p.1,
             alt_m: Some(10_000.0),
         },
-        pos_sigma_m: 20.0,
-        velocity: Some(v),
-        vel_sigma_mps: Some(1.0),
-        identity: Identity {
-            icao: Some(icao),
-            ..Identity::default()
-        },
-        domain: Domain::Air,
-        affiliation: None,
-        kind: ObservationKind::SelfReport,
-        feed: "adsb".into(),
-        sensor: "ground-1".into(),
-        label: public_jpn(),
-        polar: None,
-    }
+        20.0,
+        "adsb",
+        public_jpn(),
+    )
+    .with_velocity(v, 1.0)
+    .with_identity(Identity {
+        icao: Some(icao),
+        ..Identity::default()
+    })
+    .with_domain(Domain::Air)
+    .with_kind(ObservationKind::SelfReport)
+    .with_sensor("ground-1")
 }
 
 /// Split a stream into consecutive batches of `window_ms`, as the runtime does.

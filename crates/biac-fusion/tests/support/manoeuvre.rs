@@ -13,9 +13,7 @@ use std::io::Write;
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::metrics::gospa;
 use biac_fusion::{DetectionModel, ScanTuning, Tracker, TrackerConfig};
-use biac_model::{
-    Classification, Domain, Identity, Label, Nation, Observation, ObservationKind, Position,
-};
+use biac_model::{Classification, Domain, Label, Nation, Observation, Position};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -187,21 +185,9 @@ pub fn run(s: &Scenario, cfg: TrackerConfig, skip: usize, clock: fn() -> f64) ->
             .iter()
             .map(|(z, _)| {
                 let (lat, lon) = frame.en_to_geodetic(z[0] - half, z[1] - half);
-                Observation {
-                    time_ms: t_ms,
-                    position: Position::new(lat, lon),
-                    pos_sigma_m: SIGMA,
-                    velocity: None,
-                    vel_sigma_mps: None,
-                    identity: Identity::default(),
-                    domain: Domain::Unknown,
-                    affiliation: None,
-                    kind: ObservationKind::Plot,
-                    feed: "gmti".into(),
-                    sensor: "s1".into(),
-                    label: label.clone(),
-                    polar: None,
-                }
+                Observation::new(t_ms, Position::new(lat, lon), SIGMA, "gmti", label.clone())
+                    .with_domain(Domain::Unknown)
+                    .with_sensor("s1")
             })
             .collect();
         let c0 = clock();
