@@ -6,8 +6,9 @@
 //! The fix makes both paths do the same work by construction (one policy evaluation,
 //! one log line, the same 404). This test measures it: the median of many interleaved
 //! requests over one keep-alive connection each way, with a bound generous enough for
-//! a loaded 2-core machine (the difference must stay under a third of the policy
-//! evaluation it used to be, and under 100 µs). The figures are printed.
+//! a loaded 2-core machine yet tight enough to catch the old path (the difference must
+//! stay under 30 µs or a tenth of the median, whichever is larger; the build before the
+//! fix showed 83 µs here in a debug build). The figures are printed.
 
 mod common;
 mod sec_kit;
@@ -113,7 +114,7 @@ fn a_hidden_feed_answers_as_fast_as_no_feed() {
     let (mh, mn) = (median(th), median(tn));
     println!("ingest 404, median of {n}: hidden feed {mh:.1} µs, no feed {mn:.1} µs, difference {:.1} µs", mh - mn);
     assert!(
-        (mh - mn).abs() < 100.0_f64.max(0.1 * mn),
+        (mh - mn).abs() < 30.0_f64.max(0.1 * mn),
         "hidden {mh:.1} µs vs none {mn:.1} µs"
     );
 }

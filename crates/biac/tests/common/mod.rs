@@ -25,8 +25,16 @@ impl Drop for Biac {
     }
 }
 
+/// The binary under test: this build's, or `BIAC_BIN` (to replay a test against another
+/// build, e.g. one from before a fix).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_biac")
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var("BIAC_BIN")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_biac").to_string())
+    })
 }
 
 /// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
