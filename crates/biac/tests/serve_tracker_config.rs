@@ -30,35 +30,29 @@ fn count(addr: std::net::SocketAddr) -> u64 {
 
 #[test]
 fn a_tracker_value_that_cannot_work_stops_the_start_with_its_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("biac.json");
-    let bad = config(json!({"motion": {"imm": {"q_ct": 5.0}},
-        "air": {"q": -1.0, "coast_after_ms": 20000, "delete_after_ms": 60000, "init_vel_sigma_mps": 150.0}}));
-    std::fs::write(&path, bad.to_string()).unwrap();
-    let out = Command::new(common::bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    // `biac serve` on `cfg` must refuse to start; what it said.
+    let refused = |cfg: Value| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("biac.json");
+        std::fs::write(&path, cfg.to_string()).unwrap();
+        let out = Command::new(common::bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&path)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(config(json!({"motion": {"imm": {"q_ct": 5.0}},
+        "air": {"q": -1.0, "coast_after_ms": 20000, "delete_after_ms": 60000, "init_vel_sigma_mps": 150.0}})));
     assert!(
         err.contains("tracker.air.q must be a positive number"),
         "{err}"
     );
     // An unknown key is refused too (a typo must not silently take the default).
-    std::fs::write(&path, config(json!({"gtae": 9.0})).to_string()).unwrap();
-    let out = Command::new(common::bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("gtae"));
+    assert!(refused(config(json!({"gtae": 9.0}))).contains("gtae"));
 }
 
 #[test]
