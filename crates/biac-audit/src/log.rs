@@ -486,6 +486,11 @@ impl AuditLog {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let key = load_or_create_key(dir)?;
         let s = scan(dir, &key.verifying_key(), true)?;
+        Self::extend(dir, key, s)
+    }
+
+    /// The log in `dir`, already scanned as `s`, opened for appending under `key`.
+    fn extend(dir: &Path, key: SigningKey, s: Scan) -> Result<AuditLog, AuditError> {
         let log = open_append(&dir.join(LOG_FILE))?;
         let checkpoints = open_append(&dir.join(CHECKPOINTS_FILE))?;
         sync_dir(dir)?;
@@ -581,19 +586,7 @@ impl AuditLog {
                 detail: "the witness has seen entries; the log has none".into(),
             });
         }
-        let log = open_append(&dir.join(LOG_FILE))?;
-        let checkpoints = open_append(&dir.join(CHECKPOINTS_FILE))?;
-        sync_dir(dir)?;
-        let mut l = AuditLog {
-            dir: dir.to_path_buf(),
-            log,
-            checkpoints,
-            key,
-            frontier: s.frontier,
-            leaves: s.leaves,
-            last_checkpoint: s.checkpoints.last().cloned(),
-            witness: None,
-        };
+        let mut l = Self::extend(dir, key, s)?;
         if l.last_checkpoint.is_none() {
             l.checkpoint(now_ms)?;
         }

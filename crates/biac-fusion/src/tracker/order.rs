@@ -169,14 +169,7 @@ fn obs_tail_order(a: &Observation, b: &Observation) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use biac_model::{Classification, Label, Nation, Position};
-
-    fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
-        let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
-        Observation::new(t, Position::new(lat, lon), 20.0, "radar", label)
-            .with_domain(Domain::Air)
-            .with_sensor("r1")
-    }
+    use crate::tracker::tests::plot;
 
     /// The production order (integer keys, then the tail) is the full comparison
     /// `obs_order`, and its scans are the runs of equal (time, feed, sensor).

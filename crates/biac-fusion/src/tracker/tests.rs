@@ -6,7 +6,8 @@ use crate::motion::ImmParams;
 use crate::MotionModel;
 use biac_model::{Classification, Domain, Label, Nation, Position};
 
-fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
+/// A SECRET//REL TO USA, JPN air plot from radar r1 (shared with the other tracker tests).
+pub(super) fn plot(t: TimeMs, lat: f64, lon: f64) -> Observation {
     let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
     Observation::new(t, Position::new(lat, lon), 20.0, "radar", label)
         .with_domain(Domain::Air)
