@@ -9,16 +9,20 @@
 //!   geodesics on the ellipsoid, by Karney's algorithm (`geographiclib-rs`), exact to
 //!   round-off for any pair of points.
 //! - [`beam_point`]: where a radar's slant range and azimuth put a target of known height.
+//! - [`earth`]: gravity with J2 in the rotating frame, the exponential atmosphere, and a
+//!   radar's slant range / azimuth / elevation of a point ([`aer_of`], [`point_at_aer`]).
 //!
 //! Invariants: pure functions of their arguments (no I/O, no clock, no state), so the
 //! same input gives bit-identical output; no panic on any input (non-finite input gives
 //! non-finite output or `None`).
 
+pub mod earth;
 mod ecef;
 mod enu;
 mod geodesic;
 mod radar;
 
+pub use earth::{aer_of, point_at_aer, GravityModel, SiteFrame};
 pub use ecef::{ecef_to_geodetic, geodetic_to_ecef};
 pub use enu::EnuFrame;
 pub use geodesic::{
