@@ -92,6 +92,36 @@ impl GravityModel {
     }
 }
 
+/// One classical Runge–Kutta (RK4) step of `dt` seconds for a body at ECEF position `p`
+/// and velocity `v` under `model`'s gravity plus `extra(t_offset, p, v)` (thrust, drag:
+/// whatever the caller knows; `t_offset` runs from 0 to `dt`). Returns the new (p, v).
+/// The simulator's truth and the tracker's prediction both step with this.
+pub fn rk4_step(
+    model: &GravityModel,
+    p: [f64; 3],
+    v: [f64; 3],
+    dt: f64,
+    extra: impl Fn(f64, [f64; 3], [f64; 3]) -> [f64; 3],
+) -> ([f64; 3], [f64; 3]) {
+    let acc = |t: f64, p: [f64; 3], v: [f64; 3]| {
+        let g = model.acceleration(p, v);
+        let e = extra(t, p, v);
+        [g[0] + e[0], g[1] + e[1], g[2] + e[2]]
+    };
+    let add =
+        |a: [f64; 3], b: [f64; 3], k: f64| [a[0] + k * b[0], a[1] + k * b[1], a[2] + k * b[2]];
+    let a1 = acc(0.0, p, v);
+    let (p2, v2) = (add(p, v, dt / 2.0), add(v, a1, dt / 2.0));
+    let a2 = acc(dt / 2.0, p2, v2);
+    let (p3, v3) = (add(p, v2, dt / 2.0), add(v, a2, dt / 2.0));
+    let a3 = acc(dt / 2.0, p3, v3);
+    let (p4, v4) = (add(p, v3, dt), add(v, a3, dt));
+    let a4 = acc(dt, p4, v4);
+    let np = std::array::from_fn(|i| p[i] + dt / 6.0 * (v[i] + 2.0 * v2[i] + 2.0 * v3[i] + v4[i]));
+    let nv = std::array::from_fn(|i| v[i] + dt / 6.0 * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i]));
+    (np, nv)
+}
+
 /// Point-mass gravitational acceleration at ECEF `p`.
 #[inline]
 pub fn gravity_point_mass(p: [f64; 3]) -> [f64; 3] {
@@ -253,6 +283,36 @@ mod tests {
             ((radial - expect) / expect).abs() < 0.01,
             "{radial} {expect}"
         );
+    }
+
+    #[test]
+    fn kepler_orbit_conserves_energy_and_angular_momentum() {
+        // A 1,000 km circular-ish orbit for one hour in 1 s steps: with J2 and rotation
+        // off, specific energy and angular momentum are constants of the motion.
+        let m = GravityModel::KEPLER;
+        let r0 = WGS84_A + 1_000_000.0;
+        let mut p = [r0, 0.0, 0.0];
+        let mut v = [0.0, 6_000.0, 3_000.0];
+        let energy = |p: [f64; 3], v: [f64; 3]| {
+            let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+            0.5 * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) - GM / r
+        };
+        let h = |p: [f64; 3], v: [f64; 3]| {
+            [
+                p[1] * v[2] - p[2] * v[1],
+                p[2] * v[0] - p[0] * v[2],
+                p[0] * v[1] - p[1] * v[0],
+            ]
+        };
+        let (e0, h0) = (energy(p, v), h(p, v));
+        for _ in 0..3600 {
+            (p, v) = rk4_step(&m, p, v, 1.0, |_, _, _| [0.0; 3]);
+        }
+        assert!(((energy(p, v) - e0) / e0).abs() < 1e-9);
+        let h1 = h(p, v);
+        for i in 0..3 {
+            assert!((h1[i] - h0[i]).abs() < 1e-6 * r0 * 7_000.0);
+        }
     }
 
     #[test]

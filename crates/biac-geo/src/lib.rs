@@ -22,7 +22,7 @@ mod enu;
 mod geodesic;
 mod radar;
 
-pub use earth::{aer_of, point_at_aer, GravityModel, SiteFrame};
+pub use earth::{aer_of, point_at_aer, rk4_step, GravityModel, SiteFrame};
 pub use ecef::{ecef_to_geodetic, geodetic_to_ecef};
 pub use enu::EnuFrame;
 pub use geodesic::{
