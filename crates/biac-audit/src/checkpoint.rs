@@ -56,6 +56,74 @@ fn hex4(b: &[u8; 4]) -> String {
     format!("{:02x}{:02x}{:02x}{:02x}", b[0], b[1], b[2], b[3])
 }
 
+/// Why a key's text form was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("expected {0}")]
+    Form(&'static str),
+    #[error("key name {0:?}, expected \"biac-audit\"")]
+    Name(String),
+    #[error("bad base64 in key")]
+    Base64,
+    #[error("{0} is not 32 bytes")]
+    Length(&'static str),
+    #[error("not an ed25519 key")]
+    Algorithm,
+    #[error("invalid ed25519 key: {0}")]
+    Invalid(String),
+    #[error("key id does not match the key")]
+    KeyId,
+    #[error("no system randomness: {0}")]
+    NoRandomness(String),
+    #[error("does not match the signing key")]
+    Mismatch,
+    #[error(
+        "a signing key beside the log lets whoever can edit the log re-sign it: move it \
+         outside the data directory and configure its path"
+    )]
+    BesideLog,
+    #[error(
+        "the signing key and the witness ({}) must be outside the data directory",
+        .0.display()
+    )]
+    InsideDataDir(std::path::PathBuf),
+}
+
+/// Why the checkpoints file, or one checkpoint in it, was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("invalid UTF-8")]
+    Utf8,
+    #[error("incomplete last line (torn write?)")]
+    TornLine,
+    #[error("checkpoint without a signature")]
+    Unsigned,
+    #[error("checkpoint without a signature (torn write?)")]
+    TornUnsigned,
+    #[error("a checkpoint needs origin, size and root lines")]
+    Lines,
+    #[error("origin {0:?}, expected \"biac-audit\"")]
+    Origin(String),
+    #[error("bad tree size {0:?}")]
+    Size(String),
+    #[error("bad root hash {0:?}")]
+    Root(String),
+    #[error("bad extension line {0:?}")]
+    Extension(String),
+    #[error("expected exactly one extension line, time_ms")]
+    Extensions,
+    #[error("bad signature line {0:?}")]
+    SignatureLine(String),
+    #[error("checkpoint text is not in canonical form")]
+    NotCanonical,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("no signature by the log's key")]
+    NoSignature,
+    #[error("tree size {size} is below the previous checkpoint's {previous}")]
+    Shrinks { size: u64, previous: u64 },
+}
+
 /// The verifier-key text form: `biac-audit+<key id hex>+<base64(0x01 || key)>`.
 pub fn encode_public_key(key: &VerifyingKey) -> String {
     let mut raw = vec![ALG_ED25519];
@@ -68,30 +136,28 @@ pub fn encode_public_key(key: &VerifyingKey) -> String {
 }
 
 /// Parses the verifier-key text form (surrounding whitespace ignored); checks name and id.
-pub fn decode_public_key(text: &str) -> Result<VerifyingKey, String> {
+pub fn decode_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
     let mut parts = text.trim().splitn(3, '+');
     let (Some(name), Some(id), Some(b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("expected name+keyid+base64".into());
+        return Err(KeyError::Form("name+keyid+base64"));
     };
     if name != KEY_NAME {
-        return Err(format!("key name {name:?}, expected {KEY_NAME:?}"));
+        return Err(KeyError::Name(name.to_string()));
     }
-    let raw = B64
-        .decode(b64)
-        .map_err(|e| format!("bad base64 in key: {e}"))?;
+    let raw = B64.decode(b64).map_err(|_| KeyError::Base64)?;
     let key = match raw.split_first() {
         Some((&ALG_ED25519, rest)) => {
             let bytes: [u8; 32] = rest
                 .try_into()
-                .map_err(|_| "ed25519 key is not 32 bytes".to_string())?;
-            VerifyingKey::from_bytes(&bytes).map_err(|e| format!("invalid ed25519 key: {e}"))?
+                .map_err(|_| KeyError::Length("ed25519 key"))?;
+            VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError::Invalid(e.to_string()))?
         }
-        _ => return Err("not an ed25519 key".into()),
+        _ => return Err(KeyError::Algorithm),
     };
     if id != hex4(&key_id(KEY_NAME, &key)) {
-        return Err("key id does not match the key".into());
+        return Err(KeyError::KeyId);
     }
     Ok(key)
 }
@@ -108,34 +174,32 @@ pub fn encode_signing_key(key: &SigningKey) -> String {
 }
 
 /// Parses the private-key text form.
-pub fn decode_signing_key(text: &str) -> Result<SigningKey, String> {
+pub fn decode_signing_key(text: &str) -> Result<SigningKey, KeyError> {
     let rest = text
         .trim()
         .strip_prefix("PRIVATE+KEY+")
-        .ok_or("expected PRIVATE+KEY+name+keyid+base64")?;
+        .ok_or(KeyError::Form("PRIVATE+KEY+name+keyid+base64"))?;
     let mut parts = rest.splitn(3, '+');
     let (Some(name), Some(id), Some(b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("expected PRIVATE+KEY+name+keyid+base64".into());
+        return Err(KeyError::Form("PRIVATE+KEY+name+keyid+base64"));
     };
     if name != KEY_NAME {
-        return Err(format!("key name {name:?}, expected {KEY_NAME:?}"));
+        return Err(KeyError::Name(name.to_string()));
     }
-    let raw = B64
-        .decode(b64)
-        .map_err(|_| "bad base64 in key".to_string())?;
+    let raw = B64.decode(b64).map_err(|_| KeyError::Base64)?;
     let key = match raw.split_first() {
         Some((&ALG_ED25519, rest)) => {
             let seed: [u8; 32] = rest
                 .try_into()
-                .map_err(|_| "ed25519 seed is not 32 bytes".to_string())?;
+                .map_err(|_| KeyError::Length("ed25519 seed"))?;
             SigningKey::from_bytes(&seed)
         }
-        _ => return Err("not an ed25519 key".into()),
+        _ => return Err(KeyError::Algorithm),
     };
     if id != hex4(&key_id(KEY_NAME, &key.verifying_key())) {
-        return Err("key id does not match the key".into());
+        return Err(KeyError::KeyId);
     }
     Ok(key)
 }
@@ -177,49 +241,53 @@ impl Checkpoint {
     }
 
     /// Checks the signature over the body.
-    pub fn verify(&self, key: &VerifyingKey) -> Result<(), String> {
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), CheckpointError> {
         key.verify_strict(
             self.body().as_bytes(),
             &Signature::from_bytes(&self.signature),
         )
-        .map_err(|_| "bad signature".to_string())
+        .map_err(|_| CheckpointError::BadSignature)
     }
 
     /// Parses one note: `body` is the text lines (without newlines), `sigs` the signature
     /// lines. Needs a signature by `key` that verifies; signatures by other keys (witnesses,
     /// cosigners) are ignored as signed-note prescribes.
-    pub fn parse(body: &[&str], sigs: &[&str], key: &VerifyingKey) -> Result<Checkpoint, String> {
+    pub fn parse(
+        body: &[&str],
+        sigs: &[&str],
+        key: &VerifyingKey,
+    ) -> Result<Checkpoint, CheckpointError> {
         let [origin, size, root, ext @ ..] = body else {
-            return Err("a checkpoint needs origin, size and root lines".into());
+            return Err(CheckpointError::Lines);
         };
         if *origin != ORIGIN {
-            return Err(format!("origin {origin:?}, expected {ORIGIN:?}"));
+            return Err(CheckpointError::Origin(origin.to_string()));
         }
-        let size = parse_decimal(size).ok_or_else(|| format!("bad tree size {size:?}"))?;
+        let size = parse_decimal(size).ok_or_else(|| CheckpointError::Size(size.to_string()))?;
         let root: Hash = B64
             .decode(root)
             .ok()
             .and_then(|r| r.try_into().ok())
-            .ok_or_else(|| format!("bad root hash {root:?}"))?;
+            .ok_or_else(|| CheckpointError::Root(root.to_string()))?;
         let time_ms = match ext {
             [t] => t
                 .strip_prefix("time_ms ")
                 .and_then(|v| v.parse::<i64>().ok())
-                .ok_or_else(|| format!("bad extension line {t:?}"))?,
-            _ => return Err("expected exactly one extension line, time_ms".into()),
+                .ok_or_else(|| CheckpointError::Extension(t.to_string()))?,
+            _ => return Err(CheckpointError::Extensions),
         };
         let want_id = key_id(KEY_NAME, key);
         let mut seen_ours = false;
         for line in sigs {
             let rest = line
                 .strip_prefix(SIG_PREFIX)
-                .ok_or_else(|| format!("bad signature line {line:?}"))?;
+                .ok_or_else(|| CheckpointError::SignatureLine(line.to_string()))?;
             let (name, b64) = rest
                 .split_once(' ')
-                .ok_or_else(|| format!("bad signature line {line:?}"))?;
+                .ok_or_else(|| CheckpointError::SignatureLine(line.to_string()))?;
             let raw = B64
                 .decode(b64)
-                .map_err(|_| format!("bad signature line {line:?}"))?;
+                .map_err(|_| CheckpointError::SignatureLine(line.to_string()))?;
             if name != KEY_NAME || raw.len() != 68 || raw[..4] != want_id {
                 continue;
             }
@@ -235,16 +303,16 @@ impl Checkpoint {
             };
             // The body re-rendered must be the bytes that were signed.
             if c.body() != format!("{}\n", body.join("\n")) {
-                return Err("checkpoint text is not in canonical form".into());
+                return Err(CheckpointError::NotCanonical);
             }
             if c.verify(key).is_ok() {
                 return Ok(c);
             }
         }
         if seen_ours {
-            Err("bad signature".into())
+            Err(CheckpointError::BadSignature)
         } else {
-            Err("no signature by the log's key".into())
+            Err(CheckpointError::NoSignature)
         }
     }
 }
@@ -267,10 +335,10 @@ pub(crate) struct RawNote<'a> {
 
 /// Splits the checkpoints file into notes: text lines, a blank line, signature lines, and a
 /// blank line between notes. `Err((line, reason))` for a torn or malformed file.
-pub(crate) fn split_notes(text: &str) -> Result<Vec<RawNote<'_>>, (usize, String)> {
+pub(crate) fn split_notes(text: &str) -> Result<Vec<RawNote<'_>>, (usize, CheckpointError)> {
     if !text.is_empty() && !text.ends_with('\n') {
         let line = text.lines().count();
-        return Err((line, "incomplete last line (torn write?)".into()));
+        return Err((line, CheckpointError::TornLine));
     }
     let mut notes = Vec::new();
     let mut cur: Option<RawNote> = None;
@@ -297,7 +365,7 @@ pub(crate) fn split_notes(text: &str) -> Result<Vec<RawNote<'_>>, (usize, String
             (Some(n), true) => {
                 if in_sigs {
                     if n.sigs.is_empty() {
-                        return Err((n.line, "checkpoint without a signature".into()));
+                        return Err((n.line, CheckpointError::Unsigned));
                     }
                     notes.extend(cur.take());
                 } else {
@@ -308,10 +376,7 @@ pub(crate) fn split_notes(text: &str) -> Result<Vec<RawNote<'_>>, (usize, String
     }
     if let Some(n) = cur {
         if n.sigs.is_empty() {
-            return Err((
-                n.line,
-                "checkpoint without a signature (torn write?)".into(),
-            ));
+            return Err((n.line, CheckpointError::TornUnsigned));
         }
         notes.push(n);
     }

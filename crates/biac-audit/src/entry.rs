@@ -59,8 +59,23 @@ impl Entry {
     }
 
     /// Parses one stored line; `Err` names the reason.
-    pub fn from_line(line: &[u8]) -> Result<Entry, String> {
-        let text = std::str::from_utf8(line).map_err(|e| format!("invalid UTF-8: {e}"))?;
-        serde_json::from_str(text).map_err(|e| format!("not an audit entry: {e}"))
+    pub fn from_line(line: &[u8]) -> Result<Entry, EntryError> {
+        let text = std::str::from_utf8(line).map_err(|_| EntryError::Utf8)?;
+        serde_json::from_str(text).map_err(|e| EntryError::NotAnEntry(e.to_string()))
     }
+}
+
+/// Why a line of `log.jsonl` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("invalid UTF-8")]
+    Utf8,
+    #[error("not an audit entry: {0}")]
+    NotAnEntry(String),
+    #[error("incomplete last line (torn write?)")]
+    TornLine,
+    #[error("not in canonical form")]
+    NotCanonical,
+    #[error("no such entry")]
+    Missing,
 }

@@ -43,13 +43,13 @@ pub mod witness;
 
 use std::path::PathBuf;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, CheckpointError, KeyError};
 pub use ed25519_dalek::VerifyingKey;
-pub use entry::{Decision, Entry, Object, Subject};
+pub use entry::{Decision, Entry, EntryError, Object, Subject};
 pub use log::{
     audit_dir, prove_inclusion, public_key_path, read_public_key, truncate_torn_tail, verify,
-    verify_with_witness, AuditLog, InclusionProof, VerifyReport, CHECKPOINTS_FILE, KEY_FILE,
-    LOG_FILE, PUBLIC_KEY_FILE,
+    verify_with_witness, AuditLog, InclusionProof, ProofFailure, VerifyReport, CHECKPOINTS_FILE,
+    KEY_FILE, LOG_FILE, PUBLIC_KEY_FILE,
 };
 pub use merkle::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
@@ -68,14 +68,14 @@ pub enum AuditError {
         source: std::io::Error,
     },
     #[error("{}: {reason}", path.display())]
-    Key { path: PathBuf, reason: String },
+    Key { path: PathBuf, reason: KeyError },
     #[error("log.jsonl line {}: entry {index}: {reason}", index + 1)]
-    Entry { index: u64, reason: String },
+    Entry { index: u64, reason: EntryError },
     #[error("checkpoints line {line}: checkpoint {index}: {reason}")]
     Checkpoint {
         index: usize,
         line: usize,
-        reason: String,
+        reason: CheckpointError,
     },
     #[error(
         "checkpoint {checkpoint} (tree size {size}): root mismatch: the entries on log.jsonl \

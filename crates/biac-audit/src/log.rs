@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::checkpoint::{self, Checkpoint};
-use crate::entry::Entry;
-use crate::merkle::{self, Frontier, Hash};
+use crate::checkpoint::{self, Checkpoint, CheckpointError, KeyError};
+use crate::entry::{Entry, EntryError};
+use crate::merkle::{self, Frontier, Hash, ProofError};
 use crate::witness::Witness;
 use crate::AuditError;
 
@@ -80,7 +80,7 @@ pub(crate) fn read_checkpoints(
             .iter()
             .filter(|&&b| b == b'\n')
             .count(),
-        reason: "invalid UTF-8".into(),
+        reason: CheckpointError::Utf8,
     })?;
     let notes = checkpoint::split_notes(text).map_err(|(line, reason)| AuditError::Checkpoint {
         index: 0,
@@ -100,10 +100,10 @@ pub(crate) fn read_checkpoints(
                 return Err(AuditError::Checkpoint {
                     index: i + 1,
                     line: n.line,
-                    reason: format!(
-                        "tree size {} is below the previous checkpoint's {}",
-                        c.size, prev.size
-                    ),
+                    reason: CheckpointError::Shrinks {
+                        size: c.size,
+                        previous: prev.size,
+                    },
                 });
             }
         }
@@ -163,7 +163,7 @@ pub(crate) fn scan(dir: &Path, key: &VerifyingKey, keep_leaves: bool) -> Result<
             let Some(body) = line.strip_suffix(b"\n") else {
                 return Err(AuditError::Entry {
                     index,
-                    reason: "incomplete last line (torn write?)".into(),
+                    reason: EntryError::TornLine,
                 });
             };
             let entry =
@@ -171,7 +171,7 @@ pub(crate) fn scan(dir: &Path, key: &VerifyingKey, keep_leaves: bool) -> Result<
             if entry.to_line() != body {
                 return Err(AuditError::Entry {
                     index,
-                    reason: "not in canonical form".into(),
+                    reason: EntryError::NotCanonical,
                 });
             }
             let leaf = merkle::leaf_hash(body);
@@ -296,10 +296,10 @@ impl InclusionProof {
     }
 
     /// Re-checks the proof (RFC 9162 §2.1.3.2) and the checkpoint's signature.
-    pub fn verify(&self, key: &VerifyingKey) -> Result<(), String> {
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), ProofFailure> {
         self.checkpoint.verify(key)?;
         if merkle::leaf_hash(self.entry_line.as_bytes()) != self.leaf_hash {
-            return Err("the leaf hash is not the hash of the entry".into());
+            return Err(ProofFailure::LeafHash);
         }
         merkle::verify_inclusion(
             self.index,
@@ -308,8 +308,19 @@ impl InclusionProof {
             &self.proof,
             &self.checkpoint.root,
         )
-        .map_err(|e| e.to_string())
+        .map_err(ProofFailure::Proof)
     }
+}
+
+/// Why an [`InclusionProof`] does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofFailure {
+    #[error(transparent)]
+    Signature(#[from] CheckpointError),
+    #[error("the leaf hash is not the hash of the entry")]
+    LeafHash,
+    #[error(transparent)]
+    Proof(ProofError),
 }
 
 /// Verifies the log in `dir` and proves entry `index` included in its last checkpoint.
@@ -358,14 +369,14 @@ fn read_line(path: &Path, index: u64) -> Result<String, AuditError> {
                 if i == index {
                     return String::from_utf8(l).map_err(|_| AuditError::Entry {
                         index,
-                        reason: "invalid UTF-8".into(),
+                        reason: EntryError::Utf8,
                     });
                 }
             }
             None => {
                 return Err(AuditError::Entry {
                     index,
-                    reason: "no such entry".into(),
+                    reason: EntryError::Missing,
                 })
             }
         }
@@ -417,7 +428,7 @@ fn load_or_create_key_at(path: &Path, pub_path: &Path) -> Result<SigningKey, Aud
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|e| AuditError::Key {
                 path: path.to_path_buf(),
-                reason: format!("no system randomness: {e}"),
+                reason: KeyError::NoRandomness(e.to_string()),
             })?;
             let key = SigningKey::from_bytes(&seed);
             let mut f = create_private(path).map_err(io_err(path))?;
@@ -434,7 +445,7 @@ fn load_or_create_key_at(path: &Path, pub_path: &Path) -> Result<SigningKey, Aud
         Ok(_) => {
             return Err(AuditError::Key {
                 path: pub_path.to_path_buf(),
-                reason: "does not match the signing key".into(),
+                reason: KeyError::Mismatch,
             })
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -540,9 +551,7 @@ impl AuditLog {
         if dir.join(KEY_FILE).exists() {
             return Err(AuditError::Key {
                 path: dir.join(KEY_FILE),
-                reason: "a signing key beside the log lets whoever can edit the log re-sign \
-                         it: move it outside the data directory and configure its path"
-                    .into(),
+                reason: KeyError::BesideLog,
             });
         }
         if let Some(parent) = signing_key.parent() {
@@ -553,10 +562,7 @@ impl AuditLog {
         if inside(signing_key) || inside(witness) {
             return Err(AuditError::Key {
                 path: signing_key.to_path_buf(),
-                reason: format!(
-                    "the signing key and the witness ({}) must be outside the data directory",
-                    witness.display()
-                ),
+                reason: KeyError::InsideDataDir(witness.to_path_buf()),
             });
         }
         let key = load_or_create_key_at(signing_key, &public_key_path(signing_key))?;

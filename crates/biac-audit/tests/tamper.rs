@@ -264,7 +264,14 @@ fn appended_forgery_is_unsealed_and_a_forged_checkpoint_fails() {
     std::fs::write(dir.join(CHECKPOINTS_FILE), &edited).unwrap();
     let err = verify(dir, &key).unwrap_err();
     assert!(
-        matches!(&err, AuditError::Checkpoint { index: 2, reason, .. } if reason == "bad signature"),
+        matches!(
+            &err,
+            AuditError::Checkpoint {
+                index: 2,
+                reason: biac_audit::CheckpointError::BadSignature,
+                ..
+            }
+        ),
         "{err}"
     );
 
