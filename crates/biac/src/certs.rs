@@ -44,7 +44,7 @@ pub fn run(a: CertsArgs) -> Result<(), String> {
             })
             .collect::<Result<Vec<_>, String>>()?
     };
-    let l = pki::generate(&a.out, &nations, &users)?;
+    let l = pki::generate(&a.out, &nations, &users).map_err(|e| e.to_string())?;
     println!("demo PKI in {} (keys are mode 0600)", l.dir.display());
     for n in &nations {
         println!("  CA {n}: {}", l.ca_cert(*n).display());

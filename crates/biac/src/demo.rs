@@ -221,7 +221,7 @@ async fn demo_tls(
             .iter()
             .map(|n| (pki::default_user(*n), *n))
             .collect();
-        pki::generate(&layout.dir, &nations, &users)?;
+        pki::generate(&layout.dir, &nations, &users).map_err(|e| e.to_string())?;
     }
     let cfg = biac_server::cot_stream::CotTlsListenerConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], a.cot_tls_port)),

@@ -397,7 +397,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         return serve_http(listener, rt, auth, audit, cot, signers, cfg.http).await;
     };
     // Client certificates optional: the API still authenticates by token.
-    let (tls, _) = https.server_config_with(false)?;
+    let (tls, _) = https.server_config_with(false).map_err(|e| e.to_string())?;
     let l = biac_server::https::HttpsListener::with_limits(
         listener,
         tls,

@@ -247,7 +247,7 @@ async fn connection(
     // The verifier has accepted the leaf, so it parses and names its nation.
     let cert = match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
         Some(der) => peer_cert(der),
-        None => Err("no client certificate".to_string()),
+        None => Err(crate::tls::TlsError::NoClientCertificate),
     };
     let cert = match cert {
         Ok(c) => c,

@@ -57,6 +57,55 @@ pub fn from_alpha2(s: &str) -> Option<Nation> {
     Nation::ALL.iter().copied().find(|n| alpha2(*n) == s)
 }
 
+/// Why a certificate, key or TLS configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("certificate does not parse: {0}")]
+    Parse(String),
+    #[error("subject C= is not a string")]
+    CountryNotText,
+    #[error("subject C={0:?} is no known nation")]
+    UnknownCountry(String),
+    #[error("subject has no C= (the holder's nation)")]
+    NoCountry,
+    #[error("subject has {0} C= attributes")]
+    ManyCountries(usize),
+    #[error("no client certificate")]
+    NoClientCertificate,
+    #[error("no client CA configured")]
+    NoClientCa,
+    #[error("CA of {nation}: {source}")]
+    Ca {
+        nation: Nation,
+        #[source]
+        source: Box<TlsError>,
+    },
+    #[error("the CA configured for {nation} names {named} (C={}) in its subject", alpha2(*.named))]
+    MisfiledCa { nation: Nation, named: Nation },
+    #[error("{}: {reason}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("{}: no certificate in it", .0.display())]
+    NoCertificate(std::path::PathBuf),
+    #[error("{0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("{0}")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+    #[error("certificate generation: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error(
+        "{} already holds a PKI (ca/); remove it or choose another directory",
+        .0.display()
+    )]
+    PkiExists(std::path::PathBuf),
+    #[error("user {user}: no CA for {nation} (add it to the nations)")]
+    NoCaForUser { user: String, nation: Nation },
+    #[error("user name {0:?}: use letters, digits, '-', '_', '.'")]
+    UserName(String),
+}
+
 /// The crypto provider of every TLS endpoint: ring (aws-lc-rs needs cmake to build).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -64,9 +113,8 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// A certificate's subject: its nation (the one `C=`) and common name. Any doubt — no
 /// `C=`, two of them, an unknown code, an undecodable certificate — is an error.
-pub fn subject_of(der: &[u8]) -> Result<(Nation, String), String> {
-    let cert = x509_cert::Certificate::from_der(der)
-        .map_err(|e| format!("certificate does not parse: {e}"))?;
+pub fn subject_of(der: &[u8]) -> Result<(Nation, String), TlsError> {
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| TlsError::Parse(e.to_string()))?;
     let mut countries = Vec::new();
     let mut cn = None;
     for rdn in &cert.tbs_certificate.subject.0 {
@@ -78,22 +126,22 @@ pub fn subject_of(der: &[u8]) -> Result<(Nation, String), String> {
                 _ => None,
             };
             if atv.oid == OID_COUNTRY {
-                countries.push(text().ok_or("subject C= is not a string")?.to_string());
+                countries.push(text().ok_or(TlsError::CountryNotText)?.to_string());
             } else if atv.oid == OID_COMMON_NAME && cn.is_none() {
                 cn = text().map(str::to_string);
             }
         }
     }
     let nation = match countries.as_slice() {
-        [c] => from_alpha2(c).ok_or_else(|| format!("subject C={c:?} is no known nation"))?,
-        [] => return Err("subject has no C= (the holder's nation)".into()),
-        _ => return Err(format!("subject has {} C= attributes", countries.len())),
+        [c] => from_alpha2(c).ok_or_else(|| TlsError::UnknownCountry(c.clone()))?,
+        [] => return Err(TlsError::NoCountry),
+        _ => return Err(TlsError::ManyCountries(countries.len())),
     };
     Ok((nation, cn.unwrap_or_default()))
 }
 
 /// What a verified leaf certificate proves.
-pub fn peer_cert(der: &[u8]) -> Result<PeerCert, String> {
+pub fn peer_cert(der: &[u8]) -> Result<PeerCert, TlsError> {
     let (nation, common_name) = subject_of(der)?;
     Ok(PeerCert {
         nation,
@@ -139,29 +187,31 @@ pub struct NationVerifier {
 impl NationVerifier {
     /// One CA certificate (or several, e.g. across a key rollover) per nation. Each
     /// CA must itself name that nation in `C=`: a misfiled CA is a configuration error.
-    pub fn new(cas: &BTreeMap<Nation, Vec<CertificateDer<'static>>>) -> Result<Self, String> {
+    pub fn new(cas: &BTreeMap<Nation, Vec<CertificateDer<'static>>>) -> Result<Self, TlsError> {
         if cas.is_empty() {
-            return Err("no client CA configured".into());
+            return Err(TlsError::NoClientCa);
         }
         let mut by_nation = BTreeMap::new();
         let mut hints = Vec::new();
         for (nation, certs) in cas {
+            let ca = |e: TlsError| TlsError::Ca {
+                nation: *nation,
+                source: Box::new(e),
+            };
             let mut roots = rustls::RootCertStore::empty();
             for c in certs {
-                let (named, _) = subject_of(c).map_err(|e| format!("CA of {nation}: {e}"))?;
+                let (named, _) = subject_of(c).map_err(ca)?;
                 if named != *nation {
-                    return Err(format!(
-                        "the CA configured for {nation} names {named} (C={}) in its subject",
-                        alpha2(named)
-                    ));
+                    return Err(TlsError::MisfiledCa {
+                        nation: *nation,
+                        named,
+                    });
                 }
-                roots
-                    .add(c.clone())
-                    .map_err(|e| format!("CA of {nation}: {e}"))?;
+                roots.add(c.clone()).map_err(|e| ca(e.into()))?;
             }
             let v = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                 .build()
-                .map_err(|e| format!("CA of {nation}: {e}"))?;
+                .map_err(|e| ca(e.into()))?;
             hints.extend(v.root_hint_subjects().iter().cloned());
             by_nation.insert(*nation, v);
         }
@@ -282,19 +332,26 @@ impl ClientCertVerifier for NationVerifier {
 }
 
 /// Every certificate in a PEM file.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(file_err(path))?;
     if certs.is_empty() {
-        return Err(format!("{}: no certificate in it", path.display()));
+        return Err(TlsError::NoCertificate(path.to_path_buf()));
     }
     Ok(certs)
 }
 
 /// The private key in a PEM file (PKCS#8, SEC1 or PKCS#1).
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| format!("{}: {e}", path.display()))
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(file_err(path))
+}
+
+fn file_err<E: std::fmt::Display>(path: &Path) -> impl FnOnce(E) -> TlsError + '_ {
+    move |e| TlsError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 /// The files of a mutual-TLS server endpoint.
@@ -329,7 +386,7 @@ impl TlsFiles {
     /// verified by a [`NationVerifier`] (returned too, for its counters).
     pub fn server_config(
         &self,
-    ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), String> {
+    ) -> Result<(Arc<rustls::ServerConfig>, Arc<NationVerifier>), TlsError> {
         let (cfg, v) = self.server_config_with(true)?;
         Ok((
             cfg,
@@ -343,14 +400,13 @@ impl TlsFiles {
     pub fn server_config_with(
         &self,
         mandatory: bool,
-    ) -> Result<(Arc<rustls::ServerConfig>, Option<Arc<NationVerifier>>), String> {
+    ) -> Result<(Arc<rustls::ServerConfig>, Option<Arc<NationVerifier>>), TlsError> {
         if !mandatory && self.client_cas.is_empty() {
             let cfg = rustls::ServerConfig::builder_with_provider(provider())
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
+                .with_safe_default_protocol_versions()?
                 .with_no_client_auth()
                 .with_single_cert(load_certs(&self.server_cert)?, load_key(&self.server_key)?)
-                .map_err(|e| format!("{}: {e}", self.server_cert.display()))?;
+                .map_err(file_err(&self.server_cert))?;
             return Ok((Arc::new(cfg), None));
         }
         let mut cas = BTreeMap::new();
@@ -365,11 +421,10 @@ impl TlsFiles {
         let chain = load_certs(&self.server_cert)?;
         let key = load_key(&self.server_key)?;
         let cfg = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
+            .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(verifier.clone())
             .with_single_cert(chain, key)
-            .map_err(|e| format!("{}: {e}", self.server_cert.display()))?;
+            .map_err(file_err(&self.server_cert))?;
         Ok((Arc::new(cfg), Some(verifier)))
     }
 }
@@ -423,7 +478,23 @@ mod tests {
         assert!(NationVerifier::new(&ok).is_ok());
         let misfiled = BTreeMap::from([(Nation::USA, vec![der])]);
         let e = NationVerifier::new(&misfiled).unwrap_err();
-        assert!(e.contains("configured for USA names JPN"), "{e}");
-        assert!(NationVerifier::new(&BTreeMap::new()).is_err());
+        assert!(
+            matches!(
+                e,
+                TlsError::MisfiledCa {
+                    nation: Nation::USA,
+                    named: Nation::JPN
+                }
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("configured for USA names JPN"),
+            "{e}"
+        );
+        assert!(matches!(
+            NationVerifier::new(&BTreeMap::new()),
+            Err(TlsError::NoClientCa)
+        ));
     }
 }

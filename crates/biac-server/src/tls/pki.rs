@@ -20,7 +20,7 @@ use rcgen::{
 };
 use time::{Duration, OffsetDateTime};
 
-use super::alpha2;
+use super::{alpha2, file_err, TlsError};
 
 const ORG: &str = "biac demo PKI";
 
@@ -45,22 +45,18 @@ fn validity(p: &mut CertificateParams, days: i64) {
     p.not_after = now + Duration::days(days);
 }
 
-fn err(e: rcgen::Error) -> String {
-    format!("certificate generation: {e}")
-}
-
 impl Ca {
     /// The CA of `nation`: subject `C=<alpha-2>, O=biac demo PKI, CN=biac <N> CA`.
-    pub fn national(nation: Nation) -> Result<Ca, String> {
+    pub fn national(nation: Nation) -> Result<Ca, TlsError> {
         Ca::generate(Some(nation), &format!("biac {nation} CA"))
     }
 
     /// The hub's own CA, which issues the server certificate.
-    pub fn hub() -> Result<Ca, String> {
+    pub fn hub() -> Result<Ca, TlsError> {
         Ca::generate(None, "biac hub CA")
     }
 
-    fn generate(nation: Option<Nation>, cn: &str) -> Result<Ca, String> {
+    fn generate(nation: Option<Nation>, cn: &str) -> Result<Ca, TlsError> {
         let mut p = CertificateParams::default();
         if let Some(n) = nation {
             p.distinguished_name
@@ -72,8 +68,8 @@ impl Ca {
         p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         validity(&mut p, 3650);
-        let key = KeyPair::generate().map_err(err)?;
-        let cert = p.self_signed(&key).map_err(err)?;
+        let key = KeyPair::generate()?;
+        let cert = p.self_signed(&key)?;
         Ok(Ca {
             nation,
             cert_pem: cert.pem(),
@@ -88,7 +84,7 @@ impl Ca {
     /// A client certificate for `common_name` naming `nation` (`C=`). `biac certs`
     /// only asks a CA for its own nationals; tests ask for others to prove the
     /// server refuses them.
-    pub fn issue_user(&self, common_name: &str, nation: Nation) -> Result<Issued, String> {
+    pub fn issue_user(&self, common_name: &str, nation: Nation) -> Result<Issued, TlsError> {
         let mut p = CertificateParams::default();
         p.distinguished_name
             .push(DnType::CountryName, alpha2(nation).to_string());
@@ -102,9 +98,9 @@ impl Ca {
     }
 
     /// A server certificate for `names` (DNS names and IP addresses).
-    pub fn issue_server(&self, names: &[&str]) -> Result<Issued, String> {
-        let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-            .map_err(err)?;
+    pub fn issue_server(&self, names: &[&str]) -> Result<Issued, TlsError> {
+        let mut p =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
         p.distinguished_name.push(DnType::OrganizationName, ORG);
         p.distinguished_name
             .push(DnType::CommonName, names.first().copied().unwrap_or("biac"));
@@ -115,9 +111,9 @@ impl Ca {
         self.sign(p)
     }
 
-    fn sign(&self, p: CertificateParams) -> Result<Issued, String> {
-        let key = KeyPair::generate().map_err(err)?;
-        let cert = p.signed_by(&key, &self.issuer).map_err(err)?;
+    fn sign(&self, p: CertificateParams) -> Result<Issued, TlsError> {
+        let key = KeyPair::generate()?;
+        let cert = p.signed_by(&key, &self.issuer)?;
         Ok(Issued {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
@@ -173,7 +169,7 @@ pub fn default_user(n: Nation) -> String {
 
 /// Write a new file; never replaces one (keys are not silently regenerated). Keys
 /// are created 0600 on Unix.
-fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), String> {
+fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), TlsError> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -183,11 +179,8 @@ fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), String> {
     }
     #[cfg(not(unix))]
     let _ = secret;
-    let mut f = o
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let mut f = o.open(path).map_err(file_err(path))?;
+    f.write_all(text.as_bytes()).map_err(file_err(path))
 }
 
 /// Generate a demo PKI into `dir`: a CA per nation of `nations`, the hub CA and a
@@ -197,23 +190,21 @@ pub fn generate(
     dir: &Path,
     nations: &[Nation],
     users: &[(String, Nation)],
-) -> Result<PkiLayout, String> {
+) -> Result<PkiLayout, TlsError> {
     let l = PkiLayout::new(dir);
     if l.dir.join("ca").exists() {
-        return Err(format!(
-            "{} already holds a PKI (ca/); remove it or choose another directory",
-            dir.display()
-        ));
+        return Err(TlsError::PkiExists(dir.to_path_buf()));
     }
     for sub in ["ca", "server", "users"] {
-        std::fs::create_dir_all(dir.join(sub))
-            .map_err(|e| format!("{}: {e}", dir.join(sub).display()))?;
+        let sub = dir.join(sub);
+        std::fs::create_dir_all(&sub).map_err(file_err(&sub))?;
     }
     for (name, n) in users {
         if !nations.contains(n) {
-            return Err(format!(
-                "user {name}: no CA for {n} (add it to the nations)"
-            ));
+            return Err(TlsError::NoCaForUser {
+                user: name.clone(),
+                nation: *n,
+            });
         }
         if name.is_empty()
             || !name
@@ -221,9 +212,7 @@ pub fn generate(
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             || name.starts_with('.')
         {
-            return Err(format!(
-                "user name {name:?}: use letters, digits, '-', '_', '.'"
-            ));
+            return Err(TlsError::UserName(name.clone()));
         }
     }
     let hub = Ca::hub()?;
