@@ -214,13 +214,16 @@ fn drag(beta: f64, p: [f64; 3], v: [f64; 3]) -> [f64; 3] {
     [k * v[0], k * v[1], k * v[2]]
 }
 
-/// Fly one missile from launch to impact with the truth's fixed step.
+/// Fly one missile from launch to impact under the full Earth model with the truth's
+/// fixed step.
 pub fn fly(booster: &Booster, launch: &Launch) -> Result<Trajectory, FlightError> {
-    fly_with_step(booster, launch, TRUTH_DT_S)
+    fly_in(&GravityModel::FULL, booster, launch, TRUTH_DT_S)
 }
 
-/// [`fly`] with another fixed step (the solver may use a coarser one).
-pub fn fly_with_step(
+/// [`fly`] under another force model (the physics tests switch J2 and rotation off) or
+/// with another fixed step (the solver uses a coarser one).
+pub fn fly_in(
+    model: &GravityModel,
     booster: &Booster,
     launch: &Launch,
     dt: f64,
@@ -269,7 +272,7 @@ pub fn fly_with_step(
     }
     events.push(launch.cutoff_s);
 
-    let model = GravityModel::FULL;
+    let model = *model;
     let mut tau = 0.0;
     let mut p = site.origin;
     let mut v = [0.0; 3];
@@ -477,7 +480,7 @@ pub fn solve_launch(
     };
     // Residuals in km: across track, along track, apogee.
     let resid = |x: [f64; 3]| -> Result<[f64; 3], FlightError> {
-        let tr = fly_with_step(booster, &with(x), dt)?;
+        let tr = fly_in(&GravityModel::FULL, booster, &with(x), dt)?;
         let db = biac_geo::angle_diff(target_bearing, tr.impact_bearing_deg()).to_radians();
         Ok([
             db * target_range / 1e3,

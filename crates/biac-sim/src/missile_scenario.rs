@@ -4,7 +4,7 @@
 //! part 8) plus a truth CSV.
 //!
 //! Invariants: deterministic for a seed — the seed's stream 0 perturbs the launches
-//! (azimuth ±0.5°, β ×0.8–1.25, launch time +0–5 s), stream 1 + i is radar i's noise, so
+//! (azimuth ±0.5°, β ×0.8–1.25, launch time +0–5 s), the stream named by a radar is its noise, so
 //! the same seed, scenario, radars and noise give byte-identical files. Plots are in time
 //! order (ties: radar order, then missile), every radar on its own clock phase; no false
 //! alarms, no missed detections inside coverage. The launch parameters of the presets were
@@ -357,7 +357,7 @@ pub fn plots_of(
     let mut plots = Vec::new();
     for (k, radar) in radars.iter().enumerate() {
         let mut rng = SimRng::seed_from_u64(seed);
-        rng.set_stream(1 + k as u64);
+        rng.set_stream(radar_stream(radar.name));
         for (spec, tr) in missiles {
             let first = ((tr.launch_t_s - radar.phase_s) / radar.period_s)
                 .ceil()
@@ -384,6 +384,15 @@ pub fn plots_of(
             .then(a.missile.cmp(&b.missile))
     });
     plots
+}
+
+/// A radar's noise stream: named by the radar (FNV-1a of its name, never 0, the launch
+/// stream), so its plots do not change with the other radars of the run.
+fn radar_stream(name: &str) -> u64 {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    h.max(1)
 }
 
 /// The PLOTS.csv header of `biac ballistic` (issue 15 part 8), with its newline.
