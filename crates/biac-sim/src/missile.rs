@@ -237,7 +237,7 @@ pub fn fly_in(
             launch.cutoff_s, booster.vertical_s, total
         )));
     }
-    if !(launch.beta_kg_m2 > 0.0) || !(dt > 0.0) {
+    if !(launch.beta_kg_m2.is_finite() && launch.beta_kg_m2 > 0.0 && dt.is_finite() && dt > 0.0) {
         return Err(FlightError::BadParameters(
             "β and the step must be > 0".into(),
         ));
