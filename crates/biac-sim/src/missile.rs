@@ -47,22 +47,39 @@ impl Booster {
         self.stages.iter().map(|s| s.burn_s).sum()
     }
 
+    /// The stage burning `tau` seconds after launch (`None` once all have burnt out).
+    pub fn stage_at(&self, tau: f64) -> Option<usize> {
+        let mut end = 0.0;
+        for (i, s) in self.stages.iter().enumerate() {
+            end += s.burn_s;
+            if tau < end {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Thrust (N) and mass (kg) of stage `i` burning at `tau` seconds after launch (the
+    /// mass flow extended linearly past the stage's ends, so that an RK4 step ending on
+    /// a staging sees the stage it integrates).
+    pub fn thrust_and_mass_of(&self, i: usize, tau: f64) -> (f64, f64) {
+        let start: f64 = self.stages[..i].iter().map(|s| s.burn_s).sum();
+        let s = &self.stages[i];
+        let above: f64 = self.stages[i + 1..]
+            .iter()
+            .map(|u| u.propellant_kg + u.dry_kg)
+            .sum();
+        let burnt = s.propellant_kg * ((tau - start) / s.burn_s);
+        let mass = self.payload_kg + above + s.dry_kg + s.propellant_kg - burnt;
+        (s.thrust_n, mass)
+    }
+
     /// Thrust (N) and mass (kg) `tau` seconds after launch, before any cut-off.
     pub fn thrust_and_mass(&self, tau: f64) -> (f64, f64) {
-        let mut start = 0.0;
-        for (i, s) in self.stages.iter().enumerate() {
-            if tau < start + s.burn_s {
-                let above: f64 = self.stages[i + 1..]
-                    .iter()
-                    .map(|u| u.propellant_kg + u.dry_kg)
-                    .sum();
-                let burnt = s.propellant_kg * ((tau - start).max(0.0) / s.burn_s);
-                let mass = self.payload_kg + above + s.dry_kg + s.propellant_kg - burnt;
-                return (s.thrust_n, mass);
-            }
-            start += s.burn_s;
+        match self.stage_at(tau) {
+            Some(i) => self.thrust_and_mass_of(i, tau),
+            None => (0.0, self.payload_kg),
         }
-        (0.0, self.payload_kg)
     }
 
     /// Ideal velocity increment of the whole burn (rocket equation, m/s): a sanity figure.
@@ -248,11 +265,8 @@ pub fn fly_in(
     // The launch plane, fixed in the Earth-fixed frame: thrust stays in it.
     let plane_normal = cross(site.up, heading0);
     let pitch_span = (total - booster.vertical_s).max(1e-9);
-    let thrust_accel = |tau: f64, p: [f64; 3]| -> [f64; 3] {
-        if tau >= launch.cutoff_s {
-            return [0.0; 3];
-        }
-        let (thrust, mass) = booster.thrust_and_mass(tau);
+    let thrust_accel = |stage: usize, tau: f64, p: [f64; 3]| -> [f64; 3] {
+        let (thrust, mass) = booster.thrust_and_mass_of(stage, tau);
         let frac = ((tau - booster.vertical_s) / pitch_span).clamp(0.0, 1.0);
         let pitch = (90.0 + (launch.pitch_end_deg - 90.0) * frac).to_radians();
         let up = up_at(p);
@@ -284,14 +298,19 @@ pub fn fly_in(
     let mut apogee_m = launch.alt_m;
     let mut apogee_tau = 0.0;
     let beta = launch.beta_kg_m2;
-    let forces = |tau0: f64| {
-        move |dt_off: f64, p: [f64; 3], v: [f64; 3]| {
-            let t = tau0 + dt_off;
-            if t < launch.cutoff_s {
-                thrust_accel(t, p)
-            } else {
-                drag(beta, p, v)
-            }
+    // The force law of a step is the one in force at its middle: steps end on the
+    // discontinuities, so an RK4 stage evaluated on a step's end still sees the thrust
+    // (or the stage) the step integrates, not the one after it.
+    let forces = |tau0: f64, step: f64| {
+        let mid = tau0 + 0.5 * step;
+        let stage = if mid < launch.cutoff_s {
+            booster.stage_at(mid)
+        } else {
+            None
+        };
+        move |dt_off: f64, p: [f64; 3], v: [f64; 3]| match stage {
+            Some(i) => thrust_accel(i, tau0 + dt_off, p),
+            None => drag(beta, p, v),
         }
     };
     let mut next_event = 0;
@@ -301,21 +320,21 @@ pub fn fly_in(
             step = events[next_event] - tau;
             next_event += 1;
         }
-        let (np, nv) = rk4_step(&model, p, v, step, forces(tau));
+        let (np, nv) = rk4_step(&model, p, v, step, forces(tau, step));
         let h = height(np);
         if h < 0.0 && tau > booster.vertical_s {
             // Bisect the sub-step that lands exactly at height 0.
             let (mut lo, mut hi) = (0.0, step);
             for _ in 0..60 {
                 let mid = 0.5 * (lo + hi);
-                let (mp, _) = rk4_step(&model, p, v, mid, forces(tau));
+                let (mp, _) = rk4_step(&model, p, v, mid, forces(tau, mid));
                 if height(mp) < 0.0 {
                     hi = mid;
                 } else {
                     lo = mid;
                 }
             }
-            let (ip, iv) = rk4_step(&model, p, v, hi, forces(tau));
+            let (ip, iv) = rk4_step(&model, p, v, hi, forces(tau, hi));
             tau += hi;
             samples.push(Sample {
                 t_s: launch.t_s + tau,

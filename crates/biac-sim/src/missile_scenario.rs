@@ -138,28 +138,28 @@ pub fn preset(class: &str, id: u32, t_s: f64) -> Option<MissileSpec> {
         "srbm" => (
             "srbm",
             srbm_booster(),
-            launch_from(SUNAN, t_s, 74.4062, 6.7949, 54.567, 15_000.0),
+            launch_from(SUNAN, t_s, 74.4062, 6.7783, 54.543, 15_000.0),
         ),
         // Tongchang-ri → inside Japan's EEZ ~200 km west of the Oga peninsula
         // (40.4 N 137.3 E, ~1,080 km); minimum-energy-like, ~300 km apogee.
         "mrbm" => (
             "mrbm",
             mrbm_booster(),
-            launch_from(TONGCHANG_RI, t_s, 80.2342, 27.4626, 105.557, 30_000.0),
+            launch_from(TONGCHANG_RI, t_s, 80.2342, 27.4625, 105.533, 30_000.0),
         ),
         // Sunan → ~200 km west of Oshima-Oshima (41.5 N 137.0 E), lofted to ~6,000 km:
         // the Hwasong-17 shot of 2022-11-18 (~1,000 km, ~69 min).
         "icbm-lofted" => (
             "icbm-lofted",
             icbm_booster(),
-            launch_from(SUNAN, t_s, 70.9931, 78.0972, 251.0, 80_000.0),
+            launch_from(SUNAN, t_s, 70.9913, 78.0951, 250.958, 80_000.0),
         ),
         // Sinpo → over Aomori into the Pacific, ~4,600 km, ~1,000 km apogee: the
         // Hwasong-12 shot of 2022-10-04 (~22 min).
         "irbm" => (
             "irbm",
             irbm_booster(),
-            launch_from(SINPO, t_s, 77.9358, 2.6866, 266.872, 50_000.0),
+            launch_from(SINPO, t_s, 77.9357, 2.6549, 266.816, 50_000.0),
         ),
         _ => return None,
     };

@@ -217,6 +217,25 @@ fn phases_run_boost_midcourse_terminal_and_impact_is_on_the_ellipsoid() {
 }
 
 #[test]
+fn the_truth_step_is_converged() {
+    // Steps end on staging and cut-off and take the force law of their middle: a step
+    // four times coarser lands within a millimetre (a boundary step that saw the next
+    // stage's thrust at its end once moved the impact by hundreds of metres).
+    for name in ["srbm", "irbm"] {
+        let m = preset(name, 1, 0.0).unwrap();
+        let fine = fly(&m.booster, &m.launch).unwrap();
+        let coarse = fly_in(&GravityModel::FULL, &m.booster, &m.launch, 4.0 * TRUTH_DT_S).unwrap();
+        let (a, b) = (
+            fine.samples.last().unwrap().p,
+            coarse.samples.last().unwrap().p,
+        );
+        let d = norm([a[0] - b[0], a[1] - b[1], a[2] - b[2]]);
+        assert!(d < 1e-3, "{name}: {d} m");
+        assert!((fine.impact_t_s - coarse.impact_t_s).abs() < 1e-6, "{name}");
+    }
+}
+
+#[test]
 fn state_at_interpolates_between_samples() {
     let (tr, ..) = figures("mrbm");
     let (a, b) = (tr.samples[3000], tr.samples[3001]);
