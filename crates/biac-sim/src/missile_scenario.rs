@@ -4,7 +4,7 @@
 //! part 8) plus a truth CSV.
 //!
 //! Invariants: deterministic for a seed — the seed's stream 0 perturbs the launches
-//! (azimuth ±0.5°, β ×0.8–1.25, launch time +0–5 s), the stream named by a radar is its noise, so
+//! (azimuth ±0.5°, β ×0.8–1.25, launch time +0–5 s), the stream named by a radar and a missile is that radar's noise on that missile, so
 //! the same seed, scenario, radars and noise give byte-identical files. Plots are in time
 //! order (ties: radar order, then missile), every radar on its own clock phase; no false
 //! alarms, no missed detections inside coverage. The launch parameters of the presets were
@@ -354,44 +354,97 @@ pub fn plots_of(
     radars: &[MdRadar],
     missiles: &[(MissileSpec, Trajectory)],
 ) -> Vec<MdPlot> {
-    let mut plots = Vec::new();
-    for (k, radar) in radars.iter().enumerate() {
-        let mut rng = SimRng::seed_from_u64(seed);
-        rng.set_stream(radar_stream(radar.name));
-        for (spec, tr) in missiles {
-            let first = ((tr.launch_t_s - radar.phase_s) / radar.period_s)
-                .ceil()
-                .max(0.0) as u64;
-            let mut j = first;
-            loop {
-                let t = radar.phase_s + j as f64 * radar.period_s;
-                if t > tr.impact_t_s {
-                    break;
-                }
-                if let Some((p, v)) = tr.state_at(t) {
-                    if let Some(plot) = radar.measure(&mut rng, k, spec.id, t, p, v) {
-                        plots.push(plot);
-                    }
-                }
-                j += 1;
-            }
-        }
-    }
-    plots.sort_by(|a, b| {
-        a.t_s
-            .total_cmp(&b.t_s)
-            .then(a.radar.cmp(&b.radar))
-            .then(a.missile.cmp(&b.missile))
-    });
-    plots
+    let mut stream = PlotStream::new(seed, radars.to_vec(), missiles.to_vec());
+    stream.advance_to(f64::INFINITY)
 }
 
-/// A radar's noise stream: named by the radar (FNV-1a of its name, never 0, the launch
-/// stream), so its plots do not change with the other radars of the run.
-fn radar_stream(name: &str) -> u64 {
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+/// The plots as time goes by: the live form of [`plots_of`] (a demo driver asks for each
+/// interval's plots as its clock advances). Each (radar, missile) pair draws from its own
+/// stream, so the plots do not depend on how time is cut into intervals, nor on the other
+/// radars or missiles of the run; `advance_to(∞)` is [`plots_of`].
+pub struct PlotStream {
+    radars: Vec<MdRadar>,
+    missiles: Vec<(MissileSpec, Trajectory)>,
+    /// Per (radar, missile): its noise stream and the index of its next update time.
+    cursors: Vec<(SimRng, u64)>,
+    now_s: f64,
+}
+
+impl PlotStream {
+    pub fn new(seed: u64, radars: Vec<MdRadar>, missiles: Vec<(MissileSpec, Trajectory)>) -> Self {
+        let mut cursors = Vec::new();
+        for radar in &radars {
+            for (spec, tr) in &missiles {
+                let mut rng = SimRng::seed_from_u64(seed);
+                rng.set_stream(pair_stream(radar.name, spec.id));
+                let first = ((tr.launch_t_s - radar.phase_s) / radar.period_s)
+                    .ceil()
+                    .max(0.0) as u64;
+                cursors.push((rng, first));
+            }
+        }
+        PlotStream {
+            radars,
+            missiles,
+            cursors,
+            now_s: f64::NEG_INFINITY,
+        }
+    }
+
+    /// The radars and flights the stream was made with.
+    pub fn radars(&self) -> &[MdRadar] {
+        &self.radars
+    }
+
+    pub fn missiles(&self) -> &[(MissileSpec, Trajectory)] {
+        &self.missiles
+    }
+
+    /// The plots with times in (the previous call's `t_s`, `t_s`], in time order (ties:
+    /// radar, then missile).
+    pub fn advance_to(&mut self, t_s: f64) -> Vec<MdPlot> {
+        let mut plots = Vec::new();
+        if t_s <= self.now_s {
+            return plots;
+        }
+        let n = self.missiles.len();
+        for (k, radar) in self.radars.iter().enumerate() {
+            for (m, (spec, tr)) in self.missiles.iter().enumerate() {
+                let (rng, j) = &mut self.cursors[k * n + m];
+                loop {
+                    let t = radar.phase_s + *j as f64 * radar.period_s;
+                    if t > t_s || t > tr.impact_t_s {
+                        break;
+                    }
+                    if let Some((p, v)) = tr.state_at(t) {
+                        if let Some(plot) = radar.measure(rng, k, spec.id, t, p, v) {
+                            plots.push(plot);
+                        }
+                    }
+                    *j += 1;
+                }
+            }
+        }
+        self.now_s = t_s;
+        plots.sort_by(|a, b| {
+            a.t_s
+                .total_cmp(&b.t_s)
+                .then(a.radar.cmp(&b.radar))
+                .then(a.missile.cmp(&b.missile))
+        });
+        plots
+    }
+}
+
+/// The noise stream of a radar's plots of one missile: named by the radar (FNV-1a of its
+/// name) and the missile id, never 0 (the launch perturbations' stream).
+fn pair_stream(radar: &str, missile: u32) -> u64 {
+    let h = radar
+        .bytes()
+        .chain(missile.to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
     h.max(1)
 }
 

@@ -4,7 +4,7 @@
 use biac_geo::{aer_of, angle_diff, point_at_aer};
 use biac_sim::missile_radar::md_radars;
 use biac_sim::missile_scenario::{
-    generate, write_plots_csv, write_truth_csv, GenConfig, Generated, PLOTS_CSV_HEADER,
+    generate, write_plots_csv, write_truth_csv, GenConfig, Generated, PlotStream, PLOTS_CSV_HEADER,
 };
 use biac_sim::rnd::SimRng;
 use rand::SeedableRng;
@@ -180,6 +180,28 @@ fn the_same_seed_gives_the_same_files_and_another_seed_does_not() {
             .collect();
     let alone: Vec<&str> = solo.lines().skip(1).collect();
     assert_eq!(in_all, alone);
+}
+
+#[test]
+fn the_live_stream_gives_the_batch_plots_however_time_is_cut() {
+    let g = generate(&cfg("salvo", 9)).unwrap();
+    for window in [0.37, 1.0, 13.0] {
+        let mut s = PlotStream::new(9, g.radars.clone(), g.missiles.clone());
+        let mut live = Vec::new();
+        let mut t = 0.0;
+        while t < 700.0 {
+            t += window;
+            let got = s.advance_to(t);
+            assert!(got.iter().all(|p| p.t_s <= t && p.t_s > t - window));
+            live.extend(got);
+        }
+        assert!(s.advance_to(t).is_empty(), "nothing twice");
+        assert_eq!(live, g.plots, "window {window}");
+    }
+    // A missile's plots do not depend on the other missiles of the run.
+    let solo = PlotStream::new(9, g.radars.clone(), g.missiles[1..2].to_vec()).advance_to(1e9);
+    let in_salvo: Vec<_> = g.plots.iter().filter(|p| p.missile == 2).cloned().collect();
+    assert_eq!(solo, in_salvo);
 }
 
 #[test]
