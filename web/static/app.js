@@ -160,8 +160,9 @@ function render(features, trailSource, meta) {
   $('count-total').textContent = String(features.length);
   $('count-shown').textContent = counts.drawn === features.length ? '' : `${counts.drawn} shown after filters`;
   $('count-domain').querySelector('tbody').replaceChildren(
-    ...DOMAINS.map((d) => el('tr', {}, el('td', {}, d[0].toUpperCase() + d.slice(1)), el('td', { class: 'num' }, counts.byDomain[d]))));
-  $('count-aff').textContent = AFFILIATIONS.filter((a) => counts.byAff[a]).map((a) => `${a} ${counts.byAff[a]}`).join(' · ') || 'no tracks';
+    ...DOMAINS.map((d) => el('tr', {}, el('td', {}, d === 'unknown' ? 'Domain unknown' : d[0].toUpperCase() + d.slice(1)), el('td', { class: 'num' }, counts.byDomain[d]))));
+  // identities on their own line, named as such: "unknown" here is an affiliation
+  $('count-aff').textContent = 'Identity: ' + AFFILIATIONS.filter((a) => counts.byAff[a]).map((a) => `${a} ${counts.byAff[a]}`).join(' · ') || 'no tracks';
   $('updated').textContent = `${new Date().toISOString().slice(11, 19)}Z`;
   refreshFilterValues(features);
   table.update(features, state.selected);
@@ -174,7 +175,7 @@ function render(features, trailSource, meta) {
   window.biac.lastCount = features.length;
   window.biac.nation = state.nation;
   window.biac.renders = state.renders;
-  window.biac.session = sessionInfo.session;
+  window.biac.session = sessionInfo.byNation.get(state.nation) || null;
   document.body.dataset.nation = state.nation;
   document.body.dataset.trackCount = String(features.length);
   document.body.dataset.shownCount = String(counts.drawn);

@@ -48,6 +48,11 @@ export class Alerts {
   }
 
   renderList() {
+    // Rebuilt only when something changed: a list rebuilt under the pointer or the
+    // keyboard focus every poll would lose the click or the focus.
+    const sig = `${this.kindFilter}#${this.list.map((a) => `${a.key}:${a.ack ? 1 : 0}`).join(',')}`;
+    if (sig === this.sig) return;
+    this.sig = sig;
     $('alert-count').textContent = String(this.unacked);
     $('alert-count').title = `${this.unacked} unacknowledged of ${this.list.length}`;
     const kinds = [...new Set(this.list.map(kindOf))].sort();

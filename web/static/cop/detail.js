@@ -54,7 +54,7 @@ export class Detail {
       (p.length_m != null || p.beam_m != null) && ['Dimensions', `${p.length_m ?? '?'} × ${p.beam_m ?? '?'} m`],
       ['Status', p.status === 'coasting' ? 'COASTING (no recent report)' : (p.status ?? '—')],
       ['Position', fmtCoord(c, this.ctx.coordFormat())],
-      c.length > 2 && ['Altitude', `${Math.round(c[2])} m (${Math.round(c[2] * FT_PER_M)} ft)`],
+      c.length > 2 && p.domain !== 'surface' && ['Altitude', `${Math.round(c[2])} m (${Math.round(c[2] * FT_PER_M)} ft)`],
       ['Speed', typeof p.speed_mps === 'number' ? `${(p.speed_mps * KN_PER_MPS).toFixed(1)} kn (${p.speed_mps.toFixed(1)} m/s)` : '—'],
       ['Course', fmt(p.course_deg, 0, '°T')],
       ['σ (1-sigma)', `${fmt(p.sigma_m, 0, ' m')} · 95 % circle ${fmt((p.sigma_m || 0) * 2.45, 0, ' m')}`],

@@ -19,7 +19,7 @@ export function trackTitle(p) {
 function secondLine(p, coords) {
   const parts = [];
   if (typeof p.speed_mps === 'number') parts.push(`${Math.round(p.speed_mps * KN_PER_MPS)}kn`);
-  if (coords.length > 2 && typeof coords[2] === 'number') parts.push(`FL${String(Math.round((coords[2] * FT_PER_M) / 100)).padStart(3, '0')}`);
+  if (p.domain === 'air' && coords.length > 2 && typeof coords[2] === 'number') parts.push(`FL${String(Math.round((coords[2] * FT_PER_M) / 100)).padStart(3, '0')}`);
   if (p.status === 'coasting') parts.push('CST');
   return parts.join(' ');
 }

@@ -10,6 +10,7 @@ import { TRAIL_MS } from './picture.js';
 /** A track is in the replayed picture at T when its last stored state is at most this old. */
 export const MAX_GAP_MS = 120_000;
 const TICK_MS = 250;
+const HISTORY_LIMIT = 100_000; // the server's maximum
 
 export class Replay {
   constructor(ctx) {
@@ -37,7 +38,7 @@ export class Replay {
     $('replay-status').textContent = 'loading history…';
     let fc;
     try {
-      fc = await api(`/api/v1/history?from=${from}&to=${to}&bbox=${bbox}&limit=100000`, this.ctx);
+      fc = await api(`/api/v1/history?from=${from}&to=${to}&bbox=${bbox}&limit=${HISTORY_LIMIT}`, this.ctx);
     } catch (e) {
       if (e.name !== 'AbortError') $('replay-status').textContent = `history unavailable: ${e.message}`;
       return false;
@@ -53,7 +54,10 @@ export class Replay {
     $('replay-bar').hidden = false;
     const slider = $('replay-slider');
     slider.max = String(Math.round((to - from) / 1000));
-    $('replay-status').textContent = `${fc.features?.length ?? 0} stored states`;
+    const n = fc.features?.length ?? 0;
+    // the server answers the oldest states first: a full answer lacks the latest ones
+    $('replay-status').textContent = n >= HISTORY_LIMIT
+      ? `history truncated at ${n} states: zoom in or choose a shorter window` : `${n} stored states`;
     this.seek(at ?? from);
     return true;
   }

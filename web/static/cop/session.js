@@ -8,7 +8,7 @@
 
 const sessions = new Map(); // nation -> { token, expiresAt }
 const pending = new Map(); // nation -> Promise<token>
-export const info = { session: null, logins: 0 };
+export const info = { logins: 0, byNation: new Map() }; // nation -> { user, expires }
 
 // The demo's credentials: account `analyst-<nation>` / "demo"; an older server without the
 // account has the API token `demo-<nation>`.
@@ -26,7 +26,7 @@ async function login(nation) {
     if (res.ok) {
       const b = await res.json();
       sessions.set(nation, { token: b.token, expiresAt: Date.now() + b.expires_in_s * 1000 });
-      info.session = { nation, user: b.user, expires: b.expires };
+      info.byNation.set(nation, { nation, user: b.user, expires: b.expires });
       return b.token;
     }
     // The server answered but has no such account (an older server): its demo API token,
