@@ -11,7 +11,11 @@
 //     performance.now() inside the page (window.biac.perf);
 //   - main-thread script: Chromium's ScriptDuration (CDP Performance metrics) over the
 //     run, divided by the updates: everything the page's JavaScript ran on the main
-//     thread, MapLibre's rendering and the table included (the map's worker not included).
+//     thread, MapLibre's rendering and the table included (the map's worker not included);
+//   - a CPU profile of the main thread, self time grouped: the page's modules, MapLibre,
+//     garbage collection, native (WebGL through software GL here, layout, messaging).
+// The page's own figure is `page_update_ms` (wall time: inflated on a loaded machine) and
+// `cpu_profile_ms_per_update.page`.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +70,8 @@ await cdp.send('Performance.enable');
 sock.send(JSON.stringify({ type: 'snapshot', ...fc(0), features: fc(0).features }));
 await page.waitForTimeout(3000);
 await page.evaluate(() => { window.biac.perf.samples.length = 0; });
-if (process.env.PROFILE) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.start'); }
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.start');
 const m0 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 const r0 = await page.evaluate(() => window.biac.renders);
 for (let s = 1; s <= UPDATES; s += 1) {
@@ -76,18 +81,24 @@ for (let s = 1; s <= UPDATES; s += 1) {
   await page.waitForTimeout(1000);
 }
 await page.waitForTimeout(1000);
-if (process.env.PROFILE) {
-  const { profile } = await cdp.send('Profiler.stop');
-  const self = new Map();
-  const dt = profile.timeDeltas;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  for (let i = 0; i < profile.samples.length; i += 1) {
-    const n = byId.get(profile.samples[i]);
-    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
-    self.set(k, (self.get(k) || 0) + (dt[i] || 0) / 1000);
+// CPU profile of the main thread: self time by where the code lives.
+const { profile } = await cdp.send('Profiler.stop');
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const group = { page: 0, maplibre: 0, milsymbol: 0, gc: 0, native: 0, other: 0 };
+const top = new Map();
+for (let i = 0; i < profile.samples.length; i += 1) {
+  const n = byId.get(profile.samples[i]);
+  const ms = (profile.timeDeltas[i] || 0) / 1000;
+  const url = n.callFrame.url;
+  const g = /\/cop\/|\/app\.js/.test(url) ? 'page' : url.includes('maplibre-gl') ? 'maplibre' : url.includes('milsymbol') ? 'milsymbol'
+    : n.callFrame.functionName === '(garbage collector)' ? 'gc' : n.callFrame.functionName === '(program)' ? 'native' : 'other';
+  group[g] += ms;
+  if (process.env.PROFILE) {
+    const k = `${n.callFrame.functionName || '(anon)'} ${url.split('/').pop()}:${n.callFrame.lineNumber}`;
+    top.set(k, (top.get(k) || 0) + ms);
   }
-  console.error([...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
 }
+if (process.env.PROFILE) console.error([...top].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
 const m1 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 const renders = (await page.evaluate(() => window.biac.renders)) - r0;
 const samples = await page.evaluate(() => window.biac.perf.samples.map((s) => s.ms));
@@ -99,6 +110,7 @@ console.log(JSON.stringify({
   tracks: N, updates_sent: UPDATES, renders, changed_per_update: CHANGED,
   page_update_ms: { median: q(0.5), p90: q(0.9), max: samples[samples.length - 1] },
   main_thread_script_ms_per_update: scriptMs / renders,
+  cpu_profile_ms_per_update: Object.fromEntries(Object.entries(group).map(([k, v]) => [k, Number((v / renders).toFixed(2))])),
   main_thread_task_ms_per_update: taskMs / renders,
   chromium: browser.version(),
 }, null, 2));

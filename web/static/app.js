@@ -18,7 +18,7 @@
 import { $, el, on, fmtAge, markingClass } from './cop/dom.js';
 import { info as sessionInfo, api } from './cop/session.js';
 import { createMap, applyToggles, setStale, setData, empty, maplibregl } from './cop/layers.js';
-import { drawPicture, Trails, trackTitle } from './cop/picture.js';
+import { drawPicture, resetHeld, Trails, trackTitle } from './cop/picture.js';
 import { filters, setHidden, setLayer, layerOn, LAYER_TOGGLES, classificationOf, statusOf } from './cop/filters.js';
 import { DOMAINS, AFFILIATIONS, symbolDataUrl, sidcOf } from './cop/symbols.js';
 import { Live } from './cop/connection.js';
@@ -130,9 +130,13 @@ function renderLive() {
   if (!live) return;
   const t0 = performance.now();
   const features = [...live.view.values()];
-  for (const f of features) {
-    const c = f.geometry.coordinates;
-    trails.add(f.properties.id, c[0], c[1], Date.parse(f.properties.time));
+  if (layerOn('trails')) {
+    for (const f of features) {
+      const c = f.geometry.coordinates;
+      // parsed once per received feature (an update replaces the object)
+      if (f.t === undefined) f.t = Date.parse(f.properties.time);
+      trails.add(f.properties.id, c[0], c[1], f.t);
+    }
   }
   if (trails.pos.size > live.view.size * 1.5 + 100) trails.prune(new Set(live.view.keys()));
   render(features, trails, live.meta);
@@ -165,7 +169,7 @@ function render(features, trailSource, meta) {
   $('count-aff').textContent = 'Identity: ' + AFFILIATIONS.filter((a) => counts.byAff[a]).map((a) => `${a} ${counts.byAff[a]}`).join(' · ') || 'no tracks';
   $('updated').textContent = `${new Date().toISOString().slice(11, 19)}Z`;
   refreshFilterValues(features);
-  table.update(features, state.selected);
+  table.update(features, state.selected, pictureNow());
 
   if (state.hovered) showHover(state.hovered);
   renderSelection();
@@ -181,9 +185,12 @@ function render(features, trailSource, meta) {
   document.body.dataset.shownCount = String(counts.drawn);
 }
 
+/** The time the picture on screen is of: now, or the replay's time. */
+const pictureNow = () => (replay && replay.active ? replay.t : Date.now());
+
 function renderSelection() {
   const f = state.selected && state.shown.get(state.selected);
-  detail.render(f || null, { stale: document.body.classList.contains('stale') });
+  detail.render(f || null, { stale: document.body.classList.contains('stale'), now: pictureNow() });
 }
 
 function select(id, { fly = false, at = null } = {}) {
@@ -195,7 +202,7 @@ function select(id, { fly = false, at = null } = {}) {
     if (c && Number.isFinite(c[0])) map.flyTo({ center: [c[0], c[1]], zoom: Math.max(map.getZoom(), 8), duration: 800 });
   }
   renderSelection();
-  table.update([...state.shown.values()], state.selected);
+  table.update([...state.shown.values()], state.selected, pictureNow(), true);
   if (id) detail.select(id).then(() => { if (state.selected === id) renderSelection(); });
 }
 
@@ -243,7 +250,7 @@ const rerender = () => {
 };
 on('filters', rerender);
 on('layers', () => { applyToggles(map); rerender(); });
-on('search', () => table.update([...state.shown.values()], state.selected));
+on('search', () => table.update([...state.shown.values()], state.selected, pictureNow(), true));
 on('select', (id, opts) => select(id, opts));
 on('alerts-changed', rerender);
 on('replay-view', (features, replayTrails, t) => {
@@ -341,13 +348,14 @@ function switchNation(nation) {
   document.body.dataset.nation = '';
   // nothing of the previous audience's view may stay on screen
   for (const s of ['tracks', 'trails', 'leaders', 'alerts', 'zones', 'selection', 'missile', 'tool']) setData(map, s, empty());
+  resetHeld();
   alerts.seen = null;
   alerts.update({ alerts: [] });
   zones.update(null);
   missiles.update([]);
   renderSelection();
   renderFeeds({ feeds: [] });
-  table.update([], null);
+  table.update([], null, Date.now(), true);
   tools.toggle(false);
   $('clearance').textContent = nation;
   $('count-total').textContent = '0';

@@ -27,7 +27,7 @@ export class Detail {
     }
   }
 
-  render(f, { stale }) {
+  render(f, { stale, now = Date.now() }) {
     const box = $('detail');
     $('detail-close').hidden = !f;
     if (!f) {
@@ -40,7 +40,7 @@ export class Detail {
     const c = f.geometry.coordinates;
     const label = p.label || {};
     const { sidc, kind } = sidcOf(p);
-    const age = Date.now() - Date.parse(p.time);
+    const age = now - Date.parse(p.time);
     const rows = [
       ['Identity', `${affOf(p)} · ${domainOf(p)} · ${kind}`],
       ['Track id', p.id],

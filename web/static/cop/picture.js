@@ -38,14 +38,44 @@ function iconFor(map, p) {
   return v;
 }
 
+// What each diffed source holds now, by id (to send MapLibre only what changed).
+const held = new Map(); // source name -> Map(id -> feature object)
+
+/**
+ * Make source `name` hold exactly `next` (id -> feature). When few features changed (by
+ * object identity: a feature object is rebuilt only when its track changed), only the
+ * changes cross to MapLibre's worker (`updateData`); else the whole set (`setData`).
+ */
+function sync(map, name, next) {
+  const src = map.getSource(name);
+  if (!src) return;
+  const prev = held.get(name);
+  held.set(name, next);
+  if (prev && prev.size && typeof src.updateData === 'function') {
+    const add = [];
+    const remove = [];
+    for (const [id, f] of next) if (prev.get(id) !== f) add.push(f);
+    for (const id of prev.keys()) if (!next.has(id)) remove.push(id);
+    if (add.length + remove.length <= next.size / 2) {
+      if (add.length || remove.length) src.updateData({ add, remove });
+      return;
+    }
+  }
+  src.setData({ type: 'FeatureCollection', features: [...next.values()] });
+}
+
+/** Forget what the sources hold (their data was replaced wholesale, e.g. a nation switch). */
+export function resetHeld() { held.clear(); }
+
 /**
  * Draw `features` (track GeoJSON as the API sends it). `alerted`: ids with a live alert.
- * Returns the counts and the features drawn (after filters).
+ * Returns the counts. Per track, the layer features are built once per received feature
+ * object (cached on it): an unchanged track costs a lookup, not a rebuild.
  */
 export function drawPicture(map, features, { alerted = new Set(), trails = null } = {}) {
-  const out = [];
-  const leaders = [];
-  const trailLines = [];
+  const tracks = new Map();
+  const leaders = new Map();
+  const trailLines = new Map();
   const byDomain = Object.fromEntries(DOMAINS.map((d) => [d, 0]));
   const byAff = Object.fromEntries(AFFILIATIONS.map((a) => [a, 0]));
   const showLeaders = layerOn('leaders');
@@ -55,38 +85,45 @@ export function drawPicture(map, features, { alerted = new Set(), trails = null 
     const p = f.properties;
     if (!passes(p)) continue;
     drawn += 1;
-    const coords = f.geometry.coordinates;
     const aff = affOf(p);
     byDomain[domainOf(p)] += 1;
     byAff[aff] += 1;
-    const color = AFF_COLOR[aff];
     const hot = alerted.has(p.id);
-    const lat = coords[1];
-    out.push({
-      type: 'Feature',
-      geometry: f.geometry,
-      properties: {
-        id: p.id, icon: iconFor(map, p), color, st: p.status,
-        sort: (PRIORITY[aff] || 3) + (hot ? 10 : 0),
-        t: trackTitle(p), t2: secondLine(p, coords),
-        // 95 % circle of a 2-D Gaussian with this σ, in pixels at zoom 0 (512 px tiles)
-        r0: ((p.sigma_m || 0) * 2.45) / (78271.517 * Math.cos((lat * Math.PI) / 180)),
-      },
-    });
-    if (showLeaders && p.speed_mps > 0.5 && typeof p.course_deg === 'number') {
-      leaders.push({
-        type: 'Feature', properties: { color },
+    if (!f.o || f.oHot !== hot) {
+      const coords = f.geometry.coordinates;
+      const color = AFF_COLOR[aff];
+      f.oHot = hot;
+      f.o = {
+        type: 'Feature',
+        geometry: f.geometry,
+        properties: {
+          id: p.id, icon: iconFor(map, p), color, st: p.status,
+          sort: (PRIORITY[aff] || 3) + (hot ? 10 : 0),
+          t: trackTitle(p), t2: secondLine(p, coords),
+          // 95 % circle of a 2-D Gaussian with this σ, in pixels at zoom 0 (512 px tiles)
+          r0: ((p.sigma_m || 0) * 2.45) / (78271.517 * Math.cos((coords[1] * Math.PI) / 180)),
+        },
+      };
+      f.leader = p.speed_mps > 0.5 && typeof p.course_deg === 'number' ? {
+        type: 'Feature', properties: { id: p.id, color },
         geometry: { type: 'LineString', coordinates: [coords, destination(coords, p.course_deg, p.speed_mps * LEADER_SECONDS)] },
-      });
+      } : null;
+      f.trail = undefined;
     }
+    tracks.set(p.id, f.o);
+    if (showLeaders && f.leader) leaders.set(p.id, f.leader);
     if (showTrails) {
-      const tr = trails.get(p.id);
-      if (tr && tr.length > 1) trailLines.push({ type: 'Feature', properties: { color }, geometry: { type: 'LineString', coordinates: tr } });
+      if (f.trail === undefined || f.trailsFrom !== trails) {
+        const tr = trails.get(p.id);
+        f.trailsFrom = trails;
+        f.trail = tr && tr.length > 1 ? { type: 'Feature', properties: { id: p.id, color: AFF_COLOR[aff] }, geometry: { type: 'LineString', coordinates: tr.slice() } } : null;
+      }
+      if (f.trail) trailLines.set(p.id, f.trail);
     }
   }
-  setData(map, 'tracks', { type: 'FeatureCollection', features: out });
-  setData(map, 'leaders', { type: 'FeatureCollection', features: leaders });
-  setData(map, 'trails', { type: 'FeatureCollection', features: trailLines });
+  sync(map, 'tracks', tracks);
+  sync(map, 'leaders', leaders);
+  sync(map, 'trails', trailLines);
   return { drawn, byDomain, byAff };
 }
 

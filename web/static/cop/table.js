@@ -7,6 +7,7 @@ import { affOf, domainOf } from './symbols.js';
 import { trackTitle } from './picture.js';
 
 const MAX_ROWS = 200;
+const MIN_INTERVAL_MS = 1000;
 const COLS = [
   ['title', 'Track', (p) => trackTitle(p).toUpperCase()],
   ['id', 'Id', (p) => p.id],
@@ -30,7 +31,8 @@ export class Table {
   constructor() {
     this.sort = 'title';
     this.desc = false;
-    this.pending = false;
+    this.pending = null;
+    this.last = 0;
     this.features = [];
     this.selected = null;
     const input = $('search');
@@ -52,28 +54,37 @@ export class Table {
     this.render(this.features, this.selected);
   }
 
-  /** Render soon (coalesced to one per animation frame: the table is the page's costliest DOM). */
-  update(features, selected) {
+  /**
+   * Render soon: at most once per MIN_INTERVAL_MS for picture updates (the table is the
+   * page's costliest DOM and a 10,000-track picture changes every second), at once for a
+   * search, a sort or a selection (`urgent`).
+   */
+  update(features, selected, now = Date.now(), urgent = false) {
     this.features = features;
     this.selected = selected;
-    if (this.pending) return;
-    this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.render(this.features, this.selected); });
+    this.now = now;
+    if (this.pending) { if (!urgent) return; clearTimeout(this.pending); }
+    const wait = urgent ? 0 : Math.max(0, MIN_INTERVAL_MS - (performance.now() - this.last));
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.last = performance.now();
+      this.render(this.features, this.selected);
+    }, wait);
   }
 
   render(features, selected) {
     const q = filters.query.toLowerCase();
+    const key = COLS.find((c) => c[0] === this.sort)[2];
     const rows = [];
     for (const f of features) {
       const p = f.properties;
-      if (passes(p) && matches(p, q)) rows.push(p);
+      if (passes(p) && matches(p, q)) rows.push([key(p), p]); // the key computed once per row
     }
-    const key = COLS.find((c) => c[0] === this.sort)[2];
     const dir = this.desc ? -1 : 1;
-    rows.sort((a, b) => { const x = key(a); const y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
-    const now = Date.now();
+    rows.sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : 0));
+    const now = this.now || Date.now();
     const tbody = $('track-table').querySelector('tbody');
-    tbody.replaceChildren(...rows.slice(0, MAX_ROWS).map((p) => el('tr', {
+    tbody.replaceChildren(...rows.slice(0, MAX_ROWS).map(([, p]) => el('tr', {
       'data-id': p.id, tabindex: '0', class: `aff-${affOf(p)}${p.id === selected ? ' sel' : ''}${p.status === 'coasting' ? ' coasting' : ''}`,
       onclick: () => emit('select', p.id, { fly: true }),
       onkeydown: (e) => { if (e.key === 'Enter') emit('select', p.id, { fly: true }); },
