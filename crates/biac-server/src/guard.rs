@@ -232,7 +232,13 @@ impl Auditor {
 }
 
 /// The audit entry of `e`'s caller doing `action` to `item`.
-fn entry<T: Labelled + ?Sized>(e: &Egress, action: &str, item: &T, allowed: bool, now: i64) -> Entry {
+fn entry<T: Labelled + ?Sized>(
+    e: &Egress,
+    action: &str,
+    item: &T,
+    allowed: bool,
+    now: i64,
+) -> Entry {
     let (kind, id) = item.audit_object();
     Entry {
         time_ms: now,

@@ -328,7 +328,10 @@ async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
     let alerts: Vec<Value> = release_all(&s, picture.alerts.iter())
         .map(|al| {
             let id = al.audit_object().1;
-            let ack = state.acks.get(&key, &id).map(|k| json!({"by": k.by, "time": iso(k.time_ms)}));
+            let ack = state
+                .acks
+                .get(&key, &id)
+                .map(|k| json!({"by": k.by, "time": iso(k.time_ms)}));
             json!({
                 "id": id,
                 "ack": ack,

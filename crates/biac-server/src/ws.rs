@@ -86,7 +86,9 @@ pub(crate) async fn upgrade(
     match ws {
         // Select `biac.v1` when offered (a browser that offered subprotocols fails a
         // handshake that selects none); the `bearer.` one is never echoed back.
-        Ok(ws) => ws.protocols([crate::caller::WS_PROTOCOL]).on_upgrade(move |socket| client(socket, fanouts, e, sources, rx, end)),
+        Ok(ws) => ws
+            .protocols([crate::caller::WS_PROTOCOL])
+            .on_upgrade(move |socket| client(socket, fanouts, e, sources, rx, end)),
         Err(e) => e.into_response(),
     }
 }
