@@ -11,6 +11,10 @@
 #                    (ES modules; the worker URL is resolved from the module's own URL, so the
 #                    two .mjs files must stay side by side)
 #   milsymbol        dist/milsymbol.js (UMD, sets window.ms), LICENSE
+#   @fontsource/noto-sans  Noto Sans (OFL-1.1) woff2, Latin and Latin-extended, regular and bold, for
+#                    the map's labels: the style's `font-faces` hands them to MapLibre, which draws
+#                    SDF glyphs from them in the page (no glyph PBFs, no glyph server)
+#   mgrs             dist/mgrs.esm.js (ES module: lat/lon <-> MGRS for the coordinate readout), license.md
 #   topojson-client  only used at vendoring time (tools/build-basemap.mjs), LICENSE kept for NOTICE
 #   world-atlas      Natural Earth 1:10m land + country borders, converted to GeoJSON and
 #                    clipped to [110,10,150,45] by tools/build-basemap.mjs -> basemap/*.geojson
@@ -24,7 +28,7 @@ npm ci --no-audit --no-fund --loglevel=error
 nm="$here/node_modules"
 out="$here/static/vendor"
 rm -rf "$out"
-mkdir -p "$out/maplibre-gl" "$out/milsymbol" "$out/basemap"
+mkdir -p "$out/maplibre-gl" "$out/milsymbol" "$out/basemap" "$out/fonts" "$out/mgrs"
 
 cp "$nm/maplibre-gl/dist/maplibre-gl.mjs" \
    "$nm/maplibre-gl/dist/maplibre-gl-worker.mjs" \
@@ -36,6 +40,15 @@ sed -i '/^\/\/# sourceMappingURL=/d' "$out/maplibre-gl/maplibre-gl.mjs" "$out/ma
 
 cp "$nm/milsymbol/dist/milsymbol.js" "$nm/milsymbol/LICENSE" "$out/milsymbol/"
 sed -i '/^\/\/# sourceMappingURL=/d' "$out/milsymbol/milsymbol.js"
+
+for f in latin-400-normal latin-700-normal latin-ext-400-normal latin-ext-700-normal; do
+  cp "$nm/@fontsource/noto-sans/files/noto-sans-$f.woff2" "$out/fonts/"
+done
+cp "$nm/@fontsource/noto-sans/LICENSE" "$out/fonts/LICENSE.noto-sans"
+
+cp "$nm/mgrs/dist/mgrs.esm.js" "$out/mgrs/"
+cp "$nm/mgrs/license.md" "$out/mgrs/LICENSE.md"
+sed -i '/^\/\/# sourceMappingURL=/d' "$out/mgrs/mgrs.esm.js"
 
 node "$here/tools/build-basemap.mjs" "$out/basemap"
 cp "$nm/world-atlas/LICENSE" "$out/basemap/LICENSE.world-atlas"
@@ -52,6 +65,8 @@ Do not edit by hand; re-run the script.
 | --- | --- | --- | --- |
 | maplibre-gl | $(ver maplibre-gl) | BSD-3-Clause (\`maplibre-gl/LICENSE.txt\`) | \`maplibre-gl/maplibre-gl.mjs\`, \`maplibre-gl/maplibre-gl-worker.mjs\`, \`maplibre-gl/maplibre-gl.css\` |
 | milsymbol | $(ver milsymbol) | MIT (\`milsymbol/LICENSE\`) | \`milsymbol/milsymbol.js\` |
+| @fontsource/noto-sans | $(ver @fontsource/noto-sans) | SIL OFL 1.1 (\`fonts/LICENSE.noto-sans\`) | \`fonts/noto-sans-*.woff2\` (Noto Sans, Latin + Latin-ext, 400 and 700) |
+| mgrs | $(ver mgrs) | MIT (\`mgrs/LICENSE.md\`) | \`mgrs/mgrs.esm.js\` |
 | world-atlas | $(ver world-atlas) | ISC (\`basemap/LICENSE.world-atlas\`) | data source of \`basemap/*.geojson\` |
 | topojson-client | $(ver topojson-client) | ISC (\`basemap/LICENSE.topojson-client\`) | used at vendoring time to convert TopoJSON to GeoJSON (not shipped as code) |
 | Natural Earth 1:10m (land, admin-0 countries) | via world-atlas $(ver world-atlas) | Public domain (Natural Earth terms of use) | \`basemap/land.geojson\`, \`basemap/borders.geojson\` |

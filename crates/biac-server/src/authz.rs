@@ -216,6 +216,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tracks/{id}"),
     ("GET", "/api/v1/history"),
     ("GET", "/api/v1/alerts"),
+    ("POST", "/api/v1/alerts/ack"),
     ("GET", "/api/v1/feeds"),
     ("POST", "/api/v1/feeds/{feed}/ingest"),
     ("GET", "/api/v1/zones"),
@@ -250,6 +251,9 @@ pub fn access(method: &str, path: &str) -> Option<Access> {
         | ("GET", "/api/v1/history")
         | ("GET", "/api/v1/alerts")
         | ("GET", "/api/v1/zones") => Access::Authorized(Query),
+        // Acknowledging is what a reader of the alerts does with them: the same rule,
+        // and only for an alert the guard releases to the caller.
+        ("POST", "/api/v1/alerts/ack") => Access::Authorized(Query),
         ("GET", "/api/v1/feeds") | ("GET", "/api/v1/metrics") => Access::Authorized(Monitor),
         ("POST", "/api/v1/feeds/{feed}/ingest") => Access::Authorized(Ingest),
         ("GET", "/api/v1/ws") => Access::Authorized(Subscribe),

@@ -14,8 +14,15 @@ use crate::peer::PeerCert;
 use crate::render::not_found;
 use crate::state::AppState;
 
+/// The WebSocket subprotocol that carries a bearer token (`bearer.<token>`, offered beside
+/// [`WS_PROTOCOL`]).
+pub const WS_BEARER_PREFIX: &str = "bearer.";
+/// The subprotocol the WebSocket answers with when the client offers it.
+pub const WS_PROTOCOL: &str = "biac.v1";
+
 /// The bearer credential of a request: the `Authorization: Bearer` header, or for the
-/// WebSocket upgrade (browsers cannot set headers there) the `token` query parameter.
+/// WebSocket upgrade (browsers cannot set headers there) a `bearer.<token>` subprotocol
+/// or the `token` query parameter.
 pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     if let Some(t) = parts
         .headers
@@ -26,6 +33,18 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
         return Some(t);
     }
     if parts.uri.path() == "/api/v1/ws" {
+        // The page offers `Sec-WebSocket-Protocol: biac.v1, bearer.<token>`: a header, so
+        // the token is in no URL (a failed socket's URL is printed to the browser console).
+        if let Some(t) = parts
+            .headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|p| p.trim().strip_prefix(WS_BEARER_PREFIX))
+        {
+            return Some(t);
+        }
         return parts
             .uri
             .query()?

@@ -220,37 +220,64 @@ impl Auditor {
             }
             recent.insert(key, now);
         }
-        let (kind, id) = item.audit_object();
-        let entry = Entry {
-            time_ms: now,
-            subject: biac_audit::Subject {
-                nation: e.subject.nation.to_string(),
-                clearance: e.subject.clearance.to_string(),
-                principal: Some(
-                    e.principal
-                        .clone()
-                        .unwrap_or_else(|| format!("shared:{}", e.point)),
-                ),
-            },
-            action: e.action.as_str().to_string(),
-            object: biac_audit::Object {
-                kind: kind.to_string(),
-                id,
-            },
-            marking: item.label().to_string(),
-            decision: if allowed {
-                Decision::Allow
-            } else {
-                Decision::Deny
-            },
-            egress: e.point.clone(),
-        };
+        let entry = entry(e, e.action.as_str(), item, allowed, now);
         match self.sink.record(entry) {
             Ok(()) => true,
             Err(err) => {
                 tracing::error!(error = %err, "audit log refused a record: withholding");
                 false
             }
+        }
+    }
+}
+
+/// The audit entry of `e`'s caller doing `action` to `item`.
+fn entry<T: Labelled + ?Sized>(
+    e: &Egress,
+    action: &str,
+    item: &T,
+    allowed: bool,
+    now: i64,
+) -> Entry {
+    let (kind, id) = item.audit_object();
+    Entry {
+        time_ms: now,
+        subject: biac_audit::Subject {
+            nation: e.subject.nation.to_string(),
+            clearance: e.subject.clearance.to_string(),
+            principal: Some(
+                e.principal
+                    .clone()
+                    .unwrap_or_else(|| format!("shared:{}", e.point)),
+            ),
+        },
+        action: action.to_string(),
+        object: biac_audit::Object {
+            kind: kind.to_string(),
+            id,
+        },
+        marking: item.label().to_string(),
+        decision: if allowed {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        },
+        egress: e.point.clone(),
+    }
+}
+
+/// Record that `e`'s caller did `act` (e.g. `acknowledge`) to an item the guard released
+/// to it: one line per act, never coalesced. `false` when the audit log could not take
+/// it (the caller then refuses the act); `true` without an audit log (tests).
+pub fn record_act<T: Labelled + ?Sized>(e: &Egress, act: &str, item: &T) -> bool {
+    let Some(a) = &e.audit else {
+        return true;
+    };
+    match a.sink.record(entry(e, act, item, true, now_ms())) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(error = %err, "audit log refused a record: refusing the act");
+            false
         }
     }
 }

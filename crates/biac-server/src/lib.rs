@@ -10,6 +10,7 @@
 //! the fan-out and the CoT listeners build on those; the shared handler state, the
 //! request extractor (`caller`) and the handlers (`routes`, `ws`, `metrics`) on top.
 
+pub mod acks;
 pub mod auth;
 pub mod authz;
 pub mod caller;

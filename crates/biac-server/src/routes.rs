@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::auth::LoginError;
 use crate::authz::ROUTES;
 use crate::caller::{Authenticated, Caller};
-use crate::guard::{release, release_all};
+use crate::guard::{record_act, release, release_all, Labelled};
 use crate::peer::PeerCert;
 use crate::render::{feature, iso, not_found, view_marking};
 use crate::state::{audience, visible_sources, AppState};
@@ -29,6 +29,7 @@ pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>
         ("GET", "/api/v1/tracks/{id}") => get(track),
         ("GET", "/api/v1/history") => get(history),
         ("GET", "/api/v1/alerts") => get(alerts),
+        ("POST", "/api/v1/alerts/ack") => post(ack_alert),
         ("GET", "/api/v1/feeds") => get(feeds),
         ("POST", "/api/v1/feeds/{feed}/ingest") => post(ingest),
         ("GET", "/api/v1/zones") => get(zones),
@@ -323,9 +324,17 @@ async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
         return not_found();
     };
     let picture = state.runtime.picture(&a).unwrap_or_default();
+    let key = a.key();
     let alerts: Vec<Value> = release_all(&s, picture.alerts.iter())
         .map(|al| {
+            let id = al.audit_object().1;
+            let ack = state
+                .acks
+                .get(&key, &id)
+                .map(|k| json!({"by": k.by, "time": iso(k.time_ms)}));
             json!({
+                "id": id,
+                "ack": ack,
                 "time": iso(al.time_ms),
                 "kind": al.kind,
                 "zone": al.zone,
@@ -338,6 +347,49 @@ async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
         })
         .collect();
     Json(json!({"alerts": alerts})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    /// The alert's `id` as `GET /api/v1/alerts` gives it.
+    id: String,
+}
+
+/// `POST /api/v1/alerts/ack`: acknowledge one of the caller's alerts for its audience,
+/// recorded with the principal and written to the audit log (`acknowledge`). An alert the
+/// caller may not see answers 404 like one that does not exist; the first
+/// acknowledgement stands.
+async fn ack_alert(
+    State(state): State<AppState>,
+    Caller(s): Caller,
+    Json(req): Json<AckRequest>,
+) -> Response {
+    let Some(a) = audience(&state, &s) else {
+        return not_found();
+    };
+    let picture = state.runtime.picture(&a).unwrap_or_default();
+    let Some(al) = picture
+        .alerts
+        .iter()
+        .find(|al| al.audit_object().1 == req.id)
+        .and_then(|al| release(&s, al))
+    else {
+        return not_found();
+    };
+    if !record_act(&s, "acknowledge", al) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "audit log unavailable; not acknowledged"})),
+        )
+            .into_response();
+    }
+    let by = s.principal.clone().unwrap_or_default();
+    let ack = state
+        .acks
+        .acknowledge(&a.key(), &req.id, &by, crate::guard::now_ms());
+    tracing::info!(principal = %by, alert = %req.id, "alert acknowledged");
+    Json(json!({"id": req.id, "ack": {"by": ack.by, "time": iso(ack.time_ms)}})).into_response()
 }
 
 async fn feeds(State(state): State<AppState>, Caller(s): Caller) -> Response {

@@ -6,6 +6,7 @@ use biac_model::Subject;
 use biac_runtime::{Audience, RuntimeHandle};
 use biac_store::Store;
 
+use crate::acks::Acks;
 use crate::auth::Authenticator;
 use crate::{cot_stream, fanout, guard, signed};
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub signers: Arc<signed::FeedSigners>,
     /// The WebSocket's shared renderers, one per audience (see [`fanout`]).
     pub ws_fanouts: Arc<fanout::Fanouts<fanout::WsStage>>,
+    /// Alert acknowledgements per audience (`POST /api/v1/alerts/ack`).
+    pub acks: Arc<Acks>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             cot_tls_listeners: Vec::new(),
             signers: Arc::default(),
             ws_fanouts: Arc::default(),
+            acks: Arc::default(),
         }
     }
 }

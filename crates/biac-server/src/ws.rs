@@ -1,7 +1,8 @@
 //! `GET /api/v1/ws`: the caller's audience picture, live, over a WebSocket.
 //!
-//! Authentication: `Authorization: Bearer <token>`, or `?token=<token>` for browsers
-//! (which cannot set headers on a WebSocket; a short-lived session token from
+//! Authentication: `Authorization: Bearer <token>`, or for browsers (which cannot set
+//! headers on a WebSocket) the subprotocols `biac.v1, bearer.<token>` (the web page's way:
+//! no token in a URL) or `?token=<token>` (a short-lived session token from
 //! `POST /api/v1/session` is the one to put in a URL); a missing or unknown token refuses
 //! the upgrade with 401, a principal the request policy does not let subscribe or a
 //! subject without a picture gets 404, all before any upgrade.
@@ -83,7 +84,11 @@ pub(crate) async fn upgrade(
     let end = state.auth.session_end(&token);
     let fanouts = state.ws_fanouts.clone();
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| client(socket, fanouts, e, sources, rx, end)),
+        // Select `biac.v1` when offered (a browser that offered subprotocols fails a
+        // handshake that selects none); the `bearer.` one is never echoed back.
+        Ok(ws) => ws
+            .protocols([crate::caller::WS_PROTOCOL])
+            .on_upgrade(move |socket| client(socket, fanouts, e, sources, rx, end)),
         Err(e) => e.into_response(),
     }
 }

@@ -473,6 +473,29 @@ async fn every_exit_is_guarded() {
                 assert_eq!(own.status, 200, "{what}: {}", own.body);
                 assert_clean(&what, &full(&own));
             }
+            ("POST", "/api/v1/alerts/ack") => {
+                // PHL cannot acknowledge JPN's alert in the hidden zone, and the answer
+                // is the one for an id that does not exist; JPN can.
+                let alerts = get(addr, "/api/v1/alerts", JPN_TOKEN).await.json();
+                let id = alerts["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["zone"] == HIDDEN_ZONE)
+                    .unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let body = json!({ "id": id }).to_string();
+                let r = http_json(addr, "POST", path, Some(PHL_TOKEN), &body).await;
+                let none = json!({"id": "zone-entry/none/T999999/1"}).to_string();
+                let n = http_json(addr, "POST", path, Some(PHL_TOKEN), &none).await;
+                assert_eq!((r.status, &r.body), (404, &n.body), "{what}");
+                assert_clean(&what, &full(&r));
+                let j = http_json(addr, "POST", path, Some(JPN_TOKEN), &body).await;
+                assert_eq!(j.status, 200, "{what}: {}", j.body);
+                assert_shows(&what, &j.body);
+            }
             ("GET", "/api/v1/ws") => {
                 let p = ws_snapshot(addr, PHL_TOKEN).await;
                 assert!(p.contains(PUBLIC_CALLSIGN), "{what}: {p}");

@@ -1,0 +1,311 @@
+//! What the web COP needs of the API beyond reading: alert acknowledgement (per audience,
+//! with the principal, audited, only for alerts the caller may see) and the WebSocket
+//! credential as a subprotocol, so that the page puts its token in no URL.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use biac_analytics::{Zone, ZoneRule};
+use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind, Subject};
+use biac_runtime::{RuntimeConfig, RuntimeHandle};
+use biac_server::{AppState, Authenticator};
+use biac_store::{Store, SyncPolicy};
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod common;
+use common::{http, http_json};
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn feed(name: &str, nation: Nation, label: Label) -> (FeedConfig, SocketAddr) {
+    (
+        FeedConfig {
+            name: name.into(),
+            format: FeedFormat::Cot,
+            nation,
+            default_label: label,
+            trusted_markings: false,
+            cot_kind: ObservationKind::Plot,
+            description: String::new(),
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+}
+
+fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn cot_plot(uid: &str, t: i64, lat: f64, lon: f64) -> String {
+    let (time, stale) = (rfc3339(t), rfc3339(t + 60_000));
+    format!(
+        r#"<event version="2.0" uid="{uid}" type="a-u-S" how="m-r" time="{time}" start="{time}" stale="{stale}"><point lat="{lat}" lon="{lon}" hae="0" ce="50" le="9999999"/><detail/></event>"#
+    )
+}
+
+struct Server {
+    addr: SocketAddr,
+    rt: RuntimeHandle,
+    dir: tempfile::TempDir,
+    _worker: biac_audit::AuditWorker,
+}
+
+/// A public Japanese feed and a U.S. radar releasable to Japan; one zone every track
+/// alerts in; pictures for JPN and PHL; the demo credentials.
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = Zone {
+        name: "watch box".into(),
+        polygon: vec![[124.0, 24.0], [126.0, 24.0], [126.0, 26.0], [124.0, 26.0]],
+        approximate: true,
+        provenance: "test".into(),
+        rule: ZoneRule::Any,
+        label: Label::unclassified_public(Nation::JPN),
+    };
+    let cfg = RuntimeConfig {
+        data_dir: dir.path().to_path_buf(),
+        sync: SyncPolicy::Normal,
+        feeds: vec![
+            feed(
+                "jpn-cot",
+                Nation::JPN,
+                Label::unclassified_public(Nation::JPN),
+            ),
+            feed(
+                "usa-radar",
+                Nation::USA,
+                Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
+            ),
+        ],
+        audiences: vec![
+            Subject::new(Nation::JPN, Classification::Secret),
+            Subject::new(Nation::PHL, Classification::Secret),
+        ],
+        zones: vec![zone],
+        reorder_window_ms: 1_000,
+        snapshot_every_ms: 10_000,
+        max_future_ms: 60_000,
+        tracker: Default::default(),
+    };
+    let rt = biac_runtime::start(cfg).await.unwrap();
+    let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
+    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
+    let (sink, worker) =
+        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
+    let state = AppState::new(
+        rt.clone(),
+        Authenticator::demo(),
+        store,
+        Some(biac_server::guard::Auditor::new(sink)),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(biac_server::serve(listener, state));
+    Server {
+        addr,
+        rt,
+        dir,
+        _worker: worker,
+    }
+}
+
+async fn alerts(addr: SocketAddr, token: &str) -> Vec<Value> {
+    let r = http(addr, "GET", "/api/v1/alerts", Some(token), b"").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["alerts"].as_array().unwrap().clone()
+}
+
+async fn ack(addr: SocketAddr, token: &str, body: &str) -> common::Reply {
+    http_json(addr, "POST", "/api/v1/alerts/ack", Some(token), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledgement_is_per_audience_with_principal_audited_and_only_for_visible_alerts() {
+    let srv = start().await;
+    // A few reports each, a second apart: enough for confirmed tracks in the zone.
+    let t0 = now_ms() - 20_000;
+    for i in 0..10 {
+        for (feed, uid, lat) in [("jpn-cot", "PUB", 25.0), ("usa-radar", "HID", 25.2)] {
+            let lon = 125.0 + 0.001 * i as f64;
+            let r = srv
+                .rt
+                .ingest(feed, cot_plot(uid, t0 + i * 1_000, lat, lon).as_bytes())
+                .await
+                .unwrap();
+            assert_eq!(r.accepted, 1, "{r:?}");
+        }
+    }
+    let secret = |a: &Value| a["marking"].as_str().unwrap().starts_with("SECRET");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (jpn, phl) = loop {
+        let (jpn, phl) = (
+            alerts(srv.addr, "demo-jpn").await,
+            alerts(srv.addr, "demo-phl").await,
+        );
+        if jpn.iter().any(secret) && !phl.is_empty() {
+            break (jpn, phl);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alerts: JPN {jpn:?}, PHL {phl:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        !phl.iter().any(secret),
+        "PHL sees the public alerts only: {phl:?}"
+    );
+    let hidden_id = jpn.iter().find(|a| secret(a)).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let public_id = phl[0]["id"].as_str().unwrap().to_string();
+    assert!(
+        jpn.iter().chain(&phl).all(|a| a["ack"].is_null()),
+        "nothing acknowledged yet"
+    );
+
+    // PHL cannot acknowledge (nor learn of) an alert it may not see: the same 404 as for
+    // an id that does not exist.
+    let refused = ack(srv.addr, "demo-phl", &format!(r#"{{"id":"{hidden_id}"}}"#)).await;
+    let unknown = ack(
+        srv.addr,
+        "demo-phl",
+        r#"{"id":"zone-entry/none/T999999/1"}"#,
+    )
+    .await;
+    assert_eq!((refused.status, &refused.body), (404, &unknown.body));
+    assert_eq!(unknown.status, 404);
+    // A body that is not the request acknowledges nothing.
+    let bad = ack(
+        srv.addr,
+        "demo-jpn",
+        &format!(r#"{{"id":"{hidden_id}","by":"x"}}"#),
+    )
+    .await;
+    assert!((400..500).contains(&bad.status), "{}", bad.status);
+    assert!(alerts(srv.addr, "demo-jpn")
+        .await
+        .iter()
+        .all(|a| a["ack"].is_null()));
+    // Without a credential: 401.
+    let anon = http_json(
+        srv.addr,
+        "POST",
+        "/api/v1/alerts/ack",
+        None,
+        r#"{"id":"x"}"#,
+    )
+    .await;
+    assert_eq!(anon.status, 401);
+
+    // JPN acknowledges: recorded with the principal, shown to the audience.
+    let r = ack(srv.addr, "demo-jpn", &format!(r#"{{"id":"{hidden_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = r.json()["ack"].clone();
+    assert_eq!(a["by"], "token:demo");
+    let shown = alerts(srv.addr, "demo-jpn").await;
+    let got = shown
+        .iter()
+        .find(|x| x["id"] == hidden_id.as_str())
+        .unwrap();
+    assert_eq!(got["ack"], a);
+    // The first acknowledgement stands.
+    let again = ack(srv.addr, "demo-jpn", &format!(r#"{{"id":"{hidden_id}"}}"#)).await;
+    assert_eq!(again.json()["ack"], a);
+
+    // PHL's acknowledgement of the public alert is PHL's audience's, not JPN's.
+    let r = ack(srv.addr, "demo-phl", &format!(r#"{{"id":"{public_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // JPN's alerts: only the one JPN acknowledged carries an acknowledgement.
+    for x in alerts(srv.addr, "demo-jpn").await {
+        assert_eq!(x["ack"].is_null(), x["id"] != hidden_id.as_str(), "{x}");
+    }
+    let phl_now = alerts(srv.addr, "demo-phl").await;
+    for x in &phl_now {
+        assert_eq!(x["ack"].is_null(), x["id"] != public_id.as_str(), "{x}");
+    }
+
+    // The audit log holds each acknowledgement with its principal.
+    let log = biac_audit::audit_dir(srv.dir.path()).join(biac_audit::LOG_FILE);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let acks: Vec<biac_audit::Entry> = text
+            .lines()
+            .filter_map(|l| biac_audit::Entry::from_line(l.as_bytes()).ok())
+            .filter(|e| e.action == "acknowledge")
+            .collect();
+        let found = |nation: &str, id: &str| {
+            acks.iter().any(|e| {
+                e.subject.nation == nation
+                    && e.object.kind == "alert"
+                    && e.object.id == id
+                    && e.subject.principal.as_deref() == Some("token:demo")
+                    && e.egress == "http:/api/v1/alerts/ack"
+            })
+        };
+        if found("JPN", &hidden_id) && found("PHL", &public_id) {
+            assert!(
+                !acks
+                    .iter()
+                    .any(|e| e.subject.nation == "PHL" && e.object.id == hidden_id),
+                "PHL's refused acknowledgement is no acknowledgement"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "acknowledgements not audited: {acks:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_takes_the_token_as_a_subprotocol() {
+    let srv = start().await;
+    let url = format!("ws://{}/api/v1/ws", srv.addr);
+    let mut req = url.as_str().into_client_request().unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "biac.v1, bearer.demo-jpn".parse().unwrap(),
+    );
+    let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "biac.v1",
+        "the answer selects biac.v1 and never echoes the credential"
+    );
+    let first = tokio::time::timeout(Duration::from_secs(20), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let m: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert_eq!(m["type"], "snapshot");
+    assert_eq!(m["audience"]["nation"], "JPN");
+
+    // Without the bearer subprotocol, or with a wrong token: refused before the upgrade.
+    for offered in ["biac.v1", "biac.v1, bearer.nope"] {
+        let mut req = url.as_str().into_client_request().unwrap();
+        req.headers_mut()
+            .insert("sec-websocket-protocol", offered.parse().unwrap());
+        match tokio_tungstenite::connect_async(req).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                assert_eq!(r.status(), 401, "{offered}")
+            }
+            other => panic!("{offered}: {:?}", other.map(|(_, r)| r.status())),
+        }
+    }
+}

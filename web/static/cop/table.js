@@ -1,0 +1,97 @@
+// Search (MMSI, IMO, name, callsign, ICAO, track id or number) and the sortable track table,
+// linked to the map: a row selects its track and flies to it. The table shows the picture
+// after the filters; at most MAX_ROWS rows are built (the count says how many match).
+import { $, el, emit, fmt, fmtAge, KN_PER_MPS } from './dom.js';
+import { filters, passes, setQuery } from './filters.js';
+import { affOf, domainOf } from './symbols.js';
+import { trackTitle } from './picture.js';
+
+const MAX_ROWS = 200;
+const MIN_INTERVAL_MS = 1000;
+const COLS = [
+  ['title', 'Track', (p) => trackTitle(p).toUpperCase()],
+  ['id', 'Id', (p) => p.id],
+  ['type', 'Type', (p) => `${affOf(p)} ${domainOf(p)}`],
+  ['speed', 'kn', (p) => p.speed_mps ?? -1],
+  ['course', 'Crs', (p) => p.course_deg ?? -1],
+  ['age', 'Age', (p) => -Date.parse(p.time)],
+];
+const SEARCH_KEYS = ['id', 'mmsi', 'imo', 'name', 'callsign', 'icao', 'track_number'];
+
+export function matches(p, q) {
+  if (!q) return true;
+  for (const k of SEARCH_KEYS) {
+    const v = p[k];
+    if (v != null && String(v).toLowerCase().includes(q)) return true;
+  }
+  return false;
+}
+
+export class Table {
+  constructor() {
+    this.sort = 'title';
+    this.desc = false;
+    this.pending = null;
+    this.last = 0;
+    this.features = [];
+    this.selected = null;
+    const input = $('search');
+    input.value = filters.query;
+    input.addEventListener('input', () => setQuery(input.value.trim()));
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        const first = $('track-table').querySelector('tbody tr[data-id]');
+        if (first) emit('select', first.dataset.id, { fly: true });
+      }
+    });
+    const head = $('track-table').querySelector('thead tr');
+    head.replaceChildren(...COLS.map(([k, t]) => el('th', { scope: 'col', class: k === 'speed' || k === 'course' ? 'num' : '' },
+      el('button', { type: 'button', class: 'sort-btn', 'data-sort': k, onclick: () => this.sortBy(k) }, t))));
+  }
+
+  sortBy(k) {
+    if (this.sort === k) this.desc = !this.desc; else { this.sort = k; this.desc = false; }
+    this.render(this.features, this.selected);
+  }
+
+  /**
+   * Render soon: at most once per MIN_INTERVAL_MS for picture updates (the table is the
+   * page's costliest DOM and a 10,000-track picture changes every second), at once for a
+   * search, a sort or a selection (`urgent`).
+   */
+  update(features, selected, now = Date.now(), urgent = false) {
+    this.features = features;
+    this.selected = selected;
+    this.now = now;
+    if (this.pending) { if (!urgent) return; clearTimeout(this.pending); }
+    const wait = urgent ? 0 : Math.max(0, MIN_INTERVAL_MS - (performance.now() - this.last));
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.last = performance.now();
+      this.render(this.features, this.selected);
+    }, wait);
+  }
+
+  render(features, selected) {
+    const q = filters.query.toLowerCase();
+    const key = COLS.find((c) => c[0] === this.sort)[2];
+    const rows = [];
+    for (const f of features) {
+      const p = f.properties;
+      if (passes(p) && matches(p, q)) rows.push([key(p), p]); // the key computed once per row
+    }
+    const dir = this.desc ? -1 : 1;
+    rows.sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : 0));
+    const now = this.now || Date.now();
+    const tbody = $('track-table').querySelector('tbody');
+    tbody.replaceChildren(...rows.slice(0, MAX_ROWS).map(([, p]) => el('tr', {
+      'data-id': p.id, tabindex: '0', class: `aff-${affOf(p)}${p.id === selected ? ' sel' : ''}${p.status === 'coasting' ? ' coasting' : ''}`,
+      onclick: () => emit('select', p.id, { fly: true }),
+      onkeydown: (e) => { if (e.key === 'Enter') emit('select', p.id, { fly: true }); },
+    }, el('td', { class: 'tt' }, trackTitle(p)), el('td', { class: 'id' }, p.id), el('td', {}, `${affOf(p).slice(0, 4)} ${domainOf(p).slice(0, 3)}`),
+    el('td', { class: 'num' }, fmt(p.speed_mps * KN_PER_MPS, 0)), el('td', { class: 'num' }, fmt(p.course_deg, 0)),
+    el('td', { class: 'num' }, fmtAge(now - Date.parse(p.time))))));
+    $('table-count').textContent = rows.length > MAX_ROWS ? `${MAX_ROWS} of ${rows.length}` : `${rows.length}`;
+    for (const b of $('track-table').querySelectorAll('.sort-btn')) b.setAttribute('aria-sort', b.dataset.sort === this.sort ? (this.desc ? 'descending' : 'ascending') : 'none');
+  }
+}
