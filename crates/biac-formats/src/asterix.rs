@@ -1,5 +1,6 @@
-//! EUROCONTROL ASTERIX: data blocks, and CAT048 monoradar target reports (the
-//! user application profile of editions 1.2x–1.32).
+//! EUROCONTROL ASTERIX: data blocks, CAT048 monoradar target reports (the user
+//! application profile of editions 1.2x–1.32) and, in [`cat062`], CAT062 system
+//! tracks.
 //!
 //! A data block is CAT (1 octet), LEN (2 octets, big-endian, the whole block including
 //! these 3) and records. A CAT048 record starts with its FSPEC: octets whose bits 8..2
@@ -11,8 +12,10 @@
 //! - extended: octets up to the first whose FX bit (bit 1) is clear (I048/020,
 //!   I048/170; I048/030 is an FX-terminated list of codes, walked alike);
 //! - repetitive: a count octet REP, then REP elements of a fixed size (I048/250);
-//! - compound: a primary subfield whose bits say which subfields follow, each of its
-//!   own shape (I048/130, I048/120);
+//! - compound: a primary subfield (FX-extended, like the FSPEC) whose bits say which
+//!   subfields follow, each of its own shape (I048/130, I048/120; CAT062's I062/380
+//!   has four primary octets);
+//! - FX-repetitive: elements of a fixed size, each ending in an FX bit (I062/510);
 //! - explicit: a length octet counting itself, then the contents (SP, RE).
 //!
 //! Records carry no length and no marker, so a record whose structure does not parse
@@ -21,6 +24,11 @@
 //! framer uses it to hand each record over on its own), [`Cat048`] is the typed record,
 //! [`encode_record`] and [`encode_block`] write them, and [`AsterixNormaliser`] turns
 //! target reports into observations in the radar's own measurement space.
+//!
+//! One walker (`walk`) serves every category, from a table of the category's item
+//! shapes by FRN (its UAP, spare FRNs refused). CAT062 records in the same feed become
+//! national-track observations ([`cat062::observe`]), the feed's site being the system
+//! reference point.
 //!
 //! Blocks of other categories (CAT034 service messages beside CAT048 in a radar feed,
 //! for instance) are valid and skipped whole, counted in [`AsterixStats`].

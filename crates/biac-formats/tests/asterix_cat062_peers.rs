@@ -399,7 +399,7 @@ fn random_subfields(rng: &mut Rng, sizes: &[&str], all: bool) -> Subfields {
         let bytes = |rng: &mut Rng, n: usize| (0..n).map(|_| rng.next() as u8).collect::<Vec<_>>();
         s.0[k] = Some(match *size {
             "ext1" => vec![rng.next() as u8 & 0xfe],
-            "cs" => b"JAL123 ".iter().map(|c| *c).collect(),
+            "cs" => b"JAL123 ".to_vec(),
             rep if rep.starts_with('r') => {
                 let n: usize = rep[1..].parse().unwrap();
                 let count = rng.below(3) as usize;
