@@ -158,8 +158,12 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    g.bench_function("cat048 feed path", |b| b.iter(|| feed_path(black_box(&c048))));
-    g.bench_function("cat062 feed path", |b| b.iter(|| feed_path(black_box(&c062))));
+    g.bench_function("cat048 feed path", |b| {
+        b.iter(|| feed_path(black_box(&c048)))
+    });
+    g.bench_function("cat062 feed path", |b| {
+        b.iter(|| feed_path(black_box(&c062)))
+    });
     g.finish();
 }
 

@@ -269,7 +269,10 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
                 let Some(&b) = buf.get(n + size - 1) else {
                     return Err((
                         buf.len(),
-                        format!("element {} of {size} octets runs past the end", n / size + 1),
+                        format!(
+                            "element {} of {size} octets runs past the end",
+                            n / size + 1
+                        ),
                     ));
                 };
                 n += size;
@@ -306,7 +309,10 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
                     continue;
                 }
                 let Some(sub) = sub else {
-                    return Err((k / 7, format!("primary subfield sets spare subfield {}", k + 1)));
+                    return Err((
+                        k / 7,
+                        format!("primary subfield sets spare subfield {}", k + 1),
+                    ));
                 };
                 let len = shape_len(&buf[pos..], *sub)
                     .map_err(|(at, why)| (pos + at, format!("subfield {}: {why}", k + 1)))?;
@@ -315,7 +321,10 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
             // Bits of the last primary octet past the profile's subfields.
             if let Some(k) = (subs.len()..primary * 7).find(|k| buf[k / 7] & (0x80 >> (k % 7)) != 0)
             {
-                return Err((k / 7, format!("primary subfield sets spare subfield {}", k + 1)));
+                return Err((
+                    k / 7,
+                    format!("primary subfield sets spare subfield {}", k + 1),
+                ));
             }
             Ok(pos)
         }

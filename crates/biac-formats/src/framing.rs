@@ -186,9 +186,9 @@ impl Framer {
                         Kind::Asterix => {
                             // A whole CAT048 or CAT062 block (not garbage that starts
                             // with 0x30).
-                            let walked = crate::asterix::block_header(&rec).ok().filter(
-                                |&(cat, _)| crate::asterix::record_len(cat, &[]).is_some(),
-                            );
+                            let walked = crate::asterix::block_header(&rec)
+                                .ok()
+                                .filter(|&(cat, _)| crate::asterix::record_len(cat, &[]).is_some());
                             if let Some((cat, _)) = walked {
                                 self.queue = split_records(offset, cat, &rec);
                                 return self.queue.pop_front();

@@ -5,7 +5,7 @@
 //! decodes re-encodes alike.
 
 use biac_formats::asterix::cat062::{
-    decode_block, decode_record, encode_record, observe, walk_record, Cat062, CartesianPos,
+    decode_block, decode_record, encode_record, observe, walk_record, CartesianPos, Cat062,
     Subfields, SystemPlane, TrackStatus, Wgs84, CAT062, CAT062_ITEMS, DEFAULT_POS_SIGMA_M,
     WGS84_LSB_DEG,
 };
@@ -77,7 +77,12 @@ fn every_item_shape_is_walked_typed_and_reencoded() {
     let ts = r.track_status.clone().unwrap();
     assert_eq!(ts.0, vec![0x41, 0x03, 0x80]);
     assert_eq!(
-        (ts.field("SRC"), ts.tentative(), ts.field("KOS"), ts.field("AMA")),
+        (
+            ts.field("SRC"),
+            ts.tentative(),
+            ts.field("KOS"),
+            ts.field("AMA")
+        ),
         (Some(0), false, Some(1), Some(1))
     );
     assert_eq!(ts.field("CST"), None, "fourth octet absent");
@@ -109,7 +114,11 @@ fn malformed_records_name_the_octet_and_the_reason() {
         // FRN 29 (fifth octet, bit 8) is spare.
         (hex("01 01 01 01 80"), 4, "FSPEC sets spare FRN 29"),
         // I062/105 needs 8 octets.
-        (hex("08 01 02 03"), 4, "I062/105 at record octet 1: the item needs 8"),
+        (
+            hex("08 01 02 03"),
+            4,
+            "I062/105 at record octet 1: the item needs 8",
+        ),
         // I062/510: the second element runs past the end.
         (
             hex("01 01 01 08 00 00 03 00"),
@@ -209,7 +218,9 @@ fn a_malformed_record_loses_only_the_rest_of_its_block() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].offset, bad_at as u64);
     assert!(
-        errs[0].reason.starts_with("CAT062 record: FSPEC sets spare FRN 2"),
+        errs[0]
+            .reason
+            .starts_with("CAT062 record: FSPEC sets spare FRN 2"),
         "{}",
         errs[0].reason
     );
@@ -222,10 +233,17 @@ fn the_system_plane_is_a_stereographic_about_the_srp() {
     let plane = SystemPlane::new(24.78, 125.3);
     let (lat, lon) = plane.to_geodetic(0.0, 0.0);
     assert!((lat - 24.78).abs() < 1e-12 && (lon - 125.3).abs() < 1e-12);
-    for (x, y) in [(100_000.0, 0.0), (-250_000.0, 180_000.0), (3_000.0, -400_000.0)] {
+    for (x, y) in [
+        (100_000.0, 0.0),
+        (-250_000.0, 180_000.0),
+        (3_000.0, -400_000.0),
+    ] {
         let (lat, lon) = plane.to_geodetic(x, y);
         let (bx, by) = plane.to_plane(lat, lon);
-        assert!((bx - x).abs() < 1e-6 && (by - y).abs() < 1e-6, "{x} {y}: {bx} {by}");
+        assert!(
+            (bx - x).abs() < 1e-6 && (by - y).abs() < 1e-6,
+            "{x} {y}: {bx} {by}"
+        );
         // The plane stretches distances by sec²(c/2) > 1: the geodesic is shorter.
         let s = biac_geo::distance_m(24.78, 125.3, lat, lon);
         let r = x.hypot(y);
@@ -278,7 +296,10 @@ fn tracks_become_national_track_observations() {
     assert_eq!(o.sensor, "25/10");
     let v = o.velocity.unwrap();
     assert!((v.east_mps.hypot(v.north_mps) - 100.0).abs() < 1e-9);
-    assert!(v.north_mps < 0.0, "plane east is south of true east here: {v:?}");
+    assert!(
+        v.north_mps < 0.0,
+        "plane east is south of true east here: {v:?}"
+    );
     // I062/105 wins over 100; altitude from 130, else 135, else 136; sigma from APW.
     let mut r = base.clone();
     r.wgs84 = Some(Wgs84 {
@@ -298,7 +319,11 @@ fn tracks_become_national_track_observations() {
     // A degree of latitude 111.12 km, of longitude that times cos φ.
     let dlat_m = f64::from(apw_raw) * WGS84_LSB_DEG * 111_120.0;
     let expect = dlat_m * ((1.0 + 25.5f64.to_radians().cos().powi(2)) / 2.0).sqrt();
-    assert!((o.pos_sigma_m - expect).abs() < 1e-4, "{} {expect}", o.pos_sigma_m);
+    assert!(
+        (o.pos_sigma_m - expect).abs() < 1e-4,
+        "{} {expect}",
+        o.pos_sigma_m
+    );
     // Simulated and coasting tracks, and tracks without a position, are no estimate.
     for (status, what) in [(vec![0x01, 0x80], "SIM"), (vec![1, 1, 1, 0x80], "CST")] {
         let mut s = base.clone();
@@ -312,10 +337,15 @@ fn tracks_become_national_track_observations() {
     let mut s = base.clone();
     s.source = Some(DataSource { sac: 25, sic: 11 });
     let e = observe(&cfg, &srp, &s, NOW).unwrap_err();
-    assert!(e.contains("SAC/SIC 25/11, the feed's system is 25/10"), "{e}");
+    assert!(
+        e.contains("SAC/SIC 25/11, the feed's system is 25/10"),
+        "{e}"
+    );
     let mut s = base.clone();
     s.time_of_track = Some(86_400 * 128);
-    assert!(observe(&cfg, &srp, &s, NOW).unwrap_err().contains("I062/070"));
+    assert!(observe(&cfg, &srp, &s, NOW)
+        .unwrap_err()
+        .contains("I062/070"));
     // Without a SAC/SIC in the configuration any source is taken.
     let any = RadarSite {
         sac: None,

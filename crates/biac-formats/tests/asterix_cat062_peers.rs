@@ -21,7 +21,7 @@ mod peers_common;
 use std::process::Command;
 
 use biac_formats::asterix::cat062::{
-    decode_block, encode_record, item_name, walk_record, Cat062, CartesianPos, Subfields,
+    decode_block, encode_record, item_name, walk_record, CartesianPos, Cat062, Subfields,
     SystemPlane, TargetId, TrackMode3A, TrackStatus, Wgs84, CAT062_ITEMS,
 };
 use biac_formats::asterix::{encode_block, AircraftId, DataSource};
@@ -113,7 +113,9 @@ fn compare(record: &[u8], ours: &Cat062, theirs: &Value, ctx: &str) -> usize {
             .filter_map(|i| mine.get(i).map(|b| (i, hex(b))))
             .collect();
         assert_eq!(
-            ours.iter().map(|(i, h)| (*i, h.as_str())).collect::<Vec<_>>(),
+            ours.iter()
+                .map(|(i, h)| (*i, h.as_str()))
+                .collect::<Vec<_>>(),
             theirs,
             "{ctx}: {k} subfields"
         );
@@ -145,7 +147,11 @@ fn compare(record: &[u8], ours: &Cat062, theirs: &Value, ctx: &str) -> usize {
     if let Some(t) = v("245") {
         let id = ours.target_id.expect("245");
         eq(id.sti().into(), &t["STI"], "245 STI");
-        let raw = id.chars.0.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b));
+        let raw = id
+            .chars
+            .0
+            .iter()
+            .fold(0u64, |a, b| (a << 8) | u64::from(*b));
         eq(raw, &t["raw"], "245 CHR");
         assert_eq!(
             id.chars.text().as_deref(),
@@ -220,31 +226,80 @@ fn compare(record: &[u8], ours: &Cat062, theirs: &Value, ctx: &str) -> usize {
     let sub = |k: &str, s: &str| v(k).and_then(|t| t.get(s));
     let idx = |k: &str, s: &str, i: usize| sub(k, s).map(|t| &t[i]);
     fl(ours.time_of_track_s(), v("070"), "070");
-    fl(ours.wgs84.map(|p| p.lat_deg()), sub("105", "LAT"), "105 LAT");
-    fl(ours.wgs84.map(|p| p.lon_deg()), sub("105", "LON"), "105 LON");
+    fl(
+        ours.wgs84.map(|p| p.lat_deg()),
+        sub("105", "LAT"),
+        "105 LAT",
+    );
+    fl(
+        ours.wgs84.map(|p| p.lon_deg()),
+        sub("105", "LON"),
+        "105 LON",
+    );
     fl(ours.cartesian.map(|c| c.x_m()), sub("100", "X"), "100 X");
     fl(ours.cartesian.map(|c| c.y_m()), sub("100", "Y"), "100 Y");
     fl(ours.velocity_mps().map(|v| v.0), sub("185", "VX"), "185 VX");
     fl(ours.velocity_mps().map(|v| v.1), sub("185", "VY"), "185 VY");
-    fl(ours.acceleration_mps2().map(|v| v.0), sub("210", "AX"), "210 AX");
-    fl(ours.acceleration_mps2().map(|v| v.1), sub("210", "AY"), "210 AY");
+    fl(
+        ours.acceleration_mps2().map(|v| v.0),
+        sub("210", "AX"),
+        "210 AX",
+    );
+    fl(
+        ours.acceleration_mps2().map(|v| v.1),
+        sub("210", "AY"),
+        "210 AY",
+    );
     fl(ours.measured_fl(), v("136"), "136");
     fl(ours.geometric_alt_ft(), v("130"), "130");
     fl(ours.rate_of_climb_ftpm(), v("220"), "220");
     fl(ours.adr_geometric_alt_ft(), sub("380", "GAL"), "380 GAL");
     let acc = ours.estimated_accuracies();
-    let a = |f: fn(&biac_formats::asterix::cat062::Accuracies) -> Option<f64>| acc.and_then(|a| f(&a));
-    fl(a(|a| a.apc_m.map(|p| p.0)), idx("500", "APC", 0), "500 APC X");
-    fl(a(|a| a.apc_m.map(|p| p.1)), idx("500", "APC", 1), "500 APC Y");
+    let a =
+        |f: fn(&biac_formats::asterix::cat062::Accuracies) -> Option<f64>| acc.and_then(|a| f(&a));
+    fl(
+        a(|a| a.apc_m.map(|p| p.0)),
+        idx("500", "APC", 0),
+        "500 APC X",
+    );
+    fl(
+        a(|a| a.apc_m.map(|p| p.1)),
+        idx("500", "APC", 1),
+        "500 APC Y",
+    );
     fl(a(|a| a.cov_m), sub("500", "COV"), "500 COV");
-    fl(a(|a| a.apw_deg.map(|p| p.0)), idx("500", "APW", 0), "500 APW LAT");
-    fl(a(|a| a.apw_deg.map(|p| p.1)), idx("500", "APW", 1), "500 APW LON");
+    fl(
+        a(|a| a.apw_deg.map(|p| p.0)),
+        idx("500", "APW", 0),
+        "500 APW LAT",
+    );
+    fl(
+        a(|a| a.apw_deg.map(|p| p.1)),
+        idx("500", "APW", 1),
+        "500 APW LON",
+    );
     fl(a(|a| a.aga_ft), sub("500", "AGA"), "500 AGA");
     fl(a(|a| a.aba_fl), sub("500", "ABA"), "500 ABA");
-    fl(a(|a| a.atv_mps.map(|p| p.0)), idx("500", "ATV", 0), "500 ATV X");
-    fl(a(|a| a.atv_mps.map(|p| p.1)), idx("500", "ATV", 1), "500 ATV Y");
-    fl(a(|a| a.aa_mps2.map(|p| p.0)), idx("500", "AA", 0), "500 AA X");
-    fl(a(|a| a.aa_mps2.map(|p| p.1)), idx("500", "AA", 1), "500 AA Y");
+    fl(
+        a(|a| a.atv_mps.map(|p| p.0)),
+        idx("500", "ATV", 0),
+        "500 ATV X",
+    );
+    fl(
+        a(|a| a.atv_mps.map(|p| p.1)),
+        idx("500", "ATV", 1),
+        "500 ATV Y",
+    );
+    fl(
+        a(|a| a.aa_mps2.map(|p| p.0)),
+        idx("500", "AA", 0),
+        "500 AA X",
+    );
+    fl(
+        a(|a| a.aa_mps2.map(|p| p.1)),
+        idx("500", "AA", 1),
+        "500 AA Y",
+    );
     fl(a(|a| a.arc_ftpm), sub("500", "ARC"), "500 ARC");
     for (k, mine) in [("SP", &ours.sp), ("RE", &ours.re)] {
         match (mine, v(k)) {
@@ -440,14 +495,13 @@ fn random_record(rng: &mut Rng, all: bool) -> Cat062 {
         };
     }
     const I380: [&str; 28] = [
-        "3", "6", "2", "2", "2", "2", "2", "ext1", "r15", "2", "2", "7", "2", "2", "2", "2",
-        "2", "2", "1", "8", "1", "6", "2", "1", "r8", "2", "2", "2",
+        "3", "6", "2", "2", "2", "2", "2", "ext1", "r15", "2", "2", "7", "2", "2", "2", "2", "2",
+        "2", "1", "8", "1", "6", "2", "1", "r8", "2", "2", "2",
     ];
     const I290: [&str; 10] = ["1", "1", "1", "1", "2", "1", "1", "1", "1", "1"];
     const I295: [&str; 31] = ["1"; 31];
     const I390: [&str; 18] = [
-        "2", "cs", "4", "1", "4", "1", "4", "4", "3", "2", "2", "r4", "6", "1", "7", "7", "2",
-        "7",
+        "2", "cs", "4", "1", "4", "1", "4", "4", "3", "2", "2", "r4", "6", "1", "7", "7", "2", "7",
     ];
     const I110: [&str; 7] = ["1", "4", "6", "2", "2", "1", "1"];
     const I500: [&str; 8] = ["4", "2", "4", "1", "1", "2", "2", "1"];

@@ -58,7 +58,10 @@ fn cat062_tracks_print_beside_cat048_plots() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("3 observations, 0 records rejected"), "{stderr}");
+    assert!(
+        stderr.contains("3 observations, 0 records rejected"),
+        "{stderr}"
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -81,7 +84,10 @@ fn cat062_tracks_print_beside_cat048_plots() {
         t["velocity"]["east_mps"].as_f64().unwrap(),
         t["velocity"]["north_mps"].as_f64().unwrap(),
     );
-    assert!((e.hypot(n) - 200.0).abs() < 1e-9 && e > 0.0 && e < 10.0, "{e} {n}");
+    assert!(
+        (e.hypot(n) - 200.0).abs() < 1e-9 && e > 0.0 && e < 10.0,
+        "{e} {n}"
+    );
     assert!(t.get("polar").is_none());
     // The CAT048 plot, as before.
     assert_eq!(lines[1]["kind"], "plot");

@@ -612,7 +612,8 @@ impl Cat062 {
     /// I062/500 typed.
     pub fn estimated_accuracies(&self) -> Option<Accuracies> {
         let c = self.accuracies.as_ref()?;
-        let pair16 = |b: &[u8], lsb: f64| (f64::from(be16(b)) * lsb, f64::from(be16(&b[2..])) * lsb);
+        let pair16 =
+            |b: &[u8], lsb: f64| (f64::from(be16(b)) * lsb, f64::from(be16(&b[2..])) * lsb);
         let pair8 = |b: &[u8]| (f64::from(b[0]) * 0.25, f64::from(b[1]) * 0.25);
         Some(Accuracies {
             apc_m: c.get(1).map(|b| pair16(b, 0.5)),
@@ -837,8 +838,7 @@ pub fn observe(
             }
         }
     }
-    if r
-        .track_status
+    if r.track_status
         .as_ref()
         .is_some_and(|s| s.simulated() || s.coasting())
     {
@@ -865,7 +865,9 @@ pub fn observe(
         alt_m,
     };
     if !position.is_valid() {
-        return Err(format!("track position {lat}, {lon} is not a WGS84 position"));
+        return Err(format!(
+            "track position {lat}, {lon} is not a WGS84 position"
+        ));
     }
     let time_ms = match r.time_of_track {
         None => now_ms,
@@ -899,7 +901,9 @@ pub fn observe(
     });
     let vel_sigma_mps = velocity.map(|_| {
         acc.atv_mps
-            .map_or(DEFAULT_VEL_SIGMA_MPS, |(x, y)| ((x * x + y * y) / 2.0).sqrt())
+            .map_or(DEFAULT_VEL_SIGMA_MPS, |(x, y)| {
+                ((x * x + y * y) / 2.0).sqrt()
+            })
             .max(MIN_SIGMA)
     });
     let source = r
