@@ -28,7 +28,7 @@
 //! One walker (`walk`) serves every category, from a table of the category's item
 //! shapes by FRN (its UAP, spare FRNs refused). CAT062 records in the same feed become
 //! national-track observations ([`cat062::observe`]), the feed's site being the system
-//! reference point.
+//! reference point; CAT021 ADS-B reports become self-reports ([`cat021::observe`]).
 //!
 //! Blocks of other categories (CAT034 service messages beside CAT048 in a radar feed,
 //! for instance) are valid and skipped whole, counted in [`AsterixStats`].
@@ -38,6 +38,7 @@ use biac_model::{
     RadarSite, TimeMs,
 };
 
+pub mod cat021;
 pub mod cat062;
 #[cfg(test)]
 mod tests;
@@ -800,11 +801,12 @@ impl Cat048 {
 }
 
 /// The length of the record of category `cat` at the start of `buf`, for the
-/// categories whose records are walked (CAT048, CAT062); `None` for others.
+/// categories whose records are walked (CAT048, CAT062, CAT021); `None` for others.
 pub fn record_len(cat: u8, buf: &[u8]) -> Option<Result<usize, RecordError>> {
     match cat {
         CAT048 => Some(walk_record(buf).map(|r| r.len)),
         cat062::CAT062 => Some(cat062::walk_record(buf).map(|r| r.len)),
+        cat021::CAT021 => Some(cat021::walk_record(buf).map(|(_, len)| len)),
         _ => None,
     }
 }
@@ -1033,6 +1035,8 @@ pub struct AsterixStats {
     pub records: u64,
     /// CAT062 system track records decoded.
     pub tracks: u64,
+    /// CAT021 ADS-B report records decoded.
+    pub adsb_reports: u64,
     /// Data blocks of other categories, skipped whole.
     pub other_blocks: u64,
     /// Records that became no observation: without I048/040, or not a measurement
@@ -1072,6 +1076,9 @@ impl AsterixNormaliser {
         if let Some(tracks) = cat062::decode_block(block)? {
             return self.tracks(cfg, &tracks, now_ms);
         }
+        if let Some(reports) = cat021::decode_block(block)? {
+            return self.adsb(cfg, &reports, now_ms);
+        }
         let Some(records) = decode_block(block)? else {
             self.stats.other_blocks += 1;
             return Ok(vec![]);
@@ -1087,6 +1094,30 @@ impl AsterixNormaliser {
                 }
             })?;
             match obs {
+                Some(o) => out.push(o),
+                None => self.stats.skipped_reports += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    /// CAT021 ADS-B reports to self-reports.
+    fn adsb(
+        &mut self,
+        cfg: &FeedConfig,
+        reports: &[cat021::Cat021],
+        now_ms: TimeMs,
+    ) -> Result<Vec<Observation>, String> {
+        let mut out = Vec::with_capacity(reports.len());
+        for (i, r) in reports.iter().enumerate() {
+            self.stats.adsb_reports += 1;
+            match cat021::observe(cfg, r, now_ms).map_err(|e| {
+                if reports.len() > 1 {
+                    format!("CAT021 record {}: {e}", i + 1)
+                } else {
+                    format!("CAT021: {e}")
+                }
+            })? {
                 Some(o) => out.push(o),
                 None => self.stats.skipped_reports += 1,
             }
