@@ -2,8 +2,7 @@
 //! Arbitrary bytes as an ASTERIX feed: framed by `Framer::asterix` in pieces of
 //! varying size (frames in stream order, within the block limit, each a slice of the
 //! input as it was, or a CAT048, CAT062 or CAT021 record re-wrapped as a one-record
-//! block),
-//! every frame through the ASTERIX decoder (never a panic, never an invalid
+//! block), every frame through the ASTERIX decoder (never a panic, never an invalid
 //! observation), and the bytes as one CAT048 record: what decodes re-encodes to a
 //! record that decodes alike.
 

@@ -9,6 +9,7 @@ use biac_formats::asterix::cat021::{
 use biac_formats::asterix::AircraftId;
 use biac_model::{Domain, ObservationKind};
 use peers_common::{asterix_feed, MIYAKO};
+use proptest::prelude::*;
 
 mod peers_common;
 
@@ -83,4 +84,37 @@ fn malformed_items_are_refused() {
     let e = walk_record(&[1, 1, 1, 1, 1, 1, 0x80]).unwrap_err();
     assert!(e.reason.contains("spare FRN 43"), "{e:?}");
     assert!(encode_record(&Cat021::default()).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Random bytes and the hand-built report mutated: never a panic; what decodes
+    /// re-encodes to a record that decodes alike (the same octets when its FSPEC and
+    /// primaries were minimal), and its self-report, if any, is valid.
+    #[test]
+    fn random_and_mutated_reports_never_panic(
+        data in proptest::collection::vec(any::<u8>(), 0..120),
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..5),
+    ) {
+        let mut good = encode_record(&report()).unwrap();
+        for (i, b) in edits {
+            let n = good.len();
+            good[i % n] = b;
+        }
+        for bytes in [data, good] {
+            if let Ok((r, n)) = decode_record(&bytes) {
+                let enc = encode_record(&r).unwrap();
+                prop_assert_eq!(decode_record(&enc), Ok((r.clone(), enc.len())));
+                // The same octets unless an FSPEC or primary subfield was longer than
+                // needed (the encoder writes them minimal).
+                if enc.len() == n {
+                    prop_assert_eq!(&enc[..], &bytes[..n]);
+                }
+                if let Ok(Some(o)) = observe(&asterix_feed("adsb", MIYAKO), &r, NOW) {
+                    prop_assert!(o.position.is_valid() && o.pos_sigma_m > 0.0);
+                }
+            }
+        }
+    }
 }
