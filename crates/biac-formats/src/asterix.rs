@@ -806,7 +806,7 @@ pub fn record_len(cat: u8, buf: &[u8]) -> Option<Result<usize, RecordError>> {
     match cat {
         CAT048 => Some(walk_record(buf).map(|r| r.len)),
         cat062::CAT062 => Some(cat062::walk_record(buf).map(|r| r.len)),
-        cat021::CAT021 => Some(cat021::walk_record(buf).map(|(_, len)| len)),
+        cat021::CAT021 => Some(cat021::walk_record(buf).map(|r| r.len)),
         _ => None,
     }
 }
@@ -995,13 +995,16 @@ pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, String> {
     decode_records(block, CAT048, "CAT048", decode_record)
 }
 
+/// A category's record decoder: the record at the start of a buffer and its length.
+pub(crate) type RecordDecoder<T> = fn(&[u8]) -> Result<(T, usize), RecordError>;
+
 /// The records of one whole data block of category `cat` (named `name` in errors),
 /// each by `decode`; `Ok(None)` for a block of another category.
 pub(crate) fn decode_records<T>(
     block: &[u8],
     cat: u8,
     name: &str,
-    decode: fn(&[u8]) -> Result<(T, usize), RecordError>,
+    decode: RecordDecoder<T>,
 ) -> Result<Option<Vec<T>>, String> {
     let (got, len) = block_header(block)?;
     if got != cat {

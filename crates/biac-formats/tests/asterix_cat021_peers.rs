@@ -51,7 +51,8 @@ fn key(frn: usize) -> &'static str {
 
 /// Octets per item and every value we read; the number compared.
 fn compare(record: &[u8], ours: &Cat021, t: &Value, ctx: &str) -> usize {
-    let (items, len) = walk_record(record).unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+    let walked = walk_record(record).unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+    let (items, len) = (walked.items, walked.len);
     assert_eq!(len, record.len(), "{ctx}");
     let raw = t["raw"].as_object().unwrap();
     let mut n = 0;
@@ -166,7 +167,7 @@ fn records(block: &[u8]) -> Vec<(Vec<u8>, Cat021)> {
     let mut pos = 3;
     recs.into_iter()
         .map(|r| {
-            let len = walk_record(&block[pos..]).unwrap().1;
+            let len = walk_record(&block[pos..]).unwrap().len;
             pos += len;
             (block[pos - len..pos].to_vec(), r)
         })

@@ -217,22 +217,29 @@ impl Cat021 {
     }
 }
 
+/// A walked CAT021 record: its length and each present item's octets, by FRN − 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordItems<'a> {
+    pub len: usize,
+    pub items: Vec<Option<&'a [u8]>>,
+}
+
 /// Walk the CAT021 record at the start of `buf`. Never reads past `buf`.
-pub fn walk_record(buf: &[u8]) -> Result<(Vec<Option<&[u8]>>, usize), RecordError> {
+pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
     let mut items = vec![None; CAT021_ITEMS];
     let uap: &Uap = &UAP;
     let len = walk("CAT021", uap, buf, &mut items)?;
-    Ok((items, len))
+    Ok(RecordItems { len, items })
 }
 
 /// Decode the CAT021 record at the start of `buf`: the record and its length.
 pub fn decode_record(buf: &[u8]) -> Result<(Cat021, usize), RecordError> {
-    let (items, len) = walk_record(buf)?;
+    let r = walk_record(buf)?;
     Ok((
         Cat021 {
-            items: items.into_iter().map(|i| i.map(<[u8]>::to_vec)).collect(),
+            items: r.items.into_iter().map(|i| i.map(<[u8]>::to_vec)).collect(),
         },
-        len,
+        r.len,
     ))
 }
 
