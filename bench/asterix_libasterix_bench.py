@@ -13,13 +13,18 @@ UAPS = {48: gen.Cat_048_1_32, 62: gen.Cat_062_1_20}
 
 def decode(data):
     n = 0
-    blocks = RawDatablock.parse(Bits.from_bytes(data))
-    for db in blocks:
-        cat = UAPS[db.get_category()]
-        recs = cat.cv_uap.parse(db.get_raw_records())
-        if isinstance(recs, ValueError):
-            raise recs
-        n += len(recs)
+    pos = 0
+    # Block by block: libasterix parses a list of blocks recursively, one frame per
+    # block, past Python's recursion limit for a capture of a thousand.
+    while pos < len(data):
+        size = int.from_bytes(data[pos + 1:pos + 3], "big")
+        for db in RawDatablock.parse(Bits.from_bytes(data[pos:pos + size])):
+            cat = UAPS[db.get_category()]
+            recs = cat.cv_uap.parse(db.get_raw_records())
+            if isinstance(recs, ValueError):
+                raise recs
+            n += len(recs)
+        pos += size
     return n
 
 
