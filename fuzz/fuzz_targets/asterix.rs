@@ -1,10 +1,13 @@
 #![no_main]
 //! Arbitrary bytes as an ASTERIX feed: framed by `Framer::asterix` in pieces of
 //! varying size (frames in stream order, within the block limit, each a slice of the
-//! input as it was, or a CAT048 record re-wrapped as a one-record block), every frame
-//! through the CAT048 decoder (never a panic, never an invalid observation), and the
-//! bytes as one record: what decodes re-encodes to a record that decodes alike.
+//! input as it was, or a CAT048, CAT062 or CAT021 record re-wrapped as a one-record
+//! block), every frame through the ASTERIX decoder (never a panic, never an invalid
+//! observation), and the bytes as one CAT048 record: what decodes re-encodes to a
+//! record that decodes alike.
 
+use biac_formats::asterix::cat021::CAT021;
+use biac_formats::asterix::cat062::CAT062;
 use biac_formats::asterix::{decode_record, encode_record, CAT048, MAX_BLOCK_LEN};
 use biac_formats::framing::{Frame, Framer};
 use biac_model::{FeedFormat, RadarSite};
@@ -27,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
                     let start = offset as usize;
                     let verbatim = data.get(start..start + bytes.len()) == Some(&bytes[..]);
                     let record = bytes.len() > 3
-                        && bytes[0] == CAT048
+                        && [CAT048, CAT062, CAT021].contains(&bytes[0])
                         && data.get(start..start + bytes.len() - 3) == Some(&bytes[3..]);
                     assert!(verbatim || record, "frame is not the input's bytes");
                     next_min = offset + bytes.len() as u64 - if verbatim { 0 } else { 3 };

@@ -1,5 +1,6 @@
-//! EUROCONTROL ASTERIX: data blocks, and CAT048 monoradar target reports (the
-//! user application profile of editions 1.2x–1.32).
+//! EUROCONTROL ASTERIX: data blocks, CAT048 monoradar target reports (the user
+//! application profile of editions 1.2x–1.32) and, in [`cat062`], CAT062 system
+//! tracks.
 //!
 //! A data block is CAT (1 octet), LEN (2 octets, big-endian, the whole block including
 //! these 3) and records. A CAT048 record starts with its FSPEC: octets whose bits 8..2
@@ -11,8 +12,10 @@
 //! - extended: octets up to the first whose FX bit (bit 1) is clear (I048/020,
 //!   I048/170; I048/030 is an FX-terminated list of codes, walked alike);
 //! - repetitive: a count octet REP, then REP elements of a fixed size (I048/250);
-//! - compound: a primary subfield whose bits say which subfields follow, each of its
-//!   own shape (I048/130, I048/120);
+//! - compound: a primary subfield (FX-extended, like the FSPEC) whose bits say which
+//!   subfields follow, each of its own shape (I048/130, I048/120; CAT062's I062/380
+//!   has four primary octets);
+//! - FX-repetitive: elements of a fixed size, each ending in an FX bit (I062/510);
 //! - explicit: a length octet counting itself, then the contents (SP, RE).
 //!
 //! Records carry no length and no marker, so a record whose structure does not parse
@@ -22,6 +25,11 @@
 //! [`encode_record`] and [`encode_block`] write them, and [`AsterixNormaliser`] turns
 //! target reports into observations in the radar's own measurement space.
 //!
+//! One walker (`walk`) serves every category, from a table of the category's item
+//! shapes by FRN (its UAP, spare FRNs refused). CAT062 records in the same feed become
+//! national-track observations ([`cat062::observe`]), the feed's site being the system
+//! reference point; CAT021 ADS-B reports become self-reports ([`cat021::observe`]).
+//!
 //! Blocks of other categories (CAT034 service messages beside CAT048 in a radar feed,
 //! for instance) are valid and skipped whole, counted in [`AsterixStats`].
 
@@ -30,6 +38,8 @@ use biac_model::{
     RadarSite, TimeMs,
 };
 
+pub mod cat021;
+pub mod cat062;
 #[cfg(test)]
 mod tests;
 
@@ -47,15 +57,18 @@ const DAY_MS: i64 = 86_400_000;
 
 /// The shape of an item (or of a compound item's subfield).
 #[derive(Clone, Copy, Debug)]
-enum Shape {
+pub(crate) enum Shape {
     Fixed(usize),
     /// Octets up to one whose FX bit is clear.
     Extended,
     /// A count octet, then that many elements of this size.
     Repetitive(usize),
-    /// A one-octet primary subfield (bits 8..2 name subfields 1–7; `None` = spare),
-    /// then the subfields present, in order.
-    Compound(&'static [Option<Shape>; 7]),
+    /// Elements of this size, each ending in an FX bit that says another follows
+    /// (I062/510).
+    RepetitiveFx(usize),
+    /// A primary subfield of FX-extended octets (bits 8..2 of each name the next seven
+    /// subfields; `None` = spare), then the subfields present, in order.
+    Compound(&'static [Option<Shape>]),
     /// A length octet (counting itself), then the contents.
     Explicit,
 }
@@ -75,36 +88,40 @@ const I120: [Option<Shape>; 7] = [
     None,
 ];
 
+/// A category's user application profile: each FRN's item name and shape, `None` for
+/// a spare FRN.
+pub(crate) type Uap = [(&'static str, Option<Shape>)];
+
 /// The CAT048 UAP, by FRN (index + 1).
-const UAP: [(&str, Shape); 28] = [
-    ("I048/010", Fixed(2)),
-    ("I048/140", Fixed(3)),
-    ("I048/020", Extended),
-    ("I048/040", Fixed(4)),
-    ("I048/070", Fixed(2)),
-    ("I048/090", Fixed(2)),
-    ("I048/130", Compound(&I130)),
-    ("I048/220", Fixed(3)),
-    ("I048/240", Fixed(6)),
-    ("I048/250", Repetitive(8)),
-    ("I048/161", Fixed(2)),
-    ("I048/042", Fixed(4)),
-    ("I048/200", Fixed(4)),
-    ("I048/170", Extended),
-    ("I048/210", Fixed(4)),
-    ("I048/030", Extended),
-    ("I048/080", Fixed(2)),
-    ("I048/100", Fixed(4)),
-    ("I048/110", Fixed(2)),
-    ("I048/120", Compound(&I120)),
-    ("I048/230", Fixed(2)),
-    ("I048/260", Fixed(7)),
-    ("I048/055", Fixed(1)),
-    ("I048/050", Fixed(2)),
-    ("I048/065", Fixed(1)),
-    ("I048/060", Fixed(2)),
-    ("SP", Explicit),
-    ("RE", Explicit),
+const UAP: [(&str, Option<Shape>); 28] = [
+    ("I048/010", Some(Fixed(2))),
+    ("I048/140", Some(Fixed(3))),
+    ("I048/020", Some(Extended)),
+    ("I048/040", Some(Fixed(4))),
+    ("I048/070", Some(Fixed(2))),
+    ("I048/090", Some(Fixed(2))),
+    ("I048/130", Some(Compound(&I130))),
+    ("I048/220", Some(Fixed(3))),
+    ("I048/240", Some(Fixed(6))),
+    ("I048/250", Some(Repetitive(8))),
+    ("I048/161", Some(Fixed(2))),
+    ("I048/042", Some(Fixed(4))),
+    ("I048/200", Some(Fixed(4))),
+    ("I048/170", Some(Extended)),
+    ("I048/210", Some(Fixed(4))),
+    ("I048/030", Some(Extended)),
+    ("I048/080", Some(Fixed(2))),
+    ("I048/100", Some(Fixed(4))),
+    ("I048/110", Some(Fixed(2))),
+    ("I048/120", Some(Compound(&I120))),
+    ("I048/230", Some(Fixed(2))),
+    ("I048/260", Some(Fixed(7))),
+    ("I048/055", Some(Fixed(1))),
+    ("I048/050", Some(Fixed(2))),
+    ("I048/065", Some(Fixed(1))),
+    ("I048/060", Some(Fixed(2))),
+    ("SP", Some(Explicit)),
+    ("RE", Some(Explicit)),
 ];
 
 /// Number of items in the CAT048 UAP (FRN 1–28, four FSPEC octets).
@@ -135,8 +152,23 @@ pub struct RecordItems<'a> {
 /// Walk the CAT048 record at the start of `buf` (which ends where its block ends):
 /// its FSPEC, then every item by its shape. Never reads past `buf`.
 pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
+    let mut items = [None; CAT048_ITEMS];
+    let len = walk("CAT048", &UAP, buf, &mut items)?;
+    Ok(RecordItems { len, items })
+}
+
+/// Walk the record of the category `cat` (named in errors) whose profile is `uap` at
+/// the start of `buf`: its FSPEC (at most enough octets for the profile), then every
+/// item present by its shape, each item's octets into `items` (by FRN − 1, as long as
+/// `uap`). The record's length. Never reads past `buf`.
+pub(crate) fn walk<'a>(
+    cat: &str,
+    uap: &Uap,
+    buf: &'a [u8],
+    items: &mut [Option<&'a [u8]>],
+) -> Result<usize, RecordError> {
     let err = |at: usize, reason: String| RecordError { at, reason };
-    // FSPEC.
+    let max_fspec = uap.len().div_ceil(7);
     let mut fspec_len = 0;
     loop {
         let Some(&b) = buf.get(fspec_len) else {
@@ -153,10 +185,14 @@ pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
         if b & 1 == 0 {
             break;
         }
-        if fspec_len == CAT048_ITEMS / 7 {
+        if fspec_len == max_fspec {
             return Err(err(
                 fspec_len - 1,
-                "FSPEC longer than 4 octets (FX set in the 4th; CAT048 has 28 items)".into(),
+                format!(
+                    "FSPEC longer than {max_fspec} octets (FX set in the {max_fspec}th; \
+                     {cat} has {} items)",
+                    uap.len()
+                ),
             ));
         }
     }
@@ -164,13 +200,15 @@ pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
     if fspec.iter().all(|b| b & 0xfe == 0) {
         return Err(err(0, "FSPEC names no item".into()));
     }
-    let mut items = [None; CAT048_ITEMS];
     let mut pos = fspec_len;
-    for (i, (name, shape)) in UAP.iter().enumerate() {
+    for (i, (name, shape)) in uap.iter().enumerate() {
         let present = fspec.get(i / 7).is_some_and(|b| b & (0x80 >> (i % 7)) != 0);
         if !present {
             continue;
         }
+        let Some(shape) = shape else {
+            return Err(err(i / 7, format!("FSPEC sets spare FRN {}", i + 1)));
+        };
         let rest = &buf[pos..];
         let len = shape_len(rest, *shape).map_err(|(at, why)| {
             err(
@@ -181,12 +219,12 @@ pub fn walk_record(buf: &[u8]) -> Result<RecordItems<'_>, RecordError> {
         items[i] = Some(&rest[..len]);
         pos += len;
     }
-    Ok(RecordItems { len: pos, items })
+    Ok(pos)
 }
 
 /// Length of an item of `shape` at the start of `buf`, or where and why it does not
 /// fit.
-fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
+pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
     // The message is made only on failure: this runs for every item of every record.
     let need = |n: usize, what: &dyn Fn() -> String| {
         if n <= buf.len() {
@@ -226,27 +264,68 @@ fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
             }
             need(len, &|| "its length".into())
         }
-        Compound(subs) => {
-            let Some(&primary) = buf.first() else {
-                return Err((0, "primary subfield missing".into()));
-            };
-            if primary & 1 != 0 {
-                return Err((
-                    0,
-                    "primary subfield extended (FX), past the 7 subfields of this edition".into(),
-                ));
+        RepetitiveFx(size) => {
+            let mut n = 0;
+            loop {
+                let Some(&b) = buf.get(n + size - 1) else {
+                    return Err((
+                        buf.len(),
+                        format!(
+                            "element {} of {size} octets runs past the end",
+                            n / size + 1
+                        ),
+                    ));
+                };
+                n += size;
+                if b & 1 == 0 {
+                    return Ok(n);
+                }
             }
-            let mut pos = 1;
+        }
+        Compound(subs) => {
+            let max_primary = subs.len().div_ceil(7);
+            let mut primary = 0;
+            loop {
+                let Some(&b) = buf.get(primary) else {
+                    return Err((primary, "primary subfield missing".into()));
+                };
+                primary += 1;
+                if b & 1 == 0 {
+                    break;
+                }
+                if primary == max_primary {
+                    return Err((
+                        primary - 1,
+                        format!(
+                            "primary subfield extended (FX) past the {} subfields of this \
+                             edition",
+                            subs.len()
+                        ),
+                    ));
+                }
+            }
+            let mut pos = primary;
             for (k, sub) in subs.iter().enumerate() {
-                if primary & (0x80 >> k) == 0 {
+                if k / 7 >= primary || buf[k / 7] & (0x80 >> (k % 7)) == 0 {
                     continue;
                 }
                 let Some(sub) = sub else {
-                    return Err((0, format!("primary subfield sets spare subfield {}", k + 1)));
+                    return Err((
+                        k / 7,
+                        format!("primary subfield sets spare subfield {}", k + 1),
+                    ));
                 };
                 let len = shape_len(&buf[pos..], *sub)
                     .map_err(|(at, why)| (pos + at, format!("subfield {}: {why}", k + 1)))?;
                 pos += len;
+            }
+            // Bits of the last primary octet past the profile's subfields.
+            if let Some(k) = (subs.len()..primary * 7).find(|k| buf[k / 7] & (0x80 >> (k % 7)) != 0)
+            {
+                return Err((
+                    k / 7,
+                    format!("primary subfield sets spare subfield {}", k + 1),
+                ));
             }
             Ok(pos)
         }
@@ -264,7 +343,7 @@ pub struct DataSource {
 
 /// Octets of an extended item, bit `bit` (8 = most significant) of octet `octet`,
 /// when that octet is present.
-fn ext_bit(octets: &[u8], octet: usize, bit: u8) -> Option<bool> {
+pub(crate) fn ext_bit(octets: &[u8], octet: usize, bit: u8) -> Option<bool> {
     octets.get(octet).map(|b| (b >> (bit - 1)) & 1 == 1)
 }
 
@@ -646,12 +725,12 @@ impl Cat048 {
     }
 }
 
-fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+pub(crate) fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
     // Callers pass exactly N octets (walk_record checked the item's length).
     std::array::from_fn(|i| b[i])
 }
 
-fn be16(b: &[u8]) -> u16 {
+pub(crate) fn be16(b: &[u8]) -> u16 {
     u16::from_be_bytes([b[0], b[1]])
 }
 
@@ -721,6 +800,17 @@ impl Cat048 {
     }
 }
 
+/// The length of the record of category `cat` at the start of `buf`, for the
+/// categories whose records are walked (CAT048, CAT062, CAT021); `None` for others.
+pub fn record_len(cat: u8, buf: &[u8]) -> Option<Result<usize, RecordError>> {
+    match cat {
+        CAT048 => Some(walk_record(buf).map(|r| r.len)),
+        cat062::CAT062 => Some(cat062::walk_record(buf).map(|r| r.len)),
+        cat021::CAT021 => Some(cat021::walk_record(buf).map(|r| r.len)),
+        _ => None,
+    }
+}
+
 /// Decode the CAT048 record at the start of `buf`: the record and its length.
 pub fn decode_record(buf: &[u8]) -> Result<(Cat048, usize), RecordError> {
     let r = walk_record(buf)?;
@@ -728,7 +818,7 @@ pub fn decode_record(buf: &[u8]) -> Result<(Cat048, usize), RecordError> {
 }
 
 /// An extended item's octets with the FX bits set right (at least one octet).
-fn extended(octets: &[u8]) -> Vec<u8> {
+pub(crate) fn extended(octets: &[u8]) -> Vec<u8> {
     let mut v = if octets.is_empty() {
         vec![0]
     } else {
@@ -741,24 +831,28 @@ fn extended(octets: &[u8]) -> Vec<u8> {
     v
 }
 
+/// A repetitive item: the count octet, then the elements. Fails over 255 elements.
+pub(crate) fn rep(name: &str, elems: &[&[u8]]) -> Result<Vec<u8>, String> {
+    let n = u8::try_from(elems.len()).map_err(|_| format!("{name}: over 255 repetitions"))?;
+    let mut v = vec![n];
+    for e in elems {
+        v.extend_from_slice(e);
+    }
+    Ok(v)
+}
+
+/// An explicit item (SP, RE): the length octet (counting itself), then the contents.
+pub(crate) fn explicit(name: &str, c: &[u8]) -> Result<Vec<u8>, String> {
+    let n = u8::try_from(c.len() + 1).map_err(|_| format!("{name}: over 254 octets"))?;
+    let mut v = vec![n];
+    v.extend_from_slice(c);
+    Ok(v)
+}
+
 /// Encode a record (minimal FSPEC, items in FRN order). Fails when a repetitive or
 /// explicit item is too long for its count or length octet.
 pub fn encode_record(r: &Cat048) -> Result<Vec<u8>, String> {
     let mut items: [Option<Vec<u8>>; CAT048_ITEMS] = Default::default();
-    let rep = |name: &str, elems: &[&[u8]]| -> Result<Vec<u8>, String> {
-        let n = u8::try_from(elems.len()).map_err(|_| format!("{name}: over 255 repetitions"))?;
-        let mut v = vec![n];
-        for e in elems {
-            v.extend_from_slice(e);
-        }
-        Ok(v)
-    };
-    let explicit = |name: &str, c: &[u8]| -> Result<Vec<u8>, String> {
-        let n = u8::try_from(c.len() + 1).map_err(|_| format!("{name}: over 254 octets"))?;
-        let mut v = vec![n];
-        v.extend_from_slice(c);
-        Ok(v)
-    };
     items[0] = r.source.map(|s| vec![s.sac, s.sic]);
     items[1] = r.time_of_day.map(|t| t.to_be_bytes()[1..].to_vec());
     items[2] = r.descriptor.as_ref().map(|d| extended(&d.0));
@@ -826,22 +920,30 @@ pub fn encode_record(r: &Cat048) -> Result<Vec<u8>, String> {
     items[25] = r.mode2_confidence.map(|b| b.to_vec());
     items[26] = r.sp.as_deref().map(|c| explicit("SP", c)).transpose()?;
     items[27] = r.re.as_deref().map(|c| explicit("RE", c)).transpose()?;
-    let mut fspec = [0u8; 4];
-    for (i, item) in items.iter().enumerate() {
-        if item.is_some() {
-            fspec[i / 7] |= 0x80 >> (i % 7);
+    Ok(assemble(&items))
+}
+
+/// An FSPEC (or a compound item's primary subfield) naming the present `parts`,
+/// minimal (no trailing empty octet), FX set on all its octets but the last; then the
+/// parts present, in order.
+pub(crate) fn assemble(parts: &[Option<Vec<u8>>]) -> Vec<u8> {
+    let n = parts
+        .iter()
+        .rposition(Option::is_some)
+        .map_or(1, |i| i / 7 + 1);
+    let mut out = vec![0u8; n];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_some() {
+            out[i / 7] |= 0x80 >> (i % 7);
         }
     }
-    let octets = fspec.iter().rposition(|b| *b != 0).map_or(1, |i| i + 1);
-    let mut out: Vec<u8> = fspec[..octets].to_vec();
-    let last = out.len() - 1;
-    for b in &mut out[..last] {
+    for b in &mut out[..n - 1] {
         *b |= 1;
     }
-    for item in items.into_iter().flatten() {
-        out.extend(item);
+    for p in parts.iter().flatten() {
+        out.extend_from_slice(p);
     }
-    Ok(out)
+    out
 }
 
 /// A data block of `category` holding `records` (each already encoded). Fails when the
@@ -890,20 +992,34 @@ pub fn block_header(block: &[u8]) -> Result<(u8, usize), String> {
 /// its position (octet within the block) and reason; the records before it are lost
 /// to this call (the framer hands records over one by one, so they are not).
 pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, String> {
-    let (cat, len) = block_header(block)?;
-    if cat != CAT048 {
+    decode_records(block, CAT048, "CAT048", decode_record)
+}
+
+/// A category's record decoder: the record at the start of a buffer and its length.
+pub(crate) type RecordDecoder<T> = fn(&[u8]) -> Result<(T, usize), RecordError>;
+
+/// The records of one whole data block of category `cat` (named `name` in errors),
+/// each by `decode`; `Ok(None)` for a block of another category.
+pub(crate) fn decode_records<T>(
+    block: &[u8],
+    cat: u8,
+    name: &str,
+    decode: RecordDecoder<T>,
+) -> Result<Option<Vec<T>>, String> {
+    let (got, len) = block_header(block)?;
+    if got != cat {
         return Ok(None);
     }
     let mut out = Vec::new();
     let mut pos = 3;
     while pos < len {
-        let (rec, n) = decode_record(&block[pos..len]).map_err(|e| {
+        let (rec, n) = decode(&block[pos..len]).map_err(|e| {
             if pos == 3 {
                 // The framer's frames start at the record (their offset is its own).
-                format!("CAT048 record: {}; the rest of its block is lost", e.reason)
+                format!("{name} record: {}; the rest of its block is lost", e.reason)
             } else {
                 format!(
-                    "CAT048 record {} (block octet {pos}): {}; the rest of the block is lost",
+                    "{name} record {} (block octet {pos}): {}; the rest of the block is lost",
                     out.len() + 1,
                     e.reason
                 )
@@ -920,10 +1036,15 @@ pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, String> {
 pub struct AsterixStats {
     /// CAT048 records decoded.
     pub records: u64,
+    /// CAT062 system track records decoded.
+    pub tracks: u64,
+    /// CAT021 ADS-B report records decoded.
+    pub adsb_reports: u64,
     /// Data blocks of other categories, skipped whole.
     pub other_blocks: u64,
     /// Records that became no observation: without I048/040, or not a measurement
-    /// of a real target (no detection, simulated, test, field monitor, ghost).
+    /// of a real target (no detection, simulated, test, field monitor, ghost); CAT062
+    /// tracks without a position, simulated or coasting.
     pub skipped_reports: u64,
 }
 
@@ -945,15 +1066,22 @@ impl AsterixNormaliser {
         self.stats
     }
 
-    /// One framed data block (as [`crate::Framer::asterix`] frames them: a CAT048 block
-    /// holds one record) to observations. `now_ms` is the receive time: I048/140 is a
-    /// time of day and is placed on the UTC day that puts it nearest to it.
+    /// One framed data block (as [`crate::Framer::asterix`] frames them: a CAT048 or
+    /// CAT062 block holds one record) to observations. `now_ms` is the receive time:
+    /// I048/140 and I062/070 are times of day, placed on the UTC day that puts them
+    /// nearest to it.
     pub fn decode(
         &mut self,
         cfg: &FeedConfig,
         block: &[u8],
         now_ms: TimeMs,
     ) -> Result<Vec<Observation>, String> {
+        if let Some(tracks) = cat062::decode_block(block)? {
+            return self.tracks(cfg, &tracks, now_ms);
+        }
+        if let Some(reports) = cat021::decode_block(block)? {
+            return self.adsb(cfg, &reports, now_ms);
+        }
         let Some(records) = decode_block(block)? else {
             self.stats.other_blocks += 1;
             return Ok(vec![]);
@@ -969,6 +1097,55 @@ impl AsterixNormaliser {
                 }
             })?;
             match obs {
+                Some(o) => out.push(o),
+                None => self.stats.skipped_reports += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    /// CAT021 ADS-B reports to self-reports.
+    fn adsb(
+        &mut self,
+        cfg: &FeedConfig,
+        reports: &[cat021::Cat021],
+        now_ms: TimeMs,
+    ) -> Result<Vec<Observation>, String> {
+        let mut out = Vec::with_capacity(reports.len());
+        for (i, r) in reports.iter().enumerate() {
+            self.stats.adsb_reports += 1;
+            match cat021::observe(cfg, r, now_ms).map_err(|e| {
+                if reports.len() > 1 {
+                    format!("CAT021 record {}: {e}", i + 1)
+                } else {
+                    format!("CAT021: {e}")
+                }
+            })? {
+                Some(o) => out.push(o),
+                None => self.stats.skipped_reports += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    /// CAT062 system tracks to national-track observations; the feed's site is the
+    /// system reference point.
+    fn tracks(
+        &mut self,
+        cfg: &FeedConfig,
+        tracks: &[cat062::Cat062],
+        now_ms: TimeMs,
+    ) -> Result<Vec<Observation>, String> {
+        let mut out = Vec::with_capacity(tracks.len());
+        for (i, r) in tracks.iter().enumerate() {
+            self.stats.tracks += 1;
+            match cat062::observe(cfg, &self.radar, r, now_ms).map_err(|e| {
+                if tracks.len() > 1 {
+                    format!("CAT062 record {}: {e}", i + 1)
+                } else {
+                    format!("CAT062: {e}")
+                }
+            })? {
                 Some(o) => out.push(o),
                 None => self.stats.skipped_reports += 1,
             }

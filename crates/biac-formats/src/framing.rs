@@ -1,6 +1,6 @@
 //! Splitting a byte stream into records: lines for NMEA and SBS, `<event>…</event>` for CoT,
 //! `0x1a`-framed Beast frames, `0xbf <varint length>` TAK protocol stream frames, and ASTERIX
-//! data blocks (CAT048 blocks split into their records).
+//! data blocks (CAT048, CAT062 and CAT021 blocks split into their records).
 //! Bounded: a record longer than the limit is reported and skipped, never buffered forever.
 //! Binary framers never drop bytes silently: bytes outside any frame become a record of
 //! their own, which the decoder rejects with its offset.
@@ -79,9 +79,9 @@ impl Framer {
     /// ASTERIX over a byte stream: data blocks (CAT, LEN, records), each found by
     /// its length field, LEN at most [`crate::asterix::MAX_BLOCK_LEN`].
     ///
-    /// A CAT048 block is split into its records, each handed over on its own as a
-    /// one-record block (`48`, LEN, the record) whose offset is the record's first
-    /// octet in the stream, so each is decoded or rejected alone. A record whose
+    /// A CAT048, CAT062 or CAT021 block is split into its records, each handed over
+    /// on its own as a one-record block (its category, LEN, the record) whose offset
+    /// is the record's first octet in the stream, so each is decoded or rejected alone. A record whose
     /// structure does not parse ends its block: the rest of the block is one frame
     /// (rejected by the decoder with the reason); the next block is framed as usual.
     /// Blocks of other categories are one frame each, as on the wire.
@@ -184,11 +184,13 @@ impl Framer {
                         }
                         Kind::Beast | Kind::Tak => {}
                         Kind::Asterix => {
-                            // A whole CAT048 block (not garbage that starts with 0x30).
-                            let cat048 = crate::asterix::block_header(&rec)
-                                .is_ok_and(|(cat, _)| cat == crate::asterix::CAT048);
-                            if cat048 {
-                                self.queue = split_cat048(offset, &rec);
+                            // A whole CAT048, CAT062 or CAT021 block (not garbage
+                            // that starts with 0x30).
+                            let walked = crate::asterix::block_header(&rec)
+                                .ok()
+                                .filter(|&(cat, _)| crate::asterix::record_len(cat, &[]).is_some());
+                            if let Some((cat, _)) = walked {
+                                self.queue = split_records(offset, cat, &rec);
                                 return self.queue.pop_front();
                             }
                         }
@@ -348,14 +350,15 @@ fn find_asterix_end(buf: &[u8], max_len: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// A whole CAT048 block (starting at stream `offset`) as one frame per record, each a
-/// one-record block; from a record that does not parse, the rest of the block as one.
-fn split_cat048(offset: u64, block: &[u8]) -> VecDeque<Frame> {
+/// A whole CAT048, CAT062 or CAT021 block (starting at stream `offset`) as one frame per
+/// record, each a one-record block; from a record that does not parse, the rest of the
+/// block as one.
+fn split_records(offset: u64, cat: u8, block: &[u8]) -> VecDeque<Frame> {
     let mut out = VecDeque::new();
     let mut pos = 3;
     let one = |from: usize, to: usize| {
         let mut b = Vec::with_capacity(3 + to - from);
-        b.push(crate::asterix::CAT048);
+        b.push(cat);
         // At most the block's own length, which fits (the framer checked it).
         b.extend_from_slice(
             &u16::try_from(3 + to - from)
@@ -369,12 +372,12 @@ fn split_cat048(offset: u64, block: &[u8]) -> VecDeque<Frame> {
         }
     };
     while pos < block.len() {
-        match crate::asterix::walk_record(&block[pos..]) {
-            Ok(r) => {
-                out.push_back(one(pos, pos + r.len));
-                pos += r.len;
+        match crate::asterix::record_len(cat, &block[pos..]) {
+            Some(Ok(len)) => {
+                out.push_back(one(pos, pos + len));
+                pos += len;
             }
-            Err(_) => {
+            _ => {
                 out.push_back(one(pos, block.len()));
                 break;
             }

@@ -10,7 +10,8 @@
 //! - [`tak`]: TAK protocol version 1 (protobuf, stream and mesh framing, XML ⇄
 //!   protobuf).
 //! - [`asterix`]: EUROCONTROL ASTERIX data blocks; CAT048 monoradar target reports to
-//!   observations in the radar's range and azimuth.
+//!   observations in the radar's range and azimuth; CAT062 system tracks to national
+//!   tracks.
 //! - [`stanag4607`]: STANAG 4607 GMTI (Editions 3 and 4), packets and segments, both ways.
 //!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.

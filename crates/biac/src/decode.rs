@@ -1,7 +1,9 @@
 //! `biac decode FORMAT FILE`: decode a capture offline, one JSON object per line.
 //! For AIS the objects are gpsd's unscaled AIS JSON (what `gpsdecode -u -j` prints, with
 //! type 24 parts A and B merged), so biac is a drop-in for tools that read it; for the
-//! other formats, and for AIS with `--observations`, they are labelled observations.
+//! other formats, and for AIS with `--observations`, they are labelled observations
+//! (for ASTERIX: CAT048 plots with their range and azimuth, CAT062 system tracks as
+//! national-track observations, `"kind":"track"`, track number `SAC/SIC:I062/040`).
 
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -13,15 +15,16 @@ use biac_model::{FeedConfig, FeedFormat, Label, Nation, ObservationKind, RadarSi
 #[derive(clap::Args)]
 pub struct DecodeArgs {
     /// ais, sbs, cot, beast (Mode S in Beast binary framing), tak (TAK protocol v1
-    /// stream), asterix (CAT048 data blocks; needs --radar and --day) or gmti (STANAG
-    /// 4607 packets: one JSON line per segment)
+    /// stream), asterix (CAT048 plots and CAT062 system tracks; needs --radar and
+    /// --day) or gmti (STANAG 4607 packets: one JSON line per segment)
     format: String,
     /// AIS only: print labelled observations instead of gpsd's unscaled AIS JSON
     /// (the other formats always print observations).
     #[arg(long)]
     observations: bool,
     /// ASTERIX only: the radar site as LAT,LON,ALT_M (WGS84 degrees, metres above the
-    /// ellipsoid): CAT048 measures range and azimuth from it.
+    /// ellipsoid): CAT048 measures range and azimuth from it; for CAT062 it is the
+    /// system reference point of I062/100's plane (tracks with I062/105 need none).
     #[arg(long, value_name = "LAT,LON,ALT_M")]
     radar: Option<String>,
     /// ASTERIX only: one-sigma slant-range and azimuth errors of the radar.
@@ -29,9 +32,10 @@ pub struct DecodeArgs {
     sigma_range_m: f64,
     #[arg(long, default_value_t = 0.15)]
     sigma_azimuth_deg: f64,
-    /// ASTERIX only: the UTC day the capture starts, YYYY-MM-DD (CAT048 carries only the
-    /// time of day: the first record is placed on this day, each next one nearest its
-    /// predecessor, so a capture running across midnight goes on into the next day).
+    /// ASTERIX only: the UTC day the capture starts, YYYY-MM-DD (CAT048 and CAT062 carry
+    /// only the time of day: the first record is placed on this day, each next one
+    /// nearest its predecessor, so a capture running across midnight goes on into the
+    /// next day).
     #[arg(long)]
     day: Option<String>,
     /// A file, or - for standard input.

@@ -425,6 +425,8 @@ fn reports_that_are_not_measurements_are_skipped_and_counted() {
         n.stats(),
         AsterixStats {
             records: 7,
+            tracks: 0,
+            adsb_reports: 0,
             other_blocks: 1,
             skipped_reports: 7
         }
