@@ -6,12 +6,12 @@
 // land on its left (exterior rings counter-clockwise, holes clockwise, in lon/lat), which is
 // what lets the crate tell land from sea by the side of the nearest coast segment.
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 
 const [, , atlasDir, out] = process.argv;
-const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(`${atlasDir}/package.json`, "utf8"));
 const topo = JSON.parse(readFileSync(`${atlasDir}/countries-10m.json`, "utf8"));
+// The Natural Earth edition the package redistributes, as its README states it.
+const ne = /vector data[^,]*, version (\d+\.\d+\.\d+)/.exec(readFileSync(`${atlasDir}/README.md`, "utf8"))?.[1] ?? "unknown";
 
 // The theatre (5–50 N, 115–155 E) plus 400 nm and more each side, so that every neighbour
 // whose coast can cut an EEZ at the median line, or be the nearest shore, is in.
@@ -89,7 +89,7 @@ if (missing.size) throw new Error(`no ISO code for: ${[...missing].join(", ")}`)
 
 const header = [
   `# Coastline extract for biac-zones: Natural Earth 10 m admin-0 countries, ${BOX.s}..${BOX.n} N, ${BOX.w}..${BOX.e} E.`,
-  `# Source: npm package world-atlas ${pkg.version} (countries-10m.json, TopoJSON quantised by its author).`,
+  `# Source: Natural Earth ${ne} 10 m admin-0 countries, npm package world-atlas ${pkg.version} (countries-10m.json, quantised TopoJSON).`,
   `# Natural Earth data is in the public domain (naturalearthdata.com: "Made with Natural Earth.`,
   `# Free vector and raster map data"). world-atlas is ISC licensed, Copyright 2013-2019 Michael Bostock.`,
   `# Method: arcs used by one country only (coast; land borders dropped), land on the left,`,

@@ -20,7 +20,7 @@
 use contour::ContourBuilder;
 use serde_json::{json, Value};
 
-use crate::index::{Query, SegIndex};
+use crate::index::{Query, Seg, SegIndex};
 use crate::{Rights, State, ZoneKind, ZoneSet, CONTIGUOUS_ZONE_M, EEZ_M, TERRITORIAL_SEA_M};
 
 /// Grid resolution of one kind of zone, degrees.
@@ -112,16 +112,17 @@ impl ZonePolygons {
     }
 }
 
-/// The field f at a point for the state's own and the others' baselines.
-struct Field<'a> {
+/// The field f at a point for the zone's own and the others' baselines.
+struct Field<'a, F: Fn(&Seg) -> bool> {
     set: &'a ZoneSet,
     state: State,
     kind: ZoneKind,
+    is_own: F,
     own: SegIndex,
     other: SegIndex,
 }
 
-impl Field<'_> {
+impl<F: Fn(&Seg) -> bool> Field<'_, F> {
     fn limit(&self, lat: f64, lon: f64) -> f64 {
         match self.kind {
             ZoneKind::TerritorialSea => self.set.territorial_sea_m(self.state, lat, lon),
@@ -138,16 +139,20 @@ impl Field<'_> {
             .coast_index()
             .nearest(segs, &q)
             .filter(|h| h.land)
-            .map(|h| segs[h.seg as usize].state);
-        let d_own = if land == Some(self.state) {
+            .map(|h| (self.is_own)(&segs[h.seg as usize]));
+        let d_own = if land == Some(true) {
             0.0
         } else {
-            self.own.nearest(segs, &q).map_or(f64::INFINITY, |h| h.distance_m)
+            self.own
+                .nearest(segs, &q)
+                .map_or(f64::INFINITY, |h| h.distance_m)
         };
-        let d_other = if land.is_some_and(|s| s != self.state) {
+        let d_other = if land == Some(false) {
             0.0
         } else {
-            self.other.nearest(segs, &q).map_or(f64::INFINITY, |h| h.distance_m)
+            self.other
+                .nearest(segs, &q)
+                .map_or(f64::INFINITY, |h| h.distance_m)
         };
         let l = self.limit(lat, lon);
         (d_own - l).max(d_own - d_other).min(1e9)
@@ -160,14 +165,43 @@ const M_PER_DEG: f64 = 112_800.0;
 /// The field's Lipschitz constant (a difference of two distances).
 const LIP: f64 = 2.0;
 
-/// The display polygons of one zone.
+/// The display polygons of one zone of a state.
 pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolution) -> ZonePolygons {
+    contour_zone(set, state, kind, res, |s| s.state == state)
+}
+
+/// The territorial sea of one configured feature (`senkakus`, …) as its recognised holder's,
+/// cut at the median with every other baseline; `None` when nobody holds it.
+pub fn feature_territorial_sea(set: &ZoneSet, id: &str, res: Resolution) -> Option<ZonePolygons> {
+    let i = set.config().features.iter().position(|f| f.id == id)?;
+    let i = u16::try_from(i).ok()?;
+    let holder = set
+        .segs
+        .iter()
+        .find(|s| s.feature == Some(i) && s.rights.is_some())?
+        .state;
+    Some(contour_zone(
+        set,
+        holder,
+        ZoneKind::TerritorialSea,
+        res,
+        |s| s.feature == Some(i),
+    ))
+}
+
+fn contour_zone(
+    set: &ZoneSet,
+    state: State,
+    kind: ZoneKind,
+    res: Resolution,
+    is_own: impl Fn(&Seg) -> bool,
+) -> ZonePolygons {
     let want = |r: Option<Rights>| match kind {
         ZoneKind::Eez => r == Some(Rights::Full),
         _ => r.is_some(),
     };
-    let own = SegIndex::new(&set.segs, |s| s.state == state && want(s.rights));
-    let other = SegIndex::new(&set.segs, |s| s.state != state && want(s.rights));
+    let own = SegIndex::new(&set.segs, |s| is_own(s) && want(s.rights));
+    let other = SegIndex::new(&set.segs, |s| !is_own(s) && want(s.rights));
     let mut out = ZonePolygons {
         state,
         kind,
@@ -181,6 +215,7 @@ pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolutio
         set,
         state,
         kind,
+        is_own: &is_own,
         own,
         other,
     };
@@ -191,7 +226,7 @@ pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolutio
     };
     // The grid: the state's baseline box grown by the limit, a cell of margin.
     let (mut s, mut n, mut w, mut e) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
-    for g in set.segs.iter().filter(|g| g.state == state && want(g.rights)) {
+    for g in set.segs.iter().filter(|g| is_own(g) && want(g.rights)) {
         for p in [g.a, g.b] {
             s = s.min(p.0);
             n = n.max(p.0);
@@ -202,7 +237,8 @@ pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolutio
     let h = res.fine_deg;
     let k = res.coarse_every.max(1);
     let dlat = limit_m / 110_500.0 + 2.0 * h;
-    let dlon = limit_m / (111_320.0 * (s.abs().max(n.abs()) + dlat).min(80.0).to_radians().cos()) + 2.0 * h;
+    let dlon = limit_m / (111_320.0 * (s.abs().max(n.abs()) + dlat).min(80.0).to_radians().cos())
+        + 2.0 * h;
     let (lat0, lon0) = (s - dlat, w - dlon);
     let steps = |span: f64| ((span / h).ceil() as usize).div_ceil(k) * k + 1;
     let (nx, ny) = (steps(e + dlon - lon0), steps(n + dlat - lat0));
@@ -317,13 +353,37 @@ pub fn feature_collection(set: &ZoneSet) -> Value {
             if z.polygons.is_empty() {
                 continue;
             }
-            features.push(feature(set, &z, res));
+            features.push(feature(set, &z, res, zone_name(state, kind), None));
         }
+    }
+    // The territorial sea of each held disputed feature on its own: the rules watch the
+    // Senkakus' in particular.
+    for f in set
+        .config()
+        .features
+        .iter()
+        .filter(|f| !f.claimants.is_empty())
+    {
+        let res = Resolution::for_kind(ZoneKind::TerritorialSea);
+        let Some(z) = feature_territorial_sea(set, &f.id, res) else {
+            continue;
+        };
+        if z.polygons.is_empty() || !set.config().zone_states.contains(&z.state) {
+            continue;
+        }
+        let name = format!("{} territorial sea", f.name);
+        features.push(feature(set, &z, res, name, Some(&f.id)));
     }
     json!({ "type": "FeatureCollection", "features": features })
 }
 
-fn feature(set: &ZoneSet, z: &ZonePolygons, res: Resolution) -> Value {
+fn feature(
+    set: &ZoneSet,
+    z: &ZonePolygons,
+    res: Resolution,
+    name: String,
+    id: Option<&str>,
+) -> Value {
     let round = |r: &[(f64, f64)]| -> Vec<[f64; 2]> {
         r.iter()
             .map(|&(x, y)| [(x * 1e5).round() / 1e5, (y * 1e5).round() / 1e5])
@@ -339,10 +399,10 @@ fn feature(set: &ZoneSet, z: &ZonePolygons, res: Resolution) -> Value {
         })
         .collect();
     let prov = set.provenance();
-    json!({
+    let mut v = json!({
         "type": "Feature",
         "properties": {
-            "name": zone_name(z.state, z.kind),
+            "name": name,
             "state": z.state.as_str(),
             "kind": z.kind.as_str(),
             "approximate": true,
@@ -358,5 +418,9 @@ fn feature(set: &ZoneSet, z: &ZonePolygons, res: Resolution) -> Value {
             },
         },
         "geometry": { "type": "MultiPolygon", "coordinates": coords },
-    })
+    });
+    if let Some(id) = id {
+        v["properties"]["feature"] = json!(id);
+    }
+    v
 }

@@ -40,12 +40,21 @@ pub(crate) struct Seg {
     pub sided: bool,
     /// What it generates as a baseline; `None`: shore only (an unrecognised feature).
     pub rights: Option<Rights>,
+    /// The configured feature it belongs to (index in the configuration's list).
+    pub feature: Option<u16>,
 }
 
 impl Seg {
-    pub fn new(a: (f64, f64), b: (f64, f64), state: State, sided: bool, rights: Option<Rights>) -> Seg {
+    pub fn new(
+        a: (f64, f64),
+        b: (f64, f64),
+        state: State,
+        sided: bool,
+        rights: Option<Rights>,
+    ) -> Seg {
         Seg {
             rights,
+            feature: None,
             a,
             b,
             ea: geodetic_to_ecef(a.0, a.1, 0.0),

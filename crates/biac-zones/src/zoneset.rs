@@ -14,6 +14,12 @@ use crate::{
 /// Code of a feature that no state holds for this audience: it is shore, not baseline.
 pub(crate) const UNHELD: State = State(*b"XUN");
 
+fn tag(segs: &mut [Seg], feature: Option<usize>) {
+    for s in segs {
+        s.feature = feature.and_then(|i| u16::try_from(i).ok());
+    }
+}
+
 /// The nearest shore (any land).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shore {
@@ -77,30 +83,39 @@ impl ZoneSet {
         let near = |f: &crate::BaselineFeature, l: &Polyline| {
             f.replaces_within_m > 0.0
                 && l.pts.iter().any(|&(la, lo)| {
-                    f.points.iter().chain(f.outlines.iter().flatten()).any(|&(fa, fo)| {
-                        // Cheap box first: 0.2° is over 20 km at these latitudes.
-                        (la - fa).abs() < 0.2
-                            && (lo - fo).abs() < 0.2
-                            && biac_geo::distance_m(la, lo, fa, fo) <= f.replaces_within_m
-                    })
+                    f.points
+                        .iter()
+                        .chain(f.outlines.iter().flatten())
+                        .any(|&(fa, fo)| {
+                            // Cheap box first: 0.2° is over 20 km at these latitudes.
+                            (la - fa).abs() < 0.2
+                                && (lo - fo).abs() < 0.2
+                                && biac_geo::distance_m(la, lo, fa, fo) <= f.replaces_within_m
+                        })
                 })
         };
         for l in &extract.lines {
-            let owner = config.features.iter().find(|f| f.data_code == Some(l.code));
+            let owner = config
+                .features
+                .iter()
+                .position(|f| f.data_code == Some(l.code));
             let replaced = config.features.iter().any(|f| near(f, l));
             if replaced {
                 continue;
             }
-            let (state, rights) = match owner {
+            let (state, rights) = match owner.map(|i| &config.features[i]) {
                 Some(f) => match rec.holder(f) {
                     Some(h) => (h, Some(rec.rights(f))),
                     None => (UNHELD, None),
                 },
                 None => (l.code, Some(Rights::Full)),
             };
+            let from = segs.len();
             segments(&l.pts, state, true, rights, &mut segs);
+            tag(&mut segs[from..], owner);
         }
-        for f in &config.features {
+        for (i, f) in config.features.iter().enumerate() {
+            let from = segs.len();
             let holder = rec.holder(f);
             let rights = holder.map(|_| rec.rights(f));
             let state = holder.unwrap_or(UNHELD);
@@ -110,6 +125,7 @@ impl ZoneSet {
             for &p in &f.points {
                 segs.push(Seg::new(p, p, state, false, rights));
             }
+            tag(&mut segs[from..], Some(i));
             let held = match (holder, rights) {
                 (None, _) | (_, None) => "held by none (shore only)".to_string(),
                 (Some(h), Some(Rights::Full)) => format!("{h}"),
@@ -126,12 +142,21 @@ impl ZoneSet {
         let coast = SegIndex::new(&segs, |_| true);
         let full = SegIndex::new(&segs, |s| s.rights == Some(Rights::Full));
         let all = SegIndex::new(&segs, |s| s.rights.is_some());
-        let mut states: Vec<State> = segs.iter().filter(|s| s.rights.is_some()).map(|s| s.state).collect();
+        let mut states: Vec<State> = segs
+            .iter()
+            .filter(|s| s.rights.is_some())
+            .map(|s| s.state)
+            .collect();
         states.sort();
         states.dedup();
         let by_state = states
             .into_iter()
-            .map(|st| (st, SegIndex::new(&segs, |s| s.state == st && s.rights.is_some())))
+            .map(|st| {
+                (
+                    st,
+                    SegIndex::new(&segs, |s| s.state == st && s.rights.is_some()),
+                )
+            })
             .collect();
         let provenance = Provenance {
             dataset: extract.source.clone(),
@@ -202,7 +227,12 @@ impl ZoneSet {
 
     /// The territorial sea's breadth for `state` at a point (3 nm in its specified straits).
     pub fn territorial_sea_m(&self, state: State, lat: f64, lon: f64) -> f64 {
-        if self.config.straits.iter().any(|s| s.state == state && s.contains(lat, lon)) {
+        if self
+            .config
+            .straits
+            .iter()
+            .any(|s| s.state == state && s.contains(lat, lon))
+        {
             STRAIT_TERRITORIAL_SEA_M
         } else {
             TERRITORIAL_SEA_M

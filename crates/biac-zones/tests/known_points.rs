@@ -17,11 +17,19 @@ fn senkaku_territorial_sea_10_nm_in_14_nm_out() {
     for bearing in [200.0, 250.0, 270.0, 300.0] {
         let (la, lo) = off(UOTSURI, bearing, 10.0);
         let z = set.zone_at(la, lo);
-        assert_eq!(z.territorial_sea, Some(State::JPN), "10 nm at {bearing}°: {z:?}");
+        assert_eq!(
+            z.territorial_sea,
+            Some(State::JPN),
+            "10 nm at {bearing}°: {z:?}"
+        );
         let (la, lo) = off(UOTSURI, bearing, 14.0);
         let z = set.zone_at(la, lo);
         assert_eq!(z.territorial_sea, None, "14 nm at {bearing}°: {z:?}");
-        assert_eq!(z.contiguous_zone, Some(State::JPN), "14 nm at {bearing}°: {z:?}");
+        assert_eq!(
+            z.contiguous_zone,
+            Some(State::JPN),
+            "14 nm at {bearing}°: {z:?}"
+        );
     }
 }
 
@@ -29,9 +37,13 @@ fn senkaku_territorial_sea_10_nm_in_14_nm_out() {
 fn senkakus_follow_the_audience_recognition() {
     let f = biac_zones::ZoneConfig::default().features;
     let (la, lo) = off(UOTSURI, 270.0, 10.0);
-    let chn = ZoneSet::build(ZoneConfig::recognising(Recognition::parse("senkakus=CHN", &f).unwrap()));
+    let chn = ZoneSet::build(ZoneConfig::recognising(
+        Recognition::parse("senkakus=CHN", &f).unwrap(),
+    ));
     assert_eq!(chn.zone_at(la, lo).territorial_sea, Some(State::CHN));
-    let none = ZoneSet::build(ZoneConfig::recognising(Recognition::parse("none", &f).unwrap()));
+    let none = ZoneSet::build(ZoneConfig::recognising(
+        Recognition::parse("none", &f).unwrap(),
+    ));
     let z = none.zone_at(la, lo);
     assert_eq!(z.territorial_sea, None, "{z:?}");
     // Still shore: the islands are land whoever holds them.
@@ -96,4 +108,27 @@ fn land_and_shore() {
     // Not a position.
     assert_eq!(set.distance_to_shore_m(f64::NAN, 1.0), f64::INFINITY);
     assert_eq!(set.zone_at(f64::NAN, 130.0).zones().count(), 0);
+}
+
+#[test]
+fn senkaku_territorial_sea_polygon_on_its_own() {
+    use biac_zones::display::{feature_territorial_sea, Resolution};
+    let res = Resolution::for_kind(ZoneKind::TerritorialSea);
+    let set = ZoneSet::theatre();
+    let z = feature_territorial_sea(&set, "senkakus", res).unwrap();
+    assert_eq!(z.state, State::JPN);
+    for bearing in [200.0, 250.0, 270.0, 300.0] {
+        let (la, lo) = off(UOTSURI, bearing, 10.0);
+        assert!(z.contains(la, lo), "10 nm at {bearing}°");
+        let (la, lo) = off(UOTSURI, bearing, 14.0);
+        assert!(!z.contains(la, lo), "14 nm at {bearing}°");
+    }
+    // Taisho-jima's waters are in it too; Yonaguni's are not.
+    assert!(z.contains(25.88, 124.45));
+    assert!(!z.contains(24.40, 122.90));
+    let f = ZoneConfig::default().features;
+    let none = ZoneSet::build(ZoneConfig::recognising(
+        Recognition::parse("senkakus=none", &f).unwrap(),
+    ));
+    assert!(feature_territorial_sea(&none, "senkakus", res).is_none());
 }

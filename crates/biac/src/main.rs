@@ -5,6 +5,7 @@ mod certs;
 mod decode;
 mod demo;
 mod serve;
+mod zones_cmd;
 
 use std::net::SocketAddr;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Create a demo PKI for mutual TLS: one CA per nation, a server certificate and
     /// user certificates (see docs/CONFIG.md for the layout).
     Certs(certs::CertsArgs),
+    /// Write the approximate maritime zones (territorial sea, contiguous zone, EEZ) of the
+    /// theatre as GeoJSON, for one audience's recognition of disputed features.
+    Zones(zones_cmd::ZonesArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,6 +96,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),
+            Command::Zones(a) => zones_cmd::run(a),
         }
     });
     match result {
