@@ -8,14 +8,16 @@
 //! and its vertices are linear interpolations of exact distances.
 //!
 //! The field for state S and a limit L is f = max(d_S − L, d_S − d_other), d_S the
-//! distance to S's baseline (0 on S's land), d_other to any other state's (0 on their
-//! land); the polygon is f ≤ 0. f is 2-Lipschitz (away from inland attribution changes and
-//! strait edges), so a coarse pass bounds where the contour can be and only grid points
-//! that could sit on a sign-changing edge are computed exactly: every edge the contour
-//! crosses has exact values at both ends.
+//! distance to S's baseline, d_other to any other state's; the polygon is f ≤ 0. f is
+//! 2-Lipschitz (except across the edge of a strait, where every point is computed), so a
+//! coarse pass bounds where the contour can be and only grid points that could sit on a
+//! sign-changing edge are computed exactly: every edge the contour crosses has exact
+//! values at both ends.
 //!
-//! Each polygon is the area inside its outer limit, land and inner zones included
-//! (territorial sea ⊂ contiguous zone ⊂ EEZ polygon); the legal zone is the difference.
+//! Each polygon is the area within its outer limit of the baseline and on the state's side
+//! of the median, sea and land alike (inner zones included: territorial sea ⊂ contiguous
+//! zone ⊂ EEZ polygon; land farther inland than the limit is outside). At sea, a point's
+//! zone is the innermost polygon that holds it.
 
 use contour::ContourBuilder;
 use serde_json::{json, Value};
@@ -113,16 +115,15 @@ impl ZonePolygons {
 }
 
 /// The field f at a point for the zone's own and the others' baselines.
-struct Field<'a, F: Fn(&Seg) -> bool> {
+struct Field<'a> {
     set: &'a ZoneSet,
     state: State,
     kind: ZoneKind,
-    is_own: F,
     own: SegIndex,
     other: SegIndex,
 }
 
-impl<F: Fn(&Seg) -> bool> Field<'_, F> {
+impl Field<'_> {
     fn limit(&self, lat: f64, lon: f64) -> f64 {
         match self.kind {
             ZoneKind::TerritorialSea => self.set.territorial_sea_m(self.state, lat, lon),
@@ -134,26 +135,14 @@ impl<F: Fn(&Seg) -> bool> Field<'_, F> {
     fn at(&self, lat: f64, lon: f64) -> f64 {
         let q = Query::new(lat, lon);
         let segs = &self.set.segs;
-        let land = self
-            .set
-            .coast_index()
+        let d_own = self
+            .own
             .nearest(segs, &q)
-            .filter(|h| h.land)
-            .map(|h| (self.is_own)(&segs[h.seg as usize]));
-        let d_own = if land == Some(true) {
-            0.0
-        } else {
-            self.own
-                .nearest(segs, &q)
-                .map_or(f64::INFINITY, |h| h.distance_m)
-        };
-        let d_other = if land == Some(false) {
-            0.0
-        } else {
-            self.other
-                .nearest(segs, &q)
-                .map_or(f64::INFINITY, |h| h.distance_m)
-        };
+            .map_or(f64::INFINITY, |h| h.distance_m);
+        let d_other = self
+            .other
+            .nearest(segs, &q)
+            .map_or(f64::INFINITY, |h| h.distance_m);
         let l = self.limit(lat, lon);
         (d_own - l).max(d_own - d_other).min(1e9)
     }
@@ -215,7 +204,6 @@ fn contour_zone(
         set,
         state,
         kind,
-        is_own: &is_own,
         own,
         other,
     };
@@ -412,7 +400,8 @@ fn feature(
                 "features": prov.features,
                 "display": format!(
                     "zero contour of the exact distance field on a {}° lon/lat grid; \
-                     the polygon is the area inside the zone's outer limit, land and inner zones included",
+                     the polygon is the area within the zone's outer limit on the state's side of the \
+                     median, sea and land alike (inner zones included)",
                     res.fine_deg
                 ),
             },

@@ -290,8 +290,4 @@ impl ZoneSet {
             .filter_map(|s| Some((s.a, s.b, s.rights?)))
             .collect()
     }
-
-    pub(crate) fn coast_index(&self) -> &SegIndex {
-        &self.coast
-    }
 }
