@@ -19,7 +19,7 @@ mod index;
 mod zoneset;
 
 pub use config::{BaselineFeature, Recognition, Rights, Strait, ZoneConfig};
-pub use zoneset::{Shore, ZoneAt, ZoneSet};
+pub use zoneset::{BaselineSegment, Shore, ZoneAt, ZoneSet};
 
 use biac_geo::NM;
 

@@ -20,6 +20,9 @@ fn tag(segs: &mut [Seg], feature: Option<usize>) {
     }
 }
 
+/// A baseline segment: its ends `(lat, lon)` (equal for a point) and what it generates.
+pub type BaselineSegment = ((f64, f64), (f64, f64), Rights);
+
 /// The nearest shore (any land).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shore {
@@ -283,7 +286,7 @@ impl ZoneSet {
 
     /// The baseline of `state` as segments `((lat, lon), (lat, lon))`, points as
     /// degenerate segments, with each segment's rights (for references and displays).
-    pub fn baseline(&self, state: State) -> Vec<((f64, f64), (f64, f64), Rights)> {
+    pub fn baseline(&self, state: State) -> Vec<BaselineSegment> {
         self.segs
             .iter()
             .filter(|s| s.state == state)
