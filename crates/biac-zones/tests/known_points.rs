@@ -132,3 +132,16 @@ fn senkaku_territorial_sea_polygon_on_its_own() {
     ));
     assert!(feature_territorial_sea(&none, "senkakus", res).is_none());
 }
+
+#[test]
+fn a_zone_set_is_shared_across_threads() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    let set = ZoneSet::theatre();
+    shared(&set);
+    let d = std::thread::scope(|s| {
+        s.spawn(|| set.distance_to_shore_m(39.0, 136.5))
+            .join()
+            .unwrap()
+    });
+    assert_eq!(d, set.distance_to_shore_m(39.0, 136.5));
+}
