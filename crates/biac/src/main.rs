@@ -6,6 +6,7 @@ mod decode;
 mod demo;
 mod serve;
 mod sim_missile;
+mod zones_cmd;
 
 use std::net::SocketAddr;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Fly a missile scenario and write the missile-defence radars' plots (the `biac
     /// ballistic` PLOTS.csv input) and the truth.
     SimMissile(sim_missile::SimMissileArgs),
+    /// Write the approximate maritime zones (territorial sea, contiguous zone, EEZ) of the
+    /// theatre as GeoJSON, for one audience's recognition of disputed features.
+    Zones(zones_cmd::ZonesArgs),
 }
 
 #[derive(clap::Args)]
@@ -97,6 +101,7 @@ fn main() -> std::process::ExitCode {
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),
             Command::SimMissile(a) => sim_missile::run(a),
+            Command::Zones(a) => zones_cmd::run(a),
         }
     });
     match result {
