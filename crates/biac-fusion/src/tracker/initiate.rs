@@ -10,7 +10,7 @@ use crate::t2t::{NationalTrack, T2tFusion};
 use crate::{FusionStats, TrackerConfig};
 
 use super::delete;
-use super::filter::{initial_state, Kinematics};
+use super::filter::{Kinematics, MotionFilter};
 use super::national::{source_key, T2tState};
 use super::prep::{IdKey, Prep};
 use super::state::{absorb, Sources, TrackState, NIS_EXPECTED};
@@ -100,6 +100,7 @@ impl Initiator {
         p: &Prep,
         t: TimeMs,
         cfg: &TrackerConfig,
+        filter: &MotionFilter,
         tracks: &mut BTreeMap<u64, Box<TrackState>>,
         index: &mut BTreeMap<IdKey, u64>,
         stats: &mut FusionStats,
@@ -108,13 +109,13 @@ impl Initiator {
         self.next_id += 1;
         let o = &p.obs;
         let frame = EnuFrame::new(o.position.lat_deg, o.position.lon_deg);
-        let (x, pm) = initial_state(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
+        let kin = filter.initial(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
         if p.keys.is_empty() && !p.confirms && o.identity.is_empty() && cfg.confirm_m > 1 {
             // Exactly what `absorb` below would make of a fresh track.
             self.seeds.push(Seed {
                 id,
                 frame,
-                kin: Kinematics::planar(x, pm),
+                kin,
                 time_ms: t,
                 domain: o.domain,
                 affiliation: o.affiliation.unwrap_or(Affiliation::Unknown),
@@ -129,7 +130,7 @@ impl Initiator {
         let mut tr = TrackState {
             id,
             frame,
-            kin: Kinematics::planar(x, pm),
+            kin: kin.clone(),
             time_ms: t,
             created_ms: t,
             status: TrackStatus::Tentative,
@@ -151,8 +152,8 @@ impl Initiator {
             national.offer(NationalTrack {
                 source: source_key(o),
                 time_ms: t,
-                x,
-                p: pm,
+                x: kin.x,
+                p: kin.p,
             });
             tr.t2t = Some(Box::new(T2tState {
                 local: None,
