@@ -46,6 +46,11 @@ pub type Mat7 = [[f64; 7]; 7];
 
 /// Index of the phase scalar in the state.
 const S: usize = 6;
+/// Weight of the past in [`Estimate`]'s innovation average (about six plots).
+const SURPRISE_MEMORY: f64 = 0.7;
+/// That average (per degree of freedom, 1 when consistent; its spread is about 0.35)
+/// above which a free-flying track is taken to be thrusting again.
+const THRUST_AGAIN: f64 = 3.0;
 
 /// Flight phase of a ballistic track.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -298,6 +303,10 @@ pub struct Estimate {
     pub phase: Phase,
     /// Seconds of data time the thrust has looked off (burnout detector).
     quiet_s: f64,
+    /// Fading average of the normalised innovation squared per degree of freedom
+    /// (about 1 while the model follows the missile): far above it after burnout, the
+    /// missile is thrusting again (a later stage) and the phase goes back to boost.
+    surprise: f64,
 }
 
 /// Non-gravitational acceleration of the phase at `(p, v)` with scalar `s`.
@@ -432,6 +441,7 @@ impl Estimate {
             p,
             phase: Phase::Boost,
             quiet_s: 0.0,
+            surprise: 1.0,
         }
     }
 
@@ -442,6 +452,7 @@ impl Estimate {
             p,
             phase,
             quiet_s: 0.0,
+            surprise: 1.0,
         }
     }
 
@@ -528,17 +539,23 @@ impl Estimate {
     /// EKF update of this (predicted) estimate with plot `m`, then the phase logic;
     /// `None` if the update fails numerically.
     pub fn update(&self, m: &RadarPlot, prm: &BallisticParams) -> Option<Estimate> {
-        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7)> {
+        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7, f64)> {
             let (nu, h) = m.innovation::<M>(&e.x)?;
             let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
-            Some((u.x, u.p))
+            Some((u.x, u.p, u.d2 / M as f64))
         }
-        let (x, p) = if m.has_rate {
+        let (x, p, nis) = if m.has_rate {
             go::<4>(self, m)?
         } else {
             go::<3>(self, m)?
         };
-        let mut out = Estimate { x, p, ..*self };
+        let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
+        let mut out = Estimate {
+            x,
+            p,
+            surprise,
+            ..*self
+        };
         out.advance_phase(prm);
         Some(out)
     }
@@ -552,8 +569,15 @@ impl Estimate {
                     self.quiet_s = 0.0;
                 } else if self.quiet_s >= prm.burnout_s {
                     self.phase = Phase::Midcourse;
-                    self.pin_scalar(0.0, 0.0);
+                    self.condition_no_thrust();
                 }
+            }
+            Phase::Midcourse if self.surprise > THRUST_AGAIN => {
+                // Thrust after the detected burnout (a later stage): boost again.
+                self.phase = Phase::Boost;
+                self.quiet_s = 0.0;
+                self.surprise = 1.0;
+                self.pin_scalar(0.0, prm.init_acc_sigma_mps2);
             }
             Phase::Midcourse => {
                 let p = self.position();
@@ -571,6 +595,28 @@ impl Estimate {
             }
             Phase::Terminal => {}
         }
+    }
+
+    /// Condition the estimate on "no thrust" (the scalar exactly 0): the Gaussian
+    /// conditional, so the position and velocity move with their correlation to the
+    /// thrust estimate instead of keeping what a thrust of that size would have implied.
+    fn condition_no_thrust(&mut self) {
+        let pss = self.p[S][S];
+        if pss > 0.0 {
+            let g: [f64; 7] = std::array::from_fn(|i| self.p[i][S] / pss);
+            let s = self.x[S];
+            for i in 0..7 {
+                self.x[i] -= g[i] * s;
+            }
+            let col: [f64; 7] = std::array::from_fn(|i| self.p[i][S]);
+            for i in 0..7 {
+                for j in 0..7 {
+                    self.p[i][j] -= g[i] * col[j];
+                }
+            }
+            kf::symmetrize(&mut self.p);
+        }
+        self.pin_scalar(0.0, 0.0);
     }
 
     /// Set the phase scalar to `value` with standard deviation `sigma`, uncorrelated.

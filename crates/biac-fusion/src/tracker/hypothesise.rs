@@ -195,8 +195,10 @@ impl Hypothesiser<'_> {
                 pr.keys = Some(&tr.keys);
                 pr.plain &= tr.t2t.is_none();
                 pr.shown = tr.status != TrackStatus::Tentative;
-                pr.excludes =
-                    tr.status != TrackStatus::Tentative && tr.nis_avg <= cfg.manoeuvre_nis;
+                // A ballistic track follows physics, not turns: a 3-D plot just outside
+                // its gate is its missile (its filter re-opens the thrust if it lags).
+                pr.excludes = tr.status != TrackStatus::Tentative
+                    && (tr.nis_avg <= cfg.manoeuvre_nis || tr.kin.is_ballistic());
                 pr.assignable = !taken.contains(&tr.id);
                 preds.push(pr);
             }

@@ -7,8 +7,7 @@
 use biac_geo::earth::{aer_of, air_density, rk4_step, GravityModel};
 use biac_geo::{ecef_to_geodetic, geodetic_to_ecef, EnuFrame};
 use biac_model::{
-    Classification, Domain, Elevation, Identity, Label, Nation, Observation, ObservationKind,
-    PolarMeasurement, Position,
+    Classification, Domain, Elevation, Label, Nation, Observation, PolarMeasurement, Position,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -185,28 +184,21 @@ pub fn observation(p: &Plot, r: &Radar) -> Observation {
         p.el_rad.to_degrees(),
     );
     let (lat, lon, h) = ecef_to_geodetic(pt);
-    Observation {
-        time_ms: (p.t * 1000.0).round() as i64,
-        position: Position {
-            lat_deg: lat,
-            lon_deg: lon,
-            alt_m: Some(h),
-        },
-        pos_sigma_m: (p.range * r.sigma_ang).max(r.sigma_r),
-        velocity: None,
-        vel_sigma_mps: None,
-        identity: Identity::default(),
-        domain: Domain::Air,
-        affiliation: None,
-        kind: ObservationKind::Plot,
-        feed: "bmd".into(),
-        sensor: r.name.into(),
-        label: Label::rel_to(
-            Classification::Secret,
-            Nation::USA,
-            &[Nation::JPN, Nation::KOR],
-        ),
-        polar: Some(Box::new(PolarMeasurement {
+    let label = Label::rel_to(
+        Classification::Secret,
+        Nation::USA,
+        &[Nation::JPN, Nation::KOR],
+    );
+    let pos = Position {
+        lat_deg: lat,
+        lon_deg: lon,
+        alt_m: Some(h),
+    };
+    let sigma = (p.range * r.sigma_ang).max(r.sigma_r);
+    Observation::new((p.t * 1000.0).round() as i64, pos, sigma, "bmd", label)
+        .with_domain(Domain::Air)
+        .with_sensor(r.name)
+        .with_polar(PolarMeasurement {
             sensor_position: Position {
                 lat_deg: r.site.0,
                 lon_deg: r.site.1,
@@ -224,8 +216,7 @@ pub fn observation(p: &Plot, r: &Radar) -> Observation {
                 rad: p.el_rad,
                 sigma_rad: r.sigma_ang,
             }),
-        })),
-    }
+        })
 }
 
 /// Distance on the surface between two ECEF points' sub-points, m (chord of the
