@@ -19,6 +19,9 @@ use serde::Serialize;
 #[cfg(feature = "driver")]
 pub mod driver;
 mod ident;
+pub mod missile;
+pub mod missile_radar;
+pub mod missile_scenario;
 pub mod rnd;
 mod sensors;
 mod world;

@@ -6,6 +6,7 @@ mod certs;
 mod decode;
 mod demo;
 mod serve;
+mod sim_missile;
 
 use std::net::SocketAddr;
 
@@ -47,6 +48,9 @@ enum Command {
     /// Create a demo PKI for mutual TLS: one CA per nation, a server certificate and
     /// user certificates (see docs/CONFIG.md for the layout).
     Certs(certs::CertsArgs),
+    /// Fly a missile scenario and write the missile-defence radars' plots (the `biac
+    /// ballistic` PLOTS.csv input) and the truth.
+    SimMissile(sim_missile::SimMissileArgs),
 }
 
 #[derive(clap::Args)]
@@ -98,6 +102,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),
+            Command::SimMissile(a) => sim_missile::run(a),
         }
     });
     match result {
