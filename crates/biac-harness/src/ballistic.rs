@@ -271,6 +271,9 @@ pub struct OutRow {
     pub launch: Option<(Launch, f64)>,
 }
 
+/// How often a track's impact prediction is recomputed, ms of data time.
+const IPP_REFRESH_MS: TimeMs = 1_000;
+
 /// Per-track predictions, recomputed only when the track has a new estimate.
 #[derive(Default)]
 struct Cache {
@@ -321,8 +324,11 @@ fn row(t_s: f64, bt: &BallisticTrack, prm: &BallisticParams, cache: &mut Cache) 
     } else {
         e.geodetic()
     };
+    // The prediction is refreshed at most once a second of data time per track (a
+    // track takes a plot from every radar, several a second; the prediction moves by
+    // metres between them), and kept until then.
     let ipp = match cache.ipp.get(&bt.id) {
-        Some((at, v)) if *at == bt.time_ms => *v,
+        Some((at, v)) if bt.time_ms - *at < IPP_REFRESH_MS && v.is_some() == (e.phase != Phase::Boost) => *v,
         _ => {
             let v = (e.phase != Phase::Boost)
                 .then(|| predict_impact(e, prm))

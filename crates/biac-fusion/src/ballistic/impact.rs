@@ -61,10 +61,13 @@ pub struct Launch {
 const MAX_FLIGHT_S: f64 = 3.0 * 3600.0;
 
 /// Step of the fall integration at height `h` and speed `speed`: long in vacuum (RK4's
-/// error at 20 s on a 5,000 s orbit is millimetres), 1 s inside the atmosphere.
+/// error at 20 s on a 5,000 s orbit is millimetres), 5 s where the air is too thin to
+/// matter (its drag is under 10⁻² m/s² above 80 km), 1 s below.
 fn fall_step(h: f64, speed: f64) -> f64 {
     if h > 150_000.0 {
         ((h - 120_000.0) / speed.max(1.0)).clamp(1.0, 20.0)
+    } else if h > 80_000.0 {
+        ((h - 75_000.0) / speed.max(1.0)).clamp(1.0, 5.0)
     } else {
         1.0
     }

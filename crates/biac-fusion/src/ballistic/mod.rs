@@ -48,6 +48,11 @@ pub type Mat7 = [[f64; 7]; 7];
 const S: usize = 6;
 /// Weight of the past in [`Estimate`]'s innovation average (about six plots).
 const SURPRISE_MEMORY: f64 = 0.7;
+/// How long before a plot a thrust change may have happened, s (see `p_open`).
+const OPEN_LAG_S: f64 = 3.0;
+/// A plot's normalised innovation squared per degree of freedom above which a boost
+/// track takes it as a thrust change (3-dof: d² > 9, 3 % of consistent plots).
+const SURPRISE_PLOT: f64 = 3.0;
 /// That average (per degree of freedom, 1 when consistent; its spread is about 0.35)
 /// above which a free-flying track is taken to be thrusting again.
 const THRUST_AGAIN: f64 = 3.0;
@@ -77,6 +82,9 @@ impl Phase {
 pub struct BallisticParams {
     /// Random walk of the thrust acceleration in boost, m²/s⁵.
     pub q_boost: f64,
+    /// White acceleration on every axis in boost, m²/s³: a pitch programme turns the
+    /// thrust away from the velocity (tens of m/s² across it).
+    pub q_boost_turn: f64,
     /// White acceleration on every axis in every phase (what the model lacks: higher
     /// harmonics, the atmosphere's real profile), m²/s³.
     pub q_free: f64,
@@ -112,6 +120,7 @@ impl Default for BallisticParams {
     fn default() -> Self {
         BallisticParams {
             q_boost: 1.0,
+            q_boost_turn: 100.0,
             q_free: 1e-4,
             q_inv_beta: 1e-14,
             init_vel_sigma_mps: 3_000.0,
@@ -135,6 +144,7 @@ impl BallisticParams {
         let pos = |x: f64| x.is_finite() && x > 0.0;
         [
             self.q_boost,
+            self.q_boost_turn,
             self.q_free,
             self.q_inv_beta,
             self.init_vel_sigma_mps,
@@ -307,6 +317,11 @@ pub struct Estimate {
     /// (about 1 while the model follows the missile): far above it after burnout, the
     /// missile is thrusting again (a later stage) and the phase goes back to boost.
     surprise: f64,
+    /// In boost, after a prediction: the covariance the prediction would have with the
+    /// thrust free to have changed by its own size at the start of the interval (a
+    /// cut-off or staging). A plot that surprises the plain prediction is gated and
+    /// applied with it, so the track follows the change instead of losing the missile.
+    p_open: Option<Box<Mat7>>,
 }
 
 /// Non-gravitational acceleration of the phase at `(p, v)` with scalar `s`.
@@ -442,6 +457,7 @@ impl Estimate {
             phase: Phase::Boost,
             quiet_s: 0.0,
             surprise: 1.0,
+            p_open: None,
         }
     }
 
@@ -453,6 +469,7 @@ impl Estimate {
             phase,
             quiet_s: 0.0,
             surprise: 1.0,
+            p_open: None,
         }
     }
 
@@ -472,6 +489,26 @@ impl Estimate {
         if dt == 0.0 || !dt.is_finite() {
             return out;
         }
+        let mut open = (out.phase == Phase::Boost && dt > 0.0).then(|| {
+            let mut p = match &self.p_open {
+                Some(p) => **p,
+                None => self.p,
+            };
+            // The thrust may have changed by its own size, up to OPEN_LAG_S ago (the
+            // change shows in the plots only once the track lags): the velocity along
+            // the track is then off by up to that thrust times the lag.
+            let a = self.x[S];
+            p[S][S] += a * a;
+            let v = self.velocity();
+            let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt().max(1.0);
+            let k = (a * OPEN_LAG_S / speed).powi(2);
+            for i in 0..3 {
+                for j in 0..3 {
+                    p[3 + i][3 + j] += k * v[i] * v[j];
+                }
+            }
+            p
+        });
         let mut left = dt.abs();
         while left > 0.0 {
             let longest = if out.phase == Phase::Midcourse && out.height() > 150_000.0 {
@@ -485,11 +522,18 @@ impl Estimate {
             left = if n <= 1.0 { 0.0 } else { left - h.abs() };
             let (x1, phi) = step(&model, out.phase, &out.x, h);
             out.x = x1;
-            let mut pn = kf::matmul(&kf::matmul(&phi, &out.p), &kf::transpose(&phi));
-            add_process_noise(&mut pn, h.abs(), out.phase, prm);
-            kf::symmetrize(&mut pn);
-            out.p = pn;
+            let prop = |p: &Mat7| {
+                let mut pn = kf::matmul(&kf::matmul(&phi, p), &kf::transpose(&phi));
+                add_process_noise(&mut pn, h.abs(), out.phase, prm);
+                kf::symmetrize(&mut pn);
+                pn
+            };
+            out.p = prop(&out.p);
+            if let Some(po) = &mut open {
+                *po = prop(po);
+            }
         }
+        out.p_open = open.map(Box::new);
         if out.phase == Phase::Boost && dt > 0.0 {
             out.quiet_s += dt;
         }
@@ -520,9 +564,17 @@ impl Estimate {
     /// Squared Mahalanobis distance and ln det S of plot `m` against this
     /// (predicted) estimate, with the plot's degrees of freedom.
     pub fn gate(&self, m: &RadarPlot) -> Option<(f64, f64)> {
-        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(f64, f64)> {
-            let (nu, h) = m.innovation::<M>(&e.x)?;
-            let mut s = kf::matmul(&h, &kf::matmul(&e.p, &kf::transpose(&h)));
+        let plain = self.gate_with(&self.p, m)?;
+        match &self.p_open {
+            Some(po) if plain.0 / m.dof() as f64 > SURPRISE_PLOT => self.gate_with(po, m),
+            _ => Some(plain),
+        }
+    }
+
+    fn gate_with(&self, p: &Mat7, m: &RadarPlot) -> Option<(f64, f64)> {
+        fn go<const M: usize>(x: &Vec7, p: &Mat7, m: &RadarPlot) -> Option<(f64, f64)> {
+            let (nu, h) = m.innovation::<M>(x)?;
+            let mut s = kf::matmul(&h, &kf::matmul(p, &kf::transpose(&h)));
             for i in 0..M {
                 s[i][i] += m.var[i];
             }
@@ -530,9 +582,9 @@ impl Estimate {
             nis(&s, &nu)
         }
         if m.has_rate {
-            go::<4>(self, m)
+            go::<4>(&self.x, p, m)
         } else {
-            go::<3>(self, m)
+            go::<3>(&self.x, p, m)
         }
     }
 
@@ -544,17 +596,28 @@ impl Estimate {
             let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
             Some((u.x, u.p, u.d2 / M as f64))
         }
+        let mut prior = self.clone();
+        if let Some(po) = &self.p_open {
+            // A thrust change (staging, cut-off) shows as a surprising plot first.
+            let nis = self
+                .gate_with(&self.p, m)
+                .map_or(0.0, |(d2, _)| d2 / m.dof() as f64);
+            if nis > SURPRISE_PLOT {
+                prior.p = **po;
+            }
+        }
+        prior.p_open = None;
         let (x, p, nis) = if m.has_rate {
-            go::<4>(self, m)?
+            go::<4>(&prior, m)?
         } else {
-            go::<3>(self, m)?
+            go::<3>(&prior, m)?
         };
         let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
         let mut out = Estimate {
             x,
             p,
             surprise,
-            ..*self
+            ..prior
         };
         out.advance_phase(prm);
         Some(out)
@@ -676,7 +739,12 @@ fn transition(a: &Mat7, h: f64) -> Mat7 {
 /// Discrete process noise of one sub-step of `h` seconds: white acceleration `q_free`
 /// on every axis, and the phase scalar's random walk.
 fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, prm: &BallisticParams) {
-    let q = prm.q_free;
+    let q = prm.q_free
+        + if phase == Phase::Boost {
+            prm.q_boost_turn
+        } else {
+            0.0
+        };
     for i in 0..3 {
         p[i][i] += q * h * h * h / 3.0;
         p[i][3 + i] += q * h * h / 2.0;

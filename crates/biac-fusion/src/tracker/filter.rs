@@ -408,12 +408,17 @@ impl MotionFilter {
     }
 
     /// A ballistic track's life-cycle `age_s` after its last update: (coast after, delete
-    /// after, gone) with gone = its predicted path has reached the ground. `None` for a
+    /// after, gone) with gone = its predicted path has reached the ground, or it is in
+    /// boost and has coasted. `None` for a
     /// planar track (its domain's rules apply).
     pub fn ballistic_life(&self, k: &Kinematics, age_s: f64) -> Option<(i64, i64, bool)> {
         let b = k.ballistic_kin()?;
         let prm = &self.ballistic;
-        let gone = age_s > 0.0 && crate::ballistic::height(b.est.position_at(age_s)) < 0.0;
+        // In boost the thrust is unknown: a track without plots for longer than the
+        // coast time cannot be predicted and is dropped.
+        let gone = age_s > 0.0
+            && (b.est.phase == crate::ballistic::Phase::Boost && age_s * 1000.0 > prm.coast_after_ms as f64
+                || crate::ballistic::height(b.est.position_at(age_s)) < 0.0);
         Some((prm.coast_after_ms, prm.delete_after_ms, gone))
     }
 
