@@ -185,7 +185,7 @@ class StoneSoup:
         from stonesoup.base import Property
         from stonesoup.models.base import GaussianModel, TimeVariantModel
         from stonesoup.models.transition.base import TransitionModel
-        from stonesoup.types.array import StateVector, CovarianceMatrix
+        from stonesoup.types.array import StateVector, StateVectors, CovarianceMatrix
 
         class BallisticECEF(GaussianModel, TransitionModel, TimeVariantModel):
             """WGS84 J2 gravity in the rotating ECEF frame, RK4 (state x vx y vy z vz)."""
@@ -206,7 +206,8 @@ class StoneSoup:
                     for _ in range(n):
                         p, v = rk4(p, v, dt / n)
                     out.append([p[0], v[0], p[1], v[1], p[2], v[2]])
-                return StateVector(np.array(out).T)
+                arr = np.array(out).T
+                return StateVector(arr) if arr.shape[1] == 1 else StateVectors(arr)
 
             def covar(self, time_interval, **kwargs):
                 dt = time_interval.total_seconds()

@@ -328,7 +328,11 @@ fn row(t_s: f64, bt: &BallisticTrack, prm: &BallisticParams, cache: &mut Cache) 
     // track takes a plot from every radar, several a second; the prediction moves by
     // metres between them), and kept until then.
     let ipp = match cache.ipp.get(&bt.id) {
-        Some((at, v)) if bt.time_ms - *at < IPP_REFRESH_MS && v.is_some() == (e.phase != Phase::Boost) => *v,
+        Some((at, v))
+            if bt.time_ms - *at < IPP_REFRESH_MS && v.is_some() == (e.phase != Phase::Boost) =>
+        {
+            *v
+        }
         _ => {
             let v = (e.phase != Phase::Boost)
                 .then(|| predict_impact(e, prm))

@@ -94,8 +94,8 @@ pub struct BallisticParams {
     pub init_vel_sigma_mps: f64,
     /// One-sigma thrust-acceleration prior of a new track, m/s².
     pub init_acc_sigma_mps2: f64,
-    /// Thrust estimate + 1σ below this for `burnout_s` seconds: burnout (a missile
-    /// under thrust accelerates at 15 m/s² or more).
+    /// Thrust estimate and its σ both below this for `burnout_s` seconds: burnout (a
+    /// missile under thrust accelerates at 15 m/s² or more).
     pub burnout_acc_mps2: f64,
     pub burnout_s: f64,
     /// Descending below this height (m above the ellipsoid): terminal.
@@ -120,7 +120,7 @@ impl Default for BallisticParams {
     fn default() -> Self {
         BallisticParams {
             q_boost: 1.0,
-            q_boost_turn: 100.0,
+            q_boost_turn: 30.0,
             q_free: 1e-4,
             q_inv_beta: 1e-14,
             init_vel_sigma_mps: 3_000.0,
@@ -627,7 +627,8 @@ impl Estimate {
     fn advance_phase(&mut self, prm: &BallisticParams) {
         match self.phase {
             Phase::Boost => {
-                let off = self.x[S] + self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
+                let off = self.x[S] < prm.burnout_acc_mps2
+                    && self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
                 if !off {
                     self.quiet_s = 0.0;
                 } else if self.quiet_s >= prm.burnout_s {

@@ -14,7 +14,7 @@
 
 use biac_model::PolarMeasurement;
 
-use crate::ballistic::{BallisticParams, Estimate, RadarPlot};
+use crate::ballistic::{BallisticParams, Estimate, Phase, RadarPlot};
 use crate::geo::{ecef_to_geodetic, geodetic_to_ecef, EnuFrame};
 use crate::kf::{Mat4, Vec4};
 
@@ -149,11 +149,19 @@ pub(super) fn ground(m: &RadarPlot) -> ([f64; 3], f64) {
 
 /// Stage-2 gate of a 3-D plot against a ballistic prediction: `(d², ln det S, gate,
 /// exclusion gate)` with the gates of the plot's degrees of freedom.
+/// A track in boost gates at its exclusion gate: its thrust is what it knows least, and
+/// a plot it misses there would only be suppressed (and the track starve) anyway.
 pub(super) fn gate(est: &Estimate, m: &RadarPlot, g: &Gates) -> Option<(f64, f64, f64, f64)> {
     let (d2, lndet) = est.gate(m)?;
-    Some(if m.has_rate {
-        (d2, lndet, g.gate4, g.excl4)
+    let (gate, excl) = if m.has_rate {
+        (g.gate4, g.excl4)
     } else {
-        (d2, lndet, g.gate3, g.excl3)
-    })
+        (g.gate3, g.excl3)
+    };
+    let gate = if est.phase == Phase::Boost {
+        excl
+    } else {
+        gate
+    };
+    Some((d2, lndet, gate, excl))
 }

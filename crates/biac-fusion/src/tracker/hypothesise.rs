@@ -263,9 +263,9 @@ impl Hypothesiser<'_> {
                         obs: j,
                         cost: d2 + lndet,
                         bound: gate + lndet,
-                        nis: if gate == gates.gate3 {
+                        nis: if gate == gates.gate3 || gate == gates.excl3 {
                             polar::nis_3dof_as_2dof(d2)
-                        } else if gate == gates.gate4 {
+                        } else if gate == gates.gate4 || gate == gates.excl4 {
                             polar::nis_4dof_as_2dof(d2)
                         } else {
                             d2
