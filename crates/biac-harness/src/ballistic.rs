@@ -47,6 +47,8 @@ pub struct PlotRow {
     /// Line number in the file (1 = header).
     pub line: usize,
     pub t_s: f64,
+    /// `t_s` as written (echoed in the output, so rows join on the same text).
+    pub t_text: String,
     pub sensor: String,
     pub sensor_lat: f64,
     pub sensor_lon: f64,
@@ -195,6 +197,7 @@ fn parse_row(
     Ok(PlotRow {
         line,
         t_s: num(0)?,
+        t_text: f[idx[0]].to_string(),
         sensor,
         sensor_lat: lat,
         sensor_lon: lon,
@@ -260,6 +263,8 @@ fn time_ms(t_s: f64) -> TimeMs {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutRow {
     pub t_s: f64,
+    /// The plot time as the input wrote it.
+    pub t_text: String,
     pub track_id: u64,
     pub lat: f64,
     pub lon: f64,
@@ -300,7 +305,7 @@ pub fn track(rows: &[PlotRow], cfg: TrackerConfig) -> (Vec<OutRow>, f64) {
     let mut k = 0;
     while k < rows.len() {
         // One plot time: all its rows (all sensors) in one batch.
-        let t = rows[k].t_s;
+        let (t, text) = (rows[k].t_s, rows[k].t_text.clone());
         let mut batch = Vec::new();
         while k < rows.len() && rows[k].t_s == t {
             batch.push(observation(&rows[k]));
@@ -310,13 +315,19 @@ pub fn track(rows: &[PlotRow], cfg: TrackerConfig) -> (Vec<OutRow>, f64) {
         tracker.process_batch(batch);
         cpu += crate::thread_cpu_s() - c0;
         for bt in tracker.ballistic_tracks() {
-            out.push(row(t, &bt, &prm, &mut cache));
+            out.push(row(t, &text, &bt, &prm, &mut cache));
         }
     }
     (out, cpu / rows.len().max(1) as f64)
 }
 
-fn row(t_s: f64, bt: &BallisticTrack, prm: &BallisticParams, cache: &mut Cache) -> OutRow {
+fn row(
+    t_s: f64,
+    t_text: &str,
+    bt: &BallisticTrack,
+    prm: &BallisticParams,
+    cache: &mut Cache,
+) -> OutRow {
     let t_est = bt.time_ms as f64 / 1000.0;
     let e = &bt.estimate;
     let (lat, lon, alt_m) = if time_ms(t_s) > bt.time_ms {
@@ -355,6 +366,7 @@ fn row(t_s: f64, bt: &BallisticTrack, prm: &BallisticParams, cache: &mut Cache) 
     };
     OutRow {
         t_s,
+        t_text: t_text.to_string(),
         track_id: bt.id,
         lat,
         lon,
@@ -372,7 +384,7 @@ pub fn write_out(w: &mut impl Write, rows: &[OutRow]) -> std::io::Result<()> {
         write!(
             w,
             "{},{},{:.6},{:.6},{:.1},{}",
-            r.t_s,
+            r.t_text,
             r.track_id,
             r.lat,
             r.lon,
