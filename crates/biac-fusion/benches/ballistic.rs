@@ -101,8 +101,8 @@ fn scans(n: usize, secs: usize) -> Vec<Vec<Observation>> {
         .map(|t| {
             let mut batch = vec![];
             for a in &arcs {
-                for r in 0..RADARS.len() {
-                    let (range, _, el) = aer_of(RADARS[r].1, a[t]);
+                for (r, (_, site)) in RADARS.iter().enumerate() {
+                    let (range, _, el) = aer_of(*site, a[t]);
                     if el > 0.5 && range < 1_500_000.0 {
                         batch.push(plot(&mut rng, t, r, a[t]));
                     }
@@ -141,7 +141,11 @@ fn filter(c: &mut Criterion) {
     }
     let (e, rp) = (e.unwrap(), last.unwrap());
     c.bench_function("ballistic EKF predict 1 s + 3-D plot update", |b| {
-        b.iter(|| black_box(&e).predict(1.0, &prm).update(black_box(&rp), &prm))
+        b.iter(|| {
+            black_box(&e)
+                .predict(1.0, &prm)
+                .update(black_box(&rp), &prm)
+        })
     });
     c.bench_function("impact prediction (14 sigma points to the ground)", |b| {
         b.iter(|| predict_impact(black_box(&e), &prm))

@@ -58,12 +58,7 @@ fn run(arc: &Arc, radars: &[Radar], seed: u64, ipp_at: &[f64]) -> Run {
                 }
             })
             .collect();
-        let mut p6 = [[0.0; 6]; 6];
-        for i in 0..6 {
-            for j in 0..6 {
-                p6[i][j] = e.p[i][j];
-            }
-        }
+        let p6: [[f64; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| e.p[i][j]));
         if let Some(inv) = biac_fusion::kf::invert(&p6) {
             let d2: f64 = (0..6)
                 .map(|i| (0..6).map(|j| err[i] * inv[i][j] * err[j]).sum::<f64>())

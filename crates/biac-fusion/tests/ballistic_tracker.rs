@@ -14,7 +14,7 @@ use biac_model::{Observation, Track};
 /// Two missiles launched 40 s apart from two sites, seen by the three radars.
 fn missiles(seed: u64) -> (Vec<(i64, i64)>, Vec<Observation>) {
     let radars = radars(20.0, 1e-3);
-    let arcs = vec![
+    let arcs = [
         arc(
             39.6,
             126.5,

@@ -38,6 +38,8 @@ pub(super) struct Initiator {
     /// Sorted by id (ids only grow).
     seeds: Vec<Seed>,
     next_id: u64,
+    /// The tracker's motion filter: a new track's first estimate is its model's.
+    filter: MotionFilter,
 }
 
 /// Counts an update of a tentative track towards confirmation (`confirms`: the
@@ -64,10 +66,11 @@ pub(super) fn confirm(
 }
 
 impl Initiator {
-    pub fn new() -> Initiator {
+    pub fn new(filter: MotionFilter) -> Initiator {
         Initiator {
             seeds: Vec::new(),
             next_id: 1,
+            filter,
         }
     }
 
@@ -100,7 +103,6 @@ impl Initiator {
         p: &Prep,
         t: TimeMs,
         cfg: &TrackerConfig,
-        filter: &MotionFilter,
         tracks: &mut BTreeMap<u64, Box<TrackState>>,
         index: &mut BTreeMap<IdKey, u64>,
         stats: &mut FusionStats,
@@ -109,7 +111,9 @@ impl Initiator {
         self.next_id += 1;
         let o = &p.obs;
         let frame = EnuFrame::new(o.position.lat_deg, o.position.lon_deg);
-        let kin = filter.initial(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
+        let kin = self
+            .filter
+            .initial(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
         if p.keys.is_empty() && !p.confirms && o.identity.is_empty() && cfg.confirm_m > 1 {
             // Exactly what `absorb` below would make of a fresh track.
             self.seeds.push(Seed {

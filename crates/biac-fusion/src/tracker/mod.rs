@@ -66,17 +66,18 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(cfg: TrackerConfig) -> Self {
+        let filter = MotionFilter::new(&cfg);
         Tracker {
             gates: Gates::new(
                 cfg.gate,
                 cfg.init_exclusion_gate,
                 cfg.clutter_range_rate_span_mps,
             ),
-            filter: MotionFilter::new(&cfg),
+            filter,
             associator: Associator::new(&cfg.association),
             cfg,
             tracks: BTreeMap::new(),
-            initiator: Initiator::new(),
+            initiator: Initiator::new(filter),
             index: BTreeMap::new(),
             now_ms: None,
             last_maintenance: None,
@@ -411,7 +412,6 @@ impl Tracker {
                 p,
                 t,
                 &self.cfg,
-                &self.filter,
                 &mut self.tracks,
                 &mut self.index,
                 &mut self.stats,

@@ -152,7 +152,7 @@ pub fn plots(arc: &Arc, radars: &[Radar], noise: &mut Noise) -> Vec<Plot> {
     for (k, t) in arc.t.iter().enumerate() {
         for (i, r) in radars.iter().enumerate() {
             let phase = ((t - r.offset_s) / r.period_s).rem_euclid(1.0);
-            if !(phase < 1e-6 || phase > 1.0 - 1e-6) || *t < r.offset_s - 1e-9 {
+            if (1e-6..=1.0 - 1e-6).contains(&phase) || *t < r.offset_s - 1e-9 {
                 continue;
             }
             if k + 1 == arc.t.len() {
