@@ -1324,6 +1324,7 @@ fn observe(
             range_rate_mps: None,
             range_rate_sigma_mps: None,
             ground_fix: false,
+            elevation: None,
         })),
     }))
 }

@@ -45,6 +45,7 @@
 //! each scan's time and in [`Tracker::advance_to`], never backwards.
 
 pub mod assign;
+pub mod ballistic;
 pub mod geo;
 pub mod grid;
 pub mod jpda;
@@ -150,6 +151,11 @@ pub struct TrackerConfig {
     /// How plots are associated with tracks: [`Association::Gnn`] (the default) or
     /// [`Association::Jpda`].
     pub association: Association,
+    /// The 3-D ballistic model (see [`ballistic`]): a plot whose sensor-space
+    /// measurement has an elevation (a missile-defence radar's) starts and updates
+    /// only ballistic tracks, which run this model whatever `motion` says; `null`
+    /// treats such plots as 2-D range/azimuth plots.
+    pub ballistic: Option<ballistic::BallisticParams>,
 }
 
 /// Which filter tracks run.
@@ -235,6 +241,7 @@ impl Default for TrackerConfig {
             maintenance_every_ms: 0,
             clutter_range_rate_span_mps: 200.0,
             association: Association::Gnn,
+            ballistic: Some(ballistic::BallisticParams::default()),
         }
     }
 }
@@ -332,6 +339,12 @@ impl TrackerConfig {
                     "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1",
                 );
             }
+        }
+        if self.ballistic.is_some_and(|b| !b.is_valid()) {
+            return err(
+                "ballistic",
+                "positive noise levels, sigmas, thresholds and steps, beta_min ≤ beta_max",
+            );
         }
         if let Association::Jpda { max_events } = self.association {
             if max_events == 0 {

@@ -106,6 +106,7 @@ fn detect(
             range_rate_mps: rr,
             range_rate_sigma_mps: s.sigma_rr,
             ground_fix,
+            elevation: None,
         }));
     }
     o

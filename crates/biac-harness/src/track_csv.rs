@@ -373,6 +373,7 @@ pub fn polar_plots(
                         range_rate_mps: d.range_rate,
                         range_rate_sigma_mps: d.range_rate.map(|_| sig.range_rate),
                         ground_fix: false,
+                        elevation: None,
                     })
                 }),
             }

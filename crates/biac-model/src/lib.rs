@@ -295,6 +295,8 @@ impl Observation {
 /// radians clockwise from true north. Range-rate is the rate of change of the slant
 /// range (positive opening), relative to a sensor moving at `sensor_velocity`
 /// (stationary when absent). Sigmas are one-sigma errors, all strictly positive.
+/// A 3-D radar (missile defence) also measures the `elevation`: then the target is where
+/// range, azimuth and elevation put it, whatever its reported altitude.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolarMeasurement {
     pub sensor_position: Position,
@@ -317,6 +319,17 @@ pub struct PolarMeasurement {
     /// range-rate when given) are the measurement.
     #[serde(default, skip_serializing_if = "is_false")]
     pub ground_fix: bool,
+    /// Elevation of the target above the plane normal to the ellipsoid at the antenna,
+    /// for a 3-D radar; absent for a 2-D one (and then not encoded at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevation: Option<Elevation>,
+}
+
+/// A measured elevation angle and its one-sigma error, radians.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Elevation {
+    pub rad: f64,
+    pub sigma_rad: f64,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -341,6 +354,9 @@ impl PolarMeasurement {
                 (None, None) => !self.ground_fix,
                 _ => false,
             }
+            && self.elevation.is_none_or(|e| {
+                e.rad.is_finite() && e.rad.abs() <= std::f64::consts::FRAC_PI_2 && pos(e.sigma_rad)
+            })
     }
 }
 
@@ -713,6 +729,7 @@ mod tests {
             range_rate_mps: Some(-7.125),
             range_rate_sigma_mps: Some(0.5),
             ground_fix: true,
+            elevation: None,
         }));
         assert!(o.polar.as_ref().unwrap().is_valid());
         let json = serde_json::to_string(&o).unwrap();
@@ -819,8 +836,25 @@ mod tests {
             range_rate_mps: None,
             range_rate_sigma_mps: None,
             ground_fix: false,
+            elevation: None,
         };
         assert!(ok.is_valid());
+        let with_el = PolarMeasurement {
+            elevation: Some(Elevation {
+                rad: 0.3,
+                sigma_rad: 1e-3,
+            }),
+            ..ok
+        };
+        assert!(with_el.is_valid());
+        // Encoded only when present, and round-trips.
+        let json = serde_json::to_string(&with_el).unwrap();
+        assert!(json.contains("\"elevation\""), "{json}");
+        assert!(!serde_json::to_string(&ok).unwrap().contains("elevation"));
+        assert_eq!(
+            serde_json::from_str::<PolarMeasurement>(&json).unwrap(),
+            with_el
+        );
         let bad = [
             PolarMeasurement {
                 range_m: -1.0,
@@ -844,6 +878,20 @@ mod tests {
             },
             PolarMeasurement {
                 sensor_position: Position::new(91.0, 0.0),
+                ..ok
+            },
+            PolarMeasurement {
+                elevation: Some(Elevation {
+                    rad: 1.6,
+                    sigma_rad: 1e-3,
+                }),
+                ..ok
+            },
+            PolarMeasurement {
+                elevation: Some(Elevation {
+                    rad: 0.2,
+                    sigma_rad: 0.0,
+                }),
                 ..ok
             },
         ];

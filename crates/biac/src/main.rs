@@ -1,6 +1,7 @@
 //! The `biac` binary: command-line parsing only; the work is in the library crates.
 
 mod audit_cmd;
+mod ballistic;
 mod certs;
 mod decode;
 mod demo;
@@ -36,6 +37,10 @@ enum Command {
     /// Track a planar detection stream (`step,t_s,x,y`) and write the confirmed tracks
     /// after each scan (`step,track_id,x,y,vx,vy`): the Stone Soup side-by-side bench.
     TrackCsv(biac_harness::track_csv::TrackCsvArgs),
+    /// Track missiles from 3-D radar plots (`PLOTS.csv`) and write each confirmed track's
+    /// state, phase, predicted impact point with its 95 % ellipse, and launch point
+    /// per plot time (`OUT.csv`).
+    Ballistic(biac_harness::ballistic::BallisticArgs),
     /// Check the tamper-evident audit log of release decisions (`audit verify`, `audit proof`).
     Audit(audit_cmd::AuditArgs),
     /// Hash a password read from standard input (one line) for an account's
@@ -97,6 +102,7 @@ fn main() -> std::process::ExitCode {
             Command::Sim(a) => sim(a).await,
             Command::Decode(a) => decode::run(a),
             Command::TrackCsv(a) => biac_harness::track_csv::run(a),
+            Command::Ballistic(a) => ballistic::run(a),
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),

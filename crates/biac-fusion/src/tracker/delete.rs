@@ -41,6 +41,14 @@ pub(super) fn sweep(
             }
             continue;
         }
+        if let Some((coast, delete, gone)) = filter.ballistic_life(&tr.kin, age as f64 / 1000.0) {
+            if gone || age > delete {
+                dead.push(id);
+            } else if age > coast {
+                tr.status = TrackStatus::Coasting;
+            }
+            continue;
+        }
         let dp = cfg.domain(tr.domain);
         if age > dp.delete_after_ms {
             dead.push(id);

@@ -1,33 +1,47 @@
 //! The motion filter: how a track's estimate is predicted, updated with a measurement
 //! and carried from one tangent frame to another.
 //!
-//! [`MotionFilter`] is the model (chosen once, from [`MotionModel`]); [`Kinematics`]
-//! is one track's estimate under it. Every estimate exposes a planar view — `[e, n,
-//! ve, vn]` and its covariance in the track's tangent plane — which is what gating of
-//! horizontal plots, track-to-track fusion, merging and output read; a model with
-//! more state keeps it in its own [`Model`] variant and keeps the planar view in step
-//! (the IMM its moment-matched combination). A new model (say a 3-D ballistic one in
-//! ECEF) is a new pair of variants here, not a branch in the tracker.
+//! [`MotionFilter`] is the model (chosen once, from [`MotionModel`], with the ballistic
+//! model's parameters); [`Kinematics`] is one track's estimate under it. Every estimate
+//! exposes a planar view — `[e, n, ve, vn]` and its covariance in the track's tangent
+//! plane — which is what gating of horizontal plots, track-to-track fusion, merging
+//! and output read; a model with more state keeps it in its own [`Model`] variant and
+//! keeps the planar view in step (the IMM its moment-matched combination, the 3-D
+//! ballistic model the point below the missile).
+//!
+//! A track started from a 3-D radar plot (a [`biac_model::PolarMeasurement`] with an
+//! elevation, when `TrackerConfig::ballistic` is set) runs the ballistic model for its
+//! whole life, whatever the planar model of the others: the model is the track's, so
+//! every method here dispatches on the track's [`Model`] first.
 
 // Index loops read better than iterator chains for small fixed-size matrices.
 #![allow(clippy::needless_range_loop)]
 
+use crate::ballistic::BallisticParams;
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::motion::{update_ekf, Imm, ImmParams, Mat5, Vec5};
-use crate::MotionModel;
+use crate::{MotionModel, TrackerConfig};
 
+use super::ballistic::BallisticKin;
 use super::prep::Prep;
 
-/// The model every track runs, with its parameters. The per-domain process noise `q`
+/// The planar model every non-ballistic track runs. The per-domain process noise `q`
 /// of [`crate::DomainParams`] is passed in per call (a track's domain can change).
 #[derive(Clone, Copy, Debug)]
-pub(super) enum MotionFilter {
+enum Planar {
     /// Constant velocity: white acceleration of spectral density `q`.
     Cv,
     /// CV/coordinated-turn IMM with its own noise levels. A track runs it from its
     /// first update on; until then (and after a restart) it is a CV estimate.
     Imm(ImmParams),
+}
+
+/// The tracker's motion filter: the planar model and the ballistic model's parameters.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MotionFilter {
+    planar: Planar,
+    ballistic: BallisticParams,
 }
 
 /// Model-specific state beside the planar view.
@@ -38,6 +52,8 @@ pub(super) enum Model {
     /// Per-model IMM state; the planar view is its combination (re-expressed with the
     /// frame on a rebase, replaced on a merge).
     Imm(Box<Imm>),
+    /// The 3-D ballistic estimate in ECEF; the planar view is the point below it.
+    Ballistic(Box<BallisticKin>),
 }
 
 /// One track's estimate: the planar view and the model's own state.
@@ -53,6 +69,7 @@ pub(super) struct Predicted {
     pub x: Vec4,
     pub p: Mat4,
     imm: Option<Imm>,
+    ballistic: Option<Box<BallisticKin>>,
 }
 
 impl Predicted {
@@ -100,11 +117,17 @@ impl Predicted {
 }
 
 /// A track's prediction for gating: mean, position covariance, and the full covariance
-/// when the scan has measurements of velocity (range-rate) to gate.
+/// when the scan has measurements of velocity (range-rate) to gate; a ballistic
+/// track's 3-D prediction (3-D plots are gated against it in the radar's space).
 pub(super) struct GateView {
     pub x: Vec4,
     pub pos_cov: Mat2,
     pub full: Option<Mat4>,
+    pub ballistic: Option<Box<crate::ballistic::Estimate>>,
+}
+
+fn pos_block(p: &Mat4) -> Mat2 {
+    [[p[0][0], p[0][1]], [p[1][0], p[1][1]]]
 }
 
 impl Kinematics {
@@ -116,16 +139,42 @@ impl Kinematics {
         }
     }
 
+    /// A ballistic track's estimate (its planar view computed in `frame`).
+    pub fn ballistic(b: BallisticKin) -> Kinematics {
+        let (x, p) = b.planar();
+        Kinematics {
+            x,
+            p,
+            model: Model::Ballistic(Box::new(b)),
+        }
+    }
+
     pub fn imm(&self) -> Option<&Imm> {
         match &self.model {
             Model::Imm(imm) => Some(imm),
-            Model::Planar => None,
+            _ => None,
         }
+    }
+
+    pub fn ballistic_kin(&self) -> Option<&BallisticKin> {
+        match &self.model {
+            Model::Ballistic(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn is_ballistic(&self) -> bool {
+        matches!(self.model, Model::Ballistic(_))
     }
 
     /// Replace the planar view by another estimate of the same object (a merge): the
     /// model's own state follows it where it can.
     pub fn reset_to(&mut self, x: Vec4, p: Mat4) {
+        if self.is_ballistic() {
+            // The planar view of a 3-D state is derived, never set (ballistic tracks
+            // take no part in merges).
+            return;
+        }
         (self.x, self.p) = (x, p);
         if let Model::Imm(imm) = &mut self.model {
             imm.reset_to(&x, &p);
@@ -137,12 +186,18 @@ impl Kinematics {
     pub fn reset_model(&mut self, to: Option<&(Vec4, Mat4)>) {
         match (to, &mut self.model) {
             (Some((x, p)), Model::Imm(imm)) => imm.reset_to(x, p),
+            (_, Model::Ballistic(_)) => {}
             _ => self.model = Model::Planar,
         }
     }
 
     /// The estimate re-expressed in frame `to` (from `from`).
     pub fn rebase(&mut self, from: &EnuFrame, to: &EnuFrame) {
+        if let Model::Ballistic(b) = &mut self.model {
+            b.frame = *to;
+            (self.x, self.p) = b.planar();
+            return;
+        }
         let old = self.x;
         (self.x, self.p) = transfer(from, &self.x, &self.p, to);
         if let Model::Imm(imm) = &mut self.model {
@@ -159,32 +214,51 @@ impl Kinematics {
 }
 
 impl MotionFilter {
-    pub fn new(m: &MotionModel) -> MotionFilter {
-        match m {
-            MotionModel::Cv => MotionFilter::Cv,
-            MotionModel::Imm(p) => MotionFilter::Imm(*p),
+    pub fn new(cfg: &TrackerConfig) -> MotionFilter {
+        MotionFilter {
+            planar: match &cfg.motion {
+                MotionModel::Cv => Planar::Cv,
+                MotionModel::Imm(p) => Planar::Imm(*p),
+            },
+            ballistic: cfg.ballistic.unwrap_or_default(),
         }
     }
 
     /// `k` predicted `dt` seconds ahead for an update. An IMM track without its model
     /// state yet starts it here from the planar estimate.
     pub fn predict(&self, k: &Kinematics, dt: f64, q: f64) -> Predicted {
-        match self {
-            MotionFilter::Cv => {
+        if let Model::Ballistic(b) = &k.model {
+            let b = b.predict(dt, &self.ballistic);
+            let (x, p) = b.planar();
+            return Predicted {
+                x,
+                p,
+                imm: None,
+                ballistic: Some(Box::new(b)),
+            };
+        }
+        match self.planar {
+            Planar::Cv => {
                 let (x, p) = kf::predict(&k.x, &k.p, dt, q);
-                Predicted { x, p, imm: None }
+                Predicted {
+                    x,
+                    p,
+                    imm: None,
+                    ballistic: None,
+                }
             }
-            MotionFilter::Imm(prm) => {
+            Planar::Imm(prm) => {
                 let imm = k
                     .imm()
                     .copied()
-                    .unwrap_or_else(|| Imm::from_cv(&k.x, &k.p, prm))
-                    .predict(dt, prm);
+                    .unwrap_or_else(|| Imm::from_cv(&k.x, &k.p, &prm))
+                    .predict(dt, &prm);
                 let (x, p) = imm.combined4();
                 Predicted {
                     x,
                     p,
                     imm: Some(imm),
+                    ballistic: None,
                 }
             }
         }
@@ -194,28 +268,40 @@ impl MotionFilter {
     /// model state is the estimate the planar view shows), else constant velocity;
     /// the full covariance only when `full` (else only the cheap position block).
     pub fn gate_view(&self, k: &Kinematics, own: bool, dt: f64, q: f64, full: bool) -> GateView {
-        let pos = |p: &Mat4| [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
-        match (self, k.imm().filter(|_| own)) {
-            (MotionFilter::Imm(prm), Some(imm)) => {
-                let (x, p) = imm.predict(dt, prm).combined4();
+        if let Model::Ballistic(b) = &k.model {
+            let est = b.est.predict(dt, &self.ballistic);
+            let (x, p) = b.planar_of(&est);
+            return GateView {
+                x,
+                pos_cov: pos_block(&p),
+                full: full.then_some(p),
+                ballistic: Some(Box::new(est)),
+            };
+        }
+        match (self.planar, k.imm().filter(|_| own)) {
+            (Planar::Imm(prm), Some(imm)) => {
+                let (x, p) = imm.predict(dt, &prm).combined4();
                 GateView {
                     x,
-                    pos_cov: pos(&p),
+                    pos_cov: pos_block(&p),
                     full: full.then_some(p),
+                    ballistic: None,
                 }
             }
             _ if full => {
                 let (x, p) = kf::predict(&k.x, &k.p, dt, q);
                 GateView {
                     x,
-                    pos_cov: pos(&p),
+                    pos_cov: pos_block(&p),
                     full: Some(p),
+                    ballistic: None,
                 }
             }
             _ => GateView {
                 x: cv_mean_at(&k.x, dt),
                 pos_cov: kf::predict_pos_cov(&k.p, dt, q),
                 full: None,
+                ballistic: None,
             },
         }
     }
@@ -223,8 +309,11 @@ impl MotionFilter {
     /// The planar view predicted `dt` seconds ahead (display, merging); `own` as
     /// for [`MotionFilter::gate_view`]: a model's own prediction where it has one.
     pub fn predict_planar(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat4) {
-        match (self, k.imm().filter(|_| own)) {
-            (MotionFilter::Imm(prm), Some(imm)) => imm.predict(dt, prm).combined4(),
+        if let Model::Ballistic(b) = &k.model {
+            return b.planar_of(&b.est.predict(dt, &self.ballistic));
+        }
+        match (self.planar, k.imm().filter(|_| own)) {
+            (Planar::Imm(prm), Some(imm)) => imm.predict(dt, &prm).combined4(),
             _ => kf::predict(&k.x, &k.p, dt, q),
         }
     }
@@ -232,10 +321,14 @@ impl MotionFilter {
     /// The planar mean and position covariance `dt` seconds ahead (coarse merge
     /// distances): one prediction for both.
     pub fn position_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat2) {
-        match (self, k.imm().filter(|_| own)) {
-            (MotionFilter::Imm(prm), Some(imm)) => {
-                let (x, p) = imm.predict(dt, prm).combined4();
-                (x, [[p[0][0], p[0][1]], [p[1][0], p[1][1]]])
+        if k.is_ballistic() {
+            let (x, p) = self.predict_planar(k, own, dt, q);
+            return (x, pos_block(&p));
+        }
+        match (self.planar, k.imm().filter(|_| own)) {
+            (Planar::Imm(prm), Some(imm)) => {
+                let (x, p) = imm.predict(dt, &prm).combined4();
+                (x, pos_block(&p))
             }
             _ => (cv_mean_at(&k.x, dt), kf::predict_pos_cov(&k.p, dt, q)),
         }
@@ -243,10 +336,13 @@ impl MotionFilter {
 
     /// The position covariance `dt` seconds ahead (deletion by covariance growth).
     pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> Mat2 {
-        match (self, k.imm().filter(|_| own)) {
-            (MotionFilter::Imm(prm), Some(imm)) => {
-                let (_, p) = imm.predict(dt, prm).combined4();
-                [[p[0][0], p[0][1]], [p[1][0], p[1][1]]]
+        if k.is_ballistic() {
+            return self.position_at(k, own, dt, q).1;
+        }
+        match (self.planar, k.imm().filter(|_| own)) {
+            (Planar::Imm(prm), Some(imm)) => {
+                let (_, p) = imm.predict(dt, &prm).combined4();
+                pos_block(&p)
             }
             _ => kf::predict_pos_cov(&k.p, dt, q),
         }
@@ -255,7 +351,8 @@ impl MotionFilter {
     /// Update of a prediction with the sensor measurement `p` (at `z` in `frame`, the
     /// converted position): in the sensor's space for a sensor-space measurement
     /// (the converted plot stands in only if its geometry degenerates), else position
-    /// or position and velocity. `None` if the update failed numerically.
+    /// or position and velocity. A ballistic prediction takes only 3-D plots (anything
+    /// else leaves it as predicted). `None` if the update failed numerically.
     pub fn update(
         &self,
         frame: &EnuFrame,
@@ -263,6 +360,12 @@ impl MotionFilter {
         z: [f64; 2],
         p: &Prep,
     ) -> Option<Kinematics> {
+        if let Some(b) = &pred.ballistic {
+            return match &p.b3 {
+                Some(m) => b.update(m, &self.ballistic).map(Kinematics::ballistic),
+                None => Some(Kinematics::ballistic((**b).clone())),
+            };
+        }
         let (xp, pp, imm) = (&pred.x, &pred.p, pred.imm.as_ref());
         if let Some(m) = &p.polar {
             if let Some(k) = m.update(frame, pred, z, p.r_pos) {
@@ -301,6 +404,34 @@ impl MotionFilter {
                 None => kf::update_pos(xp, pp, z, p.r_pos),
             }
             .map(|(x, pm)| Kinematics::planar(x, pm))
+        }
+    }
+
+    /// A ballistic track's life-cycle `age_s` after its last update: (coast after, delete
+    /// after, gone) with gone = its predicted path has reached the ground, or it is in
+    /// boost and has coasted. `None` for a
+    /// planar track (its domain's rules apply).
+    pub fn ballistic_life(&self, k: &Kinematics, age_s: f64) -> Option<(i64, i64, bool)> {
+        let b = k.ballistic_kin()?;
+        let prm = &self.ballistic;
+        // In boost the thrust is unknown: a track without plots for longer than the
+        // coast time cannot be predicted and is dropped.
+        let gone = age_s > 0.0
+            && (b.est.phase == crate::ballistic::Phase::Boost
+                && age_s * 1000.0 > prm.coast_after_ms as f64
+                || crate::ballistic::height(b.est.position_at(age_s)) < 0.0);
+        Some((prm.coast_after_ms, prm.delete_after_ms, gone))
+    }
+
+    /// The estimate a measurement alone gives in `frame`: a ballistic one for a 3-D
+    /// plot, else [`initial_state`].
+    pub fn initial(&self, p: &Prep, frame: &EnuFrame, init_vel_sigma: f64) -> Kinematics {
+        match &p.b3 {
+            Some(m) => Kinematics::ballistic(BallisticKin::from_plot(m, *frame, &self.ballistic)),
+            None => {
+                let (x, pm) = initial_state(p, frame, init_vel_sigma);
+                Kinematics::planar(x, pm)
+            }
         }
     }
 }

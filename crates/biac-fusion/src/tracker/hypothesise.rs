@@ -12,6 +12,7 @@ use crate::grid::BallIndex;
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::TrackerConfig;
 
+use super::ballistic;
 use super::filter::{Kinematics, Model, MotionFilter};
 use super::initiate::Seed;
 use super::polar::{self, Gates};
@@ -37,6 +38,8 @@ pub(super) struct Pred<'a> {
     pub shown: bool,
     pub x: Vec4,
     pub pos_cov: Mat2,
+    /// A ballistic track's 3-D prediction: it gates only 3-D plots.
+    ballistic: Option<Box<crate::ballistic::Estimate>>,
     ecef: [f64; 3],
     radius: f64,
     /// A confirmed track that follows its object: plots left in its exclusion gate
@@ -161,6 +164,7 @@ impl Hypothesiser<'_> {
                 shown: false,
                 x: v.x,
                 pos_cov: v.pos_cov,
+                ballistic: v.ballistic,
                 ecef: frame.en_to_ecef_approx(v.x[0], v.x[1]),
                 radius,
                 excludes: false,
@@ -191,8 +195,10 @@ impl Hypothesiser<'_> {
                 pr.keys = Some(&tr.keys);
                 pr.plain &= tr.t2t.is_none();
                 pr.shown = tr.status != TrackStatus::Tentative;
-                pr.excludes =
-                    tr.status != TrackStatus::Tentative && tr.nis_avg <= cfg.manoeuvre_nis;
+                // A ballistic track follows physics, not turns: a 3-D plot just outside
+                // its gate is its missile (its filter re-opens the thrust if it lags).
+                pr.excludes = tr.status != TrackStatus::Tentative
+                    && (tr.nis_avg <= cfg.manoeuvre_nis || tr.kin.is_ballistic());
                 pr.assignable = !taken.contains(&tr.id);
                 preds.push(pr);
             }
@@ -216,6 +222,7 @@ impl Hypothesiser<'_> {
                 let i = i as usize;
                 let pr = &preds[i];
                 if dist3(pr.ecef, p.ecef) > pr.radius
+                    || pr.ballistic.is_some() != p.b3.is_some()
                     || !domains_compatible(pr.domain, p.obs.domain)
                     || !pr.keys.is_none_or(|k| keys_compatible(&p.keys, k))
                 {
@@ -224,9 +231,12 @@ impl Hypothesiser<'_> {
                 // Stage 2: χ² gate in the track's own frame, or in the sensor's
                 // measurement space for a sensor-space plot.
                 let z = pr.frame.ecef_to_en(p.ecef);
-                let gate = match &p.polar {
-                    Some(m) => m.gate(pr.frame, &pr.x, &pr.pos_cov, p4s.get(i), z, p.r_pos, gates),
-                    None => {
+                let gate = match (&pr.ballistic, &p.b3, &p.polar) {
+                    (Some(e), Some(m), _) => ballistic::gate(e, m, gates),
+                    (_, _, Some(m)) => {
+                        m.gate(pr.frame, &pr.x, &pr.pos_cov, p4s.get(i), z, p.r_pos, gates)
+                    }
+                    _ => {
                         let nu = [z[0] - pr.x[0], z[1] - pr.x[1]];
                         let mut s = pr.pos_cov;
                         s[0][0] += p.r_pos;
@@ -253,8 +263,10 @@ impl Hypothesiser<'_> {
                         obs: j,
                         cost: d2 + lndet,
                         bound: gate + lndet,
-                        nis: if gate == gates.gate3 {
+                        nis: if gate == gates.gate3 || gate == gates.excl3 {
                             polar::nis_3dof_as_2dof(d2)
+                        } else if gate == gates.gate4 || gate == gates.excl4 {
+                            polar::nis_4dof_as_2dof(d2)
                         } else {
                             d2
                         },

@@ -10,7 +10,7 @@ use crate::t2t::{NationalTrack, T2tFusion};
 use crate::{FusionStats, TrackerConfig};
 
 use super::delete;
-use super::filter::{initial_state, Kinematics};
+use super::filter::{Kinematics, MotionFilter};
 use super::national::{source_key, T2tState};
 use super::prep::{IdKey, Prep};
 use super::state::{absorb, Sources, TrackState, NIS_EXPECTED};
@@ -38,6 +38,8 @@ pub(super) struct Initiator {
     /// Sorted by id (ids only grow).
     seeds: Vec<Seed>,
     next_id: u64,
+    /// The tracker's motion filter: a new track's first estimate is its model's.
+    filter: MotionFilter,
 }
 
 /// Counts an update of a tentative track towards confirmation (`confirms`: the
@@ -64,10 +66,11 @@ pub(super) fn confirm(
 }
 
 impl Initiator {
-    pub fn new() -> Initiator {
+    pub fn new(filter: MotionFilter) -> Initiator {
         Initiator {
             seeds: Vec::new(),
             next_id: 1,
+            filter,
         }
     }
 
@@ -108,13 +111,15 @@ impl Initiator {
         self.next_id += 1;
         let o = &p.obs;
         let frame = EnuFrame::new(o.position.lat_deg, o.position.lon_deg);
-        let (x, pm) = initial_state(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
+        let kin = self
+            .filter
+            .initial(p, &frame, cfg.domain(o.domain).init_vel_sigma_mps);
         if p.keys.is_empty() && !p.confirms && o.identity.is_empty() && cfg.confirm_m > 1 {
             // Exactly what `absorb` below would make of a fresh track.
             self.seeds.push(Seed {
                 id,
                 frame,
-                kin: Kinematics::planar(x, pm),
+                kin,
                 time_ms: t,
                 domain: o.domain,
                 affiliation: o.affiliation.unwrap_or(Affiliation::Unknown),
@@ -129,7 +134,7 @@ impl Initiator {
         let mut tr = TrackState {
             id,
             frame,
-            kin: Kinematics::planar(x, pm),
+            kin: kin.clone(),
             time_ms: t,
             created_ms: t,
             status: TrackStatus::Tentative,
@@ -151,8 +156,8 @@ impl Initiator {
             national.offer(NationalTrack {
                 source: source_key(o),
                 time_ms: t,
-                x,
-                p: pm,
+                x: kin.x,
+                p: kin.p,
             });
             tr.t2t = Some(Box::new(T2tState {
                 local: None,

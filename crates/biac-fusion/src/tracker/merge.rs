@@ -111,7 +111,11 @@ impl Tracker {
                     continue;
                 }
                 let (ta, tb) = (&self.tracks[&a], &self.tracks[&b]);
-                if domains_compatible(ta.domain, tb.domain)
+                // Ballistic tracks never merge (with aircraft or with each other: their
+                // state is not the planar one a merge fuses).
+                if !ta.kin.is_ballistic()
+                    && !tb.kin.is_ballistic()
+                    && domains_compatible(ta.domain, tb.domain)
                     && keys_compatible(&ta.keys, &tb.keys)
                     && self.mutually_gated(ta, tb, t)
                 {

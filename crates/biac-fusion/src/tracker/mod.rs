@@ -17,6 +17,7 @@ use crate::kf;
 use crate::{FusionStats, TrackerConfig};
 
 mod associate;
+mod ballistic;
 mod delete;
 mod filter;
 mod hypothesise;
@@ -29,7 +30,7 @@ mod prep;
 mod state;
 
 use associate::{Assignment, Associator};
-use filter::{initial_state, Kinematics, MotionFilter};
+use filter::{Kinematics, MotionFilter};
 use hypothesise::Hypothesiser;
 use initiate::Initiator;
 use polar::Gates;
@@ -65,17 +66,18 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(cfg: TrackerConfig) -> Self {
+        let filter = MotionFilter::new(&cfg);
         Tracker {
             gates: Gates::new(
                 cfg.gate,
                 cfg.init_exclusion_gate,
                 cfg.clutter_range_rate_span_mps,
             ),
-            filter: MotionFilter::new(&cfg.motion),
+            filter,
             associator: Associator::new(&cfg.association),
             cfg,
             tracks: BTreeMap::new(),
-            initiator: Initiator::new(),
+            initiator: Initiator::new(filter),
             index: BTreeMap::new(),
             now_ms: None,
             last_maintenance: None,
@@ -164,6 +166,29 @@ impl Tracker {
             .values()
             .filter(|t| t.status != TrackStatus::Tentative)
             .map(|t| t.to_track(&t.kin.x, &t.kin.p, t.time_ms, t.status, &self.feeds))
+            .collect()
+    }
+
+    /// The confirmed (and coasting) ballistic tracks with their 3-D state, at their
+    /// last update, sorted by id (the planar view of each is in [`Tracker::tracks`]).
+    pub fn ballistic_tracks(&self) -> Vec<crate::ballistic::BallisticTrack> {
+        self.tracks
+            .values()
+            .filter(|t| t.status != TrackStatus::Tentative)
+            .filter_map(|t| {
+                let b = t.kin.ballistic_kin()?;
+                Some(crate::ballistic::BallisticTrack {
+                    id: t.id,
+                    time_ms: t.time_ms,
+                    created_ms: t.created_ms,
+                    status: t.status,
+                    estimate: b.est.clone(),
+                    early: b.early.as_ref().map(|(age, e)| {
+                        (t.created_ms + (age * 1000.0).round() as TimeMs, e.clone())
+                    }),
+                    label: t.label.clone(),
+                })
+            })
             .collect()
     }
 
@@ -461,8 +486,7 @@ impl Tracker {
                 // numerically failed update).
                 self.stats.identity_resets += u64::from(reset);
                 tr.frame = EnuFrame::new(p.obs.position.lat_deg, p.obs.position.lon_deg);
-                let (x, pm) = initial_state(p, &tr.frame, dp.init_vel_sigma_mps);
-                tr.kin = Kinematics::planar(x, pm);
+                tr.kin = self.filter.initial(p, &tr.frame, dp.init_vel_sigma_mps);
             }
         }
         tr.time_ms = t;

@@ -87,6 +87,9 @@ pub(super) struct Gates {
     pub excl2: f64,
     pub gate3: f64,
     pub excl3: f64,
+    /// 4 dof: a 3-D radar plot with range-rate.
+    pub gate4: f64,
+    pub excl4: f64,
     pub ln_rr_span: f64,
 }
 
@@ -97,6 +100,8 @@ impl Gates {
             excl2: excl,
             gate3: chi2_3dof_at_2dof_gate(gate),
             excl3: chi2_3dof_at_2dof_gate(excl),
+            gate4: chi2_4dof_at_2dof_gate(gate),
+            excl4: chi2_4dof_at_2dof_gate(excl),
             ln_rr_span: rr_span.max(1e-9).ln(),
         }
     }
@@ -319,6 +324,32 @@ pub(super) fn nis_3dof_as_2dof(d2: f64) -> f64 {
     -2.0 * tail3(d2.max(0.0)).ln()
 }
 
+/// A 4-dof normalised innovation squared as the 2-dof value of the same tail
+/// probability: the χ²₄ tail is `e^(−x/2) (1 + x/2)`, so −2 ln of it is
+/// `x − 2 ln(1 + x/2)`.
+pub(super) fn nis_4dof_as_2dof(d2: f64) -> f64 {
+    let x = d2.max(0.0);
+    x - 2.0 * (0.5 * x).ln_1p()
+}
+
+/// The χ² quantile with 4 degrees of freedom at the probability of the 2-dof gate `g`
+/// (the inverse of [`nis_4dof_as_2dof`], by bisection: it increases with x).
+pub(super) fn chi2_4dof_at_2dof_gate(g: f64) -> f64 {
+    if !(g > 0.0 && g.is_finite()) {
+        return g;
+    }
+    let (mut lo, mut hi) = (g, 2.0 * g + 40.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if nis_4dof_as_2dof(mid) < g {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// The χ² quantile with 3 degrees of freedom at the probability of the 2-dof gate `g`
 /// (P = 1 − e^(−g/2)): a measurement with range-rate is gated at the same probability
 /// of keeping the true one as a position plot.
@@ -383,6 +414,8 @@ pub(super) fn polar_cmp(a: Option<&PolarMeasurement>, b: Option<&PolarMeasuremen
             o(m.range_rate_mps),
             o(m.range_rate_sigma_mps),
             f64::from(u8::from(m.ground_fix)),
+            o(m.elevation.map(|e| e.rad)),
+            o(m.elevation.map(|e| e.sigma_rad)),
         ]
     };
     match (a, b) {
@@ -426,6 +459,11 @@ mod tests {
         for (g2, g3) in [(5.991, 7.815), (11.83, 14.16), (9.210, 11.345)] {
             let got = chi2_3dof_at_2dof_gate(g2);
             assert!((got - g3).abs() < 0.01, "{g2}: {got} vs {g3}");
+        }
+        // χ²₄ quantiles: 0.9973 → 16.25 (2-dof 11.83), 0.95 → 9.488 (2-dof 5.991).
+        for (g2, g4) in [(11.83, 16.25), (5.991, 9.488)] {
+            let got = chi2_4dof_at_2dof_gate(g2);
+            assert!((got - g4).abs() < 0.01, "{g2}: {got} vs {g4}");
         }
         assert!((erfc(0.5) - 0.479_500_122).abs() < 1e-7);
         assert!((erfc(-1.0) - 1.842_700_793).abs() < 1e-7);

@@ -8,6 +8,9 @@ use biac_model::{Domain, Observation, ObservationKind};
 use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::TrackerConfig;
 
+use crate::ballistic::RadarPlot;
+
+use super::ballistic::{ground, radar_plot};
 use super::polar::PolarPrep;
 
 /// An identity a track can hold exclusively.
@@ -59,6 +62,9 @@ pub(super) struct Prep<'a> {
     pub feed: u32,
     /// The measurement in the sensor's own space, when the observation carries one.
     pub polar: Option<Box<PolarPrep>>,
+    /// A 3-D radar plot (with elevation) for the ballistic model, when the tracker has
+    /// one: it starts and updates only ballistic tracks.
+    pub b3: Option<Box<RadarPlot>>,
 }
 
 /// The identity keys an observation binds by: MMSI, ICAO address, and a national track
@@ -111,17 +117,36 @@ pub(super) fn prepare<'a>(
         Some(m) => Some(Box::new(PolarPrep::new(m, obs)?)),
     };
     let r_pos = sigma * sigma;
+    let b3 = match (&obs.polar, cfg.ballistic) {
+        (Some(m), Some(_)) => match radar_plot(m) {
+            None => None,
+            Some(plot) => Some(Box::new(plot?)),
+        },
+        _ => None,
+    };
+    // Horizontal tracking on the ellipsoid surface: altitude is kept separately (a 3-D
+    // plot: the point below where it places the target).
+    let (ecef, r_pos) = match &b3 {
+        Some(m) => {
+            let (g, var) = ground(m);
+            (g, var.max(r_pos))
+        }
+        None => (
+            geodetic_to_ecef(obs.position.lat_deg, obs.position.lon_deg, 0.0),
+            polar
+                .as_ref()
+                .map_or(r_pos, |pp| pp.max_pos_var(r_pos).max(r_pos)),
+        ),
+    };
     Some(Prep {
-        // Horizontal tracking on the ellipsoid surface: altitude is kept separately.
-        ecef: geodetic_to_ecef(obs.position.lat_deg, obs.position.lon_deg, 0.0),
+        ecef,
         keys,
-        r_pos: polar
-            .as_ref()
-            .map_or(r_pos, |pp| pp.max_pos_var(r_pos).max(r_pos)),
+        r_pos,
         vel,
         confirms,
         feed,
         obs,
         polar,
+        b3,
     })
 }

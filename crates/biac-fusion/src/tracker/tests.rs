@@ -165,6 +165,7 @@ fn polar_plot_starts_a_track_with_the_beam_ellipse() {
         range_rate_mps: None,
         range_rate_sigma_mps: None,
         ground_fix: false,
+        elevation: None,
     }));
     let mut tr = Tracker::new(TrackerConfig::default());
     tr.process_batch(vec![o]);
