@@ -366,6 +366,11 @@ fn a_malformed_packet_is_one_rejection_with_its_offset_and_the_next_decodes() {
         let d = g + garbage.len() as u64;
         assert_eq!(offsets, [g, d + 32 + 44], "chunk {chunk}: {bad:?}");
         assert!(bad.iter().all(|e| e.feed == "mq9"));
+        assert!(
+            bad[0].reason.contains("not a STANAG 4607 packet"),
+            "{}",
+            bad[0].reason
+        );
         assert!(bad[1].reason.contains("mandatory"), "{}", bad[1].reason);
     }
 }

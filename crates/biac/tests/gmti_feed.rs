@@ -166,14 +166,20 @@ fn tcp_and_udp_dwells_make_tracks_where_the_movers_are_and_bad_packets_are_count
                     .map(|t| {
                         let c = &t["geometry"]["coordinates"];
                         let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
-                        let at = t0 + 13 * 5_000;
+                        // Where the mover was at the track's time.
+                        let at = time::OffsetDateTime::parse(
+                            t["properties"]["time"].as_str().unwrap(),
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .unwrap();
+                        let at = (at.unix_timestamp_nanos() / 1_000_000) as i64;
                         let (mlat, mlon) = mover(i, t0, at);
                         common::distance_m(lat, lon, mlat, mlon)
                     })
                     .fold(f64::INFINITY, f64::min)
             })
             .collect();
-        best.iter().all(|d| *d < 150.0)
+        best.iter().all(|d| *d < 50.0)
     });
     eprintln!("distance of the nearest track to each mover: {best:?} m");
 }

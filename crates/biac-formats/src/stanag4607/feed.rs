@@ -90,6 +90,16 @@ impl GmtiNormaliser {
         packet: &[u8],
         offset: u64,
     ) -> Result<Vec<Observation>, Error> {
+        // A framer hands over the bytes between packets as a record of their own.
+        if super::plausible_header(packet).is_none_or(|(size, _)| size != packet.len()) {
+            return Err(Error {
+                offset,
+                reason: format!(
+                    "{} bytes that are not a STANAG 4607 packet (no packet header of their size)",
+                    packet.len()
+                ),
+            });
+        }
         let p = decode_packet(packet, offset)?;
         self.stats.packets += 1;
         let sensor = text(&p.header.platform_id);
