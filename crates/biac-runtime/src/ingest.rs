@@ -264,8 +264,10 @@ pub async fn serve_udp_feed(
         let (n, peer) = match sock.recv_from(&mut buf).await {
             Ok(r) => r,
             Err(e) => {
-                // ICMP errors surface here on some systems; the socket stays usable.
+                // ICMP errors surface here on some systems; the socket stays usable. A
+                // pause keeps a persistent error from spinning.
                 tracing::debug!(feed = %name, error = %e, "UDP receive error");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
         };
