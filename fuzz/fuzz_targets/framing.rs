@@ -13,11 +13,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let step = usize::from(step).max(1);
     // (framer, limit, records are verbatim slices, every byte is accounted for)
-    let framers: [(fn() -> Framer, usize, bool, bool); 4] = [
+    let framers: [(fn() -> Framer, usize, bool, bool); 5] = [
         (Framer::lines, 4096, true, false),
         (Framer::cot, 1 << 20, false, false),
         (Framer::beast, 64, true, true),
         (Framer::tak, (1 << 20) + 11, true, true),
+        (Framer::stanag4607, 1 << 20, true, true),
     ];
     for (make, max, verbatim, contiguous) in framers {
         let mut f = make();
@@ -56,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
         biac_model::FeedFormat::Cot,
         biac_model::FeedFormat::Beast,
         biac_model::FeedFormat::Tak,
+        biac_model::FeedFormat::Stanag4607,
     ] {
         common::drive(format, true, data);
     }

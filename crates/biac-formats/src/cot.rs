@@ -477,6 +477,31 @@ pub(crate) fn format_time(ms: i64) -> String {
     )
 }
 
+/// A number as CoT writes it: at most `places` decimals, trailing zeros dropped
+/// (`10972.8`, `26.1234567`, `9999999`), so binary noise (`10972.800000000001`) never
+/// reaches the wire. Places: 7 for latitude and longitude (~1 cm), 2 for metres,
+/// degrees of course and m/s. A non-finite value is written as the schema's unknown.
+pub fn decimal(v: f64, places: usize) -> String {
+    if !v.is_finite() {
+        return "9999999".into();
+    }
+    let mut t = format!("{v:.places$}");
+    if t.contains('.') {
+        let keep = t.trim_end_matches('0').trim_end_matches('.').len();
+        t.truncate(keep);
+    }
+    if t == "-0" {
+        t = "0".into();
+    }
+    t
+}
+
+/// `v` as [`decimal`] writes it and a reader parses it back: an event made of such
+/// values reads back equal to itself.
+fn written(v: f64, places: usize) -> f64 {
+    decimal(v, places).parse().unwrap_or(v)
+}
+
 fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
@@ -507,7 +532,11 @@ impl CotEvent {
         }
         s.push_str(&format!(
             r#"><point lat="{}" lon="{}" hae="{}" ce="{}" le="{}"/><detail>"#,
-            self.lat, self.lon, self.hae, self.ce, self.le
+            decimal(self.lat, 7),
+            decimal(self.lon, 7),
+            decimal(self.hae, 2),
+            decimal(self.ce, 2),
+            decimal(self.le, 2)
         ));
         if let Some(c) = &self.callsign {
             s.push_str(&format!(r#"<contact callsign="{}"/>"#, esc(c)));
@@ -515,10 +544,10 @@ impl CotEvent {
         if self.course_deg.is_some() || self.speed_mps.is_some() {
             s.push_str("<track");
             if let Some(c) = self.course_deg {
-                s.push_str(&format!(r#" course="{c}""#));
+                s.push_str(&format!(r#" course="{}""#, decimal(c, 2)));
             }
             if let Some(v) = self.speed_mps {
-                s.push_str(&format!(r#" speed="{v}""#));
+                s.push_str(&format!(r#" speed="{}""#, decimal(v, 2)));
             }
             s.push_str("/>");
         }
@@ -726,15 +755,27 @@ pub fn label_markings(label: &Label) -> (String, Option<String>, Option<String>)
     (level.to_string(), caveat, releasable_to)
 }
 
+/// One-sigma height error assumed for a track's altitude, metres: the tracker keeps no
+/// vertical covariance, and the heights it fuses (pressure altitudes taken as heights
+/// above the ellipsoid, 3-D radar heights) are off by the geoid and the day's
+/// pressure, tens of metres.
+pub const TRACK_HEIGHT_SIGMA_M: f64 = 50.0;
+/// Ratio of the 90 % linear error to the one-sigma of a normal (the 0.95 quantile).
+const LE90_PER_SIGMA: f64 = 1.645;
+
 /// One fused track as a CoT event for TAK clients.
 ///
 /// `how` is `m-f` (machine, fused); `time` is `now_ms` (when the event was made),
 /// `start` the track's time of validity (never after `now_ms`), `stale`
-/// `now_ms + stale_ms`. `ce` is the 90 % circular error from the track's one-sigma
-/// position error (`2.146 σ`, the inverse of the decoder's rule), `hae` the altitude
-/// when known, `le` unknown. `<track>` carries course (degrees true) and speed (m/s),
-/// `<contact>` the callsign from [`track_callsign`] (else `uid`), and the label goes
-/// into `access`/`caveat`/`releasableTo` ([`label_markings`]).
+/// `start + stale_ms`: the data's age decides when it expires, so re-sending an
+/// unchanged track never pushes its expiry out. `ce` is the 90 % circular error from
+/// the track's one-sigma position error (`2.146 σ`, the inverse of the decoder's rule).
+/// A known height is `hae` with `le` the 90 % error of [`TRACK_HEIGHT_SIGMA_M`]; an
+/// unknown one is the schema's 9999999 for both (never `hae="0"`). `<track>` carries
+/// course (degrees true) and speed (m/s), `<contact>` the callsign from
+/// [`track_callsign`] (else `uid`), `<precisionlocation>` the kind of source
+/// ([`position_source`]), and the label goes into `access`/`caveat`/`releasableTo`
+/// ([`label_markings`]).
 pub fn track_event(
     track: &biac_model::Track,
     uid: &str,
@@ -748,14 +789,23 @@ pub fn track_event(
     } else {
         UNKNOWN
     };
-    let hae = track
+    let height = track
         .position
         .alt_m
-        .filter(|a| a.is_finite() && a.abs() < 1.0e6)
-        .unwrap_or(UNKNOWN);
+        .filter(|a| a.is_finite() && a.abs() < 1.0e6);
+    let (hae, le) = match height {
+        Some(h) => (h, TRACK_HEIGHT_SIGMA_M * LE90_PER_SIGMA),
+        None => (UNKNOWN, UNKNOWN),
+    };
+    let src = position_source(track);
+    let alt_src = if height.is_some() { src } else { "???" };
+    let start_ms = track.time_ms.min(now_ms);
     let speed = track.velocity.speed_mps();
     let (course_deg, speed_mps) = if speed.is_finite() {
-        (Some(track.velocity.course_deg()), Some(speed))
+        (
+            Some(written(track.velocity.course_deg(), 2)),
+            Some(written(speed, 2)),
+        )
     } else {
         (None, None)
     };
@@ -764,20 +814,32 @@ pub fn track_event(
         cot_type: cot_type(track.domain, track.affiliation).to_string(),
         how: "m-f".to_string(),
         time_ms: now_ms,
-        start_ms: track.time_ms.min(now_ms),
-        stale_ms: now_ms.saturating_add(stale_ms.max(0)),
-        lat: track.position.lat_deg,
-        lon: track.position.lon_deg,
-        hae,
-        ce,
-        le: UNKNOWN,
+        start_ms,
+        stale_ms: start_ms.saturating_add(stale_ms.max(0)),
+        lat: written(track.position.lat_deg, 7),
+        lon: written(track.position.lon_deg, 7),
+        hae: written(hae, 2),
+        ce: written(ce, 2),
+        le: written(le, 2),
         course_deg,
         speed_mps,
         callsign: Some(track_callsign(&track.identity).unwrap_or_else(|| uid.to_string())),
         access: Some(access),
         caveat,
         releasable_to,
-        extra_detail: String::new(),
+        extra_detail: format!(r#"<precisionlocation geopointsrc="{src}" altsrc="{alt_src}"/>"#),
+    }
+}
+
+/// What kind of source a track's position comes from, as `<precisionlocation>` names
+/// it (ATAK shows it with the position): `GPS` when the track is bound to an object
+/// that reports its own satellite fix (an MMSI from AIS, an ICAO address from ADS-B),
+/// `CALC` when it is computed from sensor measurements and other trackers' tracks.
+pub fn position_source(track: &biac_model::Track) -> &'static str {
+    if track.identity.mmsi.is_some() || track.identity.icao.is_some() {
+        "GPS"
+    } else {
+        "CALC"
     }
 }
 

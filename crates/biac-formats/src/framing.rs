@@ -1,6 +1,7 @@
 //! Splitting a byte stream into records: lines for NMEA and SBS, `<event>…</event>` for CoT,
 //! `0x1a`-framed Beast frames, `0xbf <varint length>` TAK protocol stream frames, and ASTERIX
-//! data blocks (CAT048, CAT062 and CAT021 blocks split into their records).
+//! data blocks (CAT048, CAT062 and CAT021 blocks split into their records), and STANAG 4607
+//! packets.
 //! Bounded: a record longer than the limit is reported and skipped, never buffered forever.
 //! Binary framers never drop bytes silently: bytes outside any frame become a record of
 //! their own, which the decoder rejects with its offset.
@@ -47,6 +48,7 @@ enum Kind {
     Beast,
     Tak,
     Asterix,
+    Stanag4607,
 }
 
 /// One framed item.
@@ -101,6 +103,16 @@ impl Framer {
     pub fn asterix() -> Self {
         Self::new(Kind::Asterix, crate::asterix::MAX_BLOCK_LEN)
     }
+    /// STANAG 4607 over a byte stream: one record per packet, found by its size (P2),
+    /// at most [`crate::stanag4607::feed::MAX_PACKET_LEN`] bytes. Bytes where no
+    /// plausible packet header starts (two version digits, a size from the header's 32
+    /// bytes to the limit) up to the next place one does are a record of their own,
+    /// which the decoder rejects with its offset. A wrong size within the limit cannot
+    /// be told from a real one: the packet swallows what follows it, the decoder
+    /// rejects it, and framing goes on after it.
+    pub fn stanag4607() -> Self {
+        Self::new(Kind::Stanag4607, crate::stanag4607::feed::MAX_PACKET_LEN)
+    }
     fn new(kind: Kind, max_len: usize) -> Self {
         Framer {
             kind,
@@ -147,6 +159,9 @@ impl Framer {
                 Kind::Beast => find_beast_end(&self.buf[self.head..]),
                 Kind::Tak => find_tak_end(&self.buf[self.head..], self.max_len),
                 Kind::Asterix => find_asterix_end(&self.buf[self.head..], self.max_len),
+                Kind::Stanag4607 => {
+                    find_4607_end(&self.buf[self.head..], self.max_len, &mut self.scan)
+                }
             };
             match end {
                 Some((rec_end, consumed)) => {
@@ -182,7 +197,7 @@ impl Framer {
                                 .unwrap_or(rec.len());
                             rec.drain(..start);
                         }
-                        Kind::Beast | Kind::Tak => {}
+                        Kind::Beast | Kind::Tak | Kind::Stanag4607 => {}
                         Kind::Asterix => {
                             // A whole CAT048, CAT062 or CAT021 block (not garbage
                             // that starts with 0x30).
@@ -221,7 +236,7 @@ impl Framer {
 
     fn header_slack(&self) -> usize {
         match self.kind {
-            Kind::Lines | Kind::Cot | Kind::Beast | Kind::Asterix => 0,
+            Kind::Lines | Kind::Cot | Kind::Beast | Kind::Asterix | Kind::Stanag4607 => 0,
             Kind::Tak => crate::tak::MAX_STREAM_HEADER,
         }
     }
@@ -311,6 +326,28 @@ fn find_beast_end(buf: &[u8]) -> Option<(usize, usize)> {
             Some((i, i))
         }
     }
+}
+
+/// End of the first STANAG 4607 packet, or of the bytes before the next plausible
+/// header. Positions already found not to start a header are remembered in `scan`, so
+/// garbage trickling in costs O(new bytes).
+fn find_4607_end(buf: &[u8], max_len: usize, scan: &mut Scan) -> Option<(usize, usize)> {
+    use crate::stanag4607::plausible_header;
+    let starts = |b: &[u8]| plausible_header(b).is_some_and(|(size, _)| size <= max_len);
+    // Six bytes (version, size) decide whether a header starts here.
+    let header = buf.get(..6)?;
+    if let Some((size, _)) = plausible_header(header).filter(|&(size, _)| size <= max_len) {
+        return (buf.len() >= size).then_some((size, size));
+    }
+    let from = scan.scanned.max(1);
+    let last = buf.len().saturating_sub(6);
+    for q in from..=last {
+        if starts(&buf[q..]) {
+            return Some((q, q));
+        }
+    }
+    scan.scanned = last.max(from - 1) + 1;
+    None
 }
 
 /// End of the first TAK stream frame. A length over `max_len` or a runaway varint

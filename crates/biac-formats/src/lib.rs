@@ -12,7 +12,8 @@
 //! - [`asterix`]: EUROCONTROL ASTERIX data blocks; CAT048 monoradar target reports to
 //!   observations in the radar's range and azimuth; CAT062 system tracks to national
 //!   tracks.
-//! - [`stanag4607`]: STANAG 4607 GMTI (Editions 3 and 4), packets and segments, both ways.
+//! - [`stanag4607`]: STANAG 4607 GMTI (Editions 3 and 4), packets and segments, both ways;
+//!   dwells to observations in the sensor's space (`stanag4607::feed`).
 //!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
@@ -61,6 +62,7 @@ enum FormatState {
     Beast(Box<modes::ModeSNormaliser>),
     Tak,
     Asterix(asterix::AsterixNormaliser),
+    Stanag4607(stanag4607::feed::GmtiNormaliser),
 }
 
 impl FeedDecoder {
@@ -75,6 +77,9 @@ impl FeedDecoder {
             FeedFormat::Tak => FormatState::Tak,
             FeedFormat::Asterix { radar } => {
                 FormatState::Asterix(asterix::AsterixNormaliser::new(radar))
+            }
+            FeedFormat::Stanag4607 => {
+                FormatState::Stanag4607(stanag4607::feed::GmtiNormaliser::new())
             }
         };
         FeedDecoder { cfg, state }
@@ -92,6 +97,7 @@ impl FeedDecoder {
             FeedFormat::Beast => Framer::beast(),
             FeedFormat::Tak => Framer::tak(),
             FeedFormat::Asterix { .. } => Framer::asterix(),
+            FeedFormat::Stanag4607 => Framer::stanag4607(),
         }
     }
 
@@ -104,9 +110,19 @@ impl FeedDecoder {
         }
     }
 
+    /// For a STANAG 4607 feed: packets, dwells and target reports seen, and the
+    /// reports that were no observation.
+    pub fn gmti_stats(&self) -> Option<stanag4607::feed::GmtiStats> {
+        match &self.state {
+            FormatState::Stanag4607(n) => Some(n.stats()),
+            _ => None,
+        }
+    }
+
     /// Decode one framed record (a line without its terminator, one CoT `<event>`, one
-    /// escaped Beast frame, one TAK stream frame with its header, or one ASTERIX data
-    /// block — for CAT048, one record as a one-record block).
+    /// escaped Beast frame, one TAK stream frame with its header, one ASTERIX data
+    /// block — for CAT048, one record as a one-record block — or one STANAG 4607
+    /// packet). A 4607 error names the offset of the segment at fault.
     /// `now_ms` is the receive time, used when the record carries no time of its own.
     /// Returns zero observations for records that are valid but carry no position
     /// (an AIS fragment awaiting its partner, static data, an SBS identity message).
@@ -128,6 +144,14 @@ impl FeedDecoder {
             FormatState::Beast(n) => decode_beast(n, &self.cfg, record, now_ms).map_err(err),
             FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(err),
             FormatState::Asterix(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Stanag4607(n) => {
+                n.decode(&self.cfg, record, offset)
+                    .map_err(|e| DecodeError {
+                        feed: self.cfg.name.clone(),
+                        offset: e.offset,
+                        reason: e.reason,
+                    })
+            }
         }
     }
 }

@@ -21,6 +21,7 @@
 
 use serde::Serialize;
 
+pub mod feed;
 pub mod json;
 
 /// Bytes of the packet header (P1–P10).
@@ -721,7 +722,7 @@ pub fn supported_version(v: [u8; 2]) -> bool {
 
 /// The header at the start of `b`, if it could start a packet: two digits of version and
 /// a size no smaller than the header.
-fn plausible_header(b: &[u8]) -> Option<(usize, [u8; 2])> {
+pub(crate) fn plausible_header(b: &[u8]) -> Option<(usize, [u8; 2])> {
     let h = b.get(..6)?;
     let version = [h[0], h[1]];
     let size = u32::from_be_bytes([h[2], h[3], h[4], h[5]]) as usize;

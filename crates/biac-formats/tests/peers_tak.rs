@@ -226,3 +226,91 @@ fn we_read_takproto_protobuf_and_reproduce_it() {
         assert_eq!(encode_mesh(&back), mesh, "{xml}");
     }
 }
+
+/// biac's own track events as they leave a CoT listener (numbers without noise, known
+/// and unknown heights, `<precisionlocation>`, markings): takproto converts their XML
+/// to the same protobuf bytes as we do, and reads our frames back to the same values.
+#[test]
+fn our_track_events_convert_and_parse_as_takproto_does() {
+    use biac_formats::cot::track_event;
+    use biac_model::{
+        Affiliation, Classification, Domain, Identity, Label, Nation, Position, Track, TrackStatus,
+        Velocity,
+    };
+    let mut xmls = Vec::new();
+    for (i, alt) in [None, Some(36_000.0 * 0.3048), Some(0.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let t = Track {
+            id: 7 + i as u64,
+            time_ms: 1_795_000_000_000,
+            position: Position {
+                lat_deg: 24.123_456_789_012,
+                lon_deg: 123.987_654_321_098,
+                alt_m: alt,
+            },
+            velocity: Velocity::from_sog_cog(0.1 + 0.2 + i as f64, 45.0),
+            pos_cov_en: [100.0, 3.0, 100.0],
+            status: TrackStatus::Confirmed,
+            domain: if alt.is_some() {
+                Domain::Air
+            } else {
+                Domain::Surface
+            },
+            affiliation: Affiliation::Unknown,
+            identity: Identity {
+                icao: (i == 1).then_some(0x86d4a1),
+                ..Identity::default()
+            },
+            sources: ["jpn-adsb".to_string()].into(),
+            updates: 3,
+            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
+        };
+        let ev = track_event(
+            &t,
+            &format!("biac-JPN-SECRET-T{:06}", t.id),
+            t.time_ms + 900,
+            120_000,
+        );
+        xmls.push(ev.to_xml());
+    }
+    assert!(xmls[1].contains(r#"hae="10972.8""#), "{}", xmls[1]);
+    assert!(xmls[0].contains(r#"hae="9999999""#) && xmls[0].contains(r#"le="9999999""#));
+    let mut requests: Vec<Value> = xmls.iter().map(|x| json!({ "xml": x })).collect();
+    let msgs: Vec<_> = xmls
+        .iter()
+        .map(|x| xml_to_proto(x.as_bytes()).expect("our own event"))
+        .collect();
+    requests.extend(
+        msgs.iter()
+            .map(|m| json!({ "parse": hex(&encode_stream(m)) })),
+    );
+    let answers = takproto(&requests);
+    for (i, m) in msgs.iter().enumerate() {
+        let a = &answers[i];
+        // XML → protobuf: the same bytes, markings aside (takproto knows no 16/17).
+        let mut plain = m.clone();
+        if let Some(e) = plain.cot_event.as_mut() {
+            e.caveat.clear();
+            e.releaseable_to.clear();
+        }
+        assert_eq!(
+            a["stream"],
+            hex(&encode_stream(&plain)).as_str(),
+            "{}",
+            xmls[i]
+        );
+        // Our frame → takproto: every value as we meant it, 16/17 kept as unknowns.
+        let p = &answers[msgs.len() + i];
+        assert_eq!(p["body"], hex(&m.encode_to_vec()).as_str(), "{p}");
+        let ev = m.cot_event.as_ref().unwrap();
+        let e = &p["event"];
+        assert_eq!(
+            (e["hae"].as_f64(), e["le"].as_f64()),
+            (Some(ev.hae), Some(ev.le))
+        );
+        assert_eq!(e["staleTime"], ev.start_time + 120_000);
+        assert_eq!(ev.releaseable_to, "USA,JPN");
+    }
+}

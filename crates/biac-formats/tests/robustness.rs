@@ -123,7 +123,10 @@ fn seeds(format: FeedFormat) -> Vec<String> {
         FeedFormat::Ais => ais_lines(),
         FeedFormat::Sbs => sbs_lines(),
         FeedFormat::Cot => cot_events(),
-        FeedFormat::Beast | FeedFormat::Tak | FeedFormat::Asterix { .. } => {
+        FeedFormat::Beast
+        | FeedFormat::Tak
+        | FeedFormat::Asterix { .. }
+        | FeedFormat::Stanag4607 => {
             unreachable!("text seeds only")
         }
     }
@@ -197,13 +200,14 @@ fn apply(mut data: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
 }
 
 const FORMATS: [FeedFormat; 3] = [FeedFormat::Ais, FeedFormat::Sbs, FeedFormat::Cot];
-/// The text formats above and the binary feeds (Beast, TAK stream).
-const ALL_FORMATS: [FeedFormat; 5] = [
+/// The text formats above and the binary feeds (Beast, TAK stream, STANAG 4607).
+const ALL_FORMATS: [FeedFormat; 6] = [
     FeedFormat::Ais,
     FeedFormat::Sbs,
     FeedFormat::Cot,
     FeedFormat::Beast,
     FeedFormat::Tak,
+    FeedFormat::Stanag4607,
 ];
 
 proptest! {

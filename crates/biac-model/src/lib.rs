@@ -441,10 +441,14 @@ pub enum FeedFormat {
     /// EUROCONTROL ASTERIX data blocks (CAT048 monoradar target reports; other
     /// categories are skipped) from the radar at `radar`.
     Asterix { radar: RadarSite },
+    /// STANAG 4607 GMTI packets (a stream of them over TCP, one per datagram over
+    /// UDP). Needs no site: each dwell carries its sensor's position.
+    Stanag4607,
 }
 
 impl FeedFormat {
-    /// The configuration name: `ais`, `sbs`, `cot`, `beast`, `tak`, `asterix`.
+    /// The configuration name: `ais`, `sbs`, `cot`, `beast`, `tak`, `asterix`,
+    /// `stanag4607`.
     pub fn name(&self) -> &'static str {
         match self {
             FeedFormat::Ais => "ais",
@@ -453,6 +457,7 @@ impl FeedFormat {
             FeedFormat::Beast => "beast",
             FeedFormat::Tak => "tak",
             FeedFormat::Asterix { .. } => "asterix",
+            FeedFormat::Stanag4607 => "stanag4607",
         }
     }
 }
@@ -583,6 +588,7 @@ enum FormatName {
     Beast,
     Tak,
     Asterix,
+    Stanag4607,
 }
 
 impl TryFrom<FeedConfigRepr> for FeedConfig {
@@ -613,6 +619,7 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             (FormatName::Cot, None) => FeedFormat::Cot,
             (FormatName::Beast, None) => FeedFormat::Beast,
             (FormatName::Tak, None) => FeedFormat::Tak,
+            (FormatName::Stanag4607, None) => FeedFormat::Stanag4607,
         };
         Ok(FeedConfig {
             name: r.name,
@@ -635,6 +642,7 @@ impl From<FeedConfig> for FeedConfigRepr {
             FeedFormat::Beast => (FormatName::Beast, None),
             FeedFormat::Tak => (FormatName::Tak, None),
             FeedFormat::Asterix { radar } => (FormatName::Asterix, Some(radar)),
+            FeedFormat::Stanag4607 => (FormatName::Stanag4607, None),
         };
         FeedConfigRepr {
             name: c.name,
@@ -788,6 +796,11 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::to_string(&FeedFormat::Tak).unwrap(), r#""tak""#);
+        let gmti: FeedConfig =
+            serde_json::from_str(&feed_json(r#", "format": "stanag4607""#)).unwrap();
+        assert_eq!(gmti.format, FeedFormat::Stanag4607);
+        assert_eq!(gmti.format.name(), "stanag4607");
+        assert_eq!(serde_json::to_value(&gmti).unwrap()["format"], "stanag4607");
     }
 
     /// A missing, misplaced or invalid radar site is refused when the configuration is

@@ -1,4 +1,5 @@
-//! Ingest sources: one TCP listener per feed, one task per connection.
+//! Ingest sources: one TCP listener per feed, one task per connection; for datagram
+//! formats (STANAG 4607) also a UDP socket on the same port, state kept per source.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -9,7 +10,7 @@ use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
 use biac_model::{FeedConfig, Observation, TimeMs};
 use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::FeedStats;
@@ -221,6 +222,134 @@ async fn handle_connection(
         tracing::warn!(feed = %name, %peer, bytes = framer.pending(), "connection closed inside a record; truncated record rejected");
     }
     tracing::info!(feed = %name, %peer, rejected = errors, "feed connection closed");
+}
+
+/// Whether a feed of this format also listens for UDP (one packet per datagram).
+pub(crate) fn udp_feed(format: &biac_model::FeedFormat) -> bool {
+    matches!(format, biac_model::FeedFormat::Stanag4607)
+}
+
+/// UDP sources whose decoding state (mission date, clock check) is kept at once; a new
+/// source beyond this replaces the one heard from longest ago.
+pub const MAX_UDP_SOURCES: usize = 64;
+
+/// One UDP source's state, the counterpart of a TCP connection.
+struct UdpSource {
+    decoder: FeedDecoder,
+    clock: SourceClock,
+    /// Bytes received from it so far: the offset of its next datagram, as if its
+    /// datagrams were one stream.
+    received: u64,
+    errors: u64,
+    last_heard: u64,
+}
+
+/// Receive datagrams for one feed forever: each is framed on its own (one packet, or
+/// several back to back), decoded with its source's state, and counted like a TCP
+/// connection's records. Errors name the source's address and the byte offset in
+/// what that source sent.
+pub async fn serve_udp_feed(
+    sock: UdpSocket,
+    cfg: FeedConfig,
+    stats: Arc<FeedStats>,
+    tx: mpsc::Sender<Batch>,
+    max_future_ms: i64,
+) {
+    let name = cfg.name.clone();
+    let mut sources: std::collections::HashMap<SocketAddr, UdpSource> =
+        std::collections::HashMap::new();
+    let mut buf = vec![0u8; 65_536];
+    let mut heard = 0u64;
+    loop {
+        let (n, peer) = match sock.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                // ICMP errors surface here on some systems; the socket stays usable. A
+                // pause keeps a persistent error from spinning.
+                tracing::debug!(feed = %name, error = %e, "UDP receive error");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        heard += 1;
+        if !sources.contains_key(&peer) {
+            if sources.len() >= MAX_UDP_SOURCES {
+                if let Some(oldest) = sources
+                    .iter()
+                    .min_by_key(|(_, s)| s.last_heard)
+                    .map(|(a, _)| *a)
+                {
+                    sources.remove(&oldest);
+                }
+            }
+            stats.connections.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(feed = %name, %peer, "UDP feed source");
+            sources.insert(
+                peer,
+                UdpSource {
+                    decoder: FeedDecoder::new(cfg.clone()),
+                    clock: SourceClock::new(max_future_ms, stats.clone()),
+                    received: 0,
+                    errors: 0,
+                    last_heard: heard,
+                },
+            );
+        }
+        let Some(src) = sources.get_mut(&peer) else {
+            continue;
+        };
+        src.last_heard = heard;
+        let base = src.received;
+        src.received += n as u64;
+        let mut framer = src.decoder.framer();
+        framer.push(&buf[..n]);
+        let now = now_ms();
+        let mut batch = Vec::new();
+        let mut failures = Vec::new();
+        while let Some(frame) = framer.next_frame() {
+            let frame = match frame {
+                Frame::Record { offset, bytes } => Frame::Record {
+                    offset: base + offset,
+                    bytes,
+                },
+                Frame::Oversized { offset, len } => Frame::Oversized {
+                    offset: base + offset,
+                    len,
+                },
+            };
+            match decode_frame(&mut src.decoder, frame, now, &mut src.clock) {
+                Ok(obs) => {
+                    stats
+                        .accepted
+                        .fetch_add(obs.len() as u64, Ordering::Relaxed);
+                    batch.extend(obs);
+                }
+                Err(e) => failures.push((e.offset, e.reason)),
+            }
+        }
+        let pending = framer.pending();
+        if pending > 0 {
+            failures.push((
+                base + (n - pending) as u64,
+                format!("datagram ends inside a packet ({pending} bytes); rejected"),
+            ));
+        }
+        for (offset, reason) in failures {
+            src.errors += 1;
+            stats.rejected.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut last) = stats.last_error.lock() {
+                *last = Some(format!("{name}: {peer}: offset {offset}: {reason}"));
+            }
+            if src.errors <= LOG_FIRST_ERRORS || src.errors.is_multiple_of(LOG_EVERY_NTH_ERROR) {
+                tracing::warn!(feed = %name, %peer, offset, reason = %reason, rejected_from_source = src.errors, "rejected UDP record");
+            }
+        }
+        // Blocking send, as for TCP: a full pipeline delays reading the socket (the
+        // kernel's receive buffer then drops, which is what UDP offers).
+        if !batch.is_empty() && tx.send(Batch::unacked(batch)).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Reject records whose position is impossible or whose time is too far in the future

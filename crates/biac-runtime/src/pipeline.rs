@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::history::{self, HistoryWriter};
-use crate::ingest::{now_ms, serve_feed, Batch};
+use crate::ingest::{now_ms, serve_feed, serve_udp_feed, udp_feed, Batch};
 use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
 
 /// Batches in flight between ingest and storage. Bounded: when storage lags, ingest
@@ -155,8 +155,16 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
         let listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
         listener.set_nonblocking(true).map_err(bind_err)?;
         let bound = listener.local_addr().map_err(bind_err)?;
+        // A datagram format also listens for UDP on the same address and port.
+        let udp = if udp_feed(&fc.format) {
+            let sock = std::net::UdpSocket::bind(bound).map_err(bind_err)?;
+            sock.set_nonblocking(true).map_err(bind_err)?;
+            Some(sock)
+        } else {
+            None
+        };
         let stats = Arc::new(FeedStats::default());
-        bound_feeds.push((listener, fc.clone(), stats.clone()));
+        bound_feeds.push((listener, udp, fc.clone(), stats.clone()));
         feeds.push(FeedHandle {
             config: fc.clone(),
             addr: bound,
@@ -178,7 +186,24 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             .name("biac-feeds".into())
             .spawn(move || {
                 feed_rt.block_on(async move {
-                    for (listener, fc, stats) in bound_feeds {
+                    for (listener, udp, fc, stats) in bound_feeds {
+                        if let Some(sock) = udp {
+                            match tokio::net::UdpSocket::from_std(sock) {
+                                Ok(s) => {
+                                    let (fc, stats) = (fc.clone(), stats.clone());
+                                    tokio::spawn(serve_udp_feed(
+                                        s,
+                                        fc,
+                                        stats,
+                                        tx.clone(),
+                                        max_future_ms,
+                                    ));
+                                }
+                                Err(e) => {
+                                    tracing::error!(feed = %fc.name, error = %e, "UDP feed socket lost")
+                                }
+                            }
+                        }
                         match TcpListener::from_std(listener) {
                             Ok(l) => {
                                 tokio::spawn(serve_feed(l, fc, stats, tx.clone(), max_future_ms));

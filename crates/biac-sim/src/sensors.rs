@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use biac_formats::ais::{PositionReport, StaticVoyage};
 use biac_formats::cot::CotEvent;
 use biac_formats::sbs::SbsMsg;
+use biac_formats::stanag4607::{self as s4607, PacketHeader, Segment};
 use biac_geo::{bearing_deg, destination, distance_m, distance_within, horizon_m, KNOT, NM};
 use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind};
 use rand::Rng;
@@ -96,11 +97,11 @@ pub fn demo_feeds() -> Vec<FeedConfig> {
         ),
         f(
             FEED_USA_MQ9_GMTI,
-            FeedFormat::Cot,
+            FeedFormat::Stanag4607,
             USA,
             Label::rel_to(Classification::Secret, USA, &[JPN]),
             ObservationKind::Plot,
-            "USAF MQ-9 out of Kanoya, GMTI moving-target plots over the northern East China Sea / Tokara Strait, 10 s revisit",
+            "USAF MQ-9 out of Kanoya, STANAG 4607 GMTI dwells over the northern East China Sea / Tokara Strait from ~7.6 km, 10 s revisit of four 90° dwells",
         ),
         f(
             FEED_AUS_P8_TRACKS,
@@ -152,12 +153,17 @@ pub enum Record {
     },
     Sbs(SbsMsg),
     Cot(CotEvent),
+    /// A STANAG 4607 packet: its header and segments.
+    Stanag4607 {
+        header: PacketHeader,
+        segments: Vec<Segment>,
+    },
 }
 
 impl Record {
     /// The complete wire bytes with terminators: AIS sentences each ending `\r\n` (tag
-    /// block `s:<receiver>,c:<unix seconds>` on the first), an SBS line ending `\r\n`, or
-    /// one CoT `<event>` followed by `\n`.
+    /// block `s:<receiver>,c:<unix seconds>` on the first), an SBS line ending `\r\n`,
+    /// one CoT `<event>` followed by `\n`, or one STANAG 4607 packet.
     pub fn encode(&self, time_ms: i64) -> Vec<u8> {
         use biac_formats::{ais, sbs};
         let mut b = Vec::new();
@@ -189,6 +195,9 @@ impl Record {
             Record::Cot(e) => {
                 b.extend_from_slice(e.to_xml().trim_end().as_bytes());
                 b.push(b'\n');
+            }
+            Record::Stanag4607 { header, segments } => {
+                b = s4607::encode_packet(header, segments);
             }
         }
         b
@@ -506,8 +515,29 @@ impl Mount {
 pub(crate) enum ScanMode {
     /// A rotating antenna: the beam sweeps north-clockwise once per period.
     Rotating,
-    /// An electronically steered dwell over the whole coverage once per period (GMTI).
-    Dwell,
+    /// Electronically steered dwells (GMTI): each period (a revisit) is `n` dwells, one
+    /// after the other, each over a sector of 360°/n.
+    Dwell(u32),
+}
+
+/// The output of a plot radar: a CoT event per plot, or a STANAG 4607 packet per dwell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum PlotOutput {
+    Cot,
+    Stanag4607,
+}
+
+/// One detection (or false alarm) of a scan, before encoding.
+struct Det {
+    t: i64,
+    truth: Option<u32>,
+    lat: f64,
+    lon: f64,
+    /// Horizontal range from the sensor, metres.
+    range: f64,
+    air: bool,
+    /// GMTI: measured line-of-sight velocity, ground referenced, m/s (positive away).
+    radial_mps: f64,
 }
 
 /// A radar producing plots (CoT `a-u-*`, one fresh uid per plot).
@@ -523,6 +553,9 @@ pub(crate) struct PlotRadar {
     period_ms: i64,
     epoch_ms: i64,
     mode: ScanMode,
+    output: PlotOutput,
+    /// GMTI: one-sigma radial velocity error, m/s.
+    sigma_radial_mps: f64,
     /// GMTI: only targets moving faster than this (m/s) are detected.
     min_speed_mps: f64,
     /// Also detect aircraft (2D: no height reported), with this Pd.
@@ -551,6 +584,8 @@ impl PlotRadar {
             period_ms: 10_000,
             epoch_ms: start_ms,
             mode: ScanMode::Rotating,
+            output: PlotOutput::Cot,
+            sigma_radial_mps: 0.0,
             min_speed_mps: 0.0,
             air_pd: Some(0.6),
             counter: 0,
@@ -573,6 +608,8 @@ impl PlotRadar {
             period_ms: 10_000,
             epoch_ms: start_ms + 2_500,
             mode: ScanMode::Rotating,
+            output: PlotOutput::Cot,
+            sigma_radial_mps: 0.0,
             min_speed_mps: 0.0,
             air_pd: None,
             counter: 0,
@@ -591,9 +628,12 @@ impl PlotRadar {
             sigma_range_m: 20.0,
             sigma_az_deg: 0.25,
             clutter_per_scan: 0.5,
+            // A 10 s revisit of four 2.5 s dwells, each over a quarter of the field.
             period_ms: 10_000,
             epoch_ms: start_ms + 5_000,
-            mode: ScanMode::Dwell,
+            mode: ScanMode::Dwell(4),
+            output: PlotOutput::Stanag4607,
+            sigma_radial_mps: 0.5,
             min_speed_mps: 2.0 * KNOT,
             air_pd: None,
             counter: 0,
@@ -629,35 +669,48 @@ impl PlotRadar {
 
     pub fn scan(&mut self, w: &World, t0: i64, t1: i64, out: &mut Vec<RecordEmission>) {
         let (rlat, rlon, rh) = self.mount.position(w);
-        // Which azimuths (and at what times) the beam covers in (t0, t1].
+        // Which azimuths (and at what times) the beam covers in (t0, t1]; for dwells,
+        // which dwell of which revisit.
         let period = self.period_ms as f64;
-        let (az0, sweep, dwell_t) = match self.mode {
+        let (az0, sweep, dwell) = match self.mode {
             ScanMode::Rotating => {
                 let az0 = ((t0 - self.epoch_ms).rem_euclid(self.period_ms)) as f64 / period * 360.0;
                 let sweep = ((t1 - t0) as f64 / period * 360.0).min(360.0);
                 (az0, sweep, None)
             }
-            ScanMode::Dwell => {
-                // Dwells at epoch + k·period.
-                let k = (t1 - self.epoch_ms).div_euclid(self.period_ms);
-                let t = self.epoch_ms + k * self.period_ms;
+            ScanMode::Dwell(n) => {
+                // Dwell k at epoch + k·period/n, over sector k mod n (at most one per
+                // step: steps are shorter than a dwell).
+                let n = i64::from(n.max(1));
+                let each = (self.period_ms / n).max(1);
+                let k = (t1 - self.epoch_ms).div_euclid(each);
+                let t = self.epoch_ms + k * each;
                 if t <= t0 || t > t1 {
                     return;
                 }
-                (0.0, 360.0, Some(t))
+                let j = k.rem_euclid(n);
+                let sweep = 360.0 / n as f64;
+                (j as f64 * sweep, sweep, Some((t, k.div_euclid(n), j, n)))
             }
         };
         let time_at = |off_deg: f64| -> i64 {
-            match dwell_t {
-                Some(t) => t,
+            match dwell {
+                Some((t, ..)) => t,
                 None => (t0 + (off_deg / 360.0 * period).ceil() as i64).clamp(t0 + 1, t1),
             }
         };
         let in_sector = |az: f64| -> Option<f64> {
             let off = (az - az0).rem_euclid(360.0);
-            (sweep >= 360.0 || (off > 0.0 && off <= sweep)).then_some(off)
+            let inside = if dwell.is_some() {
+                off < sweep
+            } else {
+                off > 0.0 && off <= sweep
+            };
+            (sweep >= 360.0 || inside).then_some(off)
         };
-        let mut dets: Vec<RecordEmission> = Vec::new();
+        let gmti = self.output == PlotOutput::Stanag4607;
+        let site = biac_geo::SiteFrame::new((rlat, rlon, rh));
+        let mut dets: Vec<Det> = Vec::new();
         for o in &w.objects {
             if !self.can_see(w, o) {
                 continue;
@@ -679,12 +732,23 @@ impl PlotRadar {
             let rm = (r + gauss(&mut self.rng, self.sigma_range_m)).max(0.0);
             let azm = az + gauss(&mut self.rng, self.sigma_az_deg);
             let (mlat, mlon) = destination(rlat, rlon, azm, rm);
-            let ev = self.plot(t, mlat, mlon, rm, o.is_air());
-            dets.push(RecordEmission {
-                feed: self.feed,
-                time_ms: t,
-                truth_id: Some(o.id),
-                record: Record::Cot(ev),
+            // GMTI: the object's velocity along the line of sight from the antenna.
+            let radial_mps = if gmti {
+                let (e, n, u) = site.enu(biac_geo::geodetic_to_ecef(lat, lon, 0.0));
+                let (sc, cc) = o.course_deg.to_radians().sin_cos();
+                let los = (e * e + n * n + u * u).sqrt().max(1.0);
+                o.speed_mps * (sc * e + cc * n) / los + gauss(&mut self.rng, self.sigma_radial_mps)
+            } else {
+                0.0
+            };
+            dets.push(Det {
+                t,
+                truth: Some(o.id),
+                lat: mlat,
+                lon: mlon,
+                range: rm,
+                air: o.is_air(),
+                radial_mps,
             });
         }
         // False alarms: Poisson per scan, uniform over the covered disc.
@@ -695,17 +759,184 @@ impl PlotRadar {
             let r = self.range_m.min(horizon_m(rh, 0.0).max(self.range_m * 0.5))
                 * self.rng.random::<f64>().sqrt();
             let (lat, lon) = destination(rlat, rlon, az, r);
-            let t = time_at(off);
-            let ev = self.plot(t, lat, lon, r, false);
-            dets.push(RecordEmission {
-                feed: self.feed,
-                time_ms: t,
-                truth_id: None,
-                record: Record::Cot(ev),
+            // A GMTI false alarm still passed the Doppler filter: beyond the MDV.
+            let radial_mps = if gmti {
+                uniform(&mut self.rng, self.min_speed_mps, 15.0)
+                    * if self.rng.random_bool(0.5) { 1.0 } else { -1.0 }
+            } else {
+                0.0
+            };
+            dets.push(Det {
+                t: time_at(off),
+                truth: None,
+                lat,
+                lon,
+                range: r,
+                air: false,
+                radial_mps,
             });
         }
-        dets.sort_by_key(|e| e.time_ms);
-        out.extend(dets);
+        dets.sort_by_key(|d| d.t);
+        match (self.output, dwell) {
+            (PlotOutput::Stanag4607, Some((t, revisit, j, n))) => {
+                let record = self.dwell_packet(w, t, revisit, j, n, az0, sweep, &dets);
+                out.push(RecordEmission {
+                    feed: self.feed,
+                    time_ms: t,
+                    // Per target, the truth travels in the reports' truth tags.
+                    truth_id: None,
+                    record,
+                });
+            }
+            _ => {
+                for d in dets {
+                    let ev = self.plot(d.t, d.lat, d.lon, d.range, d.air);
+                    out.push(RecordEmission {
+                        feed: self.feed,
+                        time_ms: d.t,
+                        truth_id: d.truth,
+                        record: Record::Cot(ev),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The STANAG 4607 packet of one dwell: a mission segment (every packet carries
+    /// it, so a receiver that joins late, or hears UDP, can date the dwell), on the
+    /// first dwell of a revisit the job definition with the radar's nominal accuracies,
+    /// then the dwell with the platform's own position, velocity and navigation error,
+    /// and per target its position, line-of-sight velocity, their errors and (this is
+    /// a simulation) the truth tag naming the object, 0 for a false alarm.
+    #[allow(clippy::too_many_arguments)]
+    fn dwell_packet(
+        &self,
+        w: &World,
+        t: i64,
+        revisit: i64,
+        j: i64,
+        n: i64,
+        az0: f64,
+        sweep: f64,
+        dets: &[Det],
+    ) -> Record {
+        const DAY_MS: i64 = 86_400_000;
+        let (plat, plon, palt) = self.mount.position(w);
+        let (course, speed) = match self.mount {
+            Mount::Platform(i) => (w.objects[i].course_deg, w.objects[i].speed_mps),
+            Mount::Fixed { .. } => (0.0, 0.0),
+        };
+        let midnight = t.div_euclid(DAY_MS) * DAY_MS;
+        // Julian day 2440588 is 1970-01-01.
+        let date = time::Date::from_julian_day((midnight / DAY_MS + 2_440_588) as i32)
+            .map_or((1970, 1, 1), |d| {
+                (d.year() as u16, u8::from(d.month()), d.day())
+            });
+        let header = PacketHeader {
+            version: *b"41",
+            nationality: *b"US",
+            // P4: 2 = SECRET, under the US system.
+            classification: 2,
+            class_system: *b"US",
+            // P7: 128 = exercise, real.
+            exercise: 128,
+            platform_id: s4607::chars("MQ9-KANOYA"),
+            mission_id: 1,
+            job_id: 1,
+            ..PacketHeader::default()
+        };
+        let mut segments = vec![Segment::Mission(s4607::Mission {
+            mission_plan: s4607::chars("BIAC-DEMO"),
+            flight_plan: s4607::chars("KANOYA-ECS"),
+            // M3: 36 = MQ-9 Reaper.
+            platform_type: 36,
+            platform_configuration: s4607::chars("LYNX-GMTI"),
+            year: date.0,
+            month: date.1,
+            day: date.2,
+        })];
+        if j == 0 {
+            segments.push(Segment::JobDefinition(s4607::JobDefinition {
+                job_id: 1,
+                // J2: 255 = other (a Lynx-class radar).
+                sensor_id_type: 255,
+                sensor_id_model: s4607::chars("LYNX"),
+                target_filtering: 0,
+                priority: 1,
+                bounding_area: [0.0, 90.0, 180.0, 270.0].map(|b| {
+                    let (lat, lon) = destination(plat, plon, b + 45.0, self.range_m * 1.4);
+                    s4607::Point::from_deg(lat, lon)
+                }),
+                radar_mode: 0,
+                revisit_interval_ds: (self.period_ms / 100) as u16,
+                along_track_uncertainty_m: 5,
+                cross_track_uncertainty_m: 5,
+                altitude_uncertainty_m: 10,
+                track_heading_uncertainty_deg: 1,
+                speed_uncertainty_mm_s: 500,
+                slant_range_sd_cm: (self.sigma_range_m * 100.0) as u16,
+                cross_range_sd: s4607::deg_ba16(self.sigma_az_deg),
+                radial_velocity_sd_cm_s: (self.sigma_radial_mps * 100.0) as u16,
+                mdv_dm_s: (self.min_speed_mps * 10.0).round() as u8,
+                detection_probability_pct: (self.pd * 100.0) as u8,
+                false_alarm_density: 255,
+                terrain_model: 0,
+                geoid_model: 0,
+            }));
+        }
+        let (clat, clon) = destination(plat, plon, az0 + sweep / 2.0, self.range_m / 2.0);
+        let targets = dets
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let p = s4607::Point::from_deg(d.lat, d.lon);
+                s4607::TargetReport {
+                    report_index: Some(i as u16),
+                    lat: Some(p.lat),
+                    lon: Some(p.lon),
+                    radial_velocity_cm_s: Some(
+                        (d.radial_mps * 100.0).round().clamp(-32_768.0, 32_767.0) as i16,
+                    ),
+                    // D32.10: 6 = maritime, live target (the MQ-9 watches the sea).
+                    classification: Some(6),
+                    slant_range_uncertainty_cm: Some((self.sigma_range_m * 100.0) as u16),
+                    cross_range_uncertainty_dm: Some(
+                        (d.range * self.sigma_az_deg.to_radians() * 10.0)
+                            .round()
+                            .clamp(1.0, 65_534.0) as u16,
+                    ),
+                    radial_velocity_uncertainty_cm_s: Some((self.sigma_radial_mps * 100.0) as u16),
+                    truth_tag_application: Some(1),
+                    truth_tag_entity: Some(d.truth.unwrap_or(0)),
+                    ..s4607::TargetReport::default()
+                }
+            })
+            .collect();
+        let mut dwell = s4607::Dwell {
+            revisit_index: (revisit as u64 % 65_536) as u16,
+            dwell_index: j as u16,
+            last_dwell: u8::from(j == n - 1),
+            dwell_time_ms: (t - midnight) as u32,
+            sensor_lat: s4607::deg_sa32(plat),
+            sensor_lon: s4607::deg_ba32(plon),
+            sensor_alt_cm: (palt * 100.0).round() as i32,
+            sensor_along_track_uncertainty_cm: Some(500),
+            sensor_cross_track_uncertainty_cm: Some(500),
+            sensor_altitude_uncertainty_cm: Some(1_000),
+            sensor_track: Some(s4607::deg_ba16(course)),
+            sensor_speed_mm_s: Some((speed * 1000.0).round() as u32),
+            sensor_vertical_velocity_dm_s: Some(0),
+            center_lat: s4607::deg_sa32(clat),
+            center_lon: s4607::deg_ba32(clon),
+            // D26: km × 128; D27: BA16.
+            range_half_extent: (self.range_m / 2.0 / 1000.0 * 128.0).round() as u16,
+            angle_half_extent: s4607::deg_ba16(sweep / 2.0),
+            targets,
+            ..s4607::Dwell::default()
+        };
+        dwell.fit_mask();
+        segments.push(Segment::Dwell(dwell));
+        Record::Stanag4607 { header, segments }
     }
 
     fn plot(&mut self, t: i64, lat: f64, lon: f64, range: f64, air: bool) -> CotEvent {

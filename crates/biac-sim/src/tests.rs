@@ -195,6 +195,32 @@ fn radar_plots_are_only_of_covered_objects_and_near_them() {
     for _ in 0..120 {
         let recs = sc.step_records(1_000);
         for e in recs {
+            if let Record::Stanag4607 { segments, .. } = &e.record {
+                // GMTI: each report's truth tag names the object it is of (0: none).
+                let r = sc.radars.iter().find(|r| r.feed == e.feed).unwrap();
+                let entry = per_radar.entry(e.feed).or_default();
+                for s in segments {
+                    let biac_formats::stanag4607::Segment::Dwell(d) = s else {
+                        continue;
+                    };
+                    for t in &d.targets {
+                        match t.truth_tag_entity {
+                            Some(0) | None => entry.1 += 1,
+                            Some(id) => {
+                                entry.0 += 1;
+                                let o = object(&sc, id);
+                                assert!(
+                                    r.can_see(&sc.world, o),
+                                    "MQ-9 saw {} out of coverage",
+                                    o.name
+                                );
+                                assert!(o.speed_mps > 2.0 * KNOT, "GMTI sees movers only");
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             let Record::Cot(ev) = &e.record else { continue };
             let Some(r) = sc.radars.iter().find(|r| r.feed == e.feed) else {
                 continue;
@@ -230,9 +256,6 @@ fn radar_plots_are_only_of_covered_objects_and_near_them() {
                 "{}: err {err} sigma {sigma}",
                 e.feed
             );
-            if e.feed == FEED_USA_MQ9_GMTI {
-                assert!(o.speed_mps > 2.0 * KNOT, "GMTI sees movers only");
-            }
         }
     }
     for f in [FEED_JPN_RADAR_MIYAKO, FEED_JPN_P1_RADAR, FEED_USA_MQ9_GMTI] {

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use biac_formats::framing::Frame;
+use biac_formats::stanag4607::{decode_packet, Segment};
 use biac_formats::FeedDecoder;
 use biac_geo::distance_m;
 use biac_model::{FeedConfig, FeedFormat, ObservationKind};
 use biac_sim::{
     demo_feeds, AisMsg, Record, Scenario, SimConfig, FEED_JPN_ADSB, FEED_NAMES, FEED_SAT_AIS,
+    FEED_USA_MQ9_GMTI,
 };
 
 fn feed(name: &str) -> FeedConfig {
@@ -32,6 +34,7 @@ fn decode_all(dec: &mut FeedDecoder, bytes: &[u8], now: i64) -> Vec<biac_model::
         }
     }
     // CoT framing leaves the trailing newline buffered until the next event.
+    // (STANAG 4607 packets are framed by their size: nothing is left.)
     let slack = usize::from(dec.config().format == FeedFormat::Cot);
     assert!(
         framer.pending() <= slack,
@@ -71,6 +74,13 @@ fn terminators_and_framing_per_format() {
         for e in sc.step(1_000) {
             let f = feed(e.feed);
             *seen.entry(e.feed).or_insert(0) += 1;
+            if f.format == FeedFormat::Stanag4607 {
+                // One whole packet per emission, every segment decoding.
+                let p = decode_packet(&e.bytes, 0).unwrap();
+                assert_eq!(p.header.packet_size as usize, e.bytes.len());
+                assert!(p.segments.iter().all(Result::is_ok), "{p:?}");
+                continue;
+            }
             let text = std::str::from_utf8(&e.bytes).unwrap();
             match f.format {
                 FeedFormat::Ais => {
@@ -99,6 +109,7 @@ fn terminators_and_framing_per_format() {
                 FeedFormat::Beast | FeedFormat::Tak | FeedFormat::Asterix { .. } => {
                     panic!("the simulator emits no {:?}", f.format)
                 }
+                FeedFormat::Stanag4607 => unreachable!("checked above"),
             }
         }
     }
@@ -205,9 +216,93 @@ fn sbs_and_cot_decode_back() {
                     );
                     *counts.entry(e.feed).or_default() += 1;
                 }
-                Record::Ais { .. } => {}
+                Record::Ais { .. } | Record::Stanag4607 { .. } => {}
             }
         }
     }
-    assert!(counts.len() >= 6, "{counts:?}");
+    assert!(counts.len() >= 5, "{counts:?}");
+}
+
+/// The MQ-9's STANAG 4607 dwells: four per 10 s revisit, each with the platform's own
+/// position at ~7.6 km, decoding to plots near the objects their truth tags name, with
+/// the sensor-space measurement (ground fix, range-rate) the tracker updates with.
+#[test]
+fn gmti_dwells_decode_to_plots_in_the_sensors_space_near_the_truth() {
+    let mut sc = Scenario::new(SimConfig::default());
+    let mut dec = FeedDecoder::new(feed(FEED_USA_MQ9_GMTI));
+    let (mut dwells, mut near, mut far, mut clutter) = (0, 0, 0, 0);
+    let mut last_revisit: Option<(u16, u16)> = None;
+    for _ in 0..120 {
+        let recs = sc.step_records(1_000);
+        let truth: BTreeMap<u32, _> = sc.truth().into_iter().map(|r| (r.id, r)).collect();
+        let mq9 = truth.values().find(|t| t.name == "USAF MQ-9A").unwrap();
+        for e in recs {
+            let Record::Stanag4607 { segments, .. } = &e.record else {
+                continue;
+            };
+            assert_eq!(e.feed, FEED_USA_MQ9_GMTI);
+            let Some(Segment::Dwell(d)) = segments.last() else {
+                panic!("a packet ends with its dwell: {segments:?}")
+            };
+            assert!(matches!(segments[0], Segment::Mission(_)));
+            dwells += 1;
+            // Dwells 0..3 of each revisit, the last flagged, in order.
+            assert_eq!(d.last_dwell == 1, d.dwell_index == 3);
+            if let Some((r, i)) = last_revisit {
+                let next = if i == 3 {
+                    (r.wrapping_add(1), 0)
+                } else {
+                    (r, i + 1)
+                };
+                assert_eq!((d.revisit_index, d.dwell_index), next);
+            }
+            last_revisit = Some((d.revisit_index, d.dwell_index));
+            // The platform's own position, at most 1 s of flight (~90 m) from now.
+            let ds = distance_m(d.sensor_lat_deg(), d.sensor_lon_deg(), mq9.lat, mq9.lon);
+            assert!(ds < 150.0, "sensor {ds} m from the MQ-9");
+            assert!((f64::from(d.sensor_alt_cm) / 100.0 - mq9.alt_m).abs() < 1.0);
+
+            let obs = decode_all(&mut dec, &e.record.encode(e.time_ms), e.time_ms);
+            assert_eq!(obs.len(), d.targets.len());
+            for (o, t) in obs.iter().zip(&d.targets) {
+                assert_eq!(o.time_ms, e.time_ms);
+                assert_eq!(o.label, feed(FEED_USA_MQ9_GMTI).default_label);
+                assert_eq!(o.sensor, "MQ9-KANOYA");
+                let p = o.polar.as_ref().expect("a sensor-space measurement");
+                assert!(p.ground_fix && p.is_valid(), "{p:?}");
+                assert!((p.sensor_position.alt_m.unwrap() - mq9.alt_m).abs() < 1.0);
+                // Slant range from 7.6 km up is longer than the ground distance.
+                let ground = distance_m(
+                    p.sensor_position.lat_deg,
+                    p.sensor_position.lon_deg,
+                    o.position.lat_deg,
+                    o.position.lon_deg,
+                );
+                assert!(p.range_m > ground && p.range_m < ground + 7_700.0);
+                let id = t.truth_tag_entity.unwrap();
+                if id == 0 {
+                    clutter += 1;
+                    continue;
+                }
+                let Some(obj) = truth.get(&id) else { continue };
+                let err = distance_m(o.position.lat_deg, o.position.lon_deg, obj.lat, obj.lon);
+                // Within 5 sigma plus up to 1 s of motion.
+                if err < 5.0 * 1.42 * o.pos_sigma_m + 30.0 {
+                    near += 1;
+                } else {
+                    far += 1;
+                }
+                // The radial velocity is the object's, along the line of sight.
+                let (s, c) = obj.course_deg.to_radians().sin_cos();
+                let az = p.azimuth_rad;
+                let horizontal = obj.speed_mps * (s * az.sin() + c * az.cos());
+                let radial = horizontal * ground / p.range_m;
+                let rr = p.range_rate_mps.unwrap();
+                assert!((rr - radial).abs() < 3.0, "range-rate {rr} vs {radial}");
+            }
+        }
+    }
+    eprintln!("{dwells} dwells: {near} plots near their object, {far} not, {clutter} false alarms");
+    assert!(dwells >= 45, "{dwells} dwells in 120 s");
+    assert!(near > 20 && far * 50 <= near, "{near} near, {far} far");
 }

@@ -470,9 +470,10 @@ fn track_event_round_trips_through_a_trusted_feed() {
         let ev = track_event(&t, "biac-JPN-SECRET-T000042", now, 120_000);
         assert_eq!(ev.how, "m-f");
         assert_eq!(ev.cot_type, "a-h-S");
+        // Stale counts from the data's time, not from the send.
         assert_eq!(
             (ev.time_ms, ev.start_ms, ev.stale_ms),
-            (now, t.time_ms, now + 120_000)
+            (now, t.time_ms, t.time_ms + 120_000)
         );
         let xml = ev.to_xml();
         let back = parse_event(xml.as_bytes()).unwrap();
@@ -481,9 +482,9 @@ fn track_event_round_trips_through_a_trusted_feed() {
         assert_eq!(o.label, label, "{xml}");
         assert!((o.position.lat_deg - t.position.lat_deg).abs() < 1e-7);
         assert!((o.position.lon_deg - t.position.lon_deg).abs() < 1e-7);
-        // CE90 = 2.146 sigma, and the decoder takes it back to sigma.
-        assert!((ev.ce - 2.146 * t.pos_sigma_m()).abs() < 1e-9);
-        assert!((o.pos_sigma_m - t.pos_sigma_m()).abs() < 1e-9);
+        // CE90 = 2.146 sigma (to the centimetre), and the decoder takes it back.
+        assert!((ev.ce - 2.146 * t.pos_sigma_m()).abs() < 0.005);
+        assert!((o.pos_sigma_m - ev.ce / 2.146).abs() < 1e-9);
         let v = o.velocity.unwrap();
         assert!((v.speed_mps() - 7.5).abs() < 1e-9 && (v.course_deg() - 45.0).abs() < 1e-9);
         assert_eq!(o.identity.callsign.as_deref(), Some("MMSI 431000001"));
@@ -545,4 +546,105 @@ fn track_event_markings_and_callsigns() {
     // A track newer than "now" (a clock ahead) never starts after its own time.
     let ev = track_event(&t, "u1", t.time_ms - 10, 60_000);
     assert_eq!(ev.start_ms, ev.time_ms);
+}
+
+/// CoT output conventions (issue 17, "CoT output polish"): each was found by an
+/// independent TAK client reading the audience ports.
+mod output_polish {
+    use super::*;
+
+    /// `stale` follows the data's age: rendering the same track again later (a re-send
+    /// of an unchanged track) does not push its expiry out.
+    #[test]
+    fn stale_counts_from_the_tracks_time_not_the_send() {
+        let t = fused_track(Label::unclassified_public(Nation::JPN));
+        let first = track_event(&t, "u", t.time_ms + 1_000, 120_000);
+        let resent = track_event(&t, "u", t.time_ms + 61_000, 120_000);
+        assert_eq!(first.stale_ms, t.time_ms + 120_000);
+        assert_eq!(resent.stale_ms, first.stale_ms);
+        assert_eq!(resent.start_ms, first.start_ms);
+        // Data older than its validity is stale when sent.
+        let old = track_event(&t, "u", t.time_ms + 300_000, 120_000);
+        assert!(old.stale_ms < old.time_ms);
+    }
+
+    /// A real height is a real `hae` with a finite `le`; an unknown one is the
+    /// schema's 9999999 for both, never `hae="0"`.
+    #[test]
+    fn height_known_or_unknown_has_one_convention() {
+        let mut t = fused_track(Label::unclassified_public(Nation::JPN));
+        let xml = track_event(&t, "u", t.time_ms, 60_000).to_xml();
+        assert!(xml.contains(r#"hae="9999999" ce="#), "{xml}");
+        assert!(xml.contains(r#"le="9999999"/>"#), "{xml}");
+        t.position.alt_m = Some(0.0);
+        let ev = track_event(&t, "u", t.time_ms, 60_000);
+        assert_eq!(ev.hae, 0.0);
+        assert!(ev.le > 0.0 && ev.le < 1_000.0, "{}", ev.le);
+        t.position.alt_m = Some(f64::NAN);
+        let ev = track_event(&t, "u", t.time_ms, 60_000);
+        assert_eq!((ev.hae, ev.le), (UNKNOWN, UNKNOWN));
+    }
+
+    /// Numbers carry no binary noise: FL360 is `10972.8` m, not `10972.800000000001`;
+    /// the event reads back equal to itself.
+    #[test]
+    fn floats_are_written_without_noise() {
+        let mut t = fused_track(Label::unclassified_public(Nation::JPN));
+        t.position.alt_m = Some(36_000.0 * 0.3048);
+        assert_eq!(t.position.alt_m.unwrap().to_string(), "10972.800000000001");
+        t.velocity = Velocity::from_sog_cog(0.1 + 0.2, 45.0);
+        let ev = track_event(&t, "u", t.time_ms, 60_000);
+        let xml = ev.to_xml();
+        assert!(xml.contains(r#"hae="10972.8""#), "{xml}");
+        assert!(
+            xml.contains(r#"lat="24.1234568" lon="123.9876543""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"speed="0.3""#) && xml.contains(r#"course="45""#),
+            "{xml}"
+        );
+        assert_eq!(parse_event(xml.as_bytes()).unwrap(), ev);
+        for (v, p, want) in [
+            (9_999_999.0, 2, "9999999"),
+            (-0.000_000_01, 7, "0"),
+            (21.46, 2, "21.46"),
+            (f64::INFINITY, 2, "9999999"),
+        ] {
+            assert_eq!(decimal(v, p), want);
+        }
+    }
+
+    /// `<precisionlocation>` names the kind of source: GPS for an object that reports
+    /// its own fix (MMSI, ICAO address), CALC for sensor measurements; the altitude's
+    /// source is unknown (`???`) when the height is. TAK protocol v1 carries it in its
+    /// typed message.
+    #[test]
+    fn precision_location_names_the_source_kind() {
+        let mut t = fused_track(Label::unclassified_public(Nation::JPN));
+        let xml = track_event(&t, "u", t.time_ms, 60_000).to_xml();
+        assert!(
+            xml.contains(r#"<precisionlocation geopointsrc="GPS" altsrc="???"/>"#),
+            "{xml}"
+        );
+        t.identity = Identity::default();
+        t.position.alt_m = Some(120.0);
+        let xml = track_event(&t, "u", t.time_ms, 60_000).to_xml();
+        assert!(
+            xml.contains(r#"<precisionlocation geopointsrc="CALC" altsrc="CALC"/>"#),
+            "{xml}"
+        );
+        let msg = crate::tak::xml_to_proto(xml.as_bytes()).unwrap();
+        let pl = msg
+            .cot_event
+            .unwrap()
+            .detail
+            .unwrap()
+            .precision_location
+            .unwrap();
+        assert_eq!(
+            (pl.geopointsrc.as_str(), pl.altsrc.as_str()),
+            ("CALC", "CALC")
+        );
+    }
 }

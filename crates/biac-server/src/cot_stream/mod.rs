@@ -98,7 +98,8 @@ impl CotListenerConfig {
 pub struct CotStreamOptions {
     /// A write (one batch of events) that does not complete in this time drops the client.
     pub write_timeout: Duration,
-    /// `stale` of a track event is this long after its `time`.
+    /// `stale` of a track event is this long after its `start` (the track's last
+    /// update), so re-sending an unchanged track never extends its life.
     pub stale_ms: i64,
     /// An unchanged track is sent again after this long, so it never goes stale on a
     /// client while it is still in the picture.

@@ -104,7 +104,8 @@ fn control(
             stale_ms: now_ms + stale_ms,
             lat: 0.0,
             lon: 0.0,
-            hae: 0.0,
+            // No height: the schema's unknown, as for every event (never 0).
+            hae: UNKNOWN,
             ce: UNKNOWN,
             le: UNKNOWN,
             course_deg: None,

@@ -512,3 +512,31 @@ fn an_unchanged_track_is_reused_and_a_relabelled_one_is_decided_again() {
         "the relabelled track leaked: {out}"
     );
 }
+
+/// CoT output polish (issue 17): a listener's refresh re-sends an unchanged track with
+/// the same `start` and `stale` — the data's age decides its expiry, not the send — and
+/// its control events write the schema's unknown height, never `hae="0"`.
+#[test]
+fn a_refresh_resends_an_unchanged_track_without_extending_its_life() {
+    let mut st = cot_stage(phl());
+    let p = picture(1, vec![public(1, 0)]);
+    let s1 = st.step(&p, true, T0, 0).unwrap();
+    let later = T0 + opts().refresh_ms + 1_000;
+    let s2 = st
+        .step(&p, false, later, 0)
+        .expect("an unchanged track is re-sent after the refresh time");
+    let first = String::from_utf8(xml(&s1, None)).unwrap();
+    let again = String::from_utf8(xml(&s2, Some(s1.seq))).unwrap();
+    assert!(!again.is_empty(), "re-sent");
+    let attr = |x: &str, name: &str| {
+        let at = x.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        x[at..at + x[at..].find('"').unwrap()].to_string()
+    };
+    assert_ne!(attr(&first, "time"), attr(&again, "time"));
+    assert_eq!(attr(&first, "start"), attr(&again, "start"));
+    assert_eq!(attr(&first, "stale"), attr(&again, "stale"));
+    let want = events::track(PREFIX, &public(1, 0), T0, opts().stale_ms);
+    assert_eq!(want.event.stale_ms, public(1, 0).time_ms + opts().stale_ms);
+    let pong = events::pong(Nation::JPN, T0).event.to_xml();
+    assert!(pong.contains(r#"hae="9999999""#), "{pong}");
+}

@@ -1,0 +1,185 @@
+//! A `stanag4607` feed of the real binary, over TCP (a stream of packets) and UDP (a
+//! packet per datagram, on the same port): dwells of three movers make three tracks
+//! where the movers are; garbage and a cut packet are counted as rejections with their
+//! offsets (and, over UDP, the sender's address), and the packets after them decode.
+
+mod common;
+mod sec_kit;
+
+use std::io::Write;
+use std::net::{TcpStream, UdpSocket};
+
+use biac_formats::stanag4607::{
+    chars, deg_ba32, deg_sa32, encode_packet, Dwell, Mission, PacketHeader, Segment, TargetReport,
+};
+use sec_kit::{json, now_ms, serve, wait_for};
+use serde_json::{json, Value};
+
+const SENSOR: (f64, f64, f64) = (30.2, 128.9, 7_600.0);
+const SPEED_MPS: f64 = 8.0;
+const DAY_MS: i64 = 86_400_000;
+
+fn config() -> Value {
+    json!({
+        "feeds": [{"name": "mq9-gmti", "format": "stanag4607", "nation": "USA",
+                   "default_label": {"classification": "SECRET", "owner": ["USA"], "rel_to": ["USA"]},
+                   "listen": "127.0.0.1:0"}],
+        "audiences": [{"nation": "USA", "clearance": "SECRET"}],
+        "tokens": {"t-usa": {"nation": "USA", "clearance": "SECRET", "roles": ["analyst"]}},
+    })
+}
+
+/// Mover `i` (sailing east) at `t_ms`.
+fn mover(i: usize, t0: i64, t_ms: i64) -> (f64, f64) {
+    let lat = 30.5 + 0.05 * i as f64;
+    let east = SPEED_MPS * (t_ms - t0) as f64 / 1000.0;
+    (lat, 129.3 + east / (111_320.0 * lat.to_radians().cos()))
+}
+
+/// The packet of revisit `k` (every 5 s from `t0`): the mission (the date of `t0`) and
+/// one dwell with the three movers and their radial velocities.
+fn packet(k: i64, t0: i64) -> Vec<u8> {
+    let t = t0 + k * 5_000;
+    let midnight = t0.div_euclid(DAY_MS) * DAY_MS;
+    let days = (midnight / DAY_MS) as i32;
+    let date = time::Date::from_julian_day(days + 2_440_588).unwrap();
+    let targets = (0..3)
+        .map(|i| {
+            let (lat, lon) = mover(i, t0, t);
+            // Line of sight in a local flat frame (good to ~1 % here).
+            let e = (lon - SENSOR.1) * 111_320.0 * lat.to_radians().cos();
+            let n = (lat - SENSOR.0) * 110_574.0;
+            let radial = SPEED_MPS * e / (e * e + n * n + SENSOR.2 * SENSOR.2).sqrt();
+            TargetReport {
+                report_index: Some(i as u16),
+                lat: Some(deg_sa32(lat)),
+                lon: Some(deg_ba32(lon)),
+                radial_velocity_cm_s: Some((radial * 100.0).round() as i16),
+                classification: Some(6),
+                slant_range_uncertainty_cm: Some(2_000),
+                cross_range_uncertainty_dm: Some(300),
+                radial_velocity_uncertainty_cm_s: Some(100),
+                ..TargetReport::default()
+            }
+        })
+        .collect();
+    let mut d = Dwell {
+        revisit_index: k as u16,
+        last_dwell: 1,
+        dwell_time_ms: (t - midnight) as u32,
+        sensor_lat: deg_sa32(SENSOR.0),
+        sensor_lon: deg_ba32(SENSOR.1),
+        sensor_alt_cm: (SENSOR.2 * 100.0) as i32,
+        center_lat: deg_sa32(30.55),
+        center_lon: deg_ba32(129.3),
+        range_half_extent: 20 * 128,
+        angle_half_extent: 4_000,
+        targets,
+        ..Dwell::default()
+    };
+    d.fit_mask();
+    let header = PacketHeader {
+        version: *b"41",
+        nationality: chars("US"),
+        classification: 2,
+        class_system: chars("US"),
+        platform_id: chars("MQ9-TEST"),
+        mission_id: 1,
+        job_id: 1,
+        ..PacketHeader::default()
+    };
+    let mission = Mission {
+        mission_plan: chars("TEST"),
+        flight_plan: chars("ORBIT"),
+        platform_type: 36,
+        platform_configuration: chars("LYNX"),
+        year: date.year() as u16,
+        month: u8::from(date.month()),
+        day: date.day(),
+    };
+    encode_packet(&header, &[Segment::Mission(mission), Segment::Dwell(d)])
+}
+
+fn feed(addr: std::net::SocketAddr) -> Value {
+    json(addr, "/api/v1/feeds", "t-usa")["feeds"][0].clone()
+}
+
+#[test]
+fn tcp_and_udp_dwells_make_tracks_where_the_movers_are_and_bad_packets_are_counted() {
+    let s = serve(&config(), None);
+    let addr = s.b.feeds.iter().find(|(n, _)| n == "mq9-gmti").unwrap().1;
+    // A minute of data ending now (no dwell is in the future of the wall clock).
+    let t0 = now_ms() - 65_000;
+
+    // TCP: revisits 0..6 as one stream, garbage after the second packet.
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    let mut stream = Vec::new();
+    for k in 0..6 {
+        stream.extend(packet(k, t0));
+        if k == 1 {
+            stream.extend_from_slice(b"garbage, not a packet");
+        }
+    }
+    tcp.write_all(&stream).unwrap();
+    tcp.flush().unwrap();
+    wait_for(20, "the TCP dwells", || {
+        feed(s.http())["accepted"].as_u64() == Some(18)
+    });
+
+    // UDP, same port: revisits 6..12, one per datagram, then a cut packet and garbage.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let from = udp.local_addr().unwrap();
+    for k in 6..12 {
+        udp.send_to(&packet(k, t0), addr).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let cut = packet(12, t0);
+    udp.send_to(&cut[..cut.len() - 7], addr).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    udp.send_to(&packet(13, t0), addr).unwrap();
+    wait_for(20, "the UDP dwells", || {
+        let f = feed(s.http());
+        f["accepted"].as_u64() == Some(39) && f["rejected"].as_u64() == Some(2)
+    });
+    let f = feed(s.http());
+    assert_eq!(f["format"], "stanag4607");
+    // The last rejection names the UDP sender and the offset in what it sent: the cut
+    // packet followed six whole packets.
+    let last = f["last_error"].as_str().unwrap();
+    let offset = 6 * packet(6, t0).len();
+    assert!(
+        last.contains(&from.to_string()) && last.contains(&format!("offset {offset}")),
+        "{last} (from {from})"
+    );
+
+    // Three tracks, each where its mover is at the track's time.
+    let mut best = Vec::new();
+    wait_for(30, "three GMTI tracks on the movers", || {
+        let fc = json(s.http(), "/api/v1/tracks", "t-usa");
+        best = (0..3)
+            .map(|i| {
+                fc["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t["properties"]["sources"][0] == "mq9-gmti")
+                    .map(|t| {
+                        let c = &t["geometry"]["coordinates"];
+                        let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+                        // Where the mover was at the track's time.
+                        let at = time::OffsetDateTime::parse(
+                            t["properties"]["time"].as_str().unwrap(),
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .unwrap();
+                        let at = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+                        let (mlat, mlon) = mover(i, t0, at);
+                        common::distance_m(lat, lon, mlat, mlon)
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        best.iter().all(|d| *d < 50.0)
+    });
+    eprintln!("distance of the nearest track to each mover: {best:?} m");
+}
