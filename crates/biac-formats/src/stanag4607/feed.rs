@@ -278,6 +278,8 @@ fn observe(
         range_rate_mps,
         range_rate_sigma_mps: range_rate_mps.map(|_| sigma_rr),
         ground_fix: range_rate_mps.is_some(),
+        // A ground fix: the target is on the surface, the tracker needs no elevation.
+        elevation: None,
     };
     let mut o = Observation::new(
         time_ms,
