@@ -4,6 +4,7 @@ mod audit_cmd;
 mod certs;
 mod decode;
 mod demo;
+mod events_cmd;
 mod serve;
 
 use std::net::SocketAddr;
@@ -42,6 +43,9 @@ enum Command {
     /// Create a demo PKI for mutual TLS: one CA per nation, a server certificate and
     /// user certificates (see docs/CONFIG.md for the layout).
     Certs(certs::CertsArgs),
+    /// Behaviour events (gap, encounter, loitering, spoofing, zone entry) from an AIS
+    /// NMEA capture with tag-block receive times, one JSON line per event.
+    Events(events_cmd::EventsArgs),
 }
 
 #[derive(clap::Args)]
@@ -92,6 +96,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),
             Command::Certs(a) => certs::run(a),
+            Command::Events(a) => events_cmd::run(a),
         }
     });
     match result {

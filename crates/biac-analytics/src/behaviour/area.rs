@@ -1,0 +1,133 @@
+//! Zones read from GeoJSON (Polygon and MultiPolygon, holes included) for zone entry.
+
+use serde_json::Value;
+
+/// A named area: polygons of rings (`[lon, lat]`), the first ring of each the exterior
+/// and the others holes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Area {
+    pub name: String,
+    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
+    /// `[min_lon, min_lat, max_lon, max_lat]` over every exterior ring.
+    bbox: [f64; 4],
+}
+
+impl Area {
+    pub fn new(name: String, polygons: Vec<Vec<Vec<[f64; 2]>>>) -> Area {
+        let mut bbox = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
+        for p in &polygons {
+            for &[x, y] in p.first().into_iter().flatten() {
+                bbox = [bbox[0].min(x), bbox[1].min(y), bbox[2].max(x), bbox[3].max(y)];
+            }
+        }
+        Area {
+            name,
+            polygons,
+            bbox,
+        }
+    }
+
+    /// Inside some polygon's exterior and outside its holes (even-odd over the rings,
+    /// in lon/lat: zones here are far from the antimeridian and the poles).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        let [x0, y0, x1, y1] = self.bbox;
+        if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
+            return false;
+        }
+        self.polygons.iter().any(|rings| {
+            rings
+                .iter()
+                .filter(|r| ring_contains(r, lon, lat))
+                .count()
+                % 2
+                == 1
+        })
+    }
+}
+
+/// Even-odd crossing test of one ring (closed or not) at (`x`, `y`).
+pub(crate) fn ring_contains(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+    let n = ring.len();
+    let mut inside = false;
+    for i in 0..n {
+        let [xi, yi] = ring[i];
+        let [xj, yj] = ring[(i + n - 1) % n];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+/// The areas of a GeoJSON FeatureCollection (or a single Feature), named by
+/// `properties.name`. Features without geometry are skipped; other geometry types
+/// than Polygon and MultiPolygon are an error naming the feature.
+pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("zones: {e}"))?;
+    let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => v
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or("zones: FeatureCollection without a features array")?
+            .iter()
+            .collect(),
+        Some("Feature") => vec![&v],
+        other => return Err(format!("zones: expected a FeatureCollection, found {other:?}")),
+    };
+    let mut out = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let name = f
+            .get("properties")
+            .and_then(|p| p.get("name"))
+            .map(|n| match n {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|| format!("feature {i}"));
+        let Some(g) = f.get("geometry").filter(|g| !g.is_null()) else {
+            continue;
+        };
+        let coords = g.get("coordinates");
+        let polygons = match g.get("type").and_then(Value::as_str) {
+            Some("Polygon") => vec![polygon(coords, &name)?],
+            Some("MultiPolygon") => coords
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("zones: {name:?}: MultiPolygon without coordinates"))?
+                .iter()
+                .map(|p| polygon(Some(p), &name))
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(format!(
+                    "zones: {name:?}: geometry {other:?} is not a Polygon or MultiPolygon"
+                ))
+            }
+        };
+        out.push(Area::new(name, polygons));
+    }
+    Ok(out)
+}
+
+fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, String> {
+    let bad = || format!("zones: {name:?}: malformed polygon coordinates");
+    v.and_then(Value::as_array)
+        .ok_or_else(bad)?
+        .iter()
+        .map(|ring| {
+            let ring = ring.as_array().ok_or_else(bad)?;
+            let pts: Vec<[f64; 2]> = ring
+                .iter()
+                .map(|p| {
+                    let p = p.as_array().filter(|p| p.len() >= 2).ok_or_else(bad)?;
+                    match (p[0].as_f64(), p[1].as_f64()) {
+                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok([x, y]),
+                        _ => Err(bad()),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            if pts.len() < 3 {
+                return Err(bad());
+            }
+            Ok(pts)
+        })
+        .collect()
+}
