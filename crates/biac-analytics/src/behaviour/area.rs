@@ -17,7 +17,12 @@ impl Area {
         let mut bbox = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
         for p in &polygons {
             for &[x, y] in p.first().into_iter().flatten() {
-                bbox = [bbox[0].min(x), bbox[1].min(y), bbox[2].max(x), bbox[3].max(y)];
+                bbox = [
+                    bbox[0].min(x),
+                    bbox[1].min(y),
+                    bbox[2].max(x),
+                    bbox[3].max(y),
+                ];
             }
         }
         Area {
@@ -34,14 +39,9 @@ impl Area {
         if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
             return false;
         }
-        self.polygons.iter().any(|rings| {
-            rings
-                .iter()
-                .filter(|r| ring_contains(r, lon, lat))
-                .count()
-                % 2
-                == 1
-        })
+        self.polygons
+            .iter()
+            .any(|rings| rings.iter().filter(|r| ring_contains(r, lon, lat)).count() % 2 == 1)
     }
 }
 
@@ -72,7 +72,11 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
             .iter()
             .collect(),
         Some("Feature") => vec![&v],
-        other => return Err(format!("zones: expected a FeatureCollection, found {other:?}")),
+        other => {
+            return Err(format!(
+                "zones: expected a FeatureCollection, found {other:?}"
+            ))
+        }
     };
     let mut out = Vec::new();
     for (i, f) in features.iter().enumerate() {

@@ -136,7 +136,10 @@ impl Encounters {
             }
         }
         for b in found {
-            let fa = self.vessels[&f.mmsi].hist.front().map_or(f.t_ms, |x| x.t_ms);
+            let fa = self.vessels[&f.mmsi]
+                .hist
+                .front()
+                .map_or(f.t_ms, |x| x.t_ms);
             let fb = self.vessels[&b].hist.front().map_or(f.t_ms, |x| x.t_ms);
             self.pairs.insert(
                 key(f.mmsi, b),
@@ -155,7 +158,15 @@ impl Encounters {
     }
 
     /// Evaluate the pair over the newly known time; drop it when far apart or stale.
-    fn advance(&mut self, a: u32, b: u32, now: Ms, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+    fn advance(
+        &mut self,
+        a: u32,
+        b: u32,
+        now: Ms,
+        th: &Thresholds,
+        geo: &dyn Geography,
+        out: &mut Vec<Change>,
+    ) {
         let k = key(a, b);
         let (Some(va), Some(vb), Some(pair)) = (
             self.vessels.get(&k.0),
@@ -323,7 +334,11 @@ fn step(
     run.sum_dlat += w * (0.5 * (am.0 + bm.0) - run.origin.0);
     run.sum_dlon += w * (dlon(run.origin.1, am.1) + 0.5 * dlon(am.1, bm.1));
     // Closest approach within the interval (the quadratic's vertex, clamped).
-    let uc = if qa > 1e-12 { (-qb / (2.0 * qa)).clamp(u1, u2) } else { u1 };
+    let uc = if qa > 1e-12 {
+        (-qb / (2.0 * qa)).clamp(u1, u2)
+    } else {
+        u1
+    };
     let dmin = ((r0.0 + d.0 * uc).powi(2) + (r0.1 + d.1 * uc).powi(2)).sqrt();
     run.min_m = run.min_m.min(dmin);
     if !run.opened

@@ -16,8 +16,8 @@ mod nmea;
 mod ports;
 mod vessel;
 
-pub use area::{parse_zones_geojson, Area};
 pub(crate) use area::ring_contains;
+pub use area::{parse_zones_geojson, Area};
 pub use encounter::Encounters;
 pub use engine::Engine;
 pub use nmea::{EventsRun, Malformed};
@@ -256,10 +256,7 @@ pub(crate) fn metres_per_degree(lat: f64) -> (f64, f64) {
     let w = (1.0 - WGS84_E2 * s * s).sqrt();
     let m = WGS84_A * (1.0 - WGS84_E2) / (w * w * w);
     let n = WGS84_A / w;
-    (
-        m.to_radians(),
-        (n * lat.to_radians().cos()).to_radians(),
-    )
+    (m.to_radians(), (n * lat.to_radians().cos()).to_radians())
 }
 
 /// Longitude difference wrapped to (-180, 180].

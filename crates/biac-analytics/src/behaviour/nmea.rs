@@ -63,9 +63,15 @@ impl<G: Geography> EventsRun<G> {
             return Err(bad("no receive time (tag block c:)".into()));
         };
         let (mmsi, pos, sog) = match &d.message {
-            AisMessage::ClassAPosition(m) => (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed)),
-            AisMessage::ClassBPosition(m) => (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed)),
-            AisMessage::ClassBExtended(m) => (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed)),
+            AisMessage::ClassAPosition(m) => {
+                (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed))
+            }
+            AisMessage::ClassBPosition(m) => {
+                (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed))
+            }
+            AisMessage::ClassBExtended(m) => {
+                (m.mmsi, lat_lon_deg(m.lat, m.lon), speed_knots(m.speed))
+            }
             AisMessage::LongRange(m) => (
                 m.mmsi,
                 (m.lat != 91 * 600 && m.lon != 181 * 600)

@@ -26,7 +26,11 @@ impl PortList {
             }
             let f: Vec<&str> = line.split(',').collect();
             let parse = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
-            match (f.len(), f.get(2).and_then(|s| parse(s)), f.get(3).and_then(|s| parse(s))) {
+            match (
+                f.len(),
+                f.get(2).and_then(|s| parse(s)),
+                f.get(3).and_then(|s| parse(s)),
+            ) {
                 (4, Some(lat), Some(lon)) => ports.push((f[1].to_string(), lat, lon)),
                 _ => return Err(format!("ports line {}: {line:?}", i + 1)),
             }

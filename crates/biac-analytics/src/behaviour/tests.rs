@@ -71,7 +71,14 @@ fn still(mmsi: u32, from: i64, to: i64, step: i64, p: (f64, f64), sog: f64) -> V
 
 fn gap_case(silence_ms: i64, lon: f64) -> Vec<Event> {
     let mut f = still(1, T0, T0 + H, 10 * MIN, (LAT, lon), 10.0);
-    f.extend(still(1, T0 + H + silence_ms, T0 + 2 * H + silence_ms, 10 * MIN, (LAT, lon), 10.0));
+    f.extend(still(
+        1,
+        T0 + H + silence_ms,
+        T0 + 2 * H + silence_ms,
+        10 * MIN,
+        (LAT, lon),
+        10.0,
+    ));
     of(&run(&f), EventKind::Gap)
 }
 
@@ -114,7 +121,10 @@ fn encounter_at_five_hundred_metres_for_two_hours() {
     assert_eq!(e[0].start_ms, T0);
     // They part between the last two reports: the end is where the interpolated
     // distance crosses 500 m, just after the last report together.
-    assert!(e[0].end_ms >= T0 + 2 * H && e[0].end_ms < T0 + 2 * H + MIN, "{e:?}");
+    assert!(
+        e[0].end_ms >= T0 + 2 * H && e[0].end_ms < T0 + 2 * H + MIN,
+        "{e:?}"
+    );
     assert!(!e[0].open);
     assert!(encounter_case(501.0, 2 * H, 0.5, 30_000.0).is_empty());
 }
@@ -154,7 +164,10 @@ fn encounter_start_is_the_interpolated_crossing() {
     let e = run(&f);
     let enc = of(&e, EventKind::Encounter);
     assert_eq!(enc.len(), 1, "{e:?}");
-    assert!((enc[0].start_ms - (T0 + 1_500_000)).abs() < 2_000, "{enc:?}");
+    assert!(
+        (enc[0].start_ms - (T0 + 1_500_000)).abs() < 2_000,
+        "{enc:?}"
+    );
     // Still together at the end of the input: open, ending at the last joint report.
     assert!(enc[0].open);
     assert_eq!(enc[0].end_ms, T0 + 5 * H);
@@ -185,14 +198,24 @@ fn loitering_for_four_hours_with_an_hour_of_silence_inside() {
 #[test]
 fn loitering_needs_speed_below_two_knots_and_twenty_nm_from_shore() {
     let p = off(0.0, 50_000.0);
-    assert!(of(&run(&still(3, T0, T0 + 5 * H, 10 * MIN, p, 2.0)), EventKind::Loitering).is_empty());
-    let l = of(&run(&still(3, T0, T0 + 5 * H, 10 * MIN, p, 1.99)), EventKind::Loitering);
+    assert!(of(
+        &run(&still(3, T0, T0 + 5 * H, 10 * MIN, p, 2.0)),
+        EventKind::Loitering
+    )
+    .is_empty());
+    let l = of(
+        &run(&still(3, T0, T0 + 5 * H, 10 * MIN, p, 1.99)),
+        EventKind::Loitering,
+    );
     assert_eq!(l.len(), 1);
     // Still reporting at the end of the input: open.
     assert!(l[0].open);
     // 20 nm = 37.04 km from the coast at 150 E.
     let near = |lon: f64| {
-        of(&run(&still(3, T0, T0 + 5 * H, 10 * MIN, (LAT, lon), 1.0)), EventKind::Loitering)
+        of(
+            &run(&still(3, T0, T0 + 5 * H, 10 * MIN, (LAT, lon), 1.0)),
+            EventKind::Loitering,
+        )
     };
     assert_eq!(near(150.371).len(), 1);
     assert!(near(150.370).is_empty());
@@ -203,7 +226,14 @@ fn loitering_whose_vessel_fell_silent_before_the_end_is_closed() {
     let p = off(0.0, 50_000.0);
     let mut f = still(3, T0, T0 + 5 * H, 10 * MIN, p, 1.0);
     // Another vessel keeps the input going for two more hours.
-    f.extend(still(4, T0, T0 + 7 * H, 10 * MIN, off(90.0, 300_000.0), 12.0));
+    f.extend(still(
+        4,
+        T0,
+        T0 + 7 * H,
+        10 * MIN,
+        off(90.0, 300_000.0),
+        12.0,
+    ));
     let l = of(&run(&f), EventKind::Loitering);
     assert_eq!(l.len(), 1);
     assert!(!l[0].open);
@@ -233,7 +263,10 @@ fn spoofing_is_more_than_twenty_five_knots_beyond_a_kilometre() {
     let s = spoof_case(&[(5, limit + 5.0)], 20);
     assert_eq!(s.len(), 1, "{s:?}");
     assert_eq!((s[0].start_ms, s[0].end_ms), (T0 + 50 * MIN, T0 + 50 * MIN));
-    assert!(!s[0].open, "closed by the hour of consistent reports after it");
+    assert!(
+        !s[0].open,
+        "closed by the hour of consistent reports after it"
+    );
 }
 
 #[test]
@@ -245,7 +278,10 @@ fn a_new_spoofing_episode_only_after_an_hour_of_consistent_reports() {
     assert_eq!((s[0].start_ms, s[0].end_ms), (T0 + 50 * MIN, T0 + 50 * MIN));
     let s = spoof_case(&[(5, 50_000.0), (11, 50_000.0)], 30);
     assert_eq!(s.len(), 1, "{s:?}");
-    assert_eq!((s[0].start_ms, s[0].end_ms), (T0 + 50 * MIN, T0 + 110 * MIN));
+    assert_eq!(
+        (s[0].start_ms, s[0].end_ms),
+        (T0 + 50 * MIN, T0 + 110 * MIN)
+    );
     // The last jump 50 minutes before the end: the episode is still open.
     let s = spoof_case(&[(25, 50_000.0)], 30);
     assert_eq!(s.len(), 1);
@@ -286,7 +322,10 @@ fn zone_run(track: &[(f64, f64)]) -> Vec<Event> {
         .enumerate()
         .map(|(i, (lat, lon))| fix(7, T0 + i as i64 * 10 * MIN, *lat, *lon, 5.0))
         .collect();
-    of(&run_with(Thresholds::default(), zones(), &f), EventKind::ZoneEntry)
+    of(
+        &run_with(Thresholds::default(), zones(), &f),
+        EventKind::ZoneEntry,
+    )
 }
 
 #[test]

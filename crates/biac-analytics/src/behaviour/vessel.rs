@@ -104,7 +104,14 @@ impl VesselRules {
         }
     }
 
-    fn gap(&mut self, l: &Fix, f: &Fix, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+    fn gap(
+        &mut self,
+        l: &Fix,
+        f: &Fix,
+        th: &Thresholds,
+        geo: &dyn Geography,
+        out: &mut Vec<Change>,
+    ) {
         let dt = (f.t_ms - l.t_ms) as f64;
         if dt < th.gap_min_ms() {
             return;
@@ -186,9 +193,8 @@ impl VesselRules {
     fn loitering(&mut self, f: &Fix, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
         let slow = f.sog_kn.is_some_and(|s| s < th.loiter_max_kn);
         let qualifies = slow && self.far_from_shore(f, geo, th.loiter_shore_m());
-        let silence_ok = |run: &LoiterRun| {
-            (f.t_ms - run.last_ms) as f64 <= th.loiter_max_silence_h * 3.6e6
-        };
+        let silence_ok =
+            |run: &LoiterRun| (f.t_ms - run.last_ms) as f64 <= th.loiter_max_silence_h * 3.6e6;
         if qualifies {
             if let Some(run) = self.loiter.as_mut().filter(|r| silence_ok(r)) {
                 run.last_ms = f.t_ms;
@@ -265,7 +271,13 @@ fn loiter_event(run: &LoiterRun, th: &Thresholds) -> Option<Event> {
             start_ms: run.first.t_ms,
             end_ms: run.last_ms,
             lat: run.first.lat + run.sum_dlat / n,
-            lon: if lon > 180.0 { lon - 360.0 } else if lon <= -180.0 { lon + 360.0 } else { lon },
+            lon: if lon > 180.0 {
+                lon - 360.0
+            } else if lon <= -180.0 {
+                lon + 360.0
+            } else {
+                lon
+            },
             zone: None,
             open: false,
             extra: vec![("hours", dur / 3.6e6), ("mean_kn", run.sum_sog / n)],
@@ -286,7 +298,14 @@ fn spoof_event(ep: &Episode) -> Event {
         extra: vec![
             ("reports", f64::from(ep.reports)),
             // Infinite when two places were reported at the same second.
-            ("max_kn", if ep.max_kn.is_finite() { ep.max_kn } else { -1.0 }),
+            (
+                "max_kn",
+                if ep.max_kn.is_finite() {
+                    ep.max_kn
+                } else {
+                    -1.0
+                },
+            ),
         ],
     }
 }
