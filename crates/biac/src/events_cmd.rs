@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
 use biac_analytics::behaviour::{
-    parse_zones_geojson, Engine, Event, EventsRun, FnGeography, PortList, Thresholds,
+    parse_zones_geojson, theatre_geography, Engine, Event, EventsRun, Thresholds,
 };
 
 #[derive(clap::Args)]
@@ -74,13 +74,7 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
         )?,
         None => Vec::new(),
     };
-    let ports = PortList::theatre();
-    let geo = FnGeography {
-        // No coastline is wired yet: every report counts as far from shore.
-        shore: |_: f64, _: f64| f64::INFINITY,
-        port: move |lat: f64, lon: f64| ports.distance_m(lat, lon),
-    };
-    let mut run = EventsRun::new(Engine::new(th, geo, areas));
+    let mut run = EventsRun::new(Engine::new(th, theatre_geography(), areas));
     let input: Box<dyn BufRead> = if a.file.as_os_str() == "-" {
         Box::new(BufReader::new(std::io::stdin().lock()))
     } else {

@@ -46,6 +46,11 @@ impl<G: Geography> Engine<G> {
         self.vessels.len()
     }
 
+    /// The index of the zone of this name.
+    pub fn area_index(&self, name: &str) -> Option<usize> {
+        self.areas.iter().position(|a| a.name == name)
+    }
+
     /// Encounter pairs under evaluation.
     pub fn pairs(&self) -> usize {
         self.encounters.pairs()

@@ -12,6 +12,7 @@
 mod area;
 mod encounter;
 mod engine;
+mod live;
 mod nmea;
 mod ports;
 mod vessel;
@@ -20,6 +21,7 @@ pub(crate) use area::ring_contains;
 pub use area::{parse_zones_geojson, Area};
 pub use encounter::Encounters;
 pub use engine::Engine;
+pub use live::BehaviourWatch;
 pub use nmea::{EventsRun, Malformed};
 pub use ports::PortList;
 pub use vessel::VesselRules;
@@ -152,6 +154,17 @@ impl<S: Fn(f64, f64) -> f64, P: Fn(f64, f64) -> f64> Geography for FnGeography<S
     }
     fn distance_to_port_m(&self, lat: f64, lon: f64) -> f64 {
         (self.port)(lat, lon)
+    }
+}
+
+/// The theatre as `biac events` sees it: shore distance from biac-zones' embedded
+/// coastline (Natural Earth 10 m plus configured islands), ports from [`PortList::theatre`].
+pub fn theatre_geography() -> impl Geography {
+    let coast = biac_zones::ZoneSet::theatre();
+    let ports = PortList::theatre();
+    FnGeography {
+        shore: move |lat: f64, lon: f64| coast.distance_to_shore_m(lat, lon),
+        port: move |lat: f64, lon: f64| ports.distance_m(lat, lon),
     }
 }
 
