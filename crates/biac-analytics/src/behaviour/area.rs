@@ -10,6 +10,63 @@ pub struct Area {
     pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
     /// `[min_lon, min_lat, max_lon, max_lat]` over every exterior ring.
     bbox: [f64; 4],
+    /// Per polygon, per ring: its edges bucketed by latitude band, so a crossing test
+    /// visits only the edges that span the point's latitude (a zone's rings have
+    /// thousands of vertices; every vessel is tested against every zone each report).
+    bands: Vec<Vec<Bands>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Bands {
+    y0: f64,
+    per_band: f64,
+    /// Edge indices (edge i runs from vertex i-1 to i) per band.
+    edges: Vec<Vec<u32>>,
+}
+
+impl Bands {
+    fn new(ring: &[[f64; 2]]) -> Bands {
+        let n = ring.len();
+        let (mut y0, mut y1) = (f64::INFINITY, -f64::INFINITY);
+        for &[_, y] in ring {
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        let count = (n / 4).clamp(1, 4096);
+        let per_band = count as f64 / (y1 - y0).max(1e-12);
+        let mut edges = vec![Vec::new(); count];
+        let band = |y: f64| (((y - y0) * per_band) as usize).min(count - 1);
+        for i in 0..n {
+            let (ya, yb) = (ring[i][1], ring[(i + n - 1) % n][1]);
+            for e in &mut edges[band(ya.min(yb))..=band(ya.max(yb))] {
+                e.push(i as u32);
+            }
+        }
+        Bands {
+            y0,
+            per_band,
+            edges,
+        }
+    }
+
+    /// Even-odd crossing test over the edges of the point's band only.
+    fn contains(&self, ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+        let b = (y - self.y0) * self.per_band;
+        if !(b >= 0.0 && b < self.edges.len() as f64 + 1.0) {
+            return false;
+        }
+        let n = ring.len();
+        let mut inside = false;
+        for &i in &self.edges[(b as usize).min(self.edges.len() - 1)] {
+            let i = i as usize;
+            let [xi, yi] = ring[i];
+            let [xj, yj] = ring[(i + n - 1) % n];
+            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                inside = !inside;
+            }
+        }
+        inside
+    }
 }
 
 impl Area {
@@ -25,10 +82,15 @@ impl Area {
                 ];
             }
         }
+        let bands = polygons
+            .iter()
+            .map(|rings| rings.iter().map(|r| Bands::new(r)).collect())
+            .collect();
         Area {
             name,
             polygons,
             bbox,
+            bands,
         }
     }
 
@@ -39,9 +101,10 @@ impl Area {
         if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
             return false;
         }
-        self.polygons
-            .iter()
-            .any(|rings| rings.iter().filter(|r| ring_contains(r, lon, lat)).count() % 2 == 1)
+        self.polygons.iter().zip(&self.bands).any(|(rings, bands)| {
+            let crossed = rings.iter().zip(bands);
+            crossed.filter(|(r, b)| b.contains(r, lon, lat)).count() % 2 == 1
+        })
     }
 }
 

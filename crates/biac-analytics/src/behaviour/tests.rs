@@ -406,3 +406,31 @@ fn reports_older_than_the_last_are_dropped() {
     e.push(&fix(1, T0 - 1, LAT, LON, 0.0));
     assert_eq!(e.out_of_order(), 1);
 }
+
+#[test]
+fn banded_point_in_polygon_agrees_with_the_plain_crossing_test() {
+    // A star with many vertices: every latitude band holds a few edges.
+    let ring: Vec<[f64; 2]> = (0..400)
+        .map(|i| {
+            let a = i as f64 / 400.0 * std::f64::consts::TAU;
+            let r = if i % 2 == 0 {
+                1.0
+            } else {
+                0.4 + 0.5 * ((i * 7 % 13) as f64 / 13.0)
+            };
+            [150.0 + r * a.cos(), 30.0 + r * a.sin()]
+        })
+        .collect();
+    let hole: Vec<[f64; 2]> = vec![[149.9, 29.9], [150.1, 29.9], [150.1, 30.1], [149.9, 30.1]];
+    let area = Area::new("star".into(), vec![vec![ring.clone(), hole.clone()]]);
+    let mut x: u64 = 88172645463325252;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let lon = 148.8 + 2.4 * ((x & 0xffff) as f64 / 65535.0);
+        let lat = 28.8 + 2.4 * (((x >> 16) & 0xffff) as f64 / 65535.0);
+        let plain = ring_contains(&ring, lon, lat) != ring_contains(&hole, lon, lat);
+        assert_eq!(area.contains(lat, lon), plain, "{lat} {lon}");
+    }
+}
