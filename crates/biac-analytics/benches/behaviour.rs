@@ -93,8 +93,17 @@ fn bench(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("behaviour");
     g.sample_size(30);
-    g.bench_function("all_rules_10000_vessels_1hz_update", |b| {
+    g.bench_function("all_rules_10000_vessels_1hz_update_wall", |b| {
         b.iter(|| update(&mut engine))
+    });
+    g.bench_function("all_rules_10000_vessels_1hz_update_cpu", |b| {
+        b.iter_custom(|iters| {
+            let t = cpu_time::ThreadTime::now();
+            for _ in 0..iters {
+                update(&mut engine);
+            }
+            t.elapsed()
+        })
     });
     g.finish();
 }

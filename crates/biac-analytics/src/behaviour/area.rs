@@ -14,10 +14,15 @@ pub struct Area {
     /// visits only the edges that span the point's latitude (a zone's rings have
     /// thousands of vertices; every vessel is tested against every zone each report).
     bands: Vec<Vec<Bands>>,
+    /// Polygons whose exterior box touches each 1-degree cell of the area's box.
+    cells: std::collections::HashMap<(i32, i32), Vec<u32>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 struct Bands {
+    /// The ring's `[min_lon, min_lat, max_lon, max_lat]`: zones are multipolygons of
+    /// hundreds of islands' seas, most of them far from any one point.
+    bbox: [f64; 4],
     y0: f64,
     per_band: f64,
     /// Edge indices (edge i runs from vertex i-1 to i) per band.
@@ -28,9 +33,12 @@ impl Bands {
     fn new(ring: &[[f64; 2]]) -> Bands {
         let n = ring.len();
         let (mut y0, mut y1) = (f64::INFINITY, -f64::INFINITY);
-        for &[_, y] in ring {
+        let (mut x0, mut x1) = (f64::INFINITY, -f64::INFINITY);
+        for &[x, y] in ring {
             y0 = y0.min(y);
             y1 = y1.max(y);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
         }
         let count = (n / 4).clamp(1, 4096);
         let per_band = count as f64 / (y1 - y0).max(1e-12);
@@ -43,6 +51,7 @@ impl Bands {
             }
         }
         Bands {
+            bbox: [x0, y0, x1, y1],
             y0,
             per_band,
             edges,
@@ -51,6 +60,10 @@ impl Bands {
 
     /// Even-odd crossing test over the edges of the point's band only.
     fn contains(&self, ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+        let [x0, y0, x1, y1] = self.bbox;
+        if !(x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+            return false;
+        }
         let b = (y - self.y0) * self.per_band;
         if !(b >= 0.0 && b < self.edges.len() as f64 + 1.0) {
             return false;
@@ -82,15 +95,33 @@ impl Area {
                 ];
             }
         }
-        let bands = polygons
+        let bands: Vec<Vec<Bands>> = polygons
             .iter()
             .map(|rings| rings.iter().map(|r| Bands::new(r)).collect())
             .collect();
+        let mut cells: std::collections::HashMap<(i32, i32), Vec<u32>> = Default::default();
+        for (i, b) in bands.iter().enumerate() {
+            let Some(Bands {
+                bbox: [x0, y0, x1, y1],
+                ..
+            }) = b.first()
+            else {
+                continue;
+            };
+            // Clamped: a hostile file's huge coordinates must not make a huge grid.
+            let cell = |v: f64, lim: f64| v.clamp(-lim, lim).floor() as i32;
+            for cy in cell(*y0, 90.0)..=cell(*y1, 90.0) {
+                for cx in cell(*x0, 360.0)..=cell(*x1, 360.0) {
+                    cells.entry((cx, cy)).or_default().push(i as u32);
+                }
+            }
+        }
         Area {
             name,
             polygons,
             bbox,
             bands,
+            cells,
         }
     }
 
@@ -101,7 +132,18 @@ impl Area {
         if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
             return false;
         }
-        self.polygons.iter().zip(&self.bands).any(|(rings, bands)| {
+        let Some(candidates) = self.cells.get(&(lon.floor() as i32, lat.floor() as i32)) else {
+            return false;
+        };
+        candidates.iter().any(|&i| {
+            let (rings, bands) = (&self.polygons[i as usize], &self.bands[i as usize]);
+            // Outside the exterior ring's box: outside the polygon.
+            if !bands.first().is_some_and(|b| {
+                let [x0, y0, x1, y1] = b.bbox;
+                lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1
+            }) {
+                return false;
+            }
             let crossed = rings.iter().zip(bands);
             crossed.filter(|(r, b)| b.contains(r, lon, lat)).count() % 2 == 1
         })
