@@ -221,7 +221,7 @@ fn encounter_at_500_m_not_501_and_ascending_mmsis() {
     let (a1, b1, d1) = pair_at(LAT, LON, Some(500.0), None);
     let (a2, b2, d2) = pair_at(LAT, LON + 1.0, None, Some(501.0));
     assert!(
-        d1 <= 500.0 && d1 > 499.5 && d2 >= 501.0 && d2 < 501.5,
+        (499.5..=500.0).contains(&d1) && (501.0..501.5).contains(&d2),
         "{d1} {d2}"
     );
     encounter(&mut n, (11, 12), a1, b1, T0 + 2 * H, 0.5);

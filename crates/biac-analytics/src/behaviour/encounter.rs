@@ -315,7 +315,7 @@ fn step(
     if pair.run.as_ref().is_some_and(|r| ws > r.last + 1.0) {
         close(pair, ha, hb, k, th, geo, out);
     }
-    let run = pair.run.get_or_insert_with(|| Run {
+    let run = pair.run.get_or_insert(Run {
         start: ws,
         last: ws,
         origin: a0,

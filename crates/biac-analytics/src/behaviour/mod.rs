@@ -168,8 +168,11 @@ pub fn theatre_geography() -> impl Geography {
     }
 }
 
+/// A distance from a position (lat, lon).
+pub type DistanceFn = fn(f64, f64) -> f64;
+
 /// Open sea everywhere: no shore, no port.
-pub fn open_sea() -> FnGeography<fn(f64, f64) -> f64, fn(f64, f64) -> f64> {
+pub fn open_sea() -> FnGeography<DistanceFn, DistanceFn> {
     FnGeography {
         shore: |_, _| f64::INFINITY,
         port: |_, _| f64::INFINITY,
