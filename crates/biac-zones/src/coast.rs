@@ -33,15 +33,10 @@ pub(crate) fn parse(text: &str) -> Result<Extract, String> {
         }
         if let Some(rest) = raw.strip_prefix("L ") {
             if want != 0 {
-                return Err(format!(
-                    "line {n}: polyline starts before the last one ended"
-                ));
+                return Err(format!("line {n}: polyline starts before the last one ended"));
             }
             let mut it = rest.split_whitespace();
-            let code = it
-                .next()
-                .and_then(State::parse)
-                .ok_or(format!("line {n}: bad code"))?;
+            let code = it.next().and_then(State::parse).ok_or(format!("line {n}: bad code"))?;
             want = it
                 .next()
                 .and_then(|s| s.parse().ok())
@@ -58,15 +53,9 @@ pub(crate) fn parse(text: &str) -> Result<Extract, String> {
             return Err(format!("line {n}: expected \"lat lon\""));
         };
         if want == 0 || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-            return Err(format!(
-                "line {n}: point outside a polyline or off the globe"
-            ));
+            return Err(format!("line {n}: point outside a polyline or off the globe"));
         }
-        lines
-            .last_mut()
-            .expect("want > 0 implies a polyline")
-            .pts
-            .push((lat, lon));
+        lines.last_mut().expect("want > 0 implies a polyline").pts.push((lat, lon));
         want -= 1;
     }
     if want != 0 {
@@ -96,9 +85,7 @@ mod tests {
     #[test]
     fn malformed_extracts_are_refused_with_the_line() {
         assert!(parse("L JPN 2\n1 2\n").unwrap_err().contains("short"));
-        assert!(parse("L JPN 2\n1 x\n2 3\n")
-            .unwrap_err()
-            .starts_with("line 2"));
+        assert!(parse("L JPN 2\n1 x\n2 3\n").unwrap_err().starts_with("line 2"));
         assert!(parse("1 2\n").unwrap_err().starts_with("line 1"));
         assert!(parse("L JPN 1\n").unwrap_err().starts_with("line 1"));
         assert!(parse("L JPN 2\n95 2\n").unwrap_err().starts_with("line 2"));

@@ -118,9 +118,7 @@ impl Recognition {
                     _ => return Err(format!("expected {id}:eez or {id}:no-eez, got {item:?}")),
                 };
             } else {
-                return Err(format!(
-                    "cannot read {item:?} (FEATURE=STATE, FEATURE:eez, a preset)"
-                ));
+                return Err(format!("cannot read {item:?} (FEATURE=STATE, FEATURE:eez, a preset)"));
             }
         }
         Ok(r)
@@ -219,12 +217,7 @@ pub fn default_features() -> Vec<BaselineFeature> {
     ];
     senkakus.replaces_within_m = 15_000.0;
 
-    let mut takeshima = feature(
-        "takeshima",
-        "Takeshima / Dokdo",
-        Some(State::KOR),
-        &[State::JPN],
-    );
+    let mut takeshima = feature("takeshima", "Takeshima / Dokdo", Some(State::KOR), &[State::JPN]);
     takeshima.points = vec![(37.2414, 131.8689), (37.2422, 131.8642)];
     takeshima.replaces_within_m = 3_000.0;
 
@@ -248,13 +241,7 @@ pub fn default_features() -> Vec<BaselineFeature> {
         "spratlys",
         "Spratly Islands",
         None,
-        &[
-            State::CHN,
-            State::TWN,
-            State::PHL,
-            State(*b"VNM"),
-            State(*b"MYS"),
-        ],
+        &[State::CHN, State::TWN, State::PHL, State(*b"VNM"), State(*b"MYS")],
     );
     spratlys.data_code = State::parse("XSP");
 

@@ -142,16 +142,12 @@ impl Field<'_> {
         let d_own = if land == Some(self.state) {
             0.0
         } else {
-            self.own
-                .nearest(segs, &q)
-                .map_or(f64::INFINITY, |h| h.distance_m)
+            self.own.nearest(segs, &q).map_or(f64::INFINITY, |h| h.distance_m)
         };
         let d_other = if land.is_some_and(|s| s != self.state) {
             0.0
         } else {
-            self.other
-                .nearest(segs, &q)
-                .map_or(f64::INFINITY, |h| h.distance_m)
+            self.other.nearest(segs, &q).map_or(f64::INFINITY, |h| h.distance_m)
         };
         let l = self.limit(lat, lon);
         (d_own - l).max(d_own - d_other).min(1e9)
@@ -195,11 +191,7 @@ pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolutio
     };
     // The grid: the state's baseline box grown by the limit, a cell of margin.
     let (mut s, mut n, mut w, mut e) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
-    for g in set
-        .segs
-        .iter()
-        .filter(|g| g.state == state && want(g.rights))
-    {
+    for g in set.segs.iter().filter(|g| g.state == state && want(g.rights)) {
         for p in [g.a, g.b] {
             s = s.min(p.0);
             n = n.max(p.0);
@@ -210,8 +202,7 @@ pub fn zone_polygons(set: &ZoneSet, state: State, kind: ZoneKind, res: Resolutio
     let h = res.fine_deg;
     let k = res.coarse_every.max(1);
     let dlat = limit_m / 110_500.0 + 2.0 * h;
-    let dlon = limit_m / (111_320.0 * (s.abs().max(n.abs()) + dlat).min(80.0).to_radians().cos())
-        + 2.0 * h;
+    let dlon = limit_m / (111_320.0 * (s.abs().max(n.abs()) + dlat).min(80.0).to_radians().cos()) + 2.0 * h;
     let (lat0, lon0) = (s - dlat, w - dlon);
     let steps = |span: f64| ((span / h).ceil() as usize).div_ceil(k) * k + 1;
     let (nx, ny) = (steps(e + dlon - lon0), steps(n + dlat - lat0));

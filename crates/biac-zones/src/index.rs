@@ -43,13 +43,7 @@ pub(crate) struct Seg {
 }
 
 impl Seg {
-    pub fn new(
-        a: (f64, f64),
-        b: (f64, f64),
-        state: State,
-        sided: bool,
-        rights: Option<Rights>,
-    ) -> Seg {
+    pub fn new(a: (f64, f64), b: (f64, f64), state: State, sided: bool, rights: Option<Rights>) -> Seg {
         Seg {
             rights,
             a,

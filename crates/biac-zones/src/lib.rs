@@ -86,11 +86,7 @@ pub enum ZoneKind {
 }
 
 impl ZoneKind {
-    pub const ALL: [ZoneKind; 3] = [
-        ZoneKind::TerritorialSea,
-        ZoneKind::ContiguousZone,
-        ZoneKind::Eez,
-    ];
+    pub const ALL: [ZoneKind; 3] = [ZoneKind::TerritorialSea, ZoneKind::ContiguousZone, ZoneKind::Eez];
 
     /// The name used in GeoJSON properties.
     pub fn as_str(&self) -> &'static str {

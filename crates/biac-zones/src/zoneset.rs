@@ -77,15 +77,12 @@ impl ZoneSet {
         let near = |f: &crate::BaselineFeature, l: &Polyline| {
             f.replaces_within_m > 0.0
                 && l.pts.iter().any(|&(la, lo)| {
-                    f.points
-                        .iter()
-                        .chain(f.outlines.iter().flatten())
-                        .any(|&(fa, fo)| {
-                            // Cheap box first: 0.2° is over 20 km at these latitudes.
-                            (la - fa).abs() < 0.2
-                                && (lo - fo).abs() < 0.2
-                                && biac_geo::distance_m(la, lo, fa, fo) <= f.replaces_within_m
-                        })
+                    f.points.iter().chain(f.outlines.iter().flatten()).any(|&(fa, fo)| {
+                        // Cheap box first: 0.2° is over 20 km at these latitudes.
+                        (la - fa).abs() < 0.2
+                            && (lo - fo).abs() < 0.2
+                            && biac_geo::distance_m(la, lo, fa, fo) <= f.replaces_within_m
+                    })
                 })
         };
         for l in &extract.lines {
@@ -129,21 +126,12 @@ impl ZoneSet {
         let coast = SegIndex::new(&segs, |_| true);
         let full = SegIndex::new(&segs, |s| s.rights == Some(Rights::Full));
         let all = SegIndex::new(&segs, |s| s.rights.is_some());
-        let mut states: Vec<State> = segs
-            .iter()
-            .filter(|s| s.rights.is_some())
-            .map(|s| s.state)
-            .collect();
+        let mut states: Vec<State> = segs.iter().filter(|s| s.rights.is_some()).map(|s| s.state).collect();
         states.sort();
         states.dedup();
         let by_state = states
             .into_iter()
-            .map(|st| {
-                (
-                    st,
-                    SegIndex::new(&segs, |s| s.state == st && s.rights.is_some()),
-                )
-            })
+            .map(|st| (st, SegIndex::new(&segs, |s| s.state == st && s.rights.is_some())))
             .collect();
         let provenance = Provenance {
             dataset: extract.source.clone(),
@@ -214,12 +202,7 @@ impl ZoneSet {
 
     /// The territorial sea's breadth for `state` at a point (3 nm in its specified straits).
     pub fn territorial_sea_m(&self, state: State, lat: f64, lon: f64) -> f64 {
-        if self
-            .config
-            .straits
-            .iter()
-            .any(|s| s.state == state && s.contains(lat, lon))
-        {
+        if self.config.straits.iter().any(|s| s.state == state && s.contains(lat, lon)) {
             STRAIT_TERRITORIAL_SEA_M
         } else {
             TERRITORIAL_SEA_M

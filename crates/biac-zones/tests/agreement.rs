@@ -20,11 +20,7 @@ use rand_chacha::ChaCha8Rng;
 static SET: LazyLock<ZoneSet> = LazyLock::new(|| {
     let t = Instant::now();
     let s = ZoneSet::theatre();
-    eprintln!(
-        "build: {:.2} s, {} segments",
-        t.elapsed().as_secs_f64(),
-        s.segment_count()
-    );
+    eprintln!("build: {:.2} s, {} segments", t.elapsed().as_secs_f64(), s.segment_count());
     s
 });
 
@@ -35,15 +31,7 @@ type Segs = Vec<((f64, f64), (f64, f64))>;
 /// Every state's baseline.
 static BASELINES: LazyLock<Vec<(State, Segs)>> = LazyLock::new(|| {
     SET.states()
-        .map(|s| {
-            (
-                s,
-                SET.baseline(s)
-                    .into_iter()
-                    .map(|(a, b, _)| (a, b))
-                    .collect(),
-            )
-        })
+        .map(|s| (s, SET.baseline(s).into_iter().map(|(a, b, _)| (a, b)).collect()))
         .collect()
 });
 
@@ -101,10 +89,7 @@ fn reference(p: (f64, f64), segs: &Segs) -> f64 {
 /// Reference distances to the nearest states' baselines, nearest first: exact for every
 /// state that could be first or second (the sphere is within 1 % of the geodesic).
 fn reference_all(p: (f64, f64)) -> Vec<(State, f64)> {
-    let mut bound: Vec<_> = BASELINES
-        .iter()
-        .map(|(s, segs)| (*s, segs, min_sphere(p, segs)))
-        .collect();
+    let mut bound: Vec<_> = BASELINES.iter().map(|(s, segs)| (*s, segs, min_sphere(p, segs))).collect();
     bound.sort_by(|a, b| a.2.total_cmp(&b.2));
     let mut v: Vec<(State, f64)> = Vec::new();
     for (s, segs, lower) in bound {
@@ -124,16 +109,9 @@ fn near_limit(rng: &mut ChaCha8Rng, nm: (f64, f64)) -> (f64, f64) {
         let s = State::THEATRE[rng.random_range(0..5)];
         let segs = &BASELINES.iter().find(|b| b.0 == s).unwrap().1;
         let (a, _) = segs[rng.random_range(0..segs.len())];
-        let (la, lo, _): (f64, f64, f64) = G.direct(
-            a.0,
-            a.1,
-            rng.random_range(0.0..360.0),
-            rng.random_range(nm.0..nm.1) * NM,
-        );
-        if (5.0..=50.0).contains(&la)
-            && (115.0..=155.0).contains(&lo)
-            && !SET.shore(la, lo).unwrap().land
-        {
+        let (la, lo, _): (f64, f64, f64) =
+            G.direct(a.0, a.1, rng.random_range(0.0..360.0), rng.random_range(nm.0..nm.1) * NM);
+        if (5.0..=50.0).contains(&la) && (115.0..=155.0).contains(&lo) && !SET.shore(la, lo).unwrap().land {
             return (la, lo);
         }
     }
@@ -148,11 +126,7 @@ fn distances_and_membership_agree_with_the_reference() {
     let (mut ts_checked, mut ts_tol, mut eez_checked, mut eez_tol) = (0, 0, 0, 0);
     let mut query_s = 0.0;
     for round in 0..ROUNDS {
-        let (limit_nm, band) = if round % 2 == 0 {
-            (12.0, (0.0, 30.0))
-        } else {
-            (200.0, (150.0, 250.0))
-        };
+        let (limit_nm, band) = if round % 2 == 0 { (12.0, (0.0, 30.0)) } else { (200.0, (150.0, 250.0)) };
         let p = near_limit(&mut rng, band);
         let r = reference_all(p);
         let t = Instant::now();
@@ -189,11 +163,7 @@ fn distances_and_membership_agree_with_the_reference() {
                 continue;
             }
             // The EEZ lies beyond the territorial sea: within 200 nm is one or the other.
-            assert_eq!(
-                z.eez.or(z.territorial_sea),
-                want,
-                "{p:?}: ref {r:?}, got {z:?}"
-            );
+            assert_eq!(z.eez.or(z.territorial_sea), want, "{p:?}: ref {r:?}, got {z:?}");
             eez_checked += 1;
         }
     }
@@ -227,29 +197,18 @@ fn polygons_agree(state: State, kind: ZoneKind, seed: u64) {
             ZoneKind::Eez => z.territorial_sea == Some(state) || z.eez == Some(state),
             _ => z.territorial_sea == Some(state),
         };
-        let d = SET
-            .distance_to_baseline_m(state, p.0, p.1)
-            .unwrap_or(f64::INFINITY);
+        let d = SET.distance_to_baseline_m(state, p.0, p.1).unwrap_or(f64::INFINITY);
         let d_other = SET
             .states()
             .filter(|&s| s != state)
             .filter_map(|s| SET.distance_to_baseline_m(s, p.0, p.1))
             .fold(f64::INFINITY, f64::min);
-        let limit = if kind == ZoneKind::Eez {
-            limit
-        } else {
-            SET.territorial_sea_m(state, p.0, p.1)
-        };
+        let limit = if kind == ZoneKind::Eez { limit } else { SET.territorial_sea_m(state, p.0, p.1) };
         if (d - limit).abs() <= tol || (d - d_other).abs() <= 2.0 * tol {
             near += 1;
             continue;
         }
-        assert_eq!(
-            poly.contains(p.0, p.1),
-            exact,
-            "{state} {kind:?} at {p:?}: d {} nm",
-            d / NM
-        );
+        assert_eq!(poly.contains(p.0, p.1), exact, "{state} {kind:?} at {p:?}: d {} nm", d / NM);
         checked += 1;
     }
     eprintln!(

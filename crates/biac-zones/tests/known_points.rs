@@ -17,19 +17,11 @@ fn senkaku_territorial_sea_10_nm_in_14_nm_out() {
     for bearing in [200.0, 250.0, 270.0, 300.0] {
         let (la, lo) = off(UOTSURI, bearing, 10.0);
         let z = set.zone_at(la, lo);
-        assert_eq!(
-            z.territorial_sea,
-            Some(State::JPN),
-            "10 nm at {bearing}°: {z:?}"
-        );
+        assert_eq!(z.territorial_sea, Some(State::JPN), "10 nm at {bearing}°: {z:?}");
         let (la, lo) = off(UOTSURI, bearing, 14.0);
         let z = set.zone_at(la, lo);
         assert_eq!(z.territorial_sea, None, "14 nm at {bearing}°: {z:?}");
-        assert_eq!(
-            z.contiguous_zone,
-            Some(State::JPN),
-            "14 nm at {bearing}°: {z:?}"
-        );
+        assert_eq!(z.contiguous_zone, Some(State::JPN), "14 nm at {bearing}°: {z:?}");
     }
 }
 
@@ -37,13 +29,9 @@ fn senkaku_territorial_sea_10_nm_in_14_nm_out() {
 fn senkakus_follow_the_audience_recognition() {
     let f = biac_zones::ZoneConfig::default().features;
     let (la, lo) = off(UOTSURI, 270.0, 10.0);
-    let chn = ZoneSet::build(ZoneConfig::recognising(
-        Recognition::parse("senkakus=CHN", &f).unwrap(),
-    ));
+    let chn = ZoneSet::build(ZoneConfig::recognising(Recognition::parse("senkakus=CHN", &f).unwrap()));
     assert_eq!(chn.zone_at(la, lo).territorial_sea, Some(State::CHN));
-    let none = ZoneSet::build(ZoneConfig::recognising(
-        Recognition::parse("none", &f).unwrap(),
-    ));
+    let none = ZoneSet::build(ZoneConfig::recognising(Recognition::parse("none", &f).unwrap()));
     let z = none.zone_at(la, lo);
     assert_eq!(z.territorial_sea, None, "{z:?}");
     // Still shore: the islands are land whoever holds them.
