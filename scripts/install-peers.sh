@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the independent peer implementations the wire-format tests compare against:
 #   Debian: gpsd-clients (gpsdecode), dump1090-mutability, tshark (STANAG 4607 file reader)
-#   PyPI:   pyais, takproto, pytak, libasterix, stanag4607 (into a venv at $BIAC_PEERS_VENV,
+#   PyPI:   pyais, takproto, pytak, libasterix, stanag4607, geographiclib (into a venv at $BIAC_PEERS_VENV,
 #           default .venv-peers/ at the repo root; libasterix is imported as `asterix`)
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
@@ -46,6 +46,11 @@ fi
 if ! "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("stanag4607") != "0.1.0")' >/dev/null 2>&1; then
     echo "install-peers: pip install stanag4607==0.1.0"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check stanag4607==0.1.0
+fi
+# geographiclib: the geodesics of the behaviour rules' Python reference (bench/events_ref.py).
+if ! "$venv/bin/python" -c 'import geographiclib' >/dev/null 2>&1; then
+    echo "install-peers: pip install geographiclib"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check geographiclib
 fi
 
 echo "install-peers: gpsdecode: $(command -v gpsdecode)"

@@ -4,6 +4,8 @@
 //! the pictures it is shown, so one audience's alerts depend only on what that audience
 //! may see.
 
+pub mod behaviour;
+
 use std::collections::BTreeSet;
 
 use biac_model::{Affiliation, Alert, Domain, Label, Nation, Position, Track};
@@ -69,17 +71,7 @@ impl Zone {
     /// Even-odd point-in-polygon in lon/lat (zones here are small and far from the
     /// antimeridian, where this is accurate enough).
     pub fn contains(&self, p: &Position) -> bool {
-        let (x, y) = (p.lon_deg, p.lat_deg);
-        let n = self.polygon.len();
-        let mut inside = false;
-        for i in 0..n {
-            let [xi, yi] = self.polygon[i];
-            let [xj, yj] = self.polygon[(i + n - 1) % n];
-            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
-                inside = !inside;
-            }
-        }
-        inside
+        behaviour::ring_contains(&self.polygon, p.lon_deg, p.lat_deg)
     }
 
     fn watches(&self, t: &Track) -> bool {

@@ -5,6 +5,7 @@ mod ballistic;
 mod certs;
 mod decode;
 mod demo;
+mod events_cmd;
 mod serve;
 mod sim_missile;
 mod zones_cmd;
@@ -55,6 +56,9 @@ enum Command {
     /// Write the approximate maritime zones (territorial sea, contiguous zone, EEZ) of the
     /// theatre as GeoJSON, for one audience's recognition of disputed features.
     Zones(zones_cmd::ZonesArgs),
+    /// Behaviour events (gap, encounter, loitering, spoofing, zone entry) from an AIS
+    /// NMEA capture with tag-block receive times, one JSON line per event.
+    Events(events_cmd::EventsArgs),
 }
 
 #[derive(clap::Args)]
@@ -108,6 +112,7 @@ fn main() -> std::process::ExitCode {
             Command::Certs(a) => certs::run(a),
             Command::SimMissile(a) => sim_missile::run(a),
             Command::Zones(a) => zones_cmd::run(a),
+            Command::Events(a) => events_cmd::run(a),
         }
     });
     match result {

@@ -1,0 +1,242 @@
+//! Zones read from GeoJSON (Polygon and MultiPolygon, holes included) for zone entry.
+
+use serde_json::Value;
+
+/// A named area: polygons of rings (`[lon, lat]`), the first ring of each the exterior
+/// and the others holes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Area {
+    pub name: String,
+    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
+    /// `[min_lon, min_lat, max_lon, max_lat]` over every exterior ring.
+    bbox: [f64; 4],
+    /// Per polygon, per ring: its edges bucketed by latitude band, so a crossing test
+    /// visits only the edges that span the point's latitude (a zone's rings have
+    /// thousands of vertices; every vessel is tested against every zone each report).
+    bands: Vec<Vec<Bands>>,
+    /// Polygons whose exterior box touches each 1-degree cell of the area's box.
+    cells: std::collections::HashMap<(i32, i32), Vec<u32>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Bands {
+    /// The ring's `[min_lon, min_lat, max_lon, max_lat]`: zones are multipolygons of
+    /// hundreds of islands' seas, most of them far from any one point.
+    bbox: [f64; 4],
+    y0: f64,
+    per_band: f64,
+    /// Edge indices (edge i runs from vertex i-1 to i) per band.
+    edges: Vec<Vec<u32>>,
+}
+
+impl Bands {
+    fn new(ring: &[[f64; 2]]) -> Bands {
+        let n = ring.len();
+        let (mut y0, mut y1) = (f64::INFINITY, -f64::INFINITY);
+        let (mut x0, mut x1) = (f64::INFINITY, -f64::INFINITY);
+        for &[x, y] in ring {
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+        }
+        let count = (n / 4).clamp(1, 4096);
+        let per_band = count as f64 / (y1 - y0).max(1e-12);
+        let mut edges = vec![Vec::new(); count];
+        let band = |y: f64| (((y - y0) * per_band) as usize).min(count - 1);
+        for i in 0..n {
+            let (ya, yb) = (ring[i][1], ring[(i + n - 1) % n][1]);
+            for e in &mut edges[band(ya.min(yb))..=band(ya.max(yb))] {
+                e.push(i as u32);
+            }
+        }
+        Bands {
+            bbox: [x0, y0, x1, y1],
+            y0,
+            per_band,
+            edges,
+        }
+    }
+
+    /// Even-odd crossing test over the edges of the point's band only.
+    fn contains(&self, ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+        let [x0, y0, x1, y1] = self.bbox;
+        if !(x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+            return false;
+        }
+        let b = (y - self.y0) * self.per_band;
+        if !(b >= 0.0 && b < self.edges.len() as f64 + 1.0) {
+            return false;
+        }
+        let n = ring.len();
+        let mut inside = false;
+        for &i in &self.edges[(b as usize).min(self.edges.len() - 1)] {
+            let i = i as usize;
+            let [xi, yi] = ring[i];
+            let [xj, yj] = ring[(i + n - 1) % n];
+            if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+}
+
+impl Area {
+    pub fn new(name: String, polygons: Vec<Vec<Vec<[f64; 2]>>>) -> Area {
+        let mut bbox = [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY];
+        for p in &polygons {
+            for &[x, y] in p.first().into_iter().flatten() {
+                bbox = [
+                    bbox[0].min(x),
+                    bbox[1].min(y),
+                    bbox[2].max(x),
+                    bbox[3].max(y),
+                ];
+            }
+        }
+        let bands: Vec<Vec<Bands>> = polygons
+            .iter()
+            .map(|rings| rings.iter().map(|r| Bands::new(r)).collect())
+            .collect();
+        let mut cells: std::collections::HashMap<(i32, i32), Vec<u32>> = Default::default();
+        for (i, b) in bands.iter().enumerate() {
+            let Some(Bands {
+                bbox: [x0, y0, x1, y1],
+                ..
+            }) = b.first()
+            else {
+                continue;
+            };
+            // Clamped: a hostile file's huge coordinates must not make a huge grid.
+            let cell = |v: f64, lim: f64| v.clamp(-lim, lim).floor() as i32;
+            for cy in cell(*y0, 90.0)..=cell(*y1, 90.0) {
+                for cx in cell(*x0, 360.0)..=cell(*x1, 360.0) {
+                    cells.entry((cx, cy)).or_default().push(i as u32);
+                }
+            }
+        }
+        Area {
+            name,
+            polygons,
+            bbox,
+            bands,
+            cells,
+        }
+    }
+
+    /// Inside some polygon's exterior and outside its holes (even-odd over the rings,
+    /// in lon/lat: zones here are far from the antimeridian and the poles).
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        let [x0, y0, x1, y1] = self.bbox;
+        if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
+            return false;
+        }
+        let Some(candidates) = self.cells.get(&(lon.floor() as i32, lat.floor() as i32)) else {
+            return false;
+        };
+        candidates.iter().any(|&i| {
+            let (rings, bands) = (&self.polygons[i as usize], &self.bands[i as usize]);
+            // Outside the exterior ring's box: outside the polygon.
+            if !bands.first().is_some_and(|b| {
+                let [x0, y0, x1, y1] = b.bbox;
+                lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1
+            }) {
+                return false;
+            }
+            let crossed = rings.iter().zip(bands);
+            crossed.filter(|(r, b)| b.contains(r, lon, lat)).count() % 2 == 1
+        })
+    }
+}
+
+/// Even-odd crossing test of one ring (closed or not) at (`x`, `y`).
+pub(crate) fn ring_contains(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
+    let n = ring.len();
+    let mut inside = false;
+    for i in 0..n {
+        let [xi, yi] = ring[i];
+        let [xj, yj] = ring[(i + n - 1) % n];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+/// The areas of a GeoJSON FeatureCollection (or a single Feature), named by
+/// `properties.name`. Features without geometry are skipped; other geometry types
+/// than Polygon and MultiPolygon are an error naming the feature.
+pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("zones: {e}"))?;
+    let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => v
+            .get("features")
+            .and_then(Value::as_array)
+            .ok_or("zones: FeatureCollection without a features array")?
+            .iter()
+            .collect(),
+        Some("Feature") => vec![&v],
+        other => {
+            return Err(format!(
+                "zones: expected a FeatureCollection, found {other:?}"
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let name = f
+            .get("properties")
+            .and_then(|p| p.get("name"))
+            .map(|n| match n {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_else(|| format!("feature {i}"));
+        let Some(g) = f.get("geometry").filter(|g| !g.is_null()) else {
+            continue;
+        };
+        let coords = g.get("coordinates");
+        let polygons = match g.get("type").and_then(Value::as_str) {
+            Some("Polygon") => vec![polygon(coords, &name)?],
+            Some("MultiPolygon") => coords
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("zones: {name:?}: MultiPolygon without coordinates"))?
+                .iter()
+                .map(|p| polygon(Some(p), &name))
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(format!(
+                    "zones: {name:?}: geometry {other:?} is not a Polygon or MultiPolygon"
+                ))
+            }
+        };
+        out.push(Area::new(name, polygons));
+    }
+    Ok(out)
+}
+
+fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, String> {
+    let bad = || format!("zones: {name:?}: malformed polygon coordinates");
+    v.and_then(Value::as_array)
+        .ok_or_else(bad)?
+        .iter()
+        .map(|ring| {
+            let ring = ring.as_array().ok_or_else(bad)?;
+            let pts: Vec<[f64; 2]> = ring
+                .iter()
+                .map(|p| {
+                    let p = p.as_array().filter(|p| p.len() >= 2).ok_or_else(bad)?;
+                    match (p[0].as_f64(), p[1].as_f64()) {
+                        (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok([x, y]),
+                        _ => Err(bad()),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            if pts.len() < 3 {
+                return Err(bad());
+            }
+            Ok(pts)
+        })
+        .collect()
+}

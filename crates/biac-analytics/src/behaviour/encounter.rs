@@ -1,0 +1,452 @@
+//! Encounters: two vessels within a distance for a time, slow, away from ports.
+//!
+//! Each vessel's track is linear between its reports, so between any two consecutive
+//! report times of a pair the relative position is linear in time and the times it is
+//! within the distance solve a quadratic: start and end are exact crossing times, not
+//! report times. A pair can be evaluated only up to the earlier of the two vessels' last
+//! reports; each vessel keeps the reports its pairs still need. Pairs are found through
+//! a grid of last positions and dropped when far apart.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::{
+    approx_distance_m, dlon, metres_per_degree, Change, Event, EventKind, Fix, Geography, Ms,
+    Thresholds,
+};
+
+/// A pair is created when two vessels' last reports are this much beyond the encounter
+/// distance apart or closer, and dropped (outside a run) at twice that.
+const DISCOVER_SLACK_M: f64 = 2_500.0;
+/// A partner silent this long ends the pair (and its run): nothing interpolates it.
+const STALE_MS: Ms = 12 * 3_600_000;
+/// Reports kept per vessel at most (a long encounter of a chatty transponder).
+const MAX_HISTORY: usize = 50_000;
+/// How often an unopened run re-checks whether it qualifies (median speed is a scan).
+const OPEN_CHECK_MS: f64 = 600_000.0;
+
+#[derive(Debug, Default)]
+struct Vessel {
+    hist: VecDeque<Fix>,
+    cell: Option<(i32, i32)>,
+    partners: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Run {
+    start: f64,
+    last: f64,
+    /// Time-weighted sums of the midpoint, relative to `origin`.
+    origin: (f64, f64),
+    sum_w: f64,
+    sum_dlat: f64,
+    sum_dlon: f64,
+    min_m: f64,
+    opened: bool,
+    next_open_check: f64,
+}
+
+#[derive(Debug)]
+struct Pair {
+    /// Evaluated up to this time (ms).
+    upto: f64,
+    run: Option<Run>,
+}
+
+/// The encounter rule over every vessel.
+#[derive(Debug, Default)]
+pub struct Encounters {
+    vessels: HashMap<u32, Vessel>,
+    grid: HashMap<(i32, i32), Vec<u32>>,
+    pairs: HashMap<(u32, u32), Pair>,
+}
+
+fn key(a: u32, b: u32) -> (u32, u32) {
+    (a.min(b), a.max(b))
+}
+
+impl Encounters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pairs under evaluation (for the memory figures).
+    pub fn pairs(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn radius_m(th: &Thresholds) -> f64 {
+        th.encounter_max_m + DISCOVER_SLACK_M
+    }
+
+    /// Grid cell: at least the discovery radius on a side up to 60° of latitude.
+    fn cell(th: &Thresholds, lat: f64, lon: f64) -> (i32, i32) {
+        let r = Self::radius_m(th);
+        let (clat, clon) = (r / 110_000.0, 2.0 * r / 111_000.0);
+        ((lat / clat).floor() as i32, (lon / clon).floor() as i32)
+    }
+
+    /// Take one report (not older than the vessel's last: the caller orders them).
+    pub fn push(&mut self, f: &Fix, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+        let cell = Self::cell(th, f.lat, f.lon);
+        let v = self.vessels.entry(f.mmsi).or_default();
+        v.hist.push_back(*f);
+        let old = v.cell.replace(cell);
+        if old != Some(cell) {
+            if let Some(oc) = old {
+                if let Some(list) = self.grid.get_mut(&oc) {
+                    if let Some(i) = list.iter().position(|m| *m == f.mmsi) {
+                        list.swap_remove(i);
+                    }
+                    if list.is_empty() {
+                        self.grid.remove(&oc);
+                    }
+                }
+            }
+            self.grid.entry(cell).or_default().push(f.mmsi);
+        }
+        self.discover(f, cell, th);
+        let partners = self.vessels[&f.mmsi].partners.clone();
+        for b in partners {
+            self.advance(f.mmsi, b, f.t_ms, th, geo, out);
+        }
+        self.trim(f.mmsi);
+    }
+
+    fn discover(&mut self, f: &Fix, (ci, cj): (i32, i32), th: &Thresholds) {
+        let r = Self::radius_m(th);
+        let mut found = Vec::new();
+        for di in -1..=1 {
+            for dj in -1..=1 {
+                let Some(list) = self.grid.get(&(ci + di, cj + dj)) else {
+                    continue;
+                };
+                for &b in list {
+                    if b == f.mmsi || self.pairs.contains_key(&key(f.mmsi, b)) {
+                        continue;
+                    }
+                    let Some(bl) = self.vessels.get(&b).and_then(|v| v.hist.back()) else {
+                        continue;
+                    };
+                    if f.t_ms - bl.t_ms <= STALE_MS
+                        && approx_distance_m(f.lat, f.lon, bl.lat, bl.lon) <= r
+                    {
+                        found.push(b);
+                    }
+                }
+            }
+        }
+        for b in found {
+            let fa = self.vessels[&f.mmsi]
+                .hist
+                .front()
+                .map_or(f.t_ms, |x| x.t_ms);
+            let fb = self.vessels[&b].hist.front().map_or(f.t_ms, |x| x.t_ms);
+            self.pairs.insert(
+                key(f.mmsi, b),
+                Pair {
+                    upto: fa.max(fb) as f64,
+                    run: None,
+                },
+            );
+            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
+                v.partners.push(b);
+            }
+            if let Some(v) = self.vessels.get_mut(&b) {
+                v.partners.push(f.mmsi);
+            }
+        }
+    }
+
+    /// Evaluate the pair over the newly known time; drop it when far apart or stale.
+    fn advance(
+        &mut self,
+        a: u32,
+        b: u32,
+        now: Ms,
+        th: &Thresholds,
+        geo: &dyn Geography,
+        out: &mut Vec<Change>,
+    ) {
+        let k = key(a, b);
+        let (Some(va), Some(vb), Some(pair)) = (
+            self.vessels.get(&k.0),
+            self.vessels.get(&k.1),
+            self.pairs.get_mut(&k),
+        ) else {
+            return;
+        };
+        let (ha, hb) = (&va.hist, &vb.hist);
+        let (Some(la), Some(lb)) = (ha.back(), hb.back()) else {
+            return;
+        };
+        let end = la.t_ms.min(lb.t_ms) as f64;
+        if end > pair.upto {
+            let mut times: Vec<f64> = ha
+                .iter()
+                .chain(hb.iter())
+                .map(|x| x.t_ms as f64)
+                .filter(|t| *t > pair.upto && *t < end)
+                .collect();
+            times.push(end);
+            times.sort_by(f64::total_cmp);
+            times.dedup();
+            let mut s = pair.upto;
+            for e in times {
+                step(pair, ha, hb, s, e, k, th, geo, out);
+                s = e;
+            }
+            pair.upto = end;
+        }
+        let stale = (now - la.t_ms.min(lb.t_ms)) > STALE_MS;
+        let far = pair.run.is_none() && {
+            let (pa, pb) = (at(ha, pair.upto), at(hb, pair.upto));
+            approx_distance_m(pa.0, pa.1, pb.0, pb.1) > 2.0 * Self::radius_m(th)
+        };
+        if stale || far {
+            if let Some(run) = pair.run.take() {
+                if let Some(e) = run_event(&run, ha, hb, k, th, geo) {
+                    out.push(Change::Closed(e));
+                }
+            }
+            self.pairs.remove(&k);
+            for (x, y) in [(k.0, k.1), (k.1, k.0)] {
+                if let Some(v) = self.vessels.get_mut(&x) {
+                    v.partners.retain(|p| *p != y);
+                }
+            }
+        }
+    }
+
+    /// Forget the reports no pair of this vessel needs any more.
+    fn trim(&mut self, m: u32) {
+        let Some(v) = self.vessels.get(&m) else {
+            return;
+        };
+        let need = v
+            .partners
+            .iter()
+            .filter_map(|b| self.pairs.get(&key(m, *b)))
+            .map(|p| p.run.as_ref().map_or(p.upto, |r| r.start.min(p.upto)))
+            .fold(f64::INFINITY, f64::min);
+        let Some(v) = self.vessels.get_mut(&m) else {
+            return;
+        };
+        while v.hist.len() > 2 && (v.hist[1].t_ms as f64 <= need || v.hist.len() > MAX_HISTORY) {
+            v.hist.pop_front();
+        }
+    }
+
+    /// End of input: runs still within at their pair's last known time are open.
+    pub fn finish(&mut self, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+        let mut keys: Vec<(u32, u32)> = self.pairs.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            let Some(run) = self.pairs.get_mut(&k).and_then(|p| p.run.take()) else {
+                continue;
+            };
+            let (Some(va), Some(vb)) = (self.vessels.get(&k.0), self.vessels.get(&k.1)) else {
+                continue;
+            };
+            if let Some(mut e) = run_event(&run, &va.hist, &vb.hist, k, th, geo) {
+                e.open = true;
+                out.push(Change::Closed(e));
+            }
+        }
+    }
+}
+
+/// Position (lat, lon) at time `t` on the track through the reports (held at the ends).
+fn at(h: &VecDeque<Fix>, t: f64) -> (f64, f64) {
+    let i = h.partition_point(|f| (f.t_ms as f64) <= t);
+    if i == 0 {
+        return h.front().map_or((0.0, 0.0), |f| (f.lat, f.lon));
+    }
+    let p = h[i - 1];
+    match h.get(i) {
+        Some(q) if q.t_ms > p.t_ms => {
+            let u = (t - p.t_ms as f64) / (q.t_ms - p.t_ms) as f64;
+            (p.lat + u * (q.lat - p.lat), p.lon + u * dlon(p.lon, q.lon))
+        }
+        _ => (p.lat, p.lon),
+    }
+}
+
+/// One interval [s, e] over which both tracks are linear.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    pair: &mut Pair,
+    ha: &VecDeque<Fix>,
+    hb: &VecDeque<Fix>,
+    s: f64,
+    e: f64,
+    k: (u32, u32),
+    th: &Thresholds,
+    geo: &dyn Geography,
+    out: &mut Vec<Change>,
+) {
+    let (a0, b0, a1, b1) = (at(ha, s), at(hb, s), at(ha, e), at(hb, e));
+    let (my, mx) = metres_per_degree(0.25 * (a0.0 + b0.0 + a1.0 + b1.0));
+    let rel = |a: (f64, f64), b: (f64, f64)| (dlon(b.1, a.1) * mx, (a.0 - b.0) * my);
+    let (r0, r1) = (rel(a0, b0), rel(a1, b1));
+    let d = (r1.0 - r0.0, r1.1 - r0.1);
+    // A micrometre of slack: "at most 500 m" holds at 500 m despite rounding.
+    let max = th.encounter_max_m + 1e-6;
+    let qa = d.0 * d.0 + d.1 * d.1;
+    let qb = 2.0 * (r0.0 * d.0 + r0.1 * d.1);
+    let qc = r0.0 * r0.0 + r0.1 * r0.1 - max * max;
+    let within = if qa <= 1e-12 {
+        (qc <= 0.0).then_some((0.0, 1.0))
+    } else {
+        let disc = qb * qb - 4.0 * qa * qc;
+        if disc < 0.0 {
+            None
+        } else {
+            let sq = disc.sqrt();
+            let (u1, u2) = ((-qb - sq) / (2.0 * qa), (-qb + sq) / (2.0 * qa));
+            (u1 <= 1.0 && u2 >= 0.0).then(|| (u1.max(0.0), u2.min(1.0)))
+        }
+    };
+    let Some((u1, u2)) = within else {
+        close(pair, ha, hb, k, th, geo, out);
+        return;
+    };
+    let (ws, we) = (s + u1 * (e - s), s + u2 * (e - s));
+    // A run goes on only if it was within right up to this interval.
+    if pair.run.as_ref().is_some_and(|r| ws > r.last + 1.0) {
+        close(pair, ha, hb, k, th, geo, out);
+    }
+    let run = pair.run.get_or_insert(Run {
+        start: ws,
+        last: ws,
+        origin: a0,
+        sum_w: 0.0,
+        sum_dlat: 0.0,
+        sum_dlon: 0.0,
+        min_m: f64::INFINITY,
+        opened: false,
+        next_open_check: ws,
+    });
+    run.last = we;
+    let tm = 0.5 * (ws + we);
+    let (am, bm) = (at(ha, tm), at(hb, tm));
+    let w = (we - ws).max(1e-9);
+    run.sum_w += w;
+    run.sum_dlat += w * (0.5 * (am.0 + bm.0) - run.origin.0);
+    run.sum_dlon += w * (dlon(run.origin.1, am.1) + 0.5 * dlon(am.1, bm.1));
+    // Closest approach within the interval (the quadratic's vertex, clamped).
+    let uc = if qa > 1e-12 {
+        (-qb / (2.0 * qa)).clamp(u1, u2)
+    } else {
+        u1
+    };
+    let dmin = ((r0.0 + d.0 * uc).powi(2) + (r0.1 + d.1 * uc).powi(2)).sqrt();
+    run.min_m = run.min_m.min(dmin);
+    if !run.opened
+        && run.last - run.start >= th.encounter_min_h * 3.6e6
+        && run.last >= run.next_open_check
+    {
+        run.next_open_check = run.last + OPEN_CHECK_MS;
+        if let Some(e) = run_event(run, ha, hb, k, th, geo) {
+            run.opened = true;
+            out.push(Change::Opened(e));
+        }
+    }
+    if u2 < 1.0 {
+        close(pair, ha, hb, k, th, geo, out);
+    }
+}
+
+fn close(
+    pair: &mut Pair,
+    ha: &VecDeque<Fix>,
+    hb: &VecDeque<Fix>,
+    k: (u32, u32),
+    th: &Thresholds,
+    geo: &dyn Geography,
+    out: &mut Vec<Change>,
+) {
+    if let Some(run) = pair.run.take() {
+        if let Some(e) = run_event(&run, ha, hb, k, th, geo) {
+            out.push(Change::Closed(e));
+        }
+    }
+}
+
+/// Median speed over ground of both vessels' reports inside [start, end] (the reports
+/// around it when none fall inside).
+fn median_kn(ha: &VecDeque<Fix>, hb: &VecDeque<Fix>, start: f64, end: f64) -> Option<f64> {
+    let inside = |h: &VecDeque<Fix>| -> Vec<f64> {
+        h.iter()
+            .filter(|f| (f.t_ms as f64) >= start && (f.t_ms as f64) <= end)
+            .filter_map(|f| f.sog_kn)
+            .collect()
+    };
+    let mut v: Vec<f64> = inside(ha);
+    v.extend(inside(hb));
+    if v.is_empty() {
+        for h in [ha, hb] {
+            let i = h.partition_point(|f| (f.t_ms as f64) <= start);
+            v.extend(h.get(i.wrapping_sub(1)).and_then(|f| f.sog_kn));
+            v.extend(h.get(i).and_then(|f| f.sog_kn));
+        }
+    }
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+/// The run as an event, if it qualifies: long enough, slow enough, far from ports.
+fn run_event(
+    run: &Run,
+    ha: &VecDeque<Fix>,
+    hb: &VecDeque<Fix>,
+    k: (u32, u32),
+    th: &Thresholds,
+    geo: &dyn Geography,
+) -> Option<Event> {
+    let (start, end) = (run.start.round() as Ms, run.last.round() as Ms);
+    if ((end - start) as f64) < th.encounter_min_h * 3.6e6 {
+        return None;
+    }
+    let median = median_kn(ha, hb, run.start, run.last)?;
+    if median >= th.encounter_max_kn {
+        return None;
+    }
+    let lat = run.origin.0 + run.sum_dlat / run.sum_w;
+    let mut lon = run.origin.1 + run.sum_dlon / run.sum_w;
+    if lon > 180.0 {
+        lon -= 360.0;
+    } else if lon <= -180.0 {
+        lon += 360.0;
+    }
+    let port_m = geo.distance_to_port_m(lat, lon);
+    if port_m < th.encounter_port_km * 1000.0 {
+        return None;
+    }
+    let mut extra = vec![
+        ("hours", (end - start) as f64 / 3.6e6),
+        ("median_kn", median),
+        ("min_m", run.min_m),
+    ];
+    if port_m.is_finite() {
+        extra.push(("port_km", port_m / 1000.0));
+    }
+    Some(Event {
+        kind: EventKind::Encounter,
+        mmsi: vec![k.0, k.1],
+        start_ms: start,
+        end_ms: end,
+        lat,
+        lon,
+        zone: None,
+        open: false,
+        extra,
+    })
+}

@@ -1,0 +1,106 @@
+//! Every rule over a stream of reports of many vessels.
+
+use std::collections::HashMap;
+
+use super::{Area, Change, Encounters, Event, Fix, Geography, Ms, Thresholds, VesselRules};
+
+/// All rules, fed reports in time order (per MMSI; a report older than its MMSI's last
+/// is dropped and counted). Memory: one [`VesselRules`] per MMSI seen, plus the
+/// encounter rule's pairs of nearby vessels and the reports those pairs still need.
+pub struct Engine<G> {
+    th: Thresholds,
+    geo: G,
+    areas: Vec<Area>,
+    vessels: HashMap<u32, VesselRules>,
+    encounters: Encounters,
+    end_ms: Option<Ms>,
+    out_of_order: u64,
+    changes: Vec<Change>,
+}
+
+impl<G: Geography> Engine<G> {
+    pub fn new(th: Thresholds, geo: G, areas: Vec<Area>) -> Self {
+        Engine {
+            th,
+            geo,
+            areas,
+            vessels: HashMap::new(),
+            encounters: Encounters::new(),
+            end_ms: None,
+            out_of_order: 0,
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.th
+    }
+
+    /// Reports dropped for being older than their MMSI's last.
+    pub fn out_of_order(&self) -> u64 {
+        self.out_of_order
+    }
+
+    /// MMSIs seen.
+    pub fn vessels(&self) -> usize {
+        self.vessels.len()
+    }
+
+    /// The index of the zone of this name.
+    pub fn area_index(&self, name: &str) -> Option<usize> {
+        self.areas.iter().position(|a| a.name == name)
+    }
+
+    /// Encounter pairs under evaluation.
+    pub fn pairs(&self) -> usize {
+        self.encounters.pairs()
+    }
+
+    /// Take one report; returns what opened and closed.
+    pub fn push(&mut self, f: &Fix) -> &[Change] {
+        self.changes.clear();
+        if !(f.lat.is_finite() && f.lon.is_finite()) {
+            return &self.changes;
+        }
+        let n = self.areas.len();
+        let v = self
+            .vessels
+            .entry(f.mmsi)
+            .or_insert_with(|| VesselRules::new(n));
+        if v.last().is_some_and(|l| f.t_ms < l.t_ms) {
+            self.out_of_order += 1;
+            return &self.changes;
+        }
+        self.end_ms = Some(self.end_ms.map_or(f.t_ms, |e| e.max(f.t_ms)));
+        v.push(f, &self.th, &self.geo, &self.areas, &mut self.changes);
+        self.encounters
+            .push(f, &self.th, &self.geo, &mut self.changes);
+        &self.changes
+    }
+
+    /// End of input: the events still under way (open, or closed when the rule says
+    /// the silence since ended them), in order of start time, type and MMSIs.
+    pub fn finish(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        let end = self.end_ms.unwrap_or(0);
+        let mut mmsis: Vec<u32> = self.vessels.keys().copied().collect();
+        mmsis.sort_unstable();
+        for m in mmsis {
+            if let Some(v) = self.vessels.get_mut(&m) {
+                v.finish(end, &self.th, &self.areas, &mut out);
+            }
+        }
+        self.encounters.finish(&self.th, &self.geo, &mut out);
+        let mut events: Vec<Event> = out
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Closed(e) => Some(e),
+                Change::Opened(_) => None,
+            })
+            .collect();
+        events.sort_by(|a, b| {
+            (a.start_ms, a.kind, &a.mmsi, &a.zone).cmp(&(b.start_ms, b.kind, &b.mmsi, &b.zone))
+        });
+        events
+    }
+}
