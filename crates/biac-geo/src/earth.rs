@@ -155,6 +155,33 @@ pub fn air_density(h_m: f64) -> f64 {
     }
 }
 
+/// Unit vector of the ellipsoid normal ("up") at the point below ECEF `p`.
+pub fn up_at(p: [f64; 3]) -> [f64; 3] {
+    let (lat, lon, _) = crate::ecef_to_geodetic(p);
+    SiteFrame::new((lat, lon, 0.0)).up
+}
+
+/// Drag acceleration (m/s²) of a body of inverse ballistic coefficient `inv_beta`
+/// (Cd·A/m, m²/kg; 0 for none) at ECEF `p` moving at `v` relative to the co-rotating
+/// air: −½ ρ(h) |v| v / β in the exponential atmosphere. The one drag law of the
+/// simulator's truth and the tracker's terminal phase.
+#[inline]
+pub fn drag(p: [f64; 3], v: [f64; 3], inv_beta: f64) -> [f64; 3] {
+    let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+    // Above 250 km over the polar radius every latitude is above 200 km: no air, and the
+    // geodetic conversion is skipped on the long free flight.
+    if inv_beta == 0.0 || r > 6_356_752.0 + 250_000.0 {
+        return [0.0; 3];
+    }
+    let rho = air_density(crate::ecef_to_geodetic(p).2);
+    if rho == 0.0 {
+        return [0.0; 3];
+    }
+    let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    let k = -0.5 * rho * speed * inv_beta;
+    [k * v[0], k * v[1], k * v[2]]
+}
+
 /// What a radar at (`lat_deg`, `lon_deg`, `alt_m`) sees of the ECEF point `p`:
 /// `(slant_range_m, azimuth_deg, elevation_deg)` — azimuth clockwise from true north in
 /// the antenna's local east-north plane, in [0, 360); elevation above the plane normal
@@ -313,6 +340,25 @@ mod tests {
         for i in 0..3 {
             assert!((h1[i] - h0[i]).abs() < 1e-6 * r0 * 7_000.0);
         }
+    }
+
+    #[test]
+    fn drag_opposes_the_motion_and_vanishes_without_air() {
+        let p = geodetic_to_ecef(35.0, 135.0, 10_000.0);
+        let v = [1_000.0, -2_000.0, 500.0];
+        let a = drag(p, v, 1.0 / 20_000.0);
+        let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        let expect = 0.5 * air_density(10_000.0) * speed * speed / 20_000.0;
+        let got = (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
+        assert!(((got - expect) / expect).abs() < 1e-9, "{got} {expect}");
+        assert!(a[0] * v[0] + a[1] * v[1] + a[2] * v[2] < 0.0);
+        assert_eq!(drag(p, v, 0.0), [0.0; 3]);
+        assert_eq!(
+            drag(geodetic_to_ecef(35.0, 135.0, 300_000.0), v, 1e-4),
+            [0.0; 3]
+        );
+        let up = up_at(geodetic_to_ecef(35.0, 135.0, 500_000.0));
+        assert!((up[0] * up[0] + up[1] * up[1] + up[2] * up[2] - 1.0).abs() < 1e-12);
     }
 
     #[test]

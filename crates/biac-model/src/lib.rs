@@ -118,6 +118,28 @@ impl Identity {
     }
 }
 
+/// The flight phase of a ballistic missile: thrusting (`boost`), free flight above the
+/// atmosphere (`midcourse`), descent through it (`terminal`). The simulator's truth and the
+/// tracker's estimate name it alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlightPhase {
+    Boost,
+    Midcourse,
+    Terminal,
+}
+
+impl FlightPhase {
+    /// `boost`, `midcourse` or `terminal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlightPhase::Boost => "boost",
+            FlightPhase::Midcourse => "midcourse",
+            FlightPhase::Terminal => "terminal",
+        }
+    }
+}
+
 /// The physical domain an object moves in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,7 +11,7 @@
 //! the booster's own drag is neglected (it changes the burnout state a little, which the
 //! solver absorbs).
 
-use biac_geo::earth::{air_density, GravityModel};
+use biac_geo::earth::{drag, up_at, GravityModel};
 use biac_geo::{bearing_deg, distance_m, ecef_to_geodetic, rk4_step, SiteFrame};
 
 /// The fixed integration step of the truth (s).
@@ -121,22 +121,7 @@ pub struct Launch {
 }
 
 /// Flight phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    Boost,
-    Midcourse,
-    Terminal,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Boost => "boost",
-            Phase::Midcourse => "midcourse",
-            Phase::Terminal => "terminal",
-        }
-    }
-}
+pub use biac_model::FlightPhase as Phase;
 
 /// One integrated state.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -202,12 +187,6 @@ fn unit(a: [f64; 3]) -> [f64; 3] {
     [a[0] / n, a[1] / n, a[2] / n]
 }
 
-/// Geodetic up (the ellipsoid normal) at ECEF `p`.
-fn up_at(p: [f64; 3]) -> [f64; 3] {
-    let (lat, lon, _) = ecef_to_geodetic(p);
-    SiteFrame::new((lat, lon, 0.0)).up
-}
-
 /// Height above the ellipsoid; skips the geodetic conversion far above the atmosphere.
 fn height(p: [f64; 3]) -> f64 {
     let r = norm(p);
@@ -216,19 +195,6 @@ fn height(p: [f64; 3]) -> f64 {
         return r - biac_geo::WGS84_A;
     }
     ecef_to_geodetic(p).2
-}
-
-/// Drag acceleration of a body of ballistic coefficient `beta` at `p` moving at `v`
-/// relative to the (co-rotating) air.
-fn drag(beta: f64, p: [f64; 3], v: [f64; 3]) -> [f64; 3] {
-    let h = height(p);
-    let rho = air_density(h);
-    if rho == 0.0 {
-        return [0.0; 3];
-    }
-    let s = norm(v);
-    let k = -0.5 * rho * s / beta;
-    [k * v[0], k * v[1], k * v[2]]
 }
 
 /// Fly one missile from launch to impact under the full Earth model with the truth's
@@ -310,7 +276,7 @@ pub fn fly_in(
         };
         move |dt_off: f64, p: [f64; 3], v: [f64; 3]| match stage {
             Some(i) => thrust_accel(i, tau0 + dt_off, p),
-            None => drag(beta, p, v),
+            None => drag(p, v, 1.0 / beta),
         }
     };
     let mut next_event = 0;

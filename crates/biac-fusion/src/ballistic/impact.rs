@@ -22,7 +22,7 @@
 // Index loops read better than iterator chains for small fixed-size matrices.
 #![allow(clippy::needless_range_loop)]
 
-use biac_geo::earth::{air_density, rk4_step, GravityModel};
+use biac_geo::earth::{drag, rk4_step, GravityModel};
 use biac_geo::{ecef_to_geodetic, EnuFrame};
 
 use super::{height, BallisticParams, Estimate, Phase, S};
@@ -85,14 +85,10 @@ fn to_ground(
 ) -> Option<([f64; 3], f64)> {
     let model = GravityModel::FULL;
     let acc = |p: [f64; 3], v: [f64; 3]| {
-        let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
-        let k = if beta.is_finite() {
-            -0.5 * air_density(height(p)) * speed / beta
-        } else {
-            0.0
-        };
+        // 1/β = 0 for an infinite β: no drag.
+        let d = drag(p, v, 1.0 / beta);
         let e = extra(p, v);
-        [k * v[0] + e[0], k * v[1] + e[1], k * v[2] + e[2]]
+        [d[0] + e[0], d[1] + e[1], d[2] + e[2]]
     };
     let (mut p, mut v) = (p, v);
     let mut h = height(p);

@@ -33,7 +33,9 @@
 
 pub mod impact;
 
-use biac_geo::earth::{air_density, rk4_step, GravityModel, SiteFrame, SCALE_HEIGHT_M};
+use biac_geo::earth::{
+    air_density, drag, rk4_step, up_at, GravityModel, SiteFrame, SCALE_HEIGHT_M,
+};
 use biac_geo::{ecef_to_geodetic, geodetic_to_ecef};
 use serde::{Deserialize, Serialize};
 
@@ -58,23 +60,7 @@ const SURPRISE_PLOT: f64 = 3.0;
 const THRUST_AGAIN: f64 = 3.0;
 
 /// Flight phase of a ballistic track.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Boost,
-    Midcourse,
-    Terminal,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Boost => "boost",
-            Phase::Midcourse => "midcourse",
-            Phase::Terminal => "terminal",
-        }
-    }
-}
+pub use biac_model::FlightPhase as Phase;
 
 /// Tuning of the ballistic model (`TrackerConfig::ballistic`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -337,11 +323,7 @@ fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
             let k = s / speed;
             [k * v[0], k * v[1], k * v[2]]
         }
-        Phase::Terminal => {
-            let h = height(p);
-            let k = -0.5 * air_density(h) * speed * s;
-            [k * v[0], k * v[1], k * v[2]]
-        }
+        Phase::Terminal => drag(p, v, s),
     }
 }
 
@@ -349,14 +331,6 @@ fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
 #[inline]
 pub fn height(p: [f64; 3]) -> f64 {
     ecef_to_geodetic(p).2
-}
-
-/// Unit vector of the ellipsoid normal ("up") at the point below ECEF `p`.
-fn up_at(p: [f64; 3]) -> [f64; 3] {
-    let (lat, lon, _) = ecef_to_geodetic(p);
-    let (sl, cl) = lat.to_radians().sin_cos();
-    let (so, co) = lon.to_radians().sin_cos();
-    [cl * co, cl * so, sl]
 }
 
 /// `A` of `ẋ = A x` linearised at `x` in `phase` (gravity's gradient, Coriolis, and
