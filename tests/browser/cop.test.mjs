@@ -121,6 +121,7 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     const started = startBiac(dataDir, log);
     child = started.child;
     const base = await started.ready;
+    const servingSince = Date.now();
     t.diagnostic(`biac serving at ${base}`);
 
     // The API refuses a request without a token.
@@ -203,9 +204,15 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     await page.keyboard.press('Escape');
 
     // 2. Search finds a known vessel by MMSI and by name (one the API reports with both).
-    const apiNow = await apiTracks(base, 'JPN');
-    const vessel = apiNow.features.map((f) => f.properties).find((p) => p.mmsi != null && p.name);
-    assert.ok(vessel, 'the demo reports a vessel with MMSI and name');
+    // Names come from AIS static reports, which each vessel sends once in its first six
+    // minutes and every six minutes after: wait for the first one to be fused.
+    let vessel;
+    for (const until = Date.now() + 180_000; !vessel && Date.now() < until; ) {
+      const apiNow = await apiTracks(base, 'JPN');
+      vessel = apiNow.features.map((f) => f.properties).find((p) => p.mmsi != null && p.name);
+      if (!vessel) await sleep(2_000);
+    }
+    assert.ok(vessel, 'the demo reports a vessel with MMSI and name within 3 minutes');
     for (const q of [String(vessel.mmsi), vessel.name]) {
       await page.fill('#search', q);
       await page.waitForFunction((id) => [...document.querySelectorAll('#track-table tbody tr')].some((r) => r.dataset.id === id), vessel.id, { timeout: 10_000 });
@@ -249,6 +256,8 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     assert.ok(acked.some((a) => a.track_id === alertTrack && a.ack.by === 'analyst-jpn'), 'the server recorded the acknowledgement with the principal');
 
     // 5. Replay: the picture goes back in time, and its positions are the history API's.
+    // It replays 45 s back, so the demo must have run well over 45 s by then.
+    await sleep(Math.max(0, servingSince + 75_000 - Date.now()));
     const liveShown = new Map((await page.evaluate(() => window.biac.shown())).map((f) => [f.properties.id, f.geometry.coordinates]));
     await page.click('#replay-toggle');
     await page.waitForFunction(() => document.body.classList.contains('replaying') && window.biac.replay.rows.size > 0, null, { timeout: 30_000 });
