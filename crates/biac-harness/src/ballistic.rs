@@ -194,9 +194,15 @@ fn parse_row(
         }
         _ => None,
     };
+    let t_s = num(0)?;
+    // A century either side of the clock's origin: any real capture, and no time whose
+    // milliseconds overflow or whose gap to the next plot the tracker would fly for hours.
+    if t_s.abs() > MAX_ABS_T_S {
+        return Err(format!("t_s {t_s} is beyond ±{MAX_ABS_T_S} s"));
+    }
     Ok(PlotRow {
         line,
-        t_s: num(0)?,
+        t_s,
         t_text: f[idx[0]].to_string(),
         sensor,
         sensor_lat: lat,
@@ -254,6 +260,9 @@ pub fn observation(r: &PlotRow) -> Observation {
             }),
         })
 }
+
+/// The largest |t_s| accepted (about 3,000 years).
+const MAX_ABS_T_S: f64 = 1e11;
 
 fn time_ms(t_s: f64) -> TimeMs {
     (t_s * 1000.0).round() as TimeMs

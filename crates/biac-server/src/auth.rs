@@ -92,6 +92,16 @@ fn default_account_roles() -> Vec<Role> {
 }
 
 /// Hash a password for an [`Account`] (argon2id, default parameters, random salt).
+/// The name an API token acts under in the audit log and in what others are shown (an
+/// alert's acknowledgement): `token:` and the first 8 hex digits of the token's SHA-256.
+/// It identifies the token to whoever holds the configuration, and reveals nothing of
+/// the secret (it was the token's first characters, shown to the whole audience).
+pub fn token_principal(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(token.as_bytes());
+    format!("token:{:02x}{:02x}{:02x}{:02x}", h[0], h[1], h[2], h[3])
+}
+
 pub fn hash_password(password: &str) -> Result<String, String> {
     Argon2::default()
         .hash_password(password.as_bytes())
@@ -257,10 +267,8 @@ impl Authenticator {
         let tokens = tokens
             .into_iter()
             .map(|(t, e)| {
-                // The log name is the token's first characters (not bytes: a token may
-                // be any UTF-8).
                 let p = Principal {
-                    name: format!("token:{}", t.chars().take(4).collect::<String>()),
+                    name: token_principal(&t),
                     subject: e.subject,
                     roles: e.roles.unwrap_or_else(|| DEFAULT_TOKEN_ROLES.to_vec()),
                 };

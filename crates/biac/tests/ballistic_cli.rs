@@ -206,6 +206,54 @@ fn malformed_rows_are_reported_by_line_and_the_rest_goes_through() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sensor"));
 }
 
+/// Found in review: a row far in the future made the tracker fly a confirmed track's
+/// prediction one second at a time to that time (hours; forever past 2^53 s), and one far
+/// in the past overflowed the track's age. Now: times beyond ±1e11 s are bad rows, and a
+/// track past its delete time is deleted without flying.
+#[test]
+fn time_jumps_neither_hang_nor_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plots, _) = sim(dir.path(), "srbm", 3);
+    let text = std::fs::read_to_string(&plots).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let n = lines.len();
+    // The middle of the flight (a confirmed track), then a plot ten billion seconds on
+    // (accepted: a jump), then times no capture has.
+    let jump = |t: &str, l: &str| format!("{t}{}", &l[l.find(',').unwrap()..]);
+    lines.truncate(n / 2);
+    let last = lines.last().unwrap().clone();
+    lines.push(jump("1e10", &last));
+    lines.push(jump("1e300", &last));
+    lines.push(jump("-1e300", &last));
+    let bad = dir.path().join("jump.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let out_path = dir.path().join("out.csv");
+    let mut child = biac()
+        .arg("ballistic")
+        .arg(&bad)
+        .arg(&out_path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > until {
+            child.kill().ok();
+            panic!("biac ballistic still running 120 s after a time jump");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{err}");
+    let (l2, l3) = (n / 2 + 2, n / 2 + 3);
+    assert!(err.contains(&format!("line {l2}:")), "{err}");
+    assert!(err.contains(&format!("line {l3}:")), "{err}");
+}
+
 #[test]
 fn replay_gives_identical_bytes() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,7 +34,7 @@ pub(super) fn sweep(
 ) -> Vec<u64> {
     let mut dead = Vec::new();
     for (&id, tr) in tracks.iter_mut() {
-        let age = now - tr.time_ms;
+        let age = now.saturating_sub(tr.time_ms);
         if tr.status == TrackStatus::Tentative {
             if tentative_expired(cfg, now, tr.time_ms, tr.created_ms) {
                 dead.push(id);

@@ -416,9 +416,13 @@ impl MotionFilter {
         let prm = &self.ballistic;
         // In boost the thrust is unknown: a track without plots for longer than the
         // coast time cannot be predicted and is dropped.
+        // Past the delete time the answer is known without flying the prediction, whose
+        // cost grows with the age (a time jump in the input must not become hours of
+        // integration).
         let gone = age_s > 0.0
-            && (b.est.phase == crate::ballistic::Phase::Boost
-                && age_s * 1000.0 > prm.coast_after_ms as f64
+            && (age_s * 1000.0 > prm.delete_after_ms as f64
+                || b.est.phase == crate::ballistic::Phase::Boost
+                    && age_s * 1000.0 > prm.coast_after_ms as f64
                 || crate::ballistic::height(b.est.position_at(age_s)) < 0.0);
         Some((prm.coast_after_ms, prm.delete_after_ms, gone))
     }
