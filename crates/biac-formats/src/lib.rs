@@ -78,7 +78,7 @@ impl FeedDecoder {
             FeedFormat::Asterix { radar } => {
                 FormatState::Asterix(asterix::AsterixNormaliser::new(radar))
             }
-            FeedFormat::Stanag4607 => {
+            FeedFormat::Stanag4607 { .. } => {
                 FormatState::Stanag4607(stanag4607::feed::GmtiNormaliser::new())
             }
         };
@@ -97,7 +97,7 @@ impl FeedDecoder {
             FeedFormat::Beast => Framer::beast(),
             FeedFormat::Tak => Framer::tak(),
             FeedFormat::Asterix { .. } => Framer::asterix(),
-            FeedFormat::Stanag4607 => Framer::stanag4607(),
+            FeedFormat::Stanag4607 { .. } => Framer::stanag4607(),
         }
     }
 

@@ -126,7 +126,7 @@ fn seeds(format: FeedFormat) -> Vec<String> {
         FeedFormat::Beast
         | FeedFormat::Tak
         | FeedFormat::Asterix { .. }
-        | FeedFormat::Stanag4607 => {
+        | FeedFormat::Stanag4607 { .. } => {
             unreachable!("text seeds only")
         }
     }
@@ -207,7 +207,7 @@ const ALL_FORMATS: [FeedFormat; 6] = [
     FeedFormat::Cot,
     FeedFormat::Beast,
     FeedFormat::Tak,
-    FeedFormat::Stanag4607,
+    FeedFormat::Stanag4607 { udp: false },
 ];
 
 proptest! {

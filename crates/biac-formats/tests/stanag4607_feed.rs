@@ -19,7 +19,7 @@ use biac_model::{Domain, FeedConfig, FeedFormat, Label, Nation, Observation, Obs
 fn config() -> FeedConfig {
     FeedConfig {
         name: "mq9".into(),
-        format: FeedFormat::Stanag4607,
+        format: FeedFormat::Stanag4607 { udp: false },
         nation: Nation::USA,
         default_label: Label::unclassified_public(Nation::USA),
         trusted_markings: false,

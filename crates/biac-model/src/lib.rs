@@ -463,9 +463,11 @@ pub enum FeedFormat {
     /// EUROCONTROL ASTERIX data blocks (CAT048 monoradar target reports; other
     /// categories are skipped) from the radar at `radar`.
     Asterix { radar: RadarSite },
-    /// STANAG 4607 GMTI packets (a stream of them over TCP, one per datagram over
-    /// UDP). Needs no site: each dwell carries its sensor's position.
-    Stanag4607,
+    /// STANAG 4607 GMTI packets: a stream of them over TCP, and with `udp` also one
+    /// per datagram over UDP on the same port (opt-in: UDP sources are not
+    /// connections and their addresses can be forged). Needs no site: each dwell
+    /// carries its sensor's position.
+    Stanag4607 { udp: bool },
 }
 
 impl FeedFormat {
@@ -479,7 +481,7 @@ impl FeedFormat {
             FeedFormat::Beast => "beast",
             FeedFormat::Tak => "tak",
             FeedFormat::Asterix { .. } => "asterix",
-            FeedFormat::Stanag4607 => "stanag4607",
+            FeedFormat::Stanag4607 { .. } => "stanag4607",
         }
     }
 }
@@ -599,6 +601,9 @@ struct FeedConfigRepr {
     description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     radar: Option<RadarSite>,
+    /// `stanag4607` only: also receive datagrams on the feed's port.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    udp: bool,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -636,12 +641,18 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
                     r.name
                 ))
             }
+            (FormatName::Stanag4607, None) => FeedFormat::Stanag4607 { udp: r.udp },
+            _ if r.udp => {
+                return Err(format!(
+                    "feed {:?}: `udp` is only for format \"stanag4607\"",
+                    r.name
+                ))
+            }
             (FormatName::Ais, None) => FeedFormat::Ais,
             (FormatName::Sbs, None) => FeedFormat::Sbs,
             (FormatName::Cot, None) => FeedFormat::Cot,
             (FormatName::Beast, None) => FeedFormat::Beast,
             (FormatName::Tak, None) => FeedFormat::Tak,
-            (FormatName::Stanag4607, None) => FeedFormat::Stanag4607,
         };
         Ok(FeedConfig {
             name: r.name,
@@ -657,6 +668,7 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
 
 impl From<FeedConfig> for FeedConfigRepr {
     fn from(c: FeedConfig) -> Self {
+        let udp = matches!(c.format, FeedFormat::Stanag4607 { udp: true });
         let (format, radar) = match c.format {
             FeedFormat::Ais => (FormatName::Ais, None),
             FeedFormat::Sbs => (FormatName::Sbs, None),
@@ -664,7 +676,7 @@ impl From<FeedConfig> for FeedConfigRepr {
             FeedFormat::Beast => (FormatName::Beast, None),
             FeedFormat::Tak => (FormatName::Tak, None),
             FeedFormat::Asterix { radar } => (FormatName::Asterix, Some(radar)),
-            FeedFormat::Stanag4607 => (FormatName::Stanag4607, None),
+            FeedFormat::Stanag4607 { .. } => (FormatName::Stanag4607, None),
         };
         FeedConfigRepr {
             name: c.name,
@@ -675,6 +687,7 @@ impl From<FeedConfig> for FeedConfigRepr {
             cot_kind: c.cot_kind,
             description: c.description,
             radar,
+            udp,
         }
     }
 }
@@ -820,9 +833,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&FeedFormat::Tak).unwrap(), r#""tak""#);
         let gmti: FeedConfig =
             serde_json::from_str(&feed_json(r#", "format": "stanag4607""#)).unwrap();
-        assert_eq!(gmti.format, FeedFormat::Stanag4607);
+        assert_eq!(gmti.format, FeedFormat::Stanag4607 { udp: false });
         assert_eq!(gmti.format.name(), "stanag4607");
         assert_eq!(serde_json::to_value(&gmti).unwrap()["format"], "stanag4607");
+        // UDP only when asked for, and only for STANAG 4607.
+        let udp: FeedConfig =
+            serde_json::from_str(&feed_json(r#", "format": "stanag4607", "udp": true"#)).unwrap();
+        assert_eq!(udp.format, FeedFormat::Stanag4607 { udp: true });
+        assert_eq!(serde_json::to_value(&udp).unwrap()["udp"], true);
+        assert!(serde_json::from_str::<FeedConfig>(&feed_json(
+            r#", "format": "ais", "udp": true"#
+        ))
+        .is_err());
     }
 
     /// A missing, misplaced or invalid radar site is refused when the configuration is

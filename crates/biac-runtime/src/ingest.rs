@@ -224,9 +224,10 @@ async fn handle_connection(
     tracing::info!(feed = %name, %peer, rejected = errors, "feed connection closed");
 }
 
-/// Whether a feed of this format also listens for UDP (one packet per datagram).
+/// Whether a feed also listens for UDP (one packet per datagram): a `stanag4607` feed
+/// configured with `udp`.
 pub(crate) fn udp_feed(format: &biac_model::FeedFormat) -> bool {
-    matches!(format, biac_model::FeedFormat::Stanag4607)
+    matches!(format, biac_model::FeedFormat::Stanag4607 { udp: true })
 }
 
 /// UDP sources whose decoding state (mission date, clock check) is kept at once; a new

@@ -97,7 +97,7 @@ pub fn demo_feeds() -> Vec<FeedConfig> {
         ),
         f(
             FEED_USA_MQ9_GMTI,
-            FeedFormat::Stanag4607,
+            FeedFormat::Stanag4607 { udp: false },
             USA,
             Label::rel_to(Classification::Secret, USA, &[JPN]),
             ObservationKind::Plot,

@@ -74,7 +74,7 @@ fn terminators_and_framing_per_format() {
         for e in sc.step(1_000) {
             let f = feed(e.feed);
             *seen.entry(e.feed).or_insert(0) += 1;
-            if f.format == FeedFormat::Stanag4607 {
+            if matches!(f.format, FeedFormat::Stanag4607 { .. }) {
                 // One whole packet per emission, every segment decoding.
                 let p = decode_packet(&e.bytes, 0).unwrap();
                 assert_eq!(p.header.packet_size as usize, e.bytes.len());
@@ -109,7 +109,7 @@ fn terminators_and_framing_per_format() {
                 FeedFormat::Beast | FeedFormat::Tak | FeedFormat::Asterix { .. } => {
                     panic!("the simulator emits no {:?}", f.format)
                 }
-                FeedFormat::Stanag4607 => unreachable!("checked above"),
+                FeedFormat::Stanag4607 { .. } => unreachable!("checked above"),
             }
         }
     }

@@ -20,10 +20,14 @@ const SPEED_MPS: f64 = 8.0;
 const DAY_MS: i64 = 86_400_000;
 
 fn config() -> Value {
+    config_udp(true)
+}
+
+fn config_udp(udp: bool) -> Value {
     json!({
         "feeds": [{"name": "mq9-gmti", "format": "stanag4607", "nation": "USA",
                    "default_label": {"classification": "SECRET", "owner": ["USA"], "rel_to": ["USA"]},
-                   "listen": "127.0.0.1:0"}],
+                   "listen": "127.0.0.1:0", "udp": udp}],
         "audiences": [{"nation": "USA", "clearance": "SECRET"}],
         "tokens": {"t-usa": {"nation": "USA", "clearance": "SECRET", "roles": ["analyst"]}},
     })
@@ -102,6 +106,33 @@ fn packet(k: i64, t0: i64) -> Vec<u8> {
 
 fn feed(addr: std::net::SocketAddr) -> Value {
     json(addr, "/api/v1/feeds", "t-usa")["feeds"][0].clone()
+}
+
+/// Found in review: every `stanag4607` feed listened for UDP, so a feed its operator
+/// meant as TCP only (where a firewall rule on the sensor's address protects it) took
+/// unauthenticated datagrams from any forged source. UDP is now opt-in per feed.
+#[test]
+fn a_feed_without_udp_takes_no_datagrams() {
+    let s = serve(&config_udp(false), None);
+    let addr = s.b.feeds.iter().find(|(n, _)| n == "mq9-gmti").unwrap().1;
+    let t0 = now_ms() - 30_000;
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for k in 0..3 {
+        // An error (nobody listening) is the point: ignore it.
+        let _ = udp.send_to(&packet(k, t0), addr);
+    }
+    // Then one packet over TCP: once it is counted, the datagrams had their chance.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.write_all(&packet(3, t0)).unwrap();
+    tcp.flush().unwrap();
+    wait_for(20, "the TCP dwell", || {
+        feed(s.http())["accepted"].as_u64() == Some(3)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let f = feed(s.http());
+    assert_eq!(f["accepted"], 3, "{f}");
+    assert_eq!(f["rejected"], 0, "{f}");
 }
 
 #[test]
