@@ -93,24 +93,8 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 #[test]
 fn demo_fuses_the_scenario_within_stated_bounds() {
     let dir = tempfile::tempdir().unwrap();
-    let truth_path = dir.path().join("truth.csv");
-    let data = dir.path().join("data");
     let speed = 4.0;
-    let b = start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--seed",
-        "7",
-        "--speed",
-        "4",
-        "--fsync",
-        "off",
-        "--truth",
-        truth_path.to_str().unwrap(),
-    ]);
+    let (b, truth_path, data) = start_demo_with_truth(dir.path());
     let started = Instant::now();
 
     // Who is asking matters.

@@ -42,23 +42,7 @@ fn time_ms(s: &str) -> i64 {
 #[test]
 fn the_mq9s_dwells_make_tracks_where_the_movers_are() {
     let dir = tempfile::tempdir().unwrap();
-    let truth_path = dir.path().join("truth.csv");
-    let data = dir.path().join("data");
-    let b = start(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--seed",
-        "7",
-        "--speed",
-        "4",
-        "--fsync",
-        "off",
-        "--truth",
-        truth_path.to_str().unwrap(),
-    ]);
+    let (b, truth_path, _data) = start_demo_with_truth(dir.path());
     let started = Instant::now();
     // The feed is a STANAG 4607 feed, and it delivers.
     let feed = || -> Value {

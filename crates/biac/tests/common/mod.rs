@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -40,6 +40,29 @@ pub fn bin() -> &'static str {
 /// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
 pub fn start(args: &[&str]) -> Biac {
     start_with_lines(args).0
+}
+
+/// `biac demo` under `dir` as the end-to-end tests run it (seed 7, 4× speed, no fsync),
+/// writing the simulator's truth: the server, the truth file and the data directory.
+pub fn start_demo_with_truth(dir: &Path) -> (Biac, PathBuf, PathBuf) {
+    let truth = dir.join("truth.csv");
+    let data = dir.join("data");
+    let b = start(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--seed",
+        "7",
+        "--speed",
+        "4",
+        "--fsync",
+        "off",
+        "--truth",
+        truth.to_str().unwrap(),
+    ]);
+    (b, truth, data)
 }
 
 /// A minimal HTTP/1.1 GET; returns (status, body).
