@@ -3,10 +3,10 @@
 //! credential as a subprotocol, so that the page puts its token in no URL.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_analytics::{Zone, ZoneRule};
-use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind, Subject};
+use biac_model::{Classification, FeedFormat, Label, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
 use biac_server::{AppState, Authenticator};
 use biac_store::{Store, SyncPolicy};
@@ -15,36 +15,7 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod common;
-use common::{http, http_json};
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn feed(name: &str, nation: Nation, label: Label) -> (FeedConfig, SocketAddr) {
-    (
-        FeedConfig {
-            name: name.into(),
-            format: FeedFormat::Cot,
-            nation,
-            default_label: label,
-            trusted_markings: false,
-            cot_kind: ObservationKind::Plot,
-            description: String::new(),
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
+use common::{http, http_json, now_ms, plot_feed, rfc3339};
 
 fn cot_plot(uid: &str, t: i64, lat: f64, lon: f64) -> String {
     let (time, stale) = (rfc3339(t), rfc3339(t + 60_000));
@@ -76,13 +47,15 @@ async fn start() -> Server {
         data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Normal,
         feeds: vec![
-            feed(
+            plot_feed(
                 "jpn-cot",
+                FeedFormat::Cot,
                 Nation::JPN,
                 Label::unclassified_public(Nation::JPN),
             ),
-            feed(
+            plot_feed(
                 "usa-radar",
+                FeedFormat::Cot,
                 Nation::USA,
                 Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]),
             ),

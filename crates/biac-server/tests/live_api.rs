@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
-use biac_model::{
-    allow, Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind, Subject,
-};
+use biac_model::{allow, Classification, FeedFormat, Label, Nation, Subject};
 use biac_runtime::RuntimeConfig;
 use biac_server::{AppState, Authenticator};
 use biac_store::{JournalRecord, Store, SyncPolicy};
@@ -19,29 +17,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::http;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn feed(name: &str, format: FeedFormat, nation: Nation, label: Label) -> (FeedConfig, SocketAddr) {
-    (
-        FeedConfig {
-            name: name.into(),
-            format,
-            nation,
-            default_label: label,
-            trusted_markings: false,
-            cot_kind: ObservationKind::Plot,
-            description: String::new(),
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-}
+use common::{http, now_ms, plot_feed as feed, rfc3339};
 
 fn subject(nation: Nation) -> Subject {
     Subject::new(nation, Classification::Secret)
@@ -119,13 +95,6 @@ fn ais_line(k: u32, t: i64, lon: f64) -> String {
         out.push_str("\r\n");
     }
     out
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
 }
 
 /// A radar plot as a CoT event.

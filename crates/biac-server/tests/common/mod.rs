@@ -8,6 +8,43 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Unix milliseconds as RFC 3339 (CoT's time form).
+pub fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(t as i128 * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// An untrusted plot feed on a free loopback port.
+pub fn plot_feed(
+    name: &str,
+    format: biac_model::FeedFormat,
+    nation: biac_model::Nation,
+    label: biac_label::Label,
+) -> (biac_model::FeedConfig, SocketAddr) {
+    (
+        biac_model::FeedConfig {
+            name: name.into(),
+            format,
+            nation,
+            default_label: label,
+            trusted_markings: false,
+            cot_kind: biac_model::ObservationKind::Plot,
+            description: String::new(),
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: String,
