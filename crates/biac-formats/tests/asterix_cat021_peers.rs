@@ -14,8 +14,6 @@
 
 mod peers_common;
 
-use std::process::Command;
-
 use biac_formats::asterix::cat021::{
     decode_block, encode_record, item_name, walk_record, Cat021, CAT021_ITEMS,
 };
@@ -23,25 +21,16 @@ use biac_formats::asterix::encode_block;
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
 use biac_model::{ObservationKind, RadarSite};
-use peers_common::{asterix_feed, hex, repo_root, run_with_stdin, unhex, venv_python, Rng, MIYAKO};
+use peers_common::{asterix_feed, close_to_libasterix, hex, unhex, Rng, MIYAKO};
 use serde_json::Value;
 
 fn libasterix(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let py = venv_python();
-    let script = repo_root().join("tests/peers/libasterix_cat021.py");
-    let out = run_with_stdin(Command::new(py).arg(script).args(args), input);
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("the peer script writes JSON"))
-        .collect()
+    peers_common::libasterix(None, "libasterix_cat021.py", args, input)
 }
 
 fn close(a: Option<f64>, b: &Value, what: &str) {
     let a = a.unwrap_or_else(|| panic!("{what}: ours missing"));
-    let b = b.as_f64().unwrap_or_else(|| panic!("{what}: {b}"));
-    assert!(
-        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-        "{what}: ours {a}, libasterix {b}"
-    );
+    close_to_libasterix(a, b, what);
 }
 
 fn key(frn: usize) -> &'static str {

@@ -18,8 +18,6 @@
 
 mod peers_common;
 
-use std::process::Command;
-
 use biac_formats::asterix::cat062::{
     decode_block, encode_record, item_name, walk_record, CartesianPos, Cat062, Subfields,
     SystemPlane, TargetId, TrackMode3A, TrackStatus, Wgs84, CAT062_ITEMS,
@@ -28,39 +26,11 @@ use biac_formats::asterix::{encode_block, AircraftId, DataSource};
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
 use biac_model::{Domain, FeedConfig, ObservationKind, RadarSite};
-use peers_common::{asterix_feed, hex, repo_root, run_with_stdin, unhex, venv_python, Rng, MIYAKO};
+use peers_common::{asterix_feed, close_to_libasterix, hex, uint, unhex, Rng, MIYAKO};
 use serde_json::Value;
 
-const INSTALL: &str = "run scripts/install-peers.sh (installs libasterix into .venv-peers)";
-
 fn libasterix(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let py = venv_python();
-    let probe = Command::new(&py)
-        .args(["-c", "import asterix.generated as g; g.Cat_062_1_20"])
-        .output()
-        .expect("run the peer venv's python");
-    assert!(
-        probe.status.success(),
-        "libasterix missing from the peer venv ({}): {INSTALL}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    let script = repo_root().join("tests/peers/libasterix_cat062.py");
-    let out = run_with_stdin(Command::new(py).arg(script).args(args), input);
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("the peer script writes JSON"))
-        .collect()
-}
-
-fn close(a: f64, b: &Value, what: &str) {
-    let b = b.as_f64().unwrap_or_else(|| panic!("{what}: {b}"));
-    assert!(
-        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-        "{what}: ours {a}, libasterix {b}"
-    );
-}
-
-fn uint(v: &Value, what: &str) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("{what}: {v}"))
+    peers_common::libasterix(Some("Cat_062_1_20"), "libasterix_cat062.py", args, input)
 }
 
 /// The libasterix key of an item: `I062/040` → `040`; `SP`, `RE` as they are.
@@ -182,7 +152,7 @@ fn compare(record: &[u8], ours: &Cat062, theirs: &Value, ctx: &str) -> usize {
     if let Some(t) = v("135") {
         let (qnh, fl) = ours.barometric_alt().expect("135");
         eq(qnh.into(), &t["QNH"], "135 QNH");
-        close(fl, &t["CTB"], "135 CTB");
+        close_to_libasterix(fl, &t["CTB"], "135 CTB");
     }
     if let Some(t) = v("390") {
         let cs = t["CS"].as_str().unwrap().trim_end();
@@ -215,7 +185,7 @@ fn compare(record: &[u8], ours: &Cat062, theirs: &Value, ctx: &str) -> usize {
     }
     let mut fl = |x: Option<f64>, t: Option<&Value>, what: &str| {
         if let Some(t) = t {
-            close(
+            close_to_libasterix(
                 x.unwrap_or_else(|| panic!("{ctx}: {what} missing")),
                 t,
                 what,

@@ -16,8 +16,6 @@
 
 mod peers_common;
 
-use std::process::Command;
-
 use biac_formats::asterix::{
     decode_block, encode_block, encode_record, item_name, walk_record, AircraftId, Cartesian,
     Cat048, DataSource, Descriptor, Doppler, FlightLevel, MeasuredPolar, Mode3A,
@@ -26,40 +24,11 @@ use biac_formats::asterix::{
 use biac_formats::framing::Frame;
 use biac_formats::FeedDecoder;
 use biac_model::{FeedConfig, RadarSite};
-use peers_common::{asterix_feed, hex, repo_root, run_with_stdin, unhex, venv_python, Rng, MIYAKO};
+use peers_common::{asterix_feed, close_to_libasterix, hex, uint, unhex, Rng, MIYAKO};
 use serde_json::Value;
 
-const INSTALL: &str = "run scripts/install-peers.sh (installs libasterix into .venv-peers)";
-
-/// The peer script with `args`, `input` on stdin: one JSON value per line.
 fn libasterix(args: &[&str], input: &[u8]) -> Vec<Value> {
-    let py = venv_python();
-    let probe = Command::new(&py)
-        .args(["-c", "import asterix.generated as g; g.Cat_048_1_32"])
-        .output()
-        .expect("run the peer venv's python");
-    assert!(
-        probe.status.success(),
-        "libasterix missing from the peer venv ({}): {INSTALL}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    let script = repo_root().join("tests/peers/libasterix_cat048.py");
-    let out = run_with_stdin(Command::new(py).arg(script).args(args), input);
-    out.lines()
-        .map(|l| serde_json::from_str(l).expect("the peer script writes JSON"))
-        .collect()
-}
-
-fn close(a: f64, b: &Value, what: &str) {
-    let b = b.as_f64().unwrap_or_else(|| panic!("{what}: {b}"));
-    assert!(
-        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-        "{what}: ours {a}, libasterix {b}"
-    );
-}
-
-fn uint(v: &Value, what: &str) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("{what}: {v}"))
+    peers_common::libasterix(Some("Cat_048_1_32"), "libasterix_cat048.py", args, input)
 }
 
 fn flag(b: bool) -> u64 {
@@ -130,7 +99,7 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
         let f = ours.flight_level.expect("090");
         eq(flag(f.not_validated()), &t["V"], "090 V".into());
         eq(flag(f.garbled()), &t["G"], "090 G".into());
-        close(f.flight_level(), &t["FL"], "090 FL");
+        close_to_libasterix(f.flight_level(), &t["FL"], "090 FL");
     }
     if let Some(t) = v("130") {
         let p = ours.plot.expect("130");
@@ -218,7 +187,7 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
         match (d.calculated(), t.get("CAL")) {
             (Some((doubtful, cal)), Some(c)) => {
                 eq(flag(doubtful), &c["D"], "120 D".into());
-                close(cal.into(), &c["CAL"], "120 CAL");
+                close_to_libasterix(cal.into(), &c["CAL"], "120 CAL");
             }
             (None, None) => {}
             (a, b) => panic!("{ctx}: 120 CAL: ours {a:?}, libasterix {b:?}"),
@@ -241,7 +210,7 @@ fn compare(record: &[u8], ours: &Cat048, theirs: &Value, ctx: &str) -> usize {
     let fl = |x: Option<f64>, k: &str, sub: Option<&str>| {
         if let Some(t) = v(k) {
             let t = sub.map_or(t, |s| &t[s]);
-            close(x.unwrap_or_else(|| panic!("{ctx}: {k} missing")), t, k);
+            close_to_libasterix(x.unwrap_or_else(|| panic!("{ctx}: {k} missing")), t, k);
         }
     };
     fl(ours.time_of_day_s(), "140", None);
@@ -374,8 +343,8 @@ fn libasterix_records_decode_alike() {
     for (o, t) in obs.iter().zip(&expected) {
         let m = o.polar.as_deref().unwrap();
         assert!(m.is_valid() && o.position.is_valid(), "{o:?}");
-        close(m.range_m / NM_M, &t["RHO"], "observation range");
-        close(
+        close_to_libasterix(m.range_m / NM_M, &t["RHO"], "observation range");
+        close_to_libasterix(
             m.azimuth_rad.to_degrees(),
             &t["THETA"],
             "observation azimuth",

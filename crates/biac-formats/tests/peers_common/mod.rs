@@ -330,3 +330,47 @@ pub fn corpus_text(cases: &[Case]) -> String {
     }
     s
 }
+
+/// libasterix, from the peer venv, running `tests/peers/<script>` with `args` and `input`
+/// on stdin: one JSON value per line. With `uap` (a generated edition such as
+/// `Cat_062_1_20`), first checks that the installed libasterix has it, so a missing
+/// install says how to fix it.
+pub fn libasterix(
+    uap: Option<&str>,
+    script: &str,
+    args: &[&str],
+    input: &[u8],
+) -> Vec<serde_json::Value> {
+    let py = venv_python();
+    if let Some(uap) = uap {
+        let probe = Command::new(&py)
+            .args(["-c", &format!("import asterix.generated as g; g.{uap}")])
+            .output()
+            .expect("run the peer venv's python");
+        assert!(
+            probe.status.success(),
+            "libasterix missing from the peer venv ({}): run scripts/install-peers.sh \
+             (installs libasterix into .venv-peers)",
+            String::from_utf8_lossy(&probe.stderr)
+        );
+    }
+    let script = repo_root().join("tests/peers").join(script);
+    let out = run_with_stdin(Command::new(py).arg(script).args(args), input);
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("the peer script writes JSON"))
+        .collect()
+}
+
+/// Ours `a` equals libasterix's `b` to 1e-9 relative (both decode the same integers).
+pub fn close_to_libasterix(a: f64, b: &serde_json::Value, what: &str) {
+    let b = b.as_f64().unwrap_or_else(|| panic!("{what}: {b}"));
+    assert!(
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+        "{what}: ours {a}, libasterix {b}"
+    );
+}
+
+/// A JSON unsigned integer, or a panic naming `what`.
+pub fn uint(v: &serde_json::Value, what: &str) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("{what}: {v}"))
+}
