@@ -267,37 +267,38 @@ mod feature_tests {
     }
 
     prop_compose! {
-        fn track()(
-            id in 0u64..10_000_000,
-            time_ms in 0i64..4_000_000_000_000,
-            lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
-            ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
-            status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
-            icao in prop::option::of(0u32..0x100_0000),
-            callsign in text(), name in text(), track_number in text(),
-            imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
-            length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
-            sources in prop::collection::btree_set("[a-z\"-]{1,8}", 0..3),
-            updates in any::<u64>(), label in 0..3usize,
-        ) -> Track {
-            let v = var.unwrap_or(f64::NAN);
-            Track {
-                id, time_ms,
-                position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
-                velocity: Velocity { east_mps: ve, north_mps: vn },
-                pos_cov_en: [v, 0.0, v],
-                status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
-                    [status as usize],
-                domain: Default::default(),
-                affiliation: Default::default(),
-                identity: Identity {
-                    mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
-                },
-                sources, updates,
-                label: labels()[label].clone(),
-            }
-        }
-    }
+           fn track()(
+               id in 0u64..10_000_000,
+               time_ms in 0i64..4_000_000_000_000,
+               lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
+               ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
+               status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
+               icao in prop::option::of(0u32..0x100_0000),
+               callsign in text(), name in text(), track_number in text(),
+               imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
+               length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
+               sources in prop::collection::btree_set("[a-z\"-]{1,8}", 0..3),
+               updates in any::<u64>(), label in 0..3usize,
+           ) -> Track {
+               let v = var.unwrap_or(f64::NAN);
+               Track {
+    missile: None,
+                   id, time_ms,
+                   position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
+                   velocity: Velocity { east_mps: ve, north_mps: vn },
+                   pos_cov_en: [v, 0.0, v],
+                   status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
+                       [status as usize],
+                   domain: Default::default(),
+                   affiliation: Default::default(),
+                   identity: Identity {
+                       mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
+                   },
+                   sources, updates,
+                   label: labels()[label].clone(),
+               }
+           }
+       }
 
     proptest! {
         /// The WebSocket's text rendering is the API's `Value` rendering, byte for byte.
