@@ -138,20 +138,18 @@ impl FeedDecoder {
             FormatState::Ais(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Sbs(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
-            FormatState::Beast(n) => decode_beast(n, &self.cfg, record, now_ms).map_err(|r| {
-                DecodeError {
-                    feed: feed.clone(),
-                    offset,
-                    reason: r.into_reason(wire),
-                }
-            }),
-            FormatState::Tak => {
-                decode_tak(&self.cfg, record, now_ms).map_err(|r| DecodeError {
+            FormatState::Beast(n) => {
+                decode_beast(n, &self.cfg, record, now_ms).map_err(|r| DecodeError {
                     feed: feed.clone(),
                     offset,
                     reason: r.into_reason(wire),
                 })
             }
+            FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(|r| DecodeError {
+                feed: feed.clone(),
+                offset,
+                reason: r.into_reason(wire),
+            }),
             FormatState::Asterix(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Stanag4607(n) => {
                 n.decode(&self.cfg, record, offset)
@@ -223,8 +221,7 @@ fn decode_tak(
     record: &[u8],
     now_ms: TimeMs,
 ) -> Result<Vec<Observation>, FrameFault> {
-    let (msg, used) =
-        tak::decode_stream(record)?.ok_or(FrameFault::Truncated(record.len()))?;
+    let (msg, used) = tak::decode_stream(record)?.ok_or(FrameFault::Truncated(record.len()))?;
     if used != record.len() {
         return Err(FrameFault::Trailing(record.len() - used));
     }

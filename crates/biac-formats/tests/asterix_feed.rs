@@ -118,7 +118,9 @@ fn a_malformed_record_loses_the_rest_of_its_block_only() {
         e.reason
             .to_string()
             .starts_with("CAT048 record: I048/120 at record octet 3: primary subfield sets spare")
-            && e.reason.to_string().ends_with("the rest of its block is lost"),
+            && e.reason
+                .to_string()
+                .ends_with("the rest of its block is lost"),
         "{e}"
     );
     // Each CAT048 record is its own frame at its own offset; the CAT034 block is one.

@@ -228,7 +228,13 @@ impl Kinematics {
 impl MotionFilter {
     pub fn new(cfg: &TrackerConfig) -> MotionFilter {
         MotionFilter {
-            planar: [Domain::Unknown, Domain::Surface, Domain::Air, Domain::Ground].map(|d| {
+            planar: [
+                Domain::Unknown,
+                Domain::Surface,
+                Domain::Air,
+                Domain::Ground,
+            ]
+            .map(|d| {
                 let planar = match cfg.motion_of(d) {
                     MotionModel::Cv => Planar::Cv,
                     MotionModel::Imm(p) => Planar::Imm(p),

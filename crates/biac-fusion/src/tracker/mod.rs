@@ -246,9 +246,12 @@ impl Tracker {
                         return t.to_track(&t.kin.x, &t.kin.p, t.time_ms, t.status, &self.feeds);
                     }
                     let dp = self.cfg.domain(t.domain);
-                    let (x, p) =
-                        self.filter
-                            .predict_planar(&t.kin, t.own_model(), t.age_s(now_ms), t.domain);
+                    let (x, p) = self.filter.predict_planar(
+                        &t.kin,
+                        t.own_model(),
+                        t.age_s(now_ms),
+                        t.domain,
+                    );
                     let status = if now_ms - t.time_ms > dp.coast_after_ms {
                         TrackStatus::Coasting
                     } else {

@@ -246,7 +246,11 @@ fn a_domain_motion_model_runs_only_that_domains_tracks() {
         let mut tr = Tracker::new(cfg);
         for k in 0..30 {
             let t = k * 2_000;
-            let air = plot(t, 28.0, 125.0 + k as f64 * 0.004 + (k as f64 * 0.3).sin() * 1e-3);
+            let air = plot(
+                t,
+                28.0,
+                125.0 + k as f64 * 0.004 + (k as f64 * 0.3).sin() * 1e-3,
+            );
             let mut ship = plot(t, 26.0 + k as f64 * 1e-4, 124.0);
             ship.domain = Domain::Surface;
             tr.process_batch(vec![air, ship]);
