@@ -507,6 +507,79 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl CotEvent {
+    /// A report of `uid` as `cot_type` at `lat`, `lon` at `time_ms`: how `m-g`, stale two
+    /// minutes later, height and errors unknown, no detail, no marking; the `with_*`
+    /// methods set the rest.
+    pub fn new(
+        uid: impl Into<String>,
+        cot_type: impl Into<String>,
+        time_ms: i64,
+        lat: f64,
+        lon: f64,
+    ) -> CotEvent {
+        CotEvent {
+            uid: uid.into(),
+            cot_type: cot_type.into(),
+            how: "m-g".into(),
+            time_ms,
+            start_ms: time_ms,
+            stale_ms: time_ms.saturating_add(120_000),
+            lat,
+            lon,
+            hae: UNKNOWN,
+            ce: UNKNOWN,
+            le: UNKNOWN,
+            course_deg: None,
+            speed_mps: None,
+            callsign: None,
+            access: None,
+            caveat: None,
+            releasable_to: None,
+            extra_detail: String::new(),
+        }
+    }
+
+    pub fn with_how(mut self, how: impl Into<String>) -> Self {
+        self.how = how.into();
+        self
+    }
+
+    /// Stale `ms` after its time.
+    pub fn with_stale_after(mut self, ms: i64) -> Self {
+        self.stale_ms = self.time_ms.saturating_add(ms);
+        self
+    }
+
+    pub fn with_hae(mut self, hae: f64) -> Self {
+        self.hae = hae;
+        self
+    }
+
+    /// Circular (`ce`) and linear (`le`) error, metres.
+    pub fn with_errors(mut self, ce: f64, le: f64) -> Self {
+        self.ce = ce;
+        self.le = le;
+        self
+    }
+
+    pub fn with_callsign(mut self, callsign: impl Into<String>) -> Self {
+        self.callsign = Some(callsign.into());
+        self
+    }
+
+    /// The `access` attribute and the `caveat` / `releasableTo` markings.
+    pub fn with_marking(
+        mut self,
+        access: Option<&str>,
+        caveat: Option<&str>,
+        releasable_to: Option<&str>,
+    ) -> Self {
+        self.access = access.map(Into::into);
+        self.caveat = caveat.map(Into::into);
+        self.releasable_to = releasable_to.map(Into::into);
+        self
+    }
+
     /// Serialise as one XML `<event>` (with XML declaration omitted).
     ///
     /// `extra_detail` is written as it is: it must be well-formed XML (it is when it

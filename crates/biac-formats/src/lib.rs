@@ -27,23 +27,15 @@ pub mod ais;
 pub mod asterix;
 pub mod beast;
 pub mod cot;
+mod error;
 pub mod framing;
 pub mod modes;
 pub mod sbs;
 pub mod stanag4607;
 pub mod tak;
 
+pub use error::{DecodeError, Reason, Wire};
 pub use framing::Framer;
-
-/// A record that could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("feed {feed}: record at byte {offset}: {reason}")]
-pub struct DecodeError {
-    pub feed: String,
-    /// Byte offset of the record's first byte in the feed's stream.
-    pub offset: u64,
-    pub reason: String,
-}
 
 /// Turns one feed's framed records into labelled observations.
 ///
@@ -132,26 +124,67 @@ impl FeedDecoder {
         offset: u64,
         now_ms: TimeMs,
     ) -> Result<Vec<Observation>, DecodeError> {
-        let err = |reason: String| DecodeError {
+        let wire = Wire::of(&self.cfg.format);
+        let err = |detail: String| DecodeError {
             feed: self.cfg.name.clone(),
             offset,
-            reason,
+            reason: Reason::Malformed {
+                format: wire,
+                detail,
+            },
         };
+        let feed = &self.cfg.name;
         match &mut self.state {
             FormatState::Ais(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Sbs(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
-            FormatState::Beast(n) => decode_beast(n, &self.cfg, record, now_ms).map_err(err),
-            FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Beast(n) => {
+                decode_beast(n, &self.cfg, record, now_ms).map_err(|r| DecodeError {
+                    feed: feed.clone(),
+                    offset,
+                    reason: r.into_reason(wire),
+                })
+            }
+            FormatState::Tak => decode_tak(&self.cfg, record, now_ms).map_err(|r| DecodeError {
+                feed: feed.clone(),
+                offset,
+                reason: r.into_reason(wire),
+            }),
             FormatState::Asterix(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Stanag4607(n) => {
                 n.decode(&self.cfg, record, offset)
                     .map_err(|e| DecodeError {
-                        feed: self.cfg.name.clone(),
+                        feed: feed.clone(),
                         offset: e.offset,
-                        reason: e.reason,
+                        reason: Reason::Malformed {
+                            format: wire,
+                            detail: e.reason,
+                        },
                     })
             }
+        }
+    }
+}
+
+/// A frame-level failure of the formats decoded here, typed before it gets its format.
+enum FrameFault {
+    Truncated(usize),
+    Trailing(usize),
+    Malformed(String),
+}
+
+impl From<String> for FrameFault {
+    fn from(s: String) -> Self {
+        FrameFault::Malformed(s)
+    }
+}
+
+impl FrameFault {
+    fn into_reason(self, format: Wire) -> Reason {
+        match self {
+            FrameFault::Truncated(len) => Reason::Truncated { format, len },
+            FrameFault::Trailing(count) => Reason::TrailingBytes { format, count },
+            FrameFault::Malformed(detail) => Reason::Malformed { format, detail },
         }
     }
 }
@@ -163,7 +196,7 @@ fn decode_beast(
     cfg: &FeedConfig,
     record: &[u8],
     now_ms: TimeMs,
-) -> Result<Vec<Observation>, String> {
+) -> Result<Vec<Observation>, FrameFault> {
     let mut d = beast::BeastDecoder::new();
     d.push(record);
     match d.next_frame()? {
@@ -173,26 +206,29 @@ fn decode_beast(
                 beast::FrameKind::ModeSShort | beast::FrameKind::ModeSLong
             ) =>
         {
-            n.decode(cfg, &f.message, now_ms)
+            Ok(n.decode(cfg, &f.message, now_ms)?)
         }
         // Mode A/C replies and receiver status carry no position.
         Some(_) => Ok(vec![]),
-        None => Err(format!("truncated Beast frame ({} bytes)", record.len())),
+        None => Err(FrameFault::Truncated(record.len())),
     }
 }
 
 /// One TAK stream frame to observations, through the same CoT rules as XML feeds
 /// (the protobuf is rendered to its CoT XML, so markings and atoms are read once, alike).
-fn decode_tak(cfg: &FeedConfig, record: &[u8], now_ms: TimeMs) -> Result<Vec<Observation>, String> {
-    let (msg, used) = tak::decode_stream(record)?
-        .ok_or_else(|| format!("truncated TAK frame ({} bytes)", record.len()))?;
+fn decode_tak(
+    cfg: &FeedConfig,
+    record: &[u8],
+    now_ms: TimeMs,
+) -> Result<Vec<Observation>, FrameFault> {
+    let (msg, used) = tak::decode_stream(record)?.ok_or(FrameFault::Truncated(record.len()))?;
     if used != record.len() {
-        return Err(format!("{} bytes after the TAK frame", record.len() - used));
+        return Err(FrameFault::Trailing(record.len() - used));
     }
     if msg.cot_event.is_none() {
         // A TakControl message (protocol negotiation): nothing to observe.
         return Ok(vec![]);
     }
     let xml = tak::proto_to_xml(&msg)?;
-    cot::decode_observation(cfg, xml.as_bytes(), now_ms)
+    Ok(cot::decode_observation(cfg, xml.as_bytes(), now_ms)?)
 }

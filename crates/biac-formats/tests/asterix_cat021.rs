@@ -82,7 +82,7 @@ fn malformed_items_are_refused() {
     assert!(encode_record(&r).unwrap_err().contains("I021/080"));
     // FRN 43 (seventh FSPEC octet, bit 8) is spare.
     let e = walk_record(&[1, 1, 1, 1, 1, 1, 0x80]).unwrap_err();
-    assert!(e.reason.contains("spare FRN 43"), "{e:?}");
+    assert!(e.reason.to_string().contains("spare FRN 43"), "{e:?}");
     assert!(encode_record(&Cat021::default()).is_err());
 }
 

@@ -157,7 +157,7 @@ fn malformed_records_name_the_octet_and_the_reason() {
     let good = hex("80 19 0A");
     for (bytes, at, why) in cases {
         let e = walk_record(&bytes).unwrap_err();
-        assert!(e.reason.contains(why), "{bytes:02x?}: {e:?}");
+        assert!(e.reason.to_string().contains(why), "{bytes:02x?}: {e:?}");
         assert_eq!(e.at, at, "{bytes:02x?}: {e:?}");
         if !bytes.is_empty() {
             let b = encode_block(62, &[good.clone(), bytes.clone()]).unwrap();
@@ -220,6 +220,7 @@ fn a_malformed_record_loses_only_the_rest_of_its_block() {
     assert!(
         errs[0]
             .reason
+            .to_string()
             .starts_with("CAT062 record: FSPEC sets spare FRN 2"),
         "{}",
         errs[0].reason

@@ -116,8 +116,11 @@ fn a_malformed_record_loses_the_rest_of_its_block_only() {
     assert_eq!(e.offset, bad_at);
     assert!(
         e.reason
+            .to_string()
             .starts_with("CAT048 record: I048/120 at record octet 3: primary subfield sets spare")
-            && e.reason.ends_with("the rest of its block is lost"),
+            && e.reason
+                .to_string()
+                .ends_with("the rest of its block is lost"),
         "{e}"
     );
     // Each CAT048 record is its own frame at its own offset; the CAT034 block is one.
@@ -170,7 +173,7 @@ fn bad_length_fields_are_rejected_and_framing_recovers() {
                 panic!("{garbage:02x?}: {:?}", r.errors)
             };
             assert_eq!(e.offset, good.len() as u64);
-            assert!(e.reason.contains(why), "{garbage:02x?}: {e}");
+            assert!(e.reason.to_string().contains(why), "{garbage:02x?}: {e}");
         }
     }
 }

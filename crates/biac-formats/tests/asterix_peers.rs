@@ -338,7 +338,9 @@ fn libasterix_records_decode_alike() {
     assert_eq!((stats.records, stats.other_blocks), (400, other as u64));
     // A zero range is the one measurement that is an error.
     assert_eq!(errors.len(), zero_range, "{errors:?}");
-    assert!(errors.iter().all(|e| e.reason.contains("range 0")));
+    assert!(errors
+        .iter()
+        .all(|e| e.reason.to_string().contains("range 0")));
     assert_eq!(obs.len(), expected.len());
     for (o, t) in obs.iter().zip(&expected) {
         let m = o.polar.as_deref().unwrap();

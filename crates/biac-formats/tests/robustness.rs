@@ -305,12 +305,68 @@ fn bad_records_are_reported_among_good_ones() {
         assert_eq!(obs.len(), want_obs, "{format:?}: {errs:?}");
         assert_eq!(errs.len(), want_err, "{format:?}: {errs:?}");
         for e in &errs {
-            assert!(!e.reason.is_empty());
+            assert!(!e.reason.to_string().is_empty());
             assert_eq!(e.feed, cfg(format, false).name);
             assert!(e
                 .to_string()
                 .contains(&format!("record at byte {}", e.offset)));
         }
+    }
+}
+
+/// A refusal's class is a value a caller can match, carrying its numbers; its text is
+/// the one operators see in logs and ingest reports.
+#[test]
+fn refusals_are_typed_and_keep_their_text() {
+    use biac_formats::{Reason, Wire};
+    let decode = |format: FeedFormat, record: &[u8]| {
+        FeedDecoder::new(cfg(format, false))
+            .decode(record, 7, NOW)
+            .unwrap_err()
+    };
+    let frame = tak_frame();
+    let e = decode(FeedFormat::Tak, &frame[..frame.len() - 3]);
+    let want = Reason::Truncated {
+        format: Wire::Tak,
+        len: frame.len() - 3,
+    };
+    assert_eq!((e.offset, &e.reason), (7, &want));
+    assert_eq!(
+        e.reason.to_string(),
+        format!("truncated TAK frame ({} bytes)", frame.len() - 3)
+    );
+    let mut long = frame.clone();
+    long.extend_from_slice(b"xyz");
+    let e = decode(FeedFormat::Tak, &long);
+    assert_eq!(
+        e.reason,
+        Reason::TrailingBytes {
+            format: Wire::Tak,
+            count: 3
+        }
+    );
+    assert_eq!(e.reason.to_string(), "3 bytes after the TAK frame");
+    // A Beast frame cut inside its message.
+    let e = decode(FeedFormat::Beast, &[0x1a, 0x33, 0, 0, 0]);
+    assert!(
+        matches!(
+            e.reason,
+            Reason::Truncated {
+                format: Wire::Beast,
+                len: 5
+            }
+        ),
+        "{e:?}"
+    );
+    // What the format decoder says is kept word for word, under its format.
+    let line = ais_lines()[0].replace('*', "*0");
+    let e = decode(FeedFormat::Ais, line.as_bytes());
+    match &e.reason {
+        Reason::Malformed {
+            format: Wire::Ais,
+            detail,
+        } => assert_eq!(e.reason.to_string(), *detail),
+        other => panic!("{other:?}"),
     }
 }
 

@@ -284,7 +284,11 @@ fn a_dwell_without_a_mission_date_is_rejected_at_its_offset() {
     assert_eq!(bad.len(), 1);
     // The dwell segment right after the first packet's header.
     assert_eq!(bad[0].offset, 32);
-    assert!(bad[0].reason.contains("mission"), "{}", bad[0].reason);
+    assert!(
+        bad[0].reason.to_string().contains("mission"),
+        "{}",
+        bad[0].reason
+    );
     assert_eq!(obs.len(), 1);
     assert_eq!(obs[0].time_ms, MIDNIGHT_MS + 5_000);
     // An impossible mission date is refused with its segment's offset.
@@ -294,7 +298,10 @@ fn a_dwell_without_a_mission_date_is_rejected_at_its_offset() {
     }
     let (_, bad) = run(&encode_packet(&header(), &[m]), 64);
     assert_eq!(
-        (bad[0].offset, bad[0].reason.contains("not a date")),
+        (
+            bad[0].offset,
+            bad[0].reason.to_string().contains("not a date")
+        ),
         (32, true)
     );
 }
@@ -367,10 +374,17 @@ fn a_malformed_packet_is_one_rejection_with_its_offset_and_the_next_decodes() {
         assert_eq!(offsets, [g, d + 32 + 44], "chunk {chunk}: {bad:?}");
         assert!(bad.iter().all(|e| e.feed == "mq9"));
         assert!(
-            bad[0].reason.contains("not a STANAG 4607 packet"),
+            bad[0]
+                .reason
+                .to_string()
+                .contains("not a STANAG 4607 packet"),
             "{}",
             bad[0].reason
         );
-        assert!(bad[1].reason.contains("mandatory"), "{}", bad[1].reason);
+        assert!(
+            bad[1].reason.to_string().contains("mandatory"),
+            "{}",
+            bad[1].reason
+        );
     }
 }

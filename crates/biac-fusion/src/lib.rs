@@ -18,7 +18,8 @@
 //! [`metrics`] has GOSPA and OSPA; [`TrackerConfig::for_scanning_sensor`] sets the
 //! tracker up for one scanning plot sensor (the Stone Soup side-by-side bench).
 //! [`TrackerConfig::motion`] switches every track to a CV/coordinated-turn IMM
-//! ([`motion`]; the default stays constant velocity). National track reports
+//! ([`motion`]; the default stays constant velocity), and a domain's own
+//! [`DomainParams::motion`] overrides it for that domain's tracks. National track reports
 //! ([`ObservationKind::Track`](biac_model::ObservationKind::Track)) are fused
 //! track-to-track ([`t2t`]): a track keeps its local-only estimate and the latest
 //! estimate per national source (feed + track number), and its state is their
@@ -72,6 +73,57 @@ pub struct DomainParams {
     pub delete_after_ms: TimeMs,
     /// One-sigma per-axis velocity uncertainty of a track started from a position only.
     pub init_vel_sigma_mps: f64,
+    /// This domain's motion model; `None`: [`TrackerConfig::motion`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<MotionModel>,
+}
+
+/// A domain block of a configuration file: only the keys it changes, over the
+/// built-in parameters of its own domain.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainPatch {
+    q: Option<f64>,
+    coast_after_ms: Option<TimeMs>,
+    delete_after_ms: Option<TimeMs>,
+    init_vel_sigma_mps: Option<f64>,
+    motion: Option<MotionModel>,
+}
+
+impl DomainPatch {
+    fn over(self, base: &DomainParams) -> DomainParams {
+        DomainParams {
+            q: self.q.unwrap_or(base.q),
+            coast_after_ms: self.coast_after_ms.unwrap_or(base.coast_after_ms),
+            delete_after_ms: self.delete_after_ms.unwrap_or(base.delete_after_ms),
+            init_vel_sigma_mps: self.init_vel_sigma_mps.unwrap_or(base.init_vel_sigma_mps),
+            motion: self.motion.or(base.motion),
+        }
+    }
+}
+
+/// Deserialisers of the four domain blocks: each a [`DomainPatch`] over its domain's
+/// default (serde's `default` alone would fill a partial block from one shared value).
+mod domain_patch {
+    use super::{Deserialize, DomainParams, DomainPatch, TrackerConfig};
+    use biac_model::Domain;
+    use serde::Deserializer;
+
+    fn patch<'de, D: Deserializer<'de>>(de: D, d: Domain) -> Result<DomainParams, D::Error> {
+        Ok(DomainPatch::deserialize(de)?.over(TrackerConfig::default().domain(d)))
+    }
+    pub fn surface<'de, D: Deserializer<'de>>(de: D) -> Result<DomainParams, D::Error> {
+        patch(de, Domain::Surface)
+    }
+    pub fn air<'de, D: Deserializer<'de>>(de: D) -> Result<DomainParams, D::Error> {
+        patch(de, Domain::Air)
+    }
+    pub fn ground<'de, D: Deserializer<'de>>(de: D) -> Result<DomainParams, D::Error> {
+        patch(de, Domain::Ground)
+    }
+    pub fn unknown<'de, D: Deserializer<'de>>(de: D) -> Result<DomainParams, D::Error> {
+        patch(de, Domain::Unknown)
+    }
 }
 
 /// Tracker tuning. `Default` suits the East China Sea picture (ships, aircraft, radar
@@ -80,10 +132,15 @@ pub struct DomainParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrackerConfig {
+    /// Per domain; in a configuration file a block gives only the keys it changes.
+    #[serde(deserialize_with = "domain_patch::surface")]
     pub surface: DomainParams,
+    #[serde(deserialize_with = "domain_patch::air")]
     pub air: DomainParams,
+    #[serde(deserialize_with = "domain_patch::ground")]
     pub ground: DomainParams,
     /// Used until an observation tells the domain.
+    #[serde(deserialize_with = "domain_patch::unknown")]
     pub unknown: DomainParams,
     /// χ² gate on the 2-D position innovation (11.83 ≈ 99.73%, "3 sigma").
     pub gate: f64,
@@ -130,7 +187,8 @@ pub struct TrackerConfig {
     /// "track missed" against "track detected" by their likelihood ratio instead of
     /// by the gate alone.
     pub detection: Option<DetectionModel>,
-    /// Motion model of every track. [`MotionModel::Cv`] (the default) is the plain
+    /// Motion model of every domain that does not name its own
+    /// ([`DomainParams::motion`]). [`MotionModel::Cv`] (the default) is the plain
     /// constant-velocity filter with the per-domain `q`; [`MotionModel::Imm`] runs a
     /// CV/coordinated-turn IMM per track with its own noise levels, from the track's
     /// first update on: gating, the display extrapolation ([`Tracker::tracks_at`]),
@@ -167,6 +225,27 @@ pub enum MotionModel {
     Imm(motion::ImmParams),
 }
 
+const IMM_NEED: &str = "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1";
+
+impl MotionModel {
+    /// Whether its parameters are usable (see [`TrackerConfig::validate`]).
+    fn is_valid(&self) -> bool {
+        let pos = |x: f64| x.is_finite() && x > 0.0;
+        let prob = |x: f64| x.is_finite() && x > 0.0 && x < 1.0;
+        match self {
+            MotionModel::Cv => true,
+            MotionModel::Imm(p) => {
+                [p.q_cv, p.q_ct, p.q_turn, p.init_turn_sigma]
+                    .into_iter()
+                    .all(pos)
+                    && p.stay.into_iter().all(prob)
+                    && p.mu0.into_iter().all(|m| m.is_finite() && m >= 0.0)
+                    && (p.mu0[0] + p.mu0[1] - 1.0).abs() < 1e-9
+            }
+        }
+    }
+}
+
 /// How plots are associated with tracks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -201,6 +280,7 @@ impl Default for TrackerConfig {
                 coast_after_ms: 60_000,
                 delete_after_ms: 180_000,
                 init_vel_sigma_mps: 15.0,
+                motion: None,
             },
             // Aircraft: q = 2 m²/s³ is between a straight transit (~1) and a standard
             // rate turn at 250 m/s (several); ADS-B revisit is short, so lag stays small.
@@ -209,18 +289,21 @@ impl Default for TrackerConfig {
                 coast_after_ms: 20_000,
                 delete_after_ms: 60_000,
                 init_vel_sigma_mps: 250.0,
+                motion: None,
             },
             ground: DomainParams {
                 q: 0.5,
                 coast_after_ms: 60_000,
                 delete_after_ms: 180_000,
                 init_vel_sigma_mps: 20.0,
+                motion: None,
             },
             unknown: DomainParams {
                 q: 1.0,
                 coast_after_ms: 30_000,
                 delete_after_ms: 120_000,
                 init_vel_sigma_mps: 100.0,
+                motion: None,
             },
             gate: 11.83,
             init_exclusion_gate: 25.0,
@@ -286,6 +369,9 @@ impl TrackerConfig {
                     "at least coast_after_ms, which must be positive",
                 );
             }
+            if d.motion.is_some_and(|m| !m.is_valid()) {
+                return err(&format!("{name}.motion.imm"), IMM_NEED);
+            }
         }
         let positive = [
             ("gate", self.gate),
@@ -326,19 +412,8 @@ impl TrackerConfig {
                 return err("detection.clutter_per_m2", "a positive number");
             }
         }
-        if let MotionModel::Imm(p) = &self.motion {
-            let ok = [p.q_cv, p.q_ct, p.q_turn, p.init_turn_sigma]
-                .into_iter()
-                .all(pos)
-                && p.stay.into_iter().all(prob)
-                && p.mu0.into_iter().all(|m| m.is_finite() && m >= 0.0)
-                && (p.mu0[0] + p.mu0[1] - 1.0).abs() < 1e-9;
-            if !ok {
-                return err(
-                    "motion.imm",
-                    "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1",
-                );
-            }
+        if !self.motion.is_valid() {
+            return err("motion.imm", IMM_NEED);
         }
         if self.ballistic.is_some_and(|b| !b.is_valid()) {
             return err(
@@ -352,6 +427,11 @@ impl TrackerConfig {
             }
         }
         Ok(())
+    }
+
+    /// The motion model tracks of domain `d` run.
+    pub fn motion_of(&self, d: Domain) -> MotionModel {
+        self.domain(d).motion.unwrap_or(self.motion)
     }
 
     pub fn domain(&self, d: Domain) -> &DomainParams {
@@ -403,6 +483,7 @@ impl TrackerConfig {
             coast_after_ms: ms(1.5),
             delete_after_ms: ms(f64::from(t.delete_misses) - 0.5),
             init_vel_sigma_mps: t.init_vel_sigma_mps,
+            motion: None,
         };
         TrackerConfig {
             surface: dp.clone(),

@@ -102,3 +102,67 @@ fn validate_accepts_the_shipped_tunings_and_names_the_field_that_cannot_work() {
         "tracker.association.jpda.max_events must be at least 1"
     );
 }
+
+#[test]
+fn a_domain_block_gives_only_what_it_changes_and_may_name_its_motion() {
+    let cfg: TrackerConfig = serde_json::from_str(
+        r#"{"air": {"motion": {"imm": {"q_ct": 5.0}}, "q": 3.0}, "surface": {"motion": "cv"}}"#,
+    )
+    .unwrap();
+    let d = TrackerConfig::default();
+    let imm = MotionModel::Imm(ImmParams {
+        q_ct: 5.0,
+        ..Default::default()
+    });
+    // Each block over its own domain's defaults, not one shared default.
+    assert_eq!(
+        cfg.air,
+        biac_fusion::DomainParams {
+            q: 3.0,
+            motion: Some(imm),
+            ..d.air.clone()
+        }
+    );
+    assert_eq!(
+        cfg.surface,
+        biac_fusion::DomainParams {
+            motion: Some(MotionModel::Cv),
+            ..d.surface.clone()
+        }
+    );
+    assert_eq!((&cfg.ground, &cfg.unknown), (&d.ground, &d.unknown));
+    // The global model is the default of the domains that name none.
+    assert_eq!(cfg.motion_of(biac_model::Domain::Air), imm);
+    assert_eq!(cfg.motion_of(biac_model::Domain::Ground), MotionModel::Cv);
+    let global: TrackerConfig =
+        serde_json::from_str(r#"{"motion": {"imm": {}}, "surface": {"motion": "cv"}}"#).unwrap();
+    assert_eq!(
+        global.motion_of(biac_model::Domain::Ground),
+        MotionModel::Imm(ImmParams::default())
+    );
+    assert_eq!(
+        global.motion_of(biac_model::Domain::Surface),
+        MotionModel::Cv
+    );
+    // Round trip keeps the per-domain model; a default config writes none.
+    let back: TrackerConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+    assert_eq!(back, cfg);
+    assert!(!serde_json::to_string(&d).unwrap().contains("\"motion\":{"));
+    // Unknown keys inside a block are still refused, and bad values name their key.
+    let err = serde_json::from_str::<TrackerConfig>(r#"{"air": {"qq": 1.0}}"#).unwrap_err();
+    assert!(err.to_string().contains("qq"), "{err}");
+    let bad: TrackerConfig =
+        serde_json::from_str(r#"{"air": {"motion": {"imm": {"q_cv": -1.0}}}}"#).unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        format!(
+            "tracker.air.motion.imm must be {}",
+            "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1"
+        )
+    );
+    let bad: TrackerConfig = serde_json::from_str(r#"{"surface": {"q": -1.0}}"#).unwrap();
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "tracker.surface.q must be a positive number"
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use biac_formats::framing::Frame;
-use biac_formats::FeedDecoder;
+use biac_formats::{FeedDecoder, Reason};
 use biac_model::{FeedConfig, Observation, TimeMs};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -48,7 +48,7 @@ pub(crate) fn decode_frame(
         Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
             feed: decoder.config().name.clone(),
             offset,
-            reason: format!("record of {len} bytes exceeds the limit; skipped"),
+            reason: Reason::Oversized { len },
         }),
     }
 }
@@ -84,7 +84,7 @@ impl SourceClock {
     }
 
     /// `Err(reason)` when `time_ms` may not be fused.
-    fn check(&mut self, feed: &str, time_ms: TimeMs, now: TimeMs) -> Result<(), String> {
+    fn check(&mut self, feed: &str, time_ms: TimeMs, now: TimeMs) -> Result<(), Reason> {
         let ahead = time_ms.saturating_sub(now);
         if ahead > self.max_ahead_ms {
             let until = now.saturating_add(CLOCK_QUARANTINE_MS);
@@ -99,21 +99,19 @@ impl SourceClock {
                 .quarantined_until_ms
                 .fetch_max(until, Ordering::Relaxed);
             self.stats.clock_rejected.fetch_add(1, Ordering::Relaxed);
-            return Err(format!(
-                "time {time_ms} ms is {:.1} s in the future (limit {:.1} s): source quarantined \
-                 for {} s",
-                ahead as f64 / 1000.0,
-                self.max_ahead_ms as f64 / 1000.0,
-                CLOCK_QUARANTINE_MS / 1000
-            ));
+            return Err(Reason::ClockAhead {
+                time_ms,
+                ahead_ms: ahead,
+                limit_ms: self.max_ahead_ms,
+                quarantine_ms: CLOCK_QUARANTINE_MS,
+            });
         }
         match self.quarantined_until {
             Some(until) if until > now => {
                 self.stats.clock_rejected.fetch_add(1, Ordering::Relaxed);
-                Err(format!(
-                    "source quarantined for {:.1} s more: its clock ran ahead of ours",
-                    (until - now) as f64 / 1000.0
-                ))
+                Err(Reason::Quarantined {
+                    remaining_ms: until - now,
+                })
             }
             Some(_) => {
                 self.quarantined_until = None;
@@ -325,7 +323,7 @@ pub async fn serve_udp_feed(
                         .fetch_add(obs.len() as u64, Ordering::Relaxed);
                     batch.extend(obs);
                 }
-                Err(e) => failures.push((e.offset, e.reason)),
+                Err(e) => failures.push((e.offset, e.reason.to_string())),
             }
         }
         let pending = framer.pending();
@@ -364,12 +362,13 @@ fn check_plausible(
 ) -> Result<Vec<Observation>, biac_formats::DecodeError> {
     for o in &obs {
         let reason = if !o.position.is_valid() {
-            Some(format!("position {:?} out of range", o.position))
+            Some(Reason::PositionOutOfRange {
+                position: o.position,
+            })
         } else if !(o.pos_sigma_m.is_finite() && o.pos_sigma_m > 0.0) {
-            Some(format!(
-                "position error {} is not a positive number",
-                o.pos_sigma_m
-            ))
+            Some(Reason::BadPositionSigma {
+                sigma_m: o.pos_sigma_m,
+            })
         } else {
             clock.check(feed, o.time_ms, now).err()
         };
@@ -462,7 +461,7 @@ fn decode_body(
                 report.observations += obs.len() as u64;
                 batch.extend(obs);
             }
-            Err(e) => reject(&mut report, e.offset, e.reason),
+            Err(e) => reject(&mut report, e.offset, e.reason.to_string()),
         }
     }
     let pending = framer.pending();

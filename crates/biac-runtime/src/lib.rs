@@ -158,8 +158,19 @@ pub enum IngestError {
     #[error("journal append failed: {0}")]
     Journal(String),
     /// The feed's default label cannot be given to the source's nation.
-    #[error("{0}")]
-    Label(String),
+    #[error(transparent)]
+    Label(#[from] OwnerError),
+}
+
+/// A feed's default label that cannot be owned by the nation operating the source.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("feed {feed}: default label {label} cannot be owned by {nation}: {source}")]
+pub struct OwnerError {
+    pub feed: String,
+    /// The default label's marking.
+    pub label: String,
+    pub nation: biac_model::Nation,
+    pub source: biac_label::LabelError,
 }
 
 impl RuntimeHandle {
@@ -210,7 +221,7 @@ impl RuntimeHandle {
             .feed(feed)
             .ok_or_else(|| IngestError::UnknownFeed(feed.to_string()))?;
         let mut f = f.clone();
-        f.config = feed_config_as(&f.config, nation).map_err(IngestError::Label)?;
+        f.config = feed_config_as(&f.config, nation)?;
         ingest::ingest_bytes(&f, &self.ingest, bytes.to_vec()).await
     }
 }
@@ -219,7 +230,10 @@ impl RuntimeHandle {
 /// which is added to a REL TO list (a producer may always see its own records; a
 /// label whose REL TO excludes its owner is invalid). Level, categories and
 /// dissemination controls stay as configured; NOFORN stays NOFORN (now `nation`'s).
-pub fn feed_config_as(cfg: &FeedConfig, nation: biac_model::Nation) -> Result<FeedConfig, String> {
+pub fn feed_config_as(
+    cfg: &FeedConfig,
+    nation: biac_model::Nation,
+) -> Result<FeedConfig, OwnerError> {
     let old = cfg.default_label.to_spec();
     let mut spec = old.clone();
     spec.owner = biac_model::NationSet::single(nation);
@@ -230,11 +244,11 @@ pub fn feed_config_as(cfg: &FeedConfig, nation: biac_model::Nation) -> Result<Fe
     if spec.originators == Some(old.owner) {
         spec.originators = None;
     }
-    let label = biac_model::Label::from_spec(spec).map_err(|e| {
-        format!(
-            "feed {}: default label {} cannot be owned by {nation}: {e}",
-            cfg.name, cfg.default_label
-        )
+    let label = biac_model::Label::from_spec(spec).map_err(|source| OwnerError {
+        feed: cfg.name.clone(),
+        label: cfg.default_label.to_string(),
+        nation,
+        source,
     })?;
     Ok(FeedConfig {
         nation,

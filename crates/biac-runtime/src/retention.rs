@@ -31,11 +31,13 @@ impl RetentionPolicy {
     }
 
     /// One purge relative to `now_ms`.
-    pub fn apply(&self, store: &mut Store, now_ms: i64) -> Result<RetentionReport, String> {
+    pub fn apply(
+        &self,
+        store: &mut Store,
+        now_ms: i64,
+    ) -> Result<RetentionReport, biac_store::StoreError> {
         let before = |s: Option<u64>| s.map(|s| now_ms.saturating_sub(s as i64 * 1000));
-        store
-            .apply_retention(before(self.journal_s), before(self.history_s), 5_000)
-            .map_err(|e| e.to_string())
+        store.apply_retention(before(self.journal_s), before(self.history_s), 5_000)
     }
 }
 

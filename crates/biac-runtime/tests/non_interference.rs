@@ -566,28 +566,13 @@ fn ais_wire(mmsi: u32, t: i64, lat: f64, lon: f64) -> Vec<u8> {
 }
 
 fn cot_wire(uid: &str, t: i64, lat: f64, lon: f64) -> Vec<u8> {
-    biac_formats::cot::CotEvent {
-        uid: uid.into(),
-        cot_type: "a-u-S".into(),
-        how: "m-r".into(),
-        time_ms: t,
-        start_ms: t,
-        stale_ms: t + 30_000,
-        lat,
-        lon,
-        hae: 0.0,
-        ce: 50.0,
-        le: 9_999_999.0,
-        course_deg: None,
-        speed_mps: None,
-        callsign: None,
-        access: None,
-        caveat: None,
-        releasable_to: None,
-        extra_detail: String::new(),
-    }
-    .to_xml()
-    .into_bytes()
+    biac_formats::cot::CotEvent::new(uid, "a-u-S", t, lat, lon)
+        .with_how("m-r")
+        .with_stale_after(30_000)
+        .with_hae(0.0)
+        .with_errors(50.0, 9_999_999.0)
+        .to_xml()
+        .into_bytes()
 }
 
 /// Ingest `bodies` one by one (each acknowledged before the next), then wait for the

@@ -112,27 +112,12 @@ async fn send_scenario(rt: &RuntimeHandle) {
         let mut xml = String::new();
         for (i, (lat, lon)) in [ship(0, s), ship(3, s)].into_iter().enumerate() {
             xml.push_str(
-                &CotEvent {
-                    uid: format!("R.{s}.{i}"),
-                    cot_type: "a-u-S".into(),
-                    how: "m-r".into(),
-                    time_ms: t,
-                    start_ms: t,
-                    stale_ms: t + 30_000,
-                    lat,
-                    lon,
-                    hae: 0.0,
-                    ce: 50.0,
-                    le: 9_999_999.0,
-                    course_deg: None,
-                    speed_mps: None,
-                    callsign: None,
-                    access: None,
-                    caveat: None,
-                    releasable_to: None,
-                    extra_detail: String::new(),
-                }
-                .to_xml(),
+                &CotEvent::new(format!("R.{s}.{i}"), "a-u-S", t, lat, lon)
+                    .with_how("m-r")
+                    .with_stale_after(30_000)
+                    .with_hae(0.0)
+                    .with_errors(50.0, 9_999_999.0)
+                    .to_xml(),
             );
         }
         radar.write_all(xml.as_bytes()).await.unwrap();
@@ -330,28 +315,13 @@ async fn holdings_partition_audiences() {
         .unwrap()
         .as_millis() as i64;
     let event = |uid: &str, t: i64, lat: f64| {
-        biac_formats::cot::CotEvent {
-            uid: uid.into(),
-            cot_type: "a-u-S".into(),
-            how: "m-r".into(),
-            time_ms: t,
-            start_ms: t,
-            stale_ms: t + 30_000,
-            lat,
-            lon: 125.0,
-            hae: 0.0,
-            ce: 50.0,
-            le: 9_999_999.0,
-            course_deg: None,
-            speed_mps: None,
-            callsign: None,
-            access: None,
-            caveat: None,
-            releasable_to: None,
-            extra_detail: String::new(),
-        }
-        .to_xml()
-        .into_bytes()
+        CotEvent::new(uid, "a-u-S", t, lat, 125.0)
+            .with_how("m-r")
+            .with_stale_after(30_000)
+            .with_hae(0.0)
+            .with_errors(50.0, 9_999_999.0)
+            .to_xml()
+            .into_bytes()
     };
     // Three scans of one SI-only object and one object both may see, far apart.
     for k in 0..3 {

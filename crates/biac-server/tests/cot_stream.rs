@@ -62,12 +62,7 @@ fn jpn_usa() -> Label {
     Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA])
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 async fn listen(
     subject: Subject,
@@ -419,26 +414,17 @@ async fn client_reports_are_ingested_when_configured() {
     let mut k = 0;
     loop {
         // A PLI every 200 ms, moving north.
-        let t = cot::CotEvent {
-            uid: "ANDROID-alpha".into(),
-            cot_type: "a-f-G-U-C".into(),
-            how: "h-e".into(),
-            time_ms: now_ms(),
-            start_ms: now_ms(),
-            stale_ms: now_ms() + 60_000,
-            lat: 24.3 + k as f64 * 1e-4,
-            lon: 124.1,
-            hae: cot::UNKNOWN,
-            ce: 10.0,
-            le: cot::UNKNOWN,
-            course_deg: None,
-            speed_mps: None,
-            callsign: Some("ALPHA".into()),
-            access: None,
-            caveat: None,
-            releasable_to: None,
-            extra_detail: String::new(),
-        };
+        let t = cot::CotEvent::new(
+            "ANDROID-alpha",
+            "a-f-G-U-C",
+            now_ms(),
+            24.3 + k as f64 * 1e-4,
+            124.1,
+        )
+        .with_how("h-e")
+        .with_stale_after(60_000)
+        .with_errors(10.0, cot::UNKNOWN)
+        .with_callsign("ALPHA");
         k += 1;
         c.s.write_all(t.to_xml().as_bytes()).await.unwrap();
         let got = tokio::time::timeout(

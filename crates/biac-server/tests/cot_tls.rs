@@ -22,12 +22,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -145,27 +140,13 @@ impl<S: AsyncRead + Unpin> Reader<S> {
 
 /// A position report with a marking (the feed trusts wire markings).
 fn report(uid: &str, callsign: &str, lat: f64, releasable_to: &str) -> String {
-    CotEvent {
-        uid: uid.into(),
-        cot_type: "a-f-S".into(),
-        how: "h-e".into(),
-        time_ms: now_ms(),
-        start_ms: now_ms(),
-        stale_ms: now_ms() + 60_000,
-        lat,
-        lon: 124.1,
-        hae: cot::UNKNOWN,
-        ce: 10.0,
-        le: cot::UNKNOWN,
-        course_deg: None,
-        speed_mps: None,
-        callsign: Some(callsign.into()),
-        access: Some("SECRET".into()),
-        caveat: None,
-        releasable_to: Some(releasable_to.into()),
-        extra_detail: String::new(),
-    }
-    .to_xml()
+    CotEvent::new(uid, "a-f-S", now_ms(), lat, 124.1)
+        .with_how("h-e")
+        .with_stale_after(60_000)
+        .with_errors(10.0, cot::UNKNOWN)
+        .with_callsign(callsign)
+        .with_marking(Some("SECRET"), None, Some(releasable_to))
+        .to_xml()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

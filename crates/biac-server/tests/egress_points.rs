@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_analytics::{Zone, ZoneRule};
 use biac_formats::cot::CotEvent;
@@ -64,12 +64,7 @@ fn leaks(text: &str) -> Vec<&'static str> {
     HIDDEN.iter().copied().filter(|h| t.contains(h)).collect()
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 fn secret(n: Nation) -> Subject {
     Subject::new(n, Classification::Secret)
@@ -95,27 +90,11 @@ fn feed(name: &str, nation: Nation, label: Label) -> (FeedConfig, SocketAddr) {
 }
 
 fn event(uid: &str, callsign: &str, lat: f64, lon: f64, t: i64) -> String {
-    CotEvent {
-        uid: uid.into(),
-        cot_type: "a-u-S".into(),
-        how: "m-g".into(),
-        time_ms: t,
-        start_ms: t,
-        stale_ms: t + 120_000,
-        lat,
-        lon,
-        hae: 0.0,
-        ce: 20.0,
-        le: 9_999_999.0,
-        course_deg: None,
-        speed_mps: None,
-        callsign: Some(callsign.into()),
-        access: None,
-        caveat: None,
-        releasable_to: None,
-        extra_detail: String::new(),
-    }
-    .to_xml()
+    CotEvent::new(uid, "a-u-S", t, lat, lon)
+        .with_hae(0.0)
+        .with_errors(20.0, biac_formats::cot::UNKNOWN)
+        .with_callsign(callsign)
+        .to_xml()
 }
 
 struct Server {

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind, Subject};
@@ -15,12 +15,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 async fn post(addr: SocketAddr, path: &str, token: &str, body: &[u8]) -> u16 {
     let mut s = TcpStream::connect(addr).await.unwrap();

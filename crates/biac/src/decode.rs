@@ -110,7 +110,7 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
             Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
                 feed: name.clone(),
                 offset,
-                reason: format!("record of {len} bytes exceeds the limit"),
+                reason: biac_formats::Reason::Oversized { len },
             }),
         };
         match result {

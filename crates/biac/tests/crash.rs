@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_store::{JournalRecord, Store, SyncPolicy};
@@ -21,12 +21,7 @@ const FEED: &str = "jpn-ais";
 const LINES_PER_REQUEST: u32 = 5;
 const ROUNDS: u64 = 8;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 fn config() -> String {
     serde_json::json!({

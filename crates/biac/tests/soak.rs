@@ -26,7 +26,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_formats::cot::{self, CotEvent};
 use biac_formats::framing::Frame;
@@ -48,12 +48,7 @@ const SEED: u64 = 0x5eed_b1ac_2026_0005;
 /// report) during the soak, so withdrawals and deletes are exercised too.
 const DATA_STEP_MS: i64 = 1_000;
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use biac_testkit::now_ms;
 
 fn token(n: usize) -> String {
     format!("soak-{}", NATIONS[n].to_lowercase())
@@ -157,26 +152,21 @@ fn id_of_callsign(c: &str) -> Option<usize> {
 
 fn event_xml(id: usize, spec: &Spec, report: usize, t: i64) -> String {
     let (lat, lon) = position(id);
-    CotEvent {
-        uid: format!("soak-{id:04}"),
-        cot_type: "a-u-S".into(),
-        how: "m-g".into(),
-        time_ms: t,
-        start_ms: t,
-        stale_ms: t + 120_000,
-        lat: lat + report as f64 * 1e-4,
+    CotEvent::new(
+        format!("soak-{id:04}"),
+        "a-u-S",
+        t,
+        lat + report as f64 * 1e-4,
         lon,
-        hae: 0.0,
-        ce: 50.0,
-        le: 9_999_999.0,
-        course_deg: None,
-        speed_mps: None,
-        callsign: Some(callsign(id)),
-        access: Some(LEVELS[spec.level].into()),
-        caveat: spec.noforn.then(|| "NOFORN".into()),
-        releasable_to: spec.releasable_to(),
-        extra_detail: String::new(),
-    }
+    )
+    .with_hae(0.0)
+    .with_errors(50.0, 9_999_999.0)
+    .with_callsign(callsign(id))
+    .with_marking(
+        Some(LEVELS[spec.level]),
+        spec.noforn.then_some("NOFORN"),
+        spec.releasable_to().as_deref(),
+    )
     .to_xml()
 }
 

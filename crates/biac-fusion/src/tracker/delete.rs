@@ -54,7 +54,12 @@ pub(super) fn sweep(
             dead.push(id);
             continue;
         }
-        let pc = filter.pos_cov_at(&tr.kin, tr.own_model(), age.max(0) as f64 / 1000.0, dp.q);
+        let pc = filter.pos_cov_at(
+            &tr.kin,
+            tr.own_model(),
+            age.max(0) as f64 / 1000.0,
+            tr.domain,
+        );
         if kf::max_eig2(&pc).sqrt() > cfg.max_pos_sigma_m {
             dead.push(id);
         } else if age > dp.coast_after_ms {

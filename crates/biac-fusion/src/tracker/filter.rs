@@ -1,8 +1,8 @@
 //! The motion filter: how a track's estimate is predicted, updated with a measurement
 //! and carried from one tangent frame to another.
 //!
-//! [`MotionFilter`] is the model (chosen once, from [`MotionModel`], with the ballistic
-//! model's parameters); [`Kinematics`] is one track's estimate under it. Every estimate
+//! [`MotionFilter`] is the model (chosen once per domain, from [`MotionModel`], with the
+//! ballistic model's parameters); [`Kinematics`] is one track's estimate under it. Every estimate
 //! exposes a planar view — `[e, n, ve, vn]` and its covariance in the track's tangent
 //! plane — which is what gating of horizontal plots, track-to-track fusion, merging
 //! and output read; a model with more state keeps it in its own [`Model`] variant and
@@ -22,12 +22,13 @@ use crate::geo::{geodetic_to_ecef, EnuFrame};
 use crate::kf::{self, Mat2, Mat4, Vec4};
 use crate::motion::{update_ekf, Imm, ImmParams, Mat5, Vec5};
 use crate::{MotionModel, TrackerConfig};
+use biac_model::Domain;
 
 use super::ballistic::BallisticKin;
 use super::prep::Prep;
 
-/// The planar model every non-ballistic track runs. The per-domain process noise `q`
-/// of [`crate::DomainParams`] is passed in per call (a track's domain can change).
+/// The planar model a non-ballistic track runs, chosen per domain (a track's domain
+/// can change, so every call names it).
 #[derive(Clone, Copy, Debug)]
 enum Planar {
     /// Constant velocity: white acceleration of spectral density `q`.
@@ -37,11 +38,22 @@ enum Planar {
     Imm(ImmParams),
 }
 
-/// The tracker's motion filter: the planar model and the ballistic model's parameters.
+/// The tracker's motion filter: each domain's planar model with its process noise
+/// `q` (of [`crate::DomainParams`]), and the ballistic model's parameters.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct MotionFilter {
-    planar: Planar,
+    /// By [`domain_index`].
+    planar: [(Planar, f64); 4],
     ballistic: BallisticParams,
+}
+
+fn domain_index(d: Domain) -> usize {
+    match d {
+        Domain::Unknown => 0,
+        Domain::Surface => 1,
+        Domain::Air => 2,
+        Domain::Ground => 3,
+    }
 }
 
 /// Model-specific state beside the planar view.
@@ -216,17 +228,26 @@ impl Kinematics {
 impl MotionFilter {
     pub fn new(cfg: &TrackerConfig) -> MotionFilter {
         MotionFilter {
-            planar: match &cfg.motion {
-                MotionModel::Cv => Planar::Cv,
-                MotionModel::Imm(p) => Planar::Imm(*p),
-            },
+            planar: [
+                Domain::Unknown,
+                Domain::Surface,
+                Domain::Air,
+                Domain::Ground,
+            ]
+            .map(|d| {
+                let planar = match cfg.motion_of(d) {
+                    MotionModel::Cv => Planar::Cv,
+                    MotionModel::Imm(p) => Planar::Imm(p),
+                };
+                (planar, cfg.domain(d).q)
+            }),
             ballistic: cfg.ballistic.unwrap_or_default(),
         }
     }
 
     /// `k` predicted `dt` seconds ahead for an update. An IMM track without its model
     /// state yet starts it here from the planar estimate.
-    pub fn predict(&self, k: &Kinematics, dt: f64, q: f64) -> Predicted {
+    pub fn predict(&self, k: &Kinematics, dt: f64, d: Domain) -> Predicted {
         if let Model::Ballistic(b) = &k.model {
             let b = b.predict(dt, &self.ballistic);
             let (x, p) = b.planar();
@@ -237,7 +258,8 @@ impl MotionFilter {
                 ballistic: Some(Box::new(b)),
             };
         }
-        match self.planar {
+        let (planar, q) = self.planar[domain_index(d)];
+        match planar {
             Planar::Cv => {
                 let (x, p) = kf::predict(&k.x, &k.p, dt, q);
                 Predicted {
@@ -267,7 +289,7 @@ impl MotionFilter {
     /// The prediction gating reads: a track's own model when it has one (`own`: its
     /// model state is the estimate the planar view shows), else constant velocity;
     /// the full covariance only when `full` (else only the cheap position block).
-    pub fn gate_view(&self, k: &Kinematics, own: bool, dt: f64, q: f64, full: bool) -> GateView {
+    pub fn gate_view(&self, k: &Kinematics, own: bool, dt: f64, d: Domain, full: bool) -> GateView {
         if let Model::Ballistic(b) = &k.model {
             let est = b.est.predict(dt, &self.ballistic);
             let (x, p) = b.planar_of(&est);
@@ -278,7 +300,8 @@ impl MotionFilter {
                 ballistic: Some(Box::new(est)),
             };
         }
-        match (self.planar, k.imm().filter(|_| own)) {
+        let (planar, q) = self.planar[domain_index(d)];
+        match (planar, k.imm().filter(|_| own)) {
             (Planar::Imm(prm), Some(imm)) => {
                 let (x, p) = imm.predict(dt, &prm).combined4();
                 GateView {
@@ -308,11 +331,12 @@ impl MotionFilter {
 
     /// The planar view predicted `dt` seconds ahead (display, merging); `own` as
     /// for [`MotionFilter::gate_view`]: a model's own prediction where it has one.
-    pub fn predict_planar(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat4) {
+    pub fn predict_planar(&self, k: &Kinematics, own: bool, dt: f64, d: Domain) -> (Vec4, Mat4) {
         if let Model::Ballistic(b) = &k.model {
             return b.planar_of(&b.est.predict(dt, &self.ballistic));
         }
-        match (self.planar, k.imm().filter(|_| own)) {
+        let (planar, q) = self.planar[domain_index(d)];
+        match (planar, k.imm().filter(|_| own)) {
             (Planar::Imm(prm), Some(imm)) => imm.predict(dt, &prm).combined4(),
             _ => kf::predict(&k.x, &k.p, dt, q),
         }
@@ -320,12 +344,13 @@ impl MotionFilter {
 
     /// The planar mean and position covariance `dt` seconds ahead (coarse merge
     /// distances): one prediction for both.
-    pub fn position_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> (Vec4, Mat2) {
+    pub fn position_at(&self, k: &Kinematics, own: bool, dt: f64, d: Domain) -> (Vec4, Mat2) {
         if k.is_ballistic() {
-            let (x, p) = self.predict_planar(k, own, dt, q);
+            let (x, p) = self.predict_planar(k, own, dt, d);
             return (x, pos_block(&p));
         }
-        match (self.planar, k.imm().filter(|_| own)) {
+        let (planar, q) = self.planar[domain_index(d)];
+        match (planar, k.imm().filter(|_| own)) {
             (Planar::Imm(prm), Some(imm)) => {
                 let (x, p) = imm.predict(dt, &prm).combined4();
                 (x, pos_block(&p))
@@ -335,11 +360,12 @@ impl MotionFilter {
     }
 
     /// The position covariance `dt` seconds ahead (deletion by covariance growth).
-    pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, q: f64) -> Mat2 {
+    pub fn pos_cov_at(&self, k: &Kinematics, own: bool, dt: f64, d: Domain) -> Mat2 {
         if k.is_ballistic() {
-            return self.position_at(k, own, dt, q).1;
+            return self.position_at(k, own, dt, d).1;
         }
-        match (self.planar, k.imm().filter(|_| own)) {
+        let (planar, q) = self.planar[domain_index(d)];
+        match (planar, k.imm().filter(|_| own)) {
             (Planar::Imm(prm), Some(imm)) => {
                 let (_, p) = imm.predict(dt, &prm).combined4();
                 pos_block(&p)

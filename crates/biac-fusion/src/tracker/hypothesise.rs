@@ -147,9 +147,7 @@ impl Hypothesiser<'_> {
                         own: bool,
                         time_ms: TimeMs| {
             let dt = (t - time_ms) as f64 / 1000.0;
-            let v = self
-                .filter
-                .gate_view(kin, own, dt, cfg.domain(domain).q, full);
+            let v = self.filter.gate_view(kin, own, dt, domain, full);
             p4s.extend(v.full);
             // Coarse radius: the gate ellipse's major semi-axis for the largest R in the
             // scan, with margin for the approximate ECEF of the prediction.

@@ -70,7 +70,7 @@ impl Tracker {
             .map(|tr| {
                 let dt = tr.age_s(t);
                 let own = tr.own_model();
-                let (x, pc) = filter.position_at(&tr.kin, own, dt, cfg.domain(tr.domain).q);
+                let (x, pc) = filter.position_at(&tr.kin, own, dt, tr.domain);
                 let reach = (cfg.merge_gate * kf::max_eig2(&pc)).sqrt() + 25.0;
                 (tr.id, tr.frame.en_to_ecef_approx(x[0], x[1]), reach)
             })
@@ -149,8 +149,8 @@ impl Tracker {
         let dta = (t - ta.time_ms) as f64 / 1000.0;
         let dtb = (t - tb.time_ms) as f64 / 1000.0;
         let f = &self.filter;
-        let (xa, pa) = f.predict_planar(&ta.kin, ta.own_model(), dta, cfg.domain(ta.domain).q);
-        let (xb, pb) = f.predict_planar(&tb.kin, tb.own_model(), dtb, cfg.domain(tb.domain).q);
+        let (xa, pa) = f.predict_planar(&ta.kin, ta.own_model(), dta, ta.domain);
+        let (xb, pb) = f.predict_planar(&tb.kin, tb.own_model(), dtb, tb.domain);
         let (xb, pb) = transfer(&tb.frame, &xb, &pb, &ta.frame);
         let mut s = pa;
         for r in 0..4 {
@@ -187,8 +187,8 @@ impl Tracker {
         let k = self.tracks.get_mut(&keep).expect("kept track");
         let tm = k.time_ms.max(g.time_ms);
         let f = &self.filter;
-        let (xk, pk) = f.predict_planar(&k.kin, k.own_model(), k.age_s(tm), cfg.domain(k.domain).q);
-        let (xg, pg) = f.predict_planar(&g.kin, g.own_model(), g.age_s(tm), cfg.domain(g.domain).q);
+        let (xk, pk) = f.predict_planar(&k.kin, k.own_model(), k.age_s(tm), k.domain);
+        let (xg, pg) = f.predict_planar(&g.kin, g.own_model(), g.age_s(tm), g.domain);
         let (xg, pg) = transfer(&g.frame, &xg, &pg, &k.frame);
         if k.t2t.is_some() || g.t2t.is_some() {
             merge_t2t(k, &mut g, tm, cfg, (xk, pk));

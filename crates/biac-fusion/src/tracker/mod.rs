@@ -246,9 +246,12 @@ impl Tracker {
                         return t.to_track(&t.kin.x, &t.kin.p, t.time_ms, t.status, &self.feeds);
                     }
                     let dp = self.cfg.domain(t.domain);
-                    let (x, p) =
-                        self.filter
-                            .predict_planar(&t.kin, t.own_model(), t.age_s(now_ms), dp.q);
+                    let (x, p) = self.filter.predict_planar(
+                        &t.kin,
+                        t.own_model(),
+                        t.age_s(now_ms),
+                        t.domain,
+                    );
                     let status = if now_ms - t.time_ms > dp.coast_after_ms {
                         TrackStatus::Coasting
                     } else {
@@ -453,7 +456,7 @@ impl Tracker {
             return Some(tr.status);
         }
         let dp = cfg.domain(tr.domain);
-        let pred = self.filter.predict(&tr.kin, tr.age_s(t), dp.q);
+        let pred = self.filter.predict(&tr.kin, tr.age_s(t), tr.domain);
         let z = tr.frame.ecef_to_en(p.ecef);
         let mut reset = false;
         if by_identity {

@@ -146,7 +146,7 @@ pub(super) fn t2t_update(
                 p: lp,
                 model,
             };
-            let pred = filter.predict(&local, (t - lt) as f64 / 1000.0, dp.q);
+            let pred = filter.predict(&local, (t - lt) as f64 / 1000.0, tr.domain);
             filter.update(&tr.frame, &pred, z, p)
         });
         st.local = Some(match updated {

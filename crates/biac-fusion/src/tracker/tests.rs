@@ -236,3 +236,48 @@ fn tracks_at_extrapolates_with_the_imm() {
         err(straight)
     );
 }
+
+/// A motion model named in one domain's block runs that domain's tracks only: with the
+/// IMM for air, an aircraft's track carries IMM state and a ship's track is the same,
+/// bit for bit, as under the default configuration.
+#[test]
+fn a_domain_motion_model_runs_only_that_domains_tracks() {
+    let run = |cfg: TrackerConfig| {
+        let mut tr = Tracker::new(cfg);
+        for k in 0..30 {
+            let t = k * 2_000;
+            let air = plot(
+                t,
+                28.0,
+                125.0 + k as f64 * 0.004 + (k as f64 * 0.3).sin() * 1e-3,
+            );
+            let mut ship = plot(t, 26.0 + k as f64 * 1e-4, 124.0);
+            ship.domain = Domain::Surface;
+            tr.process_batch(vec![air, ship]);
+        }
+        let imm: Vec<(Domain, bool)> = tr
+            .tracks
+            .values()
+            .map(|st| (st.domain, st.kin.imm().is_some()))
+            .collect();
+        (tr.tracks(), imm)
+    };
+    let cv = TrackerConfig::default();
+    let mut air_imm = TrackerConfig::default();
+    air_imm.air.motion = Some(MotionModel::Imm(ImmParams::default()));
+    let (base, base_imm) = run(cv);
+    let (mixed, mixed_imm) = run(air_imm);
+    assert_eq!(base.len(), 2);
+    assert!(base_imm.iter().all(|(_, imm)| !imm));
+    let mut mixed_imm = mixed_imm;
+    mixed_imm.sort_by_key(|(d, _)| *d as u8);
+    assert_eq!(
+        mixed_imm,
+        [(Domain::Surface, false), (Domain::Air, true)],
+        "only the air track runs the IMM"
+    );
+    let of = |ts: &[Track], d: Domain| ts.iter().find(|t| t.domain == d).cloned().unwrap();
+    assert_eq!(of(&base, Domain::Surface), of(&mixed, Domain::Surface));
+    let (a, b) = (of(&base, Domain::Air), of(&mixed, Domain::Air));
+    assert_ne!((a.position, a.velocity), (b.position, b.velocity));
+}

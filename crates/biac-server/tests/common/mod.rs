@@ -8,13 +8,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use biac_testkit::now_ms;
 
 /// Unix milliseconds as RFC 3339 (CoT's time form).
 pub fn rfc3339(t: i64) -> String {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// A running `biac`, killed on drop, with every line it wrote.
 pub struct Proc {
@@ -51,12 +51,8 @@ impl Proc {
     }
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use biac_testkit::now_ms;
 
 /// The outcome of running `biac ARGS…` to its serving line.
 pub enum Started {

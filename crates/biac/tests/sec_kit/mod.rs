@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_formats::cot::CotEvent;
 use serde_json::Value;
@@ -102,12 +102,8 @@ pub fn hash_password(password: &str) -> String {
     String::from_utf8(o.stdout).unwrap().trim().to_string()
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+#[allow(unused_imports)] // not every test binary uses it
+pub use biac_testkit::{now_ms, wait_for};
 
 pub fn json(addr: SocketAddr, path: &str, token: &str) -> Value {
     let (status, _, body) = request(addr, "GET", path, Some(token), None);
@@ -123,27 +119,12 @@ pub fn event(
     marking: (Option<&str>, Option<&str>, Option<&str>),
 ) -> String {
     let t = now_ms();
-    CotEvent {
-        uid: uid.into(),
-        cot_type: "a-h-S".into(),
-        how: "m-g".into(),
-        time_ms: t,
-        start_ms: t,
-        stale_ms: t + 120_000,
-        lat,
-        lon,
-        hae: 0.0,
-        ce: 20.0,
-        le: 9_999_999.0,
-        course_deg: None,
-        speed_mps: None,
-        callsign: Some(callsign.into()),
-        access: marking.0.map(Into::into),
-        caveat: marking.1.map(Into::into),
-        releasable_to: marking.2.map(Into::into),
-        extra_detail: String::new(),
-    }
-    .to_xml()
+    CotEvent::new(uid, "a-h-S", t, lat, lon)
+        .with_hae(0.0)
+        .with_errors(20.0, 9_999_999.0)
+        .with_callsign(callsign)
+        .with_marking(marking.0, marking.1, marking.2)
+        .to_xml()
 }
 
 /// Ingest `body` into `feed` over HTTP as `token`; the report.
@@ -157,15 +138,6 @@ pub fn ingest(addr: SocketAddr, feed: &str, token: &str, body: &str) -> Value {
     );
     assert_eq!(status, 200, "ingest into {feed}: {b}");
     serde_json::from_str(&b).unwrap()
-}
-
-/// Wait until `f` holds, or fail after `secs` with `what`.
-pub fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// Everything a plain CoT client reads in `secs`.

@@ -1,0 +1,101 @@
+//! Why a record was refused: [`DecodeError`] names the feed and the offset, [`Reason`]
+//! the failure class with its numbers, so a caller can `match` (count checksum errors,
+//! quarantine a clock) instead of reading text. `Display` is the text operators see.
+
+use biac_model::{FeedFormat, Position, TimeMs};
+
+/// A record that could not be decoded, or was decoded and refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("feed {feed}: record at byte {offset}: {reason}")]
+pub struct DecodeError {
+    pub feed: String,
+    /// Byte offset of the record's first byte in the feed's stream.
+    pub offset: u64,
+    pub reason: Reason,
+}
+
+/// The wire format a record was read as (a [`FeedFormat`] without its parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Wire {
+    Ais,
+    Sbs,
+    Cot,
+    Beast,
+    Tak,
+    Asterix,
+    Stanag4607,
+}
+
+impl Wire {
+    pub fn of(format: &FeedFormat) -> Wire {
+        match format {
+            FeedFormat::Ais => Wire::Ais,
+            FeedFormat::Sbs => Wire::Sbs,
+            FeedFormat::Cot => Wire::Cot,
+            FeedFormat::Beast => Wire::Beast,
+            FeedFormat::Tak => Wire::Tak,
+            FeedFormat::Asterix { .. } => Wire::Asterix,
+            FeedFormat::Stanag4607 { .. } => Wire::Stanag4607,
+        }
+    }
+}
+
+impl std::fmt::Display for Wire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Wire::Ais => "AIS",
+            Wire::Sbs => "SBS",
+            Wire::Cot => "CoT",
+            Wire::Beast => "Beast",
+            Wire::Tak => "TAK",
+            Wire::Asterix => "ASTERIX",
+            Wire::Stanag4607 => "STANAG 4607",
+        })
+    }
+}
+
+/// One failure class per variant. The first ones are found by the feed layer (framing,
+/// plausibility, the source's clock); [`Reason::Malformed`] carries the format
+/// decoder's own account of what in the record is wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Longer than the framer's record limit: skipped undecoded.
+    #[error("record of {len} bytes exceeds the limit; skipped")]
+    Oversized { len: usize },
+    /// A frame shorter than its own header says.
+    #[error("truncated {format} frame ({len} bytes)")]
+    Truncated { format: Wire, len: usize },
+    /// Bytes after a complete frame within one record.
+    #[error("{count} bytes after the {format} frame")]
+    TrailingBytes { format: Wire, count: usize },
+    /// Decoded, but the position is not a WGS84 position.
+    #[error("position {position:?} out of range")]
+    PositionOutOfRange { position: Position },
+    /// Decoded, but the position error is not a positive number.
+    #[error("position error {sigma_m} is not a positive number")]
+    BadPositionSigma { sigma_m: f64 },
+    /// Stamped further ahead of the receive clock than allowed: the source is
+    /// quarantined for `quarantine_ms`.
+    #[error(
+        "time {time_ms} ms is {:.1} s in the future (limit {:.1} s): source quarantined for {} s",
+        *ahead_ms as f64 / 1000.0,
+        *limit_ms as f64 / 1000.0,
+        quarantine_ms / 1000
+    )]
+    ClockAhead {
+        time_ms: TimeMs,
+        ahead_ms: i64,
+        limit_ms: i64,
+        quarantine_ms: i64,
+    },
+    /// The source's clock ran ahead recently: its records are refused for `remaining_ms`.
+    #[error(
+        "source quarantined for {:.1} s more: its clock ran ahead of ours",
+        *remaining_ms as f64 / 1000.0
+    )]
+    Quarantined { remaining_ms: i64 },
+    /// The record does not parse as `format`; `detail` says where and why.
+    #[error("{detail}")]
+    Malformed { format: Wire, detail: String },
+}
