@@ -98,7 +98,7 @@ const drawnTracks = (page) => page.evaluate(() => {
   return window.biac.map.queryRenderedFeatures({ layers: ['tracks'] }).map((f) => ({ id: f.properties.id, domain: shown.get(f.properties.id)?.domain }));
 });
 
-test('web COP: picture, search, filters, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 300_000 }, async (t) => {
+test('web COP: picture, search, filters, maritime zones, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 300_000 }, async (t) => {
   assert.ok(existsSync(BIAC_BIN), `biac binary not found at ${BIAC_BIN}: run \`cargo build -p biac\` or set BIAC_BIN`);
   assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run \`apt-get install -y chromium\` or set CHROMIUM`);
 
@@ -199,6 +199,9 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     const detail = await page.textContent('#detail');
     assert.match(detail, /(UNCLASSIFIED|CONFIDENTIAL|SECRET)/, 'track detail shows its marking');
     assert.match(detail, /Sources/);
+    // each source with the time of its last contribution (from the API's source_times)
+    const srcs = await page.$$eval('#detail ul.sources li', (ls) => ls.map((l) => l.textContent));
+    assert.ok(srcs.length > 0 && srcs.every((x) => /\d\d:\d\d:\d\dZ \(.* ago\)/.test(x)), `sources with times: ${srcs}`);
     assert.match(detail, /Last report/);
     assert.match(detail, /REL TO\S*\s*\S/, 'REL TO is never blank');
     await page.keyboard.press('Escape');
@@ -238,6 +241,28 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     assert.ok(Number(await page.evaluate(() => document.body.dataset.shownCount)) < Number(await page.evaluate(() => document.body.dataset.trackCount)));
     await page.check('input[data-filter="domain:air"]');
     await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['tracks'] }).length > 0, null, { timeout: 10_000 });
+
+    // 3b. The maritime zones layer: what the API computed for JPN, drawn, toggled, with an
+    // "approximate" popup naming the provenance.
+    const mz = await apiGet(base, '/api/v1/zones/maritime', 'JPN');
+    assert.ok(mz.features.length > 0 && mz.features.every((f) => f.properties.approximate === true), 'maritime zones, all approximate');
+    await page.waitForFunction((n) => Number(document.body.dataset.maritimeCount) === n, mz.features.length, { timeout: 60_000 });
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length > 0, null, { timeout: 10_000 });
+    await page.uncheck('input[data-layer="maritime"]');
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length === 0, null, { timeout: 10_000 });
+    assert.match(decodeURIComponent(page.url()), /layers=[^&]*-maritime/);
+    await page.check('input[data-layer="maritime"]');
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length > 0, null, { timeout: 10_000 });
+    await page.click('#maritime-card summary');
+    await page.locator('#maritime li', { hasText: 'Japan EEZ' }).first().click();
+    await page.waitForSelector('.maritime-pop', { timeout: 10_000 });
+    const pop = await page.textContent('.maritime-pop');
+    assert.match(pop, /Japan EEZ/);
+    assert.match(pop, /approximate/i);
+    assert.match(pop, /Natural Earth/);
+    assert.match(pop, /takeshima=JPN/, 'the recognition applied is shown');
+    await page.keyboard.press('Escape');
+    await page.click('#maritime-card summary');
 
     // 4. Clicking an alert selects its track; acknowledging records the principal.
     let alertTrack;

@@ -63,8 +63,8 @@ fn ship_seen_by_ais_and_radar_is_one_track() {
         assert_eq!(ts.len(), 1);
         let t = &ts[0];
         assert_eq!(
-            t.sources,
-            BTreeSet::from(["ais".to_string(), "radar-jp".to_string()])
+            t.sources.keys().collect::<Vec<_>>(),
+            ["ais", "radar-jp"]
         );
         assert_eq!(t.identity.mmsi, Some(431_000_001));
         assert_eq!(t.domain, Domain::Surface);
@@ -669,8 +669,8 @@ fn track_feeds_bind_by_feed_and_duplicates_merge() {
     assert_eq!(ts.len(), 1, "{ts:#?}");
     assert_eq!(tr.stats().merged, 1);
     assert_eq!(
-        ts[0].sources,
-        BTreeSet::from(["jp-tracks".to_string(), "us-tracks".to_string()])
+        ts[0].sources.keys().collect::<Vec<_>>(),
+        ["jp-tracks", "us-tracks"]
     );
     assert!(
         dist_m(

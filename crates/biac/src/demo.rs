@@ -195,7 +195,6 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         audit,
         (cot, cot_tls),
         Default::default(),
-        Default::default(),
     )
     .await
 }

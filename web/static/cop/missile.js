@@ -23,14 +23,25 @@ export class Missiles {
     setInterval(() => this.draw(), 1000);
   }
 
-  /** The missiles among `features` (the picture on the map: live or replay). */
-  update(features) {
-    this.list = [];
-    for (const f of features) {
-      const m = f.properties?.missile;
-      if (m && m.ipp && Number.isFinite(m.ipp.lat) && Number.isFinite(m.ipp.lon)) this.list.push(f);
+  /**
+   * The missiles of the picture `view` (id -> feature; live or replay), looking only at the
+   * ids in `changed` when given (null: all).
+   */
+  update(view, changed = null) {
+    const isMissile = (f) => {
+      const m = f && f.properties?.missile;
+      return !!(m && m.ipp && Number.isFinite(m.ipp.lat) && Number.isFinite(m.ipp.lon));
+    };
+    if (!changed || this.view !== view) {
+      this.ids = new Set();
+      for (const [id, f] of view) if (isMissile(f)) this.ids.add(id);
+    } else {
+      for (const id of changed) if (isMissile(view.get(id))) this.ids.add(id); else this.ids.delete(id);
     }
-    this.draw();
+    this.view = view;
+    const before = this.list.length;
+    this.list = [...this.ids].map((id) => view.get(id)).filter(Boolean);
+    if (this.list.length || before) this.draw();
   }
 
   draw() {

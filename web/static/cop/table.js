@@ -72,13 +72,18 @@ export class Table {
     }, wait);
   }
 
+  /** `features`: the picture (id -> feature, or a list). */
   render(features, selected) {
     const q = filters.query.toLowerCase();
-    const key = COLS.find((c) => c[0] === this.sort)[2];
+    const col = this.sort;
+    const key = COLS.find((c) => c[0] === col)[2];
     const rows = [];
-    for (const f of features) {
+    for (const f of features instanceof Map ? features.values() : features) {
       const p = f.properties;
-      if (passes(p) && matches(p, q)) rows.push([key(p), p]); // the key computed once per row
+      if (!passes(p) || !matches(p, q)) continue;
+      // the sort key is kept on the feature object: computed once per received track state
+      if (f.sortCol !== col) { f.sortCol = col; f.sortKey = key(p); }
+      rows.push([f.sortKey, p]);
     }
     const dir = this.desc ? -1 : 1;
     rows.sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : 0));
