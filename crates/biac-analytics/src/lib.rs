@@ -7,6 +7,7 @@
 pub mod behaviour;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use biac_model::{Affiliation, Alert, Domain, Label, Nation, Position, Track};
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,27 @@ impl Zone {
     }
 }
 
+/// A rule set evaluated on one audience's picture, at points fixed by that audience's data
+/// (each new data second and each quiet-feed flush), never by wall-clock time, so replay
+/// gives the same alerts. Implementations keep only state derived from the pictures they
+/// are shown: one audience's alerts depend only on what that audience may see.
+pub trait Watch: Send {
+    /// The alerts this picture raises.
+    fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert>;
+}
+
+impl Watch for ZoneWatch {
+    fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert> {
+        ZoneWatch::evaluate(self, tracks.iter().map(|t| &**t))
+    }
+}
+
+impl<G: behaviour::Geography + Send> Watch for behaviour::BehaviourWatch<G> {
+    fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert> {
+        behaviour::BehaviourWatch::evaluate(self, tracks.iter().map(|t| &**t))
+    }
+}
+
 /// Raises an alert when a watched track enters a zone (once per entry).
 #[derive(Default)]
 pub struct ZoneWatch {
@@ -114,13 +136,12 @@ impl ZoneWatch {
                 if z.watches(t) && z.contains(&t.position) {
                     now_inside.insert((t.id, zi));
                     if !self.inside.contains(&(t.id, zi)) {
-                        alerts.push(Alert {
-                            time_ms: t.time_ms,
-                            kind: "zone-entry".into(),
-                            zone: z.name.clone(),
-                            track_id: t.id,
-                            position: t.position,
-                            message: format!(
+                        let mut alert = Alert::event(
+                            t.time_ms,
+                            "zone-entry",
+                            t.id,
+                            t.position,
+                            format!(
                                 "{} {} track entered {}{}",
                                 describe(t),
                                 format!("{:?}", t.domain).to_lowercase(),
@@ -132,8 +153,10 @@ impl ZoneWatch {
                                 }
                             ),
                             // An alert discloses the zone as well as the track.
-                            label: t.label.join(&z.label),
-                        });
+                            t.label.join(&z.label),
+                        );
+                        alert.zone = z.name.clone();
+                        alerts.push(alert);
                     }
                 }
             }
@@ -181,6 +204,7 @@ mod tests {
 
     fn track(id: u64, p: Position, mmsi: Option<u32>) -> Track {
         Track {
+            missile: None,
             id,
             time_ms: 0,
             position: p,

@@ -243,6 +243,7 @@ fn our_track_events_convert_and_parse_as_takproto_does() {
         .enumerate()
     {
         let t = Track {
+            missile: None,
             id: 7 + i as u64,
             time_ms: 1_795_000_000_000,
             position: Position {

@@ -433,6 +433,9 @@ pub struct Track {
     pub updates: u64,
     /// The join of every contributing observation's label.
     pub label: Label,
+    /// Set on a ballistic missile track only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missile: Option<Box<Missile>>,
 }
 
 /// A source's time in a track stored before per-source times were kept.
@@ -722,15 +725,125 @@ fn default_cot_kind() -> ObservationKind {
 }
 
 /// An alert raised by analytics.
+///
+/// A one-shot alert (a zone entry) has state [`AlertState::Event`]. A behaviour or warning
+/// that lasts is an *episode*: an `open` alert, any number of `update`s and a `close`, all
+/// with the same `episode` key, so consumers can show one line per episode and deduplicate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub time_ms: TimeMs,
+    /// The rule that raised it (`zone-entry`, `encounter`, `missile-warning`, ...), without
+    /// the state.
     pub kind: String,
     pub zone: String,
+    /// The primary track (the first of `tracks` when there are several).
     pub track_id: u64,
     pub position: Position,
     pub message: String,
+    /// The join of every label it was derived from (tracks, zone).
     pub label: Label,
+    #[serde(default)]
+    pub state: AlertState,
+    /// Shared by every alert of one episode; empty for a one-shot event.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub episode: String,
+    /// Every track it derives from, primary first (empty: only `track_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracks: Vec<u64>,
+    /// Rule-specific figures by name (a warning's probability, a predicted impact time in
+    /// Unix ms, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub detail: BTreeMap<String, f64>,
+}
+
+impl Alert {
+    /// A one-shot alert about one track; the other fields are set by the rule as needed.
+    pub fn event(
+        time_ms: TimeMs,
+        kind: impl Into<String>,
+        track_id: u64,
+        position: Position,
+        message: impl Into<String>,
+        label: Label,
+    ) -> Alert {
+        Alert {
+            time_ms,
+            kind: kind.into(),
+            zone: String::new(),
+            track_id,
+            position,
+            message: message.into(),
+            label,
+            state: AlertState::Event,
+            episode: String::new(),
+            tracks: Vec::new(),
+            detail: BTreeMap::new(),
+        }
+    }
+}
+
+/// Where an alert stands in its episode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// A one-shot alert (no episode).
+    #[default]
+    Event,
+    Open,
+    Update,
+    Close,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Event => "event",
+            AlertState::Open => "open",
+            AlertState::Update => "update",
+            AlertState::Close => "close",
+        }
+    }
+}
+
+/// The ballistic part of a missile track (a track of the tracker's 3-D ballistic model):
+/// its phase, height and the predictions a warning is made from. Absent on every other track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Missile {
+    pub phase: FlightPhase,
+    /// Height above the WGS84 ellipsoid, m.
+    pub alt_m: f64,
+    /// Speed in the Earth-fixed frame and its vertical component (up positive), m/s.
+    pub speed_mps: f64,
+    pub climb_mps: f64,
+    /// The predicted impact point (after burnout), with its 95 % ellipse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipp: Option<ImpactPrediction>,
+    /// The estimated launch point and time (after burnout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<LaunchEstimate>,
+    /// The predicted path from now to impact, `[lon, lat, alt_m]` (empty before burnout).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trajectory: Vec<[f64; 3]>,
+}
+
+/// A predicted impact point on the ellipsoid (height 0) with its 95 % error ellipse.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImpactPrediction {
+    pub lat: f64,
+    pub lon: f64,
+    pub t_ms: TimeMs,
+    pub semi_major_m: f64,
+    pub semi_minor_m: f64,
+    /// Bearing of the major axis, degrees clockwise from true north.
+    pub major_bearing_deg: f64,
+}
+
+/// An estimated launch point and time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaunchEstimate {
+    pub lat: f64,
+    pub lon: f64,
+    pub t_ms: TimeMs,
 }
 
 #[cfg(test)]
@@ -1001,6 +1114,7 @@ mod tests {
             sources: [("ais".to_string(), 5)].into(),
             updates: 1,
             label: Label::unclassified_public(Nation::JPN),
+            missile: None,
         };
         let now = serde_json::to_value(&t).unwrap();
         assert_eq!(now["sources"], serde_json::json!({"ais": 5}));

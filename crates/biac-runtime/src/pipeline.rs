@@ -5,7 +5,7 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use biac_analytics::ZoneWatch;
+use biac_analytics::{Watch, ZoneWatch};
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
 use biac_store::{Database, JournalRecord, Store};
@@ -61,15 +61,7 @@ pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
             audience: *a,
             subject: a.subject(),
             tracker: Tracker::new(tracker_config(&cfg.tracker, cfg.reorder_window_ms)),
-            // Only the zones this audience may see: a zone's name and geometry are
-            // labelled too, and an alert would disclose them.
-            zones: ZoneWatch::new(
-                cfg.zones
-                    .iter()
-                    .filter(|z| biac_model::allow(&a.subject(), &z.label))
-                    .cloned()
-                    .collect(),
-            ),
+            watches: watches_for(&cfg, a),
             alerts: VecDeque::new(),
             tx,
             generation: 0,
@@ -427,7 +419,8 @@ struct AudienceState {
     audience: Audience,
     subject: Subject,
     tracker: Tracker,
-    zones: ZoneWatch,
+    /// The audience's rule sets (zones first), built from its configuration only.
+    watches: Vec<Box<dyn Watch>>,
     alerts: VecDeque<biac_model::Alert>,
     tx: watch::Sender<Arc<Picture>>,
     /// Releases fused so far: the generation of the picture that includes them, so that
@@ -442,7 +435,7 @@ struct AudienceState {
     newest: i64,
     /// Data time of the latest release (the picture's time).
     released_ms: i64,
-    /// The data-time second the zones were last evaluated in.
+    /// The data-time second the watches were last evaluated in.
     zones_at: i64,
     /// Released observations not yet in a published picture.
     unpublished: bool,
@@ -637,7 +630,7 @@ fn after_release(
     flush: bool,
 ) {
     let second = st.released_ms.div_euclid(1000);
-    let zones_due = (flush || second > st.zones_at) && !st.zones.zones().is_empty();
+    let zones_due = (flush || second > st.zones_at) && !st.watches.is_empty();
     let snapshot_due = st.released_ms.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms;
     if !zones_due && !snapshot_due {
         return;
@@ -647,8 +640,13 @@ fn after_release(
     let key = st.audience.key();
     if zones_due {
         st.zones_at = second;
-        for alert in st.zones.evaluate(tracks.iter().map(|t| &**t)) {
-            tracing::info!(audience = %key, zone = %alert.zone, "{}", alert.message);
+        let fresh: Vec<biac_model::Alert> = st
+            .watches
+            .iter_mut()
+            .flat_map(|w| w.evaluate(&tracks))
+            .collect();
+        for alert in fresh {
+            tracing::info!(audience = %key, kind = %alert.kind, zone = %alert.zone, "{}", alert.message);
             history.send(st.index, history::Job::Alert(Box::new(alert.clone())));
             st.alerts.push_back(alert);
             if st.alerts.len() > ALERTS_KEPT {
@@ -661,6 +659,23 @@ fn after_release(
         let time_ms = st.released_ms;
         history.send(st.index, history::Job::Snapshot { time_ms, tracks });
     }
+}
+
+/// The rule sets of one audience: its zones (only those it may see: a zone's name and
+/// geometry are labelled too, and an alert would disclose them). Each rule set added
+/// later (behaviours, missile warning) is built here from the configuration alone.
+fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
+    let mut watches: Vec<Box<dyn Watch>> = Vec::new();
+    let zones: Vec<_> = cfg
+        .zones
+        .iter()
+        .filter(|z| biac_model::allow(&a.subject(), &z.label))
+        .cloned()
+        .collect();
+    if !zones.is_empty() {
+        watches.push(Box::new(ZoneWatch::new(zones)));
+    }
+    watches
 }
 
 /// Take the held observations at or before `watermark`, in time order (stable: arrival

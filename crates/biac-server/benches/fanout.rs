@@ -57,6 +57,7 @@ fn picture(generation: u64) -> Arc<Picture> {
         .map(|id| {
             let (r, c) = ((id / 100) as f64, (id % 100) as f64);
             Arc::new(Track {
+                missile: None,
                 id,
                 time_ms: t0,
                 position: Position::new(

@@ -48,16 +48,21 @@ impl Labelled for Alert {
         &self.label
     }
     fn audit_object(&self) -> (&'static str, String) {
-        (
-            "alert",
-            format!(
+        ("alert", {
+            let mut id = format!(
                 "{}/{}/{}/{}",
                 self.kind,
                 self.zone,
                 TrackId(self.track_id),
                 self.time_ms
-            ),
-        )
+            );
+            // An episode's open and close may fall in one millisecond.
+            if self.state != biac_model::AlertState::Event {
+                id.push('/');
+                id.push_str(self.state.as_str());
+            }
+            id
+        })
     }
 }
 
@@ -296,6 +301,7 @@ mod tests {
 
     fn track(label: Label) -> Track {
         Track {
+            missile: None,
             id: 7,
             time_ms: 0,
             position: Position::new(24.5, 124.0),

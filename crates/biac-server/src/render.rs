@@ -296,6 +296,7 @@ mod feature_tests {
         ) -> Track {
             let v = var.unwrap_or(f64::NAN);
             Track {
+                missile: None,
                 id, time_ms,
                 position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
                 velocity: Velocity { east_mps: ve, north_mps: vn },

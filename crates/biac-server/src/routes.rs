@@ -344,6 +344,10 @@ async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
                 "marking": al.label.marking(),
                 "lat": al.position.lat_deg,
                 "lon": al.position.lon_deg,
+                "state": al.state.as_str(),
+                "episode": (!al.episode.is_empty()).then_some(&al.episode),
+                "tracks": al.tracks.iter().map(|&t| TrackId(t).to_string()).collect::<Vec<_>>(),
+                "detail": al.detail,
             })
         })
         .collect();

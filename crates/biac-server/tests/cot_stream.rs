@@ -22,6 +22,7 @@ use tokio::sync::watch;
 
 fn track(id: u64, label: Label, t_ms: i64) -> Track {
     Track {
+        missile: None,
         id,
         time_ms: t_ms,
         position: Position::new(24.0 + id as f64 * 1e-3, 124.0),

@@ -47,6 +47,7 @@ fn history_by_time_and_area() {
     let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
     let o = obs(0, "a");
     let track = |id, lat, lon| Track {
+        missile: None,
         id,
         time_ms: 0,
         position: Position::new(lat, lon),
@@ -108,6 +109,7 @@ fn retention_purges_in_batches_and_never_reuses_sequence_numbers() {
     }
     s.append(1000, &vec![obs(1000, "new"); 5]).unwrap();
     let track = |id| Track {
+        missile: None,
         id,
         time_ms: 0,
         position: Position::new(24.0, 125.0),
@@ -181,14 +183,17 @@ fn the_log_is_checkpointed_on_demand_when_commits_do_not() {
 fn a_replayed_alert_is_not_stored_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
-    let alert = |t: i64, track_id: u64| Alert {
-        time_ms: t,
-        kind: "zone-entry".into(),
-        zone: "miyako".into(),
-        track_id,
-        position: Position::new(24.8, 125.3),
-        message: format!("track {track_id} entered miyako"),
-        label: Label::unclassified_public(Nation::JPN),
+    let alert = |t: i64, track_id: u64| {
+        let mut a = Alert::event(
+            t,
+            "zone-entry",
+            track_id,
+            Position::new(24.8, 125.3),
+            format!("track {track_id} entered miyako"),
+            Label::unclassified_public(Nation::JPN),
+        );
+        a.zone = "miyako".into();
+        a
     };
     assert!(s.insert_alert("JPN", &alert(100, 1)).unwrap());
     assert!(

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use biac_model::{Alert, Domain, Label, Position, Track};
+use biac_model::{Alert, AlertState, Domain, Label, Position, Track};
 
 use super::{Area, Change, Engine, Event, Fix, Geography, Thresholds};
 
 /// Behaviour rules over one audience's tracks (those with an MMSI, surface only). Each
 /// evaluation feeds every track updated since the last as a report; an event that
-/// begins to qualify raises `<type>-open`, one that ends `<type>-close`.
+/// begins to qualify raises an `open` alert of kind `<type>`, one that ends its `close`, both
+/// with the same episode key (type, MMSIs, start).
 ///
 /// Labels: an alert carries the join of every label seen on the tracks of its MMSIs
 /// (conservatively, since the watch began: never lower than any input it may derive
@@ -63,17 +64,17 @@ impl<G: Geography> BehaviourWatch<G> {
             };
             let changes: Vec<Change> = self.engine.push(&fix).to_vec();
             for c in changes {
-                let (e, phase) = match c {
-                    Change::Opened(e) => (e, "open"),
-                    Change::Closed(e) => (e, "close"),
+                let (e, state) = match c {
+                    Change::Opened(e) => (e, AlertState::Open),
+                    Change::Closed(e) => (e, AlertState::Close),
                 };
-                alerts.push(self.alert(&e, phase));
+                alerts.push(self.alert(&e, state));
             }
         }
         alerts
     }
 
-    fn alert(&self, e: &Event, phase: &str) -> Alert {
+    fn alert(&self, e: &Event, state: AlertState) -> Alert {
         let mut label: Option<Label> = None;
         for m in &e.mmsi {
             if let Some((_, _, l)) = self.seen.get(m) {
@@ -95,23 +96,29 @@ impl<G: Geography> BehaviourWatch<G> {
             .and_then(|m| self.seen.get(m))
             .map_or(0, |s| s.0);
         let mmsis: Vec<String> = e.mmsi.iter().map(u32::to_string).collect();
+        let open = state == AlertState::Open;
+        let tracks = e
+            .mmsi
+            .iter()
+            .filter_map(|m| self.seen.get(m).map(|s| s.0))
+            .collect();
         Alert {
-            time_ms: if phase == "open" {
-                e.start_ms
-            } else {
-                e.end_ms
-            },
-            kind: format!("{}-{phase}", e.kind.as_str()),
+            time_ms: if open { e.start_ms } else { e.end_ms },
+            kind: e.kind.as_str().to_string(),
             zone: e.zone.clone().unwrap_or_default(),
             track_id,
             position: Position::new(e.lat, e.lon),
             message: format!(
                 "{} {} MMSI {}",
                 e.kind.as_str().replace('_', " "),
-                if phase == "open" { "began" } else { "ended" },
+                if open { "began" } else { "ended" },
                 mmsis.join(" and ")
             ),
             label: label.unwrap_or_else(|| Label::unclassified_public(biac_model::Nation::JPN)),
+            state,
+            episode: format!("{}:{}:{}", e.kind.as_str(), mmsis.join("-"), e.start_ms),
+            tracks,
+            detail: e.extra.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }
     }
 }
@@ -124,6 +131,7 @@ mod tests {
 
     fn track(id: u64, mmsi: u32, t_ms: i64, lat: f64, lon: f64, label: Label) -> Track {
         Track {
+            missile: None,
             id,
             time_ms: t_ms,
             position: Position::new(lat, lon),
@@ -162,13 +170,9 @@ mod tests {
             ]));
         }
         // (B's jump away is also a spoofing episode.)
-        alerts.retain(|a| a.kind.starts_with("encounter"));
-        let kinds: Vec<&str> = alerts.iter().map(|a| a.kind.as_str()).collect();
-        assert_eq!(
-            kinds,
-            vec!["encounter-open", "encounter-close"],
-            "{alerts:?}"
-        );
+        alerts.retain(|a| a.kind == "encounter");
+        let kinds: Vec<&str> = alerts.iter().map(|a| a.state.as_str()).collect();
+        assert_eq!(kinds, vec!["open", "close"], "{alerts:?}");
         for a in &alerts {
             assert_eq!(a.label, public.join(&secret), "the join of both inputs");
         }
@@ -201,9 +205,9 @@ mod tests {
             .is_empty());
         // Two degrees in a minute is also a spoofing episode.
         let mut a = w.evaluate(&[track(1, 111, t0 + 60_000, 30.0, 150.0, public.clone())]);
-        a.retain(|a| a.kind.starts_with("zone_entry"));
+        a.retain(|a| a.kind == "zone_entry");
         assert_eq!(a.len(), 1, "{a:?}");
-        assert_eq!(a[0].kind, "zone_entry-open");
+        assert_eq!(a[0].state, AlertState::Open);
         assert_eq!(a[0].zone, "z");
         assert_eq!(a[0].label, public.join(&ts));
     }

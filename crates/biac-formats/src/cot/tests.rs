@@ -371,6 +371,7 @@ fn a_wire_marking_only_restricts_the_feed_label() {
 
 fn fused_track(label: Label) -> biac_model::Track {
     biac_model::Track {
+        missile: None,
         id: 42,
         time_ms: 1_704_110_400_000,
         position: Position {

@@ -126,6 +126,7 @@ impl TrackState {
         let pp: Mat2 = [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
         let c = kf::matmul(&kf::matmul(&j, &pp), &kf::transpose(&j));
         Track {
+            missile: None,
             id: self.id,
             time_ms,
             position: Position {

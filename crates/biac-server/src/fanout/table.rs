@@ -265,6 +265,7 @@ mod tests {
 
     fn track(id: u64, updates: u64) -> Arc<Track> {
         Arc::new(Track {
+            missile: None,
             id,
             time_ms: 0,
             position: Position::new(24.0, 125.0),

@@ -23,6 +23,7 @@ const PREFIX: &str = "biac-PHL-SECRET";
 
 fn track(id: u64, label: Label, version: i64) -> Track {
     Track {
+        missile: None,
         id,
         time_ms: T0 + version * 1_000,
         position: Position::new(24.0 + id as f64 * 1e-3 + version as f64 * 1e-4, 124.0),
