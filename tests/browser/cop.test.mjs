@@ -351,6 +351,50 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
       await p2.close();
     }
 
+    // 7b. Alert lifecycle (alerts answer overridden): an episode shows once, open → updated →
+    // closed; the open/closed and type filters; an open missile warning is the banner on
+    // top with a countdown to its predicted impact.
+    {
+      const p3 = await context.newPage();
+      watch(p3);
+      const now = Date.now();
+      const iso = (t) => new Date(t).toISOString();
+      const base0 = { zone: '', marking: 'SECRET//REL TO JPN, USA', lat: 25.1, lon: 125.2, tracks: ['T000001', 'T000002'], track_id: 'T000001', ack: null, detail: {} };
+      const episode = 'encounter:431000001-431000002:1';
+      const fake = [
+        { ...base0, id: 'e1', time: iso(now - 300_000), kind: 'encounter', state: 'open', episode, message: 'encounter opened' },
+        { ...base0, id: 'e2', time: iso(now - 200_000), kind: 'encounter', state: 'update', episode, message: 'encounter continues' },
+        { ...base0, id: 'e3', time: iso(now - 100_000), kind: 'encounter', state: 'close', episode, message: 'encounter ended' },
+        { ...base0, id: 'm1', time: iso(now - 30_000), kind: 'missile-warning', state: 'open', episode: 'missile-warning:T000009:1', tracks: ['T000009'], track_id: 'T000009', message: 'Ballistic missile: predicted impact in the EEZ', detail: { impact_t_ms: now + 270_000, probability: 0.9 } },
+        { ...base0, id: 'z1', time: iso(now - 10_000), kind: 'zone-entry', state: 'event', episode: null, tracks: [], message: 'zone entry' },
+      ];
+      await p3.route(/\/api\/v1\/alerts$/, (route) => route.fulfill({ json: { alerts: fake } }));
+      await p3.goto(base);
+      await p3.waitForSelector(`#alerts li[data-key="ep:${episode}"]`, { timeout: 30_000 });
+      assert.equal(await p3.locator('#alerts li[data-kind="encounter"]').count(), 1, 'the episode is one line');
+      const ep = await p3.textContent(`#alerts li[data-key="ep:${episode}"]`);
+      assert.match(ep, /CLOSED/);
+      assert.match(ep, /opened \d\d:\d\d:\d\dZ · updated \d\d:\d\d:\d\dZ · closed \d\d:\d\d:\d\dZ/, ep);
+      assert.match(ep, /encounter ended/, 'the latest message');
+      await p3.selectOption('#alert-state', 'open');
+      await p3.waitForFunction(() => [...document.querySelectorAll('#alerts li.alert')].every((l) => l.dataset.status === 'open'), null, { timeout: 5000 });
+      assert.equal(await p3.locator('#alerts li[data-kind="encounter"]').count(), 0, 'a closed episode is filtered out of "open"');
+      assert.equal(await p3.locator('#alerts li[data-kind="missile-warning"]').count(), 1);
+      await p3.selectOption('#alert-state', 'closed');
+      await p3.waitForSelector('#alerts li[data-kind="encounter"]', { timeout: 5000 });
+      await p3.selectOption('#alert-state', '');
+      await p3.selectOption('#alert-kind', 'zone-entry');
+      await p3.waitForFunction(() => [...document.querySelectorAll('#alerts li.alert')].every((l) => l.dataset.kind === 'zone-entry'), null, { timeout: 5000 });
+      await p3.selectOption('#alert-kind', '');
+      await p3.waitForSelector('#missile-banner:not([hidden])', { timeout: 10_000 });
+      const warn = await p3.textContent('#missile-banner');
+      assert.match(warn, /MISSILE WARNING/);
+      assert.match(warn, /IMPACT T-0[34]:\d\d/, `countdown from detail.impact_t_ms: ${warn}`);
+      assert.match(warn, /predicted impact in the EEZ/);
+      await p3.screenshot({ path: join(artifacts, 'cop-alert-lifecycle.png') });
+      await p3.close();
+    }
+
     // 8. Every nation, with a screenshot each; PHL sees less than JPN.
     const seen = {};
     for (const n of [...NATIONS.slice(1), 'JPN']) {

@@ -439,7 +439,7 @@ document.addEventListener('keydown', (e) => {
 map = createMap('map', {
   onLoad: () => {
     const coordFormat = () => tools.format;
-    alerts = new Alerts({ map });
+    alerts = new Alerts({ map, onWarnings: (w) => missiles && missiles.setAlertWarnings(w) });
     detail = new Detail({ map, coordFormat });
     table = new Table();
     replay = new Replay({ map });

@@ -266,5 +266,6 @@ pub fn serve_defaults() -> serve::ServeConfig {
         https: None,
         http: Default::default(),
         audit: AuditCustody::default(),
+        maritime_zones: Default::default(),
     }
 }
