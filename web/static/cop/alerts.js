@@ -98,10 +98,9 @@ export class Alerts {
   }
 
   cue(a, n) {
-    const badge = $('alert-count');
-    badge.classList.remove('cue');
-    void badge.offsetWidth; // restart the animation
-    badge.classList.add('cue');
+    // an animation of its own each time, without the forced layout a class restart costs
+    $('alert-count').animate([{ transform: 'scale(1)' }, { background: '#ff4d4d', transform: 'scale(1.3)' }, { transform: 'scale(1)' }],
+      { duration: 600, iterations: 4, easing: 'ease-in-out' });
     $('alert-announce').textContent = `${n} new alert${n > 1 ? 's' : ''}: ${kindOf(a)} ${a.message || ''}`;
   }
 
