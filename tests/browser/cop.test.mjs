@@ -98,7 +98,7 @@ const drawnTracks = (page) => page.evaluate(() => {
   return window.biac.map.queryRenderedFeatures({ layers: ['tracks'] }).map((f) => ({ id: f.properties.id, domain: shown.get(f.properties.id)?.domain }));
 });
 
-test('web COP: picture, search, filters, maritime zones, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 300_000 }, async (t) => {
+test('web COP: picture, search, filters, maritime zones, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 480_000 }, async (t) => {
   assert.ok(existsSync(BIAC_BIN), `biac binary not found at ${BIAC_BIN}: run \`cargo build -p biac\` or set BIAC_BIN`);
   assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run \`apt-get install -y chromium\` or set CHROMIUM`);
 
@@ -246,7 +246,7 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
     // "approximate" popup naming the provenance.
     const mz = await apiGet(base, '/api/v1/zones/maritime', 'JPN');
     assert.ok(mz.features.length > 0 && mz.features.every((f) => f.properties.approximate === true), 'maritime zones, all approximate');
-    await page.waitForFunction((n) => Number(document.body.dataset.maritimeCount) === n, mz.features.length, { timeout: 60_000 });
+    await page.waitForFunction((n) => Number(document.body.dataset.maritimeCount) === n, mz.features.length, { timeout: 180_000 });
     await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length > 0, null, { timeout: 10_000 });
     await page.uncheck('input[data-layer="maritime"]');
     await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length === 0, null, { timeout: 10_000 });

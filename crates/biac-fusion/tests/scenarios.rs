@@ -62,10 +62,7 @@ fn ship_seen_by_ais_and_radar_is_one_track() {
         let ts = tr.tracks();
         assert_eq!(ts.len(), 1);
         let t = &ts[0];
-        assert_eq!(
-            t.sources.keys().collect::<Vec<_>>(),
-            ["ais", "radar-jp"]
-        );
+        assert_eq!(t.sources.keys().collect::<Vec<_>>(), ["ais", "radar-jp"]);
         assert_eq!(t.identity.mmsi, Some(431_000_001));
         assert_eq!(t.domain, Domain::Surface);
         let max = errs.iter().cloned().fold(0.0, f64::max);

@@ -453,10 +453,7 @@ fn sources_with_times<'de, D: serde::Deserializer<'de>>(
     }
     Ok(match Either::deserialize(d)? {
         Either::Times(m) => m,
-        Either::Names(v) => v
-            .into_iter()
-            .map(|n| (n, UNKNOWN_SOURCE_TIME))
-            .collect(),
+        Either::Names(v) => v.into_iter().map(|n| (n, UNKNOWN_SOURCE_TIME)).collect(),
     })
 }
 

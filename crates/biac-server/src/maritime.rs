@@ -135,7 +135,10 @@ impl MaritimeZones {
             .flatten()
             .map(|f| {
                 let mut f = f.clone();
-                let name = f["properties"]["name"].as_str().unwrap_or("zone").to_string();
+                let name = f["properties"]["name"]
+                    .as_str()
+                    .unwrap_or("zone")
+                    .to_string();
                 f["properties"]["marking"] = json!(marking);
                 f["properties"]["recognition"] = json!(list);
                 MaritimeZone {

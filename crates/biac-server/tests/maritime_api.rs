@@ -125,7 +125,11 @@ async fn zones_are_labelled_approximate_recognised_per_nation_and_withheld_from_
     let jprov = jt["properties"]["provenance"]["features"].to_string();
     let kprov = kt["properties"]["provenance"]["features"].to_string();
     assert_ne!(jprov, kprov, "the provenance names each view");
-    let size = |fc: &Value| named(fc, "Japan EEZ").unwrap()["geometry"].to_string().len();
+    let size = |fc: &Value| {
+        named(fc, "Japan EEZ").unwrap()["geometry"]
+            .to_string()
+            .len()
+    };
     assert_ne!(size(&jpn), size(&kor), "Okinotorishima's EEZ differs");
 
     // PHL is SECRET-cleared but not in REL TO: nothing, and not even its recognition.

@@ -227,9 +227,18 @@ fn acknowledgements_survive_reopen_and_the_first_stands() {
     };
     {
         let s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
-        assert_eq!(s.acknowledge(&ack("JPN", "a1", "alice", 10)).unwrap().principal, "alice");
+        assert_eq!(
+            s.acknowledge(&ack("JPN", "a1", "alice", 10))
+                .unwrap()
+                .principal,
+            "alice"
+        );
         let again = s.acknowledge(&ack("JPN", "a1", "bob", 20)).unwrap();
-        assert_eq!((again.principal.as_str(), again.time_ms), ("alice", 10), "the first stands");
+        assert_eq!(
+            (again.principal.as_str(), again.time_ms),
+            ("alice", 10),
+            "the first stands"
+        );
         s.acknowledge(&ack("USA", "a1", "carol", 30)).unwrap();
         s.acknowledge(&ack("JPN", "a2", "bob", 40)).unwrap();
         s.forget_ack("JPN", "a2").unwrap();

@@ -430,8 +430,8 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         l,
         app_state(rt, auth, audit, cot, signers, cfg.maritime_zones)?,
     )
-        .await
-        .map_err(|e| e.to_string())
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// One log line per listener that takes anyone who can reach it: the feeds' TCP ports
