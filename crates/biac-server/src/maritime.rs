@@ -16,7 +16,7 @@ use biac_zones::{display, Recognition, ZoneConfig, ZoneSet};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::guard::{release_all, Egress, Labelled};
+use crate::guard::{release, release_all, Egress, Labelled};
 
 /// `maritime_zones` in the configuration file.
 #[derive(Clone, Debug, Deserialize)]
@@ -73,6 +73,19 @@ impl Labelled for MaritimeZone {
     }
     fn audit_object(&self) -> (&'static str, String) {
         ("maritime-zone", self.name.clone())
+    }
+}
+
+/// The zones of one recognition as one item: every zone has the configured label, so
+/// whether any is released is decided (and audited) once before any is computed.
+struct AllZones<'a>(&'a Label);
+
+impl Labelled for AllZones<'_> {
+    fn label(&self) -> &Label {
+        self.0
+    }
+    fn audit_object(&self) -> (&'static str, String) {
+        ("maritime-zone", "all".into())
     }
 }
 
@@ -174,9 +187,13 @@ impl MaritimeZones {
         }
     }
 
-    /// What `e`'s subject may see of its nation's zones, as a FeatureCollection.
+    /// What `e`'s subject may see of its nation's zones, as a FeatureCollection. An
+    /// audience the label does not release to waits for no computation.
     pub fn released(&self, e: &Egress) -> Value {
-        let zones = self.zones_of(e.subject.nation);
+        let zones = match release(e, &AllZones(&self.config.label)) {
+            Some(_) => self.zones_of(e.subject.nation),
+            None => Arc::default(),
+        };
         let features: Vec<&Value> = release_all(e, zones.iter()).map(|z| &z.feature).collect();
         json!({
             "type": "FeatureCollection",
