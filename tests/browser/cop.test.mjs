@@ -276,7 +276,12 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
     await page.waitForFunction((id) => document.body.dataset.selected === id, alertTrack, { timeout: 10_000 });
     t.diagnostic(`alert for ${alertTrack} selected its track`);
     await page.locator(`#alerts li.alert[data-track="${alertTrack}"] .ack-btn`).first().click();
-    await page.waitForSelector(`#alerts li.alert.acked[data-track="${alertTrack}"] .alert-acked`, { timeout: 10_000 });
+    try {
+      await page.waitForSelector(`#alerts li.alert.acked[data-track="${alertTrack}"] .alert-acked`, { timeout: 30_000 });
+    } catch (e) {
+      await page.screenshot({ path: join(artifacts, 'cop-ack-timeout.png') }).catch(() => {});
+      throw new Error(`acknowledgement not shown: ${e.message}${diag()}`);
+    }
     const acked = (await apiGet(base, '/api/v1/alerts', 'JPN')).alerts.filter((a) => a.ack);
     assert.ok(acked.some((a) => a.track_id === alertTrack && a.ack.by === 'analyst-jpn'), 'the server recorded the acknowledgement with the principal');
 
@@ -342,7 +347,7 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
         await route.fulfill({ response: res, json: body });
       });
       await p2.goto(base);
-      await p2.waitForSelector('#missile-banner:not([hidden])', { timeout: 30_000 });
+      await p2.waitForSelector('#missile-banner:not([hidden])', { timeout: 60_000 });
       const banner = await p2.textContent('#missile-banner');
       assert.match(banner, /MISSILE WARNING/);
       assert.match(banner, /T-0[45]:\d\d/, 'countdown to the predicted impact');

@@ -113,7 +113,8 @@ const server = createServer(async (req, res) => {
       case '/api/v1/feeds': return json(res, 200, { feeds: FEEDS.filter((f) => releasable(feedLabel(f), aud)).map((f, i) => ({ ...f, accepted: Math.floor(t * (3 + i)), rejected: i === 1 ? 2 : 0, last_error: i === 1 ? 'line 17: checksum mismatch' : null })) });
       case '/api/v1/alerts': return json(res, 200, { alerts: aud[0] === 'PHL' ? [] : [{ time: new Date().toISOString(), kind: 'zone-entry', zone: 'Miyako Strait watch box', track_id: 'x', message: 'Suspect surface contact entered zone', marking: 'SECRET//REL TO AUS, JPN, USA', lat: 25.0, lon: 125.0 }] });
       case '/api/v1/zones': return json(res, 200, ZONES);
-      case '/api/v1/zones/maritime': return json(res, 200, MARITIME);
+      // MARITIME_FILE: a real answer (e.g. saved from `biac demo`), to measure drawing it
+      case '/api/v1/zones/maritime': return json(res, 200, process.env.MARITIME_FILE ? JSON.parse(await readFile(process.env.MARITIME_FILE, 'utf8')) : MARITIME);
       default: return json(res, 404, { error: 'not found' });
     }
   }

@@ -411,7 +411,7 @@ function wireMap() {
   map.on('click', (e) => {
     if (tools.click(e)) return;
     const z = map.queryRenderedFeatures(e.point, { layers: ['zones-fill'] });
-    const m = layerOn('maritime') ? maritime.pick(map.queryRenderedFeatures(e.point, { layers: ['maritime-fill'] })) : null;
+    const m = layerOn('maritime') ? maritime.pick([e.lngLat.lng, e.lngLat.lat]) : null;
     const t = trackAt(e.point);
     if (t) select(t.properties.id);
     else if (z.length) { select(null); zones.show(z[0], false); }

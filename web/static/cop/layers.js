@@ -76,15 +76,15 @@ export const style = {
       layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': ['case', ['==', ['get', 'rank'], 1], 12, 10.5], 'text-optional': true },
       paint: { 'text-color': '#9aa6b5', ...halo },
     },
-    // maritime zones: approximate, so dotted; EEZ faint, territorial sea strongest
-    { id: 'maritime-fill', type: 'fill', source: 'maritime', paint: { 'fill-color': '#4fb3d9', 'fill-opacity': ['match', ['get', 'kind'], 'territorial_sea', 0.07, 'contiguous_zone', 0.03, 0.02] } },
+    // maritime zones: approximate, so dotted; outlines only (filling polygons of the size of
+    // an EEZ costs every frame in software GL; a click is hit-tested in maritime.js)
     {
       id: 'maritime-line', type: 'line', source: 'maritime',
       paint: { 'line-color': ['match', ['get', 'kind'], 'eez', '#4fb3d9', 'contiguous_zone', '#6cc4e4', '#9fdcf2'], 'line-width': ['match', ['get', 'kind'], 'territorial_sea', 1.1, 0.9], 'line-opacity': 0.75, 'line-dasharray': [1, 2] },
     },
     {
-      id: 'maritime-label', type: 'symbol', source: 'maritime', minzoom: 4.5,
-      filter: ['any', ['==', ['get', 'kind'], 'eez'], ['>=', ['zoom'], 7]],
+      id: 'maritime-label', type: 'symbol', source: 'maritime', minzoom: 5,
+      filter: ['any', ['==', ['get', 'kind'], 'eez'], ['>=', ['zoom'], 8]],
       layout: { 'text-field': ['concat', ['get', 'name'], ' (approx.)'], 'text-font': FONT, 'text-size': 10, 'symbol-placement': 'line', 'symbol-spacing': 400, 'text-max-angle': 30 },
       paint: { 'text-color': '#8fd0ea', ...halo },
     },
@@ -139,7 +139,7 @@ export const style = {
 
 const TOGGLED = {
   labels: ['labels'], leaders: ['leaders'], trails: ['trails'], uncertainty: ['uncertainty'],
-  zones: ['zones-fill', 'zones-line', 'zones-label'], maritime: ['maritime-fill', 'maritime-line', 'maritime-label'], alerts: ['alert-rings'],
+  zones: ['zones-fill', 'zones-line', 'zones-label'], maritime: ['maritime-line', 'maritime-label'], alerts: ['alert-rings'],
 };
 
 export function createMap(container, { onLoad }) {

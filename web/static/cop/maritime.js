@@ -9,6 +9,22 @@ const KIND_TEXT = { territorial_sea: 'Territorial sea (12 nm)', contiguous_zone:
 // innermost first: a click inside a territorial sea is about it, not the EEZ around it
 const KIND_ORDER = ['territorial_sea', 'contiguous_zone', 'eez'];
 
+/** Even-odd point in a (Multi)Polygon with holes, in lon/lat (a click, not a boundary). */
+function contains(g, x, y) {
+  const polys = g?.type === 'MultiPolygon' ? g.coordinates : g?.type === 'Polygon' ? [g.coordinates] : [];
+  let inside = false;
+  for (const rings of polys) {
+    for (const r of rings) {
+      for (let i = 0, j = r.length - 1; i < r.length; j = i, i += 1) {
+        const [xi, yi] = r[i];
+        const [xj, yj] = r[j];
+        if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+      }
+    }
+  }
+  return inside;
+}
+
 export class Maritime {
   constructor(ctx) {
     this.ctx = ctx; // { map }
@@ -38,13 +54,11 @@ export class Maritime {
     }));
   }
 
-  /** The innermost zone among rendered features hit by a click (or null). */
-  pick(hits) {
-    if (!hits.length) return null;
+  /** The innermost zone at [lon, lat] (or null): a disputed feature's own sea first. */
+  pick([lon, lat]) {
     const rank = (f) => KIND_ORDER.indexOf(f.properties?.kind) + (f.properties?.feature ? -0.5 : 0);
-    const best = [...hits].sort((a, b) => rank(a) - rank(b))[0];
-    // rendered features are tiles' copies: show the full one with its provenance
-    return this.features.find((f) => f.properties?.name === best.properties?.name) || null;
+    const hits = this.features.filter((f) => contains(f.geometry, lon, lat));
+    return hits.sort((a, b) => rank(a) - rank(b))[0] || null;
   }
 
   show(f, lngLat, fly) {
