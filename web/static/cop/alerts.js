@@ -133,9 +133,10 @@ export class Alerts {
           class: 'ack-btn', type: 'button', disabled: !target.id, title: target.id ? 'Acknowledge for your audience' : 'This server does not take acknowledgements',
           onclick: (ev) => { ev.stopPropagation(); this.acknowledge(target); },
         }, 'ACK');
+      const updates = e.alerts.filter((x) => x.state === 'update');
       const life = e.status === 'event' ? null : el('div', { class: 'alert-life' },
         `opened ${hhmmss(e.first.time)}`,
-        e.alerts.length > 1 && e.last.state !== 'close' ? ` · updated ${hhmmss(a.time)}${e.alerts.length > 2 ? ` (${e.alerts.length - 1}×)` : ''}` : '',
+        updates.length ? ` · updated ${hhmmss(updates[updates.length - 1].time)}${updates.length > 1 ? ` (${updates.length}×)` : ''}` : '',
         e.status === 'closed' ? ` · closed ${hhmmss(e.alerts.find((x) => x.state === 'close').time)}` : '');
       const li = el('li', {
         class: `alert status-${e.status}${e.ack ? ' acked' : ''}`, tabindex: '0', role: 'button',
