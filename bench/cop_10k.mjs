@@ -86,6 +86,7 @@ const { profile } = await cdp.send('Profiler.stop');
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const group = { page: 0, maplibre: 0, milsymbol: 0, gc: 0, native: 0, other: 0 };
 const top = new Map();
+const pageTop = new Map(); // the page's own functions (self time)
 for (let i = 0; i < profile.samples.length; i += 1) {
   const n = byId.get(profile.samples[i]);
   const ms = (profile.timeDeltas[i] || 0) / 1000;
@@ -96,8 +97,10 @@ for (let i = 0; i < profile.samples.length; i += 1) {
   if (process.env.PROFILE) {
     const k = `${n.callFrame.functionName || '(anon)'} ${url.split('/').pop()}:${n.callFrame.lineNumber}`;
     top.set(k, (top.get(k) || 0) + ms);
+    if (g === 'page') pageTop.set(k, (pageTop.get(k) || 0) + ms);
   }
 }
+if (process.env.PROFILE) console.error(`page functions, self time over the run:\n${[...pageTop].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`).join('\n')}\nall, self time over the run:`);
 if (process.env.PROFILE) console.error([...top].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${v.toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
 const m1 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 const renders = (await page.evaluate(() => window.biac.renders)) - r0;

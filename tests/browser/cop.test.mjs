@@ -98,7 +98,7 @@ const drawnTracks = (page) => page.evaluate(() => {
   return window.biac.map.queryRenderedFeatures({ layers: ['tracks'] }).map((f) => ({ id: f.properties.id, domain: shown.get(f.properties.id)?.domain }));
 });
 
-test('web COP: picture, search, filters, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 300_000 }, async (t) => {
+test('web COP: picture, search, filters, maritime zones, replay, alerts, missile layer, stale link, per nation, offline', { timeout: 480_000 }, async (t) => {
   assert.ok(existsSync(BIAC_BIN), `biac binary not found at ${BIAC_BIN}: run \`cargo build -p biac\` or set BIAC_BIN`);
   assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: run \`apt-get install -y chromium\` or set CHROMIUM`);
 
@@ -199,6 +199,9 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     const detail = await page.textContent('#detail');
     assert.match(detail, /(UNCLASSIFIED|CONFIDENTIAL|SECRET)/, 'track detail shows its marking');
     assert.match(detail, /Sources/);
+    // each source with the time of its last contribution (from the API's source_times)
+    const srcs = await page.$$eval('#detail ul.sources li', (ls) => ls.map((l) => l.textContent));
+    assert.ok(srcs.length > 0 && srcs.every((x) => /\d\d:\d\d:\d\dZ \(.* ago\)/.test(x)), `sources with times: ${srcs}`);
     assert.match(detail, /Last report/);
     assert.match(detail, /REL TO\S*\s*\S/, 'REL TO is never blank');
     await page.keyboard.press('Escape');
@@ -239,6 +242,28 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     await page.check('input[data-filter="domain:air"]');
     await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['tracks'] }).length > 0, null, { timeout: 10_000 });
 
+    // 3b. The maritime zones layer: what the API computed for JPN, drawn, toggled, with an
+    // "approximate" popup naming the provenance.
+    const mz = await apiGet(base, '/api/v1/zones/maritime', 'JPN');
+    assert.ok(mz.features.length > 0 && mz.features.every((f) => f.properties.approximate === true), 'maritime zones, all approximate');
+    await page.waitForFunction((n) => Number(document.body.dataset.maritimeCount) === n, mz.features.length, { timeout: 180_000 });
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length > 0, null, { timeout: 10_000 });
+    await page.uncheck('input[data-layer="maritime"]');
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length === 0, null, { timeout: 10_000 });
+    assert.match(decodeURIComponent(page.url()), /layers=[^&]*-maritime/);
+    await page.check('input[data-layer="maritime"]');
+    await page.waitForFunction(() => window.biac.map.queryRenderedFeatures({ layers: ['maritime-line'] }).length > 0, null, { timeout: 10_000 });
+    await page.click('#maritime-card summary');
+    await page.locator('#maritime li', { hasText: 'Japan EEZ' }).first().click();
+    await page.waitForSelector('.maritime-pop', { timeout: 10_000 });
+    const pop = await page.textContent('.maritime-pop');
+    assert.match(pop, /Japan EEZ/);
+    assert.match(pop, /approximate/i);
+    assert.match(pop, /Natural Earth/);
+    assert.match(pop, /takeshima=JPN/, 'the recognition applied is shown');
+    await page.keyboard.press('Escape');
+    await page.click('#maritime-card summary');
+
     // 4. Clicking an alert selects its track; acknowledging records the principal.
     let alertTrack;
     try {
@@ -251,7 +276,12 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
     await page.waitForFunction((id) => document.body.dataset.selected === id, alertTrack, { timeout: 10_000 });
     t.diagnostic(`alert for ${alertTrack} selected its track`);
     await page.locator(`#alerts li.alert[data-track="${alertTrack}"] .ack-btn`).first().click();
-    await page.waitForSelector(`#alerts li.alert.acked[data-track="${alertTrack}"] .alert-acked`, { timeout: 10_000 });
+    try {
+      await page.waitForSelector(`#alerts li.alert.acked[data-track="${alertTrack}"] .alert-acked`, { timeout: 30_000 });
+    } catch (e) {
+      await page.screenshot({ path: join(artifacts, 'cop-ack-timeout.png') }).catch(() => {});
+      throw new Error(`acknowledgement not shown: ${e.message}${diag()}`);
+    }
     const acked = (await apiGet(base, '/api/v1/alerts', 'JPN')).alerts.filter((a) => a.ack);
     assert.ok(acked.some((a) => a.track_id === alertTrack && a.ack.by === 'analyst-jpn'), 'the server recorded the acknowledgement with the principal');
 
@@ -317,13 +347,57 @@ test('web COP: picture, search, filters, replay, alerts, missile layer, stale li
         await route.fulfill({ response: res, json: body });
       });
       await p2.goto(base);
-      await p2.waitForSelector('#missile-banner:not([hidden])', { timeout: 30_000 });
+      await p2.waitForSelector('#missile-banner:not([hidden])', { timeout: 60_000 });
       const banner = await p2.textContent('#missile-banner');
       assert.match(banner, /MISSILE WARNING/);
       assert.match(banner, /T-0[45]:\d\d/, 'countdown to the predicted impact');
       await p2.waitForFunction(() => window.biac.map.querySourceFeatures('missile').some((f) => f.properties.kind === 'ipp'), null, { timeout: 10_000 });
       await p2.screenshot({ path: join(artifacts, 'cop-missile.png') });
       await p2.close();
+    }
+
+    // 7b. Alert lifecycle (alerts answer overridden): an episode shows once, open → updated →
+    // closed; the open/closed and type filters; an open missile warning is the banner on
+    // top with a countdown to its predicted impact.
+    {
+      const p3 = await context.newPage();
+      watch(p3);
+      const now = Date.now();
+      const iso = (t) => new Date(t).toISOString();
+      const base0 = { zone: '', marking: 'SECRET//REL TO JPN, USA', lat: 25.1, lon: 125.2, tracks: ['T000001', 'T000002'], track_id: 'T000001', ack: null, detail: {} };
+      const episode = 'encounter:431000001-431000002:1';
+      const fake = [
+        { ...base0, id: 'e1', time: iso(now - 300_000), kind: 'encounter', state: 'open', episode, message: 'encounter opened' },
+        { ...base0, id: 'e2', time: iso(now - 200_000), kind: 'encounter', state: 'update', episode, message: 'encounter continues' },
+        { ...base0, id: 'e3', time: iso(now - 100_000), kind: 'encounter', state: 'close', episode, message: 'encounter ended' },
+        { ...base0, id: 'm1', time: iso(now - 30_000), kind: 'missile-warning', state: 'open', episode: 'missile-warning:T000009:1', tracks: ['T000009'], track_id: 'T000009', message: 'Ballistic missile: predicted impact in the EEZ', detail: { impact_t_ms: now + 270_000, probability: 0.9 } },
+        { ...base0, id: 'z1', time: iso(now - 10_000), kind: 'zone-entry', state: 'event', episode: null, tracks: [], message: 'zone entry' },
+      ];
+      await p3.route(/\/api\/v1\/alerts$/, (route) => route.fulfill({ json: { alerts: fake } }));
+      await p3.goto(base);
+      await p3.waitForSelector(`#alerts li[data-key="ep:${episode}"]`, { timeout: 30_000 });
+      assert.equal(await p3.locator('#alerts li[data-kind="encounter"]').count(), 1, 'the episode is one line');
+      const ep = await p3.textContent(`#alerts li[data-key="ep:${episode}"]`);
+      assert.match(ep, /CLOSED/);
+      assert.match(ep, /opened \d\d:\d\d:\d\dZ · updated \d\d:\d\d:\d\dZ · closed \d\d:\d\d:\d\dZ/, ep);
+      assert.match(ep, /encounter ended/, 'the latest message');
+      await p3.selectOption('#alert-state', 'open');
+      await p3.waitForFunction(() => [...document.querySelectorAll('#alerts li.alert')].every((l) => l.dataset.status === 'open'), null, { timeout: 30_000 });
+      assert.equal(await p3.locator('#alerts li[data-kind="encounter"]').count(), 0, 'a closed episode is filtered out of "open"');
+      assert.equal(await p3.locator('#alerts li[data-kind="missile-warning"]').count(), 1);
+      await p3.selectOption('#alert-state', 'closed');
+      await p3.waitForSelector('#alerts li[data-kind="encounter"]', { timeout: 30_000 });
+      await p3.selectOption('#alert-state', '');
+      await p3.selectOption('#alert-kind', 'zone-entry');
+      await p3.waitForFunction(() => [...document.querySelectorAll('#alerts li.alert')].every((l) => l.dataset.kind === 'zone-entry'), null, { timeout: 30_000 });
+      await p3.selectOption('#alert-kind', '');
+      await p3.waitForSelector('#missile-banner:not([hidden])', { timeout: 30_000 });
+      const warn = await p3.textContent('#missile-banner');
+      assert.match(warn, /MISSILE WARNING/);
+      assert.match(warn, /IMPACT T-0[34]:\d\d/, `countdown from detail.impact_t_ms: ${warn}`);
+      assert.match(warn, /predicted impact in the EEZ/);
+      await p3.screenshot({ path: join(artifacts, 'cop-alert-lifecycle.png') });
+      await p3.close();
     }
 
     // 8. Every nation, with a screenshot each; PHL sees less than JPN.

@@ -89,6 +89,16 @@ const ZONES = {
   }],
 };
 
+// one approximate zone in the shape the server sends (biac-zones' display polygons)
+const MARITIME = {
+  type: 'FeatureCollection', approximate: true, recognition: 'administered',
+  features: [{
+    type: 'Feature',
+    properties: { name: 'Mock contiguous zone', state: 'JPN', kind: 'contiguous_zone', approximate: true, recognition: 'administered', marking: 'UNCLASSIFIED', provenance: { dataset: 'mock (not Natural Earth)', method: 'a box' } },
+    geometry: { type: 'MultiPolygon', coordinates: [[[[127.0, 25.8], [128.6, 25.8], [128.6, 27.2], [127.0, 27.2], [127.0, 25.8]]]] },
+  }],
+};
+
 const json = (res, code, body) => { res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' }); res.end(JSON.stringify(body)); };
 
 const server = createServer(async (req, res) => {
@@ -103,6 +113,8 @@ const server = createServer(async (req, res) => {
       case '/api/v1/feeds': return json(res, 200, { feeds: FEEDS.filter((f) => releasable(feedLabel(f), aud)).map((f, i) => ({ ...f, accepted: Math.floor(t * (3 + i)), rejected: i === 1 ? 2 : 0, last_error: i === 1 ? 'line 17: checksum mismatch' : null })) });
       case '/api/v1/alerts': return json(res, 200, { alerts: aud[0] === 'PHL' ? [] : [{ time: new Date().toISOString(), kind: 'zone-entry', zone: 'Miyako Strait watch box', track_id: 'x', message: 'Suspect surface contact entered zone', marking: 'SECRET//REL TO AUS, JPN, USA', lat: 25.0, lon: 125.0 }] });
       case '/api/v1/zones': return json(res, 200, ZONES);
+      // MARITIME_FILE: a real answer (e.g. saved from `biac demo`), to measure drawing it
+      case '/api/v1/zones/maritime': return json(res, 200, process.env.MARITIME_FILE ? JSON.parse(await readFile(process.env.MARITIME_FILE, 'utf8')) : MARITIME);
       default: return json(res, 404, { error: 'not found' });
     }
   }

@@ -15,6 +15,7 @@
 //   cop/detail.js      the selected track's card
 //   cop/tools.js       clock/DTG, coordinate formats, range & bearing, CPA
 //   cop/zones.js       zones with names and provenance;  cop/missile.js  missile warnings
+//   cop/maritime.js    maritime zones (territorial sea, contiguous zone, EEZ), approximate
 import { $, el, on, fmtAge, markingClass } from './cop/dom.js';
 import { info as sessionInfo, api } from './cop/session.js';
 import { createMap, applyToggles, setStale, setData, empty, maplibregl } from './cop/layers.js';
@@ -28,12 +29,14 @@ import { Table } from './cop/table.js';
 import { Replay } from './cop/replay.js';
 import { Tools } from './cop/tools.js';
 import { Zones } from './cop/zones.js';
+import { Maritime } from './cop/maritime.js';
 import { Missiles } from './cop/missile.js';
 import { fmtCoord } from './cop/geo.js';
 
 const NATIONS = ['JPN', 'USA', 'AUS', 'KOR', 'PHL'];
 const SIDE_MS = 5000;
 const ZONES_MS = 30000;
+const MARITIME_MS = 600000; // computed once at the server's start; changes only with its config
 const RENDER_EVERY_MS = 400;
 const params = new URLSearchParams(location.search);
 const wanted = (params.get('nation') || '').toUpperCase();
@@ -68,6 +71,7 @@ let table;
 let replay;
 let tools;
 let zones;
+let maritime;
 let missiles;
 const hover = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 14 });
 
@@ -124,14 +128,19 @@ function scheduleRender() {
   state.renderTimer = setTimeout(() => { state.renderTimer = null; renderLive(); }, wait);
 }
 
-function renderLive() {
+/** Draw the live picture: what changed since the last render, or all of it (`all`). */
+function renderLive(all = false) {
   if (replay && replay.active) return;
   const live = state.live;
   if (!live) return;
   const t0 = performance.now();
-  const features = [...live.view.values()];
+  const { full, changed } = live.takeChanges();
+  const whole = all || full || state.fullNext;
+  state.fullNext = false;
   if (layerOn('trails')) {
-    for (const f of features) {
+    for (const id of whole ? live.view.keys() : changed) {
+      const f = live.view.get(id);
+      if (!f) continue;
       const c = f.geometry.coordinates;
       // parsed once per received feature (an update replaces the object)
       if (f.t === undefined) f.t = Date.parse(f.properties.time);
@@ -139,49 +148,54 @@ function renderLive() {
     }
   }
   if (trails.pos.size > live.view.size * 1.5 + 100) trails.prune(new Set(live.view.keys()));
-  render(features, trails, live.meta);
-  recordPerf(performance.now() - t0, features.length);
+  render(live.view, whole ? null : changed, trails, live.meta);
+  recordPerf(performance.now() - t0, live.view.size, whole ? live.view.size : changed.size);
 }
 
-function recordPerf(ms, n) {
+function recordPerf(ms, n, changed = n) {
   state.perf.last = ms;
-  state.perf.samples.push({ ms, n });
+  state.perf.samples.push({ ms, n, changed });
   if (state.perf.samples.length > 500) state.perf.samples.shift();
 }
 
-function render(features, trailSource, meta) {
+/**
+ * Render the picture `view` (id -> feature): `changed` names the ids that changed since the
+ * last render of the same view (null: all of it).
+ */
+function render(view, changed, trailSource, meta) {
   state.lastRender = performance.now();
-  state.shown = new Map(features.map((f) => [f.properties.id, f]));
-  const counts = drawPicture(map, features, { alerted: alerts.alertedIds(), trails: trailSource });
-  alerts.drawRings(state.shown);
-  missiles.update(features);
+  state.shown = view;
+  const counts = drawPicture(map, view, { changed, alerted: alerts.alertedIds(), trails: trailSource });
+  alerts.drawRings(view);
+  missiles.update(view, changed);
   state.meta = meta || {};
+  const total = view.size;
 
-  const marking = state.meta.marking || (features.length === 0 ? 'UNCLASSIFIED' : 'MARKING MISSING');
+  const marking = state.meta.marking || (total === 0 ? 'UNCLASSIFIED' : 'MARKING MISSING');
   if (state.link !== 'unauthorized') setBanner(marking, markingClass(marking));
   const aud = state.meta.audience || {};
   $('clearance').textContent = aud.nation ? `${aud.nation} · ${aud.clearance || '?'}` : state.nation;
-  $('count-total').textContent = String(features.length);
-  $('count-shown').textContent = counts.drawn === features.length ? '' : `${counts.drawn} shown after filters`;
+  $('count-total').textContent = String(total);
+  $('count-shown').textContent = counts.drawn === total ? '' : `${counts.drawn} shown after filters`;
   $('count-domain').querySelector('tbody').replaceChildren(
     ...DOMAINS.map((d) => el('tr', {}, el('td', {}, d === 'unknown' ? 'Domain unknown' : d[0].toUpperCase() + d.slice(1)), el('td', { class: 'num' }, counts.byDomain[d]))));
   // identities on their own line, named as such: "unknown" here is an affiliation
   $('count-aff').textContent = 'Identity: ' + AFFILIATIONS.filter((a) => counts.byAff[a]).map((a) => `${a} ${counts.byAff[a]}`).join(' · ') || 'no tracks';
   $('updated').textContent = `${new Date().toISOString().slice(11, 19)}Z`;
-  refreshFilterValues(features);
-  table.update(features, state.selected, pictureNow());
+  refreshFilterValues(view, changed);
+  table.update(view, state.selected, pictureNow());
 
   if (state.hovered) showHover(state.hovered);
   renderSelection();
   if (tools.points.length) tools.draw();
 
   state.renders += 1;
-  window.biac.lastCount = features.length;
+  window.biac.lastCount = total;
   window.biac.nation = state.nation;
   window.biac.renders = state.renders;
   window.biac.session = sessionInfo.byNation.get(state.nation) || null;
   document.body.dataset.nation = state.nation;
-  document.body.dataset.trackCount = String(features.length);
+  document.body.dataset.trackCount = String(total);
   document.body.dataset.shownCount = String(counts.drawn);
 }
 
@@ -202,7 +216,7 @@ function select(id, { fly = false, at = null } = {}) {
     if (c && Number.isFinite(c[0])) map.flyTo({ center: [c[0], c[1]], zoom: Math.max(map.getZoom(), 8), duration: 800 });
   }
   renderSelection();
-  table.update([...state.shown.values()], state.selected, pictureNow(), true);
+  table.update(state.shown, state.selected, pictureNow(), true);
   if (id) detail.select(id).then(() => { if (state.selected === id) renderSelection(); });
 }
 
@@ -210,14 +224,19 @@ function select(id, { fly = false, at = null } = {}) {
 
 const seenValues = { status: new Set(), cls: new Set(), feed: new Set(), owner: new Set() };
 let filterKey = '';
-function refreshFilterValues(features) {
-  for (const f of features) {
+function refreshFilterValues(view, changed) {
+  let grew = false;
+  const add = (set, v) => { if (!set.has(v)) { set.add(v); grew = true; } };
+  for (const id of changed || view.keys()) {
+    const f = view.get(id);
+    if (!f) continue;
     const p = f.properties;
-    seenValues.status.add(statusOf(p));
-    seenValues.cls.add(classificationOf(p));
-    for (const s of p.sources || []) seenValues.feed.add(s);
-    for (const o of p.label?.owner || []) seenValues.owner.add(o);
+    add(seenValues.status, statusOf(p));
+    add(seenValues.cls, classificationOf(p));
+    for (const s of p.sources || []) add(seenValues.feed, s);
+    for (const o of p.label?.owner || []) add(seenValues.owner, o);
   }
+  if (!grew) return;
   const key = Object.values(seenValues).map((s) => [...s].sort().join(',')).join('|');
   if (key !== filterKey) { filterKey = key; buildFilters(); }
 }
@@ -246,18 +265,18 @@ function buildFilters() {
 
 const rerender = () => {
   if (replay.active) replay.seek(replay.t);
-  else renderLive();
+  else renderLive(true);
 };
 on('filters', rerender);
 on('layers', () => { applyToggles(map); rerender(); });
-on('search', () => table.update([...state.shown.values()], state.selected, pictureNow(), true));
+on('search', () => table.update(state.shown, state.selected, pictureNow(), true));
 on('select', (id, opts) => select(id, opts));
 on('alerts-changed', rerender);
 on('replay-view', (features, replayTrails, t) => {
-  render(features, replayTrails, { ...state.meta });
+  render(new Map(features.map((f) => [f.properties.id, f])), null, replayTrails, { ...state.meta });
   document.body.dataset.replayTime = String(t);
 });
-on('replay-exit', () => { delete document.body.dataset.replayTime; renderLive(); });
+on('replay-exit', () => { delete document.body.dataset.replayTime; renderLive(true); });
 
 // ---- side panels: feeds, alerts, zones -------------------------------------------------------
 
@@ -294,6 +313,7 @@ async function seedTrails(c) {
     const fc = await api(`/api/v1/history?from=${from}&limit=50000`, c);
     const rows = (fc.features || []).map((f) => [f.properties.id, f.geometry.coordinates, Date.parse(f.properties.time)]).sort((a, b) => a[2] - b[2]);
     for (const [id, co, t] of rows) trails.add(String(id), co[0], co[1], t);
+    state.fullNext = true; // every track's trail changed
     scheduleRender();
   } catch {
     // trails then start from what the page sees
@@ -320,6 +340,7 @@ function start() {
     } else if (al.reason?.auth) onLink('unauthorized');
   });
   every(ZONES_MS, async (cc) => zones.update(await api('/api/v1/zones', cc)));
+  every(MARITIME_MS, async (cc) => { const fc = await api('/api/v1/zones/maritime', cc); if (cc.isCurrent()) maritime.update(fc); });
   seedTrails(c);
 }
 
@@ -347,15 +368,16 @@ function switchNation(nation) {
   setBanner('LOADING', 'banner-none');
   document.body.dataset.nation = '';
   // nothing of the previous audience's view may stay on screen
-  for (const s of ['tracks', 'trails', 'leaders', 'alerts', 'zones', 'selection', 'missile', 'tool']) setData(map, s, empty());
+  for (const s of ['tracks', 'trails', 'leaders', 'alerts', 'zones', 'maritime', 'selection', 'missile', 'tool']) setData(map, s, empty());
   resetHeld();
   alerts.seen = null;
   alerts.update({ alerts: [] });
   zones.update(null);
-  missiles.update([]);
+  maritime.update(null);
+  missiles.update(new Map());
   renderSelection();
   renderFeeds({ feeds: [] });
-  table.update([], null, Date.now(), true);
+  table.update(new Map(), null, Date.now(), true);
   tools.toggle(false);
   $('clearance').textContent = nation;
   $('count-total').textContent = '0';
@@ -389,9 +411,11 @@ function wireMap() {
   map.on('click', (e) => {
     if (tools.click(e)) return;
     const z = map.queryRenderedFeatures(e.point, { layers: ['zones-fill'] });
+    const m = layerOn('maritime') ? maritime.pick([e.lngLat.lng, e.lngLat.lat]) : null;
     const t = trackAt(e.point);
     if (t) select(t.properties.id);
     else if (z.length) { select(null); zones.show(z[0], false); }
+    else if (m) { select(null); maritime.show(m, e.lngLat, false); }
     else select(null);
   });
   map.on('mouseenter', 'tracks', () => { map.getCanvas().style.cursor = 'pointer'; });
@@ -408,19 +432,20 @@ $('nation').value = state.nation;
 $('nation').addEventListener('change', (e) => switchNation(e.target.value));
 $('detail-close').addEventListener('click', () => select(null));
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') { select(null); tools.toggle(false); }
+  if (e.key === 'Escape') { select(null); tools.toggle(false); if (maritime) maritime.popup.remove(); }
   if (e.key === '/' && document.activeElement?.tagName !== 'INPUT') { e.preventDefault(); $('search').focus(); }
 });
 
 map = createMap('map', {
   onLoad: () => {
     const coordFormat = () => tools.format;
-    alerts = new Alerts({ map });
+    alerts = new Alerts({ map, onWarnings: (w) => missiles && missiles.setAlertWarnings(w) });
     detail = new Detail({ map, coordFormat });
     table = new Table();
     replay = new Replay({ map });
     tools = new Tools({ map, trackAt, tracks: () => state.shown, onFormat: () => renderSelection() });
     zones = new Zones({ map });
+    maritime = new Maritime({ map });
     missiles = new Missiles({ map, coordFormat, onSelect: (id) => select(id, { fly: true }) });
     buildFilters();
     wireMap();

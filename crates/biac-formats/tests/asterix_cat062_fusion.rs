@@ -167,7 +167,7 @@ fn a_system_track_and_adsb_make_one_track_and_a_resent_report_counts_once() {
     let tr = &tracks[0];
     assert_eq!(tr.label, adsb_label().join(&cat062_feed().default_label));
     assert_eq!(tr.label.marking(), "SECRET//REL TO USA, JPN");
-    assert!(tr.sources.contains("jasdf-sdps") && tr.sources.contains("adsb-kadena"));
+    assert!(tr.sources.contains_key("jasdf-sdps") && tr.sources.contains_key("adsb-kadena"));
     assert_eq!(tr.identity.icao, Some(ICAO));
     assert_eq!(tr.identity.callsign.as_deref(), Some("JAL916"));
     let (lat, lon) = truth(&frame, tr.time_ms);

@@ -176,6 +176,6 @@ fn radar_plots_make_tracks_where_the_objects_are() {
         assert!(err < bound_m, "{name}: {err} m off");
         assert!(dv < 10.0, "{name}: velocity {dv} m/s off");
         assert!(t.updates >= 70, "{name}: {} updates", t.updates);
-        assert!(t.sources.contains("miyako-radar"));
+        assert!(t.sources.contains_key("miyako-radar"));
     }
 }

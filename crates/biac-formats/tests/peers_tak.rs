@@ -264,7 +264,7 @@ fn our_track_events_convert_and_parse_as_takproto_does() {
                 icao: (i == 1).then_some(0x86d4a1),
                 ..Identity::default()
             },
-            sources: ["jpn-adsb".to_string()].into(),
+            sources: [("jpn-adsb".to_string(), 0)].into(),
             updates: 3,
             label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
         };

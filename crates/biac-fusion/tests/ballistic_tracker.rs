@@ -144,7 +144,7 @@ fn missile_plots_never_touch_aircraft_tracks() {
         p.iter()
             .map(|ts| {
                 ts.iter()
-                    .filter(|t| t.sources.contains("adsb-radar"))
+                    .filter(|t| t.sources.contains_key("adsb-radar"))
                     .cloned()
                     .collect()
             })
@@ -163,7 +163,7 @@ fn missile_plots_never_touch_aircraft_tracks() {
     }
     // And no track mixes the two kinds of source.
     for t in tr.tracks() {
-        assert!(!(t.sources.contains("adsb-radar") && t.sources.contains("bmd")));
+        assert!(!(t.sources.contains_key("adsb-radar") && t.sources.contains_key("bmd")));
     }
     assert!(tr.ballistic_tracks().len() <= 2);
 }

@@ -4,7 +4,7 @@
 //! [`Label`]; times are integer milliseconds since the Unix epoch (UTC) so that replay
 //! is exact; positions are WGS84 degrees.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub use biac_label::{allow, Classification, Label, Nation, NationSet, Subject};
 use serde::{Deserialize, Serialize};
@@ -424,8 +424,11 @@ pub struct Track {
     pub domain: Domain,
     pub affiliation: Affiliation,
     pub identity: Identity,
-    /// Feeds that contributed (provenance).
-    pub sources: BTreeSet<String>,
+    /// Feeds that contributed (provenance), each with the data time of its latest
+    /// contribution ([`UNKNOWN_SOURCE_TIME`] in snapshots stored before times were kept,
+    /// which held the names alone).
+    #[serde(deserialize_with = "sources_with_times")]
+    pub sources: BTreeMap<String, TimeMs>,
     /// Number of observations that updated the track.
     pub updates: u64,
     /// The join of every contributing observation's label.
@@ -433,6 +436,25 @@ pub struct Track {
     /// Set on a ballistic missile track only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missile: Option<Box<Missile>>,
+}
+
+/// A source's time in a track stored before per-source times were kept.
+pub const UNKNOWN_SOURCE_TIME: TimeMs = TimeMs::MIN;
+
+/// `Track::sources` as written now (feed → time) or before (a list of feed names).
+fn sources_with_times<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, TimeMs>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Times(BTreeMap<String, TimeMs>),
+        Names(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Times(m) => m,
+        Either::Names(v) => v.into_iter().map(|n| (n, UNKNOWN_SOURCE_TIME)).collect(),
+    })
 }
 
 impl Track {
@@ -1068,5 +1090,42 @@ mod tests {
         for b in bad {
             assert!(!b.is_valid(), "{b:?}");
         }
+    }
+
+    #[test]
+    fn a_track_stored_with_source_names_alone_still_reads() {
+        use super::*;
+        let t = Track {
+            id: 1,
+            time_ms: 5,
+            position: Position::new(1.0, 2.0),
+            velocity: Velocity {
+                east_mps: 0.0,
+                north_mps: 0.0,
+            },
+            pos_cov_en: [1.0, 0.0, 1.0],
+            status: TrackStatus::Confirmed,
+            domain: Domain::default(),
+            affiliation: Affiliation::default(),
+            identity: Identity::default(),
+            sources: [("ais".to_string(), 5)].into(),
+            updates: 1,
+            label: Label::unclassified_public(Nation::JPN),
+            missile: None,
+        };
+        let now = serde_json::to_value(&t).unwrap();
+        assert_eq!(now["sources"], serde_json::json!({"ais": 5}));
+        assert_eq!(serde_json::from_value::<Track>(now).unwrap(), t);
+        let mut before = serde_json::to_value(&t).unwrap();
+        before["sources"] = serde_json::json!(["ais", "radar"]);
+        let read: Track = serde_json::from_value(before).unwrap();
+        assert_eq!(
+            read.sources,
+            [
+                ("ais".to_string(), UNKNOWN_SOURCE_TIME),
+                ("radar".to_string(), UNKNOWN_SOURCE_TIME)
+            ]
+            .into()
+        );
     }
 }

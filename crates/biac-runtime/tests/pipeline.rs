@@ -171,7 +171,7 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
         .find(|t| t.identity.mmsi == Some(431_000_100))
         .unwrap();
     assert_eq!(
-        fused.sources.iter().map(String::as_str).collect::<Vec<_>>(),
+        fused.sources.keys().map(String::as_str).collect::<Vec<_>>(),
         ["ais", "radar"]
     );
     assert_eq!(fused.label.marking(), "SECRET//REL TO USA, JPN");
@@ -182,7 +182,7 @@ async fn audiences_see_what_is_releasable_and_replay_rebuilds_the_picture() {
     assert_eq!(phl.len(), 3);
     for t in &phl {
         assert_eq!(
-            t.sources.iter().map(String::as_str).collect::<Vec<_>>(),
+            t.sources.keys().map(String::as_str).collect::<Vec<_>>(),
             ["ais"]
         );
         assert_eq!(t.label.classification(), Classification::Unclassified);
@@ -337,7 +337,7 @@ async fn holdings_partition_audiences() {
             .unwrap()
             .tracks
             .iter()
-            .flat_map(|t| t.sources.iter().cloned())
+            .flat_map(|t| t.sources.keys().cloned())
             .collect();
         v.sort();
         v.dedup();

@@ -18,7 +18,7 @@
 //!
 //! Socket writes are not included in any variant (they are the same bytes either way).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,7 +74,7 @@ fn picture(generation: u64) -> Arc<Picture> {
                     name: Some(format!("VESSEL {id}")),
                     ..Identity::default()
                 },
-                sources: BTreeSet::from(["ais".to_string()]),
+                sources: BTreeMap::from([("ais".to_string(), 0)]),
                 updates: generation,
                 label: Label::unclassified_public(Nation::JPN),
             })

@@ -220,6 +220,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/feeds"),
     ("POST", "/api/v1/feeds/{feed}/ingest"),
     ("GET", "/api/v1/zones"),
+    ("GET", "/api/v1/zones/maritime"),
     ("GET", "/api/v1/ws"),
     ("GET", "/api/v1/metrics"),
     ("POST", "/api/v1/session"),
@@ -250,7 +251,8 @@ pub fn access(method: &str, path: &str) -> Option<Access> {
         | ("GET", "/api/v1/tracks/{id}")
         | ("GET", "/api/v1/history")
         | ("GET", "/api/v1/alerts")
-        | ("GET", "/api/v1/zones") => Access::Authorized(Query),
+        | ("GET", "/api/v1/zones")
+        | ("GET", "/api/v1/zones/maritime") => Access::Authorized(Query),
         // Acknowledging is what a reader of the alerts does with them: the same rule,
         // and only for an alert the guard releases to the caller.
         ("POST", "/api/v1/alerts/ack") => Access::Authorized(Query),

@@ -19,6 +19,7 @@ pub mod cot_stream;
 pub mod fanout;
 pub mod guard;
 pub mod https;
+pub mod maritime;
 pub mod metrics;
 pub mod openapi;
 pub mod peer;

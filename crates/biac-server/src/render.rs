@@ -5,10 +5,10 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use biac_model::{Label, TimeMs, Track, TrackId};
+use biac_model::{Label, TimeMs, Track, TrackId, UNKNOWN_SOURCE_TIME};
 use serde_json::{json, Value};
 
 /// The feed names a caller may read in a track's `sources` (its provenance): the
@@ -26,10 +26,21 @@ impl Sources {
     pub fn all() -> Self {
         Sources(None)
     }
-    fn of<'a>(&self, t: &'a Track) -> Vec<&'a String> {
+    fn visible<'a>(&self, t: &'a Track) -> impl Iterator<Item = (&'a String, &'a TimeMs)> {
+        let only = self.0.clone();
         t.sources
             .iter()
-            .filter(|s| self.0.as_ref().is_none_or(|f| f.contains(*s)))
+            .filter(move |(s, _)| only.as_ref().is_none_or(|f| f.contains(*s)))
+    }
+    fn of<'a>(&self, t: &'a Track) -> Vec<&'a String> {
+        self.visible(t).map(|(s, _)| s).collect()
+    }
+    /// Each visible feed's latest contribution (`source_times`); a time stored before
+    /// they were kept is left out.
+    fn times<'a>(&self, t: &'a Track) -> BTreeMap<&'a String, String> {
+        self.visible(t)
+            .filter(|(_, &ms)| ms != UNKNOWN_SOURCE_TIME)
+            .map(|(s, &ms)| (s, iso(ms)))
             .collect()
     }
 }
@@ -69,6 +80,7 @@ pub(crate) fn feature(t: &Track, sources: &Sources) -> Value {
         "label": label_json(&t.label),
         "marking": t.label.marking(),
         "sources": sources.of(t),
+        "source_times": sources.times(t),
         "domain": t.domain,
         "affiliation": t.affiliation,
         "status": t.status,
@@ -169,6 +181,8 @@ pub(crate) fn feature_text(t: &Track, label: &LabelText, sources: &Sources) -> S
         label.marking
     );
     leaf(&mut o, &sources.of(t));
+    o.extend_from_slice(br#","source_times":"#);
+    leaf(&mut o, &sources.times(t));
     o.extend_from_slice(br#","domain":"#);
     leaf(&mut o, &t.domain);
     o.extend_from_slice(br#","affiliation":"#);
@@ -267,38 +281,38 @@ mod feature_tests {
     }
 
     prop_compose! {
-           fn track()(
-               id in 0u64..10_000_000,
-               time_ms in 0i64..4_000_000_000_000,
-               lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
-               ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
-               status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
-               icao in prop::option::of(0u32..0x100_0000),
-               callsign in text(), name in text(), track_number in text(),
-               imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
-               length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
-               sources in prop::collection::btree_set("[a-z\"-]{1,8}", 0..3),
-               updates in any::<u64>(), label in 0..3usize,
-           ) -> Track {
-               let v = var.unwrap_or(f64::NAN);
-               Track {
-    missile: None,
-                   id, time_ms,
-                   position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
-                   velocity: Velocity { east_mps: ve, north_mps: vn },
-                   pos_cov_en: [v, 0.0, v],
-                   status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
-                       [status as usize],
-                   domain: Default::default(),
-                   affiliation: Default::default(),
-                   identity: Identity {
-                       mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
-                   },
-                   sources, updates,
-                   label: labels()[label].clone(),
-               }
-           }
-       }
+        fn track()(
+            id in 0u64..10_000_000,
+            time_ms in 0i64..4_000_000_000_000,
+            lat in -90.0..90.0f64, lon in -180.0..180.0f64, alt in prop::option::of(float()),
+            ve in float(), vn in float(), var in prop::option::of(0.0..1e6f64),
+            status in 0..3u8, mmsi in prop::option::of(any::<u32>()),
+            icao in prop::option::of(0u32..0x100_0000),
+            callsign in text(), name in text(), track_number in text(),
+            imo in prop::option::of(any::<u32>()), ship_type in prop::option::of(any::<u8>()),
+            length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
+            sources in prop::collection::btree_map("[a-z\"-]{1,8}", prop_oneof![Just(UNKNOWN_SOURCE_TIME), 0i64..4_000_000_000_000], 0..3),
+            updates in any::<u64>(), label in 0..3usize,
+        ) -> Track {
+            let v = var.unwrap_or(f64::NAN);
+            Track {
+                missile: None,
+                id, time_ms,
+                position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
+                velocity: Velocity { east_mps: ve, north_mps: vn },
+                pos_cov_en: [v, 0.0, v],
+                status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
+                    [status as usize],
+                domain: Default::default(),
+                affiliation: Default::default(),
+                identity: Identity {
+                    mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
+                },
+                sources, updates,
+                label: labels()[label].clone(),
+            }
+        }
+    }
 
     proptest! {
         /// The WebSocket's text rendering is the API's `Value` rendering, byte for byte.
@@ -306,7 +320,7 @@ mod feature_tests {
         fn feature_text_is_the_feature_value_as_text(t in track()) {
             let all = Sources::all();
             prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label), &all), feature(&t, &all).to_string());
-            let some = Sources::only(t.sources.iter().skip(1).cloned().collect());
+            let some = Sources::only(t.sources.keys().skip(1).cloned().collect());
             prop_assert_eq!(feature_text(&t, &LabelText::of(&t.label), &some), feature(&t, &some).to_string());
         }
     }

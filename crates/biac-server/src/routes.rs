@@ -33,6 +33,7 @@ pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>
         ("GET", "/api/v1/feeds") => get(feeds),
         ("POST", "/api/v1/feeds/{feed}/ingest") => post(ingest),
         ("GET", "/api/v1/zones") => get(zones),
+        ("GET", "/api/v1/zones/maritime") => get(maritime_zones),
         ("GET", "/api/v1/ws") => get(crate::ws::upgrade),
         ("GET", "/api/v1/metrics") => get(crate::metrics::metrics),
         ("POST", "/api/v1/session") => post(login),
@@ -389,9 +390,19 @@ async fn ack_alert(
             .into_response();
     }
     let by = s.principal.clone().unwrap_or_default();
-    let ack = state
-        .acks
-        .acknowledge(&a.key(), &req.id, &by, crate::guard::now_ms());
+    let (acks, key, id, who) = (state.acks.clone(), a.key(), req.id.clone(), by.clone());
+    let stored = tokio::task::spawn_blocking(move || {
+        acks.acknowledge(&key, &id, &who, crate::guard::now_ms())
+    })
+    .await;
+    let Ok(Ok(ack)) = stored else {
+        tracing::error!(principal = %by, alert = %req.id, "acknowledgement not stored");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "store unavailable; not acknowledged"})),
+        )
+            .into_response();
+    };
     tracing::info!(principal = %by, alert = %req.id, "alert acknowledged");
     Json(json!({"id": req.id, "ack": {"by": ack.by, "time": iso(ack.time_ms)}})).into_response()
 }
@@ -440,6 +451,16 @@ async fn zones(State(state): State<AppState>, Caller(s): Caller) -> Response {
         })
         .collect();
     Json(json!({"type": "FeatureCollection", "features": features})).into_response()
+}
+
+/// `GET /api/v1/zones/maritime`: the approximate maritime zones as the caller's nation
+/// recognises the disputed features (see [`crate::maritime`]).
+async fn maritime_zones(State(state): State<AppState>, Caller(s): Caller) -> Response {
+    let zones = state.maritime.clone();
+    match tokio::task::spawn_blocking(move || zones.released(&s)).await {
+        Ok(fc) => Json(fc).into_response(),
+        Err(_) => not_found(),
+    }
 }
 
 /// `POST /api/v1/feeds/{feed}/ingest`: a body in the feed's wire format. Only a subject of

@@ -8,6 +8,7 @@ use biac_store::Store;
 
 use crate::acks::Acks;
 use crate::auth::Authenticator;
+use crate::maritime::MaritimeZones;
 use crate::{cot_stream, fanout, guard, signed};
 
 /// Shared state of all handlers.
@@ -30,6 +31,8 @@ pub struct AppState {
     pub ws_fanouts: Arc<fanout::Fanouts<fanout::WsStage>>,
     /// Alert acknowledgements per audience (`POST /api/v1/alerts/ack`).
     pub acks: Arc<Acks>,
+    /// The maritime zones per recognition (`GET /api/v1/zones/maritime`).
+    pub maritime: Arc<MaritimeZones>,
 }
 
 impl AppState {
@@ -40,16 +43,24 @@ impl AppState {
         store: Store,
         audit: Option<guard::Auditor>,
     ) -> Self {
+        let store = Arc::new(Mutex::new(store));
+        // Acknowledgements from before a restart; a store that cannot give them leaves
+        // the page without them but the server up (acknowledging then answers 503).
+        let acks = Acks::load(store.clone()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "alert acknowledgements not loaded");
+            Acks::default()
+        });
         AppState {
             runtime,
             auth: Arc::new(auth),
-            store: Arc::new(Mutex::new(store)),
+            store,
             audit,
             cot_listeners: Vec::new(),
             cot_tls_listeners: Vec::new(),
             signers: Arc::default(),
             ws_fanouts: Arc::default(),
-            acks: Arc::default(),
+            acks: Arc::new(acks),
+            maritime: Arc::default(),
         }
     }
 }

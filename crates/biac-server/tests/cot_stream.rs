@@ -2,7 +2,7 @@
 //! the initial picture and diffs through the guard, TAK protocol negotiation to v1,
 //! and a stalled client dropped while another keeps receiving.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ fn track(id: u64, label: Label, t_ms: i64) -> Track {
             name: Some(format!("SHIP {id}")),
             ..Identity::default()
         },
-        sources: BTreeSet::from(["feed".to_string()]),
+        sources: BTreeMap::from([("feed".to_string(), 0)]),
         updates: 1,
         label,
     }

@@ -187,7 +187,15 @@ async fn start() -> Server {
     let (sink, worker) =
         biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
     let auditor = biac_server::guard::Auditor::new(sink);
-    let state = AppState::new(rt.clone(), auth, store, Some(auditor.clone()));
+    // The maritime zones under the hidden label: PHL may not see them.
+    let maritime = biac_server::maritime::MaritimeConfig {
+        label: hidden_label(),
+        ..Default::default()
+    };
+    let state = AppState {
+        maritime: std::sync::Arc::new(biac_server::maritime::MaritimeZones::new(maritime).unwrap()),
+        ..AppState::new(rt.clone(), auth, store, Some(auditor.clone()))
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(biac_server::serve(listener, state));
@@ -401,6 +409,15 @@ async fn every_exit_is_guarded() {
                     );
                 }
             }
+            ("GET", "/api/v1/zones/maritime") => {
+                // Not computed for PHL (the label is checked first), so this stays fast;
+                // JPN's zones carry nothing of the hidden track and are not asked for.
+                let r = get(addr, path, PHL_TOKEN).await;
+                assert_eq!(r.status, 200, "{what}: {}", r.body);
+                assert_clean(&what, &full(&r));
+                let v: Value = serde_json::from_str(&r.body).unwrap();
+                assert_eq!(v["features"].as_array().map(Vec::len), Some(0), "{what}");
+            }
             ("GET", "/api/v1/tracks/{id}") => {
                 // PHL: JPN's id of the hidden track answers exactly as an id that exists
                 // nowhere, and as one that is not an id at all.
@@ -560,6 +577,7 @@ async fn every_exit_is_guarded() {
         "http:/api/v1/history",
         "http:/api/v1/feeds",
         "http:/api/v1/zones",
+        "http:/api/v1/zones/maritime",
         "http:/api/v1/metrics",
         "ws:/api/v1/ws",
     ];
@@ -611,6 +629,7 @@ async fn every_exit_is_guarded() {
     for (exit, kind, id) in [
         ("http:/api/v1/feeds", "feed", HIDDEN_FEED),
         ("http:/api/v1/zones", "zone", HIDDEN_ZONE),
+        ("http:/api/v1/zones/maritime", "maritime-zone", "all"),
         ("http:/api/v1/metrics", "feed", HIDDEN_FEED),
     ] {
         assert!(

@@ -145,6 +145,30 @@ CREATE TABLE IF NOT EXISTS history.alerts (
 CREATE INDEX IF NOT EXISTS history.alerts_by_time ON alerts (audience, time_ms);
 ";
 
+/// Alert acknowledgements, in `biac.sqlite` beside the journal: like the journal and
+/// unlike the history, they cannot be rebuilt from anything else. One row per audience
+/// and alert: the first acknowledgement stands.
+const ACKS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS acks (
+    audience TEXT NOT NULL,
+    alert TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    PRIMARY KEY (audience, alert)
+);
+";
+
+/// A stored alert acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckRecord {
+    pub audience: String,
+    /// The alert's id as the API gives it.
+    pub alert: String,
+    /// Who acknowledged (account, `token:…`).
+    pub principal: String,
+    pub time_ms: TimeMs,
+}
+
 /// The two database files of a store, each with its own write-ahead log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Database {
@@ -191,6 +215,7 @@ impl Store {
         }
         conn.execute_batch(JOURNAL_SCHEMA)?;
         conn.execute_batch(HISTORY_SCHEMA)?;
+        conn.execute_batch(ACKS_SCHEMA)?;
         Ok(Store { conn })
     }
 
@@ -276,6 +301,53 @@ impl Store {
             params![received_ms, body],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Record an acknowledgement unless the alert has one in its audience already; the
+    /// one that stands (the first) either way. Durable under the store's [`SyncPolicy`]
+    /// when this returns.
+    pub fn acknowledge(&self, ack: &AckRecord) -> Result<AckRecord, StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO acks (audience, alert, principal, time_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![ack.audience, ack.alert, ack.principal, ack.time_ms],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT principal, time_ms FROM acks WHERE audience = ?1 AND alert = ?2",
+            params![ack.audience, ack.alert],
+            |r| {
+                Ok(AckRecord {
+                    audience: ack.audience.clone(),
+                    alert: ack.alert.clone(),
+                    principal: r.get(0)?,
+                    time_ms: r.get(1)?,
+                })
+            },
+        )?)
+    }
+
+    /// Forget an acknowledgement (the server keeps a bounded number per audience).
+    pub fn forget_ack(&self, audience: &str, alert: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM acks WHERE audience = ?1 AND alert = ?2",
+            params![audience, alert],
+        )?;
+        Ok(())
+    }
+
+    /// Every stored acknowledgement, oldest first.
+    pub fn acks(&self) -> Result<Vec<AckRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT audience, alert, principal, time_ms FROM acks ORDER BY time_ms")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AckRecord {
+                audience: r.get(0)?,
+                alert: r.get(1)?,
+                principal: r.get(2)?,
+                time_ms: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Highest sequence number in the journal (0 when empty).

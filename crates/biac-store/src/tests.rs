@@ -60,7 +60,7 @@ fn history_by_time_and_area() {
         domain: Default::default(),
         affiliation: Default::default(),
         identity: Default::default(),
-        sources: ["a".to_string()].into(),
+        sources: [("a".to_string(), 0)].into(),
         updates: 1,
         label: o.label.clone(),
     };
@@ -122,7 +122,7 @@ fn retention_purges_in_batches_and_never_reuses_sequence_numbers() {
         domain: Default::default(),
         affiliation: Default::default(),
         identity: Default::default(),
-        sources: ["a".to_string()].into(),
+        sources: [("a".to_string(), 0)].into(),
         updates: 1,
         label: obs(0, "a").label,
     };
@@ -214,4 +214,38 @@ fn a_replayed_alert_is_not_stored_again() {
         "another audience's"
     );
     assert_eq!(s.query_alerts("JPN", 0, 1_000, 100).unwrap().len(), 3);
+}
+
+#[test]
+fn acknowledgements_survive_reopen_and_the_first_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let ack = |aud: &str, alert: &str, by: &str, t: i64| AckRecord {
+        audience: aud.into(),
+        alert: alert.into(),
+        principal: by.into(),
+        time_ms: t,
+    };
+    {
+        let s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
+        assert_eq!(
+            s.acknowledge(&ack("JPN", "a1", "alice", 10))
+                .unwrap()
+                .principal,
+            "alice"
+        );
+        let again = s.acknowledge(&ack("JPN", "a1", "bob", 20)).unwrap();
+        assert_eq!(
+            (again.principal.as_str(), again.time_ms),
+            ("alice", 10),
+            "the first stands"
+        );
+        s.acknowledge(&ack("USA", "a1", "carol", 30)).unwrap();
+        s.acknowledge(&ack("JPN", "a2", "bob", 40)).unwrap();
+        s.forget_ack("JPN", "a2").unwrap();
+    }
+    let s = Store::open(dir.path(), SyncPolicy::Full).unwrap();
+    assert_eq!(
+        s.acks().unwrap(),
+        vec![ack("JPN", "a1", "alice", 10), ack("USA", "a1", "carol", 30)]
+    );
 }

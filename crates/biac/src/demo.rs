@@ -195,7 +195,6 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         audit,
         (cot, cot_tls),
         Default::default(),
-        Default::default(),
     )
     .await
 }
@@ -267,5 +266,6 @@ pub fn serve_defaults() -> serve::ServeConfig {
         https: None,
         http: Default::default(),
         audit: AuditCustody::default(),
+        maritime_zones: Default::default(),
     }
 }

@@ -98,6 +98,10 @@ pub struct ServeConfig {
     /// directory; default beside it).
     #[serde(default)]
     pub audit: AuditCustody,
+    /// `GET /api/v1/zones/maritime`: the zones' label and, per nation, how its analysts
+    /// recognise the disputed features (default: each nation's own position).
+    #[serde(default)]
+    pub maritime_zones: biac_server::maritime::MaritimeConfig,
 }
 
 /// The audit log's signing key and witness: never in the data directory.
@@ -244,6 +248,14 @@ fn biac_runtime_now() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// What the HTTP listener is configured with besides the runtime and credentials.
+#[derive(Default)]
+pub struct HttpOptions {
+    pub signers: FeedSigners,
+    pub limits: HttpLimits,
+    pub maritime: biac_server::maritime::MaritimeConfig,
+}
+
 /// Bind the HTTP listener and serve `rt`.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
@@ -251,11 +263,10 @@ pub async fn serve_http(
     auth: Authenticator,
     audit: Auditor,
     cot: (Vec<CotListener>, Vec<CotTlsListener>),
-    signers: FeedSigners,
-    limits: HttpLimits,
+    options: HttpOptions,
 ) -> Result<(), String> {
-    let state = app_state(rt, auth, audit, cot, signers)?;
-    biac_server::serve_with(listener, state, limits)
+    let state = app_state(rt, auth, audit, cot, options.signers, options.maritime)?;
+    biac_server::serve_with(listener, state, options.limits)
         .await
         .map_err(|e| e.to_string())
 }
@@ -266,12 +277,17 @@ fn app_state(
     audit: Auditor,
     (cot_listeners, cot_tls_listeners): (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
+    maritime: biac_server::maritime::MaritimeConfig,
 ) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
+    // Seconds of work per distinct recognition: started now, not on the first request.
+    let maritime = Arc::new(biac_server::maritime::MaritimeZones::new(maritime)?);
+    maritime.warm(rt.audiences.iter().map(|a| a.nation));
     Ok(AppState {
         cot_listeners,
         cot_tls_listeners,
         signers: Arc::new(signers),
+        maritime,
         ..AppState::new(rt, auth, store, Some(audit))
     })
 }
@@ -394,7 +410,12 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let Some(https) = &cfg.https else {
         println!("biac: serving http://{addr}/");
-        return serve_http(listener, rt, auth, audit, cot, signers, cfg.http).await;
+        let options = HttpOptions {
+            signers,
+            limits: cfg.http,
+            maritime: cfg.maritime_zones,
+        };
+        return serve_http(listener, rt, auth, audit, cot, options).await;
     };
     // Client certificates optional: the API still authenticates by token.
     let (tls, _) = https.server_config_with(false).map_err(|e| e.to_string())?;
@@ -405,9 +426,12 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         cfg.http,
     );
     println!("biac: serving https://{addr}/");
-    biac_server::serve_https(l, app_state(rt, auth, audit, cot, signers)?)
-        .await
-        .map_err(|e| e.to_string())
+    biac_server::serve_https(
+        l,
+        app_state(rt, auth, audit, cot, signers, cfg.maritime_zones)?,
+    )
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// One log line per listener that takes anyone who can reach it: the feeds' TCP ports

@@ -13,6 +13,10 @@ export class Live {
   constructor(ctx) {
     this.ctx = ctx;
     this.view = new Map();
+    // ids upserted or deleted since the picture last took them; `full`: the view was
+    // replaced wholesale (first answer, snapshot, poll)
+    this.changed = new Set();
+    this.full = true;
     this.meta = {};
     this.lastData = 0; // Date.now() of the last good data
     this.ws = null;
@@ -34,6 +38,14 @@ export class Live {
     if (this.state === 'stale' || this.state === 'reconnecting') this.ctx.onLink(this.state, '');
   }
 
+  /** What changed since the last call: { full, changed }. */
+  takeChanges() {
+    const out = { full: this.full, changed: this.changed };
+    this.full = false;
+    this.changed = new Set();
+    return out;
+  }
+
   delivered(meta) {
     this.lastData = Date.now();
     this.meta = meta;
@@ -45,6 +57,7 @@ export class Live {
     try {
       const fc = await api('/api/v1/tracks', this.ctx);
       this.view.clear();
+      this.full = true;
       for (const f of fc.features || []) this.view.set(String(f.properties?.id ?? f.id), f);
       this.delivered({ marking: fc.marking, audience: fc.audience, time: fc.time });
     } catch (e) {
@@ -78,10 +91,11 @@ export class Live {
       try { m = JSON.parse(ev.data); } catch { return; }
       if (m.type === 'snapshot') {
         this.view.clear();
+        this.full = true;
         for (const f of m.features || []) this.view.set(String(f.id), f);
       } else if (m.type === 'update') {
-        for (const id of m.deletes || []) this.view.delete(String(id));
-        for (const f of m.upserts || []) this.view.set(String(f.id), f);
+        for (const id of m.deletes || []) { this.view.delete(String(id)); this.changed.add(String(id)); }
+        for (const f of m.upserts || []) { this.view.set(String(f.id), f); this.changed.add(String(f.id)); }
       } else return;
       received = true;
       this.hadSocket = true;
@@ -107,6 +121,7 @@ export class Live {
     try {
       const fc = await api('/api/v1/tracks', this.ctx);
       this.view.clear();
+      this.full = true;
       for (const f of fc.features || []) this.view.set(String(f.properties?.id ?? f.id), f);
       this.delivered({ marking: fc.marking, audience: fc.audience, time: fc.time });
       // the server is back: return to the socket it served before

@@ -7,6 +7,18 @@ import { fmtCoord, ellipse } from './geo.js';
 import { trackTitle } from './picture.js';
 import { api } from './session.js';
 
+/** Each contributing feed with the time of its last contribution and its age. */
+function sourcesWithTimes(p, now) {
+  const names = Array.isArray(p.sources) ? p.sources : [];
+  if (!names.length) return '—';
+  const times = p.source_times || {};
+  return el('ul', { class: 'sources' }, ...names.map((n) => {
+    const t = times[n] ? Date.parse(times[n]) : NaN;
+    return el('li', { 'data-source': n }, el('span', { class: 'src-name' }, n),
+      Number.isFinite(t) ? el('span', { class: 'src-time' }, ` ${new Date(t).toISOString().slice(11, 19)}Z (${fmtAge(now - t)} ago)`) : ' (time not recorded)');
+  }));
+}
+
 export class Detail {
   constructor(ctx) {
     this.ctx = ctx; // { map, nation, isCurrent, signal, coordFormat: () => fmt }
@@ -60,7 +72,7 @@ export class Detail {
       ['σ (1-sigma)', `${fmt(p.sigma_m, 0, ' m')} · 95 % circle ${fmt((p.sigma_m || 0) * 2.45, 0, ' m')}`],
       ['Quality', `${p.updates ?? '?'} updates`],
       ['Last report', `${p.time ?? '—'} (${fmtAge(age)} ago)`],
-      ['Sources', Array.isArray(p.sources) && p.sources.length ? p.sources.join(', ') : '—'],
+      ['Sources', sourcesWithTimes(p, now)],
       ['Owner', Array.isArray(label.owner) && label.owner.length ? label.owner.join(', ') : '—'],
       ['REL TO', Array.isArray(label.rel_to) && label.rel_to.length ? label.rel_to.join(', ')
         : (String(label.classification || '').toUpperCase() === 'UNCLASSIFIED' ? 'no restriction (unclassified)' : 'owners only')],

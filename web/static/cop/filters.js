@@ -5,7 +5,7 @@ import { emit } from './dom.js';
 
 export const LAYER_TOGGLES = [
   ['labels', 'Labels'], ['leaders', 'Speed leaders'], ['trails', 'Trails'], ['uncertainty', 'Uncertainty'],
-  ['zones', 'Zones'], ['alerts', 'Alert rings'],
+  ['zones', 'Zones'], ['maritime', 'Maritime zones (approx.)'], ['alerts', 'Alert rings'],
 ];
 const KINDS = ['domain', 'aff', 'status', 'cls', 'feed', 'owner'];
 

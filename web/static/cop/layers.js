@@ -52,6 +52,7 @@ export const style = {
     borders: { type: 'geojson', data: abs('vendor/basemap/borders.geojson') },
     places: { type: 'geojson', data: abs('places.geojson') },
     graticule: { type: 'geojson', data: graticule(5) },
+    maritime: { type: 'geojson', data: empty() },
     zones: { type: 'geojson', data: empty() },
     // diffed by track id (picture.js sends only what changed)
     trails: { type: 'geojson', data: empty(), promoteId: 'id' },
@@ -74,6 +75,18 @@ export const style = {
       filter: ['any', ['>=', ['zoom'], 6], ['==', ['get', 'rank'], 1]],
       layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': ['case', ['==', ['get', 'rank'], 1], 12, 10.5], 'text-optional': true },
       paint: { 'text-color': '#9aa6b5', ...halo },
+    },
+    // maritime zones: approximate, so dotted; outlines only (filling polygons of the size of
+    // an EEZ costs every frame in software GL; a click is hit-tested in maritime.js)
+    {
+      id: 'maritime-line', type: 'line', source: 'maritime',
+      paint: { 'line-color': ['match', ['get', 'kind'], 'eez', '#4fb3d9', 'contiguous_zone', '#6cc4e4', '#9fdcf2'], 'line-width': ['match', ['get', 'kind'], 'territorial_sea', 1.1, 0.9], 'line-opacity': 0.75, 'line-dasharray': [1, 2] },
+    },
+    {
+      id: 'maritime-label', type: 'symbol', source: 'maritime', minzoom: 5,
+      filter: ['any', ['==', ['get', 'kind'], 'eez'], ['>=', ['zoom'], 8]],
+      layout: { 'text-field': ['concat', ['get', 'name'], ' (approx.)'], 'text-font': FONT, 'text-size': 10, 'symbol-placement': 'line', 'symbol-spacing': 400, 'text-max-angle': 30 },
+      paint: { 'text-color': '#8fd0ea', ...halo },
     },
     { id: 'zones-fill', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0b429', 'fill-opacity': 0.06 } },
     { id: 'zones-line', type: 'line', source: 'zones', paint: { 'line-color': '#f0b429', 'line-width': 1.2, 'line-opacity': 0.8, 'line-dasharray': ['case', ['get', 'approximate'], ['literal', [2, 3]], ['literal', [6, 0]]] } },
@@ -126,7 +139,7 @@ export const style = {
 
 const TOGGLED = {
   labels: ['labels'], leaders: ['leaders'], trails: ['trails'], uncertainty: ['uncertainty'],
-  zones: ['zones-fill', 'zones-line', 'zones-label'], alerts: ['alert-rings'],
+  zones: ['zones-fill', 'zones-line', 'zones-label'], maritime: ['maritime-line', 'maritime-label'], alerts: ['alert-rings'],
 };
 
 export function createMap(container, { onLoad }) {

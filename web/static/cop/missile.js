@@ -20,16 +20,34 @@ export class Missiles {
   constructor(ctx) {
     this.ctx = ctx; // { map, coordFormat: () => fmt, onSelect(id) }
     this.list = [];
+    this.alertWarnings = [];
     setInterval(() => this.draw(), 1000);
   }
 
-  /** The missiles among `features` (the picture on the map: live or replay). */
-  update(features) {
-    this.list = [];
-    for (const f of features) {
-      const m = f.properties?.missile;
-      if (m && m.ipp && Number.isFinite(m.ipp.lat) && Number.isFinite(m.ipp.lon)) this.list.push(f);
+  /**
+   * The missiles of the picture `view` (id -> feature; live or replay), looking only at the
+   * ids in `changed` when given (null: all).
+   */
+  update(view, changed = null) {
+    const isMissile = (f) => {
+      const m = f && f.properties?.missile;
+      return !!(m && m.ipp && Number.isFinite(m.ipp.lat) && Number.isFinite(m.ipp.lon));
+    };
+    if (!changed || this.view !== view) {
+      this.ids = new Set();
+      for (const [id, f] of view) if (isMissile(f)) this.ids.add(id);
+    } else {
+      for (const id of changed) if (isMissile(view.get(id))) this.ids.add(id); else this.ids.delete(id);
     }
+    this.view = view;
+    const before = this.list.length;
+    this.list = [...this.ids].map((id) => view.get(id)).filter(Boolean);
+    if (this.list.length || before) this.draw();
+  }
+
+  /** Open `missile-warning` alerts (alerts.js): banner lines with their own countdown. */
+  setAlertWarnings(ws) {
+    this.alertWarnings = ws;
     this.draw();
   }
 
@@ -55,7 +73,13 @@ export class Missiles {
       const left = tImpact === null ? null : tImpact - now;
       const text = left === null ? 'IMPACT AREA' : left > 0 ? `IMPACT T-${mmss(left)}` : 'IMPACT';
       feats.push({ type: 'Feature', properties: { kind: 'ipp-label', text }, geometry: { type: 'Point', coordinates: ipp } });
-      warnings.push({ p, ipp, left, text });
+      warnings.push({ id: p.id, where: ipp, left, text, what: `${trackTitle(p)} · ${m.phase || ''}` });
+    }
+    for (const w of this.alertWarnings) {
+      if (w.impactMs !== null && now - w.impactMs > KEEP_AFTER_IMPACT_MS) continue;
+      const left = w.impactMs === null ? null : w.impactMs - now;
+      const text = left === null ? 'IMPACT TIME UNKNOWN' : left > 0 ? `IMPACT T-${mmss(left)}` : 'IMPACT';
+      warnings.push({ id: w.track, where: w.at, left, text, what: w.message, alert: true });
     }
     setData(this.ctx.map, 'missile', { type: 'FeatureCollection', features: feats });
     const banner = $('missile-banner');
@@ -64,11 +88,13 @@ export class Missiles {
     if (warnings.length) {
       warnings.sort((x, y) => (x.left ?? Infinity) - (y.left ?? Infinity));
       const w = warnings[0];
+      const where = Number.isFinite(w.where?.[0]) && Number.isFinite(w.where?.[1]) ? `predicted impact ${fmtCoord(w.where, this.ctx.coordFormat())} · ` : '';
+      banner.dataset.source = w.alert ? 'alert' : 'track';
       banner.replaceChildren(
         el('strong', {}, `MISSILE WARNING${warnings.length > 1 ? ` (${warnings.length})` : ''}`), ' ',
         el('span', { class: 'countdown' }, w.text), ' ',
-        el('span', {}, `predicted impact ${fmtCoord(w.ipp, this.ctx.coordFormat())} · ${trackTitle(w.p)} · ${w.p.missile.phase || ''}`),
-        el('button', { type: 'button', class: 'banner-btn', onclick: () => this.ctx.onSelect(w.p.id) }, 'Show'),
+        el('span', {}, `${where}${w.what}`),
+        w.id ? el('button', { type: 'button', class: 'banner-btn', onclick: () => this.ctx.onSelect(w.id) }, 'Show') : null,
       );
     }
   }

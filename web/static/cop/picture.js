@@ -38,8 +38,10 @@ function iconFor(map, p) {
   return v;
 }
 
-// What each diffed source holds now, by id (to send MapLibre only what changed).
+// What each diffed source holds now, by id (to send MapLibre only what changed), and the
+// counts of what is drawn: kept between renders so that an update costs what changed.
 const held = new Map(); // source name -> Map(id -> feature object)
+const drawnState = { view: null, counted: new Map(), byDomain: null, byAff: null, drawn: 0, hot: new Set(), leaders: null, trails: null };
 
 /**
  * Make source `name` hold exactly `next` (id -> feature). When few features changed (by
@@ -65,66 +67,120 @@ function sync(map, name, next) {
 }
 
 /** Forget what the sources hold (their data was replaced wholesale, e.g. a nation switch). */
-export function resetHeld() { held.clear(); }
+export function resetHeld() { held.clear(); drawnState.view = null; }
+
+/** The layer features of one track, built once per received feature object (cached on it). */
+function build(map, f, hot, trails) {
+  const p = f.properties;
+  const aff = affOf(p);
+  if (!f.o || f.oHot !== hot) {
+    const coords = f.geometry.coordinates;
+    const color = AFF_COLOR[aff];
+    f.oHot = hot;
+    f.o = {
+      type: 'Feature',
+      geometry: f.geometry,
+      properties: {
+        id: p.id, icon: iconFor(map, p), color, st: p.status,
+        sort: (PRIORITY[aff] || 3) + (hot ? 10 : 0),
+        t: trackTitle(p), t2: secondLine(p, coords),
+        // 95 % circle of a 2-D Gaussian with this σ, in pixels at zoom 0 (512 px tiles)
+        r0: ((p.sigma_m || 0) * 2.45) / (78271.517 * Math.cos((coords[1] * Math.PI) / 180)),
+      },
+    };
+    f.leader = p.speed_mps > 0.5 && typeof p.course_deg === 'number' ? {
+      type: 'Feature', properties: { id: p.id, color },
+      geometry: { type: 'LineString', coordinates: [coords, destination(coords, p.course_deg, p.speed_mps * LEADER_SECONDS)] },
+    } : null;
+    f.trail = undefined;
+  }
+  if (trails && (f.trail === undefined || f.trailsFrom !== trails)) {
+    const tr = trails.get(p.id);
+    f.trailsFrom = trails;
+    f.trail = tr && tr.length > 1 ? { type: 'Feature', properties: { id: p.id, color: AFF_COLOR[aff] }, geometry: { type: 'LineString', coordinates: tr.slice() } } : null;
+  }
+  return aff;
+}
+
+const counts = () => ({ drawn: drawnState.drawn, byDomain: { ...drawnState.byDomain }, byAff: { ...drawnState.byAff } });
 
 /**
- * Draw `features` (track GeoJSON as the API sends it). `alerted`: ids with a live alert.
- * Returns the counts. Per track, the layer features are built once per received feature
- * object (cached on it): an unchanged track costs a lookup, not a rebuild.
+ * Draw the picture `view` (id -> track GeoJSON as the API sends it). `alerted`: ids with a
+ * live alert. `changed`: the ids whose track changed (or left) since the last call with the
+ * same view, or null to draw it all. Returns the counts. Only the changed tracks are
+ * visited and sent to MapLibre; the whole picture is redrawn when asked, when the view,
+ * the leaders or trails layer or the trail source changed.
  */
-export function drawPicture(map, features, { alerted = new Set(), trails = null } = {}) {
+export function drawPicture(map, view, { changed = null, alerted = new Set(), trails = null } = {}) {
+  const showLeaders = layerOn('leaders');
+  const showTrails = layerOn('trails') && trails ? trails : null;
+  const st = drawnState;
+  const full = !changed || st.view !== view || st.leaders !== showLeaders || st.trails !== showTrails || !held.has('tracks');
+  if (!full) {
+    // alerted tracks draw on top: a change of that set is a change of those tracks
+    const ids = new Set(changed);
+    for (const id of alerted) if (!st.hot.has(id)) ids.add(id);
+    for (const id of st.hot) if (!alerted.has(id)) ids.add(id);
+    st.hot = new Set(alerted);
+    const tracks = held.get('tracks');
+    const leaders = held.get('leaders');
+    const trailLines = held.get('trails');
+    const diff = { tracks: [[], []], leaders: [[], []], trails: [[], []] };
+    const put = (name, m, id, g) => {
+      if (g) { if (m.get(id) !== g) { m.set(id, g); diff[name][0].push(g); } } else if (m.delete(id)) diff[name][1].push(id);
+    };
+    for (const id of ids) {
+      const f = view.get(id);
+      const was = st.counted.get(id);
+      if (was) { st.byDomain[was[0]] -= 1; st.byAff[was[1]] -= 1; st.drawn -= 1; st.counted.delete(id); }
+      if (f && passes(f.properties)) {
+        const aff = build(map, f, alerted.has(id), showTrails);
+        const dom = domainOf(f.properties);
+        st.byDomain[dom] += 1; st.byAff[aff] += 1; st.drawn += 1;
+        st.counted.set(id, [dom, aff]);
+        put('tracks', tracks, id, f.o);
+        put('leaders', leaders, id, showLeaders ? f.leader : null);
+        put('trails', trailLines, id, showTrails ? f.trail : null);
+      } else {
+        put('tracks', tracks, id, null);
+        put('leaders', leaders, id, null);
+        put('trails', trailLines, id, null);
+      }
+    }
+    for (const [name, [add, remove]] of Object.entries(diff)) {
+      const src = map.getSource(name);
+      if (src && (add.length || remove.length)) src.updateData({ add, remove });
+    }
+    return counts();
+  }
   const tracks = new Map();
   const leaders = new Map();
   const trailLines = new Map();
-  const byDomain = Object.fromEntries(DOMAINS.map((d) => [d, 0]));
-  const byAff = Object.fromEntries(AFFILIATIONS.map((a) => [a, 0]));
-  const showLeaders = layerOn('leaders');
-  const showTrails = layerOn('trails') && trails;
-  let drawn = 0;
-  for (const f of features) {
+  st.view = view;
+  st.leaders = showLeaders;
+  st.trails = showTrails;
+  st.hot = new Set(alerted);
+  st.counted = new Map();
+  st.byDomain = Object.fromEntries(DOMAINS.map((d) => [d, 0]));
+  st.byAff = Object.fromEntries(AFFILIATIONS.map((a) => [a, 0]));
+  st.drawn = 0;
+  for (const [id, f] of view) {
     const p = f.properties;
     if (!passes(p)) continue;
-    drawn += 1;
-    const aff = affOf(p);
-    byDomain[domainOf(p)] += 1;
-    byAff[aff] += 1;
-    const hot = alerted.has(p.id);
-    if (!f.o || f.oHot !== hot) {
-      const coords = f.geometry.coordinates;
-      const color = AFF_COLOR[aff];
-      f.oHot = hot;
-      f.o = {
-        type: 'Feature',
-        geometry: f.geometry,
-        properties: {
-          id: p.id, icon: iconFor(map, p), color, st: p.status,
-          sort: (PRIORITY[aff] || 3) + (hot ? 10 : 0),
-          t: trackTitle(p), t2: secondLine(p, coords),
-          // 95 % circle of a 2-D Gaussian with this σ, in pixels at zoom 0 (512 px tiles)
-          r0: ((p.sigma_m || 0) * 2.45) / (78271.517 * Math.cos((coords[1] * Math.PI) / 180)),
-        },
-      };
-      f.leader = p.speed_mps > 0.5 && typeof p.course_deg === 'number' ? {
-        type: 'Feature', properties: { id: p.id, color },
-        geometry: { type: 'LineString', coordinates: [coords, destination(coords, p.course_deg, p.speed_mps * LEADER_SECONDS)] },
-      } : null;
-      f.trail = undefined;
-    }
-    tracks.set(p.id, f.o);
-    if (showLeaders && f.leader) leaders.set(p.id, f.leader);
-    if (showTrails) {
-      if (f.trail === undefined || f.trailsFrom !== trails) {
-        const tr = trails.get(p.id);
-        f.trailsFrom = trails;
-        f.trail = tr && tr.length > 1 ? { type: 'Feature', properties: { id: p.id, color: AFF_COLOR[aff] }, geometry: { type: 'LineString', coordinates: tr.slice() } } : null;
-      }
-      if (f.trail) trailLines.set(p.id, f.trail);
-    }
+    const aff = build(map, f, alerted.has(id), showTrails);
+    const dom = domainOf(p);
+    st.drawn += 1;
+    st.byDomain[dom] += 1;
+    st.byAff[aff] += 1;
+    st.counted.set(id, [dom, aff]);
+    tracks.set(id, f.o);
+    if (showLeaders && f.leader) leaders.set(id, f.leader);
+    if (showTrails && f.trail) trailLines.set(id, f.trail);
   }
   sync(map, 'tracks', tracks);
   sync(map, 'leaders', leaders);
   sync(map, 'trails', trailLines);
-  return { drawn, byDomain, byAff };
+  return counts();
 }
 
 /** Trails: id -> [[lon, lat], ...] with a parallel list of times, trimmed to TRAIL_MS. */

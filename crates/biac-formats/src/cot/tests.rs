@@ -388,7 +388,7 @@ fn fused_track(label: Label) -> biac_model::Track {
             mmsi: Some(431_000_001),
             ..Identity::default()
         },
-        sources: ["jcg-radar".to_string()].into(),
+        sources: [("jcg-radar".to_string(), 0)].into(),
         updates: 12,
         label,
     }

@@ -182,7 +182,7 @@ impl Initiator {
         }
         sd.promoted = true;
         let mut sources = Sources::default();
-        sources.insert(sd.feed);
+        sources.insert(sd.feed, sd.time_ms);
         let tr = TrackState {
             id,
             frame: sd.frame,

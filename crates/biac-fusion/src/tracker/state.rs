@@ -16,33 +16,31 @@ use super::initiate;
 use super::national::T2tState;
 use super::prep::{IdKey, Prep};
 
-/// A set of feed ids: a bitmask for the first 64 feeds (no allocation per track), a
-/// set for any beyond.
+/// The feeds that contributed, by id, each with the data time of its latest
+/// contribution: sorted by id, a handful per track.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Sources {
-    low: u64,
-    high: BTreeSet<u32>,
-}
+pub(super) struct Sources(Vec<(u32, TimeMs)>);
 
 impl Sources {
-    pub fn insert(&mut self, id: u32) {
-        if id < 64 {
-            self.low |= 1 << id;
-        } else {
-            self.high.insert(id);
+    /// Feed `id` contributed at `t` (a later time replaces an earlier one, never the
+    /// reverse: reports may arrive out of order).
+    pub fn insert(&mut self, id: u32, t: TimeMs) {
+        match self.0.binary_search_by_key(&id, |&(i, _)| i) {
+            Ok(k) => self.0[k].1 = self.0[k].1.max(t),
+            Err(k) => self.0.insert(k, (id, t)),
         }
     }
 
     pub fn union(&mut self, other: &Sources) {
-        self.low |= other.low;
-        self.high.extend(other.high.iter().copied());
+        for &(id, t) in &other.0 {
+            self.insert(id, t);
+        }
     }
 
-    pub fn names(&self, feeds: &[String]) -> BTreeSet<String> {
-        (0..64u32)
-            .filter(|i| self.low & (1 << i) != 0)
-            .chain(self.high.iter().copied())
-            .map(|i| feeds[i as usize].clone())
+    pub fn names(&self, feeds: &[String]) -> BTreeMap<String, TimeMs> {
+        self.0
+            .iter()
+            .map(|&(i, t)| (feeds[i as usize].clone(), t))
             .collect()
     }
 }
@@ -185,7 +183,7 @@ pub(super) fn absorb(
 ) {
     let o = &p.obs;
     tr.label = tr.label.join(&o.label);
-    tr.sources.insert(p.feed);
+    tr.sources.insert(p.feed, o.time_ms);
     for k in &p.keys {
         // Never take a key that conflicts with one already held, nor one another track
         // holds (possible only when an observation carries two keys bound to two tracks).

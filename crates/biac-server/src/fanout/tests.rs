@@ -1,6 +1,6 @@
 //! The shared render against what per-client rendering wrote.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ fn track(id: u64, label: Label, version: i64) -> Track {
             name: Some(format!("SHIP {id}")),
             ..Identity::default()
         },
-        sources: BTreeSet::from(["feed".to_string()]),
+        sources: BTreeMap::from([("feed".to_string(), 0)]),
         updates: 1 + version as u64,
         label,
     }
