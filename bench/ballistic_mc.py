@@ -342,6 +342,11 @@ def main():
                         continue
                     t_pb, t_last = post[0], ptimes[-1]
                     main_rows = max(ids.values(), key=len)
+                    # Burnout delay: the first row after the truth's burnout whose phase
+                    # is no longer boost (None: never declared while the missile was seen).
+                    free = next((float(r["t_s"]) for r in main_rows
+                                 if r["phase"] != "boost" and float(r["t_s"]) >= burnout - 30), None)
+                    run["burnout_delay_s"] = None if free is None else free - burnout
                     for h in HORIZONS:
                         if t_pb + h > t_last:
                             continue  # no plot then: not applicable
@@ -377,10 +382,23 @@ def med(v):
 
 
 def summarize(runs):
-    s = {"runs": len(runs), "tracks_per_missile": {}, "by_horizon": {}, "by_scenario": {}}
+    s = {"runs": len(runs), "tracks_per_missile": {}, "by_horizon": {}, "by_scenario": {},
+         "coverage_by_scenario": {}, "coverage_by_radars": {}}
     for r in runs:
         k = str(r["tracks"])
         s["tracks_per_missile"][k] = s["tracks_per_missile"].get(k, 0) + 1
+    bd = [r["burnout_delay_s"] for r in runs if r.get("burnout_delay_s") is not None]
+    s["burnout_delay_s"] = {"declared": len(bd), "median": med(bd), "max": max(bd) if bd else None,
+                            "early": sum(1 for d in bd if d < 0)}
+    for key, name in [("scenario", "coverage_by_scenario"), ("radars", "coverage_by_radars")]:
+        for val in sorted({r[key] for r in runs}):
+            rs = [r for r in runs if r[key] == val]
+            s[name][str(val)] = {}
+            for h in ["30", "60", "120"]:
+                got = [r["h"][h] for r in rs if h in r["h"] and r["h"][h]["predicted"]]
+                app = sum(1 for r in rs if h in r["h"])
+                s[name][str(val)][h] = {"applicable": app, "predicted": len(got),
+                                        "coverage95": sum(x["inside"] for x in got) / len(got) if got else None}
     for h in ["30", "60", "120"]:
         hs = [r["h"][h] for r in runs if h in r["h"]]
         got = [x for x in hs if x["predicted"]]

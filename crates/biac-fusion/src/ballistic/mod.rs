@@ -58,6 +58,14 @@ const SURPRISE_PLOT: f64 = 3.0;
 /// That average (per degree of freedom, 1 when consistent; its spread is about 0.35)
 /// above which a free-flying track is taken to be thrusting again.
 const THRUST_AGAIN: f64 = 3.0;
+/// Log likelihood ratio (coast over boost) past which the burnout detector declares the
+/// thrust off: e⁸ ≈ 3,000 to 1 for no thrust.
+const LLR_BURNOUT: f64 = 8.0;
+/// Log likelihood ratio under which the no-thrust hypothesis is refuted (the missile
+/// still thrusts) and restarted from the boost estimate.
+const LLR_DROP: f64 = -3.0;
+/// Fewest plots the no-thrust hypothesis must have explained before it is believed.
+const COAST_MIN_PLOTS: u32 = 3;
 
 /// Flight phase of a ballistic track.
 pub use biac_model::FlightPhase as Phase;
@@ -308,6 +316,23 @@ pub struct Estimate {
     /// cut-off or staging). A plot that surprises the plain prediction is gated and
     /// applied with it, so the track follows the change instead of losing the missile.
     p_open: Option<Box<Mat7>>,
+    /// In boost: the no-thrust hypothesis the burnout detector tests (see [`Coast`]).
+    coast: Option<Box<Coast>>,
+}
+
+/// The burnout detector's alternative: the same missile flying free since `age_s`
+/// seconds ago, filtered on the same plots with the midcourse model, and the log
+/// likelihood ratio of those plots (coast over boost). A sequential test: once the
+/// ratio passes [`LLR_BURNOUT`] the track takes this estimate and becomes midcourse;
+/// when it falls under [`LLR_DROP`] (the missile is still thrusting) the hypothesis
+/// restarts from the boost estimate. The coast estimate starts with the velocity
+/// uncertainty a thrust cut up to [`OPEN_LAG_S`] before its start leaves, so the
+/// midcourse covariance it hands over is honest about when the thrust ended.
+#[derive(Clone, Debug, PartialEq)]
+struct Coast {
+    est: Estimate,
+    llr: f64,
+    plots: u32,
 }
 
 /// Non-gravitational acceleration of the phase at `(p, v)` with scalar `s`.
@@ -432,6 +457,7 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
+            coast: None,
         }
     }
 
@@ -444,6 +470,7 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
+            coast: None,
         }
     }
 
@@ -511,6 +538,9 @@ impl Estimate {
         if out.phase == Phase::Boost && dt > 0.0 {
             out.quiet_s += dt;
         }
+        if let Some(c) = &mut out.coast {
+            c.est = c.est.predict(dt, prm);
+        }
         out
     }
 
@@ -537,11 +567,23 @@ impl Estimate {
 
     /// Squared Mahalanobis distance and ln det S of plot `m` against this
     /// (predicted) estimate, with the plot's degrees of freedom.
+    /// In boost, the plot is the missile's if either hypothesis (thrust changed or
+    /// cut) explains it: the nearer counts.
     pub fn gate(&self, m: &RadarPlot) -> Option<(f64, f64)> {
         let plain = self.gate_with(&self.p, m)?;
-        match &self.p_open {
+        let boost = match &self.p_open {
             Some(po) if plain.0 / m.dof() as f64 > SURPRISE_PLOT => self.gate_with(po, m),
             _ => Some(plain),
+        };
+        let coast = self
+            .coast
+            .as_ref()
+            .filter(|_| plain.0 / m.dof() as f64 > SURPRISE_PLOT)
+            .and_then(|c| c.est.gate_with(&c.est.p, m));
+        match (boost, coast) {
+            (Some(b), Some(c)) if c.0 < b.0 => Some(c),
+            (None, c) => c,
+            (b, _) => b,
         }
     }
 
@@ -565,11 +607,6 @@ impl Estimate {
     /// EKF update of this (predicted) estimate with plot `m`, then the phase logic;
     /// `None` if the update fails numerically.
     pub fn update(&self, m: &RadarPlot, prm: &BallisticParams) -> Option<Estimate> {
-        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7, f64)> {
-            let (nu, h) = m.innovation::<M>(&e.x)?;
-            let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
-            Some((u.x, u.p, u.d2 / M as f64))
-        }
         let mut prior = self.clone();
         if let Some(po) = &self.p_open {
             // A thrust change (staging, cut-off) shows as a surprising plot first.
@@ -581,11 +618,7 @@ impl Estimate {
             }
         }
         prior.p_open = None;
-        let (x, p, nis) = if m.has_rate {
-            go::<4>(&prior, m)?
-        } else {
-            go::<3>(&prior, m)?
-        };
+        let (x, p, nis, lik) = prior.filter(m)?;
         let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
         let mut out = Estimate {
             x,
@@ -593,13 +626,91 @@ impl Estimate {
             surprise,
             ..prior
         };
+        if out.phase == Phase::Boost {
+            out.test_coast(m, lik);
+        }
         out.advance_phase(prm);
         Some(out)
+    }
+
+    /// The EKF update alone: state, covariance, NIS per degree of freedom and the plot's
+    /// log likelihood.
+    fn filter(&self, m: &RadarPlot) -> Option<(Vec7, Mat7, f64, f64)> {
+        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7, f64, f64)> {
+            let (nu, h) = m.innovation::<M>(&e.x)?;
+            let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
+            Some((u.x, u.p, u.d2 / M as f64, u.log_lik))
+        }
+        if m.has_rate {
+            go::<4>(self, m)
+        } else {
+            go::<3>(self, m)
+        }
+    }
+
+    /// The burnout detector's step on plot `m`, which the boost model explained with log
+    /// likelihood `lik_boost`: the no-thrust hypothesis takes the plot and its ratio
+    /// moves; refuted (or absent), it restarts from this (updated) boost estimate.
+    fn test_coast(&mut self, m: &RadarPlot, lik_boost: f64) {
+        let tested = self.coast.take().and_then(|c| {
+            let (x, p, _, lik) = c.est.filter(m)?;
+            Some(Coast {
+                est: Estimate { x, p, ..c.est },
+                llr: c.llr + lik - lik_boost,
+                plots: c.plots + 1,
+            })
+        });
+        self.coast = Some(Box::new(match tested {
+            Some(c) if c.llr > LLR_DROP => c,
+            _ => self.coast_start(),
+        }));
+    }
+
+    /// The no-thrust hypothesis started from this boost estimate: the thrust may have
+    /// been cut any time in the last [`OPEN_LAG_S`] seconds, while this estimate still
+    /// flew it, so velocity and position along the track carry the error that leaves
+    /// (thrust `a` cut `τ ~ U(0, L)` ago: velocity `aτ`, position `aτ²/2`).
+    fn coast_start(&self) -> Coast {
+        let mut est = Estimate::new(self.x, self.p, Phase::Midcourse);
+        est.pin_scalar(0.0, 0.0);
+        let a = self.x[S].abs() + self.p[S][S].max(0.0).sqrt();
+        let v = self.velocity();
+        let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        if speed > 1.0 {
+            let u = [v[0] / speed, v[1] / speed, v[2] / speed];
+            let l = OPEN_LAG_S;
+            let (vv, pv, pp) = (
+                a * a * l * l / 3.0,
+                a * a * l * l * l / 8.0,
+                a * a * l.powi(4) / 20.0,
+            );
+            for i in 0..3 {
+                for j in 0..3 {
+                    let uu = u[i] * u[j];
+                    est.p[i][j] += pp * uu;
+                    est.p[i][3 + j] += pv * uu;
+                    est.p[3 + i][j] += pv * uu;
+                    est.p[3 + i][3 + j] += vv * uu;
+                }
+            }
+        }
+        Coast {
+            est,
+            llr: 0.0,
+            plots: 0,
+        }
     }
 
     /// Burnout and re-entry detection after an update.
     fn advance_phase(&mut self, prm: &BallisticParams) {
         match self.phase {
+            Phase::Boost if self.coast_wins() => {
+                let c = self.coast.take().expect("tested");
+                *self = Estimate {
+                    surprise: 1.0,
+                    ..c.est
+                };
+            }
             Phase::Boost => {
                 let off = self.x[S] < prm.burnout_acc_mps2
                     && self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
@@ -607,6 +718,7 @@ impl Estimate {
                     self.quiet_s = 0.0;
                 } else if self.quiet_s >= prm.burnout_s {
                     self.phase = Phase::Midcourse;
+                    self.coast = None;
                     self.condition_no_thrust();
                 }
             }
@@ -633,6 +745,23 @@ impl Estimate {
             }
             Phase::Terminal => {}
         }
+    }
+
+    /// Whether the no-thrust hypothesis has won: its likelihood ratio, or a descent (a
+    /// ballistic missile thrusts only while it climbs).
+    fn coast_wins(&self) -> bool {
+        let Some(c) = &self.coast else {
+            return false;
+        };
+        if c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT {
+            return true;
+        }
+        let up = up_at(self.position());
+        let vu = up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5];
+        let var: f64 = (0..3)
+            .map(|i| (0..3).map(|j| up[i] * self.p[3 + i][3 + j] * up[j]).sum::<f64>())
+            .sum();
+        c.plots >= COAST_MIN_PLOTS && vu < -3.0 * var.max(0.0).sqrt()
     }
 
     /// Condition the estimate on "no thrust" (the scalar exactly 0): the Gaussian
