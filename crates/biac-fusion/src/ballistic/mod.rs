@@ -59,13 +59,15 @@ const SURPRISE_PLOT: f64 = 3.0;
 /// above which a free-flying track is taken to be thrusting again.
 const THRUST_AGAIN: f64 = 3.0;
 /// Log likelihood ratio (coast over boost) past which the burnout detector declares the
-/// thrust off: e⁸ ≈ 3,000 to 1 for no thrust.
-const LLR_BURNOUT: f64 = 8.0;
+/// thrust off: e⁶ ≈ 400 to 1 for no thrust.
+const LLR_BURNOUT: f64 = 6.0;
 /// Log likelihood ratio under which the no-thrust hypothesis is refuted (the missile
 /// still thrusts) and restarted from the boost estimate.
 const LLR_DROP: f64 = -3.0;
 /// Fewest plots the no-thrust hypothesis must have explained before it is believed.
 const COAST_MIN_PLOTS: u32 = 3;
+/// How long after a declared burnout the boost hypothesis is still tested, s.
+const REVERT_WINDOW_S: f64 = 60.0;
 
 /// Flight phase of a ballistic track.
 pub use biac_model::FlightPhase as Phase;
@@ -316,23 +318,30 @@ pub struct Estimate {
     /// cut-off or staging). A plot that surprises the plain prediction is gated and
     /// applied with it, so the track follows the change instead of losing the missile.
     p_open: Option<Box<Mat7>>,
-    /// In boost: the no-thrust hypothesis the burnout detector tests (see [`Coast`]).
-    coast: Option<Box<Coast>>,
+    /// The other flight hypothesis, filtered on the same plots (see [`Rival`]).
+    rival: Option<Box<Rival>>,
+    /// Length of the last prediction, s: the window in which a thrust cut may hide.
+    last_dt_s: f64,
 }
 
-/// The burnout detector's alternative: the same missile flying free since `age_s`
-/// seconds ago, filtered on the same plots with the midcourse model, and the log
-/// likelihood ratio of those plots (coast over boost). A sequential test: once the
-/// ratio passes [`LLR_BURNOUT`] the track takes this estimate and becomes midcourse;
-/// when it falls under [`LLR_DROP`] (the missile is still thrusting) the hypothesis
-/// restarts from the boost estimate. The coast estimate starts with the velocity
-/// uncertainty a thrust cut up to [`OPEN_LAG_S`] before its start leaves, so the
-/// midcourse covariance it hands over is honest about when the thrust ended.
+/// The burnout detector: a sequential likelihood-ratio test of two models of the same
+/// missile on the same plots. In boost, the rival is the no-thrust hypothesis (the
+/// midcourse model since its start); once the log ratio of its plots' likelihoods
+/// (rival over own) passes [`LLR_BURNOUT`] the track takes the rival's estimate and
+/// becomes midcourse, and when it falls under [`LLR_DROP`] (the missile still
+/// thrusts) the rival restarts from the boost estimate. The coast estimate starts with
+/// the velocity uncertainty of a thrust cut anywhere in the plot interval before its
+/// start, so the midcourse covariance it hands over is honest about when the thrust
+/// ended. For [`REVERT_WINDOW_S`] after the hand-over the roles swap: the boost
+/// estimate flies on as the rival, and if it explains the plots better (a staging's
+/// drop in thrust taken for a burnout) the track goes back to it, without losing the
+/// missile.
 #[derive(Clone, Debug, PartialEq)]
-struct Coast {
+struct Rival {
     est: Estimate,
     llr: f64,
     plots: u32,
+    age_s: f64,
 }
 
 /// Non-gravitational acceleration of the phase at `(p, v)` with scalar `s`.
@@ -457,7 +466,8 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
-            coast: None,
+            rival: None,
+            last_dt_s: 0.0,
         }
     }
 
@@ -470,7 +480,8 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
-            coast: None,
+            rival: None,
+            last_dt_s: 0.0,
         }
     }
 
@@ -538,9 +549,11 @@ impl Estimate {
         if out.phase == Phase::Boost && dt > 0.0 {
             out.quiet_s += dt;
         }
-        if let Some(c) = &mut out.coast {
+        if let Some(c) = &mut out.rival {
             c.est = c.est.predict(dt, prm);
+            c.age_s += dt;
         }
+        out.last_dt_s = dt.abs();
         out
     }
 
@@ -567,8 +580,8 @@ impl Estimate {
 
     /// Squared Mahalanobis distance and ln det S of plot `m` against this
     /// (predicted) estimate, with the plot's degrees of freedom.
-    /// In boost, the plot is the missile's if either hypothesis (thrust changed or
-    /// cut) explains it: the nearer counts.
+    /// The plot is the missile's if either hypothesis (thrust changed or cut; own or
+    /// rival) explains it: the nearer counts.
     pub fn gate(&self, m: &RadarPlot) -> Option<(f64, f64)> {
         let plain = self.gate_with(&self.p, m)?;
         let boost = match &self.p_open {
@@ -576,10 +589,10 @@ impl Estimate {
             _ => Some(plain),
         };
         let coast = self
-            .coast
+            .rival
             .as_ref()
             .filter(|_| plain.0 / m.dof() as f64 > SURPRISE_PLOT)
-            .and_then(|c| c.est.gate_with(&c.est.p, m));
+            .and_then(|c| c.est.gate(m));
         match (boost, coast) {
             (Some(b), Some(c)) if c.0 < b.0 => Some(c),
             (None, c) => c,
@@ -607,6 +620,16 @@ impl Estimate {
     /// EKF update of this (predicted) estimate with plot `m`, then the phase logic;
     /// `None` if the update fails numerically.
     pub fn update(&self, m: &RadarPlot, prm: &BallisticParams) -> Option<Estimate> {
+        let (mut out, lik) = self.absorb(m)?;
+        out.test_rival(m, lik);
+        out.advance_phase(prm);
+        Some(out)
+    }
+
+    /// The update without the phase logic: the updated estimate (its rival untouched)
+    /// and the plot's log likelihood. In boost a surprising plot is taken with the
+    /// covariance open to a thrust change.
+    fn absorb(&self, m: &RadarPlot) -> Option<(Estimate, f64)> {
         let mut prior = self.clone();
         if let Some(po) = &self.p_open {
             // A thrust change (staging, cut-off) shows as a surprising plot first.
@@ -620,17 +643,15 @@ impl Estimate {
         prior.p_open = None;
         let (x, p, nis, lik) = prior.filter(m)?;
         let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
-        let mut out = Estimate {
-            x,
-            p,
-            surprise,
-            ..prior
-        };
-        if out.phase == Phase::Boost {
-            out.test_coast(m, lik);
-        }
-        out.advance_phase(prm);
-        Some(out)
+        Some((
+            Estimate {
+                x,
+                p,
+                surprise,
+                ..prior
+            },
+            lik,
+        ))
     }
 
     /// The EKF update alone: state, covariance, NIS per degree of freedom and the plot's
@@ -648,37 +669,42 @@ impl Estimate {
         }
     }
 
-    /// The burnout detector's step on plot `m`, which the boost model explained with log
-    /// likelihood `lik_boost`: the no-thrust hypothesis takes the plot and its ratio
-    /// moves; refuted (or absent), it restarts from this (updated) boost estimate.
-    fn test_coast(&mut self, m: &RadarPlot, lik_boost: f64) {
-        let tested = self.coast.take().and_then(|c| {
-            let (x, p, _, lik) = c.est.filter(m)?;
-            Some(Coast {
-                est: Estimate { x, p, ..c.est },
-                llr: c.llr + lik - lik_boost,
+    /// The detector's step on plot `m`, which this estimate explained with log
+    /// likelihood `lik`: the rival takes the plot and the ratio moves. In boost a
+    /// refuted (or absent) rival restarts from this (updated) estimate; after burnout
+    /// a refuted or old one is dropped.
+    fn test_rival(&mut self, m: &RadarPlot, lik: f64) {
+        let tested = self.rival.take().and_then(|c| {
+            let (est, lik_r) = c.est.absorb(m)?;
+            Some(Rival {
+                est,
+                llr: c.llr + lik_r - lik,
                 plots: c.plots + 1,
+                age_s: c.age_s,
             })
         });
-        self.coast = Some(Box::new(match tested {
-            Some(c) if c.llr > LLR_DROP => c,
-            _ => self.coast_start(),
-        }));
+        let alive = tested.filter(|c| c.llr > LLR_DROP);
+        self.rival = match self.phase {
+            Phase::Boost => Some(Box::new(alive.unwrap_or_else(|| self.coast_start()))),
+            Phase::Midcourse => alive.filter(|c| c.age_s <= REVERT_WINDOW_S).map(Box::new),
+            Phase::Terminal => None,
+        };
     }
 
     /// The no-thrust hypothesis started from this boost estimate: the thrust may have
-    /// been cut any time in the last [`OPEN_LAG_S`] seconds, while this estimate still
-    /// flew it, so velocity and position along the track carry the error that leaves
-    /// (thrust `a` cut `τ ~ U(0, L)` ago: velocity `aτ`, position `aτ²/2`).
-    fn coast_start(&self) -> Coast {
+    /// been cut any time since the previous plot, while this estimate still flew it, so
+    /// velocity and position along the track carry the error that leaves (thrust `a`
+    /// cut `τ ~ U(0, L)` ago: velocity `aτ`, position `aτ²/2`). (The boost estimate's
+    /// own thrust uncertainty is in its covariance already.)
+    fn coast_start(&self) -> Rival {
         let mut est = Estimate::new(self.x, self.p, Phase::Midcourse);
         est.pin_scalar(0.0, 0.0);
-        let a = self.x[S].abs() + self.p[S][S].max(0.0).sqrt();
+        let a = self.x[S].abs();
         let v = self.velocity();
         let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
         if speed > 1.0 {
             let u = [v[0] / speed, v[1] / speed, v[2] / speed];
-            let l = OPEN_LAG_S;
+            let l = self.last_dt_s.min(OPEN_LAG_S);
             let (vv, pv, pp) = (
                 a * a * l * l / 3.0,
                 a * a * l * l * l / 8.0,
@@ -694,10 +720,11 @@ impl Estimate {
                 }
             }
         }
-        Coast {
+        Rival {
             est,
             llr: 0.0,
             plots: 0,
+            age_s: 0.0,
         }
     }
 
@@ -705,9 +732,32 @@ impl Estimate {
     fn advance_phase(&mut self, prm: &BallisticParams) {
         match self.phase {
             Phase::Boost if self.coast_wins() => {
-                let c = self.coast.take().expect("tested");
+                let c = self.rival.take().expect("tested");
+                let boost = std::mem::replace(
+                    self,
+                    Estimate {
+                        surprise: 1.0,
+                        ..c.est
+                    },
+                );
+                self.rival = Some(Box::new(Rival {
+                    est: boost,
+                    llr: 0.0,
+                    plots: 0,
+                    age_s: 0.0,
+                }));
+            }
+            Phase::Midcourse
+                if self
+                    .rival
+                    .as_ref()
+                    .is_some_and(|c| c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT) =>
+            {
+                // Still thrusting (a staging taken for burnout): back to the boost model.
+                let c = self.rival.take().expect("tested");
                 *self = Estimate {
                     surprise: 1.0,
+                    quiet_s: 0.0,
                     ..c.est
                 };
             }
@@ -718,13 +768,14 @@ impl Estimate {
                     self.quiet_s = 0.0;
                 } else if self.quiet_s >= prm.burnout_s {
                     self.phase = Phase::Midcourse;
-                    self.coast = None;
+                    self.rival = None;
                     self.condition_no_thrust();
                 }
             }
             Phase::Midcourse if self.surprise > THRUST_AGAIN => {
                 // Thrust after the detected burnout (a later stage): boost again.
                 self.phase = Phase::Boost;
+                self.rival = None;
                 self.quiet_s = 0.0;
                 self.surprise = 1.0;
                 self.pin_scalar(0.0, prm.init_acc_sigma_mps2);
@@ -737,6 +788,7 @@ impl Estimate {
                 };
                 if descending && height(p) < prm.terminal_alt_m {
                     self.phase = Phase::Terminal;
+                    self.rival = None;
                     let (m, s) = prm.ln_beta_prior();
                     // The prior of 1/β, linearised around exp(−mean ln β).
                     let inv = (-m).exp();
@@ -750,7 +802,7 @@ impl Estimate {
     /// Whether the no-thrust hypothesis has won: its likelihood ratio, or a descent (a
     /// ballistic missile thrusts only while it climbs).
     fn coast_wins(&self) -> bool {
-        let Some(c) = &self.coast else {
+        let Some(c) = &self.rival else {
             return false;
         };
         if c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT {
