@@ -58,6 +58,8 @@ const SURPRISE_PLOT: f64 = 3.0;
 /// That average (per degree of freedom, 1 when consistent; its spread is about 0.35)
 /// above which a free-flying track is taken to be thrusting again.
 const THRUST_AGAIN: f64 = 3.0;
+/// Most one plot adds to that average (two surprising plots in a row are needed).
+const SURPRISE_CAP: f64 = 6.0;
 /// Log likelihood ratio (coast over boost) past which the burnout detector declares the
 /// thrust off: e⁶ ≈ 400 to 1 for no thrust.
 const LLR_BURNOUT: f64 = 6.0;
@@ -485,6 +487,12 @@ impl Estimate {
         }
     }
 
+    /// Length of the prediction that made this estimate, s (on a prediction for
+    /// gating: how long the track has gone without a plot).
+    pub fn predicted_s(&self) -> f64 {
+        self.last_dt_s
+    }
+
     pub fn position(&self) -> [f64; 3] {
         [self.x[0], self.x[1], self.x[2]]
     }
@@ -642,7 +650,10 @@ impl Estimate {
         }
         prior.p_open = None;
         let (x, p, nis, lik) = prior.filter(m)?;
-        let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
+        // One plot counts at most SURPRISE_CAP: a single outlier (or the first plot
+        // after an hour beyond every radar's reach) is not a thrust.
+        let surprise =
+            SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis.min(SURPRISE_CAP);
         Some((
             Estimate {
                 x,
@@ -672,7 +683,7 @@ impl Estimate {
     /// The detector's step on plot `m`, which this estimate explained with log
     /// likelihood `lik`: the rival takes the plot and the ratio moves. In boost a
     /// refuted (or absent) rival restarts from this (updated) estimate; after burnout
-    /// a refuted or old one is dropped.
+    /// the rival is dropped once the window is over.
     fn test_rival(&mut self, m: &RadarPlot, lik: f64) {
         let tested = self.rival.take().and_then(|c| {
             let (est, lik_r) = c.est.absorb(m)?;
@@ -683,10 +694,16 @@ impl Estimate {
                 age_s: c.age_s,
             })
         });
-        let alive = tested.filter(|c| c.llr > LLR_DROP);
         self.rival = match self.phase {
-            Phase::Boost => Some(Box::new(alive.unwrap_or_else(|| self.coast_start()))),
-            Phase::Midcourse => alive.filter(|c| c.age_s <= REVERT_WINDOW_S).map(Box::new),
+            Phase::Boost => Some(Box::new(
+                tested
+                    .filter(|c| c.llr > LLR_DROP)
+                    .unwrap_or_else(|| self.coast_start()),
+            )),
+            // The boost model right after the hand-over explains the plots worse than
+            // the coast did (that is why it lost): it is kept the whole window, its
+            // ratio free to recover while a staging's thrust shows.
+            Phase::Midcourse => tested.filter(|c| c.age_s <= REVERT_WINDOW_S).map(Box::new),
             Phase::Terminal => None,
         };
     }
@@ -772,7 +789,7 @@ impl Estimate {
                     self.condition_no_thrust();
                 }
             }
-            Phase::Midcourse if self.surprise > THRUST_AGAIN => {
+            Phase::Midcourse if self.surprise > THRUST_AGAIN && self.climb() > 0.0 => {
                 // Thrust after the detected burnout (a later stage): boost again.
                 self.phase = Phase::Boost;
                 self.rival = None;
@@ -809,11 +826,16 @@ impl Estimate {
             return true;
         }
         let up = up_at(self.position());
-        let vu = up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5];
         let var: f64 = (0..3)
             .map(|i| (0..3).map(|j| up[i] * self.p[3 + i][3 + j] * up[j]).sum::<f64>())
             .sum();
-        c.plots >= COAST_MIN_PLOTS && vu < -3.0 * var.max(0.0).sqrt()
+        c.plots >= COAST_MIN_PLOTS && self.climb() < -3.0 * var.max(0.0).sqrt()
+    }
+
+    /// Vertical speed, m/s (positive climbing).
+    fn climb(&self) -> f64 {
+        let up = up_at(self.position());
+        up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5]
     }
 
     /// Condition the estimate on "no thrust" (the scalar exactly 0): the Gaussian
