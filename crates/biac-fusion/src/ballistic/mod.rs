@@ -3,10 +3,13 @@
 //!
 //! State `[p, v, s]`: ECEF position and velocity and one scalar `s` whose meaning is
 //! the flight phase's non-gravitational force — the thrust acceleration along the
-//! velocity in **boost** (a random walk: thrust grows as propellant burns), nothing in
-//! **midcourse** (`s` pinned at 0: pure [`GravityModel::FULL`] flight, the simulator's
-//! own physics), and the inverse ballistic coefficient `1/β` (m²/kg) in **terminal**,
-//! with the drag `−½ ρ(h) |v| v / β` of the exponential atmosphere. A thrust or drag
+//! velocity in **boost** (a random walk: thrust grows as propellant burns), and after
+//! burnout (**midcourse** and **terminal**) the inverse ballistic coefficient `1/β`
+//! (m²/kg), started at the prior of `[beta_min, beta_max]`, with the drag
+//! `−½ ρ(h) |v| v / β` of the exponential atmosphere: nothing above 200 km (pure
+//! [`GravityModel::FULL`] flight, the simulator's own physics), but a short-range
+//! missile flies its whole arc under 100 km, where the drag of an unknown β moves the
+//! impact by kilometres and must be in the model and its covariance. A thrust or drag
 //! along the velocity is what the missile does (a gravity turn, air at rest in ECEF), so
 //! one scalar observable through the accurate range replaces a 3-vector observable
 //! only through the poor cross-range angles.
@@ -351,7 +354,6 @@ struct Rival {
 fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
     let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
     match phase {
-        Phase::Midcourse => [0.0; 3],
         Phase::Boost => {
             if speed < 1.0 {
                 return [0.0; 3];
@@ -359,7 +361,7 @@ fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
             let k = s / speed;
             [k * v[0], k * v[1], k * v[2]]
         }
-        Phase::Terminal => drag(p, v, s),
+        Phase::Midcourse | Phase::Terminal => drag(p, v, s),
     }
 }
 
@@ -390,7 +392,6 @@ fn jacobian(model: &GravityModel, phase: Phase, x: &Vec7) -> Mat7 {
     }
     let u = [v[0] / speed, v[1] / speed, v[2] / speed];
     match phase {
-        Phase::Midcourse => {}
         Phase::Boost => {
             // s v/|v|: ∂/∂v = s (I − u uᵀ)/|v|, ∂/∂s = u.
             for i in 0..3 {
@@ -401,9 +402,14 @@ fn jacobian(model: &GravityModel, phase: Phase, x: &Vec7) -> Mat7 {
                 a[3 + i][S] = u[i];
             }
         }
-        Phase::Terminal => {
+        Phase::Midcourse | Phase::Terminal => {
             // −½ ρ(h) |v| v s: ∂/∂v = −½ρs(|v| I + v uᵀ), ∂/∂s = −½ρ|v|v,
-            // ∂/∂p = −½|v| v s ρ'(h) upᵀ with ρ' = −ρ/H.
+            // ∂/∂p = −½|v| v s ρ'(h) upᵀ with ρ' = −ρ/H. No air 250 km over the
+            // polar radius (the geodetic conversion is skipped, as in `drag`).
+            let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+            if r > 6_356_752.0 + 250_000.0 {
+                return a;
+            }
             let rho = air_density(height(p));
             let up = up_at(p);
             for i in 0..3 {
@@ -629,7 +635,7 @@ impl Estimate {
     /// `None` if the update fails numerically.
     pub fn update(&self, m: &RadarPlot, prm: &BallisticParams) -> Option<Estimate> {
         let (mut out, lik) = self.absorb(m)?;
-        out.test_rival(m, lik);
+        out.test_rival(m, lik, prm);
         out.advance_phase(prm);
         Some(out)
     }
@@ -684,7 +690,7 @@ impl Estimate {
     /// likelihood `lik`: the rival takes the plot and the ratio moves. In boost a
     /// refuted (or absent) rival restarts from this (updated) estimate; after burnout
     /// the rival is dropped once the window is over.
-    fn test_rival(&mut self, m: &RadarPlot, lik: f64) {
+    fn test_rival(&mut self, m: &RadarPlot, lik: f64, prm: &BallisticParams) {
         let tested = self.rival.take().and_then(|c| {
             let (est, lik_r) = c.est.absorb(m)?;
             Some(Rival {
@@ -698,7 +704,7 @@ impl Estimate {
             Phase::Boost => Some(Box::new(
                 tested
                     .filter(|c| c.llr > LLR_DROP)
-                    .unwrap_or_else(|| self.coast_start()),
+                    .unwrap_or_else(|| self.coast_start(prm)),
             )),
             // The boost model right after the hand-over explains the plots worse than
             // the coast did (that is why it lost): it is kept the whole window, its
@@ -713,9 +719,9 @@ impl Estimate {
     /// velocity and position along the track carry the error that leaves (thrust `a`
     /// cut `τ ~ U(0, L)` ago: velocity `aτ`, position `aτ²/2`). (The boost estimate's
     /// own thrust uncertainty is in its covariance already.)
-    fn coast_start(&self) -> Rival {
+    fn coast_start(&self, prm: &BallisticParams) -> Rival {
         let mut est = Estimate::new(self.x, self.p, Phase::Midcourse);
-        est.pin_scalar(0.0, 0.0);
+        est.pin_drag_prior(prm);
         let a = self.x[S].abs();
         let v = self.velocity();
         let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
@@ -787,6 +793,7 @@ impl Estimate {
                     self.phase = Phase::Midcourse;
                     self.rival = None;
                     self.condition_no_thrust();
+                    self.pin_drag_prior(prm);
                 }
             }
             Phase::Midcourse if self.surprise > THRUST_AGAIN && self.climb() > 0.0 => {
@@ -804,12 +811,9 @@ impl Estimate {
                     up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5] < 0.0
                 };
                 if descending && height(p) < prm.terminal_alt_m {
+                    // The drag model flies on: only the name of the phase changes.
                     self.phase = Phase::Terminal;
                     self.rival = None;
-                    let (m, s) = prm.ln_beta_prior();
-                    // The prior of 1/β, linearised around exp(−mean ln β).
-                    let inv = (-m).exp();
-                    self.pin_scalar(inv, inv * s);
                 }
             }
             Phase::Terminal => {}
@@ -858,6 +862,13 @@ impl Estimate {
             kf::symmetrize(&mut self.p);
         }
         self.pin_scalar(0.0, 0.0);
+    }
+
+    /// The scalar as the prior of 1/β, linearised around exp(−mean ln β).
+    fn pin_drag_prior(&mut self, prm: &BallisticParams) {
+        let (m, s) = prm.ln_beta_prior();
+        let inv = (-m).exp();
+        self.pin_scalar(inv, inv * s);
     }
 
     /// Set the phase scalar to `value` with standard deviation `sigma`, uncorrelated.
@@ -931,8 +942,7 @@ fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, prm: &BallisticParams) 
     }
     match phase {
         Phase::Boost => p[S][S] += prm.q_boost * h,
-        Phase::Midcourse => {}
-        Phase::Terminal => p[S][S] += prm.q_inv_beta * h,
+        Phase::Midcourse | Phase::Terminal => p[S][S] += prm.q_inv_beta * h,
     }
 }
 
