@@ -754,7 +754,7 @@ impl Estimate {
     /// Burnout and re-entry detection after an update.
     fn advance_phase(&mut self, prm: &BallisticParams) {
         match self.phase {
-            Phase::Boost if self.coast_wins() => {
+            Phase::Boost if self.coast_wins(prm) => {
                 let c = self.rival.take().expect("tested");
                 let boost = std::mem::replace(
                     self,
@@ -820,13 +820,17 @@ impl Estimate {
         }
     }
 
-    /// Whether the no-thrust hypothesis has won: its likelihood ratio, or a descent (a
-    /// ballistic missile thrusts only while it climbs).
-    fn coast_wins(&self) -> bool {
+    /// Whether the no-thrust hypothesis has won: its likelihood ratio while the boost
+    /// model's own thrust estimate allows a cut (within two sigma of under
+    /// `burnout_acc_mps2`: early in a track the loose boost model loses the ratio to
+    /// a missile it has not yet learnt to thrust), or a descent (a ballistic missile
+    /// thrusts only while it climbs).
+    fn coast_wins(&self, prm: &BallisticParams) -> bool {
         let Some(c) = &self.rival else {
             return false;
         };
-        if c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT {
+        let cut = self.x[S] - 2.0 * self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
+        if c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT && cut {
             return true;
         }
         let up = up_at(self.position());
