@@ -122,7 +122,7 @@ impl Default for BallisticParams {
         BallisticParams {
             q_boost: 1.0,
             q_boost_turn: 30.0,
-            q_free: 1e-4,
+            q_free: 1e-6,
             q_inv_beta: 1e-14,
             init_vel_sigma_mps: 3_000.0,
             init_acc_sigma_mps2: 30.0,
@@ -327,6 +327,11 @@ pub struct Estimate {
     rival: Option<Box<Rival>>,
     /// Length of the last prediction, s: the window in which a thrust cut may hide.
     last_dt_s: f64,
+    /// In boost: the thrust estimate after the last plot the plain prediction explained
+    /// (no thrust change) and the seconds since. After a cut the boost model flies on
+    /// with thrust it no longer has until the plots pull it back: a no-thrust
+    /// hypothesis started meanwhile carries that whole lag in its covariance.
+    calm: (f64, f64),
 }
 
 /// The burnout detector: a sequential likelihood-ratio test of two models of the same
@@ -476,6 +481,7 @@ impl Estimate {
             p_open: None,
             rival: None,
             last_dt_s: 0.0,
+            calm: (0.0, 0.0),
         }
     }
 
@@ -490,6 +496,7 @@ impl Estimate {
             p_open: None,
             rival: None,
             last_dt_s: 0.0,
+            calm: (0.0, 0.0),
         }
     }
 
@@ -568,6 +575,7 @@ impl Estimate {
             c.age_s += dt;
         }
         out.last_dt_s = dt.abs();
+        out.calm.1 += dt.abs();
         out
     }
 
@@ -645,14 +653,13 @@ impl Estimate {
     /// covariance open to a thrust change.
     fn absorb(&self, m: &RadarPlot) -> Option<(Estimate, f64)> {
         let mut prior = self.clone();
-        if let Some(po) = &self.p_open {
-            // A thrust change (staging, cut-off) shows as a surprising plot first.
-            let nis = self
+        // A thrust change (staging, cut-off) shows as a surprising plot first.
+        let calm = self.phase != Phase::Boost
+            || self
                 .gate_with(&self.p, m)
-                .map_or(0.0, |(d2, _)| d2 / m.dof() as f64);
-            if nis > SURPRISE_PLOT {
-                prior.p = **po;
-            }
+                .is_none_or(|(d2, _)| d2 / m.dof() as f64 <= SURPRISE_PLOT);
+        if let (false, Some(po)) = (calm, &self.p_open) {
+            prior.p = **po;
         }
         prior.p_open = None;
         let (x, p, nis, lik) = prior.filter(m)?;
@@ -660,15 +667,16 @@ impl Estimate {
         // after an hour beyond every radar's reach) is not a thrust.
         let surprise =
             SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis.min(SURPRISE_CAP);
-        Some((
-            Estimate {
-                x,
-                p,
-                surprise,
-                ..prior
-            },
-            lik,
-        ))
+        let mut out = Estimate {
+            x,
+            p,
+            surprise,
+            ..prior
+        };
+        if calm {
+            out.calm = (out.x[S], 0.0);
+        }
+        Some((out, lik))
     }
 
     /// The EKF update alone: state, covariance, NIS per degree of freedom and the plot's
@@ -715,19 +723,19 @@ impl Estimate {
     }
 
     /// The no-thrust hypothesis started from this boost estimate: the thrust may have
-    /// been cut any time since the previous plot, while this estimate still flew it, so
-    /// velocity and position along the track carry the error that leaves (thrust `a`
-    /// cut `τ ~ U(0, L)` ago: velocity `aτ`, position `aτ²/2`). (The boost estimate's
-    /// own thrust uncertainty is in its covariance already.)
+    /// been cut any time since the last calm plot (or the previous plot), while this
+    /// estimate still flew it, so velocity and position along the track carry the error
+    /// that leaves (thrust `a`, the larger of now and then, cut `τ ~ U(0, L)` ago:
+    /// velocity `aτ`, position `aτ²/2`).
     fn coast_start(&self, prm: &BallisticParams) -> Rival {
         let mut est = Estimate::new(self.x, self.p, Phase::Midcourse);
         est.pin_drag_prior(prm);
-        let a = self.x[S].abs();
+        let a = self.x[S].abs().max(self.calm.0.abs());
         let v = self.velocity();
         let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
         if speed > 1.0 {
             let u = [v[0] / speed, v[1] / speed, v[2] / speed];
-            let l = self.last_dt_s.min(OPEN_LAG_S);
+            let l = self.calm.1.max(self.last_dt_s).min(2.0 * OPEN_LAG_S);
             let (vv, pv, pp) = (
                 a * a * l * l / 3.0,
                 a * a * l * l * l / 8.0,
@@ -835,7 +843,11 @@ impl Estimate {
         }
         let up = up_at(self.position());
         let var: f64 = (0..3)
-            .map(|i| (0..3).map(|j| up[i] * self.p[3 + i][3 + j] * up[j]).sum::<f64>())
+            .map(|i| {
+                (0..3)
+                    .map(|j| up[i] * self.p[3 + i][3 + j] * up[j])
+                    .sum::<f64>()
+            })
             .sum();
         c.plots >= COAST_MIN_PLOTS && self.climb() < -3.0 * var.max(0.0).sqrt()
     }
