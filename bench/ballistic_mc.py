@@ -9,7 +9,8 @@ radars that see the missile longest) x noise (10 m / 0.5 mrad, 20 m / 1 mrad,
 30 m / 2 mrad) x seeds: with the default 3 seeds, 108 runs. Per run: `biac sim-missile`
 writes the plots and the truth, `biac ballistic` tracks them, and this script scores
 the track's predictions at 30, 60 and 120 s after the first plot after the truth's
-burnout: impact-point error (geodesic), whether the truth impact lies inside the
+burnout (the track's prediction in force then: its last row at or before that time):
+impact-point error (geodesic), whether the truth impact lies inside the
 predicted 95 % ellipse, time-to-impact error at 30 s, tracks per missile, and whether a
 prediction exists at all then. Horizons after the last plot of the missile (out of
 every radar's reach) are "not applicable"; predictions missing while the missile is
@@ -19,7 +20,8 @@ Stone Soup (PyPI `stonesoup`, in a venv): an `ExtendedKalmanPredictor`/`Updater`
 with `CartesianToElevationBearingRange` per radar (its ECEF offset and the rotation of
 the radar's east-north-up frame) and a ballistic transition model written here (WGS84
 J2 gravity in the rotating Earth-fixed frame, RK4; white acceleration noise), fed every
-plot from the first post-burnout plot on (it has no boost model, so it is told when
+plot from the first post-burnout plot on (scored, like biac, by the state in force at
+each horizon) (it has no boost model, so it is told when
 the boost ended: an advantage), its impact predicted by propagating its mean with the
 same gravity and the prior-mean drag. Stone Soup has no impact ellipse: its coverage
 is not scored. CPU per plot of each tracker (biac: `Tracker::process_batch` thread
@@ -265,10 +267,23 @@ class StoneSoup:
         epoch = datetime.datetime(2026, 1, 1)
         state, out, cpu, n = None, {}, 0.0, 0
         want = sorted(horizons)
+        last_t = None
+
+        def record(upto):
+            # The state in force at each horizon up to `upto` (its last update before).
+            while want and state is not None and upto >= t_first + want[0]:
+                x = np.asarray(state.state_vector, dtype=float).ravel()
+                out[want.pop(0)] = (last_t, x[[0, 2, 4]], x[[1, 3, 5]])
+
         for row in plots:
             t = float(row["t_s"])
             if t < t0_s:
                 continue
+            # Horizons strictly before this plot: the previous state was in force.
+            while want and state is not None and t > t_first + want[0]:
+                record(t_first + want[0])
+            if not want:
+                break
             m = self.model(row)
             az = math.radians(float(row["azimuth_deg"]))
             el = math.radians(float(row["elevation_deg"]))
@@ -290,9 +305,9 @@ class StoneSoup:
                 state = self.updater.update(SingleHypothesis(pred, det))
             cpu += time.process_time() - c0
             n += 1
-            while want and t >= t_first + want[0]:
-                x = np.asarray(state.state_vector, dtype=float).ravel()
-                out[want.pop(0)] = (t, x[[0, 2, 4]], x[[1, 3, 5]])
+            last_t = t
+        if last_t is not None:
+            record(last_t)
         return out, (cpu / n * 1e6 if n else None)
 
 
@@ -342,10 +357,20 @@ def main():
                         continue
                     t_pb, t_last = post[0], ptimes[-1]
                     main_rows = max(ids.values(), key=len)
+                    # Burnout delay: the first row after the truth's burnout whose phase
+                    # is no longer boost (None: never declared while the missile was seen).
+                    free = next((float(r["t_s"]) for r in main_rows
+                                 if r["phase"] != "boost" and float(r["t_s"]) >= burnout - 30), None)
+                    run["burnout_delay_s"] = None if free is None else free - burnout
                     for h in HORIZONS:
                         if t_pb + h > t_last:
                             continue  # no plot then: not applicable
-                        row = next((r for r in main_rows if float(r["t_s"]) >= t_pb + h), None)
+                        # The prediction in force at the horizon: the track's last row at
+                        # or before it (a lofted shot leaves every radar's reach a few
+                        # tens of seconds after burnout; what is scored is what a user
+                        # sees then, not the prediction made an hour later when it is
+                        # seen again).
+                        row = next((r for r in reversed(main_rows) if float(r["t_s"]) <= t_pb + h), None)
                         res = {"predicted": bool(row and row["ipp_lat"])}
                         if res["predicted"]:
                             d, _, _ = geo_dist(float(row["ipp_lat"]), float(row["ipp_lon"]), ilat, ilon)
@@ -377,10 +402,23 @@ def med(v):
 
 
 def summarize(runs):
-    s = {"runs": len(runs), "tracks_per_missile": {}, "by_horizon": {}, "by_scenario": {}}
+    s = {"runs": len(runs), "tracks_per_missile": {}, "by_horizon": {}, "by_scenario": {},
+         "coverage_by_scenario": {}, "coverage_by_radars": {}}
     for r in runs:
         k = str(r["tracks"])
         s["tracks_per_missile"][k] = s["tracks_per_missile"].get(k, 0) + 1
+    bd = [r["burnout_delay_s"] for r in runs if r.get("burnout_delay_s") is not None]
+    s["burnout_delay_s"] = {"declared": len(bd), "median": med(bd), "max": max(bd) if bd else None,
+                            "early": sum(1 for d in bd if d < 0)}
+    for key, name in [("scenario", "coverage_by_scenario"), ("radars", "coverage_by_radars")]:
+        for val in sorted({r[key] for r in runs}):
+            rs = [r for r in runs if r[key] == val]
+            s[name][str(val)] = {}
+            for h in ["30", "60", "120"]:
+                got = [r["h"][h] for r in rs if h in r["h"] and r["h"][h]["predicted"]]
+                app = sum(1 for r in rs if h in r["h"])
+                s[name][str(val)][h] = {"applicable": app, "predicted": len(got),
+                                        "coverage95": sum(x["inside"] for x in got) / len(got) if got else None}
     for h in ["30", "60", "120"]:
         hs = [r["h"][h] for r in runs if h in r["h"]]
         got = [x for x in hs if x["predicted"]]

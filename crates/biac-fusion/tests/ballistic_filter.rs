@@ -211,3 +211,76 @@ fn burnout_is_detected_after_the_thrust_ends_and_not_before() {
         );
     }
 }
+
+/// χ² quantile of `k` degrees of freedom at the standard normal quantile `z`
+/// (Wilson–Hilferty: within 0.1 % above 50 dof).
+fn chi2_quantile(k: f64, z: f64) -> f64 {
+    let c = 2.0 / (9.0 * k);
+    k * (1.0 - c + z * c.sqrt()).powi(3)
+}
+
+/// Filter consistency over the free flight, Monte-Carlo: the 6-D NEES (position and
+/// velocity) averaged over N runs at each plot time of the midcourse phase, against the
+/// two-sided 95 % χ² interval of 6N degrees of freedom (divided by N). The runs share
+/// the MRBM arc (their plot times align; β drawn from the filter's prior) with
+/// independent noise; the track starts in
+/// boost from its first plot, so the burnout detector's hand-over is part of what is
+/// tested. Asserted: never over-confident (the average above the upper bound at no more
+/// than 5 % of the times, as chance allows) and not uselessly loose (grand mean over
+/// 2.5). Measured and printed, not yet met: the lower bound — the filter is
+/// conservative (grand mean about 3.8 of 6; most times under the lower bound).
+#[test]
+fn nees_is_never_over_confident_over_the_free_flight() {
+    let radars = radars(20.0, 1e-3);
+    let n_runs = 24;
+    // β drawn from the prior the filter assumes (log-uniform over its range).
+    let mut draw = Noise::new(77);
+    // Plot time (ms) → NEES of the runs in midcourse at that time.
+    let mut at: std::collections::BTreeMap<i64, Vec<f64>> = Default::default();
+    let mut delays = vec![];
+    for seed in 0..n_runs {
+        let a = mrbm(draw.uniform(1e4f64.ln(), 1e5f64.ln()).exp());
+        let r = run(&a, &radars, 500 + seed, &[]);
+        delays.push(r.burnout_at.expect("burnout detected"));
+        for (t, d2, ph) in r.nees {
+            if ph == Phase::Midcourse {
+                at.entry((t * 1000.0).round() as i64).or_default().push(d2);
+            }
+        }
+    }
+    // Times every run has reached midcourse, 10 s after the last detection (the
+    // hand-over's own transient is tested by the first 10 s being allowed to be high).
+    let (mut inside, mut total, mut high, mut low) = (0, 0, 0, 0);
+    let mut means = vec![];
+    for v in at.values().filter(|v| v.len() == n_runs as usize) {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let lo = chi2_quantile(6.0 * n, -1.959_964) / n;
+        let hi = chi2_quantile(6.0 * n, 1.959_964) / n;
+        total += 1;
+        if mean < lo {
+            low += 1;
+        } else if mean > hi {
+            high += 1;
+        } else {
+            inside += 1;
+        }
+        means.push(mean);
+    }
+    let frac = inside as f64 / total.max(1) as f64;
+    let grand = means.iter().sum::<f64>() / means.len().max(1) as f64;
+    println!(
+        "NEES over {total} midcourse plot times ({n_runs} runs): {:.1} % inside the 95 % \
+         bounds ({high} above, {low} below), mean {grand:.2} (6 dof); burnout declared \
+         after {:.1}–{:.1} s of plots",
+        100.0 * frac,
+        delays.iter().cloned().fold(f64::INFINITY, f64::min),
+        delays.iter().cloned().fold(0.0, f64::max),
+    );
+    assert!(total > 100, "{total} midcourse times");
+    assert!(
+        high as f64 <= 0.05 * total as f64,
+        "over-confident: {high} of {total} above the bound"
+    );
+    assert!((2.5..7.6).contains(&grand), "{grand}");
+}

@@ -8,8 +8,8 @@
 //! tangent plane at the mean state's impact point, the 95 % ellipse their covariance
 //! scaled by χ²₂(0.95) = 5.991, the time their mean. Re-entry drag is unknown to the
 //! tracker until it is measured: ln β comes from the log-uniform prior
-//! `[beta_min, beta_max]` (its mean and σ), or in the terminal phase from the filter's
-//! own estimate of 1/β when that is tighter, so the ellipse carries the drag's
+//! `[beta_min, beta_max]` (its mean and σ), or after burnout from the filter's own
+//! estimate of 1/β when that is tighter, so the ellipse carries the drag's
 //! uncertainty instead of ignoring it. Linearising minutes of flight underestimates
 //! the spread along track; sigma points carry the curvature.
 //!
@@ -147,7 +147,7 @@ pub fn predict_impact(e: &Estimate, prm: &BallisticParams) -> Option<Impact> {
     }
     let inv_beta = e.x[S];
     let inv_sigma = e.p[S][S].max(0.0).sqrt();
-    let measured = e.phase == Phase::Terminal && inv_beta > 0.0 && inv_sigma / inv_beta < s;
+    let measured = e.phase != Phase::Boost && inv_beta > 0.0 && inv_sigma / inv_beta < s;
     if measured {
         // d ln β = −d(1/β) / (1/β): the filter's estimate with its correlations.
         m = -inv_beta.ln();

@@ -3,10 +3,13 @@
 //!
 //! State `[p, v, s]`: ECEF position and velocity and one scalar `s` whose meaning is
 //! the flight phase's non-gravitational force — the thrust acceleration along the
-//! velocity in **boost** (a random walk: thrust grows as propellant burns), nothing in
-//! **midcourse** (`s` pinned at 0: pure [`GravityModel::FULL`] flight, the simulator's
-//! own physics), and the inverse ballistic coefficient `1/β` (m²/kg) in **terminal**,
-//! with the drag `−½ ρ(h) |v| v / β` of the exponential atmosphere. A thrust or drag
+//! velocity in **boost** (a random walk: thrust grows as propellant burns), and after
+//! burnout (**midcourse** and **terminal**) the inverse ballistic coefficient `1/β`
+//! (m²/kg), started at the prior of `[beta_min, beta_max]`, with the drag
+//! `−½ ρ(h) |v| v / β` of the exponential atmosphere: nothing above 200 km (pure
+//! [`GravityModel::FULL`] flight, the simulator's own physics), but a short-range
+//! missile flies its whole arc under 100 km, where the drag of an unknown β moves the
+//! impact by kilometres and must be in the model and its covariance. A thrust or drag
 //! along the velocity is what the missile does (a gravity turn, air at rest in ECEF), so
 //! one scalar observable through the accurate range replaces a 3-vector observable
 //! only through the poor cross-range angles.
@@ -58,6 +61,18 @@ const SURPRISE_PLOT: f64 = 3.0;
 /// That average (per degree of freedom, 1 when consistent; its spread is about 0.35)
 /// above which a free-flying track is taken to be thrusting again.
 const THRUST_AGAIN: f64 = 3.0;
+/// Most one plot adds to that average (two surprising plots in a row are needed).
+const SURPRISE_CAP: f64 = 6.0;
+/// Log likelihood ratio (coast over boost) past which the burnout detector declares the
+/// thrust off: e⁶ ≈ 400 to 1 for no thrust.
+const LLR_BURNOUT: f64 = 6.0;
+/// Log likelihood ratio under which the no-thrust hypothesis is refuted (the missile
+/// still thrusts) and restarted from the boost estimate.
+const LLR_DROP: f64 = -3.0;
+/// Fewest plots the no-thrust hypothesis must have explained before it is believed.
+const COAST_MIN_PLOTS: u32 = 3;
+/// How long after a declared burnout the boost hypothesis is still tested, s.
+const REVERT_WINDOW_S: f64 = 60.0;
 
 /// Flight phase of a ballistic track.
 pub use biac_model::FlightPhase as Phase;
@@ -107,7 +122,7 @@ impl Default for BallisticParams {
         BallisticParams {
             q_boost: 1.0,
             q_boost_turn: 30.0,
-            q_free: 1e-4,
+            q_free: 1e-6,
             q_inv_beta: 1e-14,
             init_vel_sigma_mps: 3_000.0,
             init_acc_sigma_mps2: 30.0,
@@ -308,6 +323,35 @@ pub struct Estimate {
     /// cut-off or staging). A plot that surprises the plain prediction is gated and
     /// applied with it, so the track follows the change instead of losing the missile.
     p_open: Option<Box<Mat7>>,
+    /// The other flight hypothesis, filtered on the same plots (see [`Rival`]).
+    rival: Option<Box<Rival>>,
+    /// Length of the last prediction, s: the window in which a thrust cut may hide.
+    last_dt_s: f64,
+    /// In boost: the thrust estimate after the last plot the plain prediction explained
+    /// (no thrust change) and the seconds since. After a cut the boost model flies on
+    /// with thrust it no longer has until the plots pull it back: a no-thrust
+    /// hypothesis started meanwhile carries that whole lag in its covariance.
+    calm: (f64, f64),
+}
+
+/// The burnout detector: a sequential likelihood-ratio test of two models of the same
+/// missile on the same plots. In boost, the rival is the no-thrust hypothesis (the
+/// midcourse model since its start); once the log ratio of its plots' likelihoods
+/// (rival over own) passes [`LLR_BURNOUT`] the track takes the rival's estimate and
+/// becomes midcourse, and when it falls under [`LLR_DROP`] (the missile still
+/// thrusts) the rival restarts from the boost estimate. The coast estimate starts with
+/// the velocity uncertainty of a thrust cut anywhere in the plot interval before its
+/// start, so the midcourse covariance it hands over is honest about when the thrust
+/// ended. For [`REVERT_WINDOW_S`] after the hand-over the roles swap: the boost
+/// estimate flies on as the rival, and if it explains the plots better (a staging's
+/// drop in thrust taken for a burnout) the track goes back to it, without losing the
+/// missile.
+#[derive(Clone, Debug, PartialEq)]
+struct Rival {
+    est: Estimate,
+    llr: f64,
+    plots: u32,
+    age_s: f64,
 }
 
 /// Non-gravitational acceleration of the phase at `(p, v)` with scalar `s`.
@@ -315,7 +359,6 @@ pub struct Estimate {
 fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
     let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
     match phase {
-        Phase::Midcourse => [0.0; 3],
         Phase::Boost => {
             if speed < 1.0 {
                 return [0.0; 3];
@@ -323,7 +366,7 @@ fn extra_acc(phase: Phase, p: [f64; 3], v: [f64; 3], s: f64) -> [f64; 3] {
             let k = s / speed;
             [k * v[0], k * v[1], k * v[2]]
         }
-        Phase::Terminal => drag(p, v, s),
+        Phase::Midcourse | Phase::Terminal => drag(p, v, s),
     }
 }
 
@@ -354,7 +397,6 @@ fn jacobian(model: &GravityModel, phase: Phase, x: &Vec7) -> Mat7 {
     }
     let u = [v[0] / speed, v[1] / speed, v[2] / speed];
     match phase {
-        Phase::Midcourse => {}
         Phase::Boost => {
             // s v/|v|: ∂/∂v = s (I − u uᵀ)/|v|, ∂/∂s = u.
             for i in 0..3 {
@@ -365,9 +407,14 @@ fn jacobian(model: &GravityModel, phase: Phase, x: &Vec7) -> Mat7 {
                 a[3 + i][S] = u[i];
             }
         }
-        Phase::Terminal => {
+        Phase::Midcourse | Phase::Terminal => {
             // −½ ρ(h) |v| v s: ∂/∂v = −½ρs(|v| I + v uᵀ), ∂/∂s = −½ρ|v|v,
-            // ∂/∂p = −½|v| v s ρ'(h) upᵀ with ρ' = −ρ/H.
+            // ∂/∂p = −½|v| v s ρ'(h) upᵀ with ρ' = −ρ/H. No air 250 km over the
+            // polar radius (the geodetic conversion is skipped, as in `drag`).
+            let r = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+            if r > 6_356_752.0 + 250_000.0 {
+                return a;
+            }
             let rho = air_density(height(p));
             let up = up_at(p);
             for i in 0..3 {
@@ -432,6 +479,9 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
+            rival: None,
+            last_dt_s: 0.0,
+            calm: (0.0, 0.0),
         }
     }
 
@@ -444,7 +494,16 @@ impl Estimate {
             quiet_s: 0.0,
             surprise: 1.0,
             p_open: None,
+            rival: None,
+            last_dt_s: 0.0,
+            calm: (0.0, 0.0),
         }
+    }
+
+    /// Length of the prediction that made this estimate, s (on a prediction for
+    /// gating: how long the track has gone without a plot).
+    pub fn predicted_s(&self) -> f64 {
+        self.last_dt_s
     }
 
     pub fn position(&self) -> [f64; 3] {
@@ -511,6 +570,12 @@ impl Estimate {
         if out.phase == Phase::Boost && dt > 0.0 {
             out.quiet_s += dt;
         }
+        if let Some(c) = &mut out.rival {
+            c.est = c.est.predict(dt, prm);
+            c.age_s += dt;
+        }
+        out.last_dt_s = dt.abs();
+        out.calm.1 += dt.abs();
         out
     }
 
@@ -537,11 +602,23 @@ impl Estimate {
 
     /// Squared Mahalanobis distance and ln det S of plot `m` against this
     /// (predicted) estimate, with the plot's degrees of freedom.
+    /// The plot is the missile's if either hypothesis (thrust changed or cut; own or
+    /// rival) explains it: the nearer counts.
     pub fn gate(&self, m: &RadarPlot) -> Option<(f64, f64)> {
         let plain = self.gate_with(&self.p, m)?;
-        match &self.p_open {
+        let boost = match &self.p_open {
             Some(po) if plain.0 / m.dof() as f64 > SURPRISE_PLOT => self.gate_with(po, m),
             _ => Some(plain),
+        };
+        let coast = self
+            .rival
+            .as_ref()
+            .filter(|_| plain.0 / m.dof() as f64 > SURPRISE_PLOT)
+            .and_then(|c| c.est.gate(m));
+        match (boost, coast) {
+            (Some(b), Some(c)) if c.0 < b.0 => Some(c),
+            (None, c) => c,
+            (b, _) => b,
         }
     }
 
@@ -565,41 +642,156 @@ impl Estimate {
     /// EKF update of this (predicted) estimate with plot `m`, then the phase logic;
     /// `None` if the update fails numerically.
     pub fn update(&self, m: &RadarPlot, prm: &BallisticParams) -> Option<Estimate> {
-        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7, f64)> {
-            let (nu, h) = m.innovation::<M>(&e.x)?;
-            let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
-            Some((u.x, u.p, u.d2 / M as f64))
-        }
+        let (mut out, lik) = self.absorb(m)?;
+        out.test_rival(m, lik, prm);
+        out.advance_phase(prm);
+        Some(out)
+    }
+
+    /// The update without the phase logic: the updated estimate (its rival untouched)
+    /// and the plot's log likelihood. In boost a surprising plot is taken with the
+    /// covariance open to a thrust change.
+    fn absorb(&self, m: &RadarPlot) -> Option<(Estimate, f64)> {
         let mut prior = self.clone();
-        if let Some(po) = &self.p_open {
-            // A thrust change (staging, cut-off) shows as a surprising plot first.
-            let nis = self
+        // A thrust change (staging, cut-off) shows as a surprising plot first.
+        let calm = self.phase != Phase::Boost
+            || self
                 .gate_with(&self.p, m)
-                .map_or(0.0, |(d2, _)| d2 / m.dof() as f64);
-            if nis > SURPRISE_PLOT {
-                prior.p = **po;
-            }
+                .is_none_or(|(d2, _)| d2 / m.dof() as f64 <= SURPRISE_PLOT);
+        if let (false, Some(po)) = (calm, &self.p_open) {
+            prior.p = **po;
         }
         prior.p_open = None;
-        let (x, p, nis) = if m.has_rate {
-            go::<4>(&prior, m)?
-        } else {
-            go::<3>(&prior, m)?
-        };
-        let surprise = SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis;
+        let (x, p, nis, lik) = prior.filter(m)?;
+        // One plot counts at most SURPRISE_CAP: a single outlier (or the first plot
+        // after an hour beyond every radar's reach) is not a thrust.
+        let surprise =
+            SURPRISE_MEMORY * self.surprise + (1.0 - SURPRISE_MEMORY) * nis.min(SURPRISE_CAP);
         let mut out = Estimate {
             x,
             p,
             surprise,
             ..prior
         };
-        out.advance_phase(prm);
-        Some(out)
+        if calm {
+            out.calm = (out.x[S], 0.0);
+        }
+        Some((out, lik))
+    }
+
+    /// The EKF update alone: state, covariance, NIS per degree of freedom and the plot's
+    /// log likelihood.
+    fn filter(&self, m: &RadarPlot) -> Option<(Vec7, Mat7, f64, f64)> {
+        fn go<const M: usize>(e: &Estimate, m: &RadarPlot) -> Option<(Vec7, Mat7, f64, f64)> {
+            let (nu, h) = m.innovation::<M>(&e.x)?;
+            let u = update_ekf(&e.x, &e.p, &nu, &h, &m.r::<M>())?;
+            Some((u.x, u.p, u.d2 / M as f64, u.log_lik))
+        }
+        if m.has_rate {
+            go::<4>(self, m)
+        } else {
+            go::<3>(self, m)
+        }
+    }
+
+    /// The detector's step on plot `m`, which this estimate explained with log
+    /// likelihood `lik`: the rival takes the plot and the ratio moves. In boost a
+    /// refuted (or absent) rival restarts from this (updated) estimate; after burnout
+    /// the rival is dropped once the window is over.
+    fn test_rival(&mut self, m: &RadarPlot, lik: f64, prm: &BallisticParams) {
+        let tested = self.rival.take().and_then(|c| {
+            let (est, lik_r) = c.est.absorb(m)?;
+            Some(Rival {
+                est,
+                llr: c.llr + lik_r - lik,
+                plots: c.plots + 1,
+                age_s: c.age_s,
+            })
+        });
+        self.rival = match self.phase {
+            Phase::Boost => Some(Box::new(
+                tested
+                    .filter(|c| c.llr > LLR_DROP)
+                    .unwrap_or_else(|| self.coast_start(prm)),
+            )),
+            // The boost model right after the hand-over explains the plots worse than
+            // the coast did (that is why it lost): it is kept the whole window, its
+            // ratio free to recover while a staging's thrust shows.
+            Phase::Midcourse => tested.filter(|c| c.age_s <= REVERT_WINDOW_S).map(Box::new),
+            Phase::Terminal => None,
+        };
+    }
+
+    /// The no-thrust hypothesis started from this boost estimate: the thrust may have
+    /// been cut any time since the last calm plot (or the previous plot), while this
+    /// estimate still flew it, so velocity and position along the track carry the error
+    /// that leaves (thrust `a`, the larger of now and then, cut `τ ~ U(0, L)` ago:
+    /// velocity `aτ`, position `aτ²/2`).
+    fn coast_start(&self, prm: &BallisticParams) -> Rival {
+        let mut est = Estimate::new(self.x, self.p, Phase::Midcourse);
+        est.pin_drag_prior(prm);
+        let a = self.x[S].abs().max(self.calm.0.abs());
+        let v = self.velocity();
+        let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+        if speed > 1.0 {
+            let u = [v[0] / speed, v[1] / speed, v[2] / speed];
+            let l = self.calm.1.max(self.last_dt_s).min(2.0 * OPEN_LAG_S);
+            let (vv, pv, pp) = (
+                a * a * l * l / 3.0,
+                a * a * l * l * l / 8.0,
+                a * a * l.powi(4) / 20.0,
+            );
+            for i in 0..3 {
+                for j in 0..3 {
+                    let uu = u[i] * u[j];
+                    est.p[i][j] += pp * uu;
+                    est.p[i][3 + j] += pv * uu;
+                    est.p[3 + i][j] += pv * uu;
+                    est.p[3 + i][3 + j] += vv * uu;
+                }
+            }
+        }
+        Rival {
+            est,
+            llr: 0.0,
+            plots: 0,
+            age_s: 0.0,
+        }
     }
 
     /// Burnout and re-entry detection after an update.
     fn advance_phase(&mut self, prm: &BallisticParams) {
         match self.phase {
+            Phase::Boost if self.coast_wins(prm) => {
+                let c = self.rival.take().expect("tested");
+                let boost = std::mem::replace(
+                    self,
+                    Estimate {
+                        surprise: 1.0,
+                        ..c.est
+                    },
+                );
+                self.rival = Some(Box::new(Rival {
+                    est: boost,
+                    llr: 0.0,
+                    plots: 0,
+                    age_s: 0.0,
+                }));
+            }
+            Phase::Midcourse
+                if self
+                    .rival
+                    .as_ref()
+                    .is_some_and(|c| c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT) =>
+            {
+                // Still thrusting (a staging taken for burnout): back to the boost model.
+                let c = self.rival.take().expect("tested");
+                *self = Estimate {
+                    surprise: 1.0,
+                    quiet_s: 0.0,
+                    ..c.est
+                };
+            }
             Phase::Boost => {
                 let off = self.x[S] < prm.burnout_acc_mps2
                     && self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
@@ -607,12 +799,15 @@ impl Estimate {
                     self.quiet_s = 0.0;
                 } else if self.quiet_s >= prm.burnout_s {
                     self.phase = Phase::Midcourse;
+                    self.rival = None;
                     self.condition_no_thrust();
+                    self.pin_drag_prior(prm);
                 }
             }
-            Phase::Midcourse if self.surprise > THRUST_AGAIN => {
+            Phase::Midcourse if self.surprise > THRUST_AGAIN && self.climb() > 0.0 => {
                 // Thrust after the detected burnout (a later stage): boost again.
                 self.phase = Phase::Boost;
+                self.rival = None;
                 self.quiet_s = 0.0;
                 self.surprise = 1.0;
                 self.pin_scalar(0.0, prm.init_acc_sigma_mps2);
@@ -624,15 +819,43 @@ impl Estimate {
                     up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5] < 0.0
                 };
                 if descending && height(p) < prm.terminal_alt_m {
+                    // The drag model flies on: only the name of the phase changes.
                     self.phase = Phase::Terminal;
-                    let (m, s) = prm.ln_beta_prior();
-                    // The prior of 1/β, linearised around exp(−mean ln β).
-                    let inv = (-m).exp();
-                    self.pin_scalar(inv, inv * s);
+                    self.rival = None;
                 }
             }
             Phase::Terminal => {}
         }
+    }
+
+    /// Whether the no-thrust hypothesis has won: its likelihood ratio while the boost
+    /// model's own thrust estimate allows a cut (within two sigma of under
+    /// `burnout_acc_mps2`: early in a track the loose boost model loses the ratio to
+    /// a missile it has not yet learnt to thrust), or a descent (a ballistic missile
+    /// thrusts only while it climbs).
+    fn coast_wins(&self, prm: &BallisticParams) -> bool {
+        let Some(c) = &self.rival else {
+            return false;
+        };
+        let cut = self.x[S] - 2.0 * self.p[S][S].max(0.0).sqrt() < prm.burnout_acc_mps2;
+        if c.plots >= COAST_MIN_PLOTS && c.llr > LLR_BURNOUT && cut {
+            return true;
+        }
+        let up = up_at(self.position());
+        let var: f64 = (0..3)
+            .map(|i| {
+                (0..3)
+                    .map(|j| up[i] * self.p[3 + i][3 + j] * up[j])
+                    .sum::<f64>()
+            })
+            .sum();
+        c.plots >= COAST_MIN_PLOTS && self.climb() < -3.0 * var.max(0.0).sqrt()
+    }
+
+    /// Vertical speed, m/s (positive climbing).
+    fn climb(&self) -> f64 {
+        let up = up_at(self.position());
+        up[0] * self.x[3] + up[1] * self.x[4] + up[2] * self.x[5]
     }
 
     /// Condition the estimate on "no thrust" (the scalar exactly 0): the Gaussian
@@ -655,6 +878,13 @@ impl Estimate {
             kf::symmetrize(&mut self.p);
         }
         self.pin_scalar(0.0, 0.0);
+    }
+
+    /// The scalar as the prior of 1/β, linearised around exp(−mean ln β).
+    fn pin_drag_prior(&mut self, prm: &BallisticParams) {
+        let (m, s) = prm.ln_beta_prior();
+        let inv = (-m).exp();
+        self.pin_scalar(inv, inv * s);
     }
 
     /// Set the phase scalar to `value` with standard deviation `sigma`, uncorrelated.
@@ -728,8 +958,7 @@ fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, prm: &BallisticParams) 
     }
     match phase {
         Phase::Boost => p[S][S] += prm.q_boost * h,
-        Phase::Midcourse => {}
-        Phase::Terminal => p[S][S] += prm.q_inv_beta * h,
+        Phase::Midcourse | Phase::Terminal => p[S][S] += prm.q_inv_beta * h,
     }
 }
 

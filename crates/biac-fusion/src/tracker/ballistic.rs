@@ -20,6 +20,9 @@ use crate::kf::{Mat4, Vec4};
 
 use super::polar::Gates;
 
+/// A prediction longer than this (s) is gated at the exclusion gate.
+const LONG_COAST_S: f64 = 60.0;
+
 /// Mean radius used to scale a velocity at height down to the ground track's.
 const EARTH_R: f64 = 6_371_000.0;
 
@@ -150,7 +153,9 @@ pub(super) fn ground(m: &RadarPlot) -> ([f64; 3], f64) {
 /// Stage-2 gate of a 3-D plot against a ballistic prediction: `(d², ln det S, gate,
 /// exclusion gate)` with the gates of the plot's degrees of freedom.
 /// A track in boost gates at its exclusion gate: its thrust is what it knows least, and
-/// a plot it misses there would only be suppressed (and the track starve) anyway.
+/// a plot it misses there would only be suppressed (and the track starve) anyway. So
+/// does a track seen again after a long time beyond every radar's reach (a lofted
+/// shot's hour of midcourse), where the linearised covariance understates the spread.
 pub(super) fn gate(est: &Estimate, m: &RadarPlot, g: &Gates) -> Option<(f64, f64, f64, f64)> {
     let (d2, lndet) = est.gate(m)?;
     let (gate, excl) = if m.has_rate {
@@ -158,7 +163,7 @@ pub(super) fn gate(est: &Estimate, m: &RadarPlot, g: &Gates) -> Option<(f64, f64
     } else {
         (g.gate3, g.excl3)
     };
-    let gate = if est.phase == Phase::Boost {
+    let gate = if est.phase == Phase::Boost || est.predicted_s() > LONG_COAST_S {
         excl
     } else {
         gate
