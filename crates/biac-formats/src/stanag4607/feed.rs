@@ -145,7 +145,7 @@ impl GmtiNormaliser {
 }
 
 /// Midnight UTC of a mission segment's date (M5–M7), ms since the epoch.
-fn mission_midnight(m: &Mission) -> Result<TimeMs, String> {
+pub fn mission_midnight(m: &Mission) -> Result<TimeMs, String> {
     let bad = || {
         format!(
             "mission date {:04}-{:02}-{:02} is not a date",
