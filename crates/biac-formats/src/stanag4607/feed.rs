@@ -1,7 +1,7 @@
 //! A STANAG 4607 feed: each dwell's target reports become plots that carry their
-//! measurement in the sensor's space ([`PolarMeasurement`] with `ground_fix`), so the
-//! tracker updates with the report's ground position and its range-rate from the
-//! platform, as the sensor measured them.
+//! measurement in the sensor's space ([`PolarMeasurement`]: slant range, azimuth and
+//! range-rate from the platform), so the tracker updates in the space the radar
+//! measured in.
 //!
 //! Per connection (or UDP source) the decoder keeps the latest mission segment's date
 //! (D6, the dwell time, counts milliseconds from its midnight, UTC) and the latest job
@@ -17,7 +17,14 @@
 //! - range-rate: D32.7, the line-of-sight velocity "corrected for platform motion",
 //!   positive away from the sensor — a ground-referenced radial velocity, so the
 //!   measurement is relative to a stationary sensor (`sensor_velocity: None`). Without
-//!   D32.7 the plot is a range/azimuth measurement (no `ground_fix`);
+//!   D32.7 the plot is a range/azimuth measurement;
+//! - not a `ground_fix`: the report's position is where the radar's range and azimuth
+//!   put the target on the ground, so range and azimuth re-derived from the antenna
+//!   (at the report's height) carry that position with its true error shape — a thin
+//!   ellipse, tens of metres along the beam and hundreds across — where a ground fix
+//!   would weigh it as a circle of their RMS. On the MQ-9 bench (`bench/gmti_stonesoup.sh`)
+//!   the ground fix tracked worse than Stone Soup's range/bearing/range-rate EKF on the
+//!   same dwells and this measurement better;
 //! - errors, the report's own first, then the job's nominal values, then defaults:
 //!   slant range D32.12 / J20 / [`DEFAULT_SLANT_RANGE_SIGMA_M`]; cross range D32.13
 //!   (metres) / J21 (an angle) / [`DEFAULT_CROSS_RANGE_SIGMA_DEG`]; radial velocity
@@ -336,7 +343,8 @@ fn observe(
         azimuth_sigma_rad,
         range_rate_mps,
         range_rate_sigma_mps: range_rate_mps.map(|_| sigma_rr),
-        ground_fix: range_rate_mps.is_some(),
+        // Range, azimuth and range-rate are the measurement (see the module's notes).
+        ground_fix: false,
         // A ground fix: the target is on the surface, the tracker needs no elevation.
         elevation: None,
     };
