@@ -166,7 +166,7 @@ fn dwell_targets_become_plots_measured_in_the_sensors_space() {
     assert!((o.position.lat_deg - 30.6).abs() < 1e-7 && (o.position.lon_deg - 129.3).abs() < 1e-7);
     assert_eq!(o.position.alt_m, None);
     let p = o.polar.as_ref().expect("sensor-space measurement");
-    assert!(p.ground_fix && p.is_valid());
+    assert!(!p.ground_fix && p.range_rate_mps.is_some() && p.is_valid());
     assert_eq!(
         p.sensor_velocity, None,
         "D32.7 is corrected for platform motion"

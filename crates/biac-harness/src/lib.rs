@@ -5,6 +5,7 @@
 //! This crate does file I/O and measures time; the fusion core it drives does neither.
 
 pub mod ballistic;
+pub mod gmti;
 pub mod track_csv;
 
 /// CPU time of the calling thread, seconds: what the tracker itself cost, whatever else the

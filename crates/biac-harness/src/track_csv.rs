@@ -23,6 +23,13 @@
 //! `--as-plots` feeds the same detections as converted plots only (no sensor-space
 //! measurement), for comparison.
 //!
+//! With `--input gmti` the input is a capture of STANAG 4607 packets (as
+//! `biac-harness gmti-scenario` writes): each packet goes through the feed's own
+//! decoder ([`crate::gmti::read_capture`]) and each dwell is one scan of the
+//! observations it produced — ground fixes with slant range, azimuth and range-rate
+//! from the platform. Steps count the dwells from 0; `--as-plots` keeps the converted
+//! plots only; `--dump-dets` writes the measurements on the plane for Stone Soup.
+//!
 //! Timing is the CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`) spent in
 //! `Tracker::process_batch` plus `Tracker::tracks_at` for each scan: the plane↔WGS84
 //! mapping and CSV I/O are outside it.
@@ -120,16 +127,22 @@ pub struct TrackCsvArgs {
     /// With `--input polar` and a `range_rate` column: one-sigma range-rate error, m/s.
     #[arg(long, default_value_t = 0.5)]
     sigma_range_rate: f64,
-    /// With `--input polar`: feed the detections as converted plots with a circular
-    /// sigma only (no sensor-space measurement), for comparison.
+    /// With `--input polar` or `gmti`: feed the detections as converted plots with a
+    /// circular sigma only (no sensor-space measurement), for comparison.
     #[arg(long)]
     as_plots: bool,
+    /// With `--input gmti`: write each report's measurement on the plane here (the
+    /// input of `bench/gmti_stonesoup.py`).
+    #[arg(long)]
+    dump_dets: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Input {
     Xy,
     Polar,
+    /// STANAG 4607 packets, decoded by the feed's decoder.
+    Gmti,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -187,6 +200,8 @@ type Scan = (i64, f64, Vec<(f64, f64)>);
 enum Input2 {
     Xy(Vec<(f64, f64)>),
     Polar(Vec<PolarDet>),
+    /// A dwell's observations and its time (ms since the epoch).
+    Obs(Vec<Observation>, TimeMs),
 }
 
 impl Input2 {
@@ -194,6 +209,7 @@ impl Input2 {
         match self {
             Input2::Xy(v) => v.len(),
             Input2::Polar(v) => v.len(),
+            Input2::Obs(v, _) => v.len(),
         }
     }
 }
@@ -428,6 +444,32 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
                 .map(|(k, t, d)| (k, t, Input2::Polar(d)))
                 .collect()
         }
+        Input::Gmti => {
+            let bytes = std::fs::read(&a.dets).map_err(|e| format!("{}: {e}", a.dets.display()))?;
+            let (scans, bad) = crate::gmti::read_capture(&bytes, a.as_plots);
+            if bad > 0 {
+                eprintln!("{}: {bad} packets did not decode", a.dets.display());
+            }
+            let t0 = scans.first().map_or(0, |s| s.time_ms);
+            scans
+                .into_iter()
+                .map(|s| {
+                    let t_s = (s.time_ms - t0) as f64 / 1000.0;
+                    (s.step, t_s, Input2::Obs(s.obs, s.time_ms))
+                })
+                .collect()
+        }
+    };
+    let mut dump = match (&a.dump_dets, a.input) {
+        (Some(p), Input::Gmti) => {
+            let f = std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let mut w = BufWriter::new(f);
+            writeln!(w, "step,t_s,sensor_x,sensor_y,sensor_alt_m,x,y,range_m,azimuth_rad,range_rate_mps,sigma_range_m,sigma_azimuth_rad,sigma_range_rate_mps")
+                .map_err(|e| e.to_string())?;
+            Some(w)
+        }
+        (Some(_), _) => return Err("--dump-dets is for --input gmti".into()),
+        (None, _) => None,
     };
     let sig = PolarSigmas {
         range: a.sigma_range,
@@ -443,11 +485,23 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     writeln!(out, "step,track_id,x,y,vx,vy").map_err(io)?;
     let mut cpu_ms = Vec::with_capacity(scans.len());
     for (step, t_s, dets) in &scans {
-        let t_ms = (t_s * 1000.0).round() as TimeMs;
+        let mut t_ms = (t_s * 1000.0).round() as TimeMs;
         let obs = match dets {
             Input2::Xy(xy) => plots(&frame, t_ms, a.sigma, xy),
             Input2::Polar(d) => {
                 polar_plots(&frame, [a.sensor_x, a.sensor_y], t_ms, sig, d, a.as_plots)
+            }
+            Input2::Obs(o, t) => {
+                t_ms = *t;
+                if let Some(w) = dump.as_mut() {
+                    for line in o
+                        .iter()
+                        .filter_map(|o| crate::gmti::dump_line(&frame, *step, *t_s, o))
+                    {
+                        writeln!(w, "{line}").map_err(|e| e.to_string())?;
+                    }
+                }
+                o.clone()
             }
         };
         let c0 = thread_cpu_s();
@@ -465,6 +519,9 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
         }
     }
     out.flush().map_err(io)?;
+    if let Some(w) = dump.as_mut() {
+        w.flush().map_err(|e| e.to_string())?;
+    }
     let mut warm = cpu_ms[a.skip.min(cpu_ms.len().saturating_sub(1))..].to_vec();
     let (mean, p95) = mean_p95(&mut warm);
     let dets: usize = scans.iter().map(|s| s.2.len()).sum();
@@ -472,6 +529,8 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
         (Input::Xy, _) => "xy",
         (Input::Polar, false) => "polar",
         (Input::Polar, true) => "polar-as-plots",
+        (Input::Gmti, false) => "gmti",
+        (Input::Gmti, true) => "gmti-as-plots",
     };
     let st = tracker.stats();
     let line = format!(

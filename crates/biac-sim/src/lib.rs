@@ -18,6 +18,7 @@ use serde::Serialize;
 
 #[cfg(feature = "driver")]
 pub mod driver;
+pub mod ground;
 mod ident;
 pub mod missile;
 pub mod missile_radar;

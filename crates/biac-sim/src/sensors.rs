@@ -11,7 +11,7 @@ use biac_formats::cot::CotEvent;
 use biac_formats::sbs::SbsMsg;
 use biac_formats::stanag4607::{self as s4607, PacketHeader, Segment};
 use biac_geo::{bearing_deg, destination, distance_m, distance_within, horizon_m, KNOT, NM};
-use biac_model::{Classification, FeedConfig, FeedFormat, Label, Nation, ObservationKind};
+use biac_model::{Classification, Domain, FeedConfig, FeedFormat, Label, Nation, ObservationKind};
 use rand::Rng;
 
 use crate::rnd::{gauss, poisson, uniform, SimRng};
@@ -536,6 +536,8 @@ struct Det {
     /// Horizontal range from the sensor, metres.
     range: f64,
     air: bool,
+    /// A vehicle on land (reported as a wheeled vehicle, not a ship).
+    ground: bool,
     /// GMTI: measured line-of-sight velocity, ground referenced, m/s (positive away).
     radial_mps: f64,
 }
@@ -653,6 +655,10 @@ impl PlotRadar {
         if o.is_air() && self.air_pd.is_none() {
             return false;
         }
+        // Vehicles on land are GMTI's alone (a surface-search radar filters land out).
+        if o.kind.domain() == Domain::Ground && self.output != PlotOutput::Stanag4607 {
+            return false;
+        }
         if o.speed_mps <= self.min_speed_mps {
             return false;
         }
@@ -748,6 +754,7 @@ impl PlotRadar {
                 lon: mlon,
                 range: rm,
                 air: o.is_air(),
+                ground: o.kind.domain() == Domain::Ground,
                 radial_mps,
             });
         }
@@ -773,6 +780,7 @@ impl PlotRadar {
                 lon,
                 range: r,
                 air: false,
+                ground: false,
                 radial_mps,
             });
         }
@@ -897,8 +905,8 @@ impl PlotRadar {
                     radial_velocity_cm_s: Some(
                         (d.radial_mps * 100.0).round().clamp(-32_768.0, 32_767.0) as i16,
                     ),
-                    // D32.10: 6 = maritime, live target (the MQ-9 watches the sea).
-                    classification: Some(6),
+                    // D32.10: 2 = wheeled vehicle, 6 = maritime; live targets.
+                    classification: Some(if d.ground { 2 } else { 6 }),
                     slant_range_uncertainty_cm: Some((self.sigma_range_m * 100.0) as u16),
                     cross_range_uncertainty_dm: Some(
                         (d.range * self.sigma_az_deg.to_radians() * 10.0)
@@ -1053,7 +1061,8 @@ impl TrackFeed {
     }
 
     pub fn covers(&self, w: &World, o: &Object) -> bool {
-        if o.is_air() {
+        // The track feeds are maritime pictures.
+        if o.is_air() || o.kind.domain() == Domain::Ground {
             return false;
         }
         let (lat, lon, h) = self.mount.position(w);

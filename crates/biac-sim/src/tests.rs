@@ -77,9 +77,9 @@ fn custom_counts_are_honoured() {
         ..SimConfig::default()
     };
     let mut sc = Scenario::new(cfg);
-    assert_eq!(sc.object_count(), 5 + 3 + 20 + 3);
+    assert_eq!(sc.object_count(), 5 + 3 + 20 + 3 + crate::ground::count());
     sc.step_records(120_000);
-    assert_eq!(sc.object_count(), 31);
+    assert_eq!(sc.object_count(), 31 + crate::ground::count());
 }
 
 #[test]

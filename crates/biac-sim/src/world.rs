@@ -32,6 +32,8 @@ pub enum ObjectKind {
     Naval,
     Airliner,
     MilitaryAircraft,
+    /// A vehicle on a road (`ground`): seen by GMTI only.
+    GroundVehicle,
 }
 
 impl ObjectKind {
@@ -42,12 +44,14 @@ impl ObjectKind {
             ObjectKind::Naval => "naval",
             ObjectKind::Airliner => "airliner",
             ObjectKind::MilitaryAircraft => "military_aircraft",
+            ObjectKind::GroundVehicle => "ground_vehicle",
         }
     }
     pub fn domain(self) -> Domain {
         match self {
             ObjectKind::Merchant | ObjectKind::Fishing | ObjectKind::Naval => Domain::Surface,
             ObjectKind::Airliner | ObjectKind::MilitaryAircraft => Domain::Air,
+            ObjectKind::GroundVehicle => Domain::Ground,
         }
     }
 }
@@ -939,7 +943,7 @@ fn route_length(wps: &[LatLon], closed: bool) -> Vec<f64> {
 }
 
 /// The point `along_m` along a route: (lat, lon, course, index of the next waypoint).
-fn point_along(wps: &[LatLon], closed: bool, along_m: f64) -> (f64, f64, f64, usize) {
+pub(crate) fn point_along(wps: &[LatLon], closed: bool, along_m: f64) -> (f64, f64, f64, usize) {
     let legs = route_length(wps, closed);
     let total: f64 = legs.iter().sum();
     let mut d = if closed {
@@ -1017,6 +1021,8 @@ impl World {
             let o = w.spawn(ObjectKind::Airliner, true);
             w.objects.push(o);
         }
+        // Last, and from no random stream: the objects before them are unchanged.
+        w.objects.extend(crate::ground::vehicles());
         w
     }
 

@@ -269,7 +269,10 @@ fn gmti_dwells_decode_to_plots_in_the_sensors_space_near_the_truth() {
                 assert_eq!(o.label, feed(FEED_USA_MQ9_GMTI).default_label);
                 assert_eq!(o.sensor, "MQ9-KANOYA");
                 let p = o.polar.as_ref().expect("a sensor-space measurement");
-                assert!(p.ground_fix && p.is_valid(), "{p:?}");
+                assert!(
+                    !p.ground_fix && p.range_rate_mps.is_some() && p.is_valid(),
+                    "{p:?}"
+                );
                 assert!((p.sensor_position.alt_m.unwrap() - mq9.alt_m).abs() < 1.0);
                 // Slant range from 7.6 km up is longer than the ground distance.
                 let ground = distance_m(

@@ -2,6 +2,8 @@
 //! packet per datagram, on the same port): dwells of three movers make three tracks
 //! where the movers are; garbage and a cut packet are counted as rejections with their
 //! offsets (and, over UDP, the sender's address), and the packets after them decode.
+//! The packet header's classification raises the observations' label above the
+//! feed's, never lowers it, and a packet marked with no level is rejected and counted.
 
 mod common;
 mod sec_kit;
@@ -33,21 +35,30 @@ fn config_udp(udp: bool) -> Value {
     })
 }
 
-/// Mover `i` (sailing east) at `t_ms`.
+/// Mover `i` (sailing east) at `t_ms`; movers 10 and up sail a second lane.
 fn mover(i: usize, t0: i64, t_ms: i64) -> (f64, f64) {
-    let lat = 30.5 + 0.05 * i as f64;
+    let lat = if i >= 10 {
+        30.8 + 0.05 * (i - 10) as f64
+    } else {
+        30.5 + 0.05 * i as f64
+    };
     let east = SPEED_MPS * (t_ms - t0) as f64 / 1000.0;
     (lat, 129.3 + east / (111_320.0 * lat.to_radians().cos()))
 }
 
 /// The packet of revisit `k` (every 5 s from `t0`): the mission (the date of `t0`) and
-/// one dwell with the three movers and their radial velocities.
+/// one dwell with the three movers and their radial velocities, marked SECRET.
 fn packet(k: i64, t0: i64) -> Vec<u8> {
+    packet_of(k, t0, 0, 2)
+}
+
+/// [`packet`] for movers `first..first + 3`, its header's classification (P4) `p4`.
+fn packet_of(k: i64, t0: i64, first: usize, p4: u8) -> Vec<u8> {
     let t = t0 + k * 5_000;
     let midnight = t0.div_euclid(DAY_MS) * DAY_MS;
     let days = (midnight / DAY_MS) as i32;
     let date = time::Date::from_julian_day(days + 2_440_588).unwrap();
-    let targets = (0..3)
+    let targets = (first..first + 3)
         .map(|i| {
             let (lat, lon) = mover(i, t0, t);
             // Line of sight in a local flat frame (good to ~1 % here).
@@ -55,7 +66,7 @@ fn packet(k: i64, t0: i64) -> Vec<u8> {
             let n = (lat - SENSOR.0) * 110_574.0;
             let radial = SPEED_MPS * e / (e * e + n * n + SENSOR.2 * SENSOR.2).sqrt();
             TargetReport {
-                report_index: Some(i as u16),
+                report_index: Some((i - first) as u16),
                 lat: Some(deg_sa32(lat)),
                 lon: Some(deg_ba32(lon)),
                 radial_velocity_cm_s: Some((radial * 100.0).round() as i16),
@@ -85,7 +96,7 @@ fn packet(k: i64, t0: i64) -> Vec<u8> {
     let header = PacketHeader {
         version: *b"41",
         nationality: chars("US"),
-        classification: 2,
+        classification: p4,
         class_system: chars("US"),
         platform_id: chars("MQ9-TEST"),
         mission_id: 1,
@@ -213,4 +224,94 @@ fn tcp_and_udp_dwells_make_tracks_where_the_movers_are_and_bad_packets_are_count
         best.iter().all(|d| *d < 50.0)
     });
     eprintln!("distance of the nearest track to each mover: {best:?} m");
+}
+
+/// Issue 17: the packet header's security classification was not read. A dwell marked
+/// TOP SECRET on a SECRET feed went to every SECRET audience, and a packet with no
+/// valid marking was accepted with the feed's label. Now the marking raises the label
+/// (the TOP SECRET audience sees those movers, the SECRET one does not), a marking
+/// below the feed's leaves it (an UNCLASSIFIED packet stays SECRET: the CONFIDENTIAL
+/// audience never sees it), and a packet marked with no level is rejected, counted, and
+/// its offset (of P4) reported.
+#[test]
+fn the_packet_marking_raises_the_label_never_lowers_it_and_no_level_is_rejected() {
+    let cfg = json!({
+        "feeds": [{"name": "mq9-gmti", "format": "stanag4607", "nation": "USA",
+                   "default_label": {"classification": "SECRET", "owner": ["USA"], "rel_to": ["USA"]},
+                   "listen": "127.0.0.1:0"}],
+        "audiences": [{"nation": "USA", "clearance": "TOP_SECRET"},
+                      {"nation": "USA", "clearance": "SECRET"},
+                      {"nation": "USA", "clearance": "CONFIDENTIAL"}],
+        "tokens": {"t-ts": {"nation": "USA", "clearance": "TOP_SECRET", "roles": ["analyst"]},
+                   "t-s": {"nation": "USA", "clearance": "SECRET", "roles": ["analyst"]},
+                   "t-c": {"nation": "USA", "clearance": "CONFIDENTIAL", "roles": ["analyst"]}},
+    });
+    let s = serve(&cfg, None);
+    let addr = s.b.feeds.iter().find(|(n, _)| n == "mq9-gmti").unwrap().1;
+    let t0 = now_ms() - 65_000;
+    // Movers 0–2 marked TOP SECRET (P4 = 1), movers 10–12 UNCLASSIFIED (P4 = 5); one
+    // packet in the middle marked 9, which is no level.
+    let mut stream = Vec::new();
+    let mut bad_at = 0;
+    for k in 0..8 {
+        stream.extend(packet_of(k, t0, 0, 1));
+        stream.extend(packet_of(k, t0, 10, 5));
+        if k == 3 {
+            bad_at = stream.len();
+            stream.extend(packet_of(k, t0, 0, 9));
+        }
+    }
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.write_all(&stream).unwrap();
+    tcp.flush().unwrap();
+    let f = |tok: &str| json(s.http(), "/api/v1/feeds", tok)["feeds"][0].clone();
+    wait_for(20, "the dwells", || {
+        let f = f("t-ts");
+        f["accepted"].as_u64() == Some(48) && f["rejected"].as_u64() == Some(1)
+    });
+    let last = f("t-ts")["last_error"].as_str().unwrap().to_string();
+    assert!(
+        last.contains("(P4) 9 is no level") && last.contains(&format!("offset {}", bad_at + 8)),
+        "{last} (bad packet at {bad_at})"
+    );
+    // The movers each audience's tracks are on (a track within 100 m of a mover).
+    let on = |tok: &str| -> Vec<usize> {
+        let fc = json(s.http(), "/api/v1/tracks", tok);
+        let feats = fc["features"].as_array().unwrap().clone();
+        [0, 1, 2, 10, 11, 12]
+            .into_iter()
+            .filter(|&i| {
+                feats.iter().any(|t| {
+                    let c = &t["geometry"]["coordinates"];
+                    let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+                    let at = time::OffsetDateTime::parse(
+                        t["properties"]["time"].as_str().unwrap(),
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap();
+                    let (mlat, mlon) = mover(i, t0, (at.unix_timestamp_nanos() / 1_000_000) as i64);
+                    common::distance_m(lat, lon, mlat, mlon) < 100.0
+                })
+            })
+            .collect()
+    };
+    wait_for(30, "the TOP SECRET audience's six tracks", || {
+        on("t-ts").len() == 6
+    });
+    wait_for(30, "the SECRET audience's three tracks", || {
+        on("t-s") == vec![10, 11, 12]
+    });
+    // Give the pictures time to settle, then check nothing leaked.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        on("t-s"),
+        vec![10, 11, 12],
+        "SECRET sees only the UNCLASSIFIED-marked movers"
+    );
+    assert_eq!(
+        on("t-c"),
+        Vec::<usize>::new(),
+        "an UNCLASSIFIED marking does not lower a SECRET feed"
+    );
+    assert_eq!(on("t-ts"), vec![0, 1, 2, 10, 11, 12]);
 }

@@ -1,7 +1,7 @@
 //! A STANAG 4607 feed: each dwell's target reports become plots that carry their
-//! measurement in the sensor's space ([`PolarMeasurement`] with `ground_fix`), so the
-//! tracker updates with the report's ground position and its range-rate from the
-//! platform, as the sensor measured them.
+//! measurement in the sensor's space ([`PolarMeasurement`]: slant range, azimuth and
+//! range-rate from the platform), so the tracker updates in the space the radar
+//! measured in.
 //!
 //! Per connection (or UDP source) the decoder keeps the latest mission segment's date
 //! (D6, the dwell time, counts milliseconds from its midnight, UTC) and the latest job
@@ -17,7 +17,14 @@
 //! - range-rate: D32.7, the line-of-sight velocity "corrected for platform motion",
 //!   positive away from the sensor — a ground-referenced radial velocity, so the
 //!   measurement is relative to a stationary sensor (`sensor_velocity: None`). Without
-//!   D32.7 the plot is a range/azimuth measurement (no `ground_fix`);
+//!   D32.7 the plot is a range/azimuth measurement;
+//! - not a `ground_fix`: the report's position is where the radar's range and azimuth
+//!   put the target on the ground, so range and azimuth re-derived from the antenna
+//!   (at the report's height) carry that position with its true error shape — a thin
+//!   ellipse, tens of metres along the beam and hundreds across — where a ground fix
+//!   would weigh it as a circle of their RMS. On the MQ-9 bench (`bench/gmti_stonesoup.sh`)
+//!   the ground fix tracked worse than Stone Soup's range/bearing/range-rate EKF on the
+//!   same dwells and this measurement better;
 //! - errors, the report's own first, then the job's nominal values, then defaults:
 //!   slant range D32.12 / J20 / [`DEFAULT_SLANT_RANGE_SIGMA_M`]; cross range D32.13
 //!   (metres) / J21 (an angle) / [`DEFAULT_CROSS_RANGE_SIGMA_DEG`]; radial velocity
@@ -27,9 +34,20 @@
 //!   `Surface`, aircraft `Air`; reports classified as simulated targets (128 and up),
 //!   clutter (14) or phantoms (15) are not measurements of real objects and are
 //!   skipped (counted in [`GmtiStats::skipped_targets`]).
+//!
+//! The packet header's security classification (P4) labels what the packet carries:
+//! a packet marked above the feed's default label raises its observations' level to
+//! the marking (the rest of the label — owners, REL TO, categories, controls — stays
+//! the feed's); a marking at or below it changes nothing, so a wire can never lower a
+//! feed's label. Raising is honoured whether or not the feed's markings are trusted:
+//! ignoring it would release reports their originator marked above the feed's label.
+//! A P4 that is no level of the standard (0, or 6 and up) is a marking the feed cannot
+//! carry: the whole packet is rejected with the offset of P4 and counted
+//! ([`GmtiStats::rejected_markings`]), none of its segments taking effect.
 
 use biac_model::{
-    Domain, FeedConfig, Observation, ObservationKind, PolarMeasurement, Position, TimeMs,
+    Classification, Domain, FeedConfig, Label, Observation, ObservationKind, PolarMeasurement,
+    Position, TimeMs,
 };
 
 use super::{
@@ -59,6 +77,42 @@ pub struct GmtiStats {
     pub skipped_targets: u64,
     /// Segments that carry no targets (job definitions, free text, HRR, …).
     pub other_segments: u64,
+    /// Packets rejected for a security classification (P4) that is no level.
+    pub rejected_markings: u64,
+    /// Packets whose marking raised the feed's label.
+    pub raised_labels: u64,
+}
+
+/// Byte offset of P4 (security classification) in the packet header.
+pub const P4_OFFSET: u64 = 8;
+
+/// The level a packet header's P4 names: 1 TOP SECRET, 2 SECRET, 3 CONFIDENTIAL,
+/// 4 RESTRICTED, 5 UNCLASSIFIED; anything else is none.
+pub fn p4_classification(p4: u8) -> Option<Classification> {
+    Some(match p4 {
+        1 => Classification::TopSecret,
+        2 => Classification::Secret,
+        3 => Classification::Confidential,
+        4 => Classification::Restricted,
+        5 => Classification::Unclassified,
+        _ => return None,
+    })
+}
+
+/// The label of a packet's observations: the feed's default label, its level raised to
+/// the packet's marking when that is higher (never lowered).
+pub fn packet_label(default: &Label, p4: u8) -> Result<Label, String> {
+    let level = p4_classification(p4).ok_or_else(|| {
+        format!("packet security classification (P4) {p4} is no level of STANAG 4607 (1-5)")
+    })?;
+    if level <= default.classification() {
+        return Ok(default.clone());
+    }
+    let mut spec = default.to_spec();
+    spec.classification = Some(level);
+    Label::from_spec(spec).map_err(|e| {
+        format!("packet marked {level}: the feed's label cannot be raised to it ({e})")
+    })
 }
 
 /// One connection's STANAG 4607 state: the mission date and the job's nominal values.
@@ -102,6 +156,17 @@ impl GmtiNormaliser {
         }
         let p = decode_packet(packet, offset)?;
         self.stats.packets += 1;
+        let label =
+            packet_label(&cfg.default_label, p.header.classification).map_err(|reason| {
+                self.stats.rejected_markings += 1;
+                Error {
+                    offset: offset + P4_OFFSET,
+                    reason,
+                }
+            })?;
+        if label.classification() > cfg.default_label.classification() {
+            self.stats.raised_labels += 1;
+        }
         let sensor = text(&p.header.platform_id);
         let mut out = Vec::new();
         for s in p.segments {
@@ -131,7 +196,7 @@ impl GmtiNormaliser {
                     let time_ms = midnight + i64::from(d.dwell_time_ms);
                     for t in &d.targets {
                         self.stats.targets += 1;
-                        match observe(cfg, &sensor, self.job.as_ref(), d, t, time_ms) {
+                        match observe(cfg, &label, &sensor, self.job.as_ref(), d, t, time_ms) {
                             Some(o) => out.push(o),
                             None => self.stats.skipped_targets += 1,
                         }
@@ -145,7 +210,7 @@ impl GmtiNormaliser {
 }
 
 /// Midnight UTC of a mission segment's date (M5–M7), ms since the epoch.
-fn mission_midnight(m: &Mission) -> Result<TimeMs, String> {
+pub fn mission_midnight(m: &Mission) -> Result<TimeMs, String> {
     let bad = || {
         format!(
             "mission date {:04}-{:02}-{:02} is not a date",
@@ -191,6 +256,7 @@ fn lon180(lon: f64) -> f64 {
 /// One target report to an observation, or `None` when it is not one to fuse.
 fn observe(
     cfg: &FeedConfig,
+    label: &Label,
     sensor: &str,
     job: Option<&JobDefinition>,
     d: &Dwell,
@@ -277,7 +343,8 @@ fn observe(
         azimuth_sigma_rad,
         range_rate_mps,
         range_rate_sigma_mps: range_rate_mps.map(|_| sigma_rr),
-        ground_fix: range_rate_mps.is_some(),
+        // Range, azimuth and range-rate are the measurement (see the module's notes).
+        ground_fix: false,
         // A ground fix: the target is on the surface, the tracker needs no elevation.
         elevation: None,
     };
@@ -286,7 +353,7 @@ fn observe(
         position,
         pos_var.sqrt(),
         cfg.name.clone(),
-        cfg.default_label.clone(),
+        label.clone(),
     )
     .with_kind(ObservationKind::Plot)
     .with_domain(domain)
@@ -318,6 +385,28 @@ mod tests {
         for (y, mo, d) in [(2025, 2, 29), (2025, 13, 1), (2025, 0, 1), (2025, 6, 0)] {
             let e = mission_midnight(&m(y, mo, d)).unwrap_err();
             assert!(e.contains("is not a date"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_packet_marking_raises_the_feed_label_and_never_lowers_it() {
+        use biac_model::Nation;
+        let feed = Label::rel_to(Classification::Confidential, Nation::USA, &[Nation::JPN]);
+        // TOP SECRET and SECRET raise the level; the rest of the label is the feed's.
+        for (p4, want) in [(1, Classification::TopSecret), (2, Classification::Secret)] {
+            let l = packet_label(&feed, p4).unwrap();
+            assert_eq!(l.classification(), want);
+            assert_eq!(l.releasable_to(), feed.releasable_to());
+            assert_eq!(l.owner(), feed.owner());
+            assert!(l.dominates(&feed));
+        }
+        // CONFIDENTIAL, RESTRICTED and UNCLASSIFIED leave the feed's label as it is.
+        for p4 in [3, 4, 5] {
+            assert_eq!(packet_label(&feed, p4).unwrap(), feed);
+        }
+        for p4 in [0, 6, 7, 128, 255] {
+            let e = packet_label(&feed, p4).unwrap_err();
+            assert!(e.contains(&format!("(P4) {p4} is no level")), "{e}");
         }
     }
 
