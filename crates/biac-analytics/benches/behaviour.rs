@@ -2,7 +2,14 @@
 //! (every vessel's report through gap, spoofing, loitering, zone entry against the
 //! theatre's zone polygons, and encounters), with the real coastline and port list.
 
-use biac_analytics::behaviour::{parse_zones_geojson, theatre_geography, Engine, Fix, Thresholds};
+use std::sync::Arc;
+
+use biac_analytics::behaviour::{
+    parse_zones_geojson, theatre_geography, BehaviourWatch, Engine, Fix, LiveRules, Thresholds,
+};
+use biac_model::{
+    Affiliation, Domain, Identity, Label, Nation, Position, Track, TrackStatus, Velocity,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const VESSELS: u32 = 10_000;
@@ -101,6 +108,88 @@ fn bench(c: &mut Criterion) {
             let t = cpu_time::ThreadTime::now();
             for _ in 0..iters {
                 update(&mut engine);
+            }
+            t.elapsed()
+        })
+    });
+    g.finish();
+    live(c);
+}
+
+/// The live form on a picture: the engine's rules plus the live-only ones (dark vessel,
+/// radar-only in zone against biac-zones' exact zones, identity change, AIS/radar
+/// mismatch). Every 100th track carries no MMSI (radar-only), every 100th AIS track
+/// has a radar twin 3 km off (mismatch pairs).
+fn live(c: &mut Criterion) {
+    let set = Arc::new(biac_zones::ZoneSet::theatre());
+    let areas =
+        parse_zones_geojson(&biac_zones::display::feature_collection(&set).to_string()).unwrap();
+    let label = Label::unclassified_public(Nation::JPN);
+    let zones = areas.into_iter().map(|a| (a, label.clone())).collect();
+    let rules = LiveRules {
+        ais_feeds: ["ais".to_string()].into(),
+        zones: Some((set, label.clone())),
+        ..Default::default()
+    };
+    let mut watch =
+        BehaviourWatch::new(Thresholds::default(), theatre_geography(), zones).with_live(rules);
+    let mut ships = fleet();
+    let mut tracks: Vec<Track> = ships
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Track {
+            missile: None,
+            id: i as u64 + 1,
+            time_ms: 0,
+            position: Position::new(s.lat, s.lon),
+            velocity: Velocity {
+                east_mps: s.vlon * 111_000.0 * s.lat.to_radians().cos(),
+                north_mps: s.vlat * 111_000.0,
+            },
+            pos_cov_en: [100.0, 0.0, 100.0],
+            status: TrackStatus::Confirmed,
+            domain: Domain::Surface,
+            affiliation: Affiliation::Unknown,
+            identity: Identity {
+                mmsi: (i % 100 != 99).then_some(200_000_000 + i as u32),
+                name: Some(format!("VESSEL {i}")),
+                ship_type: Some(70),
+                ..Default::default()
+            },
+            sources: Default::default(),
+            updates: 1,
+            label: label.clone(),
+        })
+        .collect();
+    let mut t_ms: i64 = 1_767_225_600_000;
+    let mut update = |watch: &mut BehaviourWatch<_>, tracks: &mut Vec<Track>| {
+        t_ms += 1_000;
+        for (i, (s, t)) in ships.iter_mut().zip(tracks.iter_mut()).enumerate() {
+            s.lat += s.vlat;
+            s.lon += s.vlon;
+            // A radar twin 3 km north of the AIS track before it.
+            let twin = i % 100 == 99;
+            t.position = Position::new(s.lat + if twin { 0.027 } else { 0.0 }, s.lon);
+            t.time_ms = t_ms;
+        }
+        // Twins copy their AIS vessel's motion.
+        for i in (99..tracks.len()).step_by(100) {
+            let (p, v) = (tracks[i - 1].position, tracks[i - 1].velocity);
+            tracks[i].position = Position::new(p.lat_deg + 0.027, p.lon_deg);
+            tracks[i].velocity = v;
+        }
+        watch.evaluate(tracks.iter()).len()
+    };
+    for _ in 0..600 {
+        update(&mut watch, &mut tracks);
+    }
+    let mut g = c.benchmark_group("behaviour");
+    g.sample_size(30);
+    g.bench_function("live_watch_10000_tracks_1hz_update_cpu", |b| {
+        b.iter_custom(|iters| {
+            let t = cpu_time::ThreadTime::now();
+            for _ in 0..iters {
+                update(&mut watch, &mut tracks);
             }
             t.elapsed()
         })

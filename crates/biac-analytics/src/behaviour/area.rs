@@ -16,6 +16,137 @@ pub struct Area {
     bands: Vec<Vec<Bands>>,
     /// Polygons whose exterior box touches each 1-degree cell of the area's box.
     cells: std::collections::HashMap<(i32, i32), Vec<u32>>,
+    /// Membership of fine cells no edge touches: most points need no crossing test.
+    grid: StatusGrid,
+}
+
+/// A uniform grid over the area's box: per cell, inside, outside, or crossed by an edge
+/// (then the exact test decides). Cells no edge touches have one membership throughout.
+#[derive(Clone, Debug, PartialEq)]
+struct StatusGrid {
+    x0: f64,
+    y0: f64,
+    /// Cells per degree.
+    per_deg: f64,
+    nx: usize,
+    ny: usize,
+    cells: Vec<Cell>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cell {
+    Outside,
+    Inside,
+    Crossed,
+}
+
+/// The grid's cell: a tenth of a degree (~10 km), coarser for a huge box.
+const GRID_DEG: f64 = 0.1;
+const GRID_MAX_CELLS: f64 = 4.0e6;
+
+impl StatusGrid {
+    fn empty() -> StatusGrid {
+        StatusGrid {
+            x0: 0.0,
+            y0: 0.0,
+            per_deg: 1.0,
+            nx: 0,
+            ny: 0,
+            cells: Vec::new(),
+        }
+    }
+
+    fn cell(&self, lon: f64, lat: f64) -> Option<usize> {
+        let (fx, fy) = (
+            (lon - self.x0) * self.per_deg,
+            (lat - self.y0) * self.per_deg,
+        );
+        // Also false for NaN.
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return None;
+        }
+        Some(fy as usize * self.nx + fx as usize)
+    }
+
+    /// Marks every cell an edge touches (conservatively), then fills each row's runs of
+    /// untouched cells with the exact membership of one centre: adjacent untouched
+    /// cells are joined by a segment no edge crosses.
+    fn build(area: &Area) -> StatusGrid {
+        let [x0, y0, x1, y1] = area.bbox;
+        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+            return StatusGrid::empty();
+        }
+        let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+        let per_deg = (1.0 / GRID_DEG).min((GRID_MAX_CELLS / (w * h)).sqrt());
+        let nx = (w * per_deg).floor() as usize + 1;
+        let ny = (h * per_deg).floor() as usize + 1;
+        let mut g = StatusGrid {
+            x0,
+            y0,
+            per_deg,
+            nx,
+            ny,
+            cells: vec![Cell::Outside; nx * ny],
+        };
+        let ix = |x: f64| ((x - x0) * per_deg).floor().clamp(0.0, (nx - 1) as f64) as usize;
+        let iy = |y: f64| ((y - y0) * per_deg).floor().clamp(0.0, (ny - 1) as f64) as usize;
+        let mark = |xa: f64, ya: f64, xb: f64, yb: f64, g: &mut StatusGrid| {
+            // The edge's box, widened a hair so an edge on a cell border marks both.
+            let e = 1e-9;
+            for cy in iy(ya.min(yb) - e)..=iy(ya.max(yb) + e) {
+                for cx in ix(xa.min(xb) - e)..=ix(xa.max(xb) + e) {
+                    g.cells[cy * nx + cx] = Cell::Crossed;
+                }
+            }
+        };
+        for rings in &area.polygons {
+            for ring in rings {
+                let n = ring.len();
+                for i in 0..n {
+                    let ([xa, ya], [xb, yb]) = (ring[(i + n - 1) % n], ring[i]);
+                    if !(xa.is_finite() && ya.is_finite() && xb.is_finite() && yb.is_finite()) {
+                        continue;
+                    }
+                    // A long edge in pieces of at most a cell, each marking its box.
+                    let span = ((xb - xa).abs().max((yb - ya).abs()) * per_deg).ceil();
+                    let pieces = span.clamp(1.0, 1.0e6) as usize;
+                    for k in 0..pieces {
+                        let (u, v) = (k as f64 / pieces as f64, (k + 1) as f64 / pieces as f64);
+                        mark(
+                            xa + u * (xb - xa),
+                            ya + u * (yb - ya),
+                            xa + v * (xb - xa),
+                            ya + v * (yb - ya),
+                            &mut g,
+                        );
+                    }
+                }
+            }
+        }
+        for cy in 0..ny {
+            let mut run: Option<Cell> = None;
+            for cx in 0..nx {
+                let k = cy * nx + cx;
+                if g.cells[k] == Cell::Crossed {
+                    run = None;
+                    continue;
+                }
+                let state = *run.get_or_insert_with(|| {
+                    let (x, y) = (
+                        x0 + (cx as f64 + 0.5) / per_deg,
+                        y0 + (cy as f64 + 0.5) / per_deg,
+                    );
+                    if area.contains_exact(y, x) {
+                        Cell::Inside
+                    } else {
+                        Cell::Outside
+                    }
+                });
+                g.cells[k] = state;
+            }
+        }
+        g
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,18 +247,31 @@ impl Area {
                 }
             }
         }
-        Area {
+        let mut area = Area {
             name,
             polygons,
             bbox,
             bands,
             cells,
-        }
+            grid: StatusGrid::empty(),
+        };
+        area.grid = StatusGrid::build(&area);
+        area
     }
 
     /// Inside some polygon's exterior and outside its holes (even-odd over the rings,
     /// in lon/lat: zones here are far from the antimeridian and the poles).
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        match self.grid.cell(lon, lat).map(|k| self.grid.cells[k]) {
+            None => false,
+            Some(Cell::Outside) => false,
+            Some(Cell::Inside) => true,
+            Some(Cell::Crossed) => self.contains_exact(lat, lon),
+        }
+    }
+
+    /// [`Area::contains`] by the crossing test alone.
+    fn contains_exact(&self, lat: f64, lon: f64) -> bool {
         let [x0, y0, x1, y1] = self.bbox;
         if !(lon >= x0 && lon <= x1 && lat >= y0 && lat <= y1) {
             return false;
@@ -239,4 +383,48 @@ fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, String> 
             Ok(pts)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    /// The status grid answers as the crossing test does: on random points over the
+    /// theatre's zones and on points a hair from every vertex.
+    #[test]
+    fn the_grid_agrees_with_the_crossing_test() {
+        let set = biac_zones::ZoneSet::theatre();
+        let text = biac_zones::display::feature_collection(&set).to_string();
+        let areas = parse_zones_geojson(&text).unwrap();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut checked = 0;
+        for a in &areas {
+            let inside = a.grid.cells.iter().filter(|c| **c == Cell::Inside).count();
+            assert!(inside > 0, "{}: no cell wholly inside", a.name);
+            for _ in 0..3_000 {
+                let (lat, lon) = (5.0 + 45.0 * rnd(), 110.0 + 50.0 * rnd());
+                assert_eq!(
+                    a.contains(lat, lon),
+                    a.contains_exact(lat, lon),
+                    "{lat} {lon}"
+                );
+            }
+            for rings in a.polygons.iter().take(50) {
+                for &[lon, lat] in rings.iter().flatten().step_by(7) {
+                    for (dx, dy) in [(1e-7, 0.0), (-1e-7, 0.0), (0.0, 1e-7), (0.0, -1e-7)] {
+                        let (la, lo) = (lat + dy, lon + dx);
+                        assert_eq!(a.contains(la, lo), a.contains_exact(la, lo), "{la} {lo}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000, "{checked}");
+    }
 }

@@ -21,6 +21,11 @@ const DISCOVER_SLACK_M: f64 = 2_500.0;
 const STALE_MS: Ms = 12 * 3_600_000;
 /// Reports kept per vessel at most (a long encounter of a chatty transponder).
 const MAX_HISTORY: usize = 50_000;
+/// A vessel looks for new neighbours when it changes grid cell and at least this often
+/// (its data time): a pair must exist before the two are within the encounter
+/// distance, and from the discovery radius that takes 2,500 m of closing — more than
+/// 30 s even at a closing speed of 160 kn. Most 1 Hz reports skip the nine-cell scan.
+const DISCOVER_EVERY_MS: Ms = 30_000;
 /// How often an unopened run re-checks whether it qualifies (median speed is a scan).
 const OPEN_CHECK_MS: f64 = 600_000.0;
 
@@ -29,6 +34,8 @@ struct Vessel {
     hist: VecDeque<Fix>,
     cell: Option<(i32, i32)>,
     partners: Vec<u32>,
+    /// Data time of the last neighbour scan.
+    discovered_ms: Option<Ms>,
 }
 
 #[derive(Debug)]
@@ -104,8 +111,26 @@ impl Encounters {
             }
             self.grid.entry(cell).or_default().push(f.mmsi);
         }
-        self.discover(f, cell, th);
-        let partners = self.vessels[&f.mmsi].partners.clone();
+        let due = old != Some(cell)
+            || v.discovered_ms
+                .is_none_or(|d| f.t_ms - d >= DISCOVER_EVERY_MS || f.t_ms < d);
+        if due {
+            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
+                v.discovered_ms = Some(f.t_ms);
+            }
+            self.discover(f, cell, th);
+        }
+        let v = &self.vessels[&f.mmsi];
+        if v.partners.is_empty() {
+            // Nothing to advance; keep the last two reports for a future pair.
+            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
+                while v.hist.len() > 2 {
+                    v.hist.pop_front();
+                }
+            }
+            return;
+        }
+        let partners = v.partners.clone();
         for b in partners {
             self.advance(f.mmsi, b, f.t_ms, th, geo, out);
         }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use biac_model::{Alert, AlertState, Domain, Label, Position, Track};
 
+use super::picture::{LiveRules, PictureRules};
 use super::{Area, Change, Engine, Event, Fix, Geography, Thresholds};
 
 /// Behaviour rules over one audience's tracks (those with an MMSI, surface only). Each
@@ -21,6 +22,9 @@ pub struct BehaviourWatch<G> {
     zone_labels: Vec<Label>,
     /// Per MMSI: the track last seen with it, its time, and the join of its labels.
     seen: HashMap<u32, (u64, i64, Label)>,
+    /// The live-only rules (dark vessel, radar-only in zone, identity change, AIS/radar
+    /// mismatch): see [`LiveRules`].
+    picture: PictureRules,
 }
 
 impl<G: Geography> BehaviourWatch<G> {
@@ -30,13 +34,26 @@ impl<G: Geography> BehaviourWatch<G> {
             engine: Engine::new(th, geo, areas),
             zone_labels,
             seen: HashMap::new(),
+            picture: PictureRules::new(LiveRules::default()),
         }
+    }
+
+    /// The live-only rules' configuration (AIS feed names, zones, thresholds); without
+    /// it, identity change and mismatch run on defaults, and dark vessel and radar-only
+    /// in zone raise nothing.
+    pub fn with_live(mut self, rules: LiveRules) -> Self {
+        self.picture = PictureRules::new(rules);
+        self
     }
 
     /// Evaluate a picture; returns the alerts for events opened and closed.
     pub fn evaluate<'a>(&mut self, tracks: impl IntoIterator<Item = &'a Track>) -> Vec<Alert> {
-        let mut fresh: Vec<&Track> = tracks
-            .into_iter()
+        let all: Vec<&Track> = tracks.into_iter().collect();
+        let mut alerts = Vec::new();
+        self.picture.evaluate(&all, &mut alerts);
+        let mut fresh: Vec<&Track> = all
+            .iter()
+            .copied()
             .filter(|t| t.domain == Domain::Surface && t.identity.mmsi.is_some())
             .filter(|t| {
                 let m = t.identity.mmsi.unwrap_or_default();
@@ -47,7 +64,6 @@ impl<G: Geography> BehaviourWatch<G> {
             .collect();
         // Reports in time order, as the rules take them.
         fresh.sort_by_key(|t| (t.time_ms, t.id));
-        let mut alerts = Vec::new();
         for t in fresh {
             let m = t.identity.mmsi.unwrap_or_default();
             let label = match self.seen.get(&m) {

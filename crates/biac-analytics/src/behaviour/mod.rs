@@ -14,6 +14,7 @@ mod encounter;
 mod engine;
 mod live;
 mod nmea;
+mod picture;
 mod ports;
 mod vessel;
 
@@ -23,6 +24,7 @@ pub use encounter::Encounters;
 pub use engine::Engine;
 pub use live::BehaviourWatch;
 pub use nmea::{EventsRun, Malformed};
+pub use picture::{FeedTimes, LiveRules, LiveThresholds};
 pub use ports::PortList;
 pub use vessel::VesselRules;
 

@@ -206,6 +206,14 @@ pub(super) fn absorb(
             ident.icao = None;
         }
         tr.identity.merge(&ident);
+        // A vessel's own newest static data wins (the AIS decoder attaches the latest it
+        // heard): a renamed or re-typed MMSI must show, or no rule can see it change.
+        if o.identity.mmsi.is_some() && o.identity.mmsi == tr.identity.mmsi {
+            if o.identity.name.is_some() {
+                tr.identity.name.clone_from(&o.identity.name);
+            }
+            tr.identity.ship_type = o.identity.ship_type.or(tr.identity.ship_type);
+        }
     }
     if tr.domain == Domain::Unknown {
         tr.domain = o.domain;

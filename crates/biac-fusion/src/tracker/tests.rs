@@ -52,6 +52,36 @@ fn tracks_reusing_shares_the_unchanged_tracks() {
     assert!(third.iter().zip(&second).all(|(a, b)| !Arc::ptr_eq(a, b)));
 }
 
+/// A vessel renamed (new static data under the same MMSI) shows its new name and type;
+/// another feed's name for it does not replace its own.
+#[test]
+fn a_vessels_newest_static_data_wins() {
+    let mut tr = Tracker::new(TrackerConfig::default());
+    let ship = |t: TimeMs, name: &str, ty: u8| {
+        let mut o = plot(t, 26.0, 125.0);
+        o.identity.mmsi = Some(431_000_001);
+        o.identity.name = Some(name.into());
+        o.identity.ship_type = Some(ty);
+        o.kind = ObservationKind::SelfReport;
+        o.domain = Domain::Surface;
+        o.feed = "ais".into();
+        o
+    };
+    tr.process_batch(vec![ship(0, "KAIYO MARU", 30)]);
+    tr.process_batch(vec![ship(10_000, "KAIYO MARU", 30)]);
+    assert_eq!(tr.tracks()[0].identity.name.as_deref(), Some("KAIYO MARU"));
+    tr.process_batch(vec![ship(20_000, "HAI YANG 7", 80)]);
+    let t = &tr.tracks()[0];
+    assert_eq!(t.identity.name.as_deref(), Some("HAI YANG 7"));
+    assert_eq!(t.identity.ship_type, Some(80));
+    // A report naming no MMSI keeps the vessel's own name.
+    let mut other = plot(30_000, 26.0, 125.0);
+    other.domain = Domain::Surface;
+    other.identity.name = Some("SOMETHING ELSE".into());
+    tr.process_batch(vec![other]);
+    assert_eq!(tr.tracks()[0].identity.name.as_deref(), Some("HAI YANG 7"));
+}
+
 #[test]
 fn frame_is_rebased_as_the_track_moves() {
     let mut tr = Tracker::new(TrackerConfig::default());
