@@ -24,9 +24,11 @@
 //! per update where a UKF costs fifteen. The impact prediction ([`impact`]), which
 //! propagates minutes ahead where linearisation does break, uses sigma points.
 //!
-//! Burnout: in boost, once the thrust estimate plus two sigma stays under
-//! [`BallisticParams::burnout_acc_mps2`] for [`BallisticParams::burnout_s`] seconds of
-//! data time, the phase becomes midcourse (a staging coast is shorter than that).
+//! Burnout: a sequential likelihood-ratio test of the boost model against a no-thrust
+//! model filtered beside it on the same plots (see [`Rival`]), which also takes a
+//! staging mistaken for burnout back; as a fallback, a thrust estimate plus two sigma
+//! under [`BallisticParams::burnout_acc_mps2`] for [`BallisticParams::burnout_s`]
+//! seconds of data time.
 //! Terminal: descending below [`BallisticParams::terminal_alt_m`].
 //!
 //! Pure: no I/O, no clock, no randomness.
