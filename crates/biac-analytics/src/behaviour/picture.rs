@@ -163,12 +163,15 @@ struct Mismatch {
 struct Memo {
     generation: u64,
     /// Where the zones were last asked, and the answer.
-    zone_query: Option<(f64, f64, Option<(State, ZoneKind)>)>,
-    in_zone: Option<((State, ZoneKind), Ep)>,
+    zone_query: Option<(f64, f64, Option<Zone>)>,
+    in_zone: Option<(Zone, Ep)>,
     dark: Option<Dark>,
     mismatch: Option<Mismatch>,
     position: Position,
 }
+
+/// A zone: whose, and which kind.
+type Zone = (State, ZoneKind);
 
 /// Within this of the last zone query a track keeps its answer: a boundary is crossed
 /// at most this late (the zones are approximate to ±0.5 nm anyway).
@@ -612,7 +615,7 @@ impl PictureRules {
     }
 }
 
-fn zone_alert(state: AlertState, id: u64, pos: Position, z: (State, ZoneKind), ep: &Ep) -> Alert {
+fn zone_alert(state: AlertState, id: u64, pos: Position, z: Zone, ep: &Ep) -> Alert {
     let name = biac_zones::display::zone_name(z.0, z.1);
     let mut a = alert(
         "radar_only_in_zone",
