@@ -15,7 +15,7 @@ pub struct Area {
     /// thousands of vertices; every vessel is tested against every zone each report).
     bands: Vec<Vec<Bands>>,
     /// Polygons whose exterior box touches each 1-degree cell of the area's box.
-    cells: std::collections::HashMap<(i32, i32), Vec<u32>>,
+    cells: super::FastMap<(i32, i32), Vec<u32>>,
     /// Membership of fine cells no edge touches: most points need no crossing test.
     grid: StatusGrid,
 }
@@ -230,7 +230,7 @@ impl Area {
             .iter()
             .map(|rings| rings.iter().map(|r| Bands::new(r)).collect())
             .collect();
-        let mut cells: std::collections::HashMap<(i32, i32), Vec<u32>> = Default::default();
+        let mut cells: super::FastMap<(i32, i32), Vec<u32>> = Default::default();
         for (i, b) in bands.iter().enumerate() {
             let Some(Bands {
                 bbox: [x0, y0, x1, y1],
@@ -262,12 +262,30 @@ impl Area {
     /// Inside some polygon's exterior and outside its holes (even-odd over the rings,
     /// in lon/lat: zones here are far from the antimeridian and the poles).
     pub fn contains(&self, lat: f64, lon: f64) -> bool {
-        match self.grid.cell(lon, lat).map(|k| self.grid.cells[k]) {
-            None => false,
-            Some(Cell::Outside) => false,
-            Some(Cell::Inside) => true,
-            Some(Cell::Crossed) => self.contains_exact(lat, lon),
+        self.locate(lat, lon).1
+    }
+
+    /// The point's grid cell (`u32::MAX` outside the grid), whether the area contains it,
+    /// and whether every point of that cell has the same answer (no edge touches it): a
+    /// vessel still in a settled cell needs no new test.
+    pub(crate) fn locate(&self, lat: f64, lon: f64) -> (u32, bool, bool) {
+        let Some(k) = self.grid.cell(lon, lat) else {
+            return (u32::MAX, false, true);
+        };
+        let id = u32::try_from(k).unwrap_or(u32::MAX);
+        match self.grid.cells[k] {
+            Cell::Outside => (id, false, true),
+            Cell::Inside => (id, true, true),
+            Cell::Crossed => (id, self.contains_exact(lat, lon), false),
         }
+    }
+
+    /// The point's grid cell as [`Area::locate`] names it, without testing.
+    pub(crate) fn cell_of(&self, lat: f64, lon: f64) -> u32 {
+        self.grid
+            .cell(lon, lat)
+            .and_then(|k| u32::try_from(k).ok())
+            .unwrap_or(u32::MAX)
     }
 
     /// [`Area::contains`] by the crossing test alone.

@@ -7,11 +7,11 @@
 //! reports; each vessel keeps the reports its pairs still need. Pairs are found through
 //! a grid of last positions and dropped when far apart.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::{
-    approx_distance_m, dlon, metres_per_degree, Change, Event, EventKind, Fix, Geography, Ms,
-    Thresholds,
+    approx_distance_m, dlon, metres_per_degree, Change, Event, EventKind, FastMap, Fix, Geography,
+    Ms, Thresholds,
 };
 
 /// A pair is created when two vessels' last reports are this much beyond the encounter
@@ -62,9 +62,9 @@ struct Pair {
 /// The encounter rule over every vessel.
 #[derive(Debug, Default)]
 pub struct Encounters {
-    vessels: HashMap<u32, Vessel>,
-    grid: HashMap<(i32, i32), Vec<u32>>,
-    pairs: HashMap<(u32, u32), Pair>,
+    vessels: FastMap<u32, Vessel>,
+    grid: FastMap<(i32, i32), Vec<u32>>,
+    pairs: FastMap<(u32, u32), Pair>,
 }
 
 fn key(a: u32, b: u32) -> (u32, u32) {
@@ -115,21 +115,18 @@ impl Encounters {
             || v.discovered_ms
                 .is_none_or(|d| f.t_ms - d >= DISCOVER_EVERY_MS || f.t_ms < d);
         if due {
-            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
-                v.discovered_ms = Some(f.t_ms);
-            }
-            self.discover(f, cell, th);
-        }
-        let v = &self.vessels[&f.mmsi];
-        if v.partners.is_empty() {
-            // Nothing to advance; keep the last two reports for a future pair.
-            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
-                while v.hist.len() > 2 {
-                    v.hist.pop_front();
-                }
+            v.discovered_ms = Some(f.t_ms);
+        } else if v.partners.is_empty() {
+            // Nothing to find or advance: keep the last two reports for a future pair.
+            while v.hist.len() > 2 {
+                v.hist.pop_front();
             }
             return;
         }
+        if due {
+            self.discover(f, cell, th);
+        }
+        let v = &self.vessels[&f.mmsi];
         let partners = v.partners.clone();
         for b in partners {
             self.advance(f.mmsi, b, f.t_ms, th, geo, out);

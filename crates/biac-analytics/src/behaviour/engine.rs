@@ -1,8 +1,8 @@
 //! Every rule over a stream of reports of many vessels.
 
-use std::collections::HashMap;
-
-use super::{Area, Change, Encounters, Event, Fix, Geography, Ms, Thresholds, VesselRules};
+use super::{
+    Area, Change, Encounters, Event, FastMap, Fix, Geography, Ms, Thresholds, VesselRules,
+};
 
 /// All rules, fed reports in time order (per MMSI; a report older than its MMSI's last
 /// is dropped and counted). Memory: one [`VesselRules`] per MMSI seen, plus the
@@ -11,7 +11,7 @@ pub struct Engine<G> {
     th: Thresholds,
     geo: G,
     areas: Vec<Area>,
-    vessels: HashMap<u32, VesselRules>,
+    vessels: FastMap<u32, VesselRules>,
     encounters: Encounters,
     end_ms: Option<Ms>,
     out_of_order: u64,
@@ -24,7 +24,7 @@ impl<G: Geography> Engine<G> {
             th,
             geo,
             areas,
-            vessels: HashMap::new(),
+            vessels: FastMap::default(),
             encounters: Encounters::new(),
             end_ms: None,
             out_of_order: 0,

@@ -1,12 +1,10 @@
 //! The live form: the same [`Engine`] evaluated on one audience's picture, its changes
 //! raised as alerts labelled with the join of everything they were derived from.
 
-use std::collections::HashMap;
-
 use biac_model::{Alert, AlertState, Domain, Label, Position, Track};
 
 use super::picture::{LiveRules, PictureRules};
-use super::{Area, Change, Engine, Event, Fix, Geography, Thresholds};
+use super::{Area, Change, Engine, Event, FastMap, Fix, Geography, Thresholds};
 
 /// Behaviour rules over one audience's tracks (those with an MMSI, surface only). Each
 /// evaluation feeds every track updated since the last as a report; an event that
@@ -21,7 +19,7 @@ pub struct BehaviourWatch<G> {
     engine: Engine<G>,
     zone_labels: Vec<Label>,
     /// Per MMSI: the track last seen with it, its time, and the join of its labels.
-    seen: HashMap<u32, (u64, i64, Label)>,
+    seen: FastMap<u32, (u64, i64, Label)>,
     /// The live-only rules (dark vessel, radar-only in zone, identity change, AIS/radar
     /// mismatch): see [`LiveRules`].
     picture: PictureRules,
@@ -33,7 +31,7 @@ impl<G: Geography> BehaviourWatch<G> {
         BehaviourWatch {
             engine: Engine::new(th, geo, areas),
             zone_labels,
-            seen: HashMap::new(),
+            seen: FastMap::default(),
             picture: PictureRules::new(LiveRules::default()),
         }
     }
@@ -63,20 +61,35 @@ impl<G: Geography> BehaviourWatch<G> {
             })
             .collect();
         // Reports in time order, as the rules take them.
-        fresh.sort_by_key(|t| (t.time_ms, t.id));
+        // (A picture whose tracks share one time, in id order, is sorted already.)
+        if !fresh.is_sorted_by_key(|t| (t.time_ms, t.id)) {
+            fresh.sort_unstable_by_key(|t| (t.time_ms, t.id));
+        }
         for t in fresh {
             let m = t.identity.mmsi.unwrap_or_default();
-            let label = match self.seen.get(&m) {
-                Some((_, _, l)) => l.join(&t.label),
-                None => t.label.clone(),
-            };
-            self.seen.insert(m, (t.id, t.time_ms, label));
+            match self.seen.get_mut(&m) {
+                Some(s) => {
+                    (s.0, s.1) = (t.id, t.time_ms);
+                    // Labels rarely change: join (and allocate) only when this one does.
+                    if s.2 != t.label {
+                        s.2 = s.2.join(&t.label);
+                    }
+                }
+                None => {
+                    self.seen.insert(m, (t.id, t.time_ms, t.label.clone()));
+                }
+            }
             let fix = Fix {
                 mmsi: m,
                 t_ms: t.time_ms,
                 lat: t.position.lat_deg,
                 lon: t.position.lon_deg,
-                sog_kn: Some(t.velocity.speed_mps() / biac_geo::KNOT),
+                sog_kn: Some(
+                    (t.velocity.east_mps * t.velocity.east_mps
+                        + t.velocity.north_mps * t.velocity.north_mps)
+                        .sqrt()
+                        / biac_geo::KNOT,
+                ),
             };
             let changes: Vec<Change> = self.engine.push(&fix).to_vec();
             for c in changes {

@@ -24,13 +24,13 @@
 //!
 //! State is derived only from the pictures shown; time is the pictures' data time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use biac_model::{Alert, AlertState, Domain, Label, Position, Track, TrackStatus};
 use biac_zones::{State, ZoneKind, ZoneSet};
 
-use super::approx_distance_m;
+use super::{approx_distance_m, FastMap};
 
 /// Thresholds of the live-only rules.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,12 +163,15 @@ struct Mismatch {
 struct Memo {
     generation: u64,
     /// Where the zones were last asked, and the answer.
-    zone_query: Option<(f64, f64, Option<(State, ZoneKind)>)>,
-    in_zone: Option<((State, ZoneKind), Ep)>,
+    zone_query: Option<(f64, f64, Option<Zone>)>,
+    in_zone: Option<(Zone, Ep)>,
     dark: Option<Dark>,
     mismatch: Option<Mismatch>,
     position: Position,
 }
+
+/// A zone: whose, and which kind.
+type Zone = (State, ZoneKind);
 
 /// Within this of the last zone query a track keeps its answer: a boundary is crossed
 /// at most this late (the zones are approximate to ±0.5 nm anyway).
@@ -178,13 +181,13 @@ const ZONE_REQUERY_M: f64 = 100.0;
 pub(crate) struct PictureRules {
     rules: LiveRules,
     generation: u64,
-    memo: HashMap<u64, Memo>,
+    memo: FastMap<u64, Memo>,
     /// Per MMSI: last known name and ship type.
-    identity: HashMap<u32, (Option<String>, Option<u8>)>,
+    identity: FastMap<u32, (Option<String>, Option<u8>)>,
     /// Episodes opened, for keys that name no track id (ids are per-tracker internals).
     episodes: u64,
     /// Grid of moving AIS tracks for the mismatch rule (reused between pictures).
-    grid: HashMap<(i32, i32), Vec<u32>>,
+    grid: FastMap<(i32, i32), Vec<u32>>,
 }
 
 fn alert(kind: &str, state: AlertState, id: u64, pos: Position, ep: &Ep, message: String) -> Alert {
@@ -200,10 +203,10 @@ impl PictureRules {
         PictureRules {
             rules,
             generation: 0,
-            memo: HashMap::new(),
-            identity: HashMap::new(),
+            memo: FastMap::default(),
+            identity: FastMap::default(),
             episodes: 0,
-            grid: HashMap::new(),
+            grid: FastMap::default(),
         }
     }
 
@@ -238,15 +241,20 @@ impl PictureRules {
 
     fn identity_change(&mut self, t: &Track, out: &mut Vec<Alert>) {
         let Some(mmsi) = t.identity.mmsi else { return };
+        let ty = t.identity.ship_type;
+        let known = self.identity.entry(mmsi).or_default();
+        // The common case, the very same name, without trimming.
+        let raw_same = known.0.is_some() && known.0 == t.identity.name;
+        if raw_same && (ty.is_none() || known.1 == ty) {
+            return;
+        }
         let name = t
             .identity
             .name
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty());
-        let ty = t.identity.ship_type;
-        let known = self.identity.entry(mmsi).or_default();
-        let same_name = match (known.0.as_deref(), name) {
+        let same_name = match (known.0.as_deref().map(str::trim), name) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => true,
         };
@@ -256,7 +264,7 @@ impl PictureRules {
         };
         if same_name && same_type {
             if known.0.is_none() && name.is_some() {
-                known.0 = name.map(str::to_string);
+                known.0.clone_from(&t.identity.name);
             }
             known.1 = known.1.or(ty);
             return;
@@ -266,10 +274,10 @@ impl PictureRules {
         if !same_name {
             what.push(format!(
                 "name {:?} -> {:?}",
-                known.0.as_deref().unwrap_or_default(),
+                known.0.as_deref().map(str::trim).unwrap_or_default(),
                 name.unwrap_or_default()
             ));
-            known.0 = name.map(str::to_string);
+            known.0.clone_from(&t.identity.name);
         }
         if !same_type {
             let (a, b) = (known.1.unwrap_or_default(), ty.unwrap_or_default());
@@ -418,7 +426,11 @@ impl PictureRules {
         let th = self.rules.th.clone();
         let min_mps = th.mismatch_min_kn * biac_geo::KNOT;
         let min_ms = th.mismatch_min_s * 1000.0;
-        let moving = |t: &Track| t.domain == Domain::Surface && t.velocity.speed_mps() >= min_mps;
+        let moving = |t: &Track| {
+            let v = &t.velocity;
+            t.domain == Domain::Surface
+                && v.east_mps * v.east_mps + v.north_mps * v.north_mps >= min_mps * min_mps
+        };
         // Best partner per AIS track: AIS index -> (radar index, distance).
         let mut best: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
         let mut any_radar = false;
@@ -492,7 +504,7 @@ impl PictureRules {
         }
         self.grid.retain(|_, v| !v.is_empty());
         // AIS tracks paired before and not now: their episodes end.
-        let paired: std::collections::HashSet<u64> = best.keys().map(|&a| tracks[a].id).collect();
+        let paired: HashSet<u64> = best.keys().map(|&a| tracks[a].id).collect();
         let mut ended: Vec<u64> = self
             .memo
             .iter()
@@ -603,7 +615,7 @@ impl PictureRules {
     }
 }
 
-fn zone_alert(state: AlertState, id: u64, pos: Position, z: (State, ZoneKind), ep: &Ep) -> Alert {
+fn zone_alert(state: AlertState, id: u64, pos: Position, z: Zone, ep: &Ep) -> Alert {
     let name = biac_zones::display::zone_name(z.0, z.1);
     let mut a = alert(
         "radar_only_in_zone",

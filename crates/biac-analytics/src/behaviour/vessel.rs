@@ -33,6 +33,9 @@ struct ZoneState {
     inside: Option<bool>,
     /// The entry under way: first fix inside and the time of the last.
     entry: Option<(Fix, Ms)>,
+    /// The area's grid cell of the last fix, when no edge touches it (its answer then
+    /// holds anywhere in it): most reports skip the test.
+    settled_cell: Option<u32>,
 }
 
 /// The per-MMSI rule state.
@@ -236,7 +239,16 @@ impl VesselRules {
 
     fn zone_entry(&mut self, f: &Fix, areas: &[Area], out: &mut Vec<Change>) {
         for (z, a) in self.zones.iter_mut().zip(areas) {
-            let inside = a.contains(f.lat, f.lon);
+            let inside = match z.settled_cell {
+                Some(c) if z.inside.is_some() && a.cell_of(f.lat, f.lon) == c => {
+                    z.inside == Some(true)
+                }
+                _ => {
+                    let (cell, inside, settled) = a.locate(f.lat, f.lon);
+                    z.settled_cell = settled.then_some(cell);
+                    inside
+                }
+            };
             match (z.inside, inside) {
                 (Some(false), true) => {
                     z.entry = Some((*f, f.t_ms));
