@@ -51,7 +51,7 @@ pub struct WarningConfig {
     /// Per audience nation, its recognition of disputed features (`biac zones
     /// --recognise` syntax, e.g. `"JPN": "takeshima=JPN"`); default the administering
     /// states' view.
-    pub recognition: BTreeMap<String, String>,
+    pub recognise: BTreeMap<Nation, String>,
 }
 
 impl Default for WarningConfig {
@@ -61,7 +61,7 @@ impl Default for WarningConfig {
             raise: 0.9,
             withdraw: 0.1,
             overflight: true,
-            recognition: BTreeMap::new(),
+            recognise: BTreeMap::new(),
         }
     }
 }
@@ -77,10 +77,7 @@ impl WarningConfig {
             ));
         }
         self.protected()?;
-        for nation in self.recognition.keys() {
-            Nation::parse(nation).map_err(|e| format!("warning.recognition: {e}"))?;
-        }
-        for n in Nation::ALL {
+        for n in self.recognise.keys() {
             self.recognition_of(*n)?;
         }
         Ok(())
@@ -106,9 +103,9 @@ impl WarningConfig {
 
     /// The recognition of disputed features by an audience of `nation`.
     pub fn recognition_of(&self, nation: Nation) -> Result<Recognition, String> {
-        match self.recognition.get(nation.as_str()) {
+        match self.recognise.get(&nation) {
             Some(list) => Recognition::parse(list, &ZoneConfig::default().features)
-                .map_err(|e| format!("warning.recognition.{nation:?}: {e}")),
+                .map_err(|e| format!("warning.recognise.{nation:?}: {e}")),
             None => Ok(Recognition::administered()),
         }
     }

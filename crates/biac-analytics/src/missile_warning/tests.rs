@@ -364,12 +364,12 @@ fn bad_configurations_are_refused_and_bad_predictions_ignored() {
         assert!(cfg.validate().is_err(), "{protect}");
     }
     let cfg = WarningConfig {
-        recognition: [("JPN".to_string(), "atlantis=JPN".to_string())].into(),
+        recognise: [(Nation::JPN, "atlantis=JPN".to_string())].into(),
         ..Default::default()
     };
     assert!(cfg.validate().is_err());
     let cfg = WarningConfig {
-        recognition: [("JPN".to_string(), "takeshima=JPN".to_string())].into(),
+        recognise: [(Nation::JPN, "takeshima=JPN".to_string())].into(),
         ..Default::default()
     };
     assert!(cfg.validate().is_ok());
