@@ -909,7 +909,10 @@ pub fn missile_events(
     if let Some(l) = &m.launch {
         if l.lat.is_finite() && l.lon.is_finite() {
             let mut e = point("launch", "b-m-p-s-p-i", l.lat, l.lon, ev.stale_ms);
-            e.extra_detail = format!("<remarks>estimated launch {}</remarks>", format_time(l.t_ms));
+            e.extra_detail = format!(
+                "<remarks>estimated launch {}</remarks>",
+                format_time(l.t_ms)
+            );
             out.push(e);
         }
     }

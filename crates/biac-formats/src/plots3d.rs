@@ -110,7 +110,9 @@ impl Columns {
         Ok(Columns {
             time: col(time)?,
             measured,
-            rate: col("range_rate_mps").ok().zip(col("sigma_range_rate_mps").ok()),
+            rate: col("range_rate_mps")
+                .ok()
+                .zip(col("sigma_range_rate_mps").ok()),
             widths: (names.len(), names.len()),
         })
     }
@@ -256,7 +258,11 @@ const FEED_TIME_MS: std::ops::RangeInclusive<i64> = 0..=13_569_465_600_000;
 
 /// Decode one feed line (no terminator) to its observation, labelled by the feed (a
 /// plot carries no markings). With a site pin, a row from another site is refused.
-pub fn decode_line(cfg: &FeedConfig, pin: Option<&SitePin>, line: &[u8]) -> Result<Observation, String> {
+pub fn decode_line(
+    cfg: &FeedConfig,
+    pin: Option<&SitePin>,
+    line: &[u8],
+) -> Result<Observation, String> {
     let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8: {e}"))?;
     let text = text.trim_end_matches('\r');
     let (t, plot) = parse_row(text, &Columns::feed())?;

@@ -311,9 +311,10 @@ fn bad_records_are_reported_among_good_ones() {
     let plots3d = [
         p3.clone(),
         p3.replace("402113.224", "-402113.224"), // negative range
-        p3.replace(",-812.345,1", ""),            // no range-rate: fine
+        p3.replace(",-812.345,1", ""),           // no range-rate: fine
         p3.replace("1748736045000", "1748736045.000"), // seconds, not ms
-        p3.replace(",1\n", ",0\n").replace(",-812.345,1", ",-812.345,"), // rate without sigma
+        p3.replace(",1\n", ",0\n")
+            .replace(",-812.345,1", ",-812.345,"), // rate without sigma
         p3.clone(),
     ];
     for (format, lines, want_obs, want_err) in [

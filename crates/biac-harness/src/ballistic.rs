@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use biac_formats::plots3d;
 use biac_fusion::ballistic::impact::{predict_impact, predict_launch, Impact, Launch};
 use biac_fusion::ballistic::{BallisticParams, BallisticTrack, Phase};
 use biac_fusion::geo::ecef_to_geodetic;
 use biac_fusion::{Tracker, TrackerConfig};
-use biac_formats::plots3d;
 use biac_model::{Classification, Label, Nation, Observation, TimeMs};
 
 /// The input header, in the contract's order.
