@@ -273,7 +273,7 @@ pub fn decode_line(
         .ok_or_else(|| format!("time_ms: not Unix milliseconds (1970–2400): `{t}`"))?;
     if let Some(pin) = pin {
         let off = plot.site_offset_m(pin);
-        if !(off <= SITE_TOLERANCE_M) {
+        if off.is_nan() || off > SITE_TOLERANCE_M {
             return Err(format!(
                 "sensor site {}, {}, {} m is {off:.1} m from the feed's site",
                 plot.sensor_lat, plot.sensor_lon, plot.sensor_alt_m
