@@ -401,7 +401,7 @@ fn overflown(
         cum.push(cum.last().copied().unwrap_or(0.0) + d);
     }
     let total = cum.last().copied().unwrap_or(0.0);
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return;
     }
     let bits = |land: Option<State>| -> u64 {

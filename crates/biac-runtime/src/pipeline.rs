@@ -689,7 +689,18 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
     }
     if !cfg.warning.protect.is_empty() {
         match MissileWarningWatch::new(&cfg.warning, a.nation) {
-            Ok(w) => watches.push(Box::new(w)),
+            Ok(w) => {
+                // With missile-defence feeds, build the zone set (about a second) beside
+                // the pipeline now, not in the fusion thread at the first prediction.
+                let plots3d = |f: &biac_model::FeedConfig| {
+                    matches!(f.format, biac_model::FeedFormat::Plots3d { .. })
+                };
+                if cfg.feeds.iter().any(|(f, _)| plots3d(f)) {
+                    let zones = w.zones().clone();
+                    std::thread::spawn(move || zones.get().segment_count());
+                }
+                watches.push(Box::new(w))
+            }
             Err(e) => tracing::error!(error = %e, "missile warning not started"),
         }
     }
