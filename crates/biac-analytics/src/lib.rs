@@ -5,6 +5,7 @@
 //! may see.
 
 pub mod behaviour;
+pub mod missile_warning;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -94,6 +95,12 @@ impl Zone {
 pub trait Watch: Send {
     /// The alerts this picture raises.
     fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert>;
+
+    /// Whether to evaluate also at every release that updated a ballistic track, not
+    /// only each data second (a missile warning must not wait for the next second).
+    fn on_missile_update(&self) -> bool {
+        false
+    }
 }
 
 impl Watch for ZoneWatch {

@@ -904,6 +904,94 @@ pub fn track_event(
     }
 }
 
+/// The CoT type of a ballistic missile track: MIL-STD-2525 air / weapon / missile in
+/// flight / surface-launched / surface-to-surface (`A-W-M-S-S`: a ballistic missile is a
+/// surface-to-surface missile in every phase), with the track's affiliation, hostile
+/// when the track has none (a missile no coalition feed owns is a threat until told
+/// otherwise; TAK clients draw it red).
+pub fn missile_cot_type(affiliation: Affiliation) -> &'static str {
+    match affiliation {
+        Affiliation::Friend => "a-f-A-W-M-S-S",
+        Affiliation::AssumedFriend => "a-a-A-W-M-S-S",
+        Affiliation::Neutral => "a-n-A-W-M-S-S",
+        Affiliation::Suspect => "a-s-A-W-M-S-S",
+        Affiliation::Hostile | Affiliation::Unknown | Affiliation::Pending => "a-h-A-W-M-S-S",
+    }
+}
+
+/// The events of a ballistic missile track (one with `missile`), all under the track's
+/// markings: the missile itself ([`track_event`] typed [`missile_cot_type`], its height
+/// the missile's), the predicted impact point as a `u-d-c-e` ellipse drawing
+/// (`<shape><ellipse major minor angle/>`: TAK's semi-axes in metres — a TAK circle of
+/// radius r is `major="r" minor="r"` — and the major axis' bearing clockwise from true
+/// north; `uid-ipp`, stale at the impact time) and the estimated launch point
+/// (`b-m-p-s-p-i`, `uid-launch`). Empty for a track without `missile`.
+pub fn missile_events(
+    track: &biac_model::Track,
+    uid: &str,
+    now_ms: TimeMs,
+    stale_ms: i64,
+) -> Vec<CotEvent> {
+    let Some(m) = track.missile.as_deref() else {
+        return Vec::new();
+    };
+    let mut ev = track_event(track, uid, now_ms, stale_ms);
+    ev.cot_type = missile_cot_type(track.affiliation).to_string();
+    if m.alt_m.is_finite() && m.alt_m.abs() < 1.0e8 {
+        ev.hae = written(m.alt_m, 2);
+    }
+    let name = ev.callsign.clone().unwrap_or_else(|| uid.to_string());
+    let point = |suffix: &str, cot_type: &str, lat: f64, lon: f64, stale: TimeMs| CotEvent {
+        uid: format!("{uid}-{suffix}"),
+        cot_type: cot_type.to_string(),
+        how: "m-p".to_string(),
+        time_ms: now_ms,
+        start_ms: ev.start_ms,
+        stale_ms: stale,
+        lat: written(lat, 7),
+        lon: written(lon, 7),
+        hae: 0.0,
+        ce: UNKNOWN,
+        le: UNKNOWN,
+        course_deg: None,
+        speed_mps: None,
+        callsign: Some(format!("{name} {suffix}")),
+        access: ev.access.clone(),
+        caveat: ev.caveat.clone(),
+        releasable_to: ev.releasable_to.clone(),
+        extra_detail: String::new(),
+    };
+    let mut out = vec![ev.clone()];
+    if let Some(i) = &m.ipp {
+        if i.lat.is_finite() && i.lon.is_finite() {
+            let mut e = point("ipp", "u-d-c-e", i.lat, i.lon, i.t_ms.max(ev.stale_ms));
+            let (a, b, angle) = (
+                written(i.semi_major_m, 1),
+                written(i.semi_minor_m, 1),
+                written(i.major_bearing_deg, 1),
+            );
+            // The 95 % ellipse's semi-major axis bounds the point's CE90.
+            e.ce = a.min(UNKNOWN);
+            e.extra_detail = format!(
+                r#"<shape><ellipse major="{a}" minor="{b}" angle="{angle}"/></shape><remarks>predicted impact {}</remarks>"#,
+                format_time(i.t_ms)
+            );
+            out.push(e);
+        }
+    }
+    if let Some(l) = &m.launch {
+        if l.lat.is_finite() && l.lon.is_finite() {
+            let mut e = point("launch", "b-m-p-s-p-i", l.lat, l.lon, ev.stale_ms);
+            e.extra_detail = format!(
+                "<remarks>estimated launch {}</remarks>",
+                format_time(l.t_ms)
+            );
+            out.push(e);
+        }
+    }
+    out
+}
+
 /// What kind of source a track's position comes from, as `<precisionlocation>` names
 /// it (ATAK shows it with the position): `GPS` when the track is bound to an object
 /// that reports its own satellite fix (an MMSI from AIS, an ICAO address from ADS-B),

@@ -14,6 +14,8 @@
 //!   tracks.
 //! - [`stanag4607`]: STANAG 4607 GMTI (Editions 3 and 4), packets and segments, both ways;
 //!   dwells to observations in the sensor's space (`stanag4607::feed`).
+//! - [`plots3d`]: missile-defence radar plots (range, azimuth, elevation, range-rate),
+//!   one CSV line each; the same row parser serves `biac ballistic`'s PLOTS.csv.
 //!
 //! Each format has a decoder (bytes -> typed message -> [`Observation`]) and an encoder.
 //! Invariants: no I/O; decoders never panic on any input; a malformed record yields a
@@ -30,6 +32,7 @@ pub mod cot;
 mod error;
 pub mod framing;
 pub mod modes;
+pub mod plots3d;
 pub mod sbs;
 pub mod stanag4607;
 pub mod tak;
@@ -55,6 +58,7 @@ enum FormatState {
     Tak,
     Asterix(asterix::AsterixNormaliser),
     Stanag4607(stanag4607::feed::GmtiNormaliser),
+    Plots3d(Option<biac_model::SitePin>),
 }
 
 impl FeedDecoder {
@@ -73,6 +77,7 @@ impl FeedDecoder {
             FeedFormat::Stanag4607 { .. } => {
                 FormatState::Stanag4607(stanag4607::feed::GmtiNormaliser::new())
             }
+            FeedFormat::Plots3d { site } => FormatState::Plots3d(site),
         };
         FeedDecoder { cfg, state }
     }
@@ -84,7 +89,7 @@ impl FeedDecoder {
     /// The framer for this feed's format.
     pub fn framer(&self) -> Framer {
         match self.cfg.format {
-            FeedFormat::Ais | FeedFormat::Sbs => Framer::lines(),
+            FeedFormat::Ais | FeedFormat::Sbs | FeedFormat::Plots3d { .. } => Framer::lines(),
             FeedFormat::Cot => Framer::cot(),
             FeedFormat::Beast => Framer::beast(),
             FeedFormat::Tak => Framer::tak(),
@@ -151,6 +156,9 @@ impl FeedDecoder {
                 reason: r.into_reason(wire),
             }),
             FormatState::Asterix(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
+            FormatState::Plots3d(pin) => {
+                plots3d::decode_record(&self.cfg, pin.as_ref(), record).map_err(err)
+            }
             FormatState::Stanag4607(n) => {
                 n.decode(&self.cfg, record, offset)
                     .map_err(|e| DecodeError {

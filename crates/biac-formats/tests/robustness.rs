@@ -118,11 +118,19 @@ fn cot_events() -> Vec<String> {
     ]
 }
 
+fn plots3d_lines() -> Vec<String> {
+    vec![
+        "1748736045000,greenpine-seongju,35.9,128.2,400.0,402113.224,332.4012345,3.1234567,30,0.1145916,0.1145916,-812.345,1".into(),
+        "1748736045200,tpy2-kyogamisaki,35.77,135.2,120.0,1012345.678,291.1234567,1.456789,10,0.0286479,0.0286479".into(),
+    ]
+}
+
 fn seeds(format: FeedFormat) -> Vec<String> {
     match format {
         FeedFormat::Ais => ais_lines(),
         FeedFormat::Sbs => sbs_lines(),
         FeedFormat::Cot => cot_events(),
+        FeedFormat::Plots3d { .. } => plots3d_lines(),
         FeedFormat::Beast
         | FeedFormat::Tak
         | FeedFormat::Asterix { .. }
@@ -199,12 +207,18 @@ fn apply(mut data: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
     data
 }
 
-const FORMATS: [FeedFormat; 3] = [FeedFormat::Ais, FeedFormat::Sbs, FeedFormat::Cot];
-/// The text formats above and the binary feeds (Beast, TAK stream, STANAG 4607).
-const ALL_FORMATS: [FeedFormat; 6] = [
+const FORMATS: [FeedFormat; 4] = [
     FeedFormat::Ais,
     FeedFormat::Sbs,
     FeedFormat::Cot,
+    FeedFormat::Plots3d { site: None },
+];
+/// The text formats above and the binary feeds (Beast, TAK stream, STANAG 4607).
+const ALL_FORMATS: [FeedFormat; 7] = [
+    FeedFormat::Ais,
+    FeedFormat::Sbs,
+    FeedFormat::Cot,
+    FeedFormat::Plots3d { site: None },
     FeedFormat::Beast,
     FeedFormat::Tak,
     FeedFormat::Stanag4607 { udp: false },
@@ -293,10 +307,21 @@ fn bad_records_are_reported_among_good_ones() {
         cot_good.replace("a1", &"u".repeat(1000)),
         cot_good.clone(),
     ];
+    let p3 = plots3d_lines().remove(0);
+    let plots3d = [
+        p3.clone(),
+        p3.replace("402113.224", "-402113.224"), // negative range
+        p3.replace(",-812.345,1", ""),           // no range-rate: fine
+        p3.replace("1748736045000", "1748736045.000"), // seconds, not ms
+        p3.replace(",1\n", ",0\n")
+            .replace(",-812.345,1", ",-812.345,"), // rate without sigma
+        p3.clone(),
+    ];
     for (format, lines, want_obs, want_err) in [
         (FeedFormat::Ais, &ais[..], 3, 4),
         (FeedFormat::Sbs, &sbs[..], 2, 4),
         (FeedFormat::Cot, &cot[..], 2, 4),
+        (FeedFormat::Plots3d { site: None }, &plots3d[..], 3, 3),
     ] {
         let sep = if format == FeedFormat::Cot { "" } else { "\n" };
         let stream: String = lines.iter().map(|l| format!("{l}{sep}")).collect();

@@ -19,14 +19,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use biac_formats::plots3d;
 use biac_fusion::ballistic::impact::{predict_impact, predict_launch, Impact, Launch};
 use biac_fusion::ballistic::{BallisticParams, BallisticTrack, Phase};
 use biac_fusion::geo::ecef_to_geodetic;
 use biac_fusion::{Tracker, TrackerConfig};
-use biac_model::{
-    Classification, Domain, Elevation, Label, Nation, Observation, PolarMeasurement, Position,
-    TimeMs,
-};
+use biac_model::{Classification, Label, Nation, Observation, TimeMs};
 
 /// The input header, in the contract's order.
 pub const PLOTS_HEADER: &str = "t_s,sensor,sensor_lat,sensor_lon,sensor_alt_m,range_m,azimuth_deg,elevation_deg,sigma_range_m,sigma_azimuth_deg,sigma_elevation_deg";
@@ -75,22 +73,9 @@ impl std::fmt::Display for RowError {
     }
 }
 
-const REQUIRED: [&str; 11] = [
-    "t_s",
-    "sensor",
-    "sensor_lat",
-    "sensor_lon",
-    "sensor_alt_m",
-    "range_m",
-    "azimuth_deg",
-    "elevation_deg",
-    "sigma_range_m",
-    "sigma_azimuth_deg",
-    "sigma_elevation_deg",
-];
-
 /// Parse PLOTS.csv: the plots, and the rows refused (bad number, wrong field count,
-/// out of range, out of time order). `Err` only for a missing or unusable header.
+/// out of range, out of time order). `Err` only for a missing or unusable header. The
+/// row parser is the `plots3d` feed's (`biac_formats::plots3d`): one parser for both.
 pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> {
     let mut lines = text.lines().enumerate();
     let header = loop {
@@ -100,18 +85,8 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
             Some((_, l)) => break l,
         }
     };
-    let names: Vec<&str> = header
-        .trim_start_matches('\u{feff}')
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let col = |n: &str| names.iter().position(|h| *h == n);
-    let mut idx = [0usize; 11];
-    for (k, n) in REQUIRED.iter().enumerate() {
-        idx[k] =
-            col(n).ok_or_else(|| format!("header has no column `{n}` (need {PLOTS_HEADER})"))?;
-    }
-    let rate = col("range_rate_mps").zip(col("sigma_range_rate_mps"));
+    let cols = plots3d::Columns::from_header(header, "t_s")
+        .map_err(|e| format!("{e} (need {PLOTS_HEADER})"))?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut last_t = f64::NEG_INFINITY;
@@ -120,7 +95,7 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
         if l.trim().is_empty() {
             continue;
         }
-        match parse_row(line, l, &names, &idx, rate) {
+        match parse_row(line, l, &cols) {
             Ok(r) if r.t_s < last_t => errors.push(RowError {
                 line,
                 reason: format!(
@@ -138,63 +113,13 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
     Ok((rows, errors))
 }
 
-fn parse_row(
-    line: usize,
-    l: &str,
-    names: &[&str],
-    idx: &[usize; 11],
-    rate: Option<(usize, usize)>,
-) -> Result<PlotRow, String> {
-    let f: Vec<&str> = l.split(',').map(str::trim).collect();
-    if f.len() != names.len() {
-        return Err(format!(
-            "{} fields, the header has {}",
-            f.len(),
-            names.len()
-        ));
-    }
-    let num = |k: usize| -> Result<f64, String> {
-        let s = f[idx[k]];
-        s.parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("{}: not a finite number: `{s}`", REQUIRED[k]))
-    };
-    let positive = |k: usize| -> Result<f64, String> {
-        let v = num(k)?;
-        if v > 0.0 {
-            Ok(v)
-        } else {
-            Err(format!("{} must be positive, got {v}", REQUIRED[k]))
-        }
-    };
-    let sensor = f[idx[1]].to_string();
-    if sensor.is_empty() {
-        return Err("sensor: empty".into());
-    }
-    let (lat, lon) = (num(2)?, num(3)?);
-    if lat.abs() > 90.0 || lon.abs() > 360.0 {
-        return Err(format!("sensor position out of range: {lat}, {lon}"));
-    }
-    let el = num(7)?;
-    if el.abs() > 90.0 {
-        return Err(format!("elevation_deg out of range: {el}"));
-    }
-    let range_rate = match rate {
-        Some((a, b)) if !f[a].is_empty() => {
-            let rr = f[a].parse::<f64>().ok().filter(|v| v.is_finite());
-            let s = f[b]
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v > 0.0);
-            match (rr, s) {
-                (Some(rr), Some(s)) => Some((rr, s)),
-                _ => return Err("range_rate_mps needs a finite value and a positive sigma".into()),
-            }
-        }
-        _ => None,
-    };
-    let t_s = num(0)?;
+fn parse_row(line: usize, l: &str, cols: &plots3d::Columns) -> Result<PlotRow, String> {
+    let (t, p) = plots3d::parse_row(l, cols)?;
+    let t_s = t
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("t_s: not a finite number: `{t}`"))?;
     // A century either side of the clock's origin: any real capture, and no time whose
     // milliseconds overflow or whose gap to the next plot the tracker would fly for hours.
     if t_s.abs() > MAX_ABS_T_S {
@@ -203,32 +128,36 @@ fn parse_row(
     Ok(PlotRow {
         line,
         t_s,
-        t_text: f[idx[0]].to_string(),
-        sensor,
-        sensor_lat: lat,
-        sensor_lon: lon,
-        sensor_alt_m: num(4)?,
-        range_m: positive(5)?,
-        azimuth_deg: num(6)?,
-        elevation_deg: el,
-        sigma_range_m: positive(8)?,
-        sigma_azimuth_deg: positive(9)?,
-        sigma_elevation_deg: positive(10)?,
-        range_rate,
+        t_text: t.to_string(),
+        sensor: p.sensor,
+        sensor_lat: p.sensor_lat,
+        sensor_lon: p.sensor_lon,
+        sensor_alt_m: p.sensor_alt_m,
+        range_m: p.range_m,
+        azimuth_deg: p.azimuth_deg,
+        elevation_deg: p.elevation_deg,
+        sigma_range_m: p.sigma_range_m,
+        sigma_azimuth_deg: p.sigma_azimuth_deg,
+        sigma_elevation_deg: p.sigma_elevation_deg,
+        range_rate: p.range_rate,
     })
 }
 
 /// The plot as the tracker's observation (a 3-D radar plot; its converted position is
 /// where range, azimuth and elevation put the target).
 pub fn observation(r: &PlotRow) -> Observation {
-    let site = (r.sensor_lat, r.sensor_lon, r.sensor_alt_m);
-    let p = biac_geo::point_at_aer(site, r.range_m, r.azimuth_deg, r.elevation_deg);
-    let (lat, lon, h) = ecef_to_geodetic(p);
-    let ang = r.sigma_azimuth_deg.max(r.sigma_elevation_deg).to_radians();
-    let pos = Position {
-        lat_deg: lat,
-        lon_deg: lon,
-        alt_m: Some(h),
+    let p = plots3d::Plot3d {
+        sensor: r.sensor.clone(),
+        sensor_lat: r.sensor_lat,
+        sensor_lon: r.sensor_lon,
+        sensor_alt_m: r.sensor_alt_m,
+        range_m: r.range_m,
+        azimuth_deg: r.azimuth_deg,
+        elevation_deg: r.elevation_deg,
+        sigma_range_m: r.sigma_range_m,
+        sigma_azimuth_deg: r.sigma_azimuth_deg,
+        sigma_elevation_deg: r.sigma_elevation_deg,
+        range_rate: r.range_rate,
     };
     // Labels play no part offline (one audience sees everything).
     let label = Label::rel_to(
@@ -236,29 +165,7 @@ pub fn observation(r: &PlotRow) -> Observation {
         Nation::USA,
         &[Nation::JPN, Nation::KOR],
     );
-    let sigma = (r.range_m * ang).max(r.sigma_range_m);
-    Observation::new(time_ms(r.t_s), pos, sigma, "ballistic", label)
-        .with_domain(Domain::Air)
-        .with_sensor(r.sensor.clone())
-        .with_polar(PolarMeasurement {
-            sensor_position: Position {
-                lat_deg: r.sensor_lat,
-                lon_deg: r.sensor_lon,
-                alt_m: Some(r.sensor_alt_m),
-            },
-            sensor_velocity: None,
-            range_m: r.range_m,
-            range_sigma_m: r.sigma_range_m,
-            azimuth_rad: r.azimuth_deg.to_radians(),
-            azimuth_sigma_rad: r.sigma_azimuth_deg.to_radians(),
-            range_rate_mps: r.range_rate.map(|x| x.0),
-            range_rate_sigma_mps: r.range_rate.map(|x| x.1),
-            ground_fix: false,
-            elevation: Some(Elevation {
-                rad: r.elevation_deg.to_radians(),
-                sigma_rad: r.sigma_elevation_deg.to_radians(),
-            }),
-        })
+    p.observation(time_ms(r.t_s), "ballistic", label)
 }
 
 /// The largest |t_s| accepted (about 3,000 years).

@@ -493,11 +493,26 @@ pub enum FeedFormat {
     /// connections and their addresses can be forged). Needs no site: each dwell
     /// carries its sensor's position.
     Stanag4607 { udp: bool },
+    /// Missile-defence radar plots, one `plots3d` line each (range, azimuth, elevation,
+    /// optional range-rate, with the site in every row). With `site`, rows from any
+    /// other site (more than 1 m away) are rejected: a feed speaks for one radar.
+    Plots3d { site: Option<SitePin> },
+}
+
+/// Where a `plots3d` feed's radar stands (the `site` key of its configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitePin {
+    /// Antenna latitude and longitude, WGS84 degrees.
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    /// Antenna height above the WGS84 ellipsoid, metres.
+    pub alt_m: f64,
 }
 
 impl FeedFormat {
     /// The configuration name: `ais`, `sbs`, `cot`, `beast`, `tak`, `asterix`,
-    /// `stanag4607`.
+    /// `stanag4607`, `plots3d`.
     pub fn name(&self) -> &'static str {
         match self {
             FeedFormat::Ais => "ais",
@@ -507,6 +522,7 @@ impl FeedFormat {
             FeedFormat::Tak => "tak",
             FeedFormat::Asterix { .. } => "asterix",
             FeedFormat::Stanag4607 { .. } => "stanag4607",
+            FeedFormat::Plots3d { .. } => "plots3d",
         }
     }
 }
@@ -629,6 +645,9 @@ struct FeedConfigRepr {
     /// `stanag4607` only: also receive datagrams on the feed's port.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     udp: bool,
+    /// `plots3d` only: the radar's site every row must name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    site: Option<SitePin>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -641,11 +660,26 @@ enum FormatName {
     Tak,
     Asterix,
     Stanag4607,
+    Plots3d,
 }
 
 impl TryFrom<FeedConfigRepr> for FeedConfig {
     type Error = String;
     fn try_from(r: FeedConfigRepr) -> Result<Self, String> {
+        match (r.format, r.site) {
+            (FormatName::Plots3d, Some(s)) => {
+                if !(Position::new(s.lat_deg, s.lon_deg).is_valid() && s.alt_m.is_finite()) {
+                    return Err(format!("feed {:?}: site is not a WGS84 position", r.name));
+                }
+            }
+            (_, Some(_)) => {
+                return Err(format!(
+                    "feed {:?}: `site` is only for format \"plots3d\"",
+                    r.name
+                ))
+            }
+            _ => {}
+        }
         let format = match (r.format, r.radar) {
             (FormatName::Asterix, Some(radar)) => {
                 radar
@@ -678,6 +712,7 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             (FormatName::Cot, None) => FeedFormat::Cot,
             (FormatName::Beast, None) => FeedFormat::Beast,
             (FormatName::Tak, None) => FeedFormat::Tak,
+            (FormatName::Plots3d, None) => FeedFormat::Plots3d { site: r.site },
         };
         Ok(FeedConfig {
             name: r.name,
@@ -694,6 +729,10 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
 impl From<FeedConfig> for FeedConfigRepr {
     fn from(c: FeedConfig) -> Self {
         let udp = matches!(c.format, FeedFormat::Stanag4607 { udp: true });
+        let site = match c.format {
+            FeedFormat::Plots3d { site } => site,
+            _ => None,
+        };
         let (format, radar) = match c.format {
             FeedFormat::Ais => (FormatName::Ais, None),
             FeedFormat::Sbs => (FormatName::Sbs, None),
@@ -702,6 +741,7 @@ impl From<FeedConfig> for FeedConfigRepr {
             FeedFormat::Tak => (FormatName::Tak, None),
             FeedFormat::Asterix { radar } => (FormatName::Asterix, Some(radar)),
             FeedFormat::Stanag4607 { .. } => (FormatName::Stanag4607, None),
+            FeedFormat::Plots3d { .. } => (FormatName::Plots3d, None),
         };
         FeedConfigRepr {
             name: c.name,
@@ -713,6 +753,7 @@ impl From<FeedConfig> for FeedConfigRepr {
             description: c.description,
             radar,
             udp,
+            site,
         }
     }
 }

@@ -434,7 +434,9 @@ fn decode_body(
     // A line-oriented body may omit its last terminator: the body's end ends the line.
     let line_format = matches!(
         feed.config.format,
-        biac_model::FeedFormat::Ais | biac_model::FeedFormat::Sbs
+        biac_model::FeedFormat::Ais
+            | biac_model::FeedFormat::Sbs
+            | biac_model::FeedFormat::Plots3d { .. }
     );
     if line_format && !bytes.is_empty() && !bytes.ends_with(b"\n") {
         framer.push(b"\n");

@@ -58,6 +58,8 @@ pub struct RuntimeConfig {
     /// Every audience's tracker: motion model, associator, gates, and the per-domain
     /// motion and life-cycle parameters.
     pub tracker: biac_fusion::TrackerConfig,
+    /// The missile warning every audience runs (protected states, thresholds).
+    pub warning: biac_analytics::missile_warning::WarningConfig,
 }
 
 /// Per-feed counters, shared with the server.

@@ -5,6 +5,7 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use biac_analytics::missile_warning::MissileWarningWatch;
 use biac_analytics::{Watch, ZoneWatch};
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
@@ -610,39 +611,50 @@ fn fuse(
     snapshot_every_ms: i64,
 ) -> usize {
     let n = released.len();
+    // A missile-defence radar's plot (it measures elevation) may move a warning.
+    let missile = released
+        .iter()
+        .any(|o| o.polar.as_ref().is_some_and(|p| p.elevation.is_some()));
     st.tracker.process_batch(released);
     st.tracker.advance_to(watermark);
     st.released_ms = st.released_ms.max(watermark);
     st.generation += 1;
     st.unpublished = true;
-    after_release(st, history, snapshot_every_ms, flush);
+    after_release(st, history, snapshot_every_ms, flush, missile);
     n
 }
 
 /// Zones and history, at points fixed by the audience's inputs (each new data second,
 /// each quiet-feed flush, each snapshot period) so that alerts and snapshots do not
 /// depend on how often pictures are published. Zones are thus checked at most once a
-/// data second (plus flushes), not per report: each check visits every track.
+/// data second (plus flushes), not per report: each check visits every track. A
+/// release with a missile-defence plot (`missile`) also runs the watches that ask for it
+/// (the missile warning), so a warning does not wait for the next data second.
 fn after_release(
     st: &mut AudienceState,
     history: &HistoryWriter,
     snapshot_every_ms: i64,
     flush: bool,
+    missile: bool,
 ) {
     let second = st.released_ms.div_euclid(1000);
     let zones_due = (flush || second > st.zones_at) && !st.watches.is_empty();
+    let missile_due = missile && !zones_due && st.watches.iter().any(|w| w.on_missile_update());
     let snapshot_due = st.released_ms.saturating_sub(st.last_snapshot_ms) >= snapshot_every_ms;
-    if !zones_due && !snapshot_due {
+    if !zones_due && !snapshot_due && !missile_due {
         return;
     }
     // Shares the tracks unchanged since the last publication.
     let tracks = st.tracker.tracks_reusing(&st.tx.borrow().tracks);
     let key = st.audience.key();
-    if zones_due {
-        st.zones_at = second;
+    if zones_due || missile_due {
+        if zones_due {
+            st.zones_at = second;
+        }
         let fresh: Vec<biac_model::Alert> = st
             .watches
             .iter_mut()
+            .filter(|w| zones_due || w.on_missile_update())
             .flat_map(|w| w.evaluate(&tracks))
             .collect();
         for alert in fresh {
@@ -674,6 +686,23 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
         .collect();
     if !zones.is_empty() {
         watches.push(Box::new(ZoneWatch::new(zones)));
+    }
+    if !cfg.warning.protect.is_empty() {
+        match MissileWarningWatch::new(&cfg.warning, a.nation) {
+            Ok(w) => {
+                // With missile-defence feeds, build the zone set (about a second) beside
+                // the pipeline now, not in the fusion thread at the first prediction.
+                let plots3d = |f: &biac_model::FeedConfig| {
+                    matches!(f.format, biac_model::FeedFormat::Plots3d { .. })
+                };
+                if cfg.feeds.iter().any(|(f, _)| plots3d(f)) {
+                    let zones = w.zones().clone();
+                    std::thread::spawn(move || zones.get().segment_count());
+                }
+                watches.push(Box::new(w))
+            }
+            Err(e) => tracing::error!(error = %e, "missile warning not started"),
+        }
     }
     watches
 }

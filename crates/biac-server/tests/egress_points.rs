@@ -142,6 +142,7 @@ async fn start() -> Server {
         snapshot_every_ms: 2_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        warning: Default::default(),
     })
     .await
     .unwrap();

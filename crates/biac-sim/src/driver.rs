@@ -24,9 +24,20 @@ pub struct DriverConfig {
     pub step_ms: i64,
     /// Stop after this much simulated time (None: run forever).
     pub duration_ms: Option<i64>,
-    /// Append ground truth here every `truth_every_ms` of simulated time.
+    /// Append ground truth here every `truth_every_ms` of simulated time; the missiles'
+    /// trajectories (every second of flight) go beside it, in [`missile_truth_path`].
     pub truth: Option<PathBuf>,
     pub truth_every_ms: i64,
+}
+
+/// Where the missiles' truth goes for truth file `truth`: `NAME-missiles.csv` beside
+/// `NAME.csv` (the missile rows have other columns: position in 3-D, phase, impact).
+pub fn missile_truth_path(truth: &std::path::Path) -> PathBuf {
+    let stem = truth
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    truth.with_file_name(format!("{stem}-missiles.csv"))
 }
 
 /// Run until the duration elapses. Connections that fail are retried each step, so the
@@ -38,6 +49,9 @@ pub async fn run(cfg: DriverConfig) -> std::io::Result<()> {
         Some(p) => {
             let mut f = std::io::BufWriter::new(std::fs::File::create(p)?);
             crate::write_truth_csv_header(&mut f)?;
+            let mut m = std::io::BufWriter::new(std::fs::File::create(missile_truth_path(p))?);
+            scenario.write_missile_truth_csv(1.0, &mut m)?;
+            m.flush()?;
             Some(f)
         }
         None => None,

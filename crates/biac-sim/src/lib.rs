@@ -5,7 +5,7 @@
 //! [`Scenario::step`]), no threads, no I/O except writing truth to a caller's writer; all
 //! randomness comes from ChaCha streams seeded by [`SimConfig::seed`] (one stream for the
 //! world, one per sensor), so the same seed and start time give byte-identical emissions
-//! and truth. Motion is integrated on the WGS84 ellipsoid (geodesics from `biac-geo`,
+//! and truth (the missile-defence radars and their missiles: stream 9). Motion is integrated on the WGS84 ellipsoid (geodesics from `biac-geo`,
 //! bounded turn rates); coverage obeys range and radio/radar horizon. Main types: [`SimConfig`],
 //! [`Scenario`] (step → [`Emission`]s, truth → [`TruthRecord`]s), [`demo_feeds`] (the
 //! feed table with names, formats and labels), [`Record`] (an emission before encoding).
@@ -21,6 +21,7 @@ pub mod driver;
 pub mod ground;
 mod ident;
 pub mod missile;
+pub mod missile_feeds;
 pub mod missile_radar;
 pub mod missile_scenario;
 pub mod rnd;
@@ -34,6 +35,7 @@ pub use sensors::{
 };
 pub use world::ObjectKind;
 
+use missile_feeds::MissileFeeds;
 use rnd::SimRng;
 use sensors::{AdsbNet, PlotRadar, SatAis, ShoreAis, TrackFeed};
 use world::World;
@@ -170,6 +172,7 @@ pub struct Scenario {
     adsb: AdsbNet,
     radars: Vec<PlotRadar>,
     trackers: Vec<TrackFeed>,
+    missiles: MissileFeeds,
 }
 
 /// Longest internal integration step, ms.
@@ -199,6 +202,7 @@ impl Scenario {
                 TrackFeed::aus_p8(stream(s, 7), t),
                 TrackFeed::kor(stream(s, 8), t),
             ],
+            missiles: MissileFeeds::new(stream(s, 9), t),
             cfg,
         }
     }
@@ -258,6 +262,7 @@ impl Scenario {
         for tf in &mut self.trackers {
             tf.cycle(&self.world, t0, t1, &mut batch);
         }
+        self.missiles.scan(t1, &mut batch);
         batch.sort_by_key(|e| e.time_ms); // stable: ties keep sensor order
         out.extend(batch);
     }
@@ -288,6 +293,13 @@ impl Scenario {
                 adsb: o.adsb,
             })
             .collect()
+    }
+
+    /// The missiles' whole flights (known at the start: launches are scheduled), one row
+    /// per missile each `step_s` of flight plus launch and impact, with its header: the
+    /// `biac sim-missile` truth columns preceded by `time_ms`.
+    pub fn write_missile_truth_csv(&self, step_s: f64, w: &mut dyn Write) -> io::Result<()> {
+        self.missiles.write_truth_csv(step_s, w)
     }
 
     /// Append one CSV row per object (no header; see [`write_truth_csv_header`]).

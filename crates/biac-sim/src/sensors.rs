@@ -11,9 +11,15 @@ use biac_formats::cot::CotEvent;
 use biac_formats::sbs::SbsMsg;
 use biac_formats::stanag4607::{self as s4607, PacketHeader, Segment};
 use biac_geo::{bearing_deg, destination, distance_m, distance_within, horizon_m, KNOT, NM};
-use biac_model::{Classification, Domain, FeedConfig, FeedFormat, Label, Nation, ObservationKind};
+use biac_model::{
+    Classification, Domain, FeedConfig, FeedFormat, Label, Nation, ObservationKind, SitePin,
+};
 use rand::Rng;
 
+use crate::missile_feeds::{
+    FEED_JPN_AEGIS, FEED_JPN_FPS5, FEED_KOR_GREENPINE, FEED_USA_TPY2_KYOGAMISAKI,
+    FEED_USA_TPY2_SHARIKI,
+};
 use crate::rnd::{gauss, poisson, uniform, SimRng};
 use crate::world::{Object, ObjectKind, Tx, TxMsg, World, AREA_LAT, AREA_LON};
 use crate::world::{PLATFORM_MQ9, PLATFORM_P1, PLATFORM_P8};
@@ -27,8 +33,8 @@ pub const FEED_USA_MQ9_GMTI: &str = "usa-mq9-gmti";
 pub const FEED_AUS_P8_TRACKS: &str = "aus-p8-tracks";
 pub const FEED_KOR_TRACKS: &str = "kor-tracks";
 
-/// Every demo feed name, in table order.
-pub const FEED_NAMES: [&str; 8] = [
+/// Every demo feed name, in table order (the missile-defence radars last).
+pub const FEED_NAMES: [&str; 13] = [
     FEED_JPN_AIS_SHORE,
     FEED_SAT_AIS,
     FEED_JPN_ADSB,
@@ -37,14 +43,39 @@ pub const FEED_NAMES: [&str; 8] = [
     FEED_USA_MQ9_GMTI,
     FEED_AUS_P8_TRACKS,
     FEED_KOR_TRACKS,
+    FEED_USA_TPY2_SHARIKI,
+    FEED_USA_TPY2_KYOGAMISAKI,
+    FEED_JPN_FPS5,
+    FEED_JPN_AEGIS,
+    FEED_KOR_GREENPINE,
 ];
 
 /// The demo's feed table: names, formats, operating nations and default labels.
 ///
-/// Releasability: PHL sees only the AIS and ADS-B feeds; KOR also its own track feed; AUS
-/// also the Miyako radar and its own P-8 feed; JPN and USA see everything.
+/// Releasability: PHL sees only the AIS and ADS-B feeds; KOR also its own track feed and
+/// the missile-defence radars; AUS also the Miyako radar and its own P-8 feed; JPN and USA
+/// see everything. The missile-defence radars (SECRET, each owner's REL JPN/USA/KOR) are
+/// pinned to their sites.
 pub fn demo_feeds() -> Vec<FeedConfig> {
     use Nation::*;
+    let md = |name: &str, nation: Nation| {
+        let r = crate::missile_feeds::radar_of(name);
+        FeedConfig {
+            name: name.to_string(),
+            format: FeedFormat::Plots3d {
+                site: r.as_ref().map(|r| SitePin {
+                    lat_deg: r.lat_deg,
+                    lon_deg: r.lon_deg,
+                    alt_m: r.alt_m,
+                }),
+            },
+            nation,
+            default_label: Label::rel_to(Classification::Secret, nation, &[JPN, USA, KOR]),
+            trusted_markings: false,
+            cot_kind: ObservationKind::Plot,
+            description: r.map(|r| r.description.to_string()).unwrap_or_default(),
+        }
+    };
     let f = |name: &str, format, nation, label, cot_kind, description: &str| FeedConfig {
         name: name.to_string(),
         format,
@@ -119,6 +150,11 @@ pub fn demo_feeds() -> Vec<FeedConfig> {
             ObservationKind::Track,
             "ROK Navy surface track feed, northern East China Sea near Jeju",
         ),
+        md(FEED_USA_TPY2_SHARIKI, USA),
+        md(FEED_USA_TPY2_KYOGAMISAKI, USA),
+        md(FEED_JPN_FPS5, JPN),
+        md(FEED_JPN_AEGIS, JPN),
+        md(FEED_KOR_GREENPINE, KOR),
     ]
 }
 
@@ -158,12 +194,15 @@ pub enum Record {
         header: PacketHeader,
         segments: Vec<Segment>,
     },
+    /// A missile-defence radar plot: one `plots3d` line without its terminator.
+    Plots3d(String),
 }
 
 impl Record {
     /// The complete wire bytes with terminators: AIS sentences each ending `\r\n` (tag
     /// block `s:<receiver>,c:<unix seconds>` on the first), an SBS line ending `\r\n`,
-    /// one CoT `<event>` followed by `\n`, or one STANAG 4607 packet.
+    /// one CoT `<event>` followed by `\n`, one STANAG 4607 packet, or a `plots3d` line
+    /// ending `\n`.
     pub fn encode(&self, time_ms: i64) -> Vec<u8> {
         use biac_formats::{ais, sbs};
         let mut b = Vec::new();
@@ -198,6 +237,10 @@ impl Record {
             }
             Record::Stanag4607 { header, segments } => {
                 b = s4607::encode_packet(header, segments);
+            }
+            Record::Plots3d(line) => {
+                b.extend_from_slice(line.as_bytes());
+                b.push(b'\n');
             }
         }
         b

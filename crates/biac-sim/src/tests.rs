@@ -117,7 +117,8 @@ fn every_feed_emits_within_60_s() {
     let mut sc = Scenario::new(SimConfig::default());
     let recs = run(&mut sc, 60);
     let feeds: BTreeSet<&str> = recs.iter().map(|e| e.feed).collect();
-    for f in FEED_NAMES {
+    // The missile-defence radars speak once a missile rises into their view.
+    for f in FEED_NAMES.iter().filter(|f| !is_missile_feed(f)) {
         assert!(feeds.contains(f), "{f} silent in the first minute");
     }
     // Time-ordered, within the minute.
@@ -131,7 +132,7 @@ fn every_feed_emits_within_60_s() {
 #[test]
 fn feed_table_releasability() {
     let feeds = demo_feeds();
-    assert_eq!(feeds.len(), 8);
+    assert_eq!(feeds.len(), 13);
     let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, FEED_NAMES);
     let visible = |n: Nation| -> Vec<&str> {
@@ -148,7 +149,17 @@ fn feed_table_releasability() {
     );
     assert_eq!(
         visible(Nation::KOR),
-        ["jpn-ais-shore", "sat-ais", "jpn-adsb", "kor-tracks"]
+        [
+            "jpn-ais-shore",
+            "sat-ais",
+            "jpn-adsb",
+            "kor-tracks",
+            "usa-tpy2-shariki",
+            "usa-tpy2-kyogamisaki",
+            "jpn-fps5",
+            "jpn-aegis",
+            "kor-greenpine"
+        ]
     );
     assert_eq!(
         visible(Nation::AUS),
@@ -160,8 +171,8 @@ fn feed_table_releasability() {
             "aus-p8-tracks"
         ]
     );
-    assert_eq!(visible(Nation::JPN).len(), 8);
-    assert_eq!(visible(Nation::USA).len(), 8);
+    assert_eq!(visible(Nation::JPN).len(), 13);
+    assert_eq!(visible(Nation::USA).len(), 13);
     let m = |n: &str| {
         feeds
             .iter()
@@ -175,6 +186,21 @@ fn feed_table_releasability() {
     assert_eq!(m("usa-mq9-gmti"), "SECRET//REL TO USA, JPN");
     assert_eq!(m("aus-p8-tracks"), "SECRET//REL TO USA, AUS, JPN");
     assert_eq!(m("kor-tracks"), "SECRET//REL TO USA, JPN, KOR");
+    for f in ["usa-tpy2-shariki", "jpn-aegis", "kor-greenpine"] {
+        assert_eq!(m(f), "SECRET//REL TO USA, JPN, KOR");
+    }
+    // Each missile-defence feed is pinned to its radar's site.
+    for (feed, radar) in crate::missile_feeds::MISSILE_FEEDS {
+        let f = feeds.iter().find(|f| f.name == feed).unwrap();
+        let r = crate::missile_radar::md_radars()
+            .into_iter()
+            .find(|r| r.name == radar)
+            .unwrap();
+        let biac_model::FeedFormat::Plots3d { site: Some(pin) } = f.format else {
+            panic!("{feed}: {:?}", f.format)
+        };
+        assert_eq!((pin.lat_deg, pin.lon_deg, pin.alt_m), r.site());
+    }
     assert!(feeds
         .iter()
         .all(|f| !f.trusted_markings && !f.description.is_empty()));
@@ -574,4 +600,66 @@ fn objects_move_their_speed_on_the_ellipsoid() {
         n += 1;
     }
     assert!(n > 250, "{n}");
+}
+
+fn is_missile_feed(f: &str) -> bool {
+    crate::missile_feeds::MISSILE_FEEDS
+        .iter()
+        .any(|(name, _)| *name == f)
+}
+
+/// The missile-defence feeds leave every other feed's output as it was: the same
+/// emissions, byte for byte and in the same order, as a scenario without missiles.
+#[test]
+fn missile_feeds_do_not_change_the_other_feeds() {
+    let mut with = Scenario::new(seeded(11));
+    let mut without = Scenario::new(seeded(11));
+    without.missiles = crate::missile_feeds::MissileFeeds::none(without.cfg.start_ms);
+    let mut missile_plots = 0;
+    for _ in 0..200 {
+        let a = with.step(1_000);
+        let b = without.step(1_000);
+        missile_plots += a.iter().filter(|e| is_missile_feed(e.feed)).count();
+        let a: Vec<_> = a.into_iter().filter(|e| !is_missile_feed(e.feed)).collect();
+        assert!(b.iter().all(|e| !is_missile_feed(e.feed)));
+        assert_eq!(a, b);
+    }
+    assert!(missile_plots > 100, "{missile_plots}");
+}
+
+/// The demo's SRBM (launched ~30 s in) is seen by Korea's Green Pine within two
+/// minutes, and every plot is of a launched missile, from its radar's site, decoding
+/// back through the feed's own decoder to the plot sent.
+#[test]
+fn missile_plots_decode_on_their_feeds() {
+    let mut sc = Scenario::new(SimConfig::default());
+    let feeds = demo_feeds();
+    let mut decoders: BTreeMap<&str, biac_formats::FeedDecoder> = BTreeMap::new();
+    let mut per_feed: BTreeMap<&str, usize> = BTreeMap::new();
+    let t0 = sc.cfg.start_ms;
+    for _ in 0..120 {
+        for e in sc.step_records(1_000) {
+            let Record::Plots3d(line) = &e.record else {
+                continue;
+            };
+            let f = feeds.iter().find(|f| f.name == e.feed).unwrap();
+            let dec = decoders
+                .entry(e.feed)
+                .or_insert_with(|| biac_formats::FeedDecoder::new(f.clone()));
+            let obs = dec.decode(line.as_bytes(), 0, e.time_ms).unwrap();
+            assert_eq!(obs.len(), 1);
+            assert_eq!(obs[0].time_ms, e.time_ms);
+            assert_eq!(obs[0].label, f.default_label);
+            assert!(obs[0].polar.as_ref().unwrap().elevation.is_some());
+            // Not before the first launch (30 s, at most 2 s late).
+            assert!(e.time_ms >= t0 + 30_000, "{}", e.time_ms);
+            let id = e.truth_id.unwrap() - crate::missile_feeds::MISSILE_TRUTH_ID_BASE;
+            assert_eq!(id, 1, "only the SRBM flies in the first two minutes");
+            *per_feed.entry(e.feed).or_default() += 1;
+        }
+    }
+    assert!(
+        per_feed.get("kor-greenpine").copied().unwrap_or(0) > 20,
+        "{per_feed:?}"
+    );
 }

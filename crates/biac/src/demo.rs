@@ -260,6 +260,7 @@ pub fn serve_defaults() -> serve::ServeConfig {
         zones: biac_analytics::demo_zones(),
         reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
         tracker: Default::default(),
+        warning: Default::default(),
         max_clock_ahead_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
         cot_listeners: Vec::new(),
         cot_tls_listeners: Vec::new(),

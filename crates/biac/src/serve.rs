@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use biac_analytics::missile_warning::WarningConfig;
 use biac_analytics::Zone;
 use biac_fusion::TrackerConfig;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
@@ -72,6 +73,10 @@ pub struct ServeConfig {
     /// default (see `docs/CONFIG.md`).
     #[serde(default)]
     pub tracker: TrackerConfig,
+    /// The missile warning: protected states, raise and withdraw probabilities,
+    /// overflight, recognition per nation (see `docs/CONFIG.md`).
+    #[serde(default)]
+    pub warning: WarningConfig,
     /// Records stamped more than this many milliseconds past the server's clock are
     /// refused and their source (TCP connection, HTTP body) quarantined for 10 s, so a
     /// wrong clock cannot move any audience's picture ahead of the wall clock.
@@ -196,6 +201,7 @@ pub fn runtime_config(
         snapshot_every_ms: 10_000,
         max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
         tracker: TrackerConfig::default(),
+        warning: WarningConfig::default(),
     }
 }
 
@@ -347,6 +353,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         ));
     }
     cfg.tracker.validate().map_err(|e| e.to_string())?;
+    cfg.warning.validate()?;
     if !(0..=3_600_000).contains(&cfg.max_clock_ahead_ms) {
         return Err(format!(
             "max_clock_ahead_ms {} is not between 0 and 3600000",
@@ -357,6 +364,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         reorder_window_ms: cfg.reorder_window_ms,
         max_future_ms: cfg.max_clock_ahead_ms,
         tracker: cfg.tracker,
+        warning: cfg.warning,
         ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
     })
     .await

@@ -12,8 +12,9 @@
 // Index loops read better than iterator chains for small fixed-size matrices.
 #![allow(clippy::needless_range_loop)]
 
-use biac_model::PolarMeasurement;
+use biac_model::{ImpactPrediction, LaunchEstimate, Missile, PolarMeasurement, TimeMs};
 
+use crate::ballistic::impact::{predict_impact, predict_launch};
 use crate::ballistic::{BallisticParams, Estimate, Phase, RadarPlot};
 use crate::geo::{ecef_to_geodetic, geodetic_to_ecef, EnuFrame};
 use crate::kf::{Mat4, Vec4};
@@ -169,4 +170,74 @@ pub(super) fn gate(est: &Estimate, m: &RadarPlot, g: &Gates) -> Option<(f64, f64
         gate
     };
     Some((d2, lndet, gate, excl))
+}
+
+/// Points of the predicted path a ballistic track's output carries (now to impact).
+const PATH_POINTS: usize = 30;
+
+/// The missile view of a ballistic track whose last update is at `time_ms` (track
+/// created at `created_ms`): phase, height, speed, climb, and after burnout the impact
+/// prediction with its 95 % ellipse and the path to impact, and the launch estimate.
+/// A pure function of the track's state, so replays give the same output whenever it is
+/// asked for (the tracker's output shares unchanged tracks, so it is made once per
+/// changed track and publication).
+pub(super) fn missile_of(
+    b: &BallisticKin,
+    time_ms: TimeMs,
+    created_ms: TimeMs,
+    prm: &BallisticParams,
+) -> Missile {
+    let est = &b.est;
+    let v = est.velocity();
+    let up = biac_geo::earth::up_at(est.position());
+    let speed_mps = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    let climb_mps = v[0] * up[0] + v[1] * up[1] + v[2] * up[2];
+    let impact = if est.phase == Phase::Boost {
+        None
+    } else {
+        predict_impact(est, prm).filter(|imp| imp.dt_s.is_finite() && imp.dt_s >= 0.0)
+    };
+    let ipp = impact.map(|imp| ImpactPrediction {
+        lat: imp.lat_deg,
+        lon: imp.lon_deg,
+        t_ms: time_ms + (imp.dt_s * 1000.0).round() as TimeMs,
+        semi_major_m: imp.semi_major_m,
+        semi_minor_m: imp.semi_minor_m,
+        major_bearing_deg: imp.major_bearing_deg,
+    });
+    // The path: the estimate flown forward in equal steps (each leg from the last, so
+    // the whole flight is integrated once), ending at the predicted impact point.
+    let trajectory = match impact {
+        Some(imp) => {
+            let step = imp.dt_s / (PATH_POINTS - 1) as f64;
+            let mut e = est.clone();
+            let mut path = Vec::with_capacity(PATH_POINTS);
+            for _ in 0..PATH_POINTS - 1 {
+                let (la, lo, h) = e.geodetic();
+                path.push([lo, la, h.max(0.0)]);
+                e = e.predict(step, prm);
+            }
+            path.push([imp.lon_deg, imp.lat_deg, 0.0]);
+            path
+        }
+        None => Vec::new(),
+    };
+    let launch = b.early.as_ref().and_then(|(age, e)| {
+        let l = predict_launch(e)?;
+        let at = created_ms as f64 + (age + l.dt_s) * 1000.0;
+        Some(LaunchEstimate {
+            lat: l.lat_deg,
+            lon: l.lon_deg,
+            t_ms: at.round() as TimeMs,
+        })
+    });
+    Missile {
+        phase: est.phase,
+        alt_m: est.height(),
+        speed_mps,
+        climb_mps,
+        ipp,
+        launch,
+        trajectory,
+    }
 }

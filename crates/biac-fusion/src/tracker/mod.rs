@@ -165,8 +165,31 @@ impl Tracker {
         self.tracks
             .values()
             .filter(|t| t.status != TrackStatus::Tentative)
-            .map(|t| t.to_track(&t.kin.x, &t.kin.p, t.time_ms, t.status, &self.feeds))
+            .map(|t| self.output(t, &t.kin.x, &t.kin.p, t.time_ms, t.status))
             .collect()
+    }
+
+    /// A track's output: its planar view, and for a ballistic track its missile view
+    /// (3-D state, impact prediction, launch, path).
+    fn output(
+        &self,
+        t: &TrackState,
+        x: &kf::Vec4,
+        p: &kf::Mat4,
+        time_ms: TimeMs,
+        status: TrackStatus,
+    ) -> Track {
+        let mut out = t.to_track(x, p, time_ms, status, &self.feeds);
+        if let Some(b) = t.kin.ballistic_kin() {
+            let prm = self.cfg.ballistic.unwrap_or_default();
+            out.missile = Some(Box::new(ballistic::missile_of(
+                b,
+                t.time_ms,
+                t.created_ms,
+                &prm,
+            )));
+        }
+        out
     }
 
     /// The confirmed (and coasting) ballistic tracks with their 3-D state, at their
@@ -214,13 +237,9 @@ impl Tracker {
                 {
                     out.push(Arc::clone(o))
                 }
-                _ => out.push(Arc::new(t.to_track(
-                    &t.kin.x,
-                    &t.kin.p,
-                    t.time_ms,
-                    t.status,
-                    &self.feeds,
-                ))),
+                _ => out.push(Arc::new(
+                    self.output(t, &t.kin.x, &t.kin.p, t.time_ms, t.status),
+                )),
             }
         }
         out
@@ -243,7 +262,7 @@ impl Tracker {
                 .filter(|t| t.status != TrackStatus::Tentative)
                 .map(|t| {
                     if now_ms <= t.time_ms {
-                        return t.to_track(&t.kin.x, &t.kin.p, t.time_ms, t.status, &self.feeds);
+                        return self.output(t, &t.kin.x, &t.kin.p, t.time_ms, t.status);
                     }
                     let dp = self.cfg.domain(t.domain);
                     let (x, p) = self.filter.predict_planar(
@@ -257,7 +276,7 @@ impl Tracker {
                     } else {
                         t.status
                     };
-                    t.to_track(&x, &p, now_ms, status, &self.feeds)
+                    self.output(t, &x, &p, now_ms, status)
                 }),
         );
         out
