@@ -24,6 +24,7 @@ pub enum Wire {
     Tak,
     Asterix,
     Stanag4607,
+    Plots3d,
 }
 
 impl Wire {
@@ -36,6 +37,7 @@ impl Wire {
             FeedFormat::Tak => Wire::Tak,
             FeedFormat::Asterix { .. } => Wire::Asterix,
             FeedFormat::Stanag4607 { .. } => Wire::Stanag4607,
+            FeedFormat::Plots3d { .. } => Wire::Plots3d,
         }
     }
 }
@@ -50,6 +52,7 @@ impl std::fmt::Display for Wire {
             Wire::Tak => "TAK",
             Wire::Asterix => "ASTERIX",
             Wire::Stanag4607 => "STANAG 4607",
+            Wire::Plots3d => "plots3d",
         })
     }
 }
