@@ -19,6 +19,7 @@
 //! clocks, threads and sockets are all here.
 
 mod audience;
+pub mod behaviour;
 mod history;
 mod ingest;
 mod pipeline;
@@ -58,6 +59,8 @@ pub struct RuntimeConfig {
     /// Every audience's tracker: motion model, associator, gates, and the per-domain
     /// motion and life-cycle parameters.
     pub tracker: biac_fusion::TrackerConfig,
+    /// The gray-zone behaviour rules, built once for every audience (`None`: off).
+    pub behaviour: Option<Arc<behaviour::Behaviour>>,
 }
 
 /// Per-feed counters, shared with the server.

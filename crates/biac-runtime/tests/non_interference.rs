@@ -263,6 +263,7 @@ fn config_w(dir: &Path, reorder_window_ms: i64) -> RuntimeConfig {
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
+        behaviour: None,
     }
 }
 

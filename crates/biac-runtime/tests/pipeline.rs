@@ -60,6 +60,7 @@ fn config_w(dir: &std::path::Path, reorder_window_ms: i64) -> RuntimeConfig {
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
+        behaviour: None,
     }
 }
 
@@ -317,6 +318,7 @@ async fn holdings_partition_audiences() {
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

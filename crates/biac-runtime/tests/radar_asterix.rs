@@ -73,6 +73,7 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

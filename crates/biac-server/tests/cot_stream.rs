@@ -384,6 +384,7 @@ async fn client_reports_are_ingested_when_configured() {
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

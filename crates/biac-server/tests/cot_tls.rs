@@ -219,6 +219,7 @@ async fn each_nation_sees_its_own_releasable_picture_and_foreign_cas_are_refused
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

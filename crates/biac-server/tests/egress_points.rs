@@ -163,6 +163,7 @@ async fn start() -> Server {
         snapshot_every_ms: 2_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

@@ -77,6 +77,7 @@ fn config(dir: &Path) -> RuntimeConfig {
         snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
+        behaviour: None,
     }
 }
 

@@ -69,6 +69,7 @@ async fn app(ttl: Duration) -> App {
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

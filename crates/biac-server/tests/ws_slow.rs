@@ -76,6 +76,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
         snapshot_every_ms: 1_000_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        behaviour: None,
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let state = AppState::new(
