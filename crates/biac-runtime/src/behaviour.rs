@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use biac_analytics::behaviour::{parse_zones_geojson, Area, BehaviourWatch, Geography, PortList, Thresholds};
+use biac_analytics::behaviour::{
+    parse_zones_geojson, Area, BehaviourWatch, Geography, PortList, Thresholds,
+};
 use biac_analytics::Watch;
 use biac_model::{Label, Nation, Subject};
 use biac_zones::{display, Recognition, ZoneConfig, ZoneKind, ZoneSet};
@@ -75,6 +77,24 @@ impl<'de> Deserialize<'de> for ZonesSource {
 }
 
 impl BehaviourConfig {
+    /// The demo's rules: hours read as minutes (a gap of 3 min, an encounter of 2 min,
+    /// loitering of 4 min, episodes apart after 1 min), the shore distances of the gap
+    /// and loitering rules 10 nm (the demo's scripted vessels are off Miyako and Amami),
+    /// the theatre's zones, and a note saying so on every alert.
+    pub fn demo() -> BehaviourConfig {
+        BehaviourConfig {
+            gap_min_h: Some(0.05),
+            gap_shore_nm: Some(10.0),
+            encounter_min_h: Some(2.0 / 60.0),
+            loiter_min_h: Some(4.0 / 60.0),
+            loiter_max_silence_h: Some(1.0 / 60.0),
+            loiter_shore_nm: Some(10.0),
+            spoof_episode_gap_h: Some(1.0 / 60.0),
+            note: Some("demo: time-compressed thresholds".into()),
+            ..BehaviourConfig::default()
+        }
+    }
+
     /// The thresholds: the configured ones over the defaults, validated.
     pub fn thresholds(&self) -> Result<Thresholds, String> {
         let d = Thresholds::default();
@@ -248,14 +268,14 @@ impl<W: Watch> Watch for Noted<W> {
 pub fn theatre_areas(set: &ZoneSet) -> Vec<Area> {
     let mut out = Vec::new();
     let to_area = |name: String, z: &display::ZonePolygons| {
-        let polygons = z
+        let polygons: Vec<Vec<Vec<[f64; 2]>>> = z
             .polygons
             .iter()
             .map(|p| {
                 std::iter::once(&p.exterior)
                     .chain(&p.holes)
-                    .map(|r| r.iter().map(|&(x, y)| [x, y]).collect())
-                    .collect()
+                    .map(|r| r.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
             })
             .collect();
         Area::new(name, polygons)

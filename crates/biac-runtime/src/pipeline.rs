@@ -675,7 +675,11 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
     if !zones.is_empty() {
         watches.push(Box::new(ZoneWatch::new(zones)));
     }
-    watches.extend(cfg.behaviour.as_ref().and_then(|b| b.watch_for(&a.subject())));
+    watches.extend(
+        cfg.behaviour
+            .as_ref()
+            .and_then(|b| b.watch_for(&a.subject())),
+    );
     watches
 }
 
