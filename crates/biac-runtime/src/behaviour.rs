@@ -61,6 +61,9 @@ pub enum ZonesSource {
     /// disputed feature's territorial sea on its own.
     #[default]
     Theatre,
+    /// Only each held disputed feature's territorial sea (the Senkakus', Takeshima's):
+    /// seconds cheaper to build than the theatre's (the demo's).
+    Disputed,
     None,
     File(PathBuf),
 }
@@ -70,6 +73,7 @@ impl<'de> Deserialize<'de> for ZonesSource {
         let s = String::deserialize(d)?;
         Ok(match s.as_str() {
             "theatre" => ZonesSource::Theatre,
+            "disputed" => ZonesSource::Disputed,
             "none" => ZonesSource::None,
             _ => ZonesSource::File(PathBuf::from(s)),
         })
@@ -77,19 +81,20 @@ impl<'de> Deserialize<'de> for ZonesSource {
 }
 
 impl BehaviourConfig {
-    /// The demo's rules: hours read as minutes (a gap of 3 min, an encounter of 2 min,
+    /// The demo's rules: hours read as minutes (a gap of 6 min, an encounter of 2 min,
     /// loitering of 4 min, episodes apart after 1 min), the shore distances of the gap
     /// and loitering rules 10 nm (the demo's scripted vessels are off Miyako and Amami),
     /// the theatre's zones, and a note saying so on every alert.
     pub fn demo() -> BehaviourConfig {
         BehaviourConfig {
-            gap_min_h: Some(0.05),
+            gap_min_h: Some(0.1),
             gap_shore_nm: Some(10.0),
             encounter_min_h: Some(2.0 / 60.0),
             loiter_min_h: Some(4.0 / 60.0),
             loiter_max_silence_h: Some(1.0 / 60.0),
             loiter_shore_nm: Some(10.0),
             spoof_episode_gap_h: Some(1.0 / 60.0),
+            zones: ZonesSource::Disputed,
             note: Some("demo: time-compressed thresholds".into()),
             ..BehaviourConfig::default()
         }
@@ -192,7 +197,8 @@ impl Behaviour {
             let set = ZoneSet::build(ZoneConfig::recognising(recognition));
             let areas = match (&cfg.zones, &file_zones) {
                 (_, Some(z)) => z.clone(),
-                (ZonesSource::Theatre, _) => theatre_areas(&set),
+                (ZonesSource::Theatre, _) => theatre_areas(&set, true),
+                (ZonesSource::Disputed, _) => theatre_areas(&set, false),
                 _ => Vec::new(),
             };
             let zones = areas.into_iter().map(|a| (a, label.clone())).collect();
@@ -265,7 +271,8 @@ impl<W: Watch> Watch for Noted<W> {
 /// contiguous zone, and the territorial sea of each held disputed feature on its own (the
 /// Senkakus' is the one the seeds care about). Not the EEZs: most of the theatre's traffic
 /// is inside one, so an entry there says little, and their contours cost the most.
-pub fn theatre_areas(set: &ZoneSet) -> Vec<Area> {
+/// With `states` false, only the disputed features' territorial seas.
+pub fn theatre_areas(set: &ZoneSet, states: bool) -> Vec<Area> {
     let mut out = Vec::new();
     let to_area = |name: String, z: &display::ZonePolygons| {
         let polygons: Vec<Vec<Vec<[f64; 2]>>> = z
@@ -280,7 +287,7 @@ pub fn theatre_areas(set: &ZoneSet) -> Vec<Area> {
             .collect();
         Area::new(name, polygons)
     };
-    for &state in &set.config().zone_states {
+    for &state in set.config().zone_states.iter().filter(|_| states) {
         for kind in [ZoneKind::TerritorialSea, ZoneKind::ContiguousZone] {
             let z = display::zone_polygons(set, state, kind, display::Resolution::for_kind(kind));
             if !z.polygons.is_empty() {

@@ -6,8 +6,8 @@
 //!   south, seen by the radar of a second P-1 sortie flying a racetrack south of the
 //!   islands (the standing P-1's racetrack west of Okinawa is out of radar range of the
 //!   Senkakus; the sortie is a radar of its own, so the other feeds are unchanged);
-//! - a fishing vessel off Amami that switches its AIS off for four minutes (a gap), out of
-//!   every radar's reach, so that nothing else follows it;
+//! - a fishing vessel north of Amami that switches its AIS off for seven minutes (a gap),
+//!   out of every radar's reach, so that nothing else follows it;
 //! - a tanker and a small vessel meeting north-east of Miyako, alongside for five minutes
 //!   (an encounter);
 //! - a fishing vessel drifting at 1 kn north of Miyako (loitering);
@@ -185,7 +185,8 @@ impl Script {
             start_ms,
             legs((25.51, 123.473), &[(0.0, 15.0, 600), (0.0, 4.0, 3_000)]),
         ));
-        // Dark fishing vessel off Amami (shore AIS only): AIS off from 1 min to 5 min.
+        // Dark fishing vessel north of Amami, drifting at 1.5 kn (below the MQ-9's GMTI
+        // minimum speed: shore AIS is its only sensor): AIS off from 1 min to 8 min.
         objects.push(vessel(
             FIRST_ID + 1,
             ObjectKind::Fishing,
@@ -195,12 +196,12 @@ impl Script {
             Some(MMSI_DARK_FISHING),
             30,
             start_ms,
-            legs((28.2, 129.95), &[(200.0, 4.0, 3_600)]),
+            legs((28.75, 129.45), &[(200.0, 1.5, 3_600)]),
         ));
         ais.push(ScriptedAis {
             obj_id: FIRST_ID + 1,
             mmsi: MMSI_DARK_FISHING,
-            on: vec![(0, 60_000), (300_000, DAY_MS)],
+            on: vec![(0, 60_000), (480_000, DAY_MS)],
             spoof: None,
             next_ms: 0,
             spoof_next_ms: 5_000,
@@ -280,8 +281,8 @@ impl Script {
             next_ms: 0,
             spoof_next_ms: 5_000,
         });
-        // Spoofed: a cargo ship west-north-west of Miyako at 11 kn, its MMSI also sent
-        // from a point 25 km away from 90 s to 6 min.
+        // Spoofed: a cargo ship north-west of Miyako heading away at 11 kn, its MMSI also
+        // sent from a point 26 km away (both outside the territorial sea) from 90 s to 6 min.
         objects.push(vessel(
             FIRST_ID + 5,
             ObjectKind::Merchant,
@@ -291,14 +292,14 @@ impl Script {
             Some(MMSI_SPOOFED),
             70,
             start_ms,
-            legs((25.05, 125.05), &[(60.0, 11.0, 3_600)]),
+            legs((25.05, 125.05), &[(330.0, 11.0, 3_600)]),
         ));
         ais.push(ScriptedAis {
             obj_id: FIRST_ID + 5,
             mmsi: MMSI_SPOOFED,
             on: on_always,
             spoof: Some((
-                legs((24.98, 125.30), &[(180.0, 0.0, 3_600)]),
+                legs((25.2, 125.25), &[(180.0, 0.0, 3_600)]),
                 90_000,
                 360_000,
             )),
@@ -456,7 +457,7 @@ mod tests {
     }
 
     #[test]
-    fn the_dark_vessel_is_silent_between_one_and_five_minutes_and_the_spoofer_sends() {
+    fn the_dark_vessel_is_silent_between_one_and_eight_minutes_and_the_spoofer_sends() {
         let (mut s, objects) = Script::demo(0);
         let mut rng = SimRng::seed_from_u64(1);
         let txs = s.transmissions(&objects, -1, 599_999, &mut rng);
@@ -469,8 +470,8 @@ mod tests {
                 .collect()
         };
         let dark = times(MMSI_DARK_FISHING);
-        assert!(dark.iter().all(|&t| !(60_000..300_000).contains(&t)));
-        assert!(dark.contains(&50_000) && dark.contains(&300_000));
+        assert!(dark.iter().all(|&t| !(60_000..480_000).contains(&t)));
+        assert!(dark.contains(&50_000) && dark.contains(&480_000));
         let spoofed = times(MMSI_SPOOFED);
         assert!(spoofed.contains(&95_000) && !spoofed.contains(&365_000));
         // Cut differently, the same transmissions.

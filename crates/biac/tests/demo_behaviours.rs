@@ -80,8 +80,8 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
         });
         behaviours && senkaku
     };
-    // Six simulated minutes at 4x, and the start.
-    let deadline = Instant::now() + Duration::from_secs(150);
+    // Nine simulated minutes at 4x (the dark vessel reappears at 8), and the start.
+    let deadline = Instant::now() + Duration::from_secs(200);
     let jpn = loop {
         let a = get_json(b.http, "/api/v1/alerts?since=0", "demo-jpn")["alerts"]
             .as_array()
