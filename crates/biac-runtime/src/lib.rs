@@ -19,6 +19,7 @@
 //! clocks, threads and sockets are all here.
 
 mod audience;
+pub mod behaviour;
 mod history;
 mod ingest;
 mod pipeline;
@@ -60,6 +61,8 @@ pub struct RuntimeConfig {
     pub tracker: biac_fusion::TrackerConfig,
     /// The missile warning every audience runs (protected states, thresholds).
     pub warning: biac_analytics::missile_warning::WarningConfig,
+    /// The gray-zone behaviour rules, built once for every audience (`None`: off).
+    pub behaviour: Option<Arc<behaviour::Behaviour>>,
 }
 
 /// Per-feed counters, shared with the server.

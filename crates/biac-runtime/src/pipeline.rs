@@ -704,6 +704,11 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
             Err(e) => tracing::error!(error = %e, "missile warning not started"),
         }
     }
+    watches.extend(
+        cfg.behaviour
+            .as_ref()
+            .and_then(|b| b.watch_for(&a.subject())),
+    );
     watches
 }
 

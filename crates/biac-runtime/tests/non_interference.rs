@@ -73,6 +73,8 @@ fn sim_config() -> SimConfig {
         naval: 8,
         airliners: 20,
         military_aircraft: 4,
+        // The scripted gray-zone vessels (a spoofed MMSI within the first two minutes).
+        scripted: true,
         ..SimConfig::default()
     }
 }
@@ -264,7 +266,23 @@ fn config_w(dir: &Path, reorder_window_ms: i64) -> RuntimeConfig {
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: Some(behaviour()),
     }
+}
+
+/// The demo's behaviour rules (time-compressed, so that they fire within the scenario),
+/// built once for every replay (no zones: the ZoneWatch above has one).
+fn behaviour() -> std::sync::Arc<biac_runtime::behaviour::Behaviour> {
+    static B: std::sync::OnceLock<std::sync::Arc<biac_runtime::behaviour::Behaviour>> =
+        std::sync::OnceLock::new();
+    B.get_or_init(|| {
+        let cfg = biac_runtime::behaviour::BehaviourConfig {
+            zones: biac_runtime::behaviour::ZonesSource::None,
+            ..biac_runtime::behaviour::BehaviourConfig::demo()
+        };
+        std::sync::Arc::new(biac_runtime::behaviour::Behaviour::build(&cfg, &audiences()).unwrap())
+    })
+    .clone()
 }
 
 /// Everything one audience receives, serialised, component by component.
@@ -403,6 +421,18 @@ async fn hidden_inputs_do_not_interfere(window_ms: i64) {
     use Classification::*;
     use Nation::*;
     let s = |nation, clearance| Subject::new(nation, clearance);
+    // The behaviour rules fire for the target audiences too (the scripted spoofed MMSI
+    // is on the public shore AIS feed), so their alerts are part of what is compared.
+    let phl_alerts = get(&view_a, &s(PHL, Secret));
+    let stored = &phl_alerts
+        .iter()
+        .find(|c| c.0 == "history (alerts)")
+        .unwrap()
+        .1;
+    assert!(
+        stored.contains(r#""kind": "spoofing""#),
+        "no behaviour alert for PHL: the comparison would not cover them"
+    );
     let families: [Vec<Subject>; 2] = [
         vec![s(PHL, Unclassified), s(PHL, Secret), s(KOR, Secret)],
         vec![s(PHL, Unclassified), s(PHL, Secret)],

@@ -61,6 +61,7 @@ fn config_w(dir: &std::path::Path, reorder_window_ms: i64) -> RuntimeConfig {
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     }
 }
 
@@ -304,6 +305,7 @@ async fn holdings_partition_audiences() {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

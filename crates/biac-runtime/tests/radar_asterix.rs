@@ -74,6 +74,7 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

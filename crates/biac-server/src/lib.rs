@@ -11,6 +11,7 @@
 //! request extractor (`caller`) and the handlers (`routes`, `ws`, `metrics`) on top.
 
 pub mod acks;
+mod alerts;
 pub mod auth;
 pub mod authz;
 pub mod caller;

@@ -56,6 +56,34 @@ pub(crate) fn iso(t: TimeMs) -> String {
 }
 
 /// The same answer for "does not exist" and "may not see".
+/// A query's 400 with its reason.
+pub(crate) fn bad_request(msg: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
+}
+
+/// A query's time: RFC 3339 or milliseconds since the epoch.
+pub(crate) fn parse_time(s: &str) -> Option<TimeMs> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Some(ms);
+    }
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as TimeMs)
+}
+
+/// A query's area: `min_lon,min_lat,max_lon,max_lat`.
+pub(crate) fn parse_bbox(b: &str) -> Option<biac_store::BBox> {
+    let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+    match v[..] {
+        [min_lon, min_lat, max_lon, max_lat] => Some(biac_store::BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        }),
+        _ => None,
+    }
+}
+
 pub(crate) fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))).into_response()
 }

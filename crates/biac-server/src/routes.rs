@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
-use biac_model::{TimeMs, Track, TrackId};
-use biac_store::BBox;
+use biac_model::{Track, TrackId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -16,7 +15,7 @@ use crate::authz::ROUTES;
 use crate::caller::{Authenticated, Caller};
 use crate::guard::{record_act, release, release_all, Labelled};
 use crate::peer::PeerCert;
-use crate::render::{feature, iso, not_found, view_marking};
+use crate::render::{bad_request, feature, iso, not_found, parse_bbox, parse_time, view_marking};
 use crate::state::{audience, visible_sources, AppState};
 use crate::web;
 
@@ -28,7 +27,7 @@ pub(crate) fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>
         ("GET", "/api/v1/tracks") => get(tracks),
         ("GET", "/api/v1/tracks/{id}") => get(track),
         ("GET", "/api/v1/history") => get(history),
-        ("GET", "/api/v1/alerts") => get(alerts),
+        ("GET", "/api/v1/alerts") => get(crate::alerts::list),
         ("POST", "/api/v1/alerts/ack") => post(ack_alert),
         ("GET", "/api/v1/feeds") => get(feeds),
         ("POST", "/api/v1/feeds/{feed}/ingest") => post(ingest),
@@ -251,18 +250,6 @@ struct HistoryQuery {
     limit: Option<usize>,
 }
 
-fn parse_time(s: &str) -> Option<TimeMs> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Some(ms);
-    }
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as TimeMs)
-}
-
-fn bad_request(msg: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": msg}))).into_response()
-}
-
 async fn history(
     State(state): State<AppState>,
     Caller(s): Caller,
@@ -281,20 +268,10 @@ async fn history(
         Some(Some(t)) => t,
         Some(None) => return bad_request("to: expected RFC 3339 time or epoch milliseconds"),
     };
-    let bbox = match q.bbox.as_deref() {
+    let bbox = match q.bbox.as_deref().map(parse_bbox) {
         None => None,
-        Some(b) => {
-            let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-            match v[..] {
-                [min_lon, min_lat, max_lon, max_lat] => Some(BBox {
-                    min_lon,
-                    min_lat,
-                    max_lon,
-                    max_lat,
-                }),
-                _ => return bad_request("bbox: expected min_lon,min_lat,max_lon,max_lat"),
-            }
-        }
+        Some(Some(b)) => Some(b),
+        Some(None) => return bad_request("bbox: expected min_lon,min_lat,max_lon,max_lat"),
     };
     let limit = q.limit.unwrap_or(10_000).min(100_000);
     state.runtime.history_settled(&a).await;
@@ -318,40 +295,6 @@ async fn history(
         .collect();
     Json(json!({"type": "FeatureCollection", "count": features.len(), "features": features}))
         .into_response()
-}
-
-async fn alerts(State(state): State<AppState>, Caller(s): Caller) -> Response {
-    let Some(a) = audience(&state, &s) else {
-        return not_found();
-    };
-    let picture = state.runtime.picture(&a).unwrap_or_default();
-    let key = a.key();
-    let alerts: Vec<Value> = release_all(&s, picture.alerts.iter())
-        .map(|al| {
-            let id = al.audit_object().1;
-            let ack = state
-                .acks
-                .get(&key, &id)
-                .map(|k| json!({"by": k.by, "time": iso(k.time_ms)}));
-            json!({
-                "id": id,
-                "ack": ack,
-                "time": iso(al.time_ms),
-                "kind": al.kind,
-                "zone": al.zone,
-                "track_id": TrackId(al.track_id).to_string(),
-                "message": al.message,
-                "marking": al.label.marking(),
-                "lat": al.position.lat_deg,
-                "lon": al.position.lon_deg,
-                "state": al.state.as_str(),
-                "episode": (!al.episode.is_empty()).then_some(&al.episode),
-                "tracks": al.tracks.iter().map(|&t| TrackId(t).to_string()).collect::<Vec<_>>(),
-                "detail": al.detail,
-            })
-        })
-        .collect();
-    Json(json!({"alerts": alerts})).into_response()
 }
 
 #[derive(Deserialize)]

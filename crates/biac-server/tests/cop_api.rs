@@ -70,6 +70,7 @@ async fn start() -> Server {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();

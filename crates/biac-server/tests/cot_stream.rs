@@ -380,6 +380,7 @@ async fn client_reports_are_ingested_when_configured() {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

@@ -201,6 +201,7 @@ async fn each_nation_sees_its_own_releasable_picture_and_foreign_cas_are_refused
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

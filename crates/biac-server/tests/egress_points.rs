@@ -143,6 +143,7 @@ async fn start() -> Server {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

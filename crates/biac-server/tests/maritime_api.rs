@@ -38,6 +38,8 @@ async fn start() -> Server {
         snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
         tracker: Default::default(),
+        warning: Default::default(),
+        behaviour: None,
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let store = Store::open(dir.path(), SyncPolicy::Off).unwrap();

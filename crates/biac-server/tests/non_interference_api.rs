@@ -78,6 +78,7 @@ fn config(dir: &Path) -> RuntimeConfig {
         max_future_ms: i64::MAX / 4,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     }
 }
 

@@ -70,6 +70,7 @@ async fn app(ttl: Duration) -> App {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     })
     .await
     .unwrap();

@@ -72,6 +72,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
         max_future_ms: 60_000,
         tracker: Default::default(),
         warning: Default::default(),
+        behaviour: None,
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let state = AppState::new(

@@ -25,9 +25,11 @@ pub mod missile_feeds;
 pub mod missile_radar;
 pub mod missile_scenario;
 pub mod rnd;
+mod script;
 mod sensors;
 mod world;
 
+pub use script::{MMSI_DARK_FISHING, MMSI_LOITERER, MMSI_SMALL, MMSI_SPOOFED, MMSI_TANKER};
 pub use sensors::{
     demo_feeds, AisMsg, Record, RecordEmission, FEED_AUS_P8_TRACKS, FEED_JPN_ADSB,
     FEED_JPN_AIS_SHORE, FEED_JPN_P1_RADAR, FEED_JPN_RADAR_MIYAKO, FEED_KOR_TRACKS, FEED_NAMES,
@@ -57,6 +59,9 @@ pub struct SimConfig {
     /// Military aircraft (no ADS-B) besides the three sensor platforms (P-1, MQ-9, P-8A),
     /// which are always present.
     pub military_aircraft: usize,
+    /// Add the demo's scripted vessels (`script.rs`: each gray-zone behaviour in the
+    /// first minutes); off by default, so that other runs are as before.
+    pub scripted: bool,
 }
 
 impl Default for SimConfig {
@@ -70,6 +75,7 @@ impl Default for SimConfig {
             naval: 15,
             airliners: 80,
             military_aircraft: 12,
+            scripted: false,
         }
     }
 }
@@ -173,6 +179,8 @@ pub struct Scenario {
     radars: Vec<PlotRadar>,
     trackers: Vec<TrackFeed>,
     missiles: MissileFeeds,
+    /// The scripted vessels' AIS, its own receiver and GNSS noise (streams of their own).
+    script: Option<(script::Script, ShoreAis, SimRng)>,
 }
 
 /// Longest internal integration step, ms.
@@ -188,16 +196,27 @@ impl Scenario {
     pub fn new(cfg: SimConfig) -> Self {
         let s = cfg.seed;
         let t = cfg.start_ms;
+        let mut world = World::new(&cfg, stream(s, 0));
+        let mut radars = vec![
+            PlotRadar::miyako(stream(s, 4), t),
+            PlotRadar::p1(stream(s, 5), t),
+            PlotRadar::mq9(stream(s, 6), t),
+        ];
+        let script = cfg.scripted.then(|| {
+            let (script, objects) = script::Script::demo(t);
+            world.objects.extend(objects);
+            // The script's P-1 sortie is its last object.
+            let sortie = world.objects.len() - 1;
+            radars.push(PlotRadar::p1_sortie(stream(s, 11), t, sortie));
+            (script, ShoreAis::new(stream(s, 9)), stream(s, 10))
+        });
         Scenario {
-            world: World::new(&cfg, stream(s, 0)),
+            world,
+            script,
+            radars,
             shore_ais: ShoreAis::new(stream(s, 1)),
             sat_ais: SatAis::new(stream(s, 2), t),
             adsb: AdsbNet::new(stream(s, 3)),
-            radars: vec![
-                PlotRadar::miyako(stream(s, 4), t),
-                PlotRadar::p1(stream(s, 5), t),
-                PlotRadar::mq9(stream(s, 6), t),
-            ],
             trackers: vec![
                 TrackFeed::aus_p8(stream(s, 7), t),
                 TrackFeed::kor(stream(s, 8), t),
@@ -256,6 +275,10 @@ impl Scenario {
         self.shore_ais.receive(&txs, &mut batch);
         self.sat_ais.receive(t1, &txs, &mut batch);
         self.adsb.receive(&txs, &mut batch);
+        if let Some((script, shore, rng)) = &mut self.script {
+            let txs = script.transmissions(&self.world.objects, t0, t1, rng);
+            shore.receive(&txs, &mut batch);
+        }
         for r in &mut self.radars {
             r.scan(&self.world, t0, t1, &mut batch);
         }

@@ -663,6 +663,16 @@ impl PlotRadar {
         }
     }
 
+    /// A second P-1 sortie's radar (the demo script's, over the Senkakus), on the P-1
+    /// feed with plot ids of its own, mounted on world object `platform`.
+    pub(crate) fn p1_sortie(rng: SimRng, start_ms: i64, platform: usize) -> Self {
+        PlotRadar {
+            uid_prefix: "JPN-P1-2",
+            mount: Mount::Platform(platform),
+            ..Self::p1(rng, start_ms)
+        }
+    }
+
     pub fn mq9(rng: SimRng, start_ms: i64) -> Self {
         PlotRadar {
             feed: FEED_USA_MQ9_GMTI,

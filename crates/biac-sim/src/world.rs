@@ -90,6 +90,12 @@ pub(crate) enum Behaviour {
         origin_airport: Option<LatLon>,
         dest_airport: Option<LatLon>,
     },
+    /// A fixed timeline from `start_ms` (the demo's scripted vessels, `script.rs`):
+    /// moved without drawing on the world's random stream.
+    Scripted {
+        start_ms: i64,
+        timeline: crate::script::Timeline,
+    },
     /// Random walk inside a circle (fishing).
     Loiter {
         center: LatLon,
@@ -1693,6 +1699,10 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
     let mut want_speed = o.cruise_mps;
     let mut want_alt = o.cruise_alt_m;
     let mut finished = false;
+    if let Behaviour::Scripted { start_ms, timeline } = &o.behaviour {
+        (o.lat, o.lon, o.course_deg, o.speed_mps) = timeline.at(t1 - *start_ms);
+        return false;
+    }
     match &mut o.behaviour {
         Behaviour::Route {
             wps,
@@ -1739,6 +1749,7 @@ fn step_object(o: &mut Object, dt: f64, t1: i64, rng: &mut SimRng) -> bool {
             want_course = *wc;
             want_speed = *ws;
         }
+        Behaviour::Scripted { .. } => return false,
     }
     if o.kind == ObjectKind::Airliner {
         let (alt, spd) = airliner_profile(o);

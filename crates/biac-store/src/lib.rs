@@ -555,24 +555,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Record an alert; `Ok(false)` when the audience's alerts already reach past its
-    /// time, or hold it at its time (a replay after a restart raises them again: as for
-    /// snapshots, only what is newer than the stored alerts is added).
+    /// Record an alert; `Ok(false)` when the audience's history holds the same alert
+    /// already (a replay after a restart raises every alert again). Not "only what is
+    /// newer", as for snapshots: a behaviour is dated at its start, which is often before
+    /// alerts already stored (an encounter is known two hours after it began).
     pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<bool, StoreError> {
         let body = serde_json::to_string(alert).expect("alerts always serialise");
         let tx = self.conn.transaction()?;
-        let newest: Option<i64> = tx
-            .prepare_cached("SELECT MAX(time_ms) FROM history.alerts WHERE audience = ?1")?
-            .query_row(params![audience], |r| r.get(0))?;
-        let stored = match newest {
-            Some(n) if n > alert.time_ms => true,
-            Some(n) if n == alert.time_ms => tx
-                .prepare_cached(
-                    "SELECT 1 FROM history.alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3",
-                )?
-                .exists(params![audience, alert.time_ms, body])?,
-            _ => false,
-        };
+        let stored = tx
+            .prepare_cached(
+                "SELECT 1 FROM history.alerts WHERE audience = ?1 AND time_ms = ?2 AND body = ?3",
+            )?
+            .exists(params![audience, alert.time_ms, body])?;
         if stored {
             return Ok(false);
         }

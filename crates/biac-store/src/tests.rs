@@ -206,14 +206,18 @@ fn a_replayed_alert_is_not_stored_again() {
     );
     assert!(s.insert_alert("JPN", &alert(200, 1)).unwrap());
     assert!(
+        s.insert_alert("JPN", &alert(150, 3)).unwrap(),
+        "older than the stored ones (a behaviour dated at its start)"
+    );
+    assert!(
         !s.insert_alert("JPN", &alert(150, 3)).unwrap(),
-        "older than the stored ones"
+        "and that one replayed"
     );
     assert!(
         s.insert_alert("USA", &alert(150, 3)).unwrap(),
         "another audience's"
     );
-    assert_eq!(s.query_alerts("JPN", 0, 1_000, 100).unwrap().len(), 3);
+    assert_eq!(s.query_alerts("JPN", 0, 1_000, 100).unwrap().len(), 4);
 }
 
 #[test]

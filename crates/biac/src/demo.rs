@@ -59,6 +59,8 @@ impl SimOptions {
             sim: biac_sim::SimConfig {
                 seed: self.seed,
                 start_ms: now_s_ms(),
+                // The scripted gray-zone behaviours (the demo's behaviour rules watch them).
+                scripted: true,
                 ..Default::default()
             },
             endpoints,
@@ -99,6 +101,10 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
         serve::demo_audiences(),
         biac_analytics::demo_zones(),
     );
+    cfg.behaviour = serve::build_behaviour(
+        Some(&biac_runtime::behaviour::BehaviourConfig::demo()),
+        &serve::demo_audiences(),
+    )?;
     if a.sim.speed > 1.0 {
         // Faster than real time runs ahead of the wall clock by design.
         cfg.max_future_ms = i64::MAX / 4;
@@ -258,6 +264,7 @@ pub fn serve_defaults() -> serve::ServeConfig {
         request_policy: None,
         retention: Default::default(),
         zones: biac_analytics::demo_zones(),
+        behaviour: Some(biac_runtime::behaviour::BehaviourConfig::demo()),
         reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
         tracker: Default::default(),
         warning: Default::default(),

@@ -62,6 +62,10 @@ pub struct ServeConfig {
     pub retention: biac_runtime::retention::RetentionPolicy,
     #[serde(default)]
     pub zones: Vec<Zone>,
+    /// The gray-zone behaviour rules (gap, encounter, loitering, spoofing, zone entry),
+    /// per audience; absent: off (see `docs/CONFIG.md`).
+    #[serde(default)]
+    pub behaviour: Option<biac_runtime::behaviour::BehaviourConfig>,
     /// How long (data time) observations are held to be fused in time order; 0 fuses
     /// each report on arrival (identity-carrying reports at once, plots when their
     /// scan is complete). See `docs/CONFIG.md`.
@@ -202,7 +206,26 @@ pub fn runtime_config(
         max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
         tracker: TrackerConfig::default(),
         warning: WarningConfig::default(),
+        behaviour: None,
     }
+}
+
+/// The behaviour rules of a configuration, built once for every audience.
+pub fn build_behaviour(
+    cfg: Option<&biac_runtime::behaviour::BehaviourConfig>,
+    audiences: &[Subject],
+) -> Result<Option<Arc<biac_runtime::behaviour::Behaviour>>, String> {
+    let Some(cfg) = cfg else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let b = biac_runtime::behaviour::Behaviour::build(cfg, audiences)
+        .map_err(|e| format!("behaviour: {e}"))?;
+    tracing::info!(
+        build_ms = started.elapsed().as_millis() as u64,
+        "behaviour rules ready"
+    );
+    Ok(Some(Arc::new(b)))
 }
 
 /// Open (or create) the audit log in `data_dir/audit/`, signed with the key and published
@@ -311,6 +334,11 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             if let Some(h) = &mut cfg.https {
                 *h = h.relative_to(base);
             }
+            if let Some(b) = &mut cfg.behaviour {
+                if let biac_runtime::behaviour::ZonesSource::File(z) = &mut b.zones {
+                    *z = base.join(&*z);
+                }
+            }
             for p in [&mut cfg.audit.signing_key, &mut cfg.audit.witness]
                 .into_iter()
                 .flatten()
@@ -365,6 +393,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         max_future_ms: cfg.max_clock_ahead_ms,
         tracker: cfg.tracker,
         warning: cfg.warning,
+        behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.audiences)?,
         ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
     })
     .await

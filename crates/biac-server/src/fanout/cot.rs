@@ -1,16 +1,16 @@
 //! The CoT stage: one audience's picture as TAK events, rendered once per listener.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use biac_model::{Subject, TimeMs, Track};
+use biac_model::{AlertState, Subject, TimeMs, Track};
 use biac_runtime::Picture;
 
 use super::cot_events::{self as events, emit, Outgoing};
 use super::table::{Exit, Items, Table};
 use super::Stage;
-use crate::guard::{self, Egress};
+use crate::guard::{self, Egress, Labelled};
 
 /// One or more rendered events (a track's state; a withdrawal's two events), every one
 /// released by the guard for the stage's subject.
@@ -108,6 +108,8 @@ pub struct CotSnapshot {
     items: Items<CotItem>,
     /// Withdrawals some client may still owe.
     pub(super) tombstones: Vec<Arc<CotTombstone>>,
+    /// Alert events, the latest of each episode, with the `seq` each was rendered at.
+    alerts: Vec<(u64, Arc<CotItem>)>,
     /// Shared batches: [since prev XML, since prev v1, everything XML, everything v1].
     shared: [OnceLock<Batch>; 4],
 }
@@ -129,6 +131,11 @@ impl CotSnapshot {
         let mut n = 0;
         for (changed_at, item) in self.items.iter() {
             if since.is_none_or(|s| *changed_at > s) {
+                n += item.write(proto, buf);
+            }
+        }
+        for (at, item) in &self.alerts {
+            if since.is_none_or(|s| *at > s) {
                 n += item.write(proto, buf);
             }
         }
@@ -169,7 +176,16 @@ pub struct CotStage {
     seq: u64,
     table: Table<CotItem>,
     tombstones: HashMap<u64, Arc<CotTombstone>>,
+    /// The ids of the alerts in the last picture seen: the others are new.
+    alert_ids: HashSet<String>,
+    /// Per alert uid (episode): the `seq` its latest event was rendered at, the event,
+    /// and whether the episode is over.
+    alert_items: HashMap<String, (u64, Arc<CotItem>, bool)>,
 }
+
+/// Alert events kept per stage: open episodes, and closed ones until every client has
+/// been sent their close.
+const MAX_ALERT_ITEMS: usize = 1_000;
 
 impl CotStage {
     /// The stage for `egress` (subject and listener), its tracks named with `uid_prefix`
@@ -183,11 +199,44 @@ impl CotStage {
             seq: 0,
             table: Table::default(),
             tombstones: HashMap::new(),
+            alert_ids: HashSet::new(),
+            alert_items: HashMap::new(),
         }
     }
 
     pub fn subject(&self) -> Subject {
         self.egress.subject
+    }
+
+    /// Render the picture's new alerts (each through the guard, as tracks are); whether
+    /// anything changed. An episode's later alert replaces its earlier one under the same
+    /// uid; a closed episode is forgotten once every client has consumed its close.
+    fn step_alerts(&mut self, picture: &Picture, now: TimeMs, next: u64, keep_after: u64) -> bool {
+        let mut changed = false;
+        let mut ids = HashSet::with_capacity(picture.alerts.len());
+        for a in &picture.alerts {
+            let id = a.audit_object().1;
+            if !self.alert_ids.contains(&id) {
+                let out = events::alert(&self.uid_prefix, a, now);
+                if let Some(item) = CotItem::render(&self.egress, std::slice::from_ref(&out)) {
+                    let closed = a.state != AlertState::Open && a.state != AlertState::Update;
+                    self.alert_items
+                        .insert(out.event.uid, (next, Arc::new(item), closed));
+                    changed = true;
+                }
+            }
+            ids.insert(id);
+        }
+        self.alert_ids = ids;
+        self.alert_items
+            .retain(|_, (at, _, closed)| !*closed || *at > keep_after);
+        if self.alert_items.len() > MAX_ALERT_ITEMS {
+            let mut ats: Vec<u64> = self.alert_items.values().map(|(at, _, _)| *at).collect();
+            ats.sort_unstable();
+            let cut = ats[ats.len() - MAX_ALERT_ITEMS];
+            self.alert_items.retain(|_, (at, _, _)| *at >= cut);
+        }
+        changed
     }
 }
 
@@ -245,9 +294,17 @@ impl Stage for CotStage {
             );
         }
         tombstones.retain(|_, t| t.removed_at > keep_after);
-        if !walk.changed && self.seq > 0 {
+        let alerts_changed = self.step_alerts(picture, now, next, keep_after);
+        if !walk.changed && !alerts_changed && self.seq > 0 {
             return None;
         }
+        let mut alerts: Vec<(u64, Arc<CotItem>)> = self
+            .alert_items
+            .values()
+            .map(|(at, item, _)| (*at, item.clone()))
+            .collect();
+        alerts.sort_unstable_by_key(|(at, _)| *at);
+        let (table, tombstones) = (&self.table, &self.tombstones);
         let mut tombs: Vec<Arc<CotTombstone>> = tombstones.values().cloned().collect();
         tombs.sort_unstable_by_key(|t| (t.removed_at, t.id));
         let prev = (self.seq > 0).then_some(self.seq);
@@ -258,6 +315,7 @@ impl Stage for CotStage {
             prev,
             items: table.items(),
             tombstones: tombs,
+            alerts,
             shared: Default::default(),
         }))
     }

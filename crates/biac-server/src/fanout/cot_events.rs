@@ -3,7 +3,7 @@
 
 use biac_formats::cot::{self, CotEvent, UNKNOWN};
 use biac_formats::tak;
-use biac_model::{Label, Nation, TimeMs, Track};
+use biac_model::{Alert, AlertState, Label, Nation, TimeMs, Track};
 
 use crate::guard::{self, Labelled};
 
@@ -75,6 +75,95 @@ pub(crate) fn withdrawal(uid_prefix: &str, last: &Track, now_ms: TimeMs) -> [Out
         label: last.label.clone(),
     };
     [stale, del]
+}
+
+/// How long a one-shot alert's event (a zone entry) stays current in a TAK client.
+pub const ALERT_EVENT_STALE_MS: i64 = 10 * 60_000;
+/// How long an open episode's event stays current without an update: a day, so that a
+/// client keeps the marker until the close (sent stale) replaces it.
+pub const ALERT_OPEN_STALE_MS: i64 = 24 * 3_600_000;
+
+/// The CoT uid of an alert for one audience: one per episode, so a TAK client updates
+/// one marker from the open to the close; a one-shot event gets its own. A stable hash
+/// (FNV-1a), so a restarted server names an episode the same.
+pub fn alert_uid(uid_prefix: &str, a: &Alert) -> String {
+    let key = if a.episode.is_empty() {
+        format!("{}/{}/{}/{}", a.kind, a.zone, a.track_id, a.time_ms)
+    } else {
+        a.episode.clone()
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{uid_prefix}-alert-{h:016x}")
+}
+
+/// The CoT type of an alert: `b-a-g` (geofence breached) for a zone entry, which TAK
+/// clients show as a geofence alarm; `b-a-o` (other alarm) for every other rule — not
+/// one of its `b-a-o-*` subtypes, which are a user's emergency beacons (911, ring the
+/// bell, troops in contact).
+pub fn alert_type(kind: &str) -> &'static str {
+    match kind {
+        "zone-entry" | "zone_entry" => "b-a-g",
+        _ => "b-a-o",
+    }
+}
+
+/// An alert as a TAK event at its position: the message as remarks, a link to each
+/// track it derives from (their uids as the listener names them), the label's
+/// markings as for tracks. Stale at the close for a closed episode, a day on for an
+/// open one, ten minutes on for a one-shot event.
+pub(crate) fn alert(uid_prefix: &str, a: &Alert, now_ms: TimeMs) -> Outgoing {
+    let (access, caveat, releasable_to) = cot::label_markings(&a.label);
+    let start_ms = a.time_ms.min(now_ms);
+    let stale_ms = match a.state {
+        AlertState::Close => start_ms,
+        AlertState::Open | AlertState::Update => start_ms.saturating_add(ALERT_OPEN_STALE_MS),
+        AlertState::Event => start_ms.saturating_add(ALERT_EVENT_STALE_MS),
+    };
+    let uid = alert_uid(uid_prefix, a);
+    let tracks: Vec<u64> = if a.tracks.is_empty() {
+        vec![a.track_id]
+    } else {
+        a.tracks.clone()
+    };
+    let mut detail = format!("<remarks>{}</remarks>", quick_escape(&a.message));
+    for t in tracks {
+        detail.push_str(&format!(
+            r#"<link uid="{}" relation="p-p"/>"#,
+            quick_escape(&track_uid(uid_prefix, t))
+        ));
+    }
+    detail.push_str(&format!(
+        r#"<biac_alert kind="{}" state="{}"/>"#,
+        quick_escape(&a.kind),
+        a.state.as_str()
+    ));
+    Outgoing {
+        event: CotEvent {
+            uid: uid.clone(),
+            cot_type: alert_type(&a.kind).into(),
+            how: "m-g".into(),
+            time_ms: now_ms,
+            start_ms,
+            stale_ms,
+            lat: (a.position.lat_deg * 1e7).round() / 1e7,
+            lon: (a.position.lon_deg * 1e7).round() / 1e7,
+            hae: UNKNOWN,
+            ce: UNKNOWN,
+            le: UNKNOWN,
+            course_deg: None,
+            speed_mps: None,
+            callsign: Some(format!("{} {}", a.kind, a.state.as_str())),
+            access: Some(access),
+            caveat,
+            releasable_to,
+            extra_detail: detail,
+        },
+        label: a.label.clone(),
+    }
 }
 
 fn quick_escape(s: &str) -> String {
@@ -218,5 +307,59 @@ mod tests {
         ] {
             assert_eq!(requested_version(d), v, "{d}");
         }
+    }
+
+    fn episode_alert(state: AlertState, time_ms: TimeMs) -> Alert {
+        let mut a = Alert::event(
+            time_ms,
+            "encounter",
+            7,
+            biac_model::Position::new(25.1, 125.75),
+            "encounter began MMSI 1 & 2 <sic>",
+            Label::rel_to(
+                biac_model::Classification::Secret,
+                Nation::JPN,
+                &[Nation::USA],
+            ),
+        );
+        a.state = state;
+        a.episode = "encounter:1-2:1000".into();
+        a.tracks = vec![7, 9];
+        a
+    }
+
+    #[test]
+    fn an_episode_is_one_tak_marker_from_open_to_close_marked_like_its_tracks() {
+        let open = alert(
+            "biac-JPN-SECRET",
+            &episode_alert(AlertState::Open, 1_000),
+            5_000,
+        );
+        let close = alert(
+            "biac-JPN-SECRET",
+            &episode_alert(AlertState::Close, 90_000),
+            95_000,
+        );
+        assert_eq!(open.event.uid, close.event.uid, "one uid per episode");
+        assert_eq!(open.event.cot_type, "b-a-o");
+        assert!(open.event.stale_ms > 95_000, "open until the close");
+        assert_eq!(close.event.stale_ms, 90_000, "stale at the close");
+        assert_eq!(open.label, episode_alert(AlertState::Open, 0).label);
+        // The XML reads back, with the label's markings and a link to each track.
+        let xml = open.event.to_xml();
+        let back = cot::parse_event(xml.as_bytes()).unwrap();
+        assert_eq!(back.uid, open.event.uid);
+        assert_eq!(back.cot_type, "b-a-o");
+        assert_eq!(back.releasable_to.as_deref(), Some("USA,JPN"), "{xml}");
+        assert!(xml.contains("biac-JPN-SECRET-T000009"), "{xml}");
+        assert!(xml.contains("&lt;sic&gt;"), "{xml}");
+        // A zone entry is a geofence alarm; a one-shot gets a uid of its own.
+        let mut z = episode_alert(AlertState::Event, 1_000);
+        z.kind = "zone-entry".into();
+        z.episode.clear();
+        let zone = alert("biac-JPN-SECRET", &z, 1_000);
+        assert_eq!(zone.event.cot_type, "b-a-g");
+        assert_ne!(zone.event.uid, open.event.uid);
+        assert_eq!(zone.event.stale_ms, 1_000 + ALERT_EVENT_STALE_MS);
     }
 }

@@ -1,0 +1,312 @@
+//! The behaviour rules' configuration (`"behaviour"` in `biac serve`'s file) and what is
+//! built from it once per process: the theatre's coastline, ports and zones, shared by
+//! every audience's [`BehaviourWatch`] through `Arc`s.
+//!
+//! Each audience gets the zone set of the disputed features as its nation recognises
+//! them (one build per distinct recognition), and only the zones it may see.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use biac_analytics::behaviour::{
+    parse_zones_geojson, Area, BehaviourWatch, Geography, PortList, Thresholds,
+};
+use biac_analytics::Watch;
+use biac_model::{Label, Nation, Subject};
+use biac_zones::{display, Recognition, ZoneConfig, ZoneKind, ZoneSet};
+use serde::Deserialize;
+
+/// `"behaviour": {...}`: thresholds (each optional, the Global Fishing Watch
+/// defaults otherwise), the zones zone entry watches, each nation's recognition of the
+/// disputed features, and a note the alerts carry (the demo's time compression).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourConfig {
+    pub gap_min_h: Option<f64>,
+    pub gap_shore_nm: Option<f64>,
+    pub encounter_max_m: Option<f64>,
+    pub encounter_min_h: Option<f64>,
+    pub encounter_max_kn: Option<f64>,
+    pub encounter_port_km: Option<f64>,
+    pub loiter_max_kn: Option<f64>,
+    pub loiter_min_h: Option<f64>,
+    pub loiter_max_silence_h: Option<f64>,
+    pub loiter_shore_nm: Option<f64>,
+    pub spoof_kn: Option<f64>,
+    pub spoof_noise_m: Option<f64>,
+    pub spoof_episode_gap_h: Option<f64>,
+    /// `"theatre"` (default), `"none"`, or a GeoJSON file of zones (Polygon and
+    /// MultiPolygon features named by `properties.name`).
+    #[serde(default)]
+    pub zones: ZonesSource,
+    /// The label of the zones (default: UNCLASSIFIED, releasable to all, Japan's).
+    #[serde(default)]
+    pub zones_label: Option<Label>,
+    /// Per audience nation, its recognition of the disputed features as `biac zones
+    /// --recognise` takes it (`"takeshima=JPN"`, `"senkakus=CHN"`, `"none"`); default
+    /// `administered` (the administering state's view).
+    #[serde(default)]
+    pub recognise: BTreeMap<Nation, String>,
+    /// Appended to every behaviour alert's message (e.g. that thresholds are
+    /// time-compressed); also exposed by the API.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where the zone-entry rule's zones come from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ZonesSource {
+    /// The theatre's territorial seas and contiguous zones (biac-zones), and each held
+    /// disputed feature's territorial sea on its own.
+    #[default]
+    Theatre,
+    /// Only each held disputed feature's territorial sea (the Senkakus', Takeshima's):
+    /// seconds cheaper to build than the theatre's (the demo's).
+    Disputed,
+    None,
+    File(PathBuf),
+}
+
+impl<'de> Deserialize<'de> for ZonesSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "theatre" => ZonesSource::Theatre,
+            "disputed" => ZonesSource::Disputed,
+            "none" => ZonesSource::None,
+            _ => ZonesSource::File(PathBuf::from(s)),
+        })
+    }
+}
+
+impl BehaviourConfig {
+    /// The demo's rules: hours read as minutes (a gap of 6 min, an encounter of 2 min,
+    /// loitering of 4 min, episodes apart after 1 min), the shore distances of the gap
+    /// and loitering rules 10 nm (the demo's scripted vessels are off Miyako and Amami),
+    /// the theatre's zones, and a note saying so on every alert.
+    pub fn demo() -> BehaviourConfig {
+        BehaviourConfig {
+            gap_min_h: Some(0.1),
+            gap_shore_nm: Some(10.0),
+            encounter_min_h: Some(2.0 / 60.0),
+            loiter_min_h: Some(4.0 / 60.0),
+            loiter_max_silence_h: Some(1.0 / 60.0),
+            loiter_shore_nm: Some(10.0),
+            spoof_episode_gap_h: Some(1.0 / 60.0),
+            zones: ZonesSource::Disputed,
+            note: Some("demo: time-compressed thresholds".into()),
+            ..BehaviourConfig::default()
+        }
+    }
+
+    /// The thresholds: the configured ones over the defaults, validated.
+    pub fn thresholds(&self) -> Result<Thresholds, String> {
+        let d = Thresholds::default();
+        let th = Thresholds {
+            gap_min_h: self.gap_min_h.unwrap_or(d.gap_min_h),
+            gap_shore_nm: self.gap_shore_nm.unwrap_or(d.gap_shore_nm),
+            encounter_max_m: self.encounter_max_m.unwrap_or(d.encounter_max_m),
+            encounter_min_h: self.encounter_min_h.unwrap_or(d.encounter_min_h),
+            encounter_max_kn: self.encounter_max_kn.unwrap_or(d.encounter_max_kn),
+            encounter_port_km: self.encounter_port_km.unwrap_or(d.encounter_port_km),
+            loiter_max_kn: self.loiter_max_kn.unwrap_or(d.loiter_max_kn),
+            loiter_min_h: self.loiter_min_h.unwrap_or(d.loiter_min_h),
+            loiter_max_silence_h: self.loiter_max_silence_h.unwrap_or(d.loiter_max_silence_h),
+            loiter_shore_nm: self.loiter_shore_nm.unwrap_or(d.loiter_shore_nm),
+            spoof_kn: self.spoof_kn.unwrap_or(d.spoof_kn),
+            spoof_noise_m: self.spoof_noise_m.unwrap_or(d.spoof_noise_m),
+            spoof_episode_gap_h: self.spoof_episode_gap_h.unwrap_or(d.spoof_episode_gap_h),
+        };
+        th.validate()?;
+        Ok(th)
+    }
+}
+
+/// Shore distance from a shared zone set, port distance from the shared port list.
+struct SharedGeography {
+    set: Arc<ZoneSet>,
+    ports: Arc<PortList>,
+}
+
+impl Geography for SharedGeography {
+    fn distance_to_shore_m(&self, lat: f64, lon: f64) -> f64 {
+        self.set.distance_to_shore_m(lat, lon)
+    }
+    fn distance_to_port_m(&self, lat: f64, lon: f64) -> f64 {
+        self.ports.distance_m(lat, lon)
+    }
+}
+
+/// One recognition's coastline and zones.
+struct Theatre {
+    set: Arc<ZoneSet>,
+    zones: Arc<Vec<(Area, Label)>>,
+}
+
+/// The behaviour rules ready to be given to each audience: built once per process.
+pub struct Behaviour {
+    th: Thresholds,
+    note: Option<String>,
+    ports: Arc<PortList>,
+    /// By recognition list (as configured), one zone set each.
+    theatres: BTreeMap<String, Theatre>,
+    recognise: BTreeMap<Nation, String>,
+}
+
+impl std::fmt::Debug for Behaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Behaviour")
+            .field("thresholds", &self.th)
+            .field("recognitions", &self.theatres.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+const ADMINISTERED: &str = "administered";
+
+impl Behaviour {
+    /// Build the zone sets (one per distinct recognition among `audiences`) and the
+    /// zones. The theatre's display polygons take seconds to contour: this runs once, at
+    /// start, never per audience.
+    pub fn build(cfg: &BehaviourConfig, audiences: &[Subject]) -> Result<Behaviour, String> {
+        let th = cfg.thresholds()?;
+        let label = cfg
+            .zones_label
+            .clone()
+            .unwrap_or_else(|| Label::unclassified_public(Nation::JPN));
+        let file_zones = match &cfg.zones {
+            ZonesSource::File(p) => Some(parse_zones_geojson(
+                &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+            )?),
+            _ => None,
+        };
+        let defaults = ZoneConfig::default();
+        let mut theatres = BTreeMap::new();
+        for s in audiences {
+            let list = cfg
+                .recognise
+                .get(&s.nation)
+                .cloned()
+                .unwrap_or_else(|| ADMINISTERED.to_string());
+            if theatres.contains_key(&list) {
+                continue;
+            }
+            let recognition = Recognition::parse(&list, &defaults.features)
+                .map_err(|e| format!("behaviour.recognise.{}: {e}", s.nation))?;
+            let set = ZoneSet::build(ZoneConfig::recognising(recognition));
+            let areas = match (&cfg.zones, &file_zones) {
+                (_, Some(z)) => z.clone(),
+                (ZonesSource::Theatre, _) => theatre_areas(&set, true),
+                (ZonesSource::Disputed, _) => theatre_areas(&set, false),
+                _ => Vec::new(),
+            };
+            let zones = areas.into_iter().map(|a| (a, label.clone())).collect();
+            theatres.insert(
+                list,
+                Theatre {
+                    set: Arc::new(set),
+                    zones: Arc::new(zones),
+                },
+            );
+        }
+        Ok(Behaviour {
+            th,
+            note: cfg.note.clone(),
+            ports: Arc::new(PortList::theatre()),
+            theatres,
+            recognise: cfg.recognise.clone(),
+        })
+    }
+
+    /// The note behaviour alerts carry (time-compressed thresholds, …).
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// One audience's watch: its nation's coastline and the zones it may see.
+    pub fn watch_for(&self, subject: &Subject) -> Option<Box<dyn Watch>> {
+        let list = self
+            .recognise
+            .get(&subject.nation)
+            .map_or(ADMINISTERED, String::as_str);
+        let t = self.theatres.get(list)?;
+        let zones = t
+            .zones
+            .iter()
+            .filter(|(_, l)| biac_model::allow(subject, l))
+            .cloned()
+            .collect();
+        let geo = SharedGeography {
+            set: t.set.clone(),
+            ports: self.ports.clone(),
+        };
+        let watch = BehaviourWatch::new(self.th.clone(), geo, zones);
+        Some(Box::new(Noted {
+            watch,
+            note: self.note.clone(),
+        }))
+    }
+}
+
+/// A behaviour watch whose alerts carry the configured note.
+struct Noted<W> {
+    watch: W,
+    note: Option<String>,
+}
+
+impl<W: Watch> Watch for Noted<W> {
+    fn evaluate(&mut self, tracks: &[Arc<biac_model::Track>]) -> Vec<biac_model::Alert> {
+        let mut alerts = self.watch.evaluate(tracks);
+        if let Some(n) = &self.note {
+            for a in &mut alerts {
+                a.message = format!("{} ({n})", a.message);
+            }
+        }
+        alerts
+    }
+}
+
+/// The zones zone entry watches in the theatre: every state's territorial sea and
+/// contiguous zone, and the territorial sea of each held disputed feature on its own (the
+/// Senkakus' is the one the seeds care about). Not the EEZs: most of the theatre's traffic
+/// is inside one, so an entry there says little, and their contours cost the most.
+/// With `states` false, only the disputed features' territorial seas.
+pub fn theatre_areas(set: &ZoneSet, states: bool) -> Vec<Area> {
+    let mut out = Vec::new();
+    let to_area = |name: String, z: &display::ZonePolygons| {
+        let polygons: Vec<Vec<Vec<[f64; 2]>>> = z
+            .polygons
+            .iter()
+            .map(|p| {
+                std::iter::once(&p.exterior)
+                    .chain(&p.holes)
+                    .map(|r| r.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Area::new(name, polygons)
+    };
+    for &state in set.config().zone_states.iter().filter(|_| states) {
+        for kind in [ZoneKind::TerritorialSea, ZoneKind::ContiguousZone] {
+            let z = display::zone_polygons(set, state, kind, display::Resolution::for_kind(kind));
+            if !z.polygons.is_empty() {
+                out.push(to_area(display::zone_name(state, kind), &z));
+            }
+        }
+    }
+    let res = display::Resolution::for_kind(ZoneKind::TerritorialSea);
+    for f in set
+        .config()
+        .features
+        .iter()
+        .filter(|f| !f.claimants.is_empty())
+    {
+        if let Some(z) = display::feature_territorial_sea(set, &f.id, res) {
+            if !z.polygons.is_empty() && set.config().zone_states.contains(&z.state) {
+                out.push(to_area(format!("{} territorial sea", f.name), &z));
+            }
+        }
+    }
+    out
+}
