@@ -5,12 +5,13 @@
 //! Each audience gets the zone set of the disputed features as its nation recognises
 //! them (one build per distinct recognition), and only the zones it may see.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use biac_analytics::behaviour::{
-    parse_zones_geojson, Area, BehaviourWatch, Geography, PortList, Thresholds,
+    parse_zones_geojson, Area, BehaviourWatch, Geography, LiveRules, LiveThresholds, PortList,
+    Thresholds,
 };
 use biac_analytics::Watch;
 use biac_model::{Label, Nation, Subject};
@@ -147,6 +148,8 @@ struct Theatre {
 /// The behaviour rules ready to be given to each audience: built once per process.
 pub struct Behaviour {
     th: Thresholds,
+    /// The label of the zones' geometry (joined into a zone alert's).
+    zones_label: Label,
     note: Option<String>,
     ports: Arc<PortList>,
     /// By recognition list (as configured), one zone set each.
@@ -212,6 +215,7 @@ impl Behaviour {
         }
         Ok(Behaviour {
             th,
+            zones_label: label,
             note: cfg.note.clone(),
             ports: Arc::new(PortList::theatre()),
             theatres,
@@ -225,7 +229,13 @@ impl Behaviour {
     }
 
     /// One audience's watch: its nation's coastline and the zones it may see.
-    pub fn watch_for(&self, subject: &Subject) -> Option<Box<dyn Watch>> {
+    /// `ais_feeds`: the names of the AIS feeds, by which the live rules (dark vessel, AIS
+    /// against radar) tell a track's AIS contributions from its other sources.
+    pub fn watch_for(
+        &self,
+        subject: &Subject,
+        ais_feeds: &BTreeSet<String>,
+    ) -> Option<Box<dyn Watch>> {
         let list = self
             .recognise
             .get(&subject.nation)
@@ -241,7 +251,12 @@ impl Behaviour {
             set: t.set.clone(),
             ports: self.ports.clone(),
         };
-        let watch = BehaviourWatch::new(self.th.clone(), geo, zones);
+        let watch = BehaviourWatch::new(self.th.clone(), geo, zones).with_live(LiveRules {
+            th: LiveThresholds::default(),
+            ais_feeds: ais_feeds.clone(),
+            zones: biac_model::allow(subject, &self.zones_label)
+                .then(|| (t.set.clone(), self.zones_label.clone())),
+        });
         Some(Box::new(Noted {
             watch,
             note: self.note.clone(),

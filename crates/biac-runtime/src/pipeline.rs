@@ -707,9 +707,18 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
     watches.extend(
         cfg.behaviour
             .as_ref()
-            .and_then(|b| b.watch_for(&a.subject())),
+            .and_then(|b| b.watch_for(&a.subject(), &ais_feeds(cfg))),
     );
     watches
+}
+
+/// The names of the AIS feeds (the behaviour rules tell AIS contributions by them).
+fn ais_feeds(cfg: &RuntimeConfig) -> std::collections::BTreeSet<String> {
+    cfg.feeds
+        .iter()
+        .filter(|(f, _)| matches!(f.format, biac_model::FeedFormat::Ais))
+        .map(|(f, _)| f.name.clone())
+        .collect()
 }
 
 /// Take the held observations at or before `watermark`, in time order (stable: arrival
