@@ -271,7 +271,7 @@ fn the_packet_marking_raises_the_label_never_lowers_it_and_no_level_is_rejected(
     });
     let last = f("t-ts")["last_error"].as_str().unwrap().to_string();
     assert!(
-        last.contains("(P4) 9 is no level") && last.contains(&format!("offset {}", bad_at + 8)),
+        last.contains("(P4) 9 is no level") && last.contains(&format!("at byte {}", bad_at + 8)),
         "{last} (bad packet at {bad_at})"
     );
     // The movers each audience's tracks are on (a track within 100 m of a mover).
