@@ -667,11 +667,12 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
     type Error = String;
     fn try_from(r: FeedConfigRepr) -> Result<Self, String> {
         match (r.format, r.site) {
-            (FormatName::Plots3d, Some(s)) => {
-                if !(Position::new(s.lat_deg, s.lon_deg).is_valid() && s.alt_m.is_finite()) {
-                    return Err(format!("feed {:?}: site is not a WGS84 position", r.name));
-                }
+            (FormatName::Plots3d, Some(s))
+                if !(Position::new(s.lat_deg, s.lon_deg).is_valid() && s.alt_m.is_finite()) =>
+            {
+                return Err(format!("feed {:?}: site is not a WGS84 position", r.name));
             }
+            (FormatName::Plots3d, Some(_)) => {}
             (_, Some(_)) => {
                 return Err(format!(
                     "feed {:?}: `site` is only for format \"plots3d\"",

@@ -2,7 +2,8 @@
 //! must leave everything that audience receives byte-identical.
 //!
 //! Deterministic through journal replay (the runtime replays its journal at start):
-//! journal A holds a simulated scenario's observations from all eight demo feeds;
+//! journal A holds a simulated scenario's observations from all the demo feeds (the
+//! missile-defence radars' plots of the demo's first launches included);
 //! journal B is A with the inputs hidden from the target audiences perturbed (moved,
 //! re-timed, deleted, and extra ones added — interleaved in time with the visible ones
 //! and reusing the MMSIs of visible ships). Each journal ends with a sentinel
@@ -481,6 +482,97 @@ async fn hidden_inputs_do_not_interfere(window_ms: i64) {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Ballistic tracks: the missile-defence radars' plots (SECRET//REL TO USA, JPN, KOR).
+
+/// Whether `o` is a missile-defence radar plot (it carries an elevation).
+fn is_3d_plot(o: &Observation) -> bool {
+    o.polar.as_ref().is_some_and(|p| p.elevation.is_some())
+}
+
+/// The demo's missile plots (an SRBM from ~30 s, an MRBM from ~120 s) make ballistic
+/// tracks for JPN; AUS and PHL, who may see none of the radars, receive exactly the same
+/// whether the plots are fed, left out, or replaced by other plots of other missiles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_missile_plots_do_not_interfere() {
+    let (batches, end_ms) = scenario_batches();
+    let plots: usize = batches.iter().flatten().filter(|o| is_3d_plot(o)).count();
+    assert!(plots > 200, "{plots} missile plots");
+    use Classification::*;
+    use Nation::*;
+    let targets = [
+        Subject::new(PHL, Unclassified),
+        Subject::new(PHL, Secret),
+        Subject::new(AUS, Secret),
+    ];
+    for o in batches.iter().flatten().filter(|o| is_3d_plot(o)) {
+        assert!(targets.iter().all(|t| !allow(t, &o.label)), "{o:?}");
+    }
+    // B: no missile plots at all. C: each plot moved 30 km further out and 2 s later
+    // (another missile on another path), and twice as many.
+    let without: Vec<Vec<Observation>> = batches
+        .iter()
+        .map(|b| b.iter().filter(|o| !is_3d_plot(o)).cloned().collect())
+        .collect();
+    let other: Vec<Vec<Observation>> = batches
+        .iter()
+        .map(|b| {
+            let mut out = Vec::new();
+            for o in b {
+                out.push(o.clone());
+                if is_3d_plot(o) {
+                    let mut x = o.clone();
+                    let p = x.polar.as_mut().unwrap();
+                    p.range_m += 30_000.0;
+                    p.azimuth_rad += 0.01;
+                    x.time_ms = (x.time_ms + 2_000).min(end_ms);
+                    out.push(x);
+                }
+            }
+            out
+        })
+        .collect();
+    let mut views = Vec::new();
+    for journal in [&batches, &without, &other] {
+        let dir = tempfile::tempdir().unwrap();
+        write_journal(dir.path(), journal, end_ms);
+        views.push(replay(dir.path(), end_ms, 2_000).await);
+    }
+    let jpn = Subject::new(JPN, Secret);
+    let with_missiles = get(&views[0], &jpn);
+    let tracks = &with_missiles
+        .iter()
+        .find(|(k, _)| *k == "picture.tracks")
+        .unwrap()
+        .1;
+    assert!(
+        tracks.contains("\"missile\""),
+        "JPN has no ballistic track: the test would not cover them"
+    );
+    assert_ne!(
+        with_missiles,
+        get(&views[1], &jpn),
+        "control: JPN sees the plots"
+    );
+    assert_ne!(
+        with_missiles,
+        get(&views[2], &jpn),
+        "control: JPN sees the plots"
+    );
+    for t in &targets {
+        let x = get(&views[0], t);
+        for (name, v) in [("without", &views[1]), ("with others", &views[2])] {
+            let y = get(v, t);
+            assert!(
+                x == y,
+                "{}: missile plots {name} changed what it receives: {:#?}",
+                Audience::of(t).key(),
+                diff_views(&x, &y)
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

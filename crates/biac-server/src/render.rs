@@ -146,6 +146,10 @@ pub(crate) fn feature(t: &Track, sources: &Sources) -> Value {
             p.insert(k.into(), json!(v));
         }
     }
+    // A ballistic track's 3-D state and prediction (the page's missile layer reads it).
+    if let Some(m) = &t.missile {
+        p.insert("missile".into(), json!(m));
+    }
     let mut coords = vec![json!(t.position.lon_deg), json!(t.position.lat_deg)];
     if let Some(a) = t.position.alt_m {
         coords.push(json!(a));
@@ -251,6 +255,10 @@ pub(crate) fn feature_text(t: &Track, label: &LabelText, sources: &Sources) -> S
             let _ = write!(o, r#","{k}":{v}"#);
         }
     }
+    if let Some(m) = &t.missile {
+        o.extend_from_slice(br#","missile":"#);
+        leaf(&mut o, m);
+    }
     o.extend_from_slice(b"}}");
     String::from_utf8(o).expect("serde_json writes UTF-8")
 }
@@ -278,7 +286,10 @@ pub(crate) fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> Strin
 #[cfg(test)]
 mod feature_tests {
     use super::*;
-    use biac_model::{Classification, Identity, Nation, Position, TrackStatus, Velocity};
+    use biac_model::{
+        Classification, FlightPhase, Identity, ImpactPrediction, LaunchEstimate, Missile, Nation,
+        Position, TrackStatus, Velocity,
+    };
     use proptest::prelude::*;
 
     fn labels() -> Vec<Label> {
@@ -321,10 +332,25 @@ mod feature_tests {
             length_m in prop::option::of(any::<u16>()), beam_m in prop::option::of(any::<u16>()),
             sources in prop::collection::btree_map("[a-z\"-]{1,8}", prop_oneof![Just(UNKNOWN_SOURCE_TIME), 0i64..4_000_000_000_000], 0..3),
             updates in any::<u64>(), label in 0..3usize,
+            missile in prop::option::of((float(), float(), any::<bool>())),
         ) -> Track {
             let v = var.unwrap_or(f64::NAN);
+            let missile = missile.map(|(alt_m, speed, ipp)| {
+                Box::new(Missile {
+                    phase: FlightPhase::Midcourse,
+                    alt_m,
+                    speed_mps: speed,
+                    climb_mps: -speed,
+                    ipp: ipp.then_some(ImpactPrediction {
+                        lat: 40.1, lon: speed, t_ms: time_ms + 61_000,
+                        semi_major_m: alt_m, semi_minor_m: 812.5, major_bearing_deg: 71.0,
+                    }),
+                    launch: ipp.then_some(LaunchEstimate { lat: 39.2, lon: 125.7, t_ms: 7 }),
+                    trajectory: if ipp { vec![[lon, lat, alt_m], [speed, 0.5, 0.0]] } else { vec![] },
+                })
+            });
             Track {
-                missile: None,
+                missile,
                 id, time_ms,
                 position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
                 velocity: Velocity { east_mps: ve, north_mps: vn },

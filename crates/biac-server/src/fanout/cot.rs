@@ -268,8 +268,8 @@ impl Stage for CotStage {
                 refresh_ms: Some(*refresh_ms),
                 release: |t: &Track| guard::release(egress, t).is_some(),
                 render: |t: &Track| {
-                    let out = events::track(uid_prefix, t, now, *stale_ms);
-                    CotItem::render(egress, std::slice::from_ref(&out))
+                    let outs = events::track_events(uid_prefix, t, now, *stale_ms);
+                    CotItem::render(egress, &outs)
                 },
                 // Every rendering carries its own times.
                 same: |_: &CotItem, _: &CotItem| false,

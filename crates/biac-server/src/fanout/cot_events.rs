@@ -50,12 +50,43 @@ pub(crate) fn track(uid_prefix: &str, t: &Track, now_ms: TimeMs, stale_ms: i64) 
     }
 }
 
-/// A track that left the picture: its last state, stale now (clients that honour
-/// `stale` drop or grey it at once), then `t-x-d-d` linking its uid with
-/// `<__forcedelete/>` (ATAK removes the item). Both carry the label it was sent with.
-pub(crate) fn withdrawal(uid_prefix: &str, last: &Track, now_ms: TimeMs) -> [Outgoing; 2] {
-    let mut stale = track(uid_prefix, last, now_ms, 0);
-    stale.event.stale_ms = now_ms;
+/// Every event of a track's state: the track; for a ballistic missile, the missile,
+/// its predicted impact ellipse and its launch point (`cot::missile_events`). All carry
+/// the track's label.
+pub(crate) fn track_events(
+    uid_prefix: &str,
+    t: &Track,
+    now_ms: TimeMs,
+    stale_ms: i64,
+) -> Vec<Outgoing> {
+    if t.missile.is_none() {
+        return vec![track(uid_prefix, t, now_ms, stale_ms)];
+    }
+    cot::missile_events(t, &track_uid(uid_prefix, t.id), now_ms, stale_ms)
+        .into_iter()
+        .map(|event| Outgoing {
+            event,
+            label: t.label.clone(),
+        })
+        .collect()
+}
+
+/// A track that left the picture: each of its events' last state, stale now (clients
+/// that honour `stale` drop or grey it at once), then `t-x-d-d` linking its uid with
+/// `<__forcedelete/>` (ATAK removes the item). All carry the label it was sent with.
+pub(crate) fn withdrawal(uid_prefix: &str, last: &Track, now_ms: TimeMs) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    for mut stale in track_events(uid_prefix, last, now_ms, 0) {
+        stale.event.stale_ms = now_ms;
+        let del = delete_of(&stale, now_ms);
+        out.push(stale);
+        out.push(del);
+    }
+    out
+}
+
+/// The `t-x-d-d` that removes the item `stale` names.
+fn delete_of(stale: &Outgoing, now_ms: TimeMs) -> Outgoing {
     let uid = stale.event.uid.clone();
     let mut del = stale.event.clone();
     del.uid = format!("{uid}-delete");
@@ -70,11 +101,10 @@ pub(crate) fn withdrawal(uid_prefix: &str, last: &Track, now_ms: TimeMs) -> [Out
         quick_escape(&uid),
         quick_escape(&stale.event.cot_type)
     );
-    let del = Outgoing {
+    Outgoing {
         event: del,
-        label: last.label.clone(),
-    };
-    [stale, del]
+        label: stale.label.clone(),
+    }
 }
 
 /// How long a one-shot alert's event (a zone entry) stays current in a TAK client.
