@@ -13,7 +13,7 @@ use biac_geo::KNOT;
 use crate::world::{point_along, AisClass, Behaviour, Object, ObjectKind};
 
 /// Ids of ground vehicles start here (the world numbers its objects from 1).
-pub const GROUND_ID_BASE: u32 = 900_000;
+pub const GROUND_ID_BASE: u32 = 950_000;
 
 type LatLon = (f64, f64);
 

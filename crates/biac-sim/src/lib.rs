@@ -5,7 +5,7 @@
 //! [`Scenario::step`]), no threads, no I/O except writing truth to a caller's writer; all
 //! randomness comes from ChaCha streams seeded by [`SimConfig::seed`] (one stream for the
 //! world, one per sensor), so the same seed and start time give byte-identical emissions
-//! and truth (the missile-defence radars and their missiles: stream 9). Motion is integrated on the WGS84 ellipsoid (geodesics from `biac-geo`,
+//! and truth (the missile-defence radars and their missiles: stream 12; the scripted vessels: 9–11). Motion is integrated on the WGS84 ellipsoid (geodesics from `biac-geo`,
 //! bounded turn rates); coverage obeys range and radio/radar horizon. Main types: [`SimConfig`],
 //! [`Scenario`] (step → [`Emission`]s, truth → [`TruthRecord`]s), [`demo_feeds`] (the
 //! feed table with names, formats and labels), [`Record`] (an emission before encoding).
@@ -221,7 +221,7 @@ impl Scenario {
                 TrackFeed::aus_p8(stream(s, 7), t),
                 TrackFeed::kor(stream(s, 8), t),
             ],
-            missiles: MissileFeeds::new(stream(s, 9), t),
+            missiles: MissileFeeds::new(stream(s, 12), t),
             cfg,
         }
     }

@@ -2,7 +2,7 @@
 //! ([`md_radars`]) each as a `plots3d` feed, and the demo's launches (issue 15 parts 2
 //! and 6).
 //!
-//! Invariants: the launches and the plots' noise come from the scenario seed's stream 9
+//! Invariants: the launches and the plots' noise come from the scenario seed's stream 12
 //! only, so the other feeds' output is byte-identical with or without these; the plots
 //! are [`PlotStream`]'s, independent of how the demo cuts time into steps. Scenario
 //! seconds are `(time_ms − start_ms) / 1000`.

@@ -63,11 +63,9 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
     // The Japanese TAK client listens through the first five simulated minutes.
     let tak = pytak_client(py, ports[0].port(), 100);
 
-    // The scripted spoofed MMSI and the tanker/small-vessel encounter are NOT raised in the
-    // live demo since the live rules and the encounter-discovery change were merged (issue
-    // 16 note; `biac events` still finds both offline, `events_cli`): left out here until
-    // fixed, not hidden.
-    let want: [(&str, &[u32]); 2] = [
+    let want: [(&str, &[u32]); 4] = [
+        ("spoofing", &[biac_sim::MMSI_SPOOFED]),
+        ("encounter", &[biac_sim::MMSI_TANKER, biac_sim::MMSI_SMALL]),
         ("loitering", &[biac_sim::MMSI_LOITERER]),
         ("gap", &[biac_sim::MMSI_DARK_FISHING]),
     ];
@@ -115,7 +113,7 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
     }
     let spoof_open = jpn
         .iter()
-        .find(|a| a["kind"] == "loitering" && mentions(a, biac_sim::MMSI_LOITERER))
+        .find(|a| a["kind"] == "spoofing" && mentions(a, biac_sim::MMSI_SPOOFED))
         .unwrap();
     assert_eq!(spoof_open["state"], "open", "{spoof_open}");
 
@@ -143,8 +141,8 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
     );
     assert!(
         phl.iter()
-            .any(|a| a["kind"] == "loitering" && mentions(a, biac_sim::MMSI_LOITERER)),
-        "PHL lacks the public loitering alert"
+            .any(|a| a["kind"] == "spoofing" && mentions(a, biac_sim::MMSI_SPOOFED)),
+        "PHL lacks the public spoofing alert"
     );
     for a in &phl {
         let m = a["marking"].as_str().unwrap();
@@ -184,16 +182,16 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
         assert!(e["access"].as_str().is_some_and(|a| !a.is_empty()), "{e}");
         cot::parse_event(e["raw"].as_str().unwrap().as_bytes()).expect("valid CoT");
     }
-    // The loitering episode's open and close (if it closed in time) share one uid.
+    // The spoofing episode's open and close (if it closed in time) share one uid.
     let spoof: Vec<&&Value> = alerts
         .iter()
         .filter(|e| {
             e["detail"]
                 .as_str()
-                .is_some_and(|d| d.contains(&biac_sim::MMSI_LOITERER.to_string()))
+                .is_some_and(|d| d.contains(&biac_sim::MMSI_SPOOFED.to_string()))
         })
         .collect();
-    assert!(!spoof.is_empty(), "no loitering event on the TAK stream");
+    assert!(!spoof.is_empty(), "no spoofing event on the TAK stream");
     assert!(
         spoof.iter().all(|e| e["uid"] == spoof[0]["uid"]),
         "{spoof:?}"
