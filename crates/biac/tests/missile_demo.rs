@@ -24,6 +24,11 @@ fn missiles(b: &Biac, token: &str) -> Vec<Value> {
 
 /// Impact points of the truth's missiles: (missile, lat, lon).
 fn truth_impacts(path: &std::path::Path) -> Vec<(u32, f64, f64)> {
+    // The simulator writes it when it starts, which may be after the server answers.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let text = std::fs::read_to_string(path).expect("missile truth file");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
