@@ -29,6 +29,8 @@ fn truth_impacts(path: &std::path::Path) -> Vec<(u32, f64, f64)> {
     while !path.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Created, then written in one go at start: give the writer a moment to finish.
+    std::thread::sleep(Duration::from_secs(1));
     let text = std::fs::read_to_string(path).expect("missile truth file");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
