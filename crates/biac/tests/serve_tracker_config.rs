@@ -9,7 +9,6 @@ mod sec_kit;
 use std::process::Command;
 use std::time::Duration;
 
-use biac_formats::cot::CotEvent;
 use sec_kit::{event, ingest, json, serve};
 use serde_json::{json, Value};
 
@@ -83,76 +82,4 @@ fn the_configured_tracker_is_the_one_that_runs() {
     };
     assert_eq!(shown_after(json!({})), 1);
     assert_eq!(shown_after(json!({"max_pos_sigma_m": 0.001})), 0);
-}
-
-#[test]
-fn a_domain_motion_model_changes_that_domains_tracks_only() {
-    // One body of radar plots — an aircraft turning and a ship — into two servers: the
-    // default tracker (constant velocity everywhere) and one with the IMM for air only.
-    // The ship's track comes out the same to the last digit, the aircraft's does not.
-    let cfg = |tracker: Value| {
-        let mut c = config(tracker);
-        c["feeds"][0]["cot_kind"] = json!("plot");
-        c
-    };
-    let t0 = sec_kit::now_ms() - 60_000;
-    let mut body = String::new();
-    let (mut e, mut n, mut h) = (0.0f64, 0.0f64, 0.0f64);
-    for k in 0..15 {
-        let t = t0 + k * 2_000;
-        if k > 0 {
-            // 200 m/s, turning at 0.02 rad/s from the 6th plot on.
-            if k > 5 {
-                h += 0.04;
-            }
-            e += 400.0 * h.cos();
-            n += 400.0 * h.sin();
-        }
-        let at = |uid: &str, kind: &str, lat: f64, lon: f64| {
-            CotEvent::new(uid, kind, t, lat, lon)
-                .with_errors(40.0, 9_999_999.0)
-                .to_xml()
-        };
-        body += &at("air", "a-u-A", 25.0 + n / 111_000.0, 124.0 + e / 101_000.0);
-        body += &at("ship", "a-u-S", 24.0 + k as f64 * 1e-4, 123.0);
-    }
-    // Position, speed, course and sigma of each domain's track once the picture is
-    // settled (two reads alike, every plot taken).
-    let picture = |tracker: Value| {
-        let s = serve(&cfg(tracker), None);
-        let r = ingest(s.http(), "jpn-tracks", "t-jpn", &body);
-        assert_eq!(r["accepted"], 30, "{r}");
-        let (mut out, mut prev) = (Value::Null, Value::Null);
-        sec_kit::wait_for(20, "both tracks with every plot", || {
-            let v = json(s.http(), "/api/v1/tracks", "t-jpn");
-            let f = v["features"].as_array().cloned().unwrap_or_default();
-            let of = |d: &str| {
-                f.iter()
-                    .find(|t| t["properties"]["domain"] == d)
-                    .map(|t| {
-                        let p = &t["properties"];
-                        json!([
-                            t["geometry"],
-                            p["speed_mps"],
-                            p["course_deg"],
-                            p["sigma_m"],
-                            p["updates"]
-                        ])
-                    })
-                    .unwrap_or(Value::Null)
-            };
-            out = json!({"air": of("air"), "surface": of("surface")});
-            let done = f.len() == 2
-                && out["air"][4].as_u64() >= Some(14)
-                && out["surface"][4].as_u64() >= Some(14)
-                && out == prev;
-            prev = out.clone();
-            done
-        });
-        out
-    };
-    let cv = picture(json!({}));
-    let air_imm = picture(json!({"air": {"motion": {"imm": {}}}}));
-    assert_eq!(cv["surface"], air_imm["surface"]);
-    assert_ne!(cv["air"], air_imm["air"], "{cv} {air_imm}");
 }
