@@ -147,13 +147,14 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(ids.len(), count());
-        assert!(ids.iter().all(|&id| id >= GROUND_ID_BASE));
+        let ground = GROUND_ID_BASE..GROUND_ID_BASE + count() as u32;
+        assert!(ids.iter().all(|id| ground.contains(id)));
         let mut gmti_ground = 0;
         for _ in 0..30 {
             for e in sc.step_records(20_000) {
                 if e.feed != FEED_USA_MQ9_GMTI {
                     assert!(
-                        e.truth_id.is_none_or(|id| id < GROUND_ID_BASE),
+                        e.truth_id.is_none_or(|id| !ground.contains(&id)),
                         "{} saw ground vehicle {:?}",
                         e.feed,
                         e.truth_id
@@ -164,7 +165,7 @@ mod tests {
                     for s in segments {
                         if let biac_formats::stanag4607::Segment::Dwell(d) = s {
                             for t in &d.targets {
-                                if t.truth_tag_entity.is_some_and(|id| id >= GROUND_ID_BASE) {
+                                if t.truth_tag_entity.is_some_and(|id| ground.contains(&id)) {
                                     assert_eq!(t.classification, Some(2), "wheeled vehicle");
                                     gmti_ground += 1;
                                 }
