@@ -333,10 +333,12 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
       const p2 = await context.newPage();
       watch(p2);
       await p2.routeWebSocket(/\/api\/v1\/ws/, (ws) => ws.close());
+      let overridden = null;
       await p2.route(/\/api\/v1\/tracks$/, async (route) => {
         const res = await route.fetch();
         const body = await res.json();
         const f = body.features[0];
+        overridden = f.properties.id;
         const [lon, lat] = f.geometry.coordinates;
         f.properties.missile = {
           phase: 'midcourse',
@@ -350,8 +352,12 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
       await p2.waitForSelector('#missile-banner:not([hidden])', { timeout: 60_000 });
       const banner = await p2.textContent('#missile-banner');
       assert.match(banner, /MISSILE WARNING/);
-      assert.match(banner, /T-0[45]:\d\d/, 'countdown to the predicted impact');
-      await p2.waitForFunction(() => window.biac.map.querySourceFeatures('missile').some((f) => f.properties.kind === 'ipp'), null, { timeout: 10_000 });
+      // The demo's own missiles may impact sooner (the banner leads with the soonest):
+      // the overridden track's countdown is its impact point's label.
+      assert.match(banner, /IMPACT T-\d\d:\d\d/, 'countdown to the predicted impact');
+      await p2.waitForFunction((id) => window.biac.map.querySourceFeatures('missile')
+        .some((f) => f.properties.kind === 'ipp-label' && f.properties.id === id && /T-0[45]:\d\d/.test(f.properties.text)), overridden, { timeout: 10_000 });
+      await p2.waitForFunction((id) => window.biac.map.querySourceFeatures('missile').some((f) => f.properties.kind === 'ipp' && f.properties.id === id), overridden, { timeout: 10_000 });
       await p2.screenshot({ path: join(artifacts, 'cop-missile.png') });
       await p2.close();
     }

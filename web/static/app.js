@@ -324,20 +324,32 @@ async function seedTrails(c) {
 
 function start() {
   const c = ctx();
-  state.live = new Live({ ...c, onData: () => scheduleRender(), onLink: (s) => { if (c.isCurrent()) onLink(s); } });
+  // The side panel polls; an alert on the WebSocket fetches the list at once.
+  const refreshAlerts = async (cc) => {
+    try {
+      const al = await api('/api/v1/alerts', cc);
+      if (!cc.isCurrent()) return;
+      alerts.update(al);
+      alerts.drawRings(state.shown);
+    } catch (e) {
+      if (e?.auth && cc.isCurrent()) onLink('unauthorized');
+    }
+  };
+  state.live = new Live({
+    ...c,
+    onData: () => scheduleRender(),
+    onLink: (s) => { if (c.isCurrent()) onLink(s); },
+    onAlerts: () => { if (c.isCurrent()) refreshAlerts(c); },
+  });
   state.live.start();
   alerts.ctx = { ...alerts.ctx, ...c };
   detail.ctx = { ...detail.ctx, ...c };
   replay.ctx = { ...replay.ctx, ...c };
   every(SIDE_MS, async (cc) => {
     // a liaison may not monitor feeds: the alerts must not depend on that answer
-    const [feeds, al] = await Promise.allSettled([api('/api/v1/feeds', cc), api('/api/v1/alerts', cc)]);
+    const [feeds] = await Promise.allSettled([api('/api/v1/feeds', cc), refreshAlerts(cc)]);
     if (!cc.isCurrent()) return;
     if (feeds.status === 'fulfilled') renderFeeds(feeds.value);
-    if (al.status === 'fulfilled') {
-      alerts.update(al.value);
-      alerts.drawRings(state.shown);
-    } else if (al.reason?.auth) onLink('unauthorized');
   });
   every(ZONES_MS, async (cc) => zones.update(await api('/api/v1/zones', cc)));
   every(MARITIME_MS, async (cc) => { const fc = await api('/api/v1/zones/maritime', cc); if (cc.isCurrent()) maritime.update(fc); });

@@ -6,12 +6,12 @@
 
 use std::hint::black_box;
 
-use biac_analytics::missile_warning::{assess, shared_zones, MissileWarningWatch, WarningConfig};
+use biac_analytics::missile_warning::{assess, MissileWarningWatch, WarningConfig};
 use biac_model::{
     Affiliation, Domain, FlightPhase, ImpactPrediction, Label, Missile, Nation, Position, Track,
     TrackStatus, Velocity,
 };
-use biac_zones::{Recognition, State};
+use biac_zones::{State, ZoneConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn path(lat0: f64, lon0: f64, lat1: f64, lon1: f64) -> Vec<[f64; 3]> {
@@ -65,7 +65,7 @@ fn track(m: &Missile, t_ms: i64) -> Track {
 }
 
 fn bench(c: &mut Criterion) {
-    let zones = shared_zones(Recognition::administered());
+    let zones = biac_zones::shared(ZoneConfig::default());
     let set = zones.get();
     let states = [State::JPN, State::KOR];
     let cases = [
@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
     }
     // The watch as the runtime calls it: each evaluation sees a newer version of the track.
     let (_, m) = &cases[1];
-    let mut w = MissileWarningWatch::with_zones(&WarningConfig::default(), zones.clone())
+    let mut w = MissileWarningWatch::new(&WarningConfig::default(), zones.clone())
         .expect("default configuration");
     let mut t = 0;
     c.bench_function("watch_evaluate/irbm_overflight", |b| {

@@ -6,6 +6,7 @@
 
 pub mod behaviour;
 pub mod missile_warning;
+pub mod recognition;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -20,10 +20,10 @@
 //! discs around its ends cover it with room for the largest displacement.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use biac_model::{Alert, AlertState, Label, Missile, Nation, Position, TimeMs, Track, TrackId};
-use biac_zones::{Recognition, State, ZoneAt, ZoneConfig, ZoneSet, EEZ_M};
+use biac_zones::{SharedZoneSet, State, ZoneAt, ZoneConfig, ZoneSet, EEZ_M};
 use serde::Deserialize;
 
 /// Points of the impact distribution's quadrature.
@@ -48,10 +48,6 @@ pub struct WarningConfig {
     pub withdraw: f64,
     /// Count the remaining flight over a protected state's land, not only the impact.
     pub overflight: bool,
-    /// Per audience nation, its recognition of disputed features (`biac zones
-    /// --recognise` syntax, e.g. `"JPN": "takeshima=JPN"`); default the administering
-    /// states' view.
-    pub recognise: BTreeMap<Nation, String>,
 }
 
 impl Default for WarningConfig {
@@ -61,14 +57,13 @@ impl Default for WarningConfig {
             raise: 0.9,
             withdraw: 0.1,
             overflight: true,
-            recognise: BTreeMap::new(),
         }
     }
 }
 
 impl WarningConfig {
     /// Every value checked: thresholds `0 < withdraw < raise <= 1`, known states and
-    /// nations, recognition lists that parse.
+    /// nations.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.withdraw > 0.0 && self.withdraw < self.raise && self.raise <= 1.0) {
             return Err(format!(
@@ -77,9 +72,6 @@ impl WarningConfig {
             ));
         }
         self.protected()?;
-        for n in self.recognise.keys() {
-            self.recognition_of(*n)?;
-        }
         Ok(())
     }
 
@@ -100,45 +92,6 @@ impl WarningConfig {
             })
             .collect()
     }
-
-    /// The recognition of disputed features by an audience of `nation`.
-    pub fn recognition_of(&self, nation: Nation) -> Result<Recognition, String> {
-        match self.recognise.get(&nation) {
-            Some(list) => Recognition::parse(list, &ZoneConfig::default().features)
-                .map_err(|e| format!("warning.recognise.{nation:?}: {e}")),
-            None => Ok(Recognition::administered()),
-        }
-    }
-}
-
-/// A zone set built on first use (it takes about a second) and shared by every watch of
-/// the same recognition in the process.
-pub struct LazyZones {
-    config: ZoneConfig,
-    set: OnceLock<ZoneSet>,
-}
-
-impl LazyZones {
-    /// The set, built now if it is not yet.
-    pub fn get(&self) -> &ZoneSet {
-        self.set.get_or_init(|| ZoneSet::build(self.config.clone()))
-    }
-}
-
-/// The process's zone set for a recognition (one build per distinct recognition).
-pub fn shared_zones(recognition: Recognition) -> Arc<LazyZones> {
-    static CACHE: Mutex<Vec<Arc<LazyZones>>> = Mutex::new(Vec::new());
-    let config = ZoneConfig::recognising(recognition);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(z) = cache.iter().find(|z| z.config == config) {
-        return z.clone();
-    }
-    let z = Arc::new(LazyZones {
-        config,
-        set: OnceLock::new(),
-    });
-    cache.push(z.clone());
-    z
 }
 
 /// Where a threat to a state lies, most specific first.
@@ -487,7 +440,7 @@ struct Episode {
 /// depend only on what it may see; the alert's label is the join of the track's labels
 /// over the episode and the zone's.
 pub struct MissileWarningWatch {
-    zones: Arc<LazyZones>,
+    zones: Arc<SharedZoneSet>,
     states: Vec<State>,
     zone_labels: Vec<Label>,
     raise: f64,
@@ -501,16 +454,9 @@ pub struct MissileWarningWatch {
 }
 
 impl MissileWarningWatch {
-    /// A watch for an audience of `nation` (its recognition of disputed features);
-    /// `Err` for an invalid configuration.
-    pub fn new(cfg: &WarningConfig, nation: Nation) -> Result<Self, String> {
-        cfg.validate()?;
-        let zones = shared_zones(cfg.recognition_of(nation)?);
-        Self::with_zones(cfg, zones)
-    }
-
-    /// A watch over a given zone set.
-    pub fn with_zones(cfg: &WarningConfig, zones: Arc<LazyZones>) -> Result<Self, String> {
+    /// A watch over `zones` (its audience's recognition of the disputed features:
+    /// [`crate::recognition::Recognitions::zones_of`]); `Err` for an invalid configuration.
+    pub fn new(cfg: &WarningConfig, zones: Arc<SharedZoneSet>) -> Result<Self, String> {
         cfg.validate()?;
         let (states, zone_labels) = cfg.protected()?.into_iter().unzip();
         Ok(MissileWarningWatch {
@@ -527,7 +473,7 @@ impl MissileWarningWatch {
     }
 
     /// The zone set this watch reads (to build it ahead of the first missile).
-    pub fn zones(&self) -> &Arc<LazyZones> {
+    pub fn zones(&self) -> &Arc<SharedZoneSet> {
         &self.zones
     }
 

@@ -12,6 +12,16 @@ use serde::{Deserialize, Serialize};
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type TimeMs = i64;
 
+/// The wall clock in Unix milliseconds, for the process's edges (receive stamps, CoT
+/// times, retention). The fusion core never reads it: its time is the data's.
+pub fn now_ms() -> TimeMs {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            TimeMs::try_from(d.as_millis()).unwrap_or(TimeMs::MAX)
+        })
+}
+
 /// A WGS84 position. `alt_m` is height above the ellipsoid when known.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Position {
@@ -796,6 +806,24 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The alert's identity as the API, the audit log and acknowledgements name it:
+    /// `kind/zone/track/time`, and `/state` for an episode's alerts (an episode's open
+    /// and close may fall in one millisecond).
+    pub fn id(&self) -> String {
+        let mut id = format!(
+            "{}/{}/{}/{}",
+            self.kind,
+            self.zone,
+            TrackId(self.track_id),
+            self.time_ms
+        );
+        if self.state != AlertState::Event {
+            id.push('/');
+            id.push_str(self.state.as_str());
+        }
+        id
+    }
+
     /// A one-shot alert about one track; the other fields are set by the rule as needed.
     pub fn event(
         time_ms: TimeMs,

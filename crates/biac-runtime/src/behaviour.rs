@@ -13,14 +13,14 @@ use biac_analytics::behaviour::{
     parse_zones_geojson, Area, BehaviourWatch, Geography, LiveRules, LiveThresholds, PortList,
     Thresholds,
 };
+use biac_analytics::recognition::Recognitions;
 use biac_analytics::Watch;
 use biac_model::{Label, Nation, Subject};
-use biac_zones::{display, Recognition, ZoneConfig, ZoneKind, ZoneSet};
+use biac_zones::{display, ZoneKind, ZoneSet};
 use serde::Deserialize;
 
 /// `"behaviour": {...}`: thresholds (each optional, the Global Fishing Watch
-/// defaults otherwise), the zones zone entry watches, each nation's recognition of the
-/// disputed features, and a note the alerts carry (the demo's time compression).
+/// defaults otherwise), the zones zone entry watches, and a note the alerts carry (the demo's time compression).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BehaviourConfig {
@@ -44,11 +44,6 @@ pub struct BehaviourConfig {
     /// The label of the zones (default: UNCLASSIFIED, releasable to all, Japan's).
     #[serde(default)]
     pub zones_label: Option<Label>,
-    /// Per audience nation, its recognition of the disputed features as `biac zones
-    /// --recognise` takes it (`"takeshima=JPN"`, `"senkakus=CHN"`, `"none"`); default
-    /// `administered` (the administering state's view).
-    #[serde(default)]
-    pub recognise: BTreeMap<Nation, String>,
     /// Appended to every behaviour alert's message (e.g. that thresholds are
     /// time-compressed); also exposed by the API.
     #[serde(default)]
@@ -154,7 +149,7 @@ pub struct Behaviour {
     ports: Arc<PortList>,
     /// By recognition list (as configured), one zone set each.
     theatres: BTreeMap<String, Theatre>,
-    recognise: BTreeMap<Nation, String>,
+    recognitions: Recognitions,
 }
 
 impl std::fmt::Debug for Behaviour {
@@ -166,13 +161,15 @@ impl std::fmt::Debug for Behaviour {
     }
 }
 
-const ADMINISTERED: &str = "administered";
-
 impl Behaviour {
-    /// Build the zone sets (one per distinct recognition among `audiences`) and the
-    /// zones. The theatre's display polygons take seconds to contour: this runs once, at
-    /// start, never per audience.
-    pub fn build(cfg: &BehaviourConfig, audiences: &[Subject]) -> Result<Behaviour, String> {
+    /// Build the zone sets (one per distinct recognition among `audiences`, shared with
+    /// the rest of the process) and the zones. The theatre's display polygons take
+    /// seconds to contour: this runs once, at start, never per audience.
+    pub fn build(
+        cfg: &BehaviourConfig,
+        recognitions: &Recognitions,
+        audiences: &[Subject],
+    ) -> Result<Behaviour, String> {
         let th = cfg.thresholds()?;
         let label = cfg
             .zones_label
@@ -184,20 +181,16 @@ impl Behaviour {
             )?),
             _ => None,
         };
-        let defaults = ZoneConfig::default();
-        let mut theatres = BTreeMap::new();
+        // One theatre per distinct recognition, built side by side (a zone set is seconds
+        // of CPU in a debug build, and start waits for them).
+        let mut distinct: BTreeMap<String, Nation> = BTreeMap::new();
         for s in audiences {
-            let list = cfg
-                .recognise
-                .get(&s.nation)
-                .cloned()
-                .unwrap_or_else(|| ADMINISTERED.to_string());
-            if theatres.contains_key(&list) {
-                continue;
-            }
-            let recognition = Recognition::parse(&list, &defaults.features)
-                .map_err(|e| format!("behaviour.recognise.{}: {e}", s.nation))?;
-            let set = ZoneSet::build(ZoneConfig::recognising(recognition));
+            distinct
+                .entry(recognitions.list_of(s.nation).to_string())
+                .or_insert(s.nation);
+        }
+        let build = |nation: Nation| -> Result<Theatre, String> {
+            let set = recognitions.zones_of(nation)?.get().clone();
             let areas = match (&cfg.zones, &file_zones) {
                 (_, Some(z)) => z.clone(),
                 (ZonesSource::Theatre, _) => theatre_areas(&set, true),
@@ -205,13 +198,29 @@ impl Behaviour {
                 _ => Vec::new(),
             };
             let zones = areas.into_iter().map(|a| (a, label.clone())).collect();
-            theatres.insert(
-                list,
-                Theatre {
-                    set: Arc::new(set),
-                    zones: Arc::new(zones),
-                },
-            );
+            Ok(Theatre {
+                set,
+                zones: Arc::new(zones),
+            })
+        };
+        let built: Vec<(String, Result<Theatre, String>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = distinct
+                .iter()
+                .map(|(list, &n)| (list.clone(), scope.spawn(move || build(n))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(list, h)| {
+                    let r = h
+                        .join()
+                        .unwrap_or_else(|_| Err("zone set build panicked".into()));
+                    (list, r)
+                })
+                .collect()
+        });
+        let mut theatres = BTreeMap::new();
+        for (list, t) in built {
+            theatres.insert(list, t?);
         }
         Ok(Behaviour {
             th,
@@ -219,7 +228,7 @@ impl Behaviour {
             note: cfg.note.clone(),
             ports: Arc::new(PortList::theatre()),
             theatres,
-            recognise: cfg.recognise.clone(),
+            recognitions: recognitions.clone(),
         })
     }
 
@@ -236,11 +245,9 @@ impl Behaviour {
         subject: &Subject,
         ais_feeds: &BTreeSet<String>,
     ) -> Option<Box<dyn Watch>> {
-        let list = self
-            .recognise
-            .get(&subject.nation)
-            .map_or(ADMINISTERED, String::as_str);
-        let t = self.theatres.get(list)?;
+        let t = self
+            .theatres
+            .get(self.recognitions.list_of(subject.nation))?;
         let zones = t
             .zones
             .iter()

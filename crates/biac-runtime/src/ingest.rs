@@ -1,10 +1,10 @@
 //! Ingest sources: one TCP listener per feed, one task per connection; for datagram
 //! formats (STANAG 4607) also a UDP socket on the same port, state kept per source.
 
+use biac_model::now_ms;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use biac_formats::framing::Frame;
 use biac_formats::{FeedDecoder, Reason};
@@ -127,13 +127,6 @@ impl SourceClock {
 /// flood of garbage cannot flood the log.
 const LOG_FIRST_ERRORS: u64 = 10;
 const LOG_EVERY_NTH_ERROR: u64 = 1000;
-
-pub fn now_ms() -> TimeMs {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as TimeMs)
-        .unwrap_or(0)
-}
 
 /// Accept connections for one feed forever.
 pub async fn serve_feed(

@@ -63,6 +63,37 @@ pub struct RuntimeConfig {
     pub warning: biac_analytics::missile_warning::WarningConfig,
     /// The gray-zone behaviour rules, built once for every audience (`None`: off).
     pub behaviour: Option<Arc<behaviour::Behaviour>>,
+    /// How each nation's audiences recognise the disputed features (the missile
+    /// warning's zones; the behaviour rules were built with the same).
+    pub recognition: biac_analytics::recognition::Recognitions,
+}
+
+/// The re-ordering window of `biac serve` and the demo unless configured.
+pub const DEFAULT_REORDER_WINDOW_MS: i64 = 2_000;
+
+/// How far past the wall clock a record may be stamped, unless configured. The demo's
+/// simulator stamps its reports up to one step (1 s) ahead of the wall clock.
+pub const DEFAULT_MAX_CLOCK_AHEAD_MS: i64 = 2_000;
+
+impl RuntimeConfig {
+    /// A runtime in `data_dir` with no feeds, audiences or zones and every setting at
+    /// its default: callers set what they need with `..RuntimeConfig::new(dir)`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> RuntimeConfig {
+        RuntimeConfig {
+            data_dir: data_dir.into(),
+            sync: SyncPolicy::default(),
+            feeds: Vec::new(),
+            audiences: Vec::new(),
+            zones: Vec::new(),
+            reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
+            snapshot_every_ms: 10_000,
+            max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
+            tracker: biac_fusion::TrackerConfig::default(),
+            warning: biac_analytics::missile_warning::WarningConfig::default(),
+            behaviour: None,
+            recognition: Default::default(),
+        }
+    }
 }
 
 /// Per-feed counters, shared with the server.
@@ -96,7 +127,7 @@ impl FeedStats {
     }
     /// Whether a source of this feed is in clock quarantine now.
     pub fn clock_quarantined(&self) -> bool {
-        self.quarantined_until_ms.load(Ordering::Relaxed) > ingest::now_ms()
+        self.quarantined_until_ms.load(Ordering::Relaxed) > biac_model::now_ms()
     }
 }
 

@@ -14,8 +14,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::history::{self, HistoryWriter};
-use crate::ingest::{now_ms, serve_feed, serve_udp_feed, udp_feed, Batch};
+use crate::ingest::{serve_feed, serve_udp_feed, udp_feed, Batch};
 use crate::{Audience, FeedHandle, FeedStats, Picture, RuntimeConfig, RuntimeError, RuntimeHandle};
+use biac_model::now_ms;
 
 /// Batches in flight between ingest and storage. Bounded: when storage lags, ingest
 /// tasks wait and TCP pushes back on the senders.
@@ -688,7 +689,11 @@ fn watches_for(cfg: &RuntimeConfig, a: &Audience) -> Vec<Box<dyn Watch>> {
         watches.push(Box::new(ZoneWatch::new(zones)));
     }
     if !cfg.warning.protect.is_empty() {
-        match MissileWarningWatch::new(&cfg.warning, a.nation) {
+        let watch = cfg
+            .recognition
+            .zones_of(a.nation)
+            .and_then(|zones| MissileWarningWatch::new(&cfg.warning, zones));
+        match watch {
             Ok(w) => {
                 // With missile-defence feeds, build the zone set (about a second) beside
                 // the pipeline now, not in the fusion thread at the first prediction.

@@ -62,9 +62,7 @@ pub fn spawn(
                 }
             };
             loop {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
+                let now = biac_model::now_ms();
                 match policy.apply(&mut store, now) {
                     Ok(r) if r != RetentionReport::default() => tracing::info!(
                         journal = r.journal,

@@ -257,17 +257,14 @@ fn config_w(dir: &Path, reorder_window_ms: i64) -> RuntimeConfig {
     );
     zone.rule = ZoneRule::Any;
     RuntimeConfig {
-        data_dir: dir.to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: demo_feeds().into_iter().map(|f| (f, any)).collect(),
         audiences: audiences(),
         zones: vec![zone],
         reorder_window_ms,
-        snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
-        tracker: Default::default(),
-        warning: Default::default(),
         behaviour: Some(behaviour()),
+        ..RuntimeConfig::new(dir.to_path_buf())
     }
 }
 
@@ -281,7 +278,10 @@ fn behaviour() -> std::sync::Arc<biac_runtime::behaviour::Behaviour> {
             zones: biac_runtime::behaviour::ZonesSource::None,
             ..biac_runtime::behaviour::BehaviourConfig::demo()
         };
-        std::sync::Arc::new(biac_runtime::behaviour::Behaviour::build(&cfg, &audiences()).unwrap())
+        std::sync::Arc::new(
+            biac_runtime::behaviour::Behaviour::build(&cfg, &Default::default(), &audiences())
+                .unwrap(),
+        )
     })
     .clone()
 }

@@ -49,19 +49,14 @@ fn config(dir: &std::path::Path) -> RuntimeConfig {
 
 fn config_w(dir: &std::path::Path, reorder_window_ms: i64) -> RuntimeConfig {
     RuntimeConfig {
-        data_dir: dir.to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: feeds(),
         audiences: [Nation::JPN, Nation::PHL]
             .map(|nation| Subject::new(nation, Classification::Secret))
             .to_vec(),
-        zones: vec![],
         reorder_window_ms,
-        snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.to_path_buf())
     }
 }
 
@@ -289,7 +284,6 @@ async fn holdings_partition_audiences() {
         releasing_official: false,
     });
     let rt = biac_runtime::start(biac_runtime::RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: biac_store::SyncPolicy::Off,
         feeds: vec![
             feed("usa-si", si),
@@ -299,13 +293,9 @@ async fn holdings_partition_audiences() {
             ),
         ],
         audiences: vec![plain, read_in],
-        zones: vec![],
         reorder_window_ms: 500,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     })
     .await
     .unwrap();

@@ -62,19 +62,14 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
         description: String::new(),
     };
     let rt = biac_runtime::start(RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: vec![(feed, "127.0.0.1:0".parse().unwrap())],
         audiences: [Nation::USA, Nation::PHL]
             .map(|n| Subject::new(n, Classification::Secret))
             .to_vec(),
-        zones: vec![],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     })
     .await
     .unwrap();

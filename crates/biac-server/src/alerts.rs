@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use biac_model::{Alert, AlertState, TrackId};
+use biac_model::{Alert, AlertState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::caller::Caller;
 use crate::guard::{release_all, Labelled};
-use crate::render::{bad_request, iso, not_found, parse_bbox, parse_time};
+use crate::render::{alert_json, bad_request, iso, not_found, parse_bbox, parse_time};
 use crate::state::{audience, AppState};
 
 #[derive(Deserialize)]
@@ -125,27 +125,13 @@ pub(crate) async fn list(
     let alerts: Vec<Value> = selected[skip..]
         .iter()
         .map(|al| {
-            let id = al.audit_object().1;
             let ack = state
                 .acks
-                .get(&key, &id)
+                .get(&key, &al.audit_object().1)
                 .map(|k| json!({"by": k.by, "time": iso(k.time_ms)}));
-            json!({
-                "id": id,
-                "ack": ack,
-                "time": iso(al.time_ms),
-                "kind": al.kind,
-                "zone": al.zone,
-                "track_id": TrackId(al.track_id).to_string(),
-                "message": al.message,
-                "marking": al.label.marking(),
-                "lat": al.position.lat_deg,
-                "lon": al.position.lon_deg,
-                "state": al.state.as_str(),
-                "episode": (!al.episode.is_empty()).then_some(&al.episode),
-                "tracks": al.tracks.iter().map(|&t| TrackId(t).to_string()).collect::<Vec<_>>(),
-                "detail": al.detail,
-            })
+            let mut v = alert_json(al);
+            v["ack"] = json!(ack);
+            v
         })
         .collect();
     Json(json!({"alerts": alerts})).into_response()

@@ -48,21 +48,7 @@ impl Labelled for Alert {
         &self.label
     }
     fn audit_object(&self) -> (&'static str, String) {
-        ("alert", {
-            let mut id = format!(
-                "{}/{}/{}/{}",
-                self.kind,
-                self.zone,
-                TrackId(self.track_id),
-                self.time_ms
-            );
-            // An episode's open and close may fall in one millisecond.
-            if self.state != biac_model::AlertState::Event {
-                id.push('/');
-                id.push_str(self.state.as_str());
-            }
-            id
-        })
+        ("alert", self.id())
     }
 }
 
@@ -287,11 +273,7 @@ pub fn record_act<T: Labelled + ?Sized>(e: &Egress, act: &str, item: &T) -> bool
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use biac_model::now_ms;
 
 #[cfg(test)]
 mod tests {

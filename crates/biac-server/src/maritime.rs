@@ -11,8 +11,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use biac_analytics::recognition::Recognitions;
 use biac_model::{Label, Nation};
-use biac_zones::{display, Recognition, ZoneConfig, ZoneSet};
+use biac_zones::{display, ZoneConfig};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -26,37 +27,18 @@ pub struct MaritimeConfig {
     /// every nation: the zones are computed from public data).
     #[serde(default = "default_label")]
     pub label: Label,
-    /// Nation → recognition list (`biac zones --recognise` syntax, e.g.
-    /// `senkakus=CHN,okinotorishima:no-eez`) replacing [`default_recognition`].
-    #[serde(default)]
-    pub recognition: BTreeMap<Nation, String>,
 }
 
 impl Default for MaritimeConfig {
     fn default() -> Self {
         MaritimeConfig {
             label: default_label(),
-            recognition: BTreeMap::new(),
         }
     }
 }
 
 fn default_label() -> Label {
     Label::unclassified_public(Nation::JPN)
-}
-
-/// How a nation's analysts see the disputed features unless configured: each state's
-/// stated position where it has one, the administering state's view otherwise.
-pub fn default_recognition(n: Nation) -> &'static str {
-    match n {
-        // Japan holds Takeshima to be Japanese territory.
-        Nation::JPN => "administered,takeshima=JPN",
-        // Korea holds Okinotorishima to be a rock without an EEZ.
-        Nation::KOR => "administered,okinotorishima:no-eez",
-        // The Philippines claims Scarborough Reef (Bajo de Masinloc).
-        Nation::PHL => "administered,scarborough=PHL",
-        _ => "administered",
-    }
 }
 
 /// One zone as released: its name, label and GeoJSON feature.
@@ -95,29 +77,27 @@ type Cell = Arc<OnceLock<Arc<Vec<MaritimeZone>>>>;
 #[derive(Debug, Default)]
 pub struct MaritimeZones {
     config: MaritimeConfig,
+    recognitions: Recognitions,
     computed: Mutex<BTreeMap<String, Cell>>,
 }
 
 impl MaritimeZones {
     /// Checks every configured recognition list (a typo stops the server, not a request).
-    pub fn new(config: MaritimeConfig) -> Result<MaritimeZones, String> {
-        let features = biac_zones::ZoneConfig::default().features;
-        for (n, list) in &config.recognition {
-            Recognition::parse(list, &features)
-                .map_err(|e| format!("maritime_zones.recognition.{n}: {e}"))?;
-        }
+    pub fn new(
+        config: MaritimeConfig,
+        recognitions: Recognitions,
+    ) -> Result<MaritimeZones, String> {
+        recognitions.validate()?;
         Ok(MaritimeZones {
             config,
+            recognitions,
             computed: Mutex::default(),
         })
     }
 
     /// The recognition list `n`'s audiences get.
     pub fn recognition_of(&self, n: Nation) -> &str {
-        self.config
-            .recognition
-            .get(&n)
-            .map_or(default_recognition(n), String::as_str)
+        self.recognitions.list_of(n)
     }
 
     fn cell(&self, list: &str) -> Cell {
@@ -130,16 +110,17 @@ impl MaritimeZones {
     pub fn zones_of(&self, n: Nation) -> Arc<Vec<MaritimeZone>> {
         let list = self.recognition_of(n).to_string();
         self.cell(&list)
-            .get_or_init(|| Arc::new(self.compute(&list)))
+            .get_or_init(|| Arc::new(self.compute(n, &list)))
             .clone()
     }
 
-    fn compute(&self, list: &str) -> Vec<MaritimeZone> {
+    fn compute(&self, n: Nation, list: &str) -> Vec<MaritimeZone> {
         let started = std::time::Instant::now();
-        let defaults = ZoneConfig::default();
         // Checked in `new` (configured) or a constant (default): cannot fail here.
-        let recognition = Recognition::parse(list, &defaults.features).unwrap_or_default();
-        let set = ZoneSet::build(ZoneConfig::recognising(recognition));
+        let set = match self.recognitions.zones_of(n) {
+            Ok(z) => z.get().clone(),
+            Err(_) => biac_zones::shared(ZoneConfig::default()).get().clone(),
+        };
         let fc = display::feature_collection(&set);
         let marking = self.config.label.marking();
         let zones: Vec<MaritimeZone> = fc["features"]
@@ -210,26 +191,10 @@ mod tests {
 
     #[test]
     fn a_bad_recognition_is_refused_at_start() {
-        let cfg = MaritimeConfig {
-            recognition: [(Nation::USA, "atlantis=JPN".to_string())].into(),
-            ..MaritimeConfig::default()
-        };
-        assert!(MaritimeZones::new(cfg).unwrap_err().contains("atlantis"));
-    }
-
-    #[test]
-    fn defaults_follow_the_nation_and_configuration_replaces_them() {
-        let z = MaritimeZones::new(MaritimeConfig {
-            recognition: [(Nation::USA, "senkakus=none".to_string())].into(),
-            ..MaritimeConfig::default()
-        })
-        .unwrap();
+        let bad = Recognitions([(Nation::USA, "atlantis=JPN".to_string())].into());
+        let e = MaritimeZones::new(MaritimeConfig::default(), bad).unwrap_err();
+        assert!(e.contains("atlantis"), "{e}");
+        let z = MaritimeZones::new(MaritimeConfig::default(), Recognitions::default()).unwrap();
         assert_eq!(z.recognition_of(Nation::JPN), "administered,takeshima=JPN");
-        assert_eq!(z.recognition_of(Nation::AUS), "administered");
-        assert_eq!(z.recognition_of(Nation::USA), "senkakus=none");
-        let features = ZoneConfig::default().features;
-        for n in Nation::ALL {
-            Recognition::parse(default_recognition(*n), &features).unwrap();
-        }
     }
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use biac_model::{Label, TimeMs, Track, TrackId, UNKNOWN_SOURCE_TIME};
+use biac_model::{Alert, Label, TimeMs, Track, TrackId, UNKNOWN_SOURCE_TIME};
 use serde_json::{json, Value};
 
 /// The feed names a caller may read in a track's `sources` (its provenance): the
@@ -281,6 +281,26 @@ pub(crate) fn view_marking<'a>(labels: impl Iterator<Item = &'a Label>) -> Strin
     }
     acc.map(|l| l.marking())
         .unwrap_or_else(|| "UNCLASSIFIED".into())
+}
+
+/// An alert as the API gives it (`/api/v1/alerts` adds `ack`; the WebSocket sends it as
+/// is). Call only on an alert the egress guard released.
+pub(crate) fn alert_json(al: &Alert) -> Value {
+    json!({
+        "id": al.id(),
+        "time": iso(al.time_ms),
+        "kind": al.kind,
+        "zone": al.zone,
+        "track_id": TrackId(al.track_id).to_string(),
+        "message": al.message,
+        "marking": al.label.marking(),
+        "lat": al.position.lat_deg,
+        "lon": al.position.lon_deg,
+        "state": al.state.as_str(),
+        "episode": (!al.episode.is_empty()).then_some(&al.episode),
+        "tracks": al.tracks.iter().map(|&t| TrackId(t).to_string()).collect::<Vec<_>>(),
+        "detail": al.detail,
+    })
 }
 
 #[cfg(test)]

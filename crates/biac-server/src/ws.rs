@@ -9,11 +9,14 @@
 //!
 //! Messages (JSON text frames, server to client only; what the client sends is ignored
 //! apart from close):
-//! - first `{"type":"snapshot","audience","generation","time_ms","time","marking","features":[..]}`,
+//! - first `{"type":"snapshot","audience","generation","time_ms","time","marking","features":[..],"alerts":[..]}`,
 //! - then per new picture generation the client gets to
-//!   `{"type":"update","audience","generation","time_ms","time","marking","upserts":[..],"deletes":[ids]}`:
+//!   `{"type":"update","audience","generation","time_ms","time","marking","upserts":[..],"deletes":[ids],"alerts":[..]}`:
 //!   the features that changed or appeared since what *this client* was last sent, and
 //!   the ids that disappeared; `marking` is the marking of the client's whole view.
+//!   `alerts`: in a snapshot the newest (up to 200) released alerts, in an update those
+//!   raised since, each as `/api/v1/alerts` gives it (without `ack`) and each through
+//!   the guard — a live alert feed without polling.
 //!
 //! Features are rendered exactly as `/api/v1/tracks` renders them and every one passes
 //! the egress guard — once per audience and generation, not once per client: the

@@ -10,12 +10,12 @@ use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_model::{Classification, FeedFormat, Label, Nation, Subject};
 use biac_runtime::behaviour::{Behaviour, BehaviourConfig, ZonesSource};
 use biac_runtime::RuntimeConfig;
-use biac_server::{AppState, Authenticator};
-use biac_store::{Store, SyncPolicy};
+
+use biac_store::SyncPolicy;
 use serde_json::Value;
 
 mod common;
-use common::{http, now_ms, plot_feed as feed};
+use common::{http, now_ms, plot_feed as feed, TestServer};
 
 fn subject(nation: Nation) -> Subject {
     Subject::new(nation, Classification::Secret)
@@ -24,7 +24,7 @@ fn subject(nation: Nation) -> Subject {
 /// A public Japanese AIS feed and a U.S. AIS feed releasable to the U.S. only; pictures
 /// for JPN-SECRET, USA-SECRET and PHL-SECRET; spoofing episodes end after 36 s of
 /// consistent reports.
-async fn start() -> (SocketAddr, tempfile::TempDir) {
+async fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let audiences = vec![
         subject(Nation::JPN),
@@ -38,7 +38,6 @@ async fn start() -> (SocketAddr, tempfile::TempDir) {
         ..Default::default()
     };
     let cfg = RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Normal,
         feeds: vec![
             feed(
@@ -55,21 +54,14 @@ async fn start() -> (SocketAddr, tempfile::TempDir) {
             ),
         ],
         audiences: audiences.clone(),
-        zones: vec![],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: Some(Arc::new(Behaviour::build(&behaviour, &audiences).unwrap())),
+        behaviour: Some(Arc::new(
+            Behaviour::build(&behaviour, &Default::default(), &audiences).unwrap(),
+        )),
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     };
-    let rt = biac_runtime::start(cfg).await.unwrap();
-    let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
-    let state = AppState::new(rt, Authenticator::demo(), store, None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(biac_server::serve(listener, state));
-    (addr, dir)
+    common::serve(dir, cfg, |s| s).await
 }
 
 fn ais(mmsi: u32, t: i64, lat: f64, lon: f64) -> String {
@@ -140,7 +132,8 @@ const HIDDEN: u32 = 338_000_203;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_filter_by_type_time_area_and_state_each_once_and_per_audience() {
-    let (addr, _dir) = start().await;
+    let srv = start().await;
+    let addr = srv.addr;
     let t0 = (now_ms() / 1000 - 900) * 1000;
     // A jumps 55 km in a minute at t0+60 s (a spoofing episode opens), then reports
     // consistently: the episode closes 36 s of consistent reports after its last jump.

@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 
 use biac_analytics::{Zone, ZoneRule};
 use biac_model::{Classification, FeedFormat, Label, Nation, Subject};
-use biac_runtime::{RuntimeConfig, RuntimeHandle};
-use biac_server::{AppState, Authenticator};
-use biac_store::{Store, SyncPolicy};
+use biac_runtime::RuntimeConfig;
+
+use biac_store::SyncPolicy;
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod common;
-use common::{http, http_json, now_ms, plot_feed, rfc3339};
+use common::{http, http_json, now_ms, plot_feed, rfc3339, TestServer};
 
 fn cot_plot(uid: &str, t: i64, lat: f64, lon: f64) -> String {
     let (time, stale) = (rfc3339(t), rfc3339(t + 60_000));
@@ -24,16 +24,9 @@ fn cot_plot(uid: &str, t: i64, lat: f64, lon: f64) -> String {
     )
 }
 
-struct Server {
-    addr: SocketAddr,
-    rt: RuntimeHandle,
-    dir: tempfile::TempDir,
-    _worker: biac_audit::AuditWorker,
-}
-
 /// A public Japanese feed and a U.S. radar releasable to Japan; one zone every track
 /// alerts in; pictures for JPN and PHL; the demo credentials.
-async fn start() -> Server {
+async fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let zone = Zone {
         name: "watch box".into(),
@@ -44,7 +37,6 @@ async fn start() -> Server {
         label: Label::unclassified_public(Nation::JPN),
     };
     let cfg = RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Normal,
         feeds: vec![
             plot_feed(
@@ -66,32 +58,10 @@ async fn start() -> Server {
         ],
         zones: vec![zone],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     };
-    let rt = biac_runtime::start(cfg).await.unwrap();
-    let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
-    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
-    let (sink, worker) =
-        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
-    let state = AppState::new(
-        rt.clone(),
-        Authenticator::demo(),
-        store,
-        Some(biac_server::guard::Auditor::new(sink)),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(biac_server::serve(listener, state));
-    Server {
-        addr,
-        rt,
-        dir,
-        _worker: worker,
-    }
+    common::serve(dir, cfg, |s| s).await
 }
 
 async fn alerts(addr: SocketAddr, token: &str) -> Vec<Value> {
@@ -291,5 +261,67 @@ async fn websocket_takes_the_token_as_a_subprotocol() {
             }
             other => panic!("{offered}: {:?}", other.map(|(_, r)| r.status())),
         }
+    }
+}
+
+/// Alerts reach a WebSocket client as they are raised (no polling), each released to its
+/// audience only: the PHL client never receives the alert of the U.S. radar's track.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_arrive_on_the_websocket_each_released_to_its_audience() {
+    let srv = start().await;
+    let connect = |token: &'static str| {
+        let url = format!("ws://{}/api/v1/ws", srv.addr);
+        async move {
+            let mut req = url.as_str().into_client_request().unwrap();
+            req.headers_mut().insert(
+                "sec-websocket-protocol",
+                format!("biac.v1, bearer.{token}").parse().unwrap(),
+            );
+            tokio_tungstenite::connect_async(req).await.unwrap().0
+        }
+    };
+    let (mut jpn_ws, mut phl_ws) = (connect("demo-jpn").await, connect("demo-phl").await);
+    let t0 = now_ms() - 20_000;
+    for i in 0..10 {
+        for (feed, uid, lat) in [("jpn-cot", "PUB", 25.0), ("usa-radar", "HID", 25.2)] {
+            let lon = 125.0 + 0.001 * i as f64;
+            let r = srv
+                .rt
+                .ingest(feed, cot_plot(uid, t0 + i * 1_000, lat, lon).as_bytes())
+                .await
+                .unwrap();
+            assert_eq!(r.accepted, 1, "{r:?}");
+        }
+    }
+    let secret = |a: &Value| a["marking"].as_str().unwrap().starts_with("SECRET");
+    // Every alert each client is sent, until JPN has the hidden track's.
+    let mut got: [Vec<Value>; 2] = Default::default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !got[0].iter().any(secret) || got[1].is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "alerts on the WebSocket: {got:?}");
+        let msg = tokio::select! {
+            m = jpn_ws.next() => (0, m),
+            m = phl_ws.next() => (1, m),
+            _ = tokio::time::sleep(left) => continue,
+        };
+        let (i, Some(Ok(m))) = msg else {
+            panic!("WebSocket closed")
+        };
+        let Ok(text) = m.into_text() else { continue };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let alerts = v["alerts"].as_array().expect("every message has alerts");
+        got[i].extend(alerts.iter().cloned());
+    }
+    assert!(!got[1].iter().any(secret), "PHL got {:?}", got[1]);
+    // The same alerts, the same ids, as the API gives.
+    let api: Vec<Value> = alerts(srv.addr, "demo-jpn").await;
+    for a in &got[0] {
+        assert!(
+            api.iter()
+                .any(|b| b["id"] == a["id"] && b["marking"] == a["marking"]),
+            "{a} not in /api/v1/alerts"
+        );
+        assert!(a.get("ack").is_none());
     }
 }

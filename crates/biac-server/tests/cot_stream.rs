@@ -370,17 +370,12 @@ async fn client_reports_are_ingested_when_configured() {
         description: "TAK clients of the JPN CoT listener".into(),
     };
     let rt = biac_runtime::start(biac_runtime::RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: biac_store::SyncPolicy::Off,
         feeds: vec![(feed, "127.0.0.1:0".parse().unwrap())],
         audiences: vec![jpn, phl()],
-        zones: vec![],
         reorder_window_ms: 500,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..biac_runtime::RuntimeConfig::new(dir.path().to_path_buf())
     })
     .await
     .unwrap();

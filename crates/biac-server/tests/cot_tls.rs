@@ -191,17 +191,12 @@ async fn each_nation_sees_its_own_releasable_picture_and_foreign_cas_are_refused
         Subject::new(Nation::USA, Classification::Secret),
     );
     let rt = biac_runtime::start(biac_runtime::RuntimeConfig {
-        data_dir: d.join("data"),
         sync: biac_store::SyncPolicy::Off,
         feeds: vec![(feed, "127.0.0.1:0".parse().unwrap())],
         audiences: vec![jpn, usa],
-        zones: vec![],
         reorder_window_ms: 300,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..biac_runtime::RuntimeConfig::new(d.join("data"))
     })
     .await
     .unwrap();

@@ -121,7 +121,6 @@ async fn start() -> Server {
         label: hidden_label(),
     };
     let rt = biac_runtime::start(RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: vec![
             feed(
@@ -141,9 +140,7 @@ async fn start() -> Server {
         reorder_window_ms: 1_000,
         snapshot_every_ms: 2_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     })
     .await
     .unwrap();
@@ -192,10 +189,11 @@ async fn start() -> Server {
     // The maritime zones under the hidden label: PHL may not see them.
     let maritime = biac_server::maritime::MaritimeConfig {
         label: hidden_label(),
-        ..Default::default()
     };
     let state = AppState {
-        maritime: std::sync::Arc::new(biac_server::maritime::MaritimeZones::new(maritime).unwrap()),
+        maritime: std::sync::Arc::new(
+            biac_server::maritime::MaritimeZones::new(maritime, Default::default()).unwrap(),
+        ),
         ..AppState::new(rt.clone(), auth, store, Some(auditor.clone()))
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_model::{allow, Classification, FeedFormat, Label, Nation, Subject};
 use biac_runtime::RuntimeConfig;
-use biac_server::{AppState, Authenticator};
+
 use biac_store::{JournalRecord, Store, SyncPolicy};
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -17,24 +17,17 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 mod common;
-use common::{http, now_ms, plot_feed as feed, rfc3339};
+use common::{http, now_ms, plot_feed as feed, rfc3339, TestServer};
 
 fn subject(nation: Nation) -> Subject {
     Subject::new(nation, Classification::Secret)
 }
 
-struct Server {
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-    audit: biac_audit::AuditSink,
-}
-
 /// A runtime with a public Japanese AIS feed and a U.S. radar releasable to Japan only;
 /// pictures for JPN-SECRET and PHL-SECRET; the demo tokens.
-async fn start() -> Server {
+async fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let cfg = RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Normal,
         feeds: vec![
             feed(
@@ -51,29 +44,11 @@ async fn start() -> Server {
             ),
         ],
         audiences: vec![subject(Nation::JPN), subject(Nation::PHL)],
-        zones: vec![],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     };
-    let rt = biac_runtime::start(cfg).await.unwrap();
-    let store = Store::open(dir.path(), SyncPolicy::Normal).unwrap();
-    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
-    let (audit, _worker) =
-        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
-    let state = AppState::new(
-        rt,
-        Authenticator::demo(),
-        store,
-        Some(biac_server::guard::Auditor::new(audit.clone())),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(biac_server::serve(listener, state));
-    Server { addr, dir, audit }
+    common::serve(dir, cfg, |s| s).await
 }
 
 /// AIS position report lines (with tag block time) for ship `k` at time `t`.

@@ -8,69 +8,38 @@ use std::net::SocketAddr;
 use biac_model::{Classification, Label, Nation, Subject};
 use biac_runtime::RuntimeConfig;
 use biac_server::maritime::{MaritimeConfig, MaritimeZones};
-use biac_server::{AppState, Authenticator};
-use biac_store::{Store, SyncPolicy};
+use biac_server::AppState;
+use biac_store::SyncPolicy;
 use serde_json::Value;
 
 mod common;
-use common::http;
-
-struct Server {
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
-    _worker: biac_audit::AuditWorker,
-}
+use common::{http, TestServer};
 
 /// Pictures for JPN, KOR and PHL (the demo tokens); the maritime zones labelled
 /// SECRET releasable to JPN and KOR only.
-async fn start() -> Server {
+async fn start() -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let cfg = RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Off,
-        feeds: vec![],
         audiences: [Nation::JPN, Nation::KOR, Nation::PHL]
             .into_iter()
             .map(|n| Subject::new(n, Classification::Secret))
             .collect(),
-        zones: vec![],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     };
-    let rt = biac_runtime::start(cfg).await.unwrap();
-    let store = Store::open(dir.path(), SyncPolicy::Off).unwrap();
-    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
-    let (sink, worker) =
-        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
     let maritime = std::sync::Arc::new(
-        MaritimeZones::new(MaritimeConfig {
-            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::KOR]),
-            ..MaritimeConfig::default()
-        })
+        MaritimeZones::new(
+            MaritimeConfig {
+                label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::KOR]),
+            },
+            Default::default(),
+        )
         .unwrap(),
     );
     maritime.warm([Nation::JPN, Nation::KOR, Nation::PHL]);
-    let state = AppState {
-        maritime,
-        ..AppState::new(
-            rt,
-            Authenticator::demo(),
-            store,
-            Some(biac_server::guard::Auditor::new(sink)),
-        )
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(biac_server::serve(listener, state));
-    Server {
-        addr,
-        dir,
-        _worker: worker,
-    }
+    common::serve(dir, cfg, |s| AppState { maritime, ..s }).await
 }
 
 async fn maritime(addr: SocketAddr, token: &str) -> Value {

@@ -68,17 +68,13 @@ fn config(dir: &Path) -> RuntimeConfig {
     );
     zone.rule = ZoneRule::Any;
     RuntimeConfig {
-        data_dir: dir.to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: feeds(),
         audiences: vec![secret(Nation::JPN), secret(Nation::PHL)],
         zones: vec![zone],
         reorder_window_ms: 2_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: i64::MAX / 4,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.to_path_buf())
     }
 }
 

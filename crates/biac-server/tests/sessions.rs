@@ -57,20 +57,15 @@ async fn app(ttl: Duration) -> App {
         )
     };
     let rt = biac_runtime::start(RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Normal,
         feeds: vec![feed("jpn-cot", Nation::JPN), feed("usa-cot", Nation::USA)],
         audiences: vec![
             Subject::new(Nation::JPN, Classification::Secret),
             Subject::new(Nation::USA, Classification::Secret),
         ],
-        zones: vec![],
         reorder_window_ms: 1_000,
-        snapshot_every_ms: 10_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     })
     .await
     .unwrap();

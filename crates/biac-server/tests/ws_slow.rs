@@ -51,7 +51,6 @@ async fn ws_clients(addr: SocketAddr) -> u64 {
 async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = RuntimeConfig {
-        data_dir: dir.path().to_path_buf(),
         sync: SyncPolicy::Off,
         feeds: vec![(
             FeedConfig {
@@ -66,13 +65,10 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
             "127.0.0.1:0".parse().unwrap(),
         )],
         audiences: vec![Subject::new(Nation::JPN, Classification::Secret)],
-        zones: vec![],
         reorder_window_ms: 500,
         snapshot_every_ms: 1_000_000,
         max_future_ms: 60_000,
-        tracker: Default::default(),
-        warning: Default::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(dir.path().to_path_buf())
     };
     let rt = biac_runtime::start(cfg).await.unwrap();
     let state = AppState::new(

@@ -16,9 +16,11 @@ mod coast;
 mod config;
 pub mod display;
 mod index;
+mod shared;
 mod zoneset;
 
 pub use config::{BaselineFeature, Recognition, Rights, Strait, ZoneConfig};
+pub use shared::{shared, SharedZoneSet};
 pub use zoneset::{BaselineSegment, Shore, ZoneAt, ZoneSet};
 
 use biac_geo::NM;

@@ -75,10 +75,7 @@ impl SimOptions {
 
 /// Now, in whole seconds, as milliseconds (AIS tag blocks carry whole seconds).
 pub fn now_s_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64 * 1000)
-        .unwrap_or(0)
+    biac_model::now_ms() / 1000 * 1000
 }
 
 pub async fn run(a: DemoArgs) -> Result<(), String> {
@@ -103,6 +100,7 @@ pub async fn run(a: DemoArgs) -> Result<(), String> {
     );
     cfg.behaviour = serve::build_behaviour(
         Some(&biac_runtime::behaviour::BehaviourConfig::demo()),
+        &Default::default(),
         &serve::demo_audiences(),
     )?;
     if a.sim.speed > 1.0 {
@@ -275,5 +273,6 @@ pub fn serve_defaults() -> serve::ServeConfig {
         http: Default::default(),
         audit: AuditCustody::default(),
         maritime_zones: Default::default(),
+        recognition: Default::default(),
     }
 }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use biac_analytics::missile_warning::WarningConfig;
+use biac_analytics::recognition::Recognitions;
 use biac_analytics::Zone;
 use biac_fusion::TrackerConfig;
 use biac_model::{Classification, FeedConfig, Nation, Subject};
 use biac_runtime::{RuntimeConfig, RuntimeHandle};
+pub use biac_runtime::{DEFAULT_MAX_CLOCK_AHEAD_MS, DEFAULT_REORDER_WINDOW_MS};
 use biac_server::auth::{Account, TokenEntry};
 use biac_server::authz::RequestPolicy;
 use biac_server::conn_limits::HttpLimits;
@@ -107,10 +109,14 @@ pub struct ServeConfig {
     /// directory; default beside it).
     #[serde(default)]
     pub audit: AuditCustody,
-    /// `GET /api/v1/zones/maritime`: the zones' label and, per nation, how its analysts
-    /// recognise the disputed features (default: each nation's own position).
+    /// `GET /api/v1/zones/maritime`: the zones' label.
     #[serde(default)]
     pub maritime_zones: biac_server::maritime::MaritimeConfig,
+    /// Per nation, how its analysts recognise the disputed features (default: each
+    /// nation's own position): the maritime zones, the missile warning and the behaviour
+    /// rules of its audiences all follow it.
+    #[serde(default)]
+    pub recognition: Recognitions,
 }
 
 /// The audit log's signing key and witness: never in the data directory.
@@ -147,16 +153,9 @@ fn default_reorder_window_ms() -> i64 {
     DEFAULT_REORDER_WINDOW_MS
 }
 
-/// The re-ordering window of `biac serve` and the demo unless configured.
-pub const DEFAULT_REORDER_WINDOW_MS: i64 = 2_000;
-
 fn default_max_clock_ahead_ms() -> i64 {
     DEFAULT_MAX_CLOCK_AHEAD_MS
 }
-
-/// How far past the wall clock a record may be stamped, unless configured. The demo's
-/// simulator stamps its reports up to one step (1 s) ahead of the wall clock.
-pub const DEFAULT_MAX_CLOCK_AHEAD_MS: i64 = 2_000;
 
 pub(crate) fn default_session_ttl_s() -> u64 {
     biac_server::auth::DEFAULT_SESSION_TTL.as_secs()
@@ -196,30 +195,25 @@ pub fn runtime_config(
     zones: Vec<Zone>,
 ) -> RuntimeConfig {
     RuntimeConfig {
-        data_dir,
         sync,
         feeds,
         audiences,
         zones,
-        reorder_window_ms: DEFAULT_REORDER_WINDOW_MS,
-        snapshot_every_ms: 10_000,
-        max_future_ms: DEFAULT_MAX_CLOCK_AHEAD_MS,
-        tracker: TrackerConfig::default(),
-        warning: WarningConfig::default(),
-        behaviour: None,
+        ..RuntimeConfig::new(data_dir)
     }
 }
 
 /// The behaviour rules of a configuration, built once for every audience.
 pub fn build_behaviour(
     cfg: Option<&biac_runtime::behaviour::BehaviourConfig>,
+    recognition: &Recognitions,
     audiences: &[Subject],
 ) -> Result<Option<Arc<biac_runtime::behaviour::Behaviour>>, String> {
     let Some(cfg) = cfg else {
         return Ok(None);
     };
     let started = std::time::Instant::now();
-    let b = biac_runtime::behaviour::Behaviour::build(cfg, audiences)
+    let b = biac_runtime::behaviour::Behaviour::build(cfg, recognition, audiences)
         .map_err(|e| format!("behaviour: {e}"))?;
     tracing::info!(
         build_ms = started.elapsed().as_millis() as u64,
@@ -243,7 +237,7 @@ pub fn open_audit(data_dir: &std::path::Path, custody: &AuditCustody) -> Result<
         }
     }
     let (key, witness) = custody.resolve(data_dir)?;
-    let log = biac_audit::AuditLog::open_in_custody(&dir, &key, &witness, biac_runtime_now())
+    let log = biac_audit::AuditLog::open_in_custody(&dir, &key, &witness, biac_model::now_ms())
         .map_err(|e| format!("audit log {}: {e}", dir.display()))?;
     if log.unsealed() > 0 {
         tracing::warn!(
@@ -271,18 +265,13 @@ pub fn open_audit(data_dir: &std::path::Path, custody: &AuditCustody) -> Result<
     Ok(Auditor::new(sink))
 }
 
-fn biac_runtime_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// What the HTTP listener is configured with besides the runtime and credentials.
 #[derive(Default)]
 pub struct HttpOptions {
     pub signers: FeedSigners,
     pub limits: HttpLimits,
     pub maritime: biac_server::maritime::MaritimeConfig,
+    pub recognition: Recognitions,
 }
 
 /// Bind the HTTP listener and serve `rt`.
@@ -294,7 +283,8 @@ pub async fn serve_http(
     cot: (Vec<CotListener>, Vec<CotTlsListener>),
     options: HttpOptions,
 ) -> Result<(), String> {
-    let state = app_state(rt, auth, audit, cot, options.signers, options.maritime)?;
+    let maritime = (options.maritime, options.recognition);
+    let state = app_state(rt, auth, audit, cot, options.signers, maritime)?;
     biac_server::serve_with(listener, state, options.limits)
         .await
         .map_err(|e| e.to_string())
@@ -306,11 +296,14 @@ fn app_state(
     audit: Auditor,
     (cot_listeners, cot_tls_listeners): (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
-    maritime: biac_server::maritime::MaritimeConfig,
+    (maritime, recognition): (biac_server::maritime::MaritimeConfig, Recognitions),
 ) -> Result<AppState, String> {
     let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
     // Seconds of work per distinct recognition: started now, not on the first request.
-    let maritime = Arc::new(biac_server::maritime::MaritimeZones::new(maritime)?);
+    let maritime = Arc::new(biac_server::maritime::MaritimeZones::new(
+        maritime,
+        recognition,
+    )?);
     maritime.warm(rt.audiences.iter().map(|a| a.nation));
     Ok(AppState {
         cot_listeners,
@@ -382,6 +375,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     }
     cfg.tracker.validate().map_err(|e| e.to_string())?;
     cfg.warning.validate()?;
+    cfg.recognition.validate()?;
     if !(0..=3_600_000).contains(&cfg.max_clock_ahead_ms) {
         return Err(format!(
             "max_clock_ahead_ms {} is not between 0 and 3600000",
@@ -393,7 +387,8 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         max_future_ms: cfg.max_clock_ahead_ms,
         tracker: cfg.tracker,
         warning: cfg.warning,
-        behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.audiences)?,
+        behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.recognition, &cfg.audiences)?,
+        recognition: cfg.recognition.clone(),
         ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
     })
     .await
@@ -451,6 +446,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             signers,
             limits: cfg.http,
             maritime: cfg.maritime_zones,
+            recognition: cfg.recognition,
         };
         return serve_http(listener, rt, auth, audit, cot, options).await;
     };
@@ -465,7 +461,14 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     println!("biac: serving https://{addr}/");
     biac_server::serve_https(
         l,
-        app_state(rt, auth, audit, cot, signers, cfg.maritime_zones)?,
+        app_state(
+            rt,
+            auth,
+            audit,
+            cot,
+            signers,
+            (cfg.maritime_zones, cfg.recognition),
+        )?,
     )
     .await
     .map_err(|e| e.to_string())

@@ -97,6 +97,8 @@ export class Live {
         for (const id of m.deletes || []) { this.view.delete(String(id)); this.changed.add(String(id)); }
         for (const f of m.upserts || []) { this.view.set(String(f.id), f); this.changed.add(String(f.id)); }
       } else return;
+      // alerts raised since the last message: the panel fetches them (with their acks) now
+      if (m.type === 'update' && Array.isArray(m.alerts) && m.alerts.length && this.ctx.onAlerts) this.ctx.onAlerts(m.alerts);
       received = true;
       this.hadSocket = true;
       this.delivered({ marking: m.marking, audience: m.audience, time: m.time });

@@ -72,7 +72,7 @@ export class Missiles {
       if (line.length > 1) feats.push({ type: 'Feature', properties: { kind: 'trajectory', id: p.id }, geometry: { type: 'LineString', coordinates: line } });
       const left = tImpact === null ? null : tImpact - now;
       const text = left === null ? 'IMPACT AREA' : left > 0 ? `IMPACT T-${mmss(left)}` : 'IMPACT';
-      feats.push({ type: 'Feature', properties: { kind: 'ipp-label', text }, geometry: { type: 'Point', coordinates: ipp } });
+      feats.push({ type: 'Feature', properties: { kind: 'ipp-label', id: p.id, text }, geometry: { type: 'Point', coordinates: ipp } });
       warnings.push({ id: p.id, where: ipp, left, text, what: `${trackTitle(p)} · ${m.phase || ''}` });
     }
     for (const w of this.alertWarnings) {

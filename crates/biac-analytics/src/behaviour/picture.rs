@@ -5,10 +5,13 @@
 //!   [`LiveThresholds::dark_min_s`] while another feed (radar, GMTI, a partner's track)
 //!   still updates it. Needs each feed's time of last contribution ([`FeedTimes`]); while
 //!   the model carries only the set of feed names it cannot tell and raises nothing.
-//! - `radar_only_in_zone`: a confirmed surface track without an MMSI inside a territorial
-//!   sea or contiguous zone (biac-zones `zone_at`, exact geodesic distance to the
-//!   baseline), once per entry into each zone, first sight inside included (a dark track
-//!   found inside has not "entered" by AIS's rule, but it is there).
+//! - `radar_only_in_zone`: a surface track confirmed without an MMSI for at least
+//!   [`LiveThresholds::radar_only_min_s`] inside a territorial sea or contiguous zone
+//!   (biac-zones `zone_at`, exact geodesic distance to the baseline), once per entry into
+//!   each zone, first sight inside included (a dark track found inside has not "entered"
+//!   by AIS's rule, but it is there). The age keeps out the radar's short-lived tracks
+//!   (clutter, a vessel's plots before the tracker joins them to its AIS track); a track
+//!   coasting through a scan it was missed in keeps its episode.
 //! - `identity_change`: one MMSI whose vessel name or ship type, once known, changes
 //!   (one-shot).
 //! - `ais_radar_mismatch`: an AIS track and a track without an MMSI that move alike
@@ -50,6 +53,8 @@ pub struct LiveThresholds {
     pub mismatch_min_kn: f64,
     /// …for at least this long (s).
     pub mismatch_min_s: f64,
+    /// Radar only in zone: confirmed without an MMSI for at least this long (s).
+    pub radar_only_min_s: f64,
 }
 
 impl Default for LiveThresholds {
@@ -62,6 +67,7 @@ impl Default for LiveThresholds {
             mismatch_velocity_mps: 1.5,
             mismatch_min_kn: 2.0,
             mismatch_min_s: 120.0,
+            radar_only_min_s: 60.0,
         }
     }
 }
@@ -77,6 +83,7 @@ impl LiveThresholds {
             ("mismatch-velocity-mps", self.mismatch_velocity_mps),
             ("mismatch-min-kn", self.mismatch_min_kn),
             ("mismatch-min-s", self.mismatch_min_s),
+            ("radar-only-min-s", self.radar_only_min_s),
         ];
         for (name, v) in all {
             if !(v.is_finite() && v >= 0.0) {
@@ -165,6 +172,8 @@ struct Memo {
     /// Where the zones were last asked, and the answer.
     zone_query: Option<(f64, f64, Option<Zone>)>,
     in_zone: Option<(Zone, Ep)>,
+    /// Since when (data time) the track has been confirmed without an MMSI.
+    radar_since: Option<i64>,
     dark: Option<Dark>,
     mismatch: Option<Mismatch>,
     position: Position,
@@ -219,6 +228,7 @@ impl PictureRules {
                 generation: gen,
                 zone_query: None,
                 in_zone: None,
+                radar_since: None,
                 dark: None,
                 mismatch: None,
                 position: t.position,
@@ -230,6 +240,9 @@ impl PictureRules {
                 continue;
             }
             if t.identity.mmsi.is_some() {
+                if let Some(m) = self.memo.get_mut(&t.id) {
+                    m.radar_since = None;
+                }
                 self.dark_vessel(t, now, out);
             } else {
                 self.radar_only_in_zone(t, out);
@@ -379,7 +392,19 @@ impl PictureRules {
         let Some(m) = self.memo.get_mut(&t.id) else {
             return;
         };
-        let zone = if t.status != TrackStatus::Confirmed {
+        match t.status {
+            // Missed a scan: its position is a prediction; the episode stands.
+            TrackStatus::Coasting => return,
+            TrackStatus::Tentative => m.radar_since = None,
+            TrackStatus::Confirmed => {
+                m.radar_since.get_or_insert(t.time_ms);
+            }
+        }
+        let min_ms = self.rules.th.radar_only_min_s * 1000.0;
+        let aged = m
+            .radar_since
+            .is_some_and(|since| (t.time_ms - since) as f64 >= min_ms);
+        let zone = if !aged {
             None
         } else {
             match m.zone_query {

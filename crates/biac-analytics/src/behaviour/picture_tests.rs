@@ -227,6 +227,50 @@ fn west(d: f64) -> (f64, f64) {
     biac_geo::destination(ISLAND.0, ISLAND.1, 270.0, d)
 }
 
+/// Radar-only tracks watched from their first confirmed sight (the limits, not the age).
+fn no_age() -> LiveThresholds {
+    LiveThresholds {
+        radar_only_min_s: 0.0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_radar_only_track_is_alerted_once_old_enough_and_keeps_its_episode_while_coasting() {
+    let set = zones();
+    let ts = boundary(&set, |z| z.territorial_sea.is_some());
+    let mut w = watch(LiveRules {
+        zones: Some((set, public())),
+        ..Default::default()
+    });
+    let min_s = LiveThresholds::default().radar_only_min_s as i64;
+    let inside = west(ts - 500.0);
+    let opened = |a: &[Alert]| of(a, "radar_only_in_zone").len();
+    // Inside from its first sight, but too young: nothing (clutter lives seconds).
+    for k in 0..min_s / 10 {
+        assert_eq!(
+            opened(&w.evaluate(&[track(9, T0 + k * 10 * S, inside, None)])),
+            0
+        );
+    }
+    // Old enough: one open.
+    let a = w.evaluate(&[track(9, T0 + min_s * S, inside, None)]);
+    assert_eq!(of(&a, "radar_only_in_zone")[0].state, AlertState::Open);
+    // Missed a scan (coasting, predicted outside): the episode stands, nothing new.
+    let mut c = track(9, T0 + (min_s + 10) * S, west(ts + 5_000.0), None);
+    c.status = TrackStatus::Coasting;
+    assert_eq!(opened(&w.evaluate(&[c])), 0);
+    assert_eq!(
+        opened(&w.evaluate(&[track(9, T0 + (min_s + 20) * S, inside, None)])),
+        0
+    );
+    // A track that becomes tentative again starts its age afresh.
+    let mut t = track(10, T0, inside, None);
+    t.status = TrackStatus::Tentative;
+    w.evaluate(&[t]);
+    assert_eq!(opened(&w.evaluate(&[track(10, T0 + S, inside, None)])), 0);
+}
+
 #[test]
 fn radar_only_in_zone_at_the_territorial_sea_and_contiguous_zone_limits() {
     let set = zones();
@@ -246,6 +290,7 @@ fn radar_only_in_zone_at_the_territorial_sea_and_contiguous_zone_limits() {
     let ts_label = Label::rel_to(Classification::Confidential, Nation::JPN, &[Nation::USA]);
     let rules = LiveRules {
         zones: Some((set, ts_label.clone())),
+        th: no_age(),
         ..Default::default()
     };
     let mut w = watch(rules);
@@ -297,6 +342,7 @@ fn a_radar_only_track_crossing_into_the_territorial_sea_opens_and_closes_episode
     });
     let mut w = watch(LiveRules {
         zones: Some((set, public())),
+        th: no_age(),
         ..Default::default()
     });
     let mut alerts = Vec::new();

@@ -3,12 +3,12 @@ use biac_model::{
     Affiliation, Classification, Domain, FlightPhase, ImpactPrediction, TrackStatus, Velocity,
 };
 
-fn zones() -> Arc<LazyZones> {
-    shared_zones(Recognition::administered())
+fn zones() -> Arc<SharedZoneSet> {
+    biac_zones::shared(ZoneConfig::default())
 }
 
 fn set() -> &'static ZoneSet {
-    static Z: OnceLock<Arc<LazyZones>> = OnceLock::new();
+    static Z: OnceLock<Arc<SharedZoneSet>> = OnceLock::new();
     Z.get_or_init(zones).get()
 }
 
@@ -154,7 +154,7 @@ fn watch(protect: &[&str]) -> MissileWarningWatch {
         protect: protect.iter().map(|s| s.to_string()).collect(),
         ..WarningConfig::default()
     };
-    MissileWarningWatch::with_zones(&cfg, zones()).unwrap()
+    MissileWarningWatch::new(&cfg, zones()).unwrap()
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn overflight_of_tohoku_warns_japan() {
         overflight: false,
         ..WarningConfig::default()
     };
-    let mut off = MissileWarningWatch::with_zones(&cfg, zones()).unwrap();
+    let mut off = MissileWarningWatch::new(&cfg, zones()).unwrap();
     assert!(off.evaluate([&m]).is_empty());
     let mut north = missile(1_000, 47.5, 155.0, 20_000.0, 8_000.0, 80.0);
     north.missile.as_mut().unwrap().trajectory = path(46.8, 138.0, 47.5, 155.0);
@@ -363,17 +363,7 @@ fn bad_configurations_are_refused_and_bad_predictions_ignored() {
         };
         assert!(cfg.validate().is_err(), "{protect}");
     }
-    let cfg = WarningConfig {
-        recognise: [(Nation::JPN, "atlantis=JPN".to_string())].into(),
-        ..Default::default()
-    };
-    assert!(cfg.validate().is_err());
-    let cfg = WarningConfig {
-        recognise: [(Nation::JPN, "takeshima=JPN".to_string())].into(),
-        ..Default::default()
-    };
-    assert!(cfg.validate().is_ok());
-    assert!(cfg.recognition_of(Nation::JPN).unwrap() != Recognition::administered());
+    assert!(WarningConfig::default().validate().is_ok());
     let mut w = watch(&["JPN"]);
     for bad in [f64::NAN, f64::INFINITY] {
         let m = missile(1_000, bad, 143.0, SEMI, SEMI, 0.0);

@@ -12,7 +12,6 @@ use biac_formats::cot::{self, CotEvent};
 use biac_formats::framing::Frame;
 use biac_formats::tak::StreamDecoder;
 use biac_formats::{tak, Framer};
-use biac_model::TimeMs;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -35,12 +34,7 @@ const CONTROL_QUEUE: usize = 16;
 /// Inbound events (and rejections) logged per connection before only every thousandth.
 const LOG_FIRST: u64 = 10;
 
-fn now_ms() -> TimeMs {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use biac_model::now_ms;
 
 struct ClientCount(Arc<Ctx>);
 

@@ -330,7 +330,7 @@ fn websocket_messages_are_the_documented_ones() {
         old_ws_message(
             "snapshot",
             &s1,
-            json!({"features": features(&[public(1, 0), public(2, 0), public(3, 0)])})
+            json!({"features": features(&[public(1, 0), public(2, 0), public(3, 0)]), "alerts": []})
         )
     );
     let labels = [public(1, 0).label];
@@ -353,7 +353,7 @@ fn websocket_messages_are_the_documented_ones() {
         old_ws_message(
             "update",
             &s2,
-            json!({"upserts": features(&[public(1, 1)]), "deletes": ["T000003"]})
+            json!({"upserts": features(&[public(1, 1)]), "deletes": ["T000003"], "alerts": []})
         )
     );
     // Skipped s2: 1 and 3 gone (sorted), 4 new.
@@ -362,18 +362,67 @@ fn websocket_messages_are_the_documented_ones() {
         old_ws_message(
             "update",
             &s3,
-            json!({"upserts": features(&[public(4, 0)]), "deletes": ["T000001", "T000003"]})
+            json!({"upserts": features(&[public(4, 0)]), "deletes": ["T000001", "T000003"], "alerts": []})
         )
     );
     assert_eq!(
         upd(&s4, s3.seq),
-        old_ws_message("update", &s4, json!({"upserts": [], "deletes": []}))
+        old_ws_message(
+            "update",
+            &s4,
+            json!({"upserts": [], "deletes": [], "alerts": []})
+        )
     );
     assert_eq!(s4.generation, 10);
     // Compact JSON, keys in the documented order, as serde_json wrote the old ones.
     assert!(s4.update_message(s3.seq).starts_with(
         r#"{"type":"update","audience":{"nation":"PHL","clearance":"SECRET"},"generation":10,"#
     ));
+}
+
+/// New alerts go out once, in the update of the snapshot they appeared in, each released
+/// for the stage's subject; the snapshot message carries the kept ones.
+#[test]
+fn websocket_alerts_are_released_once_each() {
+    let mut st = WsStage::new(
+        Egress::new(
+            phl(),
+            crate::ws::EXIT,
+            crate::guard::Action::Subscribe,
+            None,
+        ),
+        crate::render::Sources::all(),
+    );
+    let alert = |t: &Track, ms| {
+        biac_model::Alert::event(ms, "zone-entry", t.id, t.position, "in", t.label.clone())
+    };
+    let mut p1 = picture(1, vec![public(1, 0)]);
+    p1.alerts.push_back(alert(&public(1, 0), T0));
+    let s1 = st.step(&p1, true, T0, 0).unwrap();
+    let mut p2 = picture(2, vec![public(1, 0), hidden(2, 0)]);
+    p2.alerts = p1.alerts.clone();
+    p2.alerts.push_back(alert(&hidden(2, 0), T0 + 1));
+    p2.alerts.push_back(alert(&public(1, 1), T0 + 2));
+    let s2 = st.step(&p2, true, T0, 0).unwrap();
+    let ids = |m: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(m).unwrap();
+        v["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (first, later) = (
+        alert(&public(1, 0), T0).id(),
+        alert(&public(1, 1), T0 + 2).id(),
+    );
+    assert_eq!(ids(&s1.snapshot_message()), [first.clone()]);
+    // The hidden track's alert never; the first not again.
+    assert_eq!(ids(&s2.update_message(s1.seq)), [later.clone()]);
+    assert_eq!(ids(&s2.snapshot_message()), [first, later]);
+    let s3 = st.step(&p2.clone(), true, T0, 0).unwrap();
+    assert!(ids(&s3.update_message(s2.seq)).is_empty());
 }
 
 #[tokio::test]

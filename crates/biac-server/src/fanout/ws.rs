@@ -3,7 +3,7 @@
 //! Messages are assembled from the features' JSON text as `serde_json` writes the
 //! documented messages (`crate::ws`): the same keys in the same order, compact.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,8 +15,8 @@ use serde_json::json;
 
 use super::table::{Exit, Items, Table};
 use super::Stage;
-use crate::guard::{self, Egress};
-use crate::render::{feature_text, iso, view_marking, LabelText, Sources};
+use crate::guard::{self, Egress, Labelled};
+use crate::render::{alert_json, feature_text, iso, view_marking, LabelText, Sources};
 
 /// A released track's feature, serialized once.
 #[derive(Debug)]
@@ -50,6 +50,9 @@ pub struct WsSnapshot {
     /// Released features in id order, with the `seq` each last changed at.
     items: Items<WsItem>,
     tombstones: Arc<[WsTombstone]>,
+    /// The newest released alerts (oldest first), each with the `seq` it was first
+    /// published at, rendered once.
+    alerts: Arc<[(u64, Arc<str>)]>,
     /// The `snapshot` message, and the `update` since `prev`: shared by all who send it.
     shared: [OnceLock<Utf8Bytes>; 2],
 }
@@ -80,6 +83,21 @@ impl WsSnapshot {
         out
     }
 
+    fn alerts_since(&self, out: &mut String, since: Option<u64>) {
+        out.push_str(r#","alerts":["#);
+        let new = self
+            .alerts
+            .iter()
+            .filter(|(at, _)| since.is_none_or(|s| *at > s));
+        for (i, (_, a)) in new.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(a);
+        }
+        out.push(']');
+    }
+
     fn features<'a>(out: &mut String, fs: impl Iterator<Item = &'a WsItem>) {
         out.push('[');
         for (i, f) in fs.enumerate() {
@@ -99,6 +117,7 @@ impl WsSnapshot {
                 let mut out = self.head("snapshot", size);
                 out.push_str(r#","features":"#);
                 Self::features(&mut out, self.items.iter().map(|(_, i)| &**i));
+                self.alerts_since(&mut out, None);
                 out.push('}');
                 out.into()
             })
@@ -137,6 +156,7 @@ impl WsSnapshot {
         Self::features(&mut out, upserts.into_iter());
         out.push_str(r#","deletes":"#);
         out.push_str(&serde_json::Value::from(deletes).to_string());
+        self.alerts_since(&mut out, Some(since));
         out.push('}');
         out
     }
@@ -154,7 +174,15 @@ pub struct WsStage {
     /// The marking of the released view, kept while its labels stay the same.
     marking: Option<String>,
     labels: LabelTexts,
+    /// The ids of the alerts in the last picture seen: the others are new.
+    alert_ids: HashSet<String>,
+    /// The newest released alerts with the `seq` each was published at.
+    alerts: VecDeque<(u64, Arc<str>)>,
 }
+
+/// Alerts a WebSocket stage keeps for its snapshot message (a client wanting more asks
+/// `/api/v1/alerts`).
+const MAX_WS_ALERTS: usize = 200;
 
 /// The label parts of features for the last few distinct labels (a picture has few).
 #[derive(Default)]
@@ -201,6 +229,8 @@ impl WsStage {
             tombstones: HashMap::new(),
             marking: None,
             labels: LabelTexts::default(),
+            alert_ids: HashSet::new(),
+            alerts: VecDeque::new(),
         }
     }
 }
@@ -263,6 +293,20 @@ impl Stage for WsStage {
             );
         }
         tombstones.retain(|_, t| t.removed_at > keep_after);
+        // New alerts, each through the guard as tracks are, rendered once.
+        let mut ids = HashSet::with_capacity(picture.alerts.len());
+        for a in &picture.alerts {
+            let id = a.audit_object().1;
+            if !self.alert_ids.contains(&id) && guard::release(&self.egress, a).is_some() {
+                let text = alert_json(a).to_string();
+                self.alerts.push_back((next, text.into()));
+                if self.alerts.len() > MAX_WS_ALERTS {
+                    self.alerts.pop_front();
+                }
+            }
+            ids.insert(id);
+        }
+        self.alert_ids = ids;
         let prev = (self.seq > 0).then_some(self.seq);
         self.seq = next;
         let tombs: Arc<[WsTombstone]> = self
@@ -285,6 +329,7 @@ impl Stage for WsStage {
             audience: self.audience.clone(),
             items: table.items(),
             tombstones: tombs,
+            alerts: self.alerts.iter().cloned().collect(),
             shared: Default::default(),
         }))
     }

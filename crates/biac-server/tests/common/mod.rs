@@ -129,3 +129,43 @@ pub async fn http_json(
         body: body.to_string(),
     }
 }
+
+/// A server under test: its runtime, data directory and audit sink.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub rt: biac_runtime::RuntimeHandle,
+    pub dir: tempfile::TempDir,
+    pub audit: biac_audit::AuditSink,
+    _worker: biac_audit::AuditWorker,
+}
+
+/// Runtime `cfg` (data in `dir`), the demo credentials, an audit log in `dir`, served on
+/// a free loopback port; `with` adjusts the state (maritime zones, …) before serving.
+pub async fn serve(
+    dir: tempfile::TempDir,
+    cfg: biac_runtime::RuntimeConfig,
+    with: impl FnOnce(biac_server::AppState) -> biac_server::AppState,
+) -> TestServer {
+    let sync = cfg.sync;
+    let rt = biac_runtime::start(cfg).await.unwrap();
+    let store = biac_store::Store::open(dir.path(), sync).unwrap();
+    let log = biac_audit::AuditLog::open(&biac_audit::audit_dir(dir.path())).unwrap();
+    let (audit, worker) =
+        biac_audit::AuditSink::spawn(log, biac_audit::SinkConfig::default()).unwrap();
+    let state = with(biac_server::AppState::new(
+        rt.clone(),
+        biac_server::Authenticator::demo(),
+        store,
+        Some(biac_server::guard::Auditor::new(audit.clone())),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(biac_server::serve(listener, state));
+    TestServer {
+        addr,
+        rt,
+        dir,
+        audit,
+        _worker: worker,
+    }
+}
