@@ -974,8 +974,9 @@ fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, x: &Vec7, prm: &Ballist
         p[3 + i][3 + i] += q * h;
     }
     let v = [x[3], x[4], x[5]];
-    let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
-    if phase == Phase::Boost && speed > 1.0 {
+    let speed = || (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    if phase == Phase::Boost && x[S] > 0.0 && speed() > 1.0 {
+        let speed = speed();
         let side = x[S].max(0.0) * prm.boost_steer_deg.to_radians().sin();
         let q = 2.0 * side * side * prm.boost_steer_s;
         let u = [v[0] / speed, v[1] / speed, v[2] / speed];
