@@ -88,6 +88,14 @@ pub struct BallisticParams {
     /// White acceleration on every axis in boost, m²/s³: a pitch programme turns the
     /// thrust away from the velocity (tens of m/s² across it).
     pub q_boost_turn: f64,
+    /// Steering of the thrust off the velocity in boost, one sigma, degrees: a pitch
+    /// programme points the thrust up to 10–20° off the velocity late in the burn, an
+    /// acceleration across the velocity of the thrust times its sine (15 m/s² at 70 m/s²)
+    /// that persists for tens of seconds, which the white `q_boost_turn` cannot cover.
+    pub boost_steer_deg: f64,
+    /// Correlation time of that steering, s: it enters as the equivalent white noise
+    /// `2 (s sin θ)² τ` across the velocity (a first-order Gauss–Markov acceleration).
+    pub boost_steer_s: f64,
     /// White acceleration on every axis in every phase (what the model lacks: higher
     /// harmonics, the atmosphere's real profile), m²/s³.
     pub q_free: f64,
@@ -124,6 +132,8 @@ impl Default for BallisticParams {
         BallisticParams {
             q_boost: 1.0,
             q_boost_turn: 30.0,
+            boost_steer_deg: 15.0,
+            boost_steer_s: 10.0,
             q_free: 1e-6,
             q_inv_beta: 1e-14,
             init_vel_sigma_mps: 3_000.0,
@@ -148,6 +158,7 @@ impl BallisticParams {
         [
             self.q_boost,
             self.q_boost_turn,
+            self.boost_steer_s,
             self.q_free,
             self.q_inv_beta,
             self.init_vel_sigma_mps,
@@ -161,6 +172,8 @@ impl BallisticParams {
         ]
         .into_iter()
         .all(pos)
+            && self.boost_steer_deg.is_finite()
+            && (0.0..90.0).contains(&self.boost_steer_deg)
             && self.coast_after_ms > 0
             && self.delete_after_ms >= self.coast_after_ms
             && self.beta_max.is_finite()
@@ -559,7 +572,7 @@ impl Estimate {
             out.x = x1;
             let prop = |p: &Mat7| {
                 let mut pn = kf::matmul(&kf::matmul(&phi, p), &kf::transpose(&phi));
-                add_process_noise(&mut pn, h.abs(), out.phase, prm);
+                add_process_noise(&mut pn, h.abs(), out.phase, &out.x, prm);
                 kf::symmetrize(&mut pn);
                 pn
             };
@@ -944,8 +957,10 @@ fn transition(a: &Mat7, h: f64) -> Mat7 {
 }
 
 /// Discrete process noise of one sub-step of `h` seconds: white acceleration `q_free`
-/// on every axis, and the phase scalar's random walk.
-fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, prm: &BallisticParams) {
+/// on every axis (and `q_boost_turn` in boost), the phase scalar's random walk, and in
+/// boost the thrust's steering off the velocity (see [`BallisticParams::boost_steer_deg`])
+/// on the two axes across the velocity of `x`.
+fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, x: &Vec7, prm: &BallisticParams) {
     let q = prm.q_free
         + if phase == Phase::Boost {
             prm.q_boost_turn
@@ -957,6 +972,23 @@ fn add_process_noise(p: &mut Mat7, h: f64, phase: Phase, prm: &BallisticParams) 
         p[i][3 + i] += q * h * h / 2.0;
         p[3 + i][i] += q * h * h / 2.0;
         p[3 + i][3 + i] += q * h;
+    }
+    let v = [x[3], x[4], x[5]];
+    let speed = || (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    if phase == Phase::Boost && x[S] > 0.0 && speed() > 1.0 {
+        let speed = speed();
+        let side = x[S].max(0.0) * prm.boost_steer_deg.to_radians().sin();
+        let q = 2.0 * side * side * prm.boost_steer_s;
+        let u = [v[0] / speed, v[1] / speed, v[2] / speed];
+        for i in 0..3 {
+            for j in 0..3 {
+                let across = q * (f64::from(u8::from(i == j)) - u[i] * u[j]);
+                p[i][j] += across * h * h * h / 3.0;
+                p[i][3 + j] += across * h * h / 2.0;
+                p[3 + i][j] += across * h * h / 2.0;
+                p[3 + i][3 + j] += across * h;
+            }
+        }
     }
     match phase {
         Phase::Boost => p[S][S] += prm.q_boost * h,

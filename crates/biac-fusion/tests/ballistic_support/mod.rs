@@ -77,6 +77,28 @@ pub fn arc(
     thrust: f64,
     beta: f64,
 ) -> Arc {
+    let boost = Boost {
+        s: boost_s,
+        thrust: (thrust, thrust),
+        steer_deg: (0.0, 0.0),
+    };
+    arc_steered(lat, lon, h, v_enu, boost, beta)
+}
+
+/// A boost: `s` seconds of thrust growing linearly from `thrust.0` to `thrust.1` m/s²
+/// (the propellant burns), pointed `steer_deg` (from `.0` to `.1`, linearly) off the
+/// velocity in the vertical plane, positive above it — a pitch programme, as the
+/// simulator's boosters fly (the tracker's boost model thrusts along the velocity).
+#[derive(Clone, Copy, Debug)]
+pub struct Boost {
+    pub s: f64,
+    pub thrust: (f64, f64),
+    pub steer_deg: (f64, f64),
+}
+
+/// [`arc`] with a steered, growing thrust.
+pub fn arc_steered(lat: f64, lon: f64, h: f64, v_enu: [f64; 3], boost: Boost, beta: f64) -> Arc {
+    let boost_s = boost.s;
     let frame = EnuFrame::new(lat, lon);
     let p0 = geodetic_to_ecef(lat, lon, h);
     let o = frame.enu_to_ecef([0.0; 3]);
@@ -92,17 +114,31 @@ pub fn arc(
     let m = GravityModel::FULL;
     loop {
         let thrusting = t < boost_s - 1e-9;
+        // Thrust and steering held over each sample interval (the RK4 sees smooth forces).
+        let frac = if boost_s > 0.0 { t / boost_s } else { 0.0 };
+        let thrust = boost.thrust.0 + (boost.thrust.1 - boost.thrust.0) * frac;
+        let steer =
+            (boost.steer_deg.0 + (boost.steer_deg.1 - boost.steer_deg.0) * frac).to_radians();
         let sub = 4;
         for _ in 0..sub {
             (p, v) = rk4_step(&m, p, v, DT / sub as f64, |_, p, v| {
                 let s = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
                 let drag = -0.5 * air_density(ecef_to_geodetic(p).2) * s / beta;
-                let push = if thrusting { thrust / s.max(1.0) } else { 0.0 };
-                [
-                    (drag + push) * v[0],
-                    (drag + push) * v[1],
-                    (drag + push) * v[2],
-                ]
+                let mut a = [drag * v[0], drag * v[1], drag * v[2]];
+                if thrusting && s > 1.0 {
+                    let u = [v[0] / s, v[1] / s, v[2] / s];
+                    // The up direction's part across the velocity: where the pitch
+                    // programme turns the thrust.
+                    let up = biac_geo::earth::up_at(p);
+                    let k = up[0] * u[0] + up[1] * u[1] + up[2] * u[2];
+                    let w = [up[0] - k * u[0], up[1] - k * u[1], up[2] - k * u[2]];
+                    let wn = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt().max(1e-9);
+                    let (ss, cs) = steer.sin_cos();
+                    for i in 0..3 {
+                        a[i] += thrust * (cs * u[i] + ss * w[i] / wn);
+                    }
+                }
+                a
             });
         }
         t += DT;
