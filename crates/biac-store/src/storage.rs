@@ -207,6 +207,101 @@ impl Storage for Store {
     }
 }
 
+/// A boxed store is a store (the runtime and the binary pick the store at start).
+impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn append(
+        &mut self,
+        received_ms: TimeMs,
+        batch: &[Observation],
+    ) -> Result<Vec<i64>, StoreError> {
+        (**self).append(received_ms, batch)
+    }
+    fn append_keyed(
+        &mut self,
+        received_ms: TimeMs,
+        batch: &[KeyedRecord<'_>],
+    ) -> Result<Vec<Appended>, StoreError> {
+        (**self).append_keyed(received_ms, batch)
+    }
+    fn append_flush(&mut self, received_ms: TimeMs) -> Result<i64, StoreError> {
+        (**self).append_flush(received_ms)
+    }
+    fn append_flush_audience(
+        &mut self,
+        received_ms: TimeMs,
+        audience: &str,
+    ) -> Result<i64, StoreError> {
+        (**self).append_flush_audience(received_ms, audience)
+    }
+    fn last_seq(&self) -> Result<i64, StoreError> {
+        (**self).last_seq()
+    }
+    fn journal_len(&self) -> Result<i64, StoreError> {
+        (**self).journal_len()
+    }
+    fn read_journal(&self, after: i64, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        (**self).read_journal(after, limit)
+    }
+    fn compact_journal(&mut self, before_ms: TimeMs) -> Result<usize, StoreError> {
+        (**self).compact_journal(before_ms)
+    }
+    fn apply_retention(
+        &mut self,
+        journal_before_ms: Option<TimeMs>,
+        history_before_ms: Option<TimeMs>,
+        batch: usize,
+    ) -> Result<RetentionReport, StoreError> {
+        (**self).apply_retention(journal_before_ms, history_before_ms, batch)
+    }
+    fn insert_snapshot(
+        &mut self,
+        audience: &str,
+        time_ms: TimeMs,
+        tracks: &mut dyn Iterator<Item = &Track>,
+    ) -> Result<bool, StoreError> {
+        (**self).insert_snapshot(audience, time_ms, tracks)
+    }
+    fn query_history(
+        &self,
+        audience: &str,
+        from_ms: TimeMs,
+        to_ms: TimeMs,
+        bbox: Option<BBox>,
+        limit: usize,
+    ) -> Result<Vec<TrackSnapshot>, StoreError> {
+        (**self).query_history(audience, from_ms, to_ms, bbox, limit)
+    }
+    fn track_history(
+        &self,
+        audience: &str,
+        track_id: u64,
+        limit: usize,
+    ) -> Result<Vec<TrackSnapshot>, StoreError> {
+        (**self).track_history(audience, track_id, limit)
+    }
+    fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<bool, StoreError> {
+        (**self).insert_alert(audience, alert)
+    }
+    fn query_alerts(
+        &self,
+        audience: &str,
+        from_ms: TimeMs,
+        to_ms: TimeMs,
+        limit: usize,
+    ) -> Result<Vec<Alert>, StoreError> {
+        (**self).query_alerts(audience, from_ms, to_ms, limit)
+    }
+    fn acknowledge(&self, ack: &AckRecord) -> Result<AckRecord, StoreError> {
+        (**self).acknowledge(ack)
+    }
+    fn forget_ack(&self, audience: &str, alert: &str) -> Result<(), StoreError> {
+        (**self).forget_ack(audience, alert)
+    }
+    fn acks(&self) -> Result<Vec<AckRecord>, StoreError> {
+        (**self).acks()
+    }
+}
+
 #[cfg(test)]
 mod object_safe {
     // Compiles only while the trait stays object safe and the SQLite store is Send.
