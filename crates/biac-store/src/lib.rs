@@ -6,6 +6,10 @@
 //! * The **history** holds periodic track snapshots and alerts per audience, queryable
 //!   by time window and bounding box.
 //!
+//! [`Storage`] is what the runtime and the server need of a store, as a trait so that
+//! a server-backed store (`biac-store-pg`) can stand in for the embedded one; [`Store`]
+//! is the SQLite implementation. The one test suite ([`suite`]) runs against both.
+//!
 //! Invariants: the journal is append-only and the source of truth (history can be
 //! rebuilt from it); a [`Store`] is used from one thread (SQLite connections are not
 //! `Sync`), the runtime owns it in a dedicated storage thread.
@@ -13,7 +17,7 @@
 use std::path::Path;
 
 use biac_model::{Alert, Observation, TimeMs, Track};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +28,9 @@ pub enum StoreError {
     Corrupt { seq: i64, reason: String },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// An error of a database server behind [`Storage`] (PostgreSQL).
+    #[error("database server: {0}")]
+    Server(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// When a committed batch is on stable storage.
@@ -77,8 +84,16 @@ pub enum JournalRecord {
     FlushAudience(String),
 }
 
-/// Body of a flush marker (its `feed` column is empty; no feed has an empty name).
-const FLUSH_BODY: &str = "\"flush\"";
+mod codec;
+mod storage;
+#[cfg(any(test, feature = "suite"))]
+pub mod suite;
+
+pub use codec::{
+    decode_alert, decode_journal_record, decode_track, encode_alert, encode_flush_audience,
+    encode_observation, encode_track, FLUSH_BODY,
+};
+pub use storage::{Appended, KeyedRecord, Storage};
 
 /// An axis-aligned box in degrees.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,8 +131,17 @@ CREATE TABLE IF NOT EXISTS journal (
     received_ms INTEGER NOT NULL,
     feed TEXT NOT NULL,
     time_ms INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    msg_id TEXT
 );
+";
+
+/// Idempotency keys (feed + message id, e.g. JetStream's `Nats-Msg-Id`): a record appended
+/// again under the same key is stored once. Applied after [`JOURNAL_SCHEMA`] and, for
+/// journals made before keys, after the column is added.
+const JOURNAL_KEYS: &str = "
+CREATE UNIQUE INDEX IF NOT EXISTS journal_by_msg_id ON journal (feed, msg_id)
+    WHERE msg_id IS NOT NULL;
 ";
 
 /// The history, in `history.sqlite`, attached as `history`: a database file of its own
@@ -214,6 +238,15 @@ impl Store {
             )?;
         }
         conn.execute_batch(JOURNAL_SCHEMA)?;
+        let keyed: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('journal') WHERE name = 'msg_id'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !keyed {
+            conn.execute_batch("ALTER TABLE journal ADD COLUMN msg_id TEXT")?;
+        }
+        conn.execute_batch(JOURNAL_KEYS)?;
         conn.execute_batch(HISTORY_SCHEMA)?;
         conn.execute_batch(ACKS_SCHEMA)?;
         Ok(Store { conn })
@@ -271,13 +304,65 @@ impl Store {
                 "INSERT INTO journal (received_ms, feed, time_ms, body) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for o in batch {
-                let body = serde_json::to_string(o).expect("observations always serialise");
-                stmt.execute(params![received_ms, o.feed, o.time_ms, body])?;
+                stmt.execute(params![
+                    received_ms,
+                    o.feed,
+                    o.time_ms,
+                    encode_observation(o)
+                ])?;
                 seqs.push(tx.last_insert_rowid());
             }
         }
         tx.commit()?;
         Ok(seqs)
+    }
+
+    /// Append a batch of records each under an idempotency key, in one transaction: a
+    /// record whose feed and message id the journal holds already (from an earlier
+    /// append or earlier in this batch) is not stored again, and its entry gives the
+    /// sequence number it was stored under. Keys are forgotten with their records
+    /// (retention), as a JetStream stream forgets them after its duplicate window.
+    pub fn append_keyed(
+        &mut self,
+        received_ms: TimeMs,
+        batch: &[KeyedRecord<'_>],
+    ) -> Result<Vec<Appended>, StoreError> {
+        // Immediate: the write lock from the start, so the look-up and the insert see the
+        // same journal (a deferred transaction would fail, not wait, when another
+        // connection committed between them).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(batch.len());
+        {
+            // Look up before inserting: a conflicting insert would still use up a
+            // sequence number (AUTOINCREMENT), leaving a gap.
+            let mut existing =
+                tx.prepare_cached("SELECT seq FROM journal WHERE feed = ?1 AND msg_id = ?2")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO journal (received_ms, feed, time_ms, body, msg_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in batch {
+                let o = r.observation;
+                let stored: Option<i64> = existing
+                    .query_row(params![o.feed, r.msg_id], |r| r.get(0))
+                    .optional()?;
+                out.push(match stored {
+                    Some(seq) => Appended { seq, stored: false },
+                    None => {
+                        let body = encode_observation(o);
+                        insert.execute(params![received_ms, o.feed, o.time_ms, body, r.msg_id])?;
+                        Appended {
+                            seq: tx.last_insert_rowid(),
+                            stored: true,
+                        }
+                    }
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Journal a flush marker (see [`JournalRecord::Flush`]).
@@ -295,7 +380,7 @@ impl Store {
         received_ms: TimeMs,
         audience: &str,
     ) -> Result<i64, StoreError> {
-        let body = serde_json::json!({ "flush_audience": audience }).to_string();
+        let body = encode_flush_audience(audience);
         self.conn.execute(
             "INSERT INTO journal (received_ms, feed, time_ms, body) VALUES (?1, '', 0, ?2)",
             params![received_ms, body],
@@ -381,25 +466,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (seq, received_ms, feed, body) = row?;
-            let record = if feed.is_empty() && body == FLUSH_BODY {
-                JournalRecord::Flush
-            } else if feed.is_empty() {
-                let key = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|v| v["flush_audience"].as_str().map(str::to_string))
-                    .ok_or_else(|| StoreError::Corrupt {
-                        seq,
-                        reason: "a marker that is neither a flush nor an audience flush".into(),
-                    })?;
-                JournalRecord::FlushAudience(key)
-            } else {
-                JournalRecord::Observation(serde_json::from_str(&body).map_err(|e| {
-                    StoreError::Corrupt {
-                        seq,
-                        reason: e.to_string(),
-                    }
-                })?)
-            };
+            let record = decode_journal_record(seq, &feed, &body)?;
             out.push(JournalEntry {
                 seq,
                 received_ms,
@@ -477,8 +544,12 @@ impl Store {
         let rows: Vec<(i64, f64, f64, String)> = tracks
             .into_iter()
             .map(|t| {
-                let body = serde_json::to_string(t).expect("tracks always serialise");
-                (t.id as i64, t.position.lat_deg, t.position.lon_deg, body)
+                (
+                    t.id as i64,
+                    t.position.lat_deg,
+                    t.position.lon_deg,
+                    encode_track(t),
+                )
             })
             .collect();
         let tx = self.conn.transaction()?;
@@ -560,7 +631,7 @@ impl Store {
     /// newer", as for snapshots: a behaviour is dated at its start, which is often before
     /// alerts already stored (an encounter is known two hours after it began).
     pub fn insert_alert(&mut self, audience: &str, alert: &Alert) -> Result<bool, StoreError> {
-        let body = serde_json::to_string(alert).expect("alerts always serialise");
+        let body = encode_alert(alert);
         let tx = self.conn.transaction()?;
         let stored = tx
             .prepare_cached(
@@ -596,12 +667,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, body) = row?;
-            out.push(
-                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                    seq: id,
-                    reason: e.to_string(),
-                })?,
-            );
+            out.push(decode_alert(id, &body)?);
         }
         Ok(out)
     }
@@ -615,14 +681,10 @@ fn snapshots(
     let mut out = Vec::new();
     for row in rows {
         let (time_ms, body) = row?;
-        let track = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-            seq: time_ms,
-            reason: e.to_string(),
-        })?;
         out.push(TrackSnapshot {
             audience: audience.to_string(),
             time_ms,
-            track,
+            track: decode_track(time_ms, &body)?,
         });
     }
     Ok(out)
