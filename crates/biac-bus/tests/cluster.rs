@@ -8,7 +8,6 @@ use biac_bus::codec::PictureMsg;
 use biac_bus::lease::Leases;
 use biac_bus::perm::{accounts_config, Role, User};
 use biac_bus::snapshot::{Snapshot, Snapshots};
-use biac_bus::subject::OBS_STREAM;
 use biac_bus::{AudienceKey, Bus, RecordId};
 use biac_label::{Label, Nation};
 use biac_model::{Observation, Position};
@@ -86,12 +85,10 @@ async fn stored(bus: &Bus) -> BTreeMap<u64, usize> {
     counts
 }
 
-fn bounded<F: std::future::Future>(f: F) -> impl std::future::Future<Output = F::Output> {
-    async move {
-        tokio::time::timeout(Duration::from_secs(90), f)
-            .await
-            .expect("test bounded at 90 s")
-    }
+async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(90), f)
+        .await
+        .expect("test bounded at 90 s")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -474,7 +471,6 @@ async fn a_successor_restores_the_snapshot_and_replays_obs_after_it() {
             .await
             .unwrap()
             .is_none());
-        let _ = OBS_STREAM;
     })
     .await
 }
