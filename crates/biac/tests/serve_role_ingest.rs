@@ -128,8 +128,7 @@ fn the_ingest_role_publishes_labelled_observations_to_jetstream() {
                 heading_deg: Some(90),
                 second: 0,
             });
-        for line in biac_formats::ais::to_sentences(&payload, fill, 'A', 0, Some(("test", now)))
-        {
+        for line in biac_formats::ais::to_sentences(&payload, fill, 'A', 0, Some(("test", now))) {
             s.write_all(line.as_bytes()).unwrap();
             if !line.ends_with('\n') {
                 s.write_all(b"\r\n").unwrap();
@@ -145,7 +144,11 @@ fn the_ingest_role_publishes_labelled_observations_to_jetstream() {
     let stored = rt
         .block_on(admin.read_observations(1, Duration::from_secs(10)))
         .unwrap();
-    assert_eq!(stored.len(), 5, "the five good records, once each, no garbage");
+    assert_eq!(
+        stored.len(),
+        5,
+        "the five good records, once each, no garbage"
+    );
     let mut mmsis: Vec<u32> = stored
         .iter()
         .map(|(_, o)| {
