@@ -18,6 +18,7 @@ chromium --version
 step "peer implementations the wire-format tests compare against (gpsd, dump1090, pyais, takproto)"
 bash scripts/install-peers.sh
 bash scripts/install-pg.sh
+bash scripts/install-nats.sh
 
 step "node packages for the browser test"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error

@@ -20,6 +20,7 @@
 
 mod audience;
 pub mod behaviour;
+pub mod bus_ingest;
 mod history;
 mod ingest;
 mod pipeline;

@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub mod pg;
+pub mod nats;
 
 /// Wall-clock time in Unix milliseconds: the time a live feed stamps its reports with.
 pub fn now_ms() -> i64 {

@@ -2,6 +2,7 @@
 
 mod audit_cmd;
 mod ballistic;
+mod bus_ingest;
 mod certs;
 mod decode;
 mod demo;

@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// When the journal is durable: full (fsync each commit), normal, off.
     #[arg(long, default_value = "full")]
     fsync: SyncPolicy,
+    /// The distributed mode's role and bus (`--role ingest --nats URL`).
+    #[command(flatten)]
+    bus: crate::bus_ingest::BusArgs,
 }
 
 /// The configuration file.
@@ -366,7 +369,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     for f in cfg.feeds.iter().filter(|f| !f.signers.is_empty()) {
         signers.insert(&f.feed.name, &f.signers)?;
     }
-    let feeds = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
+    let feeds: Vec<_> = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
     if !(0..=600_000).contains(&cfg.reorder_window_ms) {
         return Err(format!(
             "reorder_window_ms {} is not between 0 and 600000",
@@ -381,6 +384,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             "max_clock_ahead_ms {} is not between 0 and 3600000",
             cfg.max_clock_ahead_ms
         ));
+    }
+    if a.bus.role == crate::bus_ingest::Role::Ingest {
+        return crate::bus_ingest::run(&a.bus, &feeds, cfg.max_clock_ahead_ms).await;
     }
     let rt = biac_runtime::start(RuntimeConfig {
         reorder_window_ms: cfg.reorder_window_ms,

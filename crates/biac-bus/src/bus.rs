@@ -1,0 +1,445 @@
+//! A connection to the bus: provisioning the streams, acknowledged and deduplicated
+//! publishing, and reading back.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer, context::PublishErrorKind, stream};
+use async_nats::ConnectOptions;
+use biac_model::{Alert, Observation};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::codec::{self, DecodeError, PictureMsg};
+use crate::subject::{self, AudienceKey, SubjectError, OBS_STREAM, OBS_SUBJECTS};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error(transparent)]
+    Subject(#[from] SubjectError),
+    #[error("connecting to {urls}: {msg}")]
+    Connect { urls: String, msg: String },
+    #[error("{op}: {msg}")]
+    Nats { op: &'static str, msg: String },
+    #[error("no acknowledgement for {id} within {secs} s (last error: {last})")]
+    NotAcknowledged { id: String, secs: u64, last: String },
+    #[error("picture for {got} published on {subject}")]
+    WrongAudience { got: String, subject: String },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+fn nats(op: &'static str) -> impl FnOnce(String) -> BusError {
+    move |msg| BusError::Nats { op, msg }
+}
+
+/// The stable id of a record, sent as `Nats-Msg-Id`: the server stores a message once per id
+/// within the stream's duplicate window, so a publish retried after a lost ack is not stored
+/// twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordId(String);
+
+impl RecordId {
+    /// The record's position in its feed (e.g. the feed's frame sequence): stable across a
+    /// retry by construction.
+    pub fn feed_seq(feed: &str, seq: u64) -> Self {
+        RecordId(format!("{feed}:{seq}"))
+    }
+    /// The SHA-256 of the observation's encoding, for sources that number nothing: two
+    /// identical records within the duplicate window are then one record.
+    pub fn content(o: &Observation) -> Self {
+        let h = Sha256::digest(codec::encode_observation(o));
+        let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+        RecordId(format!("{}:sha256:{hex}", o.feed))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where JetStream stored a publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub stream_seq: u64,
+    /// The id was already stored (a retry, or a repeated record): not stored again.
+    pub duplicate: bool,
+}
+
+/// How the streams are laid out.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// Replicas of every stream, bucket and store (3 in a cluster, 1 on one node).
+    pub replicas: usize,
+    /// How long `Nats-Msg-Id`s are remembered: a retry later than this would be stored again.
+    pub duplicate_window: Duration,
+    /// Alerts kept per audience.
+    pub alerts_kept: i64,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings {
+            replicas: 3,
+            duplicate_window: Duration::from_secs(120),
+            alerts_kept: 10_000,
+        }
+    }
+}
+
+/// How long one publish is retried (across reconnects) before it is reported unacknowledged.
+const PUBLISH_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A connection to the bus.
+#[derive(Clone)]
+pub struct Bus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+}
+
+impl Bus {
+    /// Connects to any of `urls` (the client moves to another node when its node goes) as
+    /// `user`, with the inbox prefix its permissions allow (`_INBOX_<user>`).
+    pub async fn connect(
+        urls: &[String],
+        user: Option<(&str, &str)>,
+        events: Option<tokio::sync::mpsc::UnboundedSender<async_nats::Event>>,
+    ) -> Result<Bus, BusError> {
+        let mut opts = ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .request_timeout(Some(Duration::from_secs(5)))
+            .max_reconnects(None);
+        if let Some((u, p)) = user {
+            subject::check_token("user", u)?;
+            opts = opts
+                .user_and_password(u.to_string(), p.to_string())
+                .custom_inbox_prefix(crate::perm::inbox_prefix(u));
+        }
+        if let Some(tx) = events {
+            opts = opts.event_callback(move |e| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(e);
+                }
+            });
+        }
+        let addrs: Vec<async_nats::ServerAddr> = urls
+            .iter()
+            .map(|u| u.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: std::io::Error| BusError::Connect {
+                urls: urls.join(","),
+                msg: e.to_string(),
+            })?;
+        let client = opts.connect(addrs).await.map_err(|e| BusError::Connect {
+            urls: urls.join(","),
+            msg: e.to_string(),
+        })?;
+        let js = jetstream::new(client.clone());
+        Ok(Bus { client, js })
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// Creates (or updates) `OBS`, each audience's picture and alert streams, the lease
+    /// bucket and the snapshot store. Done once by an admin user; roles only use them.
+    pub async fn provision(
+        &self,
+        audiences: &[AudienceKey],
+        s: &StreamSettings,
+        lease_ttl: Duration,
+    ) -> Result<(), BusError> {
+        let file = |name: String, subjects: Vec<String>| stream::Config {
+            name,
+            subjects,
+            storage: stream::StorageType::File,
+            num_replicas: s.replicas,
+            duplicate_window: s.duplicate_window,
+            ..Default::default()
+        };
+        self.js
+            .create_or_update_stream(file(OBS_STREAM.into(), vec![OBS_SUBJECTS.into()]))
+            .await
+            .map_err(|e| nats("create stream OBS")(e.to_string()))?;
+        for a in audiences {
+            // The latest picture is all an edge needs to start; alerts keep a history.
+            let pic = stream::Config {
+                max_messages_per_subject: 1,
+                ..file(a.picture_stream(), vec![a.picture_subject()])
+            };
+            self.js
+                .create_or_update_stream(pic)
+                .await
+                .map_err(|e| nats("create picture stream")(e.to_string()))?;
+            let alert = stream::Config {
+                max_messages: s.alerts_kept,
+                ..file(a.alert_stream(), vec![a.alert_subject()])
+            };
+            self.js
+                .create_or_update_stream(alert)
+                .await
+                .map_err(|e| nats("create alert stream")(e.to_string()))?;
+        }
+        crate::lease::provision(&self.js, s.replicas, lease_ttl).await?;
+        crate::snapshot::provision(&self.js, s.replicas).await?;
+        Ok(())
+    }
+
+    /// Publishes `o` on `biac.obs.<feed>` and returns once JetStream has acknowledged it
+    /// (stored on a majority of replicas). A failed or unanswered publish is retried with the
+    /// same `Nats-Msg-Id` until acknowledged or 30 s have passed, so the record is stored
+    /// exactly once however often it was sent.
+    pub async fn publish_observation(
+        &self,
+        o: &Observation,
+        id: &RecordId,
+    ) -> Result<Published, BusError> {
+        let subject = subject::observation_subject(&o.feed)?;
+        let payload = codec::encode_observation(o);
+        self.publish_acked(subject, payload, id).await
+    }
+
+    /// Publishes many observations with their acks in flight together (one round trip for the
+    /// batch instead of one per record); each is retried alone if its ack fails. Returns the
+    /// acks in order.
+    pub async fn publish_observations(
+        &self,
+        batch: &[(Observation, RecordId)],
+    ) -> Result<Vec<Published>, BusError> {
+        let mut pending = Vec::with_capacity(batch.len());
+        for (o, id) in batch {
+            let subject = subject::observation_subject(&o.feed)?;
+            let payload = codec::encode_observation(o);
+            let fut = self
+                .js
+                .send_publish(
+                    subject.clone(),
+                    jetstream::message::PublishMessage::build()
+                        .payload(payload.clone().into())
+                        .message_id(id.as_str()),
+                )
+                .await;
+            pending.push((subject, payload, id, fut));
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for (subject, payload, id, fut) in pending {
+            let first = match fut {
+                Ok(f) => f.await.ok(),
+                Err(_) => None,
+            };
+            out.push(match first {
+                Some(ack) => Published {
+                    stream_seq: ack.sequence,
+                    duplicate: ack.duplicate,
+                },
+                None => self.publish_acked(subject, payload, id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn publish_acked(
+        &self,
+        subject: String,
+        payload: Vec<u8>,
+        id: &RecordId,
+    ) -> Result<Published, BusError> {
+        let start = Instant::now();
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let attempt = async {
+                let fut = self
+                    .js
+                    .send_publish(
+                        subject.clone(),
+                        jetstream::message::PublishMessage::build()
+                            .payload(payload.clone().into())
+                            .message_id(id.as_str()),
+                    )
+                    .await
+                    .map_err(|e| (e.kind(), e.to_string()))?;
+                fut.await.map_err(|e| (e.kind(), e.to_string()))
+            };
+            let last = match attempt.await {
+                Ok(ack) => {
+                    return Ok(Published {
+                        stream_seq: ack.sequence,
+                        duplicate: ack.duplicate,
+                    })
+                }
+                // A permanent refusal (no stream for the subject, a payload too large) is
+                // not retried; everything else (timeouts, a lost connection, a stream
+                // without a leader during an election) is.
+                Err((PublishErrorKind::MaxPayloadExceeded, msg)) => {
+                    return Err(nats("publish")(msg))
+                }
+                Err((_, msg)) => msg,
+            };
+            if start.elapsed() + backoff > PUBLISH_DEADLINE {
+                return Err(BusError::NotAcknowledged {
+                    id: id.as_str().to_string(),
+                    secs: PUBLISH_DEADLINE.as_secs(),
+                    last,
+                });
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Publishes an audience's picture on `biac.pic.<AUD>` (acknowledged; the stream keeps the
+    /// latest, which an edge reads when it starts).
+    pub async fn publish_picture(
+        &self,
+        aud: &AudienceKey,
+        p: &PictureMsg,
+    ) -> Result<u64, BusError> {
+        if p.audience != aud.as_str() {
+            return Err(BusError::WrongAudience {
+                got: p.audience.clone(),
+                subject: aud.picture_subject(),
+            });
+        }
+        let id = RecordId(format!("pic:{}:{}", aud, p.generation));
+        let ack = self
+            .publish_acked(aud.picture_subject(), codec::encode_picture(p), &id)
+            .await?;
+        Ok(ack.stream_seq)
+    }
+
+    /// Publishes one of an audience's alerts on `biac.alert.<AUD>` (acknowledged).
+    pub async fn publish_alert(&self, aud: &AudienceKey, a: &Alert) -> Result<u64, BusError> {
+        let payload = codec::encode_alert(a);
+        let h = Sha256::digest(&payload);
+        let hex: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let id = RecordId(format!("alert:{aud}:{hex}"));
+        let ack = self
+            .publish_acked(aud.alert_subject(), payload, &id)
+            .await?;
+        Ok(ack.stream_seq)
+    }
+
+    /// The last sequence stored in `OBS` (0 when empty).
+    pub async fn obs_last_seq(&self) -> Result<u64, BusError> {
+        let s = self
+            .js
+            .get_stream(OBS_STREAM)
+            .await
+            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
+        let info = s
+            .get_info()
+            .await
+            .map_err(|e| nats("stream info OBS")(e.to_string()))?;
+        Ok(info.state.last_sequence)
+    }
+
+    /// Reads `OBS` from sequence `from` (1 = the start) up to its last sequence at the time
+    /// of the call, through an ordered consumer: each message's stream sequence and its
+    /// decoding (a malformed message is an `Err` in place, and the read goes on).
+    pub async fn read_observations(
+        &self,
+        from: u64,
+        timeout: Duration,
+    ) -> Result<Vec<(u64, Result<Observation, DecodeError>)>, BusError> {
+        let last = self.obs_last_seq().await?;
+        let mut out = Vec::new();
+        if last < from.max(1) {
+            return Ok(out);
+        }
+        let s = self
+            .js
+            .get_stream(OBS_STREAM)
+            .await
+            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
+        let c = s
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: from.max(1),
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
+        let mut msgs = c
+            .messages()
+            .await
+            .map_err(|e| nats("consume OBS")(e.to_string()))?;
+        let end = tokio::time::Instant::now() + timeout;
+        loop {
+            let next = tokio::time::timeout_at(end, msgs.next())
+                .await
+                .map_err(|_| nats("read OBS")(format!("timed out before sequence {last}")))?;
+            let Some(m) = next else { break };
+            let m = m.map_err(|e| nats("read OBS")(e.to_string()))?;
+            let seq = m
+                .info()
+                .map_err(|e| nats("message info")(e.to_string()))?
+                .stream_sequence;
+            out.push((seq, codec::decode_observation(&m.payload)));
+            if seq >= last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Subscribes (core NATS, live) to an audience's pictures and alerts. The server refuses
+    /// the subscription of a user whose permissions do not name them: the refusal arrives as
+    /// an `Event::ServerError` on the connection, and the subscription receives nothing.
+    pub async fn subscribe_audience(
+        &self,
+        aud: &AudienceKey,
+    ) -> Result<(async_nats::Subscriber, async_nats::Subscriber), BusError> {
+        let p = self
+            .client
+            .subscribe(aud.picture_subject())
+            .await
+            .map_err(|e| nats("subscribe pictures")(e.to_string()))?;
+        let a = self
+            .client
+            .subscribe(aud.alert_subject())
+            .await
+            .map_err(|e| nats("subscribe alerts")(e.to_string()))?;
+        Ok((p, a))
+    }
+
+    /// The audience's latest picture from its stream (what an edge shows when it starts), or
+    /// None when none was published. A picture for another audience is refused.
+    pub async fn latest_picture(&self, aud: &AudienceKey) -> Result<Option<PictureMsg>, BusError> {
+        let s = self
+            .js
+            .get_stream(aud.picture_stream())
+            .await
+            .map_err(|e| nats("get picture stream")(e.to_string()))?;
+        let m = match s
+            .get_last_raw_message_by_subject(&aud.picture_subject())
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
+                return Ok(None)
+            }
+            Err(e) => return Err(nats("last picture")(e.to_string())),
+        };
+        let p = codec::decode_picture(&m.payload)?;
+        if p.audience != aud.as_str() {
+            return Err(BusError::WrongAudience {
+                got: p.audience,
+                subject: aud.picture_subject(),
+            });
+        }
+        Ok(Some(p))
+    }
+
+    /// Flushes what the client buffered.
+    pub async fn flush(&self) -> Result<(), BusError> {
+        self.client
+            .flush()
+            .await
+            .map_err(|e| nats("flush")(e.to_string()))
+    }
+}

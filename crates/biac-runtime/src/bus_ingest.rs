@@ -1,0 +1,107 @@
+//! The ingest role of the distributed mode: the same feed listeners, decoders, labels and
+//! clock checks as the embedded pipeline, but each decoded, labelled batch goes to the bus
+//! (`biac-bus`, NATS JetStream `OBS`) instead of the journal. A batch is taken from the
+//! listeners only after the previous one was acknowledged by JetStream, and the channel
+//! between them is bounded, so a slow or absent bus slows the feeds' TCP senders (lossless,
+//! as in the embedded mode) rather than dropping. Each record's `Nats-Msg-Id` is its content
+//! hash: a record re-sent by a reconnecting feed within the duplicate window is stored once.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use biac_bus::{Bus, BusError, RecordId};
+use biac_model::FeedConfig;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::ingest::{serve_feed, serve_udp_feed, udp_feed, Batch};
+use crate::{FeedHandle, FeedStats, RuntimeError};
+
+/// Batches between the listeners and the publisher.
+const QUEUE: usize = 64;
+
+/// A running ingest role.
+pub struct BusIngest {
+    pub feeds: Vec<FeedHandle>,
+    /// Observations JetStream acknowledged (duplicates included).
+    pub published: Arc<AtomicU64>,
+    /// Ends with the error that stopped publishing (the bus refused or never acknowledged a
+    /// record within its retry deadline); the listeners stop with it.
+    pub publisher: tokio::task::JoinHandle<Result<(), BusError>>,
+}
+
+/// Binds every feed (TCP, and UDP for datagram formats) on the caller's runtime and
+/// publishes what they decode to `bus`.
+pub async fn start_bus_ingest(
+    feeds: &[(FeedConfig, SocketAddr)],
+    max_future_ms: i64,
+    bus: Bus,
+) -> Result<BusIngest, RuntimeError> {
+    let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
+    let mut handles = Vec::new();
+    for (fc, addr) in feeds {
+        let bind_err = |source| RuntimeError::Bind {
+            feed: fc.name.clone(),
+            addr: *addr,
+            source,
+        };
+        let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
+        let bound = listener.local_addr().map_err(bind_err)?;
+        let stats = Arc::new(FeedStats::default());
+        if udp_feed(&fc.format) {
+            let sock = UdpSocket::bind(bound).await.map_err(bind_err)?;
+            tokio::spawn(serve_udp_feed(
+                sock,
+                fc.clone(),
+                stats.clone(),
+                tx.clone(),
+                max_future_ms,
+            ));
+        }
+        tokio::spawn(serve_feed(
+            listener,
+            fc.clone(),
+            stats.clone(),
+            tx.clone(),
+            max_future_ms,
+        ));
+        handles.push(FeedHandle {
+            config: fc.clone(),
+            addr: bound,
+            stats,
+        });
+    }
+    drop(tx);
+    let published = Arc::new(AtomicU64::new(0));
+    let count = published.clone();
+    let publisher = tokio::spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            let recs: Vec<_> = batch
+                .obs
+                .into_iter()
+                .map(|o| {
+                    let id = RecordId::content(&o);
+                    (o, id)
+                })
+                .collect();
+            let acks = match bus.publish_observations(&recs).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(error = %e, "ingest: publishing to the bus failed; ingest stops");
+                    return Err(e);
+                }
+            };
+            count.fetch_add(acks.len() as u64, Ordering::Relaxed);
+            if let Some(ack) = batch.ack {
+                let _ = ack.send(Ok(()));
+            }
+        }
+        Ok(())
+    });
+    Ok(BusIngest {
+        feeds: handles,
+        published,
+        publisher,
+    })
+}
