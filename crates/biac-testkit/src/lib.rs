@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-pub mod pg;
 pub mod nats;
+pub mod pg;
 
 /// Wall-clock time in Unix milliseconds: the time a live feed stamps its reports with.
 pub fn now_ms() -> i64 {

@@ -417,9 +417,12 @@ fn websocket_alerts_are_released_once_each() {
         alert(&public(1, 0), T0).id(),
         alert(&public(1, 1), T0 + 2).id(),
     );
-    assert_eq!(ids(&s1.snapshot_message()), [first.clone()]);
+    assert_eq!(ids(&s1.snapshot_message()), std::slice::from_ref(&first));
     // The hidden track's alert never; the first not again.
-    assert_eq!(ids(&s2.update_message(s1.seq)), [later.clone()]);
+    assert_eq!(
+        ids(&s2.update_message(s1.seq)),
+        std::slice::from_ref(&later)
+    );
     assert_eq!(ids(&s2.snapshot_message()), [first, later]);
     let s3 = st.step(&p2.clone(), true, T0, 0).unwrap();
     assert!(ids(&s3.update_message(s2.seq)).is_empty());
