@@ -152,8 +152,12 @@ async fn alerts_filter_by_type_time_area_and_state_each_once_and_per_audience() 
         let lat_h = if k < 6 { 20.0 } else { 20.5 };
         usa.push_str(&ais(HIDDEN, t, lat_h, 130.0));
     }
-    ingest(addr, "jpn-ais", "demo-jpn", &jpn).await;
+    // The U.S. feed first: an audience's rules see its picture at its own data seconds,
+    // so reports that arrive wholly behind the audience's clock (the U.S. feed's 400 s after
+    // the Japanese feed's had moved the U.S. picture to their end) reach the rules only as
+    // their last state, and HIDDEN's jump would never be seen by them.
     ingest(addr, "usa-ais", "demo-usa", &usa).await;
+    ingest(addr, "jpn-ais", "demo-jpn", &jpn).await;
 
     // Until the quiet-feed flush has released the last reports and B's episode opened.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -232,8 +236,24 @@ async fn alerts_filter_by_type_time_area_and_state_each_once_and_per_audience() 
     .await;
     assert_eq!(late_iso.len(), 1);
 
-    // PHL sees the public ones only. (The U.S. audience's view of HIDDEN is not asserted:
-    // in this test its picture raised no alert for HIDDEN's jump — under investigation.)
+    // The U.S. audience sees HIDDEN's episode, marked with its feed's label.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let hidden = loop {
+        let us = alerts(addr, "demo-usa", "?type=spoofing").await;
+        let h: Vec<Value> = us
+            .into_iter()
+            .filter(|a| a["message"].as_str().unwrap().contains(&HIDDEN.to_string()))
+            .collect();
+        if !h.is_empty() || std::time::Instant::now() > deadline {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!hidden.is_empty(), "no spoofing alert of HIDDEN for USA");
+    for a in &hidden {
+        assert_eq!(a["marking"], "SECRET//REL TO USA", "{a}");
+    }
+    // PHL sees the public ones only.
     let phl = alerts(addr, "demo-phl", "").await;
     assert_eq!(states(&phl), states(&all), "{phl:?}");
 
