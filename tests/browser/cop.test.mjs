@@ -380,6 +380,15 @@ test('web COP: picture, search, filters, maritime zones, replay, alerts, missile
         { ...base0, id: 'z1', time: iso(now - 10_000), kind: 'zone-entry', state: 'event', episode: null, tracks: [], message: 'zone entry' },
       ];
       await p3.route(/\/api\/v1\/alerts$/, (route) => route.fulfill({ json: { alerts: fake } }));
+      // The demo's own missiles would lead the banner when they impact sooner: this page
+      // shows tracks without them (the WebSocket refused, so it polls the edited answer).
+      await p3.routeWebSocket(/\/api\/v1\/ws/, (ws) => ws.close());
+      await p3.route(/\/api\/v1\/tracks$/, async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        for (const f of body.features) delete f.properties.missile;
+        await route.fulfill({ response: res, json: body });
+      });
       await p3.goto(base);
       await p3.waitForSelector(`#alerts li[data-key="ep:${episode}"]`, { timeout: 30_000 });
       assert.equal(await p3.locator('#alerts li[data-kind="encounter"]').count(), 1, 'the episode is one line');
