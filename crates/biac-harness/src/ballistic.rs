@@ -47,17 +47,8 @@ pub struct PlotRow {
     pub t_s: f64,
     /// `t_s` as written (echoed in the output, so rows join on the same text).
     pub t_text: String,
-    pub sensor: String,
-    pub sensor_lat: f64,
-    pub sensor_lon: f64,
-    pub sensor_alt_m: f64,
-    pub range_m: f64,
-    pub azimuth_deg: f64,
-    pub elevation_deg: f64,
-    pub sigma_range_m: f64,
-    pub sigma_azimuth_deg: f64,
-    pub sigma_elevation_deg: f64,
-    pub range_rate: Option<(f64, f64)>,
+    /// The plot as the `plots3d` feed reads it.
+    pub plot: plots3d::Plot3d,
 }
 
 /// A row that could not be used, with its line number.
@@ -129,43 +120,20 @@ fn parse_row(line: usize, l: &str, cols: &plots3d::Columns) -> Result<PlotRow, S
         line,
         t_s,
         t_text: t.to_string(),
-        sensor: p.sensor,
-        sensor_lat: p.sensor_lat,
-        sensor_lon: p.sensor_lon,
-        sensor_alt_m: p.sensor_alt_m,
-        range_m: p.range_m,
-        azimuth_deg: p.azimuth_deg,
-        elevation_deg: p.elevation_deg,
-        sigma_range_m: p.sigma_range_m,
-        sigma_azimuth_deg: p.sigma_azimuth_deg,
-        sigma_elevation_deg: p.sigma_elevation_deg,
-        range_rate: p.range_rate,
+        plot: p,
     })
 }
 
 /// The plot as the tracker's observation (a 3-D radar plot; its converted position is
 /// where range, azimuth and elevation put the target).
 pub fn observation(r: &PlotRow) -> Observation {
-    let p = plots3d::Plot3d {
-        sensor: r.sensor.clone(),
-        sensor_lat: r.sensor_lat,
-        sensor_lon: r.sensor_lon,
-        sensor_alt_m: r.sensor_alt_m,
-        range_m: r.range_m,
-        azimuth_deg: r.azimuth_deg,
-        elevation_deg: r.elevation_deg,
-        sigma_range_m: r.sigma_range_m,
-        sigma_azimuth_deg: r.sigma_azimuth_deg,
-        sigma_elevation_deg: r.sigma_elevation_deg,
-        range_rate: r.range_rate,
-    };
     // Labels play no part offline (one audience sees everything).
     let label = Label::rel_to(
         Classification::Secret,
         Nation::USA,
         &[Nation::JPN, Nation::KOR],
     );
-    p.observation(time_ms(r.t_s), "ballistic", label)
+    r.plot.observation(time_ms(r.t_s), "ballistic", label)
 }
 
 /// The largest |t_s| accepted (about 3,000 years).

@@ -9,39 +9,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use biac_formats::cot;
 use common::*;
 use serde_json::Value;
-
-/// Run the PyTAK client against `port` for `secs`; its JSON report.
-/// With `v1`, the script negotiates TAK protocol v1 and decodes frames with takproto.
-fn pytak_client(py: PathBuf, port: u16, secs: u32, v1: bool) -> std::thread::JoinHandle<Value> {
-    std::thread::spawn(move || {
-        let script = repo_root().join("tests/peers/pytak_client.py");
-        let out = Command::new(py)
-            .arg(script)
-            .arg(format!("tcp://127.0.0.1:{port}"))
-            .arg(secs.to_string())
-            .args(v1.then_some("v1"))
-            .output()
-            .expect("run pytak_client.py");
-        assert!(
-            out.status.success(),
-            "pytak_client.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "pytak_client.py output is not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    })
-}
 
 /// Whether a CoT marking (`access`, `caveat`, `releasableTo`) lets `nation` with a
 /// SECRET clearance see the event, by the rules of biac's labels.

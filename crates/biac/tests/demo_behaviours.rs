@@ -5,31 +5,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use biac_formats::cot;
 use common::*;
 use serde_json::Value;
-
-/// PyTAK on `port` for `secs`; its JSON report (see `tests/peers/pytak_client.py`).
-fn pytak_client(py: PathBuf, port: u16, secs: u32) -> std::thread::JoinHandle<Value> {
-    std::thread::spawn(move || {
-        let out = Command::new(py)
-            .arg(repo_root().join("tests/peers/pytak_client.py"))
-            .arg(format!("tcp://127.0.0.1:{port}"))
-            .arg(secs.to_string())
-            .output()
-            .expect("run pytak_client.py");
-        assert!(
-            out.status.success(),
-            "pytak_client.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("pytak_client.py prints JSON")
-    })
-}
 
 fn mentions(a: &Value, mmsi: u32) -> bool {
     a["message"]
@@ -61,7 +41,7 @@ fn each_scripted_behaviour_is_alerted_on_the_api_and_the_tak_stream() {
     let ports = listeners(&lines, "TAK (CoT over TCP)");
     assert_eq!(ports.len(), 5, "{lines:?}");
     // The Japanese TAK client listens through the first five simulated minutes.
-    let tak = pytak_client(py, ports[0].port(), 100);
+    let tak = pytak_client(py, ports[0].port(), 100, false);
 
     let want: [(&str, &[u32]); 4] = [
         ("spoofing", &[biac_sim::MMSI_SPOOFED]),

@@ -8,30 +8,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-
-fn pytak_client(py: PathBuf, port: u16, secs: u32, v1: bool) -> std::thread::JoinHandle<Value> {
-    std::thread::spawn(move || {
-        let out = Command::new(py)
-            .arg(repo_root().join("tests/peers/pytak_client.py"))
-            .arg(format!("tcp://127.0.0.1:{port}"))
-            .arg(secs.to_string())
-            .args(v1.then_some("v1"))
-            .output()
-            .expect("run pytak_client.py");
-        assert!(
-            out.status.success(),
-            "pytak_client.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("pytak_client.py prints JSON")
-    })
-}
 
 /// The value of attribute `name` in the first `<tag .../>` of `xml`.
 fn attr(xml: &str, tag: &str, name: &str) -> Option<f64> {

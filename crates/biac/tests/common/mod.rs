@@ -394,3 +394,34 @@ fn parse_frame(b: &[u8]) -> Option<(bool, u8, Vec<u8>, usize)> {
     let payload = b.get(at..at + len)?.to_vec();
     Some((fin, op, payload, at + len))
 }
+
+/// Run the PyTAK client (`tests/peers/pytak_client.py`, with the interpreter of
+/// [`pytak_python`]) against `port` on 127.0.0.1 for `secs`; its JSON report. With `v1`,
+/// the script negotiates TAK protocol v1 and decodes frames with takproto.
+pub fn pytak_client(
+    py: PathBuf,
+    port: u16,
+    secs: u32,
+    v1: bool,
+) -> std::thread::JoinHandle<serde_json::Value> {
+    std::thread::spawn(move || {
+        let out = Command::new(py)
+            .arg(repo_root().join("tests/peers/pytak_client.py"))
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg(secs.to_string())
+            .args(v1.then_some("v1"))
+            .output()
+            .expect("run pytak_client.py");
+        assert!(
+            out.status.success(),
+            "pytak_client.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "pytak_client.py output is not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    })
+}
