@@ -99,9 +99,17 @@ fn the_missile_its_impact_ellipse_and_launch_point_reach_tak_clients() {
         assert_eq!(rel, ["JPN", "KOR", "USA"], "{e}");
     }
     // The ellipse is the API's 95 % ellipse of the same track, in TAK's convention:
-    // `major`/`minor` are semi-axes in metres, `angle` the major axis' bearing.
-    let mut matched = 0;
+    // `major`/`minor` are semi-axes in metres, `angle` the major axis' bearing. Each
+    // track's latest ellipse (what the TAK client shows) against the API's, read after:
+    // an ellipse from seconds earlier is an earlier prediction, which early in the flight
+    // may lie tens of kilometres from the newer one.
+    let mut latest: Vec<&Value> = Vec::new();
     for e in &ellipses {
+        latest.retain(|l| l["uid"] != e["uid"]);
+        latest.push(e);
+    }
+    let mut matched = 0;
+    for e in latest {
         let uid = e["uid"].as_str().unwrap();
         let id = uid
             .trim_start_matches("biac-JPN-SECRET-")
