@@ -20,7 +20,7 @@ use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 
 use biac_model::{Alert, TimeMs, Track};
-use biac_store::Store;
+use biac_store::Storage;
 use tokio::sync::watch;
 
 /// Jobs in flight to the writer. When the store falls this far behind, fusion waits
@@ -100,7 +100,10 @@ impl Drop for Done {
 }
 
 /// Start the writer thread over `store` for the audiences `keys` (by index).
-pub(crate) fn start(mut store: Store, keys: Vec<String>) -> (HistoryWriter, HistorySync) {
+pub(crate) fn start(
+    mut store: Box<dyn Storage + Send>,
+    keys: Vec<String>,
+) -> (HistoryWriter, HistorySync) {
     let counters: Arc<[Counters]> = keys
         .iter()
         .map(|_| Counters {
@@ -118,7 +121,7 @@ pub(crate) fn start(mut store: Store, keys: Vec<String>) -> (HistoryWriter, Hist
                 let key = &keys[index];
                 let stored = match job {
                     Job::Snapshot { time_ms, tracks } => {
-                        store.insert_snapshot(key, time_ms, tracks.iter().map(|t| &**t))
+                        store.insert_snapshot(key, time_ms, &mut tracks.iter().map(|t| &**t))
                     }
                     Job::Alert(alert) => store.insert_alert(key, &alert),
                 };

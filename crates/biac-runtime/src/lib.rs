@@ -309,7 +309,23 @@ pub enum RuntimeError {
 /// Start the pipeline on the current tokio runtime. Replays the journal first, so a
 /// restart rebuilds the same picture.
 pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
-    pipeline::start(cfg).await
+    pipeline::start(cfg, None).await
+}
+
+/// Opens a connection to a store other than the embedded SQLite one in `data_dir`
+/// (PostgreSQL): the binary supplies it, so the runtime depends on no database client.
+/// Called off the async executor (a blocking client may run its own executor).
+pub type OpenStore = Arc<
+    dyn Fn() -> Result<Box<dyn biac_store::Storage + Send>, biac_store::StoreError> + Send + Sync,
+>;
+
+/// [`start`] with the journal and history in the store `open` connects to (`None`: the
+/// embedded SQLite store in `cfg.data_dir`, as [`start`]).
+pub async fn start_with_store(
+    cfg: RuntimeConfig,
+    open: Option<OpenStore>,
+) -> Result<RuntimeHandle, RuntimeError> {
+    pipeline::start(cfg, open).await
 }
 
 #[cfg(test)]

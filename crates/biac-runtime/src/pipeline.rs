@@ -9,7 +9,7 @@ use biac_analytics::missile_warning::MissileWarningWatch;
 use biac_analytics::{Watch, ZoneWatch};
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Observation, Subject};
-use biac_store::{Database, JournalRecord, Store};
+use biac_store::{Database, JournalRecord, Storage, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
@@ -28,21 +28,37 @@ const MAX_COMMIT: usize = 4096;
 /// Alerts kept in memory per audience.
 const ALERTS_KEPT: usize = 500;
 
-pub async fn start(cfg: RuntimeConfig) -> Result<RuntimeHandle, RuntimeError> {
-    let journal = Store::open(&cfg.data_dir, cfg.sync)?;
-    let history = Store::open(&cfg.data_dir, cfg.sync)?;
-    // The log is checkpointed beside the commits, not inside them.
-    journal.set_auto_checkpoint(false)?;
-    history.set_auto_checkpoint(false)?;
-    let checkpoints = Store::open(&cfg.data_dir, cfg.sync)?;
-    // A restart checkpoint holds the writer lock while it waits for readers: it gives up
-    // quickly (and tries again next time) rather than hold the journal's commits.
-    checkpoints.set_busy_timeout(Duration::from_millis(10))?;
+pub async fn start(
+    cfg: RuntimeConfig,
+    open: Option<crate::OpenStore>,
+) -> Result<RuntimeHandle, RuntimeError> {
     let (journal_alive, journal_gone) = std_mpsc::channel::<()>();
-    std::thread::Builder::new()
-        .name("biac-checkpoint".into())
-        .spawn(move || checkpoint_loop(checkpoints, journal_gone))
-        .expect("spawn checkpoint thread");
+    type Boxed = Box<dyn Storage + Send>;
+    let (journal, history): (Boxed, Boxed) = match open {
+        None => {
+            let journal = Store::open(&cfg.data_dir, cfg.sync)?;
+            let history = Store::open(&cfg.data_dir, cfg.sync)?;
+            // The log is checkpointed beside the commits, not inside them.
+            journal.set_auto_checkpoint(false)?;
+            history.set_auto_checkpoint(false)?;
+            let checkpoints = Store::open(&cfg.data_dir, cfg.sync)?;
+            // A restart checkpoint holds the writer lock while it waits for readers: it
+            // gives up quickly (and tries again next time) rather than hold the journal's
+            // commits.
+            checkpoints.set_busy_timeout(Duration::from_millis(10))?;
+            std::thread::Builder::new()
+                .name("biac-checkpoint".into())
+                .spawn(move || checkpoint_loop(checkpoints, journal_gone))
+                .expect("spawn checkpoint thread");
+            (Box::new(journal), Box::new(history))
+        }
+        // A database server checkpoints its own log.
+        Some(open) => {
+            tokio::task::spawn_blocking(move || Ok::<_, RuntimeError>((open()?, open()?)))
+                .await
+                .expect("opening the store does not panic")?
+        }
+    };
 
     let (ingest_tx, ingest_rx) = mpsc::channel::<Batch>(INGEST_QUEUE);
     let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
@@ -325,7 +341,7 @@ struct QuietTimer {
 }
 
 fn storage_loop(
-    mut journal: Store,
+    mut journal: Box<dyn Storage + Send>,
     mut rx: mpsc::Receiver<Batch>,
     fusion: std_mpsc::SyncSender<FusionInput>,
     audiences: Vec<(String, Subject)>,

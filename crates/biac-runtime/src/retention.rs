@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use biac_store::{RetentionReport, Store, SyncPolicy};
+use biac_store::{RetentionReport, Storage, Store, StoreError, SyncPolicy};
 use serde::Deserialize;
 
 /// `retention` in the serve configuration. Unset: kept forever.
@@ -33,7 +33,7 @@ impl RetentionPolicy {
     /// One purge relative to `now_ms`.
     pub fn apply(
         &self,
-        store: &mut Store,
+        store: &mut dyn Storage,
         now_ms: i64,
     ) -> Result<RetentionReport, biac_store::StoreError> {
         let before = |s: Option<u64>| s.map(|s| now_ms.saturating_sub(s as i64 * 1000));
@@ -48,13 +48,26 @@ pub fn spawn(
     policy: RetentionPolicy,
     every: Duration,
 ) -> Option<std::thread::JoinHandle<()>> {
+    spawn_with(
+        move || Ok(Box::new(Store::open(&data_dir, SyncPolicy::Normal)?) as Box<dyn Storage + Send>),
+        policy,
+        every,
+    )
+}
+
+/// [`spawn`] on the store `open` connects to (on the purge's own thread).
+pub fn spawn_with(
+    open: impl FnOnce() -> Result<Box<dyn Storage + Send>, StoreError> + Send + 'static,
+    policy: RetentionPolicy,
+    every: Duration,
+) -> Option<std::thread::JoinHandle<()>> {
     if policy.is_unbounded() {
         return None;
     }
     std::thread::Builder::new()
         .name("biac-retention".into())
         .spawn(move || {
-            let mut store = match Store::open(&data_dir, SyncPolicy::Normal) {
+            let mut store = match open() {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "retention: cannot open the store; nothing will be purged");
@@ -63,7 +76,7 @@ pub fn spawn(
             };
             loop {
                 let now = biac_model::now_ms();
-                match policy.apply(&mut store, now) {
+                match policy.apply(&mut *store, now) {
                     Ok(r) if r != RetentionReport::default() => tracing::info!(
                         journal = r.journal,
                         history = r.history,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use biac_store::{AckRecord, Store, StoreError};
+use biac_store::{AckRecord, Storage, StoreError};
 
 /// One acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct Ack {
 pub struct Acks {
     by_audience: Mutex<HashMap<String, HashMap<String, Ack>>>,
     /// Where they are kept across restarts (`None`: memory only, tests).
-    store: Option<Arc<Mutex<Store>>>,
+    store: Option<Arc<Mutex<dyn Storage + Send>>>,
 }
 
 impl std::fmt::Debug for Acks {
@@ -40,7 +40,7 @@ impl Acks {
     pub const MAX_PER_AUDIENCE: usize = 10_000;
 
     /// The acknowledgements `store` holds, written through to it from now on.
-    pub fn load(store: Arc<Mutex<Store>>) -> Result<Acks, StoreError> {
+    pub fn load(store: Arc<Mutex<dyn Storage + Send>>) -> Result<Acks, StoreError> {
         let rows = store.lock().unwrap_or_else(|p| p.into_inner()).acks()?;
         let mut all: HashMap<String, HashMap<String, Ack>> = HashMap::new();
         for r in rows {
@@ -151,7 +151,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let open = || {
             Arc::new(Mutex::new(
-                Store::open(dir.path(), biac_store::SyncPolicy::Off).unwrap(),
+                biac_store::Store::open(dir.path(), biac_store::SyncPolicy::Off).unwrap(),
             ))
         };
         let acks = Acks::load(open()).unwrap();

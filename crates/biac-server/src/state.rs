@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use biac_model::Subject;
 use biac_runtime::{Audience, RuntimeHandle};
-use biac_store::Store;
+use biac_store::Storage;
 
 use crate::acks::Acks;
 use crate::auth::Authenticator;
@@ -16,8 +16,9 @@ use crate::{cot_stream, fanout, guard, signed};
 pub struct AppState {
     pub runtime: RuntimeHandle,
     pub auth: Arc<Authenticator>,
-    /// A read connection to the history (SQLite allows readers beside the writers).
-    pub store: Arc<Mutex<Store>>,
+    /// A read connection to the history (SQLite allows readers beside the writers), or
+    /// a connection to the shared store (PostgreSQL). Blocking: use it off the executor.
+    pub store: Arc<Mutex<dyn Storage + Send>>,
     /// Where the egress guard records its decisions (`None`: not audited, tests only).
     pub audit: Option<guard::Auditor>,
     /// The TAK streaming listeners running beside the API (for their counters in
@@ -40,10 +41,10 @@ impl AppState {
     pub fn new(
         runtime: RuntimeHandle,
         auth: Authenticator,
-        store: Store,
+        store: impl Storage + Send + 'static,
         audit: Option<guard::Auditor>,
     ) -> Self {
-        let store = Arc::new(Mutex::new(store));
+        let store: Arc<Mutex<dyn Storage + Send>> = Arc::new(Mutex::new(store));
         // Acknowledgements from before a restart; a store that cannot give them leaves
         // the page without them but the server up (acknowledging then answers 503).
         let acks = Acks::load(store.clone()).unwrap_or_else(|e| {

@@ -274,5 +274,6 @@ pub fn serve_defaults() -> serve::ServeConfig {
         audit: AuditCustody::default(),
         maritime_zones: Default::default(),
         recognition: Default::default(),
+        store: Default::default(),
     }
 }

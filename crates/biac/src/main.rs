@@ -8,6 +8,7 @@ mod decode;
 mod demo;
 mod events_cmd;
 mod serve;
+mod serve_store;
 mod sim_missile;
 mod zones_cmd;
 

@@ -21,7 +21,7 @@ use biac_server::cot_stream::{
 use biac_server::guard::Auditor;
 use biac_server::signed::FeedSigners;
 use biac_server::{AppState, Authenticator};
-use biac_store::{Store, SyncPolicy};
+use biac_store::SyncPolicy;
 use serde::Deserialize;
 
 pub const DEFAULT_FEED_PORT_BASE: u16 = 47001;
@@ -120,6 +120,10 @@ pub struct ServeConfig {
     /// rules of its audiences all follow it.
     #[serde(default)]
     pub recognition: Recognitions,
+    /// Where the journal and history live: `"sqlite"` (default, in the data directory)
+    /// or `{"postgres": "<libpq connection string>"}`.
+    #[serde(default)]
+    pub store: crate::serve_store::StoreChoice,
 }
 
 /// The audit log's signing key and witness: never in the data directory.
@@ -134,6 +138,9 @@ impl AuditCustody {
     /// The configured paths, the unset ones beside the data directory:
     /// `DIR.audit-key/audit.key` and `DIR.audit-witness`.
     fn resolve(&self, data_dir: &std::path::Path) -> Result<(PathBuf, PathBuf), String> {
+        // With the store in PostgreSQL nothing else creates the directory.
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
         let data = std::fs::canonicalize(data_dir)
             .map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
         let name = data
@@ -275,6 +282,7 @@ pub struct HttpOptions {
     pub limits: HttpLimits,
     pub maritime: biac_server::maritime::MaritimeConfig,
     pub recognition: Recognitions,
+    pub store: crate::serve_store::StoreChoice,
 }
 
 /// Bind the HTTP listener and serve `rt`.
@@ -287,7 +295,15 @@ pub async fn serve_http(
     options: HttpOptions,
 ) -> Result<(), String> {
     let maritime = (options.maritime, options.recognition);
-    let state = app_state(rt, auth, audit, cot, options.signers, maritime)?;
+    let state = app_state(
+        rt,
+        auth,
+        audit,
+        cot,
+        options.signers,
+        maritime,
+        &options.store,
+    )?;
     biac_server::serve_with(listener, state, options.limits)
         .await
         .map_err(|e| e.to_string())
@@ -300,8 +316,9 @@ fn app_state(
     (cot_listeners, cot_tls_listeners): (Vec<CotListener>, Vec<CotTlsListener>),
     signers: FeedSigners,
     (maritime, recognition): (biac_server::maritime::MaritimeConfig, Recognitions),
+    store: &crate::serve_store::StoreChoice,
 ) -> Result<AppState, String> {
-    let store = Store::open(&rt.data_dir, SyncPolicy::Normal).map_err(|e| e.to_string())?;
+    let data_dir = rt.data_dir.clone();
     // Seconds of work per distinct recognition: started now, not on the first request.
     let maritime = Arc::new(biac_server::maritime::MaritimeZones::new(
         maritime,
@@ -313,7 +330,11 @@ fn app_state(
         cot_tls_listeners,
         signers: Arc::new(signers),
         maritime,
-        ..AppState::new(rt, auth, store, Some(audit))
+        // Off the executor: opening the store and loading the acknowledgements block.
+        ..tokio::task::block_in_place(|| {
+            let store = store.open(&data_dir).map_err(|e| e.to_string())?;
+            Ok::<_, String>(AppState::new(rt, auth, store, Some(audit)))
+        })?
     })
 }
 
@@ -388,19 +409,23 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     if a.bus.role == crate::bus_ingest::Role::Ingest {
         return crate::bus_ingest::run(&a.bus, &feeds, cfg.max_clock_ahead_ms).await;
     }
-    let rt = biac_runtime::start(RuntimeConfig {
-        reorder_window_ms: cfg.reorder_window_ms,
-        max_future_ms: cfg.max_clock_ahead_ms,
-        tracker: cfg.tracker,
-        warning: cfg.warning,
-        behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.recognition, &cfg.audiences)?,
-        recognition: cfg.recognition.clone(),
-        ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
-    })
+    println!("{}", cfg.store.describe(&a.data_dir));
+    let rt = biac_runtime::start_with_store(
+        RuntimeConfig {
+            reorder_window_ms: cfg.reorder_window_ms,
+            max_future_ms: cfg.max_clock_ahead_ms,
+            tracker: cfg.tracker,
+            warning: cfg.warning,
+            behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.recognition, &cfg.audiences)?,
+            recognition: cfg.recognition.clone(),
+            ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
+        },
+        cfg.store.runtime(),
+    )
     .await
     .map_err(|e| e.to_string())?;
-    if biac_runtime::retention::spawn(
-        rt.data_dir.clone(),
+    if biac_runtime::retention::spawn_with(
+        cfg.store.retention(rt.data_dir.clone()),
         cfg.retention,
         std::time::Duration::from_secs(60),
     )
@@ -453,6 +478,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             limits: cfg.http,
             maritime: cfg.maritime_zones,
             recognition: cfg.recognition,
+            store: cfg.store,
         };
         return serve_http(listener, rt, auth, audit, cot, options).await;
     };
@@ -474,6 +500,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cot,
             signers,
             (cfg.maritime_zones, cfg.recognition),
+            &cfg.store,
         )?,
     )
     .await
