@@ -367,11 +367,14 @@ impl Storage for PgStore {
     ) -> Result<Vec<Appended>, StoreError> {
         let rows: Vec<Row> = batch
             .iter()
-            .map(|k| Row {
-                feed: &k.observation.feed,
-                time_ms: k.observation.time_ms,
-                body: encode_observation(k.observation),
-                msg_id: Some(k.msg_id),
+            .map(|k| {
+                let (feed, time_ms, body) = biac_store::journal_row(k.record);
+                Row {
+                    feed,
+                    time_ms,
+                    body,
+                    msg_id: Some(k.msg_id),
+                }
             })
             .collect();
         self.append_rows(received_ms, &rows)

@@ -20,6 +20,16 @@ pub fn encode_flush_audience(audience: &str) -> String {
 }
 
 /// The body of a track snapshot row.
+/// A journal record's row: its feed (empty for a marker), data time (0 for a marker)
+/// and body.
+pub fn journal_row(r: &crate::JournalRecord) -> (&str, TimeMs, String) {
+    match r {
+        crate::JournalRecord::Observation(o) => (&o.feed, o.time_ms, encode_observation(o)),
+        crate::JournalRecord::Flush => ("", 0, FLUSH_BODY.to_string()),
+        crate::JournalRecord::FlushAudience(a) => ("", 0, encode_flush_audience(a)),
+    }
+}
+
 pub fn encode_track(t: &Track) -> String {
     serde_json::to_string(t).expect("tracks always serialise")
 }

@@ -91,7 +91,7 @@ pub mod suite;
 
 pub use codec::{
     decode_alert, decode_journal_record, decode_track, encode_alert, encode_flush_audience,
-    encode_observation, encode_track, FLUSH_BODY,
+    encode_observation, encode_track, journal_row, FLUSH_BODY,
 };
 pub use storage::{Appended, KeyedRecord, Storage};
 
@@ -344,15 +344,14 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for r in batch {
-                let o = r.observation;
                 let stored: Option<i64> = existing
-                    .query_row(params![o.feed, r.msg_id], |r| r.get(0))
+                    .query_row(params![r.feed(), r.msg_id], |r| r.get(0))
                     .optional()?;
                 out.push(match stored {
                     Some(seq) => Appended { seq, stored: false },
                     None => {
-                        let body = encode_observation(o);
-                        insert.execute(params![received_ms, o.feed, o.time_ms, body, r.msg_id])?;
+                        let (feed, time_ms, body) = codec::journal_row(r.record);
+                        insert.execute(params![received_ms, feed, time_ms, body, r.msg_id])?;
                         Appended {
                             seq: tx.last_insert_rowid(),
                             stored: true,

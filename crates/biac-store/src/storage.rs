@@ -7,12 +7,23 @@ use biac_model::{Alert, Observation, TimeMs, Track};
 
 use crate::{AckRecord, BBox, JournalEntry, RetentionReport, Store, StoreError, TrackSnapshot};
 
-/// A record to journal under an idempotency key: the observation's feed and `msg_id`
-/// (JetStream's `Nats-Msg-Id` of the message that carried it).
+/// A record to journal under an idempotency key: the observation's feed (empty for a
+/// flush marker) and `msg_id` (e.g. the `OBS` stream sequence that carried it, so that an
+/// archiver resuming from an earlier position stores nothing twice, markers included).
 #[derive(Clone, Copy, Debug)]
 pub struct KeyedRecord<'a> {
     pub msg_id: &'a str,
-    pub observation: &'a Observation,
+    pub record: &'a crate::JournalRecord,
+}
+
+impl KeyedRecord<'_> {
+    /// The feed half of the key.
+    pub fn feed(&self) -> &str {
+        match self.record {
+            crate::JournalRecord::Observation(o) => &o.feed,
+            _ => "",
+        }
+    }
 }
 
 /// Where a keyed record is in the journal.

@@ -360,13 +360,14 @@ pub fn concurrent_appenders_keep_a_gap_free_duplicate_free_seq(f: &impl Fixture)
                             } else {
                                 let ids: Vec<String> =
                                     (0..BATCH).map(|i| format!("{b}-{i}")).collect();
-                                let keyed: Vec<_> = batch
+                                let records: Vec<_> = batch
+                                    .iter()
+                                    .map(|o| JournalRecord::Observation(o.clone()))
+                                    .collect();
+                                let keyed: Vec<_> = records
                                     .iter()
                                     .zip(&ids)
-                                    .map(|(o, id)| KeyedRecord {
-                                        msg_id: id,
-                                        observation: o,
-                                    })
+                                    .map(|(record, id)| KeyedRecord { msg_id: id, record })
                                     .collect();
                                 let done = s.append_keyed(b as i64, &keyed).unwrap();
                                 assert!(done.iter().all(|a| a.stored));
@@ -422,13 +423,11 @@ pub fn concurrent_appenders_keep_a_gap_free_duplicate_free_seq(f: &impl Fixture)
 /// the first one's sequence number; the same id on another feed is another record.
 pub fn a_keyed_record_stored_twice_is_stored_once(f: &impl Fixture) {
     let mut s = f.open();
-    let a = obs(1, "ais");
-    let b = obs(2, "ais");
-    let radar = obs(1, "radar");
-    let key = |msg_id, observation| KeyedRecord {
-        msg_id,
-        observation,
-    };
+    let a = JournalRecord::Observation(obs(1, "ais"));
+    let b = JournalRecord::Observation(obs(2, "ais"));
+    let radar = JournalRecord::Observation(obs(1, "radar"));
+    let flush = JournalRecord::FlushAudience("JPN-SECRET".into());
+    let key = |msg_id, record| KeyedRecord { msg_id, record };
     let first = s.append_keyed(10, &[key("m1", &a), key("m2", &b)]).unwrap();
     assert_eq!(
         first.iter().map(|x| (x.seq, x.stored)).collect::<Vec<_>>(),
@@ -451,9 +450,22 @@ pub fn a_keyed_record_stored_twice_is_stored_once(f: &impl Fixture) {
         vec![(5, true), (5, false)]
     );
     // Unkeyed appends are never deduplicated, and follow without a gap.
-    assert_eq!(s.append(40, &[a.clone(), a.clone()]).unwrap(), vec![6, 7]);
-    assert_eq!(s.journal_len().unwrap(), 7);
+    let JournalRecord::Observation(o) = &a else {
+        unreachable!()
+    };
+    assert_eq!(s.append(40, &[o.clone(), o.clone()]).unwrap(), vec![6, 7]);
+    // A keyed marker is stored once too (an archiver resuming re-sends it).
+    let marker = s
+        .append_keyed(50, &[key("f1", &flush), key("f1", &flush)])
+        .unwrap();
+    assert_eq!(
+        marker.iter().map(|x| (x.seq, x.stored)).collect::<Vec<_>>(),
+        vec![(8, true), (8, false)]
+    );
+    assert_eq!(s.append_keyed(60, &[key("f1", &flush)]).unwrap()[0].seq, 8);
+    assert_eq!(s.journal_len().unwrap(), 8);
     let journal = s.read_journal(0, 100).unwrap();
     assert_eq!(journal[1].received_ms, 10, "the first write stands");
-    assert_eq!(journal[2].record, JournalRecord::Observation(radar));
+    assert_eq!(journal[2].record, radar);
+    assert_eq!(journal[7].record, flush);
 }

@@ -61,10 +61,10 @@ fn a_journal_made_before_idempotency_keys_gets_them_on_open() {
         .unwrap();
     }
     let mut s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
-    let o = obs(11, "a");
+    let o = JournalRecord::Observation(obs(11, "a"));
     let keyed = [KeyedRecord {
         msg_id: "m1",
-        observation: &o,
+        record: &o,
     }];
     assert_eq!(s.append_keyed(2, &keyed).unwrap()[0].seq, 2);
     assert!(!s.append_keyed(3, &keyed).unwrap()[0].stored);
