@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::codec::{self, DecodeError, PictureMsg};
-use crate::subject::{self, AudienceKey, SubjectError, OBS_STREAM, OBS_SUBJECTS};
+use crate::subject::{self, AudienceKey, SubjectError, MARK_SUBJECTS, OBS_STREAM, OBS_SUBJECTS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -54,6 +54,39 @@ impl RecordId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// One record of the `OBS` stream (as `biac_store::JournalRecord`: mostly observations,
+/// moved once each, so not boxed).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObsRecord {
+    Observation(Observation),
+    /// Release this audience's re-ordering buffer (its inputs went quiet).
+    FlushAudience(AudienceKey),
+}
+
+/// One message read from `OBS`: its stream sequence, the messages stored after it when it
+/// was delivered (0: the reader is at the end), and its decoding (a malformed message is an
+/// `Err` in place; the reading goes on).
+#[derive(Debug)]
+pub struct ObsMessage {
+    pub seq: u64,
+    pub pending: u64,
+    pub record: Result<ObsRecord, DecodeError>,
+}
+
+fn obs_message(m: &jetstream::Message) -> Result<ObsMessage, BusError> {
+    let info = m.info().map_err(|e| nats("message info")(e.to_string()))?;
+    let record = match AudienceKey::of_flush_subject(m.subject.as_str()) {
+        Some(a) => Ok(ObsRecord::FlushAudience(a)),
+        None => codec::decode_observation(&m.payload).map(ObsRecord::Observation),
+    };
+    Ok(ObsMessage {
+        seq: info.stream_sequence,
+        pending: info.pending,
+        record,
+    })
 }
 
 /// Where JetStream stored a publish.
@@ -162,7 +195,10 @@ impl Bus {
             ..Default::default()
         };
         self.js
-            .create_or_update_stream(file(OBS_STREAM.into(), vec![OBS_SUBJECTS.into()]))
+            .create_or_update_stream(file(
+                OBS_STREAM.into(),
+                vec![OBS_SUBJECTS.into(), MARK_SUBJECTS.into()],
+            ))
             .await
             .map_err(|e| nats("create stream OBS")(e.to_string()))?;
         for a in audiences {
@@ -291,6 +327,50 @@ impl Bus {
         }
     }
 
+    /// Publishes `aud`'s flush marker into `OBS` (acknowledged). `after` is the last stream
+    /// sequence the publisher had read: the id, so that two nodes briefly both holding the
+    /// audience store one marker for the same point.
+    pub async fn publish_flush(
+        &self,
+        aud: &AudienceKey,
+        after: u64,
+    ) -> Result<Published, BusError> {
+        let id = RecordId(format!("flush:{aud}:{after}"));
+        self.publish_acked(aud.flush_subject(), Vec::new(), &id)
+            .await
+    }
+
+    /// Reads `OBS` from sequence `from` (1 = the start) on, without end, through an ordered
+    /// consumer (the client recreates it where it left off when its server goes). Drop the
+    /// stream to stop.
+    pub async fn follow_obs(
+        &self,
+        from: u64,
+    ) -> Result<impl futures_util::Stream<Item = Result<ObsMessage, BusError>>, BusError> {
+        let s = self
+            .js
+            .get_stream(OBS_STREAM)
+            .await
+            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
+        let c = s
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: from.max(1),
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
+        let msgs = c
+            .messages()
+            .await
+            .map_err(|e| nats("consume OBS")(e.to_string()))?;
+        Ok(msgs.map(|m| {
+            let m = m.map_err(|e| nats("read OBS")(e.to_string()))?;
+            obs_message(&m)
+        }))
+    }
+
     /// Publishes an audience's picture on `biac.pic.<AUD>` (acknowledged; the stream keeps the
     /// latest, which an edge reads when it starts).
     pub async fn publish_picture(
@@ -380,6 +460,58 @@ impl Bus {
                 .map_err(|e| nats("message info")(e.to_string()))?
                 .stream_sequence;
             out.push((seq, codec::decode_observation(&m.payload)));
+            if seq >= last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The audience's latest `max` alerts from its stream, oldest first (what an edge shows
+    /// when it starts). Malformed messages are skipped and counted in the log.
+    pub async fn recent_alerts(&self, aud: &AudienceKey, max: u64) -> Result<Vec<Alert>, BusError> {
+        let s = self
+            .js
+            .get_stream(aud.alert_stream())
+            .await
+            .map_err(|e| nats("get alert stream")(e.to_string()))?;
+        let info = s
+            .get_info()
+            .await
+            .map_err(|e| nats("alert stream info")(e.to_string()))?;
+        let last = info.state.last_sequence;
+        if info.state.messages == 0 {
+            return Ok(Vec::new());
+        }
+        let from = last
+            .saturating_sub(max.saturating_sub(1))
+            .max(info.state.first_sequence);
+        let c = s
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: from,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
+        let mut msgs = c
+            .messages()
+            .await
+            .map_err(|e| nats("consume alerts")(e.to_string()))?;
+        let mut out = Vec::new();
+        while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(10), msgs.next()).await {
+            let m = m.map_err(|e| nats("read alerts")(e.to_string()))?;
+            let seq = m
+                .info()
+                .map_err(|e| nats("message info")(e.to_string()))?
+                .stream_sequence;
+            match codec::decode_alert(&m.payload) {
+                Ok(a) => out.push(a),
+                Err(e) => {
+                    tracing::warn!(stream = %aud.alert_stream(), seq, error = %e, "alert skipped")
+                }
+            }
             if seq >= last {
                 break;
             }

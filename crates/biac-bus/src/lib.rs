@@ -23,5 +23,5 @@ pub mod subject;
 
 mod bus;
 
-pub use bus::{Bus, BusError, Published, RecordId};
+pub use bus::{Bus, BusError, ObsMessage, ObsRecord, Published, RecordId, StreamSettings};
 pub use subject::{AudienceKey, SubjectError};

@@ -52,6 +52,7 @@ pub fn permissions(user: &str, role: &Role) -> (Vec<String>, Vec<String>) {
             for a in auds {
                 publish.push(a.picture_subject());
                 publish.push(a.alert_subject());
+                publish.push(a.flush_subject());
             }
             publish.extend(consume_stream(OBS_STREAM));
             let kv = format!("KV_{LEASE_BUCKET}");

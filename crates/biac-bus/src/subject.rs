@@ -8,6 +8,12 @@ use std::fmt;
 pub const OBS_STREAM: &str = "OBS";
 /// Subjects of the `OBS` stream.
 pub const OBS_SUBJECTS: &str = "biac.obs.>";
+/// Markers in the `OBS` stream, in order with the observations: `biac.mark.flush.<AUD>`
+/// (the audience's inputs went quiet: release its re-ordering buffer). Published by the
+/// audience's fusion node, so that every replay of the stream releases where the live run
+/// did.
+pub const MARK_SUBJECTS: &str = "biac.mark.>";
+const FLUSH_PREFIX: &str = "biac.mark.flush.";
 /// The KV bucket of audience leases.
 pub const LEASE_BUCKET: &str = "biac_leases";
 /// The object store of fusion snapshots.
@@ -58,6 +64,14 @@ impl AudienceKey {
     /// `biac.alert.<AUD>`: the audience's alerts.
     pub fn alert_subject(&self) -> String {
         format!("biac.alert.{}", self.0)
+    }
+    /// `biac.mark.flush.<AUD>`: the audience's flush markers (in `OBS`).
+    pub fn flush_subject(&self) -> String {
+        format!("{FLUSH_PREFIX}{}", self.0)
+    }
+    /// The audience whose flush marker `subject` is, if it is one.
+    pub fn of_flush_subject(subject: &str) -> Option<AudienceKey> {
+        AudienceKey::new(subject.strip_prefix(FLUSH_PREFIX)?).ok()
     }
     /// `PIC_<AUD>`: the stream holding the audience's latest picture.
     pub fn picture_stream(&self) -> String {

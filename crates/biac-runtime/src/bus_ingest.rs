@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::ingest::{serve_feed, serve_udp_feed, udp_feed, Batch};
-use crate::{FeedHandle, FeedStats, RuntimeError};
+use crate::{FeedHandle, FeedStats, RuntimeError, RuntimeHandle};
 
 /// Batches between the listeners and the publisher.
 const QUEUE: usize = 64;
@@ -24,6 +24,9 @@ const QUEUE: usize = 64;
 /// A running ingest role.
 pub struct BusIngest {
     pub feeds: Vec<FeedHandle>,
+    /// For the HTTP server: `RuntimeHandle::ingest` publishes to the bus and resolves once
+    /// JetStream acknowledged every observation; no audiences (no pictures here).
+    pub handle: RuntimeHandle,
     /// Observations JetStream acknowledged (duplicates included).
     pub published: Arc<AtomicU64>,
     /// Ends with the error that stopped publishing (the bus refused or never acknowledged a
@@ -37,6 +40,7 @@ pub async fn start_bus_ingest(
     feeds: &[(FeedConfig, SocketAddr)],
     max_future_ms: i64,
     bus: Bus,
+    data_dir: std::path::PathBuf,
 ) -> Result<BusIngest, RuntimeError> {
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let mut handles = Vec::new();
@@ -72,7 +76,15 @@ pub async fn start_bus_ingest(
             stats,
         });
     }
-    drop(tx);
+    let handle = RuntimeHandle {
+        feeds: handles.clone(),
+        audiences: Vec::new(),
+        pictures: Default::default(),
+        zones: Vec::new(),
+        data_dir,
+        history: crate::history::HistorySync::none(),
+        ingest: crate::IngestPath { tx, max_future_ms },
+    };
     let published = Arc::new(AtomicU64::new(0));
     let count = published.clone();
     let publisher = tokio::spawn(async move {
@@ -93,6 +105,7 @@ pub async fn start_bus_ingest(
                 }
             };
             count.fetch_add(acks.len() as u64, Ordering::Relaxed);
+            // HTTP ingest: acknowledged once JetStream acknowledged every record.
             if let Some(ack) = batch.ack {
                 let _ = ack.send(Ok(()));
             }
@@ -101,6 +114,7 @@ pub async fn start_bus_ingest(
     });
     Ok(BusIngest {
         feeds: handles,
+        handle,
         published,
         publisher,
     })

@@ -50,6 +50,13 @@ pub struct HistorySync {
 }
 
 impl HistorySync {
+    /// For a process with no history writer: nothing is ever pending.
+    pub(crate) fn none() -> HistorySync {
+        HistorySync {
+            counters: Arc::from(Vec::new()),
+        }
+    }
+
     /// Once every history write queued before the call for audience `index` is stored
     /// (at once if none is pending). Bounded: a store that does not answer in
     /// [`SETTLE_LIMIT`] is logged and the caller reads what is there.

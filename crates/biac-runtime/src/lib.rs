@@ -21,6 +21,7 @@
 mod audience;
 pub mod behaviour;
 pub mod bus_ingest;
+pub mod cluster;
 mod history;
 mod ingest;
 mod pipeline;
@@ -36,6 +37,7 @@ pub use audience::{Audience, Picture};
 use biac_analytics::Zone;
 use biac_model::{FeedConfig, Subject};
 use biac_store::SyncPolicy;
+pub use pipeline::{start_fed, Feeder, FeederClosed};
 use tokio::sync::watch;
 
 /// Where and how the runtime runs.
@@ -211,6 +213,29 @@ pub struct OwnerError {
 }
 
 impl RuntimeHandle {
+    /// The handle of a process that runs no pipeline of its own (the distributed mode's
+    /// edge): these audiences' pictures, kept current by the caller; no feeds; HTTP
+    /// ingest refused.
+    pub fn remote(
+        pictures: BTreeMap<Audience, watch::Receiver<Arc<Picture>>>,
+        zones: Vec<Zone>,
+        data_dir: PathBuf,
+    ) -> RuntimeHandle {
+        let (tx, _) = tokio::sync::mpsc::channel(1);
+        RuntimeHandle {
+            feeds: Vec::new(),
+            audiences: pictures.keys().copied().collect(),
+            pictures,
+            zones,
+            data_dir,
+            history: history::HistorySync::none(),
+            ingest: IngestPath {
+                tx,
+                max_future_ms: 0,
+            },
+        }
+    }
+
     /// The audience a subject belongs to, if it has one.
     pub fn audience_of(&self, s: &Subject) -> Option<Audience> {
         self.audiences.iter().copied().find(|a| a.subject() == *s)

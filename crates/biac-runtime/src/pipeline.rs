@@ -63,38 +63,7 @@ pub async fn start(
     let (ingest_tx, ingest_rx) = mpsc::channel::<Batch>(INGEST_QUEUE);
     let (fusion_tx, fusion_rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
 
-    // Audiences and their picture channels.
-    let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
-    audiences.sort();
-    audiences.dedup();
-    let mut pictures = BTreeMap::new();
-    let mut states = Vec::new();
-    let keys: Vec<String> = audiences.iter().map(Audience::key).collect();
-    let (history_writer, history_sync) = history::start(history, keys);
-    for (index, a) in audiences.iter().enumerate() {
-        let (tx, rx) = watch::channel(Arc::new(Picture::default()));
-        pictures.insert(*a, rx);
-        states.push(AudienceState {
-            index,
-            audience: *a,
-            subject: a.subject(),
-            tracker: Tracker::new(tracker_config(&cfg.tracker, cfg.reorder_window_ms)),
-            watches: watches_for(&cfg, a),
-            alerts: VecDeque::new(),
-            tx,
-            generation: 0,
-            last_snapshot_ms: i64::MIN,
-            pending: Vec::new(),
-            newest: i64::MIN,
-            released_ms: i64::MIN,
-            zones_at: i64::MIN,
-            unpublished: false,
-            published_at: Instant::now() - PUBLISH_EVERY,
-            released_since: 0,
-            fused_for: Duration::ZERO,
-        });
-    }
-
+    let (audiences, pictures, history_sync, states, history_writer) = audiences(&cfg, history);
     let quiet: Vec<(String, Subject)> = audiences.iter().map(|a| (a.key(), a.subject())).collect();
     // Storage thread: replay the journal, then commit live batches before forwarding.
     let replay_tx = fusion_tx.clone();
@@ -144,12 +113,7 @@ pub async fn start(
         }
     });
 
-    let snapshot_every = cfg.snapshot_every_ms;
-    let window = cfg.reorder_window_ms;
-    std::thread::Builder::new()
-        .name("biac-fusion".into())
-        .spawn(move || fusion_loop(fusion_rx, states, history_writer, window, snapshot_every))
-        .expect("spawn fusion thread");
+    spawn_fusion(&cfg, fusion_rx, states, history_writer);
 
     // Sources, on a runtime and thread of their own: subscribers (the server's tasks)
     // share the caller's workers and must never starve the feeds of CPU. The feeds'
@@ -242,6 +206,131 @@ pub async fn start(
             max_future_ms: cfg.max_future_ms,
         },
     })
+}
+
+type Pictures = BTreeMap<Audience, watch::Receiver<Arc<Picture>>>;
+
+/// The configured audiences (sorted, once each), their picture channels, states and
+/// history writer.
+#[allow(clippy::type_complexity)]
+fn audiences(
+    cfg: &RuntimeConfig,
+    history: Box<dyn Storage + Send>,
+) -> (
+    Vec<Audience>,
+    Pictures,
+    history::HistorySync,
+    Vec<AudienceState>,
+    HistoryWriter,
+) {
+    // Audiences and their picture channels.
+    let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
+    audiences.sort();
+    audiences.dedup();
+    let mut pictures = BTreeMap::new();
+    let mut states = Vec::new();
+    let keys: Vec<String> = audiences.iter().map(Audience::key).collect();
+    let (history_writer, history_sync) = history::start(history, keys);
+    for (index, a) in audiences.iter().enumerate() {
+        let (tx, rx) = watch::channel(Arc::new(Picture::default()));
+        pictures.insert(*a, rx);
+        states.push(AudienceState {
+            index,
+            audience: *a,
+            subject: a.subject(),
+            tracker: Tracker::new(tracker_config(&cfg.tracker, cfg.reorder_window_ms)),
+            watches: watches_for(cfg, a),
+            alerts: VecDeque::new(),
+            tx,
+            generation: 0,
+            last_snapshot_ms: i64::MIN,
+            pending: Vec::new(),
+            newest: i64::MIN,
+            released_ms: i64::MIN,
+            zones_at: i64::MIN,
+            unpublished: false,
+            published_at: Instant::now() - PUBLISH_EVERY,
+            released_since: 0,
+            fused_for: Duration::ZERO,
+        });
+    }
+
+    (audiences, pictures, history_sync, states, history_writer)
+}
+
+fn spawn_fusion(
+    cfg: &RuntimeConfig,
+    rx: std_mpsc::Receiver<FusionInput>,
+    states: Vec<AudienceState>,
+    history: HistoryWriter,
+) {
+    let snapshot_every = cfg.snapshot_every_ms;
+    let window = cfg.reorder_window_ms;
+    std::thread::Builder::new()
+        .name("biac-fusion".into())
+        .spawn(move || fusion_loop(rx, states, history, window, snapshot_every))
+        .expect("spawn fusion thread");
+}
+
+/// The way into a [`start_fed`] pipeline's fusion thread.
+pub struct Feeder {
+    tx: std_mpsc::SyncSender<FusionInput>,
+}
+
+/// The fusion thread is gone (the pipeline stopped).
+#[derive(Debug, thiserror::Error)]
+#[error("the fusion pipeline has stopped")]
+pub struct FeederClosed;
+
+impl Feeder {
+    /// Observations, in the order of the log they come from. Blocks while the fusion
+    /// thread's queue is full (call it from a thread that may block).
+    pub fn observations(&self, batch: Vec<Observation>) -> Result<(), FeederClosed> {
+        self.tx
+            .send(FusionInput::Observations(batch))
+            .map_err(|_| FeederClosed)
+    }
+    /// Release one audience's re-ordering buffer (by its key), at this point of the log.
+    pub fn flush_audience(&self, key: String) -> Result<(), FeederClosed> {
+        self.tx
+            .send(FusionInput::FlushAudience(key))
+            .map_err(|_| FeederClosed)
+    }
+}
+
+/// The distributed mode's fusion: the audiences, trackers, rule sets and history of
+/// [`start`], fed by the caller — the records of a log already durable elsewhere (the
+/// bus's `OBS` stream), in its order, flush markers included — with no journal, feeds or
+/// quiet-feed timers of its own: whoever replays the same log gets the same pictures.
+/// The history goes to the store `open` connects to (`None`: SQLite in `cfg.data_dir`).
+pub async fn start_fed(
+    cfg: RuntimeConfig,
+    open: Option<crate::OpenStore>,
+) -> Result<(RuntimeHandle, Feeder), RuntimeError> {
+    let history: Box<dyn Storage + Send> = match open {
+        None => Box::new(Store::open(&cfg.data_dir, cfg.sync)?),
+        Some(open) => tokio::task::spawn_blocking(move || open())
+            .await
+            .expect("opening the store does not panic")?,
+    };
+    let (tx, rx) = std_mpsc::sync_channel::<FusionInput>(FUSION_QUEUE);
+    let (audiences, pictures, history, states, writer) = audiences(&cfg, history);
+    spawn_fusion(&cfg, rx, states, writer);
+    // No ingest here: the path's receiving end is gone, so HTTP ingest is refused.
+    let (ingest_tx, _) = mpsc::channel::<Batch>(1);
+    let handle = RuntimeHandle {
+        feeds: Vec::new(),
+        audiences,
+        pictures,
+        zones: cfg.zones.clone(),
+        data_dir: cfg.data_dir.clone(),
+        history,
+        ingest: crate::IngestPath {
+            tx: ingest_tx,
+            max_future_ms: cfg.max_future_ms,
+        },
+    };
+    Ok((handle, Feeder { tx }))
 }
 
 /// How often the write-ahead log is checkpointed. At 10,000 records a second the log

@@ -4,6 +4,7 @@ mod audit_cmd;
 mod ballistic;
 mod bus_ingest;
 mod certs;
+mod cluster;
 mod decode;
 mod demo;
 mod events_cmd;
@@ -61,6 +62,8 @@ enum Command {
     /// Behaviour events (gap, encounter, loitering, spoofing, zone entry) from an AIS
     /// NMEA capture with tag-block receive times, one JSON line per event.
     Events(events_cmd::EventsArgs),
+    /// Set up the distributed mode's bus: provision its streams, write its accounts.
+    Bus(cluster::BusCmdArgs),
 }
 
 #[derive(clap::Args)]
@@ -115,6 +118,7 @@ fn main() -> std::process::ExitCode {
             Command::SimMissile(a) => sim_missile::run(a),
             Command::Zones(a) => zones_cmd::run(a),
             Command::Events(a) => events_cmd::run(a),
+            Command::Bus(a) => cluster::bus_cmd(a).await,
         }
     });
     match result {

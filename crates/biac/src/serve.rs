@@ -338,8 +338,10 @@ fn app_state(
     })
 }
 
-pub async fn run(a: ServeArgs) -> Result<(), String> {
-    let cfg = match &a.config {
+/// The serve configuration at `path` (paths in it relative to its directory), or the
+/// demo's without one.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<ServeConfig, String> {
+    Ok(match path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
             let mut cfg = serde_json::from_str::<ServeConfig>(&text)
@@ -365,7 +367,11 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cfg
         }
         None => crate::demo::serve_defaults(),
-    };
+    })
+}
+
+pub async fn run(a: ServeArgs) -> Result<(), String> {
+    let cfg = load_config(a.config.as_deref())?;
     cfg.http.check()?;
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
         tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
@@ -406,30 +412,80 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cfg.max_clock_ahead_ms
         ));
     }
-    if a.bus.role == crate::bus_ingest::Role::Ingest {
-        return crate::bus_ingest::run(&a.bus, &feeds, cfg.max_clock_ahead_ms).await;
-    }
-    println!("{}", cfg.store.describe(&a.data_dir));
-    let rt = biac_runtime::start_with_store(
-        RuntimeConfig {
-            reorder_window_ms: cfg.reorder_window_ms,
-            max_future_ms: cfg.max_clock_ahead_ms,
-            tracker: cfg.tracker,
-            warning: cfg.warning,
-            behaviour: build_behaviour(cfg.behaviour.as_ref(), &cfg.recognition, &cfg.audiences)?,
-            recognition: cfg.recognition.clone(),
-            ..runtime_config(a.data_dir, a.fsync, feeds, cfg.audiences, cfg.zones)
-        },
-        cfg.store.runtime(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    if biac_runtime::retention::spawn_with(
-        cfg.store.retention(rt.data_dir.clone()),
-        cfg.retention,
-        std::time::Duration::from_secs(60),
-    )
-    .is_some()
+    use crate::bus_ingest::Role;
+    let role = a.bus.role;
+    let rt = match role {
+        Role::All | Role::Fusion => {
+            println!("{}", cfg.store.describe(&a.data_dir));
+            let rc = RuntimeConfig {
+                reorder_window_ms: cfg.reorder_window_ms,
+                max_future_ms: cfg.max_clock_ahead_ms,
+                tracker: cfg.tracker.clone(),
+                warning: cfg.warning.clone(),
+                behaviour: build_behaviour(
+                    cfg.behaviour.as_ref(),
+                    &cfg.recognition,
+                    &cfg.audiences,
+                )?,
+                recognition: cfg.recognition.clone(),
+                ..runtime_config(
+                    a.data_dir.clone(),
+                    a.fsync,
+                    feeds,
+                    cfg.audiences.clone(),
+                    cfg.zones.clone(),
+                )
+            };
+            if role == Role::Fusion {
+                return crate::cluster::run_fusion(&a.bus, rc, cfg.store.runtime()).await;
+            }
+            biac_runtime::start_with_store(rc, cfg.store.runtime())
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        Role::Ingest => {
+            let bus = crate::cluster::connect(&a.bus).await?;
+            let ingest = biac_runtime::bus_ingest::start_bus_ingest(
+                &feeds,
+                cfg.max_clock_ahead_ms,
+                bus,
+                a.data_dir.clone(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("biac: ingest publishing to nats {}", a.bus.nats.join(","));
+            let publisher = ingest.publisher;
+            // The publisher stops only when the bus refuses or never acknowledges: then
+            // the node stops (nothing it accepts after that could be acknowledged).
+            tokio::spawn(async move {
+                let e = match publisher.await {
+                    Ok(Ok(())) => return,
+                    Ok(Err(e)) => e.to_string(),
+                    Err(e) => e.to_string(),
+                };
+                eprintln!("biac: ingest stopped: {e}");
+                std::process::exit(1);
+            });
+            ingest.handle
+        }
+        Role::Edge => {
+            let audiences: Vec<_> = cfg
+                .audiences
+                .iter()
+                .map(biac_runtime::Audience::of)
+                .collect();
+            let pictures = crate::cluster::edge_pictures(&a.bus, &audiences).await?;
+            std::fs::create_dir_all(&a.data_dir).map_err(|e| e.to_string())?;
+            RuntimeHandle::remote(pictures, cfg.zones.clone(), a.data_dir.clone())
+        }
+    };
+    if role == Role::All
+        && biac_runtime::retention::spawn_with(
+            cfg.store.retention(rt.data_dir.clone()),
+            cfg.retention,
+            std::time::Duration::from_secs(60),
+        )
+        .is_some()
     {
         println!(
             "retention: journal {}, history {}",

@@ -156,7 +156,7 @@ fn serve_keeps_its_journal_history_and_acks_in_postgres() {
     assert_eq!(again["ack"]["by"], by.as_str(), "{again}");
     let tracks = get_json(b.http, "/api/v1/tracks", TOKEN);
     assert!(
-        !tracks["features"].as_array().map_or(true, |f| f.is_empty()),
+        tracks["features"].as_array().is_some_and(|f| !f.is_empty()),
         "the replayed picture has the vessel: {tracks}"
     );
     // Replay did not journal anything twice.

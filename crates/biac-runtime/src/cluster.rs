@@ -1,0 +1,533 @@
+//! The distributed mode's fusion and edge nodes, on the bus (`biac-bus`).
+//!
+//! Fusion: one lease per audience (`biac_bus::lease`). For each audience it holds, a node
+//! runs the embedded pipeline for that audience alone ([`crate::start_fed`]), fed with
+//! the `OBS` stream from its start in stream order — the embedded journal's deterministic
+//! replay, so a node taking an audience over rebuilds the picture the lost node had. Flush
+//! points (an audience's inputs went quiet) are published into `OBS` by the owner and
+//! applied only when read back, so every replay releases where the live run did. One node
+//! also holds the `archive` lease and copies `OBS` into the store's journal, keyed by
+//! stream sequence (a resumed copy stores nothing twice).
+//!
+//! Edge: the audiences' latest pictures and alerts from the bus, into the same watch
+//! channels the embedded server reads, so the API, WebSocket and CoT are served unchanged
+//! (and every item still passes the egress guard).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use biac_bus::codec::PictureMsg;
+use biac_bus::lease::{Lease, Leases};
+use biac_bus::snapshot::{Snapshot, Snapshots};
+use biac_bus::{AudienceKey, Bus, ObsRecord};
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use crate::{Audience, OpenStore, Picture, RuntimeConfig};
+
+/// A lease lasts this long after its last renewal: the longest an audience goes without a
+/// fusion node when its node dies (plus the successor's replay).
+pub const LEASE_TTL: Duration = Duration::from_secs(6);
+const RENEW_EVERY: Duration = Duration::from_secs(2);
+/// A node takes an audience it does not prefer only once it has been free this long, so
+/// that at start each audience goes to the node that prefers it.
+const ADOPT_AFTER: Duration = Duration::from_secs(8);
+/// An audience's inputs quiet this long (wall clock) get a flush marker.
+const QUIET_FLUSH: Duration = Duration::from_secs(2);
+/// Pictures go on the bus at most this often per audience (latest wins).
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// Records fed to fusion at once.
+const FEED_BATCH: usize = 1024;
+/// The lease (and position object) of the archiver.
+const ARCHIVE: &str = "archive";
+
+pub fn key(a: &Audience) -> Result<AudienceKey, String> {
+    AudienceKey::new(a.key()).map_err(|e| e.to_string())
+}
+
+/// One audience fused on this node.
+struct Owned {
+    lease: Lease,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Owned {
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// `biac serve --role fusion`: hold leases, fuse, publish. Returns on Ctrl-C (leases
+/// released) or a bus error that does not heal.
+pub async fn run_fusion(
+    bus: Bus,
+    node: String,
+    prefer: &[String],
+    cfg: RuntimeConfig,
+    open: Option<OpenStore>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let leases = Leases::open(&bus).await.map_err(|e| e.to_string())?;
+    let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
+    audiences.sort();
+    audiences.dedup();
+    let prefer: BTreeSet<String> = if prefer.is_empty() {
+        audiences.iter().map(Audience::key).collect()
+    } else {
+        prefer.iter().cloned().collect()
+    };
+    println!(
+        "biac: fusion node {node} (audiences {})",
+        audiences
+            .iter()
+            .map(Audience::key)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let started = Instant::now();
+    let mut owned: BTreeMap<Audience, Owned> = BTreeMap::new();
+    let mut archive: Option<Owned> = None;
+    let archive_key = AudienceKey::new(ARCHIVE).expect("a token");
+    let mut every = tokio::time::interval(RENEW_EVERY);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = &mut shutdown => break,
+        }
+        // Renew what is held; stop what was lost.
+        let held: Vec<Audience> = owned.keys().copied().collect();
+        for aud in held {
+            let o = owned.get_mut(&aud).expect("held");
+            match leases.renew(&mut o.lease).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    println!("biac: fusion node {node} lost {}", aud.key());
+                    owned.remove(&aud).expect("held").stop();
+                }
+                Err(e) => {
+                    tracing::warn!(audience = %aud.key(), error = %e, "lease renewal failed; retrying")
+                }
+            }
+        }
+        if let Some(o) = archive.as_mut() {
+            if let Ok(false) = leases.renew(&mut o.lease).await {
+                println!("biac: fusion node {node} lost the archive");
+                archive.take().expect("held").stop();
+            }
+        }
+        // Take what is free.
+        for aud in &audiences {
+            if owned.contains_key(aud) {
+                continue;
+            }
+            let preferred = prefer.contains(&aud.key());
+            if !preferred && started.elapsed() < ADOPT_AFTER {
+                continue;
+            }
+            let k = key(aud)?;
+            match leases.acquire(&k, &node).await {
+                Ok(Some(lease)) => {
+                    println!("biac: fusion node {node} owns {}", aud.key());
+                    let o = start_audience(&bus, &cfg, open.clone(), *aud, lease).await?;
+                    owned.insert(*aud, o);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(audience = %aud.key(), error = %e, "lease acquisition failed")
+                }
+            }
+        }
+        if archive.is_none() {
+            if let Some(open) = &open {
+                if let Ok(Some(lease)) = leases.acquire(&archive_key, &node).await {
+                    println!("biac: fusion node {node} archives OBS");
+                    archive = Some(start_archive(&bus, open.clone(), lease).await?);
+                }
+            }
+        }
+    }
+    for (_, o) in std::mem::take(&mut owned) {
+        let lease = o.lease.clone();
+        o.stop();
+        let _ = leases.release(lease).await;
+    }
+    if let Some(o) = archive {
+        let lease = o.lease.clone();
+        o.stop();
+        let _ = leases.release(lease).await;
+    }
+    Ok(())
+}
+
+/// Fuse one audience from the start of `OBS` and publish its pictures and alerts.
+async fn start_audience(
+    bus: &Bus,
+    cfg: &RuntimeConfig,
+    open: Option<OpenStore>,
+    aud: Audience,
+    lease: Lease,
+) -> Result<Owned, String> {
+    let k = key(&aud)?;
+    let mut one = cfg.clone();
+    one.audiences = vec![aud.subject()];
+    // Each audience its own directory: the history's SQLite file when no store is set.
+    one.data_dir = cfg.data_dir.join(aud.key());
+    std::fs::create_dir_all(&one.data_dir).map_err(|e| e.to_string())?;
+    let (handle, feeder) = crate::start_fed(one, open)
+        .await
+        .map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let fed_seq = Arc::new(AtomicU64::new(0));
+    let follow = tokio::spawn(follow(
+        bus.clone(),
+        aud,
+        feeder,
+        fed_seq.clone(),
+        stop.clone(),
+    ));
+    let rx = handle.pictures.get(&aud).expect("its own audience").clone();
+    let publish = tokio::spawn(publish(bus.clone(), k, rx, fed_seq, handle));
+    Ok(Owned {
+        lease,
+        stop,
+        tasks: vec![follow, publish],
+    })
+}
+
+/// Read `OBS` from its start and feed the audience's pipeline; publish a flush marker when
+/// its inputs go quiet.
+async fn follow(
+    bus: Bus,
+    aud: Audience,
+    feeder: crate::Feeder,
+    fed_seq: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) {
+    let k = AudienceKey::new(aud.key()).expect("checked by the caller");
+    let subject = aud.subject();
+    let mut from = 1;
+    let started = Instant::now();
+    let mut caught_up = false;
+    'reconnect: loop {
+        let mut msgs = match bus.follow_obs(from).await {
+            Ok(m) => Box::pin(m),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading OBS; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut batch = Vec::new();
+        let mut last_data = Instant::now();
+        let mut unflushed = false;
+        let mut pending = u64::MAX;
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            let next = tokio::select! {
+                m = msgs.next() => m,
+                _ = tick.tick() => {
+                    if pending == 0 && unflushed && last_data.elapsed() >= QUIET_FLUSH {
+                        if let Err(e) = bus.publish_flush(&k, from - 1).await {
+                            tracing::warn!(error = %e, "flush marker not published");
+                        }
+                        // Re-sent (same id: stored once) until it comes back.
+                        last_data = Instant::now();
+                    }
+                    continue;
+                }
+            };
+            let Some(m) = next else { continue 'reconnect };
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading OBS; resuming at {from}");
+                    continue 'reconnect;
+                }
+            };
+            from = m.seq + 1;
+            pending = m.pending;
+            match m.record {
+                Ok(ObsRecord::Observation(o)) => {
+                    if biac_model::allow(&subject, &o.label) {
+                        last_data = Instant::now();
+                        unflushed = true;
+                    }
+                    batch.push(o);
+                }
+                Ok(ObsRecord::FlushAudience(f)) => {
+                    if f == k {
+                        let b = std::mem::take(&mut batch);
+                        let ok = tokio::task::block_in_place(|| {
+                            (b.is_empty() || feeder.observations(b).is_ok())
+                                && feeder.flush_audience(aud.key()).is_ok()
+                        });
+                        if !ok {
+                            return;
+                        }
+                        unflushed = false;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(seq = m.seq, error = %e, "OBS record skipped")
+                }
+            }
+            if batch.len() >= FEED_BATCH || (pending == 0 && !batch.is_empty()) {
+                let b = std::mem::take(&mut batch);
+                if tokio::task::block_in_place(|| feeder.observations(b)).is_err() {
+                    return;
+                }
+            }
+            fed_seq.store(m.seq, Ordering::Relaxed);
+            if pending == 0 && !caught_up {
+                caught_up = true;
+                println!(
+                    "biac: {} caught up with OBS at {} in {} ms",
+                    aud.key(),
+                    m.seq,
+                    started.elapsed().as_millis()
+                );
+            }
+        }
+    }
+}
+
+/// Publish the audience's pictures (at most every [`PUBLISH_EVERY`]) and new alerts.
+async fn publish(
+    bus: Bus,
+    k: AudienceKey,
+    mut rx: watch::Receiver<Arc<Picture>>,
+    fed_seq: Arc<AtomicU64>,
+    _handle: crate::RuntimeHandle,
+) {
+    let mut sent: VecDeque<String> = VecDeque::new();
+    let mut generation = 0;
+    while rx.changed().await.is_ok() {
+        let p = rx.borrow_and_update().clone();
+        if p.generation > generation {
+            generation = p.generation;
+            let msg = PictureMsg {
+                audience: k.as_str().to_string(),
+                time_ms: p.time_ms,
+                generation: p.generation,
+                obs_seq: fed_seq.load(Ordering::Relaxed),
+                tracks: p.tracks.iter().map(|t| (**t).clone()).collect(),
+            };
+            if let Err(e) = bus.publish_picture(&k, &msg).await {
+                tracing::warn!(audience = %k, error = %e, "picture not published");
+            }
+        }
+        for alert in &p.alerts {
+            let id = alert.id();
+            if sent.contains(&id) {
+                continue;
+            }
+            if let Err(e) = bus.publish_alert(&k, alert).await {
+                tracing::warn!(audience = %k, error = %e, "alert not published");
+                continue;
+            }
+            sent.push_back(id);
+            if sent.len() > 2_000 {
+                sent.pop_front();
+            }
+        }
+        tokio::time::sleep(PUBLISH_EVERY).await;
+    }
+}
+
+/// Copy `OBS` into the store's journal, in stream order, keyed by stream sequence; the
+/// position is kept beside the snapshots so that a successor resumes near it.
+async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned, String> {
+    let snapshots = Snapshots::open(bus).await.map_err(|e| e.to_string())?;
+    let k = AudienceKey::new(ARCHIVE).expect("a token");
+    let from = match snapshots.get(&k).await {
+        Ok(Some(s)) => s.covers_seq + 1,
+        _ => 1,
+    };
+    let mut store = tokio::task::spawn_blocking(move || open())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bus = bus.clone();
+    let halt = stop.clone();
+    let task = tokio::spawn(async move {
+        let mut from = from;
+        'reconnect: loop {
+            let mut msgs = match bus.follow_obs(from).await {
+                Ok(m) => Box::pin(m),
+                Err(e) => {
+                    tracing::warn!(error = %e, "archive: reading OBS; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let mut batch: Vec<(String, biac_store::JournalRecord)> = Vec::new();
+            loop {
+                if halt.load(Ordering::Relaxed) {
+                    return;
+                }
+                let m = match tokio::time::timeout(Duration::from_millis(200), msgs.next()).await {
+                    Ok(Some(Ok(m))) => Some(m),
+                    Ok(Some(Err(e))) => {
+                        tracing::warn!(error = %e, "archive: resuming at {from}");
+                        continue 'reconnect;
+                    }
+                    Ok(None) => continue 'reconnect,
+                    Err(_) => None,
+                };
+                let at_end = match &m {
+                    Some(m) => {
+                        let rec = match &m.record {
+                            Ok(ObsRecord::Observation(o)) => {
+                                Some(biac_store::JournalRecord::Observation(o.clone()))
+                            }
+                            Ok(ObsRecord::FlushAudience(a)) => Some(
+                                biac_store::JournalRecord::FlushAudience(a.as_str().to_string()),
+                            ),
+                            Err(e) => {
+                                tracing::warn!(seq = m.seq, error = %e, "archive: record skipped");
+                                None
+                            }
+                        };
+                        if let Some(r) = rec {
+                            batch.push((format!("obs:{}", m.seq), r));
+                        }
+                        from = m.seq + 1;
+                        m.pending == 0
+                    }
+                    None => true,
+                };
+                if batch.is_empty() || !(at_end || batch.len() >= 2_000) {
+                    continue;
+                }
+                let keyed: Vec<biac_store::KeyedRecord<'_>> = batch
+                    .iter()
+                    .map(|(id, r)| biac_store::KeyedRecord {
+                        msg_id: id,
+                        record: r,
+                    })
+                    .collect();
+                let done = tokio::task::block_in_place(|| {
+                    store.append_keyed(biac_model::now_ms(), &keyed)
+                });
+                drop(keyed);
+                match done {
+                    Ok(_) => {
+                        batch.clear();
+                        let pos = Snapshot {
+                            covers_seq: from - 1,
+                            bytes: Vec::new(),
+                        };
+                        if let Err(e) = snapshots.put(&k, &pos).await {
+                            tracing::warn!(error = %e, "archive: position not saved");
+                        }
+                    }
+                    Err(e) => {
+                        // Kept and retried: the journal is behind the stream, not missing it.
+                        tracing::error!(error = %e, "archive: journal append failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        }
+    });
+    Ok(Owned {
+        lease,
+        stop,
+        tasks: vec![task],
+    })
+}
+
+/// The edge role's pictures: per audience, a watch channel kept current from the bus
+/// (its latest picture and alerts first, then live).
+pub async fn edge_pictures(
+    bus: Bus,
+    audiences: &[Audience],
+    only: &[String],
+) -> Result<BTreeMap<Audience, watch::Receiver<Arc<Picture>>>, String> {
+    let mut out = BTreeMap::new();
+    for aud in audiences {
+        if !only.is_empty() && !only.contains(&aud.key()) {
+            continue;
+        }
+        let k = key(aud)?;
+        let (tx, rx) = watch::channel(Arc::new(Picture::default()));
+        let (pics, alerts_sub) = bus
+            .subscribe_audience(&k)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut alerts: VecDeque<biac_model::Alert> = bus
+            .recent_alerts(&k, ALERTS_KEPT as u64)
+            .await
+            .unwrap_or_default()
+            .into();
+        if let Ok(Some(p)) = bus.latest_picture(&k).await {
+            tx.send_replace(Arc::new(picture(p, &alerts)));
+        }
+        let kk = k.clone();
+        tokio::spawn(async move {
+            let mut pics = pics;
+            let mut alerts_sub = alerts_sub;
+            let mut seen: BTreeSet<String> = alerts.iter().map(|a| a.id()).collect();
+            loop {
+                tokio::select! {
+                    m = pics.next() => {
+                        let Some(m) = m else { return };
+                        match biac_bus::codec::decode_picture(&m.payload) {
+                            Ok(p) if p.audience == kk.as_str() => {
+                                tx.send_replace(Arc::new(picture(p, &alerts)));
+                            }
+                            Ok(p) => tracing::error!(got = %p.audience, subject = %kk, "picture for another audience refused"),
+                            Err(e) => tracing::warn!(error = %e, "picture skipped"),
+                        }
+                    }
+                    m = alerts_sub.next() => {
+                        let Some(m) = m else { return };
+                        match biac_bus::codec::decode_alert(&m.payload) {
+                            Ok(a) => {
+                                if seen.insert(a.id()) {
+                                    alerts.push_back(a);
+                                    if alerts.len() > ALERTS_KEPT {
+                                        alerts.pop_front();
+                                    }
+                                    let mut p = (**tx.borrow()).clone();
+                                    p.alerts = alerts.clone();
+                                    tx.send_replace(Arc::new(p));
+                                }
+                            }
+                            Err(e) => tracing::warn!(error = %e, "alert skipped"),
+                        }
+                    }
+                }
+            }
+        });
+        out.insert(*aud, rx);
+    }
+    println!(
+        "biac: edge for {}",
+        out.keys().map(Audience::key).collect::<Vec<_>>().join(",")
+    );
+    Ok(out)
+}
+
+const ALERTS_KEPT: usize = 500;
+
+fn picture(p: PictureMsg, alerts: &VecDeque<biac_model::Alert>) -> Picture {
+    Picture {
+        time_ms: p.time_ms,
+        generation: p.generation,
+        tracks: p.tracks.into_iter().map(Arc::new).collect(),
+        alerts: alerts.clone(),
+    }
+}
