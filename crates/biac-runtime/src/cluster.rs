@@ -186,15 +186,18 @@ async fn start_audience(
         .map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     let fed_seq = Arc::new(AtomicU64::new(0));
+    // Nothing is published until the replay has caught up with the stream: the edges keep
+    // showing the lost node's last picture rather than go back in time.
+    let (caught_up_tx, caught_up) = watch::channel(false);
     let follow = tokio::spawn(follow(
         bus.clone(),
         aud,
         feeder,
-        fed_seq.clone(),
+        (fed_seq.clone(), caught_up_tx),
         stop.clone(),
     ));
     let rx = handle.pictures.get(&aud).expect("its own audience").clone();
-    let publish = tokio::spawn(publish(bus.clone(), k, rx, fed_seq, handle));
+    let publish = tokio::spawn(publish(bus.clone(), k, rx, (fed_seq, caught_up), handle));
     Ok(Owned {
         lease,
         stop,
@@ -208,7 +211,7 @@ async fn follow(
     bus: Bus,
     aud: Audience,
     feeder: crate::Feeder,
-    fed_seq: Arc<AtomicU64>,
+    (fed_seq, caught_up_tx): (Arc<AtomicU64>, watch::Sender<bool>),
     stop: Arc<AtomicBool>,
 ) {
     let k = AudienceKey::new(aud.key()).expect("checked by the caller");
@@ -238,6 +241,7 @@ async fn follow(
                 m = msgs.next() => m,
                 _ = tick.tick() => {
                     if pending == 0 && unflushed && last_data.elapsed() >= QUIET_FLUSH {
+                        tracing::debug!(audience = %k, after = from - 1, "inputs quiet: flush marker");
                         if let Err(e) = bus.publish_flush(&k, from - 1).await {
                             tracing::warn!(error = %e, "flush marker not published");
                         }
@@ -266,6 +270,7 @@ async fn follow(
                     batch.push(o);
                 }
                 Ok(ObsRecord::FlushAudience(f)) => {
+                    tracing::debug!(audience = %k, marker = %f, seq = m.seq, "flush marker read");
                     if f == k {
                         let b = std::mem::take(&mut batch);
                         let ok = tokio::task::block_in_place(|| {
@@ -291,6 +296,7 @@ async fn follow(
             fed_seq.store(m.seq, Ordering::Relaxed);
             if pending == 0 && !caught_up {
                 caught_up = true;
+                caught_up_tx.send_replace(true);
                 println!(
                     "biac: {} caught up with OBS at {} in {} ms",
                     aud.key(),
@@ -307,9 +313,12 @@ async fn publish(
     bus: Bus,
     k: AudienceKey,
     mut rx: watch::Receiver<Arc<Picture>>,
-    fed_seq: Arc<AtomicU64>,
+    (fed_seq, mut caught_up): (Arc<AtomicU64>, watch::Receiver<bool>),
     _handle: crate::RuntimeHandle,
 ) {
+    if caught_up.wait_for(|c| *c).await.is_err() {
+        return;
+    }
     let mut sent: VecDeque<String> = VecDeque::new();
     let mut generation = 0;
     while rx.changed().await.is_ok() {
@@ -323,6 +332,7 @@ async fn publish(
                 obs_seq: fed_seq.load(Ordering::Relaxed),
                 tracks: p.tracks.iter().map(|t| (**t).clone()).collect(),
             };
+            tracing::debug!(audience = %k, generation = msg.generation, time_ms = msg.time_ms, "picture");
             if let Err(e) = bus.publish_picture(&k, &msg).await {
                 tracing::warn!(audience = %k, error = %e, "picture not published");
             }
@@ -354,7 +364,8 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
         Ok(Some(s)) => s.covers_seq + 1,
         _ => 1,
     };
-    let mut store = tokio::task::spawn_blocking(move || open())
+    let first = open.clone();
+    let mut store = tokio::task::spawn_blocking(move || first())
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
@@ -434,9 +445,16 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
                         }
                     }
                     Err(e) => {
-                        // Kept and retried: the journal is behind the stream, not missing it.
+                        // Kept and retried on a new connection (the server may have
+                        // restarted): the journal is behind the stream, not missing it.
                         tracing::error!(error = %e, "archive: journal append failed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
+                        let open = open.clone();
+                        if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || open()).await {
+                            // The old client owns a runtime of its own: dropped off this one.
+                            let old = std::mem::replace(&mut store, s);
+                            tokio::task::spawn_blocking(move || drop(old));
+                        }
                     }
                 }
             }

@@ -104,6 +104,9 @@ struct Conn {
 
 pub struct PgStore {
     conn: Mutex<Conn>,
+    /// To connect again when the server went away (a restart): the next call after a
+    /// lost connection reconnects; the call that found it lost failed.
+    conninfo: String,
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -123,6 +126,31 @@ impl PgStore {
     /// a unix socket or loopback) and bring the schema up to date. PostGIS must be
     /// installed in the server; creating the extension takes a superuser the first time.
     pub fn connect(conninfo: &str) -> Result<PgStore, StoreError> {
+        Ok(PgStore {
+            conn: Mutex::new(Conn::open(conninfo)?),
+            conninfo: conninfo.to_string(),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Conn> {
+        // A panic while holding the connection leaves no half-done transaction behind
+        // (an open transaction is rolled back when dropped), so a poisoned lock is fine.
+        let mut c = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if c.client.is_closed() {
+            match Conn::open(&self.conninfo) {
+                Ok(fresh) => {
+                    tracing::info!("database connection re-established");
+                    *c = fresh;
+                }
+                Err(e) => tracing::warn!(error = %e, "database still unreachable"),
+            }
+        }
+        c
+    }
+}
+
+impl Conn {
+    fn open(conninfo: &str) -> Result<Conn, StoreError> {
         let mut client = Client::connect(conninfo, NoTls).map_err(pg)?;
         migrate(&mut client)?;
         let sql = Prepared {
@@ -154,17 +182,11 @@ impl PgStore {
             history: client.prepare(HISTORY_SQL).map_err(pg)?,
             history_in_box: client.prepare(HISTORY_IN_BOX_SQL).map_err(pg)?,
         };
-        Ok(PgStore {
-            conn: Mutex::new(Conn { client, sql }),
-        })
+        Ok(Conn { client, sql })
     }
+}
 
-    fn conn(&self) -> MutexGuard<'_, Conn> {
-        // A panic while holding the connection leaves no half-done transaction behind
-        // (an open transaction is rolled back when dropped), so a poisoned lock is fine.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
+impl PgStore {
     /// The query plan of [`Storage::query_history`] for these arguments (`EXPLAIN`): for
     /// checking which indexes a deployment's data makes the planner use.
     pub fn explain_query_history(

@@ -106,6 +106,66 @@ impl PgServer {
         server
     }
 
+    /// SIGKILL the server: the postmaster and every backend, as a machine losing power
+    /// would stop them (no shutdown checkpoint; the next start recovers from its log).
+    pub fn kill(&self) {
+        let pid_file = self.data_dir().join("postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).expect("postmaster.pid");
+        let pid: i32 = text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("a pid");
+        let mut pids = vec![pid];
+        for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // "pid (comm) state ppid ...": the fields after the last ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok());
+            if ppid == Some(pid) {
+                if let Ok(child) = e.file_name().to_string_lossy().parse() {
+                    pids.push(child);
+                }
+            }
+        }
+        for p in pids {
+            let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
+        }
+        // Until the postmaster is gone.
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while proc_dir.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Start the server again after [`kill`](Self::kill), on the same port.
+    pub fn restart(&self) {
+        let data = self.data_dir();
+        let log = self.dir.path().join("server.log");
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            path_str(self.dir.path())
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&data),
+                "-l",
+                path_str(&log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &opts,
+                "start",
+            ],
+        );
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -42,6 +42,47 @@ pub fn start(args: &[&str]) -> Biac {
     start_with_lines(args).0
 }
 
+impl Biac {
+    /// Wrap a spawned `biac` (stdout piped) once it has started: when `http`, once it
+    /// printed `biac: serving http://ADDR/`; otherwise (a fusion node) once it printed
+    /// its `biac: fusion node` line.
+    pub fn from_child(mut child: Child, http: bool, limit: Duration) -> Result<Biac, String> {
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut b = Biac {
+            child,
+            http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            feeds: Vec::new(),
+            stdout_rx: mpsc::channel().1,
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .map_err(|_| format!("did not start within {limit:?}"))?;
+            if let Some(url) = line.strip_prefix("biac: serving http://") {
+                if http {
+                    b.http = url.trim_end_matches('/').parse().expect("http addr");
+                    break;
+                }
+            }
+            if !http && line.starts_with("biac: fusion node") {
+                break;
+            }
+        }
+        b.stdout_rx = rx;
+        Ok(b)
+    }
+}
+
 /// `biac demo` under `dir` as the end-to-end tests run it (seed 7, 4× speed, no fsync),
 /// writing the simulator's truth: the server, the truth file and the data directory.
 pub fn start_demo_with_truth(dir: &Path) -> (Biac, PathBuf, PathBuf) {
