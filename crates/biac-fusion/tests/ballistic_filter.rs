@@ -311,6 +311,7 @@ fn impact_ellipse_is_honest_30_s_after_a_steered_boost() {
                 s: 70.0,
                 thrust: (30.0, 70.0),
                 steer_deg: (0.0, -12.0),
+                rocket: false,
             },
             beta,
         );
@@ -370,4 +371,104 @@ fn impact_ellipse_is_honest_30_s_after_a_steered_boost() {
     );
     assert!(cover >= 0.85, "over-confident ellipse: {cover}");
     assert!(nees < 12.0, "over-confident boost: NEES {nees}");
+}
+
+/// A lofted ICBM's upper stage (the simulator's Hwasong-17 class shot): its last 40 s
+/// of thrust, 46 → 114 m/s² as the stage's mass burns away (4 m/s³ at the end), seen by
+/// a TPY-2 at Shariki 1,300–1,500 km away until the missile climbs out of its reach
+/// ~20 s after the cut. The midcourse estimate the hand-over gives (from the boost
+/// model's) must be honest: its 6-D NEES against the truth, and the impact ellipse an
+/// hour ahead at the last plot.
+#[test]
+fn lofted_upper_stage_hands_over_an_honest_estimate() {
+    let radar = vec![radars(20.0, 1e-3).swap_remove(2)];
+    let prm = BallisticParams::default();
+    let a = arc_steered(
+        39.2952,
+        126.0011,
+        436_000.0,
+        [451.6, 164.8, 4_430.8],
+        Boost {
+            s: 40.0,
+            thrust: (46.4, 114.0),
+            steer_deg: (0.0, 0.0),
+            rocket: true,
+        },
+        50_000.0,
+    );
+    let t_cut = a.t[a.burnout];
+    let (impact, _) = a.impact();
+    let (lat, lon, _) = ecef_to_geodetic(impact);
+    assert!(
+        a.p.iter()
+            .map(|p| ecef_to_geodetic(*p).2)
+            .fold(0.0, f64::max)
+            > 5_000e3,
+        "lofted"
+    );
+    let (mut boost_nees, mut mid_nees) = (vec![], vec![]);
+    let (mut inside, mut n, mut errs) = (0, 0, vec![]);
+    for seed in 0..20 {
+        let mut noise = Noise::new(4_000 + seed);
+        let plots = plots(&a, &radar, &mut noise);
+        assert!(plots[0].t < 1.0 && plots.last().unwrap().t > t_cut + 15.0);
+        let mut est: Option<(f64, Estimate)> = None;
+        // The plots of the ascent (the radar sees the missile again only at re-entry).
+        for p in plots.iter().take_while(|p| p.t < t_cut + 100.0) {
+            let m = radar_plot(p, &radar[0]);
+            let e = match est.take() {
+                None => Estimate::from_plot(&m, &prm),
+                Some((t, e)) => e.predict(p.t - t, &prm).update(&m, &prm).unwrap(),
+            };
+            let k = a.at(p.t);
+            let err: [f64; 6] = std::array::from_fn(|i| {
+                if i < 3 {
+                    e.x[i] - a.p[k][i]
+                } else {
+                    e.x[i] - a.v[k][i - 3]
+                }
+            });
+            let p6: [[f64; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| e.p[i][j]));
+            let inv = biac_fusion::kf::invert(&p6).unwrap();
+            let d2: f64 = (0..6)
+                .map(|i| (0..6).map(|j| err[i] * inv[i][j] * err[j]).sum::<f64>())
+                .sum();
+            if e.phase == Phase::Boost && p.t > t_cut - 10.0 && p.t <= t_cut {
+                boost_nees.push(d2);
+            }
+            if e.phase == Phase::Midcourse && p.t > t_cut {
+                mid_nees.push(d2);
+            }
+            est = Some((p.t, e));
+        }
+        let (_, e) = est.expect("plots");
+        if e.phase == Phase::Boost {
+            continue;
+        }
+        let imp = predict_impact(&e, &prm).expect("an impact prediction");
+        let g = biac_geo::geodetic_to_ecef(imp.lat_deg, imp.lon_deg, 0.0);
+        errs.push(ground_dist(g, impact));
+        inside += usize::from(inside95(&imp, lat, lon));
+        n += 1;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (bn, mn) = (mean(&boost_nees), mean(&mid_nees));
+    let cover = inside as f64 / n.max(1) as f64;
+    println!(
+        "lofted upper stage, 1 radar: boost NEES (last 10 s) {bn:.1}, midcourse NEES \
+         (after the hand-over, {} plots) {mn:.1} (6 dof); impact ellipse at the last plot \
+         covers {inside}/{n}, median error {:.0} m",
+        mid_nees.len(),
+        median(errs.clone())
+    );
+    assert!(
+        n >= 18,
+        "burnout declared before the missile left in {n} of 20 runs"
+    );
+    assert!(bn < 8.0, "over-confident boost: NEES {bn}");
+    assert!(
+        mn < 8.0,
+        "over-confident midcourse after the hand-over: NEES {mn}"
+    );
+    assert!(cover >= 0.85, "over-confident ellipse: {cover}");
 }

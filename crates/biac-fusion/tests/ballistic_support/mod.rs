@@ -81,6 +81,7 @@ pub fn arc(
         s: boost_s,
         thrust: (thrust, thrust),
         steer_deg: (0.0, 0.0),
+        rocket: false,
     };
     arc_steered(lat, lon, h, v_enu, boost, beta)
 }
@@ -94,6 +95,10 @@ pub struct Boost {
     pub s: f64,
     pub thrust: (f64, f64),
     pub steer_deg: (f64, f64),
+    /// The thrust grows as a stage's does (constant thrust, mass burnt at a constant
+    /// rate: `a₀ / (1 − k t)`, steepest at the end) from `thrust.0` to `thrust.1`,
+    /// instead of linearly.
+    pub rocket: bool,
 }
 
 /// [`arc`] with a steered, growing thrust.
@@ -116,7 +121,12 @@ pub fn arc_steered(lat: f64, lon: f64, h: f64, v_enu: [f64; 3], boost: Boost, be
         let thrusting = t < boost_s - 1e-9;
         // Thrust and steering held over each sample interval (the RK4 sees smooth forces).
         let frac = if boost_s > 0.0 { t / boost_s } else { 0.0 };
-        let thrust = boost.thrust.0 + (boost.thrust.1 - boost.thrust.0) * frac;
+        let (a0, a1) = boost.thrust;
+        let thrust = if boost.rocket && a1 > 0.0 {
+            a0 / (1.0 - (1.0 - a0 / a1) * frac)
+        } else {
+            a0 + (a1 - a0) * frac
+        };
         let steer =
             (boost.steer_deg.0 + (boost.steer_deg.1 - boost.steer_deg.0) * frac).to_radians();
         let sub = 4;
