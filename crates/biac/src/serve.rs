@@ -42,6 +42,17 @@ pub struct ServeArgs {
     /// The distributed mode's role and bus (`--role ingest --nats URL`).
     #[command(flatten)]
     bus: crate::bus_ingest::BusArgs,
+    /// The journal and history in PostgreSQL (a libpq connection string), whatever the
+    /// configuration says (the local cluster script's nodes run the demo's configuration).
+    #[arg(long, value_name = "CONNINFO")]
+    postgres: Option<String>,
+    /// Without `--config`: the demo's feed listeners from this port on (default 47001).
+    #[arg(long)]
+    feed_port_base: Option<u16>,
+    /// Without `--config`: the demo's logins (bearer tokens `demo-jpn`, …, accounts
+    /// `analyst-jpn`, … with password "demo") — for a local demonstration only.
+    #[arg(long)]
+    demo_logins: bool,
 }
 
 /// The configuration file.
@@ -371,9 +382,19 @@ pub fn load_config(path: Option<&std::path::Path>) -> Result<ServeConfig, String
 }
 
 pub async fn run(a: ServeArgs) -> Result<(), String> {
-    let cfg = load_config(a.config.as_deref())?;
+    let mut cfg = load_config(a.config.as_deref())?;
+    if let Some(pg) = &a.postgres {
+        cfg.store = crate::serve_store::StoreChoice::Postgres(pg.clone());
+    }
+    if a.config.is_none() {
+        if let Some(base) = a.feed_port_base {
+            for (i, f) in cfg.feeds.iter_mut().enumerate() {
+                f.listen.set_port(base.saturating_add(i as u16));
+            }
+        }
+    }
     cfg.http.check()?;
-    if cfg.tokens.is_empty() && cfg.accounts.is_empty() {
+    if cfg.tokens.is_empty() && cfg.accounts.is_empty() && !a.demo_logins {
         tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
     }
     let policy = match &cfg.request_policy {
@@ -383,12 +404,16 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         }
         None => RequestPolicy::default_policy(),
     };
-    let auth = Authenticator::new(
-        cfg.tokens,
-        cfg.accounts,
-        std::time::Duration::from_secs(cfg.session_ttl_s),
-        policy,
-    )?;
+    let auth = if a.demo_logins && a.config.is_none() {
+        Authenticator::demo()
+    } else {
+        Authenticator::new(
+            cfg.tokens,
+            cfg.accounts,
+            std::time::Duration::from_secs(cfg.session_ttl_s),
+            policy,
+        )?
+    };
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", a.listen))?;
