@@ -478,7 +478,6 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             )
             .await
             .map_err(|e| e.to_string())?;
-            println!("biac: ingest publishing to nats {}", a.bus.nats.join(","));
             let publisher = ingest.publisher;
             // The publisher stops only when the bus refuses or never acknowledges: then
             // the node stops (nothing it accepts after that could be acknowledged).
@@ -527,6 +526,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             "feed {:<18} {:?} on {} ({})",
             f.config.name, f.config.format, f.addr, f.config.default_label
         );
+    }
+    if role == Role::Ingest {
+        println!("biac: ingest publishing to nats {}", a.bus.nats.join(","));
     }
     warn_unauthenticated(&rt, &cfg.cot_listeners);
     let audit = open_audit(&rt.data_dir, &cfg.audit)?;
