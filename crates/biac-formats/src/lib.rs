@@ -182,7 +182,9 @@ impl FeedDecoder {
                 offset,
                 reason: Reason::AboveFeedCeiling {
                     level: o.label.classification(),
-                    max: limits.max_classification.unwrap_or(o.label.classification()),
+                    max: limits
+                        .max_classification
+                        .unwrap_or(o.label.classification()),
                 },
             });
         }

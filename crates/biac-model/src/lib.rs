@@ -680,11 +680,15 @@ impl SourceNet {
         use std::net::IpAddr;
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(a) & mask == u32::from(n)
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(a) & mask == u128::from(n)
             }
             _ => false,
@@ -696,9 +700,15 @@ impl SourceNet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceNetError {
     NotAnAddress(String),
-    BadPrefix { text: String, max: u8 },
+    BadPrefix {
+        text: String,
+        max: u8,
+    },
     /// Bits beyond the prefix set: likely a typo for a network (`10.0.0.1/8`).
-    HostBits { text: String, prefix: u8 },
+    HostBits {
+        text: String,
+        prefix: u8,
+    },
 }
 
 impl std::fmt::Display for SourceNetError {
@@ -733,14 +743,12 @@ impl std::str::FromStr for SourceNet {
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match p {
             None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|&n| n <= max)
-                .ok_or_else(|| SourceNetError::BadPrefix {
+            Some(p) => p.parse::<u8>().ok().filter(|&n| n <= max).ok_or_else(|| {
+                SourceNetError::BadPrefix {
                     text: s.to_string(),
                     max,
-                })?,
+                }
+            })?,
         };
         let net = SourceNet { addr, prefix };
         if !net.contains(addr) {
@@ -1238,21 +1246,38 @@ mod tests {
         assert!(net("fd00::/8").unwrap().contains(ip("fd12::1")));
         assert_eq!(net("fd00::/8").unwrap().to_string(), "fd00::/8");
         assert_eq!(net("10.0.0.7").unwrap().to_string(), "10.0.0.7");
-        assert!(matches!(net("10.0.0.1/8"), Err(SourceNetError::HostBits { prefix: 8, .. })));
-        assert!(matches!(net("10.0.0.0/33"), Err(SourceNetError::BadPrefix { max: 32, .. })));
-        assert!(matches!(net("radar-7"), Err(SourceNetError::NotAnAddress(_))));
+        assert!(matches!(
+            net("10.0.0.1/8"),
+            Err(SourceNetError::HostBits { prefix: 8, .. })
+        ));
+        assert!(matches!(
+            net("10.0.0.0/33"),
+            Err(SourceNetError::BadPrefix { max: 32, .. })
+        ));
+        assert!(matches!(
+            net("radar-7"),
+            Err(SourceNetError::NotAnAddress(_))
+        ));
 
         let cfg = |extra: &str| serde_json::from_str::<FeedConfig>(&feed_json(extra));
-        let e = cfg(r#", "format": "stanag4607", "udp": true"#).unwrap_err().to_string();
+        let e = cfg(r#", "format": "stanag4607", "udp": true"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`udp` needs `sources`"), "{e}");
-        let e = cfg(r#", "format": "ais", "sources": ["10.0.0.1/8"]"#).unwrap_err().to_string();
+        let e = cfg(r#", "format": "ais", "sources": ["10.0.0.1/8"]"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("prefix are set"), "{e}");
         let e = cfg(r#", "format": "ais", "max_classification": "CONFIDENTIAL""#)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("default_label is SECRET, above max_classification CONFIDENTIAL"), "{e}");
-        let c = cfg(r#", "format": "cot", "max_classification": "SECRET", "sources": ["10.0.0.0/8"]"#)
-            .unwrap();
+        assert!(
+            e.contains("default_label is SECRET, above max_classification CONFIDENTIAL"),
+            "{e}"
+        );
+        let c =
+            cfg(r#", "format": "cot", "max_classification": "SECRET", "sources": ["10.0.0.0/8"]"#)
+                .unwrap();
         assert_eq!(c.limits.max_classification, Some(Classification::Secret));
         assert!(c.limits.above_ceiling(Classification::TopSecret));
         assert!(!c.limits.above_ceiling(Classification::Secret));
@@ -1265,7 +1290,10 @@ mod tests {
         assert!(open.limits.allows_source(ip("192.0.2.1")));
         assert!(!open.limits.above_ceiling(Classification::TopSecret));
         let json = serde_json::to_string(&open).unwrap();
-        assert!(!json.contains("sources") && !json.contains("max_classification"), "{json}");
+        assert!(
+            !json.contains("sources") && !json.contains("max_classification"),
+            "{json}"
+        );
     }
 
     /// A missing, misplaced or invalid radar site is refused when the configuration is

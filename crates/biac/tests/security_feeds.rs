@@ -68,7 +68,10 @@ fn udp_from(ip: [u8; 4]) -> UdpSocket {
 
 #[test]
 fn udp_datagrams_and_connections_from_outside_the_feeds_sources_are_refused_and_reported() {
-    let s = serve(&gmti_config(json!({"udp": true, "sources": ["127.0.0.2"]})), None);
+    let s = serve(
+        &gmti_config(json!({"udp": true, "sources": ["127.0.0.2"]})),
+        None,
+    );
     let addr = s.b.feeds.iter().find(|(n, _)| n == "mq9-gmti").unwrap().1;
     let t0 = now_ms() - 65_000;
     // A forger on 127.0.0.3 sends the second lane's movers (10–12) first, from many
@@ -107,7 +110,11 @@ fn udp_datagrams_and_connections_from_outside_the_feeds_sources_are_refused_and_
         !last.contains("127.0.0.2"),
         "the sensor is not reported: {last}"
     );
-    assert_eq!(movers_seen(&s, "t-s", t0, 10), 0, "a forged mover has a track");
+    assert_eq!(
+        movers_seen(&s, "t-s", t0, 10),
+        0,
+        "a forged mover has a track"
+    );
     // The forger's TCP connection was closed at once.
     tcp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let mut b = [0u8; 1];
@@ -122,7 +129,10 @@ fn udp_without_sources_and_a_label_above_the_ceiling_do_not_start() {
     let dir = tempfile::tempdir().unwrap();
     for (extra, says) in [
         (json!({"udp": true}), "`udp` needs `sources`"),
-        (json!({"udp": true, "sources": ["127.0.0.1/8"]}), "prefix are set"),
+        (
+            json!({"udp": true, "sources": ["127.0.0.1/8"]}),
+            "prefix are set",
+        ),
         (
             json!({"max_classification": "CONFIDENTIAL"}),
             "above max_classification CONFIDENTIAL",
@@ -143,7 +153,9 @@ fn udp_without_sources_and_a_label_above_the_ceiling_do_not_start() {
             common::logged::Started::Exited(st, err) => {
                 assert!(!st.success() && err.contains(says), "{st}: {err}")
             }
-            common::logged::Started::Serving(_) => panic!("served with a feed that must be refused"),
+            common::logged::Started::Serving(_) => {
+                panic!("served with a feed that must be refused")
+            }
         }
     }
 }
@@ -152,10 +164,7 @@ fn udp_without_sources_and_a_label_above_the_ceiling_do_not_start() {
 /// marking used to raise the dwell into the TOP SECRET picture.
 #[test]
 fn gmti_packets_marked_above_the_feeds_ceiling_are_refused() {
-    let s = serve(
-        &gmti_config(json!({"max_classification": "SECRET"})),
-        None,
-    );
+    let s = serve(&gmti_config(json!({"max_classification": "SECRET"})), None);
     let addr = s.b.feeds.iter().find(|(n, _)| n == "mq9-gmti").unwrap().1;
     let t0 = now_ms() - 65_000;
     let mut stream = Vec::new();
@@ -207,8 +216,18 @@ fn cot_events_marked_above_the_feeds_ceiling_are_refused() {
     let rel = Some("USA, JPN, KOR");
     let body = [
         event("k-1", "KOR ONE", (34.0, 128.0), (Some("SECRET"), None, rel)),
-        event("k-2", "KOR TWO", (34.1, 128.1), (Some("TOP SECRET"), None, rel)),
-        event("k-3", "KOR THREE", (34.2, 128.2), (Some("CONFIDENTIAL"), None, rel)),
+        event(
+            "k-2",
+            "KOR TWO",
+            (34.1, 128.1),
+            (Some("TOP SECRET"), None, rel),
+        ),
+        event(
+            "k-3",
+            "KOR THREE",
+            (34.2, 128.2),
+            (Some("CONFIDENTIAL"), None, rel),
+        ),
     ]
     .concat();
     let mut tcp = TcpStream::connect(addr).unwrap();

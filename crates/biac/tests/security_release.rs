@@ -14,8 +14,10 @@ mod common;
 
 use serde_json::{json, Value};
 
+use common::server::{
+    cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server,
+};
 use common::Ws;
-use common::server::{cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server};
 
 const JPN: &str = "t-jpn";
 const JPN_SI: &str = "t-jpn-si";

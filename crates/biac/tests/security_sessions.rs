@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{request_from, Ws};
 use common::server::{hash_password, request, serve, Server};
+use common::{request_from, Ws};
 
 const PASSWORD: &str = "correct horse";
 

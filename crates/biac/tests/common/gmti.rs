@@ -94,4 +94,3 @@ pub fn packet_with(k: i64, t0: i64, first: usize, p4: u8, p6: u16) -> Vec<u8> {
     };
     encode_packet(&header, &[Segment::Mission(mission), Segment::Dwell(d)])
 }
-
