@@ -14,6 +14,7 @@ pub fn config(format: FeedFormat, trusted: bool) -> FeedConfig {
         trusted_markings: trusted,
         cot_kind: ObservationKind::Track,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

@@ -496,8 +496,23 @@ struct WsProps<'a> {
     time: &'a str,
 }
 
-fn ws_url(http: SocketAddr, token: &str) -> String {
-    format!("ws://{http}/api/v1/ws?token={token}")
+/// The upgrade request, the token offered as the page offers it (the `bearer.`
+/// subprotocol): the server refuses a token in the URL.
+fn ws_url(
+    http: SocketAddr,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{http}/api/v1/ws")
+        .into_client_request()
+        .expect("a ws URL");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("biac.v1, bearer.{token}")
+            .parse()
+            .expect("a token is a header value"),
+    );
+    req
 }
 
 async fn ws_client(sh: Arc<Shared>, token: String) -> ClientResult {

@@ -116,6 +116,7 @@ fn feed() -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

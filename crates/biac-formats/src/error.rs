@@ -2,7 +2,7 @@
 //! the failure class with its numbers, so a caller can `match` (count checksum errors,
 //! quarantine a clock) instead of reading text. `Display` is the text operators see.
 
-use biac_model::{FeedFormat, Position, TimeMs};
+use biac_model::{Classification, FeedFormat, Position, TimeMs};
 
 /// A record that could not be decoded, or was decoded and refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -98,6 +98,18 @@ pub enum Reason {
         *remaining_ms as f64 / 1000.0
     )]
     Quarantined { remaining_ms: i64 },
+    /// Decoded, but labelled above the feed's `max_classification` (its label raised by
+    /// a trusted wire marking): refused, so a feed cannot inject into pictures above
+    /// what it is accredited for.
+    #[error(
+        "labelled {}, above the feed's max_classification {}",
+        level.as_str(),
+        max.as_str()
+    )]
+    AboveFeedCeiling {
+        level: Classification,
+        max: Classification,
+    },
     /// The record does not parse as `format`; `detail` says where and why.
     #[error("{detail}")]
     Malformed { format: Wire, detail: String },

@@ -139,7 +139,7 @@ impl FeedDecoder {
             },
         };
         let feed = &self.cfg.name;
-        match &mut self.state {
+        let obs = match &mut self.state {
             FormatState::Ais(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Sbs(n) => n.decode(&self.cfg, record, now_ms).map_err(err),
             FormatState::Cot => cot::decode_observation(&self.cfg, record, now_ms).map_err(err),
@@ -170,7 +170,25 @@ impl FeedDecoder {
                         },
                     })
             }
+        }?;
+        // The ceiling applies to the record's final label, wire marking included.
+        let limits = &self.cfg.limits;
+        if let Some(o) = obs
+            .iter()
+            .find(|o| limits.above_ceiling(o.label.classification()))
+        {
+            return Err(DecodeError {
+                feed: self.cfg.name.clone(),
+                offset,
+                reason: Reason::AboveFeedCeiling {
+                    level: o.label.classification(),
+                    max: limits
+                        .max_classification
+                        .unwrap_or(o.label.classification()),
+                },
+            });
         }
+        Ok(obs)
     }
 }
 

@@ -664,6 +664,7 @@ mod tests {
             trusted_markings: false,
             cot_kind: ObservationKind::Track,
             description: String::new(),
+            limits: Default::default(),
         };
         let icao = 0x86_1234;
         let mut n = ModeSNormaliser::new(ModeSDecoder::with_reference(35.5, 139.8));

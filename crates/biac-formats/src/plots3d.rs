@@ -336,6 +336,7 @@ mod tests {
             trusted_markings: false,
             cot_kind: ObservationKind::Plot,
             description: String::new(),
+            limits: Default::default(),
         }
     }
 

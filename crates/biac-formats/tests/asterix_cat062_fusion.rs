@@ -34,6 +34,7 @@ fn cat062_feed() -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Track,
         description: "national air picture, CAT062".into(),
+        limits: Default::default(),
     }
 }
 

@@ -18,6 +18,7 @@ fn config(format: FeedFormat) -> FeedConfig {
         trusted_markings: true,
         cot_kind: ObservationKind::Track,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

@@ -21,6 +21,7 @@ fn cfg(format: FeedFormat, trusted: bool) -> FeedConfig {
         trusted_markings: trusted,
         cot_kind: ObservationKind::Track,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

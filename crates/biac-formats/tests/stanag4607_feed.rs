@@ -25,6 +25,7 @@ fn config() -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

@@ -385,6 +385,7 @@ pub fn feed_config() -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

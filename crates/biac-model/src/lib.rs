@@ -635,6 +635,154 @@ pub struct FeedConfig {
     pub cot_kind: ObservationKind,
     /// Human description (sensor, platform).
     pub description: String,
+    /// What the feed's edge refuses: records above a classification, senders outside
+    /// an address list.
+    pub limits: FeedLimits,
+}
+
+/// Refusals at a feed's edge, beside its label (the floor of what it carries).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeedLimits {
+    /// The highest classification a record of the feed may carry: a record whose label
+    /// (the feed's joined with a trusted wire marking) is above it is refused. A
+    /// feed cannot inject into pictures above what it is accredited for, whatever its
+    /// wire says. `None`: no ceiling.
+    pub max_classification: Option<Classification>,
+    /// The addresses the feed's listeners take TCP connections and UDP datagrams from;
+    /// empty: any. Required for a feed with UDP, whose source addresses are not
+    /// authenticated by a handshake.
+    pub sources: Vec<SourceNet>,
+}
+
+impl FeedLimits {
+    /// Whether the feed takes input from `ip`.
+    pub fn allows_source(&self, ip: std::net::IpAddr) -> bool {
+        self.sources.is_empty() || self.sources.iter().any(|n| n.contains(ip))
+    }
+
+    /// Whether a record labelled `level` is above the feed's ceiling.
+    pub fn above_ceiling(&self, level: Classification) -> bool {
+        self.max_classification.is_some_and(|m| level > m)
+    }
+}
+
+/// An address or a network (`10.0.0.7`, `10.0.0.0/24`, `fd00::/8`): CIDR notation, host
+/// bits zero. An IPv4 address received as IPv4-mapped IPv6 (a dual-stack socket) is
+/// matched as IPv4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl SourceNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(a) & mask == u32::from(n)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(a) & mask == u128::from(n)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Why a [`SourceNet`] does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceNetError {
+    NotAnAddress(String),
+    BadPrefix {
+        text: String,
+        max: u8,
+    },
+    /// Bits beyond the prefix set: likely a typo for a network (`10.0.0.1/8`).
+    HostBits {
+        text: String,
+        prefix: u8,
+    },
+}
+
+impl std::fmt::Display for SourceNetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceNetError::NotAnAddress(t) => write!(f, "{t:?} is no IP address or CIDR network"),
+            SourceNetError::BadPrefix { text, max } => {
+                write!(f, "{text:?}: prefix length is not 0..={max}")
+            }
+            SourceNetError::HostBits { text, prefix } => write!(
+                f,
+                "{text:?}: address bits beyond the /{prefix} prefix are set (a typo for a network?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SourceNetError {}
+
+impl std::str::FromStr for SourceNet {
+    type Err = SourceNetError;
+    fn from_str(s: &str) -> Result<Self, SourceNetError> {
+        use std::net::IpAddr;
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a
+            .parse()
+            .map_err(|_| SourceNetError::NotAnAddress(s.to_string()))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|&n| n <= max).ok_or_else(|| {
+                SourceNetError::BadPrefix {
+                    text: s.to_string(),
+                    max,
+                }
+            })?,
+        };
+        let net = SourceNet { addr, prefix };
+        if !net.contains(addr) {
+            return Err(SourceNetError::HostBits {
+                text: s.to_string(),
+                prefix,
+            });
+        }
+        Ok(net)
+    }
+}
+
+impl std::fmt::Display for SourceNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let max = if self.addr.is_ipv4() { 32 } else { 128 };
+        if self.prefix == max {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}/{}", self.addr, self.prefix)
+        }
+    }
+}
+
+impl Serialize for SourceNet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// [`FeedConfig`] as written in JSON: the format by name, the radar site beside it.
@@ -658,6 +806,10 @@ struct FeedConfigRepr {
     /// `plots3d` only: the radar's site every row must name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     site: Option<SitePin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_classification: Option<Classification>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sources: Vec<SourceNet>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
@@ -725,6 +877,22 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             (FormatName::Tak, None) => FeedFormat::Tak,
             (FormatName::Plots3d, None) => FeedFormat::Plots3d { site: r.site },
         };
+        if r.udp && r.sources.is_empty() {
+            return Err(format!(
+                "feed {:?}: `udp` needs `sources`, the addresses datagrams may come from \
+                 (a datagram's source address is not authenticated; `[\"0.0.0.0/0\"]` takes any)",
+                r.name
+            ));
+        }
+        let level = r.default_label.classification();
+        if let Some(max) = r.max_classification.filter(|m| level > *m) {
+            return Err(format!(
+                "feed {:?}: default_label is {}, above max_classification {}",
+                r.name,
+                level.as_str(),
+                max.as_str()
+            ));
+        }
         Ok(FeedConfig {
             name: r.name,
             format,
@@ -733,6 +901,10 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             trusted_markings: r.trusted_markings,
             cot_kind: r.cot_kind,
             description: r.description,
+            limits: FeedLimits {
+                max_classification: r.max_classification,
+                sources: r.sources,
+            },
         })
     }
 }
@@ -765,6 +937,8 @@ impl From<FeedConfig> for FeedConfigRepr {
             radar,
             udp,
             site,
+            max_classification: c.limits.max_classification,
+            sources: c.limits.sources,
         }
     }
 }
@@ -1042,14 +1216,84 @@ mod tests {
         assert_eq!(gmti.format.name(), "stanag4607");
         assert_eq!(serde_json::to_value(&gmti).unwrap()["format"], "stanag4607");
         // UDP only when asked for, and only for STANAG 4607.
-        let udp: FeedConfig =
-            serde_json::from_str(&feed_json(r#", "format": "stanag4607", "udp": true"#)).unwrap();
+        let udp: FeedConfig = serde_json::from_str(&feed_json(
+            r#", "format": "stanag4607", "udp": true, "sources": ["10.0.0.7"]"#,
+        ))
+        .unwrap();
         assert_eq!(udp.format, FeedFormat::Stanag4607 { udp: true });
         assert_eq!(serde_json::to_value(&udp).unwrap()["udp"], true);
         assert!(serde_json::from_str::<FeedConfig>(&feed_json(
             r#", "format": "ais", "udp": true"#
         ))
         .is_err());
+    }
+
+    /// `sources` parses addresses and networks (host bits clear), matches IPv4-mapped
+    /// addresses as IPv4, is required with `udp`, and round-trips; `max_classification`
+    /// may not be below the feed's own label.
+    #[test]
+    fn feed_limits_parse_match_and_are_checked_at_load() {
+        use std::net::IpAddr;
+        let net = |s: &str| s.parse::<SourceNet>();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let n = net("10.1.0.0/16").unwrap();
+        assert!(n.contains(ip("10.1.200.3")) && !n.contains(ip("10.2.0.1")));
+        assert!(n.contains(ip("::ffff:10.1.0.9")), "IPv4-mapped");
+        assert!(!n.contains(ip("fd00::1")));
+        assert!(net("10.0.0.7").unwrap().contains(ip("10.0.0.7")));
+        assert!(!net("10.0.0.7").unwrap().contains(ip("10.0.0.8")));
+        assert!(net("0.0.0.0/0").unwrap().contains(ip("192.0.2.1")));
+        assert!(net("fd00::/8").unwrap().contains(ip("fd12::1")));
+        assert_eq!(net("fd00::/8").unwrap().to_string(), "fd00::/8");
+        assert_eq!(net("10.0.0.7").unwrap().to_string(), "10.0.0.7");
+        assert!(matches!(
+            net("10.0.0.1/8"),
+            Err(SourceNetError::HostBits { prefix: 8, .. })
+        ));
+        assert!(matches!(
+            net("10.0.0.0/33"),
+            Err(SourceNetError::BadPrefix { max: 32, .. })
+        ));
+        assert!(matches!(
+            net("radar-7"),
+            Err(SourceNetError::NotAnAddress(_))
+        ));
+
+        let cfg = |extra: &str| serde_json::from_str::<FeedConfig>(&feed_json(extra));
+        let e = cfg(r#", "format": "stanag4607", "udp": true"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`udp` needs `sources`"), "{e}");
+        let e = cfg(r#", "format": "ais", "sources": ["10.0.0.1/8"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prefix are set"), "{e}");
+        let e = cfg(r#", "format": "ais", "max_classification": "CONFIDENTIAL""#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("default_label is SECRET, above max_classification CONFIDENTIAL"),
+            "{e}"
+        );
+        let c =
+            cfg(r#", "format": "cot", "max_classification": "SECRET", "sources": ["10.0.0.0/8"]"#)
+                .unwrap();
+        assert_eq!(c.limits.max_classification, Some(Classification::Secret));
+        assert!(c.limits.above_ceiling(Classification::TopSecret));
+        assert!(!c.limits.above_ceiling(Classification::Secret));
+        assert!(c.limits.allows_source(ip("10.9.9.9")) && !c.limits.allows_source(ip("11.0.0.1")));
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["sources"], serde_json::json!(["10.0.0.0/8"]));
+        assert_eq!(serde_json::from_value::<FeedConfig>(json).unwrap(), c);
+        // No limits: any source, no ceiling, and no keys written.
+        let open = cfg(r#", "format": "ais""#).unwrap();
+        assert!(open.limits.allows_source(ip("192.0.2.1")));
+        assert!(!open.limits.above_ceiling(Classification::TopSecret));
+        let json = serde_json::to_string(&open).unwrap();
+        assert!(
+            !json.contains("sources") && !json.contains("max_classification"),
+            "{json}"
+        );
     }
 
     /// A missing, misplaced or invalid radar site is refused when the configuration is

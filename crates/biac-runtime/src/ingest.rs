@@ -41,9 +41,17 @@ pub(crate) fn decode_frame(
     match frame {
         Frame::Record { offset, bytes } => {
             let name = decoder.config().name.clone();
-            decoder
+            let r = decoder
                 .decode(&bytes, offset, now)
-                .and_then(|obs| check_plausible(&name, offset, obs, now, clock))
+                .and_then(|obs| check_plausible(&name, offset, obs, now, clock));
+            if let Err(biac_formats::DecodeError {
+                reason: Reason::AboveFeedCeiling { .. },
+                ..
+            }) = &r
+            {
+                clock.stats.above_ceiling.fetch_add(1, Ordering::Relaxed);
+            }
+            r
         }
         Frame::Oversized { offset, len } => Err(biac_formats::DecodeError {
             feed: decoder.config().name.clone(),
@@ -128,6 +136,42 @@ impl SourceClock {
 const LOG_FIRST_ERRORS: u64 = 10;
 const LOG_EVERY_NTH_ERROR: u64 = 1000;
 
+/// Counts and logs input refused for its source address (outside the feed's `sources`):
+/// the first few in full, then every thousandth, per feed — a flood of forged
+/// addresses must not flood the log.
+pub(crate) struct SourceRefusals {
+    feed: String,
+    stats: Arc<FeedStats>,
+}
+
+impl SourceRefusals {
+    pub fn new(feed: &str, stats: Arc<FeedStats>) -> Self {
+        SourceRefusals {
+            feed: feed.to_string(),
+            stats,
+        }
+    }
+
+    /// Whether `cfg` takes input from `peer`; counts and reports a refusal.
+    pub fn allows(&self, cfg: &FeedConfig, peer: SocketAddr, what: &str) -> bool {
+        if cfg.limits.allows_source(peer.ip()) {
+            return true;
+        }
+        let n = self.stats.refused_sources.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Ok(mut last) = self.stats.last_error.lock() {
+            *last = Some(format!(
+                "{}: {peer}: {what} refused: source not in the feed's sources",
+                self.feed
+            ));
+        }
+        if n <= LOG_FIRST_ERRORS || n.is_multiple_of(LOG_EVERY_NTH_ERROR) {
+            tracing::warn!(feed = %self.feed, %peer, refused_from_other_sources = n,
+                "{what} from a source not in the feed's sources: refused");
+        }
+        false
+    }
+}
+
 /// Accept connections for one feed forever.
 pub async fn serve_feed(
     listener: TcpListener,
@@ -136,9 +180,14 @@ pub async fn serve_feed(
     tx: mpsc::Sender<Batch>,
     max_future_ms: i64,
 ) {
+    let refusals = SourceRefusals::new(&cfg.name, stats.clone());
     loop {
         match listener.accept().await {
             Ok((sock, peer)) => {
+                if !refusals.allows(&cfg, peer, "TCP connection") {
+                    drop(sock);
+                    continue;
+                }
                 stats.connections.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(feed = %cfg.name, %peer, "feed connection");
                 let (cfg, stats, tx) = (cfg.clone(), stats.clone(), tx.clone());
@@ -192,8 +241,9 @@ async fn handle_connection(
                 Err(e) => {
                     errors += 1;
                     stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    // The connection names the record's source for the operator.
                     if let Ok(mut last) = stats.last_error.lock() {
-                        *last = Some(e.to_string());
+                        *last = Some(format!("{e} (from {peer})"));
                     }
                     if errors <= LOG_FIRST_ERRORS || errors.is_multiple_of(LOG_EVERY_NTH_ERROR) {
                         tracing::warn!(feed = %name, %peer, offset = e.offset, reason = %e.reason, rejected_on_connection = errors, "rejected record");
@@ -222,7 +272,8 @@ pub(crate) fn udp_feed(format: &biac_model::FeedFormat) -> bool {
 }
 
 /// UDP sources whose decoding state (mission date, clock check) is kept at once; a new
-/// source beyond this replaces the one heard from longest ago.
+/// source beyond this replaces the one heard from longest ago. Only addresses in the
+/// feed's `sources` get state, so forged datagrams from elsewhere cannot evict a sensor's.
 pub const MAX_UDP_SOURCES: usize = 64;
 
 /// One UDP source's state, the counterpart of a TCP connection.
@@ -252,6 +303,7 @@ pub async fn serve_udp_feed(
         std::collections::HashMap::new();
     let mut buf = vec![0u8; 65_536];
     let mut heard = 0u64;
+    let refusals = SourceRefusals::new(&name, stats.clone());
     loop {
         let (n, peer) = match sock.recv_from(&mut buf).await {
             Ok(r) => r,
@@ -263,6 +315,9 @@ pub async fn serve_udp_feed(
                 continue;
             }
         };
+        if !refusals.allows(&cfg, peer, "UDP datagram") {
+            continue;
+        }
         heard += 1;
         if !sources.contains_key(&peer) {
             if sources.len() >= MAX_UDP_SOURCES {

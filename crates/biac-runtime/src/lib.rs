@@ -113,6 +113,12 @@ pub struct FeedStats {
     pub clock_quarantines: AtomicU64,
     /// Until when (wall clock, ms) the latest quarantined source of this feed stays so.
     pub quarantined_until_ms: AtomicI64,
+    /// TCP connections and UDP datagrams refused: from an address outside the feed's
+    /// `sources` (not counted in `rejected`, which counts records).
+    pub refused_sources: AtomicU64,
+    /// Records refused for a label above the feed's `max_classification` (also
+    /// counted in `rejected`).
+    pub above_ceiling: AtomicU64,
 }
 
 impl FeedStats {
@@ -127,6 +133,12 @@ impl FeedStats {
     }
     pub fn clock_rejected(&self) -> u64 {
         self.clock_rejected.load(Ordering::Relaxed)
+    }
+    pub fn refused_sources(&self) -> u64 {
+        self.refused_sources.load(Ordering::Relaxed)
+    }
+    pub fn above_ceiling(&self) -> u64 {
+        self.above_ceiling.load(Ordering::Relaxed)
     }
     /// Whether a source of this feed is in clock quarantine now.
     pub fn clock_quarantined(&self) -> bool {
@@ -367,6 +379,7 @@ mod tests {
             trusted_markings: true,
             cot_kind: ObservationKind::Track,
             description: String::new(),
+            limits: Default::default(),
         }
     }
 

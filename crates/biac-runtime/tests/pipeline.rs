@@ -25,6 +25,7 @@ fn feeds() -> Vec<(FeedConfig, SocketAddr)> {
                 trusted_markings: false,
                 cot_kind: ObservationKind::Track,
                 description: String::new(),
+                limits: Default::default(),
             },
             any,
         ),
@@ -37,6 +38,7 @@ fn feeds() -> Vec<(FeedConfig, SocketAddr)> {
                 trusted_markings: false,
                 cot_kind: ObservationKind::Plot,
                 description: String::new(),
+                limits: Default::default(),
             },
             any,
         ),
@@ -274,6 +276,7 @@ async fn holdings_partition_audiences() {
                 trusted_markings: false,
                 cot_kind: ObservationKind::Plot,
                 description: String::new(),
+                limits: Default::default(),
             },
             "127.0.0.1:0".parse().unwrap(),
         )

@@ -60,6 +60,7 @@ async fn cat048_plots_over_tcp_make_tracks_where_the_vessels_are() {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     };
     let rt = biac_runtime::start(RuntimeConfig {
         sync: SyncPolicy::Off,

@@ -21,8 +21,10 @@ pub const WS_BEARER_PREFIX: &str = "bearer.";
 pub const WS_PROTOCOL: &str = "biac.v1";
 
 /// The bearer credential of a request: the `Authorization: Bearer` header, or for the
-/// WebSocket upgrade (browsers cannot set headers there) a `bearer.<token>` subprotocol
-/// or the `token` query parameter.
+/// WebSocket upgrade (browsers cannot set headers there) a `bearer.<token>` subprotocol.
+/// Never a URL's query: URLs end up in proxy and server logs, browser history and the
+/// console line of a failed socket, and an API token there never expires. A `token`
+/// query parameter is refused (401) and logged without its value.
 pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     if let Some(t) = parts
         .headers
@@ -34,7 +36,7 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     }
     if parts.uri.path() == "/api/v1/ws" {
         // The page offers `Sec-WebSocket-Protocol: biac.v1, bearer.<token>`: a header, so
-        // the token is in no URL (a failed socket's URL is printed to the browser console).
+        // the token is in no URL.
         if let Some(t) = parts
             .headers
             .get_all(header::SEC_WEBSOCKET_PROTOCOL)
@@ -45,11 +47,16 @@ pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
         {
             return Some(t);
         }
-        return parts
+        if parts
             .uri
-            .query()?
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("token="));
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("token=")))
+        {
+            tracing::warn!(
+                path = parts.uri.path(),
+                "credential in a WebSocket URL refused: offer it as the `bearer.` subprotocol"
+            );
+        }
     }
     None
 }

@@ -367,6 +367,8 @@ async fn feeds(State(state): State<AppState>, Caller(s): Caller) -> Response {
                 "rejected": f.stats.rejected(),
                 "last_error": f.stats.last_error(),
                 "clock_rejected": f.stats.clock_rejected(),
+                "refused_sources": f.stats.refused_sources(),
+                "above_ceiling": f.stats.above_ceiling(),
                 "clock_quarantined": f.stats.clock_quarantined(),
             })
         })

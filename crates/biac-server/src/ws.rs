@@ -1,9 +1,9 @@
 //! `GET /api/v1/ws`: the caller's audience picture, live, over a WebSocket.
 //!
 //! Authentication: `Authorization: Bearer <token>`, or for browsers (which cannot set
-//! headers on a WebSocket) the subprotocols `biac.v1, bearer.<token>` (the web page's way:
-//! no token in a URL) or `?token=<token>` (a short-lived session token from
-//! `POST /api/v1/session` is the one to put in a URL); a missing or unknown token refuses
+//! headers on a WebSocket) the subprotocols `biac.v1, bearer.<token>` (the web page's way).
+//! Never `?token=` (a URL is logged by proxies and kept in browser history; an API token
+//! there would never expire): a missing, unknown or URL-borne token refuses
 //! the upgrade with 401, a principal the request policy does not let subscribe or a
 //! subject without a picture gets 404, all before any upgrade.
 //!

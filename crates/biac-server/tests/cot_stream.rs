@@ -368,6 +368,7 @@ async fn client_reports_are_ingested_when_configured() {
         trusted_markings: false,
         cot_kind: ObservationKind::Track,
         description: "TAK clients of the JPN CoT listener".into(),
+        limits: Default::default(),
     };
     let rt = biac_runtime::start(biac_runtime::RuntimeConfig {
         sync: biac_store::SyncPolicy::Off,

@@ -185,6 +185,7 @@ async fn each_nation_sees_its_own_releasable_picture_and_foreign_cas_are_refused
         trusted_markings: true,
         cot_kind: ObservationKind::Track,
         description: "TAK clients over mutual TLS".into(),
+        limits: Default::default(),
     };
     let (jpn, usa) = (
         Subject::new(Nation::JPN, Classification::Secret),

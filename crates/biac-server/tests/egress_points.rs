@@ -84,6 +84,7 @@ fn feed(name: &str, nation: Nation, label: Label) -> (FeedConfig, SocketAddr) {
             trusted_markings: false,
             cot_kind: ObservationKind::Track,
             description: format!("{name} feed"),
+            limits: Default::default(),
         },
         "127.0.0.1:0".parse().unwrap(),
     )
@@ -287,10 +288,17 @@ fn id_of(body: &str, callsign: &str) -> String {
 
 /// The first WebSocket message (the snapshot) as `token`.
 async fn ws_snapshot(addr: SocketAddr, token: &str) -> String {
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws?token={token}"))
-            .await
-            .expect("ws connect");
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("biac.v1, bearer.{token}").parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("ws connect");
     loop {
         let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
             .await

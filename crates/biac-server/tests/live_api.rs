@@ -227,16 +227,16 @@ struct WsView {
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn connect(addr: SocketAddr, token: &str, by_header: bool) -> Ws {
-    let url = if by_header {
-        format!("ws://{addr}/api/v1/ws")
+    // By `Authorization: Bearer`, or as the page does: the `bearer.` subprotocol.
+    let mut req = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    let (name, value) = if by_header {
+        ("authorization", format!("Bearer {token}"))
     } else {
-        format!("ws://{addr}/api/v1/ws?token={token}")
+        ("sec-websocket-protocol", format!("biac.v1, bearer.{token}"))
     };
-    let mut req = url.into_client_request().unwrap();
-    if by_header {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    }
+    req.headers_mut().insert(name, value.parse().unwrap());
     tokio_tungstenite::connect_async(req).await.unwrap().0
 }
 

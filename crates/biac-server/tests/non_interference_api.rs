@@ -32,6 +32,7 @@ fn feeds() -> Vec<(FeedConfig, SocketAddr)> {
                 trusted_markings: false,
                 cot_kind,
                 description: String::new(),
+                limits: Default::default(),
             },
             "127.0.0.1:0".parse().unwrap(),
         )

@@ -52,6 +52,7 @@ async fn app(ttl: Duration) -> App {
                 trusted_markings: false,
                 cot_kind: ObservationKind::Plot,
                 description: String::new(),
+                limits: Default::default(),
             },
             "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         )

@@ -14,6 +14,7 @@ use biac_store::{Store, SyncPolicy};
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use biac_testkit::now_ms;
 
@@ -61,6 +62,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
                 trusted_markings: false,
                 cot_kind: ObservationKind::Plot,
                 description: String::new(),
+                limits: Default::default(),
             },
             "127.0.0.1:0".parse().unwrap(),
         )],
@@ -88,7 +90,7 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
     stalled
         .write_all(
             format!(
-                "GET /api/v1/ws?token=demo-jpn HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                "GET /api/v1/ws HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer demo-jpn\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
             )
             .as_bytes(),
         )
@@ -99,10 +101,12 @@ async fn stalled_websocket_client_is_closed_and_the_others_go_on() {
     assert_eq!(&head, b"HTTP/1.1 101");
 
     // A healthy client that keeps reading.
-    let (mut healthy, _) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws?token=demo-jpn"))
-            .await
-            .unwrap();
+    let mut req = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", "Bearer demo-jpn".parse().unwrap());
+    let (mut healthy, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let r2 = received.clone();
     tokio::spawn(async move {

@@ -74,6 +74,7 @@ pub fn demo_feeds() -> Vec<FeedConfig> {
             trusted_markings: false,
             cot_kind: ObservationKind::Plot,
             description: r.map(|r| r.description.to_string()).unwrap_or_default(),
+            limits: Default::default(),
         }
     };
     let f = |name: &str, format, nation, label, cot_kind, description: &str| FeedConfig {
@@ -84,6 +85,7 @@ pub fn demo_feeds() -> Vec<FeedConfig> {
         trusted_markings: false,
         cot_kind,
         description: description.to_string(),
+        limits: Default::default(),
     };
     vec![
         f(

@@ -89,6 +89,7 @@ pub fn run(a: DecodeArgs) -> Result<(), String> {
         trusted_markings: false,
         cot_kind: ObservationKind::Track,
         description: String::new(),
+        limits: Default::default(),
     };
     if a.format == "beast" {
         return beast(&input, &cfg);

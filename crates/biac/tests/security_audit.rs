@@ -9,7 +9,6 @@
 //! entry names who asked.
 
 mod common;
-mod sec2_kit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,7 +19,7 @@ use serde_json::json;
 const TOKEN: &str = "ops-jpn";
 
 fn config(dir: &Path) -> String {
-    sec2_kit::write_config(
+    common::logged::write_config(
         dir,
         &json!({
             "feeds": [{"name": "jpn-ais", "format": "ais", "nation": "JPN",
@@ -47,7 +46,7 @@ fn serve_args<'a>(cfg: &'a str, data: &'a str) -> Vec<&'a str> {
 }
 
 fn biac(args: &[&str]) -> Output {
-    Command::new(sec2_kit::bin())
+    Command::new(common::logged::bin())
         .args(args)
         .env("RUST_LOG", "error")
         .output()
@@ -64,7 +63,7 @@ fn text(o: &Output) -> String {
 
 /// Runs the server once: a few audited requests, sealed, then stopped.
 fn run_once(cfg: &str, data: &Path) -> Vec<String> {
-    let p = sec2_kit::start(&serve_args(cfg, data.to_str().unwrap()));
+    let p = common::logged::start(&serve_args(cfg, data.to_str().unwrap()));
     for path in ["/api/v1/feeds", "/api/v1/zones", "/api/v1/tracks"] {
         let (status, _) = common::get(p.http, path, Some(TOKEN));
         assert_eq!(status, 200, "{path}");
@@ -149,12 +148,12 @@ fn an_administrator_cannot_edit_and_reseal_the_audit_log() {
     assert_ne!(edited, log);
     std::fs::write(log_path(&data), &edited).unwrap();
     std::fs::remove_file(data.join("audit/checkpoints")).unwrap();
-    match sec2_kit::spawn(&serve_args(&cfg, d)) {
-        sec2_kit::Started::Serving(p) => panic!(
+    match common::logged::spawn(&serve_args(&cfg, d)) {
+        common::logged::Started::Serving(p) => panic!(
             "the server started on a log without its checkpoints: {}",
             p.stderr_text()
         ),
-        sec2_kit::Started::Exited(status, err) => {
+        common::logged::Started::Exited(status, err) => {
             assert!(!status.success());
             assert!(err.contains("checkpoints missing"), "{err}");
         }
@@ -179,7 +178,7 @@ fn an_administrator_cannot_edit_and_reseal_the_audit_log() {
     .unwrap();
     {
         let mut l = biac_audit::AuditLog::open(&audit).unwrap();
-        l.checkpoint(sec2_kit::now_ms()).unwrap();
+        l.checkpoint(common::logged::now_ms()).unwrap();
     }
     std::fs::remove_file(audit.join("key.ed25519")).unwrap();
     std::fs::remove_file(audit.join("key.pub")).unwrap();
@@ -201,11 +200,11 @@ fn an_administrator_cannot_edit_and_reseal_the_audit_log() {
         text(&out)
     );
     assert!(text(&out).contains("witness"), "{}", text(&out));
-    match sec2_kit::spawn(&serve_args(&cfg, d)) {
-        sec2_kit::Started::Serving(p) => {
+    match common::logged::spawn(&serve_args(&cfg, d)) {
+        common::logged::Started::Serving(p) => {
             panic!("the server started on a re-sealed log: {}", p.stderr_text())
         }
-        sec2_kit::Started::Exited(_, err) => assert!(err.contains("witness"), "{err}"),
+        common::logged::Started::Exited(_, err) => assert!(err.contains("witness"), "{err}"),
     }
 
     // 3. Cutting the last checkpoints off (rollback) is refused as well.
@@ -220,14 +219,14 @@ fn an_administrator_cannot_edit_and_reseal_the_audit_log() {
         format!("{}\n\n{}\n\n", parts[0], parts[1]),
     )
     .unwrap();
-    match sec2_kit::spawn(&serve_args(&cfg, d)) {
-        sec2_kit::Started::Serving(p) => {
+    match common::logged::spawn(&serve_args(&cfg, d)) {
+        common::logged::Started::Serving(p) => {
             panic!(
                 "the server started on rolled-back checkpoints: {}",
                 p.stderr_text()
             )
         }
-        sec2_kit::Started::Exited(_, err) => {
+        common::logged::Started::Exited(_, err) => {
             assert!(err.contains("checkpoints missing"), "{err}")
         }
     }

@@ -5,7 +5,6 @@
 //! past the wall clock; the source that sent it is quarantined and reported.
 
 mod common;
-mod sec2_kit;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use biac_formats::sbs::{format_line, SbsMsg};
 use common::get_json;
-use sec2_kit::now_ms;
+use common::logged::now_ms;
 
 const TOKENS: [&str; 5] = ["demo-jpn", "demo-usa", "demo-aus", "demo-kor", "demo-phl"];
 /// The default bound, plus the time between the server's reading and ours.
@@ -49,7 +48,7 @@ fn confirmed(v: &serde_json::Value) -> usize {
         .unwrap_or(0)
 }
 
-fn feed_entry(p: &sec2_kit::Proc, token: &str, name: &str) -> serde_json::Value {
+fn feed_entry(p: &common::logged::Proc, token: &str, name: &str) -> serde_json::Value {
     let feeds = get_json(p.http, "/api/v1/feeds", token);
     feeds["feeds"]
         .as_array()
@@ -64,7 +63,7 @@ fn feed_entry(p: &sec2_kit::Proc, token: &str, name: &str) -> serde_json::Value 
 fn a_record_from_the_future_moves_no_picture_ahead_of_the_wall_clock() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let p = sec2_kit::start(&[
+    let p = common::logged::start(&[
         "demo",
         "--listen",
         "127.0.0.1:0",

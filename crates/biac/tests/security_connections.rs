@@ -11,8 +11,6 @@
 //! source addresses, as two hosts would.
 
 mod common;
-mod sec2_kit;
-mod sec_kit;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -48,7 +46,7 @@ fn health_from(from: [u8; 4], http: SocketAddr) -> Result<String, String> {
     Ok(r)
 }
 
-fn serve(dir: &std::path::Path, extra: serde_json::Value) -> sec2_kit::Proc {
+fn serve(dir: &std::path::Path, extra: serde_json::Value) -> common::logged::Proc {
     let mut cfg = json!({
         "feeds": [],
         "audiences": [{"nation": "JPN", "clearance": "SECRET"}],
@@ -57,9 +55,9 @@ fn serve(dir: &std::path::Path, extra: serde_json::Value) -> sec2_kit::Proc {
     for (k, v) in extra.as_object().unwrap() {
         cfg[k] = v.clone();
     }
-    let path = sec2_kit::write_config(dir, &cfg);
+    let path = common::logged::write_config(dir, &cfg);
     let data = dir.join("data");
-    sec2_kit::start(&[
+    common::logged::start(&[
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -138,7 +136,7 @@ fn idle_http_connections_are_closed_and_one_peer_cannot_take_them_all() {
 }
 
 /// The mutual-TLS address from `biac serve`'s startup line.
-fn tls_addr(p: &sec2_kit::Proc) -> SocketAddr {
+fn tls_addr(p: &common::logged::Proc) -> SocketAddr {
     let line = p
         .startup
         .iter()
@@ -170,7 +168,7 @@ sys.stdout.write(data.decode("utf-8", "replace"))
 fn silent_connections_do_not_lock_clients_out_of_the_tls_port() {
     let dir = tempfile::tempdir().unwrap();
     let pki = dir.path().join("pki");
-    let out = Command::new(sec2_kit::bin())
+    let out = Command::new(common::logged::bin())
         .args(["certs", "--out", pki.to_str().unwrap(), "--nations", "JPN"])
         .output()
         .unwrap();

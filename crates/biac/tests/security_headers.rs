@@ -3,11 +3,10 @@
 //! (`tests/browser/` checks the page still works under the policy in Chromium.)
 
 mod common;
-mod sec_kit;
 
 use serde_json::json;
 
-use sec_kit::{request, serve};
+use common::server::{request, serve};
 
 #[test]
 fn page_and_api_carry_the_security_headers() {

@@ -11,12 +11,13 @@
 //! There is no export exit yet (no endpoint writes files), so no export case.
 
 mod common;
-mod sec_kit;
 
 use serde_json::{json, Value};
 
+use common::server::{
+    cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server,
+};
 use common::Ws;
-use sec_kit::{cot_read, cot_tls_read, event, ingest, json, request, serve, wait_for, Server};
 
 const JPN: &str = "t-jpn";
 const JPN_SI: &str = "t-jpn-si";
@@ -129,7 +130,7 @@ fn display_only_is_viewed_never_streamed_and_controls_reach_the_wire() {
             "{exit} streamed DISPLAY ONLY: {got}"
         );
     }
-    let mut ws = Ws::connect(s.http(), &format!("/api/v1/ws?token={JPN}"));
+    let mut ws = Ws::connect_as(s.http(), JPN);
     let (msgs, closed) = ws.read_for(3);
     assert!(closed.is_none(), "{closed:?}");
     let all = msgs.concat();
@@ -233,7 +234,7 @@ fn metrics_show_only_the_callers_audience() {
     // A JPN client streams over TLS; a JPN WebSocket stays open.
     let got = cot_tls_read(&s.dir.path().join("pki"), "analyst-jpn", s.cot_tls(), 4);
     assert!(got.contains("ORCON-7M"));
-    let mut ws = Ws::connect(s.http(), &format!("/api/v1/ws?token={JPN}"));
+    let mut ws = Ws::connect_as(s.http(), JPN);
     ws.read_for(1);
     let l = format!("listener=\"{}\",tls=\"true\"", s.cot_tls());
     let (st, _, jpn) = request(s.http(), "GET", "/api/v1/metrics", Some(JPN), None);

@@ -11,7 +11,6 @@
 //! fix showed 83 µs here in a debug build). The figures are printed.
 
 mod common;
-mod sec_kit;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use sec_kit::serve;
+use common::server::serve;
 
 /// A keep-alive HTTP/1.1 connection.
 struct Conn(TcpStream, SocketAddr);

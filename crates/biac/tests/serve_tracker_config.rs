@@ -4,12 +4,11 @@
 //! motion model.
 
 mod common;
-mod sec_kit;
 
 use std::process::Command;
 use std::time::Duration;
 
-use sec_kit::{event, ingest, json, serve};
+use common::server::{event, ingest, json, serve};
 use serde_json::{json, Value};
 
 fn config(tracker: Value) -> Value {

@@ -420,7 +420,7 @@ fn http_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<Atom
 /// The WebSocket client of nation `n`: the snapshot, then every update.
 fn ws_client(n: usize, addr: SocketAddr, specs: Arc<Vec<Spec>>, stop: Arc<AtomicBool>) -> Seen {
     let mut seen = Seen::default();
-    let mut ws = Ws::connect(addr, &format!("/api/v1/ws?token={}", token(n)));
+    let mut ws = Ws::connect_as(addr, &token(n));
     let mut last = false;
     loop {
         match ws.next() {

@@ -275,6 +275,7 @@ fn cfg(radar: RadarSite) -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

@@ -22,6 +22,7 @@ fn cfg(kind: ObservationKind, trusted: bool) -> FeedConfig {
         trusted_markings: trusted,
         cot_kind: kind,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

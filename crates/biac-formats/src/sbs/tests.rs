@@ -10,6 +10,7 @@ fn cfg() -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Track,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

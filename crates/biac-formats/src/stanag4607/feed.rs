@@ -44,6 +44,10 @@
 //! A P4 that is no level of the standard (0, or 6 and up) is a marking the feed cannot
 //! carry: the whole packet is rejected with the offset of P4 and counted
 //! ([`GmtiStats::rejected_markings`]), none of its segments taking effect.
+//! The packet security code (P6, handling flags) restricts it likewise: ORCON adds the
+//! ORCON control, NATIONAL ONLY makes it NOFORN; a flag the label policy cannot carry
+//! (NOCONTRACT, PROPIN, WNINTEL, …) rejects the packet with the offset of P6 (see
+//! [`security_code_label`]).
 
 use biac_model::{
     Classification, Domain, FeedConfig, Label, Observation, ObservationKind, PolarMeasurement,
@@ -115,6 +119,68 @@ pub fn packet_label(default: &Label, p4: u8) -> Result<Label, String> {
     })
 }
 
+/// Byte offset of P6 (packet security code) in the packet header.
+pub const P6_OFFSET: u64 = 11;
+
+/// P6 flags the label policy carries: ORCON (0x0002) and NATIONAL ONLY (0x0010, which
+/// is NOFORN: releasable to the owners only).
+pub const P6_ORCON: u16 = 0x0002;
+pub const P6_NATIONAL_ONLY: u16 = 0x0010;
+
+/// The names of P6's flags, bit 0 first (AEDP-7); bits past these are unnamed.
+const P6_NAMES: [&str; 13] = [
+    "NOCONTRACT",
+    "ORCON",
+    "PROPIN",
+    "WNINTEL",
+    "NATIONAL ONLY",
+    "LIMDIS",
+    "FOUO",
+    "EFTO",
+    "LIM OFF USE",
+    "NONCOMPARTMENT",
+    "SPECIAL CONTROL",
+    "SPECIAL INFORM",
+    "CONTROLLED UNCLASSIFIED",
+];
+
+/// `label` restricted by a packet's security code (P6, handling flags): ORCON adds the
+/// ORCON control, NATIONAL ONLY makes it NOFORN (the join's rules: never less
+/// restrictive than `label`). A flag the label policy has no counterpart for is an
+/// error — dropping a handling instruction would release what its originator
+/// restricted — so such a packet is refused, naming the flags.
+pub fn security_code_label(label: &Label, p6: u16) -> Result<Label, String> {
+    let unknown = p6 & !(P6_ORCON | P6_NATIONAL_ONLY);
+    if unknown != 0 {
+        let names: Vec<String> = (0..16)
+            .filter(|b| unknown & (1 << b) != 0)
+            .map(|b| {
+                P6_NAMES
+                    .get(b)
+                    .map_or_else(|| format!("bit {b}"), |n| n.to_string())
+            })
+            .collect();
+        return Err(format!(
+            "packet security code (P6) {p6:#06x}: {} has no counterpart in the label policy",
+            names.join(", ")
+        ));
+    }
+    if p6 == 0 {
+        return Ok(label.clone());
+    }
+    // UNCLASSIFIED with no REL TO is public: joined, it adds only its controls.
+    let mut marking = String::from("UNCLASSIFIED");
+    if p6 & P6_ORCON != 0 {
+        marking.push_str("//ORCON");
+    }
+    if p6 & P6_NATIONAL_ONLY != 0 {
+        marking.push_str("//NOFORN");
+    }
+    let controls = Label::parse_marking(&marking, label.owner())
+        .map_err(|e| format!("packet security code (P6) {p6:#06x}: {e}"))?;
+    Ok(label.join(&controls))
+}
+
 /// One connection's STANAG 4607 state: the mission date and the job's nominal values.
 #[derive(Default)]
 pub struct GmtiNormaliser {
@@ -167,6 +233,13 @@ impl GmtiNormaliser {
         if label.classification() > cfg.default_label.classification() {
             self.stats.raised_labels += 1;
         }
+        let label = security_code_label(&label, p.header.security_code).map_err(|reason| {
+            self.stats.rejected_markings += 1;
+            Error {
+                offset: offset + P6_OFFSET,
+                reason,
+            }
+        })?;
         let sensor = text(&p.header.platform_id);
         let mut out = Vec::new();
         for s in p.segments {
@@ -386,6 +459,28 @@ mod tests {
             let e = mission_midnight(&m(y, mo, d)).unwrap_err();
             assert!(e.contains("is not a date"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_packet_security_code_restricts_the_label_and_unknown_flags_refuse_it() {
+        use biac_model::{allow, Nation, Subject};
+        let feed = Label::rel_to(Classification::Secret, Nation::USA, &[Nation::JPN]);
+        let jpn = Subject::new(Nation::JPN, Classification::Secret);
+        assert_eq!(security_code_label(&feed, 0).unwrap(), feed);
+        // NATIONAL ONLY: the owners only, whatever the feed's REL TO.
+        let l = security_code_label(&feed, P6_NATIONAL_ONLY).unwrap();
+        assert_eq!(l.marking(), "SECRET//NOFORN");
+        assert!(allow(&jpn, &feed) && !allow(&jpn, &l));
+        // ORCON: the control added, the release kept.
+        let l = security_code_label(&feed, P6_ORCON).unwrap();
+        assert_eq!(l.marking(), "SECRET//ORCON//REL TO USA, JPN");
+        let l = security_code_label(&feed, P6_ORCON | P6_NATIONAL_ONLY).unwrap();
+        assert_eq!(l.marking(), "SECRET//ORCON//NOFORN");
+        // Flags the policy cannot carry refuse the packet, named.
+        let e = security_code_label(&feed, 0x0008 | P6_ORCON).unwrap_err();
+        assert!(e.contains("0x000a") && e.contains("WNINTEL"), "{e}");
+        let e = security_code_label(&feed, 0x8000).unwrap_err();
+        assert!(e.contains("bit 15"), "{e}");
     }
 
     #[test]

@@ -131,6 +131,7 @@ pub fn asterix_feed(name: &str, radar: RadarSite) -> FeedConfig {
         trusted_markings: false,
         cot_kind: ObservationKind::Plot,
         description: String::new(),
+        limits: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ pub fn plot_feed(
             trusted_markings: false,
             cot_kind: biac_model::ObservationKind::Plot,
             description: String::new(),
+            limits: Default::default(),
         },
         "127.0.0.1:0".parse().unwrap(),
     )

@@ -1,6 +1,14 @@
 //! Helpers for tests that run the real `biac` binary.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a part
+
+pub mod gmti;
+/// `biac` with its standard error captured (what the server logs is part of a finding).
+pub mod logged;
+/// `biac serve` from a JSON configuration; HTTP, CoT and TLS clients.
+pub mod server;
+
+pub use biac_testkit::{now_ms, wait_for};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -330,13 +338,31 @@ pub enum WsEvent {
 }
 
 impl Ws {
+    /// The upgrade of `path` with no credential (one in `path`'s query, if any).
     pub fn connect(addr: SocketAddr, path: &str) -> Ws {
+        Ws::open(addr, path, "").unwrap_or_else(|head| panic!("ws upgrade refused: {head}"))
+    }
+
+    /// `/api/v1/ws` as `token`, offered as the page offers it: the subprotocols
+    /// `biac.v1, bearer.<token>` (never in the URL).
+    pub fn connect_as(addr: SocketAddr, token: &str) -> Ws {
+        Ws::open(
+            addr,
+            "/api/v1/ws",
+            &format!("Sec-WebSocket-Protocol: biac.v1, bearer.{token}\r\n"),
+        )
+        .unwrap_or_else(|head| panic!("ws upgrade refused: {head}"))
+    }
+
+    /// The upgrade of `path` with `headers` (each line ending in CRLF) added: the socket,
+    /// or the response head when the server did not switch protocols.
+    pub fn open(addr: SocketAddr, path: &str, headers: &str) -> Result<Ws, String> {
         let mut s = TcpStream::connect(addr).expect("connect ws");
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         write!(
             s,
             "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
         )
         .unwrap();
         let mut buf = Vec::new();
@@ -350,17 +376,16 @@ impl Ws {
             buf.extend_from_slice(&b[..k]);
         };
         let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        assert!(
-            head.starts_with("HTTP/1.1 101"),
-            "ws upgrade refused: {head}"
-        );
+        if !head.starts_with("HTTP/1.1 101") {
+            return Err(head);
+        }
         s.set_read_timeout(Some(Duration::from_millis(300)))
             .unwrap();
-        Ws {
+        Ok(Ws {
             s,
             buf: buf[end..].to_vec(),
             partial: Vec::new(),
-        }
+        })
     }
 
     pub fn next(&mut self) -> WsEvent {

@@ -2,8 +2,6 @@
 //! `biac` binary with its standard error captured (the findings are also about what
 //! the server logs), and raw sockets.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -51,9 +49,6 @@ impl Proc {
     }
 }
 
-#[allow(unused_imports)] // not every test binary uses it
-pub use biac_testkit::now_ms;
-
 /// The outcome of running `biac ARGS…` to its serving line.
 pub enum Started {
     Serving(Proc),
@@ -61,11 +56,7 @@ pub enum Started {
     Exited(std::process::ExitStatus, String),
 }
 
-/// The binary under test: this build's, or `BIAC_BIN` (to replay the findings against
-/// another build, e.g. one from before a fix).
-pub fn bin() -> String {
-    std::env::var("BIAC_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_biac").to_string())
-}
+pub use super::{bin, now_ms};
 
 /// Start `biac ARGS…` and wait (at most 60 s) for its serving line, or its exit.
 pub fn spawn(args: &[&str]) -> Started {

@@ -1,8 +1,6 @@
-//! Helpers of the `security_*` regression tests (issue 20): a `biac serve` from a JSON
-//! configuration, raw HTTP with any method, a WebSocket reader, CoT readers over plain
+//! A `biac serve` from a JSON configuration (the `security_*` regression tests and
+//! others), raw HTTP with any method, a WebSocket reader, CoT readers over plain
 //! TCP and over mutual TLS (`openssl s_client`, an independent TLS client).
-
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,9 +11,9 @@ use std::time::{Duration, Instant};
 use biac_formats::cot::CotEvent;
 use serde_json::Value;
 
-pub use crate::common::certs;
-pub use crate::common::request;
-use crate::common::{bin, start_with_lines, Biac};
+pub use super::certs;
+pub use super::request;
+use super::{bin, start_with_lines, Biac};
 
 pub struct Server {
     pub b: Biac,
@@ -102,8 +100,7 @@ pub fn hash_password(password: &str) -> String {
     String::from_utf8(o.stdout).unwrap().trim().to_string()
 }
 
-#[allow(unused_imports)] // not every test binary uses it
-pub use biac_testkit::{now_ms, wait_for};
+pub use super::{now_ms, wait_for};
 
 pub fn json(addr: SocketAddr, path: &str, token: &str) -> Value {
     let (status, _, body) = request(addr, "GET", path, Some(token), None);
