@@ -16,6 +16,8 @@ pub struct Engine<G> {
     end_ms: Option<Ms>,
     out_of_order: u64,
     changes: Vec<Change>,
+    /// Whether a vessel first seen inside a zone opens an entry ([`Engine::with_presence`]).
+    presence: bool,
 }
 
 impl<G: Geography> Engine<G> {
@@ -29,7 +31,16 @@ impl<G: Geography> Engine<G> {
             end_ms: None,
             out_of_order: 0,
             changes: Vec::new(),
+            presence: false,
         }
+    }
+
+    /// Zone presence (the live form): a vessel first seen inside a zone opens an entry
+    /// there at its first report, with `first_seen_inside` in its figures. Off for
+    /// `biac events`, whose contract is that a vessel first seen inside has not entered.
+    pub fn with_presence(mut self) -> Self {
+        self.presence = true;
+        self
     }
 
     pub fn thresholds(&self) -> &Thresholds {
@@ -72,7 +83,11 @@ impl<G: Geography> Engine<G> {
             return &self.changes;
         }
         self.end_ms = Some(self.end_ms.map_or(f.t_ms, |e| e.max(f.t_ms)));
+        let first = v.last().is_none();
         v.push(f, &self.th, &self.geo, &self.areas, &mut self.changes);
+        if first && self.presence {
+            v.open_present(f, &self.areas, &mut self.changes);
+        }
         self.encounters
             .push(f, &self.th, &self.geo, &mut self.changes);
         &self.changes
