@@ -299,7 +299,14 @@ mod tests {
     }
 
     fn typed(id: u64, mmsi: u32, t_ms: i64, lat: f64, ship_type: Option<u8>) -> Track {
-        let mut t = track(id, mmsi, t_ms, lat, 150.0, Label::unclassified_public(Nation::JPN));
+        let mut t = track(
+            id,
+            mmsi,
+            t_ms,
+            lat,
+            150.0,
+            Label::unclassified_public(Nation::JPN),
+        );
         t.identity.ship_type = ship_type;
         t
     }
@@ -353,10 +360,26 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (1, AlertState::Open, "zone entry began MMSI 111 (government vessel)"),
-                (2, AlertState::Open, "zone entry began MMSI 222 (fishing vessel)"),
-                (1, AlertState::Close, "zone entry ended MMSI 111 (government vessel)"),
-                (2, AlertState::Close, "zone entry ended MMSI 222 (fishing vessel)"),
+                (
+                    1,
+                    AlertState::Open,
+                    "zone entry began MMSI 111 (government vessel)"
+                ),
+                (
+                    2,
+                    AlertState::Open,
+                    "zone entry began MMSI 222 (fishing vessel)"
+                ),
+                (
+                    1,
+                    AlertState::Close,
+                    "zone entry ended MMSI 111 (government vessel)"
+                ),
+                (
+                    2,
+                    AlertState::Close,
+                    "zone entry ended MMSI 222 (fishing vessel)"
+                ),
             ],
             "{alerts:?}"
         );

@@ -311,26 +311,25 @@ impl PictureRules {
         a.detail = detail;
         out.push(a);
     }
-
 }
 
 fn dark_vessel(rules: &LiveRules, m: &mut Memo, t: &Track, now: i64, out: &mut Vec<Alert>) {
-        let (ais, other) = ais_and_other(t, &rules.ais_feeds);
-        let min_ms = rules.th.dark_min_s * 1000.0;
-        let mmsi = t.identity.mmsi.unwrap_or_default();
-        let Some(d) = &mut m.dark else {
-            let (Some(a), Some(o)) = (ais, other) else {
-                return;
+    let (ais, other) = ais_and_other(t, &rules.ais_feeds);
+    let min_ms = rules.th.dark_min_s * 1000.0;
+    let mmsi = t.identity.mmsi.unwrap_or_default();
+    let Some(d) = &mut m.dark else {
+        let (Some(a), Some(o)) = (ais, other) else {
+            return;
+        };
+        if (o - a) as f64 >= min_ms && ((now - o) as f64) < min_ms {
+            let ep = Ep {
+                key: format!("dark_vessel:{mmsi}:{o}"),
+                label: t.label.clone(),
+                tracks: vec![t.id],
+                last_ms: o,
             };
-            if (o - a) as f64 >= min_ms && ((now - o) as f64) < min_ms {
-                let ep = Ep {
-                    key: format!("dark_vessel:{mmsi}:{o}"),
-                    label: t.label.clone(),
-                    tracks: vec![t.id],
-                    last_ms: o,
-                };
-                let silent = (o - a) as f64 / 1000.0;
-                let mut al = alert(
+            let silent = (o - a) as f64 / 1000.0;
+            let mut al = alert(
                     "dark_vessel",
                     AlertState::Open,
                     t.id,
@@ -341,46 +340,46 @@ fn dark_vessel(rules: &LiveRules, m: &mut Memo, t: &Track, now: i64, out: &mut V
                         named(t)
                     ),
                 );
-                al.detail.insert("ais_silent_s".into(), silent);
-                al.detail.insert("last_ais_ms".into(), a as f64);
-                out.push(al);
-                m.dark = Some(Box::new(Dark {
-                    ep,
-                    ais_ms: a,
-                    other_ms: o,
-                }));
-            }
-            return;
-        };
-        d.other_ms = other.unwrap_or(d.other_ms).max(d.other_ms);
-        d.ep.last_ms = d.other_ms;
-        d.ep.label = t.label.clone();
-        let ais_back = ais.is_some_and(|a| a > d.ais_ms);
-        let unfollowed = (now - d.other_ms) as f64 >= min_ms;
-        if ais_back || unfollowed {
-            let mut al = alert(
-                "dark_vessel",
-                AlertState::Close,
-                t.id,
-                t.position,
-                &d.ep,
-                format!(
-                    "dark vessel MMSI {mmsi}{}: {}",
-                    named(t),
-                    if ais_back {
-                        "AIS heard again"
-                    } else {
-                        "no longer followed"
-                    }
-                ),
-            );
-            al.detail.insert(
-                "ais_silent_s".into(),
-                (d.other_ms - d.ais_ms) as f64 / 1000.0,
-            );
+            al.detail.insert("ais_silent_s".into(), silent);
+            al.detail.insert("last_ais_ms".into(), a as f64);
             out.push(al);
-            m.dark = None;
+            m.dark = Some(Box::new(Dark {
+                ep,
+                ais_ms: a,
+                other_ms: o,
+            }));
         }
+        return;
+    };
+    d.other_ms = other.unwrap_or(d.other_ms).max(d.other_ms);
+    d.ep.last_ms = d.other_ms;
+    d.ep.label = t.label.clone();
+    let ais_back = ais.is_some_and(|a| a > d.ais_ms);
+    let unfollowed = (now - d.other_ms) as f64 >= min_ms;
+    if ais_back || unfollowed {
+        let mut al = alert(
+            "dark_vessel",
+            AlertState::Close,
+            t.id,
+            t.position,
+            &d.ep,
+            format!(
+                "dark vessel MMSI {mmsi}{}: {}",
+                named(t),
+                if ais_back {
+                    "AIS heard again"
+                } else {
+                    "no longer followed"
+                }
+            ),
+        );
+        al.detail.insert(
+            "ais_silent_s".into(),
+            (d.other_ms - d.ais_ms) as f64 / 1000.0,
+        );
+        out.push(al);
+        m.dark = None;
+    }
 }
 
 fn radar_only_in_zone(
@@ -390,65 +389,61 @@ fn radar_only_in_zone(
     t: &Track,
     out: &mut Vec<Alert>,
 ) {
-        let Some((set, zone_label)) = &rules.zones else {
+    let Some((set, zone_label)) = &rules.zones else {
+        return;
+    };
+    let (lat, lon) = (t.position.lat_deg, t.position.lon_deg);
+    match t.status {
+        // Missed a scan: its position is a prediction; the episode stands.
+        TrackStatus::Coasting => return,
+        TrackStatus::Tentative => m.radar_since = None,
+        TrackStatus::Confirmed => {
+            m.radar_since.get_or_insert(t.time_ms);
+        }
+    }
+    let min_ms = rules.th.radar_only_min_s * 1000.0;
+    let aged = m
+        .radar_since
+        .is_some_and(|since| (t.time_ms - since) as f64 >= min_ms);
+    let zone = if !aged {
+        None
+    } else {
+        match m.zone_query {
+            Some((qlat, qlon, z)) if approx_distance_m(qlat, qlon, lat, lon) < ZONE_REQUERY_M => z,
+            _ => {
+                let at = set.zone_at(lat, lon);
+                let z = at
+                    .territorial_sea
+                    .map(|s| (s, ZoneKind::TerritorialSea))
+                    .or(at.contiguous_zone.map(|s| (s, ZoneKind::ContiguousZone)));
+                m.zone_query = Some((lat, lon, z));
+                z
+            }
+        }
+    };
+    if let Some(b) = &mut m.in_zone {
+        let (z, ep) = &mut **b;
+        if Some(*z) == zone {
+            ep.last_ms = t.time_ms;
+            ep.label = t.label.join(zone_label);
             return;
+        }
+    }
+    if let Some(b) = m.in_zone.take() {
+        let (z, ep) = *b;
+        out.push(zone_alert(AlertState::Close, t.id, t.position, z, &ep));
+    }
+    if let Some(z) = zone {
+        *episodes += 1;
+        let ep = Ep {
+            key: format!("radar_only_in_zone:{}:{}", t.time_ms, episodes),
+            label: t.label.join(zone_label),
+            tracks: vec![t.id],
+            last_ms: t.time_ms,
         };
-        let (lat, lon) = (t.position.lat_deg, t.position.lon_deg);
-        match t.status {
-            // Missed a scan: its position is a prediction; the episode stands.
-            TrackStatus::Coasting => return,
-            TrackStatus::Tentative => m.radar_since = None,
-            TrackStatus::Confirmed => {
-                m.radar_since.get_or_insert(t.time_ms);
-            }
-        }
-        let min_ms = rules.th.radar_only_min_s * 1000.0;
-        let aged = m
-            .radar_since
-            .is_some_and(|since| (t.time_ms - since) as f64 >= min_ms);
-        let zone = if !aged {
-            None
-        } else {
-            match m.zone_query {
-                Some((qlat, qlon, z))
-                    if approx_distance_m(qlat, qlon, lat, lon) < ZONE_REQUERY_M =>
-                {
-                    z
-                }
-                _ => {
-                    let at = set.zone_at(lat, lon);
-                    let z = at
-                        .territorial_sea
-                        .map(|s| (s, ZoneKind::TerritorialSea))
-                        .or(at.contiguous_zone.map(|s| (s, ZoneKind::ContiguousZone)));
-                    m.zone_query = Some((lat, lon, z));
-                    z
-                }
-            }
-        };
-        if let Some(b) = &mut m.in_zone {
-            let (z, ep) = &mut **b;
-            if Some(*z) == zone {
-                ep.last_ms = t.time_ms;
-                ep.label = t.label.join(zone_label);
-                return;
-            }
-        }
-        if let Some(b) = m.in_zone.take() {
-            let (z, ep) = *b;
-            out.push(zone_alert(AlertState::Close, t.id, t.position, z, &ep));
-        }
-        if let Some(z) = zone {
-            *episodes += 1;
-            let ep = Ep {
-                key: format!("radar_only_in_zone:{}:{}", t.time_ms, episodes),
-                label: t.label.join(zone_label),
-                tracks: vec![t.id],
-                last_ms: t.time_ms,
-            };
-            out.push(zone_alert(AlertState::Open, t.id, t.position, z, &ep));
-            m.in_zone = Some(Box::new((z, ep)));
-        }
+        out.push(zone_alert(AlertState::Open, t.id, t.position, z, &ep));
+        m.in_zone = Some(Box::new((z, ep)));
+    }
 }
 
 impl PictureRules {
@@ -479,15 +474,17 @@ impl PictureRules {
         // under their cells and each radar track looking in the nine.
         let mut any_radar = false;
         for (r, rt) in tracks.iter().enumerate() {
-            if !(moving(rt) && rt.identity.mmsi.is_none() && rt.status == TrackStatus::Confirmed)
-            {
+            if !(moving(rt) && rt.identity.mmsi.is_none() && rt.status == TrackStatus::Confirmed) {
                 continue;
             }
             any_radar = true;
             let (ci, cj) = cell(&rt.position);
             for di in -1..=1 {
                 for dj in -1..=1 {
-                    self.grid.entry((ci + di, cj + dj)).or_default().push(r as u32);
+                    self.grid
+                        .entry((ci + di, cj + dj))
+                        .or_default()
+                        .push(r as u32);
                 }
             }
         }
