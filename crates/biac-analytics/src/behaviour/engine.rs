@@ -1,5 +1,6 @@
 //! Every rule over a stream of reports of many vessels.
 
+use super::area::Lattice;
 use super::{
     Area, Change, Encounters, Event, FastMap, Fix, Geography, Ms, Thresholds, VesselRules,
 };
@@ -11,6 +12,8 @@ pub struct Engine<G> {
     th: Thresholds,
     geo: G,
     areas: Vec<Area>,
+    /// Where no area's answer can change within a cell (most of the sea).
+    lattice: Lattice,
     vessels: FastMap<u32, VesselRules>,
     encounters: Encounters,
     end_ms: Option<Ms>,
@@ -25,6 +28,7 @@ impl<G: Geography> Engine<G> {
         Engine {
             th,
             geo,
+            lattice: Lattice::build(&areas),
             areas,
             vessels: FastMap::default(),
             encounters: Encounters::new(),
@@ -84,7 +88,8 @@ impl<G: Geography> Engine<G> {
         }
         self.end_ms = Some(self.end_ms.map_or(f.t_ms, |e| e.max(f.t_ms)));
         let first = v.last().is_none();
-        v.push(f, &self.th, &self.geo, &self.areas, &mut self.changes);
+        let zones = (self.areas.as_slice(), &self.lattice);
+        v.push(f, &self.th, &self.geo, zones, &mut self.changes);
         if first && self.presence {
             v.open_present(f, &self.areas, &mut self.changes);
         }

@@ -1,5 +1,6 @@
 //! The rules that need one MMSI's reports only: gap, loitering, spoofing, zone entry.
 
+use super::area::Lattice;
 use super::{
     approx_distance_m, dlon, exceeds_m, Area, Change, Event, EventKind, Fix, Geography, Ms,
     Thresholds,
@@ -54,6 +55,9 @@ pub struct VesselRules {
     zones: Vec<ZoneState>,
     /// Entries under way, by area index ascending.
     entries: Vec<Entry>,
+    /// The [`Lattice`] cell of the last report, when settled: no area's answer changes
+    /// while the vessel stays in it.
+    lattice_cell: Option<u32>,
 }
 
 impl VesselRules {
@@ -65,6 +69,7 @@ impl VesselRules {
             spoof: None,
             zones: vec![ZoneState::default(); areas],
             entries: Vec::new(),
+            lattice_cell: None,
         }
     }
 
@@ -74,12 +79,12 @@ impl VesselRules {
     }
 
     /// Take one report (not older than the last one: the caller orders them).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         f: &Fix,
         th: &Thresholds,
         geo: &dyn Geography,
-        areas: &[Area],
+        (areas, lattice): (&[Area], &Lattice),
         out: &mut Vec<Change>,
     ) {
         if let Some(l) = self.last {
@@ -87,7 +92,7 @@ impl VesselRules {
             self.spoofing(&l, f, th, out);
         }
         self.loitering(f, th, geo, out);
-        self.zone_entry(f, areas, out);
+        self.zone_entry(f, areas, lattice, out);
         self.last = Some(*f);
     }
 
@@ -257,7 +262,16 @@ impl VesselRules {
         }
     }
 
-    fn zone_entry(&mut self, f: &Fix, areas: &[Area], out: &mut Vec<Change>) {
+    fn zone_entry(&mut self, f: &Fix, areas: &[Area], lattice: &Lattice, out: &mut Vec<Change>) {
+        let cell = lattice.settled_cell(f.lat, f.lon);
+        if cell.is_some() && cell == self.lattice_cell {
+            // Every area answers as at the last report: the entries under way go on.
+            for e in &mut self.entries {
+                e.2 = f.t_ms;
+            }
+            return;
+        }
+        self.lattice_cell = cell;
         let entries = &mut self.entries;
         for (i, (z, a)) in self.zones.iter_mut().zip(areas).enumerate() {
             let inside = match z.settled_cell {
