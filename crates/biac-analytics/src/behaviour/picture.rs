@@ -330,16 +330,16 @@ fn dark_vessel(rules: &LiveRules, m: &mut Memo, t: &Track, now: i64, out: &mut V
             };
             let silent = (o - a) as f64 / 1000.0;
             let mut al = alert(
-                    "dark_vessel",
-                    AlertState::Open,
-                    t.id,
-                    t.position,
-                    &ep,
-                    format!(
-                        "dark vessel: AIS of MMSI {mmsi}{} silent for {silent:.0} s while other sources follow",
-                        named(t)
-                    ),
-                );
+                "dark_vessel",
+                AlertState::Open,
+                t.id,
+                t.position,
+                &ep,
+                format!(
+                    "dark vessel: AIS of MMSI {mmsi}{} silent for {silent:.0} s while other sources follow",
+                    named(t)
+                ),
+            );
             al.detail.insert("ais_silent_s".into(), silent);
             al.detail.insert("last_ais_ms".into(), a as f64);
             out.push(al);
