@@ -312,6 +312,112 @@ impl Area {
     }
 }
 
+/// One grid over every area: a cell is settled when, for every area, every point of it
+/// falls in a grid cell of that area that no edge touches — then no area's answer can
+/// change while a vessel stays in it, and its report skips the per-area loop.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Lattice {
+    x0: f64,
+    y0: f64,
+    per_deg: f64,
+    nx: usize,
+    ny: usize,
+    settled: Vec<bool>,
+}
+
+impl Lattice {
+    pub(crate) fn build(areas: &[Area]) -> Lattice {
+        let empty = Lattice {
+            x0: 0.0,
+            y0: 0.0,
+            per_deg: 1.0,
+            nx: 0,
+            ny: 0,
+            settled: Vec::new(),
+        };
+        // The union of the areas' grids, a cell wider on each side.
+        let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+        let (mut x1, mut y1) = (-f64::INFINITY, -f64::INFINITY);
+        for g in areas.iter().map(|a| &a.grid).filter(|g| g.nx > 0) {
+            x0 = x0.min(g.x0);
+            y0 = y0.min(g.y0);
+            x1 = x1.max(g.x0 + g.nx as f64 / g.per_deg);
+            y1 = y1.max(g.y0 + g.ny as f64 / g.per_deg);
+        }
+        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+            return empty;
+        }
+        let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+        let per_deg = (1.0 / GRID_DEG).min((GRID_MAX_CELLS / (w * h)).sqrt());
+        let (x0, y0) = (x0 - 1.0 / per_deg, y0 - 1.0 / per_deg);
+        let nx = (w * per_deg).floor() as usize + 3;
+        let ny = (h * per_deg).floor() as usize + 3;
+        let mut settled = vec![true; nx * ny];
+        // A hair of slack at the corners covers the rounding of a point's own cell.
+        let e = 1e-9;
+        for a in areas {
+            let g = &a.grid;
+            let span = |lo: f64, hi: f64, o: f64, pd: f64| {
+                (
+                    ((lo - e - o) * pd).floor() as i64,
+                    ((hi + e - o) * pd).floor() as i64,
+                )
+            };
+            for cy in 0..ny {
+                let yl = y0 + cy as f64 / per_deg;
+                let (iy0, iy1) = span(yl, yl + 1.0 / per_deg, g.y0, g.per_deg);
+                for cx in 0..nx {
+                    let k = cy * nx + cx;
+                    if !settled[k] {
+                        continue;
+                    }
+                    let xl = x0 + cx as f64 / per_deg;
+                    let (ix0, ix1) = span(xl, xl + 1.0 / per_deg, g.x0, g.per_deg);
+                    let mut state: Option<Cell> = None;
+                    'cells: for iy in iy0..=iy1 {
+                        for ix in ix0..=ix1 {
+                            let inside_grid =
+                                ix >= 0 && iy >= 0 && (ix as usize) < g.nx && (iy as usize) < g.ny;
+                            let c = if inside_grid {
+                                g.cells[iy as usize * g.nx + ix as usize]
+                            } else {
+                                Cell::Outside
+                            };
+                            if c == Cell::Crossed || state.is_some_and(|s| s != c) {
+                                settled[k] = false;
+                                break 'cells;
+                            }
+                            state = Some(c);
+                        }
+                    }
+                }
+            }
+        }
+        Lattice {
+            x0,
+            y0,
+            per_deg,
+            nx,
+            ny,
+            settled,
+        }
+    }
+
+    /// The settled cell the point is in (`u32::MAX` outside the lattice, where every
+    /// area answers outside), or `None` where some area needs its own test.
+    pub(crate) fn settled_cell(&self, lat: f64, lon: f64) -> Option<u32> {
+        let (fx, fy) = (
+            (lon - self.x0) * self.per_deg,
+            (lat - self.y0) * self.per_deg,
+        );
+        if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
+            return Some(u32::MAX);
+        }
+        let k = fy as usize * self.nx + fx as usize;
+        (self.settled[k]).then(|| u32::try_from(k).unwrap_or(u32::MAX))
+    }
+}
+
 /// Even-odd crossing test of one ring (closed or not) at (`x`, `y`).
 pub(crate) fn ring_contains(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
     let n = ring.len();

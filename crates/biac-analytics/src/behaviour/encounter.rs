@@ -203,19 +203,37 @@ impl Encounters {
         };
         let end = la.t_ms.min(lb.t_ms) as f64;
         if end > pair.upto {
-            let mut times: Vec<f64> = ha
-                .iter()
-                .chain(hb.iter())
-                .map(|x| x.t_ms as f64)
-                .filter(|t| *t > pair.upto && *t < end)
-                .collect();
-            times.push(end);
-            times.sort_by(f64::total_cmp);
-            times.dedup();
-            let mut s = pair.upto;
-            for e in times {
-                step(pair, ha, hb, s, e, k, th, geo, out);
-                s = e;
+            // The report times of either vessel after `upto` and before `end`, then
+            // `end`, ascending and distinct: a merge of the two histories' tails, found
+            // from the back (a long encounter keeps hours of reports per vessel; a pair
+            // is advanced at each report, so the tails are a report or two).
+            let upto = pair.upto;
+            let tail = |h: &VecDeque<Fix>| {
+                let mut i = h.len();
+                while i > 0 && h[i - 1].t_ms as f64 > upto {
+                    i -= 1;
+                }
+                i
+            };
+            let (mut i, mut j) = (tail(ha), tail(hb));
+            let mut s = upto;
+            loop {
+                let ta = ha.get(i).map_or(end, |x| (x.t_ms as f64).min(end));
+                let tb = hb.get(j).map_or(end, |x| (x.t_ms as f64).min(end));
+                let e = ta.min(tb);
+                if e > s {
+                    step(pair, ha, hb, s, e, k, th, geo, out);
+                    s = e;
+                }
+                if e >= end {
+                    break;
+                }
+                if ta == e {
+                    i += 1;
+                }
+                if tb == e {
+                    j += 1;
+                }
             }
             pair.upto = end;
         }

@@ -1,5 +1,6 @@
 //! Every rule over a stream of reports of many vessels.
 
+use super::area::Lattice;
 use super::{
     Area, Change, Encounters, Event, FastMap, Fix, Geography, Ms, Thresholds, VesselRules,
 };
@@ -11,11 +12,15 @@ pub struct Engine<G> {
     th: Thresholds,
     geo: G,
     areas: Vec<Area>,
+    /// Where no area's answer can change within a cell (most of the sea).
+    lattice: Lattice,
     vessels: FastMap<u32, VesselRules>,
     encounters: Encounters,
     end_ms: Option<Ms>,
     out_of_order: u64,
     changes: Vec<Change>,
+    /// Whether a vessel first seen inside a zone opens an entry ([`Engine::with_presence`]).
+    presence: bool,
 }
 
 impl<G: Geography> Engine<G> {
@@ -23,13 +28,23 @@ impl<G: Geography> Engine<G> {
         Engine {
             th,
             geo,
+            lattice: Lattice::build(&areas),
             areas,
             vessels: FastMap::default(),
             encounters: Encounters::new(),
             end_ms: None,
             out_of_order: 0,
             changes: Vec::new(),
+            presence: false,
         }
+    }
+
+    /// Zone presence (the live form): a vessel first seen inside a zone opens an entry
+    /// there at its first report, with `first_seen_inside` in its figures. Off for
+    /// `biac events`, whose contract is that a vessel first seen inside has not entered.
+    pub fn with_presence(mut self) -> Self {
+        self.presence = true;
+        self
     }
 
     pub fn thresholds(&self) -> &Thresholds {
@@ -72,7 +87,12 @@ impl<G: Geography> Engine<G> {
             return &self.changes;
         }
         self.end_ms = Some(self.end_ms.map_or(f.t_ms, |e| e.max(f.t_ms)));
-        v.push(f, &self.th, &self.geo, &self.areas, &mut self.changes);
+        let first = v.last().is_none();
+        let zones = (self.areas.as_slice(), &self.lattice);
+        v.push(f, &self.th, &self.geo, zones, &mut self.changes);
+        if first && self.presence {
+            v.open_present(f, &self.areas, &mut self.changes);
+        }
         self.encounters
             .push(f, &self.th, &self.geo, &mut self.changes);
         &self.changes

@@ -4,7 +4,7 @@
 use biac_model::{Alert, AlertState, Domain, Label, Position, Track};
 
 use super::picture::{LiveRules, PictureRules};
-use super::{Area, Change, Engine, Event, FastMap, Fix, Geography, Thresholds};
+use super::{Area, Change, Engine, Event, EventKind, FastMap, Fix, Geography, Thresholds};
 
 /// Behaviour rules over one audience's tracks (those with an MMSI, surface only). Each
 /// evaluation feeds every track updated since the last as a report; an event that
@@ -18,20 +18,45 @@ use super::{Area, Change, Engine, Event, FastMap, Fix, Geography, Thresholds};
 pub struct BehaviourWatch<G> {
     engine: Engine<G>,
     zone_labels: Vec<Label>,
-    /// Per MMSI: the track last seen with it, its time, and the join of its labels.
-    seen: FastMap<u32, (u64, i64, Label)>,
+    /// Per MMSI: its slot in `slots` (one hash lookup per track and picture).
+    seen: FastMap<u32, usize>,
+    slots: Vec<Seen>,
     /// The live-only rules (dark vessel, radar-only in zone, identity change, AIS/radar
     /// mismatch): see [`LiveRules`].
     picture: PictureRules,
+}
+
+/// One MMSI as last fed to the rules: the track last seen with it and its time (`None`
+/// until its first report), and the join of its tracks' labels.
+struct Seen {
+    track: u64,
+    time_ms: Option<i64>,
+    label: Option<Label>,
+    /// The AIS ship and cargo type last known.
+    ship_type: Option<u8>,
+}
+
+/// A vessel's class for zone entry and presence, from its AIS ship and cargo type
+/// (ITU-R M.1371 table 53): `government` (35 military operations, 51 search and
+/// rescue, 55 law enforcement — coast guards and navies), `fishing` (30), `other`
+/// (any other type), `unknown` (none known, or 0 "not available").
+pub fn vessel_class(ship_type: Option<u8>) -> &'static str {
+    match ship_type {
+        Some(35 | 51 | 55) => "government",
+        Some(30) => "fishing",
+        None | Some(0) => "unknown",
+        Some(_) => "other",
+    }
 }
 
 impl<G: Geography> BehaviourWatch<G> {
     pub fn new(th: Thresholds, geo: G, zones: Vec<(Area, Label)>) -> Self {
         let (areas, zone_labels) = zones.into_iter().unzip();
         BehaviourWatch {
-            engine: Engine::new(th, geo, areas),
+            engine: Engine::new(th, geo, areas).with_presence(),
             zone_labels,
             seen: FastMap::default(),
+            slots: Vec::new(),
             picture: PictureRules::new(LiveRules::default()),
         }
     }
@@ -49,35 +74,42 @@ impl<G: Geography> BehaviourWatch<G> {
         let all: Vec<&Track> = tracks.into_iter().collect();
         let mut alerts = Vec::new();
         self.picture.evaluate(&all, &mut alerts);
-        let mut fresh: Vec<&Track> = all
-            .iter()
-            .copied()
-            .filter(|t| t.domain == Domain::Surface && t.identity.mmsi.is_some())
-            .filter(|t| {
-                let m = t.identity.mmsi.unwrap_or_default();
-                self.seen
-                    .get(&m)
-                    .is_none_or(|(_, time, _)| t.time_ms > *time)
-            })
-            .collect();
+        // Fresh: newer than the last report of its MMSI before this picture (two tracks
+        // of one MMSI in one picture both are: one MMSI in two places).
+        let mut fresh: Vec<(&Track, usize)> = Vec::new();
+        for t in all.iter().copied() {
+            let Some(m) = t.identity.mmsi.filter(|_| t.domain == Domain::Surface) else {
+                continue;
+            };
+            let slots = &mut self.slots;
+            let i = *self.seen.entry(m).or_insert_with(|| {
+                slots.push(Seen {
+                    track: t.id,
+                    time_ms: None,
+                    label: None,
+                    ship_type: None,
+                });
+                slots.len() - 1
+            });
+            if self.slots[i].time_ms.is_none_or(|time| t.time_ms > time) {
+                fresh.push((t, i));
+            }
+        }
         // Reports in time order, as the rules take them.
         // (A picture whose tracks share one time, in id order, is sorted already.)
-        if !fresh.is_sorted_by_key(|t| (t.time_ms, t.id)) {
-            fresh.sort_unstable_by_key(|t| (t.time_ms, t.id));
+        if !fresh.is_sorted_by_key(|(t, _)| (t.time_ms, t.id)) {
+            fresh.sort_unstable_by_key(|(t, _)| (t.time_ms, t.id));
         }
-        for t in fresh {
+        for (t, i) in fresh {
             let m = t.identity.mmsi.unwrap_or_default();
-            match self.seen.get_mut(&m) {
-                Some(s) => {
-                    (s.0, s.1) = (t.id, t.time_ms);
-                    // Labels rarely change: join (and allocate) only when this one does.
-                    if s.2 != t.label {
-                        s.2 = s.2.join(&t.label);
-                    }
-                }
-                None => {
-                    self.seen.insert(m, (t.id, t.time_ms, t.label.clone()));
-                }
+            let s = &mut self.slots[i];
+            (s.track, s.time_ms) = (t.id, Some(t.time_ms));
+            s.ship_type = t.identity.ship_type.or(s.ship_type);
+            match &mut s.label {
+                // Labels rarely change: join (and allocate) only when this one does.
+                Some(l) if *l != t.label => *l = l.join(&t.label),
+                Some(_) => {}
+                None => s.label = Some(t.label.clone()),
             }
             let fix = Fix {
                 mmsi: m,
@@ -103,10 +135,14 @@ impl<G: Geography> BehaviourWatch<G> {
         alerts
     }
 
+    fn slot(&self, mmsi: u32) -> Option<&Seen> {
+        self.seen.get(&mmsi).map(|&i| &self.slots[i])
+    }
+
     fn alert(&self, e: &Event, state: AlertState) -> Alert {
         let mut label: Option<Label> = None;
         for m in &e.mmsi {
-            if let Some((_, _, l)) = self.seen.get(m) {
+            if let Some(l) = self.slot(*m).and_then(|s| s.label.as_ref()) {
                 label = Some(match label {
                     Some(acc) => acc.join(l),
                     None => l.clone(),
@@ -122,14 +158,27 @@ impl<G: Geography> BehaviourWatch<G> {
         let track_id = e
             .mmsi
             .first()
-            .and_then(|m| self.seen.get(m))
-            .map_or(0, |s| s.0);
+            .and_then(|m| self.slot(*m))
+            .map_or(0, |s| s.track);
         let mmsis: Vec<String> = e.mmsi.iter().map(u32::to_string).collect();
         let open = state == AlertState::Open;
+        let mut detail: std::collections::BTreeMap<String, f64> =
+            e.extra.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        // Zone entry and presence by class: a government vessel inside the Senkakus'
+        // territorial sea is the pattern the analysts look for.
+        let class = if e.kind == EventKind::ZoneEntry {
+            let ty = e.mmsi.first().and_then(|m| self.slot(*m)?.ship_type);
+            if let Some(ty) = ty {
+                detail.insert("ship_type".into(), f64::from(ty));
+            }
+            format!(" ({} vessel)", vessel_class(ty))
+        } else {
+            String::new()
+        };
         let tracks = e
             .mmsi
             .iter()
-            .filter_map(|m| self.seen.get(m).map(|s| s.0))
+            .filter_map(|m| self.slot(*m).map(|s| s.track))
             .collect();
         Alert {
             time_ms: if open { e.start_ms } else { e.end_ms },
@@ -138,7 +187,7 @@ impl<G: Geography> BehaviourWatch<G> {
             track_id,
             position: Position::new(e.lat, e.lon),
             message: format!(
-                "{} {} MMSI {}",
+                "{} {} MMSI {}{class}",
                 e.kind.as_str().replace('_', " "),
                 if open { "began" } else { "ended" },
                 mmsis.join(" and ")
@@ -147,7 +196,7 @@ impl<G: Geography> BehaviourWatch<G> {
             state,
             episode: format!("{}:{}:{}", e.kind.as_str(), mmsis.join("-"), e.start_ms),
             tracks,
-            detail: e.extra.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            detail,
         }
     }
 }
@@ -239,5 +288,133 @@ mod tests {
         assert_eq!(a[0].state, AlertState::Open);
         assert_eq!(a[0].zone, "z");
         assert_eq!(a[0].label, public.join(&ts));
+    }
+
+    fn square_zone() -> Area {
+        parse_zones_geojson(
+            r#"{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[149,29],[151,29],[151,31],[149,31]]]}}"#,
+        )
+        .unwrap()
+        .remove(0)
+    }
+
+    fn typed(id: u64, mmsi: u32, t_ms: i64, lat: f64, ship_type: Option<u8>) -> Track {
+        let mut t = track(
+            id,
+            mmsi,
+            t_ms,
+            lat,
+            150.0,
+            Label::unclassified_public(Nation::JPN),
+        );
+        t.identity.ship_type = ship_type;
+        t
+    }
+
+    #[test]
+    fn vessel_classes_from_the_ais_ship_type() {
+        assert_eq!(vessel_class(Some(55)), "government");
+        assert_eq!(vessel_class(Some(35)), "government");
+        assert_eq!(vessel_class(Some(51)), "government");
+        assert_eq!(vessel_class(Some(30)), "fishing");
+        assert_eq!(vessel_class(Some(70)), "other");
+        assert_eq!(vessel_class(Some(52)), "other");
+        assert_eq!(vessel_class(Some(0)), "unknown");
+        assert_eq!(vessel_class(None), "unknown");
+    }
+
+    #[test]
+    fn zone_entry_and_presence_by_class_with_the_time_inside() {
+        let public = Label::unclassified_public(Nation::JPN);
+        let mut w = BehaviourWatch::new(
+            Thresholds::default(),
+            open_sea(),
+            vec![(square_zone(), public.clone())],
+        );
+        let t0 = 1_700_000_000_000;
+        let min = 60_000;
+        let mut alerts = Vec::new();
+        // 1: a law-enforcement vessel already inside when the watch starts (present, not
+        // entered); 2: a fishing vessel entering from outside; 3: no type, outside; both
+        // 1 and 2 leave at 30 minutes.
+        for k in 0..=40 {
+            let t = t0 + k * min;
+            // (Leaving in one step is also a spoofing episode.)
+            let lat1 = if k < 30 { 30.0 } else { 31.5 };
+            let lat2 = match k {
+                0 => 28.5,
+                1..30 => 29.5,
+                _ => 31.5,
+            };
+            alerts.extend(w.evaluate(&[
+                typed(1, 111, t, lat1, Some(55)),
+                typed(2, 222, t, lat2, Some(30)),
+                typed(3, 333, t, 28.0, None),
+            ]));
+        }
+        alerts.retain(|a| a.kind == "zone_entry");
+        let got: Vec<(u64, AlertState, &str)> = alerts
+            .iter()
+            .map(|a| (a.track_id, a.state, a.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    AlertState::Open,
+                    "zone entry began MMSI 111 (government vessel)"
+                ),
+                (
+                    2,
+                    AlertState::Open,
+                    "zone entry began MMSI 222 (fishing vessel)"
+                ),
+                (
+                    1,
+                    AlertState::Close,
+                    "zone entry ended MMSI 111 (government vessel)"
+                ),
+                (
+                    2,
+                    AlertState::Close,
+                    "zone entry ended MMSI 222 (fishing vessel)"
+                ),
+            ],
+            "{alerts:?}"
+        );
+        // Present from its first report (t0), entered at its first fix inside (t0 + 1 min);
+        // both last inside at t0 + 29 min.
+        let hours = |a: &Alert| a.detail.get("hours").copied().unwrap_or(f64::NAN);
+        assert_eq!(alerts[0].time_ms, t0);
+        assert_eq!(alerts[0].detail.get("first_seen_inside"), Some(&1.0));
+        assert_eq!(alerts[0].detail.get("ship_type"), Some(&55.0));
+        assert_eq!(alerts[1].time_ms, t0 + min);
+        assert_eq!(alerts[1].detail.get("first_seen_inside"), None);
+        assert!((hours(&alerts[2]) - 29.0 / 60.0).abs() < 1e-9);
+        assert!((hours(&alerts[3]) - 28.0 / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_mmsi_in_two_places_at_once_is_spoofing() {
+        let public = Label::unclassified_public(Nation::JPN);
+        let mut w = BehaviourWatch::new(Thresholds::default(), open_sea(), vec![]);
+        let t0 = 1_700_000_000_000;
+        let mut alerts = Vec::new();
+        for k in 0..10 {
+            let t = t0 + k * 10_000;
+            let mut picture = vec![track(1, 111, t, 30.0, 150.0, public.clone())];
+            // From the fifth picture on, a second track reports the same MMSI 100 km
+            // away at the same times (two transmitters, or two feeds' tracks).
+            if k >= 5 {
+                picture.push(track(2, 111, t, 30.9, 150.0, public.clone()));
+            }
+            alerts.extend(w.evaluate(&picture));
+        }
+        let spoof: Vec<&Alert> = alerts.iter().filter(|a| a.kind == "spoofing").collect();
+        assert_eq!(spoof.len(), 1, "one episode opened: {alerts:?}");
+        assert_eq!(spoof[0].state, AlertState::Open);
+        assert_eq!(spoof[0].time_ms, t0 + 50_000);
+        assert!(spoof[0].message.contains("MMSI 111"));
     }
 }

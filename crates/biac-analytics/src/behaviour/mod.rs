@@ -22,7 +22,7 @@ pub(crate) use area::ring_contains;
 pub use area::{parse_zones_geojson, Area};
 pub use encounter::Encounters;
 pub use engine::Engine;
-pub use live::BehaviourWatch;
+pub use live::{vessel_class, BehaviourWatch};
 pub use nmea::{EventsRun, Malformed};
 pub use picture::{FeedTimes, LiveRules, LiveThresholds};
 pub use ports::PortList;

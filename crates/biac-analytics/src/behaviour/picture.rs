@@ -165,17 +165,18 @@ struct Mismatch {
     ep: Option<Ep>,
 }
 
-/// Per track: what the rules remember between pictures.
+/// Per track: what the rules remember between pictures. The episodes, rare, are boxed:
+/// every track's memo is touched on every picture.
 #[derive(Debug)]
 struct Memo {
     generation: u64,
     /// Where the zones were last asked, and the answer.
     zone_query: Option<(f64, f64, Option<Zone>)>,
-    in_zone: Option<(Zone, Ep)>,
+    in_zone: Option<Box<(Zone, Ep)>>,
     /// Since when (data time) the track has been confirmed without an MMSI.
     radar_since: Option<i64>,
-    dark: Option<Dark>,
-    mismatch: Option<Mismatch>,
+    dark: Option<Box<Dark>>,
+    mismatch: Option<Box<Mismatch>>,
     position: Position,
 }
 
@@ -195,7 +196,8 @@ pub(crate) struct PictureRules {
     identity: FastMap<u32, (Option<String>, Option<u8>)>,
     /// Episodes opened, for keys that name no track id (ids are per-tracker internals).
     episodes: u64,
-    /// Grid of moving AIS tracks for the mismatch rule (reused between pictures).
+    /// The mismatch rule's grid: each confirmed moving track without an MMSI under the
+    /// nine cells around its own (reused between pictures; there are few such tracks).
     grid: FastMap<(i32, i32), Vec<u32>>,
 }
 
@@ -224,6 +226,7 @@ impl PictureRules {
         let gen = self.generation;
         let now = tracks.iter().map(|t| t.time_ms).max().unwrap_or(i64::MIN);
         for t in tracks {
+            self.identity_change(t, out);
             let m = self.memo.entry(t.id).or_insert_with(|| Memo {
                 generation: gen,
                 zone_query: None,
@@ -235,17 +238,14 @@ impl PictureRules {
             });
             m.generation = gen;
             m.position = t.position;
-            self.identity_change(t, out);
             if t.domain != Domain::Surface {
                 continue;
             }
             if t.identity.mmsi.is_some() {
-                if let Some(m) = self.memo.get_mut(&t.id) {
-                    m.radar_since = None;
-                }
-                self.dark_vessel(t, now, out);
+                m.radar_since = None;
+                dark_vessel(&self.rules, m, t, now, out);
             } else {
-                self.radar_only_in_zone(t, out);
+                radar_only_in_zone(&self.rules, &mut self.episodes, m, t, out);
             }
         }
         self.mismatch(tracks, now, out);
@@ -311,142 +311,142 @@ impl PictureRules {
         a.detail = detail;
         out.push(a);
     }
+}
 
-    fn dark_vessel(&mut self, t: &Track, now: i64, out: &mut Vec<Alert>) {
-        let (ais, other) = ais_and_other(t, &self.rules.ais_feeds);
-        let min_ms = self.rules.th.dark_min_s * 1000.0;
-        let mmsi = t.identity.mmsi.unwrap_or_default();
-        let Some(m) = self.memo.get_mut(&t.id) else {
+fn dark_vessel(rules: &LiveRules, m: &mut Memo, t: &Track, now: i64, out: &mut Vec<Alert>) {
+    let (ais, other) = ais_and_other(t, &rules.ais_feeds);
+    let min_ms = rules.th.dark_min_s * 1000.0;
+    let mmsi = t.identity.mmsi.unwrap_or_default();
+    let Some(d) = &mut m.dark else {
+        let (Some(a), Some(o)) = (ais, other) else {
             return;
         };
-        let Some(d) = &mut m.dark else {
-            let (Some(a), Some(o)) = (ais, other) else {
-                return;
+        if (o - a) as f64 >= min_ms && ((now - o) as f64) < min_ms {
+            let ep = Ep {
+                key: format!("dark_vessel:{mmsi}:{o}"),
+                label: t.label.clone(),
+                tracks: vec![t.id],
+                last_ms: o,
             };
-            if (o - a) as f64 >= min_ms && ((now - o) as f64) < min_ms {
-                let ep = Ep {
-                    key: format!("dark_vessel:{mmsi}:{o}"),
-                    label: t.label.clone(),
-                    tracks: vec![t.id],
-                    last_ms: o,
-                };
-                let silent = (o - a) as f64 / 1000.0;
-                let mut al = alert(
-                    "dark_vessel",
-                    AlertState::Open,
-                    t.id,
-                    t.position,
-                    &ep,
-                    format!(
-                        "dark vessel: AIS of MMSI {mmsi}{} silent for {silent:.0} s while other sources follow",
-                        named(t)
-                    ),
-                );
-                al.detail.insert("ais_silent_s".into(), silent);
-                al.detail.insert("last_ais_ms".into(), a as f64);
-                out.push(al);
-                m.dark = Some(Dark {
-                    ep,
-                    ais_ms: a,
-                    other_ms: o,
-                });
-            }
-            return;
-        };
-        d.other_ms = other.unwrap_or(d.other_ms).max(d.other_ms);
-        d.ep.last_ms = d.other_ms;
-        d.ep.label = t.label.clone();
-        let ais_back = ais.is_some_and(|a| a > d.ais_ms);
-        let unfollowed = (now - d.other_ms) as f64 >= min_ms;
-        if ais_back || unfollowed {
+            let silent = (o - a) as f64 / 1000.0;
             let mut al = alert(
                 "dark_vessel",
-                AlertState::Close,
+                AlertState::Open,
                 t.id,
                 t.position,
-                &d.ep,
+                &ep,
                 format!(
-                    "dark vessel MMSI {mmsi}{}: {}",
-                    named(t),
-                    if ais_back {
-                        "AIS heard again"
-                    } else {
-                        "no longer followed"
-                    }
+                    "dark vessel: AIS of MMSI {mmsi}{} silent for {silent:.0} s while other sources follow",
+                    named(t)
                 ),
             );
-            al.detail.insert(
-                "ais_silent_s".into(),
-                (d.other_ms - d.ais_ms) as f64 / 1000.0,
-            );
+            al.detail.insert("ais_silent_s".into(), silent);
+            al.detail.insert("last_ais_ms".into(), a as f64);
             out.push(al);
-            m.dark = None;
+            m.dark = Some(Box::new(Dark {
+                ep,
+                ais_ms: a,
+                other_ms: o,
+            }));
+        }
+        return;
+    };
+    d.other_ms = other.unwrap_or(d.other_ms).max(d.other_ms);
+    d.ep.last_ms = d.other_ms;
+    d.ep.label = t.label.clone();
+    let ais_back = ais.is_some_and(|a| a > d.ais_ms);
+    let unfollowed = (now - d.other_ms) as f64 >= min_ms;
+    if ais_back || unfollowed {
+        let mut al = alert(
+            "dark_vessel",
+            AlertState::Close,
+            t.id,
+            t.position,
+            &d.ep,
+            format!(
+                "dark vessel MMSI {mmsi}{}: {}",
+                named(t),
+                if ais_back {
+                    "AIS heard again"
+                } else {
+                    "no longer followed"
+                }
+            ),
+        );
+        al.detail.insert(
+            "ais_silent_s".into(),
+            (d.other_ms - d.ais_ms) as f64 / 1000.0,
+        );
+        out.push(al);
+        m.dark = None;
+    }
+}
+
+fn radar_only_in_zone(
+    rules: &LiveRules,
+    episodes: &mut u64,
+    m: &mut Memo,
+    t: &Track,
+    out: &mut Vec<Alert>,
+) {
+    let Some((set, zone_label)) = &rules.zones else {
+        return;
+    };
+    let (lat, lon) = (t.position.lat_deg, t.position.lon_deg);
+    match t.status {
+        // Missed a scan: its position is a prediction; the episode stands.
+        TrackStatus::Coasting => return,
+        TrackStatus::Tentative => m.radar_since = None,
+        TrackStatus::Confirmed => {
+            m.radar_since.get_or_insert(t.time_ms);
         }
     }
-
-    fn radar_only_in_zone(&mut self, t: &Track, out: &mut Vec<Alert>) {
-        let Some((set, zone_label)) = &self.rules.zones else {
+    let min_ms = rules.th.radar_only_min_s * 1000.0;
+    let aged = m
+        .radar_since
+        .is_some_and(|since| (t.time_ms - since) as f64 >= min_ms);
+    let zone = if !aged {
+        None
+    } else {
+        match m.zone_query {
+            Some((qlat, qlon, z)) if approx_distance_m(qlat, qlon, lat, lon) < ZONE_REQUERY_M => z,
+            _ => {
+                let at = set.zone_at(lat, lon);
+                let z = at
+                    .territorial_sea
+                    .map(|s| (s, ZoneKind::TerritorialSea))
+                    .or(at.contiguous_zone.map(|s| (s, ZoneKind::ContiguousZone)));
+                m.zone_query = Some((lat, lon, z));
+                z
+            }
+        }
+    };
+    if let Some(b) = &mut m.in_zone {
+        let (z, ep) = &mut **b;
+        if Some(*z) == zone {
+            ep.last_ms = t.time_ms;
+            ep.label = t.label.join(zone_label);
             return;
-        };
-        let (lat, lon) = (t.position.lat_deg, t.position.lon_deg);
-        let Some(m) = self.memo.get_mut(&t.id) else {
-            return;
-        };
-        match t.status {
-            // Missed a scan: its position is a prediction; the episode stands.
-            TrackStatus::Coasting => return,
-            TrackStatus::Tentative => m.radar_since = None,
-            TrackStatus::Confirmed => {
-                m.radar_since.get_or_insert(t.time_ms);
-            }
-        }
-        let min_ms = self.rules.th.radar_only_min_s * 1000.0;
-        let aged = m
-            .radar_since
-            .is_some_and(|since| (t.time_ms - since) as f64 >= min_ms);
-        let zone = if !aged {
-            None
-        } else {
-            match m.zone_query {
-                Some((qlat, qlon, z))
-                    if approx_distance_m(qlat, qlon, lat, lon) < ZONE_REQUERY_M =>
-                {
-                    z
-                }
-                _ => {
-                    let at = set.zone_at(lat, lon);
-                    let z = at
-                        .territorial_sea
-                        .map(|s| (s, ZoneKind::TerritorialSea))
-                        .or(at.contiguous_zone.map(|s| (s, ZoneKind::ContiguousZone)));
-                    m.zone_query = Some((lat, lon, z));
-                    z
-                }
-            }
-        };
-        if let Some((z, ep)) = &mut m.in_zone {
-            if Some(*z) == zone {
-                ep.last_ms = t.time_ms;
-                ep.label = t.label.join(zone_label);
-                return;
-            }
-        }
-        if let Some((z, ep)) = m.in_zone.take() {
-            out.push(zone_alert(AlertState::Close, t.id, t.position, z, &ep));
-        }
-        if let Some(z) = zone {
-            self.episodes += 1;
-            let ep = Ep {
-                key: format!("radar_only_in_zone:{}:{}", t.time_ms, self.episodes),
-                label: t.label.join(zone_label),
-                tracks: vec![t.id],
-                last_ms: t.time_ms,
-            };
-            out.push(zone_alert(AlertState::Open, t.id, t.position, z, &ep));
-            m.in_zone = Some((z, ep));
         }
     }
+    if let Some(b) = m.in_zone.take() {
+        let (z, ep) = *b;
+        out.push(zone_alert(AlertState::Close, t.id, t.position, z, &ep));
+    }
+    if let Some(z) = zone {
+        *episodes += 1;
+        let ep = Ep {
+            key: format!("radar_only_in_zone:{}:{}", t.time_ms, episodes),
+            label: t.label.join(zone_label),
+            tracks: vec![t.id],
+            last_ms: t.time_ms,
+        };
+        out.push(zone_alert(AlertState::Open, t.id, t.position, z, &ep));
+        m.in_zone = Some(Box::new((z, ep)));
+    }
+}
 
+impl PictureRules {
     fn mismatch(&mut self, tracks: &[&Track], now: i64, out: &mut Vec<Alert>) {
         let th = self.rules.th.clone();
         let min_mps = th.mismatch_min_kn * biac_geo::KNOT;
@@ -456,9 +456,8 @@ impl PictureRules {
             t.domain == Domain::Surface
                 && v.east_mps * v.east_mps + v.north_mps * v.north_mps >= min_mps * min_mps
         };
-        // Best partner per AIS track: AIS index -> (radar index, distance).
-        let mut best: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
-        let mut any_radar = false;
+        // Best partner per AIS track, by AIS index ascending: (AIS, radar, distance).
+        let mut best: Vec<(usize, usize, f64)> = Vec::new();
         for v in self.grid.values_mut() {
             v.clear();
         }
@@ -470,66 +469,72 @@ impl PictureRules {
                 (p.lon_deg / (2.0 * c)).floor() as i32,
             )
         };
-        for t in tracks {
-            any_radar |= moving(t) && t.identity.mmsi.is_none();
+        // The few radar tracks under the nine cells around theirs (ascending index), so
+        // each AIS track looks in its own cell only: the same pairs as the AIS tracks
+        // under their cells and each radar track looking in the nine.
+        let mut any_radar = false;
+        for (r, rt) in tracks.iter().enumerate() {
+            if !(moving(rt) && rt.identity.mmsi.is_none() && rt.status == TrackStatus::Confirmed) {
+                continue;
+            }
+            any_radar = true;
+            let (ci, cj) = cell(&rt.position);
+            for di in -1..=1 {
+                for dj in -1..=1 {
+                    self.grid
+                        .entry((ci + di, cj + dj))
+                        .or_default()
+                        .push(r as u32);
+                }
+            }
         }
         if any_radar {
-            for (i, t) in tracks.iter().enumerate() {
-                if !(moving(t) && t.identity.mmsi.is_some()) {
+            for (a, at) in tracks.iter().enumerate() {
+                if !(moving(at) && at.identity.mmsi.is_some()) {
+                    continue;
+                }
+                let Some(list) = self.grid.get(&cell(&at.position)) else {
+                    continue;
+                };
+                if list.is_empty() {
                     continue;
                 }
                 // Radar-confirmed (a non-AIS feed updated it lately) or dark: not this rule.
-                let (ais, other) = ais_and_other(t, &self.rules.ais_feeds);
+                let (ais, other) = ais_and_other(at, &self.rules.ais_feeds);
                 if other.is_some_and(|o| ((now - o) as f64) < min_ms)
                     || ais.is_some_and(|a| (now - a) as f64 >= min_ms)
                 {
                     continue;
                 }
-                self.grid
-                    .entry(cell(&t.position))
-                    .or_default()
-                    .push(i as u32);
-            }
-            for (r, rt) in tracks.iter().enumerate() {
-                if !(moving(rt)
-                    && rt.identity.mmsi.is_none()
-                    && rt.status == TrackStatus::Confirmed)
-                {
-                    continue;
-                }
-                let (ci, cj) = cell(&rt.position);
-                for di in -1..=1 {
-                    for dj in -1..=1 {
-                        let Some(list) = self.grid.get(&(ci + di, cj + dj)) else {
-                            continue;
-                        };
-                        for &a in list {
-                            let at = tracks[a as usize];
-                            let d = approx_distance_m(
-                                at.position.lat_deg,
-                                at.position.lon_deg,
-                                rt.position.lat_deg,
-                                rt.position.lon_deg,
-                            );
-                            let sigma = at.pos_sigma_m().hypot(rt.pos_sigma_m());
-                            let noise = th.mismatch_noise_m.max(th.mismatch_sigmas * sigma);
-                            let dv = (at.velocity.east_mps - rt.velocity.east_mps)
-                                .hypot(at.velocity.north_mps - rt.velocity.north_mps);
-                            if d > noise && d <= th.mismatch_max_m && dv <= th.mismatch_velocity_mps
-                            {
-                                let e = best.entry(a as usize).or_insert((r, d));
-                                if d < e.1 {
-                                    *e = (r, d);
-                                }
-                            }
-                        }
+                let mut pick: Option<(usize, f64)> = None;
+                for &r in list {
+                    let rt = tracks[r as usize];
+                    let d = approx_distance_m(
+                        at.position.lat_deg,
+                        at.position.lon_deg,
+                        rt.position.lat_deg,
+                        rt.position.lon_deg,
+                    );
+                    let sigma = at.pos_sigma_m().hypot(rt.pos_sigma_m());
+                    let noise = th.mismatch_noise_m.max(th.mismatch_sigmas * sigma);
+                    let dv = (at.velocity.east_mps - rt.velocity.east_mps)
+                        .hypot(at.velocity.north_mps - rt.velocity.north_mps);
+                    if d > noise
+                        && d <= th.mismatch_max_m
+                        && dv <= th.mismatch_velocity_mps
+                        && pick.is_none_or(|(_, pd)| d < pd)
+                    {
+                        pick = Some((r as usize, d));
                     }
+                }
+                if let Some((r, d)) = pick {
+                    best.push((a, r, d));
                 }
             }
         }
         self.grid.retain(|_, v| !v.is_empty());
         // AIS tracks paired before and not now: their episodes end.
-        let paired: HashSet<u64> = best.keys().map(|&a| tracks[a].id).collect();
+        let paired: HashSet<u64> = best.iter().map(|&(a, _, _)| tracks[a].id).collect();
         let mut ended: Vec<u64> = self
             .memo
             .iter()
@@ -540,7 +545,7 @@ impl PictureRules {
         for id in ended {
             self.end_mismatch(id, out);
         }
-        for (a, (r, d)) in best {
+        for (a, r, d) in best {
             let (at, rt) = (tracks[a], tracks[r]);
             let switched = self
                 .memo
@@ -553,10 +558,12 @@ impl PictureRules {
             let Some(m) = self.memo.get_mut(&at.id) else {
                 continue;
             };
-            let x = m.mismatch.get_or_insert(Mismatch {
-                radar: rt.id,
-                since_ms: now,
-                ep: None,
+            let x = m.mismatch.get_or_insert_with(|| {
+                Box::new(Mismatch {
+                    radar: rt.id,
+                    since_ms: now,
+                    ep: None,
+                })
             });
             let label = at.label.join(&rt.label);
             if let Some(ep) = &mut x.ep {
@@ -623,7 +630,8 @@ impl PictureRules {
             let Some(m) = self.memo.remove(&id) else {
                 continue;
             };
-            if let Some((z, ep)) = m.in_zone {
+            if let Some(b) = m.in_zone {
+                let (z, ep) = *b;
                 out.push(zone_alert(AlertState::Close, id, m.position, z, &ep));
             }
             if let Some(d) = m.dark {

@@ -434,3 +434,39 @@ fn banded_point_in_polygon_agrees_with_the_plain_crossing_test() {
         assert_eq!(area.contains(lat, lon), plain, "{lat} {lon}");
     }
 }
+
+#[test]
+fn every_area_answers_alike_throughout_a_settled_lattice_cell() {
+    use super::area::Lattice;
+    // Areas with different boxes (so their grids' cells do not line up), a hole, a
+    // multipolygon, and a many-vertex star.
+    let star: Vec<[f64; 2]> = (0..400)
+        .map(|i| {
+            let a = i as f64 / 400.0 * std::f64::consts::TAU;
+            let r = if i % 2 == 0 { 1.0 } else { 0.45 };
+            [151.03 + r * a.cos(), 31.97 + r * a.sin()]
+        })
+        .collect();
+    let mut areas = zones();
+    areas.push(Area::new("star".into(), vec![vec![star]]));
+    let lattice = Lattice::build(&areas);
+    let mut seen: std::collections::HashMap<u32, Vec<bool>> = Default::default();
+    let (mut settled, mut x) = (0, 88172645463325252u64);
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let lon = 139.0 + 16.0 * ((x & 0xffffff) as f64 / 16777215.0);
+        let lat = 19.0 + 16.0 * (((x >> 24) & 0xffffff) as f64 / 16777215.0);
+        let Some(cell) = lattice.settled_cell(lat, lon) else {
+            continue;
+        };
+        settled += 1;
+        let answers: Vec<bool> = areas.iter().map(|a| a.contains(lat, lon)).collect();
+        let first = seen.entry(cell).or_insert_with(|| answers.clone());
+        assert_eq!(*first, answers, "cell {cell} at {lat} {lon}");
+    }
+    // Most of the sea is settled; some cells hold answers of both kinds.
+    assert!(settled > 150_000, "{settled}");
+    assert!(seen.values().any(|a| a.iter().any(|&b| b)));
+}

@@ -1,5 +1,6 @@
 //! The rules that need one MMSI's reports only: gap, loitering, spoofing, zone entry.
 
+use super::area::Lattice;
 use super::{
     approx_distance_m, dlon, exceeds_m, Area, Change, Event, EventKind, Fix, Geography, Ms,
     Thresholds,
@@ -27,16 +28,19 @@ struct Episode {
     max_kn: f64,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Per vessel and area, read on every report: kept small (the entries under way, rare,
+/// are kept apart), so a picture's thousands of vessels × zones stay in cache.
+#[derive(Clone, Copy, Debug, Default)]
 struct ZoneState {
     /// `None` until the first fix: a vessel first seen inside has not entered.
     inside: Option<bool>,
-    /// The entry under way: first fix inside and the time of the last.
-    entry: Option<(Fix, Ms)>,
     /// The area's grid cell of the last fix, when no edge touches it (its answer then
     /// holds anywhere in it): most reports skip the test.
     settled_cell: Option<u32>,
 }
+
+/// An entry under way: the area's index, the first fix inside and the time of the last.
+type Entry = (usize, Fix, Ms);
 
 /// The per-MMSI rule state.
 #[derive(Clone, Debug)]
@@ -45,9 +49,15 @@ pub struct VesselRules {
     /// Last computed shore distance and where: a vessel that moved `d` since is within
     /// `d` of it, so most reports need no new query.
     shore: Option<(f64, f64, f64)>,
-    loiter: Option<LoiterRun>,
-    spoof: Option<Episode>,
+    /// Boxed: every report looks the vessel up, so its state is kept compact.
+    loiter: Option<Box<LoiterRun>>,
+    spoof: Option<Box<Episode>>,
     zones: Vec<ZoneState>,
+    /// Entries under way, by area index ascending.
+    entries: Vec<Entry>,
+    /// The [`Lattice`] cell of the last report, when settled: no area's answer changes
+    /// while the vessel stays in it.
+    lattice_cell: Option<u32>,
 }
 
 impl VesselRules {
@@ -58,6 +68,8 @@ impl VesselRules {
             loiter: None,
             spoof: None,
             zones: vec![ZoneState::default(); areas],
+            entries: Vec::new(),
+            lattice_cell: None,
         }
     }
 
@@ -67,12 +79,12 @@ impl VesselRules {
     }
 
     /// Take one report (not older than the last one: the caller orders them).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         f: &Fix,
         th: &Thresholds,
         geo: &dyn Geography,
-        areas: &[Area],
+        (areas, lattice): (&[Area], &Lattice),
         out: &mut Vec<Change>,
     ) {
         if let Some(l) = self.last {
@@ -80,8 +92,23 @@ impl VesselRules {
             self.spoofing(&l, f, th, out);
         }
         self.loitering(f, th, geo, out);
-        self.zone_entry(f, areas, out);
+        self.zone_entry(f, areas, lattice, out);
         self.last = Some(*f);
+    }
+
+    /// The live form's zone presence: after a vessel's first report, an entry opens in
+    /// each zone it was first seen inside (the offline rule counts only entries from
+    /// outside; a live picture starts with vessels already in the zones).
+    pub(crate) fn open_present(&mut self, f: &Fix, areas: &[Area], out: &mut Vec<Change>) {
+        for (i, (z, a)) in self.zones.iter().zip(areas).enumerate() {
+            if z.inside == Some(true) && !self.entries.iter().any(|e| e.0 == i) {
+                let at = self.entries.partition_point(|e| e.0 < i);
+                self.entries.insert(at, (i, *f, f.t_ms));
+                let mut e = zone_event(f, f.t_ms, a);
+                e.extra.push(("first_seen_inside", 1.0));
+                out.push(Change::Opened(e));
+            }
+        }
     }
 
     /// End of input at `end_ms`: what is still under way is reported open, except a
@@ -98,12 +125,10 @@ impl VesselRules {
             e.open = true;
             out.push(Change::Closed(e));
         }
-        for (z, a) in self.zones.iter_mut().zip(areas) {
-            if let Some((first, last_ms)) = z.entry.take() {
-                let mut e = zone_event(&first, last_ms, a);
-                e.open = true;
-                out.push(Change::Closed(e));
-            }
+        for (i, first, last_ms) in self.entries.drain(..) {
+            let mut e = zone_event(&first, last_ms, &areas[i]);
+            e.open = true;
+            out.push(Change::Closed(e));
         }
     }
 
@@ -164,7 +189,7 @@ impl VesselRules {
                         max_kn: kn,
                     };
                     out.push(Change::Opened(spoof_event(&ep)));
-                    self.spoof = Some(ep);
+                    self.spoof = Some(Box::new(ep));
                 }
             }
         } else if let Some(ep) = &self.spoof {
@@ -233,12 +258,22 @@ impl VesselRules {
             if let Some(e) = loiter_event(&run, th) {
                 out.push(Change::Opened(e));
             }
-            self.loiter = Some(run);
+            self.loiter = Some(Box::new(run));
         }
     }
 
-    fn zone_entry(&mut self, f: &Fix, areas: &[Area], out: &mut Vec<Change>) {
-        for (z, a) in self.zones.iter_mut().zip(areas) {
+    fn zone_entry(&mut self, f: &Fix, areas: &[Area], lattice: &Lattice, out: &mut Vec<Change>) {
+        let cell = lattice.settled_cell(f.lat, f.lon);
+        if cell.is_some() && cell == self.lattice_cell {
+            // Every area answers as at the last report: the entries under way go on.
+            for e in &mut self.entries {
+                e.2 = f.t_ms;
+            }
+            return;
+        }
+        self.lattice_cell = cell;
+        let entries = &mut self.entries;
+        for (i, (z, a)) in self.zones.iter_mut().zip(areas).enumerate() {
             let inside = match z.settled_cell {
                 Some(c) if z.inside.is_some() && a.cell_of(f.lat, f.lon) == c => {
                     z.inside == Some(true)
@@ -251,16 +286,18 @@ impl VesselRules {
             };
             match (z.inside, inside) {
                 (Some(false), true) => {
-                    z.entry = Some((*f, f.t_ms));
+                    let at = entries.partition_point(|e| e.0 < i);
+                    entries.insert(at, (i, *f, f.t_ms));
                     out.push(Change::Opened(zone_event(f, f.t_ms, a)));
                 }
                 (Some(true), true) => {
-                    if let Some((_, last)) = &mut z.entry {
-                        *last = f.t_ms;
+                    if let Some(e) = entries.iter_mut().find(|e| e.0 == i) {
+                        e.2 = f.t_ms;
                     }
                 }
                 (_, false) => {
-                    if let Some((first, last_ms)) = z.entry.take() {
+                    if let Some(k) = entries.iter().position(|e| e.0 == i) {
+                        let (_, first, last_ms) = entries.remove(k);
                         out.push(Change::Closed(zone_event(&first, last_ms, a)));
                     }
                 }
