@@ -22,7 +22,8 @@ while [ $# -gt 0 ]; do
 done
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release -q -p biac-loadgen --bin loadgen
+cargo build --release -q -p biac --bin biac -p biac-loadgen --bin loadgen
+export BIAC_BIN="$target/release/biac"
 run="$(mktemp -d /tmp/biac-cluster-bench.XXXX)"
 rmdir "$run"
 trap 'bash "$root/scripts/cluster/down.sh" --run "$run" >/dev/null 2>&1 || true' EXIT

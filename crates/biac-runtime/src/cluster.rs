@@ -39,8 +39,10 @@ const ADOPT_AFTER: Duration = Duration::from_secs(8);
 const QUIET_FLUSH: Duration = Duration::from_secs(2);
 /// Pictures go on the bus at most this often per audience (latest wins).
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// Records fed to fusion at once.
+/// Records fed to fusion at once, at most; once caught up, what was read is fed at least
+/// this often (a steady stream never leaves nothing pending).
 const FEED_BATCH: usize = 1024;
+const FEED_EVERY: Duration = Duration::from_millis(20);
 /// The lease (and position object) of the archiver.
 const ARCHIVE: &str = "archive";
 
@@ -219,6 +221,18 @@ async fn follow(
     let mut from = 1;
     let started = Instant::now();
     let mut caught_up = false;
+    // Caught up once the stream's end as of now is read (under a steady load nothing is
+    // ever pending for long, but something nearly always is).
+    let end = loop {
+        match bus.obs_last_seq().await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading OBS; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut batch_since = Instant::now();
     'reconnect: loop {
         let mut msgs = match bus.follow_obs(from).await {
             Ok(m) => Box::pin(m),
@@ -267,6 +281,9 @@ async fn follow(
                         last_data = Instant::now();
                         unflushed = true;
                     }
+                    if batch.is_empty() {
+                        batch_since = Instant::now();
+                    }
                     batch.push(o);
                 }
                 Ok(ObsRecord::FlushAudience(f)) => {
@@ -287,14 +304,15 @@ async fn follow(
                     tracing::warn!(seq = m.seq, error = %e, "OBS record skipped")
                 }
             }
-            if batch.len() >= FEED_BATCH || (pending == 0 && !batch.is_empty()) {
+            let due = pending == 0 || (caught_up && batch_since.elapsed() >= FEED_EVERY);
+            if !batch.is_empty() && (batch.len() >= FEED_BATCH || due) {
                 let b = std::mem::take(&mut batch);
                 if tokio::task::block_in_place(|| feeder.observations(b)).is_err() {
                     return;
                 }
             }
             fed_seq.store(m.seq, Ordering::Relaxed);
-            if pending == 0 && !caught_up {
+            if (pending == 0 || m.seq >= end) && !caught_up {
                 caught_up = true;
                 caught_up_tx.send_replace(true);
                 println!(
@@ -481,52 +499,44 @@ pub async fn edge_pictures(
         }
         let k = key(aud)?;
         let (tx, rx) = watch::channel(Arc::new(Picture::default()));
-        let (pics, alerts_sub) = bus
-            .subscribe_audience(&k)
+        // Through JetStream (ordered consumers), not core subscriptions: a picture published
+        // while this node's server was away is still delivered, and the latest comes first.
+        let pics = bus.follow_pictures(&k).await.map_err(|e| e.to_string())?;
+        let alerts_in = bus
+            .follow_alerts(&k, ALERTS_KEPT as u64)
             .await
             .map_err(|e| e.to_string())?;
-        let mut alerts: VecDeque<biac_model::Alert> = bus
-            .recent_alerts(&k, ALERTS_KEPT as u64)
-            .await
-            .unwrap_or_default()
-            .into();
-        if let Ok(Some(p)) = bus.latest_picture(&k).await {
-            tx.send_replace(Arc::new(picture(p, &alerts)));
-        }
         let kk = k.clone();
         tokio::spawn(async move {
-            let mut pics = pics;
-            let mut alerts_sub = alerts_sub;
-            let mut seen: BTreeSet<String> = alerts.iter().map(|a| a.id()).collect();
+            let mut pics = std::pin::pin!(pics);
+            let mut alerts_in = std::pin::pin!(alerts_in);
+            let mut alerts: VecDeque<biac_model::Alert> = VecDeque::new();
+            let mut seen: BTreeSet<String> = BTreeSet::new();
             loop {
                 tokio::select! {
-                    m = pics.next() => {
-                        let Some(m) = m else { return };
-                        match biac_bus::codec::decode_picture(&m.payload) {
-                            Ok(p) if p.audience == kk.as_str() => {
-                                tx.send_replace(Arc::new(picture(p, &alerts)));
-                            }
-                            Ok(p) => tracing::error!(got = %p.audience, subject = %kk, "picture for another audience refused"),
-                            Err(e) => tracing::warn!(error = %e, "picture skipped"),
+                    p = pics.next() => match p {
+                        None => return,
+                        Some(Ok(p)) => {
+                            tx.send_replace(Arc::new(picture(p, &alerts)));
                         }
-                    }
-                    m = alerts_sub.next() => {
-                        let Some(m) = m else { return };
-                        match biac_bus::codec::decode_alert(&m.payload) {
-                            Ok(a) => {
-                                if seen.insert(a.id()) {
-                                    alerts.push_back(a);
-                                    if alerts.len() > ALERTS_KEPT {
-                                        alerts.pop_front();
-                                    }
-                                    let mut p = (**tx.borrow()).clone();
-                                    p.alerts = alerts.clone();
-                                    tx.send_replace(Arc::new(p));
+                        Some(Err(e)) => tracing::warn!(audience = %kk, error = %e, "picture skipped"),
+                    },
+                    a = alerts_in.next() => match a {
+                        None => return,
+                        Some(Ok(a)) => {
+                            // A successor re-publishes what its replay raises: once each here.
+                            if seen.insert(a.id()) {
+                                alerts.push_back(a);
+                                if alerts.len() > ALERTS_KEPT {
+                                    alerts.pop_front();
                                 }
+                                let mut p = (**tx.borrow()).clone();
+                                p.alerts = alerts.clone();
+                                tx.send_replace(Arc::new(p));
                             }
-                            Err(e) => tracing::warn!(error = %e, "alert skipped"),
                         }
-                    }
+                        Some(Err(e)) => tracing::warn!(audience = %kk, error = %e, "alert skipped"),
+                    },
                 }
             }
         });

@@ -552,5 +552,9 @@ fn the_cluster_loses_a_node_of_each_kind_and_nothing_is_lost_or_leaked() {
             "the partner's bus user subscribed to the U.S. pictures"
         );
         assert!(aus_bus.latest_picture(&usa).await.is_err());
+        assert!(
+            aus_bus.follow_pictures(&usa).await.is_err(),
+            "the partner's bus user read the U.S. picture stream"
+        );
     });
 }
