@@ -118,6 +118,11 @@ impl Default for StreamSettings {
     }
 }
 
+/// The longest pull of a following (ordered) consumer: its idle heartbeat is half of it, and
+/// two missed heartbeats make the client recreate the consumer on a live server — about 2 s
+/// after its server goes (the client's default, 15 s heartbeats, took over 30 s).
+const FOLLOW_EXPIRES: Duration = Duration::from_secs(2);
+
 /// How long one publish is retried (across reconnects) before it is reported unacknowledged.
 const PUBLISH_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -357,6 +362,7 @@ impl Bus {
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                     start_sequence: from.max(1),
                 },
+                max_expires: FOLLOW_EXPIRES,
                 ..Default::default()
             })
             .await
@@ -440,6 +446,7 @@ impl Bus {
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                     start_sequence: from.max(1),
                 },
+                max_expires: FOLLOW_EXPIRES,
                 ..Default::default()
             })
             .await
@@ -484,6 +491,7 @@ impl Bus {
             .create_consumer(consumer::pull::OrderedConfig {
                 deliver_policy: consumer::DeliverPolicy::LastPerSubject,
                 filter_subject: aud.picture_subject(),
+                max_expires: FOLLOW_EXPIRES,
                 ..Default::default()
             })
             .await
@@ -531,6 +539,7 @@ impl Bus {
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                     start_sequence: from,
                 },
+                max_expires: FOLLOW_EXPIRES,
                 ..Default::default()
             })
             .await

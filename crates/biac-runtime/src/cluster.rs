@@ -383,10 +383,12 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
         _ => 1,
     };
     let first = open.clone();
-    let mut store = tokio::task::spawn_blocking(move || first())
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+    let mut store = OffRuntime(Some(
+        tokio::task::spawn_blocking(move || first())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?,
+    ));
     let stop = Arc::new(AtomicBool::new(false));
     let bus = bus.clone();
     let halt = stop.clone();
@@ -448,7 +450,7 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
                     })
                     .collect();
                 let done = tokio::task::block_in_place(|| {
-                    store.append_keyed(biac_model::now_ms(), &keyed)
+                    store.get().append_keyed(biac_model::now_ms(), &keyed)
                 });
                 drop(keyed);
                 match done {
@@ -469,9 +471,7 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         let open = open.clone();
                         if let Ok(Ok(s)) = tokio::task::spawn_blocking(move || open()).await {
-                            // The old client owns a runtime of its own: dropped off this one.
-                            let old = std::mem::replace(&mut store, s);
-                            tokio::task::spawn_blocking(move || drop(old));
+                            store = OffRuntime(Some(s));
                         }
                     }
                 }
@@ -483,6 +483,25 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
         stop,
         tasks: vec![task],
     })
+}
+
+/// A store dropped off the async runtime: a PostgreSQL client closes its connection on a
+/// runtime of its own, which may not start inside this one (the archiver's task is aborted
+/// when its lease is lost, dropping what it holds on a worker thread).
+struct OffRuntime(Option<Box<dyn biac_store::Storage + Send>>);
+
+impl OffRuntime {
+    fn get(&mut self) -> &mut (dyn biac_store::Storage + Send) {
+        self.0.as_deref_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for OffRuntime {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            std::thread::spawn(move || drop(s));
+        }
+    }
 }
 
 /// The edge role's pictures: per audience, a watch channel kept current from the bus
