@@ -6,9 +6,10 @@
 # every object, the time from writing its report to receiving the track. OBS's growth (the
 # NATS monitor) and the archive's (PostgreSQL) are read beside.
 # Usage: bench/cluster.sh [--fusion 1|2] [--tracks N] [--duration S] [--warmup S] [--ws-clients N]
+#                         [--window MS]  (re-ordering window, default 0 as bench/load.sh)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-fusion=2 tracks=5000 duration=30 warmup=10 ws=10 base=49000
+fusion=2 tracks=5000 duration=30 warmup=10 ws=10 base=49000 window=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --fusion) fusion=$2; shift 2 ;;
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift 2 ;;
         --warmup) warmup=$2; shift 2 ;;
         --ws-clients) ws=$2; shift 2 ;;
+        --window) window=$2; shift 2 ;;
         -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "cluster.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -27,7 +29,7 @@ export BIAC_BIN="$target/release/biac"
 run="$(mktemp -d /tmp/biac-cluster-bench.XXXX)"
 rmdir "$run"
 trap 'bash "$root/scripts/cluster/down.sh" --run "$run" >/dev/null 2>&1 || true' EXIT
-bash scripts/cluster/up.sh --release --no-sim --run "$run" --port-base "$base" --fusion "$fusion" > /dev/null
+bash scripts/cluster/up.sh --release --no-sim --run "$run" --port-base "$base" --fusion "$fusion" --window "$window" > /dev/null
 # ingest-1's first AIS feed (its startup lines: "feed NAME Ais on ADDR (LABEL)").
 ais="$(grep -m1 -E '^feed .* Ais on ' "$run/logs/ingest-1.log" | sed -E 's/.* on ([0-9.:]+) .*/\1/')"
 obs() { curl -fs "http://127.0.0.1:$((base + 20))/jsz?streams=true" \
@@ -47,5 +49,6 @@ o0, o1, t0, t1 = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(s
 print(f"cluster (fusion nodes {sys.argv[5]}, {sys.argv[6]} tracks at 1 Hz): OBS stored {(o1 - o0) / (t1 - t0):.0f} observations/s")
 PY
 for f in "$run"/logs/fusion-*.log; do
-    echo "$(basename "$f"): $(grep -c ' ERROR ' "$f" || true) errors; $(grep -E 'owns|archives' "$f" | tr '\n' ' ')"
+    echo "$(basename "$f"): $(grep -c 'ERROR' "$f" || true) errors, $(grep -c 'WARN' "$f" || true) warnings; $(grep -E 'owns|archives' "$f" | tr '\n' ' ')"
 done
+grep -h -m3 'WARN' "$run"/logs/fusion-*.log | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true

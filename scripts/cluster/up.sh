@@ -7,6 +7,7 @@
 # prints where the page is. Stop it with scripts/cluster/down.sh (same RUN).
 #
 # Usage: scripts/cluster/up.sh [--run DIR] [--port-base P] [--release] [--no-sim] [--fusion 1|2]
+#                              [--window MS]   (the fusion nodes' re-ordering window; demo 2000)
 # Ports from P (default 48000): NATS clients P..P+2, routes P+10..P+12, monitors P+20..P+22,
 # PostgreSQL P+30, edges' HTTP P+40/P+41, ingests' HTTP P+50/P+51, ingest-1's feeds
 # P+100.., ingest-2's feeds P+200...
@@ -20,7 +21,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-run=/tmp/biac-cluster base=48000 profile=debug sim=1 fusion=2
+run=/tmp/biac-cluster base=48000 profile=debug sim=1 fusion=2 window=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --run) run=$2; shift 2 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
         --release) profile=release; shift ;;
         --no-sim) sim=0; shift ;;
         --fusion) fusion=$2; shift 2 ;;
+        --window) window=$2; shift 2 ;;
         -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "up.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -88,6 +90,8 @@ for i in 0 1 2; do
 server_name: n$i
 listen: "127.0.0.1:$((base + i))"
 http: "127.0.0.1:$((base + 20 + i))"
+# Pictures travel whole: 10,000 tracks are about 4 MB of JSON (the default limit is 1 MB).
+max_payload: 8MB
 jetstream { store_dir: "$d/js" }
 cluster { name: biac, listen: "127.0.0.1:$((base + 10 + i))", routes: [$routes ] }
 include "../accounts.conf"
@@ -140,8 +144,10 @@ node() {
 }
 node ingest-1 ingest-1 --role ingest --listen "127.0.0.1:$((base + 50))" --feed-port-base $((base + 100))
 node ingest-2 ingest-2 --role ingest --listen "127.0.0.1:$((base + 51))" --feed-port-base $((base + 200))
-node fusion-1 fusion-1 --role fusion --node fusion-1 --audiences JPN-SECRET,USA-SECRET,KOR-SECRET --listen 127.0.0.1:0
-[ "$fusion" = 1 ] || node fusion-2 fusion-2 --role fusion --node fusion-2 --audiences AUS-SECRET,PHL-SECRET --listen 127.0.0.1:0
+fw=()
+[ -z "$window" ] || fw=(--reorder-window-ms "$window")
+node fusion-1 fusion-1 "${fw[@]}" --role fusion --node fusion-1 --audiences JPN-SECRET,USA-SECRET,KOR-SECRET --listen 127.0.0.1:0
+[ "$fusion" = 1 ] || node fusion-2 fusion-2 "${fw[@]}" --role fusion --node fusion-2 --audiences AUS-SECRET,PHL-SECRET --listen 127.0.0.1:0
 node edge-1 edge-1 --role edge --audiences JPN-SECRET --listen "127.0.0.1:$((base + 40))" --demo-logins
 node edge-2 edge-2 --role edge --audiences AUS-SECRET --listen "127.0.0.1:$((base + 41))" --demo-logins
 for p in $((base + 40)) $((base + 41)) $((base + 50)) $((base + 51)); do

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// `analyst-jpn`, … with password "demo") — for a local demonstration only.
     #[arg(long)]
     demo_logins: bool,
+    /// The re-ordering window in ms, whatever the configuration says (0: the low-latency
+    /// release rule).
+    #[arg(long, value_name = "MS")]
+    reorder_window_ms: Option<i64>,
 }
 
 /// The configuration file.
@@ -385,6 +389,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
     let mut cfg = load_config(a.config.as_deref())?;
     if let Some(pg) = &a.postgres {
         cfg.store = crate::serve_store::StoreChoice::Postgres(pg.clone());
+    }
+    if let Some(w) = a.reorder_window_ms {
+        cfg.reorder_window_ms = w;
     }
     if a.config.is_none() {
         if let Some(base) = a.feed_port_base {
