@@ -67,26 +67,8 @@ impl PgServer {
         let mut last = None;
         for _ in 0..3 {
             server.port = free_port();
-            let opts = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1",
-                server.port,
-                path_str(server.dir.path())
-            );
             let log = server.dir.path().join("server.log");
-            let mut start = server.command("pg_ctl");
-            start.args([
-                "-D",
-                path_str(&data),
-                "-l",
-                path_str(&log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &opts,
-                "start",
-            ]);
-            let out = output(&mut start);
+            let out = output(&mut server.start_command());
             if out.status.success() {
                 last = None;
                 break;
@@ -142,28 +124,37 @@ impl PgServer {
 
     /// Start the server again after [`kill`](Self::kill), on the same port.
     pub fn restart(&self) {
-        let data = self.data_dir();
-        let log = self.dir.path().join("server.log");
+        let out = output(&mut self.start_command());
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not restart: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pg_ctl start` on this server's data directory, port and socket directory, waiting
+    /// (up to 60 s) until it accepts connections; its log in `server.log`.
+    fn start_command(&self) -> Command {
         let opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1",
             self.port,
             path_str(self.dir.path())
         );
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                path_str(&data),
-                "-l",
-                path_str(&log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &opts,
-                "start",
-            ],
-        );
+        let log = self.dir.path().join("server.log");
+        let mut c = self.command("pg_ctl");
+        c.args([
+            "-D",
+            path_str(&self.data_dir()),
+            "-l",
+            path_str(&log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            &opts,
+            "start",
+        ]);
+        c
     }
 
     pub fn port(&self) -> u16 {

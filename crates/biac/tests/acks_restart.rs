@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use biac_testkit::now_ms;
 
-use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
+use std::time::{Duration, Instant};
+
 use common::{get_json, request, start};
 use serde_json::Value;
 
@@ -37,30 +38,8 @@ fn config() -> String {
     .to_string()
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 fn ais_line(t: i64, lon: f64) -> String {
-    let (p, f) = encode_position_report(&PositionReport {
-        msg_type: 1,
-        mmsi: 431_000_123,
-        nav_status: 0,
-        sog_knots: Some(10.0),
-        position_accuracy: true,
-        lat_deg: 25.0,
-        lon_deg: lon,
-        cog_deg: Some(90.0),
-        heading_deg: Some(90),
-        second: ((t / 1000) % 60) as u8,
-    });
-    to_sentences(&p, f, 'A', 0, Some(("rx1", t / 1000)))
-        .into_iter()
-        .map(|l| l + "\r\n")
-        .collect()
+    common::ais_report(431_000_123, t, 25.0, lon)
 }
 
 /// The first alert of `/api/v1/alerts` that `pick` accepts, waiting up to a minute.

@@ -12,15 +12,16 @@
 
 mod common;
 
+use biac_testkit::now_ms;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use biac_bus::perm::{accounts_config, Role, User};
 use biac_bus::{AudienceKey, Bus};
-use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_testkit::nats::NatsCluster;
 use biac_testkit::pg::PgServer;
 use common::{get_json, request, Biac};
@@ -36,30 +37,8 @@ const USA_MMSI: u32 = 338_000_009;
 /// The longest the picture may take to resume after a loss.
 const RESUME_LIMIT: Duration = Duration::from_secs(45);
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
 fn ais(mmsi: u32, t_ms: i64, lon: f64) -> String {
-    let (p, f) = encode_position_report(&PositionReport {
-        msg_type: 1,
-        mmsi,
-        nav_status: 0,
-        sog_knots: Some(10.0),
-        position_accuracy: true,
-        lat_deg: 25.0 + (mmsi % 10) as f64 * 0.05,
-        lon_deg: lon,
-        cog_deg: Some(90.0),
-        heading_deg: Some(90),
-        second: ((t_ms / 1000) % 60) as u8,
-    });
-    to_sentences(&p, f, 'A', 0, Some(("rx1", t_ms / 1000)))
-        .into_iter()
-        .map(|l| l + "\r\n")
-        .collect()
+    common::ais_report(mmsi, t_ms, 25.0 + (mmsi % 10) as f64 * 0.05, lon)
 }
 
 fn config(conninfo: &str) -> String {

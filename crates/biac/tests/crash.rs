@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
 use biac_store::{JournalRecord, Store, SyncPolicy};
 use common::start;
 
@@ -40,22 +39,7 @@ fn config() -> String {
 
 /// One AIS position report from a ship of its own: the MMSI identifies the record.
 fn ais_line(mmsi: u32, t: i64) -> String {
-    let (p, f) = encode_position_report(&PositionReport {
-        msg_type: 1,
-        mmsi,
-        nav_status: 0,
-        sog_knots: Some(10.0),
-        position_accuracy: true,
-        lat_deg: 24.0 + f64::from(mmsi % 1000) * 0.001,
-        lon_deg: 125.0,
-        cog_deg: Some(90.0),
-        heading_deg: Some(90),
-        second: ((t / 1000) % 60) as u8,
-    });
-    to_sentences(&p, f, 'A', 0, Some(("rx1", t / 1000)))
-        .into_iter()
-        .map(|l| l + "\r\n")
-        .collect()
+    common::ais_report(mmsi, t, 24.0 + f64::from(mmsi % 1000) * 0.001, 125.0)
 }
 
 /// POST an ingest body; `Some(accepted)` only for a complete 200 response.

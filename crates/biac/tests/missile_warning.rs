@@ -11,23 +11,18 @@
 
 mod common;
 
+use biac_testkit::now_ms;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::{get_json, Biac};
 
 const PACE: f64 = 20.0;
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 /// Unix ms of an RFC 3339 UTC time `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
 fn rfc3339_ms(s: &str) -> i64 {

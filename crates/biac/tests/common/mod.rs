@@ -45,6 +45,28 @@ pub fn bin() -> &'static str {
     })
 }
 
+/// One AIS position report (type 1, 10 kn due east) of `mmsi` at `t_ms` as NMEA lines with
+/// a tag block receive time, as a shore station sends it.
+pub fn ais_report(mmsi: u32, t_ms: i64, lat: f64, lon: f64) -> String {
+    use biac_formats::ais::{encode_position_report, to_sentences, PositionReport};
+    let (p, f) = encode_position_report(&PositionReport {
+        msg_type: 1,
+        mmsi,
+        nav_status: 0,
+        sog_knots: Some(10.0),
+        position_accuracy: true,
+        lat_deg: lat,
+        lon_deg: lon,
+        cog_deg: Some(90.0),
+        heading_deg: Some(90),
+        second: ((t_ms / 1000) % 60) as u8,
+    });
+    to_sentences(&p, f, 'A', 0, Some(("rx1", t_ms / 1000)))
+        .into_iter()
+        .map(|l| l + "\r\n")
+        .collect()
+}
+
 /// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
 pub fn start(args: &[&str]) -> Biac {
     start_with_lines(args).0
