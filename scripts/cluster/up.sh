@@ -124,15 +124,12 @@ conninfo="host=$run port=$pgport user=postgres dbname=biac"
 if [ "$(id -u)" = 0 ]; then chown -R root "$run/logs" "$run/users.json" "$run/accounts.conf"; fi
 
 # The bus's streams, leases and snapshot store.
-# Retried while the JetStream cluster elects its first leader ("no suitable peers").
-for try in $(seq 30); do
-    if BIAC_NATS_PASSWORD="${pass[admin]}" "$biac" bus provision --nats-user admin "${urls[@]}" \
-        --replicas 3 > "$run/logs/provision.log" 2>&1; then
-        break
-    fi
-    [ "$try" -lt 30 ] || { cat "$run/logs/provision.log" >&2; exit 1; }
-    sleep 1
-done
+# (`provision` waits, up to 30 s, for the new JetStream cluster to elect its leader.)
+if ! BIAC_NATS_PASSWORD="${pass[admin]}" "$biac" bus provision --nats-user admin "${urls[@]}" \
+    --replicas 3 > "$run/logs/provision.log" 2>&1; then
+    cat "$run/logs/provision.log" >&2
+    exit 1
+fi
 
 # biac nodes: the demo's configuration, the journal and history in PostgreSQL.
 node() {

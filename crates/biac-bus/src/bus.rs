@@ -123,6 +123,9 @@ impl Default for StreamSettings {
 /// after its server goes (the client's default, 15 s heartbeats, took over 30 s).
 const FOLLOW_EXPIRES: Duration = Duration::from_secs(2);
 
+/// How long provisioning waits for a cluster that cannot place streams yet.
+const PROVISION_DEADLINE: Duration = Duration::from_secs(30);
+
 /// How long one publish is retried (across reconnects) before it is reported unacknowledged.
 const PUBLISH_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -185,7 +188,28 @@ impl Bus {
 
     /// Creates (or updates) `OBS`, each audience's picture and alert streams, the lease
     /// bucket and the snapshot store. Done once by an admin user; roles only use them.
+    /// Every step is idempotent, so the whole is retried for up to 30 s while the cluster
+    /// cannot place it yet (a JetStream cluster just started has no leader for a while, and
+    /// answers "no suitable peers" or not at all).
     pub async fn provision(
+        &self,
+        audiences: &[AudienceKey],
+        s: &StreamSettings,
+        lease_ttl: Duration,
+    ) -> Result<(), BusError> {
+        let start = Instant::now();
+        loop {
+            match self.provision_once(audiences, s, lease_ttl).await {
+                Err(e) if start.elapsed() < PROVISION_DEADLINE => {
+                    tracing::info!(error = %e, "provisioning the bus: retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn provision_once(
         &self,
         audiences: &[AudienceKey],
         s: &StreamSettings,
@@ -345,6 +369,35 @@ impl Bus {
             .await
     }
 
+    async fn stream(&self, name: &str) -> Result<stream::Stream, BusError> {
+        self.js
+            .get_stream(name)
+            .await
+            .map_err(|e| nats("get stream")(format!("{name}: {e}")))
+    }
+
+    /// The messages of an ordered consumer on `s` (every reader of a stream here reads this
+    /// way: the client recreates the consumer where it left off when its server goes, within
+    /// about [`FOLLOW_EXPIRES`]).
+    async fn ordered(
+        s: &stream::Stream,
+        deliver_policy: consumer::DeliverPolicy,
+        filter_subject: String,
+    ) -> Result<consumer::pull::Ordered, BusError> {
+        let c = s
+            .create_consumer(consumer::pull::OrderedConfig {
+                deliver_policy,
+                filter_subject,
+                max_expires: FOLLOW_EXPIRES,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
+        c.messages()
+            .await
+            .map_err(|e| nats("consume stream")(e.to_string()))
+    }
+
     /// Reads `OBS` from sequence `from` (1 = the start) on, without end, through an ordered
     /// consumer (the client recreates it where it left off when its server goes). Drop the
     /// stream to stop.
@@ -352,25 +405,10 @@ impl Bus {
         &self,
         from: u64,
     ) -> Result<impl futures_util::Stream<Item = Result<ObsMessage, BusError>>, BusError> {
-        let s = self
-            .js
-            .get_stream(OBS_STREAM)
-            .await
-            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
-        let c = s
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from.max(1),
-                },
-                max_expires: FOLLOW_EXPIRES,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        let msgs = c
-            .messages()
-            .await
-            .map_err(|e| nats("consume OBS")(e.to_string()))?;
+        let start = consumer::DeliverPolicy::ByStartSequence {
+            start_sequence: from.max(1),
+        };
+        let msgs = Self::ordered(&self.stream(OBS_STREAM).await?, start, String::new()).await?;
         Ok(msgs.map(|m| {
             let m = m.map_err(|e| nats("read OBS")(e.to_string()))?;
             obs_message(&m)
@@ -411,12 +449,9 @@ impl Bus {
 
     /// The last sequence stored in `OBS` (0 when empty).
     pub async fn obs_last_seq(&self) -> Result<u64, BusError> {
-        let s = self
-            .js
-            .get_stream(OBS_STREAM)
-            .await
-            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
-        let info = s
+        let info = self
+            .stream(OBS_STREAM)
+            .await?
             .get_info()
             .await
             .map_err(|e| nats("stream info OBS")(e.to_string()))?;
@@ -436,25 +471,10 @@ impl Bus {
         if last < from.max(1) {
             return Ok(out);
         }
-        let s = self
-            .js
-            .get_stream(OBS_STREAM)
-            .await
-            .map_err(|e| nats("get stream OBS")(e.to_string()))?;
-        let c = s
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from.max(1),
-                },
-                max_expires: FOLLOW_EXPIRES,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        let mut msgs = c
-            .messages()
-            .await
-            .map_err(|e| nats("consume OBS")(e.to_string()))?;
+        let start = consumer::DeliverPolicy::ByStartSequence {
+            start_sequence: from.max(1),
+        };
+        let mut msgs = Self::ordered(&self.stream(OBS_STREAM).await?, start, String::new()).await?;
         let end = tokio::time::Instant::now() + timeout;
         loop {
             let next = tokio::time::timeout_at(end, msgs.next())
@@ -482,24 +502,9 @@ impl Bus {
         &self,
         aud: &AudienceKey,
     ) -> Result<impl futures_util::Stream<Item = Result<PictureMsg, BusError>>, BusError> {
-        let s = self
-            .js
-            .get_stream(aud.picture_stream())
-            .await
-            .map_err(|e| nats("get picture stream")(e.to_string()))?;
-        let c = s
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::LastPerSubject,
-                filter_subject: aud.picture_subject(),
-                max_expires: FOLLOW_EXPIRES,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        let msgs = c
-            .messages()
-            .await
-            .map_err(|e| nats("consume pictures")(e.to_string()))?;
+        let latest = consumer::DeliverPolicy::LastPerSubject;
+        let s = self.stream(&aud.picture_stream()).await?;
+        let msgs = Self::ordered(&s, latest, aud.picture_subject()).await?;
         let aud = aud.clone();
         Ok(msgs.map(move |m| {
             let m = m.map_err(|e| nats("read pictures")(e.to_string()))?;
@@ -521,11 +526,7 @@ impl Bus {
         aud: &AudienceKey,
         recent: u64,
     ) -> Result<impl futures_util::Stream<Item = Result<Alert, BusError>>, BusError> {
-        let s = self
-            .js
-            .get_stream(aud.alert_stream())
-            .await
-            .map_err(|e| nats("get alert stream")(e.to_string()))?;
+        let s = self.stream(&aud.alert_stream()).await?;
         let info = s
             .get_info()
             .await
@@ -534,20 +535,10 @@ impl Bus {
             .saturating_sub(recent)
             .max(info.state.first_sequence)
             .max(1);
-        let c = s
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from,
-                },
-                max_expires: FOLLOW_EXPIRES,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        let msgs = c
-            .messages()
-            .await
-            .map_err(|e| nats("consume alerts")(e.to_string()))?;
+        let start = consumer::DeliverPolicy::ByStartSequence {
+            start_sequence: from,
+        };
+        let msgs = Self::ordered(&s, start, String::new()).await?;
         Ok(msgs.map(|m| {
             let m = m.map_err(|e| nats("read alerts")(e.to_string()))?;
             Ok(codec::decode_alert(&m.payload)?)
