@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, context::PublishErrorKind, stream};
 use async_nats::ConnectOptions;
-use biac_model::{Alert, Observation};
+use std::sync::Arc;
+
+use biac_model::{Alert, Observation, Track};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::codec::{self, DecodeError, PictureMsg};
+use crate::codec::{self, DecodeError};
+use crate::picture::{self, Assembled, Assembler, PictureEvent};
 use crate::subject::{self, AudienceKey, SubjectError, MARK_SUBJECTS, OBS_STREAM, OBS_SUBJECTS};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,17 @@ pub enum BusError {
     WrongAudience { got: String, subject: String },
     #[error(transparent)]
     Decode(#[from] DecodeError),
+}
+
+fn check_audience(aud: &AudienceKey, got: &str) -> Result<(), BusError> {
+    if got == aud.as_str() {
+        Ok(())
+    } else {
+        Err(BusError::WrongAudience {
+            got: got.to_string(),
+            subject: aud.picture_subject(),
+        })
+    }
 }
 
 fn nats(op: &'static str) -> impl FnOnce(String) -> BusError {
@@ -122,6 +136,10 @@ impl Default for StreamSettings {
 /// two missed heartbeats make the client recreate the consumer on a live server — about 2 s
 /// after its server goes (the client's default, 15 s heartbeats, took over 30 s).
 const FOLLOW_EXPIRES: Duration = Duration::from_secs(2);
+
+/// The most an audience's picture stream holds (oldest dropped first; a keyframe interval of
+/// deltas at 20,000 track updates a second is ~50 MB).
+const PICTURE_STREAM_BYTES: i64 = 256 << 20;
 
 /// How long provisioning waits for a cluster that cannot place streams yet.
 const PROVISION_DEADLINE: Duration = Duration::from_secs(30);
@@ -231,15 +249,25 @@ impl Bus {
             .await
             .map_err(|e| nats("create stream OBS")(e.to_string()))?;
         for a in audiences {
-            // The latest picture is all an edge needs to start; alerts keep a history.
+            // Pictures are derived state (a fusion node rebuilds them from `OBS`): in memory,
+            // kept long enough to hold the latest keyframe and the deltas after it. Alerts
+            // keep a history on file.
             let pic = stream::Config {
-                max_messages_per_subject: 1,
+                storage: stream::StorageType::Memory,
+                max_age: picture::KEYFRAME_EVERY * 3,
+                duplicate_window: picture::KEYFRAME_EVERY * 3,
+                max_bytes: PICTURE_STREAM_BYTES,
                 ..file(a.picture_stream(), vec![a.picture_subject()])
             };
-            self.js
-                .create_or_update_stream(pic)
-                .await
-                .map_err(|e| nats("create picture stream")(e.to_string()))?;
+            if self.js.create_or_update_stream(pic.clone()).await.is_err() {
+                // A stream of an earlier layout (file, latest only) cannot be updated in
+                // place; what it holds is derived, so it is made anew.
+                let _ = self.js.delete_stream(a.picture_stream()).await;
+                self.js
+                    .create_stream(pic)
+                    .await
+                    .map_err(|e| nats("create picture stream")(e.to_string()))?;
+            }
             let alert = stream::Config {
                 max_messages: s.alerts_kept,
                 ..file(a.alert_stream(), vec![a.alert_subject()])
@@ -415,22 +443,55 @@ impl Bus {
         }))
     }
 
-    /// Publishes an audience's picture on `biac.pic.<AUD>` (acknowledged; the stream keeps the
-    /// latest, which an edge reads when it starts).
-    pub async fn publish_picture(
+    /// Publishes an audience's whole picture on `biac.pic.<AUD>.key`, in parts (at most
+    /// [`picture::PART_TRACKS`] tracks and three quarters of the server's payload limit
+    /// each; all acknowledged, in order). Returns part 0's stream sequence.
+    pub async fn publish_keyframe(
         &self,
         aud: &AudienceKey,
-        p: &PictureMsg,
+        head: &picture::Head,
+        tracks: &[Arc<Track>],
     ) -> Result<u64, BusError> {
-        if p.audience != aud.as_str() {
-            return Err(BusError::WrongAudience {
-                got: p.audience.clone(),
-                subject: aud.picture_subject(),
-            });
+        // Three quarters of the server's limit: room for headers and protocol.
+        let limit = self.client.server_info().max_payload * 3 / 4;
+        let mut first_seq = 0;
+        let mut rest = tracks;
+        let mut part = 0;
+        loop {
+            let (payload, n) = picture::next_part(aud.as_str(), head, part, first_seq, rest, limit);
+            let id = RecordId(format!(
+                "pic:{aud}:{}:{}:{part}",
+                head.epoch, head.generation
+            ));
+            let ack = self
+                .publish_acked(aud.keyframe_subject(), payload, &id)
+                .await?;
+            if part == 0 {
+                first_seq = ack.stream_seq;
+            }
+            rest = &rest[n..];
+            part += 1;
+            if rest.is_empty() {
+                break;
+            }
         }
-        let id = RecordId(format!("pic:{}:{}", aud, p.generation));
+        Ok(first_seq)
+    }
+
+    /// Publishes what changed in an audience's picture since generation `base` on
+    /// `biac.pic.<AUD>.delta` (acknowledged).
+    pub async fn publish_delta(
+        &self,
+        aud: &AudienceKey,
+        head: &picture::Head,
+        base: u64,
+        upserts: &[Arc<Track>],
+        removed: &[u64],
+    ) -> Result<u64, BusError> {
+        let payload = picture::encode_delta(aud.as_str(), head, base, upserts, removed);
+        let id = RecordId(format!("picd:{aud}:{}:{}", head.epoch, head.generation));
         let ack = self
-            .publish_acked(aud.picture_subject(), codec::encode_picture(p), &id)
+            .publish_acked(aud.delta_subject(), payload, &id)
             .await?;
         Ok(ack.stream_seq)
     }
@@ -494,28 +555,46 @@ impl Bus {
         Ok(out)
     }
 
-    /// The audience's pictures, its latest first and then each one published, through an
-    /// ordered consumer on `PIC_<AUD>`: JetStream delivers every one, and the client resumes
-    /// where it was after its server goes (a core subscription would lose what is published
-    /// while it reconnects). A picture of another audience is an error in place.
+    /// The audience's pictures from its latest keyframe on (every part of it, then each
+    /// delta and keyframe published), through an ordered consumer on `PIC_<AUD>`: JetStream
+    /// delivers every one, and the client resumes where it was after its server goes (a core
+    /// subscription would lose what is published while it reconnects). Rebuild them with a
+    /// [`picture::Assembler`]. A message of another audience is an error in place.
     pub async fn follow_pictures(
         &self,
         aud: &AudienceKey,
-    ) -> Result<impl futures_util::Stream<Item = Result<PictureMsg, BusError>>, BusError> {
-        let latest = consumer::DeliverPolicy::LastPerSubject;
+    ) -> Result<impl futures_util::Stream<Item = Result<PictureEvent, BusError>>, BusError> {
         let s = self.stream(&aud.picture_stream()).await?;
-        let msgs = Self::ordered(&s, latest, aud.picture_subject()).await?;
+        let start = match s
+            .get_last_raw_message_by_subject(&aud.keyframe_subject())
+            .await
+        {
+            Ok(m) => {
+                let p = codec::decode_picture(&m.payload)?;
+                check_audience(aud, &p.audience)?;
+                consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: if p.part == 0 { m.sequence } else { p.first_seq },
+                }
+            }
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
+                consumer::DeliverPolicy::All
+            }
+            Err(e) => return Err(nats("last keyframe")(e.to_string())),
+        };
+        let msgs = Self::ordered(&s, start, aud.picture_subject()).await?;
         let aud = aud.clone();
+        let delta = aud.delta_subject();
         Ok(msgs.map(move |m| {
             let m = m.map_err(|e| nats("read pictures")(e.to_string()))?;
-            let p = codec::decode_picture(&m.payload)?;
-            if p.audience != aud.as_str() {
-                return Err(BusError::WrongAudience {
-                    got: p.audience,
-                    subject: aud.picture_subject(),
-                });
+            if m.subject.as_str() == delta {
+                let d = codec::decode_delta(&m.payload)?;
+                check_audience(&aud, &d.audience)?;
+                Ok(PictureEvent::Delta(d))
+            } else {
+                let p = codec::decode_picture(&m.payload)?;
+                check_audience(&aud, &p.audience)?;
+                Ok(PictureEvent::Key(p))
             }
-            Ok(p)
         }))
     }
 
@@ -565,32 +644,34 @@ impl Bus {
         Ok((p, a))
     }
 
-    /// The audience's latest picture from its stream (what an edge shows when it starts), or
-    /// None when none was published. A picture for another audience is refused.
-    pub async fn latest_picture(&self, aud: &AudienceKey) -> Result<Option<PictureMsg>, BusError> {
-        let s = self
-            .js
-            .get_stream(aud.picture_stream())
-            .await
-            .map_err(|e| nats("get picture stream")(e.to_string()))?;
-        let m = match s
-            .get_last_raw_message_by_subject(&aud.picture_subject())
+    /// The audience's latest whole picture (what an edge shows when it starts), or None
+    /// when none was published. A picture for another audience is refused.
+    pub async fn latest_picture(&self, aud: &AudienceKey) -> Result<Option<Assembled>, BusError> {
+        let s = self.stream(&aud.picture_stream()).await?;
+        match s
+            .get_last_raw_message_by_subject(&aud.keyframe_subject())
             .await
         {
-            Ok(m) => m,
+            Ok(_) => {}
             Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
                 return Ok(None)
             }
             Err(e) => return Err(nats("last picture")(e.to_string())),
-        };
-        let p = codec::decode_picture(&m.payload)?;
-        if p.audience != aud.as_str() {
-            return Err(BusError::WrongAudience {
-                got: p.audience,
-                subject: aud.picture_subject(),
-            });
         }
-        Ok(Some(p))
+        let mut events = std::pin::pin!(self.follow_pictures(aud).await?);
+        let mut a = Assembler::default();
+        let read = async {
+            while let Some(e) = events.next().await {
+                a.apply(e?);
+                if let Some(p) = a.picture() {
+                    return Ok(Some(p));
+                }
+            }
+            Ok(None)
+        };
+        tokio::time::timeout(FOLLOW_EXPIRES * 5, read)
+            .await
+            .map_err(|_| nats("last picture")("its parts did not arrive".to_string()))?
     }
 
     /// Flushes what the client buffered.

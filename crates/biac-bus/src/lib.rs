@@ -1,9 +1,12 @@
 //! The distributed bus on NATS JetStream: the only crate that knows NATS.
 //!
 //! - [`subject`]: the subjects and streams — observations `biac.obs.<feed>` in stream `OBS`
-//!   (replicated, file storage, a duplicate window); per audience `biac.pic.<AUD>` in stream
-//!   `PIC_<AUD>` (the latest picture) and `biac.alert.<AUD>` in `ALERT_<AUD>`. A stream per
-//!   audience, so a user's JetStream API permissions name its audience's streams only.
+//!   (replicated, file storage, a duplicate window); per audience `biac.pic.<AUD>.key|delta`
+//!   in stream `PIC_<AUD>` (recent pictures, in memory: derived state the fusion node rebuilds
+//!   from `OBS`) and `biac.alert.<AUD>` in `ALERT_<AUD>`. A stream per audience, so a user's
+//!   JetStream API permissions name its audience's streams only.
+//! - [`picture`]: pictures as keyframes (in parts) and deltas of the tracks that changed, and
+//!   the reader that rebuilds them.
 //! - [`codec`]: messages are JSON of the model's labelled types; a message without a label is
 //!   refused at decode (the types have no default label), never defaulted.
 //! - [`Bus`]: a connection; `publish_observation` returns only after JetStream acknowledged
@@ -18,6 +21,7 @@
 pub mod codec;
 pub mod lease;
 pub mod perm;
+pub mod picture;
 pub mod snapshot;
 pub mod subject;
 

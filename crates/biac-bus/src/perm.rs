@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(
             subscribe,
             [
-                "biac.pic.AUS-SECRET",
+                "biac.pic.AUS-SECRET.*",
                 "biac.alert.AUS-SECRET",
                 "_INBOX_edge-aus.>"
             ]

@@ -57,9 +57,18 @@ impl AudienceKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// `biac.pic.<AUD>`: the audience's pictures.
+    /// `biac.pic.<AUD>.*`: the audience's pictures, keyframes and deltas (a filter and a
+    /// permission, not a subject one publishes on).
     pub fn picture_subject(&self) -> String {
-        format!("biac.pic.{}", self.0)
+        format!("biac.pic.{}.*", self.0)
+    }
+    /// `biac.pic.<AUD>.key`: the audience's whole pictures (keyframes, in parts).
+    pub fn keyframe_subject(&self) -> String {
+        format!("biac.pic.{}.key", self.0)
+    }
+    /// `biac.pic.<AUD>.delta`: what changed since the audience's previous picture.
+    pub fn delta_subject(&self) -> String {
+        format!("biac.pic.{}.delta", self.0)
     }
     /// `biac.alert.<AUD>`: the audience's alerts.
     pub fn alert_subject(&self) -> String {
@@ -73,7 +82,7 @@ impl AudienceKey {
     pub fn of_flush_subject(subject: &str) -> Option<AudienceKey> {
         AudienceKey::new(subject.strip_prefix(FLUSH_PREFIX)?).ok()
     }
-    /// `PIC_<AUD>`: the stream holding the audience's latest picture.
+    /// `PIC_<AUD>`: the stream of the audience's recent keyframes and deltas.
     pub fn picture_stream(&self) -> String {
         format!("PIC_{}", self.0)
     }
@@ -106,7 +115,9 @@ mod tests {
             assert!(observation_subject(bad).is_err(), "{bad:?}");
         }
         let a = AudienceKey::new("JPN-SECRET+SI").unwrap();
-        assert_eq!(a.picture_subject(), "biac.pic.JPN-SECRET+SI");
+        assert_eq!(a.picture_subject(), "biac.pic.JPN-SECRET+SI.*");
+        assert_eq!(a.keyframe_subject(), "biac.pic.JPN-SECRET+SI.key");
+        assert_eq!(a.delta_subject(), "biac.pic.JPN-SECRET+SI.delta");
         assert_eq!(a.alert_stream(), "ALERT_JPN-SECRET+SI");
         assert_eq!(observation_subject("ais-1").unwrap(), "biac.obs.ais-1");
     }

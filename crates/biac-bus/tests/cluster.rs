@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use biac_bus::codec::PictureMsg;
 use biac_bus::lease::Leases;
 use biac_bus::perm::{accounts_config, Role, User};
+use biac_bus::picture::Head;
 use biac_bus::snapshot::{Snapshot, Snapshots};
 use biac_bus::{AudienceKey, Bus, RecordId};
 use biac_label::{Label, Nation};
@@ -236,13 +236,12 @@ async fn every_acked_publish_survives_a_sigkilled_node_exactly_once() {
     .await
 }
 
-fn picture(aud: &AudienceKey, generation: u64) -> PictureMsg {
-    PictureMsg {
-        audience: aud.as_str().into(),
+fn head(generation: u64) -> Head {
+    Head {
+        epoch: 1,
         time_ms: 1_000 * generation as i64,
         generation,
         obs_seq: generation,
-        tracks: vec![],
     }
 }
 
@@ -285,21 +284,21 @@ async fn an_edge_node_cannot_subscribe_to_another_audience() {
         // A fusion node may publish its own audience's pictures only.
         for g in 1..=5 {
             fusion_usa
-                .publish_picture(&usa(), &picture(&usa(), g))
+                .publish_keyframe(&usa(), &head(g), &[])
                 .await
                 .unwrap();
         }
         assert!(
             tokio::time::timeout(
                 Duration::from_secs(3),
-                fusion_usa.publish_picture(&aus(), &picture(&aus(), 99))
+                fusion_usa.publish_keyframe(&aus(), &head(99), &[])
             )
             .await
             .map_or(true, |r| r.is_err()),
             "fusion for USA published AUS's picture"
         );
         fusion_aus
-            .publish_picture(&aus(), &picture(&aus(), 1))
+            .publish_keyframe(&aus(), &head(1), &[])
             .await
             .unwrap();
 
@@ -359,7 +358,7 @@ async fn an_edge_node_cannot_subscribe_to_another_audience() {
         edge_usa.flush().await.unwrap();
         ingest
             .client()
-            .publish(usa().picture_subject(), "{}".into())
+            .publish(usa().keyframe_subject(), "{}".into())
             .await
             .unwrap();
         ingest.flush().await.unwrap();
@@ -471,6 +470,112 @@ async fn a_successor_restores_the_snapshot_and_replays_obs_after_it() {
             .await
             .unwrap()
             .is_none());
+    })
+    .await
+}
+
+fn track(id: u64, lat: f64) -> std::sync::Arc<biac_model::Track> {
+    use biac_model::{Affiliation, Domain, Identity, Track, TrackStatus, Velocity};
+    std::sync::Arc::new(Track {
+        id,
+        time_ms: 1_000,
+        position: Position::new(lat, 139.0),
+        velocity: Velocity::from_sog_cog(5.0, 90.0),
+        pos_cov_en: [400.0, 0.0, 400.0],
+        status: TrackStatus::Confirmed,
+        domain: Domain::Surface,
+        affiliation: Affiliation::Unknown,
+        identity: Identity::default(),
+        sources: BTreeMap::from([("ais-1".to_string(), 0)]),
+        updates: 1,
+        label: Label::unclassified_public(Nation::parse("AUS").unwrap()),
+        missile: None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_rebuilds_a_picture_from_keyframe_parts_and_the_deltas_after_them() {
+    use biac_bus::picture::{diff, Assembler, PART_TRACKS};
+    use futures_util::StreamExt;
+    bounded(async {
+        let c = cluster().await;
+        let fusion = connect(&c.urls(), "fusion-aus").await;
+        let edge = connect(&c.urls(), "edge-aus").await;
+        let h = |generation| Head {
+            epoch: 7,
+            generation,
+            time_ms: generation as i64,
+            obs_seq: generation,
+        };
+        let n = 2 * PART_TRACKS as u64 + 10;
+        // An old keyframe and delta the edge must not start from.
+        let old: Vec<_> = (0..5).map(|i| track(i, 10.0)).collect();
+        fusion.publish_keyframe(&aus(), &h(1), &old).await.unwrap();
+        let old2: Vec<_> = (0..6).map(|i| track(i, 11.0)).collect();
+        let (up, rm) = diff(&old, &old2);
+        fusion
+            .publish_delta(&aus(), &h(2), 1, &up, &rm)
+            .await
+            .unwrap();
+        // A keyframe in parts, then a change on top of it.
+        let g1: Vec<_> = (0..n).map(|i| track(i, 20.0)).collect();
+        fusion.publish_keyframe(&aus(), &h(3), &g1).await.unwrap();
+        let mut g2 = g1.clone();
+        g2[5] = track(5, 25.0);
+        g2.pop();
+        let (up, rm) = diff(&g1, &g2);
+        assert_eq!((up.len(), rm.len()), (1, 1));
+        fusion
+            .publish_delta(&aus(), &h(4), 3, &up, &rm)
+            .await
+            .unwrap();
+
+        // An edge starting now reads from the latest keyframe's first part.
+        let mut events = std::pin::pin!(edge.follow_pictures(&aus()).await.unwrap());
+        let mut a = Assembler::default();
+        let mut first = None;
+        while a.picture().is_none_or(|p| p.generation < 4) {
+            let e = tokio::time::timeout(Duration::from_secs(10), events.next())
+                .await
+                .expect("pictures arrive")
+                .unwrap()
+                .unwrap();
+            first.get_or_insert(e.clone());
+            a.apply(e);
+        }
+        match first.unwrap() {
+            biac_bus::picture::PictureEvent::Key(k) => {
+                assert_eq!((k.generation, k.part, k.last), (3, 0, false))
+            }
+            e => panic!("started with {e:?}"),
+        }
+        let p = a.picture().unwrap();
+        assert_eq!(p.tracks.len(), g2.len());
+        assert!(p.tracks.iter().zip(&g2).all(|(x, y)| **x == **y));
+        // Live: the next delta arrives and applies.
+        let mut g3 = g2.clone();
+        g3.push(track(n + 100, 1.0));
+        let (up, rm) = diff(&g2, &g3);
+        fusion
+            .publish_delta(&aus(), &h(5), 4, &up, &rm)
+            .await
+            .unwrap();
+        let e = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("the delta arrives")
+            .unwrap()
+            .unwrap();
+        assert!(a.apply(e));
+        assert_eq!(a.picture().unwrap().tracks.len(), g3.len());
+        // The latest whole picture, as an edge starting would show it first.
+        assert_eq!(
+            edge.latest_picture(&aus())
+                .await
+                .unwrap()
+                .unwrap()
+                .generation,
+            3
+        );
     })
     .await
 }

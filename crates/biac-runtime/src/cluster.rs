@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use biac_bus::codec::PictureMsg;
 use biac_bus::lease::{Lease, Leases};
+use biac_bus::picture::{self, Assembler, Head, KEYFRAME_EVERY, MAX_DELTA_TRACKS};
 use biac_bus::snapshot::{Snapshot, Snapshots};
 use biac_bus::{AudienceKey, Bus, ObsRecord};
 use futures_util::StreamExt;
@@ -38,7 +38,7 @@ const ADOPT_AFTER: Duration = Duration::from_secs(8);
 /// An audience's inputs quiet this long (wall clock) get a flush marker.
 const QUIET_FLUSH: Duration = Duration::from_secs(2);
 /// Pictures go on the bus at most this often per audience (latest wins).
-const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 /// Records fed to fusion at once, at most; once caught up, what was read is fed at least
 /// this often (a steady stream never leaves nothing pending).
 const FEED_BATCH: usize = 1024;
@@ -199,7 +199,15 @@ async fn start_audience(
         stop.clone(),
     ));
     let rx = handle.pictures.get(&aud).expect("its own audience").clone();
-    let publish = tokio::spawn(publish(bus.clone(), k, rx, (fed_seq, caught_up), handle));
+    let epoch = lease.revision;
+    let publish = tokio::spawn(publish(
+        bus.clone(),
+        k,
+        epoch,
+        rx,
+        (fed_seq, caught_up),
+        handle,
+    ));
     Ok(Owned {
         lease,
         stop,
@@ -326,10 +334,12 @@ async fn follow(
     }
 }
 
-/// Publish the audience's pictures (at most every [`PUBLISH_EVERY`]) and new alerts.
+/// Publish the audience's pictures (at most every [`PUBLISH_EVERY`]: a keyframe every
+/// [`KEYFRAME_EVERY`], the tracks that changed in between) and new alerts.
 async fn publish(
     bus: Bus,
     k: AudienceKey,
+    epoch: u64,
     mut rx: watch::Receiver<Arc<Picture>>,
     (fed_seq, mut caught_up): (Arc<AtomicU64>, watch::Receiver<bool>),
     _handle: crate::RuntimeHandle,
@@ -338,21 +348,51 @@ async fn publish(
         return;
     }
     let mut sent: VecDeque<String> = VecDeque::new();
-    let mut generation = 0;
+    // What the readers hold: the last publication's generation and tracks.
+    let mut last: Option<(u64, Vec<Arc<biac_model::Track>>)> = None;
+    let mut last_key = Instant::now();
     while rx.changed().await.is_ok() {
         let p = rx.borrow_and_update().clone();
-        if p.generation > generation {
-            generation = p.generation;
-            let msg = PictureMsg {
-                audience: k.as_str().to_string(),
-                time_ms: p.time_ms,
+        if last.as_ref().is_none_or(|(g, _)| p.generation > *g) {
+            let head = Head {
+                epoch,
                 generation: p.generation,
+                time_ms: p.time_ms,
                 obs_seq: fed_seq.load(Ordering::Relaxed),
-                tracks: p.tracks.iter().map(|t| (**t).clone()).collect(),
             };
-            tracing::debug!(audience = %k, generation = msg.generation, time_ms = msg.time_ms, "picture");
-            if let Err(e) = bus.publish_picture(&k, &msg).await {
-                tracing::warn!(audience = %k, error = %e, "picture not published");
+            let delta = match &last {
+                Some((base, prev)) if last_key.elapsed() < KEYFRAME_EVERY => {
+                    let (up, rm) = picture::diff(prev, &p.tracks);
+                    (up.len() <= MAX_DELTA_TRACKS).then_some((*base, up, rm))
+                }
+                _ => None,
+            };
+            tracing::debug!(audience = %k, generation = p.generation, time_ms = p.time_ms, keyframe = delta.is_none(), "picture");
+            let mut keyframe = delta.is_none();
+            let mut sent_ok = Ok(0);
+            if let Some((base, up, rm)) = &delta {
+                sent_ok = bus.publish_delta(&k, &head, *base, up, rm).await;
+                if let Err(e) = &sent_ok {
+                    // Too large for one message, or not acknowledged: the whole picture.
+                    tracing::debug!(audience = %k, error = %e, "delta not published; a keyframe instead");
+                    keyframe = true;
+                }
+            }
+            if keyframe {
+                sent_ok = bus.publish_keyframe(&k, &head, &p.tracks).await;
+            }
+            match sent_ok {
+                Ok(_) => {
+                    if keyframe {
+                        last_key = Instant::now();
+                    }
+                    last = Some((p.generation, p.tracks.clone()));
+                }
+                Err(e) => {
+                    // The readers may have missed it: the next one is a keyframe.
+                    tracing::warn!(audience = %k, error = %e, "picture not published");
+                    last = None;
+                }
             }
         }
         for alert in &p.alerts {
@@ -519,7 +559,8 @@ pub async fn edge_pictures(
         let k = key(aud)?;
         let (tx, rx) = watch::channel(Arc::new(Picture::default()));
         // Through JetStream (ordered consumers), not core subscriptions: a picture published
-        // while this node's server was away is still delivered, and the latest comes first.
+        // while this node's server was away is still delivered, and the latest keyframe
+        // comes first.
         let pics = bus.follow_pictures(&k).await.map_err(|e| e.to_string())?;
         let alerts_in = bus
             .follow_alerts(&k, ALERTS_KEPT as u64)
@@ -531,12 +572,22 @@ pub async fn edge_pictures(
             let mut alerts_in = std::pin::pin!(alerts_in);
             let mut alerts: VecDeque<biac_model::Alert> = VecDeque::new();
             let mut seen: BTreeSet<String> = BTreeSet::new();
+            let mut assembler = Assembler::default();
             loop {
                 tokio::select! {
                     p = pics.next() => match p {
                         None => return,
                         Some(Ok(p)) => {
-                            tx.send_replace(Arc::new(picture(p, &alerts)));
+                            if assembler.apply(p) {
+                                if let Some(a) = assembler.picture() {
+                                    tx.send_replace(Arc::new(Picture {
+                                        time_ms: a.time_ms,
+                                        generation: a.generation,
+                                        tracks: a.tracks,
+                                        alerts: alerts.clone(),
+                                    }));
+                                }
+                            }
                         }
                         Some(Err(e)) => tracing::warn!(audience = %kk, error = %e, "picture skipped"),
                     },
@@ -569,12 +620,3 @@ pub async fn edge_pictures(
 }
 
 const ALERTS_KEPT: usize = 500;
-
-fn picture(p: PictureMsg, alerts: &VecDeque<biac_model::Alert>) -> Picture {
-    Picture {
-        time_ms: p.time_ms,
-        generation: p.generation,
-        tracks: p.tracks.into_iter().map(Arc::new).collect(),
-        alerts: alerts.clone(),
-    }
-}
