@@ -120,6 +120,10 @@ pub struct StreamSettings {
     pub duplicate_window: Duration,
     /// Alerts kept per audience.
     pub alerts_kept: i64,
+    /// How long `OBS` keeps a record (None: forever). As the embedded journal's retention:
+    /// a node taking an audience over replays what is left, so this bounds the takeover;
+    /// the archive must copy a record before it goes.
+    pub obs_max_age: Option<Duration>,
 }
 
 impl Default for StreamSettings {
@@ -128,6 +132,7 @@ impl Default for StreamSettings {
             replicas: 3,
             duplicate_window: Duration::from_secs(120),
             alerts_kept: 10_000,
+            obs_max_age: None,
         }
     }
 }
@@ -241,11 +246,19 @@ impl Bus {
             duplicate_window: s.duplicate_window,
             ..Default::default()
         };
-        self.js
-            .create_or_update_stream(file(
+        let obs = stream::Config {
+            max_age: s.obs_max_age.unwrap_or_default(),
+            // The server refuses a duplicate window longer than the records are kept.
+            duplicate_window: s
+                .obs_max_age
+                .map_or(s.duplicate_window, |a| a.min(s.duplicate_window)),
+            ..file(
                 OBS_STREAM.into(),
                 vec![OBS_SUBJECTS.into(), MARK_SUBJECTS.into()],
-            ))
+            )
+        };
+        self.js
+            .create_or_update_stream(obs)
             .await
             .map_err(|e| nats("create stream OBS")(e.to_string()))?;
         for a in audiences {
@@ -452,6 +465,8 @@ impl Bus {
         head: &picture::Head,
         tracks: &[Arc<Track>],
     ) -> Result<u64, BusError> {
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Three quarters of the server's limit: room for headers and protocol.
         let limit = self.client.server_info().max_payload * 3 / 4;
         let mut first_seq = 0;
@@ -459,8 +474,10 @@ impl Bus {
         let mut part = 0;
         loop {
             let (payload, n) = picture::next_part(aud.as_str(), head, part, first_seq, rest, limit);
+            // Unique per call (a keyframe of an unchanged picture is published again): its
+            // retries are deduplicated, a later keyframe is not.
             let id = RecordId(format!(
-                "pic:{aud}:{}:{}:{part}",
+                "pic:{aud}:{}:{}:{call}:{part}",
                 head.epoch, head.generation
             ));
             let ack = self

@@ -351,9 +351,21 @@ async fn publish(
     // What the readers hold: the last publication's generation and tracks.
     let mut last: Option<(u64, Vec<Arc<biac_model::Track>>)> = None;
     let mut last_key = Instant::now();
-    while rx.changed().await.is_ok() {
+    let mut first = true;
+    loop {
+        // A keyframe also when nothing changed: the stream keeps messages for a while only,
+        // and a reader that could not place a delta must not wait for the next change.
+        if !first {
+            let due = tokio::time::Instant::from_std(last_key + KEYFRAME_EVERY);
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { return },
+                _ = tokio::time::sleep_until(due) => {}
+            }
+        }
+        first = false;
         let p = rx.borrow_and_update().clone();
-        if last.as_ref().is_none_or(|(g, _)| p.generation > *g) {
+        let key_due = last_key.elapsed() >= KEYFRAME_EVERY;
+        if key_due || last.as_ref().is_none_or(|(g, _)| p.generation > *g) {
             let head = Head {
                 epoch,
                 generation: p.generation,
@@ -361,7 +373,7 @@ async fn publish(
                 obs_seq: fed_seq.load(Ordering::Relaxed),
             };
             let delta = match &last {
-                Some((base, prev)) if last_key.elapsed() < KEYFRAME_EVERY => {
+                Some((base, prev)) if !key_due => {
                     let (up, rm) = picture::diff(prev, &p.tracks);
                     (up.len() <= MAX_DELTA_TRACKS).then_some((*base, up, rm))
                 }
@@ -459,6 +471,14 @@ async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned
                 };
                 let at_end = match &m {
                     Some(m) => {
+                        if m.seq > from {
+                            // `OBS` keeps records for its retention only (provisioning).
+                            tracing::error!(
+                                first = from,
+                                last = m.seq - 1,
+                                "archive: OBS records expired before they were archived"
+                            );
+                        }
                         let rec = match &m.record {
                             Ok(ObsRecord::Observation(o)) => {
                                 Some(biac_store::JournalRecord::Observation(o.clone()))

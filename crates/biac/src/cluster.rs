@@ -104,15 +104,20 @@ pub async fn bus_cmd(a: BusCmdArgs) -> Result<(), String> {
             keys.sort();
             keys.dedup();
             let b = connect(&bus).await?;
+            // `retention.journal_s` bounds `OBS` as it bounds the embedded journal.
             let settings = biac_bus::StreamSettings {
                 replicas,
+                obs_max_age: cfg.retention.journal_s.map(std::time::Duration::from_secs),
                 ..Default::default()
             };
             b.provision(&keys, &settings, biac_runtime::cluster::LEASE_TTL)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "biac: bus provisioned (OBS, {} audiences, replicas {replicas})",
+                "biac: bus provisioned (OBS kept {}, {} audiences, replicas {replicas})",
+                cfg.retention
+                    .journal_s
+                    .map_or("forever".to_string(), |s| format!("{s} s")),
                 keys.len()
             );
             Ok(())
