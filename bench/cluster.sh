@@ -40,6 +40,9 @@ obs() { curl -fs "http://127.0.0.1:$((base + 20))/jsz?streams=true" \
 lg=$!
 sleep "$warmup"
 o0=$(obs); t0=$(date +%s.%N)
+# Per-process CPU over 10 s in the middle of the measurement (top's second sample).
+(sleep $((duration / 3)); top -b -d 10 -n 2 -w 200 | awk '/^top -/{n++} n==2' \
+    | grep -E 'biac|nats-se|postgres|loadgen' | head -20 > "$run/top.txt") &
 sleep "$duration"
 o1=$(obs); t1=$(date +%s.%N)
 wait "$lg" || true
@@ -48,6 +51,8 @@ import sys
 o0, o1, t0, t1 = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 print(f"cluster (fusion nodes {sys.argv[5]}, {sys.argv[6]} tracks at 1 Hz): OBS stored {(o1 - o0) / (t1 - t0):.0f} observations/s")
 PY
+echo "CPU % per process (10 s sample mid-run; 200 = both cores):"
+awk 'NR==FNR{n[$1]=$2; next} {print $9 "%\t" ($1 in n ? n[$1] : $12)}' "$run/pids" "$run/top.txt" || true
 for f in "$run"/logs/fusion-*.log; do
     echo "$(basename "$f"): $(grep -c 'ERROR' "$f" || true) errors, $(grep -c 'WARN' "$f" || true) warnings; $(grep -E 'owns|archives' "$f" | tr '\n' ' ')"
 done

@@ -61,9 +61,12 @@ impl RecordId {
     /// The SHA-256 of the observation's encoding, for sources that number nothing: two
     /// identical records within the duplicate window are then one record.
     pub fn content(o: &Observation) -> Self {
-        let h = Sha256::digest(codec::encode_observation(o));
+        Self::of_payload(&o.feed, &codec::encode_observation(o))
+    }
+    fn of_payload(feed: &str, payload: &[u8]) -> Self {
+        let h = Sha256::digest(payload);
         let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-        RecordId(format!("{}:sha256:{hex}", o.feed))
+        RecordId(format!("{feed}:sha256:{hex}"))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -101,6 +104,45 @@ fn obs_message(m: &jetstream::Message) -> Result<ObsMessage, BusError> {
         pending: info.pending,
         record,
     })
+}
+
+/// A batch of records sent whose acknowledgements are awaited with [`InFlight::acked`].
+pub struct InFlight {
+    bus: Bus,
+    pending: Vec<(
+        String,
+        Vec<u8>,
+        RecordId,
+        Option<jetstream::context::PublishAckFuture>,
+    )>,
+}
+
+impl InFlight {
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+    /// The acks in order; a record whose first send or ack failed is published again alone
+    /// with the same id (stored once) until acknowledged or the retry deadline passed.
+    pub async fn acked(self) -> Result<Vec<Published>, BusError> {
+        let mut out = Vec::with_capacity(self.pending.len());
+        for (subject, payload, id, fut) in self.pending {
+            let first = match fut {
+                Some(f) => f.await.ok(),
+                None => None,
+            };
+            out.push(match first {
+                Some(ack) => Published {
+                    stream_seq: ack.sequence,
+                    duplicate: ack.duplicate,
+                },
+                None => self.bus.publish_acked(subject, payload, &id).await?,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// Where JetStream stored a publish.
@@ -316,10 +358,58 @@ impl Bus {
         &self,
         batch: &[(Observation, RecordId)],
     ) -> Result<Vec<Published>, BusError> {
-        let mut pending = Vec::with_capacity(batch.len());
+        let mut msgs = Vec::with_capacity(batch.len());
         for (o, id) in batch {
             let subject = subject::observation_subject(&o.feed)?;
+            msgs.push((subject, codec::encode_observation(o), id.clone()));
+        }
+        self.publish_batch(msgs).await
+    }
+
+    /// [`Self::publish_observations`] with each record's id its content
+    /// ([`RecordId::content`]), encoding each record once.
+    pub async fn publish_observations_by_content(
+        &self,
+        batch: &[Observation],
+    ) -> Result<Vec<Published>, BusError> {
+        let mut msgs = Vec::with_capacity(batch.len());
+        for o in batch {
+            let subject = subject::observation_subject(&o.feed)?;
             let payload = codec::encode_observation(o);
+            let id = RecordId::of_payload(&o.feed, &payload);
+            msgs.push((subject, payload, id));
+        }
+        self.publish_batch(msgs).await
+    }
+
+    async fn publish_batch(
+        &self,
+        msgs: Vec<(String, Vec<u8>, RecordId)>,
+    ) -> Result<Vec<Published>, BusError> {
+        self.send_batch(msgs).await.acked().await
+    }
+
+    /// Sends `batch` (each record's id its content) and returns without waiting for the
+    /// acknowledgements: await [`InFlight::acked`] for them. Batches sent one after the other
+    /// are stored in that order (one connection), so a publisher may keep several in flight
+    /// and acknowledge its own senders as each batch's acks arrive.
+    pub async fn send_observations_by_content(
+        &self,
+        batch: &[Observation],
+    ) -> Result<InFlight, BusError> {
+        let mut msgs = Vec::with_capacity(batch.len());
+        for o in batch {
+            let subject = subject::observation_subject(&o.feed)?;
+            let payload = codec::encode_observation(o);
+            let id = RecordId::of_payload(&o.feed, &payload);
+            msgs.push((subject, payload, id));
+        }
+        Ok(self.send_batch(msgs).await)
+    }
+
+    async fn send_batch(&self, msgs: Vec<(String, Vec<u8>, RecordId)>) -> InFlight {
+        let mut pending = Vec::with_capacity(msgs.len());
+        for (subject, payload, id) in msgs {
             let fut = self
                 .js
                 .send_publish(
@@ -328,24 +418,14 @@ impl Bus {
                         .payload(payload.clone().into())
                         .message_id(id.as_str()),
                 )
-                .await;
+                .await
+                .ok();
             pending.push((subject, payload, id, fut));
         }
-        let mut out = Vec::with_capacity(batch.len());
-        for (subject, payload, id, fut) in pending {
-            let first = match fut {
-                Ok(f) => f.await.ok(),
-                Err(_) => None,
-            };
-            out.push(match first {
-                Some(ack) => Published {
-                    stream_seq: ack.sequence,
-                    duplicate: ack.duplicate,
-                },
-                None => self.publish_acked(subject, payload, id).await?,
-            });
+        InFlight {
+            bus: self.clone(),
+            pending,
         }
-        Ok(out)
     }
 
     async fn publish_acked(

@@ -27,5 +27,7 @@ pub mod subject;
 
 mod bus;
 
-pub use bus::{Bus, BusError, ObsMessage, ObsRecord, Published, RecordId, StreamSettings};
+pub use bus::{
+    Bus, BusError, InFlight, ObsMessage, ObsRecord, Published, RecordId, StreamSettings,
+};
 pub use subject::{AudienceKey, SubjectError};

@@ -427,7 +427,7 @@ mod tests {
         let one = encode_part("USA-SECRET", &head(1, 1), (0, false), 0, &tracks[..1]).len();
         let (b, n) = next_part("USA-SECRET", &head(1, 1), 0, 0, &tracks, one * 30);
         assert!(
-            b.len() <= one * 30 && n >= 12 && n < 30,
+            b.len() <= one * 30 && (12..30).contains(&n),
             "{n} tracks, {} bytes",
             b.len()
         );

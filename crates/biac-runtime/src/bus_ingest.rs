@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use biac_bus::{Bus, BusError, RecordId};
+use biac_bus::{Bus, BusError, InFlight};
 use biac_model::FeedConfig;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
@@ -20,9 +20,12 @@ use crate::{FeedHandle, FeedStats, RuntimeError, RuntimeHandle};
 
 /// Batches between the listeners and the publisher.
 const QUEUE: usize = 64;
-/// Records published with their acknowledgements in flight together, at most (as far as
-/// the queued batches reach; the bus bench's best batch size).
+/// Records sent as one batch at most (as far as the queued batches reach; the bus bench's
+/// best batch size), and batches whose acknowledgements may be awaited at once.
 const COALESCE: usize = 1_000;
+const IN_FLIGHT: usize = 4;
+
+type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
 
 /// A running ingest role.
 pub struct BusIngest {
@@ -91,9 +94,29 @@ pub async fn start_bus_ingest(
     let published = Arc::new(AtomicU64::new(0));
     let count = published.clone();
     let publisher = tokio::spawn(async move {
+        // Sending and acknowledging are two tasks with up to IN_FLIGHT batches between
+        // them: a batch is sent while the previous ones' acks are on their way (one round
+        // trip per batch serialised would bound the rate at batch / round trip).
+        let (sent_tx, mut sent_rx) = mpsc::channel::<(InFlight, Vec<Ack>)>(IN_FLIGHT);
+        let acker = tokio::spawn(async move {
+            while let Some((batch, acks)) = sent_rx.recv().await {
+                let stored = match batch.acked().await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::error!(error = %e, "ingest: publishing to the bus failed; ingest stops");
+                        return Err(e);
+                    }
+                };
+                count.fetch_add(stored.len() as u64, Ordering::Relaxed);
+                // HTTP ingest: acknowledged once JetStream acknowledged every record.
+                for ack in acks {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+            Ok(())
+        });
         while let Some(first) = rx.recv().await {
-            // What queued up while the last publication was acknowledged goes together:
-            // under load the batches grow and one round trip covers more records.
+            // What queued up while the last batch was sent goes together.
             let mut batches = vec![first];
             let mut n = batches[0].obs.len();
             while n < COALESCE {
@@ -108,26 +131,22 @@ pub async fn start_bus_ingest(
             let mut recs = Vec::with_capacity(n);
             let mut acks = Vec::new();
             for b in batches {
-                recs.extend(b.obs.into_iter().map(|o| {
-                    let id = RecordId::content(&o);
-                    (o, id)
-                }));
+                recs.extend(b.obs);
                 acks.extend(b.ack);
             }
-            let stored = match bus.publish_observations(&recs).await {
-                Ok(a) => a,
+            let sent = match bus.send_observations_by_content(&recs).await {
+                Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "ingest: publishing to the bus failed; ingest stops");
                     return Err(e);
                 }
             };
-            count.fetch_add(stored.len() as u64, Ordering::Relaxed);
-            // HTTP ingest: acknowledged once JetStream acknowledged every record.
-            for ack in acks {
-                let _ = ack.send(Ok(()));
+            if sent_tx.send((sent, acks)).await.is_err() {
+                break; // the acker stopped: its error is the result
             }
         }
-        Ok(())
+        drop(sent_tx);
+        acker.await.unwrap_or(Ok(()))
     });
     Ok(BusIngest {
         feeds: handles,
