@@ -86,7 +86,10 @@ fn a_late_ais_backlog_raises_the_gaps_it_contains_with_their_true_times() {
         );
     }
     // The one the live engine was past came through the late engine.
-    assert!(found.iter().any(|a| a["detail"]["late"] == 1.0), "{found:#?}");
+    assert!(
+        found.iter().any(|a| a["detail"]["late"] == 1.0),
+        "{found:#?}"
+    );
     // The Philippine audience may not see the feed: no gap, nor anything else, reaches it.
     let phl = json(s.http(), "/api/v1/alerts?since=0", "t-phl");
     assert!(

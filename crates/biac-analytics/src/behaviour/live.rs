@@ -15,9 +15,7 @@ use std::sync::Arc;
 use biac_model::{Alert, AlertState, Domain, Label, Observation, Position, Track};
 
 use super::picture::{LiveRules, PictureRules};
-use super::{
-    Area, Change, Engine, Event, EventKind, FastMap, Fix, Geography, Ms, Thresholds,
-};
+use super::{Area, Change, Engine, Event, EventKind, FastMap, Fix, Geography, Ms, Thresholds};
 
 /// Behaviour rules over one audience's tracks (those with an MMSI, surface only). Each
 /// evaluation feeds every track updated since the last as a report; an event that
@@ -238,7 +236,9 @@ impl<G: Geography> BehaviourWatch<G> {
             if o.time_ms.saturating_add(self.late.min_ms) > clock {
                 continue;
             }
-            let sog_kn = o.velocity.map(|v| v.east_mps.hypot(v.north_mps) / biac_geo::KNOT);
+            let sog_kn = o
+                .velocity
+                .map(|v| v.east_mps.hypot(v.north_mps) / biac_geo::KNOT);
             self.late.held.push(LateReport {
                 fix: Fix {
                     mmsi,
@@ -706,7 +706,13 @@ mod tests {
     }
 
     /// An AIS report of `mmsi` as released to the audience (speed `sog` kn due east).
-    fn report(mmsi: u32, t_ms: i64, (lat, lon): (f64, f64), sog: f64, label: &Label) -> Observation {
+    fn report(
+        mmsi: u32,
+        t_ms: i64,
+        (lat, lon): (f64, f64),
+        sog: f64,
+        label: &Label,
+    ) -> Observation {
         Observation::new(t_ms, Position::new(lat, lon), 10.0, "ais", label.clone())
             .with_identity(Identity {
                 mmsi: Some(mmsi),
@@ -728,7 +734,9 @@ mod tests {
             t_ms: o.time_ms,
             lat: o.position.lat_deg,
             lon: o.position.lon_deg,
-            sog_kn: o.velocity.map(|v| v.east_mps.hypot(v.north_mps) / biac_geo::KNOT),
+            sog_kn: o
+                .velocity
+                .map(|v| v.east_mps.hypot(v.north_mps) / biac_geo::KNOT),
         }
     }
 
@@ -761,7 +769,16 @@ mod tests {
             let picture: Vec<Track> = mmsis
                 .iter()
                 .enumerate()
-                .map(|(i, &m)| track(i as u64 + 1, m, t + dt, 20.0 + i as f64, 160.0, public.clone()))
+                .map(|(i, &m)| {
+                    track(
+                        i as u64 + 1,
+                        m,
+                        t + dt,
+                        20.0 + i as f64,
+                        160.0,
+                        public.clone(),
+                    )
+                })
                 .collect();
             alerts.extend(w.evaluate(&picture));
         }
@@ -793,11 +810,22 @@ mod tests {
         for a in &alerts {
             assert_eq!(a.state, AlertState::Close, "a gap is raised closed");
             assert_eq!(a.time_ms, T0 + 14 * H, "its true end");
-            assert!(a.episode.ends_with(&format!(":{T0}")), "its true start: {}", a.episode);
-            assert_eq!(a.label, public.join(&secret), "joins the late reports' label");
+            assert!(
+                a.episode.ends_with(&format!(":{T0}")),
+                "its true start: {}",
+                a.episode
+            );
+            assert_eq!(
+                a.label,
+                public.join(&secret),
+                "joins the late reports' label"
+            );
         }
         // 111's went through the late engine, 222's straight into the live one.
-        let late: Vec<bool> = alerts.iter().map(|a| a.detail.contains_key("late")).collect();
+        let late: Vec<bool> = alerts
+            .iter()
+            .map(|a| a.detail.contains_key("late"))
+            .collect();
         assert_eq!(late, vec![true, false], "{alerts:?}");
         // The same batch again raises nothing.
         w.observe(&batch);
@@ -810,7 +838,11 @@ mod tests {
         let mut out = Vec::new();
         for k in 0..=200 {
             let t = t0 + k * MIN;
-            let leave_m = if k > 180 { (k - 180) as f64 * 5.0 * biac_geo::KNOT * 60.0 } else { 0.0 };
+            let leave_m = if k > 180 {
+                (k - 180) as f64 * 5.0 * biac_geo::KNOT * 60.0
+            } else {
+                0.0
+            };
             let (sa, sb) = (0.5, if k > 180 { 5.0 } else { 0.5 });
             out.push(report(a, t, (25.0, 150.0), sa, label));
             let (lat, lon) = biac_geo::destination(25.0, 150.0, 90.0, 300.0 + leave_m);
@@ -863,25 +895,49 @@ mod tests {
                 .iter()
                 .map(|o| {
                     let m = o.identity.mmsi.unwrap();
-                    let mut t = track(u64::from(m), m, o.time_ms, o.position.lat_deg, o.position.lon_deg, public.clone());
+                    let mut t = track(
+                        u64::from(m),
+                        m,
+                        o.time_ms,
+                        o.position.lat_deg,
+                        o.position.lon_deg,
+                        public.clone(),
+                    );
                     t.velocity = o.velocity.unwrap();
                     t
                 })
                 .collect();
             live.extend(w.evaluate(&picture));
         }
-        let kinds: Vec<(&str, AlertState)> = live.iter().map(|a| (a.kind.as_str(), a.state)).collect();
-        assert_eq!(kinds, vec![("encounter", AlertState::Open), ("encounter", AlertState::Close)]);
+        let kinds: Vec<(&str, AlertState)> =
+            live.iter().map(|a| (a.kind.as_str(), a.state)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("encounter", AlertState::Open),
+                ("encounter", AlertState::Close)
+            ]
+        );
         // The same reports again, late (a feed's backlog re-sent): nothing new, now or
         // when the late engine forgets them.
         w.observe(&batch);
         let end = T0 + 200 * MIN;
         let mut again = Vec::new();
         for k in 1..=3 {
-            again.extend(w.evaluate(&[track(111, 111, end + k * MIN, 25.0, 150.0, public.clone())]));
+            again.extend(w.evaluate(&[track(
+                111,
+                111,
+                end + k * MIN,
+                25.0,
+                150.0,
+                public.clone(),
+            )]));
         }
         assert!(again.is_empty(), "{again:?}");
-        assert!(w.late.engine.is_none(), "the late engine was used and forgotten");
+        assert!(
+            w.late.engine.is_none(),
+            "the late engine was used and forgotten"
+        );
     }
 
     #[test]
