@@ -11,7 +11,7 @@ pub mod recognition;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use biac_model::{Affiliation, Alert, Domain, Label, Nation, Position, Track};
+use biac_model::{Affiliation, Alert, Domain, Label, Nation, Observation, Position, Track};
 use serde::{Deserialize, Serialize};
 
 /// A named polygon (lon, lat vertices, not closed).
@@ -92,10 +92,16 @@ impl Zone {
 /// A rule set evaluated on one audience's picture, at points fixed by that audience's data
 /// (each new data second and each quiet-feed flush), never by wall-clock time, so replay
 /// gives the same alerts. Implementations keep only state derived from the pictures they
-/// are shown: one audience's alerts depend only on what that audience may see.
+/// are shown (and the observations released to that audience, [`Watch::observe`]): one
+/// audience's alerts depend only on what that audience may see.
 pub trait Watch: Send {
     /// The alerts this picture raises.
     fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert>;
+
+    /// The observations of one release, before they are fused: a rule that needs the
+    /// reports a picture does not show (those behind the picture's time) takes them here
+    /// and raises what they imply at its next evaluation.
+    fn observe(&mut self, _released: &[Observation]) {}
 
     /// Whether to evaluate also at every release that updated a ballistic track, not
     /// only each data second (a missile warning must not wait for the next second).
@@ -110,9 +116,13 @@ impl Watch for ZoneWatch {
     }
 }
 
-impl<G: behaviour::Geography + Send> Watch for behaviour::BehaviourWatch<G> {
+impl<G: behaviour::Geography + Send + Sync> Watch for behaviour::BehaviourWatch<G> {
     fn evaluate(&mut self, tracks: &[Arc<Track>]) -> Vec<Alert> {
         behaviour::BehaviourWatch::evaluate(self, tracks.iter().map(|t| &**t))
+    }
+
+    fn observe(&mut self, released: &[Observation]) {
+        behaviour::BehaviourWatch::observe(self, released)
     }
 }
 

@@ -287,6 +287,10 @@ impl<W: Watch> Watch for Noted<W> {
         }
         alerts
     }
+
+    fn observe(&mut self, released: &[biac_model::Observation]) {
+        self.watch.observe(released)
+    }
 }
 
 /// The zones zone entry watches in the theatre: every state's territorial sea and

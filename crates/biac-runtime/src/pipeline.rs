@@ -721,6 +721,10 @@ fn fuse(
     let missile = released
         .iter()
         .any(|o| o.polar.as_ref().is_some_and(|p| p.elevation.is_some()));
+    // The rules that replay reports behind the picture's time see them first.
+    for w in &mut st.watches {
+        w.observe(&released);
+    }
     st.tracker.process_batch(released);
     st.tracker.advance_to(watermark);
     st.released_ms = st.released_ms.max(watermark);

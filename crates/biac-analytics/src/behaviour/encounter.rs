@@ -276,6 +276,43 @@ impl Encounters {
         }
     }
 
+    /// Forget one vessel: its runs still within at their pair's last known time are
+    /// reported open (as at the end of input), its pairs and reports dropped.
+    pub fn forget(&mut self, m: u32, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+        let Some(v) = self.vessels.remove(&m) else {
+            return;
+        };
+        let mut partners = v.partners.clone();
+        partners.sort_unstable();
+        for b in partners {
+            let k = key(m, b);
+            let run = self.pairs.remove(&k).and_then(|p| p.run);
+            let Some(vb) = self.vessels.get_mut(&b) else {
+                continue;
+            };
+            vb.partners.retain(|p| *p != m);
+            if let Some(run) = run {
+                let (ha, hb) = if k.0 == m {
+                    (&v.hist, &vb.hist)
+                } else {
+                    (&vb.hist, &v.hist)
+                };
+                if let Some(mut e) = run_event(&run, ha, hb, k, th, geo) {
+                    e.open = true;
+                    out.push(Change::Closed(e));
+                }
+            }
+        }
+        if let Some(c) = v.cell {
+            if let Some(list) = self.grid.get_mut(&c) {
+                list.retain(|x| *x != m);
+                if list.is_empty() {
+                    self.grid.remove(&c);
+                }
+            }
+        }
+    }
+
     /// End of input: runs still within at their pair's last known time are open.
     pub fn finish(&mut self, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
         let mut keys: Vec<(u32, u32)> = self.pairs.keys().copied().collect();

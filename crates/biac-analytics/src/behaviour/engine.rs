@@ -98,6 +98,45 @@ impl<G: Geography> Engine<G> {
         &self.changes
     }
 
+    /// A second engine with the same thresholds, geography and zones and no vessels,
+    /// without zone presence: the live form replays late reports in it.
+    pub(crate) fn blank(&self) -> Engine<G>
+    where
+        G: Clone,
+    {
+        Engine {
+            th: self.th.clone(),
+            geo: self.geo.clone(),
+            areas: self.areas.clone(),
+            lattice: self.lattice.clone(),
+            vessels: FastMap::default(),
+            encounters: Encounters::new(),
+            end_ms: None,
+            out_of_order: 0,
+            changes: Vec::new(),
+            presence: false,
+        }
+    }
+
+    /// The last report taken of this MMSI.
+    pub fn last_of(&self, mmsi: u32) -> Option<&Fix> {
+        self.vessels.get(&mmsi).and_then(|v| v.last())
+    }
+
+    /// Forget one MMSI, as [`Engine::finish`] would at its last report: what it has
+    /// under way (its encounters included) is reported closed with `open` set. A later
+    /// report of it starts afresh, however old.
+    pub fn forget(&mut self, mmsi: u32) -> &[Change] {
+        self.changes.clear();
+        if let Some(mut v) = self.vessels.remove(&mmsi) {
+            let end = v.last().map_or(0, |l| l.t_ms);
+            v.finish(end, &self.th, &self.areas, &mut self.changes);
+        }
+        self.encounters
+            .forget(mmsi, &self.th, &self.geo, &mut self.changes);
+        &self.changes
+    }
+
     /// End of input: the events still under way (open, or closed when the rule says
     /// the silence since ended them), in order of start time, type and MMSIs.
     pub fn finish(&mut self) -> Vec<Event> {

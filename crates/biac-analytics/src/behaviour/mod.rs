@@ -149,6 +149,16 @@ pub trait Geography {
     fn distance_to_port_m(&self, lat: f64, lon: f64) -> f64;
 }
 
+/// One geography shared by the live form's two engines.
+impl<G: Geography + ?Sized> Geography for std::sync::Arc<G> {
+    fn distance_to_shore_m(&self, lat: f64, lon: f64) -> f64 {
+        (**self).distance_to_shore_m(lat, lon)
+    }
+    fn distance_to_port_m(&self, lat: f64, lon: f64) -> f64 {
+        (**self).distance_to_port_m(lat, lon)
+    }
+}
+
 /// A [`Geography`] from two closures (tests, and the command before a coastline is wired).
 pub struct FnGeography<S, P> {
     pub shore: S,

@@ -11,7 +11,9 @@
 //!   each zone, first sight inside included (a dark track found inside has not "entered"
 //!   by AIS's rule, but it is there). The age keeps out the radar's short-lived tracks
 //!   (clutter, a vessel's plots before the tracker joins them to its AIS track); a track
-//!   coasting through a scan it was missed in keeps its episode.
+//!   coasting through a scan it was missed in keeps its episode, and so does one within
+//!   [`LiveThresholds::zone_margin_m`] beyond its zone's line (no episode per flip
+//!   across the 12 nm line).
 //! - `identity_change`: one MMSI whose vessel name or ship type, once known, changes
 //!   (one-shot).
 //! - `ais_radar_mismatch`: an AIS track and a track without an MMSI that move alike
@@ -55,6 +57,15 @@ pub struct LiveThresholds {
     pub mismatch_min_s: f64,
     /// Radar only in zone: confirmed without an MMSI for at least this long (s).
     pub radar_only_min_s: f64,
+    /// Radar only in zone: an episode keeps its zone until the track is this far (m)
+    /// beyond that zone's line (the 12 nm line between territorial sea and contiguous
+    /// zone, the 24 nm line outside): a track on a line flips between the two with
+    /// the tracker's noise. The zones are approximate to ±0.5 nm anyway.
+    pub zone_margin_m: f64,
+    /// Late reports: a report released at least this far (s) behind the audience's
+    /// clock is replayed into the rules (`BehaviourWatch::observe`); a nearer one is
+    /// taken, like every report, by the next picture.
+    pub late_min_s: f64,
 }
 
 impl Default for LiveThresholds {
@@ -68,6 +79,8 @@ impl Default for LiveThresholds {
             mismatch_min_kn: 2.0,
             mismatch_min_s: 120.0,
             radar_only_min_s: 60.0,
+            zone_margin_m: 0.5 * biac_geo::NM,
+            late_min_s: 10.0,
         }
     }
 }
@@ -84,6 +97,8 @@ impl LiveThresholds {
             ("mismatch-min-kn", self.mismatch_min_kn),
             ("mismatch-min-s", self.mismatch_min_s),
             ("radar-only-min-s", self.radar_only_min_s),
+            ("zone-margin-m", self.zone_margin_m),
+            ("late-min-s", self.late_min_s),
         ];
         for (name, v) in all {
             if !(v.is_finite() && v >= 0.0) {
@@ -423,7 +438,7 @@ fn radar_only_in_zone(
     };
     if let Some(b) = &mut m.in_zone {
         let (z, ep) = &mut **b;
-        if Some(*z) == zone {
+        if Some(*z) == zone || (aged && within_margin(set, *z, lat, lon, rules.th.zone_margin_m)) {
             ep.last_ms = t.time_ms;
             ep.label = t.label.join(zone_label);
             return;
@@ -443,6 +458,22 @@ fn radar_only_in_zone(
         };
         out.push(zone_alert(AlertState::Open, t.id, t.position, z, &ep));
         m.in_zone = Some(Box::new((z, ep)));
+    }
+}
+
+/// Whether the point is still in `zone` widened by `margin_m` on each side (its state's
+/// baseline distance within the zone's band, give or take the margin).
+fn within_margin(set: &ZoneSet, (state, kind): Zone, lat: f64, lon: f64, margin_m: f64) -> bool {
+    let Some(d) = set.distance_to_baseline_m(state, lat, lon) else {
+        return false;
+    };
+    let ts = set.territorial_sea_m(state, lat, lon);
+    match kind {
+        ZoneKind::TerritorialSea => d <= ts + margin_m,
+        ZoneKind::ContiguousZone => {
+            d + margin_m >= ts && d <= biac_zones::CONTIGUOUS_ZONE_M + margin_m
+        }
+        ZoneKind::Eez => false,
     }
 }
 

@@ -347,13 +347,14 @@ fn a_radar_only_track_crossing_into_the_territorial_sea_opens_and_closes_episode
     });
     let mut alerts = Vec::new();
     // Inbound from beyond the contiguous zone to inside the territorial sea, then out.
+    // (Each step beyond the lines' margin.)
     let path = [
-        cz + 500.0,
-        cz - 500.0,
-        ts + 500.0,
-        ts - 500.0,
-        ts - 1_000.0,
-        cz + 500.0,
+        cz + 1_500.0,
+        cz - 1_500.0,
+        ts + 1_500.0,
+        ts - 1_500.0,
+        ts - 2_000.0,
+        cz + 1_500.0,
     ];
     for (k, d) in path.iter().enumerate() {
         let mut t = track(7, T0 + k as i64 * 60 * S, west(*d), None);
@@ -384,6 +385,53 @@ fn a_radar_only_track_crossing_into_the_territorial_sea_opens_and_closes_episode
     assert_eq!(alerts[0].episode, alerts[1].episode);
     assert_eq!(alerts[2].episode, alerts[3].episode);
     assert_ne!(alerts[0].episode, alerts[2].episode);
+}
+
+#[test]
+fn a_radar_only_track_on_the_12_nm_line_keeps_its_episode_within_the_margin() {
+    let set = zones();
+    let ts = boundary(&set, |z| z.territorial_sea.is_some());
+    let margin = LiveThresholds::default().zone_margin_m;
+    let mut w = watch(LiveRules {
+        zones: Some((set, public())),
+        th: no_age(),
+        ..Default::default()
+    });
+    // Flipping across the line with the tracker's noise, then beyond the margin on
+    // either side (100 m of slack: west of the island, baseline distance grows about
+    // metre for metre).
+    let path = [
+        ts - 150.0,
+        ts + 150.0,
+        ts - 150.0,
+        ts + margin - 100.0,
+        ts - 150.0,
+        ts + margin + 100.0,
+        ts + 150.0,
+        ts - margin + 100.0,
+        ts - margin - 100.0,
+    ];
+    let mut alerts = Vec::new();
+    for (k, d) in path.iter().enumerate() {
+        alerts.extend(w.evaluate(&[track(7, T0 + k as i64 * 10 * S, west(*d), None)]));
+    }
+    let got: Vec<(&str, AlertState, i64)> = alerts
+        .iter()
+        .map(|a| (a.zone.as_str(), a.state, (a.time_ms - T0) / (10 * S)))
+        .collect();
+    let (c, t) = ("Japan contiguous zone", "Japan territorial sea");
+    // (A close is stamped with the episode's last time in its zone: 4 and 7.)
+    assert_eq!(
+        got,
+        vec![
+            (t, AlertState::Open, 0),
+            (t, AlertState::Close, 4),
+            (c, AlertState::Open, 5),
+            (c, AlertState::Close, 7),
+            (t, AlertState::Open, 8),
+        ],
+        "{alerts:?}"
+    );
 }
 
 // ---- identity change ---------------------------------------------------------------
