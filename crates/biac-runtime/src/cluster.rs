@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use biac_bus::lease::{Lease, Leases};
 use biac_bus::picture::{self, Assembler, Head, KEYFRAME_EVERY, MAX_DELTA_TRACKS};
 use biac_bus::snapshot::{Snapshot, Snapshots};
-use biac_bus::{AudienceKey, Bus, ObsRecord};
+use biac_bus::{AudienceKey, Bus, ObsMessage, ObsRecord};
 use futures_util::StreamExt;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::{Audience, OpenStore, Picture, RuntimeConfig};
 
@@ -94,6 +94,8 @@ pub async fn run_fusion(
             .join(",")
     );
     let started = Instant::now();
+    let (tap, _) = broadcast::channel(TAP_CAPACITY);
+    let tap_task = tokio::spawn(run_tap(bus.clone(), tap.clone()));
     let mut owned: BTreeMap<Audience, Owned> = BTreeMap::new();
     let mut archive: Option<Owned> = None;
     let archive_key = AudienceKey::new(ARCHIVE).expect("a token");
@@ -138,7 +140,7 @@ pub async fn run_fusion(
             match leases.acquire(&k, &node).await {
                 Ok(Some(lease)) => {
                     println!("biac: fusion node {node} owns {}", aud.key());
-                    let o = start_audience(&bus, &cfg, open.clone(), *aud, lease).await?;
+                    let o = start_audience(&bus, &cfg, open.clone(), *aud, lease, &tap).await?;
                     owned.insert(*aud, o);
                 }
                 Ok(None) => {}
@@ -166,6 +168,7 @@ pub async fn run_fusion(
         o.stop();
         let _ = leases.release(lease).await;
     }
+    tap_task.abort();
     Ok(())
 }
 
@@ -176,6 +179,7 @@ async fn start_audience(
     open: Option<OpenStore>,
     aud: Audience,
     lease: Lease,
+    tap: &broadcast::Sender<Item>,
 ) -> Result<Owned, String> {
     let k = key(&aud)?;
     let mut one = cfg.clone();
@@ -197,6 +201,7 @@ async fn start_audience(
         feeder,
         (fed_seq.clone(), caught_up_tx),
         stop.clone(),
+        tap.clone(),
     ));
     let rx = handle.pictures.get(&aud).expect("its own audience").clone();
     let epoch = lease.revision;
@@ -215,6 +220,134 @@ async fn start_audience(
     })
 }
 
+/// One `OBS` record as read on this node: decoded once, shared by its audiences.
+type Item = Arc<ObsMessage>;
+
+/// Records the node's tap holds for an audience that reads slower than it, at most; one
+/// that falls further behind reads the stream itself again from where it was.
+const TAP_CAPACITY: usize = 65_536;
+
+/// The node's one live reader of `OBS` (from its end as of the start): each record decoded
+/// once for every audience the node fuses, rather than a consumer and a decode per audience.
+/// An audience replays from the stream's start on its own consumer and joins the tap once
+/// caught up ([`Source`]).
+async fn run_tap(bus: Bus, tx: broadcast::Sender<Item>) {
+    let mut from = loop {
+        match bus.obs_last_seq().await {
+            Ok(s) => break s + 1,
+            Err(e) => {
+                tracing::warn!(error = %e, "tap: reading OBS; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    loop {
+        let mut msgs = match bus.follow_obs(from).await {
+            Ok(m) => Box::pin(m),
+            Err(e) => {
+                tracing::warn!(error = %e, "tap: reading OBS; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        while let Some(m) = msgs.next().await {
+            match m {
+                Ok(m) => {
+                    from = m.seq + 1;
+                    // No receiver: nothing to do (an audience subscribes when it joins).
+                    let _ = tx.send(Arc::new(m));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "tap: resuming at {from}");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+type OwnStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<ObsMessage, biac_bus::BusError>> + Send>,
+>;
+
+/// Where an audience's follower reads `OBS`: its own consumer (the replay, or after falling
+/// behind the tap), then, once caught up, the node's tap — switching without a gap or a
+/// repeat: the tap's first record is held until the own consumer has read up to just before
+/// it.
+enum Source {
+    Own(OwnStream),
+    Switching {
+        own: OwnStream,
+        rx: broadcast::Receiver<Item>,
+        held: VecDeque<Item>,
+    },
+    Tap {
+        rx: broadcast::Receiver<Item>,
+        held: VecDeque<Item>,
+    },
+    /// Only while changing from one to another.
+    Moved,
+}
+
+/// What reading a [`Source`] gave.
+enum Read {
+    Item(Item),
+    /// Nothing to feed yet (a tap record held, or the switch made).
+    Nothing,
+    /// The tap lost records for this reader (or stopped): read on its own from where it is.
+    FellBehind,
+    /// The own consumer failed or ended: start it again.
+    Lost(String),
+}
+
+impl Source {
+    async fn read(&mut self, from: u64) -> Read {
+        fn own_read(m: Option<Result<ObsMessage, biac_bus::BusError>>) -> Read {
+            match m {
+                Some(Ok(m)) => Read::Item(Arc::new(m)),
+                Some(Err(e)) => Read::Lost(e.to_string()),
+                None => Read::Lost("the consumer ended".into()),
+            }
+        }
+        // The own consumer has read up to the tap's first record: the tap from there.
+        if matches!(self, Source::Switching { held, .. } if held.front().is_some_and(|f| f.seq <= from))
+        {
+            if let Source::Switching { rx, held, .. } = std::mem::replace(self, Source::Moved) {
+                *self = Source::Tap { rx, held };
+            }
+            return Read::Nothing;
+        }
+        match self {
+            Source::Moved => Read::Lost("no reader".into()),
+            Source::Own(own) => own_read(own.next().await),
+            Source::Switching { own, rx, held } => {
+                if held.len() >= TAP_CAPACITY {
+                    return Read::FellBehind;
+                }
+                tokio::select! {
+                    m = own.next() => own_read(m),
+                    r = rx.recv() => match r {
+                        Ok(i) => {
+                            held.push_back(i);
+                            Read::Nothing
+                        }
+                        Err(_) => Read::FellBehind,
+                    },
+                }
+            }
+            Source::Tap { rx, held } => {
+                if let Some(i) = held.pop_front() {
+                    return Read::Item(i);
+                }
+                match rx.recv().await {
+                    Ok(i) => Read::Item(i),
+                    Err(_) => Read::FellBehind,
+                }
+            }
+        }
+    }
+}
+
 /// Read `OBS` from its start and feed the audience's pipeline; publish a flush marker when
 /// its inputs go quiet.
 async fn follow(
@@ -223,6 +356,7 @@ async fn follow(
     feeder: crate::Feeder,
     (fed_seq, caught_up_tx): (Arc<AtomicU64>, watch::Sender<bool>),
     stop: Arc<AtomicBool>,
+    tap: broadcast::Sender<Item>,
 ) {
     let k = AudienceKey::new(aud.key()).expect("checked by the caller");
     let subject = aud.subject();
@@ -240,95 +374,131 @@ async fn follow(
             }
         }
     };
+    let mut batch = Vec::new();
     let mut batch_since = Instant::now();
-    'reconnect: loop {
-        let mut msgs = match bus.follow_obs(from).await {
-            Ok(m) => Box::pin(m),
-            Err(e) => {
-                tracing::warn!(error = %e, "reading OBS; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut last_data = Instant::now();
+    let mut unflushed = false;
+    let mut pending = u64::MAX;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut source: Option<Source> = None;
+    let mut on_tap = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let src = match &mut source {
+            Some(s) => s,
+            None => match bus.follow_obs(from).await {
+                Ok(m) => source.insert(Source::Own(Box::pin(m))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading OBS; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+        };
+        let read = tokio::select! {
+            r = src.read(from) => r,
+            _ = tick.tick() => {
+                if pending == 0 && unflushed && last_data.elapsed() >= QUIET_FLUSH {
+                    tracing::debug!(audience = %k, after = from - 1, "inputs quiet: flush marker");
+                    if let Err(e) = bus.publish_flush(&k, from - 1).await {
+                        tracing::warn!(error = %e, "flush marker not published");
+                    }
+                    // Re-sent (same id: stored once) until it comes back.
+                    last_data = Instant::now();
+                }
                 continue;
             }
         };
-        let mut batch = Vec::new();
-        let mut last_data = Instant::now();
-        let mut unflushed = false;
-        let mut pending = u64::MAX;
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        loop {
-            if stop.load(Ordering::Relaxed) {
+        let m = match read {
+            Read::Item(m) => m,
+            Read::Nothing => {
+                if matches!(source, Some(Source::Tap { .. })) && !on_tap {
+                    on_tap = true;
+                    tracing::debug!(audience = %k, from, "reading OBS through the node's tap");
+                }
+                continue;
+            }
+            Read::FellBehind => {
+                on_tap = false;
+                tracing::info!(audience = %k, "behind the node's reader: reading OBS from {from}");
+                source = match source.take() {
+                    Some(Source::Switching { own, .. }) => Some(Source::Own(own)),
+                    _ => None,
+                };
+                continue;
+            }
+            Read::Lost(e) => {
+                on_tap = false;
+                tracing::warn!(error = %e, "reading OBS; resuming at {from}");
+                source = None;
+                continue;
+            }
+        };
+        if m.seq < from {
+            continue; // read already (the tap's overlap with the own consumer)
+        }
+        from = m.seq + 1;
+        pending = m.pending;
+        match &m.record {
+            Ok(ObsRecord::Observation(o)) => {
+                if biac_model::allow(&subject, &o.label) {
+                    last_data = Instant::now();
+                    unflushed = true;
+                }
+                if batch.is_empty() {
+                    batch_since = Instant::now();
+                }
+                batch.push(o.clone());
+            }
+            Ok(ObsRecord::FlushAudience(f)) => {
+                tracing::debug!(audience = %k, marker = %f, seq = m.seq, "flush marker read");
+                if *f == k {
+                    let b = std::mem::take(&mut batch);
+                    let ok = tokio::task::block_in_place(|| {
+                        (b.is_empty() || feeder.observations(b).is_ok())
+                            && feeder.flush_audience(aud.key()).is_ok()
+                    });
+                    if !ok {
+                        return;
+                    }
+                    unflushed = false;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(seq = m.seq, error = %e, "OBS record skipped")
+            }
+        }
+        let due = pending == 0 || (caught_up && batch_since.elapsed() >= FEED_EVERY);
+        if !batch.is_empty() && (batch.len() >= FEED_BATCH || due) {
+            let b = std::mem::take(&mut batch);
+            if tokio::task::block_in_place(|| feeder.observations(b)).is_err() {
                 return;
             }
-            let next = tokio::select! {
-                m = msgs.next() => m,
-                _ = tick.tick() => {
-                    if pending == 0 && unflushed && last_data.elapsed() >= QUIET_FLUSH {
-                        tracing::debug!(audience = %k, after = from - 1, "inputs quiet: flush marker");
-                        if let Err(e) = bus.publish_flush(&k, from - 1).await {
-                            tracing::warn!(error = %e, "flush marker not published");
-                        }
-                        // Re-sent (same id: stored once) until it comes back.
-                        last_data = Instant::now();
-                    }
-                    continue;
-                }
-            };
-            let Some(m) = next else { continue 'reconnect };
-            let m = match m {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading OBS; resuming at {from}");
-                    continue 'reconnect;
-                }
-            };
-            from = m.seq + 1;
-            pending = m.pending;
-            match m.record {
-                Ok(ObsRecord::Observation(o)) => {
-                    if biac_model::allow(&subject, &o.label) {
-                        last_data = Instant::now();
-                        unflushed = true;
-                    }
-                    if batch.is_empty() {
-                        batch_since = Instant::now();
-                    }
-                    batch.push(o);
-                }
-                Ok(ObsRecord::FlushAudience(f)) => {
-                    tracing::debug!(audience = %k, marker = %f, seq = m.seq, "flush marker read");
-                    if f == k {
-                        let b = std::mem::take(&mut batch);
-                        let ok = tokio::task::block_in_place(|| {
-                            (b.is_empty() || feeder.observations(b).is_ok())
-                                && feeder.flush_audience(aud.key()).is_ok()
-                        });
-                        if !ok {
-                            return;
-                        }
-                        unflushed = false;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(seq = m.seq, error = %e, "OBS record skipped")
-                }
-            }
-            let due = pending == 0 || (caught_up && batch_since.elapsed() >= FEED_EVERY);
-            if !batch.is_empty() && (batch.len() >= FEED_BATCH || due) {
-                let b = std::mem::take(&mut batch);
-                if tokio::task::block_in_place(|| feeder.observations(b)).is_err() {
-                    return;
-                }
-            }
-            fed_seq.store(m.seq, Ordering::Relaxed);
-            if (pending == 0 || m.seq >= end) && !caught_up {
-                caught_up = true;
-                caught_up_tx.send_replace(true);
-                println!(
-                    "biac: {} caught up with OBS at {} in {} ms",
-                    aud.key(),
-                    m.seq,
-                    started.elapsed().as_millis()
-                );
+        }
+        fed_seq.store(m.seq, Ordering::Relaxed);
+        if (pending == 0 || m.seq >= end) && !caught_up {
+            caught_up = true;
+            caught_up_tx.send_replace(true);
+            println!(
+                "biac: {} caught up with OBS at {} in {} ms",
+                aud.key(),
+                m.seq,
+                started.elapsed().as_millis()
+            );
+        }
+        // Caught up: join the node's tap (the own consumer reads on until the switch).
+        if caught_up && pending == 0 {
+            if let Some(Source::Own(_)) = &source {
+                let Some(Source::Own(own)) = source.take() else {
+                    unreachable!("matched above")
+                };
+                source = Some(Source::Switching {
+                    own,
+                    rx: tap.subscribe(),
+                    held: VecDeque::new(),
+                });
             }
         }
     }
