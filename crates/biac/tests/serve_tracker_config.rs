@@ -130,7 +130,7 @@ fn tracks_of(picture: &Value, domain: &str) -> Vec<(u64, f64, f64)> {
             )
         })
         .collect();
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|t| std::cmp::Reverse(t.0));
     out
 }
 
