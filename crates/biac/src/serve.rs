@@ -400,7 +400,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             }
         }
     }
-    cfg.http.check()?;
+    cfg.http.check().map_err(|e| e.to_string())?;
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() && !a.demo_logins {
         tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
     }
