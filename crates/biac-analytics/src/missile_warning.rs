@@ -22,7 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
-use biac_model::{Alert, AlertState, Label, Missile, Nation, Position, TimeMs, Track, TrackId};
+use biac_model::{
+    Alert, AlertState, ConfigError, Label, Missile, Nation, Position, TimeMs, Track, TrackId,
+};
 use biac_zones::{SharedZoneSet, State, ZoneAt, ZoneConfig, ZoneSet, EEZ_M};
 use serde::Deserialize;
 
@@ -64,11 +66,18 @@ impl Default for WarningConfig {
 impl WarningConfig {
     /// Every value checked: thresholds `0 < withdraw < raise <= 1`, known states and
     /// nations.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.withdraw > 0.0 && self.withdraw < self.raise && self.raise <= 1.0) {
-            return Err(format!(
-                "warning: need 0 < withdraw < raise <= 1, got withdraw {} raise {}",
-                self.withdraw, self.raise
+            return Err(ConfigError::new(
+                if self.withdraw > 0.0 && self.withdraw < self.raise {
+                    "warning.raise"
+                } else {
+                    "warning.withdraw"
+                },
+                format!(
+                    "warning: need 0 < withdraw < raise <= 1, got withdraw {} raise {}",
+                    self.withdraw, self.raise
+                ),
             ));
         }
         self.protected()?;
@@ -76,17 +85,23 @@ impl WarningConfig {
     }
 
     /// The protected states with their zones' labels (zones are public data).
-    fn protected(&self) -> Result<Vec<(State, Label)>, String> {
+    fn protected(&self) -> Result<Vec<(State, Label)>, ConfigError> {
         self.protect
             .iter()
             .map(|code| {
                 let nation = Nation::parse(code).map_err(|_| {
-                    format!("warning.protect: {code:?} is not a nation of the policy")
+                    ConfigError::new(
+                        "warning.protect",
+                        format!("warning.protect: {code:?} is not a nation of the policy"),
+                    )
                 })?;
                 let state = State::parse(code)
                     .filter(|s| ZoneConfig::default().zone_states.contains(s))
                     .ok_or_else(|| {
-                        format!("warning.protect: {code:?} has no zones in biac-zones")
+                        ConfigError::new(
+                            "warning.protect",
+                            format!("warning.protect: {code:?} has no zones in biac-zones"),
+                        )
                     })?;
                 Ok((state, Label::unclassified_public(nation)))
             })
@@ -456,7 +471,7 @@ pub struct MissileWarningWatch {
 impl MissileWarningWatch {
     /// A watch over `zones` (its audience's recognition of the disputed features:
     /// [`crate::recognition::Recognitions::zones_of`]); `Err` for an invalid configuration.
-    pub fn new(cfg: &WarningConfig, zones: Arc<SharedZoneSet>) -> Result<Self, String> {
+    pub fn new(cfg: &WarningConfig, zones: Arc<SharedZoneSet>) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let (states, zone_labels) = cfg.protected()?.into_iter().unzip();
         Ok(MissileWarningWatch {

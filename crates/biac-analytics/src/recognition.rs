@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use biac_model::Nation;
+use biac_model::{ConfigError, Nation};
 use biac_zones::{Recognition, SharedZoneSet, ZoneConfig};
 use serde::Deserialize;
 
@@ -33,7 +33,7 @@ pub fn default_recognition(n: Nation) -> &'static str {
 
 impl Recognitions {
     /// Every configured list parses (a typo stops the server at start, not a request).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for n in self.0.keys() {
             self.of(*n)?;
         }
@@ -48,13 +48,13 @@ impl Recognitions {
     }
 
     /// `n`'s recognition, parsed.
-    pub fn of(&self, n: Nation) -> Result<Recognition, String> {
+    pub fn of(&self, n: Nation) -> Result<Recognition, ConfigError> {
         Recognition::parse(self.list_of(n), &ZoneConfig::default().features)
-            .map_err(|e| format!("recognition.{n}: {e}"))
+            .map_err(|e| ConfigError::new("recognition", format!("recognition.{n}: {e}")))
     }
 
     /// The process's zone set as `n` recognises the features (built on first use).
-    pub fn zones_of(&self, n: Nation) -> Result<Arc<SharedZoneSet>, String> {
+    pub fn zones_of(&self, n: Nation) -> Result<Arc<SharedZoneSet>, ConfigError> {
         Ok(biac_zones::shared(ZoneConfig::recognising(self.of(n)?)))
     }
 }
@@ -83,6 +83,7 @@ mod tests {
     fn a_bad_list_is_refused_with_its_nation() {
         let r: Recognitions = serde_json::from_str(r#"{"USA": "atlantis=JPN"}"#).unwrap();
         let e = r.validate().unwrap_err();
-        assert!(e.starts_with("recognition.USA"), "{e}");
+        assert_eq!(e.key, "recognition");
+        assert!(e.message.starts_with("recognition.USA"), "{e}");
     }
 }

@@ -75,6 +75,8 @@ pub(crate) enum Shape {
 
 use Shape::*;
 
+use crate::{EncodeError, Fault};
+
 /// I048/130 Radar Plot Characteristics: SRL, SRR, SAM, PRL, PAM, RPD, APD, one octet each.
 const I130: [Option<Shape>; 7] = [Some(Fixed(1)); 7];
 /// I048/120 Radial Doppler Speed: CAL (2 octets), RDS (repetitive, 6-octet elements).
@@ -138,7 +140,7 @@ pub fn item_name(frn: usize) -> &'static str {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordError {
     pub at: usize,
-    pub reason: String,
+    pub reason: Fault,
 }
 
 /// A walked CAT048 record: its length and each present item's octets (as on the
@@ -167,7 +169,7 @@ pub(crate) fn walk<'a>(
     buf: &'a [u8],
     items: &mut [Option<&'a [u8]>],
 ) -> Result<usize, RecordError> {
-    let err = |at: usize, reason: String| RecordError { at, reason };
+    let err = |at: usize, reason: Fault| RecordError { at, reason };
     let max_fspec = uap.len().div_ceil(7);
     let mut fspec_len = 0;
     loop {
@@ -175,9 +177,11 @@ pub(crate) fn walk<'a>(
             return Err(err(
                 fspec_len,
                 if fspec_len == 0 {
-                    "empty record".into()
+                    Fault::Truncated("empty record".into())
                 } else {
-                    "FSPEC runs past the end of the block (FX set in its last octet)".into()
+                    Fault::Truncated(
+                        "FSPEC runs past the end of the block (FX set in its last octet)".into(),
+                    )
                 },
             ));
         };
@@ -188,17 +192,17 @@ pub(crate) fn walk<'a>(
         if fspec_len == max_fspec {
             return Err(err(
                 fspec_len - 1,
-                format!(
+                Fault::Syntax(format!(
                     "FSPEC longer than {max_fspec} octets (FX set in the {max_fspec}th; \
                      {cat} has {} items)",
                     uap.len()
-                ),
+                )),
             ));
         }
     }
     let fspec = &buf[..fspec_len];
     if fspec.iter().all(|b| b & 0xfe == 0) {
-        return Err(err(0, "FSPEC names no item".into()));
+        return Err(err(0, Fault::Syntax("FSPEC names no item".into())));
     }
     let mut pos = fspec_len;
     for (i, (name, shape)) in uap.iter().enumerate() {
@@ -207,13 +211,18 @@ pub(crate) fn walk<'a>(
             continue;
         }
         let Some(shape) = shape else {
-            return Err(err(i / 7, format!("FSPEC sets spare FRN {}", i + 1)));
+            return Err(err(
+                i / 7,
+                Fault::Syntax(format!("FSPEC sets spare FRN {}", i + 1)),
+            ));
         };
         let rest = &buf[pos..];
         let len = shape_len(rest, *shape).map_err(|(at, why)| {
             err(
                 pos + at,
-                format!("{name} at record octet {pos}: {why} ({} left)", rest.len()),
+                why.map_detail(|why| {
+                    format!("{name} at record octet {pos}: {why} ({} left)", rest.len())
+                }),
             )
         })?;
         items[i] = Some(&rest[..len]);
@@ -224,13 +233,16 @@ pub(crate) fn walk<'a>(
 
 /// Length of an item of `shape` at the start of `buf`, or where and why it does not
 /// fit.
-pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, String)> {
+pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Fault)> {
     // The message is made only on failure: this runs for every item of every record.
     let need = |n: usize, what: &dyn Fn() -> String| {
         if n <= buf.len() {
             Ok(n)
         } else {
-            Err((buf.len(), format!("{} needs {n} octets", what())))
+            Err((
+                buf.len(),
+                Fault::Truncated(format!("{} needs {n} octets", what())),
+            ))
         }
     };
     match shape {
@@ -239,7 +251,10 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
             let mut n = 0;
             loop {
                 let Some(b) = buf.get(n) else {
-                    return Err((n, format!("extension {} (FX) runs past the end", n + 1)));
+                    return Err((
+                        n,
+                        Fault::Truncated(format!("extension {} (FX) runs past the end", n + 1)),
+                    ));
                 };
                 n += 1;
                 if b & 1 == 0 {
@@ -249,18 +264,21 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
         }
         Repetitive(size) => {
             let Some(&rep) = buf.first() else {
-                return Err((0, "REP octet missing".into()));
+                return Err((0, Fault::Truncated("REP octet missing".into())));
             };
             let rep = usize::from(rep);
             need(1 + rep * size, &|| format!("REP {rep} × {size}"))
         }
         Explicit => {
             let Some(&len) = buf.first() else {
-                return Err((0, "length octet missing".into()));
+                return Err((0, Fault::Truncated("length octet missing".into())));
             };
             let len = usize::from(len);
             if len == 0 {
-                return Err((0, "length 0 (the length counts its own octet)".into()));
+                return Err((
+                    0,
+                    Fault::Syntax("length 0 (the length counts its own octet)".into()),
+                ));
             }
             need(len, &|| "its length".into())
         }
@@ -270,10 +288,10 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
                 let Some(&b) = buf.get(n + size - 1) else {
                     return Err((
                         buf.len(),
-                        format!(
+                        Fault::Truncated(format!(
                             "element {} of {size} octets runs past the end",
                             n / size + 1
-                        ),
+                        )),
                     ));
                 };
                 n += size;
@@ -287,7 +305,7 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
             let mut primary = 0;
             loop {
                 let Some(&b) = buf.get(primary) else {
-                    return Err((primary, "primary subfield missing".into()));
+                    return Err((primary, Fault::Truncated("primary subfield missing".into())));
                 };
                 primary += 1;
                 if b & 1 == 0 {
@@ -296,11 +314,11 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
                 if primary == max_primary {
                     return Err((
                         primary - 1,
-                        format!(
+                        Fault::Syntax(format!(
                             "primary subfield extended (FX) past the {} subfields of this \
                              edition",
                             subs.len()
-                        ),
+                        )),
                     ));
                 }
             }
@@ -312,11 +330,12 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
                 let Some(sub) = sub else {
                     return Err((
                         k / 7,
-                        format!("primary subfield sets spare subfield {}", k + 1),
+                        Fault::Syntax(format!("primary subfield sets spare subfield {}", k + 1)),
                     ));
                 };
-                let len = shape_len(&buf[pos..], *sub)
-                    .map_err(|(at, why)| (pos + at, format!("subfield {}: {why}", k + 1)))?;
+                let len = shape_len(&buf[pos..], *sub).map_err(|(at, why)| {
+                    (pos + at, why.context(format_args!("subfield {}", k + 1)))
+                })?;
                 pos += len;
             }
             // Bits of the last primary octet past the profile's subfields.
@@ -324,7 +343,7 @@ pub(crate) fn shape_len(buf: &[u8], shape: Shape) -> Result<usize, (usize, Strin
             {
                 return Err((
                     k / 7,
-                    format!("primary subfield sets spare subfield {}", k + 1),
+                    Fault::Syntax(format!("primary subfield sets spare subfield {}", k + 1)),
                 ));
             }
             Ok(pos)
@@ -832,8 +851,9 @@ pub(crate) fn extended(octets: &[u8]) -> Vec<u8> {
 }
 
 /// A repetitive item: the count octet, then the elements. Fails over 255 elements.
-pub(crate) fn rep(name: &str, elems: &[&[u8]]) -> Result<Vec<u8>, String> {
-    let n = u8::try_from(elems.len()).map_err(|_| format!("{name}: over 255 repetitions"))?;
+pub(crate) fn rep(name: &str, elems: &[&[u8]]) -> Result<Vec<u8>, EncodeError> {
+    let n = u8::try_from(elems.len())
+        .map_err(|_| EncodeError(format!("{name}: over 255 repetitions")))?;
     let mut v = vec![n];
     for e in elems {
         v.extend_from_slice(e);
@@ -842,8 +862,9 @@ pub(crate) fn rep(name: &str, elems: &[&[u8]]) -> Result<Vec<u8>, String> {
 }
 
 /// An explicit item (SP, RE): the length octet (counting itself), then the contents.
-pub(crate) fn explicit(name: &str, c: &[u8]) -> Result<Vec<u8>, String> {
-    let n = u8::try_from(c.len() + 1).map_err(|_| format!("{name}: over 254 octets"))?;
+pub(crate) fn explicit(name: &str, c: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    let n =
+        u8::try_from(c.len() + 1).map_err(|_| EncodeError(format!("{name}: over 254 octets")))?;
     let mut v = vec![n];
     v.extend_from_slice(c);
     Ok(v)
@@ -851,7 +872,7 @@ pub(crate) fn explicit(name: &str, c: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Encode a record (minimal FSPEC, items in FRN order). Fails when a repetitive or
 /// explicit item is too long for its count or length octet.
-pub fn encode_record(r: &Cat048) -> Result<Vec<u8>, String> {
+pub fn encode_record(r: &Cat048) -> Result<Vec<u8>, EncodeError> {
     let mut items: [Option<Vec<u8>>; CAT048_ITEMS] = Default::default();
     items[0] = r.source.map(|s| vec![s.sac, s.sic]);
     items[1] = r.time_of_day.map(|t| t.to_be_bytes()[1..].to_vec());
@@ -948,9 +969,10 @@ pub(crate) fn assemble(parts: &[Option<Vec<u8>>]) -> Vec<u8> {
 
 /// A data block of `category` holding `records` (each already encoded). Fails when the
 /// block would exceed 65,535 octets.
-pub fn encode_block(category: u8, records: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+pub fn encode_block(category: u8, records: &[Vec<u8>]) -> Result<Vec<u8>, EncodeError> {
     let len = 3 + records.iter().map(Vec::len).sum::<usize>();
-    let len16 = u16::try_from(len).map_err(|_| format!("data block of {len} octets"))?;
+    let len16 =
+        u16::try_from(len).map_err(|_| EncodeError(format!("data block of {len} octets")))?;
     let mut out = Vec::with_capacity(len);
     out.push(category);
     out.extend_from_slice(&len16.to_be_bytes());
@@ -962,27 +984,29 @@ pub fn encode_block(category: u8, records: &[Vec<u8>]) -> Result<Vec<u8>, String
 
 /// A data block's category and LEN, checked against the bytes given: exactly one whole
 /// block.
-pub fn block_header(block: &[u8]) -> Result<(u8, usize), String> {
+pub fn block_header(block: &[u8]) -> Result<(u8, usize), Fault> {
     let [cat, hi, lo, ..] = *block else {
-        return Err(format!(
+        return Err(Fault::Truncated(format!(
             "{} octets: shorter than a data block header",
             block.len()
-        ));
+        )));
     };
     let len = usize::from(u16::from_be_bytes([hi, lo]));
     if cat == 0 {
-        return Err("not a data block: category 0 is not assigned".into());
+        return Err(Fault::Syntax(
+            "not a data block: category 0 is not assigned".into(),
+        ));
     }
     if len < 3 {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "not a data block: length field {len} is less than its 3-octet header"
-        ));
+        )));
     }
     if len != block.len() {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "not a data block: length field {len}, {} octets framed",
             block.len()
-        ));
+        )));
     }
     Ok((cat, len))
 }
@@ -991,7 +1015,7 @@ pub fn block_header(block: &[u8]) -> Result<(u8, usize), String> {
 /// gives `Ok(None)`. A record that does not parse ends the block: the error names
 /// its position (octet within the block) and reason; the records before it are lost
 /// to this call (the framer hands records over one by one, so they are not).
-pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, String> {
+pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat048>>, Fault> {
     decode_records(block, CAT048, "CAT048", decode_record)
 }
 
@@ -1005,7 +1029,7 @@ pub(crate) fn decode_records<T>(
     cat: u8,
     name: &str,
     decode: RecordDecoder<T>,
-) -> Result<Option<Vec<T>>, String> {
+) -> Result<Option<Vec<T>>, Fault> {
     let (got, len) = block_header(block)?;
     if got != cat {
         return Ok(None);
@@ -1014,16 +1038,17 @@ pub(crate) fn decode_records<T>(
     let mut pos = 3;
     while pos < len {
         let (rec, n) = decode(&block[pos..len]).map_err(|e| {
-            if pos == 3 {
-                // The framer's frames start at the record (their offset is its own).
-                format!("{name} record: {}; the rest of its block is lost", e.reason)
-            } else {
-                format!(
-                    "{name} record {} (block octet {pos}): {}; the rest of the block is lost",
-                    out.len() + 1,
-                    e.reason
-                )
-            }
+            e.reason.map_detail(|why| {
+                if pos == 3 {
+                    // The framer's frames start at the record (their offset is its own).
+                    format!("{name} record: {why}; the rest of its block is lost")
+                } else {
+                    format!(
+                        "{name} record {} (block octet {pos}): {why}; the rest of the block is lost",
+                        out.len() + 1,
+                    )
+                }
+            })
         })?;
         out.push(rec);
         pos += n;
@@ -1075,7 +1100,7 @@ impl AsterixNormaliser {
         cfg: &FeedConfig,
         block: &[u8],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         if let Some(tracks) = cat062::decode_block(block)? {
             return self.tracks(cfg, &tracks, now_ms);
         }
@@ -1091,7 +1116,7 @@ impl AsterixNormaliser {
             self.stats.records += 1;
             let obs = observe(cfg, &self.radar, r, now_ms).map_err(|e| {
                 if records.len() > 1 {
-                    format!("CAT048 record {}: {e}", i + 1)
+                    e.context(format_args!("CAT048 record {}", i + 1))
                 } else {
                     e
                 }
@@ -1110,15 +1135,15 @@ impl AsterixNormaliser {
         cfg: &FeedConfig,
         reports: &[cat021::Cat021],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         let mut out = Vec::with_capacity(reports.len());
         for (i, r) in reports.iter().enumerate() {
             self.stats.adsb_reports += 1;
             match cat021::observe(cfg, r, now_ms).map_err(|e| {
                 if reports.len() > 1 {
-                    format!("CAT021 record {}: {e}", i + 1)
+                    e.context(format_args!("CAT021 record {}", i + 1))
                 } else {
-                    format!("CAT021: {e}")
+                    e.context("CAT021")
                 }
             })? {
                 Some(o) => out.push(o),
@@ -1135,15 +1160,15 @@ impl AsterixNormaliser {
         cfg: &FeedConfig,
         tracks: &[cat062::Cat062],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         let mut out = Vec::with_capacity(tracks.len());
         for (i, r) in tracks.iter().enumerate() {
             self.stats.tracks += 1;
             match cat062::observe(cfg, &self.radar, r, now_ms).map_err(|e| {
                 if tracks.len() > 1 {
-                    format!("CAT062 record {}: {e}", i + 1)
+                    e.context(format_args!("CAT062 record {}", i + 1))
                 } else {
-                    format!("CAT062: {e}")
+                    e.context("CAT062")
                 }
             })? {
                 Some(o) => out.push(o),
@@ -1188,19 +1213,23 @@ fn observe(
     radar: &RadarSite,
     r: &Cat048,
     now_ms: TimeMs,
-) -> Result<Option<Observation>, String> {
+) -> Result<Option<Observation>, Fault> {
     if let (Some(sac), Some(sic)) = (radar.sac, radar.sic) {
         match r.source {
             Some(s) if s == (DataSource { sac, sic }) => {}
             Some(s) => {
-                return Err(format!(
-                    "report from SAC/SIC {}/{}, the feed's radar is {sac}/{sic}",
-                    s.sac, s.sic
+                return Err(Fault::field(
+                    "I048/010",
+                    format!(
+                        "report from SAC/SIC {}/{}, the feed's radar is {sac}/{sic}",
+                        s.sac, s.sic
+                    ),
                 ))
             }
             None => {
-                return Err(format!(
-                    "no I048/010 data source, the feed's radar is {sac}/{sic}"
+                return Err(Fault::field(
+                    "I048/010",
+                    format!("no I048/010 data source, the feed's radar is {sac}/{sic}"),
                 ))
             }
         }
@@ -1223,7 +1252,10 @@ fn observe(
         return Ok(None);
     }
     if polar.rho == 0 {
-        return Err("I048/040 range 0: not a measurement".into());
+        return Err(Fault::field(
+            "I048/040",
+            "I048/040 range 0: not a measurement",
+        ));
     }
     let range_m = polar.range_nm() * NM_M;
     let azimuth_rad = polar.azimuth_deg().to_radians();
@@ -1250,10 +1282,13 @@ fn observe(
         None => {
             let (lat, lon, horiz) = biac_geo::beam_point(site, range_m, azimuth_rad, 0.0)
                 .ok_or_else(|| {
-                    format!(
-                        "slant range {range_m:.0} m does not reach the ellipsoid from the \
-                         antenna at {} m",
-                        radar.alt_m
+                    Fault::field(
+                        "I048/040",
+                        format!(
+                            "slant range {range_m:.0} m does not reach the ellipsoid from the \
+                             antenna at {} m",
+                            radar.alt_m
+                        ),
                     )
                 })?;
             (lat, lon, None, horiz)
@@ -1265,15 +1300,21 @@ fn observe(
         alt_m,
     };
     if !position.is_valid() {
-        return Err(format!("I048/040 places the target at {lat}, {lon}"));
+        return Err(Fault::field(
+            "I048/040",
+            format!("I048/040 places the target at {lat}, {lon}"),
+        ));
     }
     let sigma_az = radar.sigma_azimuth_deg.to_radians();
     let time_ms = match r.time_of_day {
         None => now_ms,
         Some(t) if t >= 86_400 * 128 => {
-            return Err(format!(
-                "I048/140 time of day {} s is not within a day",
-                f64::from(t) / 128.0
+            return Err(Fault::field(
+                "I048/140",
+                format!(
+                    "I048/140 time of day {} s is not within a day",
+                    f64::from(t) / 128.0
+                ),
             ))
         }
         Some(t) => resolve_time_of_day(t, now_ms),

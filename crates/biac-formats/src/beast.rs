@@ -7,6 +7,8 @@
 //! `0x1a` byte after the type is sent twice. Decoding never panics; garbage is
 //! skipped to the next frame start and reported once.
 
+use crate::Fault;
+
 /// Frame start and escape byte.
 pub const ESC: u8 = 0x1a;
 /// Longest frame body (timestamp, signal, 14-byte message) before unescaping.
@@ -130,7 +132,7 @@ impl BeastDecoder {
     /// The next frame; `Ok(None)` when more bytes are needed. An error names the
     /// stream offset and the reason; the bytes up to the next frame start are
     /// dropped and decoding goes on.
-    pub fn next_frame(&mut self) -> Result<Option<BeastFrame>, String> {
+    pub fn next_frame(&mut self) -> Result<Option<BeastFrame>, Fault> {
         // Skip to a frame start: 0x1a followed by something other than 0x1a.
         let buf = &self.buf[self.head..];
         let Some(start) = buf.iter().position(|&b| b == ESC) else {
@@ -138,14 +140,18 @@ impl BeastDecoder {
             if n > 0 {
                 let at = self.consumed;
                 self.drop_front(n);
-                return Err(format!("byte {at}: {n} bytes outside any frame"));
+                return Err(Fault::Syntax(format!(
+                    "byte {at}: {n} bytes outside any frame"
+                )));
             }
             return Ok(None);
         };
         if start > 0 {
             let at = self.consumed;
             self.drop_front(start);
-            return Err(format!("byte {at}: {start} bytes outside any frame"));
+            return Err(Fault::Syntax(format!(
+                "byte {at}: {start} bytes outside any frame"
+            )));
         }
         let Some(&t) = buf.get(1) else {
             return Ok(None);
@@ -153,7 +159,9 @@ impl BeastDecoder {
         let Some(kind) = FrameKind::from_type_byte(t) else {
             let at = self.consumed;
             self.drop_front(2);
-            return Err(format!("byte {at}: unknown Beast frame type 0x{t:02x}"));
+            return Err(Fault::Unsupported(format!(
+                "byte {at}: unknown Beast frame type 0x{t:02x}"
+            )));
         };
         let want = 6 + 1 + kind.message_len();
         let mut body = Vec::with_capacity(MAX_BODY);
@@ -173,10 +181,10 @@ impl BeastDecoder {
                         // An unescaped 0x1a: a new frame starts; this one is cut.
                         let at = self.consumed;
                         self.drop_front(i);
-                        return Err(format!(
+                        return Err(Fault::Truncated(format!(
                             "byte {at}: Beast frame cut short after {} of {want} bytes",
                             body.len()
-                        ));
+                        )));
                     }
                 }
             } else {
@@ -250,9 +258,11 @@ mod tests {
         }
         assert_eq!(frames, vec![good]);
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors[0].starts_with("byte 0:"));
-        assert!(errors[1].contains("cut short"));
-        assert!(errors[2].contains("unknown Beast frame type 0x39"));
+        assert!(matches!(&errors[0], Fault::Syntax(d) if d.starts_with("byte 0:")));
+        assert!(matches!(&errors[1], Fault::Truncated(d) if d.contains("cut short")));
+        assert!(
+            matches!(&errors[2], Fault::Unsupported(d) if d.contains("unknown Beast frame type 0x39"))
+        );
     }
 
     #[test]

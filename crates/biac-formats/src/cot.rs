@@ -7,6 +7,7 @@
 //! controls) and reads a trusted feed's marking only as a restriction of the feed's
 //! own label.
 
+use crate::Fault;
 use biac_model::{
     Affiliation, Classification, Domain, FeedConfig, Identity, Label, Nation, NationSet,
     Observation, ObservationKind, Position, TimeMs, Velocity,
@@ -66,60 +67,70 @@ pub struct CotEvent {
 }
 
 /// Attribute value, unescaped, printable and bounded.
-fn text_attr(a: &Attribute, what: &str, max: usize) -> Result<String, String> {
+fn text_attr(a: &Attribute, what: &'static str, max: usize) -> Result<String, Fault> {
     let v = a
         .unescape_value()
-        .map_err(|e| format!("attribute {what}: {e}"))?;
+        .map_err(|e| Fault::Encoding(format!("attribute {what}: {e}")))?;
     if v.chars().count() > max {
-        return Err(format!("attribute {what} longer than {max} characters"));
+        return Err(Fault::field(
+            what,
+            format!("attribute {what} longer than {max} characters"),
+        ));
     }
     if let Some(c) = v.chars().find(|c| c.is_control()) {
-        return Err(format!("attribute {what} contains control character {c:?}"));
+        return Err(Fault::field(
+            what,
+            format!("attribute {what} contains control character {c:?}"),
+        ));
     }
     Ok(v.into_owned())
 }
 
-fn num_attr(a: &Attribute, what: &str) -> Result<f64, String> {
+fn num_attr(a: &Attribute, what: &'static str) -> Result<f64, Fault> {
     let v = text_attr(a, what, 64)?;
     let x: f64 = v
         .trim()
         .parse()
-        .map_err(|_| format!("{what} {v:?} is not a number"))?;
+        .map_err(|_| Fault::field(what, format!("{what} {v:?} is not a number")))?;
     if !x.is_finite() {
-        return Err(format!("{what} {v:?} is not finite"));
+        return Err(Fault::field(what, format!("{what} {v:?} is not finite")));
     }
     Ok(x)
 }
 
-fn time_attr(a: &Attribute, what: &str) -> Result<i64, String> {
+fn time_attr(a: &Attribute, what: &'static str) -> Result<i64, Fault> {
     let v = text_attr(a, what, 64)?;
     let t = OffsetDateTime::parse(&v, &Rfc3339)
-        .map_err(|e| format!("{what} {v:?} is not an RFC 3339 time: {e}"))?;
+        .map_err(|e| Fault::field(what, format!("{what} {v:?} is not an RFC 3339 time: {e}")))?;
     i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000))
-        .map_err(|_| format!("{what} {v:?} out of range"))
+        .map_err(|_| Fault::field(what, format!("{what} {v:?} out of range")))
 }
 
 /// Each attribute of `e` with its local name; duplicates are an error.
-fn attrs<'a>(e: &'a BytesStart<'a>) -> Result<Vec<(String, Attribute<'a>)>, String> {
+fn attrs<'a>(e: &'a BytesStart<'a>) -> Result<Vec<(String, Attribute<'a>)>, Fault> {
     e.attributes()
         .map(|a| {
-            let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+            let a = a.map_err(|e| Fault::Syntax(format!("malformed attribute: {e}")))?;
             let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
             Ok((key, a))
         })
         .collect()
 }
 
-fn check_type(t: &str) -> Result<(), String> {
+fn check_type(t: &str) -> Result<(), Fault> {
     if t.is_empty() || t.len() > MAX_TYPE_LEN {
-        return Err(format!("type must be 1..{MAX_TYPE_LEN} characters"));
+        return Err(Fault::field(
+            "type",
+            format!("type must be 1..{MAX_TYPE_LEN} characters"),
+        ));
     }
     if !t
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err(format!(
-            "type {t:?} has characters outside letters, digits, '-'"
+        return Err(Fault::field(
+            "type",
+            format!("type {t:?} has characters outside letters, digits, '-'"),
         ));
     }
     Ok(())
@@ -144,7 +155,7 @@ enum State {
 }
 
 /// Parse one `<event>` element.
-pub fn parse_event(xml: &[u8]) -> Result<CotEvent, String> {
+pub fn parse_event(xml: &[u8]) -> Result<CotEvent, Fault> {
     // Declarations are how XXE and entity-expansion attacks arrive; CoT never needs
     // them. quick-xml expands none, and the parser refuses any it meets: a DOCTYPE
     // (where entity declarations live) below, a bare `<!ENTITY` as malformed markup.
@@ -154,14 +165,21 @@ pub fn parse_event(xml: &[u8]) -> Result<CotEvent, String> {
     let mut state = State::Before;
     loop {
         let before = reader.buffer_position() as usize;
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            Fault::Syntax(format!(
+                "malformed XML at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
         let after = reader.buffer_position() as usize;
         let span = (before, after);
         state = match event {
             Event::Eof => break,
-            Event::DocType(_) => return Err("DOCTYPE declarations are not accepted".into()),
+            Event::DocType(_) => {
+                return Err(Fault::Unsupported(
+                    "DOCTYPE declarations are not accepted".into(),
+                ))
+            }
             Event::Start(e) => ev.open(state, &e, true, span, xml)?,
             Event::Empty(e) => ev.open(state, &e, false, span, xml)?,
             Event::End(_) => ev.close(state, after, xml)?,
@@ -173,15 +191,17 @@ pub fn parse_event(xml: &[u8]) -> Result<CotEvent, String> {
     }
     match state {
         State::After => ev.finish(),
-        State::Before => Err("no <event> element".into()),
-        _ => Err("truncated event: missing closing tags".into()),
+        State::Before => Err(Fault::Syntax("no <event> element".into())),
+        _ => Err(Fault::Truncated(
+            "truncated event: missing closing tags".into(),
+        )),
     }
 }
 
-fn slice(xml: &[u8], (from, to): (usize, usize)) -> Result<&str, String> {
+fn slice(xml: &[u8], (from, to): (usize, usize)) -> Result<&str, Fault> {
     xml.get(from..to)
         .and_then(|b| std::str::from_utf8(b).ok())
-        .ok_or_else(|| "detail is not UTF-8".to_string())
+        .ok_or_else(|| Fault::Encoding("detail is not UTF-8".into()))
 }
 
 #[derive(Default)]
@@ -212,15 +232,15 @@ impl Partial {
         is_start: bool,
         span: (usize, usize),
         xml: &[u8],
-    ) -> Result<State, String> {
+    ) -> Result<State, Fault> {
         let name = e.name();
         Ok(match state {
             State::Before => {
                 if name.as_ref() != b"event" {
-                    return Err(format!(
+                    return Err(Fault::Syntax(format!(
                         "root element is <{}>, not <event>",
                         String::from_utf8_lossy(name.as_ref())
-                    ));
+                    )));
                 }
                 self.event_attrs(e)?;
                 if is_start {
@@ -232,7 +252,7 @@ impl Partial {
             State::InEvent => {
                 if name.as_ref() == b"detail" {
                     if self.detail_seen {
-                        return Err("more than one <detail>".into());
+                        return Err(Fault::Syntax("more than one <detail>".into()));
                     }
                     self.detail_seen = true;
                     return Ok(if is_start {
@@ -282,11 +302,11 @@ impl Partial {
                 start,
                 typed,
             },
-            State::After => return Err("content after </event>".into()),
+            State::After => return Err(Fault::Syntax("content after </event>".into())),
         })
     }
 
-    fn close(&mut self, state: State, after: usize, xml: &[u8]) -> Result<State, String> {
+    fn close(&mut self, state: State, after: usize, xml: &[u8]) -> Result<State, Fault> {
         Ok(match state {
             State::Skip(1) => State::InEvent,
             State::Skip(n) => State::Skip(n - 1),
@@ -311,7 +331,9 @@ impl Partial {
             },
             State::InDetail => State::InEvent,
             State::InEvent => State::After,
-            State::Before | State::After => return Err("unmatched closing tag".into()),
+            State::Before | State::After => {
+                return Err(Fault::Syntax("unmatched closing tag".into()))
+            }
         })
     }
 
@@ -321,19 +343,21 @@ impl Partial {
         whitespace: bool,
         span: (usize, usize),
         xml: &[u8],
-    ) -> Result<State, String> {
+    ) -> Result<State, Fault> {
         match state {
             // Text directly inside <detail> is kept; whitespace between children is not.
             State::InDetail if !whitespace => self.extra_detail.push_str(slice(xml, span)?),
             State::Before | State::InEvent | State::After if !whitespace => {
-                return Err("unexpected text outside the event's elements".into())
+                return Err(Fault::Syntax(
+                    "unexpected text outside the event's elements".into(),
+                ))
             }
             _ => {}
         }
         Ok(state)
     }
 
-    fn event_attrs(&mut self, e: &BytesStart) -> Result<(), String> {
+    fn event_attrs(&mut self, e: &BytesStart) -> Result<(), Fault> {
         for (k, a) in attrs(e)? {
             match k.as_str() {
                 "version" => self.version = Some(text_attr(&a, "version", 16)?),
@@ -347,7 +371,7 @@ impl Partial {
                 "caveat" => self.caveat = Some(text_attr(&a, "caveat", MAX_ATTR_LEN)?),
                 "releasableTo" | "releaseableTo" => {
                     if self.releasable_to.is_some() {
-                        return Err("releasableTo given twice".into());
+                        return Err(Fault::field("releasableTo", "releasableTo given twice"));
                     }
                     self.releasable_to = Some(text_attr(&a, "releasableTo", MAX_ATTR_LEN)?)
                 }
@@ -358,9 +382,9 @@ impl Partial {
         Ok(())
     }
 
-    fn point_attrs(&mut self, e: &BytesStart) -> Result<(), String> {
+    fn point_attrs(&mut self, e: &BytesStart) -> Result<(), Fault> {
         if self.point.is_some() {
-            return Err("more than one <point>".into());
+            return Err(Fault::Syntax("more than one <point>".into()));
         }
         let (mut lat, mut lon) = (None, None);
         let (mut hae, mut ce, mut le) = (UNKNOWN, UNKNOWN, UNKNOWN);
@@ -374,23 +398,29 @@ impl Partial {
                 _ => {}
             }
         }
-        let lat = lat.ok_or("<point> without lat")?;
-        let lon = lon.ok_or("<point> without lon")?;
+        let lat = lat.ok_or_else(|| Fault::field("lat", "<point> without lat"))?;
+        let lon = lon.ok_or_else(|| Fault::field("lon", "<point> without lon"))?;
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(format!("lat {lat} outside [-90, 90]"));
+            return Err(Fault::field("lat", format!("lat {lat} outside [-90, 90]")));
         }
         if !(-180.0..=180.0).contains(&lon) {
-            return Err(format!("lon {lon} outside [-180, 180]"));
+            return Err(Fault::field(
+                "lon",
+                format!("lon {lon} outside [-180, 180]"),
+            ));
         }
         if ce < 0.0 || le < 0.0 {
-            return Err("negative ce or le".into());
+            return Err(Fault::field(
+                if ce < 0.0 { "ce" } else { "le" },
+                "negative ce or le",
+            ));
         }
         self.point = Some((lat, lon, hae, ce, le));
         Ok(())
     }
 
     /// Takes the callsign; false (kept verbatim) when there is none.
-    fn contact(&mut self, e: &BytesStart) -> Result<bool, String> {
+    fn contact(&mut self, e: &BytesStart) -> Result<bool, Fault> {
         for (k, a) in attrs(e)? {
             if k == "callsign" {
                 let c = text_attr(&a, "callsign", 128)?;
@@ -401,20 +431,26 @@ impl Partial {
     }
 
     /// Takes course and speed; false (kept verbatim) when it has neither.
-    fn track(&mut self, e: &BytesStart) -> Result<bool, String> {
+    fn track(&mut self, e: &BytesStart) -> Result<bool, Fault> {
         for (k, a) in attrs(e)? {
             match k.as_str() {
                 "course" => {
                     let c = num_attr(&a, "course")?;
                     if !(0.0..=360.0).contains(&c) {
-                        return Err(format!("track course {c} outside [0, 360]"));
+                        return Err(Fault::field(
+                            "course",
+                            format!("track course {c} outside [0, 360]"),
+                        ));
                     }
                     self.course_deg = Some(c);
                 }
                 "speed" => {
                     let s = num_attr(&a, "speed")?;
                     if s < 0.0 {
-                        return Err(format!("track speed {s} is negative"));
+                        return Err(Fault::field(
+                            "speed",
+                            format!("track speed {s} is negative"),
+                        ));
                     }
                     self.speed_mps = Some(s);
                 }
@@ -424,27 +460,30 @@ impl Partial {
         Ok(self.course_deg.is_some() || self.speed_mps.is_some())
     }
 
-    fn finish(self) -> Result<CotEvent, String> {
+    fn finish(self) -> Result<CotEvent, Fault> {
         if let Some(v) = &self.version {
             if v != "2.0" {
-                return Err(format!("unsupported CoT version {v:?}"));
+                return Err(Fault::Unsupported(format!("unsupported CoT version {v:?}")));
             }
         }
-        let uid = self.uid.ok_or("event without uid")?;
+        let missing = |name: &'static str, what: &'static str| {
+            move || Fault::field(name, format!("event without {what}"))
+        };
+        let uid = self.uid.ok_or_else(missing("uid", "uid"))?;
         if uid.trim().is_empty() {
-            return Err("empty uid".into());
+            return Err(Fault::field("uid", "empty uid"));
         }
-        let cot_type = self.cot_type.ok_or("event without type")?;
+        let cot_type = self.cot_type.ok_or_else(missing("type", "type"))?;
         check_type(&cot_type)?;
-        let how = self.how.ok_or("event without how")?;
-        let (lat, lon, hae, ce, le) = self.point.ok_or("event without <point>")?;
+        let how = self.how.ok_or_else(missing("how", "how"))?;
+        let (lat, lon, hae, ce, le) = self.point.ok_or_else(missing("point", "<point>"))?;
         Ok(CotEvent {
             uid,
             cot_type,
             how,
-            time_ms: self.time_ms.ok_or("event without time")?,
-            start_ms: self.start_ms.ok_or("event without start")?,
-            stale_ms: self.stale_ms.ok_or("event without stale")?,
+            time_ms: self.time_ms.ok_or_else(missing("time", "time"))?,
+            start_ms: self.start_ms.ok_or_else(missing("start", "start"))?,
+            stale_ms: self.stale_ms.ok_or_else(missing("stale", "stale"))?,
             lat,
             lon,
             hae,
@@ -647,14 +686,15 @@ impl CotEvent {
     /// controls, NOFORN included (`SI//ORCON//DISPLAY ONLY`); `releasableTo`
     /// (trigraphs separated by commas or spaces) must include the owner, as a REL TO
     /// list does.
-    pub fn marking_label(&self, owner: Nation) -> Result<Label, String> {
+    pub fn marking_label(&self, owner: Nation) -> Result<Label, Fault> {
         let access = self
             .access
             .as_deref()
             .map(str::trim)
             .filter(|a| !a.is_empty() && *a != "Undefined")
-            .ok_or("marking without a classification in access")?;
-        let level = Classification::parse(access).map_err(|e| format!("marking: {e}"))?;
+            .ok_or_else(|| Fault::field("access", "marking without a classification in access"))?;
+        let level = Classification::parse(access)
+            .map_err(|e| Fault::field("access", format!("marking: {e}")))?;
         let mut marking = level.as_str().to_string();
         if let Some(c) = self
             .caveat
@@ -673,14 +713,17 @@ impl CotEvent {
             .split(|c: char| c == ',' || c.is_ascii_whitespace())
             .filter(|t| !t.is_empty())
         {
-            rel.insert(Nation::parse(tri).map_err(|e| format!("marking: {e}"))?);
+            rel.insert(
+                Nation::parse(tri)
+                    .map_err(|e| Fault::field("releasableTo", format!("marking: {e}")))?,
+            );
         }
         if !rel.is_empty() {
             marking.push_str("//REL TO ");
             marking.push_str(&rel.marking_list());
         }
         Label::parse_marking(&marking, NationSet::single(owner))
-            .map_err(|e| format!("marking {marking:?}: {e}"))
+            .map_err(|e| Fault::field("marking", format!("marking {marking:?}: {e}")))
     }
 }
 
@@ -690,7 +733,7 @@ pub fn decode_observation(
     cfg: &FeedConfig,
     xml: &[u8],
     _now_ms: TimeMs,
-) -> Result<Vec<Observation>, String> {
+) -> Result<Vec<Observation>, Fault> {
     let ev = parse_event(xml)?;
     let mut atoms = ev.cot_type.split('-');
     if atoms.next() != Some("a") {
@@ -700,7 +743,12 @@ pub fn decode_observation(
         .next()
         .filter(|a| a.len() == 1)
         .and_then(|a| a.chars().next())
-        .ok_or_else(|| format!("atom type {:?} without an affiliation", ev.cot_type))?;
+        .ok_or_else(|| {
+            Fault::field(
+                "type",
+                format!("atom type {:?} without an affiliation", ev.cot_type),
+            )
+        })?;
     // j (joker), k (faker), o (none), x (other) have no standard identity here.
     let affiliation = Affiliation::from_cot_atom(affiliation_atom);
     let domain = match atoms.next() {

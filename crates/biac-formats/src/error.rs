@@ -110,7 +110,92 @@ pub enum Reason {
         level: Classification,
         max: Classification,
     },
-    /// The record does not parse as `format`; `detail` says where and why.
+    /// The record does not parse as `format`; `fault` says what kind of fault, where
+    /// and why.
+    #[error("{fault}")]
+    Malformed { format: Wire, fault: Fault },
+}
+
+/// Why a record cannot be encoded (an item or block too long for its count or length
+/// octets, an item that does not fit its shape): the input, not a wire fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EncodeError(pub String);
+
+/// What a format decoder found wrong in a record, by the kind a caller may act on (count
+/// checksum failures, ignore unsupported types, flag a field). Each kind keeps the
+/// decoder's own account of where and why, which is what `Display` prints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Fault {
+    /// A checksum, CRC or parity does not match the content.
+    #[error("{0}")]
+    Checksum(String),
+    /// The record ends before what its header or structure announces.
+    #[error("{0}")]
+    Truncated(String),
+    /// A field is missing, does not parse, or is out of its range; `name` names it
+    /// (`"mmsi"`, `"lat"`, `"time"`, …).
     #[error("{detail}")]
-    Malformed { format: Wire, detail: String },
+    Field { name: &'static str, detail: String },
+    /// A well-formed record of a type, version or option this decoder does not read.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Not in the encoding the format requires (ASCII/UTF-8 text, XML, protobuf, JSON).
+    #[error("{0}")]
+    Encoding(String),
+    /// The record's structure is not the format's (delimiters, field count, framing,
+    /// lengths that disagree).
+    #[error("{0}")]
+    Syntax(String),
+    /// One part of a multi-part message out of order, or without its earlier parts.
+    #[error("{0}")]
+    Sequence(String),
+}
+
+impl Fault {
+    /// A fault in the field `name`.
+    pub fn field(name: &'static str, detail: impl Into<String>) -> Fault {
+        Fault::Field {
+            name,
+            detail: detail.into(),
+        }
+    }
+
+    /// The same fault, its account prefixed with where it was found (`"tag block: …"`).
+    pub fn context(self, prefix: impl std::fmt::Display) -> Fault {
+        self.map_detail(|d| format!("{prefix}: {d}"))
+    }
+
+    /// The same kind of fault with its account rewritten.
+    pub(crate) fn map_detail(mut self, f: impl FnOnce(&str) -> String) -> Fault {
+        let d = self.detail_mut();
+        *d = f(d);
+        self
+    }
+
+    /// The decoder's account, without the kind.
+    pub fn detail(&self) -> &str {
+        match self {
+            Fault::Checksum(d)
+            | Fault::Truncated(d)
+            | Fault::Unsupported(d)
+            | Fault::Encoding(d)
+            | Fault::Syntax(d)
+            | Fault::Sequence(d)
+            | Fault::Field { detail: d, .. } => d,
+        }
+    }
+
+    fn detail_mut(&mut self) -> &mut String {
+        match self {
+            Fault::Checksum(d)
+            | Fault::Truncated(d)
+            | Fault::Unsupported(d)
+            | Fault::Encoding(d)
+            | Fault::Syntax(d)
+            | Fault::Sequence(d)
+            | Fault::Field { detail: d, .. } => d,
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub mod sbs;
 pub mod stanag4607;
 pub mod tak;
 
-pub use error::{DecodeError, Reason, Wire};
+pub use error::{DecodeError, EncodeError, Fault, Reason, Wire};
 pub use framing::Framer;
 
 /// Turns one feed's framed records into labelled observations.
@@ -130,12 +130,12 @@ impl FeedDecoder {
         now_ms: TimeMs,
     ) -> Result<Vec<Observation>, DecodeError> {
         let wire = Wire::of(&self.cfg.format);
-        let err = |detail: String| DecodeError {
+        let err = |fault: Fault| DecodeError {
             feed: self.cfg.name.clone(),
             offset,
             reason: Reason::Malformed {
                 format: wire,
-                detail,
+                fault,
             },
         };
         let feed = &self.cfg.name;
@@ -166,7 +166,7 @@ impl FeedDecoder {
                         offset: e.offset,
                         reason: Reason::Malformed {
                             format: wire,
-                            detail: e.reason,
+                            fault: e.reason,
                         },
                     })
             }
@@ -196,12 +196,12 @@ impl FeedDecoder {
 enum FrameFault {
     Truncated(usize),
     Trailing(usize),
-    Malformed(String),
+    Malformed(Fault),
 }
 
-impl From<String> for FrameFault {
-    fn from(s: String) -> Self {
-        FrameFault::Malformed(s)
+impl From<Fault> for FrameFault {
+    fn from(f: Fault) -> Self {
+        FrameFault::Malformed(f)
     }
 }
 
@@ -210,7 +210,7 @@ impl FrameFault {
         match self {
             FrameFault::Truncated(len) => Reason::Truncated { format, len },
             FrameFault::Trailing(count) => Reason::TrailingBytes { format, count },
-            FrameFault::Malformed(detail) => Reason::Malformed { format, detail },
+            FrameFault::Malformed(fault) => Reason::Malformed { format, fault },
         }
     }
 }

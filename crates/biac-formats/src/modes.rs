@@ -16,6 +16,7 @@ use rs1090::decode::cpr::{airborne_position, airborne_position_with_reference, C
 use rs1090::decode::{Message, DF};
 
 use crate::sbs::{format_line, SbsMsg, SbsNormaliser};
+use crate::Fault;
 use biac_model::{FeedConfig, Observation, TimeMs};
 
 /// Largest gap between the even and odd frames of a global CPR decode (DO-260:
@@ -94,28 +95,39 @@ impl ModeS {
 }
 
 /// Decode one Mode S message (7 or 14 bytes). A DF17/18 with a bad CRC is an error.
-pub fn decode(msg: &[u8]) -> Result<ModeS, String> {
+pub fn decode(msg: &[u8]) -> Result<ModeS, Fault> {
     decode_full(msg).map(|(m, _)| m)
 }
 
 /// [`decode`], with rs1090's airborne position for CPR resolution.
-fn decode_full(msg: &[u8]) -> Result<(ModeS, Option<AirbornePosition>), String> {
+fn decode_full(msg: &[u8]) -> Result<(ModeS, Option<AirbornePosition>), Fault> {
     if msg.len() != 7 && msg.len() != 14 {
-        return Err(format!("Mode S message of {} bytes (7 or 14)", msg.len()));
+        return Err(Fault::Syntax(format!(
+            "Mode S message of {} bytes (7 or 14)",
+            msg.len()
+        )));
     }
     let df_bits = msg[0] >> 3;
     let long = matches!(df_bits, 16..=24) || df_bits >= 24;
     if long != (msg.len() == 14) {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "DF{df_bits} message of {} bytes has the wrong length",
             msg.len()
-        ));
+        )));
     }
     // rs1090 never panics on its own account, but guard the boundary anyway: a
     // decoder here must not take the process down.
     let decoded = std::panic::catch_unwind(|| Message::try_from(msg))
-        .map_err(|_| "Mode S decoder panicked".to_string())?
-        .map_err(|e| format!("DF{df_bits}: {e}"))?;
+        .map_err(|_| Fault::Syntax("Mode S decoder panicked".into()))?
+        .map_err(|e| {
+            // rs1090 reports a bad ADS-B CRC as an assertion naming the CRC.
+            let text = format!("DF{df_bits}: {e}");
+            if text.contains("CRC") {
+                Fault::Checksum(text)
+            } else {
+                Fault::Syntax(text)
+            }
+        })?;
     let crc = decoded.crc;
     let mut position = None;
     let m = match decoded.df {
@@ -268,7 +280,7 @@ impl ModeSDecoder {
     /// Decode one message received at `now_ms` into the SBS record dump1090 would
     /// write for it. `Ok(None)` for messages with nothing to report (an unknown
     /// address/parity reply, a lone CPR frame not yet resolvable, other content).
-    pub fn decode(&mut self, msg: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, String> {
+    pub fn decode(&mut self, msg: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, Fault> {
         let (m, airborne) = decode_full(msg)?;
         let Some(icao) = m.icao() else {
             return Ok(None);
@@ -385,7 +397,7 @@ impl ModeSNormaliser {
         cfg: &FeedConfig,
         msg: &[u8],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         match self.decoder.decode(msg, now_ms)? {
             Some(m) => self.sbs.decode(cfg, format_line(&m).as_bytes(), now_ms),
             None => Ok(vec![]),

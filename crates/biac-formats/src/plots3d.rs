@@ -11,6 +11,7 @@
 //! slant range; azimuth clockwise from true north; elevation above the plane normal to
 //! the ellipsoid at the antenna; range-rate positive opening; sigmas 1-σ.
 
+use crate::Fault;
 use biac_model::{
     Domain, Elevation, FeedConfig, Label, Observation, PolarMeasurement, Position, SitePin, TimeMs,
 };
@@ -91,7 +92,7 @@ impl Columns {
 
     /// A file's columns, found by name in its header line; `time` names the time column
     /// (`t_s` for `biac ballistic`). The range-rate pair is used when both are present.
-    pub fn from_header(header: &str, time: &str) -> Result<Columns, String> {
+    pub fn from_header(header: &str, time: &str) -> Result<Columns, Fault> {
         let names: Vec<&str> = header
             .trim_start_matches('\u{feff}')
             .split(',')
@@ -101,7 +102,7 @@ impl Columns {
             names
                 .iter()
                 .position(|h| *h == n)
-                .ok_or_else(|| format!("header has no column `{n}`"))
+                .ok_or_else(|| Fault::Syntax(format!("header has no column `{n}`")))
         };
         let mut measured = [0; 10];
         for (k, n) in MEASURED.iter().enumerate() {
@@ -122,10 +123,10 @@ impl Columns {
 /// wrong field count, a value that is not a finite number, a position or angle out of
 /// range, a range beyond [`MAX_RANGE_M`], a sigma that is not positive, and a range-rate
 /// without its sigma.
-pub fn parse_row<'a>(line: &'a str, cols: &Columns) -> Result<(&'a str, Plot3d), String> {
+pub fn parse_row<'a>(line: &'a str, cols: &Columns) -> Result<(&'a str, Plot3d), Fault> {
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     if f.len() != cols.widths.0 && f.len() != cols.widths.1 {
-        return Err(if cols.widths.0 == cols.widths.1 {
+        return Err(Fault::Syntax(if cols.widths.0 == cols.widths.1 {
             format!("{} fields, the header has {}", f.len(), cols.widths.0)
         } else {
             format!(
@@ -134,42 +135,66 @@ pub fn parse_row<'a>(line: &'a str, cols: &Columns) -> Result<(&'a str, Plot3d),
                 cols.widths.0,
                 cols.widths.1
             )
-        });
+        }));
     }
-    let num = |k: usize| -> Result<f64, String> {
+    let num = |k: usize| -> Result<f64, Fault> {
         let s = f[cols.measured[k]];
         s.parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("{}: not a finite number: `{s}`", MEASURED[k]))
+            .ok_or_else(|| {
+                Fault::field(
+                    MEASURED[k],
+                    format!("{}: not a finite number: `{s}`", MEASURED[k]),
+                )
+            })
     };
-    let positive = |k: usize| -> Result<f64, String> {
+    let positive = |k: usize| -> Result<f64, Fault> {
         let v = num(k)?;
         if v > 0.0 {
             Ok(v)
         } else {
-            Err(format!("{} must be positive, got {v}", MEASURED[k]))
+            Err(Fault::field(
+                MEASURED[k],
+                format!("{} must be positive, got {v}", MEASURED[k]),
+            ))
         }
     };
     let sensor = f[cols.measured[0]];
     if sensor.is_empty() {
-        return Err("sensor: empty".into());
+        return Err(Fault::field(MEASURED[0], "sensor: empty"));
     }
     let (lat, lon) = (num(1)?, num(2)?);
     if lat.abs() > 90.0 || lon.abs() > 360.0 {
-        return Err(format!("sensor position out of range: {lat}, {lon}"));
+        return Err(Fault::field(
+            if lat.abs() > 90.0 {
+                MEASURED[1]
+            } else {
+                MEASURED[2]
+            },
+            format!("sensor position out of range: {lat}, {lon}"),
+        ));
     }
     let alt = num(3)?;
     if alt.abs() > 100_000.0 {
-        return Err(format!("sensor_alt_m {alt} is not within ±100 km"));
+        return Err(Fault::field(
+            MEASURED[3],
+            format!("sensor_alt_m {alt} is not within ±100 km"),
+        ));
     }
     let range_m = positive(4)?;
     if range_m > MAX_RANGE_M {
-        return Err(format!("range_m {range_m} is beyond {MAX_RANGE_M} m"));
+        return Err(Fault::field(
+            MEASURED[4],
+            format!("range_m {range_m} is beyond {MAX_RANGE_M} m"),
+        ));
     }
     let el = num(6)?;
     if el.abs() > 90.0 {
-        return Err(format!("elevation_deg out of range: {el}"));
+        return Err(Fault::field(
+            MEASURED[6],
+            format!("elevation_deg out of range: {el}"),
+        ));
     }
     let field = |i: usize| f.get(i).copied().unwrap_or("");
     let range_rate = match cols.rate {
@@ -181,7 +206,12 @@ pub fn parse_row<'a>(line: &'a str, cols: &Columns) -> Result<(&'a str, Plot3d),
                 .filter(|v| v.is_finite() && *v > 0.0);
             match (rr, s) {
                 (Some(rr), Some(s)) => Some((rr, s)),
-                _ => return Err("range_rate_mps needs a finite value and a positive sigma".into()),
+                _ => {
+                    return Err(Fault::field(
+                        "range_rate_mps",
+                        "range_rate_mps needs a finite value and a positive sigma",
+                    ))
+                }
             }
         }
         _ => None,
@@ -262,27 +292,38 @@ pub fn decode_line(
     cfg: &FeedConfig,
     pin: Option<&SitePin>,
     line: &[u8],
-) -> Result<Observation, String> {
-    let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8: {e}"))?;
+) -> Result<Observation, Fault> {
+    let text = std::str::from_utf8(line).map_err(|e| Fault::Encoding(format!("not UTF-8: {e}")))?;
     let text = text.trim_end_matches('\r');
     let (t, plot) = parse_row(text, &Columns::feed())?;
     let time_ms: i64 = t
         .parse()
         .ok()
         .filter(|v| FEED_TIME_MS.contains(v))
-        .ok_or_else(|| format!("time_ms: not Unix milliseconds (1970–2400): `{t}`"))?;
+        .ok_or_else(|| {
+            Fault::field(
+                "time_ms",
+                format!("time_ms: not Unix milliseconds (1970–2400): `{t}`"),
+            )
+        })?;
     if let Some(pin) = pin {
         let off = plot.site_offset_m(pin);
         if off.is_nan() || off > SITE_TOLERANCE_M {
-            return Err(format!(
-                "sensor site {}, {}, {} m is {off:.1} m from the feed's site",
-                plot.sensor_lat, plot.sensor_lon, plot.sensor_alt_m
+            return Err(Fault::field(
+                "sensor",
+                format!(
+                    "sensor site {}, {}, {} m is {off:.1} m from the feed's site",
+                    plot.sensor_lat, plot.sensor_lon, plot.sensor_alt_m
+                ),
             ));
         }
     }
     let obs = plot.observation(time_ms, &cfg.name, cfg.default_label.clone());
     if !obs.position.is_valid() {
-        return Err("range, azimuth and elevation put the target at no valid position".into());
+        return Err(Fault::field(
+            "range_m",
+            "range, azimuth and elevation put the target at no valid position",
+        ));
     }
     Ok(obs)
 }
@@ -293,7 +334,7 @@ pub fn decode_record(
     cfg: &FeedConfig,
     pin: Option<&SitePin>,
     record: &[u8],
-) -> Result<Vec<Observation>, String> {
+) -> Result<Vec<Observation>, Fault> {
     if record.trim_ascii().is_empty() || record.starts_with(b"time_ms,") {
         return Ok(vec![]);
     }
@@ -418,7 +459,7 @@ mod tests {
         // 2 m higher: another antenna.
         let moved = SitePin { alt_m: 82.0, ..pin };
         let e = decode_line(&cfg(Some(moved)), Some(&moved), line.as_bytes()).unwrap_err();
-        assert!(e.contains("from the feed's site"), "{e}");
+        assert!(e.to_string().contains("from the feed's site"), "{e}");
         // Within the tolerance (0.5 m).
         let near = SitePin { alt_m: 80.5, ..pin };
         assert!(decode_line(&cfg(Some(near)), Some(&near), line.as_bytes()).is_ok());

@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::Fault;
+
 use biac_model::{
     Domain, FeedConfig, Identity, Observation, ObservationKind, Position, TimeMs, Velocity,
 };
@@ -58,7 +60,7 @@ impl SbsNormaliser {
         cfg: &FeedConfig,
         line: &[u8],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         let Some(m) = parse_line(line, now_ms)? else {
             return Ok(vec![]);
         };
@@ -319,44 +321,57 @@ pub fn format_line(m: &SbsMsg) -> String {
 /// Parse one line. `Ok(None)` for valid non-`MSG` records (`SEL`, `ID`, `AIR`,
 /// `STA`, `CLK`). Times come from the generated date/time fields, else the logged
 /// ones, else `now_ms`.
-pub fn parse_line(line: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, String> {
+pub fn parse_line(line: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, Fault> {
     let line = line.trim_ascii();
     if let Some(b) = line.iter().find(|b| !(b.is_ascii_graphic() || **b == b' ')) {
-        return Err(format!("non-printable byte 0x{b:02x}"));
+        return Err(Fault::Encoding(format!("non-printable byte 0x{b:02x}")));
     }
-    let line = std::str::from_utf8(line).map_err(|_| "line is not ASCII")?;
+    let line =
+        std::str::from_utf8(line).map_err(|_| Fault::Encoding("line is not ASCII".into()))?;
     let f: Vec<&str> = line.split(',').map(str::trim).collect();
     if f.len() > FIELDS {
-        return Err(format!("{} fields, at most {FIELDS} expected", f.len()));
+        return Err(Fault::Syntax(format!(
+            "{} fields, at most {FIELDS} expected",
+            f.len()
+        )));
     }
     if let Some((i, _)) = f.iter().enumerate().find(|(_, s)| s.len() > MAX_FIELD_LEN) {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "field {} longer than {MAX_FIELD_LEN} characters",
             i + 1
-        ));
+        )));
     }
     match f[0] {
         "MSG" => {}
         "SEL" | "ID" | "AIR" | "STA" | "CLK" => return Ok(None),
-        "" => return Err("empty record".into()),
-        other => return Err(format!("unknown record type {other:?}")),
+        "" => return Err(Fault::Truncated("empty record".into())),
+        other => return Err(Fault::Unsupported(format!("unknown record type {other:?}"))),
     }
     // Missing trailing fields read as empty.
     let get = |i: usize| f.get(i - 1).copied().unwrap_or("");
     let transmission = match get(2) {
         t @ ("1" | "2" | "3" | "4" | "5" | "6" | "7" | "8") => t.as_bytes()[0] - b'0',
-        t => return Err(format!("transmission type {t:?} is not 1..8")),
+        t => {
+            return Err(Fault::field(
+                "transmission type",
+                format!("transmission type {t:?} is not 1..8"),
+            ))
+        }
     };
     let hex = get(5);
     if hex.starts_with('~') {
-        return Err(format!(
+        return Err(Fault::Unsupported(format!(
             "non-ICAO address {hex:?} (TIS-B/anonymous) not accepted"
-        ));
+        )));
     }
     if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("hex ident {hex:?} is not a 24-bit ICAO address"));
+        return Err(Fault::field(
+            "hex ident",
+            format!("hex ident {hex:?} is not a 24-bit ICAO address"),
+        ));
     }
-    let icao = u32::from_str_radix(hex, 16).map_err(|e| format!("hex ident {hex:?}: {e}"))?;
+    let icao = u32::from_str_radix(hex, 16)
+        .map_err(|e| Fault::field("hex ident", format!("hex ident {hex:?}: {e}")))?;
     let time_ms = match parse_time(get(7), get(8))? {
         Some(t) => t,
         None => parse_time(get(9), get(10))?.unwrap_or(now_ms),
@@ -366,7 +381,12 @@ pub fn parse_line(line: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, String>
         c if c.len() <= 8 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ') => {
             Some(c.trim().to_string()).filter(|c| !c.is_empty())
         }
-        c => return Err(format!("callsign {c:?} is not 1..8 letters and digits")),
+        c => {
+            return Err(Fault::field(
+                "callsign",
+                format!("callsign {c:?} is not 1..8 letters and digits"),
+            ))
+        }
     };
     let altitude_ft = int(get(12), "altitude", -2_000, 200_000)?;
     let ground_speed_kt = float(get(13), "ground speed", 0.0, 5_000.0)?;
@@ -374,15 +394,24 @@ pub fn parse_line(line: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, String>
     let lat_deg = float(get(15), "latitude", -90.0, 90.0)?;
     let lon_deg = float(get(16), "longitude", -180.0, 180.0)?;
     if lat_deg.is_some() != lon_deg.is_some() {
-        return Err("latitude without longitude or the reverse".into());
+        return Err(Fault::field(
+            "longitude",
+            "latitude without longitude or the reverse",
+        ));
     }
     let vertical_rate_fpm = int(get(17), "vertical rate", -100_000, 100_000)?;
     let squawk = match get(18) {
         "" => None,
-        s if s.len() == 4 && s.bytes().all(|b| (b'0'..=b'7').contains(&b)) => {
-            Some(s.parse().map_err(|_| format!("squawk {s:?}"))?)
+        s if s.len() == 4 && s.bytes().all(|b| (b'0'..=b'7').contains(&b)) => Some(
+            s.parse()
+                .map_err(|_| Fault::field("squawk", format!("squawk {s:?}")))?,
+        ),
+        s => {
+            return Err(Fault::field(
+                "squawk",
+                format!("squawk {s:?} is not four octal digits"),
+            ))
         }
-        s => return Err(format!("squawk {s:?} is not four octal digits")),
     };
     for i in 19..=21 {
         flag(get(i), i)?;
@@ -404,20 +433,23 @@ pub fn parse_line(line: &[u8], now_ms: TimeMs) -> Result<Option<SbsMsg>, String>
     }))
 }
 
-fn int(s: &str, what: &str, min: i32, max: i32) -> Result<Option<i32>, String> {
+fn int(s: &str, what: &'static str, min: i32, max: i32) -> Result<Option<i32>, Fault> {
     if s.is_empty() {
         return Ok(None);
     }
     let v: i32 = s
         .parse()
-        .map_err(|_| format!("{what} {s:?} is not an integer"))?;
+        .map_err(|_| Fault::field(what, format!("{what} {s:?} is not an integer")))?;
     if !(min..=max).contains(&v) {
-        return Err(format!("{what} {v} out of range {min}..{max}"));
+        return Err(Fault::field(
+            what,
+            format!("{what} {v} out of range {min}..{max}"),
+        ));
     }
     Ok(Some(v))
 }
 
-fn float(s: &str, what: &str, min: f64, max: f64) -> Result<Option<f64>, String> {
+fn float(s: &str, what: &'static str, min: f64, max: f64) -> Result<Option<f64>, Fault> {
     if s.is_empty() {
         return Ok(None);
     }
@@ -426,33 +458,44 @@ fn float(s: &str, what: &str, min: f64, max: f64) -> Result<Option<f64>, String>
         .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'))
     {
-        return Err(format!("{what} {s:?} is not a number"));
+        return Err(Fault::field(what, format!("{what} {s:?} is not a number")));
     }
     let v: f64 = s
         .parse()
-        .map_err(|_| format!("{what} {s:?} is not a number"))?;
+        .map_err(|_| Fault::field(what, format!("{what} {s:?} is not a number")))?;
     if !(min..=max).contains(&v) {
-        return Err(format!("{what} {v} out of range {min}..{max}"));
+        return Err(Fault::field(
+            what,
+            format!("{what} {v} out of range {min}..{max}"),
+        ));
     }
     Ok(Some(v))
 }
 
 /// BaseStation flags: empty, 0, or -1 (some writers use 1) for set.
-fn flag(s: &str, field: usize) -> Result<Option<bool>, String> {
+fn flag(s: &str, field: usize) -> Result<Option<bool>, Fault> {
     match s {
         "" => Ok(None),
         "0" => Ok(Some(false)),
         "-1" | "1" => Ok(Some(true)),
-        _ => Err(format!("flag field {field} is {s:?}, expected 0 or -1")),
+        _ => Err(Fault::field(
+            "flag",
+            format!("flag field {field} is {s:?}, expected 0 or -1"),
+        )),
     }
 }
 
 /// `YYYY/MM/DD` and `HH:MM:SS[.fff]` (UTC) to ms; `None` when both are empty.
-fn parse_time(date: &str, time: &str) -> Result<Option<TimeMs>, String> {
+fn parse_time(date: &str, time: &str) -> Result<Option<TimeMs>, Fault> {
     if date.is_empty() && time.is_empty() {
         return Ok(None);
     }
-    let bad = || format!("date/time {date:?} {time:?} is not YYYY/MM/DD HH:MM:SS.fff");
+    let bad = || {
+        Fault::field(
+            "date/time",
+            format!("date/time {date:?} {time:?} is not YYYY/MM/DD HH:MM:SS.fff"),
+        )
+    };
     let nums = |s: &str, sep: char, n: usize| -> Option<Vec<u32>> {
         let v: Vec<u32> = s
             .split(sep)

@@ -21,6 +21,8 @@
 
 use serde::Serialize;
 
+use crate::Fault;
+
 pub mod feed;
 pub mod json;
 
@@ -35,7 +37,7 @@ pub const SEGMENT_HEADER_LEN: usize = 5;
 #[error("byte {offset}: {reason}")]
 pub struct Error {
     pub offset: u64,
-    pub reason: String,
+    pub reason: Fault,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -775,28 +777,32 @@ impl<'a> Iterator for Packets<'a> {
             self.pos = n;
             return Some(Err(Error {
                 offset,
-                reason: format!(
+                reason: Fault::Truncated(format!(
                     "input ends inside a packet header ({} of {PACKET_HEADER_LEN} bytes)",
                     rest.len()
-                ),
+                )),
             }));
         }
-        let reason = match plausible_header(rest) {
+        let (kind, reason): (fn(String) -> Fault, String) = match plausible_header(rest) {
             Some((size, _)) if size <= rest.len() => {
                 self.pos = at + size;
                 return Some(Ok((offset, &rest[..size])));
             }
-            Some((size, _)) => {
+            Some((size, _)) => (
+                Fault::Truncated,
                 format!(
                     "packet of {size} bytes: input ends after {} of them",
                     rest.len()
-                )
-            }
+                ),
+            ),
             None => {
                 let size = u32::from_be_bytes([rest[2], rest[3], rest[4], rest[5]]);
-                format!(
-                    "not a packet header (version {:?}, size {size})",
-                    String::from_utf8_lossy(&rest[..2])
+                (
+                    Fault::Syntax,
+                    format!(
+                        "not a packet header (version {:?}, size {size})",
+                        String::from_utf8_lossy(&rest[..2])
+                    ),
                 )
             }
         };
@@ -804,7 +810,7 @@ impl<'a> Iterator for Packets<'a> {
         let skipped = self.pos - at;
         Some(Err(Error {
             offset,
-            reason: format!("{reason}; {skipped} bytes skipped"),
+            reason: kind(format!("{reason}; {skipped} bytes skipped")),
         }))
     }
 }
@@ -832,30 +838,30 @@ pub struct SegmentAt {
 /// its first byte). `Err` when the header itself is unusable (short, an unsupported
 /// version, a size other than `bytes.len()`).
 pub fn decode_packet(bytes: &[u8], base: u64) -> Result<DecodedPacket, Error> {
-    let err = |reason: String| Error {
+    let err = |reason: Fault| Error {
         offset: base,
         reason,
     };
     if bytes.len() < PACKET_HEADER_LEN {
-        return Err(err(format!(
+        return Err(err(Fault::Truncated(format!(
             "packet of {} bytes is shorter than its header",
             bytes.len()
-        )));
+        ))));
     }
     let mut c = Cur::new(bytes);
     let header = PacketHeader::read(&mut c);
     if !supported_version(header.version) {
-        return Err(err(format!(
+        return Err(err(Fault::Unsupported(format!(
             "unsupported version ID {:?} (Editions 3 and 4 are read)",
             String::from_utf8_lossy(&header.version)
-        )));
+        ))));
     }
     if header.packet_size as usize != bytes.len() {
-        return Err(err(format!(
+        return Err(err(Fault::Syntax(format!(
             "packet size {} but {} bytes given",
             header.packet_size,
             bytes.len()
-        )));
+        ))));
     }
     let mut segments = Vec::new();
     let mut at = PACKET_HEADER_LEN;
@@ -865,10 +871,10 @@ pub fn decode_packet(bytes: &[u8], base: u64) -> Result<DecodedPacket, Error> {
         if rest.len() < SEGMENT_HEADER_LEN {
             segments.push(Err(Error {
                 offset,
-                reason: format!(
+                reason: Fault::Truncated(format!(
                     "packet ends inside a segment header ({} of {SEGMENT_HEADER_LEN} bytes)",
                     rest.len()
-                ),
+                )),
             }));
             break;
         }
@@ -877,21 +883,21 @@ pub fn decode_packet(bytes: &[u8], base: u64) -> Result<DecodedPacket, Error> {
         if size < SEGMENT_HEADER_LEN {
             segments.push(Err(Error {
                 offset,
-                reason: format!(
+                reason: Fault::Syntax(format!(
                     "{} segment (type {kind}) of size {size}, smaller than its header",
                     segment_name(kind)
-                ),
+                )),
             }));
             break;
         }
         if size > rest.len() {
             segments.push(Err(Error {
                 offset,
-                reason: format!(
+                reason: Fault::Truncated(format!(
                     "{} segment (type {kind}) of {size} bytes overruns its packet ({} bytes left)",
                     segment_name(kind),
                     rest.len()
-                ),
+                )),
             }));
             break;
         }
@@ -905,7 +911,8 @@ pub fn decode_packet(bytes: &[u8], base: u64) -> Result<DecodedPacket, Error> {
                 })
                 .map_err(|reason| Error {
                     offset,
-                    reason: format!("{} segment (type {kind}): {reason}", segment_name(kind)),
+                    reason: reason
+                        .context(format_args!("{} segment (type {kind})", segment_name(kind))),
                 }),
         );
         at += size;
@@ -913,18 +920,18 @@ pub fn decode_packet(bytes: &[u8], base: u64) -> Result<DecodedPacket, Error> {
     Ok(DecodedPacket { header, segments })
 }
 
-fn exact<T>(payload: &[u8], len: usize, read: impl FnOnce(&mut Cur) -> T) -> Result<T, String> {
+fn exact<T>(payload: &[u8], len: usize, read: impl FnOnce(&mut Cur) -> T) -> Result<T, Fault> {
     if payload.len() != len {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "{} bytes of fields, the standard's size is {len}",
             payload.len()
-        ));
+        )));
     }
     Ok(read(&mut Cur::new(payload)))
 }
 
 /// Decodes one segment's payload (the bytes after its segment header).
-pub fn decode_segment(kind: u8, payload: &[u8]) -> Result<Segment, String> {
+pub fn decode_segment(kind: u8, payload: &[u8]) -> Result<Segment, Fault> {
     Ok(match kind {
         1 => Segment::Mission(exact(payload, Mission::LEN, Mission::read)?),
         2 => Segment::Dwell(decode_dwell(payload)?),
@@ -932,10 +939,10 @@ pub fn decode_segment(kind: u8, payload: &[u8]) -> Result<Segment, String> {
         5 => Segment::JobDefinition(exact(payload, JobDefinition::LEN, JobDefinition::read)?),
         6 => {
             if payload.len() < 20 {
-                return Err(format!(
+                return Err(Fault::Truncated(format!(
                     "{} bytes, less than the 20 of originator and recipient",
                     payload.len()
-                ));
+                )));
             }
             let mut c = Cur::new(payload);
             Segment::FreeText(FreeText {
@@ -960,18 +967,18 @@ pub fn decode_segment(kind: u8, payload: &[u8]) -> Result<Segment, String> {
     })
 }
 
-fn decode_history(payload: &[u8]) -> Result<ProcessingHistory, String> {
+fn decode_history(payload: &[u8]) -> Result<ProcessingHistory, Fault> {
     let Some((&count, rest)) = payload.split_first() else {
-        return Err("empty".into());
+        return Err(Fault::Truncated("empty".into()));
     };
     let want = ProcessingBasis::LEN + usize::from(count) * ProcessingRecord::LEN;
     if rest.len() != want {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "{} records need {} bytes after the count, {} given",
             count,
             want,
             rest.len()
-        ));
+        )));
     }
     let mut c = Cur::new(rest);
     let basis = ProcessingBasis::read(&mut c);
@@ -979,13 +986,13 @@ fn decode_history(payload: &[u8]) -> Result<ProcessingHistory, String> {
     Ok(ProcessingHistory { basis, records })
 }
 
-fn decode_hrr(payload: &[u8]) -> Result<Hrr, String> {
+fn decode_hrr(payload: &[u8]) -> Result<Hrr, Fault> {
     // H1 (5 bytes), then the mandatory H2–H4.
     if payload.len() < 10 {
-        return Err(format!(
+        return Err(Fault::Truncated(format!(
             "{} bytes, less than its mask and indices",
             payload.len()
-        ));
+        )));
     }
     let mut c = Cur::new(payload);
     let m: [u8; 5] = c.array();
@@ -1004,12 +1011,12 @@ fn opt<T: Wire>(mask: u64, bit: u64, c: &mut Cur) -> Option<T> {
 }
 
 /// Decodes a dwell segment's payload: D1, the fields its mask selects, D5 target reports.
-pub fn decode_dwell(payload: &[u8]) -> Result<Dwell, String> {
+pub fn decode_dwell(payload: &[u8]) -> Result<Dwell, Fault> {
     let Some(m) = payload.get(..8) else {
-        return Err(format!(
+        return Err(Fault::Truncated(format!(
             "{} bytes, less than its 8-byte existence mask",
             payload.len()
-        ));
+        )));
     };
     let mask = u64::from_be_bytes(m.try_into().unwrap_or_default());
     let missing = DWELL_MANDATORY & !mask;
@@ -1018,17 +1025,17 @@ pub fn decode_dwell(payload: &[u8]) -> Result<Dwell, String> {
             .filter(|&n| missing & dwell_bit(n) != 0)
             .map(|n| format!("D{n}"))
             .collect();
-        return Err(format!(
-            "mask {mask:#018x} lacks mandatory {}",
-            fields.join(", ")
+        return Err(Fault::field(
+            "D1",
+            format!("mask {mask:#018x} lacks mandatory {}", fields.join(", ")),
         ));
     }
     let fixed = 8 + dwell_fields_len(mask);
     if payload.len() < fixed {
-        return Err(format!(
+        return Err(Fault::Truncated(format!(
             "mask {mask:#018x} selects {fixed} bytes of dwell fields, {} given",
             payload.len()
-        ));
+        )));
     }
     let mut c = Cur::new(payload);
     c.p = 8;
@@ -1040,10 +1047,10 @@ pub fn decode_dwell(payload: &[u8]) -> Result<Dwell, String> {
     let per = target_report_len(mask);
     let want = fixed + usize::from(count) * per;
     if payload.len() != want {
-        return Err(format!(
+        return Err(Fault::Syntax(format!(
             "{count} target reports of {per} bytes need {want} bytes, {} given",
             payload.len()
-        ));
+        )));
     }
     let mut d = Dwell {
         mask,

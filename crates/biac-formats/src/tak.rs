@@ -20,6 +20,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::cot::{self, format_time};
+use crate::Fault;
 
 /// Largest TAK message accepted in either framing (bytes of protobuf).
 pub const MAX_MESSAGE_LEN: usize = 1 << 20;
@@ -189,19 +190,23 @@ pub fn encode_mesh(msg: &TakMessage) -> Vec<u8> {
 }
 
 /// Decode one mesh (UDP) datagram.
-pub fn decode_mesh(datagram: &[u8]) -> Result<TakMessage, String> {
+pub fn decode_mesh(datagram: &[u8]) -> Result<TakMessage, Fault> {
     match datagram {
         [MAGIC, 1, MAGIC, body @ ..] => {
             if body.len() > MAX_MESSAGE_LEN {
-                return Err(format!(
+                return Err(Fault::Syntax(format!(
                     "message of {} bytes exceeds {MAX_MESSAGE_LEN}",
                     body.len()
-                ));
+                )));
             }
-            TakMessage::decode(body).map_err(|e| format!("bad TAK protobuf: {e}"))
+            TakMessage::decode(body).map_err(|e| Fault::Encoding(format!("bad TAK protobuf: {e}")))
         }
-        [MAGIC, v, MAGIC, ..] => Err(format!("unsupported TAK protocol version {v}")),
-        _ => Err("not a TAK mesh message (header is not 0xbf 0x01 0xbf)".into()),
+        [MAGIC, v, MAGIC, ..] => Err(Fault::Unsupported(format!(
+            "unsupported TAK protocol version {v}"
+        ))),
+        _ => Err(Fault::Syntax(
+            "not a TAK mesh message (header is not 0xbf 0x01 0xbf)".into(),
+        )),
     }
 }
 
@@ -211,12 +216,14 @@ pub const MAX_STREAM_HEADER: usize = 11;
 /// The header of the stream frame at the start of `buf`: `Ok(None)` when more bytes are
 /// needed, else (header length, declared body length). Shared by [`decode_stream`] and
 /// the feed framer, so both split a stream alike.
-pub fn stream_header(buf: &[u8]) -> Result<Option<(usize, u64)>, String> {
+pub fn stream_header(buf: &[u8]) -> Result<Option<(usize, u64)>, Fault> {
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
     if first != MAGIC {
-        return Err(format!("stream frame starts with 0x{first:02x}, not 0xbf"));
+        return Err(Fault::Syntax(format!(
+            "stream frame starts with 0x{first:02x}, not 0xbf"
+        )));
     }
     let mut len: u64 = 0;
     let mut i = 1;
@@ -225,7 +232,9 @@ pub fn stream_header(buf: &[u8]) -> Result<Option<(usize, u64)>, String> {
             return Ok(None);
         };
         if i >= MAX_STREAM_HEADER {
-            return Err("frame length varint longer than 10 bytes".into());
+            return Err(Fault::Syntax(
+                "frame length varint longer than 10 bytes".into(),
+            ));
         }
         len |= u64::from(b & 0x7f) << (7 * (i - 1));
         i += 1;
@@ -237,18 +246,19 @@ pub fn stream_header(buf: &[u8]) -> Result<Option<(usize, u64)>, String> {
 
 /// One frame at the start of `buf` in stream framing: `Ok(None)` when more bytes
 /// are needed, else the message and the bytes it took.
-pub fn decode_stream(buf: &[u8]) -> Result<Option<(TakMessage, usize)>, String> {
+pub fn decode_stream(buf: &[u8]) -> Result<Option<(TakMessage, usize)>, Fault> {
     let Some((i, len)) = stream_header(buf)? else {
         return Ok(None);
     };
     let len = usize::try_from(len)
         .ok()
         .filter(|&l| l <= MAX_MESSAGE_LEN)
-        .ok_or_else(|| format!("frame of {len} bytes exceeds {MAX_MESSAGE_LEN}"))?;
+        .ok_or_else(|| Fault::Syntax(format!("frame of {len} bytes exceeds {MAX_MESSAGE_LEN}")))?;
     let Some(body) = buf.get(i..i + len) else {
         return Ok(None);
     };
-    let msg = TakMessage::decode(body).map_err(|e| format!("bad TAK protobuf: {e}"))?;
+    let msg =
+        TakMessage::decode(body).map_err(|e| Fault::Encoding(format!("bad TAK protobuf: {e}")))?;
     Ok(Some((msg, i + len)))
 }
 
@@ -281,7 +291,7 @@ impl StreamDecoder {
 
     /// The next complete message; `Ok(None)` when more bytes are needed. After an
     /// error the buffer is resynchronised at the next `0xbf`, so the stream goes on.
-    pub fn next_message(&mut self) -> Result<Option<TakMessage>, String> {
+    pub fn next_message(&mut self) -> Result<Option<TakMessage>, Fault> {
         let buf = &self.buf[self.head..];
         match decode_stream(buf) {
             Ok(Some((msg, used))) => {
@@ -315,13 +325,13 @@ const TYPED: [&str; 6] = [
 ];
 
 /// Attributes of an element as (name, unescaped value).
-fn attributes(e: &BytesStart) -> Result<Vec<(String, String)>, String> {
+fn attributes(e: &BytesStart) -> Result<Vec<(String, String)>, Fault> {
     e.attributes()
         .map(|a| {
-            let a = a.map_err(|e| format!("malformed attribute: {e}"))?;
+            let a = a.map_err(|e| Fault::Syntax(format!("malformed attribute: {e}")))?;
             let v = a
                 .unescape_value()
-                .map_err(|e| format!("bad attribute value: {e}"))?;
+                .map_err(|e| Fault::Encoding(format!("bad attribute value: {e}")))?;
             Ok((
                 String::from_utf8_lossy(a.key.as_ref()).into_owned(),
                 v.into_owned(),
@@ -348,7 +358,7 @@ struct RawEvent {
     texts: Vec<(usize, usize)>,
 }
 
-fn scan(xml: &[u8]) -> Result<RawEvent, String> {
+fn scan(xml: &[u8]) -> Result<RawEvent, Fault> {
     let mut reader = Reader::from_reader(xml);
     let mut raw = RawEvent::default();
     // Depth of the element stack; detail_depth is the depth inside <detail>.
@@ -359,7 +369,7 @@ fn scan(xml: &[u8]) -> Result<RawEvent, String> {
         let before = reader.buffer_position() as usize;
         let ev = reader
             .read_event()
-            .map_err(|e| format!("malformed XML: {e}"))?;
+            .map_err(|e| Fault::Syntax(format!("malformed XML: {e}")))?;
         let after = reader.buffer_position() as usize;
         match ev {
             Event::Eof => break,
@@ -511,7 +521,7 @@ fn ms(t: i64) -> u64 {
 
 /// Convert a CoT XML `<event>` to a TAK message. The event is validated as
 /// [`cot::parse_event`] validates it.
-pub fn xml_to_proto(xml: &[u8]) -> Result<TakMessage, String> {
+pub fn xml_to_proto(xml: &[u8]) -> Result<TakMessage, Fault> {
     let ev = cot::parse_event(xml)?;
     let raw = scan(xml)?;
     let num = |key: &str| -> f64 {
@@ -534,7 +544,7 @@ pub fn xml_to_proto(xml: &[u8]) -> Result<TakMessage, String> {
         let piece = xml
             .get(from..to)
             .and_then(|b| std::str::from_utf8(b).ok())
-            .ok_or("detail is not UTF-8")?;
+            .ok_or_else(|| Fault::Encoding("detail is not UTF-8".into()))?;
         detail.xml_detail.push_str(piece);
     }
     let e = |k: &str| get(&raw.event, k).to_string();
@@ -585,11 +595,11 @@ fn attrs_xml(pairs: &[(&str, &str)]) -> String {
 /// Convert a TAK message to a CoT XML `<event>`. The result is checked by parsing
 /// it back ([`cot::parse_event`]), so a message whose `xmlDetail` is not
 /// well-formed XML, or whose event lacks what CoT requires, is an error.
-pub fn proto_to_xml(msg: &TakMessage) -> Result<String, String> {
+pub fn proto_to_xml(msg: &TakMessage) -> Result<String, Fault> {
     let ev = msg
         .cot_event
         .as_ref()
-        .ok_or("TAK message without a cotEvent")?;
+        .ok_or_else(|| Fault::field("cotEvent", "TAK message without a cotEvent"))?;
     let t = |v: u64| format_time(i64::try_from(v).unwrap_or(i64::MAX));
     let mut s = format!(
         r#"<event version="2.0" uid="{}" type="{}" how="{}" time="{}" start="{}" stale="{}""#,
@@ -655,12 +665,12 @@ pub fn proto_to_xml(msg: &TakMessage) -> Result<String, String> {
         s.push_str("</detail>");
     }
     s.push_str("</event>");
-    cot::parse_event(s.as_bytes()).map_err(|e| format!("TAK message is not a valid event: {e}"))?;
+    cot::parse_event(s.as_bytes()).map_err(|e| e.context("TAK message is not a valid event"))?;
     Ok(s)
 }
 
 /// A TAK message as our [`cot::CotEvent`].
-pub fn to_cot_event(msg: &TakMessage) -> Result<cot::CotEvent, String> {
+pub fn to_cot_event(msg: &TakMessage) -> Result<cot::CotEvent, Fault> {
     cot::parse_event(proto_to_xml(msg)?.as_bytes())
 }
 

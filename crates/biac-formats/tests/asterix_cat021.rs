@@ -79,7 +79,10 @@ fn a_report_becomes_a_self_report() {
 fn malformed_items_are_refused() {
     let mut r = report();
     r.set("I021/080", Some(vec![1, 2]));
-    assert!(encode_record(&r).unwrap_err().contains("I021/080"));
+    assert!(encode_record(&r)
+        .unwrap_err()
+        .to_string()
+        .contains("I021/080"));
     // FRN 43 (seventh FSPEC octet, bit 8) is spare.
     let e = walk_record(&[1, 1, 1, 1, 1, 1, 0x80]).unwrap_err();
     assert!(e.reason.to_string().contains("spare FRN 43"), "{e:?}");

@@ -163,7 +163,8 @@ fn malformed_records_name_the_octet_and_the_reason() {
             let b = encode_block(62, &[good.clone(), bytes.clone()]).unwrap();
             let err = decode_block(&b).unwrap_err();
             assert!(
-                err.contains("CAT062 record 2 (block octet 6)") && err.contains(why),
+                err.to_string().contains("CAT062 record 2 (block octet 6)")
+                    && err.to_string().contains(why),
                 "{err}"
             );
         }
@@ -339,13 +340,15 @@ fn tracks_become_national_track_observations() {
     s.source = Some(DataSource { sac: 25, sic: 11 });
     let e = observe(&cfg, &srp, &s, NOW).unwrap_err();
     assert!(
-        e.contains("SAC/SIC 25/11, the feed's system is 25/10"),
+        e.to_string()
+            .contains("SAC/SIC 25/11, the feed's system is 25/10"),
         "{e}"
     );
     let mut s = base.clone();
     s.time_of_track = Some(86_400 * 128);
     assert!(observe(&cfg, &srp, &s, NOW)
         .unwrap_err()
+        .to_string()
         .contains("I062/070"));
     // Without a SAC/SIC in the configuration any source is taken.
     let any = RadarSite {
@@ -364,13 +367,22 @@ fn encoder_refuses_values_outside_their_bits() {
         cartesian: Some(CartesianPos { x: 1 << 23, y: 0 }),
         ..Cat062::default()
     };
-    assert!(encode_record(&r).unwrap_err().contains("24 bits"));
+    assert!(encode_record(&r)
+        .unwrap_err()
+        .to_string()
+        .contains("24 bits"));
     r.cartesian = None;
     r.composed = Some(vec![(1, 1 << 15)]);
-    assert!(encode_record(&r).unwrap_err().contains("15 bits"));
+    assert!(encode_record(&r)
+        .unwrap_err()
+        .to_string()
+        .contains("15 bits"));
     r.composed = None;
     r.accuracies = Some(Subfields(vec![Some(vec![1, 2, 3])]));
-    assert!(encode_record(&r).unwrap_err().contains("subfield 1"));
+    assert!(encode_record(&r)
+        .unwrap_err()
+        .to_string()
+        .contains("subfield 1"));
     assert!(encode_record(&Cat062::default()).is_err());
 }
 

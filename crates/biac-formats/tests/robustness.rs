@@ -344,7 +344,7 @@ fn bad_records_are_reported_among_good_ones() {
 /// the one operators see in logs and ingest reports.
 #[test]
 fn refusals_are_typed_and_keep_their_text() {
-    use biac_formats::{Reason, Wire};
+    use biac_formats::{Fault, Reason, Wire};
     let decode = |format: FeedFormat, record: &[u8]| {
         FeedDecoder::new(cfg(format, false))
             .decode(record, 7, NOW)
@@ -385,13 +385,20 @@ fn refusals_are_typed_and_keep_their_text() {
         "{e:?}"
     );
     // What the format decoder says is kept word for word, under its format.
-    let line = ais_lines()[0].replace('*', "*0");
+    // A sentence whose checksum is off by one bit: a checksum fault, by kind.
+    let good = &ais_lines()[0];
+    let star = good.rfind('*').unwrap();
+    let cs = u8::from_str_radix(&good[star + 1..star + 3], 16).unwrap();
+    let line = format!("{}{:02X}{}", &good[..=star], cs ^ 1, &good[star + 3..]);
     let e = decode(FeedFormat::Ais, line.as_bytes());
     match &e.reason {
         Reason::Malformed {
             format: Wire::Ais,
-            detail,
-        } => assert_eq!(e.reason.to_string(), *detail),
+            fault: fault @ Fault::Checksum(detail),
+        } => {
+            assert_eq!(e.reason.to_string(), *detail);
+            assert_eq!(fault.detail(), detail);
+        }
         other => panic!("{other:?}"),
     }
 }

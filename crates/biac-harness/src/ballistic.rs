@@ -105,7 +105,7 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
 }
 
 fn parse_row(line: usize, l: &str, cols: &plots3d::Columns) -> Result<PlotRow, String> {
-    let (t, p) = plots3d::parse_row(l, cols)?;
+    let (t, p) = plots3d::parse_row(l, cols).map_err(|e| e.to_string())?;
     let t_s = t
         .parse::<f64>()
         .ok()

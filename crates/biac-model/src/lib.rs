@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+mod config_error;
+pub use config_error::ConfigError;
+
 pub use biac_label::{allow, Classification, Label, Nation, NationSet, Subject};
 use serde::{Deserialize, Serialize};
 
@@ -572,33 +575,52 @@ impl RadarSite {
     /// within -1,000..10,000 m, a range sigma in (0, 10,000] m, an azimuth sigma in
     /// (0, 10] degrees (larger ones are unit mistakes: kilometres, radians × 1000),
     /// and SAC with SIC.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !Position::new(self.lat_deg, self.lon_deg).is_valid() {
-            return Err(format!(
-                "lat_deg/lon_deg ({}, {}) is not a WGS84 position",
-                self.lat_deg, self.lon_deg
+            return Err(ConfigError::new(
+                if (-90.0..=90.0).contains(&self.lat_deg) {
+                    "lon_deg"
+                } else {
+                    "lat_deg"
+                },
+                format!(
+                    "lat_deg/lon_deg ({}, {}) is not a WGS84 position",
+                    self.lat_deg, self.lon_deg
+                ),
             ));
         }
         if !(self.alt_m.is_finite() && (-1_000.0..=10_000.0).contains(&self.alt_m)) {
-            return Err(format!(
-                "alt_m {} is not between -1000 and 10000 (metres above the ellipsoid)",
-                self.alt_m
+            return Err(ConfigError::new(
+                "alt_m",
+                format!(
+                    "alt_m {} is not between -1000 and 10000 (metres above the ellipsoid)",
+                    self.alt_m
+                ),
             ));
         }
         if !(self.sigma_range_m > 0.0 && self.sigma_range_m <= 10_000.0) {
-            return Err(format!(
-                "sigma_range_m {} is not in (0, 10000] metres",
-                self.sigma_range_m
+            return Err(ConfigError::new(
+                "sigma_range_m",
+                format!(
+                    "sigma_range_m {} is not in (0, 10000] metres",
+                    self.sigma_range_m
+                ),
             ));
         }
         if !(self.sigma_azimuth_deg > 0.0 && self.sigma_azimuth_deg <= 10.0) {
-            return Err(format!(
-                "sigma_azimuth_deg {} is not in (0, 10] degrees",
-                self.sigma_azimuth_deg
+            return Err(ConfigError::new(
+                "sigma_azimuth_deg",
+                format!(
+                    "sigma_azimuth_deg {} is not in (0, 10] degrees",
+                    self.sigma_azimuth_deg
+                ),
             ));
         }
         if self.sac.is_some() != self.sic.is_some() {
-            return Err("sac and sic go together: give both or neither".into());
+            return Err(ConfigError::new(
+                if self.sac.is_some() { "sic" } else { "sac" },
+                "sac and sic go together: give both or neither",
+            ));
         }
         Ok(())
     }
@@ -826,20 +848,20 @@ enum FormatName {
 }
 
 impl TryFrom<FeedConfigRepr> for FeedConfig {
-    type Error = String;
-    fn try_from(r: FeedConfigRepr) -> Result<Self, String> {
+    type Error = ConfigError;
+    fn try_from(r: FeedConfigRepr) -> Result<Self, ConfigError> {
+        let err = |key, message: String| {
+            ConfigError::new(key, message).within(format!("feed {:?}", r.name))
+        };
         match (r.format, r.site) {
             (FormatName::Plots3d, Some(s))
                 if !(Position::new(s.lat_deg, s.lon_deg).is_valid() && s.alt_m.is_finite()) =>
             {
-                return Err(format!("feed {:?}: site is not a WGS84 position", r.name));
+                return Err(err("site", "site is not a WGS84 position".into()));
             }
             (FormatName::Plots3d, Some(_)) => {}
             (_, Some(_)) => {
-                return Err(format!(
-                    "feed {:?}: `site` is only for format \"plots3d\"",
-                    r.name
-                ))
+                return Err(err("site", "`site` is only for format \"plots3d\"".into()))
             }
             _ => {}
         }
@@ -847,29 +869,25 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             (FormatName::Asterix, Some(radar)) => {
                 radar
                     .validate()
-                    .map_err(|e| format!("feed {:?}: radar: {e}", r.name))?;
+                    .map_err(|e| e.within("radar").within(format!("feed {:?}", r.name)))?;
                 FeedFormat::Asterix { radar }
             }
             (FormatName::Asterix, None) => {
-                return Err(format!(
-                    "feed {:?}: format \"asterix\" needs `radar`, the radar's site \
-                     {{lat_deg, lon_deg, alt_m, sigma_range_m, sigma_azimuth_deg}}",
-                    r.name
+                return Err(err(
+                    "radar",
+                    "format \"asterix\" needs `radar`, the radar's site \
+                     {lat_deg, lon_deg, alt_m, sigma_range_m, sigma_azimuth_deg}"
+                        .into(),
                 ))
             }
             (_, Some(_)) => {
-                return Err(format!(
-                    "feed {:?}: `radar` is only for format \"asterix\"",
-                    r.name
+                return Err(err(
+                    "radar",
+                    "`radar` is only for format \"asterix\"".into(),
                 ))
             }
             (FormatName::Stanag4607, None) => FeedFormat::Stanag4607 { udp: r.udp },
-            _ if r.udp => {
-                return Err(format!(
-                    "feed {:?}: `udp` is only for format \"stanag4607\"",
-                    r.name
-                ))
-            }
+            _ if r.udp => return Err(err("udp", "`udp` is only for format \"stanag4607\"".into())),
             (FormatName::Ais, None) => FeedFormat::Ais,
             (FormatName::Sbs, None) => FeedFormat::Sbs,
             (FormatName::Cot, None) => FeedFormat::Cot,
@@ -878,19 +896,22 @@ impl TryFrom<FeedConfigRepr> for FeedConfig {
             (FormatName::Plots3d, None) => FeedFormat::Plots3d { site: r.site },
         };
         if r.udp && r.sources.is_empty() {
-            return Err(format!(
-                "feed {:?}: `udp` needs `sources`, the addresses datagrams may come from \
-                 (a datagram's source address is not authenticated; `[\"0.0.0.0/0\"]` takes any)",
-                r.name
+            return Err(err(
+                "sources",
+                "`udp` needs `sources`, the addresses datagrams may come from \
+                 (a datagram's source address is not authenticated; `[\"0.0.0.0/0\"]` takes any)"
+                    .into(),
             ));
         }
         let level = r.default_label.classification();
         if let Some(max) = r.max_classification.filter(|m| level > *m) {
-            return Err(format!(
-                "feed {:?}: default_label is {}, above max_classification {}",
-                r.name,
-                level.as_str(),
-                max.as_str()
+            return Err(err(
+                "default_label",
+                format!(
+                    "default_label is {}, above max_classification {}",
+                    level.as_str(),
+                    max.as_str()
+                ),
             ));
         }
         Ok(FeedConfig {

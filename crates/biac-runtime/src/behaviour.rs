@@ -190,7 +190,11 @@ impl Behaviour {
                 .or_insert(s.nation);
         }
         let build = |nation: Nation| -> Result<Theatre, String> {
-            let set = recognitions.zones_of(nation)?.get().clone();
+            let set = recognitions
+                .zones_of(nation)
+                .map_err(|e| e.to_string())?
+                .get()
+                .clone();
             let areas = match (&cfg.zones, &file_zones) {
                 (_, Some(z)) => z.clone(),
                 (ZonesSource::Theatre, _) => theatre_areas(&set, true),

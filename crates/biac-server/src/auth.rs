@@ -28,7 +28,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use biac_label::Holdings;
-use biac_model::{Classification, Nation, Subject};
+use biac_model::{Classification, ConfigError, Nation, Subject};
 use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -102,11 +102,12 @@ pub fn token_principal(token: &str) -> String {
     format!("token:{:02x}{:02x}{:02x}{:02x}", h[0], h[1], h[2], h[3])
 }
 
-pub fn hash_password(password: &str) -> Result<String, String> {
+/// The PHC string of `password` (Argon2id, a fresh salt), as `accounts[].password_hash`
+/// takes it.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| format!("hashing the password: {e}"))
 }
 
 struct Session {
@@ -251,17 +252,27 @@ impl Authenticator {
         accounts: Vec<Account>,
         session_ttl: Duration,
         policy: RequestPolicy,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         let mut by_user = BTreeMap::new();
         for a in accounts {
-            PasswordHash::new(&a.password_hash)
-                .map_err(|e| format!("account {}: password_hash: {e}", a.user))?;
+            PasswordHash::new(&a.password_hash).map_err(|e| {
+                ConfigError::new(
+                    "accounts.password_hash",
+                    format!("account {}: password_hash: {e}", a.user),
+                )
+            })?;
             if tokens.contains_key(&a.user) {
                 // Not a real conflict, but a token equal to a user name is a mistake.
-                return Err(format!("account {}: also configured as a token", a.user));
+                return Err(ConfigError::new(
+                    "accounts.user",
+                    format!("account {}: also configured as a token", a.user),
+                ));
             }
             if by_user.insert(a.user.clone(), a).is_some() {
-                return Err("two accounts with the same user".into());
+                return Err(ConfigError::new(
+                    "accounts.user",
+                    "two accounts with the same user",
+                ));
             }
         }
         let tokens = tokens

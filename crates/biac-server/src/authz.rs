@@ -113,13 +113,15 @@ fn uid(ty: &str, id: &str) -> EntityUid {
 
 impl RequestPolicy {
     /// Parse and validate `text` (Cedar policy language) against [`SCHEMA`].
-    pub fn parse(text: &str) -> Result<RequestPolicy, String> {
-        let (schema, _) =
-            Schema::from_cedarschema_str(SCHEMA).map_err(|e| format!("request schema: {e}"))?;
-        let policies = PolicySet::from_str(text).map_err(|e| format!("request policy: {e}"))?;
+    pub fn parse(text: &str) -> Result<RequestPolicy, biac_model::ConfigError> {
+        let err = |m: String| biac_model::ConfigError::new("request_policy", m);
+        let (schema, _) = Schema::from_cedarschema_str(SCHEMA)
+            .map_err(|e| err(format!("request schema: {e}")))?;
+        let policies =
+            PolicySet::from_str(text).map_err(|e| err(format!("request policy: {e}")))?;
         let v = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
         if !v.validation_passed() {
-            return Err(format!("request policy does not validate: {v}"));
+            return Err(err(format!("request policy does not validate: {v}")));
         }
         Ok(RequestPolicy {
             schema,

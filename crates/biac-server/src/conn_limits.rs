@@ -53,14 +53,17 @@ impl Default for HttpLimits {
 }
 
 impl HttpLimits {
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), biac_model::ConfigError> {
         if self.header_read_timeout_ms == 0
             || self.max_connections_per_peer == 0
             || self.max_connections < self.max_connections_per_peer
         {
-            return Err(format!(
-                "http limits {self:?}: the timeout and limits must be positive, and \
-                 max_connections at least max_connections_per_peer"
+            return Err(biac_model::ConfigError::new(
+                "http",
+                format!(
+                    "http limits {self:?}: the timeout and limits must be positive, and \
+                     max_connections at least max_connections_per_peer"
+                ),
             ));
         }
         Ok(())

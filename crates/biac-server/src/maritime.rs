@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use biac_analytics::recognition::Recognitions;
-use biac_model::{Label, Nation};
+use biac_model::{ConfigError, Label, Nation};
 use biac_zones::{display, ZoneConfig};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -86,7 +86,7 @@ impl MaritimeZones {
     pub fn new(
         config: MaritimeConfig,
         recognitions: Recognitions,
-    ) -> Result<MaritimeZones, String> {
+    ) -> Result<MaritimeZones, ConfigError> {
         recognitions.validate()?;
         Ok(MaritimeZones {
             config,
@@ -193,7 +193,8 @@ mod tests {
     fn a_bad_recognition_is_refused_at_start() {
         let bad = Recognitions([(Nation::USA, "atlantis=JPN".to_string())].into());
         let e = MaritimeZones::new(MaritimeConfig::default(), bad).unwrap_err();
-        assert!(e.contains("atlantis"), "{e}");
+        assert_eq!(e.key, "recognition");
+        assert!(e.message.contains("atlantis"), "{e}");
         let z = MaritimeZones::new(MaritimeConfig::default(), Recognitions::default()).unwrap();
         assert_eq!(z.recognition_of(Nation::JPN), "administered,takeshima=JPN");
     }

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use biac_model::ConfigError;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 /// The header a signed body carries.
@@ -63,25 +64,43 @@ pub fn message(feed: &str, marking: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// A public key from its configuration form: base64 of the 32 raw bytes.
-pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
-    let bytes = B64
-        .decode(text.trim())
-        .map_err(|e| format!("bad base64: {e}"))?;
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
+    let bytes = B64.decode(text.trim()).map_err(KeyError::Base64)?;
     let bytes: [u8; 32] = bytes
         .try_into()
-        .map_err(|_| "an ed25519 public key is 32 bytes".to_string())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("not an ed25519 point: {e}"))
+        .map_err(|b: Vec<u8>| KeyError::Length(b.len()))?;
+    VerifyingKey::from_bytes(&bytes).map_err(KeyError::NotAPoint)
+}
+
+/// Why a configured public key is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("bad base64: {0}")]
+    Base64(base64::DecodeError),
+    #[error("an ed25519 public key is 32 bytes")]
+    Length(usize),
+    #[error("not an ed25519 point: {0}")]
+    NotAPoint(ed25519_dalek::SignatureError),
 }
 
 impl FeedSigners {
     /// Require signatures on `feed` from these keys (`key id -> base64 public key`).
-    pub fn insert(&mut self, feed: &str, keys: &BTreeMap<String, String>) -> Result<(), String> {
+    pub fn insert(
+        &mut self,
+        feed: &str,
+        keys: &BTreeMap<String, String>,
+    ) -> Result<(), ConfigError> {
         if keys.is_empty() {
-            return Err(format!("feed {feed}: signers is empty"));
+            return Err(ConfigError::new(
+                "signers",
+                format!("feed {feed}: signers is empty"),
+            ));
         }
         let mut parsed = BTreeMap::new();
         for (id, k) in keys {
-            let key = parse_public_key(k).map_err(|e| format!("feed {feed}: signer {id}: {e}"))?;
+            let key = parse_public_key(k).map_err(|e| {
+                ConfigError::new("signers", format!("feed {feed}: signer {id}: {e}"))
+            })?;
             parsed.insert(id.clone(), key);
         }
         self.feeds.insert(feed.to_string(), parsed);

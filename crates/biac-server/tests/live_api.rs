@@ -1,7 +1,7 @@
 //! The live API over real sockets: HTTP ingest (durable before 200), the WebSocket of
 //! picture updates per audience, metrics and the OpenAPI document.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -518,4 +518,26 @@ async fn metrics_show_only_released_feeds_and_openapi_is_served() {
         .map(|p| p.as_object().unwrap().len())
         .sum();
     assert_eq!(n, biac_server::ROUTES.len());
+
+    // The feeds endpoint returns exactly the keys the document's `Feed` schema names,
+    // with every required one present.
+    let schema = &doc["components"]["schemas"]["Feed"];
+    let documented: BTreeSet<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let feeds = http(srv.addr, "GET", "/api/v1/feeds", Some("demo-jpn"), b"").await;
+    assert_eq!(feeds.status, 200);
+    let feeds = feeds.json();
+    let feeds = feeds["feeds"].as_array().unwrap();
+    assert!(!feeds.is_empty());
+    for f in feeds {
+        let returned: BTreeSet<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(returned, documented, "{f}");
+    }
+    for r in schema["required"].as_array().unwrap() {
+        assert!(documented.contains(r.as_str().unwrap()), "{r}");
+    }
 }

@@ -236,7 +236,9 @@ async fn demo_tls(
         audit: Some(audit.clone()),
         ..Default::default()
     };
-    let l = biac_server::cot_stream::start_tls(&cfg, rt, opts).await?;
+    let l = biac_server::cot_stream::start_tls(&cfg, rt, opts)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok((l, layout))
 }
 

@@ -87,7 +87,9 @@ fn hash_password() -> Result<(), String> {
     if password.is_empty() {
         return Err("empty password".into());
     }
-    println!("{}", biac_server::auth::hash_password(password)?);
+    let hash = biac_server::auth::hash_password(password)
+        .map_err(|e| format!("hashing the password: {e}"))?;
+    println!("{hash}");
     Ok(())
 }
 

@@ -335,10 +335,10 @@ fn app_state(
 ) -> Result<AppState, String> {
     let data_dir = rt.data_dir.clone();
     // Seconds of work per distinct recognition: started now, not on the first request.
-    let maritime = Arc::new(biac_server::maritime::MaritimeZones::new(
-        maritime,
-        recognition,
-    )?);
+    let maritime = Arc::new(
+        biac_server::maritime::MaritimeZones::new(maritime, recognition)
+            .map_err(|e| e.to_string())?,
+    );
     maritime.warm(rt.audiences.iter().map(|a| a.nation));
     Ok(AppState {
         cot_listeners,
@@ -400,7 +400,7 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             }
         }
     }
-    cfg.http.check()?;
+    cfg.http.check().map_err(|e| e.to_string())?;
     if cfg.tokens.is_empty() && cfg.accounts.is_empty() && !a.demo_logins {
         tracing::warn!("no tokens or accounts configured: every API request will be refused (401)");
     }
@@ -419,14 +419,17 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             cfg.accounts,
             std::time::Duration::from_secs(cfg.session_ttl_s),
             policy,
-        )?
+        )
+        .map_err(|e| e.to_string())?
     };
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .map_err(|e| format!("binding {}: {e}", a.listen))?;
     let mut signers = FeedSigners::default();
     for f in cfg.feeds.iter().filter(|f| !f.signers.is_empty()) {
-        signers.insert(&f.feed.name, &f.signers)?;
+        signers
+            .insert(&f.feed.name, &f.signers)
+            .map_err(|e| e.to_string())?;
     }
     let feeds: Vec<_> = cfg.feeds.into_iter().map(|f| (f.feed, f.listen)).collect();
     if !(0..=600_000).contains(&cfg.reorder_window_ms) {
@@ -436,8 +439,8 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
         ));
     }
     cfg.tracker.validate().map_err(|e| e.to_string())?;
-    cfg.warning.validate()?;
-    cfg.recognition.validate()?;
+    cfg.warning.validate().map_err(|e| e.to_string())?;
+    cfg.recognition.validate().map_err(|e| e.to_string())?;
     if !(0..=3_600_000).contains(&cfg.max_clock_ahead_ms) {
         return Err(format!(
             "max_clock_ahead_ms {} is not between 0 and 3600000",
@@ -545,7 +548,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             audit: Some(audit.clone()),
             ..CotStreamOptions::default()
         };
-        let l = cot_stream::start(c, &rt, opts).await?;
+        let l = cot_stream::start(c, &rt, opts)
+            .await
+            .map_err(|e| e.to_string())?;
         println!("{}", cot_line(&l));
         cot.push(l);
     }
@@ -555,7 +560,9 @@ pub async fn run(a: ServeArgs) -> Result<(), String> {
             audit: Some(audit.clone()),
             ..CotStreamOptions::default()
         };
-        let l = cot_stream::start_tls(c, &rt, opts).await?;
+        let l = cot_stream::start_tls(c, &rt, opts)
+            .await
+            .map_err(|e| e.to_string())?;
         println!("{}", cot_tls_line(&l));
         cot_tls.push(l);
     }

@@ -14,8 +14,8 @@ mod common;
 use biac_testkit::now_ms;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,38 +97,8 @@ fn serve(dir: &Path, log: &Path) -> Biac {
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .expect("spawn biac serve");
-    let mut b = Biac {
-        child,
-        http: SocketAddr::from(([127, 0, 0, 1], 0)),
-        feeds: Vec::new(),
-        stdout_rx: std::sync::mpsc::channel().1,
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = b.child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx.recv_timeout(left).expect("biac serve did not start");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.first() == Some(&"feed") {
-            if let Some(i) = words.iter().position(|w| *w == "on") {
-                b.feeds
-                    .push((words[1].to_string(), words[i + 1].parse().unwrap()));
-            }
-        }
-        if let Some(url) = line.strip_prefix("biac: serving http://") {
-            b.http = url.trim_end_matches('/').parse().unwrap();
-            b.stdout_rx = rx;
-            return b;
-        }
-    }
+    Biac::from_child(child, true, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("biac serve: {e}"))
 }
 
 struct Scenario {

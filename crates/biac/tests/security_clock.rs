@@ -48,7 +48,7 @@ fn confirmed(v: &serde_json::Value) -> usize {
         .unwrap_or(0)
 }
 
-fn feed_entry(p: &common::logged::Proc, token: &str, name: &str) -> serde_json::Value {
+fn feed_entry(p: &common::Biac, token: &str, name: &str) -> serde_json::Value {
     let feeds = get_json(p.http, "/api/v1/feeds", token);
     feeds["feeds"]
         .as_array()

@@ -46,7 +46,7 @@ fn health_from(from: [u8; 4], http: SocketAddr) -> Result<String, String> {
     Ok(r)
 }
 
-fn serve(dir: &std::path::Path, extra: serde_json::Value) -> common::logged::Proc {
+fn serve(dir: &std::path::Path, extra: serde_json::Value) -> common::Biac {
     let mut cfg = json!({
         "feeds": [],
         "audiences": [{"nation": "JPN", "clearance": "SECRET"}],
@@ -136,7 +136,7 @@ fn idle_http_connections_are_closed_and_one_peer_cannot_take_them_all() {
 }
 
 /// The mutual-TLS address from `biac serve`'s startup line.
-fn tls_addr(p: &common::logged::Proc) -> SocketAddr {
+fn tls_addr(p: &common::Biac) -> SocketAddr {
     let line = p
         .startup
         .iter()

@@ -52,11 +52,15 @@ impl<G: Geography> EventsRun<G> {
         if line.trim_ascii().is_empty() {
             return Ok(Vec::new());
         }
-        let s = Sentence::parse(line).map_err(bad)?;
+        let s = Sentence::parse(line).map_err(|e| bad(e.to_string()))?;
         if let Some(t) = s.tag.as_ref().and_then(|t| t.time_ms) {
             self.now_ms = t;
         }
-        let Some(d) = self.decoder.decode(s, self.now_ms).map_err(bad)? else {
+        let Some(d) = self
+            .decoder
+            .decode(s, self.now_ms)
+            .map_err(|e| bad(e.to_string()))?
+        else {
             return Ok(Vec::new());
         };
         let Some(t_ms) = d.tag.as_ref().and_then(|t| t.time_ms) else {

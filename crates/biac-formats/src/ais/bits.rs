@@ -1,6 +1,8 @@
 //! The AIS 6-bit ASCII armour (IEC 61162-1) and MSB-first bit-field access
 //! (ITU-R M.1371).
 
+use crate::Fault;
+
 /// The largest message accepted, in bits. Five slots carry at most 1008 data bits;
 /// a little slack covers transmitters that pad, while still bounding memory.
 pub const MAX_MESSAGE_BITS: usize = 1024;
@@ -61,15 +63,21 @@ impl Default for Bits {
 
 impl Bits {
     /// De-armour a complete payload. `fill_bits` (0..=5) are dropped from the end.
-    pub fn from_payload(payload: &[u8], fill_bits: u8) -> Result<Bits, String> {
+    pub fn from_payload(payload: &[u8], fill_bits: u8) -> Result<Bits, Fault> {
         if fill_bits > 5 {
-            return Err(format!("fill bits {fill_bits} out of range 0..5"));
+            return Err(Fault::field(
+                "fill bits",
+                format!("fill bits {fill_bits} out of range 0..5"),
+            ));
         }
         let total = payload.len().saturating_mul(6);
         if total > MAX_MESSAGE_BITS + 5 {
-            return Err(format!(
-                "payload of {} characters exceeds the {MAX_MESSAGE_BITS}-bit message limit",
-                payload.len()
+            return Err(Fault::field(
+                "payload",
+                format!(
+                    "payload of {} characters exceeds the {MAX_MESSAGE_BITS}-bit message limit",
+                    payload.len()
+                ),
             ));
         }
         let mut words = [0u64; WORDS];
@@ -78,10 +86,10 @@ impl Bits {
         for (i, &c) in payload.iter().enumerate() {
             let v = DEARMOUR[usize::from(c)];
             if v == 0xff {
-                return Err(format!(
+                return Err(Fault::Encoding(format!(
                     "bad armour character {:?} at payload position {i}",
                     char::from(c)
-                ));
+                )));
             }
             acc = (acc << 6) | u128::from(v);
             n += 6;
@@ -95,9 +103,12 @@ impl Bits {
         if n > 0 {
             words[wi] = (acc << (64 - n)) as u64;
         }
-        let len = total
-            .checked_sub(usize::from(fill_bits))
-            .ok_or_else(|| format!("{fill_bits} fill bits on an empty payload"))?;
+        let len = total.checked_sub(usize::from(fill_bits)).ok_or_else(|| {
+            Fault::field(
+                "fill bits",
+                format!("{fill_bits} fill bits on an empty payload"),
+            )
+        })?;
         Ok(Bits { words, len })
     }
 

@@ -7,6 +7,7 @@
 use super::application::{decode_application, Application};
 use super::bits::Bits;
 use super::StaticVoyage;
+use crate::Fault;
 
 /// Latitude "not available" (91 degrees in 1/10000 minute).
 pub const LAT_NOT_AVAILABLE: i32 = 91 * 600_000;
@@ -628,30 +629,30 @@ pub struct BinarySlot {
 }
 
 /// Decode a message from its de-armoured bits.
-pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
+pub fn decode_bits(b: &Bits) -> Result<AisMessage, Fault> {
     if b.len() < 38 {
-        return Err(format!(
+        return Err(Fault::Truncated(format!(
             "truncated payload: {} bits, a message header needs 38",
             b.len()
-        ));
+        )));
     }
     let t = b.u(0, 6) as u8;
     let need = |n: usize| {
         if b.len() < n {
-            Err(format!(
+            Err(Fault::Truncated(format!(
                 "truncated payload: type {t} needs at least {n} bits, got {}",
                 b.len()
-            ))
+            )))
         } else {
             Ok(())
         }
     };
     let range = |lo: usize, hi: usize| {
         if b.len() < lo || b.len() > hi {
-            Err(format!(
+            Err(Fault::Syntax(format!(
                 "type {t} payload of {} bits is outside {lo}..={hi}",
                 b.len()
-            ))
+            )))
         } else {
             Ok(())
         }
@@ -853,7 +854,12 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
                         reference,
                     }
                 }
-                p => return Err(format!("type 24 with undefined part number {p}")),
+                p => {
+                    return Err(Fault::field(
+                        "part number",
+                        format!("type 24 with undefined part number {p}"),
+                    ))
+                }
             };
             AisMessage::StaticData(StaticDataReport { repeat, mmsi, part })
         }
@@ -1069,11 +1075,11 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
             let structured = b.flag(39);
             let head = 40 + 16 * usize::from(structured) + 30 * usize::from(addressed);
             if b.len() < head + radio_bits {
-                return Err(format!(
+                return Err(Fault::Truncated(format!(
                     "truncated payload: type {t} needs {} bits for its mode, got {}",
                     head + radio_bits,
                     b.len()
-                ));
+                )));
             }
             let dest_mmsi = if addressed { b.u(40, 30) as u32 } else { 0 };
             let app_id = if structured {
@@ -1101,6 +1107,6 @@ pub fn decode_bits(b: &Bits) -> Result<AisMessage, String> {
                 radio: 0,
             })
         }
-        _ => return Err(format!("undefined message type {t}")),
+        _ => return Err(Fault::Unsupported(format!("undefined message type {t}"))),
     })
 }

@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::Fault;
 use biac_model::{
     Domain, FeedConfig, Identity, Observation, ObservationKind, Position, TimeMs, Velocity,
 };
@@ -78,13 +79,13 @@ impl AisDecoder {
     }
 
     /// Decode one line. `Ok(None)` for a fragment awaiting the rest of its message.
-    pub fn decode_line(&mut self, line: &[u8], now_ms: TimeMs) -> Result<Option<Decoded>, String> {
+    pub fn decode_line(&mut self, line: &[u8], now_ms: TimeMs) -> Result<Option<Decoded>, Fault> {
         self.decode(Sentence::parse(line)?, now_ms)
     }
 
     /// Decode a sentence already parsed (for a caller that looks at it first, e.g. to
     /// report its [`Sentence::trailer`]). `Ok(None)` as for [`Self::decode_line`].
-    pub fn decode(&mut self, s: Sentence, now_ms: TimeMs) -> Result<Option<Decoded>, String> {
+    pub fn decode(&mut self, s: Sentence, now_ms: TimeMs) -> Result<Option<Decoded>, Fault> {
         let Some(a) = self.reassembler.push(s, now_ms)? else {
             return Ok(None);
         };
@@ -98,19 +99,19 @@ impl AisDecoder {
 }
 
 /// Decode a single-fragment sentence (with or without tag block) statelessly.
-pub fn decode_sentence(line: &[u8]) -> Result<AisMessage, String> {
+pub fn decode_sentence(line: &[u8]) -> Result<AisMessage, Fault> {
     let s = Sentence::parse(line)?;
     if s.fragment_count != 1 {
-        return Err(format!(
+        return Err(Fault::Unsupported(format!(
             "fragment {} of {}: multi-fragment messages need an AisDecoder",
             s.fragment_number, s.fragment_count
-        ));
+        )));
     }
     decode_payload(s.payload.as_bytes(), s.fill_bits)
 }
 
 /// Decode an armoured payload.
-pub fn decode_payload(payload: &[u8], fill_bits: u8) -> Result<AisMessage, String> {
+pub fn decode_payload(payload: &[u8], fill_bits: u8) -> Result<AisMessage, Fault> {
     decode_bits(&Bits::from_payload(payload, fill_bits)?)
 }
 
@@ -240,7 +241,7 @@ impl AisNormaliser {
         cfg: &FeedConfig,
         line: &[u8],
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         match self.decoder.decode_line(line, now_ms)? {
             Some(d) => self.observe(cfg, d, now_ms),
             None => Ok(vec![]),
@@ -252,10 +253,10 @@ impl AisNormaliser {
         cfg: &FeedConfig,
         d: Decoded,
         now_ms: TimeMs,
-    ) -> Result<Vec<Observation>, String> {
+    ) -> Result<Vec<Observation>, Fault> {
         let mmsi = d.message.mmsi();
         if mmsi == 0 || mmsi > 999_999_999 {
-            return Err(format!("invalid MMSI {mmsi}"));
+            return Err(Fault::field("mmsi", format!("invalid MMSI {mmsi}")));
         }
         let fix = match &d.message {
             // Binary, safety, acknowledgement and link management messages carry
@@ -416,7 +417,10 @@ impl AisNormaliser {
             alt_m: fix.alt_m,
         };
         if !position.is_valid() {
-            return Err(format!("position out of range: lat {lat}, lon {lon}"));
+            return Err(Fault::field(
+                "position",
+                format!("position out of range: lat {lat}, lon {lon}"),
+            ));
         }
         let velocity = fix
             .speed_kn

@@ -1,5 +1,6 @@
 //! NMEA 0183 `!--VDM` / `!--VDO` sentences and NMEA 4.10 tag blocks.
 
+use crate::Fault;
 use biac_model::TimeMs;
 
 /// Longest tag-block `s:` source accepted (receiver ids are short; a long one is
@@ -23,40 +24,52 @@ pub struct TagBlock {
 
 impl TagBlock {
     /// Parse the inside of `\...\` (without the backslashes).
-    pub fn parse(inner: &[u8]) -> Result<TagBlock, String> {
+    pub fn parse(inner: &[u8]) -> Result<TagBlock, Fault> {
         let star = inner
             .iter()
             .rposition(|b| *b == b'*')
-            .ok_or("tag block without checksum")?;
+            .ok_or_else(|| Fault::Syntax("tag block without checksum".into()))?;
         let (body, cs) = (&inner[..star], &inner[star + 1..]);
-        verify_checksum(body, cs).map_err(|e| format!("tag block: {e}"))?;
-        let body = std::str::from_utf8(body).map_err(|_| "tag block is not ASCII".to_string())?;
+        verify_checksum(body, cs).map_err(|e| e.context("tag block"))?;
+        let body = std::str::from_utf8(body)
+            .map_err(|_| Fault::Encoding("tag block is not ASCII".into()))?;
         let mut tag = TagBlock::default();
         for field in body.split(',') {
             let (key, value) = field
                 .split_once(':')
-                .ok_or_else(|| format!("malformed tag block field {field:?}"))?;
+                .ok_or_else(|| Fault::Syntax(format!("malformed tag block field {field:?}")))?;
             match key {
                 "s" => {
                     if value.is_empty() || value.len() > MAX_SOURCE_LEN {
-                        return Err(format!(
-                            "tag block source must be 1..{MAX_SOURCE_LEN} characters"
+                        return Err(Fault::field(
+                            "tag block source",
+                            format!("tag block source must be 1..{MAX_SOURCE_LEN} characters"),
                         ));
                     }
                     tag.source = Some(value.to_string());
                 }
                 "c" => {
                     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(format!("tag block time {value:?} is not an integer"));
+                        return Err(Fault::field(
+                            "tag block time",
+                            format!("tag block time {value:?} is not an integer"),
+                        ));
                     }
-                    let v: i64 = value
-                        .parse()
-                        .map_err(|_| format!("tag block time {value:?} out of range"))?;
+                    let v: i64 = value.parse().map_err(|_| {
+                        Fault::field(
+                            "tag block time",
+                            format!("tag block time {value:?} out of range"),
+                        )
+                    })?;
                     tag.time_ms = Some(if v >= MS_THRESHOLD { v } else { v * 1000 });
                 }
                 // Destination, grouping, line count, relative time, text: valid, unused.
                 "d" | "g" | "n" | "r" | "t" => {}
-                _ => return Err(format!("unknown tag block field {key:?}")),
+                _ => {
+                    return Err(Fault::Unsupported(format!(
+                        "unknown tag block field {key:?}"
+                    )))
+                }
             }
         }
         Ok(tag)
@@ -98,31 +111,33 @@ pub struct Sentence {
 
 impl Sentence {
     /// Parse and check one sentence, with or without a leading tag block.
-    pub fn parse(line: &[u8]) -> Result<Sentence, String> {
+    pub fn parse(line: &[u8]) -> Result<Sentence, Fault> {
         let line = line.trim_ascii_end();
         if let Some(b) = line.iter().find(|b| !(b.is_ascii_graphic() || **b == b' ')) {
-            return Err(format!("non-printable byte 0x{b:02x} in sentence"));
+            return Err(Fault::Encoding(format!(
+                "non-printable byte 0x{b:02x} in sentence"
+            )));
         }
         let (tag, rest) = match line.strip_prefix(b"\\") {
             Some(after) => {
                 let end = after
                     .iter()
                     .position(|b| *b == b'\\')
-                    .ok_or("unterminated tag block")?;
+                    .ok_or_else(|| Fault::Syntax("unterminated tag block".into()))?;
                 (Some(TagBlock::parse(&after[..end])?), &after[end + 1..])
             }
             None => (None, line),
         };
         let rest = match rest.first() {
             Some(b'!') | Some(b'$') => &rest[1..],
-            Some(_) => return Err("sentence does not start with '!'".into()),
-            None => return Err("empty sentence".into()),
+            Some(_) => return Err(Fault::Syntax("sentence does not start with '!'".into())),
+            None => return Err(Fault::Truncated("empty sentence".into())),
         };
         // No armour character is '*', so the first one ends the sentence body.
         let star = rest
             .iter()
             .position(|b| *b == b'*')
-            .ok_or("sentence without checksum")?;
+            .ok_or_else(|| Fault::Syntax("sentence without checksum".into()))?;
         let body = &rest[..star];
         let after = &rest[star + 1..];
         let (cs, trailer) = after.split_at(after.len().min(2));
@@ -137,7 +152,8 @@ impl Sentence {
             other => (tag, Some(String::from_utf8_lossy(other).into_owned())),
         };
         // Printable ASCII was checked above.
-        let body = std::str::from_utf8(body).map_err(|_| "sentence is not ASCII")?;
+        let body = std::str::from_utf8(body)
+            .map_err(|_| Fault::Encoding("sentence is not ASCII".into()))?;
         let mut f = [""; 7];
         let mut n = 0;
         for (i, field) in body.split(',').enumerate() {
@@ -147,25 +163,33 @@ impl Sentence {
             n = i + 1;
         }
         if n != 7 {
-            return Err(format!("expected 7 comma-separated fields, found {n}"));
+            return Err(Fault::Syntax(format!(
+                "expected 7 comma-separated fields, found {n}"
+            )));
         }
         let [addr, count, number, seq, chan, payload, fill] = f;
         let (talker, kind) = match (addr.get(..2), addr.get(2..)) {
             (Some(t), Some(k)) if addr.len() == 5 && t.bytes().all(|b| b.is_ascii_uppercase()) => {
                 (t, k)
             }
-            _ => return Err(format!("unexpected sentence address {addr:?}")),
+            _ => {
+                return Err(Fault::field(
+                    "address",
+                    format!("unexpected sentence address {addr:?}"),
+                ))
+            }
         };
         let own_ship = match kind {
             "VDM" => false,
             "VDO" => true,
-            _ => return Err(format!("not an AIS sentence: {addr:?}")),
+            _ => return Err(Fault::Unsupported(format!("not an AIS sentence: {addr:?}"))),
         };
         let fragment_count = digit(count, "fragment count")?;
         let fragment_number = digit(number, "fragment number")?;
         if fragment_count == 0 || fragment_number == 0 || fragment_number > fragment_count {
-            return Err(format!(
-                "fragment {fragment_number} of {fragment_count} is out of range"
+            return Err(Fault::field(
+                "fragment number",
+                format!("fragment {fragment_number} of {fragment_count} is out of range"),
             ));
         }
         let sequence_id = if seq.is_empty() {
@@ -176,24 +200,32 @@ impl Sentence {
         let channel = match chan.as_bytes() {
             [] => None,
             [c @ (b'A' | b'B' | b'1' | b'2')] => Some(char::from(*c)),
-            _ => return Err(format!("unknown radio channel {chan:?}")),
+            _ => {
+                return Err(Fault::field(
+                    "channel",
+                    format!("unknown radio channel {chan:?}"),
+                ))
+            }
         };
         let fill_bits = digit(fill, "fill bits")?;
         if fill_bits > 5 {
-            return Err(format!("fill bits {fill_bits} out of range 0..5"));
+            return Err(Fault::field(
+                "fill bits",
+                format!("fill bits {fill_bits} out of range 0..5"),
+            ));
         }
         if payload.is_empty() {
-            return Err("empty payload".into());
+            return Err(Fault::field("payload", "empty payload"));
         }
         if let Some((i, c)) = payload
             .bytes()
             .enumerate()
             .find(|(_, c)| super::bits::dearmour_char(*c).is_none())
         {
-            return Err(format!(
+            return Err(Fault::Encoding(format!(
                 "bad armour character {:?} at payload position {i}",
                 char::from(c)
-            ));
+            )));
         }
         Ok(Sentence {
             tag,
@@ -213,32 +245,37 @@ impl Sentence {
 /// The USCG NAIS trailer after the checksum (`,s28089,d-103,T39.4,x147521,r08TPHI1,1242958962`):
 /// `r` names the receiving station and the last field is the receive time in Unix
 /// seconds; the signal fields are not used. Read as a tag block.
-fn uscg_metadata(meta: &[u8]) -> Result<TagBlock, String> {
-    let meta = std::str::from_utf8(meta).map_err(|_| "metadata is not ASCII")?;
+fn uscg_metadata(meta: &[u8]) -> Result<TagBlock, Fault> {
+    let meta =
+        std::str::from_utf8(meta).map_err(|_| Fault::Encoding("metadata is not ASCII".into()))?;
     let mut tag = TagBlock::default();
     let fields: Vec<&str> = meta.split(',').collect();
     for (i, f) in fields.iter().enumerate() {
         if let Some(station) = f.strip_prefix('r') {
             if station.is_empty() || station.len() > MAX_SOURCE_LEN {
-                return Err(format!(
-                    "station id in trailer must be 1..{MAX_SOURCE_LEN} characters"
+                return Err(Fault::field(
+                    "trailer station",
+                    format!("station id in trailer must be 1..{MAX_SOURCE_LEN} characters"),
                 ));
             }
             tag.source = Some(station.to_string());
         } else if i + 1 == fields.len() && !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) {
-            let secs: i64 = f
-                .parse()
-                .map_err(|_| format!("trailer time {f:?} out of range"))?;
+            let secs: i64 = f.parse().map_err(|_| {
+                Fault::field("trailer time", format!("trailer time {f:?} out of range"))
+            })?;
             tag.time_ms = Some(secs.saturating_mul(1000));
         }
     }
     Ok(tag)
 }
 
-fn digit(s: &str, what: &str) -> Result<u8, String> {
+fn digit(s: &str, what: &'static str) -> Result<u8, Fault> {
     match s.as_bytes() {
         [d @ b'0'..=b'9'] => Ok(d - b'0'),
-        _ => Err(format!("{what} {s:?} is not a single digit")),
+        _ => Err(Fault::field(
+            what,
+            format!("{what} {s:?} is not a single digit"),
+        )),
     }
 }
 
@@ -247,23 +284,23 @@ pub fn checksum(body: &[u8]) -> u8 {
     body.iter().fold(0, |a, b| a ^ b)
 }
 
-fn verify_checksum(body: &[u8], cs: &[u8]) -> Result<(), String> {
+fn verify_checksum(body: &[u8], cs: &[u8]) -> Result<(), Fault> {
     let hex = |b: u8| char::from(b).to_digit(16);
     let given = match cs {
         [h, l] => hex(*h).zip(hex(*l)).map(|(h, l)| (h * 16 + l) as u8),
         _ => None,
     }
     .ok_or_else(|| {
-        format!(
+        Fault::Syntax(format!(
             "malformed checksum {:?} (want two hex digits at the end)",
             String::from_utf8_lossy(cs)
-        )
+        ))
     })?;
     let computed = checksum(body);
     if computed != given {
-        return Err(format!(
+        return Err(Fault::Checksum(format!(
             "bad checksum: sentence says {given:02X}, computed {computed:02X}"
-        ));
+        )));
     }
     Ok(())
 }

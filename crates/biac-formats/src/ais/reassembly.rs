@@ -6,6 +6,7 @@ use biac_model::TimeMs;
 
 use super::bits::{Bits, MAX_MESSAGE_BITS};
 use super::nmea::{Sentence, TagBlock};
+use crate::Fault;
 
 /// Fragments of one message go out in consecutive slots (well under a second
 /// apart); a receiver that lost the rest will never send it, so give up after this.
@@ -52,7 +53,7 @@ impl Reassembler {
     }
 
     /// Add one sentence; a complete message is returned when this was its last part.
-    pub fn push(&mut self, s: Sentence, now_ms: TimeMs) -> Result<Option<Assembled>, String> {
+    pub fn push(&mut self, s: Sentence, now_ms: TimeMs) -> Result<Option<Assembled>, Fault> {
         // Drop stale partial messages (also when the clock went backwards).
         self.pending
             .retain(|p| now_ms.abs_diff(p.started_ms) <= FRAGMENT_TIMEOUT_MS as u64);
@@ -73,7 +74,10 @@ impl Reassembler {
 
         if s.fragment_number == 1 {
             if s.fill_bits != 0 {
-                return Err("fill bits on a fragment that is not the last".into());
+                return Err(Fault::field(
+                    "fill bits",
+                    "fill bits on a fragment that is not the last",
+                ));
             }
             // A new first fragment replaces an unfinished message with the same key:
             // the sender has moved on and the old one will never complete.
@@ -97,10 +101,10 @@ impl Reassembler {
         }
 
         let Some(i) = pos else {
-            return Err(format!(
+            return Err(Fault::Sequence(format!(
                 "fragment {} of {} without its earlier fragments",
                 s.fragment_number, s.fragment_count
-            ));
+            )));
         };
         let p = &mut self.pending[i];
         if p.total != s.fragment_count || p.next != s.fragment_number {
@@ -109,17 +113,21 @@ impl Reassembler {
                 s.fragment_number, s.fragment_count, p.next, p.total
             );
             self.pending.remove(i);
-            return Err(msg);
+            return Err(Fault::Sequence(msg));
         }
         if (p.payload.len() + s.payload.len()) * 6 > MAX_MESSAGE_BITS + 5 {
             self.pending.remove(i);
-            return Err(format!(
-                "reassembled message exceeds {MAX_MESSAGE_BITS} bits"
+            return Err(Fault::field(
+                "payload",
+                format!("reassembled message exceeds {MAX_MESSAGE_BITS} bits"),
             ));
         }
         if s.fragment_number < s.fragment_count && s.fill_bits != 0 {
             self.pending.remove(i);
-            return Err("fill bits on a fragment that is not the last".into());
+            return Err(Fault::field(
+                "fill bits",
+                "fill bits on a fragment that is not the last",
+            ));
         }
         p.payload.push_str(&s.payload);
         p.next += 1;
@@ -132,7 +140,7 @@ impl Reassembler {
         let p = self
             .pending
             .remove(i)
-            .ok_or("internal: pending message vanished")?;
+            .ok_or_else(|| Fault::Sequence("internal: pending message vanished".into()))?;
         let bits = Bits::from_payload(p.payload.as_bytes(), s.fill_bits)?;
         Ok(Some(Assembled {
             bits,

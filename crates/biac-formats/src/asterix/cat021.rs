@@ -17,6 +17,8 @@ use super::{
 };
 use Shape::*;
 
+use crate::{EncodeError, Fault};
+
 /// The category of ADS-B target reports.
 pub const CAT021: u8 = 21;
 /// Number of FRNs in the CAT021 UAP (seven FSPEC octets).
@@ -245,30 +247,32 @@ pub fn decode_record(buf: &[u8]) -> Result<(Cat021, usize), RecordError> {
 
 /// Decode every CAT021 record of one whole data block; `Ok(None)` for another
 /// category.
-pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat021>>, String> {
+pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat021>>, Fault> {
     super::decode_records(block, CAT021, "CAT021", decode_record)
 }
 
 /// Encode a record (minimal FSPEC). Fails when an item is not one whole value of its
 /// shape, or sits on a spare FRN.
-pub fn encode_record(r: &Cat021) -> Result<Vec<u8>, String> {
+pub fn encode_record(r: &Cat021) -> Result<Vec<u8>, EncodeError> {
     if r.items.len() != CAT021_ITEMS {
-        return Err(format!(
+        return Err(EncodeError(format!(
             "{} items, CAT021 has {CAT021_ITEMS}",
             r.items.len()
-        ));
+        )));
     }
     for (i, (name, shape)) in UAP.iter().enumerate() {
         let Some(octets) = &r.items[i] else { continue };
         let Some(shape) = shape else {
-            return Err(format!("FRN {} is spare", i + 1));
+            return Err(EncodeError(format!("FRN {} is spare", i + 1)));
         };
         if shape_len(octets, *shape) != Ok(octets.len()) {
-            return Err(format!("{name} is not one value of its shape ({shape:?})"));
+            return Err(EncodeError(format!(
+                "{name} is not one value of its shape ({shape:?})"
+            )));
         }
     }
     if r.items.iter().all(Option::is_none) {
-        return Err("a record needs at least one item".into());
+        return Err(EncodeError("a record needs at least one item".into()));
     }
     Ok(assemble(&r.items))
 }
@@ -302,11 +306,7 @@ pub fn nac_p_epu_m(nac: u8) -> Option<f64> {
 /// the receive time; height I021/140 (geometric), else 145 (pressure altitude);
 /// velocity from I021/160 (unless range exceeded); sigma from NACp (EPU as the 95 %
 /// radius of a circular normal: σ = EPU / 2.45).
-pub fn observe(
-    cfg: &FeedConfig,
-    r: &Cat021,
-    now_ms: TimeMs,
-) -> Result<Option<Observation>, String> {
+pub fn observe(cfg: &FeedConfig, r: &Cat021, now_ms: TimeMs) -> Result<Option<Observation>, Fault> {
     if r.rab() || r.sim() || r.tst() {
         return Ok(None);
     }
@@ -323,14 +323,17 @@ pub fn observe(
         alt_m,
     };
     if !position.is_valid() {
-        return Err(format!("position {lat}, {lon} is not a WGS84 position"));
+        return Err(Fault::field(
+            "I021/131",
+            format!("position {lat}, {lon} is not a WGS84 position"),
+        ));
     }
     let time_ms = match r.time_128("I021/073").or_else(|| r.time_128("I021/071")) {
         None => now_ms,
         Some(t) if t >= 86_400 * 128 => {
-            return Err(format!(
-                "time of day {} s is not within a day",
-                f64::from(t) / 128.0
+            return Err(Fault::field(
+                "I021/073",
+                format!("time of day {} s is not within a day", f64::from(t) / 128.0),
             ))
         }
         Some(t) => resolve_time_of_day(t, now_ms),

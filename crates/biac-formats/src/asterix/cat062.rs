@@ -25,6 +25,8 @@ use super::{
 };
 use Shape::*;
 
+use crate::{EncodeError, Fault};
+
 /// The category of system track data.
 pub const CAT062: u8 = 62;
 /// Number of FRNs in the CAT062 UAP (five FSPEC octets).
@@ -222,24 +224,24 @@ impl Subfields {
     /// The item's octets: a minimal primary subfield, then the subfields. Fails when
     /// a subfield is not one whole value of its shape (or the profile has no such
     /// subfield).
-    fn encode(&self, name: &str, subs: &[Option<Shape>]) -> Result<Vec<u8>, String> {
+    fn encode(&self, name: &str, subs: &[Option<Shape>]) -> Result<Vec<u8>, EncodeError> {
         if self.0.len() > subs.len() {
-            return Err(format!(
+            return Err(EncodeError(format!(
                 "{name}: {} subfields, the profile has {}",
                 self.0.len(),
                 subs.len()
-            ));
+            )));
         }
         for (k, sf) in self.0.iter().enumerate() {
             let Some(sf) = sf else { continue };
             let Some(shape) = subs[k] else {
-                return Err(format!("{name}: subfield {} is spare", k + 1));
+                return Err(EncodeError(format!("{name}: subfield {} is spare", k + 1)));
             };
             if shape_len(sf, shape) != Ok(sf.len()) {
-                return Err(format!(
+                return Err(EncodeError(format!(
                     "{name}: subfield {} is not one value of its shape ({shape:?})",
                     k + 1
-                ));
+                )));
             }
         }
         Ok(assemble(&self.0))
@@ -644,24 +646,24 @@ pub fn decode_record(buf: &[u8]) -> Result<(Cat062, usize), RecordError> {
 
 /// Decode every CAT062 record of one whole data block; a block of another category
 /// gives `Ok(None)` (as [`super::decode_block`] does for CAT048).
-pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat062>>, String> {
+pub fn decode_block(block: &[u8]) -> Result<Option<Vec<Cat062>>, Fault> {
     super::decode_records(block, CAT062, "CAT062", decode_record)
 }
 
 /// Encode a record (minimal FSPEC, items in FRN order). Fails when an item does not
 /// fit its shape (a repetition count or explicit length too large, a compound
 /// subfield of the wrong length, a value outside its bits).
-pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, String> {
+pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, EncodeError> {
     let mut items: [Option<Vec<u8>>; CAT062_ITEMS] = std::array::from_fn(|_| None);
-    let compound = |c: &Option<Subfields>, frn: usize| -> Result<Option<Vec<u8>>, String> {
+    let compound = |c: &Option<Subfields>, frn: usize| -> Result<Option<Vec<u8>>, EncodeError> {
         let Some((name, Some(Compound(subs)))) = UAP.get(frn - 1) else {
             return Ok(None);
         };
         c.as_ref().map(|c| c.encode(name, subs)).transpose()
     };
-    let be24 = |v: i32, what: &str| -> Result<[u8; 3], String> {
+    let be24 = |v: i32, what: &str| -> Result<[u8; 3], EncodeError> {
         if !(-(1 << 23)..1 << 23).contains(&v) {
-            return Err(format!("{what} {v} does not fit 24 bits"));
+            return Err(EncodeError(format!("{what} {v} does not fit 24 bits")));
         }
         let b = v.to_be_bytes();
         Ok([b[1], b[2], b[3]])
@@ -673,7 +675,7 @@ pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, String> {
         .map(|t| {
             (t < 1 << 24)
                 .then(|| t.to_be_bytes()[1..].to_vec())
-                .ok_or(format!("I062/070 {t} does not fit 24 bits"))
+                .ok_or_else(|| EncodeError(format!("I062/070 {t} does not fit 24 bits")))
         })
         .transpose()?;
     items[4] = r
@@ -681,7 +683,7 @@ pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, String> {
         .map(|p| [p.lat.to_be_bytes(), p.lon.to_be_bytes()].concat());
     items[5] = r
         .cartesian
-        .map(|c| -> Result<Vec<u8>, String> {
+        .map(|c| -> Result<Vec<u8>, EncodeError> {
             Ok([be24(c.x, "I062/100 X")?, be24(c.y, "I062/100 Y")?].concat())
         })
         .transpose()?;
@@ -712,12 +714,14 @@ pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, String> {
     items[24] = r.mode2.map(|m| m.to_be_bytes().to_vec());
     items[25] = match &r.composed {
         None => None,
-        Some(c) if c.is_empty() => return Err("I062/510: no element".into()),
+        Some(c) if c.is_empty() => return Err(EncodeError("I062/510: no element".into())),
         Some(c) => {
             let mut v = Vec::with_capacity(3 * c.len());
             for (i, &(unit, track)) in c.iter().enumerate() {
                 if track >= 1 << 15 {
-                    return Err(format!("I062/510 track {track} does not fit 15 bits"));
+                    return Err(EncodeError(format!(
+                        "I062/510 track {track} does not fit 15 bits"
+                    )));
                 }
                 let fx = u16::from(i + 1 < c.len());
                 v.push(unit);
@@ -731,7 +735,7 @@ pub fn encode_record(r: &Cat062) -> Result<Vec<u8>, String> {
     items[33] = r.re.as_deref().map(|c| explicit("RE", c)).transpose()?;
     items[34] = r.sp.as_deref().map(|c| explicit("SP", c)).transpose()?;
     if items.iter().all(Option::is_none) {
-        return Err("a record needs at least one item".into());
+        return Err(EncodeError("a record needs at least one item".into()));
     }
     Ok(assemble(&items))
 }
@@ -821,19 +825,23 @@ pub fn observe(
     srp: &RadarSite,
     r: &Cat062,
     now_ms: TimeMs,
-) -> Result<Option<Observation>, String> {
+) -> Result<Option<Observation>, Fault> {
     if let (Some(sac), Some(sic)) = (srp.sac, srp.sic) {
         match r.source {
             Some(s) if s == (DataSource { sac, sic }) => {}
             Some(s) => {
-                return Err(format!(
-                    "track from SAC/SIC {}/{}, the feed's system is {sac}/{sic}",
-                    s.sac, s.sic
+                return Err(Fault::field(
+                    "I062/010",
+                    format!(
+                        "track from SAC/SIC {}/{}, the feed's system is {sac}/{sic}",
+                        s.sac, s.sic
+                    ),
                 ))
             }
             None => {
-                return Err(format!(
-                    "no I062/010 data source, the feed's system is {sac}/{sic}"
+                return Err(Fault::field(
+                    "I062/010",
+                    format!("no I062/010 data source, the feed's system is {sac}/{sic}"),
                 ))
             }
         }
@@ -865,16 +873,20 @@ pub fn observe(
         alt_m,
     };
     if !position.is_valid() {
-        return Err(format!(
-            "track position {lat}, {lon} is not a WGS84 position"
+        return Err(Fault::field(
+            "I062/105",
+            format!("track position {lat}, {lon} is not a WGS84 position"),
         ));
     }
     let time_ms = match r.time_of_track {
         None => now_ms,
         Some(t) if t >= 86_400 * 128 => {
-            return Err(format!(
-                "I062/070 time of track {} s is not within a day",
-                f64::from(t) / 128.0
+            return Err(Fault::field(
+                "I062/070",
+                format!(
+                    "I062/070 time of track {} s is not within a day",
+                    f64::from(t) / 128.0
+                ),
             ))
         }
         Some(t) => resolve_time_of_day(t, now_ms),

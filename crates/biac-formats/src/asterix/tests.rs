@@ -184,13 +184,14 @@ fn malformed_records_name_the_octet_and_the_reason() {
     ];
     for (bytes, at, why) in cases {
         let e = walk_record(&bytes).unwrap_err();
-        assert!(e.reason.contains(why), "{bytes:02x?}: {e:?}");
+        assert!(e.reason.to_string().contains(why), "{bytes:02x?}: {e:?}");
         assert_eq!(e.at, at, "{bytes:02x?}: {e:?}");
         if !bytes.is_empty() {
             let b = block(48, &[&hex("90 19 0A 0A 00 20 00"), &bytes]);
             let err = decode_block(&b).unwrap_err();
             assert!(
-                err.contains("CAT048 record 2 (block octet 10)") && err.contains(why),
+                err.to_string().contains("CAT048 record 2 (block octet 10)")
+                    && err.to_string().contains(why),
                 "{err}"
             );
         }
@@ -199,13 +200,23 @@ fn malformed_records_name_the_octet_and_the_reason() {
 
 #[test]
 fn block_headers_are_checked() {
-    assert!(block_header(&[48, 0]).unwrap_err().contains("shorter than"));
+    assert!(block_header(&[48, 0])
+        .unwrap_err()
+        .to_string()
+        .contains("shorter than"));
     assert!(block_header(&[48, 0, 2])
         .unwrap_err()
+        .to_string()
         .contains("less than its 3-octet header"));
     let e = block_header(&[48, 0, 9, 0x90]).unwrap_err();
-    assert!(e.contains("length field 9, 4 octets framed"), "{e}");
-    assert!(block_header(&[0, 0, 3]).unwrap_err().contains("category 0"));
+    assert!(
+        e.to_string().contains("length field 9, 4 octets framed"),
+        "{e}"
+    );
+    assert!(block_header(&[0, 0, 3])
+        .unwrap_err()
+        .to_string()
+        .contains("category 0"));
     assert_eq!(block_header(&[34, 0, 3]), Ok((34, 3)));
     assert_eq!(decode_block(&[34, 0, 4, 0xff]), Ok(None));
     assert_eq!(decode_block(&[48, 0, 3]), Ok(Some(vec![])));
@@ -299,7 +310,7 @@ fn mode_s_plot() -> Cat048 {
     }
 }
 
-fn run(radar: RadarSite, r: &Cat048) -> Result<Vec<Observation>, String> {
+fn run(radar: RadarSite, r: &Cat048) -> Result<Vec<Observation>, crate::Fault> {
     let mut n = AsterixNormaliser::new(radar);
     let b = block(48, &[&encode_record(r).unwrap()]);
     n.decode(&cfg(radar), &b, NOW)
@@ -442,7 +453,8 @@ fn reports_that_cannot_be_placed_are_errors() {
     };
     let e = run(SITE, &other).unwrap_err();
     assert!(
-        e.contains("SAC/SIC 25/11, the feed's radar is 25/10"),
+        e.to_string()
+            .contains("SAC/SIC 25/11, the feed's radar is 25/10"),
         "{e}"
     );
     // Without a configured SAC/SIC any source is taken.
@@ -460,17 +472,23 @@ fn reports_that_cannot_be_placed_are_errors() {
         },
     )
     .unwrap_err();
-    assert!(e.contains("no I048/010"), "{e}");
+    assert!(e.to_string().contains("no I048/010"), "{e}");
     let zero = Cat048 {
         polar: Some(MeasuredPolar { rho: 0, theta: 5 }),
         ..mode_s_plot()
     };
-    assert!(run(SITE, &zero).unwrap_err().contains("range 0"));
+    assert!(run(SITE, &zero)
+        .unwrap_err()
+        .to_string()
+        .contains("range 0"));
     let late = Cat048 {
         time_of_day: Some(86_400 * 128),
         ..mode_s_plot()
     };
-    assert!(run(SITE, &late).unwrap_err().contains("not within a day"));
+    assert!(run(SITE, &late)
+        .unwrap_err()
+        .to_string()
+        .contains("not within a day"));
     // The record is named when a block holds several.
     let mut n = AsterixNormaliser::new(SITE);
     let recs = [
@@ -480,5 +498,5 @@ fn reports_that_cannot_be_placed_are_errors() {
     let e = n
         .decode(&cfg(SITE), &encode_block(48, &recs).unwrap(), NOW)
         .unwrap_err();
-    assert!(e.starts_with("CAT048 record 2: "), "{e}");
+    assert!(e.to_string().starts_with("CAT048 record 2: "), "{e}");
 }

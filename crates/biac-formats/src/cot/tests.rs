@@ -166,7 +166,7 @@ fn validation() {
     ];
     for (xml, want) in cases {
         let e = parse_event(xml.as_bytes()).unwrap_err();
-        assert!(e.contains(want), "{want}: {e}\n{xml}");
+        assert!(e.to_string().contains(want), "{want}: {e}\n{xml}");
     }
 }
 
@@ -307,7 +307,7 @@ fn markings_from_trusted_feeds_only() {
     ] {
         let xml = marked(a, c, r);
         let e = label(&trusted, &xml).unwrap_err();
-        assert!(e.contains("marking"), "{a} {c:?} {r:?}: {e}");
+        assert!(e.to_string().contains("marking"), "{a} {c:?} {r:?}: {e}");
         assert_eq!(label(&untrusted, &xml).unwrap(), untrusted.default_label);
     }
 }

@@ -260,7 +260,11 @@ fn errors_name_the_reason_and_decoding_goes_on() {
     let mut n = SbsNormaliser::default();
     for (line, want) in cases {
         let e = n.decode(&cfg(), line, 0).unwrap_err();
-        assert!(e.contains(want), "{:?}: {e}", String::from_utf8_lossy(line));
+        assert!(
+            e.to_string().contains(want),
+            "{:?}: {e}",
+            String::from_utf8_lossy(line)
+        );
         assert_eq!(n.decode(&cfg(), good.as_bytes(), 0).unwrap().len(), 1);
     }
 }

@@ -49,6 +49,7 @@
 //! (NOCONTRACT, PROPIN, WNINTEL, …) rejects the packet with the offset of P6 (see
 //! [`security_code_label`]).
 
+use crate::Fault;
 use biac_model::{
     Classification, Domain, FeedConfig, Label, Observation, ObservationKind, PolarMeasurement,
     Position, TimeMs,
@@ -105,9 +106,12 @@ pub fn p4_classification(p4: u8) -> Option<Classification> {
 
 /// The label of a packet's observations: the feed's default label, its level raised to
 /// the packet's marking when that is higher (never lowered).
-pub fn packet_label(default: &Label, p4: u8) -> Result<Label, String> {
+pub fn packet_label(default: &Label, p4: u8) -> Result<Label, Fault> {
     let level = p4_classification(p4).ok_or_else(|| {
-        format!("packet security classification (P4) {p4} is no level of STANAG 4607 (1-5)")
+        Fault::field(
+            "P4",
+            format!("packet security classification (P4) {p4} is no level of STANAG 4607 (1-5)"),
+        )
     })?;
     if level <= default.classification() {
         return Ok(default.clone());
@@ -115,7 +119,10 @@ pub fn packet_label(default: &Label, p4: u8) -> Result<Label, String> {
     let mut spec = default.to_spec();
     spec.classification = Some(level);
     Label::from_spec(spec).map_err(|e| {
-        format!("packet marked {level}: the feed's label cannot be raised to it ({e})")
+        Fault::field(
+            "P4",
+            format!("packet marked {level}: the feed's label cannot be raised to it ({e})"),
+        )
     })
 }
 
@@ -149,7 +156,7 @@ const P6_NAMES: [&str; 13] = [
 /// restrictive than `label`). A flag the label policy has no counterpart for is an
 /// error — dropping a handling instruction would release what its originator
 /// restricted — so such a packet is refused, naming the flags.
-pub fn security_code_label(label: &Label, p6: u16) -> Result<Label, String> {
+pub fn security_code_label(label: &Label, p6: u16) -> Result<Label, Fault> {
     let unknown = p6 & !(P6_ORCON | P6_NATIONAL_ONLY);
     if unknown != 0 {
         let names: Vec<String> = (0..16)
@@ -160,10 +167,10 @@ pub fn security_code_label(label: &Label, p6: u16) -> Result<Label, String> {
                     .map_or_else(|| format!("bit {b}"), |n| n.to_string())
             })
             .collect();
-        return Err(format!(
+        return Err(Fault::Unsupported(format!(
             "packet security code (P6) {p6:#06x}: {} has no counterpart in the label policy",
             names.join(", ")
-        ));
+        )));
     }
     if p6 == 0 {
         return Ok(label.clone());
@@ -177,7 +184,7 @@ pub fn security_code_label(label: &Label, p6: u16) -> Result<Label, String> {
         marking.push_str("//NOFORN");
     }
     let controls = Label::parse_marking(&marking, label.owner())
-        .map_err(|e| format!("packet security code (P6) {p6:#06x}: {e}"))?;
+        .map_err(|e| Fault::field("P6", format!("packet security code (P6) {p6:#06x}: {e}")))?;
     Ok(label.join(&controls))
 }
 
@@ -214,10 +221,10 @@ impl GmtiNormaliser {
         if super::plausible_header(packet).is_none_or(|(size, _)| size != packet.len()) {
             return Err(Error {
                 offset,
-                reason: format!(
+                reason: Fault::Syntax(format!(
                     "{} bytes that are not a STANAG 4607 packet (no packet header of their size)",
                     packet.len()
-                ),
+                )),
             });
         }
         let p = decode_packet(packet, offset)?;
@@ -261,9 +268,11 @@ impl GmtiNormaliser {
                     let Some(midnight) = self.mission_midnight_ms else {
                         return Err(Error {
                             offset: s.offset,
-                            reason: "dwell before any mission segment: its time (ms since \
-                                     midnight of the mission date) has no date"
-                                .into(),
+                            reason: Fault::Sequence(
+                                "dwell before any mission segment: its time (ms since \
+                                 midnight of the mission date) has no date"
+                                    .into(),
+                            ),
                         });
                     };
                     let time_ms = midnight + i64::from(d.dwell_time_ms);
@@ -283,11 +292,14 @@ impl GmtiNormaliser {
 }
 
 /// Midnight UTC of a mission segment's date (M5–M7), ms since the epoch.
-pub fn mission_midnight(m: &Mission) -> Result<TimeMs, String> {
+pub fn mission_midnight(m: &Mission) -> Result<TimeMs, Fault> {
     let bad = || {
-        format!(
-            "mission date {:04}-{:02}-{:02} is not a date",
-            m.year, m.month, m.day
+        Fault::field(
+            "mission date",
+            format!(
+                "mission date {:04}-{:02}-{:02} is not a date",
+                m.year, m.month, m.day
+            ),
         )
     };
     let month = time::Month::try_from(m.month).map_err(|_| bad())?;
@@ -457,7 +469,7 @@ mod tests {
         assert_eq!(mission_midnight(&m(2024, 2, 29)), Ok(1_709_164_800_000));
         for (y, mo, d) in [(2025, 2, 29), (2025, 13, 1), (2025, 0, 1), (2025, 6, 0)] {
             let e = mission_midnight(&m(y, mo, d)).unwrap_err();
-            assert!(e.contains("is not a date"), "{e}");
+            assert!(e.to_string().contains("is not a date"), "{e}");
         }
     }
 
@@ -478,9 +490,12 @@ mod tests {
         assert_eq!(l.marking(), "SECRET//ORCON//NOFORN");
         // Flags the policy cannot carry refuse the packet, named.
         let e = security_code_label(&feed, 0x0008 | P6_ORCON).unwrap_err();
-        assert!(e.contains("0x000a") && e.contains("WNINTEL"), "{e}");
+        assert!(
+            e.to_string().contains("0x000a") && e.to_string().contains("WNINTEL"),
+            "{e}"
+        );
         let e = security_code_label(&feed, 0x8000).unwrap_err();
-        assert!(e.contains("bit 15"), "{e}");
+        assert!(e.to_string().contains("bit 15"), "{e}");
     }
 
     #[test]
@@ -501,7 +516,11 @@ mod tests {
         }
         for p4 in [0, 6, 7, 128, 255] {
             let e = packet_label(&feed, p4).unwrap_err();
-            assert!(e.contains(&format!("(P4) {p4} is no level")), "{e}");
+            assert!(matches!(e, Fault::Field { name: "P4", .. }), "{e:?}");
+            assert!(
+                e.to_string().contains(&format!("(P4) {p4} is no level")),
+                "{e}"
+            );
         }
     }
 

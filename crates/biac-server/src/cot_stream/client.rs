@@ -291,6 +291,7 @@ async fn read_loop<R: Rd>(
                 return;
             }
         };
+        // Refusals are only counted and logged: their text is enough.
         let mut events: Vec<Result<CotEvent, String>> = Vec::new();
         let mut body: Vec<u8> = Vec::new();
         match &mut decoder {
@@ -298,7 +299,9 @@ async fn read_loop<R: Rd>(
                 framer.push(&buf[..n]);
                 while let Some(f) = framer.next_frame() {
                     events.push(match f {
-                        Frame::Record { bytes, .. } => cot::parse_event(&bytes),
+                        Frame::Record { bytes, .. } => {
+                            cot::parse_event(&bytes).map_err(|e| e.to_string())
+                        }
                         Frame::Oversized { len, .. } => {
                             Err(format!("event of {len} bytes exceeds the limit"))
                         }
@@ -311,8 +314,10 @@ async fn read_loop<R: Rd>(
                     match d.next_message() {
                         Ok(None) => break,
                         Ok(Some(m)) if m.cot_event.is_none() => continue, // TakControl only
-                        Ok(Some(m)) => events.push(tak::to_cot_event(&m)),
-                        Err(e) => events.push(Err(e)),
+                        Ok(Some(m)) => {
+                            events.push(tak::to_cot_event(&m).map_err(|e| e.to_string()))
+                        }
+                        Err(e) => events.push(Err(e.to_string())),
                     }
                 }
             }

@@ -54,7 +54,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use biac_model::{Classification, Nation, Subject};
+use biac_model::{Classification, ConfigError, Nation, Subject};
 use biac_runtime::{Picture, RuntimeHandle};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -237,31 +237,65 @@ pub(crate) struct Ingest {
     pub nation: Option<Nation>,
 }
 
+/// Why a CoT listener did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    /// The configuration names an audience, picture or feed the runtime does not keep.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The TLS listener's certificates or keys do not load.
+    #[error("TLS CoT listener {listen}: {source}")]
+    Tls {
+        listen: SocketAddr,
+        source: crate::tls::TlsError,
+    },
+    /// The address could not be bound.
+    #[error("binding {what} {listen}: {source}")]
+    Bind {
+        what: &'static str,
+        listen: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The bound socket could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// Bind `cfg.listen` and serve the picture of `cfg`'s audience from `runtime`.
 /// An error when the runtime keeps no picture for that audience or the bind fails.
 pub async fn start(
     cfg: &CotListenerConfig,
     runtime: &RuntimeHandle,
     opts: CotStreamOptions,
-) -> Result<CotListener, String> {
+) -> Result<CotListener, ListenerError> {
     let subject = cfg.subject();
     let audience = runtime.audience_of(&subject).ok_or_else(|| {
-        format!(
-            "CoT listener {}: no audience {} {} is configured",
-            cfg.listen, subject.nation, subject.clearance
+        ConfigError::new(
+            "cot_listeners",
+            format!(
+                "CoT listener {}: no audience {} {} is configured",
+                cfg.listen, subject.nation, subject.clearance
+            ),
         )
     })?;
     let pictures = runtime.pictures.get(&audience).cloned().ok_or_else(|| {
-        format!(
-            "CoT listener {}: no picture for {}",
-            cfg.listen,
-            audience.key()
+        ConfigError::new(
+            "cot_listeners",
+            format!(
+                "CoT listener {}: no picture for {}",
+                cfg.listen,
+                audience.key()
+            ),
         )
     })?;
     let ingest = ingest_for(cfg.listen, cfg.ingest_feed.as_deref(), runtime)?;
     let listener = TcpListener::bind(cfg.listen)
         .await
-        .map_err(|e| format!("binding CoT listener {}: {e}", cfg.listen))?;
+        .map_err(|source| ListenerError::Bind {
+            what: "CoT listener",
+            listen: cfg.listen,
+            source,
+        })?;
     spawn_with(listener, subject, &audience.key(), pictures, opts, ingest)
 }
 
@@ -273,7 +307,7 @@ pub fn spawn(
     audience_key: &str,
     pictures: watch::Receiver<Arc<Picture>>,
     opts: CotStreamOptions,
-) -> Result<CotListener, String> {
+) -> Result<CotListener, ListenerError> {
     spawn_with(listener, subject, audience_key, pictures, opts, None)
 }
 
@@ -284,8 +318,8 @@ fn spawn_with(
     pictures: watch::Receiver<Arc<Picture>>,
     opts: CotStreamOptions,
     ingest: Option<Ingest>,
-) -> Result<CotListener, String> {
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+) -> Result<CotListener, ListenerError> {
+    let addr = listener.local_addr()?;
     let stats = Arc::new(CotStreamStats::default());
     let egress = guard::Egress::new(
         subject,
@@ -343,7 +377,7 @@ fn ingest_for(
     listen: SocketAddr,
     feed: Option<&str>,
     runtime: &RuntimeHandle,
-) -> Result<Option<Ingest>, String> {
+) -> Result<Option<Ingest>, ConfigError> {
     let Some(name) = feed else { return Ok(None) };
     match runtime.feed(name) {
         Some(f) if f.config.format == biac_model::FeedFormat::Cot => Ok(Some(Ingest {
@@ -351,9 +385,13 @@ fn ingest_for(
             feed: name.to_string(),
             nation: None,
         })),
-        Some(_) => Err(format!(
-            "CoT listener {listen}: feed {name} is not a CoT feed"
+        Some(_) => Err(ConfigError::new(
+            "ingest_feed",
+            format!("CoT listener {listen}: feed {name} is not a CoT feed"),
         )),
-        None => Err(format!("CoT listener {listen}: no feed {name}")),
+        None => Err(ConfigError::new(
+            "ingest_feed",
+            format!("CoT listener {listen}: no feed {name}"),
+        )),
     }
 }

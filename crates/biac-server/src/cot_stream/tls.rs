@@ -27,7 +27,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_rustls::TlsAcceptor;
 
-use super::{bump, client, ingest_for, CotStreamOptions, CotStreamStats, Ctx, Ingest};
+use super::{
+    bump, client, ingest_for, CotStreamOptions, CotStreamStats, Ctx, Ingest, ListenerError,
+};
 use crate::conn_limits::ConnCounter;
 use crate::fanout::{CotStage, Fanouts};
 use crate::guard;
@@ -107,17 +109,24 @@ pub async fn start_tls(
     cfg: &CotTlsListenerConfig,
     runtime: &RuntimeHandle,
     opts: CotStreamOptions,
-) -> Result<CotTlsListener, String> {
-    let (server_config, verifier) = cfg
-        .tls
-        .server_config()
-        .map_err(|e| format!("TLS CoT listener {}: {e}", cfg.listen))?;
+) -> Result<CotTlsListener, ListenerError> {
+    let (server_config, verifier) =
+        cfg.tls
+            .server_config()
+            .map_err(|source| ListenerError::Tls {
+                listen: cfg.listen,
+                source,
+            })?;
     let ingest = ingest_for(cfg.listen, cfg.ingest_feed.as_deref(), runtime)?;
     warn_unserved(cfg, runtime, &verifier);
     let listener = TcpListener::bind(cfg.listen)
         .await
-        .map_err(|e| format!("binding TLS CoT listener {}: {e}", cfg.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| ListenerError::Bind {
+            what: "TLS CoT listener",
+            listen: cfg.listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
     let stats = Arc::new(CotStreamStats::default());
     let shared = Arc::new(Shared {
         addr,

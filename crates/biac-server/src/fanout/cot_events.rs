@@ -293,13 +293,13 @@ pub(crate) fn xml_frame(ev: &CotEvent) -> Vec<u8> {
 }
 
 /// TAK protocol v1 stream frame of the event (TAK's XML → protobuf rules).
-pub(crate) fn proto_frame(ev: &CotEvent) -> Result<Vec<u8>, String> {
+pub(crate) fn proto_frame(ev: &CotEvent) -> Result<Vec<u8>, biac_formats::Fault> {
     proto_frame_of_xml(ev.to_xml().as_bytes())
 }
 
 /// TAK protocol v1 stream frame of an event's XML (without the declaration), as
 /// [`proto_frame`] of the event it renders.
-pub(crate) fn proto_frame_of_xml(xml: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn proto_frame_of_xml(xml: &[u8]) -> Result<Vec<u8>, biac_formats::Fault> {
     let msg = tak::xml_to_proto(xml)?;
     Ok(tak::encode_stream(&msg))
 }

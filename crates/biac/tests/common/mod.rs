@@ -13,23 +13,158 @@ pub use biac_testkit::{now_ms, wait_for};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A running `biac` process, killed on drop.
+/// A running `biac` process, killed and reaped on drop: the addresses its startup lines
+/// name, those lines, standard output after them and, when it was piped, every line of
+/// standard error (what the server logs is part of some findings).
 pub struct Biac {
     pub child: Child,
+    /// The API's address (`biac: serving http://…` or `https://…`); port 0 for a
+    /// fusion node, which serves no HTTP.
     pub http: SocketAddr,
     /// Feed name -> listener address, from the startup lines.
     pub feeds: Vec<(String, SocketAddr)>,
+    /// Standard output before the serving line.
+    pub startup: Vec<String>,
+    /// Standard output after the serving line.
     pub stdout_rx: mpsc::Receiver<String>,
+    /// Standard error, line by line, when it was piped (else empty).
+    pub stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Biac {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `biac` started: serving, or exited before it served.
+pub enum Started {
+    Serving(Biac),
+    /// It exited first: its status and standard error (empty unless piped).
+    Exited(ExitStatus, String),
+}
+
+impl Started {
+    /// The server, which must have come up.
+    pub fn serving(self) -> Biac {
+        match self {
+            Started::Serving(b) => b,
+            Started::Exited(s, err) => panic!("biac exited ({s}) before serving: {err}"),
+        }
+    }
+}
+
+impl Biac {
+    /// Watch a spawned `biac` (standard output piped; standard error piped to capture it)
+    /// until it is up — with `http`, its `biac: serving http(s)://ADDR/` line; without, its
+    /// `biac: fusion node` line — or has exited. `Err` when neither happens within `limit`.
+    pub fn attach(mut child: Child, http: bool, limit: Duration) -> Result<Started, String> {
+        let stdout = child.stdout.take().expect("stdout piped");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    sink.lock().unwrap().push(line);
+                }
+            });
+        }
+        // From here on the guard kills and reaps the process, also when a wait fails.
+        let mut b = Biac {
+            child,
+            http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            feeds: Vec::new(),
+            startup: Vec::new(),
+            stdout_rx: mpsc::channel().1,
+            stderr,
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(l) => l,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = b.child.wait().expect("wait for biac");
+                    // Let the reader take the last lines of standard error.
+                    std::thread::sleep(Duration::from_millis(200));
+                    return Ok(Started::Exited(status, b.stderr_text()));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "did not start within {limit:?}: {}",
+                        b.stderr_text()
+                    ))
+                }
+            };
+            // "  feed NAME  FORMAT on ADDR (LABEL)"
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"feed") {
+                if let Some(i) = words.iter().position(|w| *w == "on") {
+                    b.feeds.push((
+                        words[1].to_string(),
+                        words[i + 1].parse().expect("feed addr"),
+                    ));
+                }
+            }
+            let url = line
+                .strip_prefix("biac: serving http://")
+                .or_else(|| line.strip_prefix("biac: serving https://"));
+            let ready = match url {
+                Some(url) if http => {
+                    b.http = url.trim_end_matches('/').parse().expect("http addr");
+                    true
+                }
+                _ => !http && line.starts_with("biac: fusion node"),
+            };
+            if ready {
+                b.stdout_rx = rx;
+                return Ok(Started::Serving(b));
+            }
+            b.startup.push(line);
+        }
+    }
+
+    /// [`Biac::attach`] for a process that must come up.
+    pub fn from_child(child: Child, http: bool, limit: Duration) -> Result<Biac, String> {
+        match Biac::attach(child, http, limit)? {
+            Started::Serving(b) => Ok(b),
+            Started::Exited(s, err) => Err(format!("exited ({s}) before serving: {err}")),
+        }
+    }
+
+    /// The listener of feed `name`.
+    pub fn feed(&self, name: &str) -> SocketAddr {
+        self.feeds
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no feed {name} in {:?}", self.startup))
+            .1
+    }
+
+    /// Whether a line of standard error contains every one of `parts`.
+    pub fn logged(&self, parts: &[&str]) -> bool {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+    }
+
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
     }
 }
 
@@ -67,50 +202,9 @@ pub fn ais_report(mmsi: u32, t_ms: i64, lat: f64, lon: f64) -> String {
         .collect()
 }
 
-/// Start `biac ARGS...` and wait for `biac: serving http://ADDR/`.
+/// Start `biac ARGS...` (standard error inherited) and wait for its serving line.
 pub fn start(args: &[&str]) -> Biac {
     start_with_lines(args).0
-}
-
-impl Biac {
-    /// Wrap a spawned `biac` (stdout piped) once it has started: when `http`, once it
-    /// printed `biac: serving http://ADDR/`; otherwise (a fusion node) once it printed
-    /// its `biac: fusion node` line.
-    pub fn from_child(mut child: Child, http: bool, limit: Duration) -> Result<Biac, String> {
-        let stdout = child.stdout.take().expect("stdout piped");
-        let mut b = Biac {
-            child,
-            http: SocketAddr::from(([127, 0, 0, 1], 0)),
-            feeds: Vec::new(),
-            stdout_rx: mpsc::channel().1,
-        };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .map_err(|_| format!("did not start within {limit:?}"))?;
-            if let Some(url) = line.strip_prefix("biac: serving http://") {
-                if http {
-                    b.http = url.trim_end_matches('/').parse().expect("http addr");
-                    break;
-                }
-            }
-            if !http && line.starts_with("biac: fusion node") {
-                break;
-            }
-        }
-        b.stdout_rx = rx;
-        Ok(b)
-    }
 }
 
 /// `biac demo` under `dir` as the end-to-end tests run it (seed 7, 4× speed, no fsync),
@@ -235,7 +329,7 @@ pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 }
 
 /// Like [`start`], but also returns every line printed before the URL (the startup
-/// lines: feeds, audit log, CoT listeners).
+/// lines: feeds, audit log, CoT listeners; also in [`Biac::startup`]).
 pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
     let child = Command::new(bin())
         .args(args)
@@ -243,46 +337,11 @@ pub fn start_with_lines(args: &[&str]) -> (Biac, Vec<String>) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn biac");
-    // From here on the guard kills and reaps the process, also when a wait below fails.
-    let mut b = Biac {
-        child,
-        http: SocketAddr::from(([127, 0, 0, 1], 0)),
-        feeds: Vec::new(),
-        stdout_rx: mpsc::channel().1,
-    };
-    let stdout = b.child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = rx
-            .recv_timeout(left)
-            .expect("biac did not print its URL within 60 s");
-        // "  feed NAME  FORMAT on ADDR (LABEL)"
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.first() == Some(&"feed") {
-            if let Some(i) = words.iter().position(|w| *w == "on") {
-                b.feeds.push((
-                    words[1].to_string(),
-                    words[i + 1].parse().expect("feed addr"),
-                ));
-            }
-        }
-        if let Some(url) = line.strip_prefix("biac: serving http://") {
-            b.http = url.trim_end_matches('/').parse().expect("http addr");
-            b.stdout_rx = rx;
-            return (b, lines);
-        }
-        lines.push(line);
-    }
+    let b = Biac::attach(child, true, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("biac {e}"))
+        .serving();
+    let lines = b.startup.clone();
+    (b, lines)
 }
 
 /// The addresses of the startup lines that begin with `prefix` (after indentation) and end
