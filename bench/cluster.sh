@@ -57,3 +57,5 @@ for f in "$run"/logs/fusion-*.log; do
     echo "$(basename "$f"): $(grep -c 'ERROR' "$f" || true) errors, $(grep -c 'WARN' "$f" || true) warnings; $(grep -E 'owns|archives' "$f" | tr '\n' ' ')"
 done
 grep -h -m3 'WARN' "$run"/logs/fusion-*.log | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-200 || true
+# The nodes' logs outlive the run (down.sh removes its directory).
+rm -rf /tmp/biac-cluster-bench-logs && cp -r "$run/logs" /tmp/biac-cluster-bench-logs

@@ -549,29 +549,31 @@ impl Bus {
         let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Three quarters of the server's limit: room for headers and protocol.
         let limit = self.client.server_info().max_payload * 3 / 4;
-        let mut first_seq = 0;
-        let mut rest = tracks;
-        let mut part = 0;
-        loop {
-            let (payload, n) = picture::next_part(aud.as_str(), head, part, first_seq, rest, limit);
+        let id = |part: u32| {
             // Unique per call (a keyframe of an unchanged picture is published again): its
             // retries are deduplicated, a later keyframe is not.
-            let id = RecordId(format!(
+            RecordId(format!(
                 "pic:{aud}:{}:{}:{call}:{part}",
                 head.epoch, head.generation
-            ));
-            let ack = self
-                .publish_acked(aud.keyframe_subject(), payload, &id)
-                .await?;
-            if part == 0 {
-                first_seq = ack.stream_seq;
-            }
+            ))
+        };
+        // Part 0 first (the others name its sequence), then the rest with their acks in
+        // flight together.
+        let (payload, n) = picture::next_part(aud.as_str(), head, 0, 0, tracks, limit);
+        let first_seq = self
+            .publish_acked(aud.keyframe_subject(), payload, &id(0))
+            .await?
+            .stream_seq;
+        let mut rest = &tracks[n..];
+        let mut msgs = Vec::new();
+        let mut part = 1;
+        while !rest.is_empty() {
+            let (payload, n) = picture::next_part(aud.as_str(), head, part, first_seq, rest, limit);
+            msgs.push((aud.keyframe_subject(), payload, id(part)));
             rest = &rest[n..];
             part += 1;
-            if rest.is_empty() {
-                break;
-            }
         }
+        self.send_batch(msgs).await.acked().await?;
         Ok(first_seq)
     }
 

@@ -549,7 +549,14 @@ async fn publish(
                 }
                 _ => None,
             };
-            tracing::debug!(audience = %k, generation = p.generation, time_ms = p.time_ms, keyframe = delta.is_none(), "picture");
+            tracing::debug!(
+                audience = %k,
+                generation = p.generation,
+                time_ms = p.time_ms,
+                behind_ms = biac_model::now_ms() - p.time_ms,
+                keyframe = delta.is_none(),
+                "picture"
+            );
             let mut keyframe = delta.is_none();
             let mut sent_ok = Ok(0);
             if let Some((base, up, rm)) = &delta {
