@@ -1,7 +1,7 @@
 //! The ingest role of the distributed mode: the same feed listeners, decoders, labels and
 //! clock checks as the embedded pipeline, but each decoded, labelled batch goes to the bus
 //! (`biac-bus`, NATS JetStream `OBS`) instead of the journal. What queued up is sent as one
-//! batch while up to [`IN_FLIGHT`] earlier batches' acknowledgements are on their way; with
+//! batch while up to four earlier batches' acknowledgements are on their way; with
 //! that many unacknowledged nothing more is taken, and the channel from the listeners is
 //! bounded, so a slow or absent bus slows the feeds' TCP senders (lossless, as in the
 //! embedded mode) rather than dropping. Each record's `Nats-Msg-Id` is its content
