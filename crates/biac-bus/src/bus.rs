@@ -118,12 +118,6 @@ pub struct InFlight {
 }
 
 impl InFlight {
-    pub fn len(&self) -> usize {
-        self.pending.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
-    }
     /// The acks in order; a record whose first send or ack failed is published again alone
     /// with the same id (stored once) until acknowledged or the retry deadline passed.
     pub async fn acked(self) -> Result<Vec<Published>, BusError> {
@@ -362,22 +356,6 @@ impl Bus {
         for (o, id) in batch {
             let subject = subject::observation_subject(&o.feed)?;
             msgs.push((subject, codec::encode_observation(o), id.clone()));
-        }
-        self.publish_batch(msgs).await
-    }
-
-    /// [`Self::publish_observations`] with each record's id its content
-    /// ([`RecordId::content`]), encoding each record once.
-    pub async fn publish_observations_by_content(
-        &self,
-        batch: &[Observation],
-    ) -> Result<Vec<Published>, BusError> {
-        let mut msgs = Vec::with_capacity(batch.len());
-        for o in batch {
-            let subject = subject::observation_subject(&o.feed)?;
-            let payload = codec::encode_observation(o);
-            let id = RecordId::of_payload(&o.feed, &payload);
-            msgs.push((subject, payload, id));
         }
         self.publish_batch(msgs).await
     }
