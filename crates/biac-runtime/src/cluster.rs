@@ -46,8 +46,31 @@ const FEED_EVERY: Duration = Duration::from_millis(20);
 /// The lease (and position object) of the archiver.
 const ARCHIVE: &str = "archive";
 
-pub fn key(a: &Audience) -> Result<AudienceKey, String> {
-    AudienceKey::new(a.key()).map_err(|e| e.to_string())
+/// Why a fusion or edge node could not start (or went on no longer).
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(transparent)]
+    Bus(#[from] biac_bus::BusError),
+    #[error(transparent)]
+    Subject(#[from] biac_bus::SubjectError),
+    #[error("starting audience {audience}: {source}")]
+    Audience {
+        audience: String,
+        source: crate::RuntimeError,
+    },
+    #[error("data directory {dir}: {source}")]
+    DataDir {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("archive store: {0}")]
+    Store(#[from] biac_store::StoreError),
+    #[error("archive store: opening it stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+pub fn key(a: &Audience) -> Result<AudienceKey, biac_bus::SubjectError> {
+    AudienceKey::new(a.key())
 }
 
 /// One audience fused on this node.
@@ -75,8 +98,8 @@ pub async fn run_fusion(
     cfg: RuntimeConfig,
     open: Option<OpenStore>,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
-    let leases = Leases::open(&bus).await.map_err(|e| e.to_string())?;
+) -> Result<(), ClusterError> {
+    let leases = Leases::open(&bus).await?;
     let mut audiences: Vec<Audience> = cfg.audiences.iter().map(Audience::of).collect();
     audiences.sort();
     audiences.dedup();
@@ -180,16 +203,23 @@ async fn start_audience(
     aud: Audience,
     lease: Lease,
     tap: &broadcast::Sender<Item>,
-) -> Result<Owned, String> {
+) -> Result<Owned, ClusterError> {
     let k = key(&aud)?;
     let mut one = cfg.clone();
     one.audiences = vec![aud.subject()];
     // Each audience its own directory: the history's SQLite file when no store is set.
     one.data_dir = cfg.data_dir.join(aud.key());
-    std::fs::create_dir_all(&one.data_dir).map_err(|e| e.to_string())?;
-    let (handle, feeder) = crate::start_fed(one, open)
-        .await
-        .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&one.data_dir).map_err(|source| ClusterError::DataDir {
+        dir: one.data_dir.clone(),
+        source,
+    })?;
+    let (handle, feeder) =
+        crate::start_fed(one, open)
+            .await
+            .map_err(|source| ClusterError::Audience {
+                audience: aud.key(),
+                source,
+            })?;
     let stop = Arc::new(AtomicBool::new(false));
     let fed_seq = Arc::new(AtomicU64::new(0));
     // Nothing is published until the replay has caught up with the stream: the edges keep
@@ -604,20 +634,15 @@ async fn publish(
 
 /// Copy `OBS` into the store's journal, in stream order, keyed by stream sequence; the
 /// position is kept beside the snapshots so that a successor resumes near it.
-async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned, String> {
-    let snapshots = Snapshots::open(bus).await.map_err(|e| e.to_string())?;
+async fn start_archive(bus: &Bus, open: OpenStore, lease: Lease) -> Result<Owned, ClusterError> {
+    let snapshots = Snapshots::open(bus).await?;
     let k = AudienceKey::new(ARCHIVE).expect("a token");
     let from = match snapshots.get(&k).await {
         Ok(Some(s)) => s.covers_seq + 1,
         _ => 1,
     };
     let first = open.clone();
-    let mut store = OffRuntime(Some(
-        tokio::task::spawn_blocking(move || first())
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?,
-    ));
+    let mut store = OffRuntime(Some(tokio::task::spawn_blocking(move || first()).await??));
     let stop = Arc::new(AtomicBool::new(false));
     let bus = bus.clone();
     let halt = stop.clone();
@@ -747,7 +772,7 @@ pub async fn edge_pictures(
     bus: Bus,
     audiences: &[Audience],
     only: &[String],
-) -> Result<BTreeMap<Audience, watch::Receiver<Arc<Picture>>>, String> {
+) -> Result<BTreeMap<Audience, watch::Receiver<Arc<Picture>>>, ClusterError> {
     let mut out = BTreeMap::new();
     for aud in audiences {
         if !only.is_empty() && !only.contains(&aud.key()) {
@@ -758,11 +783,8 @@ pub async fn edge_pictures(
         // Through JetStream (ordered consumers), not core subscriptions: a picture published
         // while this node's server was away is still delivered, and the latest keyframe
         // comes first.
-        let pics = bus.follow_pictures(&k).await.map_err(|e| e.to_string())?;
-        let alerts_in = bus
-            .follow_alerts(&k, ALERTS_KEPT as u64)
-            .await
-            .map_err(|e| e.to_string())?;
+        let pics = bus.follow_pictures(&k).await?;
+        let alerts_in = bus.follow_alerts(&k, ALERTS_KEPT as u64).await?;
         let kk = k.clone();
         tokio::spawn(async move {
             let mut pics = std::pin::pin!(pics);

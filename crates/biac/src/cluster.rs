@@ -43,7 +43,9 @@ pub async fn run_fusion(
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    biac_runtime::cluster::run_fusion(bus, node, &a.prefer, cfg, open, shutdown).await
+    biac_runtime::cluster::run_fusion(bus, node, &a.prefer, cfg, open, shutdown)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `biac serve --role edge`: the pictures to serve.
@@ -59,7 +61,9 @@ pub async fn edge_pictures(
 > {
     let bus = connect(a).await?;
     println!("biac: edge on nats {}", a.nats.join(","));
-    biac_runtime::cluster::edge_pictures(bus, audiences, &a.prefer).await
+    biac_runtime::cluster::edge_pictures(bus, audiences, &a.prefer)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `biac bus`: set the bus up for a cluster.
@@ -99,7 +103,7 @@ pub async fn bus_cmd(a: BusCmdArgs) -> Result<(), String> {
             let cfg = crate::serve::load_config(config.as_deref())?;
             let mut keys = Vec::new();
             for s in &cfg.audiences {
-                keys.push(key(&Audience::of(s))?);
+                keys.push(key(&Audience::of(s)).map_err(|e| e.to_string())?);
             }
             keys.sort();
             keys.dedup();
