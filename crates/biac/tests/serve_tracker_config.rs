@@ -28,23 +28,24 @@ fn count(addr: std::net::SocketAddr) -> u64 {
         .unwrap()
 }
 
+/// `biac serve` on `cfg` must refuse to start: what it said.
+fn refused(cfg: Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("biac.json");
+    std::fs::write(&path, cfg.to_string()).unwrap();
+    let out = Command::new(common::bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn a_tracker_value_that_cannot_work_stops_the_start_with_its_name() {
-    // `biac serve` on `cfg` must refuse to start; what it said.
-    let refused = |cfg: Value| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("biac.json");
-        std::fs::write(&path, cfg.to_string()).unwrap();
-        let out = Command::new(common::bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&path)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
     let err = refused(config(json!({"motion": {"imm": {"q_ct": 5.0}},
         "air": {"q": -1.0, "coast_after_ms": 20000, "delete_after_ms": 60000, "init_vel_sigma_mps": 150.0}})));
     assert!(
@@ -221,18 +222,7 @@ fn the_serve_configuration_chooses_the_motion_model_per_domain() {
 
 #[test]
 fn an_unknown_motion_model_stops_the_start_with_its_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("biac.json");
-    std::fs::write(&path, config(json!({"air": {"motion": "ca"}})).to_string()).unwrap();
-    let out = Command::new(common::bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(config(json!({"air": {"motion": "ca"}})));
     // The value, and what is accepted instead.
     for word in ["`ca`", "cv", "imm"] {
         assert!(err.contains(word), "{word:?} not in: {err}");

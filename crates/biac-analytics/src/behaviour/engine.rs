@@ -25,11 +25,16 @@ pub struct Engine<G> {
 
 impl<G: Geography> Engine<G> {
     pub fn new(th: Thresholds, geo: G, areas: Vec<Area>) -> Self {
+        let lattice = Lattice::build(&areas);
+        Engine::with_parts(th, geo, areas, lattice)
+    }
+
+    fn with_parts(th: Thresholds, geo: G, areas: Vec<Area>, lattice: Lattice) -> Engine<G> {
         Engine {
             th,
             geo,
-            lattice: Lattice::build(&areas),
             areas,
+            lattice,
             vessels: FastMap::default(),
             encounters: Encounters::new(),
             end_ms: None,
@@ -104,18 +109,12 @@ impl<G: Geography> Engine<G> {
     where
         G: Clone,
     {
-        Engine {
-            th: self.th.clone(),
-            geo: self.geo.clone(),
-            areas: self.areas.clone(),
-            lattice: self.lattice.clone(),
-            vessels: FastMap::default(),
-            encounters: Encounters::new(),
-            end_ms: None,
-            out_of_order: 0,
-            changes: Vec::new(),
-            presence: false,
-        }
+        Engine::with_parts(
+            self.th.clone(),
+            self.geo.clone(),
+            self.areas.clone(),
+            self.lattice.clone(),
+        )
     }
 
     /// The last report taken of this MMSI.

@@ -742,19 +742,8 @@ mod tests {
 
     /// What the offline engine (`biac events`) finds in these reports: the true events.
     fn offline(reports: &[Observation]) -> Vec<Event> {
-        let mut e = Engine::new(Thresholds::default(), open_sea(), vec![]);
-        let mut fixes: Vec<Fix> = reports.iter().map(fix_of).collect();
-        fixes.sort_by_key(|f| f.t_ms);
-        let mut out = Vec::new();
-        for f in &fixes {
-            for c in e.push(f) {
-                if let Change::Closed(ev) = c {
-                    out.push(ev.clone());
-                }
-            }
-        }
-        out.extend(e.finish());
-        out
+        let fixes: Vec<Fix> = reports.iter().map(fix_of).collect();
+        crate::behaviour::tests::run_in(Thresholds::default(), open_sea(), vec![], &fixes)
     }
 
     const T0: i64 = 1_700_000_000_000;

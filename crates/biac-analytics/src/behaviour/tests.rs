@@ -34,9 +34,19 @@ fn geo() -> impl Geography {
 }
 
 fn run_with(th: Thresholds, areas: Vec<Area>, fixes: &[Fix]) -> Vec<Event> {
+    run_in(th, geo(), areas, fixes)
+}
+
+/// The offline engine's events on `fixes` (sorted by time first), closed and finished.
+pub(super) fn run_in<G: Geography>(
+    th: Thresholds,
+    geo: G,
+    areas: Vec<Area>,
+    fixes: &[Fix],
+) -> Vec<Event> {
     let mut fixes = fixes.to_vec();
     fixes.sort_by_key(|f| f.t_ms);
-    let mut e = Engine::new(th, geo(), areas);
+    let mut e = Engine::new(th, geo, areas);
     let mut out = Vec::new();
     for f in &fixes {
         for c in e.push(f) {
