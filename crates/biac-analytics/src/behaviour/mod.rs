@@ -20,7 +20,7 @@ mod vessel;
 
 pub(crate) use area::ring_contains;
 pub use area::{parse_zones_geojson, Area};
-pub use encounter::Encounters;
+pub(crate) use encounter::Encounters;
 pub use engine::Engine;
 pub use live::{vessel_class, BehaviourWatch};
 pub use nmea::{EventsRun, Malformed};
