@@ -353,7 +353,14 @@ impl Encounters {
 
 /// Position (lat, lon) at time `t` on the track through the reports (held at the ends).
 fn at(h: &VecDeque<Fix>, t: f64) -> (f64, f64) {
-    let i = h.partition_point(|f| (f.t_ms as f64) <= t);
+    // Pairs ask about their newest interval: look at the last few reports first.
+    let n = h.len();
+    let recent = n.saturating_sub(4);
+    let i = match (recent..n).rev().find(|&k| (h[k].t_ms as f64) <= t) {
+        Some(k) => k + 1,
+        None if recent == 0 => 0,
+        None => h.partition_point(|f| (f.t_ms as f64) <= t),
+    };
     if i == 0 {
         return h.front().map_or((0.0, 0.0), |f| (f.lat, f.lon));
     }

@@ -275,8 +275,11 @@ impl<G: Geography> BehaviourWatch<G> {
 
     /// One report (of the MMSI in `slot`) into the live engine; its changes raised.
     fn push_live(&mut self, slot: u32, fix: &Fix, alerts: &mut Vec<Alert>) {
-        let changes: Vec<Change> = self.engine.push_at(slot, fix).to_vec();
-        for c in changes {
+        let changes = self.engine.push_at(slot, fix);
+        if changes.is_empty() {
+            return;
+        }
+        for c in changes.to_vec() {
             self.late.record(&c);
             alerts.push(self.alert_of(&c, false));
         }
