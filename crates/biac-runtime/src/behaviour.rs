@@ -37,6 +37,17 @@ pub struct BehaviourConfig {
     pub spoof_kn: Option<f64>,
     pub spoof_noise_m: Option<f64>,
     pub spoof_episode_gap_h: Option<f64>,
+    /// The live-only rules' thresholds ([`LiveThresholds`], same names).
+    pub dark_min_s: Option<f64>,
+    pub mismatch_noise_m: Option<f64>,
+    pub mismatch_sigmas: Option<f64>,
+    pub mismatch_max_m: Option<f64>,
+    pub mismatch_velocity_mps: Option<f64>,
+    pub mismatch_min_kn: Option<f64>,
+    pub mismatch_min_s: Option<f64>,
+    pub radar_only_min_s: Option<f64>,
+    pub zone_margin_m: Option<f64>,
+    pub late_min_s: Option<f64>,
     /// `"theatre"` (default), `"none"`, or a GeoJSON file of zones (Polygon and
     /// MultiPolygon features named by `properties.name`).
     #[serde(default)]
@@ -114,7 +125,28 @@ impl BehaviourConfig {
             spoof_noise_m: self.spoof_noise_m.unwrap_or(d.spoof_noise_m),
             spoof_episode_gap_h: self.spoof_episode_gap_h.unwrap_or(d.spoof_episode_gap_h),
         };
-        th.validate()?;
+        th.validate().map_err(|e| e.to_string())?;
+        Ok(th)
+    }
+
+    /// The live-only rules' thresholds: the configured ones over the defaults, validated.
+    pub fn live_thresholds(&self) -> Result<LiveThresholds, String> {
+        let d = LiveThresholds::default();
+        let th = LiveThresholds {
+            dark_min_s: self.dark_min_s.unwrap_or(d.dark_min_s),
+            mismatch_noise_m: self.mismatch_noise_m.unwrap_or(d.mismatch_noise_m),
+            mismatch_sigmas: self.mismatch_sigmas.unwrap_or(d.mismatch_sigmas),
+            mismatch_max_m: self.mismatch_max_m.unwrap_or(d.mismatch_max_m),
+            mismatch_velocity_mps: self
+                .mismatch_velocity_mps
+                .unwrap_or(d.mismatch_velocity_mps),
+            mismatch_min_kn: self.mismatch_min_kn.unwrap_or(d.mismatch_min_kn),
+            mismatch_min_s: self.mismatch_min_s.unwrap_or(d.mismatch_min_s),
+            radar_only_min_s: self.radar_only_min_s.unwrap_or(d.radar_only_min_s),
+            zone_margin_m: self.zone_margin_m.unwrap_or(d.zone_margin_m),
+            late_min_s: self.late_min_s.unwrap_or(d.late_min_s),
+        };
+        th.validate().map_err(|e| e.to_string())?;
         Ok(th)
     }
 }
@@ -143,6 +175,7 @@ struct Theatre {
 /// The behaviour rules ready to be given to each audience: built once per process.
 pub struct Behaviour {
     th: Thresholds,
+    live: LiveThresholds,
     /// The label of the zones' geometry (joined into a zone alert's).
     zones_label: Label,
     note: Option<String>,
@@ -171,6 +204,7 @@ impl Behaviour {
         audiences: &[Subject],
     ) -> Result<Behaviour, String> {
         let th = cfg.thresholds()?;
+        let live = cfg.live_thresholds()?;
         let label = cfg
             .zones_label
             .clone()
@@ -228,6 +262,7 @@ impl Behaviour {
         }
         Ok(Behaviour {
             th,
+            live,
             zones_label: label,
             note: cfg.note.clone(),
             ports: Arc::new(PortList::theatre()),
@@ -263,7 +298,7 @@ impl Behaviour {
             ports: self.ports.clone(),
         };
         let watch = BehaviourWatch::new(self.th.clone(), geo, zones).with_live(LiveRules {
-            th: LiveThresholds::default(),
+            th: self.live.clone(),
             ais_feeds: ais_feeds.clone(),
             zones: biac_model::allow(subject, &self.zones_label)
                 .then(|| (t.set.clone(), self.zones_label.clone())),

@@ -103,7 +103,10 @@ impl Encounters {
     }
 
     fn mmsis(&self, k: (u32, u32)) -> (u32, u32) {
-        (self.vessels[k.0 as usize].mmsi, self.vessels[k.1 as usize].mmsi)
+        (
+            self.vessels[k.0 as usize].mmsi,
+            self.vessels[k.1 as usize].mmsi,
+        )
     }
 
     /// Take one report of the vessel in `slot` (not older than its last: the caller
@@ -188,7 +191,12 @@ impl Encounters {
             }
         }
         for b in found {
-            let first = |x: u32| self.vessels[x as usize].hist.front().map_or(f.t_ms, |x| x.t_ms);
+            let first = |x: u32| {
+                self.vessels[x as usize]
+                    .hist
+                    .front()
+                    .map_or(f.t_ms, |x| x.t_ms)
+            };
             let upto = first(a).max(first(b)) as f64;
             self.pairs.insert(self.key(a, b), Pair { upto, run: None });
             self.vessels[a as usize].partners.push(b);

@@ -500,5 +500,8 @@ fn every_area_answers_alike_throughout_a_settled_lattice_cell() {
         let first = seen.entry(cell).or_insert_with(|| answers.clone());
         assert_eq!(*first, answers, "cell {cell} at {lat} {lon}");
     }
-    assert!(sub > 100_000 && tested > 1_000, "{sub} in sub-cells, {tested} tested");
+    assert!(
+        sub > 100_000 && tested > 1_000,
+        "{sub} in sub-cells, {tested} tested"
+    );
 }
