@@ -279,9 +279,11 @@ impl<G: Geography> BehaviourWatch<G> {
         if changes.is_empty() {
             return;
         }
-        for c in changes.to_vec() {
-            self.late.record(&c);
-            alerts.push(self.alert_of(&c, false));
+        // Owned: raising them reads the watch.
+        let changes: Vec<Change> = changes.to_vec();
+        for c in &changes {
+            self.late.record(c);
+            alerts.push(self.alert_of(c, false));
         }
     }
 
