@@ -307,8 +307,11 @@ impl<G: Geography> BehaviourWatch<G> {
             if s.time_ms.is_none_or(|t| r.fix.t_ms > t) {
                 s.time_ms = Some(r.fix.t_ms);
                 self.push_live(i, &r.fix, alerts);
-                continue;
             }
+            // Every late report also goes to the late engine: an encounter between a
+            // vessel whose late reports continue its live history and one whose late
+            // reports are behind it is found only there. What the late engine finds of
+            // the first alone the live one raised already, and covers.
             let live = &self.engine;
             let engine = self.late.engine.get_or_insert_with(|| live.blank());
             let changes: Vec<Change> = engine.push(&r.fix).to_vec();
@@ -881,6 +884,59 @@ mod tests {
         let later = w.evaluate(&[track(1, 111, now + 2 * MIN, 20.0, 160.0, public.clone())]);
         assert!(later.iter().all(|a| a.kind != "encounter"), "{later:?}");
         assert!(w.late.engine.is_none());
+    }
+
+    #[test]
+    fn a_late_encounter_of_a_vessel_continuing_its_history_and_one_behind_it_is_found() {
+        let public = Label::unclassified_public(Nation::JPN);
+        let mut w = BehaviourWatch::new(Thresholds::default(), open_sea(), vec![]);
+        // 111 seen live where the backlog will find it, then silent; 222 live now.
+        assert!(w
+            .evaluate(&[track(1, 111, T0, 25.0, 150.0, public.clone())])
+            .is_empty());
+        let now = T0 + 24 * H;
+        assert!(w
+            .evaluate(&[track(2, 222, now, 20.0, 160.0, public.clone())])
+            .is_empty());
+        // The backlog: the two side by side for three hours from T0 + 1 h. 111's reports
+        // continue its live history (the live engine takes them); 222's are behind its.
+        let batch = encounter_reports(111, 222, T0 + H, &public);
+        let truth: Vec<Event> = offline(&batch)
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Encounter)
+            .collect();
+        assert_eq!(truth.len(), 1, "{truth:?}");
+        w.observe(&batch);
+        let alerts = w.evaluate(&[track(2, 222, now + 2_000, 20.0, 160.0, public.clone())]);
+        let enc: Vec<&Alert> = alerts.iter().filter(|a| a.kind == "encounter").collect();
+        assert_eq!(enc.len(), 2, "{alerts:?}");
+        assert_eq!(
+            (enc[0].state, enc[0].time_ms),
+            (AlertState::Open, truth[0].start_ms)
+        );
+        assert_eq!(
+            (enc[1].state, enc[1].time_ms),
+            (AlertState::Close, truth[0].end_ms)
+        );
+        assert!(enc.iter().all(|a| a.detail.get("late") == Some(&1.0)));
+        // Nothing else twice: every other episode once.
+        let mut keys: Vec<(&str, &str)> = alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.episode.as_str(),
+                    if a.state == AlertState::Open {
+                        "open"
+                    } else {
+                        "close"
+                    },
+                )
+            })
+            .collect();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "{alerts:?}");
     }
 
     #[test]
