@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use biac_analytics::behaviour::{
     parse_zones_geojson, Area, BehaviourWatch, Geography, LiveRules, LiveThresholds, PortList,
-    Thresholds,
+    ThresholdError, Thresholds,
 };
 use biac_analytics::recognition::Recognitions;
 use biac_analytics::Watch;
@@ -22,7 +22,10 @@ use serde::Deserialize;
 /// Why the behaviour rules could not be built at start.
 #[derive(Debug, thiserror::Error)]
 pub enum BehaviourError {
-    /// A threshold no rule can work with, or a recognition list that does not parse.
+    /// A threshold no rule can work with, by its key under `behaviour`.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// A recognition list that does not parse.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The zones file cannot be read.
@@ -56,6 +59,17 @@ pub struct BehaviourConfig {
     pub spoof_kn: Option<f64>,
     pub spoof_noise_m: Option<f64>,
     pub spoof_episode_gap_h: Option<f64>,
+    /// The live-only rules' thresholds ([`LiveThresholds`], same names).
+    pub dark_min_s: Option<f64>,
+    pub mismatch_noise_m: Option<f64>,
+    pub mismatch_sigmas: Option<f64>,
+    pub mismatch_max_m: Option<f64>,
+    pub mismatch_velocity_mps: Option<f64>,
+    pub mismatch_min_kn: Option<f64>,
+    pub mismatch_min_s: Option<f64>,
+    pub radar_only_min_s: Option<f64>,
+    pub zone_margin_m: Option<f64>,
+    pub late_min_s: Option<f64>,
     /// `"theatre"` (default), `"none"`, or a GeoJSON file of zones (Polygon and
     /// MultiPolygon features named by `properties.name`).
     #[serde(default)]
@@ -115,9 +129,8 @@ impl BehaviourConfig {
         }
     }
 
-    /// The thresholds: the configured ones over the defaults, validated (an error is
-    /// the key `behaviour`'s).
-    pub fn thresholds(&self) -> Result<Thresholds, ConfigError> {
+    /// The thresholds: the configured ones over the defaults, validated.
+    pub fn thresholds(&self) -> Result<Thresholds, ThresholdError> {
         let d = Thresholds::default();
         let th = Thresholds {
             gap_min_h: self.gap_min_h.unwrap_or(d.gap_min_h),
@@ -134,8 +147,28 @@ impl BehaviourConfig {
             spoof_noise_m: self.spoof_noise_m.unwrap_or(d.spoof_noise_m),
             spoof_episode_gap_h: self.spoof_episode_gap_h.unwrap_or(d.spoof_episode_gap_h),
         };
-        th.validate()
-            .map_err(|e| ConfigError::new("behaviour", e))?;
+        th.validate()?;
+        Ok(th)
+    }
+
+    /// The live-only rules' thresholds: the configured ones over the defaults, validated.
+    pub fn live_thresholds(&self) -> Result<LiveThresholds, ThresholdError> {
+        let d = LiveThresholds::default();
+        let th = LiveThresholds {
+            dark_min_s: self.dark_min_s.unwrap_or(d.dark_min_s),
+            mismatch_noise_m: self.mismatch_noise_m.unwrap_or(d.mismatch_noise_m),
+            mismatch_sigmas: self.mismatch_sigmas.unwrap_or(d.mismatch_sigmas),
+            mismatch_max_m: self.mismatch_max_m.unwrap_or(d.mismatch_max_m),
+            mismatch_velocity_mps: self
+                .mismatch_velocity_mps
+                .unwrap_or(d.mismatch_velocity_mps),
+            mismatch_min_kn: self.mismatch_min_kn.unwrap_or(d.mismatch_min_kn),
+            mismatch_min_s: self.mismatch_min_s.unwrap_or(d.mismatch_min_s),
+            radar_only_min_s: self.radar_only_min_s.unwrap_or(d.radar_only_min_s),
+            zone_margin_m: self.zone_margin_m.unwrap_or(d.zone_margin_m),
+            late_min_s: self.late_min_s.unwrap_or(d.late_min_s),
+        };
+        th.validate()?;
         Ok(th)
     }
 }
@@ -164,6 +197,7 @@ struct Theatre {
 /// The behaviour rules ready to be given to each audience: built once per process.
 pub struct Behaviour {
     th: Thresholds,
+    live: LiveThresholds,
     /// The label of the zones' geometry (joined into a zone alert's).
     zones_label: Label,
     note: Option<String>,
@@ -192,6 +226,7 @@ impl Behaviour {
         audiences: &[Subject],
     ) -> Result<Behaviour, BehaviourError> {
         let th = cfg.thresholds()?;
+        let live = cfg.live_thresholds()?;
         let label = cfg
             .zones_label
             .clone()
@@ -248,6 +283,7 @@ impl Behaviour {
         }
         Ok(Behaviour {
             th,
+            live,
             zones_label: label,
             note: cfg.note.clone(),
             ports: Arc::new(PortList::theatre()),
@@ -283,7 +319,7 @@ impl Behaviour {
             ports: self.ports.clone(),
         };
         let watch = BehaviourWatch::new(self.th.clone(), geo, zones).with_live(LiveRules {
-            th: LiveThresholds::default(),
+            th: self.live.clone(),
             ais_feeds: ais_feeds.clone(),
             zones: biac_model::allow(subject, &self.zones_label)
                 .then(|| (t.set.clone(), self.zones_label.clone())),
@@ -372,13 +408,27 @@ mod tests {
             ..BehaviourConfig::default()
         };
         let e = cfg.thresholds().unwrap_err();
-        assert_eq!(e.key, "behaviour");
+        assert_eq!(e.name, "gap_min_h");
         assert_eq!(
             e.to_string(),
-            "--gap-min-h must be a finite number >= 0, not -1"
+            "gap_min_h must be a finite number >= 0, not -1"
         );
         let build = |cfg: &BehaviourConfig| Behaviour::build(cfg, &Default::default(), &[]);
-        assert!(matches!(build(&cfg), Err(BehaviourError::Config(_))));
+        assert!(matches!(
+            build(&cfg),
+            Err(BehaviourError::Threshold(ThresholdError {
+                name: "gap_min_h",
+                ..
+            }))
+        ));
+        let live = BehaviourConfig {
+            dark_min_s: Some(f64::NAN),
+            ..BehaviourConfig::default()
+        };
+        match build(&live) {
+            Err(BehaviourError::Threshold(e)) => assert_eq!(e.name, "dark_min_s"),
+            other => panic!("{other:?}"),
+        }
         // No audience: no zone set is built, only the file read and parsed.
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("zones.geojson");

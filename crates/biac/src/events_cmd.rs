@@ -67,7 +67,11 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
         spoof_kn: a.spoof_kn,
         ..Thresholds::default()
     };
-    th.validate()?;
+    th.validate().map_err(|e| {
+        // Named by its flag.
+        let flag = format!("--{}", e.name.replace('_', "-"));
+        e.to_string().replacen(e.name, &flag, 1)
+    })?;
     let areas = match &a.zones {
         Some(p) => parse_zones_geojson(
             &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,

@@ -314,7 +314,10 @@ impl Area {
 
 /// One grid over every area: a cell is settled when, for every area, every point of it
 /// falls in a grid cell of that area that no edge touches — then no area's answer can
-/// change while a vessel stays in it, and its report skips the per-area loop.
+/// change while a vessel stays in it, and its report skips the per-area loop. A cell
+/// that is not is split in [`SUB`] × [`SUB`] sub-cells, and those no edge of any area
+/// touches are settled too: near a coast, a vessel tests the areas once per sub-cell
+/// (~1.4 km) it enters rather than at every report.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Lattice {
     x0: f64,
@@ -323,7 +326,13 @@ pub(crate) struct Lattice {
     nx: usize,
     ny: usize,
     settled: Vec<bool>,
+    /// Per unsettled cell, its sub-cells an edge touches (bit `row * SUB + column`);
+    /// a cell absent has none.
+    touched: super::FastMap<u32, u64>,
 }
+
+/// Sub-cells per side of a lattice cell (their bits fill a `u64`).
+const SUB: usize = 8;
 
 impl Lattice {
     pub(crate) fn build(areas: &[Area]) -> Lattice {
@@ -334,6 +343,7 @@ impl Lattice {
             nx: 0,
             ny: 0,
             settled: Vec::new(),
+            touched: Default::default(),
         };
         // The union of the areas' grids, a cell wider on each side.
         let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
@@ -393,18 +403,60 @@ impl Lattice {
                 }
             }
         }
-        Lattice {
+        let mut lattice = Lattice {
             x0,
             y0,
             per_deg,
             nx,
             ny,
             settled,
-        }
+            touched: Default::default(),
+        };
+        lattice.mark_edges(areas);
+        lattice
     }
 
-    /// The settled cell the point is in (`u32::MAX` outside the lattice, where every
-    /// area answers outside), or `None` where some area needs its own test.
+    /// Marks the sub-cells every edge of every area touches (conservatively: each piece
+    /// of an edge, at most a sub-cell long, marks its box widened a hair), in the cells
+    /// that are not settled (the settled ones no edge touches).
+    fn mark_edges(&mut self, areas: &[Area]) {
+        let per_sub = self.per_deg * SUB as f64;
+        let (mx, my) = (self.nx * SUB - 1, self.ny * SUB - 1);
+        let sx = |x: f64| ((x - self.x0) * per_sub).floor().clamp(0.0, mx as f64) as usize;
+        let sy = |y: f64| ((y - self.y0) * per_sub).floor().clamp(0.0, my as f64) as usize;
+        let e = 1e-9;
+        let mut touched: super::FastMap<u32, u64> = Default::default();
+        for ring in areas.iter().flat_map(|a| &a.polygons).flatten() {
+            let n = ring.len();
+            for i in 0..n {
+                let ([xa, ya], [xb, yb]) = (ring[(i + n - 1) % n], ring[i]);
+                if !(xa.is_finite() && ya.is_finite() && xb.is_finite() && yb.is_finite()) {
+                    continue;
+                }
+                let span = ((xb - xa).abs().max((yb - ya).abs()) * per_sub).ceil();
+                let pieces = span.clamp(1.0, 1.0e6) as usize;
+                for p in 0..pieces {
+                    let (u, v) = (p as f64 / pieces as f64, (p + 1) as f64 / pieces as f64);
+                    let (x1, x2) = (xa + u * (xb - xa), xa + v * (xb - xa));
+                    let (y1, y2) = (ya + u * (yb - ya), ya + v * (yb - ya));
+                    for y in sy(y1.min(y2) - e)..=sy(y1.max(y2) + e) {
+                        for x in sx(x1.min(x2) - e)..=sx(x1.max(x2) + e) {
+                            let k = (y / SUB) * self.nx + x / SUB;
+                            if self.settled[k] {
+                                continue;
+                            }
+                            let bit = (y % SUB) * SUB + x % SUB;
+                            *touched.entry(k as u32).or_default() |= 1u64 << bit;
+                        }
+                    }
+                }
+            }
+        }
+        self.touched = touched;
+    }
+
+    /// The settled cell or sub-cell the point is in (`u32::MAX` outside the lattice,
+    /// where every area answers outside), or `None` where some area needs its own test.
     pub(crate) fn settled_cell(&self, lat: f64, lon: f64) -> Option<u32> {
         let (fx, fy) = (
             (lon - self.x0) * self.per_deg,
@@ -414,7 +466,19 @@ impl Lattice {
             return Some(u32::MAX);
         }
         let k = fy as usize * self.nx + fx as usize;
-        (self.settled[k]).then(|| u32::try_from(k).unwrap_or(u32::MAX))
+        // Ids: a cell's is `k * 64`, its sub-cells' `k * 64 + bit` (the lattice has
+        // at most a few million cells: below 2^26).
+        let id = |bit: usize| u32::try_from(k * 64 + bit).ok();
+        if self.settled[k] {
+            return id(0);
+        }
+        let (sx, sy) = (
+            ((fx.fract() * SUB as f64) as usize).min(SUB - 1),
+            ((fy.fract() * SUB as f64) as usize).min(SUB - 1),
+        );
+        let bit = sy * SUB + sx;
+        let touched = self.touched.get(&(k as u32)).copied().unwrap_or(0);
+        (touched & (1u64 << bit) == 0).then(|| id(bit)).flatten()
     }
 }
 

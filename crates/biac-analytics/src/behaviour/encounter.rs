@@ -6,6 +6,10 @@
 //! report times. A pair can be evaluated only up to the earlier of the two vessels' last
 //! reports; each vessel keeps the reports its pairs still need. Pairs are found through
 //! a grid of last positions and dropped when far apart.
+//!
+//! Vessels are held by the engine's slot index (one hash lookup per report, in the
+//! engine): partners, grid cells and pairs name slots, and a pair's first slot is the
+//! vessel with the lower MMSI (the event's order).
 
 use std::collections::VecDeque;
 
@@ -31,6 +35,7 @@ const OPEN_CHECK_MS: f64 = 600_000.0;
 
 #[derive(Debug, Default)]
 struct Vessel {
+    mmsi: u32,
     hist: VecDeque<Fix>,
     cell: Option<(i32, i32)>,
     partners: Vec<u32>,
@@ -59,16 +64,12 @@ struct Pair {
     run: Option<Run>,
 }
 
-/// The encounter rule over every vessel.
+/// The encounter rule over every vessel, by slot.
 #[derive(Debug, Default)]
-pub struct Encounters {
-    vessels: FastMap<u32, Vessel>,
+pub(crate) struct Encounters {
+    vessels: Vec<Vessel>,
     grid: FastMap<(i32, i32), Vec<u32>>,
     pairs: FastMap<(u32, u32), Pair>,
-}
-
-fn key(a: u32, b: u32) -> (u32, u32) {
-    (a.min(b), a.max(b))
 }
 
 impl Encounters {
@@ -92,25 +93,41 @@ impl Encounters {
         ((lat / clat).floor() as i32, (lon / clon).floor() as i32)
     }
 
-    /// Take one report (not older than the vessel's last: the caller orders them).
-    pub fn push(&mut self, f: &Fix, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
+    /// The pair of two slots, the lower MMSI's first.
+    fn key(&self, a: u32, b: u32) -> (u32, u32) {
+        if self.vessels[a as usize].mmsi <= self.vessels[b as usize].mmsi {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
+    fn mmsis(&self, k: (u32, u32)) -> (u32, u32) {
+        (
+            self.vessels[k.0 as usize].mmsi,
+            self.vessels[k.1 as usize].mmsi,
+        )
+    }
+
+    /// Take one report of the vessel in `slot` (not older than its last: the caller
+    /// orders them). A slot not seen before, or forgotten, starts empty.
+    pub fn push(
+        &mut self,
+        slot: u32,
+        f: &Fix,
+        th: &Thresholds,
+        geo: &dyn Geography,
+        out: &mut Vec<Change>,
+    ) {
+        let s = slot as usize;
+        if s >= self.vessels.len() {
+            self.vessels.resize_with(s + 1, Vessel::default);
+        }
         let cell = Self::cell(th, f.lat, f.lon);
-        let v = self.vessels.entry(f.mmsi).or_default();
+        let v = &mut self.vessels[s];
+        v.mmsi = f.mmsi;
         v.hist.push_back(*f);
         let old = v.cell.replace(cell);
-        if old != Some(cell) {
-            if let Some(oc) = old {
-                if let Some(list) = self.grid.get_mut(&oc) {
-                    if let Some(i) = list.iter().position(|m| *m == f.mmsi) {
-                        list.swap_remove(i);
-                    }
-                    if list.is_empty() {
-                        self.grid.remove(&oc);
-                    }
-                }
-            }
-            self.grid.entry(cell).or_default().push(f.mmsi);
-        }
         let due = old != Some(cell)
             || v.discovered_ms
                 .is_none_or(|d| f.t_ms - d >= DISCOVER_EVERY_MS || f.t_ms < d);
@@ -123,18 +140,34 @@ impl Encounters {
             }
             return;
         }
+        if old != Some(cell) {
+            if let Some(oc) = old {
+                if let Some(list) = self.grid.get_mut(&oc) {
+                    if let Some(i) = list.iter().position(|m| *m == slot) {
+                        list.swap_remove(i);
+                    }
+                    if list.is_empty() {
+                        self.grid.remove(&oc);
+                    }
+                }
+            }
+            self.grid.entry(cell).or_default().push(slot);
+        }
         if due {
-            self.discover(f, cell, th);
+            self.discover(slot, f, cell, th);
         }
-        let v = &self.vessels[&f.mmsi];
-        let partners = v.partners.clone();
-        for b in partners {
-            self.advance(f.mmsi, b, f.t_ms, th, geo, out);
+        // Indexed, not cloned: `advance` may drop the partner at `i` (the list keeps
+        // its order).
+        let mut i = 0;
+        while let Some(&b) = self.vessels[s].partners.get(i) {
+            if !self.advance(slot, b, f.t_ms, th, geo, out) {
+                i += 1;
+            }
         }
-        self.trim(f.mmsi);
+        self.trim(slot);
     }
 
-    fn discover(&mut self, f: &Fix, (ci, cj): (i32, i32), th: &Thresholds) {
+    fn discover(&mut self, a: u32, f: &Fix, (ci, cj): (i32, i32), th: &Thresholds) {
         let r = Self::radius_m(th);
         let mut found = Vec::new();
         for di in -1..=1 {
@@ -143,10 +176,10 @@ impl Encounters {
                     continue;
                 };
                 for &b in list {
-                    if b == f.mmsi || self.pairs.contains_key(&key(f.mmsi, b)) {
+                    if b == a || self.pairs.contains_key(&self.key(a, b)) {
                         continue;
                     }
-                    let Some(bl) = self.vessels.get(&b).and_then(|v| v.hist.back()) else {
+                    let Some(bl) = self.vessels[b as usize].hist.back() else {
                         continue;
                     };
                     if f.t_ms - bl.t_ms <= STALE_MS
@@ -158,28 +191,21 @@ impl Encounters {
             }
         }
         for b in found {
-            let fa = self.vessels[&f.mmsi]
-                .hist
-                .front()
-                .map_or(f.t_ms, |x| x.t_ms);
-            let fb = self.vessels[&b].hist.front().map_or(f.t_ms, |x| x.t_ms);
-            self.pairs.insert(
-                key(f.mmsi, b),
-                Pair {
-                    upto: fa.max(fb) as f64,
-                    run: None,
-                },
-            );
-            if let Some(v) = self.vessels.get_mut(&f.mmsi) {
-                v.partners.push(b);
-            }
-            if let Some(v) = self.vessels.get_mut(&b) {
-                v.partners.push(f.mmsi);
-            }
+            let first = |x: u32| {
+                self.vessels[x as usize]
+                    .hist
+                    .front()
+                    .map_or(f.t_ms, |x| x.t_ms)
+            };
+            let upto = first(a).max(first(b)) as f64;
+            self.pairs.insert(self.key(a, b), Pair { upto, run: None });
+            self.vessels[a as usize].partners.push(b);
+            self.vessels[b as usize].partners.push(a);
         }
     }
 
-    /// Evaluate the pair over the newly known time; drop it when far apart or stale.
+    /// Evaluate the pair over the newly known time; drop it when far apart or stale
+    /// (then returns true).
     fn advance(
         &mut self,
         a: u32,
@@ -188,18 +214,16 @@ impl Encounters {
         th: &Thresholds,
         geo: &dyn Geography,
         out: &mut Vec<Change>,
-    ) {
-        let k = key(a, b);
-        let (Some(va), Some(vb), Some(pair)) = (
-            self.vessels.get(&k.0),
-            self.vessels.get(&k.1),
-            self.pairs.get_mut(&k),
-        ) else {
-            return;
+    ) -> bool {
+        let k = self.key(a, b);
+        let mmsi = self.mmsis(k);
+        let (va, vb) = (&self.vessels[k.0 as usize], &self.vessels[k.1 as usize]);
+        let Some(pair) = self.pairs.get_mut(&k) else {
+            return false;
         };
         let (ha, hb) = (&va.hist, &vb.hist);
         let (Some(la), Some(lb)) = (ha.back(), hb.back()) else {
-            return;
+            return false;
         };
         let end = la.t_ms.min(lb.t_ms) as f64;
         if end > pair.upto {
@@ -222,7 +246,7 @@ impl Encounters {
                 let tb = hb.get(j).map_or(end, |x| (x.t_ms as f64).min(end));
                 let e = ta.min(tb);
                 if e > s {
-                    step(pair, ha, hb, s, e, k, th, geo, out);
+                    step(pair, ha, hb, s, e, mmsi, th, geo, out);
                     s = e;
                 }
                 if e >= end {
@@ -242,62 +266,66 @@ impl Encounters {
             let (pa, pb) = (at(ha, pair.upto), at(hb, pair.upto));
             approx_distance_m(pa.0, pa.1, pb.0, pb.1) > 2.0 * Self::radius_m(th)
         };
-        if stale || far {
-            if let Some(run) = pair.run.take() {
-                if let Some(e) = run_event(&run, ha, hb, k, th, geo) {
-                    out.push(Change::Closed(e));
-                }
-            }
-            self.pairs.remove(&k);
-            for (x, y) in [(k.0, k.1), (k.1, k.0)] {
-                if let Some(v) = self.vessels.get_mut(&x) {
-                    v.partners.retain(|p| *p != y);
-                }
+        if !(stale || far) {
+            return false;
+        }
+        if let Some(run) = pair.run.take() {
+            if let Some(e) = run_event(&run, ha, hb, mmsi, th, geo) {
+                out.push(Change::Closed(e));
             }
         }
+        self.pairs.remove(&k);
+        for (x, y) in [(k.0, k.1), (k.1, k.0)] {
+            self.vessels[x as usize].partners.retain(|p| *p != y);
+        }
+        true
     }
 
     /// Forget the reports no pair of this vessel needs any more.
-    fn trim(&mut self, m: u32) {
-        let Some(v) = self.vessels.get(&m) else {
-            return;
-        };
+    fn trim(&mut self, slot: u32) {
+        let v = &self.vessels[slot as usize];
         let need = v
             .partners
             .iter()
-            .filter_map(|b| self.pairs.get(&key(m, *b)))
+            .filter_map(|&b| self.pairs.get(&self.key(slot, b)))
             .map(|p| p.run.as_ref().map_or(p.upto, |r| r.start.min(p.upto)))
             .fold(f64::INFINITY, f64::min);
-        let Some(v) = self.vessels.get_mut(&m) else {
-            return;
-        };
+        let v = &mut self.vessels[slot as usize];
         while v.hist.len() > 2 && (v.hist[1].t_ms as f64 <= need || v.hist.len() > MAX_HISTORY) {
             v.hist.pop_front();
         }
     }
 
-    /// Forget one vessel: its runs still within at their pair's last known time are
-    /// reported open (as at the end of input), its pairs and reports dropped.
-    pub fn forget(&mut self, m: u32, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
-        let Some(v) = self.vessels.remove(&m) else {
+    /// Forget the vessel in `slot` (which then starts empty): its runs still within at
+    /// their pair's last known time are reported open (as at the end of input), its
+    /// pairs and reports dropped.
+    pub fn forget(
+        &mut self,
+        slot: u32,
+        th: &Thresholds,
+        geo: &dyn Geography,
+        out: &mut Vec<Change>,
+    ) {
+        let Some(v) = self.vessels.get_mut(slot as usize).map(std::mem::take) else {
             return;
         };
         let mut partners = v.partners.clone();
-        partners.sort_unstable();
+        partners.sort_unstable_by_key(|&b| self.vessels[b as usize].mmsi);
         for b in partners {
-            let k = key(m, b);
-            let run = self.pairs.remove(&k).and_then(|p| p.run);
-            let Some(vb) = self.vessels.get_mut(&b) else {
-                continue;
-            };
-            vb.partners.retain(|p| *p != m);
+            let first = v.mmsi <= self.vessels[b as usize].mmsi;
+            let run = self
+                .pairs
+                .remove(&if first { (slot, b) } else { (b, slot) })
+                .and_then(|p| p.run);
+            let vb = &mut self.vessels[b as usize];
+            vb.partners.retain(|p| *p != slot);
             if let Some(run) = run {
-                let (ha, hb) = if k.0 == m {
-                    (&v.hist, &vb.hist)
+                let (ha, hb, mmsi) = if first {
+                    (&v.hist, &vb.hist, (v.mmsi, vb.mmsi))
                 } else {
-                    (&vb.hist, &v.hist)
+                    (&vb.hist, &v.hist, (vb.mmsi, v.mmsi))
                 };
-                if let Some(mut e) = run_event(&run, ha, hb, k, th, geo) {
+                if let Some(mut e) = run_event(&run, ha, hb, mmsi, th, geo) {
                     e.open = true;
                     out.push(Change::Closed(e));
                 }
@@ -305,7 +333,7 @@ impl Encounters {
         }
         if let Some(c) = v.cell {
             if let Some(list) = self.grid.get_mut(&c) {
-                list.retain(|x| *x != m);
+                list.retain(|x| *x != slot);
                 if list.is_empty() {
                     self.grid.remove(&c);
                 }
@@ -315,16 +343,15 @@ impl Encounters {
 
     /// End of input: runs still within at their pair's last known time are open.
     pub fn finish(&mut self, th: &Thresholds, geo: &dyn Geography, out: &mut Vec<Change>) {
-        let mut keys: Vec<(u32, u32)> = self.pairs.keys().copied().collect();
+        let mut keys: Vec<((u32, u32), (u32, u32))> =
+            self.pairs.keys().map(|&k| (self.mmsis(k), k)).collect();
         keys.sort_unstable();
-        for k in keys {
+        for (mmsi, k) in keys {
             let Some(run) = self.pairs.get_mut(&k).and_then(|p| p.run.take()) else {
                 continue;
             };
-            let (Some(va), Some(vb)) = (self.vessels.get(&k.0), self.vessels.get(&k.1)) else {
-                continue;
-            };
-            if let Some(mut e) = run_event(&run, &va.hist, &vb.hist, k, th, geo) {
+            let (va, vb) = (&self.vessels[k.0 as usize], &self.vessels[k.1 as usize]);
+            if let Some(mut e) = run_event(&run, &va.hist, &vb.hist, mmsi, th, geo) {
                 e.open = true;
                 out.push(Change::Closed(e));
             }
@@ -334,7 +361,14 @@ impl Encounters {
 
 /// Position (lat, lon) at time `t` on the track through the reports (held at the ends).
 fn at(h: &VecDeque<Fix>, t: f64) -> (f64, f64) {
-    let i = h.partition_point(|f| (f.t_ms as f64) <= t);
+    // Pairs ask about their newest interval: look at the last few reports first.
+    let n = h.len();
+    let recent = n.saturating_sub(4);
+    let i = match (recent..n).rev().find(|&k| (h[k].t_ms as f64) <= t) {
+        Some(k) => k + 1,
+        None if recent == 0 => 0,
+        None => h.partition_point(|f| (f.t_ms as f64) <= t),
+    };
     if i == 0 {
         return h.front().map_or((0.0, 0.0), |f| (f.lat, f.lon));
     }
@@ -356,7 +390,7 @@ fn step(
     hb: &VecDeque<Fix>,
     s: f64,
     e: f64,
-    k: (u32, u32),
+    mmsi: (u32, u32),
     th: &Thresholds,
     geo: &dyn Geography,
     out: &mut Vec<Change>,
@@ -384,13 +418,13 @@ fn step(
         }
     };
     let Some((u1, u2)) = within else {
-        close(pair, ha, hb, k, th, geo, out);
+        close(pair, ha, hb, mmsi, th, geo, out);
         return;
     };
     let (ws, we) = (s + u1 * (e - s), s + u2 * (e - s));
     // A run goes on only if it was within right up to this interval.
     if pair.run.as_ref().is_some_and(|r| ws > r.last + 1.0) {
-        close(pair, ha, hb, k, th, geo, out);
+        close(pair, ha, hb, mmsi, th, geo, out);
     }
     let run = pair.run.get_or_insert(Run {
         start: ws,
@@ -423,13 +457,13 @@ fn step(
         && run.last >= run.next_open_check
     {
         run.next_open_check = run.last + OPEN_CHECK_MS;
-        if let Some(e) = run_event(run, ha, hb, k, th, geo) {
+        if let Some(e) = run_event(run, ha, hb, mmsi, th, geo) {
             run.opened = true;
             out.push(Change::Opened(e));
         }
     }
     if u2 < 1.0 {
-        close(pair, ha, hb, k, th, geo, out);
+        close(pair, ha, hb, mmsi, th, geo, out);
     }
 }
 
@@ -437,13 +471,13 @@ fn close(
     pair: &mut Pair,
     ha: &VecDeque<Fix>,
     hb: &VecDeque<Fix>,
-    k: (u32, u32),
+    mmsi: (u32, u32),
     th: &Thresholds,
     geo: &dyn Geography,
     out: &mut Vec<Change>,
 ) {
     if let Some(run) = pair.run.take() {
-        if let Some(e) = run_event(&run, ha, hb, k, th, geo) {
+        if let Some(e) = run_event(&run, ha, hb, mmsi, th, geo) {
             out.push(Change::Closed(e));
         }
     }
@@ -484,7 +518,7 @@ fn run_event(
     run: &Run,
     ha: &VecDeque<Fix>,
     hb: &VecDeque<Fix>,
-    k: (u32, u32),
+    mmsi: (u32, u32),
     th: &Thresholds,
     geo: &dyn Geography,
 ) -> Option<Event> {
@@ -517,7 +551,7 @@ fn run_event(
     }
     Some(Event {
         kind: EventKind::Encounter,
-        mmsi: vec![k.0, k.1],
+        mmsi: vec![mmsi.0, mmsi.1],
         start_ms: start,
         end_ms: end,
         lat,

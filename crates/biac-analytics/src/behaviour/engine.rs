@@ -8,13 +8,21 @@ use super::{
 /// All rules, fed reports in time order (per MMSI; a report older than its MMSI's last
 /// is dropped and counted). Memory: one [`VesselRules`] per MMSI seen, plus the
 /// encounter rule's pairs of nearby vessels and the reports those pairs still need.
+///
+/// Each MMSI has a slot (an index into the rules' per-vessel state, made at its first
+/// report and free again when forgotten): a report costs one hash lookup, and a caller
+/// that keeps the slot ([`Engine::slot`], [`Engine::push_at`]) none.
 pub struct Engine<G> {
     th: Thresholds,
     geo: G,
     areas: Vec<Area>,
     /// Where no area's answer can change within a cell (most of the sea).
     lattice: Lattice,
-    vessels: FastMap<u32, VesselRules>,
+    /// MMSI → slot.
+    index: FastMap<u32, u32>,
+    /// By slot (a forgotten one empty until reused).
+    vessels: Vec<VesselRules>,
+    free: Vec<u32>,
     encounters: Encounters,
     end_ms: Option<Ms>,
     out_of_order: u64,
@@ -35,7 +43,9 @@ impl<G: Geography> Engine<G> {
             geo,
             areas,
             lattice,
-            vessels: FastMap::default(),
+            index: FastMap::default(),
+            vessels: Vec::new(),
+            free: Vec::new(),
             encounters: Encounters::new(),
             end_ms: None,
             out_of_order: 0,
@@ -61,9 +71,9 @@ impl<G: Geography> Engine<G> {
         self.out_of_order
     }
 
-    /// MMSIs seen.
+    /// MMSIs with a slot (seen, not forgotten).
     pub fn vessels(&self) -> usize {
-        self.vessels.len()
+        self.index.len()
     }
 
     /// The index of the zone of this name.
@@ -76,17 +86,44 @@ impl<G: Geography> Engine<G> {
         self.encounters.pairs()
     }
 
+    /// The slot of this MMSI, made when new (then `true`). It stays the MMSI's until
+    /// [`Engine::forget`].
+    pub(crate) fn slot(&mut self, mmsi: u32) -> (u32, bool) {
+        let (vessels, free, n) = (&mut self.vessels, &mut self.free, self.areas.len());
+        let mut new = false;
+        let s = *self.index.entry(mmsi).or_insert_with(|| {
+            new = true;
+            free.pop().unwrap_or_else(|| {
+                vessels.push(VesselRules::new(n));
+                u32::try_from(vessels.len() - 1).expect("fewer than 2^32 vessels")
+            })
+        });
+        (s, new)
+    }
+
+    /// The slot of this MMSI, if it has one.
+    pub(crate) fn slot_of(&self, mmsi: u32) -> Option<u32> {
+        self.index.get(&mmsi).copied()
+    }
+
     /// Take one report; returns what opened and closed.
     pub fn push(&mut self, f: &Fix) -> &[Change] {
+        if !(f.lat.is_finite() && f.lon.is_finite()) {
+            self.changes.clear();
+            return &self.changes;
+        }
+        let (s, _) = self.slot(f.mmsi);
+        self.push_at(s, f)
+    }
+
+    /// [`Engine::push`] for a report of the MMSI in `slot` (from [`Engine::slot`]).
+    pub(crate) fn push_at(&mut self, slot: u32, f: &Fix) -> &[Change] {
         self.changes.clear();
         if !(f.lat.is_finite() && f.lon.is_finite()) {
             return &self.changes;
         }
-        let n = self.areas.len();
-        let v = self
-            .vessels
-            .entry(f.mmsi)
-            .or_insert_with(|| VesselRules::new(n));
+        debug_assert_eq!(self.index.get(&f.mmsi), Some(&slot));
+        let v = &mut self.vessels[slot as usize];
         if v.last().is_some_and(|l| f.t_ms < l.t_ms) {
             self.out_of_order += 1;
             return &self.changes;
@@ -99,7 +136,7 @@ impl<G: Geography> Engine<G> {
             v.open_present(f, &self.areas, &mut self.changes);
         }
         self.encounters
-            .push(f, &self.th, &self.geo, &mut self.changes);
+            .push(slot, f, &self.th, &self.geo, &mut self.changes);
         &self.changes
     }
 
@@ -119,7 +156,8 @@ impl<G: Geography> Engine<G> {
 
     /// The last report taken of this MMSI.
     pub fn last_of(&self, mmsi: u32) -> Option<&Fix> {
-        self.vessels.get(&mmsi).and_then(|v| v.last())
+        let s = *self.index.get(&mmsi)?;
+        self.vessels[s as usize].last()
     }
 
     /// Forget one MMSI, as [`Engine::finish`] would at its last report: what it has
@@ -127,12 +165,16 @@ impl<G: Geography> Engine<G> {
     /// report of it starts afresh, however old.
     pub fn forget(&mut self, mmsi: u32) -> &[Change] {
         self.changes.clear();
-        if let Some(mut v) = self.vessels.remove(&mmsi) {
-            let end = v.last().map_or(0, |l| l.t_ms);
-            v.finish(end, &self.th, &self.areas, &mut self.changes);
-        }
+        let Some(s) = self.index.remove(&mmsi) else {
+            return &self.changes;
+        };
+        let empty = VesselRules::new(self.areas.len());
+        let mut v = std::mem::replace(&mut self.vessels[s as usize], empty);
+        let end = v.last().map_or(0, |l| l.t_ms);
+        v.finish(end, &self.th, &self.areas, &mut self.changes);
         self.encounters
-            .forget(mmsi, &self.th, &self.geo, &mut self.changes);
+            .forget(s, &self.th, &self.geo, &mut self.changes);
+        self.free.push(s);
         &self.changes
     }
 
@@ -141,12 +183,10 @@ impl<G: Geography> Engine<G> {
     pub fn finish(&mut self) -> Vec<Event> {
         let mut out = Vec::new();
         let end = self.end_ms.unwrap_or(0);
-        let mut mmsis: Vec<u32> = self.vessels.keys().copied().collect();
+        let mut mmsis: Vec<(u32, u32)> = self.index.iter().map(|(&m, &s)| (m, s)).collect();
         mmsis.sort_unstable();
-        for m in mmsis {
-            if let Some(v) = self.vessels.get_mut(&m) {
-                v.finish(end, &self.th, &self.areas, &mut out);
-            }
+        for (_, s) in mmsis {
+            self.vessels[s as usize].finish(end, &self.th, &self.areas, &mut out);
         }
         self.encounters.finish(&self.th, &self.geo, &mut out);
         let mut events: Vec<Event> = out

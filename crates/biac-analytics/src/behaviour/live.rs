@@ -30,8 +30,8 @@ use super::{Area, Change, Engine, Event, EventKind, FastMap, Fix, Geography, Ms,
 pub struct BehaviourWatch<G> {
     engine: Engine<Arc<G>>,
     zone_labels: Vec<Label>,
-    /// Per MMSI: its slot in `slots` (one hash lookup per track and picture).
-    seen: FastMap<u32, usize>,
+    /// Per MMSI, by its slot in the live engine (one hash lookup per track and
+    /// picture, the engine's).
     slots: Vec<Seen>,
     /// The live-only rules (dark vessel, radar-only in zone, identity change, AIS/radar
     /// mismatch): see [`LiveRules`].
@@ -197,7 +197,6 @@ impl<G: Geography> BehaviourWatch<G> {
         BehaviourWatch {
             engine: Engine::new(th, Arc::new(geo), areas).with_presence(),
             zone_labels,
-            seen: FastMap::default(),
             slots: Vec::new(),
             late: Late {
                 clock: None,
@@ -253,26 +252,38 @@ impl<G: Geography> BehaviourWatch<G> {
         }
     }
 
-    /// The slot of this MMSI, made for `track` when new.
-    fn slot_index(&mut self, mmsi: u32, track: u64) -> usize {
-        let slots = &mut self.slots;
-        *self.seen.entry(mmsi).or_insert_with(|| {
-            slots.push(Seen {
-                track,
-                time_ms: None,
-                label: None,
-                ship_type: None,
-            });
-            slots.len() - 1
-        })
+    /// The live engine's slot of this MMSI, made for `track` when new.
+    fn slot_index(&mut self, mmsi: u32, track: u64) -> u32 {
+        let (s, new) = self.engine.slot(mmsi);
+        let seen = Seen {
+            track,
+            time_ms: None,
+            label: None,
+            ship_type: None,
+        };
+        match self.slots.get_mut(s as usize) {
+            Some(old) if new => *old = seen,
+            Some(_) => {}
+            None => {
+                // Slots are made one at a time: this one is next.
+                debug_assert_eq!(s as usize, self.slots.len());
+                self.slots.push(seen);
+            }
+        }
+        s
     }
 
-    /// One report into the live engine; its changes raised.
-    fn push_live(&mut self, fix: &Fix, alerts: &mut Vec<Alert>) {
-        let changes: Vec<Change> = self.engine.push(fix).to_vec();
-        for c in changes {
-            self.late.record(&c);
-            alerts.push(self.alert_of(&c, false));
+    /// One report (of the MMSI in `slot`) into the live engine; its changes raised.
+    fn push_live(&mut self, slot: u32, fix: &Fix, alerts: &mut Vec<Alert>) {
+        let changes = self.engine.push_at(slot, fix);
+        if changes.is_empty() {
+            return;
+        }
+        // Owned: raising them reads the watch.
+        let changes: Vec<Change> = changes.to_vec();
+        for c in &changes {
+            self.late.record(c);
+            alerts.push(self.alert_of(c, false));
         }
     }
 
@@ -290,12 +301,12 @@ impl<G: Geography> BehaviourWatch<G> {
         for r in &held {
             let m = r.fix.mmsi;
             let i = self.slot_index(m, 0);
-            let s = &mut self.slots[i];
+            let s = &mut self.slots[i as usize];
             s.join(&r.label);
             s.ship_type = r.ship_type.or(s.ship_type);
             if s.time_ms.is_none_or(|t| r.fix.t_ms > t) {
                 s.time_ms = Some(r.fix.t_ms);
-                self.push_live(&r.fix, alerts);
+                self.push_live(i, &r.fix, alerts);
                 continue;
             }
             let live = &self.engine;
@@ -355,13 +366,13 @@ impl<G: Geography> BehaviourWatch<G> {
         }
         // Fresh: newer than the last report of its MMSI before this picture (two tracks
         // of one MMSI in one picture both are: one MMSI in two places).
-        let mut fresh: Vec<(&Track, usize)> = Vec::new();
+        let mut fresh: Vec<(&Track, u32)> = Vec::new();
         for t in all.iter().copied() {
             let Some(m) = t.identity.mmsi.filter(|_| t.domain == Domain::Surface) else {
                 continue;
             };
             let i = self.slot_index(m, t.id);
-            let s = &mut self.slots[i];
+            let s = &mut self.slots[i as usize];
             if s.time_ms.is_none_or(|time| t.time_ms > time) {
                 fresh.push((t, i));
             } else if s.time_ms == Some(t.time_ms) {
@@ -376,7 +387,7 @@ impl<G: Geography> BehaviourWatch<G> {
         }
         for (t, i) in fresh {
             let m = t.identity.mmsi.unwrap_or_default();
-            let s = &mut self.slots[i];
+            let s = &mut self.slots[i as usize];
             (s.track, s.time_ms) = (t.id, Some(t.time_ms));
             s.ship_type = t.identity.ship_type.or(s.ship_type);
             s.join(&t.label);
@@ -392,7 +403,7 @@ impl<G: Geography> BehaviourWatch<G> {
                         / biac_geo::KNOT,
                 ),
             };
-            self.push_live(&fix, &mut alerts);
+            self.push_live(i, &fix, &mut alerts);
         }
         if let Some(now) = now {
             self.late.clock = Some(now);
@@ -405,7 +416,7 @@ impl<G: Geography> BehaviourWatch<G> {
     }
 
     fn slot(&self, mmsi: u32) -> Option<&Seen> {
-        self.seen.get(&mmsi).map(|&i| &self.slots[i])
+        self.engine.slot_of(mmsi).map(|i| &self.slots[i as usize])
     }
 
     /// The alert of a change; `late`: from the late engine.

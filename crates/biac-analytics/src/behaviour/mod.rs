@@ -20,7 +20,7 @@ mod vessel;
 
 pub(crate) use area::ring_contains;
 pub use area::{parse_zones_geojson, Area};
-pub use encounter::Encounters;
+pub(crate) use encounter::Encounters;
 pub use engine::Engine;
 pub use live::{vessel_class, BehaviourWatch};
 pub use nmea::{EventsRun, Malformed};
@@ -35,6 +35,34 @@ use serde_json::{Map, Number, Value};
 /// per map, so transmitted MMSIs cannot be chosen to collide, at a fraction of SipHash's
 /// cost on the 1 Hz path. Nothing depends on their iteration order.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A threshold no rule can work with (negative, NaN, infinite), by its name: the
+/// `behaviour` configuration key (`biac events`' flag is the same with hyphens).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThresholdError {
+    pub name: &'static str,
+    pub value: f64,
+}
+
+impl std::fmt::Display for ThresholdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} must be a finite number >= 0, not {}",
+            self.name, self.value
+        )
+    }
+}
+
+impl std::error::Error for ThresholdError {}
+
+/// The first of `all` that is not a finite number ≥ 0.
+pub(crate) fn check(all: &[(&'static str, f64)]) -> Result<(), ThresholdError> {
+    match all.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+        Some(&(name, value)) => Err(ThresholdError { name, value }),
+        None => Ok(()),
+    }
+}
 
 /// Milliseconds since the Unix epoch.
 pub type Ms = i64;
@@ -103,28 +131,22 @@ impl Default for Thresholds {
 
 impl Thresholds {
     /// Reject values no rule can work with (negative, NaN).
-    pub fn validate(&self) -> Result<(), String> {
-        let all = [
-            ("gap-min-h", self.gap_min_h),
-            ("gap-shore-nm", self.gap_shore_nm),
-            ("encounter-max-m", self.encounter_max_m),
-            ("encounter-min-h", self.encounter_min_h),
-            ("encounter-max-kn", self.encounter_max_kn),
-            ("encounter-port-km", self.encounter_port_km),
-            ("loiter-max-kn", self.loiter_max_kn),
-            ("loiter-min-h", self.loiter_min_h),
-            ("loiter-max-silence-h", self.loiter_max_silence_h),
-            ("loiter-shore-nm", self.loiter_shore_nm),
-            ("spoof-kn", self.spoof_kn),
-            ("spoof-noise-m", self.spoof_noise_m),
-            ("spoof-episode-gap-h", self.spoof_episode_gap_h),
-        ];
-        for (name, v) in all {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("--{name} must be a finite number >= 0, not {v}"));
-            }
-        }
-        Ok(())
+    pub fn validate(&self) -> Result<(), ThresholdError> {
+        check(&[
+            ("gap_min_h", self.gap_min_h),
+            ("gap_shore_nm", self.gap_shore_nm),
+            ("encounter_max_m", self.encounter_max_m),
+            ("encounter_min_h", self.encounter_min_h),
+            ("encounter_max_kn", self.encounter_max_kn),
+            ("encounter_port_km", self.encounter_port_km),
+            ("loiter_max_kn", self.loiter_max_kn),
+            ("loiter_min_h", self.loiter_min_h),
+            ("loiter_max_silence_h", self.loiter_max_silence_h),
+            ("loiter_shore_nm", self.loiter_shore_nm),
+            ("spoof_kn", self.spoof_kn),
+            ("spoof_noise_m", self.spoof_noise_m),
+            ("spoof_episode_gap_h", self.spoof_episode_gap_h),
+        ])
     }
 
     pub(crate) fn gap_min_ms(&self) -> f64 {

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use biac_model::{Alert, AlertState, Domain, Label, Position, Track, TrackStatus};
 use biac_zones::{State, ZoneKind, ZoneSet};
 
-use super::{approx_distance_m, FastMap};
+use super::{approx_distance_m, FastMap, ThresholdError};
 
 /// Thresholds of the live-only rules.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,25 +87,19 @@ impl Default for LiveThresholds {
 
 impl LiveThresholds {
     /// Reject values no rule can work with (negative, NaN).
-    pub fn validate(&self) -> Result<(), String> {
-        let all = [
-            ("dark-min-s", self.dark_min_s),
-            ("mismatch-noise-m", self.mismatch_noise_m),
-            ("mismatch-sigmas", self.mismatch_sigmas),
-            ("mismatch-max-m", self.mismatch_max_m),
-            ("mismatch-velocity-mps", self.mismatch_velocity_mps),
-            ("mismatch-min-kn", self.mismatch_min_kn),
-            ("mismatch-min-s", self.mismatch_min_s),
-            ("radar-only-min-s", self.radar_only_min_s),
-            ("zone-margin-m", self.zone_margin_m),
-            ("late-min-s", self.late_min_s),
-        ];
-        for (name, v) in all {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("{name} must be a finite number >= 0, not {v}"));
-            }
-        }
-        Ok(())
+    pub fn validate(&self) -> Result<(), ThresholdError> {
+        super::check(&[
+            ("dark_min_s", self.dark_min_s),
+            ("mismatch_noise_m", self.mismatch_noise_m),
+            ("mismatch_sigmas", self.mismatch_sigmas),
+            ("mismatch_max_m", self.mismatch_max_m),
+            ("mismatch_velocity_mps", self.mismatch_velocity_mps),
+            ("mismatch_min_kn", self.mismatch_min_kn),
+            ("mismatch_min_s", self.mismatch_min_s),
+            ("radar_only_min_s", self.radar_only_min_s),
+            ("zone_margin_m", self.zone_margin_m),
+            ("late_min_s", self.late_min_s),
+        ])
     }
 }
 

@@ -459,6 +459,8 @@ fn every_area_answers_alike_throughout_a_settled_lattice_cell() {
         .collect();
     let mut areas = zones();
     areas.push(Area::new("star".into(), vec![vec![star]]));
+    let slanted = vec![[145.0, 25.0], [146.3, 25.4], [145.2, 26.1]];
+    areas.push(Area::new("slanted".into(), vec![vec![slanted]]));
     let lattice = Lattice::build(&areas);
     let mut seen: std::collections::HashMap<u32, Vec<bool>> = Default::default();
     let (mut settled, mut x) = (0, 88172645463325252u64);
@@ -477,6 +479,29 @@ fn every_area_answers_alike_throughout_a_settled_lattice_cell() {
         assert_eq!(*first, answers, "cell {cell} at {lat} {lon}");
     }
     // Most of the sea is settled; some cells hold answers of both kinds.
-    assert!(settled > 150_000, "{settled}");
+    // Most of the sea is settled (cells and, near edges, sub-cells).
+    assert!(settled > 190_000, "{settled}");
     assert!(seen.values().any(|a| a.iter().any(|&b| b)));
+    // Densely around a corner of the slanted triangle, where cells are split: every
+    // sub-cell holds many samples, and each answers alike throughout.
+    let (mut sub, mut tested) = (0, 0);
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let lon = 144.9 + 0.5 * ((x & 0xffffff) as f64 / 16777215.0);
+        let lat = 24.9 + 0.5 * (((x >> 24) & 0xffffff) as f64 / 16777215.0);
+        let Some(cell) = lattice.settled_cell(lat, lon) else {
+            tested += 1;
+            continue;
+        };
+        sub += usize::from(cell % 64 != 0);
+        let answers: Vec<bool> = areas.iter().map(|a| a.contains(lat, lon)).collect();
+        let first = seen.entry(cell).or_insert_with(|| answers.clone());
+        assert_eq!(*first, answers, "cell {cell} at {lat} {lon}");
+    }
+    assert!(
+        sub > 100_000 && tested > 1_000,
+        "{sub} in sub-cells, {tested} tested"
+    );
 }

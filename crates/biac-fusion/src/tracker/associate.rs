@@ -14,6 +14,7 @@ use super::hypothesise::{Hypotheses, Pair};
 use super::prep::Prep;
 
 /// One association decided for a scan pass.
+#[derive(Clone, Copy)]
 pub(super) struct Assignment {
     /// Index into the scan's free observations.
     pub obs: usize,
@@ -82,8 +83,15 @@ impl Associator {
             }
         }
         // Each observation is assigned at most once: (obs, id) orders them totally.
-        out.sort_unstable_by_key(|a| (a.obs, a.id));
-        out
+        // Sorted by key, then copied once each (an assignment with its inline JPDA
+        // posterior is ~200 bytes: sorting them in place moves each many times).
+        let mut order: Vec<(usize, u64, usize)> = out
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.obs, a.id, i))
+            .collect();
+        order.sort_unstable();
+        order.iter().map(|&(_, _, i)| out[i]).collect()
     }
 }
 
