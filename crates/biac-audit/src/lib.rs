@@ -113,8 +113,12 @@ pub enum AuditError {
     Witness(String),
     #[error("proof: {0}")]
     Proof(String),
+    /// The writer stopped on this error (shared by every caller it answers).
     #[error("audit writer: {0}")]
-    Writer(String),
+    Writer(std::sync::Arc<AuditError>),
+    /// A seal asked of a writer that has recorded nothing.
+    #[error("audit writer: the log is empty")]
+    EmptyLog,
     #[error("the audit writer has stopped")]
     SinkClosed,
 }

@@ -33,7 +33,7 @@ impl Default for SinkConfig {
 
 enum Msg {
     Record(Entry),
-    Seal(mpsc::Sender<Result<Checkpoint, String>>),
+    Seal(mpsc::Sender<Result<Checkpoint, AuditError>>),
 }
 
 /// A handle for recording decisions. Clone it into every handler; all clones feed one
@@ -93,8 +93,7 @@ impl AuditSink {
             .send(Msg::Seal(tx))
             .map_err(|_| AuditError::SinkClosed)?;
         match rx.recv() {
-            Ok(Ok(c)) => Ok(c),
-            Ok(Err(reason)) => Err(AuditError::Writer(reason)),
+            Ok(r) => r,
             Err(_) => Err(AuditError::SinkClosed),
         }
     }
@@ -102,7 +101,7 @@ impl AuditSink {
 
 impl AuditWorker {
     /// Waits for the writer to finish (after every sink is dropped); returns its last
-    /// checkpoint, or the error that stopped it.
+    /// checkpoint, or the error that stopped it ([`AuditError::Writer`]).
     pub fn join(self) -> Result<Option<Checkpoint>, AuditError> {
         self.handle.join().unwrap_or(Err(AuditError::SinkClosed))
     }
@@ -157,14 +156,16 @@ fn run(
             Ok(made) => {
                 let c = made.or_else(|| log.last_checkpoint().cloned());
                 for s in seals.drain(..) {
-                    let _ = s.send(c.clone().ok_or_else(|| "the log is empty".to_string()));
+                    let _ = s.send(c.clone().ok_or(AuditError::EmptyLog));
                 }
             }
             Err(e) => {
+                // One error, answered to every waiting seal and returned by `join`.
+                let e = std::sync::Arc::new(e);
                 for s in seals.drain(..) {
-                    let _ = s.send(Err(e.to_string()));
+                    let _ = s.send(Err(AuditError::Writer(e.clone())));
                 }
-                return Err(e);
+                return Err(AuditError::Writer(e));
             }
         }
         if disconnected {

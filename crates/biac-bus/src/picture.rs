@@ -287,24 +287,20 @@ mod tests {
     use super::*;
     use crate::codec::{decode_delta, decode_picture};
     use biac_label::{Label, Nation};
-    use biac_model::{Affiliation, Domain, Identity, Position, TrackStatus, Velocity};
+    use biac_model::{Position, Velocity};
 
     fn track(id: u64, lat: f64) -> Arc<Track> {
-        Arc::new(Track {
-            id,
-            time_ms: 1_000,
-            position: Position::new(lat, 139.0),
-            velocity: Velocity::from_sog_cog(5.0, 90.0),
-            pos_cov_en: [400.0, 0.0, 400.0],
-            status: TrackStatus::Confirmed,
-            domain: Domain::Surface,
-            affiliation: Affiliation::Unknown,
-            identity: Identity::default(),
-            sources: BTreeMap::from([("feed".to_string(), 0)]),
-            updates: 1,
-            label: Label::unclassified_public(Nation::parse("USA").unwrap()),
-            missile: None,
-        })
+        Arc::new(
+            Track::new(
+                id,
+                1_000,
+                Position::new(lat, 139.0),
+                Label::unclassified_public(Nation::parse("USA").unwrap()),
+            )
+            .with_velocity(Velocity::from_sog_cog(5.0, 90.0))
+            .with_cov([400.0, 0.0, 400.0])
+            .with_source("feed", 0),
+        )
     }
 
     fn head(epoch: u64, generation: u64) -> Head {

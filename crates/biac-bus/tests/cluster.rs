@@ -475,22 +475,18 @@ async fn a_successor_restores_the_snapshot_and_replays_obs_after_it() {
 }
 
 fn track(id: u64, lat: f64) -> std::sync::Arc<biac_model::Track> {
-    use biac_model::{Affiliation, Domain, Identity, Track, TrackStatus, Velocity};
-    std::sync::Arc::new(Track {
-        id,
-        time_ms: 1_000,
-        position: Position::new(lat, 139.0),
-        velocity: Velocity::from_sog_cog(5.0, 90.0),
-        pos_cov_en: [400.0, 0.0, 400.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Unknown,
-        identity: Identity::default(),
-        sources: BTreeMap::from([("ais-1".to_string(), 0)]),
-        updates: 1,
-        label: Label::unclassified_public(Nation::parse("AUS").unwrap()),
-        missile: None,
-    })
+    use biac_model::{Track, Velocity};
+    std::sync::Arc::new(
+        Track::new(
+            id,
+            1_000,
+            Position::new(lat, 139.0),
+            Label::unclassified_public(Nation::parse("AUS").unwrap()),
+        )
+        .with_velocity(Velocity::from_sog_cog(5.0, 90.0))
+        .with_cov([400.0, 0.0, 400.0])
+        .with_source("ais-1", 0),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -233,41 +233,32 @@ fn we_read_takproto_protobuf_and_reproduce_it() {
 #[test]
 fn our_track_events_convert_and_parse_as_takproto_does() {
     use biac_formats::cot::track_event;
-    use biac_model::{
-        Affiliation, Classification, Domain, Identity, Label, Nation, Position, Track, TrackStatus,
-        Velocity,
-    };
+    use biac_model::{Classification, Domain, Identity, Label, Nation, Position, Track, Velocity};
     let mut xmls = Vec::new();
     for (i, alt) in [None, Some(36_000.0 * 0.3048), Some(0.0)]
         .into_iter()
         .enumerate()
     {
-        let t = Track {
-            missile: None,
-            id: 7 + i as u64,
-            time_ms: 1_795_000_000_000,
-            position: Position {
-                lat_deg: 24.123_456_789_012,
-                lon_deg: 123.987_654_321_098,
-                alt_m: alt,
-            },
-            velocity: Velocity::from_sog_cog(0.1 + 0.2 + i as f64, 45.0),
-            pos_cov_en: [100.0, 3.0, 100.0],
-            status: TrackStatus::Confirmed,
-            domain: if alt.is_some() {
+        let at = Position {
+            lat_deg: 24.123_456_789_012,
+            lon_deg: 123.987_654_321_098,
+            alt_m: alt,
+        };
+        let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
+        let t = Track::new(7 + i as u64, 1_795_000_000_000, at, label)
+            .with_velocity(Velocity::from_sog_cog(0.1 + 0.2 + i as f64, 45.0))
+            .with_cov([100.0, 3.0, 100.0])
+            .with_domain(if alt.is_some() {
                 Domain::Air
             } else {
                 Domain::Surface
-            },
-            affiliation: Affiliation::Unknown,
-            identity: Identity {
+            })
+            .with_identity(Identity {
                 icao: (i == 1).then_some(0x86d4a1),
                 ..Identity::default()
-            },
-            sources: [("jpn-adsb".to_string(), 0)].into(),
-            updates: 3,
-            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-        };
+            })
+            .with_source("jpn-adsb", 0)
+            .with_updates(3);
         let ev = track_event(
             &t,
             &format!("biac-JPN-SECRET-T{:06}", t.id),

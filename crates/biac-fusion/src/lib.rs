@@ -225,22 +225,32 @@ pub enum MotionModel {
     Imm(motion::ImmParams),
 }
 
-const IMM_NEED: &str = "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1";
-
 impl MotionModel {
-    /// Whether its parameters are usable (see [`TrackerConfig::validate`]).
-    fn is_valid(&self) -> bool {
+    /// The first unusable parameter, by its key under the model's own (`imm.q_ct`), and
+    /// what it must be (see [`TrackerConfig::validate`]).
+    fn fault(&self) -> Option<(&'static str, &'static str)> {
         let pos = |x: f64| x.is_finite() && x > 0.0;
         let prob = |x: f64| x.is_finite() && x > 0.0 && x < 1.0;
         match self {
-            MotionModel::Cv => true,
+            MotionModel::Cv => None,
             MotionModel::Imm(p) => {
-                [p.q_cv, p.q_ct, p.q_turn, p.init_turn_sigma]
-                    .into_iter()
-                    .all(pos)
-                    && p.stay.into_iter().all(prob)
-                    && p.mu0.into_iter().all(|m| m.is_finite() && m >= 0.0)
-                    && (p.mu0[0] + p.mu0[1] - 1.0).abs() < 1e-9
+                let positive = [
+                    ("imm.q_cv", p.q_cv),
+                    ("imm.q_ct", p.q_ct),
+                    ("imm.q_turn", p.q_turn),
+                    ("imm.init_turn_sigma", p.init_turn_sigma),
+                ];
+                if let Some((key, _)) = positive.into_iter().find(|(_, v)| !pos(*v)) {
+                    Some((key, "a positive number"))
+                } else if !p.stay.into_iter().all(prob) {
+                    Some(("imm.stay", "two probabilities between 0 and 1, exclusive"))
+                } else if !(p.mu0.into_iter().all(|m| m.is_finite() && m >= 0.0)
+                    && (p.mu0[0] + p.mu0[1] - 1.0).abs() < 1e-9)
+                {
+                    Some(("imm.mu0", "two probabilities of 0 or more summing to 1"))
+                } else {
+                    None
+                }
             }
         }
     }
@@ -363,14 +373,19 @@ impl TrackerConfig {
             if !pos(d.init_vel_sigma_mps) {
                 return err(&format!("{name}.init_vel_sigma_mps"), "a positive number");
             }
-            if !(d.coast_after_ms > 0 && d.delete_after_ms >= d.coast_after_ms) {
+            if d.coast_after_ms <= 0 {
+                return err(&format!("{name}.coast_after_ms"), "a positive number");
+            }
+            if d.delete_after_ms < d.coast_after_ms {
                 return err(
                     &format!("{name}.delete_after_ms"),
-                    "at least coast_after_ms, which must be positive",
+                    "at least coast_after_ms",
                 );
             }
-            if d.motion.is_some_and(|m| !m.is_valid()) {
-                return err(&format!("{name}.motion.imm"), IMM_NEED);
+            // The domain's own model; one it leaves out is the global one, checked below
+            // under its own key.
+            if let Some((key, need)) = d.motion.and_then(|m| m.fault()) {
+                return err(&format!("{name}.motion.{key}"), need);
             }
         }
         let positive = [
@@ -395,11 +410,14 @@ impl TrackerConfig {
         if self.init_exclusion_gate < self.gate {
             return err("init_exclusion_gate", "at least gate");
         }
-        if self.confirm_m < 1 || self.confirm_window_ms <= 0 || self.tentative_timeout_ms <= 0 {
-            return err(
-                "confirm_m",
-                "at least 1, with positive confirm_window_ms and tentative_timeout_ms",
-            );
+        if self.confirm_m < 1 {
+            return err("confirm_m", "at least 1");
+        }
+        if self.confirm_window_ms <= 0 {
+            return err("confirm_window_ms", "a positive number");
+        }
+        if self.tentative_timeout_ms <= 0 {
+            return err("tentative_timeout_ms", "a positive number");
         }
         if self.maintenance_every_ms < 0 {
             return err("maintenance_every_ms", "0 or more");
@@ -412,8 +430,8 @@ impl TrackerConfig {
                 return err("detection.clutter_per_m2", "a positive number");
             }
         }
-        if !self.motion.is_valid() {
-            return err("motion.imm", IMM_NEED);
+        if let Some((key, need)) = self.motion.fault() {
+            return err(&format!("motion.{key}"), need);
         }
         if self.ballistic.is_some_and(|b| !b.is_valid()) {
             return err(

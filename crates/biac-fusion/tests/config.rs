@@ -91,7 +91,7 @@ fn validate_accepts_the_shipped_tunings_and_names_the_field_that_cannot_work() {
         }),
         ..TrackerConfig::default()
     };
-    assert_eq!(field(c), "motion.imm");
+    assert_eq!(field(c), "motion.imm.mu0");
     let c = TrackerConfig {
         association: Association::Jpda { max_events: 0 },
         ..TrackerConfig::default()
@@ -155,14 +155,70 @@ fn a_domain_block_gives_only_what_it_changes_and_may_name_its_motion() {
         serde_json::from_str(r#"{"air": {"motion": {"imm": {"q_cv": -1.0}}}}"#).unwrap();
     assert_eq!(
         bad.validate().unwrap_err().to_string(),
-        format!(
-            "tracker.air.motion.imm must be {}",
-            "positive noise levels, stay probabilities in (0, 1), mu0 summing to 1"
-        )
+        "tracker.air.motion.imm.q_cv must be a positive number"
     );
     let bad: TrackerConfig = serde_json::from_str(r#"{"surface": {"q": -1.0}}"#).unwrap();
     assert_eq!(
         bad.validate().unwrap_err().to_string(),
         "tracker.surface.q must be a positive number"
+    );
+}
+
+#[test]
+fn each_refusal_names_the_key_at_fault() {
+    let field = |json: &str| {
+        serde_json::from_str::<TrackerConfig>(json)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .field
+    };
+    // A domain's own model is named under the domain; the global model under its own
+    // key, whichever domains run it.
+    assert_eq!(
+        field(r#"{"ground": {"motion": {"imm": {"stay": [0.9, 1.0]}}}}"#),
+        "ground.motion.imm.stay"
+    );
+    assert_eq!(
+        field(r#"{"motion": {"imm": {"q_turn": 0.0}}, "air": {"motion": "cv"}}"#),
+        "motion.imm.q_turn"
+    );
+    assert_eq!(
+        field(r#"{"motion": {"imm": {"init_turn_sigma": -1.0}}}"#),
+        "motion.imm.init_turn_sigma"
+    );
+    assert_eq!(
+        field(r#"{"air": {"motion": {"imm": {"mu0": [0.2, 0.2]}}}}"#),
+        "air.motion.imm.mu0"
+    );
+    // A valid domain model does not hide a global one that cannot work.
+    assert_eq!(
+        field(r#"{"motion": {"imm": {"q_ct": -1.0}}, "air": {"motion": {"imm": {}}}}"#),
+        "motion.imm.q_ct"
+    );
+    // Life-cycle times: the one out of order or out of range.
+    assert_eq!(
+        field(r#"{"surface": {"coast_after_ms": 0, "delete_after_ms": 0}}"#),
+        "surface.coast_after_ms"
+    );
+    assert_eq!(
+        field(r#"{"air": {"coast_after_ms": 9000, "delete_after_ms": 8000}}"#),
+        "air.delete_after_ms"
+    );
+    assert_eq!(field(r#"{"confirm_m": 0}"#), "confirm_m");
+    assert_eq!(field(r#"{"confirm_window_ms": 0}"#), "confirm_window_ms");
+    assert_eq!(
+        field(r#"{"tentative_timeout_ms": -5}"#),
+        "tentative_timeout_ms"
+    );
+    let e = serde_json::from_str::<TrackerConfig>(
+        r#"{"surface": {"motion": {"imm": {"mu0": [1.0, 0.5]}}}}"#,
+    )
+    .unwrap()
+    .validate()
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tracker.surface.motion.imm.mu0 must be two probabilities of 0 or more summing to 1"
     );
 }

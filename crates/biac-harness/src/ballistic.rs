@@ -19,12 +19,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use biac_formats::plots3d;
+use biac_formats::{plots3d, Fault};
 use biac_fusion::ballistic::impact::{predict_impact, predict_launch, Impact, Launch};
 use biac_fusion::ballistic::{BallisticParams, BallisticTrack, Phase};
 use biac_fusion::geo::ecef_to_geodetic;
 use biac_fusion::{Tracker, TrackerConfig};
 use biac_model::{Classification, Label, Nation, Observation, TimeMs};
+
+use crate::HarnessError;
 
 /// The input header, in the contract's order.
 pub const PLOTS_HEADER: &str = "t_s,sensor,sensor_lat,sensor_lon,sensor_alt_m,range_m,azimuth_deg,elevation_deg,sigma_range_m,sigma_azimuth_deg,sigma_elevation_deg";
@@ -55,7 +57,7 @@ pub struct PlotRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub line: usize,
-    pub reason: String,
+    pub reason: Fault,
 }
 
 impl std::fmt::Display for RowError {
@@ -67,17 +69,17 @@ impl std::fmt::Display for RowError {
 /// Parse PLOTS.csv: the plots, and the rows refused (bad number, wrong field count,
 /// out of range, out of time order). `Err` only for a missing or unusable header. The
 /// row parser is the `plots3d` feed's (`biac_formats::plots3d`): one parser for both.
-pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> {
+pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), Fault> {
     let mut lines = text.lines().enumerate();
     let header = loop {
         match lines.next() {
-            None => return Err("empty file: no header line".into()),
+            None => return Err(Fault::Syntax("empty file: no header line".into())),
             Some((_, l)) if l.trim().is_empty() => continue,
             Some((_, l)) => break l,
         }
     };
     let cols = plots3d::Columns::from_header(header, "t_s")
-        .map_err(|e| format!("{e} (need {PLOTS_HEADER})"))?;
+        .map_err(|e| Fault::Syntax(format!("{e} (need {PLOTS_HEADER})")))?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut last_t = f64::NEG_INFINITY;
@@ -89,10 +91,10 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
         match parse_row(line, l, &cols) {
             Ok(r) if r.t_s < last_t => errors.push(RowError {
                 line,
-                reason: format!(
+                reason: Fault::Sequence(format!(
                     "time {} before the previous row's {last_t} (rows must be in time order)",
                     r.t_s
-                ),
+                )),
             }),
             Ok(r) => {
                 last_t = r.t_s;
@@ -104,17 +106,20 @@ pub fn parse_plots(text: &str) -> Result<(Vec<PlotRow>, Vec<RowError>), String> 
     Ok((rows, errors))
 }
 
-fn parse_row(line: usize, l: &str, cols: &plots3d::Columns) -> Result<PlotRow, String> {
-    let (t, p) = plots3d::parse_row(l, cols).map_err(|e| e.to_string())?;
+fn parse_row(line: usize, l: &str, cols: &plots3d::Columns) -> Result<PlotRow, Fault> {
+    let (t, p) = plots3d::parse_row(l, cols)?;
     let t_s = t
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("t_s: not a finite number: `{t}`"))?;
+        .ok_or_else(|| Fault::field("t_s", format!("t_s: not a finite number: `{t}`")))?;
     // A century either side of the clock's origin: any real capture, and no time whose
     // milliseconds overflow or whose gap to the next plot the tracker would fly for hours.
     if t_s.abs() > MAX_ABS_T_S {
-        return Err(format!("t_s {t_s} is beyond ±{MAX_ABS_T_S} s"));
+        return Err(Fault::field(
+            "t_s",
+            format!("t_s {t_s} is beyond ±{MAX_ABS_T_S} s"),
+        ));
     }
     Ok(PlotRow {
         line,
@@ -293,19 +298,19 @@ pub fn write_out(w: &mut impl Write, rows: &[OutRow]) -> std::io::Result<()> {
 
 /// The command: read, track, write; malformed rows reported on stderr (with their line
 /// numbers) and skipped.
-pub fn run(a: BallisticArgs) -> Result<(), String> {
+pub fn run(a: BallisticArgs) -> Result<(), HarnessError> {
     let name = a.plots.display().to_string();
-    let text = std::fs::read_to_string(&a.plots).map_err(|e| format!("{name}: {e}"))?;
-    let (rows, errors) = parse_plots(&text).map_err(|e| format!("{name}: {e}"))?;
+    let text = std::fs::read_to_string(&a.plots).map_err(HarnessError::io(&a.plots))?;
+    let (rows, errors) = parse_plots(&text).map_err(|e| HarnessError::input(&name, e))?;
     for e in &errors {
         eprintln!("biac ballistic: {name}: {e} (skipped)");
     }
     let (out, cpu_per_plot) = track(&rows, config());
-    let f = std::fs::File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let f = std::fs::File::create(&a.out).map_err(HarnessError::io(&a.out))?;
     let mut w = std::io::BufWriter::new(f);
     write_out(&mut w, &out)
         .and_then(|_| w.flush())
-        .map_err(|e| format!("{}: {e}", a.out.display()))?;
+        .map_err(HarnessError::io(&a.out))?;
     eprintln!(
         "biac ballistic: {} plots ({} skipped), {} rows, tracker {:.1} µs CPU per plot",
         rows.len(),

@@ -20,6 +20,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::HarnessError;
+
 use biac_formats::stanag4607::feed::{mission_midnight, GmtiNormaliser};
 use biac_formats::stanag4607::{
     self as s4607, deg_ba16, deg_ba32, deg_sa32, encode_packet, Dwell, JobDefinition, Mission,
@@ -145,10 +147,10 @@ struct Dwelled {
 }
 
 /// Writes the scenario and the packets; returns a one-line JSON summary.
-pub fn scenario(a: &ScenarioArgs) -> Result<String, String> {
+pub fn scenario(a: &ScenarioArgs) -> Result<String, HarnessError> {
     let pos = |v: f64| v.is_finite() && v > 0.0;
     if a.n == 0 || a.steps == 0 {
-        return Err("need n ≥ 1 and steps ≥ 1".into());
+        return Err(HarnessError::Args("need n ≥ 1 and steps ≥ 1"));
     }
     if !(pos(a.revisit_s)
         && pos(a.sigma_range)
@@ -160,7 +162,9 @@ pub fn scenario(a: &ScenarioArgs) -> Result<String, String> {
         && a.mdv >= 0.0
         && a.clutter_per_km2 >= 0.0)
     {
-        return Err("need positive revisit, sigmas and q, 0 < pd ≤ 1, mdv ≥ 0, clutter ≥ 0".into());
+        return Err(HarnessError::Args(
+            "need positive revisit, sigmas and q, 0 < pd ≤ 1, mdv ≥ 0, clutter ≥ 0",
+        ));
     }
     // Stream 4607 of the seed: apart from every other generator's.
     let mut rng = SimRng::seed_from_u64(a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 4607);
@@ -186,9 +190,9 @@ pub fn scenario(a: &ScenarioArgs) -> Result<String, String> {
     let l21 = a.q * dt * dt / 2.0 / l11;
     let l22 = (a.q * dt - l21 * l21).max(0.0).sqrt();
     let mut scen = std::io::BufWriter::new(
-        std::fs::File::create(&a.scenario).map_err(|e| format!("{}: {e}", a.scenario.display()))?,
+        std::fs::File::create(&a.scenario).map_err(HarnessError::io(&a.scenario))?,
     );
-    let io = |e: std::io::Error| e.to_string();
+    let io = |e| HarnessError::io(&a.scenario)(e);
     writeln!(scen, "step,t_s,kind,id,x,y,vx,vy").map_err(io)?;
     let mut out = Vec::new();
     // Mission day 2026-12-06, first dwell at noon UTC.
@@ -350,7 +354,7 @@ pub fn scenario(a: &ScenarioArgs) -> Result<String, String> {
         out.extend_from_slice(&encode_packet(&header, &segments));
     }
     scen.flush().map_err(io)?;
-    std::fs::write(&a.packets, &out).map_err(|e| format!("{}: {e}", a.packets.display()))?;
+    std::fs::write(&a.packets, &out).map_err(HarnessError::io(&a.packets))?;
     Ok(format!(
         "{{\"n\":{},\"steps\":{},\"seed\":{},\"side_m\":{:.1},\"revisit_s\":{},\"mean_dets_per_scan\":{:.2},\"packet_bytes\":{},\"ref_lat\":{},\"ref_lon\":{}}}",
         a.n,

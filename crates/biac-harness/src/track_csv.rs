@@ -38,7 +38,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
-use crate::thread_cpu_s;
+use crate::{thread_cpu_s, HarnessError};
+use biac_formats::Fault;
 use biac_fusion::geo::{geodetic_to_ecef, EnuFrame};
 use biac_fusion::motion::ImmParams;
 use biac_fusion::{DetectionModel, MotionModel, ScanTuning, Tracker, TrackerConfig};
@@ -214,28 +215,33 @@ impl Input2 {
     }
 }
 
-fn read_dets(path: &PathBuf) -> Result<Vec<Scan>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn read_dets(path: &PathBuf) -> Result<Vec<Scan>, HarnessError> {
+    let f = std::fs::File::open(path).map_err(HarnessError::io(path))?;
     let mut scans: BTreeMap<i64, (f64, Vec<(f64, f64)>)> = BTreeMap::new();
     let mut cols: Option<[usize; 4]> = None;
     for (n, line) in BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = line.map_err(HarnessError::io(path))?;
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let Some(c) = cols else {
-            let find = |name: &str| {
+            let find = |name: &'static str| {
                 fields
                     .iter()
                     .position(|f| *f == name)
-                    .ok_or_else(|| format!("{}: header has no {name:?} column", path.display()))
+                    .ok_or_else(|| HarnessError::input(path.display(), no_column(name)))
             };
             cols = Some([find("step")?, find("t_s")?, find("x")?, find("y")?]);
             continue;
         };
-        let bad = |what: &str| format!("{}:{}: bad {what}", path.display(), n + 1);
+        let bad = |what: &'static str| {
+            HarnessError::input(
+                format_args!("{}:{}", path.display(), n + 1),
+                Fault::field(what, format!("bad {what}")),
+            )
+        };
         let get = |i: usize| fields.get(i).copied().unwrap_or("");
         let step: i64 = get(c[0]).parse().map_err(|_| bad("step"))?;
         let t: f64 = get(c[1]).parse().map_err(|_| bad("t_s"))?;
@@ -260,7 +266,7 @@ type PolarScan = (i64, f64, Vec<PolarDet>);
 
 /// Parse a polar detection stream (`step,t_s,range,bearing[,range_rate]`, columns in
 /// any order, more columns ignored). Errors name the line; never panics.
-pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
+pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, HarnessError> {
     let mut scans: BTreeMap<i64, (f64, Vec<PolarDet>)> = BTreeMap::new();
     let mut cols: Option<([usize; 4], Option<usize>)> = None;
     for (n, line) in text.lines().enumerate() {
@@ -269,12 +275,13 @@ pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let at = |fault| HarnessError::input(format_args!("{name}:{}", n + 1), fault);
         let Some((c, rr_col)) = cols else {
-            let find = |col: &str| {
+            let find = |col: &'static str| {
                 fields
                     .iter()
                     .position(|f| *f == col)
-                    .ok_or_else(|| format!("{name}:{}: header has no {col:?} column", n + 1))
+                    .ok_or_else(|| at(no_column(col)))
             };
             cols = Some((
                 [
@@ -287,23 +294,23 @@ pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
             ));
             continue;
         };
-        let get = |i: usize, what: &str| -> Result<f64, String> {
+        let get = |i: usize, what: &'static str| -> Result<f64, HarnessError> {
             let raw = fields
                 .get(i)
-                .ok_or_else(|| format!("{name}:{}: missing {what}", n + 1))?;
+                .ok_or_else(|| at(Fault::field(what, format!("missing {what}"))))?;
             match raw.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(v),
-                _ => Err(format!("{name}:{}: bad {what} {raw:?}", n + 1)),
+                _ => Err(at(Fault::field(what, format!("bad {what} {raw:?}")))),
             }
         };
         let step: i64 = fields
             .get(c[0])
             .and_then(|f| f.parse().ok())
-            .ok_or_else(|| format!("{name}:{}: bad step", n + 1))?;
+            .ok_or_else(|| at(Fault::field("step", "bad step")))?;
         let t = get(c[1], "t_s")?;
         let range = get(c[2], "range")?;
         if range <= 0.0 {
-            return Err(format!("{name}:{}: range must be positive", n + 1));
+            return Err(at(Fault::field("range", "range must be positive")));
         }
         let bearing = get(c[3], "bearing")?;
         let range_rate = match rr_col {
@@ -312,11 +319,10 @@ pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
         };
         let e = scans.entry(step).or_insert((t, Vec::new()));
         if e.0 != t {
-            return Err(format!(
-                "{name}:{}: step {step} has two times ({} and {t})",
-                n + 1,
+            return Err(at(Fault::Sequence(format!(
+                "step {step} has two times ({} and {t})",
                 e.0
-            ));
+            ))));
         }
         e.1.push(PolarDet {
             range,
@@ -325,9 +331,14 @@ pub fn parse_polar(name: &str, text: &str) -> Result<Vec<PolarScan>, String> {
         });
     }
     if cols.is_none() {
-        return Err(format!("{name}: no header"));
+        return Err(HarnessError::input(name, Fault::Syntax("no header".into())));
     }
     Ok(scans.into_iter().map(|(k, (t, d))| (k, t, d)).collect())
+}
+
+/// A header without a column the stream needs.
+fn no_column(col: &'static str) -> Fault {
+    Fault::field(col, format!("header has no {col:?} column"))
 }
 
 /// Sensor errors of a polar stream.
@@ -410,26 +421,31 @@ pub fn plots(frame: &EnuFrame, t_ms: TimeMs, sigma: f64, xy: &[(f64, f64)]) -> V
         .collect()
 }
 
-pub fn run(a: TrackCsvArgs) -> Result<(), String> {
+pub fn run(a: TrackCsvArgs) -> Result<(), HarnessError> {
+    use HarnessError::Args;
     if !(a.q_turn > 0.0 && a.q_turn.is_finite()) {
-        return Err("need q-turn > 0".into());
+        return Err(Args("need q-turn > 0"));
     }
     if !(a.q > 0.0 && a.sigma > 0.0 && a.pd > 0.0 && a.pd < 1.0 && a.clutter_per_km2 > 0.0) {
-        return Err("need q > 0, sigma > 0, 0 < pd < 1 and clutter-per-km2 > 0".into());
+        return Err(Args(
+            "need q > 0, sigma > 0, 0 < pd < 1 and clutter-per-km2 > 0",
+        ));
     }
     if a.delete_misses < 2 || a.tentative_misses < 1 || a.confirm_m < 1 || a.confirm_n < a.confirm_m
     {
         // delete-misses 1 would delete every confirmed track before its next scan.
-        return Err(
-            "need delete-misses ≥ 2, tentative-misses ≥ 1 and 1 ≤ confirm-m ≤ confirm-n".into(),
-        );
+        return Err(Args(
+            "need delete-misses ≥ 2, tentative-misses ≥ 1 and 1 ≤ confirm-m ≤ confirm-n",
+        ));
     }
     let pos = |v: f64| v.is_finite() && v > 0.0;
     if !(pos(a.sigma_range) && pos(a.sigma_bearing_deg) && pos(a.sigma_range_rate)) {
-        return Err("need sigma-range, sigma-bearing-deg and sigma-range-rate > 0".into());
+        return Err(Args(
+            "need sigma-range, sigma-bearing-deg and sigma-range-rate > 0",
+        ));
     }
     if !(a.sensor_x.is_finite() && a.sensor_y.is_finite()) {
-        return Err("need a finite sensor position".into());
+        return Err(Args("need a finite sensor position"));
     }
     let scans: Vec<(i64, f64, Input2)> = match a.input {
         Input::Xy => read_dets(&a.dets)?
@@ -437,15 +453,14 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
             .map(|(k, t, d)| (k, t, Input2::Xy(d)))
             .collect(),
         Input::Polar => {
-            let text = std::fs::read_to_string(&a.dets)
-                .map_err(|e| format!("{}: {e}", a.dets.display()))?;
+            let text = std::fs::read_to_string(&a.dets).map_err(HarnessError::io(&a.dets))?;
             parse_polar(&a.dets.display().to_string(), &text)?
                 .into_iter()
                 .map(|(k, t, d)| (k, t, Input2::Polar(d)))
                 .collect()
         }
         Input::Gmti => {
-            let bytes = std::fs::read(&a.dets).map_err(|e| format!("{}: {e}", a.dets.display()))?;
+            let bytes = std::fs::read(&a.dets).map_err(HarnessError::io(&a.dets))?;
             let (scans, bad) = crate::gmti::read_capture(&bytes, a.as_plots);
             if bad > 0 {
                 eprintln!("{}: {bad} packets did not decode", a.dets.display());
@@ -462,13 +477,13 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     };
     let mut dump = match (&a.dump_dets, a.input) {
         (Some(p), Input::Gmti) => {
-            let f = std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let f = std::fs::File::create(p).map_err(HarnessError::io(p))?;
             let mut w = BufWriter::new(f);
             writeln!(w, "step,t_s,sensor_x,sensor_y,sensor_alt_m,x,y,range_m,azimuth_rad,range_rate_mps,sigma_range_m,sigma_azimuth_rad,sigma_range_rate_mps")
-                .map_err(|e| e.to_string())?;
-            Some(w)
+                .map_err(HarnessError::io(p))?;
+            Some((w, p))
         }
-        (Some(_), _) => return Err("--dump-dets is for --input gmti".into()),
+        (Some(_), _) => return Err(Args("--dump-dets is for --input gmti")),
         (None, _) => None,
     };
     let sig = PolarSigmas {
@@ -478,10 +493,9 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     };
     let frame = EnuFrame::new(a.ref_lat, a.ref_lon);
     let mut tracker = Tracker::new(config(&a));
-    let out =
-        std::fs::File::create(&a.tracks).map_err(|e| format!("{}: {e}", a.tracks.display()))?;
+    let out = std::fs::File::create(&a.tracks).map_err(HarnessError::io(&a.tracks))?;
     let mut out = BufWriter::new(out);
-    let io = |e: std::io::Error| format!("{}: {e}", a.tracks.display());
+    let io = |e| HarnessError::io(&a.tracks)(e);
     writeln!(out, "step,track_id,x,y,vx,vy").map_err(io)?;
     let mut cpu_ms = Vec::with_capacity(scans.len());
     for (step, t_s, dets) in &scans {
@@ -493,12 +507,12 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
             }
             Input2::Obs(o, t) => {
                 t_ms = *t;
-                if let Some(w) = dump.as_mut() {
+                if let Some((w, p)) = dump.as_mut() {
                     for line in o
                         .iter()
                         .filter_map(|o| crate::gmti::dump_line(&frame, *step, *t_s, o))
                     {
-                        writeln!(w, "{line}").map_err(|e| e.to_string())?;
+                        writeln!(w, "{line}").map_err(HarnessError::io(p))?;
                     }
                 }
                 o.clone()
@@ -519,8 +533,8 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
         }
     }
     out.flush().map_err(io)?;
-    if let Some(w) = dump.as_mut() {
-        w.flush().map_err(|e| e.to_string())?;
+    if let Some((w, p)) = dump.as_mut() {
+        w.flush().map_err(HarnessError::io(p))?;
     }
     let mut warm = cpu_ms[a.skip.min(cpu_ms.len().saturating_sub(1))..].to_vec();
     let (mean, p95) = mean_p95(&mut warm);
@@ -545,7 +559,7 @@ pub fn run(a: TrackCsvArgs) -> Result<(), String> {
     );
     eprintln!("{line}");
     if let Some(p) = &a.timing {
-        std::fs::write(p, format!("{line}\n")).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(p, format!("{line}\n")).map_err(HarnessError::io(p))?;
     }
     Ok(())
 }
@@ -616,8 +630,16 @@ mod tests {
             ),
             ("", "d.csv: no header"),
         ] {
-            let err = parse_polar("d.csv", text).unwrap_err();
+            let err = parse_polar("d.csv", text).unwrap_err().to_string();
             assert!(err.starts_with(want), "{text:?}: {err}");
+        }
+        // Typed: where, and the field at fault.
+        match parse_polar("d.csv", "step,t_s,range,bearing\n0,0,-5,1\n") {
+            Err(HarnessError::Input {
+                at,
+                fault: Fault::Field { name, .. },
+            }) => assert_eq!((at.as_str(), name), ("d.csv:2", "range")),
+            other => panic!("{other:?}"),
         }
         // Arbitrary bytes: an error or a parse, never a panic.
         let alphabet = b"step,t_s,range,bearing0123456789.-e\n";

@@ -471,6 +471,84 @@ fn sources_with_times<'de, D: serde::Deserializer<'de>>(
 }
 
 impl Track {
+    /// A track `id` at `position` at `time_ms`, under `label`: confirmed, on the surface,
+    /// of unknown affiliation and no identity, not moving, with a 1 m² circular position
+    /// covariance, no sources and one update. The `with_*` methods set the rest, so a
+    /// fixture names only what it is about.
+    pub fn new(id: u64, time_ms: TimeMs, position: Position, label: Label) -> Self {
+        Track {
+            id,
+            time_ms,
+            position,
+            velocity: Velocity {
+                east_mps: 0.0,
+                north_mps: 0.0,
+            },
+            pos_cov_en: [1.0, 0.0, 1.0],
+            status: TrackStatus::Confirmed,
+            domain: Domain::Surface,
+            affiliation: Affiliation::Unknown,
+            identity: Identity::default(),
+            sources: BTreeMap::new(),
+            updates: 1,
+            label,
+            missile: None,
+        }
+    }
+
+    pub fn with_velocity(mut self, velocity: Velocity) -> Self {
+        self.velocity = velocity;
+        self
+    }
+
+    /// With a position covariance in the local east/north frame, m² (e-e, e-n, n-n).
+    pub fn with_cov(mut self, pos_cov_en: [f64; 3]) -> Self {
+        self.pos_cov_en = pos_cov_en;
+        self
+    }
+
+    pub fn with_status(mut self, status: TrackStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_domain(mut self, domain: Domain) -> Self {
+        self.domain = domain;
+        self
+    }
+
+    pub fn with_affiliation(mut self, affiliation: Affiliation) -> Self {
+        self.affiliation = affiliation;
+        self
+    }
+
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// With one more contributing feed, its latest contribution at `time_ms`.
+    pub fn with_source(mut self, feed: impl Into<String>, time_ms: TimeMs) -> Self {
+        self.sources.insert(feed.into(), time_ms);
+        self
+    }
+
+    /// With these contributing feeds (and no others).
+    pub fn with_sources(mut self, sources: BTreeMap<String, TimeMs>) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    pub fn with_updates(mut self, updates: u64) -> Self {
+        self.updates = updates;
+        self
+    }
+
+    pub fn with_missile(mut self, missile: Missile) -> Self {
+        self.missile = Some(Box::new(missile));
+        self
+    }
+
     /// One-sigma horizontal position error (square root of the mean variance), metres.
     pub fn pos_sigma_m(&self) -> f64 {
         ((self.pos_cov_en[0] + self.pos_cov_en[2]) / 2.0)
@@ -1428,26 +1506,91 @@ mod tests {
     }
 
     #[test]
+    fn a_track_built_is_the_track_written_out() {
+        use super::*;
+        let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
+        let missile = Missile {
+            phase: FlightPhase::Boost,
+            alt_m: 12_000.0,
+            speed_mps: 900.0,
+            climb_mps: 400.0,
+            ipp: None,
+            launch: None,
+            trajectory: Vec::new(),
+        };
+        let identity = Identity {
+            mmsi: Some(431_000_001),
+            ..Identity::default()
+        };
+        let p = Position::new(24.5, 124.0);
+        let plain = Track::new(7, 1_000, p, label.clone());
+        assert_eq!(
+            plain,
+            Track {
+                id: 7,
+                time_ms: 1_000,
+                position: p,
+                velocity: Velocity {
+                    east_mps: 0.0,
+                    north_mps: 0.0
+                },
+                pos_cov_en: [1.0, 0.0, 1.0],
+                status: TrackStatus::Confirmed,
+                domain: Domain::Surface,
+                affiliation: Affiliation::Unknown,
+                identity: Identity::default(),
+                sources: BTreeMap::new(),
+                updates: 1,
+                label: label.clone(),
+                missile: None,
+            }
+        );
+        let v = Velocity::from_sog_cog(5.0, 90.0);
+        let built = plain
+            .with_velocity(v)
+            .with_cov([400.0, 3.0, 100.0])
+            .with_status(TrackStatus::Coasting)
+            .with_domain(Domain::Air)
+            .with_affiliation(Affiliation::Hostile)
+            .with_identity(identity.clone())
+            .with_source("ais", 5)
+            .with_source("radar", 6)
+            .with_updates(12)
+            .with_missile(missile.clone());
+        assert_eq!(
+            built,
+            Track {
+                id: 7,
+                time_ms: 1_000,
+                position: p,
+                velocity: v,
+                pos_cov_en: [400.0, 3.0, 100.0],
+                status: TrackStatus::Coasting,
+                domain: Domain::Air,
+                affiliation: Affiliation::Hostile,
+                identity,
+                sources: [("ais".to_string(), 5), ("radar".to_string(), 6)].into(),
+                updates: 12,
+                label,
+                missile: Some(Box::new(missile)),
+            }
+        );
+        // `with_sources` replaces what `with_source` added.
+        let only = built.with_sources([("cot".to_string(), 9)].into());
+        assert_eq!(only.sources, [("cot".to_string(), 9)].into());
+    }
+
+    #[test]
     fn a_track_stored_with_source_names_alone_still_reads() {
         use super::*;
-        let t = Track {
-            id: 1,
-            time_ms: 5,
-            position: Position::new(1.0, 2.0),
-            velocity: Velocity {
-                east_mps: 0.0,
-                north_mps: 0.0,
-            },
-            pos_cov_en: [1.0, 0.0, 1.0],
-            status: TrackStatus::Confirmed,
-            domain: Domain::default(),
-            affiliation: Affiliation::default(),
-            identity: Identity::default(),
-            sources: [("ais".to_string(), 5)].into(),
-            updates: 1,
-            label: Label::unclassified_public(Nation::JPN),
-            missile: None,
-        };
+        let t = Track::new(
+            1,
+            5,
+            Position::new(1.0, 2.0),
+            Label::unclassified_public(Nation::JPN),
+        )
+        .with_domain(Domain::default())
+        .with_source("ais", 5);
         let now = serde_json::to_value(&t).unwrap();
         assert_eq!(now["sources"], serde_json::json!({"ais": 5}));
         assert_eq!(serde_json::from_value::<Track>(now).unwrap(), t);

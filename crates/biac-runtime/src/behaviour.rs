@@ -11,13 +11,35 @@ use std::sync::Arc;
 
 use biac_analytics::behaviour::{
     parse_zones_geojson, Area, BehaviourWatch, Geography, LiveRules, LiveThresholds, PortList,
-    Thresholds,
+    ThresholdError, Thresholds,
 };
 use biac_analytics::recognition::Recognitions;
 use biac_analytics::Watch;
-use biac_model::{Label, Nation, Subject};
+use biac_model::{ConfigError, Label, Nation, Subject};
 use biac_zones::{display, ZoneKind, ZoneSet};
 use serde::Deserialize;
+
+/// Why the behaviour rules could not be built at start.
+#[derive(Debug, thiserror::Error)]
+pub enum BehaviourError {
+    /// A threshold no rule can work with, by its key under `behaviour`.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// A recognition list that does not parse.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The zones file cannot be read.
+    #[error("{}: {source}", path.display())]
+    ZonesFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The zones file is not GeoJSON of named polygons; the parser's account.
+    #[error("{0}")]
+    Zones(String),
+    #[error("zone set build panicked")]
+    Panicked,
+}
 
 /// `"behaviour": {...}`: thresholds (each optional, the Global Fishing Watch
 /// defaults otherwise), the zones zone entry watches, and a note the alerts carry (the demo's time compression).
@@ -108,7 +130,7 @@ impl BehaviourConfig {
     }
 
     /// The thresholds: the configured ones over the defaults, validated.
-    pub fn thresholds(&self) -> Result<Thresholds, String> {
+    pub fn thresholds(&self) -> Result<Thresholds, ThresholdError> {
         let d = Thresholds::default();
         let th = Thresholds {
             gap_min_h: self.gap_min_h.unwrap_or(d.gap_min_h),
@@ -125,12 +147,12 @@ impl BehaviourConfig {
             spoof_noise_m: self.spoof_noise_m.unwrap_or(d.spoof_noise_m),
             spoof_episode_gap_h: self.spoof_episode_gap_h.unwrap_or(d.spoof_episode_gap_h),
         };
-        th.validate().map_err(|e| e.to_string())?;
+        th.validate()?;
         Ok(th)
     }
 
     /// The live-only rules' thresholds: the configured ones over the defaults, validated.
-    pub fn live_thresholds(&self) -> Result<LiveThresholds, String> {
+    pub fn live_thresholds(&self) -> Result<LiveThresholds, ThresholdError> {
         let d = LiveThresholds::default();
         let th = LiveThresholds {
             dark_min_s: self.dark_min_s.unwrap_or(d.dark_min_s),
@@ -146,7 +168,7 @@ impl BehaviourConfig {
             zone_margin_m: self.zone_margin_m.unwrap_or(d.zone_margin_m),
             late_min_s: self.late_min_s.unwrap_or(d.late_min_s),
         };
-        th.validate().map_err(|e| e.to_string())?;
+        th.validate()?;
         Ok(th)
     }
 }
@@ -202,7 +224,7 @@ impl Behaviour {
         cfg: &BehaviourConfig,
         recognitions: &Recognitions,
         audiences: &[Subject],
-    ) -> Result<Behaviour, String> {
+    ) -> Result<Behaviour, BehaviourError> {
         let th = cfg.thresholds()?;
         let live = cfg.live_thresholds()?;
         let label = cfg
@@ -210,9 +232,14 @@ impl Behaviour {
             .clone()
             .unwrap_or_else(|| Label::unclassified_public(Nation::JPN));
         let file_zones = match &cfg.zones {
-            ZonesSource::File(p) => Some(parse_zones_geojson(
-                &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
-            )?),
+            ZonesSource::File(p) => {
+                let text =
+                    std::fs::read_to_string(p).map_err(|source| BehaviourError::ZonesFile {
+                        path: p.clone(),
+                        source,
+                    })?;
+                Some(parse_zones_geojson(&text).map_err(BehaviourError::Zones)?)
+            }
             _ => None,
         };
         // One theatre per distinct recognition, built side by side (a zone set is seconds
@@ -223,12 +250,8 @@ impl Behaviour {
                 .entry(recognitions.list_of(s.nation).to_string())
                 .or_insert(s.nation);
         }
-        let build = |nation: Nation| -> Result<Theatre, String> {
-            let set = recognitions
-                .zones_of(nation)
-                .map_err(|e| e.to_string())?
-                .get()
-                .clone();
+        let build = |nation: Nation| -> Result<Theatre, BehaviourError> {
+            let set = recognitions.zones_of(nation)?.get().clone();
             let areas = match (&cfg.zones, &file_zones) {
                 (_, Some(z)) => z.clone(),
                 (ZonesSource::Theatre, _) => theatre_areas(&set, true),
@@ -241,7 +264,7 @@ impl Behaviour {
                 zones: Arc::new(zones),
             })
         };
-        let built: Vec<(String, Result<Theatre, String>)> = std::thread::scope(|scope| {
+        let built: Vec<(String, Result<Theatre, BehaviourError>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = distinct
                 .iter()
                 .map(|(list, &n)| (list.clone(), scope.spawn(move || build(n))))
@@ -249,9 +272,7 @@ impl Behaviour {
             handles
                 .into_iter()
                 .map(|(list, h)| {
-                    let r = h
-                        .join()
-                        .unwrap_or_else(|_| Err("zone set build panicked".into()));
+                    let r = h.join().unwrap_or(Err(BehaviourError::Panicked));
                     (list, r)
                 })
                 .collect()
@@ -374,4 +395,61 @@ pub fn theatre_areas(set: &ZoneSet, states: bool) -> Vec<Area> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_say_what_is_at_fault() {
+        let cfg = BehaviourConfig {
+            gap_min_h: Some(-1.0),
+            ..BehaviourConfig::default()
+        };
+        let e = cfg.thresholds().unwrap_err();
+        assert_eq!(e.name, "gap_min_h");
+        assert_eq!(
+            e.to_string(),
+            "gap_min_h must be a finite number >= 0, not -1"
+        );
+        let build = |cfg: &BehaviourConfig| Behaviour::build(cfg, &Default::default(), &[]);
+        assert!(matches!(
+            build(&cfg),
+            Err(BehaviourError::Threshold(ThresholdError {
+                name: "gap_min_h",
+                ..
+            }))
+        ));
+        let live = BehaviourConfig {
+            dark_min_s: Some(f64::NAN),
+            ..BehaviourConfig::default()
+        };
+        match build(&live) {
+            Err(BehaviourError::Threshold(e)) => assert_eq!(e.name, "dark_min_s"),
+            other => panic!("{other:?}"),
+        }
+        // No audience: no zone set is built, only the file read and parsed.
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("zones.geojson");
+        let cfg = BehaviourConfig {
+            zones: ZonesSource::File(missing.clone()),
+            ..BehaviourConfig::default()
+        };
+        match build(&cfg) {
+            Err(e @ BehaviourError::ZonesFile { .. }) => {
+                assert!(
+                    e.to_string()
+                        .starts_with(&format!("{}: ", missing.display())),
+                    "{e}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(&missing, "not json").unwrap();
+        match build(&cfg) {
+            Err(BehaviourError::Zones(m)) => assert!(m.starts_with("zones: "), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -16,7 +16,7 @@ use biac_model::FeedConfig;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 
-use crate::ingest::{serve_feed, serve_udp_feed, udp_feed, Batch};
+use crate::ingest::{serve_feed, serve_udp_feed, udp_feed, Ack, Batch};
 use crate::{FeedHandle, FeedStats, RuntimeError, RuntimeHandle};
 
 /// Batches between the listeners and the publisher.
@@ -25,8 +25,6 @@ const QUEUE: usize = 64;
 /// best batch size), and batches whose acknowledgements may be awaited at once.
 const COALESCE: usize = 1_000;
 const IN_FLIGHT: usize = 4;
-
-type Ack = tokio::sync::oneshot::Sender<Result<(), String>>;
 
 /// A running ingest role.
 pub struct BusIngest {

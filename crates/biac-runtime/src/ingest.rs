@@ -20,8 +20,12 @@ use crate::FeedStats;
 /// configured fsync policy). An empty batch without an ack is the storage tick.
 pub(crate) struct Batch {
     pub obs: Vec<Observation>,
-    pub ack: Option<oneshot::Sender<Result<(), String>>>,
+    pub ack: Option<Ack>,
 }
+
+/// Fires once a batch is committed, or with the journal's error (one error shared by
+/// every batch of the failed commit).
+pub(crate) type Ack = oneshot::Sender<Result<(), Arc<biac_store::StoreError>>>;
 
 impl Batch {
     pub fn unacked(obs: Vec<Observation>) -> Self {

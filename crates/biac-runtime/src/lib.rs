@@ -207,7 +207,7 @@ pub enum IngestError {
     #[error("the pipeline is not running")]
     Unavailable,
     #[error("journal append failed: {0}")]
-    Journal(String),
+    Journal(Arc<biac_store::StoreError>),
     /// The feed's default label cannot be given to the source's nation.
     #[error(transparent)]
     Label(#[from] OwnerError),

@@ -512,8 +512,9 @@ fn storage_loop(
             }
             Err(e) => {
                 tracing::error!(error = %e, dropped = batch.len(), "journal append failed");
+                let e = Arc::new(e);
                 for ack in acks {
-                    let _ = ack.send(Err(e.to_string()));
+                    let _ = ack.send(Err(e.clone()));
                 }
             }
         }

@@ -5,37 +5,26 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use biac_model::{
-    Affiliation, Classification, Domain, Identity, Label, Nation, Position, Subject, Track,
-    TrackStatus, Velocity,
-};
+use biac_model::{Classification, Identity, Label, Nation, Position, Subject, Track, Velocity};
 use biac_runtime::behaviour::{Behaviour, BehaviourConfig};
 
 const T0: i64 = 1_767_225_600_000;
 
 /// A vessel far out in the Pacific whose AIS last contributed 40 s before the radar.
 fn followed_without_ais(label: &Label) -> Track {
-    Track {
-        missile: None,
-        id: 1,
-        time_ms: T0 + 40_000,
-        position: Position::new(30.0, 150.0),
-        velocity: Velocity {
+    Track::new(1, T0 + 40_000, Position::new(30.0, 150.0), label.clone())
+        .with_velocity(Velocity {
             east_mps: 3.0,
             north_mps: 0.0,
-        },
-        pos_cov_en: [100.0, 0.0, 100.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Unknown,
-        identity: Identity {
+        })
+        .with_cov([100.0, 0.0, 100.0])
+        .with_identity(Identity {
             mmsi: Some(431_000_009),
             ..Default::default()
-        },
-        sources: [("ais".to_string(), T0), ("radar".to_string(), T0 + 40_000)].into(),
-        updates: 10,
-        label: label.clone(),
-    }
+        })
+        .with_source("ais", T0)
+        .with_source("radar", T0 + 40_000)
+        .with_updates(10)
 }
 
 fn dark_alerts(cfg: &str) -> usize {

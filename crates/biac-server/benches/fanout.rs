@@ -18,15 +18,12 @@
 //!
 //! Socket writes are not included in any variant (they are the same bytes either way).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use biac_formats::cot;
-use biac_model::{
-    Affiliation, Classification, Domain, Identity, Label, Nation, Position, Subject, Track,
-    TrackStatus, Velocity,
-};
+use biac_model::{Classification, Identity, Label, Nation, Position, Subject, Track, Velocity};
 use biac_runtime::Picture;
 use biac_server::bench_support::{feature, iso, view_marking};
 use biac_server::cot_stream::{self, track_uid, CotStreamOptions, Outgoing};
@@ -56,28 +53,20 @@ fn picture(generation: u64) -> Arc<Picture> {
     let tracks = (1..=TRACKS)
         .map(|id| {
             let (r, c) = ((id / 100) as f64, (id % 100) as f64);
-            Arc::new(Track {
-                missile: None,
-                id,
-                time_ms: t0,
-                position: Position::new(
-                    24.0 + r * 0.05 + generation as f64 * 1e-4,
-                    122.0 + c * 0.05,
-                ),
-                velocity: Velocity::from_sog_cog(5.1, 90.0),
-                pos_cov_en: [400.0, 0.0, 400.0],
-                status: TrackStatus::Confirmed,
-                domain: Domain::Surface,
-                affiliation: Affiliation::Unknown,
-                identity: Identity {
-                    mmsi: Some(431_000_000 + id as u32),
-                    name: Some(format!("VESSEL {id}")),
-                    ..Identity::default()
-                },
-                sources: BTreeMap::from([("ais".to_string(), 0)]),
-                updates: generation,
-                label: Label::unclassified_public(Nation::JPN),
-            })
+            let at = Position::new(24.0 + r * 0.05 + generation as f64 * 1e-4, 122.0 + c * 0.05);
+            let label = Label::unclassified_public(Nation::JPN);
+            Arc::new(
+                Track::new(id, t0, at, label)
+                    .with_velocity(Velocity::from_sog_cog(5.1, 90.0))
+                    .with_cov([400.0, 0.0, 400.0])
+                    .with_identity(Identity {
+                        mmsi: Some(431_000_000 + id as u32),
+                        name: Some(format!("VESSEL {id}")),
+                        ..Identity::default()
+                    })
+                    .with_source("ais", 0)
+                    .with_updates(generation),
+            )
         })
         .collect();
     Arc::new(Picture {

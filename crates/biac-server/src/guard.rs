@@ -279,27 +279,10 @@ pub(crate) use biac_model::now_ms;
 mod tests {
     //! The guard on its own: no router, no listener, no runtime.
     use super::*;
-    use biac_model::{Classification, Nation, Position, TrackStatus, Velocity};
+    use biac_model::{Classification, Nation, Position};
 
     fn track(label: Label) -> Track {
-        Track {
-            missile: None,
-            id: 7,
-            time_ms: 0,
-            position: Position::new(24.5, 124.0),
-            velocity: Velocity {
-                east_mps: 0.0,
-                north_mps: 0.0,
-            },
-            pos_cov_en: [1.0, 0.0, 1.0],
-            status: TrackStatus::Confirmed,
-            domain: Default::default(),
-            affiliation: Default::default(),
-            identity: Default::default(),
-            sources: Default::default(),
-            updates: 1,
-            label,
-        }
+        Track::new(7, 0, Position::new(24.5, 124.0), label).with_domain(Default::default())
     }
 
     #[test]

@@ -369,21 +369,23 @@ mod feature_tests {
                     trajectory: if ipp { vec![[lon, lat, alt_m], [speed, 0.5, 0.0]] } else { vec![] },
                 })
             });
-            Track {
-                missile,
-                id, time_ms,
-                position: Position { lat_deg: lat, lon_deg: lon, alt_m: alt },
-                velocity: Velocity { east_mps: ve, north_mps: vn },
-                pos_cov_en: [v, 0.0, v],
-                status: [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
-                    [status as usize],
-                domain: Default::default(),
-                affiliation: Default::default(),
-                identity: Identity {
+            let at = Position { lat_deg: lat, lon_deg: lon, alt_m: alt };
+            let t = Track::new(id, time_ms, at, labels()[label].clone())
+                .with_velocity(Velocity { east_mps: ve, north_mps: vn })
+                .with_cov([v, 0.0, v])
+                .with_status(
+                    [TrackStatus::Tentative, TrackStatus::Confirmed, TrackStatus::Coasting]
+                        [status as usize],
+                )
+                .with_domain(Default::default())
+                .with_identity(Identity {
                     mmsi, icao, callsign, name, track_number, imo, ship_type, length_m, beam_m,
-                },
-                sources, updates,
-                label: labels()[label].clone(),
+                })
+                .with_sources(sources)
+                .with_updates(updates);
+            match missile {
+                Some(m) => t.with_missile(*m),
+                None => t,
             }
         }
     }

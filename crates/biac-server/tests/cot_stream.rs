@@ -2,7 +2,7 @@
 //! the initial picture and diffs through the guard, TAK protocol negotiation to v1,
 //! and a stalled client dropped while another keeps receiving.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,10 +10,7 @@ use biac_formats::cot::{self, CotEvent};
 use biac_formats::framing::Frame;
 use biac_formats::tak::StreamDecoder;
 use biac_formats::{tak, Framer};
-use biac_model::{
-    Affiliation, Classification, Domain, Identity, Label, Nation, Position, Subject, Track,
-    TrackStatus, Velocity,
-};
+use biac_model::{Classification, Identity, Label, Nation, Position, Subject, Track, Velocity};
 use biac_runtime::Picture;
 use biac_server::cot_stream::{self, CotListener, CotStreamOptions, CotStreamStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,24 +18,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 fn track(id: u64, label: Label, t_ms: i64) -> Track {
-    Track {
-        missile: None,
+    Track::new(
         id,
-        time_ms: t_ms,
-        position: Position::new(24.0 + id as f64 * 1e-3, 124.0),
-        velocity: Velocity::from_sog_cog(5.0, 90.0),
-        pos_cov_en: [400.0, 0.0, 400.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Unknown,
-        identity: Identity {
-            name: Some(format!("SHIP {id}")),
-            ..Identity::default()
-        },
-        sources: BTreeMap::from([("feed".to_string(), 0)]),
-        updates: 1,
+        t_ms,
+        Position::new(24.0 + id as f64 * 1e-3, 124.0),
         label,
-    }
+    )
+    .with_velocity(Velocity::from_sog_cog(5.0, 90.0))
+    .with_cov([400.0, 0.0, 400.0])
+    .with_identity(Identity {
+        name: Some(format!("SHIP {id}")),
+        ..Identity::default()
+    })
+    .with_source("feed", 0)
 }
 
 fn picture(generation: u64, tracks: Vec<Track>) -> Arc<Picture> {

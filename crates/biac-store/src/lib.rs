@@ -47,14 +47,19 @@ pub enum SyncPolicy {
     Off,
 }
 
+/// A name that is not a [`SyncPolicy`]'s.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fsync policy {0:?} (full, normal, off)")]
+pub struct UnknownSyncPolicy(pub String);
+
 impl std::str::FromStr for SyncPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownSyncPolicy;
+    fn from_str(s: &str) -> Result<Self, UnknownSyncPolicy> {
         match s {
             "full" => Ok(SyncPolicy::Full),
             "normal" => Ok(SyncPolicy::Normal),
             "off" => Ok(SyncPolicy::Off),
-            _ => Err(format!("unknown fsync policy {s:?} (full, normal, off)")),
+            _ => Err(UnknownSyncPolicy(s.to_string())),
         }
     }
 }

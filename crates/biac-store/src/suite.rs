@@ -55,24 +55,9 @@ pub fn obs(t: i64, feed: &str) -> Observation {
 }
 
 pub fn track(id: u64, lat: f64, lon: f64) -> Track {
-    Track {
-        missile: None,
-        id,
-        time_ms: 0,
-        position: Position::new(lat, lon),
-        velocity: biac_model::Velocity {
-            east_mps: 0.0,
-            north_mps: 0.0,
-        },
-        pos_cov_en: [1.0, 0.0, 1.0],
-        status: biac_model::TrackStatus::Confirmed,
-        domain: Default::default(),
-        affiliation: Default::default(),
-        identity: Default::default(),
-        sources: [("a".to_string(), 0)].into(),
-        updates: 1,
-        label: obs(0, "a").label,
-    }
+    Track::new(id, 0, Position::new(lat, lon), obs(0, "a").label)
+        .with_domain(Default::default())
+        .with_source("a", 0)
 }
 
 fn alert(t: i64, track_id: u64) -> Alert {

@@ -74,3 +74,14 @@ fn a_journal_made_before_idempotency_keys_gets_them_on_open() {
     let s = Store::open(dir.path(), SyncPolicy::Off).unwrap();
     assert_eq!(s.read_journal(0, 10).unwrap().len(), 2);
 }
+
+#[test]
+fn a_sync_policy_is_read_by_name_and_an_unknown_one_is_named() {
+    assert_eq!("normal".parse::<SyncPolicy>(), Ok(SyncPolicy::Normal));
+    let err = "fast".parse::<SyncPolicy>().unwrap_err();
+    assert_eq!(err, UnknownSyncPolicy("fast".into()));
+    assert_eq!(
+        err.to_string(),
+        "unknown fsync policy \"fast\" (full, normal, off)"
+    );
+}

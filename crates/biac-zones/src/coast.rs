@@ -20,13 +20,35 @@ pub(crate) struct Extract {
     pub lines: Vec<Polyline>,
 }
 
+/// What is wrong with an extract: the line (1-based) when one is at fault, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExtractError {
+    pub line: Option<usize>,
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(n) => write!(f, "line {n}: {}", self.what),
+            None => f.write_str(self.what),
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
 /// Parses the extract format; an error names the line.
-pub(crate) fn parse(text: &str) -> Result<Extract, String> {
+pub(crate) fn parse(text: &str) -> Result<Extract, ExtractError> {
     let mut source = String::new();
     let mut lines: Vec<Polyline> = Vec::new();
     let mut want = 0usize;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
+        let at = |what| ExtractError {
+            line: Some(n),
+            what,
+        };
         if let Some(c) = raw.strip_prefix('#') {
             if let Some(s) = c.trim().strip_prefix("Source:") {
                 source = s.trim().to_string();
@@ -35,20 +57,15 @@ pub(crate) fn parse(text: &str) -> Result<Extract, String> {
         }
         if let Some(rest) = raw.strip_prefix("L ") {
             if want != 0 {
-                return Err(format!(
-                    "line {n}: polyline starts before the last one ended"
-                ));
+                return Err(at("polyline starts before the last one ended"));
             }
             let mut it = rest.split_whitespace();
-            let code = it
-                .next()
-                .and_then(State::parse)
-                .ok_or(format!("line {n}: bad code"))?;
+            let code = it.next().and_then(State::parse).ok_or(at("bad code"))?;
             want = it
                 .next()
                 .and_then(|s| s.parse().ok())
                 .filter(|&k: &usize| k >= 2)
-                .ok_or(format!("line {n}: bad point count"))?;
+                .ok_or(at("bad point count"))?;
             lines.push(Polyline {
                 code,
                 pts: Vec::with_capacity(want),
@@ -57,12 +74,10 @@ pub(crate) fn parse(text: &str) -> Result<Extract, String> {
         }
         let mut it = raw.split_whitespace().map(str::parse::<f64>);
         let (Some(Ok(lat)), Some(Ok(lon)), None) = (it.next(), it.next(), it.next()) else {
-            return Err(format!("line {n}: expected \"lat lon\""));
+            return Err(at("expected \"lat lon\""));
         };
         if want == 0 || !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-            return Err(format!(
-                "line {n}: point outside a polyline or off the globe"
-            ));
+            return Err(at("point outside a polyline or off the globe"));
         }
         lines
             .last_mut()
@@ -72,7 +87,10 @@ pub(crate) fn parse(text: &str) -> Result<Extract, String> {
         want -= 1;
     }
     if want != 0 {
-        return Err("the last polyline is short of points".into());
+        return Err(ExtractError {
+            line: None,
+            what: "the last polyline is short of points",
+        });
     }
     // Hong Kong and Macao are China's for zones.
     for l in &mut lines {
@@ -97,12 +115,15 @@ mod tests {
 
     #[test]
     fn malformed_extracts_are_refused_with_the_line() {
-        assert!(parse("L JPN 2\n1 2\n").unwrap_err().contains("short"));
-        assert!(parse("L JPN 2\n1 x\n2 3\n")
-            .unwrap_err()
-            .starts_with("line 2"));
-        assert!(parse("1 2\n").unwrap_err().starts_with("line 1"));
-        assert!(parse("L JPN 1\n").unwrap_err().starts_with("line 1"));
-        assert!(parse("L JPN 2\n95 2\n").unwrap_err().starts_with("line 2"));
+        let err = |text| parse(text).unwrap_err();
+        assert_eq!(err("L JPN 2\n1 2\n").line, None);
+        assert!(err("L JPN 2\n1 2\n").to_string().contains("short"));
+        assert_eq!(
+            err("L JPN 2\n1 x\n2 3\n").to_string(),
+            "line 2: expected \"lat lon\""
+        );
+        assert_eq!(err("1 2\n").line, Some(1));
+        assert_eq!(err("L JPN 1\n").to_string(), "line 1: bad point count");
+        assert_eq!(err("L JPN 2\n95 2\n").line, Some(2));
     }
 }

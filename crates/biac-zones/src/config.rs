@@ -2,6 +2,7 @@
 //! Japan's specified straits, and the recognition of disputed features by one audience.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use crate::State;
 
@@ -55,6 +56,38 @@ impl Strait {
     }
 }
 
+/// Why a recognition list does not parse: the item at fault, by kind. `Display` is the
+/// message operators see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecognitionError {
+    /// A feature id no configured baseline feature has.
+    UnknownFeature(String),
+    /// `FEATURE=STATE` whose state is not a code.
+    BadState(String),
+    /// `FEATURE:…` that is neither `:eez` nor `:no-eez`.
+    BadEez { id: String, item: String },
+    /// An item of none of the list's forms.
+    Unreadable(String),
+}
+
+impl fmt::Display for RecognitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecognitionError::UnknownFeature(id) => write!(f, "unknown feature {id:?}"),
+            RecognitionError::BadState(s) => write!(f, "bad state code {s:?}"),
+            RecognitionError::BadEez { id, item } => {
+                write!(f, "expected {id}:eez or {id}:no-eez, got {item:?}")
+            }
+            RecognitionError::Unreadable(item) => write!(
+                f,
+                "cannot read {item:?} (FEATURE=STATE, FEATURE:eez, a preset)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RecognitionError {}
+
 /// Which disputed features an audience recognises, and as whose.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Recognition {
@@ -90,37 +123,48 @@ impl Recognition {
     /// Parses a comma-separated list, applied over [`Recognition::administered`]:
     /// `administered` or `none` (a preset, first), `FEATURE=STATE` (e.g. `senkakus=CHN`),
     /// `FEATURE=none`, `FEATURE:eez`, `FEATURE:no-eez`.
-    pub fn parse(list: &str, features: &[BaselineFeature]) -> Result<Recognition, String> {
+    pub fn parse(
+        list: &str,
+        features: &[BaselineFeature],
+    ) -> Result<Recognition, RecognitionError> {
         let mut r = Recognition::administered();
-        let known = |id: &str| features.iter().any(|f| f.id == id);
+        let known = |id: &str| {
+            if features.iter().any(|f| f.id == id) {
+                Ok(())
+            } else {
+                Err(RecognitionError::UnknownFeature(id.to_string()))
+            }
+        };
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item == "administered" {
                 r = Recognition::administered();
             } else if item == "none" {
                 r = Recognition::none(features);
             } else if let Some((id, state)) = item.split_once('=') {
-                if !known(id) {
-                    return Err(format!("unknown feature {id:?}"));
-                }
+                known(id)?;
                 let holder = if state.eq_ignore_ascii_case("none") {
                     None
                 } else {
-                    Some(State::parse(state).ok_or_else(|| format!("bad state code {state:?}"))?)
+                    Some(
+                        State::parse(state)
+                            .ok_or_else(|| RecognitionError::BadState(state.to_string()))?,
+                    )
                 };
                 r.holders.insert(id.to_string(), holder);
             } else if let Some((id, what)) = item.split_once(':') {
-                if !known(id) {
-                    return Err(format!("unknown feature {id:?}"));
-                }
+                known(id)?;
                 match what {
                     "eez" => r.eez.insert(id.to_string()),
                     "no-eez" => r.eez.remove(id),
-                    _ => return Err(format!("expected {id}:eez or {id}:no-eez, got {item:?}")),
+                    _ => {
+                        return Err(RecognitionError::BadEez {
+                            id: id.to_string(),
+                            item: item.to_string(),
+                        })
+                    }
                 };
             } else {
-                return Err(format!(
-                    "cannot read {item:?} (FEATURE=STATE, FEATURE:eez, a preset)"
-                ));
+                return Err(RecognitionError::Unreadable(item.to_string()));
             }
         }
         Ok(r)
@@ -279,4 +323,32 @@ pub fn default_straits() -> Vec<Strait> {
         s("Tsushima Strait West Channel", 34.45, 35.3, 128.6, 129.45),
         s("Osumi Strait", 30.5, 31.05, 130.4, 131.1),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recognition_list_is_refused_by_the_item_at_fault() {
+        let f = ZoneConfig::default().features;
+        let err = |list| Recognition::parse(list, &f).unwrap_err();
+        assert_eq!(
+            err("administered,atlantis=JPN"),
+            RecognitionError::UnknownFeature("atlantis".into())
+        );
+        assert_eq!(
+            err("atlantis:eez").to_string(),
+            "unknown feature \"atlantis\""
+        );
+        assert_eq!(err("senkakus=XX").to_string(), "bad state code \"XX\"");
+        assert_eq!(
+            err("okinotorishima:zone").to_string(),
+            "expected okinotorishima:eez or okinotorishima:no-eez, got \"okinotorishima:zone\""
+        );
+        assert_eq!(
+            err("senkakus"),
+            RecognitionError::Unreadable("senkakus".into())
+        );
+    }
 }

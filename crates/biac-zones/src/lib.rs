@@ -19,7 +19,7 @@ mod index;
 mod shared;
 mod zoneset;
 
-pub use config::{BaselineFeature, Recognition, Rights, Strait, ZoneConfig};
+pub use config::{BaselineFeature, Recognition, RecognitionError, Rights, Strait, ZoneConfig};
 pub use shared::{shared, SharedZoneSet};
 pub use zoneset::{BaselineSegment, Shore, ZoneAt, ZoneSet};
 

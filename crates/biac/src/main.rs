@@ -112,7 +112,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(a) => serve::run(a).await,
             Command::Sim(a) => sim(a).await,
             Command::Decode(a) => decode::run(a),
-            Command::TrackCsv(a) => biac_harness::track_csv::run(a),
+            Command::TrackCsv(a) => biac_harness::track_csv::run(a).map_err(|e| e.to_string()),
             Command::Ballistic(a) => ballistic::run(a),
             Command::Audit(a) => audit_cmd::run(a),
             Command::HashPassword => hash_password(),

@@ -22,7 +22,8 @@ pub struct ZonesArgs {
 
 pub fn run(a: ZonesArgs) -> Result<(), String> {
     let defaults = ZoneConfig::default();
-    let recognition = Recognition::parse(&a.recognise, &defaults.features)?;
+    let recognition =
+        Recognition::parse(&a.recognise, &defaults.features).map_err(|e| e.to_string())?;
     let zone_states = a
         .states
         .split(',')

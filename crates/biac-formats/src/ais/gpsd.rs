@@ -1164,11 +1164,11 @@ impl GpsdJsonWriter {
     pub fn write_into(&mut self, msg: &AisMessage, out: &mut String) -> bool {
         let buf = std::mem::take(out);
         match self.render(msg, buf) {
-            Ok(s) => {
+            Rendered::Object(s) => {
                 *out = s;
                 true
             }
-            Err(mut buf) => {
+            Rendered::Nothing(mut buf) => {
                 buf.clear();
                 *out = buf;
                 false
@@ -1177,9 +1177,9 @@ impl GpsdJsonWriter {
     }
 
     /// The object in `buf`, or `buf` back when there is none.
-    fn render(&mut self, msg: &AisMessage, buf: String) -> Result<String, String> {
+    fn render(&mut self, msg: &AisMessage, buf: String) -> Rendered {
         let AisMessage::StaticData(m) = msg else {
-            return Ok(gpsd_json_in(msg, buf));
+            return Rendered::Object(gpsd_json_in(msg, buf));
         };
         match &m.part {
             StaticDataPart::A { shipname } => {
@@ -1192,18 +1192,25 @@ impl GpsdJsonWriter {
                     };
                     self.names.remove(&old);
                 }
-                Err(buf)
+                Rendered::Nothing(buf)
             }
             b => {
                 let Some(name) = self.names.remove(&m.mmsi) else {
-                    return Err(buf);
+                    return Rendered::Nothing(buf);
                 };
                 self.order.retain(|x| *x != m.mmsi);
                 let mut o = header(msg, buf);
                 o.put("shipname", name);
                 put_part_b(&mut o, b);
-                Ok(o.render())
+                Rendered::Object(o.render())
             }
         }
     }
+}
+
+/// What `GpsdJsonWriter::render` made of a message: an object, or none (a type 24
+/// part A held for its part B), the buffer handed back for reuse.
+enum Rendered {
+    Object(String),
+    Nothing(String),
 }

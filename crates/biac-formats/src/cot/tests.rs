@@ -371,28 +371,17 @@ fn a_wire_marking_only_restricts_the_feed_label() {
 // --- encoding fused tracks -------------------------------------------------
 
 fn fused_track(label: Label) -> biac_model::Track {
-    biac_model::Track {
-        missile: None,
-        id: 42,
-        time_ms: 1_704_110_400_000,
-        position: Position {
-            lat_deg: 24.123_456_789_012,
-            lon_deg: 123.987_654_321_098,
-            alt_m: None,
-        },
-        velocity: Velocity::from_sog_cog(7.5, 45.0),
-        pos_cov_en: [100.0, 3.0, 100.0],
-        status: biac_model::TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Hostile,
-        identity: Identity {
+    let at = Position::new(24.123_456_789_012, 123.987_654_321_098);
+    biac_model::Track::new(42, 1_704_110_400_000, at, label)
+        .with_velocity(Velocity::from_sog_cog(7.5, 45.0))
+        .with_cov([100.0, 3.0, 100.0])
+        .with_affiliation(Affiliation::Hostile)
+        .with_identity(Identity {
             mmsi: Some(431_000_001),
             ..Identity::default()
-        },
-        sources: [("jcg-radar".to_string(), 0)].into(),
-        updates: 12,
-        label,
-    }
+        })
+        .with_source("jcg-radar", 0)
+        .with_updates(12)
 }
 
 #[test]

@@ -108,6 +108,28 @@ pub(crate) async fn run<R: Rd, W: Wr>(rd: R, wr: W, peer: SocketAddr, ctx: Arc<C
     tracing::info!(%peer, reason = %why, "TAK client disconnected");
 }
 
+/// Why a client's writer stopped (logged with the disconnection).
+#[derive(Debug, thiserror::Error)]
+enum Disconnect {
+    #[error("server shutting down")]
+    ServerShutdown,
+    #[error("client closed the connection")]
+    ClientClosed,
+    #[error("write failed: {0}")]
+    WriteFailed(std::io::Error),
+    #[error("stalled: a write did not complete in {0:?}")]
+    Stalled(std::time::Duration),
+}
+
+/// Why an inbound event was refused (counted and logged, never answered).
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error(transparent)]
+    Decode(#[from] biac_formats::Fault),
+    #[error("event of {0} bytes exceeds the limit")]
+    Oversized(usize),
+}
+
 /// Which shared batch of a snapshot is due.
 struct SharedBatch {
     snap: Arc<CotSnapshot>,
@@ -140,11 +162,11 @@ impl<W: Wr> Writer<W> {
         mut self,
         mut sub: Subscription<CotStage>,
         mut ctl: mpsc::Receiver<Control>,
-    ) -> String {
+    ) -> Disconnect {
         let owner = self.ctx.subject.nation;
         self.push(&events::protocol_offer(owner, &self.protouid, now_ms()));
         let Some(snap) = sub.first().await else {
-            return "server shutting down".into();
+            return Disconnect::ServerShutdown;
         };
         self.take(&sub, snap);
         if let Err(e) = self.flush().await {
@@ -155,10 +177,10 @@ impl<W: Wr> Writer<W> {
                 snap = sub.next() => match snap {
                     // Latest wins: snapshots published while we wrote are skipped.
                     Some(snap) => self.take(&sub, snap),
-                    None => return "server shutting down".into(),
+                    None => return Disconnect::ServerShutdown,
                 },
                 c = ctl.recv() => match c {
-                    None => return "client closed the connection".into(),
+                    None => return Disconnect::ClientClosed,
                     Some(Control::Pong) => {
                         self.push(&events::pong(owner, now_ms()));
                     }
@@ -229,7 +251,7 @@ impl<W: Wr> Writer<W> {
     }
 
     /// Write the batch (own part, then shared part), or give up after the write timeout.
-    async fn flush(&mut self) -> Result<(), String> {
+    async fn flush(&mut self) -> Result<(), Disconnect> {
         let shared = self.shared.take();
         let shared = shared
             .as_ref()
@@ -254,15 +276,12 @@ impl<W: Wr> Writer<W> {
                 self.ctx.count(|s| &s.bytes_sent, n as u64);
                 Ok(())
             }
-            Ok(Err(e)) => Err(format!("write failed: {e}")),
+            Ok(Err(e)) => Err(Disconnect::WriteFailed(e)),
             Err(_) => {
                 self.ctx.count(|s| &s.dropped_stalled, 1);
                 tracing::warn!(peer = %self.peer, timeout = ?self.ctx.opts.write_timeout,
                     "TAK client stalled: write timed out, dropping it");
-                Err(format!(
-                    "stalled: a write did not complete in {:?}",
-                    self.ctx.opts.write_timeout
-                ))
+                Err(Disconnect::Stalled(self.ctx.opts.write_timeout))
             }
         }
     }
@@ -292,7 +311,7 @@ async fn read_loop<R: Rd>(
             }
         };
         // Refusals are only counted and logged: their text is enough.
-        let mut events: Vec<Result<CotEvent, String>> = Vec::new();
+        let mut events: Vec<Result<CotEvent, Refused>> = Vec::new();
         let mut body: Vec<u8> = Vec::new();
         match &mut decoder {
             None => {
@@ -300,11 +319,9 @@ async fn read_loop<R: Rd>(
                 while let Some(f) = framer.next_frame() {
                     events.push(match f {
                         Frame::Record { bytes, .. } => {
-                            cot::parse_event(&bytes).map_err(|e| e.to_string())
+                            cot::parse_event(&bytes).map_err(Refused::from)
                         }
-                        Frame::Oversized { len, .. } => {
-                            Err(format!("event of {len} bytes exceeds the limit"))
-                        }
+                        Frame::Oversized { len, .. } => Err(Refused::Oversized(len)),
                     });
                 }
             }
@@ -314,10 +331,8 @@ async fn read_loop<R: Rd>(
                     match d.next_message() {
                         Ok(None) => break,
                         Ok(Some(m)) if m.cot_event.is_none() => continue, // TakControl only
-                        Ok(Some(m)) => {
-                            events.push(tak::to_cot_event(&m).map_err(|e| e.to_string()))
-                        }
-                        Err(e) => events.push(Err(e.to_string())),
+                        Ok(Some(m)) => events.push(tak::to_cot_event(&m).map_err(Refused::from)),
+                        Err(e) => events.push(Err(e.into())),
                     }
                 }
             }

@@ -264,21 +264,13 @@ mod tests {
     use biac_model::{Label, Nation, Position, Velocity};
 
     fn track(id: u64, updates: u64) -> Arc<Track> {
-        Arc::new(Track {
-            missile: None,
-            id,
-            time_ms: 0,
-            position: Position::new(24.0, 125.0),
-            velocity: Velocity::from_sog_cog(0.0, 0.0),
-            pos_cov_en: [1.0, 0.0, 1.0],
-            status: biac_model::TrackStatus::Confirmed,
-            domain: Default::default(),
-            affiliation: Default::default(),
-            identity: Default::default(),
-            sources: Default::default(),
-            updates,
-            label: Label::unclassified_public(Nation::JPN),
-        })
+        let label = Label::unclassified_public(Nation::JPN);
+        Arc::new(
+            Track::new(id, 0, Position::new(24.0, 125.0), label)
+                .with_velocity(Velocity::from_sog_cog(0.0, 0.0))
+                .with_domain(Default::default())
+                .with_updates(updates),
+        )
     }
 
     /// The guard's decision is a function of the track's value (as label and subject

@@ -1,13 +1,9 @@
 //! The shared render against what per-client rendering wrote.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use biac_model::{
-    Affiliation, Classification, Domain, Identity, Label, Nation, Position, Subject, Track,
-    TrackStatus, Velocity,
-};
+use biac_model::{Classification, Identity, Label, Nation, Position, Subject, Track, Velocity};
 use biac_runtime::Picture;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
@@ -22,24 +18,16 @@ const T0: i64 = 1_800_000_000_000;
 const PREFIX: &str = "biac-PHL-SECRET";
 
 fn track(id: u64, label: Label, version: i64) -> Track {
-    Track {
-        missile: None,
-        id,
-        time_ms: T0 + version * 1_000,
-        position: Position::new(24.0 + id as f64 * 1e-3 + version as f64 * 1e-4, 124.0),
-        velocity: Velocity::from_sog_cog(5.0, 90.0),
-        pos_cov_en: [400.0, 0.0, 400.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Unknown,
-        identity: Identity {
+    let at = Position::new(24.0 + id as f64 * 1e-3 + version as f64 * 1e-4, 124.0);
+    Track::new(id, T0 + version * 1_000, at, label)
+        .with_velocity(Velocity::from_sog_cog(5.0, 90.0))
+        .with_cov([400.0, 0.0, 400.0])
+        .with_identity(Identity {
             name: Some(format!("SHIP {id}")),
             ..Identity::default()
-        },
-        sources: BTreeMap::from([("feed".to_string(), 0)]),
-        updates: 1 + version as u64,
-        label,
-    }
+        })
+        .with_source("feed", 0)
+        .with_updates(1 + version as u64)
 }
 
 fn public(id: u64, version: i64) -> Track {
