@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use biac_analytics::behaviour::{
     parse_zones_geojson, Area, BehaviourWatch, Geography, LiveRules, LiveThresholds, PortList,
-    ThresholdError, Thresholds,
+    ThresholdError, Thresholds, ZonesError,
 };
 use biac_analytics::recognition::Recognitions;
 use biac_analytics::Watch;
@@ -35,8 +35,8 @@ pub enum BehaviourError {
         source: std::io::Error,
     },
     /// The zones file is not GeoJSON of named polygons; the parser's account.
-    #[error("{0}")]
-    Zones(String),
+    #[error(transparent)]
+    Zones(#[from] ZonesError),
     #[error("zone set build panicked")]
     Panicked,
 }
@@ -448,7 +448,7 @@ mod tests {
         }
         std::fs::write(&missing, "not json").unwrap();
         match build(&cfg) {
-            Err(BehaviourError::Zones(m)) => assert!(m.starts_with("zones: "), "{m}"),
+            Err(BehaviourError::Zones(m)) => assert!(m.to_string().starts_with("zones: "), "{m}"),
             other => panic!("{other:?}"),
         }
     }

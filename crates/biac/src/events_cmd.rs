@@ -75,7 +75,8 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
     let areas = match &a.zones {
         Some(p) => parse_zones_geojson(
             &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )?,
+        )
+        .map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
     let mut run = EventsRun::new(Engine::new(th, theatre_geography(), areas));

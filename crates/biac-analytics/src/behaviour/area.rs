@@ -496,24 +496,66 @@ pub(crate) fn ring_contains(ring: &[[f64; 2]], x: f64, y: f64) -> bool {
     inside
 }
 
+/// Why a zones file was refused: its message names the feature at fault.
+#[derive(Debug)]
+pub enum ZonesError {
+    Json(serde_json::Error),
+    NoFeatures,
+    /// The top-level `type`, if any.
+    NotACollection(Option<String>),
+    NoCoordinates {
+        feature: String,
+    },
+    /// A geometry other than Polygon or MultiPolygon (its `type`, if any).
+    Geometry {
+        feature: String,
+        found: Option<String>,
+    },
+    Polygon {
+        feature: String,
+    },
+}
+
+impl std::fmt::Display for ZonesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ZonesError::Json(e) => write!(f, "zones: {e}"),
+            ZonesError::NoFeatures => {
+                write!(f, "zones: FeatureCollection without a features array")
+            }
+            ZonesError::NotACollection(found) => {
+                write!(f, "zones: expected a FeatureCollection, found {found:?}")
+            }
+            ZonesError::NoCoordinates { feature } => {
+                write!(f, "zones: {feature:?}: MultiPolygon without coordinates")
+            }
+            ZonesError::Geometry { feature, found } => write!(
+                f,
+                "zones: {feature:?}: geometry {found:?} is not a Polygon or MultiPolygon"
+            ),
+            ZonesError::Polygon { feature } => {
+                write!(f, "zones: {feature:?}: malformed polygon coordinates")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ZonesError {}
+
 /// The areas of a GeoJSON FeatureCollection (or a single Feature), named by
 /// `properties.name`. Features without geometry are skipped; other geometry types
 /// than Polygon and MultiPolygon are an error naming the feature.
-pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("zones: {e}"))?;
+pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, ZonesError> {
+    let v: Value = serde_json::from_str(text).map_err(ZonesError::Json)?;
     let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => v
             .get("features")
             .and_then(Value::as_array)
-            .ok_or("zones: FeatureCollection without a features array")?
+            .ok_or(ZonesError::NoFeatures)?
             .iter()
             .collect(),
         Some("Feature") => vec![&v],
-        other => {
-            return Err(format!(
-                "zones: expected a FeatureCollection, found {other:?}"
-            ))
-        }
+        other => return Err(ZonesError::NotACollection(other.map(str::to_string))),
     };
     let mut out = Vec::new();
     for (i, f) in features.iter().enumerate() {
@@ -533,14 +575,17 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
             Some("Polygon") => vec![polygon(coords, &name)?],
             Some("MultiPolygon") => coords
                 .and_then(Value::as_array)
-                .ok_or_else(|| format!("zones: {name:?}: MultiPolygon without coordinates"))?
+                .ok_or_else(|| ZonesError::NoCoordinates {
+                    feature: name.clone(),
+                })?
                 .iter()
                 .map(|p| polygon(Some(p), &name))
                 .collect::<Result<_, _>>()?,
             other => {
-                return Err(format!(
-                    "zones: {name:?}: geometry {other:?} is not a Polygon or MultiPolygon"
-                ))
+                return Err(ZonesError::Geometry {
+                    feature: name,
+                    found: other.map(str::to_string),
+                })
             }
         };
         out.push(Area::new(name, polygons));
@@ -548,8 +593,10 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, String> {
     Ok(out)
 }
 
-fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, String> {
-    let bad = || format!("zones: {name:?}: malformed polygon coordinates");
+fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, ZonesError> {
+    let bad = || ZonesError::Polygon {
+        feature: name.to_string(),
+    };
     v.and_then(Value::as_array)
         .ok_or_else(bad)?
         .iter()

@@ -19,13 +19,13 @@ mod ports;
 mod vessel;
 
 pub(crate) use area::ring_contains;
-pub use area::{parse_zones_geojson, Area};
+pub use area::{parse_zones_geojson, Area, ZonesError};
 pub(crate) use encounter::Encounters;
 pub use engine::Engine;
 pub use live::{vessel_class, BehaviourWatch};
 pub use nmea::{EventsRun, Malformed};
 pub use picture::{FeedTimes, LiveRules, LiveThresholds};
-pub use ports::PortList;
+pub use ports::{PortList, PortsError};
 pub use vessel::VesselRules;
 
 use biac_geo::{KNOT, NM, WGS84_A, WGS84_E2};

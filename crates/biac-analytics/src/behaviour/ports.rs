@@ -5,6 +5,21 @@
 /// `bench/events_ports.sh`.
 const THEATRE_CSV: &str = include_str!("../../data/ports_theatre.csv");
 
+/// A line of a port list that is not `unlocode,name,lat,lon` (1-based).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortsError {
+    pub line: usize,
+    pub text: String,
+}
+
+impl std::fmt::Display for PortsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ports line {}: {:?}", self.line, self.text)
+    }
+}
+
+impl std::error::Error for PortsError {}
+
 /// Named points; the nearest is found by a plane-approximation scan, then the geodesic.
 #[derive(Clone, Debug, Default)]
 pub struct PortList {
@@ -18,7 +33,7 @@ impl PortList {
     }
 
     /// `unlocode,name,lat,lon` lines after a header; `#` lines are comments.
-    pub fn parse(csv: &str) -> Result<PortList, String> {
+    pub fn parse(csv: &str) -> Result<PortList, PortsError> {
         let mut ports = Vec::new();
         for (i, line) in csv.lines().enumerate() {
             if line.starts_with('#') || line.starts_with("unlocode,") || line.trim().is_empty() {
@@ -32,7 +47,12 @@ impl PortList {
                 f.get(3).and_then(|s| parse(s)),
             ) {
                 (4, Some(lat), Some(lon)) => ports.push((f[1].to_string(), lat, lon)),
-                _ => return Err(format!("ports line {}: {line:?}", i + 1)),
+                _ => {
+                    return Err(PortsError {
+                        line: i + 1,
+                        text: line.to_string(),
+                    })
+                }
             }
         }
         Ok(PortList { ports })
