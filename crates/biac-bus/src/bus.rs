@@ -8,7 +8,7 @@ use async_nats::ConnectOptions;
 use std::sync::Arc;
 
 use biac_model::{Alert, Observation, Track};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use crate::codec::{self, DecodeError};
@@ -482,7 +482,16 @@ impl Bus {
         s: &stream::Stream,
         deliver_policy: consumer::DeliverPolicy,
         filter_subject: String,
-    ) -> Result<consumer::pull::Ordered, BusError> {
+    ) -> Result<
+        impl futures_util::Stream<
+            Item = Result<async_nats::jetstream::Message, consumer::pull::OrderedError>,
+        >,
+        BusError,
+    > {
+        let from = match deliver_policy {
+            consumer::DeliverPolicy::ByStartSequence { start_sequence } => start_sequence,
+            _ => 0,
+        };
         let c = s
             .create_consumer(consumer::pull::OrderedConfig {
                 deliver_policy,
@@ -492,9 +501,18 @@ impl Bus {
             })
             .await
             .map_err(|e| nats("create ordered consumer")(e.to_string()))?;
-        c.messages()
+        let msgs = c
+            .messages()
             .await
-            .map_err(|e| nats("consume stream")(e.to_string()))
+            .map_err(|e| nats("consume stream")(e.to_string()))?;
+        // The client recreates an ordered consumer after the last message it delivered —
+        // but from the stream's first message when it had delivered none yet (async-nats
+        // 0.52): what precedes the start asked for is skipped here, so a follower never
+        // sees a record twice or an older picture than the one it started from.
+        Ok(msgs.try_filter(move |m| {
+            let keep = m.info().map_or(true, |i| i.stream_sequence >= from);
+            std::future::ready(keep)
+        }))
     }
 
     /// Reads `OBS` from sequence `from` (1 = the start) on, without end, through an ordered

@@ -91,6 +91,54 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
         .expect("test bounded at 90 s")
 }
 
+/// async-nats recreates an ordered consumer after the last message it delivered, but from
+/// the stream's first message when it had delivered none yet (a deleted consumer, missed
+/// heartbeats under load): a follower must still start where it asked — a fusion node
+/// replaying from its snapshot must not take records twice, an edge must not start from
+/// an older picture.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_whose_consumer_is_recreated_before_its_first_message_starts_where_asked() {
+    use futures_util::{StreamExt, TryStreamExt};
+    bounded(async {
+        let c = cluster().await;
+        let ingest = connect(&c.urls(), "ingest").await;
+        for n in 1..=5 {
+            let id = RecordId::feed_seq("ais-1", n);
+            ingest.publish_observation(&obs(n), &id).await.unwrap();
+        }
+        let fusion = connect(&c.urls(), "fusion-a").await;
+        let mut follow = std::pin::pin!(fusion.follow_obs(6).await.unwrap());
+        // Nothing to deliver yet; its consumer goes (as an administrator or a server
+        // restart removes it): the client recreates it at the next read.
+        let admin =
+            async_nats::ConnectOptions::with_user_and_password("admin".into(), "pw-admin".into())
+                .connect(c.url(0))
+                .await
+                .unwrap();
+        let js = async_nats::jetstream::new(admin);
+        let stream = js.get_stream("OBS").await.unwrap();
+        let names: Vec<String> = stream.consumer_names().try_collect().await.unwrap();
+        assert!(!names.is_empty());
+        for n in &names {
+            stream.delete_consumer(n).await.unwrap();
+        }
+        ingest
+            .publish_observation(&obs(6), &RecordId::feed_seq("ais-1", 6))
+            .await
+            .unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(30), follow.next())
+            .await
+            .expect("the recreated consumer delivers")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first.seq, 6,
+            "started where asked, not at the stream's start"
+        );
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_is_acknowledged_and_a_retried_publish_is_stored_once() {
     bounded(async {
