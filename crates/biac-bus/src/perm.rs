@@ -93,9 +93,43 @@ fn consume_stream(stream: &str) -> Vec<String> {
     .into()
 }
 
+/// Whether `password` is what the NATS server takes for a bcrypt hash (`$2a$`, `$2b$`, `$2x$`
+/// or `$2y$`, a two-digit cost, `$`): the server then compares against it as a hash.
+pub fn is_bcrypt(password: &str) -> bool {
+    let b = password.as_bytes();
+    b.len() > 7
+        && b.starts_with(b"$2")
+        && matches!(b[2], b'a' | b'b' | b'x' | b'y')
+        && b[3] == b'$'
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+        && b[6] == b'$'
+}
+
+/// `users` with every clear-text password replaced by its bcrypt hash at `cost` (4–31),
+/// which the server accepts in its place: the accounts file every server node holds then
+/// carries no password a reader could connect with. A password that already is a hash is
+/// kept.
+pub fn with_hashed_passwords(users: &[User], cost: u32) -> Result<Vec<User>, bcrypt::BcryptError> {
+    users
+        .iter()
+        .map(|u| {
+            let password = if is_bcrypt(&u.password) {
+                u.password.clone()
+            } else {
+                bcrypt::hash(&u.password, cost)?
+            };
+            Ok(User {
+                password,
+                ..u.clone()
+            })
+        })
+        .collect()
+}
+
 /// The server config block with one JetStream account `BIAC` holding `users`, for every
-/// node of the cluster (insert it into each node's config). Passwords are written as given
-/// (a bcrypt hash `$2a$…` is accepted by the server in place of the clear text).
+/// node of the cluster (insert it into each node's config). Passwords are written as given:
+/// hash them first ([`with_hashed_passwords`]) for a file that holds none in clear.
 pub fn accounts_config(users: &[User]) -> Result<String, SubjectError> {
     let q = |s: &str| serde_json::to_string(s).expect("a string serialises");
     let list = |v: &[String]| v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ");
@@ -118,6 +152,28 @@ pub fn accounts_config(users: &[User]) -> Result<String, SubjectError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hashed_once_and_verify() {
+        let users = vec![
+            User {
+                name: "edge".into(),
+                password: "s3cret".into(),
+                role: Role::Admin,
+            },
+            User {
+                name: "ingest".into(),
+                password: bcrypt::hash("given", 4).unwrap(),
+                role: Role::Ingest,
+            },
+        ];
+        let hashed = with_hashed_passwords(&users, 4).unwrap();
+        assert!(is_bcrypt(&hashed[0].password), "{}", hashed[0].password);
+        assert!(bcrypt::verify("s3cret", &hashed[0].password).unwrap());
+        assert_eq!(hashed[1].password, users[1].password, "a hash is kept");
+        assert!(!accounts_config(&hashed).unwrap().contains("s3cret"));
+        assert!(!is_bcrypt("$2a$4$short") && !is_bcrypt("plain") && !is_bcrypt("$2c$10$x"));
+    }
 
     #[test]
     fn an_edge_names_only_its_audience_and_its_inbox() {

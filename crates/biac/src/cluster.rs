@@ -89,8 +89,14 @@ enum BusCmd {
     },
     /// Print the NATS `accounts` block for the users of a JSON file
     /// `[{"name": "...", "password": "...", "role": "ingest" | "admin" |
-    /// {"fusion": ["JPN-SECRET", ...]} | {"edge": "AUS-SECRET"}}]`.
-    Accounts { users: std::path::PathBuf },
+    /// {"fusion": ["JPN-SECRET", ...]} | {"edge": "AUS-SECRET"}}]`, each password as its
+    /// bcrypt hash (one given as a hash is kept): the servers' file holds none in clear.
+    Accounts {
+        users: std::path::PathBuf,
+        /// The bcrypt cost (4–31): each connection's check costs the server 2^cost rounds.
+        #[arg(long, default_value_t = 11)]
+        bcrypt_cost: u32,
+    },
 }
 
 pub async fn bus_cmd(a: BusCmdArgs) -> Result<(), String> {
@@ -126,7 +132,7 @@ pub async fn bus_cmd(a: BusCmdArgs) -> Result<(), String> {
             );
             Ok(())
         }
-        BusCmd::Accounts { users } => {
+        BusCmd::Accounts { users, bcrypt_cost } => {
             #[derive(serde::Deserialize)]
             #[serde(rename_all = "lowercase")]
             enum R {
@@ -162,6 +168,8 @@ pub async fn bus_cmd(a: BusCmdArgs) -> Result<(), String> {
                     role,
                 });
             }
+            let out = biac_bus::perm::with_hashed_passwords(&out, bcrypt_cost)
+                .map_err(|e| format!("--bcrypt-cost {bcrypt_cost}: {e}"))?;
             print!(
                 "{}",
                 biac_bus::perm::accounts_config(&out).map_err(|e| e.to_string())?
