@@ -38,7 +38,7 @@ fn the_accounts_file_holds_bcrypt_hashes_that_the_server_accepts() {
     );
     assert_eq!(accounts.matches("\"$2b$04$").count(), 2, "{accounts}");
 
-    let cluster = NatsCluster::start(1, &accounts);
+    let cluster = NatsCluster::start(3, &accounts);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let ok = Bus::connect(&cluster.urls(), Some(("admin", "adm-Xq7-clear")), None).await;
