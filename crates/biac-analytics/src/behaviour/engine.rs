@@ -10,8 +10,8 @@ use super::{
 /// encounter rule's pairs of nearby vessels and the reports those pairs still need.
 ///
 /// Each MMSI has a slot (an index into the rules' per-vessel state, made at its first
-/// report and free again when forgotten): a report costs one hash lookup, and a caller
-/// that keeps the slot ([`Engine::slot`], [`Engine::push_at`]) none.
+/// report and free again when forgotten): a report costs one hash lookup, and the live
+/// watch, which keeps the slot (`slot`, `push_at`, crate-internal), none.
 pub struct Engine<G> {
     th: Thresholds,
     geo: G,
