@@ -7,9 +7,7 @@ use std::sync::Arc;
 use biac_analytics::behaviour::{
     parse_zones_geojson, theatre_geography, BehaviourWatch, Engine, Fix, LiveRules, Thresholds,
 };
-use biac_model::{
-    Affiliation, Domain, Identity, Label, Nation, Position, Track, TrackStatus, Velocity,
-};
+use biac_model::{Identity, Label, Nation, Position, Track, Velocity};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const VESSELS: u32 = 10_000;
@@ -137,28 +135,19 @@ fn live(c: &mut Criterion) {
     let mut tracks: Vec<Track> = ships
         .iter()
         .enumerate()
-        .map(|(i, s)| Track {
-            missile: None,
-            id: i as u64 + 1,
-            time_ms: 0,
-            position: Position::new(s.lat, s.lon),
-            velocity: Velocity {
-                east_mps: s.vlon * 111_000.0 * s.lat.to_radians().cos(),
-                north_mps: s.vlat * 111_000.0,
-            },
-            pos_cov_en: [100.0, 0.0, 100.0],
-            status: TrackStatus::Confirmed,
-            domain: Domain::Surface,
-            affiliation: Affiliation::Unknown,
-            identity: Identity {
-                mmsi: (i % 100 != 99).then_some(200_000_000 + i as u32),
-                name: Some(format!("VESSEL {i}")),
-                ship_type: Some(70),
-                ..Default::default()
-            },
-            sources: Default::default(),
-            updates: 1,
-            label: label.clone(),
+        .map(|(i, s)| {
+            Track::new(i as u64 + 1, 0, Position::new(s.lat, s.lon), label.clone())
+                .with_velocity(Velocity {
+                    east_mps: s.vlon * 111_000.0 * s.lat.to_radians().cos(),
+                    north_mps: s.vlat * 111_000.0,
+                })
+                .with_cov([100.0, 0.0, 100.0])
+                .with_identity(Identity {
+                    mmsi: (i % 100 != 99).then_some(200_000_000 + i as u32),
+                    name: Some(format!("VESSEL {i}")),
+                    ship_type: Some(70),
+                    ..Default::default()
+                })
         })
         .collect();
     let mut t_ms: i64 = 1_767_225_600_000;

@@ -8,8 +8,7 @@ use std::hint::black_box;
 
 use biac_analytics::missile_warning::{assess, MissileWarningWatch, WarningConfig};
 use biac_model::{
-    Affiliation, Domain, FlightPhase, ImpactPrediction, Label, Missile, Nation, Position, Track,
-    TrackStatus, Velocity,
+    Domain, FlightPhase, ImpactPrediction, Label, Missile, Nation, Position, Track, Velocity,
 };
 use biac_zones::{State, ZoneConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -44,24 +43,16 @@ fn missile(lat: f64, lon: f64, semi_major_m: f64, trajectory: Vec<[f64; 3]>) -> 
 }
 
 fn track(m: &Missile, t_ms: i64) -> Track {
-    Track {
-        id: 1,
-        time_ms: t_ms,
-        position: Position::new(40.0, 130.0),
-        velocity: Velocity {
+    let label = Label::unclassified_public(Nation::USA);
+    Track::new(1, t_ms, Position::new(40.0, 130.0), label)
+        .with_velocity(Velocity {
             east_mps: 2000.0,
             north_mps: 0.0,
-        },
-        pos_cov_en: [100.0, 0.0, 100.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Air,
-        affiliation: Affiliation::Unknown,
-        identity: Default::default(),
-        sources: Default::default(),
-        updates: t_ms as u64,
-        label: Label::unclassified_public(Nation::USA),
-        missile: Some(Box::new(m.clone())),
-    }
+        })
+        .with_cov([100.0, 0.0, 100.0])
+        .with_domain(Domain::Air)
+        .with_updates(t_ms as u64)
+        .with_missile(m.clone())
 }
 
 fn bench(c: &mut Criterion) {

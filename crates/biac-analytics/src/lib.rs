@@ -218,30 +218,14 @@ pub fn demo_zones() -> Vec<Zone> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use biac_model::{Classification, TrackStatus, Velocity};
+    use biac_model::Classification;
 
     fn track(id: u64, p: Position, mmsi: Option<u32>) -> Track {
-        Track {
-            missile: None,
-            id,
-            time_ms: 0,
-            position: p,
-            velocity: Velocity {
-                east_mps: 0.0,
-                north_mps: 0.0,
-            },
-            pos_cov_en: [1.0, 0.0, 1.0],
-            status: TrackStatus::Confirmed,
-            domain: Domain::Surface,
-            affiliation: Affiliation::Unknown,
-            identity: biac_model::Identity {
-                mmsi,
-                ..Default::default()
-            },
-            sources: Default::default(),
-            updates: 1,
-            label: Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]),
-        }
+        let label = Label::rel_to(Classification::Secret, Nation::JPN, &[Nation::USA]);
+        Track::new(id, 0, p, label).with_identity(biac_model::Identity {
+            mmsi,
+            ..Default::default()
+        })
     }
 
     #[test]

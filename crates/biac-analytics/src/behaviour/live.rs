@@ -506,30 +506,18 @@ impl<G: Geography> BehaviourWatch<G> {
 mod tests {
     use super::*;
     use crate::behaviour::{open_sea, parse_zones_geojson};
-    use biac_model::{Affiliation, Classification, Identity, Nation, TrackStatus, Velocity};
+    use biac_model::{Classification, Identity, Nation, Velocity};
 
     fn track(id: u64, mmsi: u32, t_ms: i64, lat: f64, lon: f64, label: Label) -> Track {
-        Track {
-            missile: None,
-            id,
-            time_ms: t_ms,
-            position: Position::new(lat, lon),
-            velocity: Velocity {
+        Track::new(id, t_ms, Position::new(lat, lon), label)
+            .with_velocity(Velocity {
                 east_mps: 0.2,
                 north_mps: 0.0,
-            },
-            pos_cov_en: [1.0, 0.0, 1.0],
-            status: TrackStatus::Confirmed,
-            domain: Domain::Surface,
-            affiliation: Affiliation::Unknown,
-            identity: Identity {
+            })
+            .with_identity(Identity {
                 mmsi: Some(mmsi),
                 ..Default::default()
-            },
-            sources: Default::default(),
-            updates: 1,
-            label,
-        }
+            })
     }
 
     #[test]

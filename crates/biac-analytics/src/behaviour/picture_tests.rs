@@ -3,8 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use biac_model::{
-    Affiliation, Alert, AlertState, Classification, Domain, Identity, Label, Nation, Position,
-    Track, TrackStatus, Velocity,
+    Alert, AlertState, Classification, Identity, Label, Nation, Position, Track, TrackStatus,
 };
 
 use super::super::{open_sea, BehaviourWatch, Thresholds};
@@ -48,27 +47,10 @@ fn secret() -> Label {
 }
 
 fn track(id: u64, t_ms: i64, p: (f64, f64), mmsi: Option<u32>) -> Track {
-    Track {
-        missile: None,
-        id,
-        time_ms: t_ms,
-        position: Position::new(p.0, p.1),
-        velocity: Velocity {
-            east_mps: 0.0,
-            north_mps: 0.0,
-        },
-        pos_cov_en: [1.0, 0.0, 1.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Surface,
-        affiliation: Affiliation::Unknown,
-        identity: Identity {
-            mmsi,
-            ..Default::default()
-        },
-        sources: Default::default(),
-        updates: 1,
-        label: public(),
-    }
+    Track::new(id, t_ms, Position::new(p.0, p.1), public()).with_identity(Identity {
+        mmsi,
+        ..Default::default()
+    })
 }
 
 fn watch(

@@ -1,7 +1,5 @@
 use super::*;
-use biac_model::{
-    Affiliation, Classification, Domain, FlightPhase, ImpactPrediction, TrackStatus, Velocity,
-};
+use biac_model::{Classification, Domain, FlightPhase, ImpactPrediction, Velocity};
 
 fn zones() -> Arc<SharedZoneSet> {
     biac_zones::shared(ZoneConfig::default())
@@ -23,23 +21,15 @@ fn secret_usa() -> Label {
 /// A ballistic track at `t_ms` whose impact is predicted at (`lat`, `lon`) with a
 /// 95 % ellipse of semi-axes `a` × `b` (major axis towards `bearing`).
 fn missile(t_ms: i64, lat: f64, lon: f64, a: f64, b: f64, bearing: f64) -> Track {
-    Track {
-        id: 7,
-        time_ms: t_ms,
-        position: Position::new(39.0, 128.0),
-        velocity: Velocity {
+    Track::new(7, t_ms, Position::new(39.0, 128.0), secret_usa())
+        .with_velocity(Velocity {
             east_mps: 2000.0,
             north_mps: 0.0,
-        },
-        pos_cov_en: [100.0, 0.0, 100.0],
-        status: TrackStatus::Confirmed,
-        domain: Domain::Air,
-        affiliation: Affiliation::Unknown,
-        identity: Default::default(),
-        sources: Default::default(),
-        updates: t_ms as u64,
-        label: secret_usa(),
-        missile: Some(Box::new(Missile {
+        })
+        .with_cov([100.0, 0.0, 100.0])
+        .with_domain(Domain::Air)
+        .with_updates(t_ms as u64)
+        .with_missile(Missile {
             phase: FlightPhase::Midcourse,
             alt_m: 300_000.0,
             speed_mps: 3000.0,
@@ -54,8 +44,7 @@ fn missile(t_ms: i64, lat: f64, lon: f64, a: f64, b: f64, bearing: f64) -> Track
             }),
             launch: None,
             trajectory: vec![],
-        })),
-    }
+        })
 }
 
 fn phi(x: f64) -> f64 {
