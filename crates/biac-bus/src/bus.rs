@@ -508,10 +508,11 @@ impl Bus {
         // The client recreates an ordered consumer after the last message it delivered —
         // but from the stream's first message when it had delivered none yet (async-nats
         // 0.52): what precedes the start asked for is skipped here, so a follower never
-        // sees a record twice or an older picture than the one it started from.
-        Ok(msgs.try_filter(move |m| {
-            let keep = m.info().map_or(true, |i| i.stream_sequence >= from);
-            std::future::ready(keep)
+        // sees a record twice or an older picture than the one it started from. Only
+        // until the first message passes: from then on the client resumes after it.
+        Ok(msgs.try_skip_while(move |m| {
+            let before = m.info().is_ok_and(|i| i.stream_sequence < from);
+            std::future::ready(Ok(before))
         }))
     }
 
