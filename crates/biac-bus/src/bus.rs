@@ -13,7 +13,10 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::{self, DecodeError};
 use crate::picture::{self, Assembled, Assembler, PictureEvent};
-use crate::subject::{self, AudienceKey, SubjectError, MARK_SUBJECTS, OBS_STREAM, OBS_SUBJECTS};
+use crate::subject::{
+    self, AudienceKey, SubjectError, LEASE_BUCKET, MARK_SUBJECTS, OBS_STREAM, OBS_SUBJECTS,
+    SNAPSHOT_BUCKET,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -328,6 +331,20 @@ impl Bus {
         }
         crate::lease::provision(&self.js, s.replicas, lease_ttl).await?;
         crate::snapshot::provision(&self.js, s.replicas).await?;
+        // Created is not yet served: a stream answers (its info, its messages) only once
+        // its replicas elected a leader. Done when every one answers, so a node started
+        // after provisioning finds them all.
+        let mut names = vec![
+            OBS_STREAM.to_string(),
+            format!("KV_{LEASE_BUCKET}"),
+            format!("OBJ_{SNAPSHOT_BUCKET}"),
+        ];
+        for a in audiences {
+            names.extend([a.picture_stream(), a.alert_stream()]);
+        }
+        for name in names {
+            self.stream(&name).await?;
+        }
         Ok(())
     }
 
