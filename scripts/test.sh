@@ -23,6 +23,11 @@ bash scripts/install-nats.sh
 step "node packages for the browser test"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
+# One clean build: incremental state would only add gigabytes to the target directory.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+step "disk (the debug build and its test binaries take several GB)"
+df -h . | tail -1
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -32,6 +37,8 @@ cargo build --workspace --locked
 
 step "Rust tests (unit, property, end-to-end against the real binary)"
 cargo test --workspace --locked
+
+df -h . | tail -1
 
 step "browser test (headless Debian Chromium against the real binary)"
 BIAC_BIN="$PWD/target/debug/biac" node --test tests/browser/
