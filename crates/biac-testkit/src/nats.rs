@@ -43,6 +43,25 @@ struct Node {
     child: Option<Child>,
 }
 
+/// `n` route ports for a cluster's nodes (none is used by one node alone). A JetStream cluster
+/// needs its routes configured at start, so they are chosen first: bound to port 0 together
+/// (so they differ), read, and released just before the servers bind them. Client and monitor
+/// ports the servers choose (`-1`).
+fn free_route_ports(n: usize) -> Vec<u16> {
+    if n == 1 {
+        return vec![0];
+    }
+    let ls: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port"))
+        .collect();
+    ls.iter()
+        .map(|l| l.local_addr().expect("local addr").port())
+        .collect()
+}
+
+/// A start that failed because a node could not bind its route port (its log).
+struct PortTaken(String);
+
 /// A running cluster; every node is killed when it drops.
 pub struct NatsCluster {
     nodes: Vec<Node>,
@@ -57,25 +76,34 @@ const START_SECS: u64 = 30;
 impl NatsCluster {
     /// Starts `n` nodes (n ≥ 1) named `n0`, `n1`, … in cluster `biac`, each with JetStream
     /// on file storage, and waits until all are healthy. `auth` is config text inserted into
-    /// every node (e.g. an `accounts { … }` block); empty for an open cluster.
+    /// every node (e.g. an `accounts { … }` block); empty for an open cluster. One node runs
+    /// JetStream alone (no cluster block: a JetStream cluster needs routes to other nodes).
     pub fn start(n: usize, auth: &str) -> NatsCluster {
         assert!(n >= 1);
+        // The route ports are found free and released before the servers bind them, so another
+        // process may take one in between: the node then exits at once, and the whole cluster
+        // is started again on new ports (the only failure retried).
+        const ATTEMPTS: usize = 4;
+        for attempt in 1..=ATTEMPTS {
+            match Self::try_start(n, auth, free_route_ports(n)) {
+                Ok(c) => return c,
+                Err(PortTaken(log)) if attempt < ATTEMPTS => {
+                    eprintln!("nats cluster start {attempt}: a route port was taken; again\n{log}")
+                }
+                Err(PortTaken(log)) => {
+                    panic!("nats cluster: a route port taken {ATTEMPTS} times; log:\n{log}")
+                }
+            }
+        }
+        unreachable!()
+    }
+
+    fn try_start(n: usize, auth: &str, cluster_ports: Vec<u16>) -> Result<NatsCluster, PortTaken> {
         let tmp = TempDir::new("biac-nats");
         let mut c = NatsCluster {
             nodes: Vec::new(),
             auth: auth.to_string(),
             _tmp: tmp,
-        };
-        // A JetStream cluster needs its routes configured at start, so the route ports are
-        // chosen first: bound to port 0 together (so they differ), read, and released just
-        // before the servers bind them. Client and monitor ports the servers choose (`-1`).
-        let cluster_ports: Vec<u16> = {
-            let ls: Vec<std::net::TcpListener> = (0..n)
-                .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port"))
-                .collect();
-            ls.iter()
-                .map(|l| l.local_addr().expect("local addr").port())
-                .collect()
         };
         for (i, &cluster_port) in cluster_ports.iter().enumerate() {
             let dir = c._tmp.0.join(format!("n{i}"));
@@ -93,12 +121,12 @@ impl NatsCluster {
             c.spawn(i);
         }
         for i in 0..n {
-            c.read_ports(i);
+            c.read_ports(i)?;
         }
         for i in 0..n {
-            c.wait_healthy(i);
+            c.wait_healthy(i)?;
         }
-        c
+        Ok(c)
     }
 
     /// Client URLs of every node (`nats://127.0.0.1:PORT`).
@@ -144,7 +172,9 @@ impl NatsCluster {
             std::fs::read_to_string(&log)
                 .is_ok_and(|t| t.contains("Listening for client connections on "))
         });
-        self.wait_healthy(i);
+        if let Err(PortTaken(log)) = self.wait_healthy(i) {
+            panic!("nats node {i} restarted on a port taken meanwhile; log:\n{log}");
+        }
     }
 
     /// Whether node `i`'s `/healthz` answers 200 (JetStream current).
@@ -169,21 +199,28 @@ impl NatsCluster {
             .map(|(_, m)| format!("    \"nats-route://127.0.0.1:{}\"", m.cluster_port))
             .collect();
         let store = node.dir.join("js");
+        let cluster = if self.nodes.len() == 1 {
+            String::new()
+        } else {
+            format!(
+                "cluster {{\n  name: biac\n  listen: \"127.0.0.1:{}\"\n  routes: [\n{}\n  ]\n}}\n",
+                port(node.cluster_port),
+                routes.join(",\n")
+            )
+        };
         format!(
             "server_name: {name}\n\
              listen: \"127.0.0.1:{client}\"\n\
              http: \"127.0.0.1:{http}\"\n\
              log_file: \"{log}\"\n\
              jetstream {{\n  store_dir: \"{store}\"\n}}\n\
-             cluster {{\n  name: biac\n  listen: \"127.0.0.1:{cluster}\"\n  routes: [\n{routes}\n  ]\n}}\n\
+             {cluster}\
              {auth}\n",
             name = node.name,
             client = port(node.client_port),
             http = port(node.http_port),
-            cluster = port(node.cluster_port),
             log = self.log_path(i).display(),
             store = store.display(),
-            routes = routes.join(",\n"),
             auth = self.auth,
         )
     }
@@ -209,7 +246,7 @@ impl NatsCluster {
     }
 
     /// Reads the ports the server chose from its log's listener lines.
-    fn read_ports(&mut self, i: usize) {
+    fn read_ports(&mut self, i: usize) -> Result<(), PortTaken> {
         let log = self.log_path(i);
         let end = Instant::now() + Duration::from_secs(START_SECS);
         loop {
@@ -220,8 +257,9 @@ impl NatsCluster {
                 let node = &mut self.nodes[i];
                 node.client_port = c;
                 node.http_port = h;
-                return;
+                return Ok(());
             }
+            self.port_taken()?;
             self.assert_running(i, &text);
             assert!(
                 Instant::now() < end,
@@ -229,6 +267,21 @@ impl NatsCluster {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// A node that has exited because a port it was given was taken (any node: the others
+    /// wait for it).
+    fn port_taken(&mut self) -> Result<(), PortTaken> {
+        for i in 0..self.nodes.len() {
+            let child = self.nodes[i].child.as_mut();
+            if child.is_some_and(|c| matches!(c.try_wait(), Ok(Some(_)))) {
+                let log = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
+                if log.contains("address already in use") {
+                    return Err(PortTaken(log));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Panics with its log when node `i` has exited (a fatal config error, a port taken).
@@ -240,18 +293,19 @@ impl NatsCluster {
         }
     }
 
-    fn wait_healthy(&mut self, i: usize) {
+    fn wait_healthy(&mut self, i: usize) -> Result<(), PortTaken> {
         let end = Instant::now() + Duration::from_secs(START_SECS);
         while !self.healthy(i) {
             let log = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
+            self.port_taken()?;
             self.assert_running(i, &log);
             assert!(
                 Instant::now() < end,
-                "nats node {i} not healthy within {START_SECS} s; log:\n{}",
-                std::fs::read_to_string(self.log_path(i)).unwrap_or_default()
+                "nats node {i} not healthy within {START_SECS} s; log:\n{log}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        Ok(())
     }
 }
 
@@ -319,6 +373,25 @@ mod tests {
         );
         assert_eq!(port_after(log, "Starting http monitor on "), Some(8222));
         assert_eq!(port_after(log, "Listening for route connections on "), None);
+    }
+
+    #[test]
+    fn one_node_runs_jetstream_alone() {
+        let c = NatsCluster::start(1, "");
+        assert!(c.healthy(0));
+        let log = std::fs::read_to_string(c.log_path(0)).unwrap();
+        assert!(log.contains("Starting JetStream"), "{log}");
+    }
+
+    #[test]
+    fn a_route_port_taken_before_the_start_is_reported_for_a_retry() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut ports = free_route_ports(2);
+        ports[1] = taken.local_addr().unwrap().port();
+        match NatsCluster::try_start(2, "", ports) {
+            Err(PortTaken(log)) => assert!(log.contains("address already in use"), "{log}"),
+            Ok(_) => panic!("a node started on a taken route port"),
+        }
     }
 
     #[test]
