@@ -1,7 +1,8 @@
 //! A real NATS cluster with JetStream on 127.0.0.1 for the bus's tests: N `nats-server`
 //! processes, each with its own config file and store directory in a temp dir, client and
 //! monitor ports chosen by the servers (`-1`, read back from each node's log; a restart reuses
-//! them), route ports found free just before the start, ready only when every
+//! them), route ports found free just before the start (a start that finds one taken meanwhile
+//! is made again on new ports), ready only when every
 //! node's `/healthz` says JetStream is current (a metadata leader is elected). A node can be
 //! SIGKILLed and restarted on the same ports with the same store; every node stops on drop.
 //!
