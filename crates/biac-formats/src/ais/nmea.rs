@@ -3,8 +3,8 @@
 use crate::Fault;
 use biac_model::TimeMs;
 
-/// Longest tag-block `s:` source accepted (receiver ids are short; a long one is
-/// garbage, not something to carry into every observation).
+/// Longest tag-block `s:` source kept (receiver ids are short; a longer one is cut here
+/// rather than carried whole into every observation).
 pub const MAX_SOURCE_LEN: usize = 64;
 
 /// Tag-block `c:` values at or above this are milliseconds, below it seconds:
@@ -34,19 +34,20 @@ impl TagBlock {
         let body = std::str::from_utf8(body)
             .map_err(|_| Fault::Encoding("tag block is not ASCII".into()))?;
         let mut tag = TagBlock::default();
-        for field in body.split(',') {
+        // Providers add fields of their own (ORBCOMM's `q:`, `T:`, `i:` …) and some leave an
+        // empty one (a trailing comma): neither makes the sentence worse, so, as gpsd does,
+        // only `c:` and `s:` are read and the rest is skipped.
+        for field in body.split(',').filter(|f| !f.is_empty()) {
             let (key, value) = field
                 .split_once(':')
                 .ok_or_else(|| Fault::Syntax(format!("malformed tag block field {field:?}")))?;
             match key {
-                "s" => {
-                    if value.is_empty() || value.len() > MAX_SOURCE_LEN {
-                        return Err(Fault::field(
-                            "tag block source",
-                            format!("tag block source must be 1..{MAX_SOURCE_LEN} characters"),
-                        ));
-                    }
-                    tag.source = Some(value.to_string());
+                "s" if !value.is_empty() => {
+                    let cut = value
+                        .char_indices()
+                        .nth(MAX_SOURCE_LEN)
+                        .map_or(value.len(), |(i, _)| i);
+                    tag.source = Some(value[..cut].to_string());
                 }
                 "c" => {
                     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
@@ -63,13 +64,7 @@ impl TagBlock {
                     })?;
                     tag.time_ms = Some(if v >= MS_THRESHOLD { v } else { v * 1000 });
                 }
-                // Destination, grouping, line count, relative time, text: valid, unused.
-                "d" | "g" | "n" | "r" | "t" => {}
-                _ => {
-                    return Err(Fault::Unsupported(format!(
-                        "unknown tag block field {key:?}"
-                    )))
-                }
+                _ => {}
             }
         }
         Ok(tag)
@@ -330,6 +325,36 @@ mod tests {
         let inner = format!("c:1700000000123*{:02X}", checksum(body));
         let t = TagBlock::parse(inner.as_bytes()).unwrap();
         assert_eq!(t.time_ms, Some(1_700_000_000_123));
+    }
+
+    /// Receivers' own fields, empty fields and an overlong source do not cost the sentence.
+    #[test]
+    fn unknown_and_empty_tag_block_fields_are_skipped() {
+        let long = "r".repeat(80);
+        for (body, source) in [
+            (
+                "s:rORBCOMM000,q:u,c:1700000000,T:2023-11-14 22.13.20",
+                Some("rORBCOMM000"),
+            ),
+            ("c:1700000000,i:<T>A:1 B:2</T>,x:1", None),
+            ("c:1700000000,", None),
+            ("s:,c:1700000000", None),
+            (
+                &format!("s:{long},c:1700000000"),
+                Some(&long[..MAX_SOURCE_LEN]),
+            ),
+        ] {
+            let inner = format!("{body}*{:02X}", checksum(body.as_bytes()));
+            let t = TagBlock::parse(inner.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(t.time_ms, Some(1_700_000_000_000), "{body}");
+            assert_eq!(t.source.as_deref(), source, "{body}");
+        }
+        // Still refused: a field without a key, a time that is not one, a bad checksum.
+        for body in ["c:1700000000,junk", "c:17e8", "c:"] {
+            let inner = format!("{body}*{:02X}", checksum(body.as_bytes()));
+            assert!(TagBlock::parse(inner.as_bytes()).is_err(), "{body}");
+        }
+        assert!(TagBlock::parse(b"c:1700000000*00").is_err());
     }
 
     /// gpsd ignores what follows the checksum's two hex digits; so do we, and say what
