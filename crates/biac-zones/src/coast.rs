@@ -1,9 +1,16 @@
-//! The committed coastline extract (`data/coast-ne10m.txt`, see its header).
+//! The committed coastline extracts (`data/coast-ne10m.txt` for the theatre's zones,
+//! `data/land-ne50m.txt` for the distance to shore elsewhere; see their headers).
 
 use crate::State;
 
-/// The extract, embedded: the crate does no I/O.
+/// The theatre's extract, embedded: the crate does no I/O.
 pub(crate) const EXTRACT: &str = include_str!("../data/coast-ne10m.txt");
+
+/// The rest of the world's coast (shore only, coarser), embedded. Its lines are `WLD`.
+pub(crate) const WORLD: &str = include_str!("../data/land-ne50m.txt");
+
+/// The state code of the world extract's lines: land that names no state.
+pub const WORLD_LAND: State = State(*b"WLD");
 
 /// One coastline polyline, land on its left.
 #[derive(Debug)]
@@ -111,6 +118,14 @@ mod tests {
         assert!(e.source.contains("world-atlas"), "{}", e.source);
         assert!(e.lines.len() > 500);
         assert!(e.lines.iter().any(|l| l.code == State::JPN));
+    }
+
+    #[test]
+    fn the_world_extract_parses_and_names_no_state() {
+        let e = parse(WORLD).unwrap();
+        assert!(e.source.contains("land-50m"), "{}", e.source);
+        assert!(e.lines.len() > 1000);
+        assert!(e.lines.iter().all(|l| l.code == WORLD_LAND));
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod index;
 mod shared;
 mod zoneset;
 
+pub use coast::WORLD_LAND;
 pub use config::{BaselineFeature, Recognition, RecognitionError, Rights, Strait, ZoneConfig};
 pub use shared::{shared, SharedZoneSet};
 pub use zoneset::{BaselineSegment, Shore, ZoneAt, ZoneSet};

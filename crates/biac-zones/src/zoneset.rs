@@ -30,7 +30,7 @@ pub struct Shore {
     pub distance_m: f64,
     /// The point is on land (by the side of the nearest coast).
     pub land: bool,
-    /// Whose coast it is.
+    /// Whose coast it is ([`WORLD_LAND`](crate::WORLD_LAND) outside the theatre's extract).
     pub state: State,
 }
 
@@ -117,6 +117,11 @@ impl ZoneSet {
             segments(&l.pts, state, true, rights, &mut segs);
             tag(&mut segs[from..], owner);
         }
+        // The rest of the world: shore only (no rights, so in no baseline index).
+        let world = coast::parse(coast::WORLD).expect("the embedded world extract parses");
+        for l in &world.lines {
+            segments(&l.pts, l.code, true, None, &mut segs);
+        }
         for (i, f) in config.features.iter().enumerate() {
             let from = segs.len();
             let holder = rec.holder(f);
@@ -162,7 +167,7 @@ impl ZoneSet {
             })
             .collect();
         let provenance = Provenance {
-            dataset: extract.source.clone(),
+            dataset: format!("{}; shore elsewhere: {}", extract.source, world.source),
             method: "geodesic distance on WGS84 (Karney) to normal baselines along the coast \
                      (low-water line approximated by the map's coastline) and configured features; \
                      median (equidistance) line with every neighbour; Japan's specified straits 3 nm"

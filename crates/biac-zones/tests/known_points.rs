@@ -145,3 +145,35 @@ fn a_zone_set_is_shared_across_threads() {
     });
     assert_eq!(d, set.distance_to_shore_m(39.0, 136.5));
 }
+
+/// Outside the theatre's extract the shore is the world's (Natural Earth 50 m land): far
+/// at sea is far, near a coast is near, inland is land (no state's) — no zone anywhere there.
+#[test]
+fn the_shore_is_known_outside_the_theatre() {
+    let set = ZoneSet::theatre();
+    let nm = |lat, lon| set.distance_to_shore_m(lat, lon) / NM;
+    // Norwegian Sea, between Norway (~12° E) and Iceland: hundreds of nm from any land.
+    assert!(nm(66.0, 0.0) > 150.0, "{}", nm(66.0, 0.0));
+    // The Atlantic off New York, south of Long Island: a few nm.
+    assert!(nm(40.55, -73.5) < 10.0, "{}", nm(40.55, -73.5));
+    // The Singapore Strait (just west of the theatre box): within 10 nm of land.
+    assert!(nm(1.22, 103.85) < 10.0, "{}", nm(1.22, 103.85));
+    // Mid-Atlantic and mid-Pacific east of the box; either side of the antimeridian.
+    assert!(nm(30.0, -45.0) > 300.0);
+    assert!(nm(35.0, 179.9) > 300.0 && nm(35.0, -179.9) > 300.0);
+    // Kansas and the Sahara are land: distance 0, whose coast none.
+    for (lat, lon) in [(38.5, -98.0), (23.0, 12.0)] {
+        let s = set.shore(lat, lon).unwrap();
+        assert!(s.land, "({lat}, {lon}) is land");
+        assert_eq!(s.distance_m, 0.0);
+        assert_eq!(s.state, biac_zones::WORLD_LAND);
+        let z = set.zone_at(lat, lon);
+        assert_eq!(z.land, Some(biac_zones::WORLD_LAND));
+        assert_eq!(
+            (z.territorial_sea, z.contiguous_zone, z.eez),
+            (None, None, None)
+        );
+    }
+    // The theatre is unchanged: the Senkakus' nearest shore is Japan's 10 m coast.
+    assert!(nm(UOTSURI.0, UOTSURI.1 + 0.1) < 12.0);
+}
