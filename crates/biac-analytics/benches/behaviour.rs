@@ -66,8 +66,9 @@ fn fleet() -> Vec<Ship> {
 fn bench(c: &mut Criterion) {
     // The theatre's zones as the COP and `biac events --zones` read them.
     let set = biac_zones::ZoneSet::theatre();
-    let areas =
-        parse_zones_geojson(&biac_zones::display::feature_collection(&set).to_string()).unwrap();
+    let areas = parse_zones_geojson(&biac_zones::display::feature_collection(&set).to_string())
+        .unwrap()
+        .areas;
     let n_areas = areas.len();
     let mut engine = Engine::new(Thresholds::default(), theatre_geography(), areas);
     let mut ships = fleet();
@@ -120,8 +121,9 @@ fn bench(c: &mut Criterion) {
 /// has a radar twin 3 km off (mismatch pairs).
 fn live(c: &mut Criterion) {
     let set = Arc::new(biac_zones::ZoneSet::theatre());
-    let areas =
-        parse_zones_geojson(&biac_zones::display::feature_collection(&set).to_string()).unwrap();
+    let areas = parse_zones_geojson(&biac_zones::display::feature_collection(&set).to_string())
+        .unwrap()
+        .areas;
     let label = Label::unclassified_public(Nation::JPN);
     let zones = areas.into_iter().map(|a| (a, label.clone())).collect();
     let rules = LiveRules {

@@ -238,7 +238,17 @@ impl Behaviour {
                         path: p.clone(),
                         source,
                     })?;
-                Some(parse_zones_geojson(&text).map_err(BehaviourError::Zones)?)
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                let zones = parse_zones_geojson(text).map_err(BehaviourError::Zones)?;
+                for s in &zones.skipped {
+                    tracing::warn!(
+                        file = %p.display(),
+                        feature = %s.name,
+                        geometry = %s.geometry,
+                        "zones file: a feature that is not an area is skipped"
+                    );
+                }
+                Some(zones.areas)
             }
             _ => None,
         };

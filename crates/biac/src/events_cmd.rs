@@ -10,6 +10,7 @@ use biac_analytics::behaviour::{
 };
 
 #[derive(clap::Args)]
+#[command(allow_negative_numbers = true)]
 pub struct EventsArgs {
     /// AIS NMEA with NMEA 4.10 tag blocks giving the receive time (`\c:UNIX_SECONDS*hh\!AIVDM,...`),
     /// or - for standard input.
@@ -73,10 +74,21 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
         e.to_string().replacen(e.name, &flag, 1)
     })?;
     let areas = match &a.zones {
-        Some(p) => parse_zones_geojson(
-            &std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
-        )
-        .map_err(|e| e.to_string())?,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            // A byte-order mark is not JSON, but editors on Windows write one.
+            let zones = parse_zones_geojson(text.strip_prefix('\u{feff}').unwrap_or(&text))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            for s in &zones.skipped {
+                eprintln!(
+                    "biac events: {}: feature {:?} skipped: {} is not an area",
+                    p.display(),
+                    s.name,
+                    s.geometry
+                );
+            }
+            zones.areas
+        }
         None => Vec::new(),
     };
     let mut run = EventsRun::new(Engine::new(th, theatre_geography(), areas));
@@ -85,6 +97,11 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
     } else {
         let f = std::fs::File::open(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
         Box::new(BufReader::with_capacity(1 << 20, f))
+    };
+    let source = if a.file.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        a.file.display().to_string()
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
     let write = |out: &mut BufWriter<_>, e: &Event| -> Result<(), String> {
@@ -101,17 +118,26 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
         if n == 0 {
             break;
         }
-        match run.push_line(&buf) {
+        // A byte-order mark before the first sentence (editors on Windows write one).
+        let line = match buf.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if run.lines() == 0 => rest,
+            _ => &buf[..],
+        };
+        match run.push_line(line) {
             Ok(closed) => {
                 for e in &closed {
                     write(&mut out, e)?;
                     events += 1;
                 }
+                // Written when it ends: a reader of a live pipe sees each event then.
+                if !closed.is_empty() {
+                    out.flush().map_err(|e| format!("writing: {e}"))?;
+                }
             }
             Err(m) => {
                 malformed += 1;
                 if malformed <= MAX_REPORTED {
-                    eprintln!("biac events: line {}: {}", m.line, m.reason);
+                    eprintln!("biac events: {source}: line {}: {}", m.line, m.reason);
                 }
             }
         }

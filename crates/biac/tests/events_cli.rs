@@ -390,7 +390,10 @@ const ZONES: &str = r#"{"type":"FeatureCollection","features":[
 fn zone_entry_with_holes_multipolygons_and_open_at_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let zones = dir.path().join("zones.geojson");
-    std::fs::write(&zones, ZONES).unwrap();
+    // With a byte-order mark, and a point feature (a label) that is not an area.
+    let label = r#"{"type":"Feature","properties":{"name":"Label"},"geometry":{"type":"Point","coordinates":[152,31]}},"#;
+    let text = ZONES.replacen(r#""features":["#, &format!(r#""features":[{label}"#), 1);
+    std::fs::write(&zones, format!("\u{feff}{text}")).unwrap();
     let mut n = Nmea::default();
     let track = |n: &mut Nmea, m: u32, pts: &[(f64, f64)]| {
         for (i, p) in pts.iter().enumerate() {
@@ -427,7 +430,11 @@ fn zone_entry_with_holes_multipolygons_and_open_at_the_end() {
             (20.5, 143.5),
         ],
     );
-    let (ev, _) = run(&mut n, &["--zones", zones.to_str().unwrap()]);
+    let (ev, stderr) = run(&mut n, &["--zones", zones.to_str().unwrap()]);
+    assert!(
+        stderr.contains(r#"feature "Label" skipped: Point is not an area"#),
+        "{stderr}"
+    );
     let z = of(&ev, "zone_entry");
     let by = |m: u64| z.iter().filter(|e| mmsis(e) == vec![m]).collect::<Vec<_>>();
     let e61 = by(61);
@@ -474,7 +481,7 @@ fn multi_fragment_messages_and_malformed_lines_with_their_numbers() {
     // Lines 1-2 are the type 5 fragments, 3 the first report; the four bad lines follow.
     for l in 4..=7 {
         assert!(
-            stderr.contains(&format!("line {l}:")),
+            stderr.contains(&format!("in.nmea: line {l}:")),
             "line {l} not reported: {stderr}"
         );
     }
@@ -505,12 +512,151 @@ fn reads_standard_input_and_refuses_bad_thresholds() {
         .output()
         .unwrap();
     assert_eq!(of(&events_of(&out), "gap").len(), 1);
-    let out = biac()
-        .args(["events", "-", "--spoof-kn=-1"])
-        .output()
+    // A negative value is a value (refused by the rule's check), spelled either way.
+    for args in [&["--spoof-kn=-1"][..], &["--gap-min-h", "-1"]] {
+        let out = biac().args(["events", "-"]).args(args).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(args[0].trim_end_matches("=-1")), "{err}");
+        assert!(!err.contains("unexpected argument"), "{err}");
+    }
+}
+
+/// A reader of a live pipe sees each event when it ends, not at the end of the input.
+#[test]
+fn events_on_standard_input_are_written_as_they_end() {
+    use std::io::BufRead;
+    let mut n = Nmea::default();
+    n.fix(91, T0, (LAT, LON), 10.0)
+        .fix(91, T0 + 13 * H, (LAT, LON), 10.0);
+    n.lines.sort_by_key(|(t, _)| *t);
+    let mut child = biac()
+        .args(["events", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--spoof-kn"));
+    let mut stdin = child.stdin.take().unwrap();
+    for (_, l) in &n.lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    stdin.flush().unwrap();
+    // stdin stays open: the gap closed at its second report must arrive now.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(30));
+    drop(stdin);
+    let _ = child.wait();
+    let line = got.expect("no event while the input was still open");
+    let e: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(e["type"], "gap");
+    assert_eq!(e["end"], T0 + 13 * H);
+}
+
+/// Tag blocks as receivers and providers write them: their own fields (ORBCOMM's `q:` and
+/// `T:`), an empty field, a long source; a byte-order mark before the first line.
+#[test]
+fn tag_blocks_with_fields_of_their_own_and_a_byte_order_mark() {
+    fn tagged(body: &str, sentence: &str) -> String {
+        let cs = body.bytes().fold(0u8, |a, b| a ^ b);
+        format!("\\{body}*{cs:02X}\\{sentence}")
+    }
+    let mut lines = Vec::new();
+    for t in [T0, T0 + 13 * H] {
+        let (payload, fill) = encode_position_report(&PositionReport {
+            msg_type: 1,
+            mmsi: 92,
+            nav_status: 0,
+            sog_knots: Some(10.0),
+            position_accuracy: true,
+            lat_deg: LAT,
+            lon_deg: LON,
+            cog_deg: Some(0.0),
+            heading_deg: None,
+            second: 0,
+        });
+        let sentence = to_sentences(&payload, fill, 'A', 0, None).remove(0);
+        lines.push(tagged(
+            &format!("s:rORBCOMM000,q:u,c:{t},T:2026-01-01 00.00.00,"),
+            &sentence,
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.nmea");
+    let mut text = "\u{feff}".to_string();
+    text.push_str(&lines.join("\r\n"));
+    std::fs::write(&file, text).unwrap();
+    let out = biac().arg("events").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ev = events_of(&out);
+    assert_eq!(of(&ev, "gap").len(), 1, "{ev:?} {stderr}");
+    assert!(stderr.contains("0 malformed lines"), "{stderr}");
+}
+
+/// Shore distance holds outside the theatre: a vessel slow for five hours in the Norwegian
+/// Sea loiters, one as slow a few miles off Long Island does not.
+#[test]
+fn loitering_and_gaps_outside_the_theatre_use_the_world_coast() {
+    let mut n = Nmea::default();
+    let far = (66.0, 0.0);
+    let near = (40.55, -73.5);
+    n.still(93, T0, T0 + 5 * H, 600, far, 0.3)
+        .fix(93, T0 + 5 * H + 600, far, 9.0)
+        .fix(93, T0 + 20 * H, far, 9.0);
+    n.still(94, T0, T0 + 5 * H, 600, near, 0.3)
+        .fix(94, T0 + 5 * H + 600, near, 9.0)
+        .fix(94, T0 + 20 * H, near, 9.0);
+    let (ev, _) = run(&mut n, &[]);
+    let who = |kind| {
+        of(&ev, kind)
+            .iter()
+            .map(|e| mmsis(e)[0])
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(who("loitering"), vec![93], "{ev:?}");
+    assert_eq!(who("gap"), vec![93], "{ev:?}");
+}
+
+/// Two vessels 85 m apart either side of the antimeridian meet as any others do.
+#[test]
+fn an_encounter_across_the_antimeridian() {
+    let mut n = Nmea::default();
+    let (a, b) = ((30.0, 179.9995), (30.0, -179.9995));
+    encounter(&mut n, (95, 96), a, b, T0 + 4 * H, 0.5);
+    let (ev, _) = run(&mut n, &[]);
+    let e = of(&ev, "encounter");
+    assert_eq!(e.len(), 1, "{ev:?}");
+    assert_eq!(mmsis(e[0]), vec![95, 96]);
+    assert_eq!(e[0]["start"], T0);
+}
+
+/// A vessel silent 13 h beside another that keeps reporting: the encounter ends at its
+/// last report before the silence, and the one after starts no earlier than its first
+/// report after it, whatever the partner's report rate.
+#[test]
+fn an_encounter_is_not_resumed_inside_a_silence() {
+    for step in [60, 600, 1800] {
+        let mut n = Nmea::default();
+        let (a, b) = ((LAT, LON), at((LAT, LON), 90.0, 190.0));
+        n.still(97, T0, T0 + 3 * H, 600, a, 0.5)
+            .still(97, T0 + 16 * H, T0 + 20 * H, 600, a, 0.5)
+            .still(98, T0, T0 + 20 * H, step, b, 0.5);
+        let (ev, _) = run(&mut n, &[]);
+        let mut e = of(&ev, "encounter");
+        e.sort_by_key(|e| e["start"].as_i64());
+        assert_eq!(e.len(), 2, "step {step}: {ev:?}");
+        assert_eq!(e[0]["end"], T0 + 3 * H, "step {step}");
+        assert!(
+            e[1]["start"].as_i64() >= Some(T0 + 16 * H),
+            "step {step}: {e:?}"
+        );
+    }
 }
 
 /// The peers' Python with pyais and geographiclib, or a failed test naming the installer.

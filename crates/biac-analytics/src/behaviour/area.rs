@@ -545,7 +545,7 @@ impl std::error::Error for ZonesError {}
 /// The areas of a GeoJSON FeatureCollection (or a single Feature), named by
 /// `properties.name`. Features without geometry are skipped; other geometry types
 /// than Polygon and MultiPolygon are an error naming the feature.
-pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, ZonesError> {
+pub fn parse_zones_geojson(text: &str) -> Result<Zones, ZonesError> {
     let v: Value = serde_json::from_str(text).map_err(ZonesError::Json)?;
     let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => v
@@ -558,6 +558,7 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, ZonesError> {
         other => return Err(ZonesError::NotACollection(other.map(str::to_string))),
     };
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for (i, f) in features.iter().enumerate() {
         let name = f
             .get("properties")
@@ -581,6 +582,18 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, ZonesError> {
                 .iter()
                 .map(|p| polygon(Some(p), &name))
                 .collect::<Result<_, _>>()?,
+            // A point, a line or a collection beside the areas (a label, a route) is not
+            // a zone: skipped and said, not a reason to refuse the file.
+            Some(
+                other @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString"
+                | "GeometryCollection"),
+            ) => {
+                skipped.push(SkippedFeature {
+                    name,
+                    geometry: other.to_string(),
+                });
+                continue;
+            }
             other => {
                 return Err(ZonesError::Geometry {
                     feature: name,
@@ -590,7 +603,24 @@ pub fn parse_zones_geojson(text: &str) -> Result<Vec<Area>, ZonesError> {
         };
         out.push(Area::new(name, polygons));
     }
-    Ok(out)
+    Ok(Zones {
+        areas: out,
+        skipped,
+    })
+}
+
+/// A zones file read: its areas, and the features that are not areas (skipped).
+#[derive(Debug)]
+pub struct Zones {
+    pub areas: Vec<Area>,
+    pub skipped: Vec<SkippedFeature>,
+}
+
+/// A feature of a zones file that is not an area: its name and geometry type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedFeature {
+    pub name: String,
+    pub geometry: String,
 }
 
 fn polygon(v: Option<&Value>, name: &str) -> Result<Vec<Vec<[f64; 2]>>, ZonesError> {
@@ -630,7 +660,7 @@ mod grid_tests {
     fn the_grid_agrees_with_the_crossing_test() {
         let set = biac_zones::ZoneSet::theatre();
         let text = biac_zones::display::feature_collection(&set).to_string();
-        let areas = parse_zones_geojson(&text).unwrap();
+        let areas = parse_zones_geojson(&text).unwrap().areas;
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         let mut rnd = || {
             x ^= x << 13;

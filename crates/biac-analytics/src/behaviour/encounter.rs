@@ -86,11 +86,24 @@ impl Encounters {
         th.encounter_max_m + DISCOVER_SLACK_M
     }
 
-    /// Grid cell: at least the discovery radius on a side up to 60° of latitude.
-    fn cell(th: &Thresholds, lat: f64, lon: f64) -> (i32, i32) {
+    /// Grid cell size in degrees (lat, lon): at least the discovery radius on a side up to
+    /// 60° of latitude.
+    fn cell_deg(th: &Thresholds) -> (f64, f64) {
         let r = Self::radius_m(th);
-        let (clat, clon) = (r / 110_000.0, 2.0 * r / 111_000.0);
-        ((lat / clat).floor() as i32, (lon / clon).floor() as i32)
+        (r / 110_000.0, 2.0 * r / 111_000.0)
+    }
+
+    /// Grid cell; columns count from the antimeridian eastwards.
+    fn cell(th: &Thresholds, lat: f64, lon: f64) -> (i32, i32) {
+        let (clat, clon) = Self::cell_deg(th);
+        let col = ((lon + 180.0).rem_euclid(360.0) / clon).floor() as i32;
+        ((lat / clat).floor() as i32, col)
+    }
+
+    /// Columns around the globe: the last (narrower) one neighbours the first, so a pair
+    /// across the antimeridian is found.
+    fn columns(th: &Thresholds) -> i32 {
+        (360.0 / Self::cell_deg(th).1).ceil() as i32
     }
 
     /// The pair of two slots, the lower MMSI's first.
@@ -169,10 +182,11 @@ impl Encounters {
 
     fn discover(&mut self, a: u32, f: &Fix, (ci, cj): (i32, i32), th: &Thresholds) {
         let r = Self::radius_m(th);
+        let cols = Self::columns(th);
         let mut found = Vec::new();
         for di in -1..=1 {
             for dj in -1..=1 {
-                let Some(list) = self.grid.get(&(ci + di, cj + dj)) else {
+                let Some(list) = self.grid.get(&(ci + di, (cj + dj).rem_euclid(cols))) else {
                     continue;
                 };
                 for &b in list {
@@ -191,11 +205,19 @@ impl Encounters {
             }
         }
         for b in found {
+            // From the first report each history interpolates: never across a silence
+            // longer than a partner may be stale (a pair that was dropped for it is not
+            // resumed inside that silence).
             let first = |x: u32| {
-                self.vessels[x as usize]
-                    .hist
-                    .front()
-                    .map_or(f.t_ms, |x| x.t_ms)
+                let h = &self.vessels[x as usize].hist;
+                let mut t = h.back().map_or(f.t_ms, |x| x.t_ms);
+                for k in (0..h.len().saturating_sub(1)).rev() {
+                    if h[k + 1].t_ms - h[k].t_ms > STALE_MS {
+                        break;
+                    }
+                    t = h[k].t_ms;
+                }
+                t
             };
             let upto = first(a).max(first(b)) as f64;
             self.pairs.insert(self.key(a, b), Pair { upto, run: None });

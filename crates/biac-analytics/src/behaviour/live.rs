@@ -563,6 +563,7 @@ mod tests {
             r#"{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[149,29],[151,29],[151,31],[149,31]]]}}"#,
         )
         .unwrap()
+        .areas
         .remove(0);
         let mut w =
             BehaviourWatch::new(Thresholds::default(), open_sea(), vec![(zone, ts.clone())]);
@@ -584,6 +585,7 @@ mod tests {
             r#"{"type":"Feature","properties":{"name":"z"},"geometry":{"type":"Polygon","coordinates":[[[149,29],[151,29],[151,31],[149,31]]]}}"#,
         )
         .unwrap()
+        .areas
         .remove(0)
     }
 

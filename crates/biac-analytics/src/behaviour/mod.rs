@@ -19,7 +19,7 @@ mod ports;
 mod vessel;
 
 pub(crate) use area::ring_contains;
-pub use area::{parse_zones_geojson, Area, ZonesError};
+pub use area::{parse_zones_geojson, Area, SkippedFeature, Zones, ZonesError};
 pub(crate) use encounter::Encounters;
 pub use engine::Engine;
 pub use live::{vessel_class, BehaviourWatch};

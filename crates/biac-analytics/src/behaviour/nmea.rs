@@ -37,6 +37,11 @@ impl<G: Geography> EventsRun<G> {
         &self.engine
     }
 
+    /// Lines read so far.
+    pub fn lines(&self) -> u64 {
+        self.line
+    }
+
     /// Position reports taken.
     pub fn fixes(&self) -> u64 {
         self.fixes

@@ -324,6 +324,7 @@ fn zones() -> Vec<Area> {
           [[[142,20],[143,20],[143,21],[142,21],[142,20]]]]}}]}"#,
     )
     .unwrap()
+    .areas
 }
 
 fn zone_run(track: &[(f64, f64)]) -> Vec<Event> {
@@ -370,7 +371,7 @@ fn a_hole_is_outside_and_multipolygons_count() {
 #[test]
 fn zones_geojson_errors_name_the_feature() {
     let e = parse_zones_geojson(
-        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Point","coordinates":[1,2]}}]}"#,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Circle","coordinates":[1,2]}}]}"#,
     )
     .unwrap_err();
     assert!(
@@ -378,7 +379,32 @@ fn zones_geojson_errors_name_the_feature() {
         "{e}"
     );
     assert!(e.to_string().contains("\"x\""), "{e}");
+    let e = parse_zones_geojson(
+        r#"{"type":"Feature","properties":{"name":"y"},"geometry":{"type":"Polygon","coordinates":[[[1,2],[3]]]}}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("\"y\""), "{e}");
     assert!(parse_zones_geojson("[").is_err());
+}
+
+/// Points and lines beside the areas (labels, routes) are skipped and named, and the
+/// areas still count.
+#[test]
+fn zones_geojson_skips_features_that_are_not_areas() {
+    let z = parse_zones_geojson(
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"name":"label"},"geometry":{"type":"Point","coordinates":[1,2]}},
+        {"type":"Feature","properties":{"name":"box"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
+        {"type":"Feature","properties":{"name":"route"},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(z.areas.len(), 1);
+    let skipped: Vec<(&str, &str)> = z
+        .skipped
+        .iter()
+        .map(|s| (s.name.as_str(), s.geometry.as_str()))
+        .collect();
+    assert_eq!(skipped, [("label", "Point"), ("route", "LineString")]);
 }
 
 // ---- the rest --------------------------------------------------------------------
