@@ -728,7 +728,7 @@ fn same_events_as_the_python_reference_on_a_generated_day() {
         .arg("--zones")
         .arg(&zones)
         .arg("--ports")
-        .arg(root.join("crates/biac-analytics/data/ports_theatre.csv"))
+        .arg(root.join("crates/biac-analytics/data/ports.csv"))
         .output()
         .unwrap();
     assert!(
