@@ -150,7 +150,7 @@ impl SegIndex {
         // when the coast turns sharply).
         let frame = EnuFrame::new(q.lat, q.lon);
         let qe = frame.ecef_to_en(q.e);
-        let (mut pick, mut land, mut far) = (None, false, -1.0);
+        let (mut pick, mut land, mut far, mut left) = (None, false, -1.0, false);
         for &(i, d) in cands.iter().filter(|c| c.1 <= best + TIE_M) {
             let s = &segs[i as usize];
             pick = pick.or(Some(i));
@@ -165,10 +165,16 @@ impl SegIndex {
                 continue;
             }
             let side = (dx * (qe[1] - a[1]) - dy * (qe[0] - a[0])) / len;
-            if side.abs() > far {
+            let eps = 1e-6 * side.abs().max(1.0);
+            if side.abs() > far + eps {
                 far = side.abs();
-                land = side > 0.0 && d > 0.0;
+                left = side > 0.0;
+                land = left && d > 0.0;
                 pick = Some(i);
+            } else if (side.abs() - far).abs() <= eps && (side > 0.0) != left {
+                // Equally far on both sides: one line drawn there and back (an islet the
+                // data has as a line), which encloses no land. Not the candidates' order.
+                land = false;
             }
         }
         Some(Hit {
@@ -250,4 +256,39 @@ fn foot(q: &Query, s: &Seg) -> (f64, f64) {
 
 fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An islet drawn as a line there and back encloses nothing: a point beside it is at
+    /// sea, whichever of the two coincident segments the tree yields first.
+    #[test]
+    fn a_coast_drawn_there_and_back_has_no_land_side() {
+        let (a, b) = ((33.65052, 139.29799), (33.65052, 139.29439));
+        for segs in [
+            vec![
+                Seg::new(a, b, State::JPN, true, None),
+                Seg::new(b, a, State::JPN, true, None),
+            ],
+            vec![
+                Seg::new(b, a, State::JPN, true, None),
+                Seg::new(a, b, State::JPN, true, None),
+            ],
+        ] {
+            let index = SegIndex::new(&segs, |_| true);
+            for (lat, lon) in [(33.4939984, 138.7008201), (33.8, 139.296), (33.6, 139.296)] {
+                let hit = index.nearest(&segs, &Query::new(lat, lon)).unwrap();
+                assert!(!hit.land, "({lat}, {lon}) {hit:?}");
+                assert!(hit.distance_m > 1_000.0);
+            }
+        }
+        // One direction alone still has a land side (on its left).
+        let segs = vec![Seg::new(a, b, State::JPN, true, None)];
+        let index = SegIndex::new(&segs, |_| true);
+        let south = index.nearest(&segs, &Query::new(33.6, 139.296)).unwrap();
+        let north = index.nearest(&segs, &Query::new(33.7, 139.296)).unwrap();
+        assert_ne!(south.land, north.land);
+    }
 }
