@@ -107,7 +107,7 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
     let write = |out: &mut BufWriter<_>, e: &Event| -> Result<(), String> {
         writeln!(out, "{}", e.to_json()).map_err(|e| format!("writing: {e}"))
     };
-    let (mut malformed, mut events) = (0u64, 0u64);
+    let (mut malformed, mut late, mut events) = (0u64, 0u64, 0u64);
     let mut input = input;
     let mut buf = Vec::with_capacity(256);
     loop {
@@ -123,8 +123,19 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
             Some(rest) if run.lines() == 0 => rest,
             _ => &buf[..],
         };
+        let late_before = run.engine().out_of_order();
         match run.push_line(line) {
             Ok(closed) => {
+                // A report older than its MMSI's last is not used: said, with its line.
+                if run.engine().out_of_order() > late_before {
+                    late += 1;
+                    if late <= MAX_REPORTED {
+                        eprintln!(
+                            "biac events: {source}: line {}: out of order (older than the MMSI's last report), not used",
+                            run.lines()
+                        );
+                    }
+                }
                 for e in &closed {
                     write(&mut out, e)?;
                     events += 1;

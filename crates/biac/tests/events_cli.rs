@@ -490,6 +490,16 @@ fn multi_fragment_messages_and_malformed_lines_with_their_numbers() {
         !stderr.contains("line 1:") && !stderr.contains("line 2:"),
         "{stderr}"
     );
+    // A report older than its MMSI's last is not used, and said with its line.
+    let mut n = Nmea::default();
+    n.fix(72, T0 + 600, (LAT, LON), 10.0);
+    let mut late = Nmea::default();
+    late.fix(72, T0, (LAT, LON), 10.0);
+    n.lines
+        .extend(late.lines.drain(..).map(|(_, l)| (T0 + 601, l)));
+    let (_, stderr) = run(&mut n, &[]);
+    assert!(stderr.contains("in.nmea: line 2: out of order"), "{stderr}");
+    assert!(stderr.contains("1 out of order"), "{stderr}");
 }
 
 #[test]
