@@ -222,6 +222,24 @@ impl Store {
     /// Open (or create) the store in `dir`: `biac.sqlite` (the journal) with
     /// `history.sqlite` attached.
     pub fn open(dir: &Path, sync: SyncPolicy) -> Result<Store, StoreError> {
+        // Connections opening a new database at once can meet while it is still in rollback
+        // mode, where SQLite answers "busy" at once rather than wait (a lock upgrade that
+        // could deadlock): the set-up is idempotent, so it is made again on a new connection.
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Self::try_open(dir, sync) {
+                Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < give_up =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn try_open(dir: &Path, sync: SyncPolicy) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let conn = Connection::open(dir.join("biac.sqlite"))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
