@@ -543,8 +543,9 @@ impl std::fmt::Display for ZonesError {
 impl std::error::Error for ZonesError {}
 
 /// The areas of a GeoJSON FeatureCollection (or a single Feature), named by
-/// `properties.name`. Features without geometry are skipped; other geometry types
-/// than Polygon and MultiPolygon are an error naming the feature.
+/// `properties.name`. Features without geometry are skipped, and so are points and
+/// lines (returned as [`SkippedFeature`]s, to be said); other geometry types are an error
+/// naming the feature.
 pub fn parse_zones_geojson(text: &str) -> Result<Zones, ZonesError> {
     let v: Value = serde_json::from_str(text).map_err(ZonesError::Json)?;
     let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
