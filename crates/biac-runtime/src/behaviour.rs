@@ -238,8 +238,7 @@ impl Behaviour {
                         path: p.clone(),
                         source,
                     })?;
-                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-                let zones = parse_zones_geojson(text).map_err(BehaviourError::Zones)?;
+                let zones = parse_zones_geojson(&text).map_err(BehaviourError::Zones)?;
                 for s in &zones.skipped {
                     tracing::warn!(
                         file = %p.display(),

@@ -76,9 +76,7 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
     let areas = match &a.zones {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            // A byte-order mark is not JSON, but editors on Windows write one.
-            let zones = parse_zones_geojson(text.strip_prefix('\u{feff}').unwrap_or(&text))
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+            let zones = parse_zones_geojson(&text).map_err(|e| format!("{}: {e}", p.display()))?;
             for s in &zones.skipped {
                 eprintln!(
                     "biac events: {}: feature {:?} skipped: {} is not an area",

@@ -547,6 +547,8 @@ impl std::error::Error for ZonesError {}
 /// lines (returned as [`SkippedFeature`]s, to be said); other geometry types are an error
 /// naming the feature.
 pub fn parse_zones_geojson(text: &str) -> Result<Zones, ZonesError> {
+    // A byte-order mark is not JSON, but editors on Windows write one.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let v: Value = serde_json::from_str(text).map_err(ZonesError::Json)?;
     let features: Vec<&Value> = match v.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => v
