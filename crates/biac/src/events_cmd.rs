@@ -116,13 +116,8 @@ pub fn run(a: EventsArgs) -> Result<(), String> {
         if n == 0 {
             break;
         }
-        // A byte-order mark before the first sentence (editors on Windows write one).
-        let line = match buf.strip_prefix(b"\xEF\xBB\xBF") {
-            Some(rest) if run.lines() == 0 => rest,
-            _ => &buf[..],
-        };
         let late_before = run.engine().out_of_order();
-        match run.push_line(line) {
+        match run.push_line(&buf) {
             Ok(closed) => {
                 // A report older than its MMSI's last is not used: said, with its line.
                 if run.engine().out_of_order() > late_before {

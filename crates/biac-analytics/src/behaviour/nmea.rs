@@ -50,6 +50,11 @@ impl<G: Geography> EventsRun<G> {
     /// Take the next line; returns the events it closed.
     pub fn push_line(&mut self, line: &[u8]) -> Result<Vec<Event>, Malformed> {
         self.line += 1;
+        // A byte-order mark before the first sentence (editors on Windows write one).
+        let line = match line.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if self.line == 1 => rest,
+            _ => line,
+        };
         let bad = |reason: String| Malformed {
             line: self.line,
             reason,
